@@ -1,0 +1,140 @@
+"""One factory turns every expectation suite in expectations/ into Dagster asset checks.
+
+Each expectation becomes its own check (so the UI shows exactly which rule failed, with
+its failing values); ERROR expectations are blocking, WARN ones report only. Suites for
+stg_ledger are evaluated per submission (load) of the period, with the period's dates and
+the partner's cost centres as suite parameters; every result is kept in dq_results, which
+decides what reaches fct_ledger.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+
+from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome, load_suite
+from assets.quality import sql_runner
+from pipelines.partitions import periods
+from pipelines.warehouse import Warehouse
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+
+
+def check_name(expectation: dict) -> str:
+    kwargs = expectation.get("kwargs", {})
+    columns = kwargs.get("column") or "_".join(kwargs.get("column_list", [])) or "_".join(
+        filter(None, [kwargs.get("column_A"), kwargs.get("column_B")])) or "table"
+    base = expectation["type"].removeprefix("expect_")
+    return re.sub(r"[^A-Za-z0-9_]", "_", f"{columns}__{base}")
+
+
+def _specs(table: str, suite: dict, partitions_def) -> list[dg.AssetCheckSpec]:
+    specs, seen = [], set()
+    for expectation in suite["expectations"]:
+        name = check_name(expectation)
+        if name in seen:
+            raise ValueError(f"suite {suite['name']}: two expectations would both be check {name!r}")
+        seen.add(name)
+        meta = expectation.get("meta", {})
+        specs.append(dg.AssetCheckSpec(
+            name=name, asset=table, description=meta.get("description"),
+            blocking=meta.get("severity") == "ERROR", partitions_def=partitions_def,
+        ))
+    return specs
+
+
+def _result(table: str, name: str, outcomes: list[tuple[str, ExpectationOutcome]]) -> dg.AssetCheckResult:
+    """Fold one expectation's outcomes over the submissions it was run on into one result."""
+    failed = [(load_id, o) for load_id, o in outcomes if not o.success]
+    severity = outcomes[0][1].severity if outcomes else "ERROR"
+    metadata = {
+        "submissions_checked": len(outcomes),
+        "submissions_failed": len(failed),
+        "unexpected_rows": sum(o.unexpected_count for _, o in outcomes),
+    }
+    if failed:
+        metadata["failures"] = dg.MetadataValue.md("\n".join(
+            f"- **{load_id}**: {o.unexpected_count} of {o.element_count} rows"
+            + (f" — error: {o.error_message}" if o.errored else "")
+            + f" — e.g. `{json.dumps(o.unexpected_sample[:5], default=str)}`"
+            for load_id, o in failed))
+    return dg.AssetCheckResult(
+        asset_key=table, check_name=name, passed=not failed, metadata=metadata,
+        severity=dg.AssetCheckSeverity.ERROR if severity == "ERROR" else dg.AssetCheckSeverity.WARN,
+    )
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    year, month = int(period[:4]), int(period[5:7])
+    start = date(year, month, 1)
+    end = date(year + month // 12, month % 12 + 1, 1)
+    return start, date.fromordinal(end.toordinal() - 1)
+
+
+def ledger_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
+    """Checks on stg_ledger, run per current submission of the period."""
+    suite = load_suite(suite_path)
+    table = "stg_ledger"
+    specs = _specs(table, suite, periods)
+
+    @dg.multi_asset_check(specs=specs, name=f"{suite_path.stem}_suite", can_subset=False)
+    def _checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        period = context.partition_key
+        start, end = period_bounds(period)
+        by_check: dict[str, list] = {spec.name: [] for spec in specs}
+        with warehouse.writer() as con:
+            loads = con.execute(
+                "SELECT load_id, partner_id FROM load_log WHERE period = $m AND status = 'current' ORDER BY 1",
+                {"m": period}).fetchall()
+            service_lines = [r[0] for r in con.execute("SELECT service_line FROM ref_service_lines").fetchall()]
+            for load_id, partner_id in loads:
+                cost_centres = [r[0] for r in con.execute(
+                    "SELECT cost_centre FROM ref_cost_centre_map WHERE partner_id = $p", {"p": partner_id}).fetchall()]
+                outcome = sql_runner.validate_relation(
+                    con, table, suite_path,
+                    parameters={"period_start": start, "period_end": end,
+                                "known_cost_centres": cost_centres, "known_service_lines": service_lines},
+                    where="load_id = ?", where_params=[load_id])
+                _record(con, partner_id, period, load_id, outcome)
+                for expectation, o in zip(suite["expectations"], outcome.outcomes):
+                    by_check[check_name(expectation)].append((load_id, o))
+        for name, outcomes in by_check.items():
+            yield _result(table, name, outcomes)
+
+    return _checks
+
+
+def _record(con, partner_id: str, period: str, load_id: str, outcome: SuiteOutcome) -> None:
+    con.execute("DELETE FROM dq_results WHERE load_id = $l AND suite = $s", {"l": load_id, "s": outcome.suite})
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    con.executemany(
+        "INSERT INTO dq_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(partner_id, period, load_id, outcome.suite, o.expectation_type, o.column, o.description,
+          o.severity, o.success, o.unexpected_count, o.element_count,
+          json.dumps(o.unexpected_sample[:20], default=str), now) for o in outcome.outcomes])
+
+
+def reference_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
+    """Checks of shape on a whole reference table (suite file named after the table)."""
+    suite = load_suite(suite_path)
+    table = suite_path.stem
+    specs = _specs(table, suite, None)
+
+    @dg.multi_asset_check(specs=specs, name=f"{table}_suite", can_subset=False)
+    def _checks(warehouse: Warehouse):
+        with warehouse.writer() as con:
+            outcome = sql_runner.validate_relation(con, table, suite_path)
+        for expectation, o in zip(suite["expectations"], outcome.outcomes):
+            yield _result(table, check_name(expectation), [(table, o)])
+
+    return _checks
+
+
+def all_suite_checks() -> list[dg.AssetChecksDefinition]:
+    checks = []
+    for path in sorted(EXPECTATIONS_DIR.glob("*.json")):
+        checks.append(ledger_suite_checks(path) if path.stem == "stg_ledger" else reference_suite_checks(path))
+    return checks

@@ -1,0 +1,82 @@
+"""Dagster assets of the ingest layer: reference data, raw_ledger and stg_ledger."""
+from __future__ import annotations
+
+from collections import Counter
+
+import dagster as dg
+
+from assets.ingest.source_config import load_source_configs
+from assets.ingest.submissions import in_load_order, load_file, scan_inbox
+from assets.sql_model import _header_comment
+from pipelines.partitions import periods
+from pipelines.sql_files import run_sql, sql_text
+from pipelines.warehouse import Warehouse
+
+REFERENCE_TABLES = (
+    "partners", "places", "populations", "service_lines", "cost_centre_map",
+    "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
+)
+
+
+def reference_asset(name: str) -> dg.AssetsDefinition:
+    table = f"ref_{name}"
+
+    @dg.asset(name=table, group_name="reference", kinds={"duckdb", "csv"},
+              description=_header_comment(sql_text(f"staging/{table}")))
+    def _reference(warehouse: Warehouse) -> dg.MaterializeResult:
+        path = warehouse.paths.reference / f"{name}.csv"
+        if not path.is_file():
+            raise dg.Failure(f"reference file missing: {path}")
+        with warehouse.writer() as con:
+            run_sql(con, f"staging/{table}", {"path": str(path)})
+            (rows,) = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        return dg.MaterializeResult(metadata={"rows": rows, "source": str(path)})
+
+    return _reference
+
+
+reference_assets = [reference_asset(name) for name in REFERENCE_TABLES]
+
+
+@dg.asset(partitions_def=periods, group_name="ingest", kinds={"duckdb"})
+def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Every partner's submission for the period, parsed by its source config: lines to
+    raw_ledger, rejected rows to quarantine, totals/blank rows to skipped_rows, and one
+    load_log entry per file. Files already loaded with the same bytes are left alone."""
+    period = context.partition_key
+    paths = warehouse.paths
+    configs = load_source_configs(paths.source_configs)
+    files = [f for f in scan_inbox(paths.inbox, configs) if f.period == period]
+    outcomes = []
+    with warehouse.writer() as con:
+        for item in in_load_order(files):
+            outcome = load_file(con, item, context.run_id)
+            if outcome.status == "failed":
+                context.log.error(f"{item.path.name}: {outcome.message}")
+            outcomes.append(outcome)
+    statuses = Counter(o.status for o in outcomes)
+    return dg.MaterializeResult(metadata={
+        "files": len(outcomes),
+        **{f"files_{status}": n for status, n in sorted(statuses.items())},
+        "rows_read": sum(o.rows_read for o in outcomes),
+        "rows_quarantined_at_parse": sum(o.rows_quarantined for o in outcomes),
+        "rows_skipped": sum(o.rows_skipped for o in outcomes),
+        "problems": dg.MetadataValue.md("\n".join(
+            f"- `{o.source_file}`: {o.message}" for o in outcomes if o.message) or "none"),
+    })
+
+
+@dg.asset(partitions_def=periods, group_name="ingest", kinds={"duckdb", "sql"},
+          deps=[raw_ledger, "ref_cost_centre_map", "ref_partner_aliases"],
+          description=_header_comment(sql_text("staging/stg_ledger")))
+def stg_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    period = context.partition_key
+    with warehouse.writer() as con:
+        run_sql(con, "staging/stg_ledger", {"period": period})
+        (rows,) = con.execute("SELECT count(*) FROM stg_ledger WHERE period = $m", {"m": period}).fetchone()
+        reasons = con.execute(
+            "SELECT reason_code, count(*) FROM quarantine WHERE period = $m GROUP BY ALL ORDER BY 1", {"m": period}
+        ).fetchall()
+    return dg.MaterializeResult(metadata={
+        "rows": rows, **{f"quarantined_{reason}": n for reason, n in reasons},
+    })

@@ -1,0 +1,117 @@
+"""The `openbook` command line."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pipelines.settings import Paths
+
+
+def _paths(args) -> Paths:
+    if getattr(args, "home", None):
+        return Paths(Path(args.home).resolve())
+    return Paths.from_env()
+
+
+def cmd_demo_data(args) -> int:
+    from pipelines.demo.generator import generate_demo
+
+    paths = _paths(args)
+    started = time.perf_counter()
+    truth = generate_demo(paths.home, seed=args.seed, rows=args.rows)
+    files = len(truth.get("files", []))
+    print(f"demo system written to {paths.home} ({files} submissions, {time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from pipelines.runner import Runner
+
+    paths = _paths(args)
+    started = time.perf_counter()
+    runner = Runner(paths)
+    summary = runner.run_all(report_period=args.period, progress=lambda msg: print(f"  {msg}", flush=True))
+    failed = [step for step in summary.steps if not step[3]]
+    print(f"pipeline finished in {time.perf_counter() - started:.1f} s: {len(summary.steps)} runs, {len(failed)} failed")
+    for job, partition, seconds, _ in failed:
+        print(f"  FAILED {job} {partition} — see `make ui` for the run's log")
+    _print_where(paths)
+    return 0 if not failed else 1
+
+
+def cmd_report(args) -> int:
+    from pipelines.runner import Runner
+
+    paths = _paths(args)
+    ok = Runner(paths).run("report_job", args.period)
+    if ok:
+        print(f"reports for {args.period}: {paths.reports / args.period}")
+        return 0
+    print(f"report run for {args.period} failed; the last good reports are untouched", file=sys.stderr)
+    return 1
+
+
+def cmd_sources_check(args) -> int:
+    from assets.ingest.parse import preview_submission
+
+    print(preview_submission(Path(args.config), Path(args.file) if args.file else None))
+    return 0
+
+
+def _print_where(paths: Paths) -> None:
+    reports = sorted(paths.reports.glob("*/")) if paths.reports.exists() else []
+    print("\nWhere things are:")
+    print(f"  warehouse (DuckDB): {paths.warehouse}")
+    if reports:
+        latest = reports[-1]
+        for pack in sorted(latest.glob("*.xlsx")):
+            print(f"  board pack:         {pack}")
+        print(f"  HTML report:        {latest / 'html' / 'index.html'}")
+    print("  Dagster UI:         make ui   (then open http://127.0.0.1:3000)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openbook", description="Open-book mental-health finance analytics")
+    parser.add_argument("--home", help="data home (default: $OPENBOOK_HOME or ./data)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo-data", help="write the built-in demo system into the data home")
+    demo.add_argument("--seed", type=int, default=20261123)
+    demo.add_argument("--rows", type=int, default=None, help="scale to about N ledger lines")
+    demo.set_defaults(func=cmd_demo_data)
+
+    run = sub.add_parser("run", help="load everything in the inbox, rebuild the open book, write reports")
+    run.add_argument("--period", help="report period YYYY-MM (default: the latest in the inbox)")
+    run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="write the board packs and HTML for one period")
+    report.add_argument("--period", required=True, help="YYYY-MM")
+    report.set_defaults(func=cmd_report)
+
+    sources = sub.add_parser("sources", help="source configs")
+    sources_sub = sources.add_subparsers(dest="sources_command", required=True)
+    check = sources_sub.add_parser("check", help="validate a source config and preview how a file maps")
+    check.add_argument("config")
+    check.add_argument("file", nargs="?")
+    check.set_defaults(func=cmd_sources_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear one-line message for the user, never a traceback
+        known = ("SourceConfigError", "SubmissionError", "FileNotFoundError", "SuiteError", "ValueError")
+        if type(exc).__name__ in known:
+            print(f"openbook: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

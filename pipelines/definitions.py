@@ -1,0 +1,22 @@
+"""The one Dagster Definitions object of openbook (`dagster dev -m pipelines.definitions`)."""
+import dagster as dg
+
+from assets.checks import all_suite_checks
+from assets.ingest.dagster_assets import raw_ledger, reference_assets, stg_ledger
+from assets.report_assets import board_reports
+from assets.warehouse_assets import mart_assets, report_table_assets
+from pipelines.jobs import all_jobs
+from pipelines.schedules import all_schedules
+from pipelines.sensors import all_sensors
+from pipelines.warehouse import Warehouse
+
+all_assets = [*reference_assets, raw_ledger, stg_ledger, *mart_assets, *report_table_assets, board_reports]
+
+defs = dg.Definitions(
+    assets=all_assets,
+    asset_checks=all_suite_checks(),
+    jobs=all_jobs,
+    schedules=all_schedules,
+    sensors=all_sensors,
+    resources={"warehouse": Warehouse(home=dg.EnvVar("OPENBOOK_HOME"))},
+)

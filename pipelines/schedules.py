@@ -1,0 +1,42 @@
+"""The monthly board pack: made for the previous month on a chosen working day after
+month end (OPENBOOK_PACK_WORKING_DAY, default 5: the fifth working day)."""
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+
+import dagster as dg
+
+from pipelines.jobs import report_job
+
+
+def nth_working_day(year: int, month: int, n: int) -> date:
+    """The n-th Monday-to-Friday day of the month (bank holidays are not modelled)."""
+    day, count = date(year, month, 1), 0
+    while True:
+        if day.weekday() < 5:
+            count += 1
+            if count == n:
+                return day
+        day += timedelta(days=1)
+
+
+def previous_period(today: date) -> str:
+    first = today.replace(day=1)
+    last_month = first - timedelta(days=1)
+    return f"{last_month.year:04d}-{last_month.month:02d}"
+
+
+@dg.schedule(job=report_job, cron_schedule="0 7 * * 1-5", execution_timezone="Europe/London",
+             default_status=dg.DefaultScheduleStatus.STOPPED)
+def monthly_board_pack(context: dg.ScheduleEvaluationContext):
+    """Every weekday at 07:00 it asks: is today the pack's working day? If so, report last month."""
+    today = context.scheduled_execution_time.date()
+    working_day = int(os.environ.get("OPENBOOK_PACK_WORKING_DAY", "5"))
+    if today != nth_working_day(today.year, today.month, working_day):
+        return dg.SkipReason(f"the pack is made on working day {working_day} of the month")
+    period = previous_period(today)
+    return dg.RunRequest(run_key=f"board-pack-{period}", partition_key=period)
+
+
+all_schedules = [monthly_board_pack]

@@ -1,0 +1,59 @@
+"""Sensors: new or corrected submissions in the inbox trigger the affected periods only,
+and a successful ingest triggers the open book rebuild."""
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+
+from assets.ingest.source_config import load_source_configs
+from assets.ingest.submissions import scan_inbox
+from pipelines.jobs import ingest_job, open_book_job
+from pipelines.settings import Paths
+from pipelines.warehouse import Warehouse
+
+
+def inbox_fingerprint(paths: Paths) -> dict[str, str]:
+    """path -> size:mtime of every file in the inbox (cheap; the loader checks sha256)."""
+    if not paths.inbox.exists():
+        return {}
+    return {
+        str(p.relative_to(paths.inbox)): f"{p.stat().st_size}:{p.stat().st_mtime_ns}"
+        for p in paths.inbox.rglob("*") if p.is_file()
+    }
+
+
+@dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
+    """Watches the inbox: every new, late or corrected file requests an ingest run of its period."""
+    paths = warehouse.paths
+    seen = json.loads(context.cursor) if context.cursor else {}
+    now = inbox_fingerprint(paths)
+    changed = {name for name, stamp in now.items() if seen.get(name) != stamp}
+    if not changed:
+        context.update_cursor(json.dumps(now))
+        return dg.SkipReason("no new or changed submissions")
+    configs = load_source_configs(paths.source_configs)
+    affected = sorted({
+        f.period for f in scan_inbox(paths.inbox, configs)
+        if f.period and str(f.path.relative_to(paths.inbox)) in changed
+    })
+    context.update_cursor(json.dumps(now))
+    for period in affected:
+        late = "late or corrected" if any(seen) else "new"
+        yield dg.RunRequest(run_key=f"ingest-{period}-{now_key(now, changed)}", partition_key=period,
+                            tags={"openbook/trigger": f"{late} submission"})
+
+
+def now_key(now: dict[str, str], changed: set[str]) -> str:
+    return str(abs(hash(tuple(sorted((n, now[n]) for n in changed)))))
+
+
+@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[ingest_job],
+                      request_job=open_book_job, default_status=dg.DefaultSensorStatus.STOPPED)
+def rebuild_open_book_after_ingest(context: dg.RunStatusSensorContext):
+    """After a period is ingested, rebuild the marts and rpt_ tables once."""
+    return dg.RunRequest(run_key=f"open-book-after-{context.dagster_run.run_id}")
+
+
+all_sensors = [inbox_sensor, rebuild_open_book_after_ingest]

@@ -1,0 +1,52 @@
+"""SQL lives in files under sql/<layer>/<name>.sql; this is the one way to run them.
+
+Parameters are always bound (DuckDB `$name` placeholders), never formatted into text.
+A file may hold several statements separated by `;` at the end of a line; each one is
+given only the parameters it mentions, because DuckDB rejects unused named parameters.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_STATEMENT_END = re.compile(r";[ \t]*(?:--[^\n]*)?\n")
+
+
+@lru_cache(maxsize=None)
+def sql_text(name: str) -> str:
+    """The text of sql/<name>.sql, e.g. sql_text("staging/stg_ledger")."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path.relative_to(SQL_DIR.parent)}")
+    return path.read_text(encoding="utf-8")
+
+
+def statements(text: str) -> list[str]:
+    parts = _STATEMENT_END.split(text + "\n")
+    return [p.strip() for p in parts if _has_code(p)]
+
+
+def _has_code(part: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in part.splitlines())
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
+    """Run every statement of sql/<name>.sql with bound parameters; returns the last result."""
+    result = None
+    for statement in statements(sql_text(name)):
+        result = execute(con, statement, params)
+    return result
+
+
+def execute(con: duckdb.DuckDBPyConnection, statement: str, params: dict | None = None):
+    wanted = set(_PARAM.findall(statement))
+    bound = {k: v for k, v in (params or {}).items() if k in wanted}
+    missing = wanted - bound.keys()
+    if missing:
+        raise ValueError(f"SQL parameter(s) {sorted(missing)} not supplied")
+    return con.execute(statement, bound) if bound else con.execute(statement)

@@ -1,0 +1,99 @@
+-- The tables the ingest layer writes. Created once; every statement is idempotent.
+CREATE TABLE IF NOT EXISTS load_log (
+    load_id          VARCHAR PRIMARY KEY,
+    partner_id       VARCHAR,            -- null when the file matched no source config
+    period           VARCHAR,            -- null when the period could not be read
+    source_file      VARCHAR NOT NULL,
+    sha256           VARCHAR NOT NULL,
+    file_bytes       BIGINT,
+    file_modified_at TIMESTAMP,
+    rows_read        BIGINT,
+    rows_loaded      BIGINT,
+    rows_quarantined BIGINT,
+    rows_skipped     BIGINT,
+    status           VARCHAR NOT NULL,   -- current | superseded | failed | unmatched
+    message          VARCHAR,
+    loaded_at        TIMESTAMP NOT NULL,
+    run_id           VARCHAR
+);
+CREATE TABLE IF NOT EXISTS raw_ledger (
+    load_id        VARCHAR NOT NULL,
+    partner_id     VARCHAR NOT NULL,
+    period         VARCHAR NOT NULL,
+    source_file    VARCHAR NOT NULL,
+    source_row     BIGINT NOT NULL,
+    posting_date   DATE,
+    cost_centre    VARCHAR,
+    expense_type   VARCHAR,
+    counterparty   VARCHAR,
+    description    VARCHAR,
+    transaction_id VARCHAR,
+    amount         DECIMAL(18,2),
+    funding_stream VARCHAR,
+    raw_record     VARCHAR
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    load_id     VARCHAR NOT NULL,
+    partner_id  VARCHAR NOT NULL,
+    period      VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_row  BIGINT,
+    stage       VARCHAR NOT NULL,   -- parse | staging
+    field       VARCHAR,
+    reason_code VARCHAR NOT NULL,
+    message     VARCHAR NOT NULL,
+    raw_record  VARCHAR
+);
+CREATE TABLE IF NOT EXISTS skipped_rows (
+    load_id     VARCHAR NOT NULL,
+    partner_id  VARCHAR NOT NULL,
+    period      VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_row  BIGINT,
+    reason      VARCHAR NOT NULL,
+    raw_record  VARCHAR
+);
+CREATE TABLE IF NOT EXISTS stg_ledger (
+    load_id                 VARCHAR NOT NULL,
+    partner_id              VARCHAR NOT NULL,
+    period                  VARCHAR NOT NULL,
+    source_file             VARCHAR NOT NULL,
+    source_row              BIGINT NOT NULL,
+    posting_date            DATE,
+    cost_centre             VARCHAR,
+    expense_type            VARCHAR,
+    counterparty            VARCHAR,
+    counterparty_partner_id VARCHAR,
+    description             VARCHAR,
+    transaction_id          VARCHAR,
+    amount                  DECIMAL(18,2) NOT NULL,
+    funding_stream          VARCHAR,
+    service_line            VARCHAR,
+    place_id                VARCHAR,
+    line_type               VARCHAR,
+    scheme_id               VARCHAR
+);
+CREATE TABLE IF NOT EXISTS dq_results (
+    partner_id      VARCHAR NOT NULL,
+    period          VARCHAR NOT NULL,
+    load_id         VARCHAR NOT NULL,
+    suite           VARCHAR NOT NULL,
+    expectation     VARCHAR NOT NULL,
+    column_name     VARCHAR,
+    description     VARCHAR,
+    severity        VARCHAR NOT NULL,
+    passed          BOOLEAN NOT NULL,
+    unexpected_count BIGINT,
+    element_count   BIGINT,
+    sample          VARCHAR,
+    checked_at      TIMESTAMP NOT NULL
+);
+-- Financial year of a period: 2024-04 .. 2025-03 is '2024-25'.
+CREATE OR REPLACE MACRO fy_of(period) AS
+    CASE WHEN CAST(substr(period, 6, 2) AS INTEGER) >= 4
+         THEN substr(period, 1, 4) || '-' || lpad(CAST((CAST(substr(period, 1, 4) AS INTEGER) + 1) % 100 AS VARCHAR), 2, '0')
+         ELSE CAST(CAST(substr(period, 1, 4) AS INTEGER) - 1 AS VARCHAR) || '-' || substr(period, 3, 2)
+    END;
+-- Month number within the financial year: April is 1, March is 12.
+CREATE OR REPLACE MACRO fy_month_of(period) AS
+    ((CAST(substr(period, 6, 2) AS INTEGER) + 8) % 12) + 1;

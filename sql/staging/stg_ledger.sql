@@ -1,0 +1,45 @@
+-- stg_ledger for one period: each raw ledger line mapped through its partner's
+-- cost-centre map and counterparty aliases. Lines whose cost centre is unknown, and
+-- repeats of a transaction id within a submission, go to quarantine with a reason.
+DELETE FROM stg_ledger WHERE period = $period;
+DELETE FROM quarantine WHERE period = $period AND stage = 'staging';
+
+CREATE OR REPLACE TEMP TABLE stg_candidates AS
+SELECT r.*,
+       m.cost_centre IS NULL AS unknown_cost_centre,
+       CASE WHEN r.transaction_id IS NULL THEN 1
+            ELSE row_number() OVER (PARTITION BY r.load_id, r.transaction_id ORDER BY r.source_row)
+       END AS occurrence,
+       first_value(r.source_row) OVER (PARTITION BY r.load_id, r.transaction_id ORDER BY r.source_row) AS first_row,
+       m.service_line, m.place_id, m.line_type, m.scheme_id,
+       coalesce(r.funding_stream, m.funding_stream) AS mapped_funding_stream,
+       a.partner_id AS counterparty_partner_id
+FROM raw_ledger r
+LEFT JOIN ref_cost_centre_map m
+       ON m.partner_id = r.partner_id AND m.cost_centre = r.cost_centre
+LEFT JOIN (SELECT DISTINCT upper(trim(alias)) AS alias_key, partner_id FROM ref_partner_aliases) a
+       ON a.alias_key = upper(trim(r.counterparty))
+WHERE r.period = $period;
+
+INSERT INTO quarantine
+SELECT load_id, partner_id, period, source_file, source_row, 'staging',
+       CASE WHEN unknown_cost_centre THEN 'cost_centre' ELSE 'transaction_id' END,
+       CASE WHEN unknown_cost_centre THEN 'UNKNOWN_COST_CENTRE' ELSE 'DUPLICATE_TRANSACTION' END,
+       CASE WHEN unknown_cost_centre
+            THEN format('{} row {}, field cost_centre: "{}" is not in {}''s cost-centre map',
+                        parse_filename(source_file), source_row, cost_centre, partner_id)
+            ELSE format('{} row {}, field transaction_id: "{}" repeats row {} (amount {})',
+                        parse_filename(source_file), source_row, transaction_id, first_row, CAST(amount AS VARCHAR))
+       END,
+       raw_record
+FROM stg_candidates
+WHERE unknown_cost_centre OR occurrence > 1;
+
+INSERT INTO stg_ledger
+SELECT load_id, partner_id, period, source_file, source_row, posting_date, cost_centre,
+       expense_type, counterparty, counterparty_partner_id, description, transaction_id,
+       amount, mapped_funding_stream, service_line, place_id, line_type, scheme_id
+FROM stg_candidates
+WHERE NOT unknown_cost_centre AND occurrence = 1;
+
+DROP TABLE stg_candidates;

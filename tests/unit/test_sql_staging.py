@@ -1,0 +1,69 @@
+"""Tiny hand-made frames through the staging SQL; expected values worked out by hand."""
+from decimal import Decimal
+
+from pipelines.sql_files import run_sql, statements
+
+
+def test_financial_year_macros(con):
+    rows = con.execute(
+        "SELECT p, fy_of(p), fy_month_of(p) FROM (VALUES ('2024-04'), ('2024-12'), ('2025-03'), ('2025-04'), ('2026-01')) t(p)"
+    ).fetchall()
+    assert rows == [
+        ("2024-04", "2024-25", 1), ("2024-12", "2024-25", 9), ("2025-03", "2024-25", 12),
+        ("2025-04", "2025-26", 1), ("2026-01", "2025-26", 10),
+    ]
+
+
+def test_statement_splitter_keeps_semicolons_inside_lines():
+    text = "-- header\nSELECT 'a;b';\n\nSELECT 2; -- trailing\nSELECT 3"
+    assert statements(text) == ["-- header\nSELECT 'a;b'", "SELECT 2", "SELECT 3"]
+
+
+def _reference(con):
+    con.execute("""CREATE TABLE ref_cost_centre_map AS SELECT * FROM (VALUES
+        ('p1', 'CC1', 'Crisis', 'crisis_house', 'ashby', 'recurrent', 'expenditure', NULL),
+        ('p1', 'INC', 'Income', 'income', NULL, 'recurrent', 'income', NULL)
+    ) t(partner_id, cost_centre, cost_centre_name, service_line, place_id, funding_stream, line_type, scheme_id)""")
+    con.execute("""CREATE TABLE ref_partner_aliases AS SELECT * FROM (VALUES
+        ('NHS North Weald ICB', 'nw_icb'), ('north weald icb', 'nw_icb')) t(alias, partner_id)""")
+
+
+def _raw(con, rows):
+    for source_row, cost_centre, counterparty, txn, amount, stream in rows:
+        con.execute(
+            "INSERT INTO raw_ledger VALUES ('L1', 'p1', '2024-05', '/in/p1/f.csv', ?, DATE '2024-05-02', ?, NULL, ?, NULL, ?, ?, ?, '{}')",
+            [source_row, cost_centre, counterparty, txn, Decimal(amount), stream])
+
+
+def test_stg_ledger_maps_and_quarantines(con):
+    _reference(con)
+    _raw(con, [
+        (2, "CC1", "Supplier A", "T1", "100.00", None),
+        (3, "CC1", "Supplier A", "T1", "100.00", None),          # repeat of row 2
+        (4, "XX9", "Supplier B", "T2", "50.00", None),           # unknown cost centre
+        (5, "INC", " NHS NORTH WEALD ICB ", "T3", "-250.50", None),
+        (6, "CC1", None, None, "10.25", "non_recurrent"),        # stream from the file wins
+    ])
+    run_sql(con, "staging/stg_ledger", {"period": "2024-05"})
+    staged = con.execute(
+        "SELECT source_row, service_line, place_id, line_type, funding_stream, counterparty_partner_id, amount"
+        " FROM stg_ledger ORDER BY source_row").fetchall()
+    assert staged == [
+        (2, "crisis_house", "ashby", "expenditure", "recurrent", None, Decimal("100.00")),
+        (5, "income", None, "income", "recurrent", "nw_icb", Decimal("-250.50")),
+        (6, "crisis_house", "ashby", "expenditure", "non_recurrent", None, Decimal("10.25")),
+    ]
+    quarantined = con.execute("SELECT source_row, reason_code, field, message FROM quarantine ORDER BY 1").fetchall()
+    assert [(r[0], r[1], r[2]) for r in quarantined] == [
+        (3, "DUPLICATE_TRANSACTION", "transaction_id"), (4, "UNKNOWN_COST_CENTRE", "cost_centre")]
+    assert quarantined[0][3] == 'f.csv row 3, field transaction_id: "T1" repeats row 2 (amount 100.00)'
+    assert quarantined[1][3] == 'f.csv row 4, field cost_centre: "XX9" is not in p1\'s cost-centre map'
+
+
+def test_stg_ledger_rerun_is_idempotent(con):
+    _reference(con)
+    _raw(con, [(2, "CC1", "S", "T1", "1.00", None), (3, "XX", "S", "T2", "2.00", None)])
+    for _ in range(2):
+        run_sql(con, "staging/stg_ledger", {"period": "2024-05"})
+    assert con.execute("SELECT count(*) FROM stg_ledger").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 1
