@@ -6,7 +6,6 @@ stg_ledger are evaluated per submission (load) of the period, with the period's 
 the partner's cost centres as suite parameters; every result is kept in dq_results, which
 decides what reaches fct_ledger.
 """
-from __future__ import annotations
 
 import json
 import re

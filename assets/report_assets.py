@@ -3,7 +3,6 @@
 Reports are built in a fresh folder and swapped in whole, so a failed run leaves the
 last good reports in place; each report is stamped with the run that made it.
 """
-from __future__ import annotations
 
 import shutil
 from pathlib import Path
@@ -42,7 +41,7 @@ def write_reports(con, period: str, reports_home: Path, run_id: str) -> Path:
 def board_reports(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Excel board packs (one per system and a combined one) and the HTML site for the period."""
     with warehouse.writer() as con:
-        folder = write_reports(con, context.partition_key, warehouse.paths.reports, context.run_id)
+        folder = write_reports(con, context.partition_key, warehouse.paths.reports, context.run.run_id)
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     return dg.MaterializeResult(metadata={
         "folder": dg.MetadataValue.path(str(folder)),

@@ -1,29 +1,24 @@
-"""One factory for assets that are a SQL file: sql/<layer>/<name>.sql builds table <name>."""
-from __future__ import annotations
+"""One factory for assets that are a SQL file: sql/<layer>/<name>.sql builds table <name>
+and documents it (table and column comments) from the file's header."""
 
 import dagster as dg
 
+from pipelines.sql_docs import apply_comments, parse_model_doc
 from pipelines.sql_files import run_sql, sql_text
 from pipelines.warehouse import Warehouse
 
 
 def sql_model_asset(name: str, layer: str, deps: list[str], group: str) -> dg.AssetsDefinition:
-    description = _header_comment(sql_text(f"{layer}/{name}"))
+    doc = parse_model_doc(sql_text(f"{layer}/{name}"))
+    if doc.table != name:
+        raise ValueError(f"sql/{layer}/{name}.sql documents table {doc.table!r}, expected {name!r}")
 
-    @dg.asset(name=name, deps=deps, group_name=group, description=description, kinds={"duckdb", "sql"})
-    def _model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    @dg.asset(name=name, deps=deps, group_name=group, description=doc.table_comment, kinds={"duckdb", "sql"})
+    def _model(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.writer() as con:
             run_sql(con, f"{layer}/{name}")
+            apply_comments(con, doc)
             (rows,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
         return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": f"sql/{layer}/{name}.sql"})
 
     return _model
-
-
-def _header_comment(text: str) -> str:
-    lines = []
-    for line in text.splitlines():
-        if not line.startswith("--"):
-            break
-        lines.append(line.lstrip("- ").rstrip())
-    return " ".join(lines)

@@ -54,7 +54,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_sources_check(args) -> int:
-    from assets.ingest.parse import preview_submission
+    from assets.ingest.preview import preview_submission
 
     print(preview_submission(Path(args.config), Path(args.file) if args.file else None))
     return 0

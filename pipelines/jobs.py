@@ -3,7 +3,6 @@ and the monthly reports. They run in-process: DuckDB allows one writer process, 
 Dagster's multiprocess executor would only make steps queue on the warehouse lock."""
 import dagster as dg
 
-from pipelines.partitions import periods
 
 reference_job = dg.define_asset_job(
     "reference_job", selection=dg.AssetSelection.groups("reference"),
@@ -11,7 +10,7 @@ reference_job = dg.define_asset_job(
     description="Load reference data (partners, places, populations, taxonomy, maps, contracts, plans).")
 
 ingest_job = dg.define_asset_job(
-    "ingest_job", selection=dg.AssetSelection.groups("ingest"), partitions_def=periods,
+    "ingest_job", selection=dg.AssetSelection.groups("ingest"),
     executor_def=dg.in_process_executor,
     description="Load every partner's submission for one period, stage it and run its checks.")
 
@@ -21,7 +20,7 @@ open_book_job = dg.define_asset_job(
     description="Rebuild the consolidated open book and every rpt_ table from checked submissions.")
 
 report_job = dg.define_asset_job(
-    "report_job", selection=dg.AssetSelection.groups("reports"), partitions_def=periods,
+    "report_job", selection=dg.AssetSelection.groups("reports"),
     executor_def=dg.in_process_executor,
     description="Write the board packs and HTML site for one period.")
 

@@ -8,4 +8,4 @@ import dagster as dg
 
 FIRST_PERIOD = "2024-04"
 
-periods = dg.MonthlyPartitionsDefinition(start_date=f"{FIRST_PERIOD}-01", fmt="%Y-%m", end_offset=0)
+periods = dg.MonthlyPartitionsDefinition(start_date=FIRST_PERIOD, fmt="%Y-%m", end_offset=0)

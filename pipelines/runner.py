@@ -31,8 +31,10 @@ class RunSummary:
 
 
 class Runner:
-    def __init__(self, paths: Paths):
+    def __init__(self, paths: Paths, quiet: bool = True):
         self.paths = paths
+        # Dagster logs every event at DEBUG to the console; keep warnings and errors only.
+        self.run_config = {"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}}
         os.environ["OPENBOOK_HOME"] = str(paths.home)
         os.environ["DAGSTER_HOME"] = str(dagster_home(paths))
         from pipelines.definitions import defs  # imported late: Dagster import is slow
@@ -44,7 +46,8 @@ class Runner:
     def run(self, job_name: str, partition_key: str | None = None) -> bool:
         job = self.defs.resolve_job_def(job_name)
         started = time.perf_counter()
-        result = job.execute_in_process(instance=self.instance, partition_key=partition_key, raise_on_error=False)
+        result = job.execute_in_process(
+            run_config=self.run_config, instance=self.instance, partition_key=partition_key, raise_on_error=False)
         seconds = time.perf_counter() - started
         self.summary.steps.append((job_name, partition_key or "", seconds, result.success))
         return result.success

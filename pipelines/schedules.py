@@ -1,6 +1,5 @@
 """The monthly board pack: made for the previous month on a chosen working day after
 month end (OPENBOOK_PACK_WORKING_DAY, default 5: the fifth working day)."""
-from __future__ import annotations
 
 import os
 from datetime import date, timedelta

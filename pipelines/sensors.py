@@ -1,6 +1,5 @@
 """Sensors: new or corrected submissions in the inbox trigger the affected periods only,
 and a successful ingest triggers the open book rebuild."""
-from __future__ import annotations
 
 import json
 

@@ -1,0 +1,21 @@
+"""Report builders: the Excel board pack and the static HTML site.
+
+    from reports import build_board_pack, build_html_site
+
+Both read only rpt_* tables (plus load_log / dq_load_status for the cover) through a
+DuckDB connection they are given. Sections are declared in reports/sections.py.
+"""
+from __future__ import annotations
+
+__all__ = ["build_board_pack", "build_html_site"]
+
+
+def __getattr__(name: str):
+    # imported on first use: `import reports` stays cheap (no openpyxl/plotly import)
+    if name == "build_board_pack":
+        from reports.excel_pack import build_board_pack
+        return build_board_pack
+    if name == "build_html_site":
+        from reports.html_site import build_html_site
+        return build_html_site
+    raise AttributeError(f"module 'reports' has no attribute {name!r}")

@@ -18,3 +18,29 @@ def con() -> duckdb.DuckDBPyConnection:
     run_sql(connection, "staging/create_tables")
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory) -> Path:
+    """A data home with the demo system generated and the whole pipeline run once."""
+    from pipelines.demo.generator import generate_demo
+    from pipelines.runner import Runner
+    from pipelines.settings import Paths
+
+    home = tmp_path_factory.mktemp("openbook-demo")
+    generate_demo(home)
+    summary = Runner(Paths(home), quiet=True).run_all(progress=lambda _: None)
+    assert summary.ok, f"pipeline runs failed: {[s for s in summary.steps if not s[3]]}"
+    return home
+
+
+@pytest.fixture(scope="session")
+def truth(demo_home) -> dict:
+    return json.loads((demo_home / "demo_truth.json").read_text())
+
+
+@pytest.fixture
+def demo_db(demo_home):
+    connection = duckdb.connect(str(demo_home / "warehouse" / "openbook.duckdb"), read_only=True)
+    yield connection
+    connection.close()

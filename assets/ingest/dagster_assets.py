@@ -1,5 +1,4 @@
 """Dagster assets of the ingest layer: reference data, raw_ledger and stg_ledger."""
-from __future__ import annotations
 
 from collections import Counter
 
@@ -7,7 +6,7 @@ import dagster as dg
 
 from assets.ingest.source_config import load_source_configs
 from assets.ingest.submissions import in_load_order, load_file, scan_inbox
-from assets.sql_model import _header_comment
+from pipelines.sql_docs import parse_model_doc
 from pipelines.partitions import periods
 from pipelines.sql_files import run_sql, sql_text
 from pipelines.warehouse import Warehouse
@@ -22,7 +21,7 @@ def reference_asset(name: str) -> dg.AssetsDefinition:
     table = f"ref_{name}"
 
     @dg.asset(name=table, group_name="reference", kinds={"duckdb", "csv"},
-              description=_header_comment(sql_text(f"staging/{table}")))
+              description=parse_model_doc(sql_text(f"staging/{table}")).description)
     def _reference(warehouse: Warehouse) -> dg.MaterializeResult:
         path = warehouse.paths.reference / f"{name}.csv"
         if not path.is_file():
@@ -50,7 +49,7 @@ def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
     outcomes = []
     with warehouse.writer() as con:
         for item in in_load_order(files):
-            outcome = load_file(con, item, context.run_id)
+            outcome = load_file(con, item, context.run.run_id)
             if outcome.status == "failed":
                 context.log.error(f"{item.path.name}: {outcome.message}")
             outcomes.append(outcome)
@@ -68,7 +67,7 @@ def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
 
 @dg.asset(partitions_def=periods, group_name="ingest", kinds={"duckdb", "sql"},
           deps=[raw_ledger, "ref_cost_centre_map", "ref_partner_aliases"],
-          description=_header_comment(sql_text("staging/stg_ledger")))
+          description=parse_model_doc(sql_text("staging/stg_ledger")).description)
 def stg_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     period = context.partition_key
     with warehouse.writer() as con:

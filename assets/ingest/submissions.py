@@ -14,7 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from assets.ingest.parse import ParsedSubmission, SubmissionError, parse_submission, period_of_file
+from assets.ingest.errors import SubmissionError
+from assets.ingest.parse import ParsedSubmission, parse_submission
+from assets.ingest.period import period_from_name
 from assets.ingest.source_config import SourceConfig, match_config
 
 
@@ -32,6 +34,16 @@ class InboxFile:
     @property
     def modified(self) -> float:
         return self.path.stat().st_mtime
+
+
+def period_of_file(path: Path, config: SourceConfig) -> str:
+    """The period a file belongs to, without reading it when the name tells."""
+    if config.period.from_file_name is not None:
+        try:
+            return period_from_name(path.name, config.period.from_file_name)
+        except ValueError as error:
+            raise SubmissionError(path, message=f"cannot tell the period: {error}") from None
+    return parse_submission(path, config).period
 
 
 def scan_inbox(inbox: Path, configs: dict[str, SourceConfig]) -> list[InboxFile]:

@@ -1,6 +1,15 @@
--- dq_load_status: whether each current submission (load) passed its blocking checks.
--- Grain: one row per current load. status is passed, blocked (an ERROR expectation
--- failed) or unchecked (checks have not run on it yet); only passed loads reach fct_ledger.
+-- dq_load_status: whether each current submission passed its blocking data-quality
+-- checks; only passed submissions reach fct_ledger and the reports.
+-- Grain: one row per current submission (load).
+-- Keys: load_id
+-- Columns:
+--   load_id: the submission's load id (see load_log)
+--   partner_id: the partner that sent the submission
+--   period: the month the submission covers (YYYY-MM)
+--   source_file: the file as received in the inbox
+--   status: passed, blocked (an ERROR expectation failed) or unchecked (checks not run yet)
+--   error_failures: number of ERROR expectations that failed (each blocks the submission)
+--   warnings: number of WARN expectations that failed (reported, not blocking)
 CREATE OR REPLACE TABLE dq_load_status AS
 SELECT l.load_id, l.partner_id, l.period, l.source_file,
        CASE WHEN count(d.load_id) = 0 THEN 'unchecked'

@@ -1,4 +1,4 @@
--- Contract register: commissioner, provider, subcontract link, type, value, dates.
+-- ref_contracts: Contract register: commissioner, provider, subcontract link, type, value, dates.
 CREATE OR REPLACE TABLE ref_contracts AS
 SELECT * FROM read_csv($path, header = true, quote = '"', columns = {
     'contract_id': 'VARCHAR', 'commissioner_id': 'VARCHAR', 'provider_id': 'VARCHAR',

@@ -1,4 +1,4 @@
--- ICB investment plans: planned amount per scheme and month.
+-- ref_investment_plans: ICB investment plans: planned amount per scheme and month.
 CREATE OR REPLACE TABLE ref_investment_plans AS
 SELECT * FROM read_csv($path, header = true, quote = '"', columns = {
     'icb_id': 'VARCHAR', 'scheme_id': 'VARCHAR', 'scheme_name': 'VARCHAR',

@@ -1,4 +1,4 @@
--- Service-line taxonomy with MHIS categories and exclusions.
+-- ref_service_lines: Service-line taxonomy with MHIS categories and exclusions.
 CREATE OR REPLACE TABLE ref_service_lines AS
 SELECT * FROM read_csv($path, header = true, quote = '"', columns = {
     'service_line': 'VARCHAR', 'name': 'VARCHAR', 'mhis_category': 'VARCHAR',

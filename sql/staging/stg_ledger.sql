@@ -1,4 +1,4 @@
--- stg_ledger for one period: each raw ledger line mapped through its partner's
+-- stg_ledger: one period of raw ledger lines, each mapped through its partner's
 -- cost-centre map and counterparty aliases. Lines whose cost centre is unknown, and
 -- repeats of a transaction id within a submission, go to quarantine with a reason.
 DELETE FROM stg_ledger WHERE period = $period;

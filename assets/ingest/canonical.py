@@ -1,0 +1,71 @@
+"""The canonical ledger line and the shapes of the three frames a parse produces.
+
+docs/model.md is the contract; the names and types here follow it.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# Order matters: it is the column order of `lines`, and the order in which fields are
+# checked, so a row that fails twice is quarantined for its first failing field.
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "posting_date",
+    "cost_centre",
+    "expense_type",
+    "counterparty",
+    "description",
+    "transaction_id",
+    "amount",
+    "funding_stream",
+)
+
+FUNDING_STREAMS: tuple[str, ...] = ("recurrent", "non_recurrent", "sdf", "s75_pooled", "grant")
+
+AMOUNT_DTYPE = pl.Decimal(18, 2)
+
+LINES_SCHEMA: dict[str, pl.DataType] = {
+    "source_row": pl.Int64(),
+    "posting_date": pl.Date(),
+    "cost_centre": pl.String(),
+    "expense_type": pl.String(),
+    "counterparty": pl.String(),
+    "description": pl.String(),
+    "transaction_id": pl.String(),
+    "amount": AMOUNT_DTYPE,
+    "funding_stream": pl.String(),
+    "raw_record": pl.String(),
+}
+
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "source_row": pl.Int64(),
+    "field": pl.String(),
+    "reason_code": pl.String(),
+    "message": pl.String(),
+    "raw_record": pl.String(),
+}
+
+SKIPPED_SCHEMA: dict[str, pl.DataType] = {
+    "source_row": pl.Int64(),
+    "reason": pl.String(),
+    "raw_record": pl.String(),
+}
+
+
+class ReasonCode:
+    """Quarantine reason codes (one per rejected row: its first failing field)."""
+
+    BAD_AMOUNT = "BAD_AMOUNT"
+    BAD_DATE = "BAD_DATE"
+    BAD_FUNDING_STREAM = "BAD_FUNDING_STREAM"
+    BLANK_SUPPLIER = "BLANK_SUPPLIER"
+    MISSING_FIELD = "MISSING_FIELD"
+    # A CSV row with more fields than the header: usually an unquoted delimiter inside
+    # a value, so every column after it is shifted and nothing in the row can be trusted.
+    EXTRA_FIELDS = "EXTRA_FIELDS"
+
+
+class SkipReason:
+    BLANK_ROW = "blank_row"
+    TOTALS_ROW = "totals_row"
+    NOTE_ROW = "note_row"

@@ -1,0 +1,85 @@
+"""Date text -> date, vectorised: strftime formats tried in order, then Excel day numbers.
+
+Impossible dates (31/02/2025) do not parse. A date outside 1900-2099 is rejected too:
+chrono reads "30/04/24" with %d/%m/%Y as the year 24 AD, which is a typo, not a date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from assets.ingest.source_config import DateRules
+
+BLANK = "is blank"
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2099, 12, 31)
+
+# Excel date cells reach us as ISO text (see readers.cell_text), whatever the config says.
+ISO_CELL_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+
+# Excel's 1900 date system: serial 1 = 1900-01-01, and serial 60 is 29 Feb 1900, a day
+# that never was (kept for Lotus 1-2-3 compatibility). From 61 on, serial n is n days
+# after 1899-12-30; below 60, n days after 1899-12-31.
+_SERIAL_OF_1970_01_01 = 25569
+_LAST_SERIAL = 2958465  # 9999-12-31
+
+_HUMAN_DIRECTIVES = {"%d": "dd", "%m": "mm", "%Y": "yyyy", "%y": "yy", "%b": "Mon", "%B": "Month", "%H": "hh", "%M": "mm", "%S": "ss"}
+
+
+def date_exprs(text: pl.Expr, rules: DateRules, *, excel_source: bool = False) -> tuple[pl.Expr, pl.Expr]:
+    """(date, problem) for a text column; problem is null when the date parsed."""
+    stripped = text.str.strip_chars()
+    formats = [*rules.formats, *(ISO_CELL_FORMATS if excel_source else ())]
+    candidates = [_plausible(stripped.str.to_date(fmt, strict=False)) for fmt in formats]
+    if rules.excel_serial:
+        candidates.append(_plausible(_from_excel_serial(stripped)))
+    parsed = pl.coalesce(candidates)
+    is_blank = stripped.is_null() | (stripped == "")
+    problem = (
+        pl.when(is_blank)
+        .then(pl.lit(BLANK))
+        .when(parsed.is_null())
+        .then(pl.lit(f"is not a valid date ({expected_shapes(rules)})"))
+    )
+    return parsed, problem
+
+
+def expected_shapes(rules: DateRules) -> str:
+    """The accepted shapes in words: 'expected dd/mm/yyyy or an Excel day number'."""
+    shapes = [human_format(fmt) for fmt in rules.formats]
+    if rules.excel_serial:
+        shapes.append("an Excel day number")
+    return "expected " + " or ".join(shapes)
+
+
+def human_format(fmt: str) -> str:
+    for directive, words in _HUMAN_DIRECTIVES.items():
+        fmt = fmt.replace(directive, words)
+    return fmt
+
+
+def _plausible(parsed: pl.Expr) -> pl.Expr:
+    return pl.when(parsed.is_between(pl.lit(EARLIEST), pl.lit(LATEST))).then(parsed)
+
+
+def _from_excel_serial(text: pl.Expr) -> pl.Expr:
+    # A time of day is the fraction (45412.75 is 6pm): the date is the whole part.
+    serial = text.str.extract(r"^([0-9]{1,7})(?:\.[0-9]+)?$", 1).cast(pl.Int64, strict=False)
+    days_since_1970 = (
+        pl.when(serial.is_between(1, 59))
+        .then(serial - (_SERIAL_OF_1970_01_01 - 1))
+        .when(serial.is_between(61, _LAST_SERIAL))
+        .then(serial - _SERIAL_OF_1970_01_01)
+    )
+    return days_since_1970.cast(pl.Int32).cast(pl.Date)
+
+
+def parse_date(text: str | None, rules: DateRules | None = None, *, excel_source: bool = False) -> date:
+    """One date, for previews and tests; ValueError says why it is not a date."""
+    parsed, problem = date_exprs(pl.col("text"), rules or DateRules(), excel_source=excel_source)
+    row = pl.DataFrame({"text": [text]}, schema={"text": pl.String}).select(parsed, problem.alias("problem")).row(0)
+    if row[1] is not None:
+        raise ValueError(f"{text!r} {row[1]}")
+    return row[0]

@@ -1,0 +1,173 @@
+"""Typing the canonical fields of each row, and finding its first failing check.
+
+Checks run in canonical field order, so a row that fails twice is quarantined for its
+first failing field. Values are written to working columns named by `output(field)`,
+never to the field's own name: a partner's header may well be "amount" or "description".
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import polars as pl
+
+from assets.ingest import dates, money
+from assets.ingest.canonical import CANONICAL_FIELDS, FUNDING_STREAMS, ReasonCode
+from assets.ingest.period import last_day
+from assets.ingest.readers import EXTRA_FIELDS, SOURCE_ROW, RawTable
+from assets.ingest.source_config import SourceConfig
+
+# Fields checked for blanks in every layout; posting_date too when a column maps it.
+ALWAYS_REQUIRED = ("cost_centre", "amount")
+FAILED_CHECK = "__failed_check"
+
+
+def output(field: str) -> str:
+    """The working column holding a canonical field's typed value."""
+    return f"__field_{field}"
+
+
+class _Check(NamedTuple):
+    field: str | None
+    code: str
+    failed: pl.Expr
+    message: pl.Expr
+
+
+class FieldParser:
+    """Types every canonical field and finds each row's first failing check.
+
+    It runs in stages over the frame (money parsing, then field values and problems,
+    then the checks), each stage reading columns the previous one wrote: polars does
+    not share a sub-expression used twice, so one big expression repeats work.
+    """
+
+    def __init__(self, table: RawTable, config: SourceConfig, file_name: str, period: str) -> None:
+        self.roles = table.header.roles
+        self.config = config
+        self.file_name = file_name
+        self.period = period
+        self._money: list[tuple[str, str, str]] = []  # source column, value column, problem column
+        self._columns: list[pl.Expr] = []  # canonical values and parse problems
+        self._checks: list[_Check] = []
+        if EXTRA_FIELDS in table.columns:
+            # Checked first: in a shifted row every field is suspect, whatever it parses as.
+            delimiter = config.file.delimiter
+            problem = f"the row has more fields than the header has columns (a {delimiter!r} inside an unquoted value?)"
+            self._check(None, ReasonCode.EXTRA_FIELDS, pl.col(EXTRA_FIELDS).is_not_null(), pl.lit(problem))
+        for name in CANONICAL_FIELDS:
+            getattr(self, f"_parse_{name}", self._parse_text)(name)
+
+    @property
+    def failed(self) -> pl.Expr:
+        """True for rows `run` found a failing check in."""
+        return pl.col(FAILED_CHECK).is_not_null()
+
+    def run(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """rows + every field's output column + FAILED_CHECK: the index of each row's
+        first failing check, null where every check passes."""
+        frame = rows.lazy()
+        for source, value, problem in self._money:
+            frame = money.money_columns(frame, source, self.config.amounts, value=value, problem=problem)
+        frame = frame.with_columns(self._columns)
+        return frame.with_columns(self._chain(lambda index, check: pl.lit(index, pl.Int16)).alias(FAILED_CHECK)).collect()
+
+    def explain(self, failed: pl.DataFrame) -> pl.DataFrame:
+        """field, reason_code and message for rows that failed. Messages are built here,
+        on the few failed rows only: a when/then chain computes every branch on every row."""
+        chosen = pl.col(FAILED_CHECK)
+        return failed.with_columns(
+            self._chain(lambda index, check: pl.lit(check.field, pl.String), chosen).alias("field"),
+            self._chain(lambda index, check: pl.lit(check.code), chosen).alias("reason_code"),
+            self._chain(lambda index, check: check.message, chosen).alias("message"),
+        )
+
+    def _chain(self, pick: Callable[[int, _Check], pl.Expr], chosen: pl.Expr | None = None) -> pl.Expr:
+        """when(check 0 failed) then pick(0) when(check 1 failed) ... - or, given the
+        chosen check's index, when(chosen == 0) then pick(0) ..."""
+        # cost_centre and amount are always checked, so there is always a first check.
+        chain = None
+        for index, check in enumerate(self._checks):
+            condition = check.failed if chosen is None else chosen == index
+            chain = (pl.when(condition) if chain is None else chain.when(condition)).then(pick(index, check))
+        return chain
+
+    # -- per field -------------------------------------------------------------
+
+    def _parse_text(self, name: str) -> None:
+        column = self.roles.get(name)
+        if column is None:
+            self._columns.append(pl.lit(None, dtype=pl.String).alias(output(name)))
+            return
+        text = pl.col(column).str.strip_chars()
+        self._columns.append(pl.when(text != "").then(text).alias(output(name)))
+        if name in ALWAYS_REQUIRED or name in self.config.required:
+            code = ReasonCode.BLANK_SUPPLIER if name == "counterparty" else ReasonCode.MISSING_FIELD
+            self._check(name, code, pl.col(output(name)).is_null(), pl.lit(f"{column} is blank"))
+
+    def _parse_posting_date(self, name: str) -> None:
+        column = self.roles.get(name)
+        if column is None:
+            self._columns.append(pl.lit(last_day(self.period)).alias(output(name)))
+            return
+        value, problem = dates.date_exprs(pl.col(column), self.config.dates, excel_source=self.config.file.type != "csv")
+        problem_column = f"__{name}_problem"
+        self._columns += [value.alias(output(name)), problem.alias(problem_column)]
+        self._check_parsed(name, column, problem_column, dates.BLANK, ReasonCode.BAD_DATE)
+
+    def _parse_amount(self, name: str) -> None:
+        if "amount" in self.roles:
+            column = self.roles["amount"]
+            value = self._money_column(column, "__amount")
+            self._check_parsed(name, column, "__amount_problem", money.BLANK, ReasonCode.BAD_AMOUNT)
+        else:
+            value = self._debit_minus_credit()
+        self._columns.append((-value if self.config.amounts.sign == "negate" else value).alias(output(name)))
+
+    def _money_column(self, source: str, prefix: str) -> pl.Expr:
+        self._money.append((source, f"{prefix}_value", f"{prefix}_problem"))
+        return pl.col(f"{prefix}_value")
+
+    def _debit_minus_credit(self) -> pl.Expr:
+        """amount = debit - credit; one side may be blank (it counts as 0), not both."""
+        debit_column, credit_column = self.roles["debit"], self.roles["credit"]
+        debit = self._money_column(debit_column, "__debit")
+        credit = self._money_column(credit_column, "__credit")
+        debit_problem, credit_problem = pl.col("__debit_problem"), pl.col("__credit_problem")
+        both_blank = (debit_problem == money.BLANK) & (credit_problem == money.BLANK)
+        self._check("amount", ReasonCode.MISSING_FIELD, both_blank, pl.lit(f"{debit_column} and {credit_column} are both blank"))
+        for column, problem in ((debit_column, debit_problem), (credit_column, credit_problem)):
+            bad = problem.is_not_null() & (problem != money.BLANK)
+            self._check("amount", ReasonCode.BAD_AMOUNT, bad, problem, shown=column)
+        return debit.fill_null(0) - credit.fill_null(0)
+
+    def _parse_funding_stream(self, name: str) -> None:
+        column = self.roles.get(name)
+        default = pl.lit(self.config.default_funding_stream, dtype=pl.String)
+        if column is None:
+            self._columns.append(default.alias(output(name)))
+            return
+        # "Non-recurrent", "S75 Pooled" and "SDF" are how people write the canonical names.
+        written = pl.col(column).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+        self._columns.append(pl.when(written != "").then(written).otherwise(default).alias(output(name)))
+        unknown = ~pl.col(output(name)).is_in(FUNDING_STREAMS)
+        expected = ", ".join(FUNDING_STREAMS)
+        self._check(name, ReasonCode.BAD_FUNDING_STREAM, unknown, pl.lit(f"is not a funding stream (expected {expected})"), shown=column)
+
+    # -- checks ----------------------------------------------------------------
+
+    def _check_parsed(self, name: str, column: str, problem_column: str, blank: str, bad_code: str) -> None:
+        """A parser's problem text -> MISSING_FIELD when the cell is blank, else bad_code."""
+        problem = pl.col(problem_column)
+        self._check(name, ReasonCode.MISSING_FIELD, problem == blank, pl.lit(f"{column} is blank"))
+        self._check(name, bad_code, problem.is_not_null(), problem, shown=column)
+
+    def _check(self, name: str | None, code: str, failed: pl.Expr, problem: pl.Expr, *, shown: str | None = None) -> None:
+        """Register a check. Its message reads `<file> row <n>, field <name>: <detail>`;
+        detail is `"<text of column shown>" <problem>`, or the problem alone."""
+        detail = [pl.lit('"'), pl.col(shown).fill_null(""), pl.lit('" '), problem] if shown else [problem]
+        field_part = f", field {name}" if name else ""
+        message = pl.concat_str(
+            pl.lit(f"{self.file_name} row "), pl.col(SOURCE_ROW).cast(pl.String), pl.lit(f"{field_part}: "), *detail
+        )
+        self._checks.append(_Check(name, code, failed.fill_null(False), message))

@@ -1,0 +1,133 @@
+"""Finding the header row and matching the config's column names to it.
+
+Headers are compared ignoring case, byte-order marks and repeated or no-break spaces,
+because partners retype them ("Expense Area" one month, "Expense area " the next).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assets.ingest.errors import SubmissionError
+from assets.ingest.source_config import HEADER_SEARCH_ROWS
+
+Cells = Sequence[str | None]
+
+
+@dataclass(frozen=True)
+class Header:
+    row: int  # 1-based row (sheet) or line (csv) number
+    names: list[str]  # one per column; blank headers become column_<n>, repeats get " (2)"
+    unnamed: frozenset[str]  # names we made up for blank header cells
+    roles: dict[str, str]  # role (canonical field or config key path) -> name in `names`
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.replace("\ufeff", "").split()).casefold()
+
+
+def column_names(cells: Cells) -> tuple[list[str], frozenset[str]]:
+    names: list[str] = []
+    unnamed: set[str] = set()
+    seen: dict[str, int] = {}
+    for position, cell in enumerate(cells, start=1):
+        name = " ".join((cell or "").replace("\ufeff", "").split())
+        if not name:
+            name = f"column_{position}"
+            unnamed.add(name)
+        count = seen.get(normalise(name), 0) + 1
+        seen[normalise(name)] = count
+        names.append(name if count == 1 else f"{name} ({count})")
+    return names, frozenset(unnamed)
+
+
+def match_roles(names: list[str], needed: dict[str, list[str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(found: role -> column, missing: role -> candidate names). The first candidate
+    present wins, and the first column of that name."""
+    by_key: dict[str, str] = {}
+    for name in names:
+        by_key.setdefault(normalise(name), name)
+    found: dict[str, str] = {}
+    missing: dict[str, list[str]] = {}
+    for role, candidates in needed.items():
+        column = next((by_key[normalise(c)] for c in candidates if normalise(c) in by_key), None)
+        if column is None:
+            missing[role] = candidates
+        else:
+            found[role] = column
+    return found, missing
+
+
+def key_path(role: str) -> str:
+    """Where the config names this column: canonical fields live under `columns.`."""
+    return role if "." in role else f"columns.{role}"
+
+
+def describe_missing(missing: dict[str, list[str]]) -> str:
+    return "; ".join(" or ".join(f'"{c}"' for c in candidates) + f" ({key_path(role)})" for role, candidates in missing.items())
+
+
+def rows_to_search(header_row: int | str) -> int:
+    """How many leading rows to read: the first 30 (a wrong fixed header row gets a hint
+    pointing at the right one), and at least down to a fixed header row."""
+    return max(header_row if isinstance(header_row, int) else 0, HEADER_SEARCH_ROWS)
+
+
+def find_header(
+    rows: Sequence[tuple[int, Cells]],
+    header_row: int | str,
+    needed: dict[str, list[str]],
+    file: Path,
+) -> Header:
+    """The header among `rows` ((row number, cells), in file order): the given row
+    number, or with "auto" the first of the first 30 rows holding every needed column."""
+    candidates = [(number, cells) for number, cells in rows if any(c and c.strip() for c in cells)]
+    if header_row == "auto":
+        for number, cells in candidates:
+            if number > HEADER_SEARCH_ROWS:
+                break
+            header = _header_if_complete(number, cells, needed)
+            if header is not None:
+                return header
+        raise SubmissionError(file, message=_no_header_message(candidates, needed))
+    chosen = next((cells for number, cells in rows if number == header_row), None)
+    if chosen is None:
+        raise SubmissionError(file, row=header_row, message=f"the file ends before the header row {header_row} (file.header_row)")
+    header = _header_if_complete(header_row, chosen, needed)
+    if header is not None:
+        return header
+    names, _ = column_names(chosen)
+    _, missing = match_roles(names, needed)
+    message = f"the header row lacks {describe_missing(missing)}; columns there: {_listing(names)}"
+    elsewhere = next((n for n, c in candidates if n <= HEADER_SEARCH_ROWS and _header_if_complete(n, c, needed)), None)
+    if elsewhere is not None:
+        message += f". The header looks like it is on row {elsewhere}: set file.header_row to {elsewhere} or auto"
+    raise SubmissionError(file, row=header_row, message=message)
+
+
+def _header_if_complete(number: int, cells: Cells, needed: dict[str, list[str]]) -> Header | None:
+    names, unnamed = column_names(cells)
+    roles, missing = match_roles(names, needed)
+    return None if missing else Header(row=number, names=names, unnamed=unnamed, roles=roles)
+
+
+def _no_header_message(candidates: Sequence[tuple[int, Cells]], needed: dict[str, list[str]]) -> str:
+    message = f"no header row found: none of the first {HEADER_SEARCH_ROWS} rows holds all the mapped columns"
+    best: tuple[int, int, list[str], dict[str, list[str]]] | None = None
+    for number, cells in candidates:
+        if number > HEADER_SEARCH_ROWS:
+            break
+        names, _ = column_names(cells)
+        found, missing = match_roles(names, needed)
+        if found and (best is None or len(found) > best[1]):
+            best = (number, len(found), names, missing)
+    if best is None:
+        return message + f" (looked for {describe_missing(needed)})"
+    number, _, names, missing = best
+    return message + f"; row {number} comes closest but lacks {describe_missing(missing)}; columns there: {_listing(names)}"
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)

@@ -1,0 +1,114 @@
+"""`openbook sources check <config> [<file>]`: is this config right for this file?
+
+Plain text for a finance analyst: the config's verdict, which columns were found and
+used, the period, what the first rows became, and what was quarantined or skipped.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import polars as pl
+
+from assets.ingest.errors import SourceConfigError, SubmissionError
+from assets.ingest.header import key_path
+from assets.ingest.parse import ParsedSubmission, parse_submission
+from assets.ingest.source_config import SourceConfig, load_source_config
+
+MESSAGES_SHOWN = 5
+
+
+def preview_submission(config_path: Path, file_path: Path | None, max_rows: int = 10) -> str:
+    try:
+        config = load_source_config(config_path)
+    except SourceConfigError as error:
+        return f"Source config {config_path}: NOT VALID\n{error}\n"
+    lines = [f"Source config {config_path}: OK", *_describe_config(config)]
+    if file_path is None:
+        return "\n".join(lines) + "\n"
+    lines += ["", f"File {file_path}"]
+    if not fnmatchcase(Path(file_path).name.casefold(), config.file.pattern.casefold()):
+        lines.append(f"  WARNING: the name does not match file.pattern {config.file.pattern!r}: the pipeline will not pick it up")
+    try:
+        parsed = parse_submission(file_path, config)
+    except SubmissionError as error:
+        lines.append(f"  CANNOT BE PARSED: {error}")
+        return "\n".join(lines) + "\n"
+    lines += _describe_file(parsed, config)
+    lines += ["", *_describe_counts(parsed)]
+    lines += ["", f"First {min(max_rows, parsed.lines.height)} parsed lines:", _table(parsed.lines, max_rows)]
+    return "\n".join(lines) + "\n"
+
+
+def _describe_config(config: SourceConfig) -> list[str]:
+    spec = config.file
+    opened = f"{spec.type}, sheet {spec.sheet!r}" if spec.sheet else spec.type
+    if spec.type == "csv":
+        opened += f", {spec.encoding}, delimiter {spec.delimiter!r}"
+    period = (
+        f"from the file name, pattern {config.period.from_file_name}"
+        if config.period.from_file_name
+        else f"from column {config.period.from_column!r}"
+    )
+    return [
+        f"  partner:  {config.partner_id}" + (f" ({config.description})" if config.description else ""),
+        f"  files:    inbox/{config.partner_id}/{spec.pattern} ({opened}; header row {spec.header_row})",
+        f"  period:   {period}",
+    ]
+
+
+def _describe_file(parsed: ParsedSubmission, config: SourceConfig) -> list[str]:
+    used = set(parsed.column_map.values())
+    unused = [name for name in parsed.source_columns if name not in used]
+    lines = [
+        f"  period detected: {parsed.period}",
+        f"  header on row {parsed.header_row}; columns in the file: {', '.join(parsed.source_columns)}",
+        "  mapped columns (all found):",
+    ]
+    width = max(len(key_path(role)) for role in parsed.column_map)
+    lines += [f"    {key_path(role):<{width}}  <- {column}" for role, column in parsed.column_map.items()]
+    if config.columns.posting_date is None:
+        lines.append(f"    {'columns.posting_date':<{width}}  (no column: the period's last day)")
+    lines.append(f"  columns not used: {', '.join(unused) if unused else 'none'}")
+    return lines
+
+
+def _describe_counts(parsed: ParsedSubmission) -> list[str]:
+    total = parsed.lines.select(pl.col("amount").sum()).item()
+    lines = [
+        f"Rows read:   {parsed.rows_read}",
+        f"  parsed:      {parsed.lines.height}  (total amount {total or 0:,.2f})",
+        f"  quarantined: {parsed.quarantine.height}{_by(parsed.quarantine, 'reason_code')}",
+    ]
+    messages = parsed.quarantine.get_column("message").head(MESSAGES_SHOWN).to_list()
+    lines += [f"      {message}" for message in messages]
+    if parsed.quarantine.height > MESSAGES_SHOWN:
+        lines.append(f"      ... and {parsed.quarantine.height - MESSAGES_SHOWN} more")
+    skipped = parsed.skipped.sort("source_row")
+    lines.append(f"  skipped:     {skipped.height}{_by(skipped, 'reason')}")
+    for row, reason in skipped.head(MESSAGES_SHOWN).select("source_row", "reason").iter_rows():
+        lines.append(f"      row {row}: {reason}")
+    return lines
+
+
+def _by(frame: pl.DataFrame, column: str) -> str:
+    if frame.is_empty():
+        return ""
+    counts = frame.group_by(column).len().sort(column).iter_rows()
+    return "  (" + ", ".join(f"{value} {count}" for value, count in counts) + ")"
+
+
+def _table(lines: pl.DataFrame, max_rows: int) -> str:
+    # A value spanning lines (a quoted CSV cell with a line break) would break the grid.
+    shown = lines.drop("raw_record").head(max_rows).with_columns(pl.col(pl.String).str.replace_all(r"\s+", " "))
+    with pl.Config(
+        tbl_rows=max_rows,
+        tbl_cols=-1,
+        tbl_width_chars=250,
+        fmt_str_lengths=40,
+        tbl_formatting="ASCII_MARKDOWN",
+        tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True,
+    ):
+        return str(shown)

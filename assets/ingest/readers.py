@@ -1,0 +1,274 @@
+"""File bytes -> RawTable: every row under the header as text, numbered as in the file.
+
+CSV goes through polars (vectorised, all columns as strings); .xlsx and old .xls go
+through python-calamine, with each cell rendered as the text a person sees in Excel.
+Nothing is interpreted here beyond finding the header: parse.py types the values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import python_calamine
+
+from assets.ingest.errors import SubmissionError
+from assets.ingest.header import Header, find_header, rows_to_search
+from assets.ingest.source_config import FileSpec, SourceConfig
+
+SOURCE_ROW = "__source_row"
+# CSV fields beyond the header's width land here (an unquoted delimiter in a value).
+EXTRA_FIELDS = "(extra fields)"
+
+_ZIP_MAGIC = b"PK\x03\x04"  # .xlsx
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls
+_EXCEL_SIGNIFICANT_DIGITS = 15
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """The rows under the header. `frame` has SOURCE_ROW (Int64) and one String column
+    per name in `columns`; cells are as written (null when empty). Blank rows at the
+    very end of a file or sheet are not rows: spreadsheets drag them along."""
+
+    frame: pl.DataFrame
+    columns: list[str]
+    header: Header
+
+
+def read_table(data: bytes, file: Path, config: SourceConfig) -> RawTable:
+    if not data or data.isspace():  # isspace stops at the first other byte; strip() would copy
+        raise SubmissionError(file, message="the file is empty")
+    if config.file.type == "csv":
+        return _read_csv(data, file, config)
+    return _read_workbook(data, file, config)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _read_csv(data: bytes, file: Path, config: SourceConfig) -> RawTable:
+    spec = config.file
+    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        raise SubmissionError(file, message="this is an Excel workbook, but the source config says type: csv")
+    utf8 = _as_utf8(data, file, spec.encoding)
+    search_rows = rows_to_search(spec.header_row)
+    leading = _leading_records(utf8, file, spec, search_rows)
+    header = find_header([(start, cells) for start, _, cells in leading], spec.header_row, config.source_columns, file)
+    header_end_line = next(end for start, end, _ in leading if start == header.row)
+
+    schema = {name: pl.String() for name in header.names} | {EXTRA_FIELDS: pl.String()}
+    try:
+        frame = pl.read_csv(
+            utf8,
+            has_header=False,
+            skip_lines=header_end_line,
+            schema=schema,
+            missing_columns="insert",  # short rows (notes under the data) get nulls
+            truncate_ragged_lines=True,  # long rows keep their first extra field only
+            separator=spec.delimiter,
+            quote_char=spec.quote_char,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as error:
+        if "utf-8" in str(error).lower():
+            raise _not_utf8(file, utf8) from None
+        raise SubmissionError(file, message=f"cannot be read as CSV ({_first_line(error)})") from None
+    frame = frame.with_columns(_csv_line_numbers(frame, utf8, header_end_line, file))
+    return _finish(frame, header)
+
+
+def _as_utf8(data: bytes, file: Path, encoding: str) -> bytes:
+    """polars reads UTF-8 only; other encodings are decoded here, strictly, so a
+    Windows-1252 £ (0xA3) or no-break space (0xA0) becomes the right character."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        return data  # a BOM sits on a line before the data and is skipped with it
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SubmissionError(
+            file, row=line, message=f"byte 0x{data[error.start]:02X} is not valid {encoding} text (file.encoding)"
+        ) from None
+
+
+def _not_utf8(file: Path, data: bytes) -> SubmissionError:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return SubmissionError(
+            file,
+            row=line,
+            message=f"byte 0x{data[error.start]:02X} is not UTF-8; if the file came from Excel on Windows, "
+            "set file.encoding: cp1252",
+        )
+    return SubmissionError(file, message="the file is not valid UTF-8 (file.encoding)")
+
+
+def _leading_records(utf8: bytes, file: Path, spec: FileSpec, search_rows: int) -> list[tuple[int, int, list[str]]]:
+    """(first line, last line, cells) of the records starting in the first lines: the
+    Python csv module, on a small prefix, knows which physical lines a record spans."""
+    prefix = _first_lines(utf8, search_rows + 100)
+    try:
+        text = prefix.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise _not_utf8(file, utf8) from None
+    reader = csv.reader(io.StringIO(text), delimiter=spec.delimiter, quotechar=spec.quote_char)
+    records: list[tuple[int, int, list[str]]] = []
+    try:
+        while True:
+            start = reader.line_num + 1
+            if start > search_rows:
+                break
+            cells = next(reader)
+            records.append((start, reader.line_num, cells))
+    except StopIteration:
+        pass
+    except csv.Error as error:
+        raise SubmissionError(file, row=reader.line_num, message=f"cannot be read as CSV ({error})") from None
+    return records
+
+
+def _first_lines(data: bytes, count: int) -> bytes:
+    end = 0
+    for _ in range(count):
+        end = data.find(b"\n", end) + 1
+        if end == 0:
+            return data
+    return data[:end]
+
+
+def _csv_line_numbers(frame: pl.DataFrame, utf8: bytes, header_end_line: int, file: Path) -> pl.Expr:
+    """Physical line number of each record. polars keeps empty lines as rows, so rows
+    and lines only part company when a quoted value spans lines; one byte count tells
+    whether any does, and only then are the embedded line breaks counted."""
+    body_start = len(_first_lines(utf8, header_end_line))
+    body_lines = utf8.count(b"\n", body_start) + (0 if utf8.endswith(b"\n") or body_start >= len(utf8) else 1)
+    first_line = header_end_line + 1
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    if frame.height == body_lines:
+        return (index + first_line).alias(SOURCE_ROW)
+    breaks = pl.sum_horizontal(pl.col(pl.String).str.count_matches("\n", literal=True).fill_null(0)).cast(pl.Int64)
+    numbers = frame.select(
+        start=index + first_line + breaks.cum_sum().shift(1, fill_value=0),
+        breaks=breaks,
+    )
+    last_line = numbers["start"][-1] + numbers["breaks"][-1] if numbers.height else header_end_line
+    if last_line != header_end_line + body_lines:
+        raise SubmissionError(file, message="the rows cannot be matched to lines of the file (an unbalanced quote?)")
+    return pl.Series(SOURCE_ROW, numbers["start"])
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _read_workbook(data: bytes, file: Path, config: SourceConfig) -> RawTable:
+    spec = config.file
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet_name = _sheet_name(workbook.sheet_names, spec.sheet, file)
+        # skip_empty_area=False pads from A1, so list index + 1 is the sheet row number.
+        grid = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except python_calamine.CalamineError as error:
+        raise SubmissionError(file, message=f"cannot be read as an Excel workbook ({error})") from None
+    if not grid:
+        raise SubmissionError(file, message=f"sheet {sheet_name!r} is empty")
+    search_rows = rows_to_search(spec.header_row)
+    leading = [(number, [cell_text(v) for v in row]) for number, row in enumerate(grid[:search_rows], start=1)]
+    header = find_header(leading, spec.header_row, config.source_columns, file)
+    body = grid[header.row :]
+    width = max(len(header.names), *(len(row) for row in body)) if body else len(header.names)
+    names = _widen(header, width)
+    columns = {
+        name: [cell_text(row[position]) if position < len(row) else None for row in body]
+        for position, name in enumerate(names)
+    }
+    frame = pl.DataFrame(columns, schema={name: pl.String() for name in names}).with_columns(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + header.row + 1).alias(SOURCE_ROW)
+    )
+    return _finish(frame, Header(header.row, names, header.unnamed | frozenset(names[len(header.names) :]), header.roles))
+
+
+def _sheet_name(available: list[str], wanted: str | None, file: Path) -> str:
+    if wanted is None:
+        if not available:
+            raise SubmissionError(file, message="the workbook has no sheets")
+        return available[0]
+    for name in available:
+        if normalise_sheet(name) == normalise_sheet(wanted):
+            return name
+    listing = ", ".join(repr(name) for name in available)
+    raise SubmissionError(file, message=f"no sheet named {wanted!r} (file.sheet); the workbook has {listing}")
+
+
+def normalise_sheet(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _widen(header: Header, width: int) -> list[str]:
+    # Cells right of the header's last column (a comment typed beside the table).
+    return header.names + [f"column_{position}" for position in range(len(header.names) + 1, width + 1)]
+
+
+def cell_text(value: object) -> str | None:
+    """A cell as the text Excel shows in General format: numbers without float noise,
+    dates as ISO yyyy-mm-dd (with the time when there is one)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return number_text(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def number_text(value: float) -> str:
+    """The shortest text that reads back as the same float, cut to Excel's 15 significant
+    digits: a cell summing pennies (0.1 + 0.2) holds 0.30000000000000004 and shows 0.3.
+    Text all the way, so a DECIMAL parse never sees float arithmetic."""
+    if not math.isfinite(value):
+        return repr(value)
+    text = repr(value)
+    if len(re.sub(r"[^0-9]", "", text.split("e")[0]).lstrip("0")) > _EXCEL_SIGNIFICANT_DIGITS:
+        text = format(value, f".{_EXCEL_SIGNIFICANT_DIGITS}g")
+    plain = format(Decimal(text), "f")  # 1e+20 -> 100000000000000000000
+    return plain.rstrip("0").rstrip(".") if "." in plain else plain
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _finish(frame: pl.DataFrame, header: Header) -> RawTable:
+    """Drop trailing blank rows, and columns with neither a header nor a value (column A
+    left empty; the extra-fields column when no row overflowed)."""
+    blank = is_blank_row([c for c in frame.columns if c != SOURCE_ROW])
+    if frame.height and frame.tail(1).select(blank).item():  # rare: only then scan every row
+        kept = frame.select(pl.int_range(pl.len()).filter(~blank).max()).item()
+        frame = frame.head(0 if kept is None else kept + 1)
+    droppable = {*header.unnamed, EXTRA_FIELDS}
+    empty = [c for c in frame.columns if c in droppable and frame[c].null_count() == frame.height]
+    columns = [c for c in frame.columns if c != SOURCE_ROW and c not in empty]
+    return RawTable(frame=frame.select(SOURCE_ROW, *columns), columns=columns, header=header)
+
+
+def is_blank_row(columns: list[str]) -> pl.Expr:
+    """True when every cell is empty or only spaces."""
+    if not columns:
+        return pl.lit(True)
+    return pl.all_horizontal(pl.col(c).str.strip_chars().fill_null("") == "" for c in columns)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -1,0 +1,436 @@
+"""Source configs: one YAML file per partner source, saying how to read its submissions.
+
+Every model forbids unknown keys, so a typo in a config is an error naming the file and
+the key path (`columns.amuont: unknown key; expected one of ...`), never silently
+ignored. See `SourceConfig` for the schema; pipelines/demo/sources/*.yaml are examples.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+import polars as pl
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from assets.ingest.canonical import CANONICAL_FIELDS, FUNDING_STREAMS
+from assets.ingest.errors import SourceConfigError
+
+HEADER_SEARCH_ROWS = 30
+PERIOD_GROUP_SETS = ({"year", "month"}, {"fy_start_year", "fiscal_month"})
+
+CanonicalField = Literal[CANONICAL_FIELDS]  # type: ignore[valid-type]
+FundingStream = Literal[FUNDING_STREAMS]  # type: ignore[valid-type]
+
+
+def _one_or_many(value: Any) -> Any:
+    """Let YAML say `amount: Amount` or `amount: [Amount, "Amount (£)"]`."""
+    if value is None:  # `description: null` = not mapped (refused where a column is required)
+        return value
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return [v.strip() for v in value]
+    raise ValueError(f"expected a column name or a list of column names, got {value!r}")
+
+
+def _text_list(value: Any) -> Any:
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+        return value
+    raise ValueError(f"expected a text or a list of texts, got {value!r}")
+
+
+# A source column, or alternative spellings of it: the first one present in the file wins.
+ColumnNames = Annotated[list[str], BeforeValidator(_one_or_many)]
+TextList = Annotated[list[str], BeforeValidator(_text_list)]
+
+
+def _check_polars_regex(pattern: str) -> str:
+    # Row rules run inside polars (Rust regex syntax), so compile them there: Python's
+    # `re` would accept look-arounds that polars rejects at parse time.
+    try:
+        pl.Series([""], dtype=pl.String).str.contains(pattern)
+    except pl.exceptions.PolarsError as error:
+        lines = [line.strip() for line in str(error).splitlines()]
+        reason = next((line.removeprefix("error:").strip() for line in lines if line.startswith("error:")), lines[0])
+        raise ValueError(f"not a valid regular expression {pattern!r} ({reason})") from None
+    return pattern
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileSpec(_Strict):
+    """Which files in inbox/<partner_id>/ belong to this source, and how to open them."""
+
+    pattern: str  # glob on the file name, case-insensitive, e.g. "Spend_over_500_*.csv"
+    type: Literal["csv", "xlsx", "xls"]
+    encoding: str = "utf-8"  # csv only: utf-8, utf-8-sig, cp1252, latin-1, ...
+    delimiter: str = ","  # csv only
+    quote_char: str = '"'  # csv only
+    sheet: str | None = None  # xlsx/xls only; None = the first sheet
+    header_row: int | Literal["auto"] = 1  # 1-based row/line number, or "auto"
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_is_a_file_name_glob(cls, value: str) -> str:
+        if not value.strip() or "/" in value or "\\" in value:
+            raise ValueError(f"expected a file-name glob such as 'Spend_over_500_*.csv', got {value!r}")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            return codecs.lookup(value).name  # normalised: "windows-1252" -> "cp1252"
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}; expected e.g. utf-8, utf-8-sig, cp1252") from None
+
+    @field_validator("delimiter", "quote_char")
+    @classmethod
+    def _single_character(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError(f"expected a single character, got {value!r}")
+        return value
+
+    @field_validator("header_row", mode="before")
+    @classmethod
+    def _row_number_or_auto(cls, value: Any) -> Any:
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return value
+        raise ValueError(f"expected a row number (1, 2, ...) or 'auto', got {value!r}")
+
+    # Validators run only on keys the YAML gives, and `type` is validated before these.
+    @field_validator("encoding", "delimiter", "quote_char")
+    @classmethod
+    def _csv_only(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("type", "csv") != "csv":
+            raise ValueError(f"only applies to csv files, but type is {info.data['type']}")
+        return value
+
+    @field_validator("sheet")
+    @classmethod
+    def _workbook_only(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("type") == "csv":
+            raise ValueError("only applies to xlsx/xls files, but type is csv")
+        return value
+
+
+class PeriodRule(_Strict):
+    """Where the submission's period (a calendar month) comes from: exactly one of
+
+    from_file_name: a regex searched in the file name, with named groups `year` + `month`
+        (a number or an English month name/abbreviation), or `fy_start_year` +
+        `fiscal_month` (1 = April). Two-digit years mean 20yy.
+    from_column: a date column; every parsed date in it must fall in one month.
+    """
+
+    from_file_name: str | None = None
+    from_column: str | None = None
+
+    @field_validator("from_file_name")
+    @classmethod
+    def _regex_with_period_groups(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            groups = set(re.compile(value).groupindex)
+        except re.error as error:
+            raise ValueError(f"not a valid regular expression {value!r} ({error})") from None
+        if groups not in PERIOD_GROUP_SETS:
+            raise ValueError(
+                "expected named groups (?P<year>...) and (?P<month>...), or (?P<fy_start_year>...) and "
+                f"(?P<fiscal_month>...); found {sorted(groups) or 'none'}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> PeriodRule:
+        if (self.from_file_name is None) == (self.from_column is None):
+            raise ValueError("expected exactly one of from_file_name or from_column")
+        return self
+
+
+class ColumnMap(_Strict):
+    """Canonical field -> source column header (or a list of alternative headers).
+
+    Headers are matched ignoring case and surrounding/repeated spaces. Give either
+    `amount`, or `debit` and `credit` (amount = debit - credit, a blank side counts 0).
+    """
+
+    posting_date: ColumnNames | None = None  # None: the period's last day
+    cost_centre: ColumnNames
+    expense_type: ColumnNames | None = None
+    counterparty: ColumnNames | None = None
+    description: ColumnNames | None = None
+    transaction_id: ColumnNames | None = None
+    amount: ColumnNames | None = None
+    debit: ColumnNames | None = None
+    credit: ColumnNames | None = None
+    funding_stream: ColumnNames | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_get_the_amount(self) -> ColumnMap:
+        amount_only = self.amount is not None and self.debit is None and self.credit is None
+        debit_credit_only = self.amount is None and self.debit is not None and self.credit is not None
+        if not (amount_only or debit_credit_only):
+            raise ValueError("expected either 'amount', or both 'debit' and 'credit' (not both ways)")
+        return self
+
+    def mapped(self) -> dict[str, list[str]]:
+        """Role (canonical field, or debit/credit) -> candidate headers, for mapped roles."""
+        return {role: names for role, names in self if names is not None}
+
+
+class DateRules(_Strict):
+    """How posting dates are written. Formats are strftime patterns tried in order; the
+    first that parses wins. Excel sources also accept real date cells whatever the list."""
+
+    formats: TextList = ["%d/%m/%Y"]
+    excel_serial: bool = False  # also accept Excel day numbers (45412 = 2024-04-30)
+
+    @field_validator("formats")
+    @classmethod
+    def _strftime_patterns(cls, value: list[str]) -> list[str]:
+        for fmt in value:
+            if "%" not in fmt:
+                raise ValueError(f"expected strftime patterns such as '%d/%m/%Y', got {fmt!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _some_way_to_read_dates(self) -> DateRules:
+        if not self.formats and not self.excel_serial:
+            raise ValueError("expected at least one date format, or excel_serial: true")
+        return self
+
+
+class AmountRules(_Strict):
+    """How money is written. Whitespace (incl. no-break spaces) is padding, or a
+    thousands separator between digits; at most one minus sign, bracket pair, trailing
+    minus or CR suffix makes an amount negative."""
+
+    currency_symbols: TextList = ["£"]
+    thousands_separator: str | None = ","  # null: digits are never grouped
+    brackets_negative: bool = True  # "(12.00)" = -12.00
+    trailing_minus: bool = True  # "12.00-" = -12.00
+    cr_dr_suffix: bool = False  # "12.00 CR" = -12.00, "12.00 DR" = 12.00
+    sign: Literal["as_is", "negate"] = "as_is"  # negate: the partner writes spend negative
+
+    @field_validator("thousands_separator")
+    @classmethod
+    def _separator(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) != 1 or value.isdigit() or value == "."):
+            raise ValueError(f"expected one character that is not a digit or '.', or null; got {value!r}")
+        return value
+
+
+class RowRule(_Strict):
+    """A row matches when `pattern` (a regex) is found in `column`'s text, or in any
+    cell when no column is given."""
+
+    pattern: str
+    column: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _valid_regex(cls, value: str) -> str:
+        return _check_polars_regex(value)
+
+
+class SkipRules(_Strict):
+    """Rows that are not ledger lines. Blank rows are always skipped."""
+
+    totals_rows: list[RowRule] = []
+    note_rows: list[RowRule] = []
+    notes_after_totals: bool = False  # every row after the last totals row is a note
+
+
+class SourceConfig(_Strict):
+    partner_id: str
+    description: str = ""
+    file: FileSpec
+    period: PeriodRule
+    columns: ColumnMap
+    dates: DateRules = DateRules()
+    amounts: AmountRules = AmountRules()
+    # Always required: cost_centre, amount, and posting_date when mapped. A blank
+    # required counterparty is BLANK_SUPPLIER; any other blank required field MISSING_FIELD.
+    required: list[CanonicalField] = []
+    skip: SkipRules = SkipRules()
+    default_funding_stream: FundingStream | None = None  # when no column or it is blank
+
+    @field_validator("partner_id")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+            raise ValueError(f"expected lower-case letters, digits and _, e.g. 'la_ashby'; got {value!r}")
+        return value
+
+    @field_validator("required")
+    @classmethod
+    def _required_fields_are_mapped(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        columns = info.data.get("columns")  # absent when columns itself was invalid
+        unmapped = [field for field in value if columns is not None and getattr(columns, field) is None]
+        if unmapped:
+            raise ValueError(f"{', '.join(unmapped)} cannot be required: columns does not map it")
+        return value
+
+    @property
+    def source_columns(self) -> dict[str, list[str]]:
+        """Every column the config names, role -> candidate headers; the header row must
+        hold all of them. Roles are canonical fields (and debit/credit), or the key path
+        of a column named elsewhere, e.g. `skip.totals_rows[0].column`."""
+        needed = self.columns.mapped()
+        if self.period.from_column is not None:
+            needed["period.from_column"] = [self.period.from_column]
+        for kind in ("totals_rows", "note_rows"):
+            for index, rule in enumerate(getattr(self.skip, kind)):
+                if rule.column is not None:
+                    needed[f"skip.{kind}[{index}].column"] = [rule.column]
+        return needed
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load keeps the last of two equal keys; a duplicated key is a typo to report."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_source_config(path: str | Path) -> SourceConfig:
+    """Read and validate one source config; SourceConfigError names the file and key."""
+    path = Path(path)
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except OSError as error:
+        raise SourceConfigError(f"{path}: cannot read the file ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise SourceConfigError(f"{path}: the file is not UTF-8 text") from None
+    except yaml.YAMLError as error:
+        raise SourceConfigError(f"{path}: not valid YAML: {_yaml_problem(error)}") from None
+    if not isinstance(document, dict):
+        raise SourceConfigError(f"{path}: expected a mapping of keys (partner_id, file, ...), got {type(document).__name__}")
+    try:
+        return SourceConfig.model_validate(document)
+    except ValidationError as error:
+        problems = "\n".join(f"  - {_describe(item)}" for item in error.errors())
+        raise SourceConfigError(f"{path}: invalid source config:\n{problems}") from None
+
+
+def load_source_configs(folder: str | Path) -> dict[str, SourceConfig]:
+    """Every *.yaml/*.yml config in a folder, by partner_id (one source per partner)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SourceConfigError(f"{folder}: source config folder does not exist")
+    configs: dict[str, SourceConfig] = {}
+    origin: dict[str, Path] = {}
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        config = load_source_config(path)
+        if config.partner_id in configs:
+            raise SourceConfigError(
+                f"{path}: partner_id {config.partner_id!r} is already configured in {origin[config.partner_id]}"
+            )
+        configs[config.partner_id] = config
+        origin[config.partner_id] = path
+    return configs
+
+
+def match_config(file_path: str | Path, inbox: str | Path, configs: dict[str, SourceConfig]) -> SourceConfig | None:
+    """The config of the partner whose inbox folder holds the file, if the file name
+    matches its pattern; None for anything else (other folders, lock files, strays)."""
+    try:
+        relative = Path(file_path).absolute().relative_to(Path(inbox).absolute())
+    except ValueError:
+        return None
+    if len(relative.parts) != 2:
+        return None
+    partner_id, name = relative.parts
+    # Excel's lock files (~$name.xlsx) and hidden files sit beside real submissions.
+    if name.startswith(("~$", ".")):
+        return None
+    config = configs.get(partner_id)
+    if config is None or not fnmatchcase(name.casefold(), config.file.pattern.casefold()):
+        return None
+    return config
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One pydantic error as `key.path: what was expected`."""
+    loc = [part for part in error["loc"] if not _is_union_branch(part)]
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".") or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return f"{key}: unknown key; expected one of: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"{key}: required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    message = message.replace("Input should be", "expected", 1)
+    if kind not in ("value_error", "assertion_error") and "input" in error:
+        message += f", got {error['input']!r}"
+    return f"{key}: {message}"
+
+
+def _is_union_branch(part: str | int) -> bool:
+    # pydantic adds the branch type to the loc of a union error ("int", "literal['auto']").
+    return isinstance(part, str) and (part in ("int", "str", "bool", "list[str]") or part.startswith(("literal[", "function-")))
+
+
+def _allowed_keys(loc: list[str | int]) -> list[str]:
+    """The keys the model at `loc` accepts (walks nested models and lists)."""
+    model: Any = SourceConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation
+        model = _model_inside(annotation)
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def _model_inside(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is None:
+        return None
+    for arg in get_args(annotation):
+        found = _model_inside(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,283 @@
+"""Shared number, date and text formatting for the board pack and the HTML site.
+
+Two jobs live here so that both report builders agree exactly:
+
+* how a value *looks* (``money_text`` gives the same "£1,235" / "(£1,235)" that the
+  Excel number format ``MONEY_FORMAT`` displays, so column widths computed from it fit);
+* how text that came from a partner's file is made *safe* for the medium
+  (``excel_text`` against formula injection, ``html_text`` against markup injection).
+
+Formula injection (OWASP "CSV injection"): a cell whose text starts with ``= + - @``
+or a tab / carriage return can be evaluated by a spreadsheet. openpyxl turns any
+string starting with ``=`` into a formula cell, and a user pressing F2+Enter on a
+text cell holding ``=...`` or ``@...`` turns it into a live formula. The chosen
+neutraliser is a **visible leading apostrophe** (``'``) stored in the cell's value,
+with the cell forced to the string type (``data_type='s'``):
+
+* the value Excel, LibreOffice and openpyxl read back starts with ``'`` and is text;
+* if a user edits the cell and presses Enter, Excel treats the leading apostrophe as
+  its own "this is text" marker, so the cell stays text;
+* the reader sees exactly what the partner wrote, with one apostrophe in front, which
+  is honest (a zero-width character would be invisible but would also change the
+  value silently and break look-ups on it).
+Characters XML 1.0 cannot hold (control characters other than tab, LF, CR) are
+dropped, because openpyxl refuses them and a single bad byte in a partner's supplier
+name must not stop the board pack.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+# ---------------------------------------------------------------------------
+# Excel number formats (the one place they are spelled)
+MONEY_FORMAT = "£#,##0;[Red](£#,##0)"
+PCT_FORMAT = '0.0"%";[Red](0.0"%")'   # the value is in percent units: 12.3 shows 12.3%
+INT_FORMAT = "#,##0"
+DATETIME_FORMAT = "dd mmm yyyy hh:mm"
+TEXT_FORMAT = "General"
+
+# Okabe & Ito (2008) colour-blind-safe palette; yellow last, it is weak on white.
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#000000",  # black
+    "#F0E442",  # yellow
+)
+
+# ---------------------------------------------------------------------------
+# Labels and order of the model's codes
+PARTNER_KINDS = {
+    "icb": "ICB",
+    "nhs_trust": "NHS trust",
+    "lead_provider": "Lead provider",
+    "local_authority": "Local authority",
+    "vcse": "VCSE",
+    "independent": "Independent sector",
+}
+FUNDING_STREAMS = {
+    "recurrent": "Recurrent",
+    "non_recurrent": "Non-recurrent",
+    "sdf": "SDF",
+    "s75_pooled": "Section 75 pooled",
+    "grant": "Grant",
+}
+KIND_COLOURS = dict(zip(PARTNER_KINDS, OKABE_ITO))
+
+_ACRONYMS = {"icb", "ics", "nhs", "vcse", "sdf", "la", "lp", "mhis", "camhs", "iapt", "adhd",
+             "ld", "ed", "s75", "gp", "a&e", "cyp", "smi", "ips", "eip"}
+
+
+def humanise_code(code: str) -> str:
+    """'adult_community_mh' -> 'Adult community MH'; 'camhs_tier4' -> 'CAMHS tier4'."""
+    words = re.split(r"[_\s]+", code.strip())
+    out = []
+    for i, w in enumerate(words):
+        if w.lower() in _ACRONYMS or (w.lower() == "mh"):
+            out.append(w.upper())
+        elif i == 0:
+            out.append(w[:1].upper() + w[1:])
+        else:
+            out.append(w)
+    return " ".join(out)
+
+
+def ics_label(ics_id: str | None) -> str:
+    if ics_id is None or ics_id == "":
+        return "Not assigned to a system"
+    return " ".join(w[:1].upper() + w[1:] for w in ics_id.split("_")) + " ICS"
+
+
+def systems_label(ics_ids: list[str]) -> str:
+    labels = [ics_label(i) for i in ics_ids]
+    if not labels:
+        return "No system has figures yet"
+    if len(labels) == 1:
+        return labels[0]
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+# Value formats a column can have ('fmt' in a section spec)
+#   text            free text from the data (partner names, file names): always neutralised
+#   code            a model code shown humanised ('service_line')
+#   partner_kind    icb -> ICB ... in the canonical order
+#   funding_stream  recurrent -> Recurrent ...
+#   ics             north_weald -> North Weald ICS
+#   period          2025-07 -> Jul 2025
+#   money           Decimal pounds, £#,##0 with negatives red in brackets
+#   pct             percent units (12.3 means 12.3%), one decimal place
+#   int             whole number with thousands separators
+#   datetime        a timestamp
+TEXT_FMTS = {"text", "code", "partner_kind", "funding_stream", "ics", "period"}
+NUMBER_FMTS = {"money", "pct", "int"}
+ALL_FMTS = TEXT_FMTS | NUMBER_FMTS | {"datetime"}
+
+
+def label(value: Any, fmt: str) -> str:
+    """The display text of a dimension value (before any medium-specific escaping)."""
+    if value is None:
+        return "Not assigned to a system" if fmt == "ics" else "(blank)"
+    if fmt == "partner_kind":
+        return PARTNER_KINDS.get(value, humanise_code(str(value)))
+    if fmt == "funding_stream":
+        return FUNDING_STREAMS.get(value, humanise_code(str(value)))
+    if fmt == "ics":
+        return ics_label(value)
+    if fmt == "code":
+        return humanise_code(str(value))
+    if fmt == "period":
+        return month_label(str(value), short=True)
+    if fmt == "datetime":
+        return datetime_text(value)
+    if fmt in NUMBER_FMTS:
+        return number_text(value, fmt)
+    return str(value)
+
+
+def sort_key(value: Any, fmt: str) -> tuple:
+    """Order of dimension values: the model's own order for kinds, else by label."""
+    if value is None:
+        return (2, "")
+    if fmt == "partner_kind":
+        order = list(PARTNER_KINDS)
+        return (0, order.index(value)) if value in order else (1, str(value))
+    if fmt == "funding_stream":
+        order = list(FUNDING_STREAMS)
+        return (0, order.index(value)) if value in order else (1, str(value))
+    if fmt in NUMBER_FMTS:
+        return (0, value)
+    if fmt == "period":
+        return (0, str(value))
+    return (0, label(value, fmt).casefold())
+
+
+# ---------------------------------------------------------------------------
+# Numbers
+def _whole(d: Decimal) -> Decimal:
+    return d.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+def money_text(value: Decimal | int | None) -> str:
+    """£1,235 / (£1,235) exactly as MONEY_FORMAT shows it (half away from zero)."""
+    if value is None:
+        return ""
+    d = _whole(abs(Decimal(value)))
+    s = f"£{d:,.0f}"
+    return f"({s})" if Decimal(value) < 0 and d != 0 else s
+
+
+def pct_text(value: Decimal | float | None) -> str:
+    if value is None:
+        return ""
+    d = abs(Decimal(str(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    s = f"{d:,.1f}%"
+    return f"({s})" if Decimal(str(value)) < 0 and d != 0 else s
+
+
+def int_text(value: int | None) -> str:
+    return "" if value is None else f"{int(value):,}"
+
+
+def number_text(value: Any, fmt: str) -> str:
+    if fmt == "money":
+        return money_text(value)
+    if fmt == "pct":
+        return pct_text(value)
+    if fmt == "int":
+        return int_text(value)
+    raise ValueError(f"not a number format: {fmt}")
+
+
+def pct_change(new: Decimal | None, old: Decimal | None) -> Decimal | None:
+    """Percentage change in percent units rounded to 0.1, or None when old is 0/None."""
+    if new is None or old is None or old == 0:
+        return None
+    return ((Decimal(new) - Decimal(old)) * 100 / abs(Decimal(old))).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def datetime_text(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%d %b %Y %H:%M")
+
+
+# ---------------------------------------------------------------------------
+# Periods (YYYY-MM; financial years April-March written 2025-26)
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def check_period(period: str) -> tuple[int, int]:
+    m = _PERIOD.match(period or "")
+    if not m:
+        raise ValueError(f"period must be YYYY-MM, got {period!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def fy_of(period: str) -> str:
+    y, m = check_period(period)
+    start = y if m >= 4 else y - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def fy_month_of(period: str) -> int:
+    _, m = check_period(period)
+    return (m - 4) % 12 + 1
+
+
+def fy_start(period: str) -> str:
+    return f"{fy_of(period)[:4]}-04"
+
+
+def previous_period(period: str) -> str:
+    y, m = check_period(period)
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+
+
+def month_label(period: str, short: bool = False) -> str:
+    y, m = check_period(period)
+    return dt.date(y, m, 1).strftime("%b %Y" if short else "%B %Y")
+
+
+# ---------------------------------------------------------------------------
+# Safe text
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISER = "'"
+# XML 1.0 forbids these; openpyxl raises IllegalCharacterError on them.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def excel_text(value: Any) -> str:
+    """Text safe to put in a worksheet cell: never evaluated as a formula.
+
+    Write it with ``cell.value = excel_text(v); cell.data_type = 's'`` (see
+    ``excel_pack._put_text``) - openpyxl would otherwise make '=...' a formula.
+    """
+    s = _ILLEGAL_XML.sub("", "" if value is None else str(value))
+    if s.startswith(_FORMULA_TRIGGERS):
+        s = NEUTRALISER + s
+    return s
+
+
+def header_footer_text(value: str) -> str:
+    """Text for an Excel page header/footer: '&' starts a control code there."""
+    return _ILLEGAL_XML.sub("", value).replace("&", "&&")
+
+
+def plotly_text(value: Any) -> str:
+    """Text for a plotly label: plotly reads a small HTML subset and shows &lt; &gt; &amp;
+    as characters but not &quot; / &#x27;, so only <, > and & are escaped (its JSON
+    output escapes quotes and '<' itself)."""
+    return html.escape("" if value is None else str(value), quote=False)
+
+
+def html_text(value: Any) -> str:
+    """Text safe inside HTML element content and quoted attribute values."""
+    return html.escape("" if value is None else str(value), quote=True)

@@ -1,0 +1,123 @@
+"""The money parser on every shape seen in partner files."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from assets.ingest.money import money_columns, parse_money
+from assets.ingest.source_config import AmountRules
+
+NBSP = "\u00a0"
+
+GOOD = [
+    ("1,234.50", "1234.50"),
+    ("1234.5", "1234.50"),
+    ("1234", "1234.00"),
+    (" 12 ", "12.00"),
+    ("-1234", "-1234.00"),
+    ("+12.00", "12.00"),
+    (".5", "0.50"),
+    ("5.", "5.00"),
+    ("0", "0.00"),
+    ("-0.01", "-0.01"),
+    ("(12.00)", "-12.00"),
+    ("(1,234.56)", "-1234.56"),
+    ("£1,234", "1234.00"),
+    ("£ 1,234.00", "1234.00"),
+    ("£1,234,567.89", "1234567.89"),
+    ("-£5.00", "-5.00"),
+    ("£-5.00", "-5.00"),
+    ("(£5.00)", "-5.00"),
+    ("£(5.00)", "-5.00"),
+    ("12.00-", "-12.00"),
+    ("1,000.00-", "-1000.00"),
+    (f"1{NBSP}234.50", "1234.50"),  # no-break space grouping thousands
+    (f"{NBSP}12.00{NBSP}", "12.00"),  # no-break space padding
+    ("1 234 567.00", "1234567.00"),
+    ("- 12.00", "-12.00"),
+    ("12.3400", "12.34"),  # trailing zeros lose nothing
+    ("0012.50", "12.50"),
+    ("9999999999999999.99", "9999999999999999.99"),  # the largest DECIMAL(18,2)
+]
+
+BAD = [
+    ("12,3O0.00", "is not an amount"),  # letter O
+    ("abc", "is not an amount"),
+    ("1,23.00", "is not an amount"),  # misplaced separator
+    ("1234,567.00", "is not an amount"),
+    ("12.5.0", "is not an amount"),
+    ("-(5.00)", "is not an amount"),  # two negative markers
+    ("--5", "is not an amount"),
+    ("(5.00", "is not an amount"),
+    ("1E5", "is not an amount"),
+    ("-", "is not an amount"),
+    ("£", "is not an amount"),
+    ("12 34", "is not an amount"),  # a space that is not a thousands separator
+    ("12.00 CR", "is not an amount"),  # CR/DR only when configured
+    ("$12.00", "is not an amount"),  # not a configured currency
+    ("12.345", "has more than 2 decimal places"),
+    ("1,234.567", "has more than 2 decimal places"),
+    ("0.001", "has more than 2 decimal places"),
+    ("10000000000000000.00", "is too large (more than 16 digits before the decimal point)"),
+    ("", "is blank"),
+    ("   ", "is blank"),
+    (NBSP, "is blank"),
+    (None, "is blank"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GOOD)
+def test_amount_shapes(text: str, expected: str) -> None:
+    value = parse_money(text)
+    assert value == Decimal(expected)
+    assert str(value) == expected  # two places, exactly
+
+
+@pytest.mark.parametrize(("text", "problem"), BAD)
+def test_rejected_shapes_say_why(text: str | None, problem: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_money(text)
+    assert str(raised.value) == f"{text!r} {problem}"
+
+
+def test_vectorised_form_types_and_nulls() -> None:
+    frame = pl.DataFrame({"text": ["1,234.50", "x", None, "(2.00)"]})
+    result = money_columns(frame.lazy(), "text", AmountRules(), value="amount", problem="problem").collect()
+    assert sorted(result.columns) == ["amount", "problem", "text"]  # no helper columns left behind
+    assert result.schema["amount"] == pl.Decimal(18, 2)
+    assert result.select("amount", "problem").rows() == [
+        (Decimal("1234.50"), None),
+        (None, "is not an amount"),
+        (None, "is blank"),
+        (Decimal("-2.00"), None),
+    ]
+
+
+def test_cr_dr_suffixes_when_configured() -> None:
+    rules = AmountRules(cr_dr_suffix=True)
+    assert parse_money("12.00 CR", rules) == Decimal("-12.00")
+    assert parse_money("12.00cr", rules) == Decimal("-12.00")
+    assert parse_money("1,500.00 DR", rules) == Decimal("1500.00")
+    with pytest.raises(ValueError):
+        parse_money("-12.00 CR", rules)  # two negative markers
+
+
+def test_rules_can_turn_off_brackets_and_trailing_minus() -> None:
+    rules = AmountRules(brackets_negative=False, trailing_minus=False)
+    for text in ("(12.00)", "12.00-"):
+        with pytest.raises(ValueError, match="is not an amount"):
+            parse_money(text, rules)
+
+
+def test_other_currency_symbols_and_separators() -> None:
+    assert parse_money("GBP 1,000.00", AmountRules(currency_symbols=["£", "GBP"])) == Decimal("1000.00")
+    assert parse_money("1'234.50", AmountRules(thousands_separator="'")) == Decimal("1234.50")
+    assert parse_money("1 234.50", AmountRules(thousands_separator=" ")) == Decimal("1234.50")
+    with pytest.raises(ValueError):
+        parse_money("1,234.50", AmountRules(thousands_separator="'"))  # comma is not this file's separator
+    with pytest.raises(ValueError):
+        parse_money("1,234.50", AmountRules(thousands_separator=None))
+    assert parse_money("1234.50", AmountRules(thousands_separator=None)) == Decimal("1234.50")

@@ -1,0 +1,243 @@
+"""The Excel board pack, re-read with openpyxl as a reader's Excel would open it."""
+import re
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from reports import formatting as f
+from reports import sections as s
+from reports.excel_pack import build_board_pack
+
+
+SHEETS = ["Cover", "Summary", "Spend by partner", "Spend by service line", "Submissions"]
+MONEY_HEADERS = {"This month", "Last month", "Movement", "FY to date", "Total",
+                 "North Weald ICS", "South Fen ICS"}
+
+
+@pytest.fixture
+def pack(con, tmp_path, fx) -> Path:
+    return build_board_pack(con, fx.PERIOD, tmp_path / "out" / "pack.xlsx", run_id="run-42")
+
+
+@pytest.fixture
+def wb(pack):
+    return openpyxl.load_workbook(pack)
+
+
+def _rows(ws):
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def _find(ws, text):
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value == text:
+                return c
+    raise AssertionError(f"{text!r} not on {ws.title}")
+
+
+def test_sheet_names_and_order(wb):
+    assert wb.sheetnames == SHEETS
+
+
+def test_written_atomically_and_readable(pack):
+    assert pack.is_file()
+    assert [p.name for p in pack.parent.iterdir()] == ["pack.xlsx"]      # no temp left over
+
+
+def test_a_crash_leaves_the_previous_pack(con, pack, monkeypatch, fx):
+    before = pack.read_bytes()
+
+    def boom(self, filename):
+        Path(filename).write_bytes(b"half a workbook")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", boom)
+    with pytest.raises(RuntimeError):
+        build_board_pack(con, fx.PERIOD, pack)
+    assert pack.read_bytes() == before
+    assert [p.name for p in pack.parent.iterdir()] == ["pack.xlsx"]
+
+
+def test_cover(wb, fx):
+    ws = wb["Cover"]
+    assert ws["A1"].value == "Mental health open book — June 2025"
+    facts = {r[0]: r[1] for r in _rows(ws)[3:9]}
+    assert facts["System(s)"] == "North Weald ICS and South Fen ICS"
+    assert facts["Report month"].startswith("June 2025: month 3 of financial year 2025-26")
+    assert facts["Data as at"] == "08 Jul 2025 13:30"
+    assert facts["Run id"] == "run-42"
+    header = _find(ws, "Partner").row
+    table = [r for r in _rows(ws)[header:] if r[0]][:5]
+    partners = [r[0] for r in table]
+    assert f"'{fx.HYPERLINK}" in partners and f"'{fx.AT_SUM}" in partners and fx.HOSTILE in partners
+    wfmh = next(r for r in table if r[0].startswith("Weald and Fen"))
+    assert wfmh[1] == "WFMH GL export 2025-06.xlsx" and wfmh[3:6] == [310, 305, 5]
+    assert wfmh[6] == "Passed (2 warnings)"
+    at = next(r for r in table if r[0] == f"'{fx.AT_SUM}")
+    assert at[6] == "Blocked (1 failed check): not in figures"
+    text = " ".join(str(v) for r in _rows(ws) for v in r if v)
+    assert "Not received for June 2025:" in text and fx.APOSTROPHE in text
+    assert "2 earlier submissions (May 2025)" in text
+
+
+def _money_columns(ws, header_row):
+    return [c.column for c in ws[header_row] if c.value in MONEY_HEADERS]
+
+
+def _header_rows(ws):
+    return [row[0].row for row in ws.iter_rows()
+            if any(c.value in MONEY_HEADERS for c in row) and row[0].font.b
+            and row[0].fill.fgColor.rgb.endswith("005EB8")]
+
+
+def test_every_money_cell_has_the_pound_format(wb):
+    checked = 0
+    for name in ("Summary", "Spend by partner", "Spend by service line"):
+        ws = wb[name]
+        for hr in _header_rows(ws):
+            for col in _money_columns(ws, hr):
+                r = hr + 1
+                while ws.cell(row=r, column=1).value is not None:
+                    cell = ws.cell(row=r, column=col)
+                    assert cell.number_format == "£#,##0;[Red](£#,##0)", (name, cell.coordinate)
+                    assert isinstance(cell.value, (int, float)), (name, cell.coordinate)
+                    checked += 1
+                    r += 1
+    assert checked > 60
+
+
+def test_percent_cells_are_formatted(wb):
+    ws = wb["Summary"]
+    hr = _header_rows(ws)[0]
+    col = next(c.column for c in ws[hr] if c.value == "Movement %")
+    assert ws.cell(row=hr + 1, column=col).number_format == f.PCT_FORMAT
+
+
+def test_summary_totals_equal_hand_computed_sums(wb, fx):
+    ws = wb["Summary"]
+    rows = _rows(ws)
+    hr = next(i for i, r in enumerate(rows) if r[0] == "System")
+    head = rows[hr]
+    col = {k: head.index(k) for k in ("This month", "Last month", "Movement", "FY to date")}
+    by = {r[0]: r for r in rows[hr + 1:hr + 4]}
+    for ics, label in (("north_weald", "North Weald ICS"), ("south_fen", "South Fen ICS"),
+                       ("total", "Total")):
+        assert by[label][col["This month"]] == float(fx.EXPECTED[ics]["month"])
+        assert by[label][col["Last month"]] == float(fx.EXPECTED[ics]["prev"])
+        assert by[label][col["FY to date"]] == float(fx.EXPECTED[ics]["ytd"])
+        assert by[label][col["Movement"]] == float(fx.EXPECTED[ics]["month"] - fx.EXPECTED[ics]["prev"])
+    kr = next(i for i, r in enumerate(rows) if r[0] == "Partner kind")
+    kinds = {r[0]: r for r in rows[kr + 1:kr + 6]}
+    for kind, label in (("icb", "ICB"), ("nhs_trust", "NHS trust"),
+                        ("local_authority", "Local authority"), ("vcse", "VCSE")):
+        assert kinds[label][col["This month"]] == float(fx.EXPECTED[kind]["month"])
+        assert kinds[label][col["FY to date"]] == float(fx.EXPECTED[kind]["ytd"])
+    assert kinds["Total"][col["FY to date"]] == float(fx.EXPECTED["total"]["ytd"])
+
+
+def test_section_sheet_figures(wb, fx):
+    rows = _rows(wb["Spend by partner"])
+    head = rows[4]
+    assert head == ["System", "Partner kind", "Partner", "Service line", "This month", "FY to date"]
+    credit = next(r for r in rows if r[3] == "Inpatient")
+    assert credit[4] == -5000.75
+    assert rows[-1][0] == "Total" and rows[-1][5] == float(fx.EXPECTED["total"]["ytd"])
+    assert any(r[1] == "NHS trust total" and r[4] == 244999.5 for r in rows)
+
+
+def test_no_formulas_anywhere(pack):
+    with zipfile.ZipFile(pack) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+
+
+def test_formula_injection_stays_text(wb, fx):
+    seen = 0
+    for ws in wb:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if isinstance(v, str) and ("HYPERLINK" in v or "@SUM" in v or "=1+2" in v):
+                    assert c.data_type == "s", (ws.title, c.coordinate)
+                    assert v.startswith(f.NEUTRALISER), (ws.title, c.coordinate, v)
+                    seen += 1
+    # partner names on four sheets, plus the injected file name on two
+    assert seen >= 8
+    assert _find(wb["Submissions"], f"'{fx.INJECT_FILE}").data_type == "s"
+
+
+def test_no_float_has_more_than_two_decimals(wb):
+    for ws in wb:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, float):
+                    assert round(c.value, 2) == c.value, (ws.title, c.coordinate, c.value)
+
+
+def test_freeze_filter_and_print_setup(wb):
+    for name in SHEETS:
+        ws = wb[name]
+        ps = ws.page_setup
+        assert ps.orientation == "landscape" and int(ps.paperSize) == 9, name   # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth == 1, name
+        assert ws.oddFooter.center.text == "Page &P of &N", name
+        assert ws.oddHeader.center.text == "Mental health open book — June 2025", name
+        assert ws.print_area, name
+    for name in ("Spend by partner", "Spend by service line", "Submissions"):
+        ws = wb[name]
+        assert ws.freeze_panes == "A6", name
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A5:"), name
+        assert ws.print_title_rows == "$5:$5", name
+    assert wb["Summary"].page_setup.fitToHeight == 1            # one page
+    assert wb["Summary"].freeze_panes == "A5"
+
+
+def test_columns_wide_enough_for_their_text(wb):
+    from reports.excel_pack import text_width
+    from openpyxl.utils import get_column_letter
+    for name in ("Summary", "Spend by partner", "Spend by service line", "Submissions"):
+        ws = wb[name]
+        for hr in _header_rows(ws) or [5]:
+            r = hr + 1
+            while ws.cell(row=r, column=1).value is not None:
+                for c in ws[r]:
+                    if c.value is None or c.alignment.wrap_text:
+                        continue
+                    if isinstance(c.value, (int, float)):
+                        shown = (f.money_text(Decimal(str(c.value))) if c.number_format == f.MONEY_FORMAT
+                                 else f.pct_text(c.value) if c.number_format == f.PCT_FORMAT
+                                 else f.int_text(c.value))
+                    elif isinstance(c.value, str):
+                        shown = c.value
+                    else:
+                        continue
+                    width = ws.column_dimensions[get_column_letter(c.column)].width
+                    assert text_width(shown, bold=bool(c.font.b)) + 1 <= width, \
+                        (name, c.coordinate, shown, width)
+                r += 1
+
+
+def test_native_bar_chart_on_summary(wb, pack):
+    with zipfile.ZipFile(pack) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1
+        xml = z.read(charts[0]).decode()
+    assert re.search(r"<(c:)?barChart>", xml) and "FY to date spend by partner kind" in xml
+    assert "Partner kind" in xml and "Spend, FY to date (£)" in xml      # axis titles
+
+
+def test_single_system_pack(con, tmp_path, fx):
+    wb = openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "sf.xlsx",
+                                                 ics_id="south_fen"))
+    assert wb.sheetnames == SHEETS
+    assert wb["Cover"]["B4"].value == "South Fen ICS"
+    rows = _rows(wb["Spend by partner"])
+    assert rows[4][0] == "Partner kind"                       # no System column
+    assert rows[-1][0] == "Total" and rows[-1][3] == float(fx.EXPECTED["south_fen"]["month"])
+    names = {r[1] for r in rows[5:]}
+    assert fx.HOSTILE not in names and "NHS South Fen Integrated Care Board" in names

@@ -1,0 +1,80 @@
+from decimal import Decimal
+
+import pytest
+
+from reports import formatting as f
+
+
+@pytest.mark.parametrize("value, text", [
+    (Decimal("1234.49"), "£1,234"),
+    (Decimal("1234.50"), "£1,235"),          # half away from zero, as Excel shows it
+    (Decimal("-1234.50"), "(£1,235)"),
+    (Decimal("-0.40"), "£0"),                # rounds to zero: no brackets
+    (Decimal("0"), "£0"),
+    (Decimal("1234567.89"), "£1,234,568"),
+    (None, ""),
+])
+def test_money_text(value, text):
+    assert f.money_text(value) == text
+
+
+def test_pct_and_pct_change():
+    assert f.pct_text(Decimal("12.34")) == "12.3%"
+    assert f.pct_text(Decimal("-5.55")) == "(5.6%)"
+    assert f.pct_change(Decimal("110"), Decimal("100")) == Decimal("10.0")
+    assert f.pct_change(Decimal("90"), Decimal("-100")) == Decimal("190.0")
+    assert f.pct_change(Decimal("90"), Decimal("0")) is None
+
+
+@pytest.mark.parametrize("raw, safe", [
+    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("+44 20", "'+44 20"),
+    ("-2+3", "'-2+3"),
+    ("\tcmd", "'\tcmd"),
+    ("\rcmd", "'\rcmd"),
+    ("Café Ltd", "Café Ltd"),
+    ("a=b", "a=b"),
+    ("bell\x07 ltd", "bell ltd"),            # XML cannot hold it: dropped, not a crash
+])
+def test_excel_text_neutralises_formula_triggers(raw, safe):
+    assert f.excel_text(raw) == safe
+
+
+def test_html_text_and_plotly_text():
+    assert f.html_text("<script>alert('1')</script>") == \
+        "&lt;script&gt;alert(&#x27;1&#x27;)&lt;/script&gt;"
+    assert f.plotly_text("a<b & 'c'") == "a&lt;b &amp; 'c'"
+
+
+def test_header_footer_text_escapes_ampersand():
+    assert f.header_footer_text("A & B") == "A && B"
+
+
+@pytest.mark.parametrize("period, fy, month, prev, start", [
+    ("2025-04", "2025-26", 1, "2025-03", "2025-04"),
+    ("2026-03", "2025-26", 12, "2026-02", "2025-04"),
+    ("2025-01", "2024-25", 10, "2024-12", "2024-04"),
+    ("1999-12", "1999-00", 9, "1999-11", "1999-04"),
+])
+def test_periods(period, fy, month, prev, start):
+    assert f.fy_of(period) == fy
+    assert f.fy_month_of(period) == month
+    assert f.previous_period(period) == prev
+    assert f.fy_start(period) == start
+
+
+@pytest.mark.parametrize("bad", ["2025-13", "2025-1", "202506", "", "2025-00"])
+def test_bad_period(bad):
+    with pytest.raises(ValueError):
+        f.check_period(bad)
+
+
+def test_labels():
+    assert f.label("nhs_trust", "partner_kind") == "NHS trust"
+    assert f.label("north_weald", "ics") == "North Weald ICS"
+    assert f.label("adult_community_mh", "code") == "Adult community MH"
+    assert f.label("2025-06", "period") == "Jun 2025"
+    assert f.systems_label(["north_weald", "south_fen"]) == "North Weald ICS and South Fen ICS"
+    kinds = sorted(["vcse", "icb", "local_authority"], key=lambda k: f.sort_key(k, "partner_kind"))
+    assert kinds == ["icb", "local_authority", "vcse"]

@@ -1,0 +1,116 @@
+"""The static HTML site: offline, escaped, one shared plotly.min.js."""
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import plotly.offline
+import pytest
+
+from reports import formatting as f
+from reports.html_site import build_html_site
+
+PAGES = ["index.html", "spend-by-partner.html", "spend-by-service-line.html"]
+
+
+@pytest.fixture
+def site(con, tmp_path, fx) -> Path:
+    index = build_html_site(con, fx.PERIOD, tmp_path / "site", run_id="run-42")
+    assert index == tmp_path / "site" / "index.html"
+    return index.parent
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(text):
+    p = _Tags()
+    p.feed(text)
+    return p.tags
+
+
+def test_every_page_exists(site):
+    for page in PAGES:
+        assert (site / page).is_file(), page
+    assert sorted(p.name for p in site.glob("*.html")) == sorted(PAGES)
+    assert not list(site.rglob("*.tmp"))
+
+
+def test_plotly_js_written_once_and_referenced_relatively(site, con, fx):
+    copies = list(site.rglob("plotly*.js"))
+    assert copies == [site / "assets" / "plotly.min.js"]
+    assert copies[0].read_text(encoding="utf-8") == plotly.offline.get_plotlyjs()
+    for page in PAGES:
+        text = (site / page).read_text(encoding="utf-8")
+        scripts = [a.get("src") for t, a in _tags(text) if t == "script"]
+        assert scripts.count("assets/plotly.min.js") == 1, page
+        assert len(text) < 300_000, page                    # plotly is not inlined
+    stamp = copies[0].stat().st_mtime_ns
+    build_html_site(con, fx.PERIOD, site, run_id="again")
+    assert copies[0].stat().st_mtime_ns == stamp           # not rewritten
+
+
+def test_nothing_refers_to_the_internet(site, fx):
+    files = [site / p for p in PAGES] + [site / "assets" / "openbook.css",
+                                         site / "assets" / "sort-tables.js"]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer("http", text, flags=re.I):
+            # the only 'http' allowed is inside the (escaped) hostile partner name
+            assert "HYPERLINK(" in text[max(0, m.start() - 40):m.start()], (path.name, text[m.start() - 60:m.start() + 20])
+        for tag, attrs in _tags(text) if path.suffix == ".html" else []:
+            for attr in ("src", "href"):
+                if attr in attrs:
+                    assert "//" not in attrs[attr] and ":" not in attrs[attr], (path.name, attrs)
+
+
+def test_hostile_text_is_escaped(site, fx):
+    for page in PAGES:
+        text = (site / page).read_text(encoding="utf-8")
+        assert fx.HOSTILE not in text, page
+        assert "<img" not in text, page
+        assert not any(t == "img" for t, _ in _tags(text)), page
+        # the only scripts are the two assets and plotly's own newPlot calls
+        scripts = [a for t, a in _tags(text) if t == "script"]
+        assert [a["src"] for a in scripts if "src" in a] == ["assets/plotly.min.js",
+                                                             "assets/sort-tables.js"], page
+    partner = (site / "spend-by-partner.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in partner
+    assert "Young People&#x27;s Space &amp; Co" in partner
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; ledger.xlsx" in index
+
+
+def test_money_is_pounds_with_negatives_in_brackets(site):
+    text = (site / "spend-by-service-line.html").read_text(encoding="utf-8")
+    assert re.search(r'<td class="num neg" data-v="-5000.75">\(£5,001\)</td>', text)
+    assert '<td class="num" data-v="933750.00">£933,750</td>' in text
+
+
+def test_tables_sort_and_charts_have_their_figures(site):
+    for page in PAGES:
+        text = (site / page).read_text(encoding="utf-8")
+        assert '<table class="sortable">' in text and "<button type=\"button\">" in text
+        charts = text.count("Plotly.newPlot(")
+        assert charts >= 1, page
+        assert text.count("The figures behind this chart") == charts, page
+    js = (site / "assets" / "sort-tables.js").read_text(encoding="utf-8")
+    assert "addEventListener(\"click\"" in js
+
+
+def test_charts_use_okabe_ito_and_label_their_axes(site):
+    for page in PAGES:
+        text = (site / page).read_text(encoding="utf-8")
+        colours = re.findall(r'"marker":\{"color":"(#[0-9A-Fa-f]{6})"', text)
+        assert colours, page
+        assert set(colours) <= set(f.OKABE_ITO), page
+        for axis in ("xaxis", "yaxis"):
+            for m in re.finditer(rf'"{axis}":\{{"title":\{{"text":"([^"]*)"', text):
+                assert m.group(1).strip(), (page, axis)
+        assert len(re.findall(r'"(xaxis|yaxis)":\{"title":\{"text":"[^"]+"', text)) == 2 * text.count("Plotly.newPlot("), page
+        assert '"tickprefix":"£"' in text or '"tickprefix":"\\u00a3"' in text, page
