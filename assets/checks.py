@@ -45,7 +45,7 @@ def _specs(table: str, suite: dict, partitions_def) -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def _result(table: str, name: str, outcomes: list[tuple[str, ExpectationOutcome]]) -> dg.AssetCheckResult:
+def fold_result(table: str, name: str, outcomes: list[tuple[str, ExpectationOutcome]]) -> dg.AssetCheckResult:
     """Fold one expectation's outcomes over the submissions it was run on into one result."""
     failed = [(load_id, o) for load_id, o in outcomes if not o.success]
     severity = outcomes[0][1].severity if outcomes else "ERROR"
@@ -97,16 +97,16 @@ def ledger_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
                     parameters={"period_start": start, "period_end": end,
                                 "known_cost_centres": cost_centres, "known_service_lines": service_lines},
                     where="load_id = ?", where_params=[load_id])
-                _record(con, partner_id, period, load_id, outcome)
+                record_outcomes(con, partner_id, period, load_id, outcome)
                 for expectation, o in zip(suite["expectations"], outcome.outcomes):
                     by_check[check_name(expectation)].append((load_id, o))
         for name, outcomes in by_check.items():
-            yield _result(table, name, outcomes)
+            yield fold_result(table, name, outcomes)
 
     return _checks
 
 
-def _record(con, partner_id: str, period: str, load_id: str, outcome: SuiteOutcome) -> None:
+def record_outcomes(con, partner_id: str, period: str, load_id: str, outcome: SuiteOutcome) -> None:
     con.execute("DELETE FROM dq_results WHERE load_id = $l AND suite = $s", {"l": load_id, "s": outcome.suite})
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     con.executemany(
@@ -127,7 +127,7 @@ def reference_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
         with warehouse.writer() as con:
             outcome = sql_runner.validate_relation(con, table, suite_path)
         for expectation, o in zip(suite["expectations"], outcome.outcomes):
-            yield _result(table, check_name(expectation), [(table, o)])
+            yield fold_result(table, check_name(expectation), [(table, o)])
 
     return _checks
 

@@ -4,6 +4,7 @@ import dagster as dg
 from assets.checks import all_suite_checks
 from assets.ingest.dagster_assets import raw_ledger, reference_assets, stg_ledger
 from assets.report_assets import board_reports
+from assets.submission_checks import submission_checks
 from assets.warehouse_assets import mart_assets, report_table_assets
 from pipelines.jobs import all_jobs
 from pipelines.schedules import all_schedules
@@ -14,7 +15,7 @@ all_assets = [*reference_assets, raw_ledger, stg_ledger, *mart_assets, *report_t
 
 defs = dg.Definitions(
     assets=all_assets,
-    asset_checks=all_suite_checks(),
+    asset_checks=[*all_suite_checks(), *submission_checks],
     jobs=all_jobs,
     schedules=all_schedules,
     sensors=all_sensors,

@@ -30,6 +30,10 @@ class Paths:
         return self.home / "config" / "sources"
 
     @property
+    def quality_settings(self) -> Path:
+        return self.home / "config" / "quality.yaml"
+
+    @property
     def reference(self) -> Path:
         return self.home / "reference"
 

@@ -25,7 +25,9 @@ ISO_CELL_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
 _SERIAL_OF_1970_01_01 = 25569
 _LAST_SERIAL = 2958465  # 9999-12-31
 
-_HUMAN_DIRECTIVES = {"%d": "dd", "%m": "mm", "%Y": "yyyy", "%y": "yy", "%b": "Mon", "%B": "Month", "%H": "hh", "%M": "mm", "%S": "ss"}
+_HUMAN_DIRECTIVES = {
+    "%d": "dd", "%m": "mm", "%Y": "yyyy", "%y": "yy", "%b": "Mon", "%B": "Month", "%H": "hh", "%M": "mm", "%S": "ss",
+}
 
 
 def date_exprs(text: pl.Expr, rules: DateRules, *, excel_source: bool = False) -> tuple[pl.Expr, pl.Expr]:

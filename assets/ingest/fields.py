@@ -55,8 +55,13 @@ class FieldParser:
             delimiter = config.file.delimiter
             problem = f"the row has more fields than the header has columns (a {delimiter!r} inside an unquoted value?)"
             self._check(None, ReasonCode.EXTRA_FIELDS, pl.col(EXTRA_FIELDS).is_not_null(), pl.lit(problem))
-        for name in CANONICAL_FIELDS:
-            getattr(self, f"_parse_{name}", self._parse_text)(name)
+        typed = {
+            "posting_date": self._parse_posting_date,
+            "amount": self._parse_amount,
+            "funding_stream": self._parse_funding_stream,
+        }
+        for name in CANONICAL_FIELDS:  # in order: the first failing check wins
+            typed.get(name, self._parse_text)(name)
 
     @property
     def failed(self) -> pl.Expr:
@@ -70,7 +75,8 @@ class FieldParser:
         for source, value, problem in self._money:
             frame = money.money_columns(frame, source, self.config.amounts, value=value, problem=problem)
         frame = frame.with_columns(self._columns)
-        return frame.with_columns(self._chain(lambda index, check: pl.lit(index, pl.Int16)).alias(FAILED_CHECK)).collect()
+        first_failure = self._chain(lambda index, check: pl.lit(index, pl.Int16))
+        return frame.with_columns(first_failure.alias(FAILED_CHECK)).collect()
 
     def explain(self, failed: pl.DataFrame) -> pl.DataFrame:
         """field, reason_code and message for rows that failed. Messages are built here,
@@ -110,7 +116,8 @@ class FieldParser:
         if column is None:
             self._columns.append(pl.lit(last_day(self.period)).alias(output(name)))
             return
-        value, problem = dates.date_exprs(pl.col(column), self.config.dates, excel_source=self.config.file.type != "csv")
+        excel_source = self.config.file.type != "csv"
+        value, problem = dates.date_exprs(pl.col(column), self.config.dates, excel_source=excel_source)
         problem_column = f"__{name}_problem"
         self._columns += [value.alias(output(name)), problem.alias(problem_column)]
         self._check_parsed(name, column, problem_column, dates.BLANK, ReasonCode.BAD_DATE)
@@ -135,7 +142,8 @@ class FieldParser:
         credit = self._money_column(credit_column, "__credit")
         debit_problem, credit_problem = pl.col("__debit_problem"), pl.col("__credit_problem")
         both_blank = (debit_problem == money.BLANK) & (credit_problem == money.BLANK)
-        self._check("amount", ReasonCode.MISSING_FIELD, both_blank, pl.lit(f"{debit_column} and {credit_column} are both blank"))
+        both_blank_text = pl.lit(f"{debit_column} and {credit_column} are both blank")
+        self._check("amount", ReasonCode.MISSING_FIELD, both_blank, both_blank_text)
         for column, problem in ((debit_column, debit_problem), (credit_column, credit_problem)):
             bad = problem.is_not_null() & (problem != money.BLANK)
             self._check("amount", ReasonCode.BAD_AMOUNT, bad, problem, shown=column)
@@ -151,8 +159,8 @@ class FieldParser:
         written = pl.col(column).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
         self._columns.append(pl.when(written != "").then(written).otherwise(default).alias(output(name)))
         unknown = ~pl.col(output(name)).is_in(FUNDING_STREAMS)
-        expected = ", ".join(FUNDING_STREAMS)
-        self._check(name, ReasonCode.BAD_FUNDING_STREAM, unknown, pl.lit(f"is not a funding stream (expected {expected})"), shown=column)
+        problem = pl.lit(f"is not a funding stream (expected {', '.join(FUNDING_STREAMS)})")
+        self._check(name, ReasonCode.BAD_FUNDING_STREAM, unknown, problem, shown=column)
 
     # -- checks ----------------------------------------------------------------
 
@@ -162,7 +170,9 @@ class FieldParser:
         self._check(name, ReasonCode.MISSING_FIELD, problem == blank, pl.lit(f"{column} is blank"))
         self._check(name, bad_code, problem.is_not_null(), problem, shown=column)
 
-    def _check(self, name: str | None, code: str, failed: pl.Expr, problem: pl.Expr, *, shown: str | None = None) -> None:
+    def _check(
+        self, name: str | None, code: str, failed: pl.Expr, problem: pl.Expr, *, shown: str | None = None
+    ) -> None:
         """Register a check. Its message reads `<file> row <n>, field <name>: <detail>`;
         detail is `"<text of column shown>" <problem>`, or the problem alone."""
         detail = [pl.lit('"'), pl.col(shown).fill_null(""), pl.lit('" '), problem] if shown else [problem]

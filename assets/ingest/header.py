@@ -66,7 +66,9 @@ def key_path(role: str) -> str:
 
 
 def describe_missing(missing: dict[str, list[str]]) -> str:
-    return "; ".join(" or ".join(f'"{c}"' for c in candidates) + f" ({key_path(role)})" for role, candidates in missing.items())
+    return "; ".join(
+        " or ".join(f'"{name}"' for name in candidates) + f" ({key_path(role)})" for role, candidates in missing.items()
+    )
 
 
 def rows_to_search(header_row: int | str) -> int:
@@ -94,7 +96,8 @@ def find_header(
         raise SubmissionError(file, message=_no_header_message(candidates, needed))
     chosen = next((cells for number, cells in rows if number == header_row), None)
     if chosen is None:
-        raise SubmissionError(file, row=header_row, message=f"the file ends before the header row {header_row} (file.header_row)")
+        message = f"the file ends before the header row {header_row} (file.header_row)"
+        raise SubmissionError(file, row=header_row, message=message)
     header = _header_if_complete(header_row, chosen, needed)
     if header is not None:
         return header
@@ -126,7 +129,7 @@ def _no_header_message(candidates: Sequence[tuple[int, Cells]], needed: dict[str
     if best is None:
         return message + f" (looked for {describe_missing(needed)})"
     number, _, names, missing = best
-    return message + f"; row {number} comes closest but lacks {describe_missing(missing)}; columns there: {_listing(names)}"
+    return f"{message}; row {number} comes closest but lacks {describe_missing(missing)}; columns there: {_listing(names)}"
 
 
 def _listing(names: list[str]) -> str:

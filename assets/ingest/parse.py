@@ -69,7 +69,9 @@ def parse_table(
     table: RawTable, config: SourceConfig, *, source_file: str, sha256: str, period: str | None
 ) -> ParsedSubmission:
     file = Path(source_file)
-    frame = table.frame.with_columns(_raw_record(table.columns).alias(RAW_RECORD), _skip_reason(table, config).alias(SKIP_REASON))
+    frame = table.frame.with_columns(
+        _raw_record(table.columns).alias(RAW_RECORD), _skip_reason(table, config).alias(SKIP_REASON)
+    )
     rows = frame.filter(pl.col(SKIP_REASON).is_null())
     if period is None:
         period = _period_from_column(rows, table, config, file)
@@ -82,10 +84,12 @@ def parse_table(
         pl.col(RAW_RECORD).alias("raw_record"),
     )
     quarantine = fields.explain(checked.filter(fields.failed)).select(
-        pl.col(SOURCE_ROW).alias("source_row"), "field", "reason_code", "message", pl.col(RAW_RECORD).alias("raw_record")
+        pl.col(SOURCE_ROW).alias("source_row"), "field", "reason_code", "message",
+        pl.col(RAW_RECORD).alias("raw_record"),
     )
     skipped = frame.filter(pl.col(SKIP_REASON).is_not_null()).select(
-        pl.col(SOURCE_ROW).alias("source_row"), pl.col(SKIP_REASON).alias("reason"), pl.col(RAW_RECORD).alias("raw_record")
+        pl.col(SOURCE_ROW).alias("source_row"), pl.col(SKIP_REASON).alias("reason"),
+        pl.col(RAW_RECORD).alias("raw_record"),
     )
 
     parsed = ParsedSubmission(
@@ -152,7 +156,8 @@ def _period_from_column(rows: pl.DataFrame, table: RawTable, config: SourceConfi
     if len(months) == 1:
         return months[0]
     if not months:
-        raise SubmissionError(file, field=column, message="cannot tell the period: no row has a date (period.from_column)")
+        message = "cannot tell the period: no row has a date (period.from_column)"
+        raise SubmissionError(file, field=column, message=message)
     raise SubmissionError(
         file,
         field=column,

@@ -29,7 +29,9 @@ def preview_submission(config_path: Path, file_path: Path | None, max_rows: int 
         return "\n".join(lines) + "\n"
     lines += ["", f"File {file_path}"]
     if not fnmatchcase(Path(file_path).name.casefold(), config.file.pattern.casefold()):
-        lines.append(f"  WARNING: the name does not match file.pattern {config.file.pattern!r}: the pipeline will not pick it up")
+        lines.append(
+            f"  WARNING: the name does not match file.pattern {config.file.pattern!r}: the pipeline will not pick it up"
+        )
     try:
         parsed = parse_submission(file_path, config)
     except SubmissionError as error:

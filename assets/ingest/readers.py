@@ -194,7 +194,8 @@ def _read_workbook(data: bytes, file: Path, config: SourceConfig) -> RawTable:
     frame = pl.DataFrame(columns, schema={name: pl.String() for name in names}).with_columns(
         (pl.int_range(pl.len(), dtype=pl.Int64) + header.row + 1).alias(SOURCE_ROW)
     )
-    return _finish(frame, Header(header.row, names, header.unnamed | frozenset(names[len(header.names) :]), header.roles))
+    unnamed = header.unnamed | frozenset(names[len(header.names) :])
+    return _finish(frame, Header(header.row, names, unnamed, header.roles))
 
 
 def _sheet_name(available: list[str], wanted: str | None, file: Path) -> str:

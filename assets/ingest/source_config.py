@@ -335,7 +335,8 @@ def load_source_config(path: str | Path) -> SourceConfig:
     except yaml.YAMLError as error:
         raise SourceConfigError(f"{path}: not valid YAML: {_yaml_problem(error)}") from None
     if not isinstance(document, dict):
-        raise SourceConfigError(f"{path}: expected a mapping of keys (partner_id, file, ...), got {type(document).__name__}")
+        kind = type(document).__name__
+        raise SourceConfigError(f"{path}: expected a mapping of keys (partner_id, file, ...), got {kind}")
     try:
         return SourceConfig.model_validate(document)
     except ValidationError as error:
@@ -408,7 +409,8 @@ def _describe(error: dict[str, Any]) -> str:
 
 def _is_union_branch(part: str | int) -> bool:
     # pydantic adds the branch type to the loc of a union error ("int", "literal['auto']").
-    return isinstance(part, str) and (part in ("int", "str", "bool", "list[str]") or part.startswith(("literal[", "function-")))
+    branch_names = ("int", "str", "bool", "list[str]")
+    return isinstance(part, str) and (part in branch_names or part.startswith(("literal[", "function-")))
 
 
 def _allowed_keys(loc: list[str | int]) -> list[str]:

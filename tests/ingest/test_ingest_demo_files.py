@@ -69,8 +69,9 @@ def _amounts_by_row(path: Path, config) -> dict[int, Decimal]:
             reader = csv.DictReader(handle)
             cells = {reader.line_num: row[column] for row in reader}
     else:
-        sheet = load_workbook(path, read_only=True, data_only=True)[config.file.sheet]
-        rows = list(sheet.iter_rows(values_only=True))
+        book = load_workbook(path, read_only=True, data_only=True)
+        rows = list(book[config.file.sheet].iter_rows(values_only=True))
+        book.close()  # read-only workbooks keep the file open
         header_index = next(i for i, row in enumerate(rows) if column in row)
         position = rows[header_index].index(column)
         cells = {i + 1: row[position] for i, row in enumerate(rows) if i > header_index and len(row) > position}

@@ -288,13 +288,21 @@ def test_many_rows_stay_vectorised_and_exact(tmp_path: Path) -> None:
 def test_workbook_reader_handles_blank_columns_and_typed_cells(tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
-    sheet["C3"], sheet["D3"], sheet["E3"], sheet["F3"], sheet["G3"] = "Payment Date", "Cost Centre Code", "Supplier Name", "Amount (£)", "Body Name"
-    sheet["C4"], sheet["D4"], sheet["E4"], sheet["F4"] = datetime(2024, 4, 30, 0, 0), 10101, "REDACTED", 1234.5
-    sheet["C5"], sheet["D5"], sheet["E5"], sheet["F5"] = datetime(2024, 4, 29, 14, 30), "C2", "S", -7
-    sheet["C6"], sheet["D6"], sheet["E6"], sheet["F6"] = 45412, "C3", True, "(12.00)"
+    rows = [  # from C3: two blank columns and two blank rows before the header
+        ["Payment Date", "Cost Centre Code", "Supplier Name", "Amount (£)", "Body Name"],
+        [datetime(2024, 4, 30, 0, 0), 10101, "REDACTED", 1234.5],
+        [datetime(2024, 4, 29, 14, 30), "C2", "S", -7],
+        [45412, "C3", True, "(12.00)"],
+    ]
+    for row, values in enumerate(rows, start=3):
+        for column, value in enumerate(values, start=3):
+            sheet.cell(row=row, column=column, value=value)
     path = tmp_path / "Spend_over_500_2024-04.xlsx"
     book.save(path)
-    config = la_config(file={"type": "xlsx", "pattern": "*.xlsx", "header_row": "auto"}, dates={"formats": ["%d/%m/%Y"], "excel_serial": True})
+    config = la_config(
+        file={"type": "xlsx", "pattern": "*.xlsx", "header_row": "auto"},
+        dates={"formats": ["%d/%m/%Y"], "excel_serial": True},
+    )
     parsed = parse_submission(path, config)
     assert parsed.header_row == 3
     assert parsed.lines.select("source_row", "posting_date", "cost_centre", "counterparty", "amount").rows() == [
@@ -338,7 +346,12 @@ def test_headers_named_like_canonical_fields(tmp_path: Path) -> None:
             "partner_id": "t",
             "file": {"pattern": "*.csv", "type": "csv"},
             "period": {"from_file_name": r"(?P<year>\d{4})-(?P<month>\d{2})"},
-            "columns": {"posting_date": "posting_date", "cost_centre": "cost_centre", "amount": "amount", "description": "raw_record"},
+            "columns": {
+                "posting_date": "posting_date",
+                "cost_centre": "cost_centre",
+                "amount": "amount",
+                "description": "raw_record",
+            },
         }
     )
     parsed = parse_submission(write(tmp_path, text, "ledger 2024-04.csv"), config)

@@ -1,0 +1,107 @@
+"""Checks of a whole submission that are not column rules: the partner's own control
+total against what was loaded, and month-on-month movement. Both report (WARN), and are
+kept in dq_results beside the suite results so the data-quality report shows them."""
+import json
+from datetime import date
+from decimal import Decimal
+
+import dagster as dg
+
+from assets.checks import fold_result, record_outcomes
+from assets.ingest.money import parse_money
+from assets.ingest.source_config import load_source_configs
+from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome
+from pipelines.partitions import periods
+from pipelines.quality_settings import load_quality_settings
+from pipelines.sql_files import run_sql
+from pipelines.warehouse import Warehouse
+
+SUITE = "submission_rules"
+CONTROL_TOTAL = "control_total_agrees"
+MOVEMENT = "month_on_month_movement"
+
+
+def previous_period(period: str) -> str:
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"
+
+
+def _outcome(check: str, description: str, failed: bool, sample: list) -> ExpectationOutcome:
+    return ExpectationOutcome(
+        suite=SUITE, expectation_type=check, column="amount", description=description, severity="WARN",
+        success=not failed, errored=False, error_message=None, element_count=1,
+        unexpected_count=int(failed), unexpected_sample=sample)
+
+
+def control_total_outcome(con, load_id: str, amount_columns: list[str], rules, tolerance: Decimal):
+    """None when the file has no totals row; else whether its total agrees with the loaded lines."""
+    totals = con.execute(
+        "SELECT raw_record FROM skipped_rows WHERE load_id = $l AND reason = 'totals_row'", {"l": load_id}).fetchall()
+    if not totals:
+        return None
+    stated = Decimal(0)
+    for (raw,) in totals:
+        record = json.loads(raw)
+        text = next((record[c] for c in amount_columns if record.get(c) not in (None, "")), None)
+        stated += parse_money(text, rules) if text is not None else Decimal(0)
+    (loaded,) = con.execute("SELECT coalesce(sum(amount), 0) FROM raw_ledger WHERE load_id = $l", {"l": load_id}).fetchone()
+    (quarantined,) = con.execute(
+        "SELECT count(*) FROM quarantine WHERE load_id = $l AND stage = 'parse'", {"l": load_id}).fetchone()
+    failed = abs(stated - loaded) > tolerance
+    sample = [{"control_total": str(stated), "loaded_total": str(loaded), "difference": str(stated - loaded),
+               "rows_quarantined": quarantined}] if failed else []
+    return _outcome(CONTROL_TOTAL, "The file's own total row agrees with the lines we loaded", failed, sample)
+
+
+@dg.asset_check(asset="stg_ledger", partitions_def=periods, name=CONTROL_TOTAL, blocking=False,
+                description="The partner's own control (totals) row agrees with the total of the lines loaded")
+def control_total_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    settings = load_quality_settings(warehouse.paths.quality_settings)
+    configs = load_source_configs(warehouse.paths.source_configs)
+    outcomes = []
+    with warehouse.writer() as con:
+        for load_id, partner_id in _current_loads(con, context.partition_key):
+            config = configs.get(partner_id)
+            if config is None or config.columns.amount is None:
+                continue
+            names = config.columns.amount if isinstance(config.columns.amount, list) else [config.columns.amount]
+            outcome = control_total_outcome(con, load_id, names, config.amounts, settings.control_total_tolerance)
+            if outcome is not None:
+                record_outcomes(con, partner_id, context.partition_key, load_id, SuiteOutcome(SUITE + "_control", [outcome]))
+                outcomes.append((load_id, outcome))
+    return fold_result("stg_ledger", CONTROL_TOTAL, outcomes)
+
+
+@dg.asset_check(asset="stg_ledger", partitions_def=periods, name=MOVEMENT, blocking=False,
+                description="A partner's expenditure more than doubling or halving on last month (factor configurable) is flagged")
+def movement_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    factor = load_quality_settings(warehouse.paths.quality_settings).movement_factor
+    period = context.partition_key
+    outcomes = []
+    with warehouse.writer() as con:
+        rows = run_sql(con, "staging/submission_movement",
+                       {"period": period, "previous_period": previous_period(period)}).fetchall()
+        for load_id, partner_id, spend, previous, movement, pct in rows:
+            failed = moved_too_far(spend, previous, factor)
+            sample = [{"expenditure": str(spend), "previous_month": str(previous), "movement": str(movement),
+                       "movement_pct": str(pct), "factor": str(factor)}] if failed else []
+            outcome = _outcome(MOVEMENT, f"Expenditure is within {factor}x of the previous month's", failed, sample)
+            record_outcomes(con, partner_id, period, load_id, SuiteOutcome(SUITE + "_movement", [outcome]))
+            outcomes.append((load_id, outcome))
+    return fold_result("stg_ledger", MOVEMENT, outcomes)
+
+
+def moved_too_far(spend, previous, factor: Decimal) -> bool:
+    """More than `factor` times last month's expenditure, or less than it divided by `factor`."""
+    if spend is None or previous is None or previous <= 0:
+        return False
+    return spend > previous * factor or spend < previous / factor
+
+
+def _current_loads(con, period: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT load_id, partner_id FROM load_log WHERE period = $m AND status = 'current' ORDER BY 1", {"m": period}
+    ).fetchall()
+
+
+submission_checks = [control_total_check, movement_check]

@@ -1,0 +1,535 @@
+"""The scale-out path: the same staging, writing partner-period partitions into a DuckLake.
+
+One DuckDB file allows one writer process (pipelines/warehouse.py), so the single-file
+warehouse loads partitions one after another. A DuckLake keeps the data as Parquet files
+under a data path and the table metadata (snapshots, file lists, statistics) in a catalog
+database; many processes, on one machine or many, can load partitions into it:
+
+    lake = Lake(catalog="/srv/lake/openbook.ducklake", data_path="/srv/lake/data")
+    create_lake_tables(lake)                       # once
+    publish_reference(lake, paths.reference)       # when reference data changes
+    load_partition(lake, [InboxFile, ...])         # one partner-period, in any process
+    con = open_book(lake)                          # marts and rpt_ tables, by the project's SQL
+
+Each partition load does its heavy work (parse_submission, the project's
+sql/staging/stg_ledger.sql, the stg_ledger expectation suite through the SQL runner) in
+its own in-memory DuckDB, with no lock held; only the final swap of the partner-period's
+rows (delete the old rows, insert the new, supersede the old load_log entry, record the
+checks) is a DuckLake transaction. Writers that meet a locked catalog or a commit
+conflict back off and retry (`LakeBusy` when they give up).
+
+Catalogs: a path (`*.ducklake`) is a DuckDB catalog file. DuckDB locks that file while
+it is attached, so writers on one host take turns for the short commit (a lock file
+beside the catalog queues them instead of spinning). In production the catalog is a
+PostgreSQL database (`catalog="postgres:dbname=... host=..."`, DuckDB's postgres
+extension beside ducklake) and the data path is object storage (s3://...): commits are
+then PostgreSQL transactions, no file lock is taken, and conflicting commits are retried.
+
+Extensions are LOADed from the installed duckdb-ext-* wheels, never downloaded.
+Nothing here runs at import time.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import platform
+import random
+import re
+import time
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import duckdb
+
+from pipelines.sql_files import run_sql, sql_text, statements
+
+LAKE = "lake"  # the name the lake is attached under
+SUITE = Path(__file__).resolve().parent.parent / "expectations" / "stg_ledger.json"
+# The ingest tables (sql/staging/create_tables.sql), in the lake. Partitioned tables are
+# laid out by period then partner, so a partner-period swap touches its own files only.
+LEDGER_TABLES = ("load_log", "raw_ledger", "quarantine", "skipped_rows", "stg_ledger", "dq_results")
+PARTITIONED = ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger")
+# Reference tables staging and checks read (sql/staging/ref_<name>.sql).
+REFERENCE_TABLES = (
+    "partners", "places", "populations", "service_lines", "cost_centre_map",
+    "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
+)
+# What a locked catalog file, a locked/serialisation-failed PostgreSQL catalog or a
+# DuckLake commit that lost a race says; anything else is a real error and is raised.
+_BUSY = re.compile(r"conflicting lock|could not set lock|conflict|database is locked|could not serialize",
+                   re.IGNORECASE)
+
+
+class LakeBusy(RuntimeError):
+    """The catalog stayed locked, or the commit kept conflicting, past the retry budget."""
+
+
+# --------------------------------------------------------------------------- extension
+
+
+def extension_path(name: str = "ducklake") -> Path:
+    """The .duckdb_extension file of the installed duckdb-ext-<name> wheel for this
+    DuckDB version and platform (the wheels exist for DuckDB 1.4.4)."""
+    version = f"v{duckdb.__version__}"
+    machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), platform.machine())
+    wanted = f"duckdb_ext/extensions/{version}/{platform.system().lower()}_{machine}/{name}.duckdb_extension"
+    try:
+        dist = metadata.distribution(f"duckdb-ext-{name}")
+    except metadata.PackageNotFoundError:
+        raise FileNotFoundError(f"the {name} extension is not installed (pip package duckdb-ext-{name})") from None
+    for file in dist.files or []:
+        if file.as_posix() == wanted:
+            path = Path(dist.locate_file(file))
+            if path.is_file():
+                return path
+    raise FileNotFoundError(f"duckdb-ext-{name} has no {wanted} for DuckDB {duckdb.__version__}")
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str = "ducklake") -> None:
+    # A file path cannot be a bound parameter of LOAD; it comes from the installed wheel.
+    con.execute(f"LOAD '{_sql_string(str(extension_path(name)))}'")
+
+
+def _sql_string(text: str) -> str:
+    return text.replace("'", "''")
+
+
+# --------------------------------------------------------------------------- the lake
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where a DuckLake is: its catalog (a file path, or `postgres:<dsn>` / `sqlite:<path>`)
+    and its data path (a folder or an object-store URL)."""
+
+    catalog: str
+    data_path: str
+    retries: int = 200  # attempts at a busy catalog or a conflicting commit
+    max_wait: float = 120.0  # seconds, over all attempts
+
+    @property
+    def is_file_catalog(self) -> bool:
+        return ":" not in self.catalog.split("/")[0]
+
+    @property
+    def lock_path(self) -> Path | None:
+        return Path(self.catalog + ".lock") if self.is_file_catalog else None
+
+    def attach(self, con: duckdb.DuckDBPyConnection, read_only: bool = False) -> None:
+        load_extension(con)
+        if self.catalog.startswith("postgres:"):
+            load_extension(con, "postgres")
+        if self.is_file_catalog:
+            Path(self.catalog).parent.mkdir(parents=True, exist_ok=True)
+        if "://" not in self.data_path:
+            Path(self.data_path).mkdir(parents=True, exist_ok=True)
+        options = [f"DATA_PATH '{_sql_string(self.data_path)}'"] + (["READ_ONLY"] if read_only else [])
+        con.execute(f"ATTACH 'ducklake:{_sql_string(self.catalog)}' AS {LAKE} ({', '.join(options)})")
+
+    @contextmanager
+    def session(self, con: duckdb.DuckDBPyConnection | None = None, read_only: bool = False,
+                stats: dict | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The lake attached to `con` (a fresh in-memory connection if none) for the length
+        of the block, then detached so other processes can have it. Attaching waits its
+        turn (lock file for a file catalog) and retries while the catalog is busy."""
+        own = con is None
+        con = con or duckdb.connect()
+        try:
+            with self._turn(read_only):
+                _retry(lambda: self.attach(con, read_only), self, stats)
+                try:
+                    yield con
+                finally:
+                    con.execute(f"DETACH {LAKE}")
+        finally:
+            if own:
+                con.close()
+
+    def _turn(self, read_only: bool):
+        if self.lock_path is None:
+            return nullcontext()
+        return _file_lock(self.lock_path, shared=read_only)
+
+    def write(self, con: duckdb.DuckDBPyConnection, work, stats: dict | None = None):
+        """Run work(con) in one lake transaction, retrying the whole of it on a busy
+        catalog or a commit conflict. work must be repeatable (read, then write)."""
+
+        def attempt():
+            with self.session(con, stats=stats):
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    result = work(con)
+                    con.execute("COMMIT")
+                    return result
+                except BaseException:
+                    _rollback(con)
+                    raise
+
+        return _retry(attempt, self, stats)
+
+
+@contextmanager
+def _file_lock(path: Path, shared: bool) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # the failed commit already ended the transaction
+
+
+def _retry(fn, lake: Lake, stats: dict | None):
+    """fn(), again after a jittered back-off while the error says the catalog is busy or
+    the commit conflicted (another process got there first)."""
+    started = time.monotonic()
+    for attempt in range(1, lake.retries + 1):
+        try:
+            return fn()
+        except duckdb.Error as error:
+            if not _BUSY.search(str(error)):
+                raise
+            if stats is not None:
+                stats["retries"] = stats.get("retries", 0) + 1
+            if attempt == lake.retries or time.monotonic() - started > lake.max_wait:
+                raise LakeBusy(f"{lake.catalog}: still busy after {attempt} attempts ({_first_line(error)})") from error
+            time.sleep(min(2.0, 0.02 * 2 ** min(attempt, 7)) * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _warehouse_columns() -> dict[str, list[tuple[str, str, bool]]]:
+    """(column, type, not null) of each ingest table, read from sql/staging/create_tables.sql
+    run in memory: the warehouse DDL stays the one definition. (DuckLake has no primary
+    keys, so the DDL is rebuilt rather than run as written.)"""
+    con = duckdb.connect()
+    try:
+        run_sql(con, "staging/create_tables")
+        found = {}
+        for table in LEDGER_TABLES:
+            rows = con.execute(
+                "SELECT column_name, data_type, is_nullable = 'NO' FROM information_schema.columns"
+                " WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position", {"t": table}).fetchall()
+            found[table] = rows
+        return found
+    finally:
+        con.close()
+
+
+def macro_statements() -> list[str]:
+    """The shared SQL macros (fy_of, fy_month_of) from sql/staging/create_tables.sql."""
+    found = []
+    for statement in statements(sql_text("staging/create_tables")):
+        code = "\n".join(line for line in statement.splitlines() if not line.strip().startswith("--")).strip()
+        if re.match(r"(?is)^create\s+(or\s+replace\s+)?macro\b", code):
+            found.append(code)
+    return found
+
+
+def create_lake_tables(lake: Lake) -> None:
+    """The ingest tables in the lake (idempotent), partitioned by period and partner."""
+    columns = _warehouse_columns()
+
+    def work(con):
+        for table in LEDGER_TABLES:
+            body = ", ".join(f'"{name}" {dtype}{" NOT NULL" if not_null else ""}' for name, dtype, not_null in columns[table])
+            con.execute(f"CREATE TABLE IF NOT EXISTS {LAKE}.{table} ({body})")
+        return None
+
+    con = duckdb.connect()
+    try:
+        lake.write(con, work)
+        # Partitioning is table metadata; set outside the creating transaction.
+        lake.write(con, lambda c: [c.execute(f"ALTER TABLE {LAKE}.{t} SET PARTITIONED BY (period, partner_id)")
+                                   for t in PARTITIONED])
+    finally:
+        con.close()
+
+
+def publish_reference(lake: Lake, reference_dir: Path) -> dict[str, int]:
+    """Load reference/*.csv with the project's sql/staging/ref_*.sql and replace the
+    lake's ref_ tables in one transaction. Returns rows per table."""
+    con = duckdb.connect()
+    try:
+        counts = {}
+        for name in REFERENCE_TABLES:
+            path = Path(reference_dir) / f"{name}.csv"
+            if not path.is_file():
+                raise FileNotFoundError(f"reference file missing: {path}")
+            run_sql(con, f"staging/ref_{name}", {"path": str(path)})
+            counts[name] = con.execute(f"SELECT count(*) FROM memory.main.ref_{name}").fetchone()[0]
+
+        def work(c):
+            for name in REFERENCE_TABLES:
+                c.execute(f"CREATE OR REPLACE TABLE {LAKE}.ref_{name} AS SELECT * FROM memory.main.ref_{name}")
+
+        lake.write(con, work)
+        return counts
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------- one partition
+
+
+@dataclass
+class PartitionLoad:
+    """What loading one file of a partner-period did, and how long each part took."""
+
+    source_file: str
+    partner_id: str | None
+    period: str | None
+    status: str  # loaded | unchanged | failed
+    load_id: str | None = None
+    rows_read: int = 0
+    rows_staged: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    checks_failed: int = 0
+    message: str | None = None
+    pid: int = 0
+    started: float = 0.0  # time.time() at start and end, to see loads overlap
+    finished: float = 0.0
+    seconds: dict[str, float] = field(default_factory=dict)  # parse, stage, check, commit
+    retries: int = 0
+
+
+def load_partition(lake: Lake, files: Sequence, run_id: str | None = None) -> list[PartitionLoad]:
+    """Load one partner-period's files (assets.ingest.submissions.InboxFile), oldest
+    first, so the newest becomes the current submission. Safe to call from many
+    processes at once for different partner-periods."""
+    return [load_file(lake, item, run_id) for item in sorted(files, key=lambda f: (f.modified, f.path.name))]
+
+
+def load_file(lake: Lake, item, run_id: str | None = None) -> PartitionLoad:
+    """Parse, stage and check one submission locally, then swap it into the lake."""
+    from assets.ingest.errors import SubmissionError
+    from assets.ingest.parse import parse_submission
+    from assets.ingest.submissions import sha256_of
+
+    out = PartitionLoad(str(item.path), item.partner_id, item.period, "failed", pid=os.getpid(), started=time.time())
+    stats: dict = {}
+    con = duckdb.connect()  # the local staging area: nothing here is shared
+    try:
+        run_sql(con, "staging/create_tables")
+        sha = sha256_of(item.path)
+        if item.error is not None:
+            out.message = item.error
+            return out
+        clock = time.perf_counter()
+        with lake.session(con, read_only=True, stats=stats):
+            current = _current_load(con, item, sha)
+            for name in ("cost_centre_map", "partner_aliases", "service_lines"):
+                con.execute(f"CREATE OR REPLACE TABLE memory.main.ref_{name} AS SELECT * FROM {LAKE}.ref_{name}")
+        out.seconds["read_lake"] = time.perf_counter() - clock
+        if current:
+            out.status, out.load_id = "unchanged", current
+            return out
+        clock = time.perf_counter()
+        try:
+            parsed = parse_submission(item.path, item.config)
+        except SubmissionError as exc:
+            out.message = str(exc)
+            lake.write(con, lambda c: _log_failure(c, item, sha, str(exc), run_id), stats)
+            return out
+        out.seconds["parse"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        local_id = f"{parsed.partner_id}.{parsed.period}.local.{sha[:8]}"
+        _stage_locally(con, item, parsed, local_id)
+        out.seconds["stage"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        checks = _check_locally(con, parsed.partner_id, parsed.period, local_id)
+        out.seconds["check"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        meta = {"sha": sha, "bytes": item.path.stat().st_size, "mtime": _mtime(item.path), "read": parsed.rows_read,
+                "loaded": parsed.lines.height, "quar": parsed.quarantine.height, "skip": parsed.skipped.height,
+                "run": run_id}
+        out.load_id = lake.write(con, lambda c: _swap_in(c, item, parsed.partner_id, parsed.period, local_id, meta),
+                                 stats)
+        out.seconds["commit"] = time.perf_counter() - clock
+
+        out.status = "loaded"
+        out.rows_read = parsed.rows_read
+        out.rows_staged = con.execute("SELECT count(*) FROM memory.main.stg_ledger").fetchone()[0]
+        out.rows_quarantined = con.execute("SELECT count(*) FROM memory.main.quarantine").fetchone()[0]
+        out.rows_skipped = parsed.skipped.height
+        out.checks_failed = sum(1 for row in checks if row[8] is False and row[7] == "ERROR")
+        return out
+    finally:
+        out.retries = stats.get("retries", 0)
+        out.finished = time.time()
+        con.close()
+
+
+def _current_load(con, item, sha: str) -> str | None:
+    row = con.execute(
+        f"SELECT load_id FROM {LAKE}.load_log WHERE partner_id = $p AND period = $m AND status = 'current'"
+        " AND sha256 = $sha AND source_file = $f", {"p": item.partner_id, "m": item.period, "sha": sha,
+                                                      "f": str(item.path)}).fetchone()
+    return row[0] if row else None
+
+
+def _stage_locally(con, item, parsed, local_id: str) -> None:
+    """raw_ledger, quarantine and skipped_rows as submissions._replace_partition writes
+    them, then the project's sql/staging/stg_ledger.sql over them."""
+    ident = {"load_id": local_id, "p": parsed.partner_id, "m": parsed.period, "f": str(item.path)}
+    con.register("parsed_lines", parsed.lines.to_arrow())
+    con.register("parsed_quarantine", parsed.quarantine.to_arrow())
+    con.register("parsed_skipped", parsed.skipped.to_arrow())
+    try:
+        con.execute(
+            "INSERT INTO raw_ledger SELECT $load_id, $p, $m, $f, source_row, posting_date, cost_centre, expense_type,"
+            " counterparty, description, transaction_id, amount, funding_stream, raw_record FROM parsed_lines", ident)
+        con.execute(
+            "INSERT INTO quarantine SELECT $load_id, $p, $m, $f, source_row, 'parse', field, reason_code, message,"
+            " raw_record FROM parsed_quarantine", ident)
+        con.execute(
+            "INSERT INTO skipped_rows SELECT $load_id, $p, $m, $f, source_row, reason, raw_record FROM parsed_skipped",
+            ident)
+    finally:
+        for view in ("parsed_lines", "parsed_quarantine", "parsed_skipped"):
+            con.unregister(view)
+    run_sql(con, "staging/stg_ledger", {"period": parsed.period})
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    year, month = int(period[:4]), int(period[5:7])
+    end = date(year + month // 12, month % 12 + 1, 1)
+    return date(year, month, 1), date.fromordinal(end.toordinal() - 1)
+
+
+def _check_locally(con, partner_id: str, period: str, load_id: str) -> list[tuple]:
+    """The stg_ledger suite on the staged rows, with the parameters assets/checks.py gives
+    it; rows for dq_results (in its column order) land in the local dq_results table."""
+    from assets.quality import sql_runner
+
+    start, end = period_bounds(period)
+    cost_centres = [r[0] for r in con.execute(
+        "SELECT cost_centre FROM ref_cost_centre_map WHERE partner_id = $p", {"p": partner_id}).fetchall()]
+    service_lines = [r[0] for r in con.execute("SELECT service_line FROM ref_service_lines").fetchall()]
+    outcome = sql_runner.validate_relation(
+        con, "stg_ledger", SUITE,
+        parameters={"period_start": start, "period_end": end,
+                    "known_cost_centres": cost_centres, "known_service_lines": service_lines},
+        where="load_id = ?", where_params=[load_id])
+    now = _now()
+    rows = [(partner_id, period, load_id, outcome.suite, o.expectation_type, o.column, o.description, o.severity,
+             o.success, o.unexpected_count, o.element_count, json.dumps(o.unexpected_sample[:20], default=str), now)
+            for o in outcome.outcomes]
+    con.executemany("INSERT INTO dq_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return rows
+
+
+def _swap_in(con, item, partner_id: str, period: str, local_id: str, meta: dict) -> str:
+    """One lake transaction: the partner-period's old rows out, the new ones in."""
+    key = {"p": partner_id, "m": period}
+    (n,) = con.execute(f"SELECT count(*) FROM {LAKE}.load_log WHERE partner_id = $p AND period = $m", key).fetchone()
+    load_id = f"{partner_id}.{period}.v{n + 1}.{meta['sha'][:8]}"
+    for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
+        con.execute(f"DELETE FROM {LAKE}.{table} WHERE partner_id = $p AND period = $m", key)
+        con.execute(f"INSERT INTO {LAKE}.{table} BY NAME SELECT * REPLACE ($id AS load_id) FROM memory.main.{table}",
+                    {"id": load_id})
+    con.execute(f"UPDATE {LAKE}.load_log SET status = 'superseded' WHERE partner_id = $p AND period = $m"
+                " AND status = 'current'", key)
+    con.execute(f"INSERT INTO {LAKE}.dq_results BY NAME SELECT * REPLACE ($id AS load_id) FROM memory.main.dq_results",
+                {"id": load_id})
+    con.execute(
+        f"INSERT INTO {LAKE}.load_log VALUES ($id, $p, $m, $f, $sha, $bytes, $mtime, $read, $loaded, $quar, $skip,"
+        " 'current', NULL, $now, $run)",
+        {"id": load_id, **key, "f": str(item.path), **meta, "now": _now()})
+    return load_id
+
+
+def _log_failure(con, item, sha: str, message: str, run_id: str | None) -> None:
+    con.execute(
+        f"INSERT INTO {LAKE}.load_log (load_id, partner_id, period, source_file, sha256, file_bytes, file_modified_at,"
+        " status, message, loaded_at, run_id) VALUES ($id, $p, $m, $f, $sha, $bytes, $mtime, 'failed', $msg, $now, $run)",
+        {"id": f"failed.{sha[:12]}.{_now().strftime('%Y%m%dT%H%M%S%f')}", "p": item.partner_id, "m": item.period,
+         "f": str(item.path), "sha": sha, "bytes": item.path.stat().st_size, "mtime": _mtime(item.path),
+         "msg": message, "now": _now(), "run": run_id})
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _model_order() -> list[tuple[str, str]]:
+    """(layer, name) of every mart and rpt_ table, dependencies first, as the Dagster
+    assets declare them (assets/warehouse_assets.py)."""
+    from assets.warehouse_assets import MARTS, REPORT_TABLES
+
+    deps = {**MARTS, **REPORT_TABLES}
+    layer = {**{n: "marts" for n in MARTS}, **{n: "reports" for n in REPORT_TABLES}}
+    ordered: list[str] = []
+
+    def visit(name: str, trail: tuple = ()) -> None:
+        if name in ordered or name not in deps:
+            return
+        if name in trail:
+            raise ValueError(f"dependency cycle through {name}")
+        for dep in deps[name]:
+            visit(dep, trail + (name,))
+        ordered.append(name)
+
+    for name in deps:
+        visit(name)
+    return [(layer[n], n) for n in ordered]
+
+
+def open_book(lake: Lake, write_back: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection holding the marts and rpt_ tables, built by the project's
+    own sql/marts and sql/reports files over the lake's staged tables (views, so DuckDB
+    reads only the Parquet files and columns each query needs). The report builders take
+    this connection as they take the warehouse's. With write_back, the built tables are
+    also written into the lake, for other readers."""
+    con = duckdb.connect()
+    with lake.session(con, read_only=not write_back):
+        for statement in macro_statements():
+            con.execute(statement)
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = $d", {"d": LAKE}).fetchall()]
+        for table in tables:
+            con.execute(f'CREATE OR REPLACE VIEW memory.main."{table}" AS SELECT * FROM {LAKE}."{table}"')
+        models = _model_order()
+        for layer, name in models:
+            con.execute(f'DROP VIEW IF EXISTS memory.main."{name}"')  # built here, not read from the lake
+            run_sql(con, f"{layer}/{name}")
+        if write_back:
+            con.execute("BEGIN TRANSACTION")
+            for _, name in models:
+                con.execute(f'CREATE OR REPLACE TABLE {LAKE}."{name}" AS SELECT * FROM memory.main."{name}"')
+            con.execute("COMMIT")
+        # The views over the lake end with the session; the built tables stay.
+        built = {name for _, name in models}
+        for table in tables:
+            if table not in built:
+                con.execute(f'DROP VIEW memory.main."{table}"')
+    return con
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None)
