@@ -68,7 +68,7 @@ def cmd_baseline(args) -> int:
     db.unlink(missing_ok=True)
     con = duckdb.connect(str(db))
     rows = files = 0
-    timings = {}
+    timings, tolerant = {}, []
     for partner_id, config in sorted(configs.items()):
         folder = home / "inbox" / partner_id
         paths = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
@@ -77,10 +77,17 @@ def cmd_baseline(args) -> int:
         started = time.perf_counter()
         table = f'"raw_{partner_id}"'
         if config.file.type == "csv":
-            con.execute(
-                f"CREATE TABLE {table} AS SELECT * FROM read_csv($files, union_by_name = true, filename = true,"
-                " header = true, encoding = $enc, strict_mode = false, null_padding = true)",
-                {"files": [str(p) for p in paths], "enc": _duckdb_encoding(config.file.encoding)})
+            # Every column as text: sniffed types fail on the dirty values real files carry
+            # ("836O.90"), and a typed parse is the pipeline's job, not the baseline's.
+            query = ("CREATE TABLE {table} AS SELECT * FROM read_csv($files, header = true, all_varchar = true,"
+                     " filename = true, encoding = $enc{extra})")
+            params = {"files": [str(p) for p in paths], "enc": _duckdb_encoding(config.file.encoding)}
+            try:
+                con.execute(query.format(table=table, extra=""), params)
+            except duckdb.Error:  # a ragged row: the tolerant (and slower) reader
+                con.execute(query.format(table=table, extra=", strict_mode = false, null_padding = true,"
+                                         " union_by_name = true"), params)
+                tolerant.append(partner_id)
         else:
             for number, path in enumerate(paths):
                 book = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -103,7 +110,8 @@ def cmd_baseline(args) -> int:
         timings[partner_id] = round(time.perf_counter() - started, 3)
     con.execute("CHECKPOINT")
     con.close()
-    return _emit({"rows": rows, "files": files, "seconds_by_partner": timings, "db_bytes": db.stat().st_size})
+    return _emit({"rows": rows, "files": files, "seconds_by_partner": timings, "tolerant_reader": tolerant,
+                  "db_bytes": db.stat().st_size})
 
 
 # --------------------------------------------------------------------------- checks

@@ -36,6 +36,7 @@ class ServiceLine:
     mhis_category: str
     in_mhis: bool
     exclusion_reason: str
+    mental_health: bool  # counted as mental-health spend in the open book (wider than the MHIS base)
 
 
 ICS_NAMES = {"north_weald": "North Weald ICS", "south_fen": "South Fen ICS"}
@@ -99,34 +100,35 @@ HMT_ENTITY = {"nw_icb": "NHS North Weald ICB", "sf_icb": "NHS South Fen ICB"}
 _CRISIS = "Adult and older adult crisis and liaison services"
 SERVICE_LINES: tuple[ServiceLine, ...] = (
     ServiceLine("adult_community", "Adult community mental health services",
-                "Adult and older adult community-based mental health services", True, ""),
-    ServiceLine("crisis_house", "Crisis houses (crisis alternatives)", _CRISIS, True, ""),
-    ServiceLine("crisis_home_treatment", "Crisis resolution and home treatment", _CRISIS, True, ""),
+                "Adult and older adult community-based mental health services", True, "", True),
+    ServiceLine("crisis_house", "Crisis houses (crisis alternatives)", _CRISIS, True, "", True),
+    ServiceLine("crisis_home_treatment", "Crisis resolution and home treatment", _CRISIS, True, "", True),
     ServiceLine("inpatient_acute", "Adult acute and rehabilitation inpatient care",
-                "Adult and older adult acute mental health inpatient services", True, ""),
+                "Adult and older adult acute mental health inpatient services", True, "", True),
     ServiceLine("secure_care", "Adult secure inpatient care", "Adult secure and forensic mental health services",
-                True, ""),
+                True, "", True),
     ServiceLine("community_forensic", "Community forensic services",
-                "Adult secure and forensic mental health services", True, ""),
+                "Adult secure and forensic mental health services", True, "", True),
     ServiceLine("camhs", "Children and young people's mental health",
-                "Children and young people's mental health (excluding learning disabilities)", True, ""),
-    ServiceLine("eating_disorders", "Eating disorders", "Children and young people's eating disorders", True, ""),
+                "Children and young people's mental health (excluding learning disabilities)", True, "", True),
+    ServiceLine("eating_disorders", "Eating disorders", "Children and young people's eating disorders", True, "", True),
     ServiceLine("talking_therapies", "NHS Talking Therapies",
-                "NHS Talking Therapies for anxiety and depression", True, ""),
-    ServiceLine("peer_support", "Peer support", "Other mental health services", True, ""),
-    ServiceLine("perinatal", "Perinatal mental health", "Perinatal mental health (community)", True, ""),
+                "NHS Talking Therapies for anxiety and depression", True, "", True),
+    ServiceLine("peer_support", "Peer support", "Other mental health services", True, "", True),
+    ServiceLine("perinatal", "Perinatal mental health", "Perinatal mental health (community)", True, "", True),
     ServiceLine("ld_autism", "Learning disability and autism", "Learning disabilities and autism (18a-c)", False,
-                "Learning disability and autism (categories 18a-c) are outside the MHIS"),
-    ServiceLine("adhd_drugs", "ADHD medication", "ADHD drugs", False, "ADHD drugs are outside the MHIS"),
+                "Learning disability and autism (categories 18a-c) are outside the MHIS", True),
+    ServiceLine("adhd_drugs", "ADHD medication", "ADHD drugs", False, "ADHD drugs are outside the MHIS", True),
     ServiceLine("social_care", "Local authority social care", "", False,
-                "Local authority social care is not NHS mental-health spend"),
-    ServiceLine("public_health", "Public health", "", False, "Public health grant spend is outside the MHIS"),
-    ServiceLine("non_mh_healthcare", "Other (non-mental-health) healthcare", "", False, "Not mental health"),
+                "Local authority social care is not NHS mental-health spend", False),
+    ServiceLine("public_health", "Public health", "", False, "Public health grant spend is outside the MHIS", False),
+    ServiceLine("non_mh_healthcare", "Other (non-mental-health) healthcare", "", False, "Not mental health", False),
     ServiceLine("corporate", "Corporate, overheads and other services", "", False,
-                "Corporate and overhead costs are outside the MHIS"),
+                "Corporate and overhead costs are outside the MHIS", False),
 )
 SERVICE_LINES_BY_ID = {s.service_line: s for s in SERVICE_LINES}
 MHIS_SERVICE_LINES = frozenset(s.service_line for s in SERVICE_LINES if s.in_mhis)
+MENTAL_HEALTH_SERVICE_LINES = frozenset(s.service_line for s in SERVICE_LINES if s.mental_health)
 MHIS_FUNDING_STREAMS = frozenset({"recurrent", "s75_pooled"})
 
 # Weighted GP-registered population and mental-health need index, per FY.

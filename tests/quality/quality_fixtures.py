@@ -101,7 +101,7 @@ DIRTY_EXPECTED = [
     ("expect_column_values_to_be_in_set", "service_line", False, 2),        # rows 8 (Crisis), 14
     ("expect_column_values_to_be_unique", "transaction_id", False, 3),      # T1 x3; null ids ignored
     ("expect_compound_columns_to_be_unique", "source_file,source_row", False, 2),  # (a.csv, 1) x2
-    ("expect_compound_columns_to_be_unique", "counterparty,amount,posting_date", False, 2),  # rows 2, 12
+    ("expect_compound_columns_to_be_unique", "counterparty,cost_centre,expense_type,amount,posting_date", False, 2),  # rows 2, 12
 ]
 DIRTY_SAMPLES = {  # a few exact samples (sorted) the finance officer would see
     "amount": ["-1000000000.01", "1500000000.00"],

@@ -40,7 +40,7 @@ def test_dirty_ledger_hand_counts_on_a_table(db, dirty_ledger, ledger_params):
     assert not outcome.passed
     assert len(outcome.error_failures) == 17 and len(outcome.warn_failures) == 1
     assert outcome.warn_failures[0].unexpected_sample == [
-        {"counterparty": "Beta Care", "amount": "250.50", "posting_date": "2024-04-15"}] * 2
+        {"counterparty": "Beta Care", "cost_centre": "CC200", "expense_type": "5001", "amount": "250.50", "posting_date": "2024-04-15"}] * 2
     json.dumps(outcome.to_dict())  # JSON-serialisable all the way down
 
 

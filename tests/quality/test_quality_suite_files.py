@@ -46,7 +46,7 @@ def test_stg_ledger_suite_covers_the_contract():
     severities = {e["kwargs"].get("column") or tuple(e["kwargs"].get("column_list", ())): e["meta"]["severity"]
                   for e in suite["expectations"] if "unique" in e["type"]}
     assert severities == {"transaction_id": "ERROR", ("source_file", "source_row"): "ERROR",
-                          ("counterparty", "amount", "posting_date"): "WARN"}
+                          ("counterparty", "cost_centre", "expense_type", "amount", "posting_date"): "WARN"}
     assert suite_parameter_names(suite) == {"period_start", "period_end", "known_cost_centres",
                                             "known_service_lines"}
     assert len(by_col) == len(suite["expectations"])  # no expectation twice
