@@ -194,24 +194,12 @@ def cmd_targeted(args) -> int:
 # --------------------------------------------------------------------------- DuckLake
 
 
-def _lake_worker(task):
-    from pipelines.lake import Lake, load_partition
-
-    catalog, data_path, files = task
-    from assets.ingest.source_config import load_source_configs  # noqa: F401  (imports warm in the worker)
-
-    return [vars(o) for o in load_partition(Lake(catalog, data_path), files)]
-
-
 def cmd_lake(args) -> int:
     """Every partner-period of the inbox into a DuckLake by `workers` processes, then the
     marts and rpt_ tables from it with the project's SQL."""
-    import multiprocessing as mp
-    from collections import defaultdict as dd
-
     from assets.ingest.source_config import load_source_configs
     from assets.ingest.submissions import scan_inbox
-    from pipelines.lake import Lake, create_lake_tables, open_book, publish_reference
+    from pipelines.lake import Lake, create_lake_tables, load_concurrently, open_book, publish_reference
 
     home = Path(args.home)
     folder = Path(args.lake)
@@ -223,18 +211,13 @@ def cmd_lake(args) -> int:
     timings["setup"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    files = scan_inbox(home / "inbox", load_source_configs(home / "config" / "sources"))
-    partitions = dd(list)
-    for item in files:
+    partitions = defaultdict(list)
+    for item in scan_inbox(home / "inbox", load_source_configs(home / "config" / "sources")):
         partitions[(item.partner_id, item.period)].append(item)
-    # biggest first, so no worker is left with the longest file at the end
-    tasks = sorted(partitions.values(), key=lambda group: -sum(f.path.stat().st_size for f in group))
     timings["scan"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    with mp.get_context("spawn").Pool(args.workers) as pool:
-        outcomes = [o for group in pool.imap_unordered(
-            _lake_worker, [(lake.catalog, lake.data_path, group) for group in tasks]) for o in group]
+    outcomes = [vars(o) for o in load_concurrently(lake, list(partitions.values()), processes=args.workers)]
     timings["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -246,7 +229,7 @@ def cmd_lake(args) -> int:
         for key, value in o["seconds"].items():
             parts[key] += value
     return _emit({
-        "rows": sum(o["rows_read"] for o in outcomes), "partitions": len(tasks), "workers": args.workers,
+        "rows": sum(o["rows_read"] for o in outcomes), "partitions": len(partitions), "workers": args.workers,
         "statuses": {s: sum(1 for o in outcomes if o["status"] == s) for s in {o["status"] for o in outcomes}},
         "retries": sum(o["retries"] for o in outcomes), "rpt_rows": rpt_rows,
         "seconds": {k: round(v, 2) for k, v in timings.items()},

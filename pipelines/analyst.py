@@ -321,7 +321,12 @@ class Param:
             return None
         value = str(value).strip()
         if value.lower() in NULL_WORDS:
-            return None
+            # a default in words ("latest", "all") is worked out by the query from NULL;
+            # another such word would silently mean the default, so it is refused
+            if self.default is not None and value.lower() == self.default.lower():
+                return None
+            allowed = f"or {self.default}" if self.default and self.default.lower() in NULL_WORDS else ""
+            raise QueryError(f"--{self.name} {value!r} is not a value here: give {self.note or 'a value'} {allowed}".strip())
         fmt = self.value_format
         if fmt and not _FORMATS[fmt][0].match(value):
             raise QueryError(f"--{self.name} must be {_FORMATS[fmt][1]}, got {value!r}")

@@ -319,6 +319,25 @@ def load_partition(lake: Lake, files: Sequence, run_id: str | None = None) -> li
     return [load_file(lake, item, run_id) for item in sorted(files, key=lambda f: (f.modified, f.path.name))]
 
 
+def load_concurrently(lake: Lake, partitions: Sequence[Sequence], processes: int = 2,
+                      run_id: str | None = None) -> list[PartitionLoad]:
+    """Load partner-periods (each a list of its InboxFiles) with `processes` worker
+    processes at once, biggest first; what a Dagster run worker per partition does, on
+    one machine. Workers are spawned, not forked: a fork would copy DuckDB's and polars'
+    thread pools mid-flight."""
+    import multiprocessing
+
+    ordered = sorted(partitions, key=lambda group: -sum(f.path.stat().st_size for f in group))
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        loads = pool.map(_load_group, [(lake, list(group), run_id) for group in ordered], chunksize=1)
+    return [load for group in loads for load in group]
+
+
+def _load_group(task) -> list[PartitionLoad]:
+    lake, files, run_id = task
+    return load_partition(lake, files, run_id)
+
+
 def load_file(lake: Lake, item, run_id: str | None = None) -> PartitionLoad:
     """Parse, stage and check one submission locally, then swap it into the lake."""
     from assets.ingest.errors import SubmissionError

@@ -45,7 +45,9 @@ def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
     period = context.partition_key
     paths = warehouse.paths
     configs = load_source_configs(paths.source_configs)
-    files = [f for f in scan_inbox(paths.inbox, configs) if f.period == period]
+    # Files whose period cannot be told (or that match no config) are logged by every
+    # period's run, once per distinct file content, so they are never silently ignored.
+    files = [f for f in scan_inbox(paths.inbox, configs) if f.period in (period, None)]
     outcomes = []
     with warehouse.writer() as con:
         for item in in_load_order(files):

@@ -123,6 +123,11 @@ def _new_load_id(con, partner_id: str, period: str, sha: str) -> str:
 
 
 def _log_problem(con, item: InboxFile, sha: str, status: str, message: str, run_id: str | None) -> None:
+    (seen,) = con.execute(
+        "SELECT count(*) FROM load_log WHERE source_file = $f AND sha256 = $sha AND status = $status",
+        {"f": str(item.path), "sha": sha, "status": status}).fetchone()
+    if seen:
+        return
     con.execute(
         "INSERT INTO load_log (load_id, partner_id, period, source_file, sha256, file_bytes, file_modified_at,"
         " status, message, loaded_at, run_id)"

@@ -34,9 +34,9 @@ def reference_tables(centres: list[CostCentre], activity: list[dict]) -> dict[st
         "populations": (("fy", "place_id", "weighted_population", "mh_need_index"),
                         [(fy, place_id, str(population), need) for fy, places in POPULATIONS.items()
                          for place_id, (population, need) in places.items()]),
-        "service_lines": (("service_line", "name", "mhis_category", "in_mhis", "exclusion_reason"),
-                          [(s.service_line, s.name, s.mhis_category, _flag(s.in_mhis), s.exclusion_reason)
-                           for s in SERVICE_LINES]),
+        "service_lines": (("service_line", "name", "mhis_category", "in_mhis", "exclusion_reason", "mental_health"),
+                          [(s.service_line, s.name, s.mhis_category, _flag(s.in_mhis), s.exclusion_reason,
+                            _flag(s.mental_health)) for s in SERVICE_LINES]),
         "cost_centre_map": (("partner_id", "cost_centre", "cost_centre_name", "service_line", "place_id",
                              "funding_stream", "line_type", "scheme_id"),
                             [(c.partner_id, c.code, c.name, c.service_line, c.place_id, c.funding_stream,

@@ -119,6 +119,9 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
     ServiceLine("ld_autism", "Learning disability and autism", "Learning disabilities and autism (18a-c)", False,
                 "Learning disability and autism (categories 18a-c) are outside the MHIS", True),
     ServiceLine("adhd_drugs", "ADHD medication", "ADHD drugs", False, "ADHD drugs are outside the MHIS", True),
+    # social_care is not mental health in the demo: its cost centres are the councils' older people's,
+    # learning-disability and children's social care. Councils' mental-health social care (their
+    # "Mental health community support" cost centres, the section 75 pools) is mapped to adult_community.
     ServiceLine("social_care", "Local authority social care", "", False,
                 "Local authority social care is not NHS mental-health spend", False),
     ServiceLine("public_health", "Public health", "", False, "Public health grant spend is outside the MHIS", False),

@@ -56,13 +56,14 @@ def expenditure_of(summary: pl.DataFrame, centres: list[CostCentre]) -> int:
 
 
 def _classified(summary: pl.DataFrame, centres: list[CostCentre]) -> pl.DataFrame:
-    """Valid lines with their cost centre's mapping, MHIS flag and counterparty partner."""
+    """Valid lines with their cost centre's mapping, MHIS and mental-health flags and counterparty partner."""
     mapping = pl.DataFrame(
         [(c.partner_id, c.code, c.service_line, c.place_id or None, c.line_type, c.scheme_id or None)
          for c in centres],
         schema=["partner_id", "cost_centre", "service_line", "place_id", "line_type", "scheme_id"], orient="row")
     in_mhis = pl.DataFrame({"service_line": [s.service_line for s in SERVICE_LINES],
-                            "in_mhis": [s.in_mhis for s in SERVICE_LINES]})
+                            "in_mhis": [s.in_mhis for s in SERVICE_LINES],
+                            "mental_health": [s.mental_health for s in SERVICE_LINES]})
     aliases = pl.DataFrame([(alias.upper(), p.partner_id) for p in PARTNERS for alias in p.aliases],
                            schema=["alias_key", "counterparty_partner"], orient="row").unique()
     lines = (summary.join(mapping, on=["partner_id", "cost_centre"], how="left")
@@ -105,6 +106,14 @@ def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.D
         "files": files,
         "expenditure_by_partner_period": _by_partner_period(lines, current, "expenditure"),
         "income_by_partner_period": _by_partner_period(lines, current, "income"),
+        "mh_expenditure_by_partner_period": _by_partner_period(lines.filter(pl.col("mental_health")), current,
+                                                               "expenditure"),
+        "mh_spend_by_place": _mh_spend_by_place(lines),
+        "contract_payments": [{"contract_id": p["contract"].contract_id, "fy": fy,
+                               "annual_value": money_text(p["contract"].annual_value), "paid": money_text(p["paid"])}
+                              for fy in FINANCIAL_YEARS for p in _contract_payments(lines, fy)],
+        "scheme_spend_by_fy": _scheme_spend(lines),
+        "lead_provider_spend": _lead_provider_spend(lines),
         "inter_partner": inter_partner,
         "payments_to_non_submitting_partners": to_non_submitting,
         "facts": facts,
@@ -124,6 +133,43 @@ def _by_partner_period(lines: pl.DataFrame, files: list[dict], line_type: str) -
             .agg(pl.col("amount").sum()).to_dicts()}
     return [{"partner_id": f["partner_id"], "period": f["period"],
              line_type: money_text(sums.get((f["partner_id"], f["period"]), 0))} for f in files]
+
+
+def _mh_spend_by_place(lines: pl.DataFrame) -> list[dict]:
+    """Each place's mental-health expenditure per FY: gross (every line coded to the place) and
+    net of payments to another submitting partner (whose own spend on the place is counted)."""
+    submitting = [p.partner_id for p in PARTNERS if p.submits]
+    mh = lines.filter(pl.col("line_type") == "expenditure", pl.col("mental_health"), pl.col("place_id").is_not_null())
+    rows = []
+    for fy in FINANCIAL_YEARS:
+        for place in PLACES:
+            of_place = mh.filter(pl.col("fy") == fy, pl.col("place_id") == place.place_id)
+            net = of_place.filter(~pl.col("counterparty_partner").is_in(submitting).fill_null(False))
+            rows.append({"fy": fy, "place_id": place.place_id,
+                         "weighted_population": weighted_population(fy, place.place_id),
+                         "spend": money_text(_total(of_place)), "net_spend": money_text(_total(net))})
+    return rows
+
+
+def _scheme_spend(lines: pl.DataFrame) -> list[dict]:
+    """Each ICB investment scheme's plan and ledger actual (the ICB's expenditure on the
+    scheme's cost centres) per FY."""
+    return [{"icb_id": s.icb_id, "scheme_id": s.scheme_id, "fy": fy,
+             "planned": money_text(12 * s.monthly_plan[fy]),
+             "actual": money_text(_total(lines, pl.col("partner_id") == s.icb_id, pl.col("scheme_id") == s.scheme_id,
+                                         pl.col("fy") == fy, pl.col("line_type") == "expenditure"))}
+            for s in SCHEMES for fy in FINANCIAL_YEARS]
+
+
+def _lead_provider_spend(lines: pl.DataFrame) -> list[dict]:
+    """The lead provider's expenditure per FY, service line and the partner it paid (null:
+    its own staff and suppliers outside the partnership)."""
+    lead_providers = [p.partner_id for p in PARTNERS if p.kind == "lead_provider"]
+    spend = (lines.filter(pl.col("partner_id").is_in(lead_providers), pl.col("line_type") == "expenditure")
+             .group_by("partner_id", "fy", "service_line", "counterparty_partner")
+             .agg(pl.col("amount").sum()).sort("partner_id", "fy", "service_line", "counterparty_partner"))
+    return [{"partner_id": r["partner_id"], "fy": r["fy"], "service_line": r["service_line"],
+             "paid_to": r["counterparty_partner"], "spend": money_text(r["amount"])} for r in spend.to_dicts()]
 
 
 def _inter_partner(lines: pl.DataFrame) -> tuple[list[dict], list[dict]]:

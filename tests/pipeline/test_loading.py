@@ -1,0 +1,97 @@
+"""Loading behaviours on a small home: blocking, resubmission, idempotency, bad files."""
+import os
+from decimal import Decimal
+
+from tests.pipeline.conftest import query
+
+LA_FILE = "inbox/la_ashby/Spend_over_500_2025-06.csv"
+
+
+def _rewrite_csv(path, transform, encoding="utf-8"):
+    lines = path.read_text(encoding=encoding).splitlines(keepends=True)
+    path.write_text("".join(transform(lines)), encoding=encoding)
+
+
+def _spend(home, partner, period):
+    return query(home, "SELECT sum(spend) FROM rpt_mh_spend WHERE partner_id = $p AND period = $m",
+                 {"p": partner, "m": period})[0][0]
+
+
+def _fct_expenditure(home, partner, period):
+    return query(home, "SELECT sum(amount) FROM fct_ledger WHERE partner_id = $p AND period = $m"
+                       " AND line_type = 'expenditure'", {"p": partner, "m": period})[0][0]
+
+
+def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
+    # Move one payment into the next month: a valid date, but outside the submitted
+    # period, which the stg_ledger suite treats as an ERROR.
+    def next_month(lines):
+        cells = lines[1].split(",")
+        date_index = lines[0].split(",").index("Payment Date")
+        cells[date_index] = "02-Jul-25"
+        return [lines[0], ",".join(cells), *lines[2:]]
+
+    _rewrite_csv(small_home / LA_FILE, next_month)
+    summary = runner.run_all(progress=lambda _: None)
+    failed = {(job, part) for job, part, _, ok in summary.steps if not ok}
+    assert failed == {("ingest_job", "2025-06")}
+    status = dict(query(small_home, "SELECT partner_id || ' ' || period, status FROM dq_load_status"))
+    assert status == {"la_ashby 2025-06": "blocked", "la_ashby 2025-05": "passed",
+                      "nw_icb 2025-05": "passed", "nw_icb 2025-06": "passed"}
+    failing = query(small_home, "SELECT expectation, column_name, unexpected_count FROM dq_results"
+                                " WHERE NOT passed AND severity = 'ERROR'")
+    assert failing == [("expect_column_values_to_be_between", "posting_date", 1)]
+    assert _spend(small_home, "la_ashby", "2025-06") is None
+    assert _spend(small_home, "la_ashby", "2025-05") is not None
+    assert _spend(small_home, "nw_icb", "2025-06") is not None
+
+
+def test_rerunning_on_the_same_inputs_changes_nothing(small_home, runner):
+    runner.run_all(progress=lambda _: None)
+    before = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
+    loads_before = query(small_home, "SELECT load_id, status FROM load_log ORDER BY 1")
+    runner.run_all(progress=lambda _: None)
+    assert query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL") == before
+    assert query(small_home, "SELECT load_id, status FROM load_log ORDER BY 1") == loads_before
+
+
+def test_a_resubmission_replaces_the_period_and_the_log_keeps_both(small_home, runner):
+    runner.run_all(progress=lambda _: None)
+    original = _fct_expenditure(small_home, "la_ashby", "2025-06")
+    corrected = small_home / "inbox/la_ashby/Spend_over_500_2025-06_v2.csv"
+    source = (small_home / LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    header = source[0].rstrip("\r\n").split(",")
+    # One new payment of £1,234.56 on an existing, mapped cost centre.
+    template = next(line for line in source[1:] if line.strip(",\r\n") and "REDACTED" not in line)
+    cells = template.rstrip("\r\n").split(",")
+    cells[header.index("Transaction ID")] = "RESUB-1"
+    cells[header.index("Amount (£)")] = "1234.56"
+    corrected.write_text("".join(source) + ",".join(cells) + "\n", encoding="utf-8")
+    newer = (small_home / LA_FILE).stat().st_mtime + 3600
+    os.utime(corrected, (newer, newer))
+
+    runner.run("ingest_job", "2025-06")
+    runner.run("open_book_job")
+    log = query(small_home, "SELECT source_file, status, rows_read, rows_loaded FROM load_log"
+                            " WHERE partner_id = 'la_ashby' AND period = '2025-06' ORDER BY loaded_at")
+    assert [(row[0].rsplit("/", 1)[1], row[1]) for row in log] == [
+        ("Spend_over_500_2025-06.csv", "superseded"), ("Spend_over_500_2025-06_v2.csv", "current")]
+    assert log[1][2] == log[0][2] + 1
+    assert _fct_expenditure(small_home, "la_ashby", "2025-06") == original + Decimal("1234.56")
+    assert query(small_home, "SELECT count(DISTINCT source_file) FROM stg_ledger"
+                             " WHERE partner_id = 'la_ashby' AND period = '2025-06'") == [(1,)]
+
+
+def test_bad_files_are_logged_and_block_nothing_else(small_home, runner):
+    (small_home / "inbox/la_ashby/notes from finance.txt").write_text("not a ledger")
+    bad = small_home / "inbox/nw_icb/NHS North Weald ICB spend over 25k - June 2025.csv"
+    _rewrite_csv(bad, lambda lines: [lines[0].replace("Amount", "Value"), *lines[1:]], encoding="cp1252")
+    runner.run_all(progress=lambda _: None)
+    problems = query(small_home, "SELECT status, message FROM load_log WHERE status IN ('failed', 'unmatched') ORDER BY 1")
+    assert [p[0] for p in problems] == ["failed", "unmatched"]
+    assert "Amount" in problems[0][1]
+    assert problems[1][1] == "matches no source config"
+    # the failed file kept nothing of its own, and every other submission loaded
+    assert _spend(small_home, "nw_icb", "2025-06") is None
+    assert _spend(small_home, "nw_icb", "2025-05") is not None
+    assert _spend(small_home, "la_ashby", "2025-06") is not None

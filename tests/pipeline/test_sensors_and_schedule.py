@@ -1,0 +1,43 @@
+"""The inbox sensor asks for exactly the affected periods; the schedule picks its day."""
+import os
+from datetime import date, datetime
+
+import dagster as dg
+
+from pipelines.schedules import monthly_board_pack, nth_working_day, previous_period
+from pipelines.sensors import inbox_sensor
+from pipelines.warehouse import Warehouse
+
+
+def _evaluate(home, cursor=None):
+    context = dg.build_sensor_context(cursor=cursor, resources={"warehouse": Warehouse(home=str(home))})
+    result = inbox_sensor(context)
+    requests = [] if isinstance(result, dg.SkipReason) else list(result or [])
+    return requests, context.cursor
+
+
+def test_sensor_requests_only_new_or_changed_periods(small_home):
+    first, cursor = _evaluate(small_home)
+    assert sorted(r.partition_key for r in first) == ["2025-05", "2025-06"]
+    again, cursor = _evaluate(small_home, cursor)
+    assert again == []
+    late = small_home / "inbox/la_ashby/Spend_over_500_2025-06_v2.csv"
+    late.write_bytes((small_home / "inbox/la_ashby/Spend_over_500_2025-06.csv").read_bytes())
+    corrected, _ = _evaluate(small_home, cursor)
+    assert [r.partition_key for r in corrected] == ["2025-06"]
+    assert corrected[0].tags["openbook/trigger"] == "late or corrected submission"
+
+
+def test_working_day_and_previous_period():
+    assert nth_working_day(2026, 11, 1) == date(2026, 11, 2)   # 1 Nov 2026 is a Sunday
+    assert nth_working_day(2026, 11, 5) == date(2026, 11, 6)
+    assert previous_period(date(2026, 1, 7)) == "2025-12"
+
+
+def test_schedule_runs_on_the_configured_working_day_only(monkeypatch):
+    monkeypatch.setenv("OPENBOOK_PACK_WORKING_DAY", "3")
+    on_day = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 3, 7))
+    request = monthly_board_pack(on_day)
+    assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-11"
+    off_day = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 4, 7))
+    assert isinstance(monthly_board_pack(off_day), dg.SkipReason)
