@@ -22,12 +22,28 @@ from pipelines.warehouse import Warehouse
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 
 
+# Short, readable check names for the UI: "<column(s)>_<rule>".
+RULE_NAMES = {
+    "expect_column_values_to_not_be_null": "present",
+    "expect_column_values_to_be_between": "in_range",
+    "expect_column_values_to_be_in_set": "known",
+    "expect_column_values_to_be_unique": "unique",
+    "expect_compound_columns_to_be_unique": "unique",
+    "expect_table_row_count_to_be_between": "row_count",
+    "expect_column_pair_values_a_to_be_greater_than_b": "ordered",
+}
+
+
 def check_name(expectation: dict) -> str:
+    """The check's name: meta.check_name when the suite gives one, else column(s) + rule."""
+    given = expectation.get("meta", {}).get("check_name")
+    if given:
+        return given
     kwargs = expectation.get("kwargs", {})
     columns = kwargs.get("column") or "_".join(kwargs.get("column_list", [])) or "_".join(
         filter(None, [kwargs.get("column_A"), kwargs.get("column_B")])) or "table"
-    base = expectation["type"].removeprefix("expect_")
-    return re.sub(r"[^A-Za-z0-9_]", "_", f"{columns}__{base}")
+    rule = RULE_NAMES.get(expectation["type"], expectation["type"].removeprefix("expect_"))
+    return re.sub(r"[^A-Za-z0-9_]", "_", f"{columns}_{rule}")
 
 
 def _specs(table: str, suite: dict, partitions_def) -> list[dg.AssetCheckSpec]:

@@ -1,48 +1,60 @@
 """The analysts' warehouse: after the open book is rebuilt, publish a read-only copy of the
 warehouse and write its data dictionary (pipelines/publish.py).
 
-Both assets depend on every public model (rpt_*, fct_*, dim_*), so Dagster runs them only
-when all of those materialised in the run: a failed run never publishes, and the last good
-copy stays in place.
+`build_publish_assets(all_assets)` makes both assets depend on every public model
+(rpt_*, fct_*, dim_*) among the assets given, so Dagster runs them only when all of those
+that are in the run materialised: a failed run never publishes, and the last good copy
+stays in place. Built from the asset list, the dependencies follow any rpt_ table added
+later without editing this file.
 """
+
+from typing import Iterable
+
 import dagster as dg
 
-from assets.warehouse_assets import MARTS, REPORT_TABLES
 from pipelines import analyst
 from pipelines.publish import publish, write_dictionary
 from pipelines.warehouse import Warehouse
 
-PUBLIC_MODELS = sorted(name for name in [*MARTS, *REPORT_TABLES] if analyst.is_public(name))
+GROUP = "publish"
 
 
-@dg.asset(group_name="publish", deps=PUBLIC_MODELS, kinds={"duckdb"})
-def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """The analysts' read-only copy of the warehouse (<home>/published/openbook.duckdb),
-    replaced atomically under the writer lock after every successful open-book run."""
-    info = publish(warehouse.paths, run_id=context.run.run_id)
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(info.path),
-        "published_at": info.published_at,
-        "bytes": dg.MetadataValue.int(info.bytes),
-        "tables": dg.MetadataValue.int(info.tables),
-    })
+def public_models(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetKey]:
+    keys = {key for a in assets for key in getattr(a, "keys", [])}
+    return sorted((k for k in keys if analyst.is_public(k.to_user_string())), key=lambda k: k.to_user_string())
 
 
-@dg.asset(group_name="publish", deps=[*PUBLIC_MODELS, published_warehouse], kinds={"markdown", "html"})
-def data_dictionary(warehouse: Warehouse) -> dg.MaterializeResult:
-    """The data dictionary of the published warehouse (<home>/reports/dictionary.md and .html):
-    every public table and column with its description, grain, keys, row count and an example."""
-    con = analyst.connect(warehouse.paths.home)
-    try:
-        missing = analyst.missing_descriptions(con)
-        md, page = write_dictionary(con, warehouse.paths.reports)
-    finally:
-        con.close()
-    return dg.MaterializeResult(metadata={
-        "markdown": dg.MetadataValue.path(str(md)),
-        "html": dg.MetadataValue.path(str(page)),
-        "undocumented public columns": dg.MetadataValue.int(len(missing)),
-    })
+def build_publish_assets(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+    """`published_warehouse` and `data_dictionary`, downstream of every public model in `assets`."""
+    upstream = public_models(assets)
 
+    @dg.asset(name="published_warehouse", group_name=GROUP, deps=upstream, kinds={"duckdb"})
+    def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        """The analysts' read-only copy of the warehouse (<home>/published/openbook.duckdb),
+        replaced atomically under the writer lock after every successful open-book run."""
+        info = publish(warehouse.paths, run_id=context.run.run_id)
+        return dg.MaterializeResult(metadata={
+            "path": dg.MetadataValue.path(info.path),
+            "published_at": info.published_at,
+            "bytes": dg.MetadataValue.int(info.bytes),
+            "tables": dg.MetadataValue.int(info.tables),
+        })
 
-publish_assets = [published_warehouse, data_dictionary]
+    @dg.asset(name="data_dictionary", group_name=GROUP, deps=[*upstream, published_warehouse],
+              kinds={"markdown", "html"})
+    def data_dictionary(warehouse: Warehouse) -> dg.MaterializeResult:
+        """The data dictionary of the published warehouse (<home>/reports/dictionary.md and .html):
+        every table and column with its description, grain, keys, row count and an example query."""
+        con = analyst.connect(warehouse.paths.home)
+        try:
+            missing = analyst.missing_descriptions(con)
+            md, page = write_dictionary(con, warehouse.paths.reports)
+        finally:
+            con.close()
+        return dg.MaterializeResult(metadata={
+            "markdown": dg.MetadataValue.path(str(md)),
+            "html": dg.MetadataValue.path(str(page)),
+            "public columns without a description": dg.MetadataValue.int(len(missing)),
+        })
+
+    return [published_warehouse, data_dictionary]

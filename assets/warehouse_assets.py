@@ -1,5 +1,25 @@
-"""Marts (fct_/dim_) and the rpt_ tables every report reads: each is one SQL file."""
+"""Marts (fct_/dim_) and the rpt_ tables every report reads: each is one SQL file, except
+rpt_variation, which runs every measure in sql/measures/ through one template (assets/measures.py).
+
+The rpt_ models bind their thresholds from sql/settings.yaml (`report_params`); run_sql gives
+each statement only the parameters it names, so every model is given the same settings.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from assets.measures import rpt_variation
 from assets.sql_model import sql_model_asset
+from pipelines.sql_docs import apply_comments, parse_model_doc
+from pipelines.sql_files import SQL_DIR, run_sql, sql_text
+from pipelines.warehouse import Warehouse
+
+SETTINGS = SQL_DIR / "settings.yaml"
 
 MARTS = {
     "dq_load_status": ["stg_ledger"],
@@ -7,11 +27,58 @@ MARTS = {
     "dim_partner": ["ref_partners"],
     "dim_place": ["ref_places", "ref_populations"],
     "dim_service_line": ["ref_service_lines"],
+    "fct_mh_ledger": ["fct_ledger", "dim_service_line", "dim_partner", "ref_places"],
+    "fct_inter_partner": ["fct_ledger", "dim_partner"],
+    "fct_drilldown": ["fct_mh_ledger"],
 }
 
 REPORT_TABLES = {
-    "rpt_mh_spend": ["fct_ledger"],
+    "rpt_mh_spend": ["fct_mh_ledger"],
+    "rpt_open_book": ["fct_mh_ledger", "fct_ledger"],
+    "rpt_eliminations": ["fct_inter_partner"],
+    "rpt_plan_vs_actual": ["fct_ledger", "ref_investment_plans", "dim_partner", "dim_service_line", "ref_places"],
+    "rpt_system_position": ["rpt_plan_vs_actual"],
+    "rpt_mhis": ["fct_ledger", "dim_service_line", "ref_allocations", "dim_partner", "ref_places"],
 }
 
+
+class ReportSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    aob_statement_threshold: Decimal
+    aob_month12_threshold: Decimal
+    slippage_threshold_pct: Decimal
+    unit_cost_threshold_pct: Decimal
+    contract_underrun_tolerance_pct: Decimal
+    lead_provider_inpatient_service_lines: list[str]
+    lead_provider_community_service_lines: list[str]
+
+
+def report_params(path: Path = SETTINGS) -> dict:
+    """sql/settings.yaml as SQL parameters; a bad key is an error naming the file and key."""
+    try:
+        return ReportSettings.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8"))).model_dump()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise ValueError(f"{path}: invalid settings: {problems}") from None
+
+
+def report_model_asset(name: str, deps: list[str]) -> dg.AssetsDefinition:
+    """sql/reports/<name>.sql as an asset, run with the report settings bound."""
+    doc = parse_model_doc(sql_text(f"reports/{name}"))
+    if doc.table != name:
+        raise ValueError(f"sql/reports/{name}.sql documents table {doc.table!r}, expected {name!r}")
+
+    @dg.asset(name=name, deps=deps, group_name="analytics", description=doc.table_comment, kinds={"duckdb", "sql"})
+    def _model(warehouse: Warehouse) -> dg.MaterializeResult:
+        with warehouse.writer() as con:
+            run_sql(con, f"reports/{name}", report_params())
+            apply_comments(con, doc)
+            (rows,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+        return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": f"sql/reports/{name}.sql"})
+
+    return _model
+
+
 mart_assets = [sql_model_asset(name, "marts", deps, "marts") for name, deps in MARTS.items()]
-report_table_assets = [sql_model_asset(name, "reports", deps, "analytics") for name, deps in REPORT_TABLES.items()]
+report_table_assets = [report_model_asset(name, deps) for name, deps in REPORT_TABLES.items()] + [rpt_variation]

@@ -3,6 +3,7 @@ import dagster as dg
 
 from assets.checks import all_suite_checks
 from assets.ingest.dagster_assets import raw_ledger, reference_assets, stg_ledger
+from assets.quality_assets import quality_report_assets
 from assets.report_assets import board_reports
 from assets.submission_checks import submission_checks
 from assets.warehouse_assets import mart_assets, report_table_assets
@@ -11,7 +12,7 @@ from pipelines.schedules import all_schedules
 from pipelines.sensors import all_sensors
 from pipelines.warehouse import Warehouse
 
-all_assets = [*reference_assets, raw_ledger, stg_ledger, *mart_assets, *report_table_assets, board_reports]
+all_assets = [*reference_assets, raw_ledger, stg_ledger, *mart_assets, *report_table_assets, *quality_report_assets, board_reports]
 
 defs = dg.Definitions(
     assets=all_assets,

@@ -493,12 +493,18 @@ def _log_failure(con, item, sha: str, message: str, run_id: str | None) -> None:
 
 
 def _model_order() -> list[tuple[str, str]]:
-    """(layer, name) of every mart and rpt_ table, dependencies first, as the Dagster
-    assets declare them (assets/warehouse_assets.py)."""
+    """(layer, name) of every mart and rpt_ table the pipeline builds (as declared in
+    assets/warehouse_assets.py), dependencies first: the declared deps, and any other
+    declared model a file's SQL reads, so the lake builds them in a workable order even
+    while a declaration lags behind its SQL."""
     from assets.warehouse_assets import MARTS, REPORT_TABLES
 
-    deps = {**MARTS, **REPORT_TABLES}
     layer = {**{n: "marts" for n in MARTS}, **{n: "reports" for n in REPORT_TABLES}}
+    deps = {}
+    for name, declared in {**MARTS, **REPORT_TABLES}.items():
+        text = re.sub(r"--[^\n]*", "", sql_text(f"{layer[name]}/{name}"))  # the SQL, not its comments
+        mentioned = {other for other in layer if other != name and re.search(rf"\b{other}\b", text)}
+        deps[name] = [*declared, *sorted(mentioned - set(declared))]
     ordered: list[str] = []
 
     def visit(name: str, trail: tuple = ()) -> None:

@@ -131,6 +131,44 @@ def make_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         if status == "current":
             con.execute("INSERT INTO dq_load_status VALUES (?,?,?,?,?,?,?)",
                         [lid, pid, period, src, dq, errs, warns])
+    make_quality_tables(con)
+
+
+# Data-quality figures for the report period (hand-written; see tests of the DQ sheets).
+DQ_SUBMISSIONS = [  # partner_id, period, file, read, loaded, quarantined, skipped, failed, warnings, status
+    ("nw_icb", "2025-06", "=HYPERLINK(\"http://x\",\"y\").csv", 40, 38, 2, 0, 0, 1, "Accepted with warnings"),
+    ("wfmh", "2025-06", "WFMH GL export 2025-06.xlsx", 300, 299, 0, 1, 1, 0, "Blocked: not in the figures"),
+]
+DQ_QUARANTINE = [  # partner_id, period, reason_code, reason, rows, example
+    ("nw_icb", "2025-06", "BAD_AMOUNT", "The amount is not a number", 2, "x.csv row 7, field amount: \"1O\" is not an amount"),
+    ("nw_icb", "2025-05", "BAD_DATE", "The date does not exist", 1, "x.csv row 3, field posting_date: \"31/02/2025\""),
+]
+DQ_CHECKS = [  # partner_id, period, check_description, severity, failing_rows, sample
+    ("wfmh", "2025-06", "Every posting date is inside the submitted month", "ERROR", 1, "[\"2025-07-02\"]"),
+]
+
+
+def make_quality_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""CREATE TABLE rpt_dq_submissions (ics_id VARCHAR, partner_id VARCHAR, partner_name VARCHAR,
+        period VARCHAR, fy VARCHAR, source_file VARCHAR, loaded_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT,
+        rows_quarantined BIGINT, rows_skipped BIGINT, checks_failed BIGINT, warnings BIGINT, status VARCHAR)""")
+    for pid, period, src, r_read, r_loaded, r_q, r_s, failed, warns, status in DQ_SUBMISSIONS:
+        name, _, ics = PARTNERS[pid]
+        con.execute("INSERT INTO rpt_dq_submissions VALUES (?,?,?,?,'2025-26',?,?,?,?,?,?,?,?,?)",
+                    [ics, pid, name, period, src, T0, r_read, r_loaded, r_q, r_s, failed, warns, status])
+    con.execute("""CREATE TABLE rpt_dq_quarantine (ics_id VARCHAR, partner_id VARCHAR, partner_name VARCHAR,
+        period VARCHAR, fy VARCHAR, reason_code VARCHAR, reason VARCHAR, rows BIGINT, example VARCHAR)""")
+    for pid, period, code, reason, rows, example in DQ_QUARANTINE:
+        name, _, ics = PARTNERS[pid]
+        con.execute("INSERT INTO rpt_dq_quarantine VALUES (?,?,?,?,'2025-26',?,?,?,?)",
+                    [ics, pid, name, period, code, reason, rows, example])
+    con.execute("""CREATE TABLE rpt_dq_checks (ics_id VARCHAR, partner_id VARCHAR, partner_name VARCHAR,
+        period VARCHAR, fy VARCHAR, check_description VARCHAR, severity VARCHAR, failing_rows BIGINT,
+        sample VARCHAR)""")
+    for pid, period, desc, severity, rows, sample in DQ_CHECKS:
+        name, _, ics = PARTNERS[pid]
+        con.execute("INSERT INTO rpt_dq_checks VALUES (?,?,?,?,'2025-26',?,?,?,?)",
+                    [ics, pid, name, period, desc, severity, rows, sample])
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from reports import sections as s
 from reports.excel_pack import build_board_pack
 
 
-SHEETS = ["Cover", "Summary", "Spend by partner", "Spend by service line", "Submissions"]
+SHEETS = ["Cover", "Summary", "Spend by partner", "Spend by service line", "Data quality", "Rows set aside",
+          "Failed checks", "Submissions"]
 MONEY_HEADERS = {"This month", "Last month", "Movement", "FY to date", "Total",
                  "North Weald ICS", "South Fen ICS"}
 
@@ -241,3 +242,19 @@ def test_single_system_pack(con, tmp_path, fx):
     assert rows[-1][0] == "Total" and rows[-1][3] == float(fx.EXPECTED["south_fen"]["month"])
     names = {r[1] for r in rows[5:]}
     assert fx.HOSTILE not in names and "NHS South Fen Integrated Care Board" in names
+
+
+def test_data_quality_sheets_show_each_partners_figures(con, fx, tmp_path):
+    path = build_board_pack(con, fx.PERIOD, tmp_path / "pack.xlsx")
+    wb = openpyxl.load_workbook(path)
+    dq = [[c.value for c in row] for row in wb["Data quality"].iter_rows()]
+    wfmh = next(row for row in dq if "Weald and Fen Mental Health NHS Foundation Trust" in row)
+    assert "Blocked: not in the figures" in wfmh
+    assert [v for v in wfmh if isinstance(v, int)] == [300, 299, 0, 1, 1, 0]
+    nw = next(row for row in dq if "NHS North Weald Integrated Care Board" in row)
+    # the file name came from a partner: it stays text, neutralised
+    assert any(isinstance(v, str) and v.startswith("'=HYPERLINK") for v in nw)
+    set_aside = [[c.value for c in row] for row in wb["Rows set aside"].iter_rows()]
+    assert sum(row[-1] for row in set_aside if row[0] == "NHS North Weald Integrated Care Board") == 3
+    checks = [[c.value for c in row] for row in wb["Failed checks"].iter_rows()]
+    assert any("Every posting date is inside the submitted month" in row for row in checks)

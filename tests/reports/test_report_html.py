@@ -9,7 +9,8 @@ import pytest
 from reports import formatting as f
 from reports.html_site import build_html_site
 
-PAGES = ["index.html", "spend-by-partner.html", "spend-by-service-line.html"]
+PAGES = ["index.html", "spend-by-partner.html", "spend-by-service-line.html", "data-quality.html",
+         "rows-set-aside.html", "failed-checks.html"]
 
 
 @pytest.fixture
@@ -92,19 +93,24 @@ def test_money_is_pounds_with_negatives_in_brackets(site):
     assert '<td class="num" data-v="933750.00">£933,750</td>' in text
 
 
+# Pages with charts; the lists of set-aside rows and failed checks are tables only.
+CHART_PAGES = [p for p in PAGES if p not in ("rows-set-aside.html", "failed-checks.html")]
+MONEY_CHART_PAGES = [p for p in CHART_PAGES if p != "data-quality.html"]
+
+
 def test_tables_sort_and_charts_have_their_figures(site):
     for page in PAGES:
         text = (site / page).read_text(encoding="utf-8")
         assert '<table class="sortable">' in text and "<button type=\"button\">" in text
         charts = text.count("Plotly.newPlot(")
-        assert charts >= 1, page
+        assert charts >= (1 if page in CHART_PAGES else 0), page
         assert text.count("The figures behind this chart") == charts, page
     js = (site / "assets" / "sort-tables.js").read_text(encoding="utf-8")
     assert "addEventListener(\"click\"" in js
 
 
 def test_charts_use_okabe_ito_and_label_their_axes(site):
-    for page in PAGES:
+    for page in CHART_PAGES:
         text = (site / page).read_text(encoding="utf-8")
         colours = re.findall(r'"marker":\{"color":"(#[0-9A-Fa-f]{6})"', text)
         assert colours, page
@@ -113,4 +119,5 @@ def test_charts_use_okabe_ito_and_label_their_axes(site):
             for m in re.finditer(rf'"{axis}":\{{"title":\{{"text":"([^"]*)"', text):
                 assert m.group(1).strip(), (page, axis)
         assert len(re.findall(r'"(xaxis|yaxis)":\{"title":\{"text":"[^"]+"', text)) == 2 * text.count("Plotly.newPlot("), page
-        assert '"tickprefix":"£"' in text or '"tickprefix":"\\u00a3"' in text, page
+        if page in MONEY_CHART_PAGES:
+            assert '"tickprefix":"£"' in text or '"tickprefix":"\\u00a3"' in text, page

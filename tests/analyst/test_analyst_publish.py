@@ -1,0 +1,238 @@
+"""Publishing the analysts' copy: atomic, under the writer lock, checkpointed, never half
+written, never after a failed run; an open session keeps the copy it opened."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from decimal import Decimal
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines import analyst, publish as pub
+from pipelines.settings import Paths
+from pipelines.warehouse import exclusive_lock
+
+from analyst_helpers import REPO, make_warehouse, set_spend, sha256, total_spend
+
+
+def test_the_open_book_run_published_the_warehouse_and_stamped_it(published_home):
+    paths = Paths(published_home)
+    info = json.loads((paths.published.parent / pub.INFO_JSON).read_text())
+    assert info["run_id"], "the publish must record the run it came from"
+    con = analyst.connect(published_home)
+    try:
+        stamped = analyst.publish_info(con)
+        published = {t.name for t in analyst.catalog(con, row_counts=False)}
+    finally:
+        con.close()
+    assert stamped["run_id"] == info["run_id"]
+    assert stamped["published_at"].isoformat(timespec="seconds") == info["published_at"]
+    source = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        tables = {r[0] for r in source.execute(
+            "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall()}
+    finally:
+        source.close()
+    assert published == tables | {"publish_info"}
+
+
+def test_publish_copies_and_stamps_the_warehouse(small_warehouse):
+    info = pub.publish(Paths(small_warehouse), run_id="run-1")
+    assert info.run_id == "run-1"
+    con = analyst.connect(small_warehouse)
+    try:
+        assert total_spend(con) == Decimal("2000000.00")
+        assert analyst.publish_info(con)["run_id"] == "run-1"
+    finally:
+        con.close()
+    leftovers = [p.name for p in Paths(small_warehouse).published.parent.iterdir()
+                 if p.name not in ("openbook.duckdb", pub.INFO_JSON)]
+    assert leftovers == []
+
+
+def test_open_session_keeps_the_old_copy_and_new_connections_see_the_new(small_warehouse):
+    paths = Paths(small_warehouse)
+    pub.publish(paths, run_id="run-1")
+    reader = analyst.connect(small_warehouse)          # an analyst's session, left open
+    assert total_spend(reader) == Decimal("2000000.00")
+    old_inode = paths.published.stat().st_ino
+
+    set_spend(small_warehouse, "250.00")               # the next run changes every figure
+    pub.publish(paths, run_id="run-2")                 # ... and publishes while the session is open
+
+    assert paths.published.stat().st_ino != old_inode
+    assert total_spend(reader) == Decimal("2000000.00"), "the open session must keep its figures"
+    assert analyst.publish_info(reader)["run_id"] == "run-1"
+    fresh = analyst.connect(small_warehouse)
+    try:
+        assert total_spend(fresh) == Decimal("5000000.00")
+        assert analyst.publish_info(fresh)["run_id"] == "run-2"
+    finally:
+        fresh.close()
+    # another process (another analyst) opening now sees the new copy too
+    code = ("import sys; from pipelines import analyst; c = analyst.connect(sys.argv[1]); "
+            "print(c.execute('SELECT sum(spend) FROM rpt_spend').fetchone()[0])")
+    out = subprocess.run([sys.executable, "-c", code, str(small_warehouse)], capture_output=True, text=True,
+                         cwd=REPO, check=True).stdout.strip()
+    assert out == "5000000.00"
+    assert total_spend(reader) == Decimal("2000000.00")
+    reader.close()
+
+
+def _fail_half_way(src, dst):
+    dst.write(src.read(64 * 1024))
+    raise OSError("disk full (simulated)")
+
+
+def _fail_stamp(db, info):
+    raise duckdb.IOException("cannot write (simulated)")
+
+
+@pytest.mark.parametrize("where, patch", [("_copy_bytes", _fail_half_way), ("_stamp", _fail_stamp)],
+                         ids=["mid-copy", "after-copy"])
+def test_a_failed_publish_leaves_the_last_good_copy(small_warehouse, monkeypatch, where, patch):
+    paths = Paths(small_warehouse)
+    pub.publish(paths, run_id="good")
+    before = sha256(paths.published)
+    set_spend(small_warehouse, "999.00")
+
+    monkeypatch.setattr(pub, where, patch)
+    with pytest.raises((OSError, duckdb.Error)):
+        pub.publish(paths, run_id="bad")
+
+    assert sha256(paths.published) == before
+    assert sorted(p.name for p in paths.published.parent.iterdir()) == sorted([pub.INFO_JSON, "openbook.duckdb"])
+    assert json.loads((paths.published.parent / pub.INFO_JSON).read_text())["run_id"] == "good"
+    con = analyst.connect(small_warehouse)
+    try:
+        assert total_spend(con) == Decimal("2000000.00")
+        assert analyst.publish_info(con)["run_id"] == "good"
+    finally:
+        con.close()
+    monkeypatch.undo()
+    pub.publish(paths, run_id="next")      # the lock was released: the next publish works
+    con = analyst.connect(small_warehouse)
+    try:
+        assert total_spend(con) == Decimal("19980000.00")
+    finally:
+        con.close()
+
+
+def test_publish_waits_for_the_writer_lock(small_warehouse):
+    paths = Paths(small_warehouse)
+    done = threading.Event()
+    errors = []
+
+    def publish_now():
+        try:
+            pub.publish(paths, run_id="after-the-writer")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        done.set()
+
+    with exclusive_lock(pub.lock_path(paths.warehouse)):   # a pipeline step is writing
+        worker = threading.Thread(target=publish_now)
+        worker.start()
+        time.sleep(0.5)
+        assert not done.is_set(), "publish copied the warehouse while a writer held the lock"
+        assert not paths.published.exists()
+    worker.join(timeout=60)
+    assert done.is_set() and not errors
+    assert paths.published.is_file()
+
+
+def test_publish_checkpoints_commits_still_in_the_write_ahead_log(tmp_path):
+    home = tmp_path / "home"
+    warehouse = make_warehouse(home)
+    con = duckdb.connect(str(warehouse))
+    con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    con.execute("SET checkpoint_threshold = '10GB'")
+    con.execute("UPDATE rpt_spend SET spend = 7")
+    con.close()
+    assert pub.wal_path(warehouse).exists(), "test setup: the update should still be in the WAL"
+
+    pub.publish(Paths(home), run_id="wal")
+
+    assert not pub.wal_path(warehouse).exists()
+    reader = analyst.connect(home)
+    try:
+        assert total_spend(reader) == Decimal("140000.00")
+    finally:
+        reader.close()
+
+
+def test_a_stale_wal_beside_the_published_copy_is_not_replayed_into_the_new_one(small_warehouse):
+    paths = Paths(small_warehouse)
+    pub.publish(paths, run_id="one")
+    pub.wal_path(paths.published).write_bytes(b"not a wal of the new copy")
+    pub.publish(paths, run_id="two")
+    assert not pub.wal_path(paths.published).exists()
+    con = analyst.connect(small_warehouse)
+    try:
+        assert analyst.publish_info(con)["run_id"] == "two"
+    finally:
+        con.close()
+
+
+def test_publish_without_a_warehouse_is_an_error(tmp_path):
+    with pytest.raises(pub.PublishError, match="no warehouse"):
+        pub.publish(Paths(tmp_path), run_id="x")
+    assert not Paths(tmp_path).published.exists()
+
+
+# ---------------------------------------------------------------------------
+# In Dagster: publish only after every public model materialised in the run
+def test_publish_assets_depend_on_every_public_model_and_are_in_the_open_book_job():
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    public = {k for k in graph.get_all_asset_keys() if analyst.is_public(k.to_user_string())}
+    assert public, "no public models in the asset graph"
+    for name in ("published_warehouse", "data_dictionary"):
+        parents = graph.get(dg.AssetKey(name)).parent_keys
+        assert public <= parents, f"{name} does not wait for {sorted(k.to_user_string() for k in public - parents)}"
+        assert graph.get(dg.AssetKey(name)).group_name == "publish"
+    job = defs.resolve_job_def("open_book_job")
+    assert {"published_warehouse", "data_dictionary"} <= set(job.graph.node_dict)
+
+
+def test_a_failed_run_does_not_publish(tmp_path):
+    """A public model fails: Dagster skips the publish, and the last good copy stays."""
+    from assets.publish_assets import build_publish_assets
+    from pipelines.warehouse import Warehouse
+
+    home = tmp_path / "home"
+    make_warehouse(home)
+    pub.publish(Paths(home), run_id="last-good")
+    before = sha256(Paths(home).published)
+    set_spend(home, "1.00")
+
+    def stub(name: str, fail: bool):
+        @dg.asset(name=name)
+        def _model() -> None:
+            if fail:
+                raise RuntimeError(f"{name} failed (simulated)")
+        return _model
+
+    names = ["dim_partner", "fct_ledger", "rpt_mh_spend", "rpt_other"]
+    resources = {"warehouse": Warehouse(home=str(home))}
+    models = [stub(name, name == "rpt_other") for name in names]
+    result = dg.materialize([*models, *build_publish_assets(models)], resources=resources, raise_on_error=False)
+    assert not result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"dim_partner", "fct_ledger", "rpt_mh_spend"} <= materialized
+    assert "published_warehouse" not in materialized and "data_dictionary" not in materialized
+    assert sha256(Paths(home).published) == before
+
+    models = [stub(name, False) for name in names]
+    ok = dg.materialize([*models, *build_publish_assets(models)], resources=resources, raise_on_error=False)
+    assert ok.success
+    assert sha256(Paths(home).published) != before
+    assert (Paths(home).reports / "dictionary.html").is_file()
