@@ -7,7 +7,7 @@ export OPENBOOK_HOME
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME := $(OPENBOOK_HOME)/dagster
 
-.PHONY: install demo test ui look clean
+.PHONY: install demo test ui look clean chromium
 
 # uv is installed into its own small venv so nothing touches the system Python.
 $(UV):
@@ -24,8 +24,21 @@ demo: install
 	$(VENV)/bin/openbook demo-data
 	$(VENV)/bin/openbook run
 
-test: install
+test: install chromium
 	$(VENV)/bin/python -m pytest
+
+# The HTML report is tested in a real headless Chromium (Debian's package); installed
+# here when missing and we are root (as in CI), else the browser tests say what to do.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+		echo "note: Chromium is missing; install it (apt-get install chromium) for the browser tests"
+
+# Pictures of the latest reports as a reader sees them (LibreOffice and Chromium render
+# them; ../shared/tools/look installs both when missing) into $(OPENBOOK_HOME)/look/.
+look:
+	@latest=$$(ls -d $(OPENBOOK_HOME)/reports/20*/ | tail -1); \
+	../shared/tools/look $$latest*.xlsx $$latest/html/*.html -o $(OPENBOOK_HOME)/look
 
 ui: install
 	@mkdir -p $(DAGSTER_HOME)

@@ -39,6 +39,12 @@ REPORT_TABLES = {
     "rpt_plan_vs_actual": ["fct_ledger", "ref_investment_plans", "dim_partner", "dim_service_line", "ref_places"],
     "rpt_system_position": ["rpt_plan_vs_actual"],
     "rpt_mhis": ["fct_ledger", "dim_service_line", "ref_allocations", "dim_partner", "ref_places"],
+    "rpt_contracts": ["fct_ledger", "ref_contracts", "dim_partner", "dim_service_line", "ref_places"],
+    "rpt_contract_mix": ["rpt_contracts"],
+    "rpt_funding_consistency": ["rpt_contracts", "ref_contracts", "fct_ledger", "dim_partner", "ref_places"],
+    "rpt_sector_share": ["fct_mh_ledger", "fct_ledger"],
+    "rpt_lead_provider": ["fct_ledger", "dim_partner", "ref_contracts", "ref_lp_activity"],
+    "rpt_lead_provider_subcontractors": ["fct_ledger", "dim_partner", "dim_service_line", "ref_lp_activity"],
 }
 
 

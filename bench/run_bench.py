@@ -121,8 +121,10 @@ def py(*args: str) -> list[str]:
 
 
 def openbook(*args: str) -> list[str]:
-    script = Path(sys.executable).parent / "openbook"
-    return [str(script), *args] if script.exists() else py("-m", "pipelines.cli", *args)
+    """The `openbook` command (the console script runs pipelines.cli:main), started from
+    this checkout: run with cwd=ROOT, `-m` imports the code beside this file even when the
+    venv's editable install points at another tree (a snapshot being benchmarked)."""
+    return py("-m", "pipelines.cli", *args)
 
 
 # --------------------------------------------------------------------------- one size
@@ -313,6 +315,7 @@ def table_lines(size: dict) -> list[str]:
 def markdown(report: dict) -> str:
     env = report["environment"]
     out = [f"# openbook benchmark, {report['finished_at']}", "",
+           *([f"Measured: {report['label']}", ""] if report.get("label") else []),
            f"{env['cpus']} CPUs, {env['memory_gib']:.0f} GiB RAM, Python {env['python']}, DuckDB {env['duckdb']}, "
            f"polars {env['polars']}, commit {env['commit']}; load average at start {env['load_at_start']:.1f}. "
            "Each stage is its own process; wall and CPU seconds and peak RSS are that process tree's. "
@@ -364,6 +367,7 @@ def main(argv=None) -> int:
                                                                     "(default: the smallest)")
     parser.add_argument("--lake-workers", type=int, default=2, help="processes for the DuckLake stage (0: skip)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per stage before it is killed")
+    parser.add_argument("--label", default="", help="what is being measured (e.g. the commit), kept in the results")
     args = parser.parse_args(argv)
     args.sizes = sorted(args.sizes)
     args.checks_sizes = args.sizes[:1] if args.checks_sizes is None else args.checks_sizes
@@ -371,7 +375,8 @@ def main(argv=None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="openbook-bench-"))
     work.mkdir(parents=True, exist_ok=True)
 
-    report = {"started_at": _now(), "environment": environment(), "targets_set": TARGETS, "sizes": []}
+    report = {"started_at": _now(), "label": args.label, "environment": environment(), "targets_set": TARGETS,
+              "sizes": []}
     for rows in args.sizes:
         report["sizes"].append(bench_size(rows, work, args.out, args))
         _write(report, args.out)  # partial results survive a later failure

@@ -521,6 +521,16 @@ def _model_order() -> list[tuple[str, str]]:
     return [(layer[n], n) for n in ordered]
 
 
+def _report_params() -> dict:
+    """The thresholds the rpt_ models bind (sql/settings.yaml), as the warehouse assets
+    read them; none where the project has no such settings."""
+    try:
+        from assets.warehouse_assets import report_params
+    except ImportError:
+        return {}
+    return report_params()
+
+
 def open_book(lake: Lake, write_back: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory connection holding the marts and rpt_ tables, built by the project's
     own sql/marts and sql/reports files over the lake's staged tables (views, so DuckDB
@@ -536,9 +546,10 @@ def open_book(lake: Lake, write_back: bool = False) -> duckdb.DuckDBPyConnection
         for table in tables:
             con.execute(f'CREATE OR REPLACE VIEW memory.main."{table}" AS SELECT * FROM {LAKE}."{table}"')
         models = _model_order()
+        params = _report_params()
         for layer, name in models:
             con.execute(f'DROP VIEW IF EXISTS memory.main."{name}"')  # built here, not read from the lake
-            run_sql(con, f"{layer}/{name}")
+            run_sql(con, f"{layer}/{name}", params)  # each statement is given only the parameters it names
         if write_back:
             con.execute("BEGIN TRANSACTION")
             for _, name in models:

@@ -4,13 +4,15 @@
 -- numerator (mental-health ledger lines filtered by the measure, net of eliminations unless the
 -- measure says gross), denominator from a fixed registry (weighted_population,
 -- need_weighted_population), the rate per head and a funnel plot against the pooled rate.
--- Funnel method: the Poisson approximation for a rate, var(rate) = pooled rate / denominator, with
--- the multiplicative over-dispersion adjustment of Spiegelhalter (2005) that NHS funnel plots use:
--- z-scores are winsorised at their 10th and 90th percentiles, phi = mean of the squared
--- winsorised z-scores, and when phi > 1 every variance is multiplied by phi. (Money is not a
--- count, so without the adjustment every unit would fall outside the limits.) Limits are
--- pooled rate -/+ z x sqrt(phi x pooled rate / denominator), lower limits floored at 0, with z
--- from the measure's thresholds (default 1.96 for 95%, 3.09 for 99.8%).
+-- Funnel method (Spiegelhalter 2005 and 2012, as NHS funnel plots such as the SHMI's and the
+-- NHS-R FunnelPlotR package use it): the Poisson approximation for a rate, var = pooled rate /
+-- denominator, plus an additive random-effects term for variation between units that does not
+-- shrink with population (money is not a count, so the Poisson variance alone would put every unit
+-- outside the limits). z-scores against the pooled rate are winsorised at their 10th and 90th
+-- percentiles (linear interpolation), phi = mean of their squares, and the between-unit variance
+-- tau^2 = max(0, (k x phi - (k - 1)) / (sum w - sum w^2 / sum w)) with w = denominator / pooled
+-- rate (DerSimonian-Laird). Limits are pooled rate -/+ z x sqrt(pooled rate / denominator + tau^2),
+-- lower limits floored at 0, z from the measure's thresholds (default 1.96 for 95%, 3.09 for 99.8%).
 -- Grain: one row per measure, financial year and unit.
 -- Keys: measure_id, fy, unit_id
 -- Columns:
@@ -29,13 +31,16 @@
 --   denominator: the unit's denominator for the year, e.g. weighted population
 --   rate: numerator / denominator, pounds per head, rounded half up to 4 decimal places
 --   pooled_rate: sum of numerators / sum of denominators over every unit of the year, pounds per head
---   overdispersion: phi, the factor the Poisson variance is multiplied by (1 when not over-dispersed)
+--   overdispersion_phi: mean squared winsorised Poisson z-score of the year's units (1 = Poisson)
+--   between_unit_sd: tau, the standard deviation of rates between units added to the Poisson
+--     variance, pounds per head (0 when the units are not over-dispersed)
 --   lower_998: lower 99.8% funnel limit for the unit's denominator, pounds per head
 --   lower_95: lower 95% funnel limit
 --   upper_95: upper 95% funnel limit
 --   upper_998: upper 99.8% funnel limit
---   z_score: (rate - pooled rate) / sqrt(phi x pooled rate / denominator) (statistic, DOUBLE)
---   decile: decile of the unit's rate among the year's units, 1 (lowest) to 10 (highest): ceil(10 x cume_dist)
+--   z_score: (rate - pooled rate) / sqrt(pooled rate / denominator + tau^2) (a statistic, DOUBLE)
+--   decile: decile of the unit's rate among the year's units, 1 (lowest) to 10 (highest): ceil(10 x n / k)
+--     where n units have a rate at or below the unit's and k units are compared
 --   flag: none, above_95, above_998, below_95 or below_998 (outside the 95% or 99.8% limits)
 --   higher_is_better: the measure's direction
 --   assessment: favourable or unfavourable when flagged (by the measure's direction), else none
@@ -60,7 +65,7 @@ CREATE TABLE IF NOT EXISTS rpt_variation (
     measure_id VARCHAR NOT NULL, measure_name VARCHAR, grouping VARCHAR, denominator_name VARCHAR,
     basis VARCHAR, unit_id VARCHAR NOT NULL, unit_name VARCHAR, ics_id VARCHAR, ics_name VARCHAR,
     fy VARCHAR NOT NULL, months_reported INTEGER, numerator DECIMAL(18, 2), denominator DECIMAL(18, 2),
-    rate DECIMAL(18, 4), pooled_rate DECIMAL(18, 4), overdispersion DOUBLE,
+    rate DECIMAL(18, 4), pooled_rate DECIMAL(18, 4), overdispersion_phi DOUBLE, between_unit_sd DOUBLE,
     lower_998 DECIMAL(18, 4), lower_95 DECIMAL(18, 4), upper_95 DECIMAL(18, 4), upper_998 DECIMAL(18, 4),
     z_score DOUBLE, decile INTEGER, flag VARCHAR, higher_is_better BOOLEAN, assessment VARCHAR,
     expected_numerator DECIMAL(18, 2), difference_vs_pooled DECIMAL(18, 2), units INTEGER
@@ -134,16 +139,27 @@ winsorised AS (
     FROM poisson_z
     WINDOW year AS (PARTITION BY fy)
 ),
-overdispersed AS (
-    SELECT *, avg(winsorised_z * winsorised_z) OVER (PARTITION BY fy) AS phi
+overdispersion AS (
+    SELECT *,
+           avg(winsorised_z * winsorised_z) OVER year AS phi,
+           count(*) OVER year AS k,
+           sum(CAST(denominator AS DOUBLE) / pooled_value) OVER year AS sum_w,
+           sum(power(CAST(denominator AS DOUBLE) / pooled_value, 2)) OVER year AS sum_w_squared
     FROM winsorised
+    WINDOW year AS (PARTITION BY fy)
+),
+random_effects AS (
+    SELECT *,
+           greatest(0, (k * phi - (k - 1)) / (sum_w - sum_w_squared / sum_w)) AS tau_squared
+    FROM overdispersion
 ),
 funnel AS (
     SELECT *,
-           greatest(phi, 1.0) AS inflation,
-           sqrt(greatest(phi, 1.0) * pooled_value / CAST(denominator AS DOUBLE)) AS rate_sd,
-           raw_z / sqrt(greatest(phi, 1.0)) AS z_score
-    FROM overdispersed
+           sqrt(pooled_value / CAST(denominator AS DOUBLE) + tau_squared) AS rate_sd,
+           (rate_value - pooled_value) / sqrt(pooled_value / CAST(denominator AS DOUBLE) + tau_squared) AS z_score,
+           count(*) OVER (PARTITION BY fy ORDER BY rate_value
+                          RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS units_at_or_below
+    FROM random_effects
 ),
 flagged AS (
     SELECT *,
@@ -157,13 +173,13 @@ SELECT $measure_id AS measure_id, $measure_name AS measure_name, $grouping AS gr
        unit_id, unit_name, ics_id, ics_name, fy, months_reported, numerator, denominator,
        rate_per_head(numerator, denominator) AS rate,
        rate_per_head(pooled_numerator, pooled_denominator) AS pooled_rate,
-       inflation AS overdispersion,
+       phi AS overdispersion_phi, sqrt(tau_squared) AS between_unit_sd,
        CAST(greatest(pooled_value - $z_998 * rate_sd, 0) AS DECIMAL(18, 4)) AS lower_998,
        CAST(greatest(pooled_value - $z_95 * rate_sd, 0) AS DECIMAL(18, 4)) AS lower_95,
        CAST(pooled_value + $z_95 * rate_sd AS DECIMAL(18, 4)) AS upper_95,
        CAST(pooled_value + $z_998 * rate_sd AS DECIMAL(18, 4)) AS upper_998,
        z_score,
-       CAST(ceil(10 * cume_dist() OVER (PARTITION BY fy ORDER BY rate_value)) AS INTEGER) AS decile,
+       CAST((10 * units_at_or_below + units - 1) // units AS INTEGER) AS decile,
        flag,
        $higher_is_better AS higher_is_better,
        CASE WHEN flag = 'none' THEN 'none'

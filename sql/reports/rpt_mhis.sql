@@ -87,10 +87,10 @@ SELECT r.icb_id, p.partner_name AS icb_name, p.ics_id, ics.ics_name, r.fy, r.mon
        r.required_spend,
        CASE WHEN r.months_reported = 12 AND r.required_spend IS NOT NULL THEN r.mhis_spend >= r.required_spend END
            AS met,
-       CAST(CASE WHEN r.months_reported = 12 THEN greatest(r.required_spend - r.mhis_spend, 0) END AS DECIMAL(18, 2))
-           AS shortfall,
-       CAST(CASE WHEN r.months_reported = 12 THEN greatest(r.mhis_spend - r.required_spend, 0) END AS DECIMAL(18, 2))
-           AS headroom,
+       CAST(CASE WHEN r.months_reported = 12 AND r.required_spend IS NOT NULL
+                 THEN greatest(r.required_spend - r.mhis_spend, 0) END AS DECIMAL(18, 2)) AS shortfall,
+       CAST(CASE WHEN r.months_reported = 12 AND r.required_spend IS NOT NULL
+                 THEN greatest(r.mhis_spend - r.required_spend, 0) END AS DECIMAL(18, 2)) AS headroom,
        r.forecast_mhis_spend,
        r.forecast_mhis_spend >= r.required_spend AS forecast_met,
        CAST(round(100 * r.mhis_spend / r.programme_allocation, 4) AS DECIMAL(9, 4)) AS mhis_share_of_allocation_pct,

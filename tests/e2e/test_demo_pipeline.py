@@ -38,17 +38,19 @@ def test_quarantine_and_skips_match_planted_bad_rows(demo_db, truth):
 
 
 def test_expenditure_per_partner_and_period_to_the_penny(demo_db, truth):
+    """rpt_mh_spend holds mental-health service lines only (dim_service_line.mental_health)."""
     reported = {
         (p, m): amount for p, m, amount in demo_db.execute(
             "SELECT partner_id, period, sum(spend) FROM rpt_mh_spend GROUP BY ALL").fetchall()
     }
-    expected = {(r["partner_id"], r["period"]): _money(r["expenditure"]) for r in truth["expenditure_by_partner_period"]}
+    expected = {(r["partner_id"], r["period"]): _money(r["expenditure"])
+                for r in truth["mh_expenditure_by_partner_period"] if _money(r["expenditure"]) != 0}
     assert reported == expected
 
 
 def test_year_to_date_is_the_running_total_of_months(demo_db, truth):
     expected = Counter()
-    for r in truth["expenditure_by_partner_period"]:
+    for r in truth["mh_expenditure_by_partner_period"]:
         year, month = int(r["period"][:4]), int(r["period"][5:])
         fy = f"{year}-{(year + 1) % 100:02d}" if month >= 4 else f"{year - 1}-{year % 100:02d}"
         expected[(r["partner_id"], fy)] += _money(r["expenditure"])

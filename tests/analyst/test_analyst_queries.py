@@ -1,0 +1,240 @@
+"""Saved queries (sql/queries/*.sql): each documents itself and its parameters, runs on the
+demo warehouse and returns rows; parameters are bound, never formatted; the answers agree
+with the demo's planted truth."""
+from __future__ import annotations
+
+import re
+import shlex
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+
+from pipelines import analyst
+
+QUERIES = analyst.saved_queries()
+
+
+def money(value) -> Decimal:
+    return Decimal(str(value))
+
+
+def rows(con, name: str, **params) -> list[dict]:
+    result = analyst.run_saved(con, name, params)
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, r)) for r in result.fetchall()]
+
+
+def test_there_are_saved_queries_to_start_with():
+    assert len(QUERIES) >= 12
+    assert "vcse_crisis_income" in QUERIES
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_saved_query_runs_with_its_defaults_and_returns_rows(acon, name):
+    assert rows(acon, name), f"{name} returned no rows on the demo warehouse"
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_saved_query_documents_itself_and_declares_exactly_the_parameters_it_uses(acon, name):
+    q = QUERIES[name]
+    assert len(q.description) > 40, f"{name}: the header must say what the query answers"
+    used = set().union(*(s.named_parameters for s in acon.extract_statements(q.sql)))
+    declared = {p.name for p in q.params}
+    assert used == declared, f"{name}: used {sorted(used)} but the header declares {sorted(declared)}"
+    assert all(not p.required for p in q.params), f"{name}: give every parameter a default"
+    assert "$" not in "".join(line for line in q.sql.splitlines() if line.startswith("--")), \
+        "a $ in a comment would be taken for a parameter"
+    assert not re.search(r"\{[A-Za-z_]+\}|%s|%\(", q.sql), f"{name}: parameters are bound, never formatted"
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_example_in_a_header_runs_and_returns_rows(acon, name):
+    q = QUERIES[name]
+    assert q.example.startswith(f"openbook query {name}"), f"{name}: give an example command line"
+    words = shlex.split(q.example)[3:]
+    params = dict(zip([w.lstrip("-") for w in words[::2]], words[1::2]))
+    assert rows(acon, name, **params), f"{name}: its example returned no rows"
+
+
+def test_the_key_question_vcse_crisis_income_last_quarter(acon, truth):
+    """How much did each voluntary-sector partner receive for crisis services last quarter,
+    and from which funding stream? (The demo's last quarter is Jan-Mar 2026, FY 2025-26 Q4.)"""
+    answer = rows(acon, "vcse_crisis_income")
+    vcse = {r[0] for r in acon.execute("SELECT partner_id FROM dim_partner WHERE partner_kind = 'vcse'").fetchall()}
+    assert {r["partner_id"] for r in answer} == vcse, "every VCSE partner is answered, with 0 if it had none"
+    assert {r["quarter"] for r in answer} == {"2025-26 Q4"}
+    assert {(r["first_period"], r["last_period"]) for r in answer} == {("2026-01", "2026-03")}
+    got = defaultdict(Decimal)
+    for r in answer:
+        if r["received"]:
+            got[(r["partner_id"], r["funding_stream"], r["funder_id"])] += r["received"]
+    # planted: Haven's three crisis houses, each paid a quarter of its annual contract value
+    expected = defaultdict(Decimal)
+    for house in truth["facts"]["crisis_house_funding"]["houses"]:
+        expected[("haven", house["haven_income_funding_stream"], house["commissioner_id"])] += \
+            money(house["annual_value"]) / 4
+    assert dict(got) == dict(expected)
+    haven_income = sum(money(r["income"]) for r in truth["income_by_partner_period"]
+                       if r["partner_id"] == "haven" and "2026-01" <= r["period"] <= "2026-03")
+    assert sum(got.values()) == abs(haven_income)
+
+
+def test_vcse_crisis_income_quarter_steps_back_to_the_last_complete_quarter(acon):
+    answer = rows(acon, "vcse_crisis_income", period="2025-11")
+    assert {(r["quarter"], r["first_period"], r["last_period"]) for r in answer} == {("2025-26 Q2", "2025-07", "2025-09")}
+
+
+def test_mhis_position_matches_the_planted_figures(acon, truth):
+    facts = truth["facts"]["mhis"]
+    answer = {r["icb_id"]: r for r in rows(acon, "mhis_position", fy=facts["fy"])}
+    for icb in (facts["failing_icb"], facts["meeting_icb"]):
+        planted = facts[icb]
+        got = answer[icb]
+        assert money(got["mhis_spend"]) == money(planted["mhis_spend"]), icb
+        assert money(got["required_spend"]) == money(planted["required"]), icb
+        assert bool(got["met"]) is planted["met"], icb
+    assert money(answer[facts["failing_icb"]]["shortfall"]) == money(facts[facts["failing_icb"]]["shortfall"])
+
+
+def test_spend_per_head_matches_the_planted_outlier_place(acon, truth):
+    facts = truth["facts"]["outlier_place"]
+    answer = {r["place_id"]: r for r in rows(acon, "spend_per_head", service_line="mhis", fy=facts["fy"])}
+    for place in facts["by_place"]:
+        assert money(answer[place["place_id"]]["spend_per_head"]) == money(place["spend_per_weighted_head"]), place
+    top = max(answer.values(), key=lambda r: r["spend_per_head"])
+    assert top["place_id"] == facts["place_id"]
+
+
+def test_eliminations_that_do_not_match_find_the_planted_mismatch(acon, truth):
+    planted = truth["facts"]["elimination_mismatch"]
+    answer = rows(acon, "eliminations_mismatch")
+    assert len(answer) == 1
+    got = answer[0]
+    assert (got["payer_id"], got["payee_id"], got["period"]) == (planted["payer_id"], planted["payee_id"], planted["period"])
+    assert money(got["difference"]) == money(planted["difference"])
+
+
+def test_payments_to_a_partner_that_sends_no_ledger(acon, truth):
+    expected = defaultdict(Decimal)
+    for r in truth["payments_to_non_submitting_partners"]:
+        if r["payee_id"] == "oakridge" and "2025-04" <= r["period"] <= "2026-03":
+            expected[r["period"]] += money(r["payer_amount"])
+    got = defaultdict(Decimal)
+    for r in rows(acon, "payments_to_partner", partner_id="oakridge", fy="2025-26"):
+        got[r["period"]] += r["paid"]
+    assert dict(got) == dict(expected)
+
+
+def test_quarantine_by_reason_counts_every_planted_bad_row(acon, truth):
+    counts = defaultdict(int)
+    for r in rows(acon, "quarantine_by_reason"):
+        counts[r["reason_code"]] += r["rows_quarantined"]
+    assert dict(counts) == truth["facts"]["bad_rows"]
+
+
+def test_partner_loads_show_the_resubmission(acon, truth):
+    planted = truth["facts"]["resubmission"]
+    answer = rows(acon, "partner_loads", partner_id=planted["partner_id"], period=planted["period"])
+    assert [r["load_status"] for r in answer] == ["current", "superseded"]
+    assert answer[0]["file"] == planted["corrected_path"].rsplit("/", 1)[-1]
+
+
+def test_movement_by_partner_is_this_month_minus_last(acon):
+    answer = rows(acon, "movement_by_partner", period="2025-11")
+    spend = dict(((p, m), s) for p, m, s in acon.execute(
+        "SELECT partner_id, period, sum(spend) FROM rpt_mh_spend WHERE period IN ('2025-10', '2025-11') GROUP BY ALL"
+    ).fetchall())
+    for r in answer:
+        assert r["this_month"] == spend.get((r["partner_id"], "2025-11"), 0)
+        assert r["movement"] == r["this_month"] - spend.get((r["partner_id"], "2025-10"), 0)
+
+
+def test_spend_by_funding_stream_adds_up_to_each_partners_total(acon):
+    for r in rows(acon, "spend_by_funding_stream", fy="2025-26"):
+        streams = [r[s] or 0 for s in ("recurrent", "non_recurrent", "sdf", "s75_pooled", "grant")]
+        assert sum(streams) == r["total"], r["partner_id"]
+
+
+def test_top_suppliers_ranks_within_each_system(acon):
+    answer = rows(acon, "top_suppliers", top="3")
+    by_system = defaultdict(list)
+    for r in answer:
+        by_system[r["ics_id"]].append(r)
+    assert by_system and all(len(v) <= 3 for v in by_system.values())
+    for ranked in by_system.values():
+        assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
+        assert [r["paid"] for r in ranked] == sorted((r["paid"] for r in ranked), reverse=True)
+        assert all(r["supplier"] != "REDACTED" for r in ranked)
+
+
+# ---------------------------------------------------------------------------
+# Parameters
+def test_parameters_are_bound_not_formatted(acon):
+    assert rows(acon, "partner_loads", partner_id="haven' OR '1'='1") == []
+    assert rows(acon, "payments_to_partner", partner_id="x'); DROP TABLE fct_ledger; --") == []
+    assert acon.execute("SELECT count(*) FROM fct_ledger").fetchone()[0] > 0
+
+
+def test_parameter_values_are_checked():
+    q = QUERIES["vcse_crisis_income"]
+    assert q.bind({}) == {"period": None}
+    assert q.bind({"period": "latest"}) == {"period": None}
+    assert q.bind({"period": "2025-06"}) == {"period": "2025-06"}
+    with pytest.raises(analyst.QueryError, match="YYYY-MM"):
+        q.bind({"period": "2025-13"})
+    with pytest.raises(analyst.QueryError, match="not a value here"):
+        q.bind({"period": "all"})
+    with pytest.raises(analyst.QueryError, match="no parameter fy"):
+        q.bind({"fy": "2025-26"})
+    assert QUERIES["spend_per_head"].bind({"service-line": "crisis_house"})["service_line"] == "crisis_house"
+
+
+def test_the_header_format_of_the_brief_is_understood():
+    q = analyst.parse_saved_query(
+        "-- per_head: spend per weighted head.\n"
+        "-- params: period (YYYY-MM, default: latest), service_line (default crisis_house), partner_id\n"
+        "SELECT 1\n", "per_head")
+    assert [(p.name, p.note, p.default, p.required) for p in q.params] == [
+        ("period", "YYYY-MM", "latest", False), ("service_line", "", "crisis_house", False),
+        ("partner_id", "", None, True)]
+    with pytest.raises(analyst.QueryError, match="required"):
+        q.bind({})
+    with pytest.raises(analyst.QueryError, match="must start with"):
+        analyst.parse_saved_query("SELECT 1\n", "nameless")
+
+
+# ---------------------------------------------------------------------------
+# The CLI
+def test_query_list(cli):
+    code, out, err = cli("query", "--list")
+    assert code == 0
+    for name in QUERIES:
+        assert f"\n{name}\n" in f"\n{out}"
+
+
+def test_query_runs_with_parameters_and_writes_files(published_home, cli, tmp_path):
+    code, out, err = cli("--home", published_home, "query", "vcse_crisis_income", "--period", "2026-03")
+    assert code == 0, err
+    assert "Haven Crisis Houses" in out and "£195,000.00" in out
+    target = tmp_path / "top.xlsx"
+    code, out, err = cli("--home", published_home, "query", "top_suppliers", "--top", "2", "--ics-id", "south_fen",
+                         "-o", target)
+    assert code == 0, err
+    import openpyxl
+
+    ws = openpyxl.load_workbook(target)["Result"]
+    assert ws.max_row == 3 and "£" in ws.cell(2, [c.value for c in ws[1]].index("paid") + 1).number_format
+
+
+def test_query_errors_are_one_line(published_home, cli):
+    code, out, err = cli("--home", published_home, "query", "no_such_query")
+    assert code == 2 and "no saved query 'no_such_query'" in err
+    code, out, err = cli("--home", published_home, "query", "vcse_crisis_income", "--period", "March")
+    assert code == 2 and "YYYY-MM" in err
+    assert "Traceback" not in err
+
+
+def test_query_sql_shows_the_sql(cli):
+    code, out, err = cli("query", "vcse_crisis_income", "--sql")
+    assert code == 0 and out == QUERIES["vcse_crisis_income"].sql

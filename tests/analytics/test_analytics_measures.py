@@ -1,0 +1,185 @@
+"""Measure definitions load and fail clearly; the one measure template on tiny hand-made
+tables (no demo system needed)."""
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from analytics_reference import funnel
+from assets.measures import MEASURES_DIR, MeasureError, build_variation, load_measure, load_measures
+
+GOOD = """title: Crisis spend per weighted head
+description: Crisis lines.
+numerator:
+  service_lines: [crisis_house]
+denominator: weighted_population
+higher_is_better: true
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- definitions ------------------------------------------------------------------------
+
+def test_every_shipped_measure_loads_with_its_file_name_as_id():
+    measures = load_measures(MEASURES_DIR)
+    ids = {m.measure_id for m in measures}
+    assert {"mh_spend_per_head", "crisis_spend_per_head", "cyp_spend_per_head"} <= ids
+    crisis = next(m for m in measures if m.measure_id == "crisis_spend_per_head")
+    assert crisis.definition.numerator.service_lines == ["crisis_house", "crisis_home_treatment"]
+    assert crisis.definition.thresholds.z_95 == 1.96 and crisis.definition.thresholds.z_998 == 3.09
+
+
+@pytest.mark.parametrize("text, key, message", [
+    (GOOD + "thresholdz: {z_95: 2}\n", "thresholdz", "unknown key"),
+    (GOOD.replace("service_lines:", "service_line:"), "numerator.service_line", "unknown key"),
+    (GOOD.replace("weighted_population", "raw_population"), "denominator", "weighted_population"),
+    (GOOD.replace("[crisis_house]", "[crisis_house]\n  funding_streams: [recurent]"),
+     "numerator.funding_streams.0", "recurrent"),
+    (GOOD.replace("higher_is_better: true\n", ""), "higher_is_better", "Field required"),
+    (GOOD + "grouping: provider\n", "grouping", "place"),
+    (GOOD + "thresholds: {z_95: 3.5, z_998: 3.09}\n", "thresholds", "z_95 < z_998"),
+])
+def test_a_bad_definition_names_the_file_and_the_key(tmp_path, text, key, message):
+    path = write(tmp_path, "bad_measure", text)
+    with pytest.raises(MeasureError) as error:
+        load_measure(path)
+    assert str(path) in str(error.value)
+    assert f"{key}: " in str(error.value) and message in str(error.value)
+
+
+def test_a_file_name_that_cannot_be_an_id_is_refused(tmp_path):
+    with pytest.raises(MeasureError, match="Crisis-Spend.yaml: a measure's file name is its id"):
+        load_measure(write(tmp_path, "Crisis-Spend", GOOD))
+
+
+def test_an_unknown_service_line_is_refused_before_anything_is_built(tmp_path):
+    con = tiny_warehouse([("a", "north_weald", 1000)], [])
+    con.execute("CREATE TABLE rpt_variation AS SELECT 'kept' AS measure_id")
+    path = write(tmp_path, "crisis", GOOD.replace("[crisis_house]", "[crisis_house, crisis_hous]"))
+    with pytest.raises(MeasureError, match=r"crisis.yaml: invalid measure: numerator.service_lines.1: 'crisis_hous'"):
+        build_variation(con, tmp_path)
+    assert con.execute("SELECT measure_id FROM rpt_variation").fetchall() == [("kept",)]
+
+
+# --- the template on tiny tables ---------------------------------------------------------
+
+def tiny_warehouse(places: list[tuple[str, str, int]], lines: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """places: (place_id, ics_id, weighted population); lines: (place_id, service_line,
+    funding_stream, partner_kind, line_type, amount, is_eliminated), all in 2025-26."""
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE dim_place (place_id VARCHAR, place_name VARCHAR, ics_id VARCHAR, ics_name VARCHAR,
+                   fy VARCHAR, weighted_population DECIMAL(18,2), mh_need_index DECIMAL(9,4))""")
+    for place_id, ics_id, population in places:
+        con.execute("INSERT INTO dim_place VALUES (?, ?, ?, ?, '2025-26', ?, 1.0)",
+                    [place_id, place_id.title(), ics_id, ics_id.title(), population])
+    con.execute("""CREATE TABLE dim_service_line AS SELECT * FROM (VALUES
+                   ('crisis_house', true), ('camhs', true), ('corporate', false)) t(service_line, mental_health)""")
+    con.execute("""CREATE TABLE fct_mh_ledger (place_id VARCHAR, ics_id VARCHAR, fy VARCHAR, period VARCHAR,
+                   service_line VARCHAR, funding_stream VARCHAR, partner_kind VARCHAR, line_type VARCHAR,
+                   amount DECIMAL(18,2), is_eliminated BOOLEAN)""")
+    ics_of = {p: i for p, i, _ in places}
+    for place_id, service_line, stream, kind, line_type, amount, eliminated in lines:
+        con.execute("INSERT INTO fct_mh_ledger VALUES (?, ?, '2025-26', '2025-04', ?, ?, ?, ?, ?, ?)",
+                    [place_id, ics_of[place_id], service_line, stream, kind, line_type, amount, eliminated])
+    return con
+
+
+def variation(con, folder) -> dict[tuple[str, str], dict]:
+    build_variation(con, folder)
+    rows = con.execute("SELECT * FROM rpt_variation").pl().to_dicts()
+    return {(r["measure_id"], r["unit_id"]): r for r in rows}
+
+
+def spend(place_id, amount, service_line="crisis_house", stream="recurrent", kind="vcse", eliminated=False,
+          line_type="expenditure"):
+    return (place_id, service_line, stream, kind, line_type, Decimal(amount), eliminated)
+
+
+def test_numerator_filters_are_bound_lists_and_basis_decides_eliminations(tmp_path):
+    con = tiny_warehouse([("a", "north_weald", 1000), ("b", "north_weald", 1000)], [
+        spend("a", "100.00"), spend("a", "7.00", service_line="camhs"),
+        spend("a", "50.00", stream="grant"), spend("a", "20.00", kind="icb"),
+        spend("a", "1000.00", eliminated=True), spend("a", "-3.00", line_type="income"),
+        spend("b", "200.00"),
+    ])
+    write(tmp_path, "net_all", "title: t\ndescription: d\nnumerator: {}\ndenominator: weighted_population\n"
+                               "higher_is_better: true\n")
+    write(tmp_path, "gross_crisis", "title: t\ndescription: d\nnumerator: {service_lines: [crisis_house], "
+                                    "basis: gross}\ndenominator: weighted_population\nhigher_is_better: true\n")
+    write(tmp_path, "recurrent_vcse", "title: t\ndescription: d\nnumerator: {funding_streams: [recurrent], "
+                                      "partner_kinds: [vcse]}\ndenominator: weighted_population\n"
+                                      "higher_is_better: false\n")
+    write(tmp_path, "income", "title: t\ndescription: d\nnumerator: {line_types: [income]}\n"
+                              "denominator: weighted_population\nhigher_is_better: true\n")
+    rows = variation(con, tmp_path)
+    assert rows[("net_all", "a")]["numerator"] == Decimal("177.00")
+    assert rows[("gross_crisis", "a")]["numerator"] == Decimal("1170.00")
+    assert rows[("recurrent_vcse", "a")]["numerator"] == Decimal("107.00")
+    assert rows[("income", "a")]["numerator"] == Decimal("-3.00")
+    assert rows[("income", "b")]["numerator"] == Decimal("0.00")  # a unit with no lines is still compared
+    assert rows[("net_all", "a")]["rate"] == Decimal("0.1770") and rows[("net_all", "b")]["rate"] == Decimal("0.2000")
+    assert rows[("net_all", "a")]["pooled_rate"] == Decimal("0.1885")
+    assert rows[("net_all", "a")]["expected_numerator"] == Decimal("188.50")
+    assert rows[("net_all", "a")]["difference_vs_pooled"] == Decimal("-11.50")
+    assert {r["units"] for r in rows.values()} == {2}
+
+
+def test_rates_are_rounded_half_up_and_equal_rates_share_the_top_decile(tmp_path):
+    con = tiny_warehouse([(p, "south_fen", 3) for p in "abcd"], [spend(p, "1.00") for p in "abcd"])
+    write(tmp_path, "m", GOOD)
+    rows = variation(con, tmp_path)
+    assert {r["rate"] for r in rows.values()} == {Decimal("0.3333")}
+    assert {r["decile"] for r in rows.values()} == {10}
+    assert {r["flag"] for r in rows.values()} == {"none"}
+    assert {r["between_unit_sd"] for r in rows.values()} == {0.0}
+    upper = 1 / 3 + 1.96 * math.sqrt((1 / 3) / 3)
+    assert all(abs(float(r["upper_95"]) - upper) < 5e-5 for r in rows.values())
+
+
+def test_an_outlier_is_flagged_with_the_statistics_of_an_independent_computation(tmp_path):
+    populations = {"a": 10_000, "b": 12_000, "c": 9_000, "d": 11_000, "e": 10_000, "f": 8_000}
+    amounts = {"a": "10000.00", "b": "12360.00", "c": "8820.00", "d": "11110.00", "e": "14000.00", "f": "7920.00"}
+    con = tiny_warehouse([(p, "north_weald", n) for p, n in populations.items()],
+                         [spend(p, a) for p, a in amounts.items()])
+    write(tmp_path, "m", GOOD.replace("higher_is_better: true", "higher_is_better: false"))
+    rows = variation(con, tmp_path)
+    expected = funnel(pl.DataFrame({"unit_id": list(populations), "numerator": [float(a) for a in amounts.values()],
+                                    "denominator": [float(n) for n in populations.values()]}))
+    for e in expected.to_dicts():
+        got = rows[("m", e["unit_id"])]
+        assert got["z_score"] == pytest.approx(e["z"], rel=1e-9, abs=1e-9)
+        assert float(got["upper_95"]) == pytest.approx(e["upper_95"], abs=5e-5)
+        assert float(got["lower_998"]) == pytest.approx(e["lower_998"], abs=5e-5)
+        assert got["between_unit_sd"] == pytest.approx(e["tau"], rel=1e-9)
+        assert (got["decile"], got["flag"]) == (e["decile"], e["flag"])
+    assert {k[1]: r["flag"] for k, r in rows.items() if r["flag"] != "none"} == {"e": "above_998"}
+    assert rows[("m", "e")]["assessment"] == "unfavourable"  # higher_is_better: false
+    assert rows[("m", "e")]["difference_vs_pooled"] == Decimal("14000.00") - rows[("m", "e")]["expected_numerator"]
+
+
+def test_grouping_by_ics_sums_the_places(tmp_path):
+    con = tiny_warehouse([("a", "north_weald", 1000), ("b", "north_weald", 3000), ("c", "south_fen", 2000)],
+                         [spend("a", "10.00"), spend("b", "30.00"), spend("c", "40.00")])
+    write(tmp_path, "by_system", GOOD + "grouping: ics\n")
+    rows = variation(con, tmp_path)
+    assert {k[1]: (r["numerator"], r["denominator"]) for k, r in rows.items()} == {
+        "north_weald": (Decimal("40.00"), Decimal("4000.00")), "south_fen": (Decimal("40.00"), Decimal("2000.00"))}
+
+
+def test_a_removed_measure_leaves_no_rows_behind(tmp_path):
+    con = tiny_warehouse([("a", "north_weald", 1000)], [spend("a", "10.00")])
+    write(tmp_path, "first", GOOD)
+    second = write(tmp_path, "second", GOOD)
+    variation(con, tmp_path)
+    second.unlink()
+    assert {k[0] for k in variation(con, tmp_path)} == {"first"}
