@@ -56,8 +56,10 @@ def cmd_report(args) -> int:
 def cmd_sources_check(args) -> int:
     from assets.ingest.preview import preview_submission
 
-    print(preview_submission(Path(args.config), Path(args.file) if args.file else None))
-    return 0
+    report = preview_submission(Path(args.config), Path(args.file) if args.file else None)
+    print(report)
+    # The preview is for people; the exit status tells scripts whether the config is usable.
+    return 1 if ("NOT VALID" in report or "CANNOT BE PARSED" in report) else 0
 
 
 def _print_where(paths: Paths) -> None:
