@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.quality_assets import QUALITY_TABLES
 from assets.warehouse_assets import REPORT_TABLES
 from pipelines.partitions import periods
 from pipelines.warehouse import Warehouse
@@ -37,7 +38,7 @@ def write_reports(con, period: str, reports_home: Path, run_id: str) -> Path:
     return final
 
 
-@dg.asset(partitions_def=periods, group_name="reports", deps=list(REPORT_TABLES), kinds={"excel", "html"})
+@dg.asset(partitions_def=periods, group_name="reports", deps=[*REPORT_TABLES, "rpt_variation", *QUALITY_TABLES], kinds={"excel", "html"})
 def board_reports(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Excel board packs (one per system and a combined one) and the HTML site for the period."""
     with warehouse.writer() as con:

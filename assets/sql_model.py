@@ -1,6 +1,8 @@
 """One factory for assets that are a SQL file: sql/<layer>/<name>.sql builds table <name>
 and documents it (table and column comments) from the file's header."""
 
+from typing import Callable
+
 import dagster as dg
 
 from pipelines.sql_docs import apply_comments, parse_model_doc
@@ -8,7 +10,9 @@ from pipelines.sql_files import run_sql, sql_text
 from pipelines.warehouse import Warehouse
 
 
-def sql_model_asset(name: str, layer: str, deps: list[str], group: str) -> dg.AssetsDefinition:
+def sql_model_asset(name: str, layer: str, deps: list[str], group: str,
+                    params: Callable[[], dict] | None = None) -> dg.AssetsDefinition:
+    """`params`, when given, returns the parameters to bind (read at run time, not import)."""
     doc = parse_model_doc(sql_text(f"{layer}/{name}"))
     if doc.table != name:
         raise ValueError(f"sql/{layer}/{name}.sql documents table {doc.table!r}, expected {name!r}")
@@ -16,7 +20,7 @@ def sql_model_asset(name: str, layer: str, deps: list[str], group: str) -> dg.As
     @dg.asset(name=name, deps=deps, group_name=group, description=doc.table_comment, kinds={"duckdb", "sql"})
     def _model(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.writer() as con:
-            run_sql(con, f"{layer}/{name}")
+            run_sql(con, f"{layer}/{name}", params() if params else None)
             apply_comments(con, doc)
             (rows,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
         return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": f"sql/{layer}/{name}.sql"})

@@ -9,15 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import dagster as dg
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assets.measures import rpt_variation
 from assets.sql_model import sql_model_asset
-from pipelines.sql_docs import apply_comments, parse_model_doc
-from pipelines.sql_files import SQL_DIR, run_sql, sql_text
-from pipelines.warehouse import Warehouse
+from pipelines.sql_files import SQL_DIR
 
 SETTINGS = SQL_DIR / "settings.yaml"
 
@@ -69,22 +66,7 @@ def report_params(path: Path = SETTINGS) -> dict:
         raise ValueError(f"{path}: invalid settings: {problems}") from None
 
 
-def report_model_asset(name: str, deps: list[str]) -> dg.AssetsDefinition:
-    """sql/reports/<name>.sql as an asset, run with the report settings bound."""
-    doc = parse_model_doc(sql_text(f"reports/{name}"))
-    if doc.table != name:
-        raise ValueError(f"sql/reports/{name}.sql documents table {doc.table!r}, expected {name!r}")
-
-    @dg.asset(name=name, deps=deps, group_name="analytics", description=doc.table_comment, kinds={"duckdb", "sql"})
-    def _model(warehouse: Warehouse) -> dg.MaterializeResult:
-        with warehouse.writer() as con:
-            run_sql(con, f"reports/{name}", report_params())
-            apply_comments(con, doc)
-            (rows,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
-        return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": f"sql/reports/{name}.sql"})
-
-    return _model
-
-
 mart_assets = [sql_model_asset(name, "marts", deps, "marts") for name, deps in MARTS.items()]
-report_table_assets = [report_model_asset(name, deps) for name, deps in REPORT_TABLES.items()] + [rpt_variation]
+report_table_assets = [
+    sql_model_asset(name, "reports", deps, "analytics", params=report_params) for name, deps in REPORT_TABLES.items()
+] + [rpt_variation]

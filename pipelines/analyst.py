@@ -22,6 +22,8 @@ file and show the figures of the previous publish. The effect is the same read-o
 from __future__ import annotations
 
 import re
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -120,6 +122,25 @@ def friendly_error(exc: BaseException) -> str:
     return text
 
 
+# DuckDB's Python client imports pandas (about 3 s) the first time it binds a parameter, to
+# check for pandas values. The CLI binds only text, so it sets this to skip that import;
+# the Python API leaves it alone (a notebook has usually imported pandas anyway).
+SKIP_PANDAS_IMPORT = False
+
+
+@contextmanager
+def _pandas_import_skipped():
+    if not SKIP_PANDAS_IMPORT or "pandas" in sys.modules:
+        yield
+        return
+    sys.modules["pandas"] = None  # type: ignore[assignment]  # makes `import pandas` fail fast
+    try:
+        yield
+    finally:
+        if sys.modules.get("pandas", 0) is None:
+            del sys.modules["pandas"]
+
+
 def execute(con: duckdb.DuckDBPyConnection, statement, params: dict | list | None = None):
     """Run one parsed statement, binding only the named parameters it mentions."""
     query = statement.query if hasattr(statement, "query") else str(statement)
@@ -130,9 +151,13 @@ def execute(con: duckdb.DuckDBPyConnection, statement, params: dict | list | Non
             if missing:
                 raise QueryError(f"SQL parameter(s) {sorted(missing)} not supplied")
             bound = {k: params[k] for k in wanted}
-            return con.execute(query, bound) if bound else con.execute(query)
+            if not bound:
+                return con.execute(query)
+            with _pandas_import_skipped():
+                return con.execute(query, bound)
         if params:
-            return con.execute(query, list(params))
+            with _pandas_import_skipped():
+                return con.execute(query, list(params))
         return con.execute(query)
     except duckdb.Error as exc:
         message = friendly_error(exc)

@@ -49,6 +49,8 @@ def _written(count: int, output: str | None, fmt: str) -> None:
 def cmd_sql(args) -> int:
     from pipelines import analyst, sql_shell
 
+    analyst.SKIP_PANDAS_IMPORT = True
+
     paths = _paths(args)
     one_shot = args.sql_command is not None or args.sql_file is not None
     if not one_shot and (args.output or args.format):
@@ -116,6 +118,8 @@ def _query_parser(q) -> argparse.ArgumentParser:
 
 def cmd_query(args) -> int:
     from pipelines import analyst, sql_shell
+
+    analyst.SKIP_PANDAS_IMPORT = True
 
     if args.list or not args.name:
         if args.query_args:

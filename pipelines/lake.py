@@ -31,6 +31,7 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import platform
@@ -91,8 +92,26 @@ def extension_path(name: str = "ducklake") -> Path:
 
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str = "ducklake") -> None:
+    """LOAD the extension into the connection's database, unless it is loaded already
+    (a LOAD costs ~0.2 s: once per process, not once per partition)."""
+    row = con.execute("SELECT loaded FROM duckdb_extensions() WHERE extension_name = $n", {"n": name}).fetchone()
+    if row and row[0]:
+        return
     # A file path cannot be a bound parameter of LOAD; it comes from the installed wheel.
     con.execute(f"LOAD '{_sql_string(str(extension_path(name)))}'")
+
+
+_PROCESS: dict[str, duckdb.DuckDBPyConnection] = {}
+
+
+def process_connection() -> duckdb.DuckDBPyConnection:
+    """A cursor on this process's one in-memory DuckDB, with the extension loaded. Each
+    partition load stages in a database of its own attached to it (see load_file)."""
+    con = _PROCESS.get("con")
+    if con is None:
+        con = _PROCESS["con"] = duckdb.connect()
+        load_extension(con)
+    return con.cursor()
 
 
 def _sql_string(text: str) -> str:
@@ -111,6 +130,9 @@ class Lake:
     data_path: str
     retries: int = 200  # attempts at a busy catalog or a conflicting commit
     max_wait: float = 120.0  # seconds, over all attempts
+    # Inserts up to this many rows are kept in the catalog, not written as Parquet files:
+    # load_log and dq_results rows, small quarantines, the VCSE partners' few lines.
+    inline_rows: int = 1000
 
     @property
     def is_file_catalog(self) -> bool:
@@ -128,17 +150,18 @@ class Lake:
             Path(self.catalog).parent.mkdir(parents=True, exist_ok=True)
         if "://" not in self.data_path:
             Path(self.data_path).mkdir(parents=True, exist_ok=True)
-        options = [f"DATA_PATH '{_sql_string(self.data_path)}'"] + (["READ_ONLY"] if read_only else [])
+        options = [f"DATA_PATH '{_sql_string(self.data_path)}'"]
+        options.append("READ_ONLY" if read_only else f"DATA_INLINING_ROW_LIMIT {int(self.inline_rows)}")
         con.execute(f"ATTACH 'ducklake:{_sql_string(self.catalog)}' AS {LAKE} ({', '.join(options)})")
 
     @contextmanager
     def session(self, con: duckdb.DuckDBPyConnection | None = None, read_only: bool = False,
                 stats: dict | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The lake attached to `con` (a fresh in-memory connection if none) for the length
-        of the block, then detached so other processes can have it. Attaching waits its
-        turn (lock file for a file catalog) and retries while the catalog is busy."""
+        """The lake attached to `con` (a cursor on this process's connection if none) for
+        the length of the block, then detached so other processes can have it. Attaching
+        waits its turn (lock file for a file catalog) and retries while the catalog is busy."""
         own = con is None
-        con = con or duckdb.connect()
+        con = con or process_connection()
         try:
             with self._turn(read_only):
                 _retry(lambda: self.attach(con, read_only), self, stats)
@@ -346,7 +369,12 @@ def load_file(lake: Lake, item, run_id: str | None = None) -> PartitionLoad:
 
     out = PartitionLoad(str(item.path), item.partner_id, item.period, "failed", pid=os.getpid(), started=time.time())
     stats: dict = {}
-    con = duckdb.connect()  # the local staging area: nothing here is shared
+    con = process_connection()
+    # The local staging area: an in-memory database of this load's own, the default for
+    # unqualified names, so the project's SQL files run in it as they run in the warehouse.
+    stage = f"stage_{os.getpid()}_{next(_STAGES)}"
+    con.execute(f"ATTACH ':memory:' AS {stage}")
+    con.execute(f"USE {stage}")
     try:
         run_sql(con, "staging/create_tables")
         sha = sha256_of(item.path)
@@ -357,7 +385,7 @@ def load_file(lake: Lake, item, run_id: str | None = None) -> PartitionLoad:
         with lake.session(con, read_only=True, stats=stats):
             current = _current_load(con, item, sha)
             for name in ("cost_centre_map", "partner_aliases", "service_lines"):
-                con.execute(f"CREATE OR REPLACE TABLE memory.main.ref_{name} AS SELECT * FROM {LAKE}.ref_{name}")
+                con.execute(f"CREATE OR REPLACE TABLE {stage}.main.ref_{name} AS SELECT * FROM {LAKE}.ref_{name}")
         out.seconds["read_lake"] = time.perf_counter() - clock
         if current:
             out.status, out.load_id = "unchanged", current
@@ -384,21 +412,26 @@ def load_file(lake: Lake, item, run_id: str | None = None) -> PartitionLoad:
         meta = {"sha": sha, "bytes": item.path.stat().st_size, "mtime": _mtime(item.path), "read": parsed.rows_read,
                 "loaded": parsed.lines.height, "quar": parsed.quarantine.height, "skip": parsed.skipped.height,
                 "run": run_id}
-        out.load_id = lake.write(con, lambda c: _swap_in(c, item, parsed.partner_id, parsed.period, local_id, meta),
-                                 stats)
+        out.load_id = lake.write(
+            con, lambda c: _swap_in(c, stage, item, parsed.partner_id, parsed.period, meta), stats)
         out.seconds["commit"] = time.perf_counter() - clock
 
         out.status = "loaded"
         out.rows_read = parsed.rows_read
-        out.rows_staged = con.execute("SELECT count(*) FROM memory.main.stg_ledger").fetchone()[0]
-        out.rows_quarantined = con.execute("SELECT count(*) FROM memory.main.quarantine").fetchone()[0]
+        out.rows_staged = con.execute(f"SELECT count(*) FROM {stage}.main.stg_ledger").fetchone()[0]
+        out.rows_quarantined = con.execute(f"SELECT count(*) FROM {stage}.main.quarantine").fetchone()[0]
         out.rows_skipped = parsed.skipped.height
         out.checks_failed = sum(1 for row in checks if row[8] is False and row[7] == "ERROR")
         return out
     finally:
         out.retries = stats.get("retries", 0)
         out.finished = time.time()
+        con.execute("USE memory")
+        con.execute(f"DETACH {stage}")
         con.close()
+
+
+_STAGES = itertools.count(1)
 
 
 def _current_load(con, item, sha: str) -> str | None:
@@ -460,18 +493,31 @@ def _check_locally(con, partner_id: str, period: str, load_id: str) -> list[tupl
     return rows
 
 
-def _swap_in(con, item, partner_id: str, period: str, local_id: str, meta: dict) -> str:
-    """One lake transaction: the partner-period's old rows out, the new ones in."""
+def _swap_in(con, stage: str, item, partner_id: str, period: str, meta: dict) -> str:
+    """One lake transaction: the partner-period's old rows out, the new ones in, the old
+    load_log entry superseded (deleted and re-inserted, not UPDATEd: a DuckLake update
+    writes a Parquet file each time, while small inserts and deletes stay in the catalog).
+    Every statement is a catalog round trip, so none is run that has nothing to do: a
+    first load deletes nothing, an empty quarantine inserts nothing."""
     key = {"p": partner_id, "m": period}
-    (n,) = con.execute(f"SELECT count(*) FROM {LAKE}.load_log WHERE partner_id = $p AND period = $m", key).fetchone()
+    n, current = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE status = 'current') FROM {LAKE}.load_log"
+        " WHERE partner_id = $p AND period = $m", key).fetchone()
     load_id = f"{partner_id}.{period}.v{n + 1}.{meta['sha'][:8]}"
     for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
-        con.execute(f"DELETE FROM {LAKE}.{table} WHERE partner_id = $p AND period = $m", key)
-        con.execute(f"INSERT INTO {LAKE}.{table} BY NAME SELECT * REPLACE ($id AS load_id) FROM memory.main.{table}",
-                    {"id": load_id})
-    con.execute(f"UPDATE {LAKE}.load_log SET status = 'superseded' WHERE partner_id = $p AND period = $m"
-                " AND status = 'current'", key)
-    con.execute(f"INSERT INTO {LAKE}.dq_results BY NAME SELECT * REPLACE ($id AS load_id) FROM memory.main.dq_results",
+        if current:
+            con.execute(f"DELETE FROM {LAKE}.{table} WHERE partner_id = $p AND period = $m", key)
+        if con.execute(f"SELECT count(*) FROM {stage}.main.{table}").fetchone()[0]:
+            con.execute(f"INSERT INTO {LAKE}.{table} BY NAME SELECT * REPLACE ($id AS load_id)"
+                        f" FROM {stage}.main.{table}", {"id": load_id})
+    if current:
+        where = f"FROM {LAKE}.load_log WHERE partner_id = $p AND period = $m AND status = 'current'"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE superseded AS SELECT * REPLACE ('superseded' AS status) {where}",
+                    key)
+        con.execute(f"DELETE {where}", key)
+        con.execute(f"INSERT INTO {LAKE}.load_log SELECT * FROM temp.main.superseded")
+        con.execute("DROP TABLE temp.main.superseded")
+    con.execute(f"INSERT INTO {LAKE}.dq_results BY NAME SELECT * REPLACE ($id AS load_id) FROM {stage}.main.dq_results",
                 {"id": load_id})
     con.execute(
         f"INSERT INTO {LAKE}.load_log VALUES ($id, $p, $m, $f, $sha, $bytes, $mtime, $read, $loaded, $quar, $skip,"

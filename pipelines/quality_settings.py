@@ -18,10 +18,8 @@ class QualitySettings(BaseModel):
     # A partner's monthly expenditure more than this many times the previous month's, or
     # less than the previous month's divided by it, is flagged (WARN).
     movement_factor: Decimal = Field(default=Decimal("2"), gt=1)
-    # Agreement of balances between NHS bodies: statements are exchanged above this amount ...
-    agreement_statement_threshold: Decimal = Field(default=Decimal("2500"), ge=0)
-    # ... and at month 12 a mismatch over this amount must be explained.
-    agreement_month12_threshold: Decimal = Field(default=Decimal("300000"), ge=0)
+    # (Agreement-of-balances thresholds for the reconciliation live with the report
+    # settings in sql/settings.yaml.)
     # A partner's own control total may differ from what was loaded by at most this much.
     control_total_tolerance: Decimal = Field(default=Decimal("0.00"), ge=0)
 

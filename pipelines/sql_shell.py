@@ -36,7 +36,8 @@ XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 XLSX_MAX_ROWS = 1_048_576 - 1
 DEFAULT_MAX_ROWS = 50
 MAX_CELL = 80
-_NOT_MONEY = re.compile(r"(pct|percent|share|ratio|index|rate)", re.I)
+_NOT_MONEY = re.compile(r"(pct|percent|share|ratio|index|rate|population|denominator|capacity|beds|days|"
+                        r"placements|count|quantity|volume|lines|rows)", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -253,9 +254,10 @@ def format_for(output: str | None, fmt: str | None) -> str:
     return "table"
 
 
-def emit(cursor, fmt: str, output: str | Path | None, *, out: TextIO, sql: str = "",
+def emit(cursor, fmt: str, output: str | Path | None, *, out: TextIO | None = None, sql: str = "",
          about: dict | None = None) -> int:
-    """Write a query's result in `fmt` to `output` (a file) or `out`; returns the row count."""
+    """Write a query's result in `fmt` to `output` (a file) or `out` (default stdout); returns the row count."""
+    out = out or sys.stdout
     if cursor is None or cursor.description is None:
         raise ValueError("the SQL returned no result set (it must end with a query)")
     if fmt in BINARY_FORMATS and not output:
@@ -281,7 +283,7 @@ def emit(cursor, fmt: str, output: str | Path | None, *, out: TextIO, sql: str =
 
 
 def run_one_shot(con: duckdb.DuckDBPyConnection, sql: str, *, fmt: str | None = None,
-                 output: str | None = None, params: dict | None = None, out: TextIO = sys.stdout,
+                 output: str | None = None, params: dict | None = None, out: TextIO | None = None,
                  about: dict | None = None) -> int:
     """Run every statement of `sql` and write the last one's result; returns the row count."""
     fmt = format_for(output, fmt)
@@ -310,9 +312,10 @@ DOT_COMMANDS = [".tables", ".schema", ".queries", ".info", ".maxrows", ".help", 
 
 
 class Shell:
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, out: TextIO | None = None, err: TextIO | None = None,
                  max_rows: int = DEFAULT_MAX_ROWS, path: Path | None = None):
-        self.con, self.out, self.err, self.max_rows, self.path = con, out, err, max_rows, path
+        self.con, self.max_rows, self.path = con, max_rows, path
+        self.out, self.err = out or sys.stdout, err or sys.stderr
         self.buffer: list[str] = []
         self.errors = 0
         self._catalog: list[analyst.TableInfo] | None = None

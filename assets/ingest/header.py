@@ -15,6 +15,11 @@ from assets.ingest.source_config import HEADER_SEARCH_ROWS
 
 Cells = Sequence[str | None]
 
+# Messages list the columns found, but a hostile or broken file can have a million of
+# them, or one a million characters long: show the first few, each cut short.
+LISTED_COLUMNS = 20
+LISTED_CHARACTERS = 60
+
 
 @dataclass(frozen=True)
 class Header:
@@ -116,6 +121,30 @@ def _header_if_complete(number: int, cells: Cells, needed: dict[str, list[str]])
     return None if missing else Header(row=number, names=names, unnamed=unnamed, roles=roles)
 
 
+def refuse_ambiguous(header: Header, file: Path) -> Header:
+    """A column the config maps must appear once: with two "Amount" columns, taking the
+    first would be a guess, and a wrong one would load the wrong figures silently."""
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(header.names, start=1):
+        if name not in header.unnamed:
+            positions.setdefault(normalise(_without_repeat_suffix(name)), []).append(position)
+    for role, column in header.roles.items():
+        found = positions.get(normalise(column), [])
+        if len(found) > 1:
+            where = ", ".join(str(p) for p in found)
+            raise SubmissionError(
+                file, row=header.row, field=column,
+                message=f'the header has {len(found)} columns named "{_cut(column)}" (columns {where}); '
+                f"{key_path(role)} maps it, so it is unclear which one to read: rename or remove the others")
+    return header
+
+
+def _without_repeat_suffix(name: str) -> str:
+    # column_names writes the second "Amount" as "Amount (2)".
+    head, _, tail = name.rpartition(" (")
+    return head if head and tail.endswith(")") and tail[:-1].isdigit() else name
+
+
 def _no_header_message(candidates: Sequence[tuple[int, Cells]], needed: dict[str, list[str]]) -> str:
     message = f"no header row found: none of the first {HEADER_SEARCH_ROWS} rows holds all the mapped columns"
     best: tuple[int, int, list[str], dict[str, list[str]]] | None = None
@@ -133,4 +162,9 @@ def _no_header_message(candidates: Sequence[tuple[int, Cells]], needed: dict[str
 
 
 def _listing(names: list[str]) -> str:
-    return ", ".join(f'"{name}"' for name in names)
+    shown = ", ".join(f'"{_cut(name)}"' for name in names[:LISTED_COLUMNS])
+    return shown if len(names) <= LISTED_COLUMNS else f"{shown} and {len(names) - LISTED_COLUMNS:,} more"
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= LISTED_CHARACTERS else text[:LISTED_CHARACTERS] + f"… ({len(text):,} characters)"

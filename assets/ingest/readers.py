@@ -11,6 +11,8 @@ import csv
 import io
 import math
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -28,8 +30,27 @@ SOURCE_ROW = "__source_row"
 EXTRA_FIELDS = "(extra fields)"
 
 _ZIP_MAGIC = b"PK\x03\x04"  # .xlsx
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls, and password-protected .xlsx
 _EXCEL_SIGNIFICANT_DIGITS = 15
+
+# A password-protected .xlsx is an OLE (CFB) container holding an "EncryptedPackage" stream.
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+# An .xlsx is a zip of XML; a tiny file can inflate to gigabytes (a "zip bomb"). The real
+# inflated size of every part is counted, in bounded chunks, before the workbook is parsed.
+MAX_WORKBOOK_BYTES = 512 * 1024 * 1024
+_INFLATE_CHUNK = 1 << 20
+# Other kinds of file that turn up named .csv, by their first bytes.
+_BINARY_MAGIC = {
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x1f\x8b": "a gzip archive",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+    b"Rar!": "a RAR archive",
+}
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_SNIFF_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,10 @@ def _read_csv(data: bytes, file: Path, config: SourceConfig) -> RawTable:
     spec = config.file
     if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
         raise SubmissionError(file, message="this is an Excel workbook, but the source config says type: csv")
+    _refuse_binary(data, file, spec.encoding)
+    if b"\n" not in data and b"\r" in data:
+        # "CSV (Macintosh)" from old Excel ends lines with a bare carriage return.
+        data = data.replace(b"\r", b"\n")
     utf8 = _as_utf8(data, file, spec.encoding)
     search_rows = rows_to_search(spec.header_row)
     leading = _leading_records(utf8, file, spec, search_rows)
@@ -80,9 +105,44 @@ def _read_csv(data: bytes, file: Path, config: SourceConfig) -> RawTable:
     except pl.exceptions.PolarsError as error:
         if "utf-8" in str(error).lower():
             raise _not_utf8(file, utf8) from None
+        line = _unbalanced_quote_line(utf8, header_end_line, spec.quote_char)
+        if line is not None:
+            message = f"cannot be read as CSV: a {spec.quote_char} opened on this line is never closed"
+            raise SubmissionError(file, row=line, message=message) from None
         raise SubmissionError(file, message=f"cannot be read as CSV ({_first_line(error)})") from None
     frame = frame.with_columns(_csv_line_numbers(frame, utf8, header_end_line, file))
     return _finish(frame, header)
+
+
+def _refuse_binary(data: bytes, file: Path, encoding: str) -> None:
+    """A PDF, an image, an archive or random bytes named .csv: say so, rather than blame
+    one byte's encoding. Files in a UTF-16/32 encoding are text with NULs, and pass."""
+    if encoding.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):
+        return
+    for magic, kind in _BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise SubmissionError(file, message=f"this is {kind}, not a CSV text file")
+    if data.startswith(_UTF16_BOMS):
+        raise SubmissionError(
+            file, message="the file is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8', "
+            "or set file.encoding: utf-16")
+    sample = data[:_SNIFF_BYTES]
+    control = sum(sample.count(bytes([code])) for code in (*range(0, 9), *range(14, 32)))
+    if control * 20 > len(sample):  # over 5%: text has next to none, random bytes ~11%
+        raise SubmissionError(
+            file, message=f"this is not a text file: {control} of its first {len(sample)} bytes are control "
+            "characters (binary content named .csv?)")
+
+
+def _unbalanced_quote_line(utf8: bytes, header_end_line: int, quote: str) -> int | None:
+    """The line on which a quote opens that no later quote closes, if there is one."""
+    mark = quote.encode()
+    open_since = None
+    for number, line in enumerate(utf8.split(b"\n"), start=1):
+        if number <= header_end_line or line.count(mark) % 2 == 0:
+            continue
+        open_since = number if open_since is None else None
+    return open_since
 
 
 def _as_utf8(data: bytes, file: Path, encoding: str) -> bytes:
@@ -123,6 +183,9 @@ def _leading_records(utf8: bytes, file: Path, spec: FileSpec, search_rows: int) 
         raise _not_utf8(file, utf8) from None
     reader = csv.reader(io.StringIO(text), delimiter=spec.delimiter, quotechar=spec.quote_char)
     records: list[tuple[int, int, list[str]]] = []
+    # The csv module refuses fields over 128 KiB; polars reads the body whatever the length,
+    # so a giant value in the first rows must not fail the file where a later one would not.
+    limit = csv.field_size_limit(max(len(text) + 1, csv.field_size_limit()))
     try:
         while True:
             start = reader.line_num + 1
@@ -134,6 +197,8 @@ def _leading_records(utf8: bytes, file: Path, spec: FileSpec, search_rows: int) 
         pass
     except csv.Error as error:
         raise SubmissionError(file, row=reader.line_num, message=f"cannot be read as CSV ({error})") from None
+    finally:
+        csv.field_size_limit(limit)
     return records
 
 
@@ -163,7 +228,8 @@ def _csv_line_numbers(frame: pl.DataFrame, utf8: bytes, header_end_line: int, fi
     )
     last_line = numbers["start"][-1] + numbers["breaks"][-1] if numbers.height else header_end_line
     if last_line != header_end_line + body_lines:
-        raise SubmissionError(file, message="the rows cannot be matched to lines of the file (an unbalanced quote?)")
+        line = _unbalanced_quote_line(utf8, header_end_line, '"')
+        raise SubmissionError(file, row=line, message="the rows cannot be matched to lines of the file (an unbalanced quote?)")
     return pl.Series(SOURCE_ROW, numbers["start"])
 
 
@@ -172,6 +238,7 @@ def _csv_line_numbers(frame: pl.DataFrame, utf8: bytes, header_end_line: int, fi
 
 def _read_workbook(data: bytes, file: Path, config: SourceConfig) -> RawTable:
     spec = config.file
+    _check_workbook_container(data, file, spec.type)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet_name = _sheet_name(workbook.sheet_names, spec.sheet, file)
@@ -196,6 +263,76 @@ def _read_workbook(data: bytes, file: Path, config: SourceConfig) -> RawTable:
     )
     unnamed = header.unnamed | frozenset(names[len(header.names) :])
     return _finish(frame, Header(header.row, names, unnamed, header.roles))
+
+
+def _check_workbook_container(data: bytes, file: Path, kind: str) -> None:
+    """Clear messages where calamine would say "Cannot detect file format", and a cap on
+    what an .xlsx inflates to, checked before the workbook is parsed."""
+    unreadable = "cannot be read as an Excel workbook"
+    if data.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_PACKAGE in data:
+            raise SubmissionError(
+                file, message=f"{unreadable}: it is password-protected (encrypted); ask the partner to send it "
+                "again without a password")
+        return  # an old .xls (calamine reads it whatever the config's type says)
+    if not data.startswith(_ZIP_MAGIC):
+        if data.startswith(b"PK"):
+            raise SubmissionError(file, message=f"{unreadable}: it is damaged (an empty or broken zip archive)")
+        if not any(byte in data[:_SNIFF_BYTES] for byte in range(9)):
+            raise SubmissionError(
+                file, message=f"{unreadable}: this is a text file (CSV?), but the source config says type: {kind}")
+        raise SubmissionError(file, message=f"{unreadable}: this is not an .xlsx or .xls file")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _inflated_size(archive, file)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as error:
+        raise SubmissionError(
+            file, message=f"{unreadable}: it is damaged or incomplete ({_first_line(error)}); was the upload "
+            "cut short?") from None
+
+
+def _inflated_size(archive: zipfile.ZipFile, file: Path) -> int:
+    """Inflate every part in bounded chunks, counting bytes; refuse past the cap. The
+    sizes a zip declares are not trusted: a forged header can understate them."""
+    total = 0
+    too_big = SubmissionError(
+        file, message=f"the workbook would take more than {MAX_WORKBOOK_BYTES // (1024 * 1024)} MiB once "
+        "uncompressed, more than any ledger needs (a damaged or hostile file?); send it as CSV instead")
+    if sum(item.file_size for item in archive.infolist()) > MAX_WORKBOOK_BYTES:
+        raise too_big
+    for item in archive.infolist():
+        if item.compress_type == zipfile.ZIP_STORED:
+            total += item.compress_size
+        elif item.compress_type == zipfile.ZIP_DEFLATED:
+            raw = _raw_member(archive, item)
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            while raw:
+                total += len(inflater.decompress(raw, _INFLATE_CHUNK))
+                raw = inflater.unconsumed_tail
+                if total > MAX_WORKBOOK_BYTES:
+                    raise too_big
+            total += len(inflater.flush())  # at most a few hundred bytes once the input is used up
+        else:
+            raise zipfile.BadZipFile(f"part {item.filename!r} uses an unsupported compression")
+        if total > MAX_WORKBOOK_BYTES:
+            raise too_big
+    return total
+
+
+def _raw_member(archive: zipfile.ZipFile, item: zipfile.ZipInfo) -> bytes:
+    """The compressed bytes of one part, read from its local header."""
+    handle = archive.fp
+    handle.seek(item.header_offset)
+    header = handle.read(30)
+    if len(header) < 30 or header[:4] != _ZIP_MAGIC:
+        raise zipfile.BadZipFile(f"part {item.filename!r} has a bad local header")
+    name_length = int.from_bytes(header[26:28], "little")
+    extra_length = int.from_bytes(header[28:30], "little")
+    handle.seek(item.header_offset + 30 + name_length + extra_length)
+    raw = handle.read(item.compress_size)
+    if len(raw) < item.compress_size:
+        raise zipfile.BadZipFile(f"part {item.filename!r} is cut short")
+    return raw
 
 
 def _sheet_name(available: list[str], wanted: str | None, file: Path) -> str:

@@ -13,6 +13,7 @@
 -- tau^2 = max(0, (k x phi - (k - 1)) / (sum w - sum w^2 / sum w)) with w = denominator / pooled
 -- rate (DerSimonian-Laird). Limits are pooled rate -/+ z x sqrt(pooled rate / denominator + tau^2),
 -- lower limits floored at 0, z from the measure's thresholds (default 1.96 for 95%, 3.09 for 99.8%).
+-- When the pooled rate is not positive (e.g. an income measure) there are no limits and no flags.
 -- Grain: one row per measure, financial year and unit.
 -- Keys: measure_id, fy, unit_id
 -- Columns:
@@ -128,8 +129,9 @@ pooled AS (
 poisson_z AS (
     SELECT *,
            CAST(numerator AS DOUBLE) / CAST(denominator AS DOUBLE) AS rate_value,
-           (CAST(numerator AS DOUBLE) / CAST(denominator AS DOUBLE) - pooled_value)
-               / sqrt(nullif(pooled_value, 0) / CAST(denominator AS DOUBLE)) AS raw_z
+           CASE WHEN pooled_value > 0  -- a Poisson rate needs a positive pooled rate
+                THEN (CAST(numerator AS DOUBLE) / CAST(denominator AS DOUBLE) - pooled_value)
+                     / sqrt(pooled_value / CAST(denominator AS DOUBLE)) END AS raw_z
     FROM pooled
 ),
 winsorised AS (
@@ -143,20 +145,24 @@ overdispersion AS (
     SELECT *,
            avg(winsorised_z * winsorised_z) OVER year AS phi,
            count(*) OVER year AS k,
-           sum(CAST(denominator AS DOUBLE) / pooled_value) OVER year AS sum_w,
-           sum(power(CAST(denominator AS DOUBLE) / pooled_value, 2)) OVER year AS sum_w_squared
+           sum(CAST(denominator AS DOUBLE) / nullif(pooled_value, 0)) OVER year AS sum_w,
+           sum(power(CAST(denominator AS DOUBLE) / nullif(pooled_value, 0), 2)) OVER year AS sum_w_squared
     FROM winsorised
     WINDOW year AS (PARTITION BY fy)
 ),
 random_effects AS (
     SELECT *,
-           greatest(0, (k * phi - (k - 1)) / (sum_w - sum_w_squared / sum_w)) AS tau_squared
+           CASE WHEN k > 1 AND pooled_value > 0
+                THEN greatest(0, (k * phi - (k - 1)) / (sum_w - sum_w_squared / sum_w)) ELSE 0 END AS tau_squared
     FROM overdispersion
 ),
 funnel AS (
     SELECT *,
-           sqrt(pooled_value / CAST(denominator AS DOUBLE) + tau_squared) AS rate_sd,
-           (rate_value - pooled_value) / sqrt(pooled_value / CAST(denominator AS DOUBLE) + tau_squared) AS z_score,
+           CASE WHEN pooled_value > 0 THEN sqrt(pooled_value / CAST(denominator AS DOUBLE) + tau_squared) END
+               AS rate_sd,
+           CASE WHEN pooled_value > 0
+                THEN (rate_value - pooled_value) / sqrt(pooled_value / CAST(denominator AS DOUBLE) + tau_squared)
+                END AS z_score,
            count(*) OVER (PARTITION BY fy ORDER BY rate_value
                           RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS units_at_or_below
     FROM random_effects

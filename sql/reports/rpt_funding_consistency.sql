@@ -30,7 +30,8 @@
 --     pounds; null when the provider sends no ledger
 --   provider_spend_per_unit: provider_spend / capacity, rounded half up to the penny
 --   like_contracts: number of contracts in the group compared
---   like_funding_streams: the group's funding streams with their number of contracts, e.g. '2 recurrent, 1 non_recurrent'
+--   like_funding_streams: the group's funding streams with their number of contracts,
+--     e.g. '2 recurrent, 1 non_recurrent'
 --   like_contract_types: the group's contract types with their number of contracts, e.g. '2 block, 1 grant'
 --   median_value_per_unit: the median value per unit of the group, pounds
 --   value_vs_median_pct: how far value_per_unit is above (+) or below (-) the median, percent
@@ -38,7 +39,8 @@
 --   contract_type_differs: true when the contract's type is not the one most of the group share
 --   unit_cost_differs: true when value_vs_median_pct is beyond the threshold either way
 --   flagged: true when any of the three differs
---   flag_reasons: the differences in words, e.g. 'funding stream non_recurrent (like contracts: 2 recurrent, 1 non_recurrent)'
+--   flag_reasons: the differences in words, e.g.
+--     'funding stream non_recurrent (like contracts: 2 recurrent, 1 non_recurrent)'
 CREATE OR REPLACE TEMP MACRO money_ratio(amount, numerator, denominator) AS
     -- amount x numerator / denominator rounded half up to the penny in exact integer arithmetic
     -- (DuckDB's DECIMAL division returns DOUBLE); numerator and denominator whole, denominator > 0
@@ -139,7 +141,8 @@ SELECT j.fy, j.service_line, j.service_line_name, j.capacity_unit, j.provider_ki
                 THEN format('contract type {} (like contracts: {})', j.contract_type, j.like_contract_types) END,
            CASE WHEN j.unit_cost_differs
                 THEN format('value per {} {}% {} the median', rtrim(j.capacity_unit, 's'),
-                            abs(j.value_vs_median_pct), CASE WHEN j.value_vs_median_pct > 0 THEN 'above' ELSE 'below' END)
+                            abs(j.value_vs_median_pct),
+                            CASE WHEN j.value_vs_median_pct > 0 THEN 'above' ELSE 'below' END)
                 END), '') AS flag_reasons
 FROM judged j
 LEFT JOIN provider_spend s ON s.contract_id = j.contract_id AND s.fy = j.fy

@@ -48,7 +48,8 @@ icb_years AS (
 icb_spend AS (
     SELECT l.partner_id AS icb_id, CAST(substr(l.fy, 1, 4) AS INTEGER) AS fy_start,
            count(DISTINCT l.period) AS months_reported,
-           sum(l.amount) FILTER (WHERE s.in_mhis AND l.funding_stream IN (SELECT funding_stream FROM mhis_funding_streams))
+           sum(l.amount) FILTER (WHERE s.in_mhis
+                                 AND l.funding_stream IN (SELECT funding_stream FROM mhis_funding_streams))
                AS mhis_spend,
            sum(l.amount) FILTER (WHERE s.mental_health) AS mh_spend
     FROM fct_ledger l

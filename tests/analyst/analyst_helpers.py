@@ -13,6 +13,8 @@ import duckdb
 from pipelines.settings import Paths
 
 REPO = Path(__file__).resolve().parents[2]
+# what the `openbook` console script runs (pyproject.toml: openbook = "pipelines.cli:main")
+OPENBOOK = [sys.executable, "-c", "import sys; from pipelines.cli import main; sys.exit(main())"]
 
 
 def sha256(path: Path) -> str:
@@ -53,7 +55,7 @@ def total_spend(con) -> Decimal:
 
 
 def openbook(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 120):
-    """Run `python -m pipelines.cli <args>` as a separate process (a separate analyst)."""
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *map(str, args)], input=input,
+    """Run `openbook <args>` as a separate process (a separate analyst)."""
+    return subprocess.run([*OPENBOOK, *map(str, args)], input=input,
                           capture_output=True, text=True, cwd=REPO, timeout=timeout,
                           env={**os.environ, **(env or {})})

@@ -3,7 +3,6 @@ written, never after a failed run; an open session keeps the copy it opened."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
