@@ -1,15 +1,22 @@
 """The board packs and HTML site for a period, written from rpt_ tables only.
 
-Reports are built in a fresh folder and swapped in whole, so a failed run leaves the
-last good reports in place; each report is stamped with the run that made it.
+Reports are built in a fresh versioned folder, `reports/.<period>.<stamp>/`, and
+`reports/<period>` is a relative symbolic link to the current one. The new set goes live
+by one atomic rename of a new link over the old (os.replace), so at every instant
+`reports/<period>` is either the old complete set or the new complete set: a run that
+fails or is killed half-way leaves the last good reports in place, and a reader never
+finds the folder missing. Each report is stamped with the run that made it. Versions
+left behind by an interrupted run are removed by the next one.
 """
 
+import os
 import shutil
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
 
-from assets.quality_assets import QUALITY_TABLES
 from assets.warehouse_assets import REPORT_TABLES
 from pipelines.partitions import periods
 from pipelines.warehouse import Warehouse
@@ -18,27 +25,79 @@ from reports.html_site import build_html_site
 
 
 def write_reports(con, period: str, reports_home: Path, run_id: str) -> Path:
-    """Build every report for `period` into reports_home/<period>, replacing the old set whole."""
+    """Build every report for `period` into a new version, then make reports_home/<period> point at it."""
+    reports_home.mkdir(parents=True, exist_ok=True)
     final = reports_home / period
-    staging = reports_home / f".{period}.building"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    systems = [r[0] for r in con.execute(
-        "SELECT DISTINCT ics_id FROM rpt_mh_spend WHERE ics_id IS NOT NULL ORDER BY 1").fetchall()]
-    build_board_pack(con, period, staging / f"openbook-board-pack-{period}-all-systems.xlsx", run_id=run_id)
-    for ics_id in systems:
-        build_board_pack(con, period, staging / f"openbook-board-pack-{period}-{ics_id}.xlsx", ics_id=ics_id, run_id=run_id)
-    build_html_site(con, period, staging / "html", run_id=run_id)
-    previous = reports_home / f".{period}.previous"
-    shutil.rmtree(previous, ignore_errors=True)
-    if final.exists():
-        final.rename(previous)
-    staging.rename(final)
-    shutil.rmtree(previous, ignore_errors=True)
+    stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    version = reports_home / f".{period}.{stamp}"
+    _remove_versions(reports_home, period, keep=current_version(final))
+    version.mkdir()
+    try:
+        systems = [r[0] for r in con.execute(
+            "SELECT DISTINCT ics_id FROM rpt_mh_spend WHERE ics_id IS NOT NULL ORDER BY 1").fetchall()]
+        build_board_pack(con, period, version / f"openbook-board-pack-{period}-all-systems.xlsx", run_id=run_id)
+        for ics_id in systems:
+            build_board_pack(con, period, version / f"openbook-board-pack-{period}-{ics_id}.xlsx", ics_id=ics_id,
+                             run_id=run_id)
+        build_html_site(con, period, version / "html", run_id=run_id)
+        _fsync_tree(version)  # on disk before it goes live, so a power cut cannot expose empty files
+    except BaseException:
+        shutil.rmtree(version, ignore_errors=True)
+        raise
+    _point(final, version, stamp)
+    _remove_versions(reports_home, period, keep=version)
     return final
 
 
-@dg.asset(partitions_def=periods, group_name="reports", deps=[*REPORT_TABLES, "rpt_variation", *QUALITY_TABLES], kinds={"excel", "html"})
+def current_version(final: Path) -> Path | None:
+    """The versioned folder reports/<period> points at (None when it is not a link)."""
+    if not final.is_symlink():
+        return None
+    return final.parent / os.readlink(final)
+
+
+def _point(final: Path, version: Path, stamp: str) -> None:
+    """Make `final` a link to `version` in one atomic step."""
+    link = final.parent / f".{final.name}.link-{stamp}"
+    os.symlink(version.name, link)  # relative: the reports folder can be moved or copied whole
+    if final.is_dir() and not final.is_symlink():
+        # A real folder written before reports were versioned: it cannot be replaced by a
+        # link atomically, so it is moved aside first (the only gap, once, on upgrade).
+        final.rename(final.parent / f".{final.name}.{stamp}-legacy")
+    os.replace(link, final)
+    _fsync_dir(final.parent)
+
+
+def _remove_versions(reports_home: Path, period: str, keep: Path | None) -> None:
+    """Versions, links and pre-versioning leftovers of this period, except `keep`."""
+    for entry in reports_home.glob(f".{period}.*"):
+        if keep is not None and entry.name == keep.name:
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            entry.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+        elif path.is_dir():
+            _fsync_dir(path)
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+@dg.asset(partitions_def=periods, group_name="reports", deps=list(REPORT_TABLES), kinds={"excel", "html"})
 def board_reports(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Excel board packs (one per system and a combined one) and the HTML site for the period."""
     with warehouse.writer() as con:

@@ -111,7 +111,7 @@ def statements(con: duckdb.DuckDBPyConnection, sql: str) -> list:
 
 
 def friendly_error(exc: BaseException) -> str:
-    """One line for a user: DuckDB's read-only refusal rewritten, others as DuckDB says."""
+    """The message for a user: DuckDB's read-only refusal rewritten, others as DuckDB says."""
     text = str(exc).strip()
     if isinstance(exc, ReadOnlyError):
         return text

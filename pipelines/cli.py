@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from pipelines.cli_analyst import add_analyst_commands
 from pipelines.settings import Paths
 
 
@@ -66,6 +67,8 @@ def _print_where(paths: Paths) -> None:
     reports = sorted(paths.reports.glob("*/")) if paths.reports.exists() else []
     print("\nWhere things are:")
     print(f"  warehouse (DuckDB): {paths.warehouse}")
+    print(f"  analysts' copy:     {paths.published}   (read-only: .venv/bin/openbook sql)")
+    print(f"  data dictionary:    {paths.reports / 'dictionary.html'}")
     if reports:
         latest = reports[-1]
         for pack in sorted(latest.glob("*.xlsx")):
@@ -98,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("config")
     check.add_argument("file", nargs="?")
     check.set_defaults(func=cmd_sources_check)
+    add_analyst_commands(sub)
     return parser
 
 

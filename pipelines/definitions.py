@@ -3,6 +3,7 @@ import dagster as dg
 
 from assets.checks import all_suite_checks
 from assets.ingest.dagster_assets import raw_ledger, reference_assets, stg_ledger
+from assets.publish_assets import build_publish_assets
 from assets.quality_assets import quality_report_assets
 from assets.report_assets import board_reports
 from assets.submission_checks import submission_checks
@@ -13,6 +14,8 @@ from pipelines.sensors import all_sensors
 from pipelines.warehouse import Warehouse
 
 all_assets = [*reference_assets, raw_ledger, stg_ledger, *mart_assets, *report_table_assets, *quality_report_assets, board_reports]
+# Publishing and the data dictionary depend on every public (rpt_/fct_/dim_) asset above.
+all_assets += build_publish_assets(all_assets)
 
 defs = dg.Definitions(
     assets=all_assets,

@@ -54,6 +54,9 @@ from pipelines.settings import Paths
 from pipelines.sql_files import run_sql
 
 DECISIONS_FILE = "flag_decisions.yaml"
+# The tables sql/reports/rpt_flags.sql reads.
+FLAG_SOURCES = ("rpt_variation", "rpt_funding_consistency", "rpt_contracts", "rpt_plan_vs_actual",
+                "rpt_system_position", "rpt_mhis", "rpt_eliminations", "dim_partner", "ref_places")
 KINDS = ("explained", "action", "adjudicated", "closed")
 STATUSES = ("new", "open", "overdue", "closed", "recurred")
 FLAG_ID = re.compile(r"^(VAR|FUND|SLIP|MHIS|ELIM|OVER)-[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -407,7 +410,7 @@ def register_table(rows: list[dict]) -> str:
     headers = ("Flag", "Status", "Kind", "Subject", "First seen", "Last seen", "Amount (£)", "Latest decision")
     body = [(r["flag_id"], r["status"] + (" (recurred)" if r["recurred"] and r["status"] != "recurred" else ""),
              r["kind_name"], _cut(r["subject"], 60), r["first_seen_period"], r["last_seen_period"],
-             money(r["amount"]), _cut(r["latest_decision_text"] or "-", 60)) for r in rows]
+             money(r["amount"]), _cut(r["latest_decision_text"], 60)) for r in rows]
     widths = [max(len(h), *(len(str(row[i])) for row in body)) if body else len(h) for i, h in enumerate(headers)]
     right = {6}
 
@@ -421,6 +424,7 @@ def register_table(rows: list[dict]) -> str:
 def flag_details(row: dict) -> str:
     """One flag in full: what the analytics found and every decision."""
     lines = [f"{row['flag_id']}  [{row['status']}{', recurred' if row['recurred'] else ''}]",
+             f"  status:      {row['status_text']}",
              f"  kind:        {row['kind_name']}",
              f"  subject:     {row['subject']}",
              f"  system:      {row['ics_name'] or 'both systems'}",
@@ -434,3 +438,26 @@ def flag_details(row: dict) -> str:
     lines.append("  decisions:   " + ("none yet" if not history else history[0]))
     lines += [f"               {h}" for h in history[1:]]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# The report section (the same text goes into reports/sections.py; see docs/workbench.md)
+def flag_register_section():
+    """The flag register as a section of the board pack and HTML site."""
+    from reports.sections import ALL, Dim, Measure, Section
+
+    return Section(
+        key="flag-register",
+        title="Flag register",
+        source="rpt_flag_register",
+        description=("Every flag the analytics raise - variation outliers, like services funded unlike, slipping "
+                     "schemes, the MHIS at risk, agreement-of-balances breaks and contract over-runs - first seen "
+                     "by this month, with the oversight group's latest decision and the flag's status (new, open, "
+                     "overdue, closed or recurred). Decisions are recorded with `openbook flags decide`."),
+        dims=(Dim("ics_id", "System", "ics"), Dim("status_text", "Status"), Dim("flag_id", "Flag", "code"),
+              Dim("kind_name", "Kind"), Dim("subject", "Subject"), Dim("first_seen_period", "First seen", "period"),
+              Dim("latest_decision_text", "Latest decision"), Dim("summary", "What the analytics found")),
+        values=(Measure("amount", "Amount at stake", "amount", scope=ALL, additive=False),),
+        where=("first_seen_period <= $period",),
+        period_col=None, fy_col=None, total=False, drop_zero_rows=False,
+    )

@@ -15,7 +15,7 @@ ingest_job = dg.define_asset_job(
     description="Load every partner's submission for one period, stage it and run its checks.")
 
 open_book_job = dg.define_asset_job(
-    "open_book_job", selection=dg.AssetSelection.groups("marts", "analytics"),
+    "open_book_job", selection=dg.AssetSelection.groups("marts", "analytics", "publish"),
     executor_def=dg.in_process_executor,
     description="Rebuild the consolidated open book and every rpt_ table from checked submissions.")
 

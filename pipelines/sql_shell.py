@@ -30,7 +30,7 @@ from reports.formatting import excel_text
 
 FORMATS = ("table", "csv", "parquet", "xlsx")
 BINARY_FORMATS = ("parquet", "xlsx")
-XLSX_MONEY_FORMAT = "£#,##0.00;[Red]-£#,##0.00"
+XLSX_MONEY_FORMAT = "£#,##0.00;[Red](£#,##0.00)"   # pounds and pence, negatives red in brackets as in the board pack
 XLSX_DATE_FORMAT = "yyyy-mm-dd"
 XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 XLSX_MAX_ROWS = 1_048_576 - 1

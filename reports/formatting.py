@@ -35,8 +35,11 @@ from typing import Any
 # ---------------------------------------------------------------------------
 # Excel number formats (the one place they are spelled)
 MONEY_FORMAT = "£#,##0;[Red](£#,##0)"
+MONEY2_FORMAT = "£#,##0.00;[Red](£#,##0.00)"   # pounds and pence: rates per head, unit costs
 PCT_FORMAT = '0.0"%";[Red](0.0"%")'   # the value is in percent units: 12.3 shows 12.3%
 INT_FORMAT = "#,##0"
+DEC1_FORMAT = "#,##0.0;[Red]-#,##0.0"
+DEC2_FORMAT = "#,##0.00;[Red]-#,##0.00"       # statistics (z-scores): a minus sign, not brackets
 DATETIME_FORMAT = "dd mmm yyyy hh:mm"
 TEXT_FORMAT = "General"
 
@@ -70,6 +73,41 @@ FUNDING_STREAMS = {
     "grant": "Grant",
 }
 KIND_COLOURS = dict(zip(PARTNER_KINDS, OKABE_ITO))
+
+# Codes of the analytics tables in words ('code' format); anything else is humanised.
+CODE_LABELS = {
+    # variation flags and assessments
+    "none": "Within limits",
+    "above_95": "Above the 95% limit",
+    "above_998": "Above the 99.8% limit",
+    "below_95": "Below the 95% limit",
+    "below_998": "Below the 99.8% limit",
+    "favourable": "Favourable",
+    "unfavourable": "Unfavourable",
+    # statuses
+    "matched": "Matched",
+    "mismatched": "Mismatched",
+    "on_plan": "On plan",
+    "slipping": "Slipping",
+    "overspending": "Overspending",
+    "overrun": "Over-run",
+    "underrun": "Under-run",
+    "within_value": "Within value",
+    # contracts
+    "block": "Block",
+    "cost_and_volume": "Cost and volume",
+    "grant": "Grant",
+    "spot": "Spot",
+    "delegated_budget": "Delegated budget",
+    "subcontract": "Subcontract",
+    "direct": "Direct",
+    "recurrent": "Recurrent",
+    "non_recurrent": "Non-recurrent",
+    # geography levels (rpt_sector_share)
+    "ics": "Whole system",
+    "place": "Place",
+    "other": "Other",
+}
 
 _ACRONYMS = {"icb", "ics", "nhs", "vcse", "sdf", "la", "lp", "mhis", "camhs", "iapt", "adhd",
              "ld", "ed", "s75", "gp", "a&e", "cyp", "smi", "ips", "eip"}
@@ -111,19 +149,26 @@ def systems_label(ics_ids: list[str]) -> str:
 #   funding_stream  recurrent -> Recurrent ...
 #   ics             north_weald -> North Weald ICS
 #   period          2025-07 -> Jul 2025
+#   bool            true/false shown Yes/No (null: a dash)
 #   money           Decimal pounds, £#,##0 with negatives red in brackets
+#   money2          pounds and pence (rates per head, unit costs, ledger lines), negatives in brackets
 #   pct             percent units (12.3 means 12.3%), one decimal place
 #   int             whole number with thousands separators
+#   dec1, dec2      a plain number with one / two decimal places (bed days, z-scores)
 #   datetime        a timestamp
-TEXT_FMTS = {"text", "code", "partner_kind", "funding_stream", "ics", "period"}
-NUMBER_FMTS = {"money", "pct", "int"}
+TEXT_FMTS = {"text", "code", "partner_kind", "funding_stream", "ics", "period", "bool"}
+NUMBER_FMTS = {"money", "money2", "pct", "int", "dec1", "dec2"}
+EXCEL_FORMATS = {"money": MONEY_FORMAT, "money2": MONEY2_FORMAT, "pct": PCT_FORMAT, "int": INT_FORMAT,
+                 "dec1": DEC1_FORMAT, "dec2": DEC2_FORMAT}
 ALL_FMTS = TEXT_FMTS | NUMBER_FMTS | {"datetime"}
 
 
 def label(value: Any, fmt: str) -> str:
     """The display text of a dimension value (before any medium-specific escaping)."""
     if value is None:
-        return "Not assigned to a system" if fmt == "ics" else "(blank)"
+        return {"ics": "Not assigned to a system", "bool": "—"}.get(fmt, "(blank)")
+    if fmt == "bool":
+        return "Yes" if value else "No"
     if fmt == "partner_kind":
         return PARTNER_KINDS.get(value, humanise_code(str(value)))
     if fmt == "funding_stream":
@@ -131,7 +176,7 @@ def label(value: Any, fmt: str) -> str:
     if fmt == "ics":
         return ics_label(value)
     if fmt == "code":
-        return humanise_code(str(value))
+        return CODE_LABELS.get(str(value)) or humanise_code(str(value))
     if fmt == "period":
         return month_label(str(value), short=True)
     if fmt == "datetime":
@@ -181,17 +226,39 @@ def pct_text(value: Decimal | float | None) -> str:
     return f"({s})" if Decimal(str(value)) < 0 and d != 0 else s
 
 
+def money2_text(value: Decimal | int | None) -> str:
+    """£1,234.57 / (£1,234.57), as MONEY2_FORMAT shows it."""
+    if value is None:
+        return ""
+    d = abs(Decimal(str(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    s = f"£{d:,.2f}"
+    return f"({s})" if Decimal(str(value)) < 0 and d != 0 else s
+
+
 def int_text(value: int | None) -> str:
-    return "" if value is None else f"{int(value):,}"
+    return "" if value is None else f"{int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)):,}"
+
+
+def dec_text(value: Any, places: int) -> str:
+    if value is None:
+        return ""
+    d = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{d:,.{places}f}" if d != 0 else f"{abs(d):,.{places}f}"
 
 
 def number_text(value: Any, fmt: str) -> str:
     if fmt == "money":
         return money_text(value)
+    if fmt == "money2":
+        return money2_text(value)
     if fmt == "pct":
         return pct_text(value)
     if fmt == "int":
         return int_text(value)
+    if fmt == "dec1":
+        return dec_text(value, 1)
+    if fmt == "dec2":
+        return dec_text(value, 2)
     raise ValueError(f"not a number format: {fmt}")
 
 

@@ -20,6 +20,9 @@ from assets.ingest.source_config import SourceConfig
 # Fields checked for blanks in every layout; posting_date too when a column maps it.
 ALWAYS_REQUIRED = ("cost_centre", "amount")
 FAILED_CHECK = "__failed_check"
+# A message quotes the bad cell, cut to this many characters: the whole row is kept in
+# raw_record, and a 30 MB cell must not become a 30 MB message in every report.
+QUOTED_CHARACTERS = 100
 
 
 def output(field: str) -> str:
@@ -175,9 +178,15 @@ class FieldParser:
     ) -> None:
         """Register a check. Its message reads `<file> row <n>, field <name>: <detail>`;
         detail is `"<text of column shown>" <problem>`, or the problem alone."""
-        detail = [pl.lit('"'), pl.col(shown).fill_null(""), pl.lit('" '), problem] if shown else [problem]
+        detail = [pl.lit('"'), _quoted(pl.col(shown)), pl.lit('" '), problem] if shown else [problem]
         field_part = f", field {name}" if name else ""
         message = pl.concat_str(
             pl.lit(f"{self.file_name} row "), pl.col(SOURCE_ROW).cast(pl.String), pl.lit(f"{field_part}: "), *detail
         )
         self._checks.append(_Check(name, code, failed.fill_null(False), message))
+
+
+def _quoted(text: pl.Expr) -> pl.Expr:
+    text = text.fill_null("")
+    cut = text.str.slice(0, QUOTED_CHARACTERS) + pl.lit("… (") + text.str.len_chars().cast(pl.String) + " characters)"
+    return pl.when(text.str.len_chars() > QUOTED_CHARACTERS).then(cut).otherwise(text)

@@ -19,6 +19,8 @@ Cells = Sequence[str | None]
 # them, or one a million characters long: show the first few, each cut short.
 LISTED_COLUMNS = 20
 LISTED_CHARACTERS = 60
+# Excel's widest sheet (column XFD): a row with more cells is not a header.
+MAX_COLUMNS = 16_384
 
 
 @dataclass(frozen=True)
@@ -90,22 +92,28 @@ def find_header(
 ) -> Header:
     """The header among `rows` ((row number, cells), in file order): the given row
     number, or with "auto" the first of the first 30 rows holding every needed column."""
-    candidates = [(number, cells) for number, cells in rows if any(c and c.strip() for c in cells)]
+    candidates = [
+        (number, cells) for number, cells in rows if len(cells) <= MAX_COLUMNS and any(c and c.strip() for c in cells)
+    ]
     if header_row == "auto":
         for number, cells in candidates:
             if number > HEADER_SEARCH_ROWS:
                 break
             header = _header_if_complete(number, cells, needed)
             if header is not None:
-                return header
+                return refuse_ambiguous(header, file)
         raise SubmissionError(file, message=_no_header_message(candidates, needed))
     chosen = next((cells for number, cells in rows if number == header_row), None)
     if chosen is None:
         message = f"the file ends before the header row {header_row} (file.header_row)"
         raise SubmissionError(file, row=header_row, message=message)
+    if len(chosen) > MAX_COLUMNS:
+        message = (f"the header row has {len(chosen):,} columns, more than a spreadsheet can hold ({MAX_COLUMNS:,}): "
+                   "this is not a header (file.header_row)")
+        raise SubmissionError(file, row=header_row, message=message)
     header = _header_if_complete(header_row, chosen, needed)
     if header is not None:
-        return header
+        return refuse_ambiguous(header, file)
     names, _ = column_names(chosen)
     _, missing = match_roles(names, needed)
     message = f"the header row lacks {describe_missing(missing)}; columns there: {_listing(names)}"

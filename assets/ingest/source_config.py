@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import reprlib
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -35,6 +36,16 @@ CanonicalField = Literal[CANONICAL_FIELDS]  # type: ignore[valid-type]
 FundingStream = Literal[FUNDING_STREAMS]  # type: ignore[valid-type]
 
 
+_SHORT_REPR = reprlib.Repr()  # keyword arguments need Python 3.12
+_SHORT_REPR.maxlevel, _SHORT_REPR.maxlist, _SHORT_REPR.maxdict = 2, 4, 4
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 80
+
+
+def _shown(value: Any) -> str:
+    """A value for an error message, cut short: a hostile config must not make a huge one."""
+    return _SHORT_REPR.repr(value)
+
+
 def _one_or_many(value: Any) -> Any:
     """Let YAML say `amount: Amount` or `amount: [Amount, "Amount (£)"]`."""
     if value is None:  # `description: null` = not mapped (refused where a column is required)
@@ -43,7 +54,7 @@ def _one_or_many(value: Any) -> Any:
         value = [value]
     if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
         return [v.strip() for v in value]
-    raise ValueError(f"expected a column name or a list of column names, got {value!r}")
+    raise ValueError(f"expected a column name or a list of column names, got {_shown(value)}")
 
 
 def _text_list(value: Any) -> Any:
@@ -51,7 +62,7 @@ def _text_list(value: Any) -> Any:
         value = [value]
     if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
         return value
-    raise ValueError(f"expected a text or a list of texts, got {value!r}")
+    raise ValueError(f"expected a text or a list of texts, got {_shown(value)}")
 
 
 # A source column, or alternative spellings of it: the first one present in the file wins.
@@ -113,7 +124,7 @@ class FileSpec(_Strict):
     def _row_number_or_auto(cls, value: Any) -> Any:
         if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             return value
-        raise ValueError(f"expected a row number (1, 2, ...) or 'auto', got {value!r}")
+        raise ValueError(f"expected a row number (1, 2, ...) or 'auto', got {_shown(value)}")
 
     # Validators run only on keys the YAML gives, and `type` is validated before these.
     @field_validator("encoding", "delimiter", "quote_char")
@@ -309,7 +320,17 @@ class SourceConfig(_Strict):
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load keeps the last of two equal keys; a duplicated key is a typo to report."""
+    """safe_load keeps the last of two equal keys; a duplicated key is a typo to report.
+    Aliases (*name) are refused: a config needs none, and nested ones can expand to
+    billions of values (the "billion laughs" attack)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"YAML aliases (*{event.anchor}) are not allowed in a source config", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -334,6 +355,8 @@ def load_source_config(path: str | Path) -> SourceConfig:
         raise SourceConfigError(f"{path}: the file is not UTF-8 text") from None
     except yaml.YAMLError as error:
         raise SourceConfigError(f"{path}: not valid YAML: {_yaml_problem(error)}") from None
+    except RecursionError:
+        raise SourceConfigError(f"{path}: not valid YAML: nested too deeply to be a source config") from None
     if not isinstance(document, dict):
         kind = type(document).__name__
         raise SourceConfigError(f"{path}: expected a mapping of keys (partner_id, file, ...), got {kind}")
@@ -403,7 +426,7 @@ def _describe(error: dict[str, Any]) -> str:
     message = error["msg"].removeprefix("Value error, ")
     message = message.replace("Input should be", "expected", 1)
     if kind not in ("value_error", "assertion_error") and "input" in error:
-        message += f", got {error['input']!r}"
+        message += f", got {_shown(error['input'])}"
     return f"{key}: {message}"
 
 

@@ -4,15 +4,22 @@ A partner-period is the unit of loading. The newest file for a partner and perio
 modification time, then name) is its current submission; earlier files are loaded first
 and superseded, so the load log keeps every version's metadata. Loading is idempotent:
 a file whose bytes are already the current load of its partner-period is not reloaded.
+
+A file is refused as a whole (status failed, with a message; the partner-period keeps
+its previous submission) when it cannot be parsed, when none of its rows is a usable
+ledger line, or when it is not a plain file inside the inbox: symbolic links are never
+followed, so nothing outside the inbox is read through one.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from assets.ingest.errors import SubmissionError
 from assets.ingest.parse import ParsedSubmission, parse_submission
@@ -33,7 +40,10 @@ class InboxFile:
 
     @property
     def modified(self) -> float:
-        return self.path.stat().st_mtime
+        try:
+            return self.path.lstat().st_mtime  # lstat: a dangling link has no target to stat
+        except OSError:
+            return 0.0
 
 
 def period_of_file(path: Path, config: SourceConfig) -> str:
@@ -47,18 +57,53 @@ def period_of_file(path: Path, config: SourceConfig) -> str:
 
 
 def scan_inbox(inbox: Path, configs: dict[str, SourceConfig]) -> list[InboxFile]:
-    """Every file under inbox/<partner>/, matched to its config and period (or an error)."""
+    """Every file under inbox/<partner>/, matched to its config and period (or an error).
+    Symbolic links are listed with an error and never followed (rglob does not descend
+    into linked folders either), so nothing outside the inbox is ever read."""
     found = []
-    for path in sorted(p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    entries = (p for p in inbox.rglob("*") if (p.is_symlink() or p.is_file()) and not p.name.startswith("."))
+    for path in sorted(entries):
         config = match_config(path, inbox, configs)
-        if config is None:
+        refused = _not_a_plain_inbox_file(path, inbox)
+        if refused is not None:
+            found.append(InboxFile(path, config, None, refused))
+        elif config is None:
             found.append(InboxFile(path, None, None, "matches no source config"))
             continue
-        try:
-            found.append(InboxFile(path, config, period_of_file(path, config)))
-        except SubmissionError as exc:
-            found.append(InboxFile(path, config, None, str(exc)))
+        else:
+            try:
+                found.append(InboxFile(path, config, period_of_file(path, config)))
+            except SubmissionError as exc:
+                found.append(InboxFile(path, config, None, str(exc)))
+            except Exception as exc:  # one unreadable file must not hide every other
+                found.append(InboxFile(path, config, None, _unexpected(path, exc)))
     return found
+
+
+def _not_a_plain_inbox_file(path: Path, inbox: Path) -> str | None:
+    """Why this inbox entry is refused without being opened, or None."""
+    name = display_path(path).rsplit("/", 1)[-1]
+    if path.is_symlink():
+        return (f"{name}: is a symbolic link; links are not followed (they could point outside the inbox): "
+                "put the file itself in the inbox")
+    if display_path(path) != str(path):
+        return f"{name}: the file name is not valid UTF-8 text; rename the file"
+    try:
+        path.resolve(strict=True).relative_to(inbox.resolve(strict=True))
+    except (OSError, ValueError):
+        return f"{name}: is not inside the inbox; not read"
+    return None
+
+
+def display_path(path: Path) -> str:
+    """The path as text that can be stored and shown: a file name in another encoding
+    than UTF-8 (bytes Python keeps as surrogates) gets its odd bytes written as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _unexpected(path: Path, exc: BaseException) -> str:
+    return (f"{Path(display_path(path)).name}: could not be read ({type(exc).__name__}: "
+            f"{str(exc).strip()[:300]}); please report this file to the openbook maintainers")
 
 
 def in_load_order(files: list[InboxFile]) -> list[InboxFile]:
@@ -72,6 +117,20 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _fingerprint(path: Path) -> tuple[str, int | None, datetime | None]:
+    """(sha256, bytes, modified) of an inbox entry, read without following a link: a
+    link's fingerprint is that of the link itself. A vanished file has none."""
+    try:
+        if path.is_symlink():
+            target = os.fsencode(os.readlink(path))
+            info = path.lstat()
+            return hashlib.sha256(b"symlink:" + target).hexdigest(), info.st_size, _utc(info.st_mtime)
+        info = path.stat()
+        return sha256_of(path), info.st_size, _utc(info.st_mtime)
+    except OSError:
+        return hashlib.sha256(b"unreadable:" + os.fsencode(path)).hexdigest(), None, None
 
 
 @dataclass(frozen=True)
@@ -88,29 +147,53 @@ class LoadOutcome:
 
 
 def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | None) -> LoadOutcome:
-    sha = sha256_of(item.path)
+    source = display_path(item.path)
+    fingerprint = _fingerprint(item.path)
+    sha = fingerprint[0]
+
+    def refuse(message: str, status: str = "failed", rows: tuple[int, int, int, int] = (0, 0, 0, 0)) -> LoadOutcome:
+        _log_problem(con, item, fingerprint, status, message, run_id)
+        return LoadOutcome(source, item.partner_id, item.period, status, *rows, message=message)
+
     if item.error is not None:
-        _log_problem(con, item, sha, "unmatched" if item.config is None else "failed", item.error, run_id)
-        return LoadOutcome(str(item.path), item.partner_id, item.period, "unmatched" if item.config is None else "failed", message=item.error)
+        return refuse(item.error, "unmatched" if item.config is None else "failed")
+    if fingerprint[1] is None:
+        return refuse(f"{item.path.name}: the file disappeared before it could be read")
     if _is_current(con, item, sha):
-        return LoadOutcome(str(item.path), item.partner_id, item.period, "unchanged")
+        return LoadOutcome(source, item.partner_id, item.period, "unchanged")
     try:
         parsed = parse_submission(item.path, item.config)
     except SubmissionError as exc:
-        _log_problem(con, item, sha, "failed", str(exc), run_id)
-        return LoadOutcome(str(item.path), item.partner_id, item.period, "failed", message=str(exc))
-    _replace_partition(con, item, parsed, run_id)
+        return refuse(str(exc))
+    except (Exception, pl.exceptions.PanicException) as exc:  # a reader bug must not stop the other files
+        return refuse(_unexpected(item.path, exc))
+    if parsed.lines.height == 0:
+        # Loading it would replace the partner-period's last good submission with nothing.
+        rows = (parsed.rows_read, 0, parsed.quarantine.height, parsed.skipped.height)
+        return refuse(_no_lines_message(item.path, parsed), rows=rows)
+    _replace_partition(con, item, parsed, fingerprint, run_id)
     return LoadOutcome(
-        str(item.path), item.partner_id, item.period, "loaded", parsed.rows_read,
+        source, item.partner_id, item.period, "loaded", parsed.rows_read,
         parsed.lines.height, parsed.quarantine.height, parsed.skipped.height,
     )
+
+
+def _no_lines_message(path: Path, parsed: ParsedSubmission) -> str:
+    if parsed.rows_read == 0:
+        return f"{path.name}: the file has a header but no rows under it; nothing was loaded"
+    message = (f"{path.name}: none of its {parsed.rows_read} rows is a usable ledger line "
+               f"({parsed.quarantine.height} set aside, {parsed.skipped.height} skipped as totals, notes or blanks); "
+               "the file was not loaded, and the period keeps any earlier submission")
+    if parsed.quarantine.height:
+        message += f". First problem: {parsed.quarantine['message'][0]}"
+    return message
 
 
 def _is_current(con, item: InboxFile, sha: str) -> bool:
     row = con.execute(
         "SELECT count(*) FROM load_log WHERE partner_id = $p AND period = $m AND status = 'current'"
         " AND sha256 = $sha AND source_file = $f",
-        {"p": item.partner_id, "m": item.period, "sha": sha, "f": str(item.path)},
+        {"p": item.partner_id, "m": item.period, "sha": sha, "f": display_path(item.path)},
     ).fetchone()
     return row[0] > 0
 
@@ -122,10 +205,11 @@ def _new_load_id(con, partner_id: str, period: str, sha: str) -> str:
     return f"{partner_id}.{period}.v{n + 1}.{sha[:8]}"
 
 
-def _log_problem(con, item: InboxFile, sha: str, status: str, message: str, run_id: str | None) -> None:
+def _log_problem(con, item: InboxFile, fingerprint: tuple, status: str, message: str, run_id: str | None) -> None:
+    sha, size, modified = fingerprint
     (seen,) = con.execute(
         "SELECT count(*) FROM load_log WHERE source_file = $f AND sha256 = $sha AND status = $status",
-        {"f": str(item.path), "sha": sha, "status": status}).fetchone()
+        {"f": display_path(item.path), "sha": sha, "status": status}).fetchone()
     if seen:
         return
     con.execute(
@@ -134,14 +218,14 @@ def _log_problem(con, item: InboxFile, sha: str, status: str, message: str, run_
         " VALUES ($id, $p, $m, $f, $sha, $bytes, $mtime, $status, $msg, $now, $run)",
         {
             "id": f"{status}.{sha[:12]}.{_now().strftime('%Y%m%dT%H%M%S%f')}",
-            "p": item.partner_id, "m": item.period, "f": str(item.path), "sha": sha,
-            "bytes": item.path.stat().st_size, "mtime": _mtime(item.path), "status": status,
+            "p": item.partner_id, "m": item.period, "f": display_path(item.path), "sha": sha,
+            "bytes": size, "mtime": modified, "status": status,
             "msg": message, "now": _now(), "run": run_id,
         },
     )
 
 
-def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, run_id: str | None) -> None:
+def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, fingerprint: tuple, run_id: str | None) -> None:
     """Swap the partner-period's rows for this submission's in one transaction."""
     key = {"p": parsed.partner_id, "m": parsed.period}
     con.execute("BEGIN TRANSACTION")
@@ -150,7 +234,7 @@ def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, run_id: s
         for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
             con.execute(f"DELETE FROM {table} WHERE partner_id = $p AND period = $m", key)
         con.execute("UPDATE load_log SET status = 'superseded' WHERE partner_id = $p AND period = $m AND status = 'current'", key)
-        ident = {"load_id": load_id, **key, "f": str(item.path)}
+        ident = {"load_id": load_id, **key, "f": display_path(item.path)}
         con.register("parsed_lines", parsed.lines.to_arrow())
         con.execute(
             "INSERT INTO raw_ledger SELECT $load_id, $p, $m, $f, source_row, posting_date, cost_centre, expense_type,"
@@ -165,7 +249,7 @@ def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, run_id: s
         con.execute(
             "INSERT INTO load_log VALUES ($load_id, $p, $m, $f, $sha, $bytes, $mtime, $read, $loaded, $quar, $skip,"
             " 'current', NULL, $now, $run)",
-            {**ident, "sha": parsed.sha256, "bytes": item.path.stat().st_size, "mtime": _mtime(item.path),
+            {**ident, "sha": parsed.sha256, "bytes": fingerprint[1], "mtime": fingerprint[2],
              "read": parsed.rows_read, "loaded": parsed.lines.height, "quar": parsed.quarantine.height,
              "skip": parsed.skipped.height, "now": _now(), "run": run_id},
         )
@@ -182,5 +266,5 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _mtime(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None)
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)

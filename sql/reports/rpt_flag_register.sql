@@ -30,6 +30,9 @@
 --   latest_decision_on: its date
 --   latest_decision_by: who recorded it
 --   latest_decision_text: the latest decision in words, e.g. 'Explained: Carrow Lodge is a system-wide unit'
+--     ('No decision yet' when there is none)
+--   status_text: the status in words, e.g. 'Overdue: action due 2026-01-31 (owner: NW contracts team)',
+--     'Recurred: raised again in 2026-02 after it was closed on 2026-01-10'
 --   action_owner: the owner of the action outstanding (set since the flag was last closed), if any
 --   action_due: its due date
 --   closed_on: the date of the latest closing decision, if the flag is closed or recurred
@@ -69,7 +72,8 @@ outstanding_action AS (
 judged AS (
     SELECT f.*, p.decisions, p.recurred, p.history,
            latest.decision AS latest_decision, latest.decided_on AS latest_decision_on,
-           latest.decided_by AS latest_decision_by, latest.decision_text AS latest_decision_text,
+           latest.decided_by AS latest_decision_by,
+           coalesce(latest.decision_text, 'No decision yet') AS latest_decision_text, latest.judged_as_at,
            action.owner AS action_owner, action.due_date AS action_due,
            CASE WHEN latest.decision = 'closed' THEN latest.decided_on END AS closed_on,
            CASE WHEN p.decisions = 0 THEN 'new'
@@ -88,6 +92,16 @@ SELECT flag_id, kind, kind_name, kind_order, subject, ics_id, ics_name, source_t
        status,
        CASE status WHEN 'overdue' THEN 1 WHEN 'recurred' THEN 2 WHEN 'new' THEN 3 WHEN 'open' THEN 4 ELSE 5 END
            AS status_order,
+       CASE status
+            WHEN 'new' THEN 'New: no decision yet'
+            WHEN 'open' THEN 'Open: ' || latest_decision || coalesce(', action due ' || strftime(action_due, '%Y-%m-%d')
+                                                                   || ' (owner: ' || action_owner || ')', '')
+            WHEN 'overdue' THEN 'Overdue: action due ' || strftime(action_due, '%Y-%m-%d') || ' (owner: '
+                                || action_owner || ')'
+            WHEN 'closed' THEN 'Closed on ' || strftime(closed_on, '%Y-%m-%d')
+            ELSE 'Recurred: raised again in ' || last_seen_period || ' after it was closed on '
+                 || strftime(closed_on, '%Y-%m-%d') || ' (as at ' || judged_as_at || ')'
+       END AS status_text,
        recurred, decisions, latest_decision, latest_decision_on, latest_decision_by, latest_decision_text,
        action_owner, action_due, closed_on, history,
        CAST($today AS DATE) AS register_date

@@ -284,3 +284,14 @@ def test_query_errors_are_one_line(published_home, cli):
 def test_query_sql_shows_the_sql(cli):
     code, out, err = cli("query", "vcse_crisis_income", "--sql")
     assert code == 0 and out == QUERIES["vcse_crisis_income"].sql
+
+
+def test_saved_queries_from_python_as_polars(published_home, truth):
+    import polars as pl
+
+    df = analyst.query("mhis_position", home=published_home, fy="2025-26")
+    assert isinstance(df, pl.DataFrame)
+    assert sorted(df["icb_id"].to_list()) == ["nw_icb", "sf_icb"]
+    assert df.filter(pl.col("icb_id") == truth["facts"]["mhis"]["failing_icb"])["met"].to_list() == [False]
+    with pytest.raises(analyst.QueryError, match="no saved query"):
+        analyst.query("nope", home=published_home)

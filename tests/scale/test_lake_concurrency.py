@@ -123,6 +123,19 @@ def test_rpt_mh_spend_from_the_lake_equals_the_warehouse(lake_book, warehouse):
     assert from_lake == from_warehouse
 
 
+def test_every_report_table_the_lake_builds_equals_the_warehouse(lake_book, warehouse):
+    """Not only rpt_mh_spend: every rpt_ table the project's SQL builds from the lake."""
+    built = [r[0] for r in lake_book.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'rpt\\_%' ESCAPE '\\' ORDER BY 1").fetchall()]
+    assert "rpt_mh_spend" in built
+    differing = []
+    for table in built:
+        query = f'SELECT * FROM "{table}" ORDER BY ALL'
+        if lake_book.execute(query).fetchall() != warehouse.execute(query).fetchall():
+            differing.append(table)
+    assert differing == [], f"rpt_ tables that differ between the lake and the warehouse: {differing}"
+
+
 def test_totals_per_partner_period_agree_to_the_penny(lake_book, warehouse):
     query = ("SELECT partner_id, period, sum(spend), sum(ledger_lines) FROM rpt_mh_spend GROUP BY ALL ORDER BY ALL")
     from_lake = lake_book.execute(query).fetchall()

@@ -1,0 +1,139 @@
+"""What the proposed fixes would buy, measured without changing the pipeline's code: the
+same `Runner.run_all` as `openbook run`, with one thing changed in this process only.
+
+    .venv/bin/python bench/whatif.py --home H --variant VARIANT
+
+variants
+  as_is           Runner.run_all unchanged (the control)
+  ephemeral       Dagster's instance in memory: no SQLite run and event storage (what a
+                  PostgreSQL-backed instance, or fewer events, would save)
+  one_connection  one warehouse connection for the whole process: Warehouse.writer() hands
+                  out the same DuckDB connection instead of opening the file, running
+                  create_tables.sql and closing it (a checkpoint) around every step
+  both            ephemeral + one_connection
+  no_dagster      the same asset functions' work with no Dagster at all: load_file for every
+                  file, sql/staging/stg_ledger.sql per period, the stg_ledger suite per
+                  submission through the SQL runner, then every mart and rpt_ model (the
+                  floor the orchestration sits on)
+
+Prints one JSON line: the variant, seconds, and runs that failed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def one_connection() -> None:
+    import duckdb
+
+    import pipelines.warehouse as warehouse
+    from pipelines.sql_files import run_sql
+
+    shared: dict = {}
+
+    @contextmanager
+    def open_writer(path: Path):
+        con = shared.get(path)
+        if con is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            con = shared[path] = duckdb.connect(str(path))
+            run_sql(con, "staging/create_tables")
+        yield con.cursor()
+
+    warehouse.open_writer = open_writer
+
+
+def ephemeral(runner) -> None:
+    import dagster as dg
+
+    runner.instance = dg.DagsterInstance.ephemeral()
+
+
+def no_dagster(home: Path) -> list[str]:
+    import duckdb
+
+    from assets.checks import period_bounds, record_outcomes
+    from assets.ingest.dagster_assets import REFERENCE_TABLES
+    from assets.ingest.source_config import load_source_configs
+    from assets.ingest.submissions import in_load_order, load_file, scan_inbox
+    from assets.quality import sql_runner
+    from assets.warehouse_assets import report_params
+    from pipelines.lake import _model_order
+    from pipelines.settings import Paths
+    from pipelines.sql_files import run_sql
+
+    paths = Paths(home.resolve())
+    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(paths.warehouse))
+    run_sql(con, "staging/create_tables")
+    for name in REFERENCE_TABLES:
+        run_sql(con, f"staging/ref_{name}", {"path": str(paths.reference / f"{name}.csv")})
+    files = scan_inbox(paths.inbox, load_source_configs(paths.source_configs))
+    suite = ROOT / "expectations" / "stg_ledger.json"
+    failed = []
+    service_lines = [r[0] for r in con.execute("SELECT service_line FROM ref_service_lines").fetchall()]
+    for period in sorted({f.period for f in files if f.period}):
+        for item in in_load_order([f for f in files if f.period == period]):
+            if load_file(con, item, "no-dagster").status == "failed":
+                failed.append(str(item.path))
+        run_sql(con, "staging/stg_ledger", {"period": period})
+        start, end = period_bounds(period)
+        for load_id, partner_id in con.execute(
+                "SELECT load_id, partner_id FROM load_log WHERE period = $m AND status = 'current'",
+                {"m": period}).fetchall():
+            cost_centres = [r[0] for r in con.execute(
+                "SELECT cost_centre FROM ref_cost_centre_map WHERE partner_id = $p", {"p": partner_id}).fetchall()]
+            outcome = sql_runner.validate_relation(
+                con, "stg_ledger", suite, parameters={"period_start": start, "period_end": end,
+                                                      "known_cost_centres": cost_centres,
+                                                      "known_service_lines": service_lines},
+                where="load_id = ?", where_params=[load_id])
+            record_outcomes(con, partner_id, period, load_id, outcome)
+    params = report_params()
+    for layer, name in _model_order():
+        run_sql(con, f"{layer}/{name}", params)
+    con.close()
+    return failed
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--variant", required=True,
+                        choices=("as_is", "ephemeral", "one_connection", "both", "no_dagster"))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    if args.variant == "no_dagster":
+        failed = no_dagster(args.home)
+        print(json.dumps({"variant": args.variant, "seconds": round(time.perf_counter() - started, 2),
+                          "failed": failed}))
+        return 0 if not failed else 1
+    from pipelines.runner import Runner
+    from pipelines.settings import Paths
+
+    if args.variant in ("one_connection", "both"):
+        one_connection()
+    runner = Runner(Paths(args.home.resolve()))
+    if args.variant in ("ephemeral", "both"):
+        ephemeral(runner)
+    summary = runner.run_all(progress=lambda message: print(f"  {message}", file=sys.stderr, flush=True))
+    failed = [f"{job} {partition}" for job, partition, _, ok in summary.steps if not ok]
+    by_job: dict[str, float] = {}
+    for job, _, seconds, _ in summary.steps:
+        by_job[job] = round(by_job.get(job, 0.0) + seconds, 2)
+    print(json.dumps({"variant": args.variant, "seconds": round(time.perf_counter() - started, 2),
+                      "by_job": by_job, "failed": failed, "pid": os.getpid()}))
+    return 0 if not failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
