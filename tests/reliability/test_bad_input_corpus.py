@@ -13,13 +13,12 @@ import os
 import shutil
 import time
 from contextlib import redirect_stderr, redirect_stdout
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from assets.checks import check_name
+from assets.checks import check_name, period_bounds
 from assets.ingest import readers
 from assets.ingest.errors import SourceConfigError, SubmissionError
 from assets.ingest.parse import parse_submission
@@ -55,9 +54,7 @@ def _config(case, base_home: Path):
 
 def _suite_failures(con, load_id: str, partner_id: str, period: str) -> tuple[list[str], bool]:
     """(names of the failed ERROR checks of the stg_ledger suite, whether the movement check warns)."""
-    year, month = int(period[:4]), int(period[5:7])
-    start = date(year, month, 1)
-    end = date(year + month // 12, month % 12 + 1, 1).fromordinal(date(year + month // 12, month % 12 + 1, 1).toordinal() - 1)
+    start, end = period_bounds(period)
     cost_centres = [r[0] for r in con.execute(
         "SELECT cost_centre FROM ref_cost_centre_map WHERE partner_id = $p", {"p": partner_id}).fetchall()]
     service_lines = [r[0] for r in con.execute("SELECT service_line FROM ref_service_lines").fetchall()]
