@@ -142,6 +142,14 @@ def formula_cells_book() -> bytes:
     return restamp(data, {"xl/worksheets/sheet1.xml": sheet_xml.encode()})
 
 
+def gl_file(first_two: str) -> bytes:
+    """A debit/credit ledger whose first two columns hold, in this order: credits, debits."""
+    return (f"{first_two},Cost Centre,Date,Ref,Supplier\n"
+            ",2000000.00,31210,02-Jul-25,D1,Caremark\n"
+            "100000.00,,31210,03-Jul-25,D2,Caremark\n"
+            ",1600000.00,31310,15-Jul-25,D3,Foster Care Associates\n").encode()
+
+
 def encrypted_book(plain: bytes) -> bytes | None:
     script = (
         "import io, sys, msoffcrypto.format.ooxml as o\n"
@@ -194,16 +202,10 @@ def files() -> dict[str, tuple[str, bytes]]:
         "c26_row_shifted_right": (LA_JULY, la_file(GOOD_LA[0], "," + la("LA2", "612.40"), la("LA3", "30.00"))),
         "c27_row_shifted_left": (LA_JULY, la_file(GOOD_LA[0], la("LA2", "612.40").split(",", 1)[1], la("LA3", "30.00"))),
         "c28_whole_file_shifted": (LA_RESUB, la_file(*GOOD_LA, la("LA3", "30.00"), header="Ref," + LA_HEADER)),
-        "c29_debit_credit_other_order": ("GL_2025-07.csv", (
-            "Credit,Debit,Cost Centre,Date,Ref,Supplier\n"
-            ",1250.00,31210,02-Jul-25,D1,Caremark\n"
-            "300.00,,31210,03-Jul-25,D2,Caremark\n"
-            ",612.40,31310,15-Jul-25,D3,Foster Care Associates\n").encode()),
-        "c30_debit_credit_swapped": ("GL_2025-07.csv", (
-            "Debit,Credit,Cost Centre,Date,Ref,Supplier\n"
-            ",40000.00,31210,02-Jul-25,S1,Caremark\n"
-            ",35000.00,31310,03-Jul-25,S2,Foster Care Associates\n"
-            ",12000.00,31210,15-Jul-25,S3,Caremark\n").encode()),
+        # The same three transactions: the right way round with the columns in the other
+        # order (c29), and with the two labels swapped by the partner (c30).
+        "c29_debit_credit_other_order": ("GL_2025-07.csv", gl_file("Credit,Debit")),
+        "c30_debit_credit_swapped": ("GL_2025-07.csv", gl_file("Debit,Credit")),
         # dates
         "c31_date_in_future": (LA_JULY, la_file(GOOD_LA[0], la("LA2", "612.40", date="02-Jul-45"))),
         "c32_date_before_2000": (LA_JULY, la_file(GOOD_LA[0], la("LA2", "612.40", date="02-Jul-99"))),
