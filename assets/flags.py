@@ -9,13 +9,13 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.warehouse_assets import report_model_asset
+from assets.sql_model import sql_model_asset
 from pipelines.flags import FLAG_SOURCES, FlagError, decision_columns, decisions_path, load_decisions
 from pipelines.sql_docs import apply_comments, parse_model_doc
 from pipelines.sql_files import run_sql, sql_text
 from pipelines.warehouse import Warehouse
 
-rpt_flags = report_model_asset("rpt_flags", list(FLAG_SOURCES))
+rpt_flags = sql_model_asset("rpt_flags", "reports", list(FLAG_SOURCES), "analytics")
 
 _DECISIONS = parse_model_doc(sql_text("reports/rpt_flag_decisions"))
 _REGISTER = parse_model_doc(sql_text("reports/rpt_flag_register"))

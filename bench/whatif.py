@@ -2,6 +2,9 @@
 same `Runner.run_all` as `openbook run`, with one thing changed in this process only.
 
     .venv/bin/python bench/whatif.py --home H --variant VARIANT
+    .venv/bin/python bench/whatif.py --pristine H --work DIR --variants as_is both no_dagster [--json out.json]
+        (each variant on its own copy of a freshly generated home, in its own process:
+         wall and CPU seconds and peak RSS as bench/run_bench.py measures them)
 
 variants
   as_is           Runner.run_all unchanged (the control)
@@ -105,12 +108,51 @@ def no_dagster(home: Path) -> list[str]:
     return failed
 
 
+VARIANTS = ("as_is", "ephemeral", "one_connection", "both", "no_dagster")
+
+
+def compare(pristine: Path, work: Path, variants: list[str], out: Path | None) -> int:
+    import shutil
+
+    from run_bench import run_process  # bench/ is on sys.path when this file runs as a script
+
+    results = []
+    for variant in variants:
+        home = work / f"whatif-{variant}"
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(pristine, home, copy_function=shutil.copy2)  # keep mtimes: resubmissions stay newer
+        before = os.getloadavg()[0]
+        code, wall, cpu, rss, last = run_process(
+            [sys.executable, str(Path(__file__).resolve()), "--home", str(home), "--variant", variant],
+            work / f"whatif-{variant}.log")
+        detail = json.loads(last) if last.startswith("{") else {}
+        results.append({"variant": variant, "ok": code == 0, "wall": round(wall, 1), "cpu": round(cpu, 1),
+                        "peak_rss_mib": round(rss), "load_before": before, "load_after": os.getloadavg()[0],
+                        "by_job": detail.get("by_job", {})})
+        print(f"{variant:<16} {wall:8.1f} s wall {cpu:8.1f} s CPU {rss:7.0f} MiB{'' if code == 0 else '  FAILED'}",
+              flush=True)
+        shutil.rmtree(home, ignore_errors=True)
+    if out:
+        out.write_text(json.dumps(results, indent=2) + "\n")
+    return 0 if all(r["ok"] for r in results) else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, required=True)
-    parser.add_argument("--variant", required=True,
-                        choices=("as_is", "ephemeral", "one_connection", "both", "no_dagster"))
+    parser.add_argument("--home", type=Path)
+    parser.add_argument("--variant", choices=VARIANTS)
+    parser.add_argument("--pristine", type=Path, help="compare variants, each on a copy of this home")
+    parser.add_argument("--work", type=Path, help="where the copies go (with --pristine)")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    if args.pristine:
+        if not args.work:
+            parser.error("--pristine needs --work")
+        args.work.mkdir(parents=True, exist_ok=True)
+        return compare(args.pristine, args.work, args.variants, args.json)
+    if not (args.home and args.variant):
+        parser.error("--home and --variant (or --pristine)")
     started = time.perf_counter()
     if args.variant == "no_dagster":
         failed = no_dagster(args.home)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from pipelines.cli_analyst import add_analyst_commands
+from pipelines.cli_workbench import add_workbench_commands
 from pipelines.settings import Paths
 
 
@@ -22,6 +23,10 @@ def cmd_demo_data(args) -> int:
     paths = _paths(args)
     started = time.perf_counter()
     truth = generate_demo(paths.home, seed=args.seed, rows=args.rows)
+    if args.alliance:
+        from pipelines.demo.alliance import generate_alliance
+
+        generate_alliance(paths.home, seed=args.seed)
     files = len(truth.get("files", []))
     print(f"demo system written to {paths.home} ({files} submissions, {time.perf_counter() - started:.1f} s)")
     return 0
@@ -85,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo-data", help="write the built-in demo system into the data home")
     demo.add_argument("--seed", type=int, default=20261123)
     demo.add_argument("--rows", type=int, default=None, help="scale to about N ledger lines")
+    demo.add_argument("--alliance", action="store_true",
+                      help="also write the provider alliance's reference data (four trusts, activity beside money)")
     demo.set_defaults(func=cmd_demo_data)
 
     run = sub.add_parser("run", help="load everything in the inbox, rebuild the open book, write reports")
@@ -102,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?")
     check.set_defaults(func=cmd_sources_check)
     add_analyst_commands(sub)
+    add_workbench_commands(sub)
     return parser
 
 

@@ -423,12 +423,14 @@ def register_table(rows: list[dict]) -> str:
 
 def flag_details(row: dict) -> str:
     """One flag in full: what the analytics found and every decision."""
-    lines = [f"{row['flag_id']}  [{row['status']}{', recurred' if row['recurred'] else ''}]",
+    came_back = ", recurred" if row["recurred"] and row["status"] != "recurred" else ""
+    lines = [f"{row['flag_id']}  [{row['status']}{came_back}]",
              f"  status:      {row['status_text']}",
              f"  kind:        {row['kind_name']}",
              f"  subject:     {row['subject']}",
              f"  system:      {row['ics_name'] or 'both systems'}",
-             f"  seen:        first {row['first_seen_period']} ({row['first_seen_fy']}), latest {row['last_seen_period']}",
+             f"  seen:        first {row['first_seen_period']} ({row['first_seen_fy']}), "
+             f"latest {row['last_seen_period']}",
              f"  amount:      £{money(row['amount'])}",
              f"  source:      {row['source_table']} ({row['source_keys']})",
              f"  finding:     {row['summary']}"]
@@ -444,20 +446,30 @@ def flag_details(row: dict) -> str:
 # The report section (the same text goes into reports/sections.py; see docs/workbench.md)
 def flag_register_section():
     """The flag register as a section of the board pack and HTML site."""
-    from reports.sections import ALL, Dim, Measure, Section
+    from reports.sections import ALL, DETAIL, Dim, Measure, Section, Sort
 
     return Section(
         key="flag-register",
         title="Flag register",
         source="rpt_flag_register",
+        mode=DETAIL,
         description=("Every flag the analytics raise - variation outliers, like services funded unlike, slipping "
-                     "schemes, the MHIS at risk, agreement-of-balances breaks and contract over-runs - first seen "
-                     "by this month, with the oversight group's latest decision and the flag's status (new, open, "
-                     "overdue, closed or recurred). Decisions are recorded with `openbook flags decide`."),
-        dims=(Dim("ics_id", "System", "ics"), Dim("status_text", "Status"), Dim("flag_id", "Flag", "code"),
-              Dim("kind_name", "Kind"), Dim("subject", "Subject"), Dim("first_seen_period", "First seen", "period"),
-              Dim("latest_decision_text", "Latest decision"), Dim("summary", "What the analytics found")),
-        values=(Measure("amount", "Amount at stake", "amount", scope=ALL, additive=False),),
+                     "schemes, the Mental Health Investment Standard at risk, agreement-of-balances breaks and "
+                     "contract over-runs - first seen by this month, with the oversight group's latest decision "
+                     "and the flag's status: new, open, overdue (an action past its due date), closed, or "
+                     "recurred (raised again after it was closed). Decisions are recorded with "
+                     "`openbook flags decide` and appear here after the next run."),
+        basis="£ at stake on each flag (see its finding)",
+        dims=(Dim("ics_id", "System", "ics", blank="Both systems"), Dim("flag_id", "Flag"),
+              Dim("status_text", "Status"), Dim("kind_name", "Kind"), Dim("subject", "Subject"),
+              Dim("first_seen_period", "First seen", "period"), Dim("latest_decision_text", "Latest decision"),
+              Dim("summary", "What the analytics found")),
+        values=(Measure("amount", "Amount at stake", "amount", scope=ALL, additive=False),
+                Measure("status_order", "Status order", "status_order", scope=ALL, fmt="int", additive=False,
+                        show=False),
+                Measure("kind_order", "Kind order", "kind_order", scope=ALL, fmt="int", additive=False,
+                        show=False)),
         where=("first_seen_period <= $period",),
+        order_by=(Sort("status_order"), Sort("kind_order")),
         period_col=None, fy_col=None, total=False, drop_zero_rows=False,
     )

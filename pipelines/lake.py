@@ -336,110 +336,173 @@ class PartitionLoad:
 
 
 def load_partition(lake: Lake, files: Sequence, run_id: str | None = None) -> list[PartitionLoad]:
-    """Load one partner-period's files (assets.ingest.submissions.InboxFile), oldest
-    first, so the newest becomes the current submission. Safe to call from many
-    processes at once for different partner-periods."""
-    return [load_file(lake, item, run_id) for item in sorted(files, key=lambda f: (f.modified, f.path.name))]
+    """Load one partner-period's files (assets.ingest.submissions.InboxFile); see
+    load_partitions. Safe to call from many processes at once."""
+    return load_partitions(lake, [files], run_id)
 
 
-def load_concurrently(lake: Lake, partitions: Sequence[Sequence], processes: int = 2,
-                      run_id: str | None = None) -> list[PartitionLoad]:
+def load_concurrently(lake: Lake, partitions: Sequence[Sequence], processes: int = 2, run_id: str | None = None,
+                      batch_bytes: int = 32 << 20, batch_partitions: int = 24) -> list[PartitionLoad]:
     """Load partner-periods (each a list of its InboxFiles) with `processes` worker
-    processes at once, biggest first; what a Dagster run worker per partition does, on
-    one machine. Workers are spawned, not forked: a fork would copy DuckDB's and polars'
-    thread pools mid-flight."""
+    processes at once. The partitions are dealt into batches of about `batch_bytes` of
+    files (at least one batch per process), biggest first, and each batch is one
+    load_partitions call: one read of the lake and one commit. What a Dagster run worker
+    per batch of partitions does, on one machine. Workers are spawned, not forked: a fork
+    would copy DuckDB's and polars' thread pools mid-flight."""
+    import math
     import multiprocessing
 
-    ordered = sorted(partitions, key=lambda group: -sum(f.path.stat().st_size for f in group))
+    sized = sorted(((sum(f.path.stat().st_size for f in group), list(group)) for group in partitions),
+                   key=lambda pair: -pair[0])
+    total = sum(size for size, _ in sized)
+    count = max(processes, math.ceil(total / batch_bytes), math.ceil(len(sized) / batch_partitions))
+    batches: list[tuple[int, list]] = [(0, []) for _ in range(min(count, len(sized)) or 1)]
+    for size, group in sized:  # each to the lightest batch so far
+        lightest = min(range(len(batches)), key=lambda i: batches[i][0])
+        batches[lightest] = (batches[lightest][0] + size, batches[lightest][1] + [group])
+    tasks = [(lake, groups, run_id) for _, groups in batches if groups]
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        loads = pool.map(_load_group, [(lake, list(group), run_id) for group in ordered], chunksize=1)
-    return [load for group in loads for load in group]
+        loads = pool.map(_load_batch, tasks, chunksize=1)
+    return [load for batch in loads for load in batch]
 
 
-def _load_group(task) -> list[PartitionLoad]:
-    lake, files, run_id = task
-    return load_partition(lake, files, run_id)
+def _load_batch(task) -> list[PartitionLoad]:
+    lake, groups, run_id = task
+    return load_partitions(lake, groups, run_id)
 
 
-def load_file(lake: Lake, item, run_id: str | None = None) -> PartitionLoad:
-    """Parse, stage and check one submission locally, then swap it into the lake."""
+@dataclass
+class _Version:
+    """One file of a partition as it will appear in load_log, and its staged rows."""
+
+    item: object
+    sha: str
+    out: PartitionLoad
+    status: str  # current | superseded | failed
+    stage: str | None = None  # the staging database holding its rows (the current one only)
+    parsed_counts: tuple[int, int, int, int] = (0, 0, 0, 0)  # read, loaded, quarantined, skipped
+    message: str | None = None
+    load_id: str | None = None
+
+
+def load_partitions(lake: Lake, partitions: Sequence[Sequence], run_id: str | None = None) -> list[PartitionLoad]:
+    """Load several partner-periods (each a list of its InboxFiles) into the lake with one
+    read of it and one commit; safe to call from many processes at once for different
+    partner-periods.
+
+    Within a partner-period files go oldest first and the last one that parses is its
+    current submission, as in the warehouse; earlier ones are logged as superseded,
+    unreadable ones as failed. Files the lake already holds (same path and bytes) are not
+    read again: a partition whose current submission is unchanged is left alone.
+
+    Everything heavy (parse_submission, sql/staging/stg_ledger.sql, the stg_ledger suite)
+    runs in this process's own staging databases, with no lock held; the commit is one
+    lake transaction that swaps every partition of the batch at once."""
     from assets.ingest.errors import SubmissionError
     from assets.ingest.parse import parse_submission
     from assets.ingest.submissions import sha256_of
 
-    out = PartitionLoad(str(item.path), item.partner_id, item.period, "failed", pid=os.getpid(), started=time.time())
-    stats: dict = {}
     con = process_connection()
-    # The local staging area: an in-memory database of this load's own, the default for
-    # unqualified names, so the project's SQL files run in it as they run in the warehouse.
-    stage = f"stage_{os.getpid()}_{next(_STAGES)}"
-    con.execute(f"ATTACH ':memory:' AS {stage}")
-    con.execute(f"USE {stage}")
+    stats: dict = {}
+    versions: list[_Version] = []
+    started = time.time()
     try:
-        run_sql(con, "staging/create_tables")
-        sha = sha256_of(item.path)
-        if item.error is not None:
-            out.message = item.error
-            return out
         clock = time.perf_counter()
         with lake.session(con, read_only=True, stats=stats):
-            current = _current_load(con, item, sha)
-            for name in ("cost_centre_map", "partner_aliases", "service_lines"):
-                con.execute(f"CREATE OR REPLACE TABLE {stage}.main.ref_{name} AS SELECT * FROM {LAKE}.ref_{name}")
-        out.seconds["read_lake"] = time.perf_counter() - clock
-        if current:
-            out.status, out.load_id = "unchanged", current
-            return out
-        clock = time.perf_counter()
-        try:
-            parsed = parse_submission(item.path, item.config)
-        except SubmissionError as exc:
-            out.message = str(exc)
-            lake.write(con, lambda c: _log_failure(c, item, sha, str(exc), run_id), stats)
-            return out
-        out.seconds["parse"] = time.perf_counter() - clock
+            logged = {(p, m, f, sha): status for p, m, f, sha, status in con.execute(
+                f"SELECT partner_id, period, source_file, sha256, status FROM {LAKE}.load_log"
+                " WHERE status IN ('current', 'superseded')").fetchall()}
+            references = {name: con.execute(f"SELECT * FROM {LAKE}.ref_{name}").fetch_arrow_table()
+                          for name in ("cost_centre_map", "partner_aliases", "service_lines")}
+        read_seconds = time.perf_counter() - clock
+
+        for files in partitions:
+            for item in sorted(files, key=lambda f: (f.modified, f.path.name)):
+                out = PartitionLoad(str(item.path), item.partner_id, item.period, "failed", pid=os.getpid(),
+                                    started=started)
+                out.seconds["read_lake"] = read_seconds / max(1, sum(len(g) for g in partitions))
+                sha = sha256_of(item.path)
+                if item.error is not None:
+                    out.message = item.error
+                    versions.append(_Version(item, sha, out, "failed", message=item.error))
+                    continue
+                if (item.partner_id, item.period, str(item.path), sha) in logged:
+                    out.status = "unchanged"
+                    versions.append(_Version(item, sha, out, "unchanged"))
+                    continue
+                clock = time.perf_counter()
+                try:
+                    parsed = parse_submission(item.path, item.config)
+                except SubmissionError as exc:
+                    out.message = str(exc)
+                    versions.append(_Version(item, sha, out, "failed", message=str(exc)))
+                    continue
+                out.seconds["parse"] = time.perf_counter() - clock
+                version = _Version(item, sha, out, "current", parsed_counts=(
+                    parsed.rows_read, parsed.lines.height, parsed.quarantine.height, parsed.skipped.height))
+                # a newer file of the same partition supersedes this one, in this batch
+                for earlier in versions:
+                    if earlier.status == "current" and earlier.out.partner_id == item.partner_id \
+                            and earlier.out.period == item.period:
+                        earlier.status = "superseded"
+                        _drop_stage(con, earlier)
+                version.stage = _stage_file(con, item, parsed, references, out)
+                versions.append(version)
 
         clock = time.perf_counter()
-        local_id = f"{parsed.partner_id}.{parsed.period}.local.{sha[:8]}"
-        _stage_locally(con, item, parsed, local_id)
-        out.seconds["stage"] = time.perf_counter() - clock
-
-        clock = time.perf_counter()
-        checks = _check_locally(con, parsed.partner_id, parsed.period, local_id)
-        out.seconds["check"] = time.perf_counter() - clock
-
-        clock = time.perf_counter()
-        meta = {"sha": sha, "bytes": item.path.stat().st_size, "mtime": _mtime(item.path), "read": parsed.rows_read,
-                "loaded": parsed.lines.height, "quar": parsed.quarantine.height, "skip": parsed.skipped.height,
-                "run": run_id}
-        out.load_id = lake.write(
-            con, lambda c: _swap_in(c, stage, item, parsed.partner_id, parsed.period, meta), stats)
-        out.seconds["commit"] = time.perf_counter() - clock
-
-        out.status = "loaded"
-        out.rows_read = parsed.rows_read
-        out.rows_staged = con.execute(f"SELECT count(*) FROM {stage}.main.stg_ledger").fetchone()[0]
-        out.rows_quarantined = con.execute(f"SELECT count(*) FROM {stage}.main.quarantine").fetchone()[0]
-        out.rows_skipped = parsed.skipped.height
-        out.checks_failed = sum(1 for row in checks if row[8] is False and row[7] == "ERROR")
-        return out
+        if any(v.status in ("current", "superseded", "failed") for v in versions):
+            lake.write(con, lambda c: _commit_batch(c, versions, run_id), stats)
+        commit_seconds = time.perf_counter() - clock
+        for v in versions:
+            if v.status in ("current", "superseded"):
+                v.out.status, v.out.load_id = "loaded", v.load_id
+                v.out.rows_read, _, v.out.rows_quarantined, v.out.rows_skipped = v.parsed_counts
+            elif v.status == "failed":
+                v.out.load_id = v.load_id
+            v.out.seconds["commit"] = commit_seconds / max(1, len(versions))
+        return [v.out for v in versions]
     finally:
-        out.retries = stats.get("retries", 0)
-        out.finished = time.time()
-        con.execute("USE memory")
-        con.execute(f"DETACH {stage}")
+        for v in versions:
+            _drop_stage(con, v)
+            v.out.retries = stats.get("retries", 0)
+            v.out.finished = time.time()
         con.close()
 
 
 _STAGES = itertools.count(1)
 
 
-def _current_load(con, item, sha: str) -> str | None:
-    row = con.execute(
-        f"SELECT load_id FROM {LAKE}.load_log WHERE partner_id = $p AND period = $m AND status = 'current'"
-        " AND sha256 = $sha AND source_file = $f", {"p": item.partner_id, "m": item.period, "sha": sha,
-                                                      "f": str(item.path)}).fetchone()
-    return row[0] if row else None
+def _stage_file(con, item, parsed, references: dict, out: PartitionLoad) -> str:
+    """A staging database of the file's own holding its raw, quarantined, skipped and
+    staged rows and its check results, made by the project's SQL files as the warehouse
+    makes them. Returns the database's name."""
+    stage = f"stage_{os.getpid()}_{next(_STAGES)}"
+    con.execute(f"ATTACH ':memory:' AS {stage}")
+    con.execute(f"USE {stage}")  # unqualified names in the SQL files mean this database
+    try:
+        run_sql(con, "staging/create_tables")
+        for name, table in references.items():
+            con.register("reference_rows", table)
+            con.execute(f"CREATE TABLE ref_{name} AS SELECT * FROM reference_rows")
+            con.unregister("reference_rows")
+        clock = time.perf_counter()
+        local_id = f"{parsed.partner_id}.{parsed.period}.staged.{out.pid}"
+        _stage_locally(con, item, parsed, local_id)
+        out.rows_staged = con.execute("SELECT count(*) FROM stg_ledger").fetchone()[0]
+        out.seconds["stage"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        checks = _check_locally(con, parsed.partner_id, parsed.period, local_id)
+        out.checks_failed = sum(1 for row in checks if row[8] is False and row[7] == "ERROR")
+        out.seconds["check"] = time.perf_counter() - clock
+    finally:
+        con.execute("USE memory")
+    return stage
+
+
+def _drop_stage(con, version: _Version) -> None:
+    if version.stage is not None:
+        con.execute(f"DETACH {version.stage}")
+        version.stage = None
 
 
 def _stage_locally(con, item, parsed, local_id: str) -> None:
@@ -489,50 +552,70 @@ def _check_locally(con, partner_id: str, period: str, load_id: str) -> list[tupl
     rows = [(partner_id, period, load_id, outcome.suite, o.expectation_type, o.column, o.description, o.severity,
              o.success, o.unexpected_count, o.element_count, json.dumps(o.unexpected_sample[:20], default=str), now)
             for o in outcome.outcomes]
-    con.executemany("INSERT INTO dq_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    _insert_rows(con, "dq_results", rows)  # one statement: executemany runs (and commits) row by row
     return rows
 
 
-def _swap_in(con, stage: str, item, partner_id: str, period: str, meta: dict) -> str:
-    """One lake transaction: the partner-period's old rows out, the new ones in, the old
-    load_log entry superseded (deleted and re-inserted, not UPDATEd: a DuckLake update
-    writes a Parquet file each time, while small inserts and deletes stay in the catalog).
-    Every statement is a catalog round trip, so none is run that has nothing to do: a
-    first load deletes nothing, an empty quarantine inserts nothing."""
-    key = {"p": partner_id, "m": period}
-    n, current = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE status = 'current') FROM {LAKE}.load_log"
-        " WHERE partner_id = $p AND period = $m", key).fetchone()
-    load_id = f"{partner_id}.{period}.v{n + 1}.{meta['sha'][:8]}"
-    for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
-        if current:
-            con.execute(f"DELETE FROM {LAKE}.{table} WHERE partner_id = $p AND period = $m", key)
-        if con.execute(f"SELECT count(*) FROM {stage}.main.{table}").fetchone()[0]:
-            con.execute(f"INSERT INTO {LAKE}.{table} BY NAME SELECT * REPLACE ($id AS load_id)"
-                        f" FROM {stage}.main.{table}", {"id": load_id})
-    if current:
-        where = f"FROM {LAKE}.load_log WHERE partner_id = $p AND period = $m AND status = 'current'"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE superseded AS SELECT * REPLACE ('superseded' AS status) {where}",
-                    key)
-        con.execute(f"DELETE {where}", key)
-        con.execute(f"INSERT INTO {LAKE}.load_log SELECT * FROM temp.main.superseded")
-        con.execute("DROP TABLE temp.main.superseded")
-    con.execute(f"INSERT INTO {LAKE}.dq_results BY NAME SELECT * REPLACE ($id AS load_id) FROM {stage}.main.dq_results",
-                {"id": load_id})
-    con.execute(
-        f"INSERT INTO {LAKE}.load_log VALUES ($id, $p, $m, $f, $sha, $bytes, $mtime, $read, $loaded, $quar, $skip,"
-        " 'current', NULL, $now, $run)",
-        {"id": load_id, **key, "f": str(item.path), **meta, "now": _now()})
-    return load_id
+def _insert_rows(con, table: str, rows: list[tuple]) -> None:
+    if rows:
+        values = ", ".join("(" + ", ".join("?" * len(rows[0])) + ")" for _ in rows)
+        con.execute(f"INSERT INTO {table} VALUES {values}", [value for row in rows for value in row])
 
 
-def _log_failure(con, item, sha: str, message: str, run_id: str | None) -> None:
-    con.execute(
-        f"INSERT INTO {LAKE}.load_log (load_id, partner_id, period, source_file, sha256, file_bytes, file_modified_at,"
-        " status, message, loaded_at, run_id) VALUES ($id, $p, $m, $f, $sha, $bytes, $mtime, 'failed', $msg, $now, $run)",
-        {"id": f"failed.{sha[:12]}.{_now().strftime('%Y%m%dT%H%M%S%f')}", "p": item.partner_id, "m": item.period,
-         "f": str(item.path), "sha": sha, "bytes": item.path.stat().st_size, "mtime": _mtime(item.path),
-         "msg": message, "now": _now(), "run": run_id})
+STAGED_TABLES = ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger", "dq_results")
+
+
+def _commit_batch(con, versions: list[_Version], run_id: str | None) -> None:
+    """One lake transaction for the whole batch: for every partition with a new current
+    submission, the old rows out and the old load_log entry superseded (deleted and
+    re-inserted: a DuckLake UPDATE writes a Parquet file each time); then one INSERT per
+    table for all the batch's new rows, and the batch's load_log entries. Each statement
+    is a round trip to the catalog, so their number does not grow with the batch."""
+    new = [v for v in versions if v.status in ("current", "superseded", "failed")]
+    keys = sorted({(v.out.partner_id, v.out.period) for v in new if v.out.partner_id and v.out.period})
+    partners = sorted({p for p, _ in keys})
+    counts = {(p, m): (n, current) for p, m, n, current in con.execute(
+        f"SELECT partner_id, period, count(*), count(*) FILTER (WHERE status = 'current') FROM {LAKE}.load_log"
+        " WHERE list_contains($partners, partner_id) GROUP BY ALL", {"partners": partners}).fetchall()}
+    replaced = {(v.out.partner_id, v.out.period) for v in new if v.status == "current"}
+    for p, m in sorted(replaced):
+        if counts.get((p, m), (0, 0))[1]:  # a reload: rare, so one partition at a time
+            key = {"p": p, "m": m}
+            for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
+                con.execute(f"DELETE FROM {LAKE}.{table} WHERE partner_id = $p AND period = $m", key)
+            where = f"FROM {LAKE}.load_log WHERE partner_id = $p AND period = $m AND status = 'current'"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE superseded AS"
+                        f" SELECT * REPLACE ('superseded' AS status) {where}", key)
+            con.execute(f"DELETE {where}", key)
+            con.execute(f"INSERT INTO {LAKE}.load_log SELECT * FROM temp.main.superseded")
+            con.execute("DROP TABLE temp.main.superseded")
+
+    now = _now()
+    log_rows = []
+    for v in new:  # load ids numbered per partition in file order, as the warehouse numbers them
+        key = (v.out.partner_id, v.out.period)
+        n = counts.get(key, (0, 0))[0] + 1
+        counts[key] = (n, 0)
+        path = v.item.path
+        if v.status == "failed":
+            v.load_id = f"failed.{v.sha[:12]}.{now.strftime('%Y%m%dT%H%M%S%f')}.{n}"
+            log_rows.append((v.load_id, *key, str(path), v.sha, path.stat().st_size, _mtime(path), None, None, None,
+                             None, "failed", v.message, now, run_id))
+        else:
+            v.load_id = f"{key[0]}.{key[1]}.v{n}.{v.sha[:8]}"
+            log_rows.append((v.load_id, *key, str(path), v.sha, path.stat().st_size, _mtime(path),
+                             *v.parsed_counts, v.status, None, now, run_id))
+
+    staged = [v for v in new if v.status == "current" and v.stage]
+    for table in STAGED_TABLES:
+        parts, params = [], {}
+        for index, v in enumerate(staged):
+            if con.execute(f"SELECT count(*) FROM {v.stage}.main.{table}").fetchone()[0]:
+                parts.append(f"SELECT * REPLACE ($id{index} AS load_id) FROM {v.stage}.main.{table}")
+                params[f"id{index}"] = v.load_id
+        if parts:
+            con.execute(f"INSERT INTO {LAKE}.{table} BY NAME " + " UNION ALL BY NAME ".join(parts), params)
+    _insert_rows(con, f"{LAKE}.load_log", log_rows)
 
 
 # --------------------------------------------------------------------------- reading

@@ -40,13 +40,12 @@ spend (rpt_open_book) and flags (rpt_flags) beside the actual position's.
 """
 from __future__ import annotations
 
-import datetime as dt
 import graphlib
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import duckdb
 import yaml
@@ -345,15 +344,15 @@ def _apply_fund_like(con, number: int, change: FundLikeServices, where: str) -> 
     _known(con, "SELECT service_line FROM base.main.dim_service_line ORDER BY 1", change.service_line,
            "service line", f"{where}.service_line")
     _known(con, "SELECT DISTINCT capacity_unit FROM base.main.ref_contracts WHERE service_line = $s "
-                "AND capacity > 0 ORDER BY 1", change.capacity_unit, f"capacity unit of {change.service_line} contracts",
-           f"{where}.capacity_unit", {"s": change.service_line})
+                "AND capacity > 0 ORDER BY 1", change.capacity_unit,
+           f"capacity unit of {change.service_line} contracts", f"{where}.capacity_unit", {"s": change.service_line})
     months = _reported_between(con, *change.months(), where)
     before = _one(con, "SELECT count(*) FROM scenario_change_lines")
     run_sql(con, "reports/scenario_fund_like_services", {
         "change_no": number, "periods": months, "service_line": change.service_line,
         "capacity_unit": change.capacity_unit, "annual_price_per_unit": change.annual_price_per_unit,
         "funding_stream": change.funding_stream})
-    contracts = _column(con, "SELECT DISTINCT regexp_extract(note, 'under (\\S+)', 1) FROM scenario_change_lines "
+    contracts = _column(con, "SELECT DISTINCT regexp_extract(note, 'under ([^ :]+)', 1) FROM scenario_change_lines "
                              "WHERE change_no = $n AND note LIKE 'block payment%' ORDER BY 1", {"n": number})
     applied = Applied(number, "fund_like_services",
                       f"fund every {change.service_line} contract ({', '.join(contracts) or 'none in force'}) as a "
@@ -488,7 +487,8 @@ BLOCKS = (
           "underspend_to_rebalance, overspend_to_cover, slipping_schemes FROM {T} WHERE fy = $fy",
           ("ics_id",), ("ics_name",),
           (("fy_plan", "plan for the year"), ("actual_ytd", "actual to date"),
-           ("forecast_outturn_plan_profile", "forecast outturn"), ("net_forecast_underspend", "net forecast underspend"),
+           ("forecast_outturn_plan_profile", "forecast outturn"),
+           ("net_forecast_underspend", "net forecast underspend"),
            ("underspend_to_rebalance", "underspend to rebalance"), ("overspend_to_cover", "overspend to cover"),
            ("slipping_schemes", "schemes slipping"))),
     Block("schemes", "Investment schemes (changed schemes only)", "rpt_plan_vs_actual",

@@ -3,7 +3,9 @@
     from reports import build_board_pack, build_html_site
 
 Both read only rpt_* tables (plus load_log / dq_load_status for the cover) through a
-DuckDB connection they are given. Sections are declared in reports/sections.py.
+DuckDB connection they are given; the one exception is the HTML site's drill-down pages,
+which list the ledger lines behind a flagged figure from fct_ledger / fct_mh_ledger
+(reports/drilldown.py). Sections are declared in reports/sections.py.
 """
 from __future__ import annotations
 

@@ -5,6 +5,12 @@ Submissions (every submission the year-to-date figures rest on). Values, not for
 every total is computed by the section engine and written as a number; money is
 Decimal until openpyxl writes it. Text from the data goes through
 ``formatting.excel_text`` and is forced to the string type (never a formula).
+
+A section sheet holds its table (filtered, header frozen), then for each of its charts
+drawn in Excel (``Chart(excel=True)``, bar and line kinds) the figures behind it and a
+native chart of them, and the figures of its funnel and waterfall charts (drawn in the
+HTML report); then its parts (further tables), each the same way. Flagged rows are
+shaded and say why in their Flag column.
 """
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from typing import Any
 
 import duckdb
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
@@ -26,6 +32,7 @@ from openpyxl.drawing.text import Font as DrawingFont
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formatting as f
@@ -37,6 +44,7 @@ DARK = "212B32"
 PALE_GREY = "E8EDEE"
 PALE_BLUE = "DCE6F2"
 MID_GREY = "D8DDE0"
+FLAG_FILL = "FCE8C8"       # a pale tint of Okabe-Ito orange: a flagged row
 HEADER_ROW = 5            # section sheets: title, subtitle, description, blank, header
 _thin = Side(style="thin", color="AEB7BD")
 _double = Side(style="double", color=DARK)
@@ -58,14 +66,18 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     cover = s.cover(con, ctx)
     summary_tables = [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks]
     section_tables = [s.section_table(con, sec, ctx) for sec in s.SECTIONS]
+    section_charts = [{ch.key: s.charts_data(con, part, ch, ctx)
+                       for part in (sec,) + sec.parts for ch in part.charts if _in_excel(ch)}
+                      for sec in s.SECTIONS]
+    flags = s.flag_counts(list(zip(s.SECTIONS, section_tables)))
 
     wb = _workbook()
     wb.properties.title = ctx.title
     wb.properties.creator = "openbook"
     _write_cover(wb.active, cover)
-    _write_summary(wb.create_sheet(s.SUMMARY.title), ctx, cover, summary_tables)
-    for sec, table in zip(s.SECTIONS, section_tables):
-        _write_section(wb.create_sheet(sec.sheet), ctx, cover, table)
+    _write_summary(wb.create_sheet(s.SUMMARY.title), ctx, cover, summary_tables, flags)
+    for sec, table, charts in zip(s.SECTIONS, section_tables, section_charts):
+        _write_section(wb.create_sheet(sec.sheet), ctx, cover, table, charts)
     _write_submissions(wb.create_sheet(SUBMISSIONS_SHEET), ctx, cover)
 
     out_path = Path(out_path)
@@ -118,26 +130,42 @@ def text_width(text: str, *, bold: bool = False, size: float = 10) -> float:
 
 
 class _Widths:
-    """Widest displayed text per column, to size columns so nothing shows ####."""
+    """Widest displayed text per column, to size columns so nothing shows ####.
+
+    Numbers never wrap, so a column is never narrower than its widest number. Text wraps:
+    a column of text is capped at ``maximum``, and when the sheet would be wider than
+    ``budget`` (it prints scaled down to fit the page's width) its text columns are capped
+    lower, down to 28 (sentences - a flag, a position - to 44), until it fits or cannot."""
 
     def __init__(self):
         self.units: dict[int, float] = {}
+        self.numbers: dict[int, float] = {}
+        self.floor: dict[int, float] = {}
 
-    def see(self, col: int, text: str, bold: bool = False, size: float = 10):
+    def see(self, col: int, text: str, bold: bool = False, size: float = 10, number: bool = False):
         n = max((text_width(line, bold=bold, size=size) for line in str(text).splitlines()),
                 default=0)
         self.units[col] = max(self.units.get(col, 0), n)
+        if number:
+            self.numbers[col] = max(self.numbers.get(col, 0), n)
 
-    def apply(self, ws: Worksheet, minimum: float = 8, maximum: float = 60) -> set[int]:
-        """Set the widths; returns the columns capped at ``maximum`` (their text must wrap)."""
-        capped = set()
-        for col, n in self.units.items():
-            width = n + 2.5                      # cell padding and a safety margin
-            if width > maximum:
-                capped.add(col)
-            ws.column_dimensions[get_column_letter(col)].width = round(
-                min(max(width, minimum), maximum), 1)
-        return capped
+    def apply(self, ws: Worksheet, minimum: float = 8, maximum: float = 64,
+              budget: float | None = 230) -> set[int]:
+        """Set the widths; returns the columns capped (their text must wrap)."""
+        natural = {col: max(n + 2.5, minimum) for col, n in self.units.items()}   # padding, margin
+
+        def widths_at(cap: float) -> dict[int, float]:
+            limit = {col: max(cap, self.numbers.get(col, 0) + 2.5, self.floor.get(col, 0)) for col in natural}
+            # a column only a little over the cap keeps its width: wrapping it would not save room
+            return {col: w if w <= limit[col] + 2 else limit[col] for col, w in natural.items()}
+        cap = maximum
+        width = widths_at(cap)
+        while budget and sum(width.values()) > budget and cap > 28:
+            cap -= 2
+            width = widths_at(cap)
+        for col, w in width.items():
+            ws.column_dimensions[get_column_letter(col)].width = round(w, 1)
+        return {col for col in width if width[col] < natural[col]}
 
 
 def _font(bold=False, size=10, color=DARK, italic=False) -> Font:
@@ -155,15 +183,17 @@ def _put_text(ws: Worksheet, row: int, col: int, text: Any, **font) -> Any:
 
 def _put_value(ws: Worksheet, row: int, col: int, value: Any, fmt: str, **font):
     cell = ws.cell(row=row, column=col)
-    if fmt == "money":
-        cell.value = None if value is None else Decimal(value)
-        cell.number_format = f.MONEY_FORMAT
-    elif fmt == "pct":
-        cell.value = None if value is None else Decimal(value)
-        cell.number_format = f.PCT_FORMAT
-    elif fmt == "int":
-        cell.value = None if value is None else int(value)
+    if fmt == "int":
+        cell.value = None if value is None else int(Decimal(str(value)).to_integral_value())
         cell.number_format = f.INT_FORMAT
+    elif fmt == "dec2" or fmt == "dec1":
+        # statistics (DOUBLE) are written to the places shown, not to 17 digits
+        places = Decimal("0.01") if fmt == "dec2" else Decimal("0.1")
+        cell.value = None if value is None else Decimal(str(value)).quantize(places)
+        cell.number_format = f.EXCEL_FORMATS[fmt]
+    elif fmt in f.EXCEL_FORMATS:
+        cell.value = None if value is None else Decimal(value)
+        cell.number_format = f.EXCEL_FORMATS[fmt]
     elif fmt == "datetime":
         cell.value = value
         cell.number_format = f.DATETIME_FORMAT
@@ -209,10 +239,12 @@ def _print_setup(ws: Worksheet, ctx: s.ReportContext, *, title_rows: str | None,
 
 
 def _titles(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, title: str, description: str,
-            width_cols: int, money: bool = True):
+            width_cols: int, money: bool = True, basis: str | None = None):
     _put_text(ws, 1, 1, f"{title} — {ctx.month}", bold=True, size=14, color=NHS_BLUE)
+    if basis is None:
+        basis = "£ gross expenditure" if money else ""
     _put_text(ws, 2, 1, f"{f.systems_label(cover.systems)} · financial year {ctx.fy}, month "
-                        f"{ctx.fy_month}" + (" · £ gross expenditure" if money else ""),
+                        f"{ctx.fy_month}" + (f" · {basis}" if basis else ""),
               size=10, color="4C6272")
     if description:
         ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=max(width_cols, 1))
@@ -232,6 +264,8 @@ def _write_table(ws: Worksheet, table: s.Table, top: int, widths: _Widths, *,
         c.fill = PatternFill("solid", fgColor=NHS_BLUE)
         c.alignment = Alignment(horizontal="right" if right[j - 1] else "left",
                                 vertical="center", wrap_text=True, indent=1 if indent[j - 1] else 0)
+        if col.prose:
+            widths.floor[j] = 44
         # a long header may wrap onto two lines: then only its longest word must fit
         fits = text_width(col.label, bold=True) <= 13
         widths.see(j, col.label if fits else max(col.label.split(), key=lambda w: text_width(
@@ -243,12 +277,13 @@ def _write_table(ws: Worksheet, table: s.Table, top: int, widths: _Widths, *,
         inner = row.role == "subtotal" and row.level == len(table_levels) - 1
         fill = (PatternFill("solid", fgColor=PALE_GREY if inner else PALE_BLUE)
                 if row.role == "subtotal"
-                else PatternFill("solid", fgColor=MID_GREY) if row.role == "total" else None)
+                else PatternFill("solid", fgColor=MID_GREY) if row.role == "total"
+                else PatternFill("solid", fgColor=FLAG_FILL) if row.flagged else None)
         for j, col in enumerate(table.columns, start=1):
             if col.is_value or col.fmt == "datetime":
                 v = row.values.get(col.key)
                 c = _put_value(ws, r, j, v, col.fmt, bold=bold)
-                widths.see(j, _display(v, col.fmt), bold=bold)
+                widths.see(j, _display(v, col.fmt), bold=bold, number=True)
             else:
                 text = row.text(col)
                 c = _put_text(ws, r, j, text, bold=bold)
@@ -285,22 +320,28 @@ def _fit_rows(ws: Worksheet, first: int, last: int, ncols: int, capped: set[int]
                                        vertical="center" if r == first else "top",
                                        wrap_text=wrap or a.wrap_text)
             if wrap and isinstance(cell.value, str) and cell.value:
-                avail = max((ws.column_dimensions[get_column_letter(j)].width or 10) - 0.8, 1)
-                words, n, used = cell.value.split(" "), 1, 0.0
-                for w in words:                       # greedy word wrap, as the apps do
-                    ww = text_width(w + " ", bold=bool(cell.font and cell.font.b))
-                    if used and used + ww > avail:
-                        n, used = n + 1, 0.0
-                    used += ww
+                # the cell's width in '0' widths less its padding (a column is width x 7 + 5 px)
+                avail = max((ws.column_dimensions[get_column_letter(j)].width or 10) - 0.3, 1)
+                bold = bool(cell.font and cell.font.b)
+                space = text_width(" ", bold=bold)
+                n = 0
+                for para in cell.value.split("\n"):
+                    n, used = n + 1, 0.0
+                    for w in para.split(" "):          # greedy word wrap, as the apps do
+                        ww = text_width(w, bold=bold)
+                        if used and used + space + ww > avail:
+                            n, used = n + 1, ww
+                        else:
+                            used += (space if used else 0.0) + ww
                 lines = max(lines, n)
         if lines > 1:
             ws.row_dimensions[r].height = 12.75 * lines + 2
 
 
-def _description_height(ws: Worksheet, text: str, ncols: int):
+def _description_height(ws: Worksheet, text: str, ncols: int, row: int = 3):
     total = sum(ws.column_dimensions[get_column_letter(j)].width or 10 for j in range(1, ncols + 1))
     lines = max(1, math.ceil(len(text) * 1.1 / max(total, 1)))
-    ws.row_dimensions[3].height = 14 * lines + 2
+    ws.row_dimensions[row].height = 14 * lines + 2
 
 
 # ---------------------------------------------------------------------------
@@ -315,18 +356,21 @@ def _write_cover(ws: Worksheet, cover: s.Cover):
     facts = [
         ("System(s)", f.systems_label(cover.systems)),
         ("Report month", f"{ctx.month}: month {ctx.fy_month} of financial year {ctx.fy}"),
-        ("Figures", "Gross mental-health expenditure in £, for the month and the financial "
-                    "year to date, before eliminating payments between partners"),
+        ("Figures", "Mental-health expenditure in £, for the month and the financial year to date: "
+                    "gross as each partner booked it, and net of payments between partners that "
+                    "send their own ledgers (the open book), with the analytics built on them"),
         ("Data as at", f.datetime_text(cover.data_as_at) or "no submissions loaded"),
         ("Produced", f.datetime_text(dt.datetime.now().replace(microsecond=0))),
         ("Run id", ctx.run_id or "(not given)"),
     ]
     r = 4
+    long_text: list[tuple[int, str]] = []        # (row, text in column B): wrapped across the page
     for key, value in facts:
         _put_text(ws, r, 1, key, bold=True)
         c = _put_text(ws, r, 2, value)
         c.alignment = Alignment(horizontal="left")
         widths.see(1, key, bold=True)
+        long_text.append((r, value))
         r += 1
 
     r += 1
@@ -344,6 +388,7 @@ def _write_cover(ws: Worksheet, cover: s.Cover):
     if cover.missing:
         _put_text(ws, r, 1, f"Not received for {ctx.month}:", bold=True, color="B00020")
         _put_text(ws, r, 2, ", ".join(cover.missing), color="B00020")
+        long_text.append((r, ", ".join(cover.missing)))
         r += 1
     earlier = cover.earlier
     periods = sorted({x.period for x in earlier if x.period})
@@ -359,7 +404,16 @@ def _write_cover(ws: Worksheet, cover: s.Cover):
     capped = widths.apply(ws)
     if span:
         _fit_rows(ws, span[0], span[1], len(table.columns), capped)
-    last_col = get_column_letter(max(len(table.columns), 2))
+    ncols = max(len(table.columns), 2)
+    room = sum(ws.column_dimensions[get_column_letter(j)].width or 10 for j in range(2, ncols + 1))
+    for row, text in long_text:
+        if text_width(text) + 1 > (ws.column_dimensions["B"].width or 10):
+            ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=ncols)
+            cell = ws.cell(row=row, column=2)
+            cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+            ws.cell(row=row, column=1).alignment = Alignment(vertical="top")
+            ws.row_dimensions[row].height = 12.75 * max(1, math.ceil((text_width(text) + 2) / room)) + 2
+    last_col = get_column_letter(ncols)
     ws.print_area = f"A1:{last_col}{r + 1}"
     _print_setup(ws, ctx, title_rows=None)
     ws.page_setup.fitToHeight = 0
@@ -399,27 +453,38 @@ def _chart_font(size: int) -> RichText:
     return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=cp), endParaRPr=cp)])
 
 
-def _write_summary(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table]):
+def _write_summary(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table],
+                   flags: s.Table | None = None):
     widths = _Widths()
     ncols = max(len(t.columns) for t in tables)
     _put_text(ws, 1, 1, f"{s.SUMMARY.title} — {ctx.month}", bold=True, size=14, color=NHS_BLUE)
     _put_text(ws, 2, 1, f"{f.systems_label(cover.systems)} · financial year {ctx.fy}, month "
                         f"{ctx.fy_month}", color="4C6272")
-    _put_text(ws, 3, 1, f"Gross mental-health expenditure, £. Movement is {ctx.month} against "
-                        f"{f.month_label(ctx.prev_period)}.", color="4C6272")
+    note = (f"Mental-health expenditure, £. {s.SUMMARY.description} Movement is {ctx.month} "
+            f"against {f.month_label(ctx.prev_period)}.")
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=ncols)
+    c = _put_text(ws, 3, 1, note, color="4C6272")
+    c.alignment = Alignment(wrap_text=True, vertical="top")
     r = 5
     placed: dict[str, tuple[int, int, s.Table]] = {}
+    blocks: list[tuple[str, str, s.Table]] = []
     for block, table in zip(s.SUMMARY.blocks, tables):
-        _put_text(ws, r, 1, block.title, bold=True, size=11, color=NHS_BLUE)
+        blocks.append((block.key, block.title, table))
+        if flags is not None and block.key == s.SUMMARY.flags_after:
+            blocks.append(("flags", flags.title, flags))
+    for key, title, table in blocks:
+        _put_text(ws, r, 1, title, bold=True, size=11, color=NHS_BLUE)
         top, last = _write_table(ws, table, r + 1, widths)
-        placed[block.key] = (top, last, table)
+        placed[key] = (top, last, table)
         if not table.rows:
             last += 1
-            _put_text(ws, last, 1, f"No figures for {ctx.month}.", italic=True)
+            _put_text(ws, last, 1, ("No flags raised." if key == "flags" else f"No figures for {ctx.month}."),
+                      italic=True)
         r = last + 2
     capped = widths.apply(ws)
     for top, last, table in placed.values():
         _fit_rows(ws, top, last, len(table.columns), capped)
+    _description_height(ws, note, ncols)
     ws.freeze_panes = "A5"
 
     last_row = r
@@ -464,11 +529,32 @@ def _write_summary(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, tables: 
     _print_setup(ws, ctx, title_rows=None, one_page=True)
 
 
-def _write_section(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, table: s.Table):
+def _in_excel(chart: s.Chart) -> bool:
+    """Charts whose figures go on the sheet: those drawn natively, and the waterfall charts
+    (drawn in the HTML report), whose figures the table alone does not give."""
+    return chart.excel or chart.kind in ("funnel", "waterfall")
+
+
+CHART_ROWS = 19             # rows a native chart takes beside its figures (8.5 cm at 12.75 pt)
+CHART_CM = (17.0, 8.5)      # a section chart's width and height
+ROW_PT = 12.75              # a row's default height, points
+PAGE_WIDTH_PT = 770.0       # A4 landscape inside 0.5 in side margins
+PAGE_HEIGHT_PT = 487.0      # ... inside 0.75 in top and bottom margins
+PAGE_SAFETY = 0.9           # keep clear of the applications' own page breaks
+
+
+def _write_section(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, table: s.Table,
+                   charts: dict[str, list] | None = None):
+    charts = charts or {}
     widths = _Widths()
-    ncols = len(table.columns)
+    sec = table.section
+    tables = [table] + list(table.parts)
+    ncols = max(len(t.columns) for t in tables)
     money = any(c.fmt == "money" for c in table.columns)
-    _titles(ws, ctx, cover, table.title, table.description, ncols, money)
+    _titles(ws, ctx, cover, table.title, table.description, ncols, money, sec.basis if sec else None)
+    spans: list[tuple[int, int, int]] = []          # (header row, last row, columns) of every table
+    notes: list[tuple[int, str]] = [(3, table.description)]
+    blocks: list[tuple[int, int]] = []              # (first row, last row) kept together on a page
     if table.rows:
         _, last = _write_table(ws, table, HEADER_ROW, widths, autofilter=True)
     else:
@@ -476,12 +562,223 @@ def _write_section(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, table: s
             _put_text(ws, HEADER_ROW, j, col.label, bold=True)
         last = HEADER_ROW + 1
         _put_text(ws, last, 1, f"No figures for {ctx.month}.", italic=True)
+    spans.append((HEADER_ROW, last, len(table.columns)))
+    main_last = last
+    r = last + 2
+    pending: list[tuple[s.ChartData, int, int, s.Table]] = []   # native charts, drawn once widths are set
+    for i, t in enumerate(tables):
+        part = t.section
+        if i > 0:
+            first = r
+            _put_text(ws, r, 1, t.title, bold=True, size=11, color=NHS_BLUE)
+            if t.description:
+                ws.merge_cells(start_row=r + 1, start_column=1, end_row=r + 1, end_column=ncols)
+                c = _put_text(ws, r + 1, 1, t.description, italic=True, color="4C6272")
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+                notes.append((r + 1, t.description))
+                r += 1
+            if t.rows:
+                top, last = _write_table(ws, t, r + 1, widths)
+                spans.append((top, last, len(t.columns)))
+            else:
+                last = r + 1
+                _put_text(ws, last, 1, f"No figures for {ctx.month}.", italic=True)
+            blocks.append((first, last))
+            r = last + 2
+        for chart in (part.charts if part else ()):
+            for data in charts.get(chart.key, []):
+                if not data.series:
+                    continue
+                first = r
+                figures = data.as_table()
+                _put_text(ws, r, 1, data.title + (": the figures" if chart.excel else
+                                                  ": the figures (the chart is in the HTML report)"),
+                          bold=True, size=11, color=NHS_BLUE)
+                top, last = _write_table(ws, figures, r + 1, widths)
+                spans.append((top, last, len(figures.columns)))
+                if chart.excel:                  # the chart beside its figures
+                    pending.append((data, top, last, figures))
+                    last = max(last, top + CHART_ROWS)
+                blocks.append((first, last))
+                r = last + 2
     capped = widths.apply(ws)
-    _fit_rows(ws, HEADER_ROW, last, ncols, capped)
-    _description_height(ws, table.description, ncols)
+    for top, last, n in spans:
+        _fit_rows(ws, top, last, n, capped)
+    for row, text in notes:
+        _description_height(ws, text, ncols, row)
+    width = max([ncols] + [n for _, _, n in spans])
+    for data, top, last, figures in pending:
+        width = max(width, _add_native_chart(ws, data, top, figures))
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.print_area = f"A1:{get_column_letter(ncols)}{last}"
-    _print_setup(ws, ctx, title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
+    end = max([main_last] + [b for _, b in blocks])
+    ws.print_area = f"A1:{get_column_letter(width)}{end}"
+    long_table = _paginate(ws, width, main_last, blocks)
+    # the header row repeats on every page only when the table itself runs over a page
+    _print_setup(ws, ctx, title_rows=f"{HEADER_ROW}:{HEADER_ROW}" if long_table else None)
+
+
+def _row_pt(ws: Worksheet, row: int) -> float:
+    return ws.row_dimensions[row].height or ROW_PT
+
+
+def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int, int]]) -> bool:
+    """Page breaks so that no chart or extra table is split across pages (a block that would
+    not fit on what is left of a page starts a new one); returns whether the main table itself
+    runs over more than one page. Pages are estimated as the applications print them: A4
+    landscape, scaled to fit the width of the widest table."""
+    content_pt = sum(((ws.column_dimensions[get_column_letter(j)].width or 8.43) * 7 + 5) * 0.75
+                     for j in range(1, ncols + 1))
+    scale = min(1.0, PAGE_WIDTH_PT / max(content_pt, 1.0))
+    page = PAGE_HEIGHT_PT * PAGE_SAFETY / scale
+    used = sum(_row_pt(ws, row) for row in range(1, main_last + 1))
+    long_table = used > page
+    used = used % page if long_table else used
+    prev_end = main_last
+    for first, last in blocks:
+        height = sum(_row_pt(ws, row) for row in range(prev_end + 1, last + 1))
+        if used + height > page and used > 0:
+            ws.row_breaks.append(Break(id=first - 1))
+            height = sum(_row_pt(ws, row) for row in range(first, last + 1))
+            used = 0.0
+        used = (used + height) % page if used + height > page else used + height
+        prev_end = last
+    return long_table
+
+
+def _axis_format(fmt: str, peak: float) -> str:
+    if fmt == "pct":
+        return '0"%"'
+    if fmt in ("money", "money2") and peak >= 1_000_000:
+        return '£#,##0.0,,"m"'
+    if fmt in ("money", "money2") and peak >= 10_000:
+        return '£#,##0,"k"'
+    if fmt in ("money", "money2"):
+        return "£#,##0"
+    return "#,##0"
+
+
+def _add_native_chart(ws: Worksheet, data: s.ChartData, top: int, figures: s.Table) -> int:
+    """A native bar, line or funnel chart of a figures table written from row ``top`` (its
+    header), placed beside it; returns the last column the chart covers (for the print area)."""
+    c = data.chart
+    ndetail = len(figures.detail_rows)
+    first_col = len(figures.columns) + 2
+    if not ndetail:
+        return first_col
+    if c.kind == "funnel":
+        return _add_funnel_chart(ws, data, top, figures, first_col)
+    value_cols = [j for j, col in enumerate(figures.columns, start=1) if col.is_value]
+    if len(value_cols) > 1 and figures.columns[value_cols[-1] - 1].label == "Total" and not c.also:
+        value_cols = value_cols[:-1]                 # the total column is not a series
+    if c.kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if c.kind in ("hbar", "stacked_hbar") else "col"
+        chart.grouping = "stacked" if c.kind.startswith("stacked") else "clustered"
+        if chart.grouping == "stacked":
+            chart.overlap = 100
+        chart.gapWidth = 60
+    chart.title = _chart_text(data.title, 1100)
+    chart.x_axis.title = _chart_text(c.x_title, 900)
+    chart.y_axis.title = _chart_text(c.y_title, 900)
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.txPr = _chart_font(900)
+        axis.delete = False
+    chart.legend.txPr = _chart_font(900)
+    chart.legend.position = "b"
+    peak = max((abs(float(r.values.get(figures.columns[j - 1].key) or 0)) for r in figures.detail_rows
+                for j in value_cols), default=0)
+    chart.y_axis.numFmt = _axis_format(c.value.fmt, peak)
+    if c.value.fmt == "pct" and c.kind.startswith("stacked"):
+        chart.y_axis.scaling.min = 0
+        chart.y_axis.scaling.max = 100
+    if c.kind in ("hbar", "stacked_hbar"):
+        chart.x_axis.scaling.orientation = "maxMin"    # categories top to bottom, as in the table
+    for k, j in enumerate(value_cols):
+        ref = Reference(ws, min_col=j, max_col=j, min_row=top, max_row=top + ndetail)
+        chart.add_data(ref, titles_from_data=True)
+        colour = _series_colour(data, k)
+        series = chart.series[-1]
+        if c.kind == "line":
+            series.graphicalProperties.line.solidFill = colour
+            series.graphicalProperties.line.width = 22000
+            series.smooth = False
+        else:
+            series.graphicalProperties.solidFill = colour
+            series.graphicalProperties.line.noFill = True
+    chart.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + ndetail))
+    chart.width, chart.height = CHART_CM
+    ws.add_chart(chart, f"{get_column_letter(first_col)}{top}")
+    return _covered(ws, first_col, chart.width)
+
+
+def _add_funnel_chart(ws: Worksheet, data: s.FunnelData, top: int, figures: s.Table, first_col: int) -> int:
+    """A scatter chart of the funnel's figures (rows in order of population): each place's rate as a
+    marker, and the pooled rate and the 95% and 99.8% limits at each place's population as lines."""
+    n = len(figures.detail_rows)
+    col = {c.key: j for j, c in enumerate(figures.columns, start=1)}
+    chart = ScatterChart()
+    chart.style = 13
+    chart.title = _chart_text(data.title, 1100)
+    chart.x_axis.title = _chart_text(data.chart.x_title, 900)
+    chart.y_axis.title = _chart_text(data.chart.y_title, 900)
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.txPr = _chart_font(900)
+        axis.delete = False
+    chart.x_axis.numFmt = "#,##0"
+    chart.y_axis.numFmt = "£#,##0"
+    chart.legend.txPr = _chart_font(900)
+    chart.legend.position = "b"
+    xs = Reference(ws, min_col=col["d"], min_row=top + 1, max_row=top + n)
+    lines = (("p", f.OKABE_ITO[6], "solid"), ("upper_95", f.OKABE_ITO[1], "dash"),
+             ("lower_95", f.OKABE_ITO[1], "dash"), ("upper_998", f.OKABE_ITO[5], "sysDot"),
+             ("lower_998", f.OKABE_ITO[5], "sysDot"))
+    for key, colour, dash in lines:
+        series = Series(Reference(ws, min_col=col[key], min_row=top, max_row=top + n), xs, title_from_data=True)
+        series.marker.symbol = "none"
+        series.graphicalProperties.line.solidFill = colour.lstrip("#")
+        series.graphicalProperties.line.dashStyle = dash
+        series.graphicalProperties.line.width = 15000
+        series.smooth = False
+        chart.series.append(series)
+    places = Series(Reference(ws, min_col=col["v"], min_row=top, max_row=top + n), xs, title_from_data=True)
+    places.marker.symbol = "circle"
+    places.marker.size = 7
+    places.marker.graphicalProperties.solidFill = f.OKABE_ITO[0].lstrip("#")
+    places.marker.graphicalProperties.line.solidFill = f.OKABE_ITO[0].lstrip("#")
+    places.graphicalProperties.line.noFill = True
+    chart.series.append(places)
+    lo = min(float(p.limits["lower_998"] or 0) for p in data.points)
+    hi = max(max(float(p.limits["upper_998"] or 0), float(p.rate)) for p in data.points)
+    pad = (hi - lo) * 0.1 or 1.0
+    chart.y_axis.scaling.min = math.floor(max(lo - pad, 0))
+    chart.y_axis.scaling.max = math.ceil(hi + pad)
+    chart.width, chart.height = CHART_CM
+    ws.add_chart(chart, f"{get_column_letter(first_col)}{top}")
+    return _covered(ws, first_col, chart.width)
+
+
+def _covered(ws: Worksheet, first_col: int, width_cm: float) -> int:
+    covered, col = 0.0, first_col
+    while True:                                       # the columns under the chart
+        w = ws.column_dimensions[get_column_letter(col)].width or 8.43
+        covered += (w * 7 + 5) / 96 * 2.54
+        if covered >= width_cm:
+            return col
+        col += 1
+
+
+def _series_colour(data: s.ChartData, k: int) -> str:
+    """Okabe-Ito, by partner kind or sector where the series are those, as the HTML report colours them."""
+    c = data.chart
+    if c.series is not None and k < len(data.series):
+        sv = data.series[k][0]
+        if c.series.fmt == "partner_kind" and sv in f.KIND_COLOURS:
+            return f.KIND_COLOURS[sv].lstrip("#")
+        if c.series.fmt == "sector" and sv in f.SECTORS:
+            return f.OKABE_ITO[list(f.SECTORS).index(sv)].lstrip("#")
+    return f.OKABE_ITO[k % len(f.OKABE_ITO)].lstrip("#")
 
 
 def _write_submissions(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover):

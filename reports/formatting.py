@@ -73,6 +73,12 @@ FUNDING_STREAMS = {
     "grant": "Grant",
 }
 KIND_COLOURS = dict(zip(PARTNER_KINDS, OKABE_ITO))
+SECTORS = {
+    "nhs": "Statutory NHS",
+    "local_authority": "Local authority",
+    "vcse": "Voluntary sector (VCSE)",
+    "independent": "Independent sector",
+}
 
 # Codes of the analytics tables in words ('code' format); anything else is humanised.
 CODE_LABELS = {
@@ -130,6 +136,8 @@ def humanise_code(code: str) -> str:
 def ics_label(ics_id: str | None) -> str:
     if ics_id is None or ics_id == "":
         return "Not assigned to a system"
+    if ics_id == "both_systems":        # Haven's lines that neither system's rule places
+        return "Both systems"
     return " ".join(w[:1].upper() + w[1:] for w in ics_id.split("_")) + " ICS"
 
 
@@ -148,6 +156,7 @@ def systems_label(ics_ids: list[str]) -> str:
 #   partner_kind    icb -> ICB ... in the canonical order
 #   funding_stream  recurrent -> Recurrent ...
 #   ics             north_weald -> North Weald ICS
+#   sector          nhs -> Statutory NHS ... in the order NHS, local authority, VCSE, independent
 #   period          2025-07 -> Jul 2025
 #   bool            true/false shown Yes/No (null: a dash)
 #   money           Decimal pounds, £#,##0 with negatives red in brackets
@@ -156,7 +165,7 @@ def systems_label(ics_ids: list[str]) -> str:
 #   int             whole number with thousands separators
 #   dec1, dec2      a plain number with one / two decimal places (bed days, z-scores)
 #   datetime        a timestamp
-TEXT_FMTS = {"text", "code", "partner_kind", "funding_stream", "ics", "period", "bool"}
+TEXT_FMTS = {"text", "code", "partner_kind", "funding_stream", "ics", "period", "bool", "sector"}
 NUMBER_FMTS = {"money", "money2", "pct", "int", "dec1", "dec2"}
 EXCEL_FORMATS = {"money": MONEY_FORMAT, "money2": MONEY2_FORMAT, "pct": PCT_FORMAT, "int": INT_FORMAT,
                  "dec1": DEC1_FORMAT, "dec2": DEC2_FORMAT}
@@ -173,6 +182,8 @@ def label(value: Any, fmt: str) -> str:
         return PARTNER_KINDS.get(value, humanise_code(str(value)))
     if fmt == "funding_stream":
         return FUNDING_STREAMS.get(value, humanise_code(str(value)))
+    if fmt == "sector":
+        return SECTORS.get(value, humanise_code(str(value)))
     if fmt == "ics":
         return ics_label(value)
     if fmt == "code":
@@ -193,8 +204,8 @@ def sort_key(value: Any, fmt: str) -> tuple:
     if fmt == "partner_kind":
         order = list(PARTNER_KINDS)
         return (0, order.index(value)) if value in order else (1, str(value))
-    if fmt == "funding_stream":
-        order = list(FUNDING_STREAMS)
+    if fmt in ("funding_stream", "sector"):
+        order = list(FUNDING_STREAMS if fmt == "funding_stream" else SECTORS)
         return (0, order.index(value)) if value in order else (1, str(value))
     if fmt in NUMBER_FMTS:
         return (0, value)

@@ -1,11 +1,13 @@
 """The static HTML site (plotly charts, sortable tables), readable offline.
 
 ``<out_dir>/index.html`` (the summary and the submissions), one page per section of
-``sections.SECTIONS``, and ``<out_dir>/assets/`` holding plotly.min.js (written once,
-from the installed plotly package), the stylesheet and the table-sorting script.
-Nothing refers to the internet. Every text from the data is escaped with
-``html.escape``; plotly receives escaped labels too (it shows entities as characters)
-and its JSON escapes ``<``, so no data can close a ``<script>``.
+``sections.SECTIONS``, ``<out_dir>/drill/<name>.html`` for every flagged figure (the
+ledger lines behind it: see reports/drilldown.py, the one place reports read fct_
+tables), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
+installed plotly package), the stylesheet and the table-sorting script. Nothing refers
+to the internet. Every text from the data is escaped with ``html.escape``; plotly
+receives escaped labels too (it shows entities as characters) and its JSON escapes
+``<``, so no data can close a ``<script>``.
 """
 from __future__ import annotations
 
@@ -21,24 +23,30 @@ import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 
+from reports import drilldown
 from reports import formatting as f
 from reports import sections as s
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ASSETS = "assets"
+DRILL = "drill"
 PLOTLY_JS = "plotly.min.js"
 STATIC = ("openbook.css", "sort-tables.js")
 INDEX = "index.html"
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
+_FONT = "Arial, Liberation Sans, Helvetica, sans-serif"
+_GRID = "#D8DDE0"
+_MUTED = "#4C6272"
 
 
 def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, *,
                     run_id: str = "") -> Path:
     """Write the site for ``period`` (YYYY-MM, both systems) under ``out_dir``; return index.html.
 
-    Every file is written to a temporary file and moved into place; index.html last,
-    so it never links to a page that is not there yet.
+    Every file is written to a temporary file and moved into place: drill-down pages first,
+    then the section pages that link to them, index.html last, so no page ever links to a
+    page that is not there yet.
     """
     ctx = s.ReportContext(period, None, run_id)
     s.check_sections(s.SECTIONS)
@@ -47,18 +55,41 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     (out_dir / ASSETS).mkdir(parents=True, exist_ok=True)
     _write_assets(out_dir / ASSETS)
 
-    pages = [(INDEX, s.SUMMARY.title)] + [(f"{sec.key}.html", sec.title) for sec in s.SECTIONS]
-    for sec in s.SECTIONS:
-        table = s.section_table(con, sec, ctx)
-        charts = [s.chart_data(con, sec, ch, ctx) for ch in sec.charts]
-        body = _section_body(sec, table, charts)
-        _write(out_dir / f"{sec.key}.html", _page(ctx, cover, f"{sec.key}.html", pages,
-                                                  sec.title, body))
+    pages = [(INDEX, s.SUMMARY.title)] + [(f"{sec.key}.html", sec.sheet) for sec in s.SECTIONS]
+    tables = [s.section_table(con, sec, ctx) for sec in s.SECTIONS]
+    used: set[str] = set()
+    drills: list[drilldown.DrillPage] = []
+    lines_behind: dict[int, drilldown.DrillPage] = {}       # id(row) -> its drill-down page
+    for sec, table in zip(s.SECTIONS, tables):
+        for part, t in [(sec, table)] + list(zip(sec.parts, table.parts)):
+            if part.flag is None or part.flag.drill is None:
+                continue
+            for row in t.flagged_rows:
+                page = drilldown.drill_page(con, part, row, drilldown.slug(part, row, used))
+                drills.append(page)
+                lines_behind[id(row)] = page
+                href = f"{DRILL}/{page.slug}.html"
+                row.links["flag_text"] = href
+                row.links[part.flag.drill.figure] = href
+    if drills:
+        (out_dir / DRILL).mkdir(exist_ok=True)
+    for page in drills:
+        _write(out_dir / DRILL / f"{page.slug}.html",
+               _page(ctx, cover, "", pages, f"Ledger lines: {page.title}", _drill_body(ctx, page),
+                     root="../"))
+    for sec, table in zip(s.SECTIONS, tables):
+        charts = {ch.key: s.charts_data(con, part, ch, ctx) for part in (sec,) + sec.parts for ch in part.charts}
+        body = _section_body(ctx, sec, table, charts, lines_behind)
+        _write(out_dir / f"{sec.key}.html", _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body))
     blocks = {b.key: b for b in s.SUMMARY.blocks}
+    flags = s.flag_counts(list(zip(s.SECTIONS, tables)))
+    for row in flags.rows:
+        if row.role == "detail":
+            row.links["section"] = f"{row.hidden['section_key']}.html"
     body = _summary_body(
         ctx, cover,
-        [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks],
-        [s.chart_data(con, blocks[key], ch, ctx) for key, ch in s.SUMMARY.charts])
+        [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks], flags,
+        [d for key, ch in s.SUMMARY.charts for d in s.charts_data(con, blocks[key], ch, ctx)])
     index = out_dir / INDEX
     _write(index, _page(ctx, cover, INDEX, pages, s.SUMMARY.title, body))
     return index
@@ -92,40 +123,51 @@ def _write_assets(assets: Path) -> None:
 # ---------------------------------------------------------------------------
 # Page parts
 def _page(ctx: s.ReportContext, cover: s.Cover, name: str, pages: list[tuple[str, str]],
-          heading: str, body: str) -> str:
+          heading: str, body: str, root: str = "") -> str:
     nav = "".join(
-        f'<li><a href="{f.html_text(href)}"'
+        f'<li><a href="{f.html_text(root + href)}"'
         + (' aria-current="page"' if href == name else "")
         + f">{f.html_text(title)}</a></li>" for href, title in pages)
     meta = (f"{f.html_text(f.systems_label(cover.systems))} · {f.html_text(ctx.month)} "
             f"(month {ctx.fy_month} of {f.html_text(ctx.fy)}) · data as at "
             f"{f.html_text(f.datetime_text(cover.data_as_at) or 'no submissions')}")
-    footer = (f"{f.html_text(ctx.title)} · gross mental-health expenditure in £, before "
-              f"eliminating payments between partners"
+    footer = (f"{f.html_text(ctx.title)} · mental-health expenditure in £: gross as each partner "
+              f"booked it, net of payments between partners that send their own ledgers"
               + (f" · run {f.html_text(ctx.run_id)}" if ctx.run_id else ""))
     template = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
     return template.substitute(
         title=f.html_text(f"{heading} — {ctx.title}"),
         heading=f.html_text(f"{heading} — {ctx.month}"),
-        meta=meta, nav=nav, body=body, footer=footer)
+        meta=meta, nav=nav, body=body, footer=footer, root=f.html_text(root))
 
 
-def _num_cell(value: Any, fmt: str) -> str:
+def _num_cell(value: Any, fmt: str, href: str | None = None) -> str:
     if value is None:
         return '<td class="num" data-v=""></td>'
-    text = f.number_text(value, fmt)
-    neg = " neg" if Decimal(value) < 0 and text.startswith("(") else ""
-    return f'<td class="num{neg}" data-v="{f.html_text(value)}">{f.html_text(text)}</td>'
+    text = f.html_text(f.number_text(value, fmt))
+    neg = " neg" if Decimal(str(value)) < 0 and text.startswith("(") else ""
+    if href:
+        text = f'<a href="{f.html_text(href)}" title="The ledger lines behind this figure">{text}</a>'
+    return f'<td class="num{neg}" data-v="{f.html_text(value)}">{text}</td>'
 
 
 def _text_cell(row: s.Row, col: s.Column) -> str:
     raw = row.values.get(col.key)
-    sort = ""
+    attrs = ""
     if col.fmt == "period" and isinstance(raw, str):
-        sort = f' class="nowrap" data-v="{f.html_text(raw)}"'
-    elif col.fmt == "partner_kind" and isinstance(raw, str):
-        sort = f' data-v="{f.sort_key(raw, "partner_kind")[1]}"'
-    return f"<td{sort}>{f.html_text(row.text(col))}</td>"
+        attrs = f' class="nowrap" data-v="{f.html_text(raw)}"'
+    elif col.fmt in ("partner_kind", "sector", "funding_stream") and isinstance(raw, str):
+        attrs = f' data-v="{f.sort_key(raw, col.fmt)[1]}"'
+    elif col.prose:
+        attrs = ' class="prose"'
+    text = f.html_text(row.text(col))
+    href = row.links.get(col.key)
+    if href and col.key == "flag_text":
+        text += (f' <a class="drill" href="{f.html_text(href)}">The ledger lines behind it '
+                 '<span aria-hidden="true">→</span></a>')
+    elif href:
+        text = f'<a href="{f.html_text(href)}">{text}</a>'
+    return f"<td{attrs}>{text}</td>"
 
 
 def _datetime_cell(value: Any) -> str:
@@ -141,7 +183,7 @@ def _row_html(row: s.Row, columns: list[s.Column], outer_levels: set[int]) -> st
         if col.fmt == "datetime":
             cells.append(_datetime_cell(row.values.get(col.key)))
         elif col.is_value:
-            cells.append(_num_cell(row.values.get(col.key), col.fmt))
+            cells.append(_num_cell(row.values.get(col.key), col.fmt, row.links.get(col.key)))
         else:
             cells.append(_text_cell(row, col))
     cls = ""
@@ -149,6 +191,8 @@ def _row_html(row: s.Row, columns: list[s.Column], outer_levels: set[int]) -> st
         cls = ' class="subtotal outer"' if row.level in outer_levels else ' class="subtotal"'
     elif row.role == "total":
         cls = ' class="total"'
+    elif row.flagged:
+        cls = ' class="flagged"'
     return f"<tr{cls}>{''.join(cells)}</tr>"
 
 
@@ -191,83 +235,293 @@ def table_html(table: s.Table, *, caption: str = "", sortable: bool = True) -> s
 def _colours(data: s.ChartData) -> list[str]:
     out = []
     for i, (sv, _) in enumerate(data.series):
-        if data.chart.series is not None and data.chart.series.fmt == "partner_kind" and sv in f.KIND_COLOURS:
+        series = data.chart.series
+        if series is not None and series.fmt == "partner_kind" and sv in f.KIND_COLOURS:
             out.append(f.KIND_COLOURS[sv])
+        elif series is not None and series.fmt == "sector" and sv in f.SECTORS:
+            out.append(f.OKABE_ITO[list(f.SECTORS).index(sv)])
         else:
             out.append(f.OKABE_ITO[i % len(f.OKABE_ITO)])
     return out
 
 
-def chart_html(data: s.ChartData) -> str:
+def _value_axis(title: str, fmt: str, **more) -> dict:
+    """A value axis: its title first (the tests read it there), ticks in the figures' format."""
+    axis = dict(title=dict(text=f.plotly_text(title)), gridcolor=_GRID, zerolinecolor=_MUTED,
+                zerolinewidth=1, automargin=True)
+    if fmt == "money":
+        axis.update(tickprefix="£", tickformat="~s")
+    elif fmt == "money2":
+        axis.update(tickprefix="£", tickformat=",.2f")
+    elif fmt == "pct":
+        axis.update(ticksuffix="%", tickformat=".0f")
+    else:
+        axis.update(tickformat=",")
+    axis.update(more)
+    return axis
+
+
+def _layout(fig: go.Figure, data, height: int, *, legend: bool, **more) -> None:
+    fig.update_layout(
+        template="none",
+        font=dict(family=_FONT, size=13, color="#212B32"),
+        title=dict(text=f.plotly_text(data.title), x=0, xanchor="left", font=dict(size=16)),
+        paper_bgcolor="white", plot_bgcolor="white", height=height,
+        margin=dict(l=10, r=20, t=80, b=10),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left", traceorder="normal"),
+        showlegend=legend,
+        hoverlabel=dict(font=dict(family="Arial, sans-serif")),
+        **more)
+
+
+def _figure_html(fig: go.Figure, data, height: int, figures: s.Table) -> str:
+    div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{data.key}",
+                      config=_PLOT_CONFIG, default_height=f"{height}px", default_width="100%")
+    return (f'<figure class="chart-block"><div class="chart" role="img" '
+            f'aria-label="{f.html_text(data.title)}">{div}</div></figure>'
+            + table_html(figures, caption="The figures behind this chart"))
+
+
+def chart_html(data: s.ChartData | s.FunnelData) -> str:
     """A plotly chart (no script include) followed by the figures behind it."""
+    if data.chart.kind == "funnel":
+        return _funnel_html(data)
+    if data.chart.kind == "waterfall":
+        return _waterfall_html(data)
     c = data.chart
     horizontal = c.kind in ("hbar", "stacked_hbar")
     cats = [f.plotly_text(x) for x in data.x_labels()]
     fig = go.Figure()
     for (sv, values), colour in zip(data.series, _colours(data)):
         name = f.plotly_text(data.series_label(sv))
+        fmt = sv.fmt if isinstance(sv, s.Measure) else c.value.fmt
         nums = [float(v) for v in values]
-        money = [f.plotly_text(f.number_text(v, c.value.fmt)) for v in values]
-        common = dict(name=name, customdata=money, marker_color=colour,
+        shown = [f.plotly_text(f.number_text(v, fmt)) for v in values]
+        common = dict(name=name, customdata=shown, marker_color=colour,
                       hovertemplate=("%{y}" if horizontal else "%{x}")
                       + "<br>" + name + ": %{customdata}<extra></extra>")
         if c.kind == "line":
-            fig.add_trace(go.Scatter(x=cats, y=nums, mode="lines+markers", line_color=colour,
-                                     **{k: v for k, v in common.items() if k != "marker_color"}))
+            fig.add_trace(go.Scatter(x=cats, y=nums, mode="lines+markers", line_color=colour, **common))
         elif horizontal:
             fig.add_trace(go.Bar(y=cats, x=nums, orientation="h", **common))
         else:
             fig.add_trace(go.Bar(x=cats, y=nums, **common))
-    money_axis = dict(title=dict(text=f.plotly_text(c.y_title)), tickprefix="£", tickformat="~s",
-                      gridcolor="#D8DDE0", zerolinecolor="#4C6272", zerolinewidth=1,
-                      automargin=True)
+    stacked_pct = c.kind.startswith("stacked") and c.value.fmt == "pct"
+    value_axis = _value_axis(c.y_title, c.value.fmt, **({"range": [0, 100]} if stacked_pct else {}))
     cat_axis = dict(title=dict(text=f.plotly_text(c.x_title)), automargin=True, type="category",
-                    linecolor="#4C6272")
+                    linecolor=_MUTED)
     n = len(cats)
     height = max(320, 110 + 34 * n) if horizontal else 420
     if horizontal:
         cat_axis["autorange"] = "reversed"
-    fig.update_layout(
-        template="none",
-        barmode="stack" if c.kind.startswith("stacked") else "group",
-        font=dict(family="Arial, Liberation Sans, Helvetica, sans-serif", size=13, color="#212B32"),
-        title=dict(text=f.plotly_text(c.title), x=0, xanchor="left", font=dict(size=16)),
-        paper_bgcolor="white", plot_bgcolor="white", height=height,
-        margin=dict(l=10, r=20, t=80, b=10),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left",
-                    traceorder="normal"),
-        showlegend=len(data.series) > 1 or c.series is not None,
-        xaxis=money_axis if horizontal else cat_axis,
-        yaxis=cat_axis if horizontal else money_axis,
-        hoverlabel=dict(font=dict(family="Arial, sans-serif")),
-    )
-    div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{c.key}",
-                      config=_PLOT_CONFIG, default_height=f"{height}px", default_width="100%")
-    figures = table_html(data.as_table(), caption="The figures behind this chart")
-    return (f'<figure class="chart-block"><div class="chart" role="img" '
-            f'aria-label="{f.html_text(c.title)}">{div}</div></figure>{figures}')
+    _layout(fig, data, height, legend=len(data.series) > 1 or c.series is not None,
+            barmode="stack" if c.kind.startswith("stacked") else "group",
+            xaxis=value_axis if horizontal else cat_axis,
+            yaxis=cat_axis if horizontal else value_axis)
+    return _figure_html(fig, data, height, data.as_table())
+
+
+def _waterfall_html(data: s.ChartData) -> str:
+    """Gross spend, the eliminations taken off it, net spend."""
+    c = data.chart
+    values = data.series[0][1]
+    labels = [f.plotly_text(x) for x in data.x_labels()]
+    shown = [f.plotly_text(f.number_text(v, c.value.fmt)) for v in values]
+    measure = ["absolute" if i == 0 else "total" if k == "total" else "relative"
+               for i, k in enumerate(data.steps)]
+    fig = go.Figure(go.Waterfall(
+        x=labels, y=[float(v) if m != "total" else 0.0 for v, m in zip(values, measure)],
+        measure=measure, text=shown, textposition="outside", customdata=shown,
+        hovertemplate="%{x}: %{customdata}<extra></extra>",
+        connector=dict(line=dict(color=_MUTED, width=1)),
+        decreasing=dict(marker=dict(color=f.OKABE_ITO[5])),     # vermillion: taken off
+        increasing=dict(marker=dict(color=f.OKABE_ITO[2])),
+        totals=dict(marker=dict(color=f.OKABE_ITO[0]))))
+    top = max(float(v) for v in values) if values else 0.0
+    _layout(fig, data, 460, legend=False,
+            xaxis=dict(title=dict(text=f.plotly_text(c.x_title)), automargin=True, type="category",
+                       linecolor=_MUTED),
+            yaxis=_value_axis(c.y_title, c.value.fmt, range=[0, top * 1.15 if top > 0 else 1]))
+    return _figure_html(fig, data, 460, data.as_table())
+
+
+def _funnel_html(data: s.FunnelData) -> str:
+    """Each place's rate against its population, the pooled rate and the 95% / 99.8% limits;
+    places outside the limits are marked and named."""
+    c, fn = data.chart, data.chart.funnel
+    fig = go.Figure()
+    styles = {"pooled": ("Pooled rate", f.OKABE_ITO[6], "solid"), "upper_95": ("95% limits", f.OKABE_ITO[1], "dash"),
+              "lower_95": ("95% limits", f.OKABE_ITO[1], "dash"),
+              "upper_998": ("99.8% limits", f.OKABE_ITO[5], "dot"),
+              "lower_998": ("99.8% limits", f.OKABE_ITO[5], "dot")}
+    legend_done: set[str] = set()
+    for name in ("pooled", "upper_95", "lower_95", "upper_998", "lower_998"):
+        curve = data.curves.get(name)
+        if not curve:
+            continue
+        label, colour, dash = styles[name]
+        fig.add_trace(go.Scatter(
+            x=[x for x, _ in curve], y=[y for _, y in curve], mode="lines", name=label,
+            legendgroup=label, showlegend=label not in legend_done, hoverinfo="skip",
+            line=dict(color=colour, dash=dash, width=1.5)))
+        legend_done.add(label)
+    for outside in (False, True):
+        pts = [p for p in data.points if (p.flag not in (None, "none")) == outside]
+        if not pts:
+            continue
+        colour = f.OKABE_ITO[5] if outside else f.OKABE_ITO[0]
+        custom = [[f.plotly_text(p.label), f.plotly_text(f.int_text(p.denominator)),
+                   f.plotly_text(f.money2_text(p.rate)), f.plotly_text(f.label(p.flag, "code"))] for p in pts]
+        fig.add_trace(go.Scatter(
+            x=[float(p.denominator) for p in pts], y=[float(p.rate) for p in pts],
+            mode="markers+text" if outside else "markers",
+            text=[f.plotly_text(p.label) for p in pts] if outside else None,
+            textposition="top center",
+            name="Outside the limits" if outside else "Places",
+            marker=dict(color=colour, size=12 if outside else 10, symbol="diamond" if outside else "circle",
+                        line=dict(color="white", width=1)),
+            customdata=custom,
+            hovertemplate=("%{customdata[0]}<br>" + f.plotly_text(fn.denominator_label)
+                           + ": %{customdata[1]}<br>%{customdata[2]} per head<br>%{customdata[3]}<extra></extra>")))
+    ys = [float(p.rate) for p in data.points] + [y for cv in data.curves.values() for _, y in cv]
+    lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    pad = (hi - lo) * 0.12 or 1.0
+    _layout(fig, data, 460, legend=True,
+            xaxis=dict(title=dict(text=f.plotly_text(c.x_title)), automargin=True, tickformat=",",
+                       gridcolor=_GRID, linecolor=_MUTED, zeroline=False),
+            yaxis=_value_axis(c.y_title, c.value.fmt, range=[max(lo - pad, 0), hi + pad], zeroline=False))
+    return _figure_html(fig, data, 460, data.as_table())
 
 
 # ---------------------------------------------------------------------------
 # Pages
-def _section_body(sec: s.Section, table: s.Table, charts: list[s.ChartData]) -> str:
-    out = ['<section class="panel">', f"<h2>{f.html_text(sec.title)}</h2>"]
-    if sec.description:
-        out.append(f'<p class="lede">{f.html_text(sec.description)}</p>')
-    if table.rows:
-        out.append(table_html(table, caption=sec.title))
-        out.append('<p class="note">Click a column heading to sort; subtotals stay with their '
-                   'group. Negative figures (credits) are in brackets.</p>')
-    else:
-        out.append('<p class="note">No figures for this month.</p>')
-    out.append("</section>")
-    for data in charts:
+def _charts_html(datas: list) -> list[str]:
+    out = []
+    for data in datas:
         if data.series:
             out.append(f'<section class="panel">{chart_html(data)}</section>')
         else:
             out.append(f'<section class="panel"><p class="note">No figures for '
-                       f"{f.html_text(data.chart.title)}.</p></section>")
+                       f"{f.html_text(data.title)}.</p></section>")
+    return out
+
+
+def _flags_html(section: s.Section, table: s.Table, lines_behind: dict[int, drilldown.DrillPage]) -> str:
+    """A flagged table's flags in words, each with a link to the ledger lines behind it."""
+    if section.flag is None:
+        return ""
+    rows = table.flagged_rows
+    label = f.html_text(section.flag.label)
+    if not rows:
+        return f'<p class="note">No flags this month (this page flags: {label}).</p>'
+    items = []
+    for row in rows:
+        page = lines_behind.get(id(row))
+        link = ""
+        if page is not None:
+            n = page.line_count
+            link = (f' <a class="drill" href="{DRILL}/{f.html_text(page.slug)}.html">The {n:,} ledger '
+                    f'line{"s" if n != 1 else ""} behind it <span aria-hidden="true">→</span></a>')
+        items.append(f"<li>{f.html_text(row.values.get('flag_text'))}{link}</li>")
+    n = len(rows)
+    return (f'<div class="flag-list"><h3>{n} flag{"s" if n != 1 else ""}: {label}</h3>'
+            f'<ul>{"".join(items)}</ul><p class="note">Flagged rows are shaded in the table below; '
+            "a flagged figure links to its ledger lines too.</p></div>")
+
+
+def _without_flag_column(table: s.Table) -> s.Table:
+    """The table as shown on its page: the flags are listed above it in words instead."""
+    return s.Table(table.key, table.title, [c for c in table.columns if c.key != "flag_text"], table.rows,
+                   table.description, table.section)
+
+
+def _section_body(ctx: s.ReportContext, sec: s.Section, table: s.Table, charts: dict[str, list],
+                  lines_behind: dict[int, drilldown.DrillPage] | None = None) -> str:
+    lines_behind = lines_behind or {}
+    out = ['<section class="panel">', f"<h2>{f.html_text(sec.title)}</h2>"]
+    if sec.description:
+        out.append(f'<p class="lede">{f.html_text(sec.description)}</p>')
+    out.append(_flags_html(sec, table, lines_behind))
+    if table.rows:
+        out.append(table_html(_without_flag_column(table), caption=sec.title))
+        out.append('<p class="note">Click a column heading to sort; subtotals stay with their '
+                   'group. Negative figures (credits) are in brackets.</p>')
+    else:
+        out.append(f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>')
+    out.append("</section>")
+    out += _charts_html([d for ch in sec.charts for d in charts.get(ch.key, [])])
+    for part, t in zip(sec.parts, table.parts):
+        out.append(f'<section class="panel" id="{f.html_text(part.key)}">'
+                   f"<h2>{f.html_text(part.title)}</h2>")
+        if part.description:
+            out.append(f'<p class="lede">{f.html_text(part.description)}</p>')
+        out.append(_flags_html(part, t, lines_behind))
+        out.append(table_html(_without_flag_column(t), caption=part.title) if t.rows else
+                   f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>')
+        out.append("</section>")
+        out += _charts_html([d for ch in part.charts for d in charts.get(ch.key, [])])
     return "\n".join(out)
+
+
+def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage) -> str:
+    """The ledger lines behind a flagged figure, with the sums that reconcile them to it."""
+    money = lambda v: f.html_text(f.money2_text(v))                     # noqa: E731
+    sec = page.section
+    owner = _owner(sec)
+    back = f"../{owner.key}.html" + ("" if owner is sec else f"#{sec.key}")
+    out = ['<section class="panel">', f"<h2>{f.html_text(page.title)}</h2>"]
+    if page.flag_text:
+        out.append(f'<p class="lede">{f.html_text(page.flag_text)}</p>')
+    diff = (page.line_total - page.figure) if page.figure is not None else None
+    out.append('<table class="reconcile"><tbody>')
+    out.append(f'<tr><th scope="row">{f.html_text(page.figure_label)} on the '
+               f'<a href="{f.html_text(back)}">{f.html_text(owner.sheet)}</a> page</th>'
+               f'<td class="num">{money(page.figure)}</td></tr>')
+    out.append(f'<tr><th scope="row">The {page.line_count:,} ledger line{"s" if page.line_count != 1 else ""} '
+               f'behind it add up to</th><td class="num">{money(page.line_total)}</td></tr>')
+    shown = len(page.lines)
+    out.append(f'<tr><th scope="row">{"All" if not page.not_shown else "The largest"} {shown:,} '
+               f'line{"s" if shown != 1 else ""}, listed below</th><td class="num">{money(page.shown_total)}</td></tr>')
+    if page.not_shown:
+        out.append(f'<tr><th scope="row">{page.not_shown:,} smaller line{"s" if page.not_shown != 1 else ""} '
+                   f'not shown</th><td class="num">{money(page.not_shown_total)}</td></tr>')
+    out.append("</tbody></table>")
+    if page.reconciles:
+        out.append('<p class="note">The lines reconcile to the figure to the penny.</p>')
+    else:
+        out.append(f'<p class="warn">The lines differ from the figure by {money(diff)}: '
+                   "the figure and the ledger should be checked.</p>")
+    out.append("</section>")
+    cols = [s.Column("partner", "Partner", "text", False), s.Column("period", "Month", "period", False),
+            s.Column("cost_centre", "Cost centre", "text", False),
+            s.Column("counterparty", "Counterparty", "text", False, blank=""),
+            s.Column("description", "Description", "text", False, blank=""),
+            s.Column("line_type", "Line", "code", False),
+            s.Column("amount", "Amount", "money2", True),
+            s.Column("file", "Source file", "text", False), s.Column("row", "Row", "int", True),
+            s.Column("load_id", "Load id", "text", False)]
+    rows = [s.Row({"partner": x.partner_name, "period": x.period, "cost_centre": x.cost_centre,
+                   "counterparty": x.counterparty, "description": x.description, "line_type": x.line_type,
+                   "amount": x.amount, "file": x.file_name, "row": x.source_row, "load_id": x.load_id})
+            for x in page.lines]
+    if rows:
+        rows.append(s.Row({"partner": s._Label("Lines shown"), "amount": page.shown_total}, "total"))
+    caption = (f"The {shown:,} ledger lines, largest first" if not page.not_shown else
+               f"The largest {shown:,} of {page.line_count:,} ledger lines")
+    out.append('<section class="panel">')
+    out.append(table_html(s.Table("lines", caption, cols, rows), caption=caption) if page.lines
+               else '<p class="note">No ledger lines: the figure has none behind it in the ledgers loaded.</p>')
+    out.append('<p class="note">Amounts as in the partner\'s ledger: positive is money going out, negative '
+               'money coming in. Source file and row locate each line in the file the partner sent; the '
+               'load id is the submission it came from.</p>')
+    out.append(f'<p><a href="{f.html_text(back)}">Back to {f.html_text(owner.title)}</a></p>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _owner(section: s.Section) -> s.Section:
+    """The page a section (or a part) is on."""
+    return next((sec for sec in s.SECTIONS if sec is section or section in sec.parts), section)
 
 
 def _submissions_html(ctx: s.ReportContext, cover: s.Cover) -> str:
@@ -306,16 +560,19 @@ def _submissions_html(ctx: s.ReportContext, cover: s.Cover) -> str:
     return "\n".join(out)
 
 
-def _summary_body(ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table],
+def _summary_body(ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table], flags: s.Table,
                   charts: list[s.ChartData]) -> str:
     out = ['<section class="panel">', "<h2>Headline figures</h2>",
-           f'<p class="lede">Gross mental-health expenditure in £ for {f.html_text(ctx.month)} '
-           f"and the financial year {f.html_text(ctx.fy)} to date. Movement is "
+           f'<p class="lede">Mental-health expenditure in £ for {f.html_text(ctx.month)} and the financial '
+           f"year {f.html_text(ctx.fy)} to date. {f.html_text(s.SUMMARY.description)} Movement is "
            f"{f.html_text(ctx.month)} against {f.html_text(f.month_label(ctx.prev_period))}.</p>",
            ]
     for block, table in zip(s.SUMMARY.blocks, tables):
         empty = "" if table.rows else f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>'
         out.append(f'<div class="block">{table_html(table, caption=block.title)}{empty}</div>')
+        if block.key == s.SUMMARY.flags_after:
+            out.append(f'<div class="block" id="flags">{table_html(flags, caption=flags.title)}'
+                       f'<p class="note">{f.html_text(flags.description)}</p></div>')
     out.append("</section>")
     for data in charts:
         if data.series:

@@ -90,28 +90,60 @@ def _read_csv(data: bytes, file: Path, config: SourceConfig) -> RawTable:
     header_end_line = next(end for start, end, _ in leading if start == header.row)
 
     schema = {name: pl.String() for name in header.names} | {EXTRA_FIELDS: pl.String()}
-    try:
-        frame = pl.read_csv(
+
+    def read(truncate: bool) -> pl.DataFrame:
+        return pl.read_csv(
             utf8,
             has_header=False,
             skip_lines=header_end_line,
             schema=schema,
             missing_columns="insert",  # short rows (notes under the data) get nulls
-            truncate_ragged_lines=True,  # long rows keep their first extra field only
+            truncate_ragged_lines=truncate,  # long rows keep their first extra field only
             separator=spec.delimiter,
             quote_char=spec.quote_char,
             raise_if_empty=False,
         )
+
+    ragged = False
+    try:
+        try:
+            frame = read(truncate=False)
+        except pl.exceptions.ComputeError as error:
+            if "more fields than defined" not in str(error):
+                raise
+            ragged = True  # some row has two or more fields past the header: see below
+            frame = read(truncate=True)
     except pl.exceptions.PolarsError as error:
         if "utf-8" in str(error).lower():
             raise _not_utf8(file, utf8) from None
         line = _unbalanced_quote_line(utf8, header_end_line, spec.quote_char)
         if line is not None:
-            message = f"cannot be read as CSV: a {spec.quote_char} opened on this line is never closed"
+            message = f"cannot be read as CSV: a quote ({spec.quote_char}) opened on this line is never closed"
             raise SubmissionError(file, row=line, message=message) from None
         raise SubmissionError(file, message=f"cannot be read as CSV ({_first_line(error)})") from None
     frame = frame.with_columns(_csv_line_numbers(frame, utf8, header_end_line, file))
+    if ragged:
+        frame = _values_past_the_extra_field(frame, utf8, spec, len(header.names))
     return _finish(frame, header)
+
+
+def _values_past_the_extra_field(frame: pl.DataFrame, utf8: bytes, spec: FileSpec, width: int) -> pl.DataFrame:
+    """polars keeps one field past the header (EXTRA_FIELDS) and drops the rest of a longer
+    row. Where that one field is empty but a value sits further right ("a,b,,,,x"), the
+    value would be lost without a trace: it is put in EXTRA_FIELDS, so the row is
+    quarantined. Only files with such rows pay for this second look at their lines."""
+    lines = pl.Series("line", utf8.split(b"\n"), dtype=pl.Binary).cast(pl.String)
+    quote = re.escape(spec.quote_char)
+    # A quoted value may hold the delimiter: it is replaced by a marker before splitting.
+    fields = (
+        pl.col("line").str.strip_suffix("\r")
+        .str.replace_all(f"{quote}(?:[^{quote}]|{quote}{quote})*{quote}", "(a quoted value)")
+        .str.split(spec.delimiter).list.slice(width + 1)
+    )
+    first_value = fields.list.eval(pl.element().filter(pl.element().str.strip_chars() != "")).list.first()
+    found = pl.DataFrame({"line": lines}).select(first_value.alias("past"))["past"]
+    past = found.gather(frame[SOURCE_ROW] - 1)  # SOURCE_ROW is the record's first line
+    return frame.with_columns(pl.coalesce(pl.col(EXTRA_FIELDS), pl.lit(past)).alias(EXTRA_FIELDS))
 
 
 def _refuse_binary(data: bytes, file: Path, encoding: str) -> None:

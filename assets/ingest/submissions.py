@@ -255,7 +255,10 @@ def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, fingerpri
         )
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # a failed COMMIT (e.g. disk full) has ended the transaction: keep its error, not this one
         raise
     finally:
         for view in ("parsed_lines", "parsed_quarantine", "parsed_skipped"):

@@ -94,8 +94,8 @@ SELECT flag_id, kind, kind_name, kind_order, subject, ics_id, ics_name, source_t
            AS status_order,
        CASE status
             WHEN 'new' THEN 'New: no decision yet'
-            WHEN 'open' THEN 'Open: ' || latest_decision || coalesce(', action due ' || strftime(action_due, '%Y-%m-%d')
-                                                                   || ' (owner: ' || action_owner || ')', '')
+            WHEN 'open' THEN 'Open: ' || coalesce('action due ' || strftime(action_due, '%Y-%m-%d')
+                                                  || ' (owner: ' || action_owner || ')', latest_decision)
             WHEN 'overdue' THEN 'Overdue: action due ' || strftime(action_due, '%Y-%m-%d') || ' (owner: '
                                 || action_owner || ')'
             WHEN 'closed' THEN 'Closed on ' || strftime(closed_on, '%Y-%m-%d')

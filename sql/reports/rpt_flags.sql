@@ -77,19 +77,22 @@ funding_flags AS (
            'Like services funded unlike' AS kind_name, 2 AS kind_order,
            f.service_line_name || ', ' || f.place_name || ': ' || f.provider_name || ' (' || f.contract_id || ')'
                AS subject,
-           c.ics_id, c.ics_name, 'rpt_funding_consistency' AS source_table,
+           coalesce(c.ics_id, cm.ics_id) AS ics_id, coalesce(c.ics_name, i.ics_name) AS ics_name,
+           'rpt_funding_consistency' AS source_table,
            'contract_id=' || f.contract_id AS source_keys,
            min(f.fy) OVER contract_years AS first_seen_fy,
-           min(c.as_at_period) OVER contract_years AS first_seen_period,
-           c.as_at_period AS last_seen_period,
+           min(coalesce(c.as_at_period, flag_period(f.fy, 12))) OVER contract_years AS first_seen_period,
+           coalesce(c.as_at_period, flag_period(f.fy, 12)) AS last_seen_period,
            array_to_string(list_sort(list(f.fy) OVER contract_years), ', ') AS years_flagged,
            f.annual_value AS amount,
            format('{}''s {} {} contract {} with {} (£{} a year, {} {}) differs from {} like contracts in {}: {}.',
                   f.commissioner_name, replace(f.funding_stream, '_', '-'), f.contract_type, f.contract_id,
-                  f.provider_name, flag_money(f.annual_value), rtrim(rtrim(CAST(f.capacity AS VARCHAR), '0'), '.'),
+                  f.provider_name, flag_money(f.annual_value), format('{:g}', CAST(f.capacity AS DOUBLE)),
                   f.capacity_unit, f.like_contracts - 1, f.fy, f.flag_reasons) AS summary
     FROM rpt_funding_consistency f
-    JOIN rpt_contracts c ON c.contract_id = f.contract_id AND c.fy = f.fy
+    LEFT JOIN rpt_contracts c ON c.contract_id = f.contract_id AND c.fy = f.fy
+    LEFT JOIN dim_partner cm ON cm.partner_id = f.commissioner_id
+    LEFT JOIN ics_names i ON i.ics_id = cm.ics_id
     WHERE f.flagged
     WINDOW contract_years AS (PARTITION BY f.contract_id)
     QUALIFY row_number() OVER (PARTITION BY f.contract_id ORDER BY f.fy DESC) = 1

@@ -70,7 +70,8 @@ FROM paid
 UNION ALL
 SELECT $change_no, 'fund_like_services', commissioner_id, place_id, period, cost_centre, counterparty, provider_id,
        new_amount, $funding_stream, service_line, 'expenditure', scheme_id,
-       format('block payment under {}: {} a {} a year', contract_id, $annual_price_per_unit, rtrim($capacity_unit, 's'))
+       format('block payment under {}: £{} a {} a year', contract_id,
+              format('{:,.2f}', CAST($annual_price_per_unit AS DECIMAL(18, 2))), rtrim($capacity_unit, 's'))
 FROM block
 UNION ALL
 SELECT $change_no, 'fund_like_services', b.provider_id, NULL, b.period, coalesce(p.cost_centre, 'SCENARIO'),

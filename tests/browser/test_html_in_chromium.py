@@ -54,8 +54,13 @@ def site(demo_home) -> Path:
 
 
 def test_every_page_renders_its_charts_without_console_messages(site, tmp_path):
-    pages = sorted(site.glob("*.html"))
-    assert len(pages) >= 3
+    """Every page, drill-down pages included."""
+    pages = sorted(site.glob("*.html")) + sorted(site.glob("drill/*.html"))
+    names = {p.name for p in pages}
+    assert {"index.html", "open-book.html", "eliminations.html", "plan-vs-actual.html", "system-position.html",
+            "mhis.html", "variation.html", "funding-consistency.html", "sector-share.html", "contracts.html",
+            "lead-provider.html"} <= names
+    assert len(list(site.glob("drill/*.html"))) >= 6
     for page in pages:
         source = page.read_text(encoding="utf-8")
         expected_charts = source.count("Plotly.newPlot(")
@@ -74,3 +79,25 @@ def test_every_link_resolves(site):
             target = href.split("#", 1)[0].split("?", 1)[0]
             if target:
                 assert (page.parent / target).exists(), f"{page.name}: link {href} does not resolve"
+
+
+def test_every_flagged_figure_links_to_its_drill_down_page(site):
+    """Variation outliers, the elimination mismatch, the over-run, the slipping scheme, the funding
+    inconsistency and the MHIS shortfall each link to the ledger lines behind them."""
+    linked = {}
+    for page in site.glob("*.html"):
+        parser = Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for href in parser.hrefs:
+            if href.startswith("drill/"):
+                linked.setdefault(page.name, set()).add(href)
+                assert (site / href).is_file(), f"{page.name}: {href} does not resolve"
+    assert {k: len(v) for k, v in linked.items()} == {
+        "eliminations.html": 1, "plan-vs-actual.html": 1, "mhis.html": 1, "variation.html": 2,
+        "funding-consistency.html": 1, "contracts.html": 1}
+    drill = {p.name for p in site.glob("drill/*.html")}
+    assert {h.split("/", 1)[1] for hrefs in linked.values() for h in hrefs} == drill
+    for name in drill:                       # and each drill-down page links back to the site
+        parser = Links()
+        parser.feed((site / "drill" / name).read_text(encoding="utf-8"))
+        assert "../index.html" in parser.hrefs and "../assets/plotly.min.js" in parser.hrefs

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.conftest import _small_template, runner, small_home  # noqa: F401  (fixtures, reused)
+from tests.pipeline.conftest import _small_template  # noqa: F401  (the small home of tests/pipeline, reused)
 from tests.reliability.corpus_harness import GOOD_HAVEN, partition_figures, tables
 
 GOOD_PARTITIONS = [("haven", "2025-06"), ("la_ashby", "2025-05"), ("la_ashby", "2025-06"),

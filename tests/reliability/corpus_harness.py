@@ -57,6 +57,11 @@ def input_file(case: Case) -> Path:
     return inputs[0]
 
 
+def case_input_name(case: Case) -> str:
+    generate = case.spec.get("generate")
+    return input_file(case).name if generate is None else generate["name"]
+
+
 def materialise(case: Case, partner_folder: Path, outside: Path) -> Path:
     """Put the case's input into the partner's inbox folder; returns its path there."""
     partner_folder.mkdir(parents=True, exist_ok=True)

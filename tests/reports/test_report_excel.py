@@ -12,8 +12,13 @@ from reports import sections as s
 from reports.excel_pack import build_board_pack
 
 
-SHEETS = ["Cover", "Summary", "Spend by partner", "Spend by service line", "Data quality", "Rows set aside",
-          "Failed checks", "Submissions"]
+# In the order of an MHFOG pack: the summary, the open book and its balances, plans, the standard,
+# variation, consistency, sectors, contracts, the lead provider, the gross spend behind the open book,
+# data quality, and the submissions the figures rest on.
+SHEETS = ["Cover", "Summary", "Open book", "Agreement of balances", "Plan against actual", "System position",
+          "MHIS", "Variation", "Funding consistency", "Sector share", "Contracts", "Lead provider",
+          "Spend by partner", "Spend by service line", "Flag register", "Data quality", "Rows set aside", "Failed checks",
+          "Submissions"]
 MONEY_HEADERS = {"This month", "Last month", "Movement", "FY to date", "Total",
                  "North Weald ICS", "South Fen ICS"}
 
@@ -121,7 +126,7 @@ def test_percent_cells_are_formatted(wb):
 def test_summary_totals_equal_hand_computed_sums(wb, fx):
     ws = wb["Summary"]
     rows = _rows(ws)
-    hr = next(i for i, r in enumerate(rows) if r[0] == "System")
+    hr = next(i for i, r in enumerate(rows) if r[0] == "Gross spend by system") + 1
     head = rows[hr]
     col = {k: head.index(k) for k in ("This month", "Last month", "Movement", "FY to date")}
     by = {r[0]: r for r in rows[hr + 1:hr + 4]}
@@ -159,25 +164,32 @@ def test_no_formulas_anywhere(pack):
 
 def test_formula_injection_stays_text(wb, fx):
     seen = 0
+    triggers = ("=HYPERLINK", "@SUM", "=1+2", "=cmd")
     for ws in wb:
         for row in ws.iter_rows():
             for c in row:
                 v = c.value
-                if isinstance(v, str) and ("HYPERLINK" in v or "@SUM" in v or "=1+2" in v):
+                if isinstance(v, str) and any(t in v for t in triggers):
                     assert c.data_type == "s", (ws.title, c.coordinate)
-                    assert v.startswith(f.NEUTRALISER), (ws.title, c.coordinate, v)
-                    seen += 1
-    # partner names on four sheets, plus the injected file name on two
-    assert seen >= 8
+                    if v.lstrip(f.NEUTRALISER).startswith(triggers):      # a name or a file name
+                        assert v.startswith(f.NEUTRALISER), (ws.title, c.coordinate, v)
+                        seen += 1
+    # partner names on the spend, open book, eliminations and contracts sheets, the injected file
+    # name on two, and the scheme name on the plan sheet
+    assert seen >= 12
     assert _find(wb["Submissions"], f"'{fx.INJECT_FILE}").data_type == "s"
+    assert _find(wb["Plan against actual"], f"'{fx.SCHEME_INJECTION}").data_type == "s"
 
 
-def test_no_float_has_more_than_two_decimals(wb):
+def test_numbers_are_written_to_the_places_they_carry(wb):
+    """Pounds to the penny; rates per head (DECIMAL(18,4)) to 4 places; statistics rounded to
+    the 2 places they show - never a float's 17 digits."""
     for ws in wb:
         for row in ws.iter_rows():
             for c in row:
                 if isinstance(c.value, float):
-                    assert round(c.value, 2) == c.value, (ws.title, c.coordinate, c.value)
+                    places = 2 if c.number_format in (f.MONEY_FORMAT, f.DEC2_FORMAT) else 4
+                    assert round(c.value, places) == c.value, (ws.title, c.coordinate, c.value)
 
 
 def test_freeze_filter_and_print_setup(wb):
@@ -189,11 +201,13 @@ def test_freeze_filter_and_print_setup(wb):
         assert ws.oddFooter.center.text == "Page &P of &N", name
         assert ws.oddHeader.center.text == "Mental health open book — June 2025", name
         assert ws.print_area, name
-    for name in ("Spend by partner", "Spend by service line", "Submissions"):
+    for name in SHEETS[2:]:
         ws = wb[name]
         assert ws.freeze_panes == "A6", name
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A5:"), name
-        assert ws.print_title_rows == "$5:$5", name
+        # the header row repeats on each printed page only when the table runs over a page (it
+        # would otherwise print above the charts and figures that follow a short table)
+        assert ws.print_title_rows is None, name
     assert wb["Summary"].page_setup.fitToHeight == 1            # one page
     assert wb["Summary"].freeze_panes == "A5"
 
@@ -223,13 +237,42 @@ def test_columns_wide_enough_for_their_text(wb):
                 r += 1
 
 
-def test_native_bar_chart_on_summary(wb, pack):
+def _charts(pack) -> list[str]:
     with zipfile.ZipFile(pack) as z:
-        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-        assert len(charts) == 1
-        xml = z.read(charts[0]).decode()
-    assert re.search(r"<(c:)?barChart>", xml) and "FY to date spend by partner kind" in xml
+        return [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart")]
+
+
+def test_native_bar_chart_on_summary(wb, pack):
+    summary = [x for x in _charts(pack) if "FY to date spend by partner kind" in x]
+    assert len(summary) == 1
+    xml = summary[0]
+    assert re.search(r"<(c:)?barChart>", xml)
     assert "Partner kind" in xml and "Spend, FY to date (£)" in xml      # axis titles
+
+
+def test_native_charts_where_a_chart_reads_better(pack):
+    """Plan against actual as lines, sector shares and contract mix as stacked bars, MHIS against
+    the standard, the lead provider's beds and community spend: native charts of the figures
+    written beside them, one per system where the chart is by system."""
+    charts = _charts(pack)
+    def titled(text):
+        return [x for x in charts if text in x]
+    plan = titled("Plan against actual over the year")
+    assert len(plan) == 2 and all(re.search(r"<(c:)?lineChart>", x) for x in plan)      # one per system
+    shares = titled("Share of net spend by delivering sector")
+    assert len(shares) == 2 and all(re.search(r'<(c:)?grouping val="stacked"', x) for x in shares)
+    assert all(re.search(r'<(c:)?max val="100"', x) for x in shares)                    # shares of 100%
+    assert len(titled("Share of net spend by sector, month by month")) == 2
+    assert len(titled("Share of contract value by type")) == 1
+    assert len(titled("MHIS spend against the standard")) == 1
+    assert len(titled("Beds and community spend")) == 1
+    assert len(titled("Forecast underspends")) == 1
+    funnel = titled("Funnel plot: Mental-health spend per weighted head")
+    assert len(funnel) == 1 and re.search(r"<(c:)?scatterChart>", funnel[0])
+    # every series colour is Okabe-Ito
+    for x in charts:
+        for colour in re.findall(r'srgbClr val="([0-9A-Fa-f]{6})"', x):
+            assert f"#{colour}" in f.OKABE_ITO or colour in ("212B32", "FFFFFF"), colour
 
 
 def test_single_system_pack(con, tmp_path, fx):

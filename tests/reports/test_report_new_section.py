@@ -7,9 +7,10 @@ from reports import sections as s
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
 
-PLAN_VS_ACTUAL = s.Section(
-    key="plan-vs-actual", title="Plan vs actual", source="rpt_plan_vs_actual",
-    description="Investment plan schemes against ledger spend.",
+# A table the pack does not have yet (a workforce plan): a new section is a spec.
+WORKFORCE = s.Section(
+    key="workforce", title="Workforce plan", source="rpt_workforce_plan",
+    description="Workforce plan schemes against ledger spend.",
     dims=(s.Dim("ics_id", "System", "ics"), s.Dim("scheme_name", "Scheme")),
     values=(
         s.Measure("plan_ytd", "Plan FY to date", "planned", scope=s.YTD),
@@ -24,9 +25,9 @@ PLAN_VS_ACTUAL = s.Section(
 
 
 def _add_table(con):
-    con.execute("""CREATE TABLE rpt_plan_vs_actual (ics_id VARCHAR, scheme_name VARCHAR,
+    con.execute("""CREATE TABLE rpt_workforce_plan (ics_id VARCHAR, scheme_name VARCHAR,
                    period VARCHAR, fy VARCHAR, planned DECIMAL(38,2), actual DECIMAL(38,2))""")
-    con.execute("""INSERT INTO rpt_plan_vs_actual VALUES
+    con.execute("""INSERT INTO rpt_workforce_plan VALUES
         ('north_weald', 'Crisis cafe', '2025-05', '2025-26', 1000.00, 900.00),
         ('north_weald', 'Crisis cafe', '2025-06', '2025-26', 1000.00, 700.50),
         ('north_weald', '=cmd|'' /C calc''!A0', '2025-06', '2025-26', 10.00, 0.00),
@@ -36,11 +37,11 @@ def _add_table(con):
 
 def test_new_section_appears_in_pack_and_site(con, tmp_path, monkeypatch, fx):
     _add_table(con)
-    monkeypatch.setattr(s, "SECTIONS", s.SECTIONS + (PLAN_VS_ACTUAL,))
+    monkeypatch.setattr(s, "SECTIONS", s.SECTIONS + (WORKFORCE,))
 
     wb = openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "p.xlsx"))
-    assert wb.sheetnames[-2:] == ["Plan vs actual", "Submissions"]
-    ws = wb["Plan vs actual"]
+    assert wb.sheetnames[-2:] == ["Workforce plan", "Submissions"]
+    ws = wb["Workforce plan"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5)]
     assert rows[0] == ["System", "Scheme", "Plan FY to date", "Actual FY to date", "Slippage"]
     assert rows[-1] == ["Total", None, 2510.0, 2250.5, 259.5]           # July excluded
@@ -49,14 +50,14 @@ def test_new_section_appears_in_pack_and_site(con, tmp_path, monkeypatch, fx):
     assert ws.auto_filter.ref == "A5:E11" and ws.freeze_panes == "A6"
 
     site = build_html_site(con, fx.PERIOD, tmp_path / "site").parent
-    page = (site / "plan-vs-actual.html").read_text(encoding="utf-8")
+    page = (site / "workforce.html").read_text(encoding="utf-8")
     assert "£2,510" in page and "Actual, FY to date (\\u00a3)" in page   # plotly JSON escapes £
-    assert 'href="plan-vs-actual.html"' in (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="workforce.html"' in (site / "index.html").read_text(encoding="utf-8")
 
 
 def test_new_section_figures(con, fx):
     _add_table(con)
-    table = s.section_table(con, PLAN_VS_ACTUAL, s.ReportContext(fx.PERIOD))
+    table = s.section_table(con, WORKFORCE, s.ReportContext(fx.PERIOD))
     sub = {r.group: r for r in table.rows if r.role == "subtotal"}
     assert sub[("south_fen",)].values["slippage"] == Decimal("-150.00")
     assert sub[("north_weald",)].values["actual_ytd"] == Decimal("1600.50")
@@ -78,7 +79,7 @@ def test_a_month_without_figures_still_builds(con, tmp_path):
 
 def test_a_missing_rpt_table_is_a_clear_error(con, tmp_path, monkeypatch):
     import pytest
-    monkeypatch.setattr(s, "SECTIONS", s.SECTIONS + (PLAN_VS_ACTUAL,))
-    with pytest.raises(s.SpecError, match="rpt_plan_vs_actual does not exist"):
+    monkeypatch.setattr(s, "SECTIONS", s.SECTIONS + (WORKFORCE,))
+    with pytest.raises(s.SpecError, match="rpt_workforce_plan does not exist"):
         build_board_pack(con, "2025-06", tmp_path / "p.xlsx")
     assert not list(tmp_path.iterdir())                     # nothing half-written

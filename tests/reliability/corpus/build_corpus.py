@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases"
@@ -90,7 +91,8 @@ def save(book: Workbook) -> bytes:
     book.properties.creator = "openbook reliability corpus"
     book.properties.created = book.properties.modified = WHEN
     first = io.BytesIO()
-    book.save(first)
+    with zipfile.ZipFile(first, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).write_data()  # book.save() would stamp the time of saving
     return restamp(first.getvalue())
 
 
@@ -278,16 +280,17 @@ def main() -> None:
         folder = CASES / case_id
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.iterdir():
-            if old.name != "case.yaml":
+            if old.name != "case.yaml" and old.name != name:
                 old.unlink()
         (folder / name).write_bytes(data)
-    encrypted = encrypted_book(good_haven)
+    # Encryption salts are random: the committed file is kept unless it is missing.
     folder = CASES / "c52_encrypted_xlsx"
     folder.mkdir(exist_ok=True)
-    if encrypted is not None:
+    if not (folder / HAVEN_RESUB).exists():
+        encrypted = encrypted_book(good_haven)
+        if encrypted is None:
+            sys.exit("c52_encrypted_xlsx needs msoffcrypto-tool once: pip install msoffcrypto-tool==6.1.0")
         (folder / HAVEN_RESUB).write_bytes(encrypted)
-    elif not (folder / HAVEN_RESUB).exists():
-        sys.exit("c52_encrypted_xlsx needs msoffcrypto-tool once: pip install msoffcrypto-tool==6.1.0")
     print(f"corpus written to {CASES}")
 
 

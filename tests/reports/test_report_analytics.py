@@ -1,0 +1,492 @@
+"""The analytics sheets and pages against the hand-made fixture (tests/reports/conftest.py):
+each sheet's headers, values and formats, its flags in words, the summary's headlines and
+count of flags, and the drill-down pages behind every flagged figure."""
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from reports import drilldown
+from reports import formatting as f
+from reports import sections as s
+from reports.excel_pack import build_board_pack
+from reports.html_site import build_html_site
+
+FLAG_FILL = "FCE8C8"
+
+
+@pytest.fixture
+def pack(con, tmp_path, fx) -> Path:
+    return build_board_pack(con, fx.PERIOD, tmp_path / "pack.xlsx", run_id="run-7")
+
+
+@pytest.fixture
+def wb(pack):
+    return openpyxl.load_workbook(pack)
+
+
+@pytest.fixture
+def site(con, tmp_path, fx) -> Path:
+    return build_html_site(con, fx.PERIOD, tmp_path / "site", run_id="run-7").parent
+
+
+def _table(ws, header_row: int = 5) -> tuple[list, list[list]]:
+    """The header and the rows of the table whose header is at ``header_row`` (to the first blank row)."""
+    header = [c.value for c in ws[header_row]]
+    while header and header[-1] is None:
+        header.pop()
+    rows = []
+    r = header_row + 1
+    while ws.cell(row=r, column=1).value is not None:
+        rows.append([ws.cell(row=r, column=j + 1) for j in range(len(header))])
+        r += 1
+    return header, rows
+
+
+def _values(cells) -> list:
+    return [c.value for c in cells]
+
+
+def _row(rows, col: int, text: str):
+    return next(r for r in rows if r[col].value == text)
+
+
+def _caption_row(ws, text: str) -> int:
+    for row in ws.iter_rows():
+        if isinstance(row[0].value, str) and row[0].value.startswith(text):
+            return row[0].row
+    raise AssertionError(f"{text!r} not on {ws.title}")
+
+
+# ---------------------------------------------------------------------------
+# Sheets
+def test_open_book_sheet(wb, fx):
+    ws = wb["Open book"]
+    assert ws["A2"].value.endswith("£ mental-health expenditure: gross, eliminated and net")
+    header, rows = _table(ws)
+    assert header == ["System", "Partner kind", "Partner", "Service line", "Funding stream", "Gross, month",
+                      "Net, month", "Gross FY to date", "Eliminated FY to date", "Net FY to date",
+                      "Forecast outturn (net)"]
+    col = {h: i for i, h in enumerate(header)}
+    expected = fx.ANALYTICS_EXPECTED["open_book"]
+    for label, key in (("North Weald ICS total", "north_weald"), ("South Fen ICS total", "south_fen"),
+                       ("Total", "total")):
+        row = _row(rows, 0, label)
+        for measure in ("gross_month", "net_month", "gross_ytd", "eliminated_ytd", "net_ytd", "forecast"):
+            heading = {"gross_month": "Gross, month", "net_month": "Net, month", "gross_ytd": "Gross FY to date",
+                       "eliminated_ytd": "Eliminated FY to date", "net_ytd": "Net FY to date",
+                       "forecast": "Forecast outturn (net)"}[measure]
+            cell = row[col[heading]]
+            assert cell.value == float(expected[key][measure]), (label, heading)
+            assert cell.number_format == f.MONEY_FORMAT
+    # the partner whose name is a formula stays text; the system-wide / funding-stream labels are words
+    inj = next(r for r in rows if str(r[2].value).startswith("'=HYPERLINK"))
+    assert inj[2].data_type == "s" and inj[4].value == "Grant"
+    # the waterfall's figures: gross, the eliminations by partner kind, net - per system
+    top = _caption_row(ws, "From gross to net spend, FY to date: North Weald ICS")
+    _, steps = _table(ws, top + 1)
+    assert [(r[0].value, r[1].value) for r in steps] == [
+        ("Gross spend", 781000.74), ("ICB eliminations", -180000.0), ("Net spend", 601000.74)]
+
+
+def test_agreement_of_balances_sheet_puts_mismatches_first(wb, fx):
+    ws = wb["Agreement of balances"]
+    header, rows = _table(ws)
+    assert header == ["Payer", "Payee", "Month", "Status", "Payer booked", "Payee booked", "Difference",
+                      "Difference FY to date", "Flag"]
+    # this month's agreement for every pair, and May's mismatch first
+    assert [(r[0].value, r[2].value, r[3].value) for r in rows] == [
+        ("NHS North Weald Integrated Care Board", "May 2025", "Mismatched"),
+        ("NHS North Weald Integrated Care Board", "Jun 2025", "Matched"),
+        ("NHS South Fen Integrated Care Board", "Jun 2025", "Matched")]
+    mismatch = rows[0]
+    assert _values(mismatch[4:8]) == [60000.0, 50000.0, 10000.0, 10000.0]
+    assert mismatch[8].value == (
+        "In May 2025 NHS North Weald Integrated Care Board booked £60,000.00 paid to Weald and Fen Mental "
+        "Health NHS Foundation Trust, which booked £50,000.00 received: a difference of £10,000.00, above the "
+        "£2,500 threshold. To be agreed between the two finance teams.")
+    assert all(c.fill.fgColor.rgb.endswith(FLAG_FILL) for c in mismatch)
+    assert not rows[1][0].fill.fgColor.rgb.endswith(FLAG_FILL)
+    # the payee that is a formula stays text, neutralised
+    assert rows[2][1].value == f"'{fx.AT_SUM}" and rows[2][1].data_type == "s"
+    assert rows[2][6].value == 1000.0 and rows[2][8].value is None
+
+
+def test_plan_against_actual_sheet(wb, fx):
+    ws = wb["Plan against actual"]
+    header, rows = _table(ws)
+    assert header == ["System", "Scheme", "Service line", "Status", "Plan for the year", "Plan to date",
+                      "Actual to date", "Slippage", "Slippage %", "Forecast (run rate)", "Forecast (plan profile)",
+                      "Forecast underspend", "Flag"]
+    e = fx.ANALYTICS_EXPECTED["slipping"]
+    slipping = _row(rows, 1, f"'{fx.SCHEME_INJECTION}")
+    assert slipping[1].data_type == "s" and slipping[3].value == "Slipping"
+    assert _values(slipping[4:12]) == [float(e["fy_plan"]), float(e["plan_ytd"]), float(e["actual_ytd"]),
+                                       float(e["slippage"]), float(e["slippage_pct"]),
+                                       float(e["forecast_run_rate"]), float(e["forecast_profile"]), 45000.0]
+    assert slipping[8].number_format == f.PCT_FORMAT
+    assert slipping[12].value.startswith(f"'{fx.SCHEME_INJECTION} is £45,000 (75.0%) behind plan to date: "
+                                         "£15,000 spent against £60,000 planned.")
+    cafe = _row(rows, 1, "Crisis café")
+    assert cafe[3].value == "On plan" and cafe[12].value is None
+    total = _row(rows, 0, "Total")
+    assert _values(total[5:9]) == [90000.0, 43500.0, 46500.0, 51.7]      # slippage % of the totals: 46.5/90
+    # the chart's figures: running totals of plan and actual, month by month, per system
+    top = _caption_row(ws, "Plan against actual over the year (running totals): South Fen ICS")
+    head, months = _table(ws, top + 1)
+    assert head == ["Month", "Plan to date", "Actual to date"]
+    assert [_values(r) for r in months] == [["Apr 2025", 20000.0, 0.0], ["May 2025", 40000.0, 5000.0],
+                                            ["Jun 2025", 60000.0, 15000.0]]
+
+
+def test_system_position_sheet(wb, fx):
+    header, rows = _table(wb["System position"])
+    assert header[:2] == ["System", "As at"] and header[-1] == "Position"
+    col = {h: i for i, h in enumerate(header)}
+    fen = _row(rows, 0, "South Fen ICS")
+    assert fen[col["Net forecast underspend"]].value == 45000.0 and fen[col["Slipping"]].value == 1
+    assert fen[col["Position"]].value == (
+        "Forecast £45,000 under plan. £45,000 forecast unspent on schemes behind plan could be rebalanced "
+        "in year to other or new schemes; otherwise £45,000 could be handed back.")
+    total = _row(rows, 0, "Total")
+    assert total[col["Net forecast underspend"]].value == 46500.0
+    assert total[col["Position"]].value.startswith("Forecast £46,500 under plan.")
+
+
+def test_mhis_sheet(wb, fx):
+    header, rows = _table(wb["MHIS"])
+    assert header[:4] == ["System", "ICB", "Met", "MHIS spend"] and header[-2:] == ["Status", "Flag"]
+    col = {h: i for i, h in enumerate(header)}
+    sf = _row(rows, 1, "NHS South Fen Integrated Care Board")
+    assert sf[col["Met"]].value == "—"                    # a part year: not yet assessed
+    assert sf[col["Required"]].value == 1040000.0 and sf[col["Forecast (run rate)"]].value == 800000.0
+    assert sf[col["Allocation growth %"]].value == 4.0
+    assert sf[col["Allocation growth %"]].number_format == f.PCT_FORMAT
+    assert sf[col["Status"]].value == "Part year: forecast £240,000 short"
+    assert sf[col["Flag"]].value == (
+        "NHS South Fen Integrated Care Board spent £200,000 on the MHIS base in 2025-26 against £1,040,000 "
+        "required (last year's £1,000,000 grown by the allocation's 4.0%): at the run rate it will spend "
+        "£800,000, short of the standard.")
+    nw = _row(rows, 1, "NHS North Weald Integrated Care Board")
+    assert nw[col["Status"]].value == "Part year: forecast to meet it" and nw[col["Flag"]].value is None
+
+
+def test_variation_sheet_explains_its_flags_in_words(wb, fx):
+    ws = wb["Variation"]
+    header, rows = _table(ws)
+    assert header == ["Measure", "Place", "System", "Position", "Spend", "Weighted population", "Per head",
+                      "Pooled rate", "z-score", "Decile", "Above (below) pooled", "Flag"]
+    brook = _row(rows, 1, "Brookfield")
+    assert brook[3].value == "Above the 95% limit"
+    assert _values(brook[4:8]) == [4000000.0, 20000, 200.0, 150.0]
+    assert brook[6].number_format == f.MONEY2_FORMAT and brook[8].number_format == f.DEC2_FORMAT
+    assert brook[8].value == 2.27 and brook[9].value == 10 and brook[10].value == 1000000.0
+    assert brook[11].value == ("Brookfield spends £200.00 per weighted head on mental health against a pooled "
+                               "£150.00: above the 95% limit (£1,000,000 more than at the pooled rate).")
+    ashby = _row(rows, 1, "Ashby")
+    assert ashby[3].value == "Within limits" and ashby[11].value is None and ashby[10].value == -400000.0
+    # the funnel plot, natively, beside its figures, limits included
+    top = _caption_row(ws, "Funnel plot: Mental-health spend per weighted head: the figures")
+    head, points = _table(ws, top + 1)
+    assert head == ["Place", "Weighted population", "£ per weighted head", "Pooled rate", "Lower 99.8%",
+                    "Lower 95%", "Upper 95%", "Upper 99.8%", "Flag"]
+    assert [r[0].value for r in points] == ["Ashby", "Brookfield", "Dunmere"]     # by population
+    assert _values(points[1][4:9]) == [82.0195, 106.8797, 193.1203, 217.9805, "Above the 95% limit"]
+
+
+def test_funding_consistency_sheet(wb, fx):
+    header, rows = _table(wb["Funding consistency"])
+    col = {h: i for i, h in enumerate(header)}
+    fen = _row(rows, col["Contract"], "C-FEN")
+    assert fen[col["Type"]].value == "Grant" and fen[col["Funding stream"]].value == "Non-recurrent"
+    assert fen[col["Value per unit"]].value == 130000.0 and fen[col["Median of like contracts"]].value == 90000.0
+    assert fen[col["Against median %"]].value == 44.44 and fen[col["Capacity"]].value == 6.0
+    assert fen[col["Flag"]].value == (
+        "Haven Crisis Houses, Fenwick (C-FEN, £130,000 per bed against a median of £90,000): funding stream "
+        "non-recurrent (like contracts: 2 recurrent, 1 non-recurrent); contract type grant (like contracts: "
+        "2 block, 1 grant); value per bed 44.44% above the median.")
+    assert [r[col["Contract"]].value for r in rows if r[col["Flag"]].value] == ["C-FEN"]
+
+
+def test_sector_share_sheet(wb, fx):
+    ws = wb["Sector share"]
+    header, rows = _table(ws)
+    assert header == ["System", "Level", "Area", "Statutory NHS", "Local authority", "Voluntary sector (VCSE)",
+                      "Independent sector", "Total"]
+    # each system's whole-system row, then its places
+    assert [(r[0].value, r[1].value, r[2].value) for r in rows] == [
+        ("North Weald ICS", "Whole system", "North Weald ICS"), ("North Weald ICS", "Place", "Ashby"),
+        ("South Fen ICS", "Whole system", "South Fen ICS")]
+    assert _values(rows[0][3:8]) == [900000.0, 60000.0, 40000.0, 0.0, 1000000.0]
+    top = _caption_row(ws, "Share of net spend by delivering sector, FY to date: North Weald ICS")
+    head, shares = _table(ws, top + 1)
+    assert head == ["Area", "Statutory NHS", "Local authority", "Voluntary sector (VCSE)", "Total"]
+    nw = _row(shares, 0, "North Weald ICS")
+    assert _values(nw[1:5]) == [90.0, 6.0, 4.0, 100.0] and nw[1].number_format == f.PCT_FORMAT
+    top = _caption_row(ws, "Share of net spend by sector, month by month: North Weald ICS")
+    _, trend = _table(ws, top + 1)
+    assert [r[0].value for r in trend] == ["Apr 2025", "May 2025", "Jun 2025"]
+    assert _values(trend[1][1:4]) == [88.24, 5.88, 5.88]
+
+
+def test_contracts_sheet_and_mix(wb, fx):
+    ws = wb["Contracts"]
+    header, rows = _table(ws)
+    col = {h: i for i, h in enumerate(header)}
+    assert header[-1] == "Flag"
+    over = _row(rows, col["Contract"], "NW-YS")
+    assert over[col["Status"]].value == "Over-run" and rows.index(over) == 0       # flagged first in its system
+    assert over[col["Provider"]].value == fx.APOSTROPHE
+    assert over[col["Paid to date"]].value == 45000.0 and over[col["Over-run"]].value == 5000.0
+    assert over[col["Paid % of value"]].value == 112.5
+    assert over[col["Flag"]].value == (f"Over-run: NHS North Weald Integrated Care Board has paid {fx.APOSTROPHE} "
+                                       "£45,000 this year against an annual value of £40,000: £5,000 over.")
+    under = _row(rows, col["Contract"], "SF-AT")
+    assert under[col["Status"]].value == "Under-run" and under[col["Paid less expected"]].value == -10000.0
+    assert under[col["Flag"]].value.startswith(f"Under-run: NHS South Fen Integrated Care Board has paid {fx.AT_SUM} "
+                                               "£20,000 against £30,000 expected by now on a block contract")
+    several = _row(rows, col["Contract"], "NW-WFMH")
+    assert several[col["Service line"]].value == "Several service lines"
+    assert _row(rows, 0, "Total")[col["Annual value"]].value == 1360000.0
+    # the mix of contract types below it, and its chart's figures
+    top = _caption_row(ws, "How contracts are let")
+    head, mix = _table(ws, top + 2)
+    assert head == ["System", "Type", "Contracts", "Annual value", "Share of value %", "Paid to date"]
+    assert _values(_row(mix, 0, "Total")) == ["Total", None, 3, 1360000.0, None, 365000.0]
+
+
+def test_lead_provider_sheet(wb, fx):
+    ws = wb["Lead provider"]
+    header, rows = _table(ws)
+    assert header[0] == "Month" and "Occupied bed days" in header
+    col = {h: i for i, h in enumerate(header)}
+    total = _row(rows, 0, "Total")
+    assert total[col["Saving on beds"]].value == float(fx.ANALYTICS_EXPECTED["lead_provider"]["saving_ytd"])
+    assert total[col["Occupied bed days"]].value == fx.ANALYTICS_EXPECTED["lead_provider"]["bed_days"]
+    top = _caption_row(ws, "Spend by subcontractor, FY to date")
+    head, subs = _table(ws, top + 2)
+    wfmh = _row(subs, 0, "Weald and Fen Mental Health NHS Foundation Trust")
+    assert _values(wfmh[3:]) == [150000.0, 450, 3, 333.33]
+    assert wfmh[6].number_format == f.MONEY2_FORMAT
+    other = _row(subs, 0, "Other providers, suppliers and own staff")
+    assert other[1].value == "—" and other[6].value is None
+
+
+def test_summary_headlines_mhis_and_flags(wb, fx):
+    ws = wb["Summary"]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    net = next(i for i, r in enumerate(rows) if r[0] == "Net mental-health spend by system (the open book)")
+    assert rows[net + 1][:6] == ["System", "Net, month", "Net FY to date", "Gross FY to date",
+                                 "Eliminated FY to date", "Forecast outturn (net)"]
+    total = next(r for r in rows[net + 2:] if r[0] == "Total")
+    e = fx.ANALYTICS_EXPECTED["open_book"]["total"]
+    assert total[1:6] == [float(e["net_month"]), float(e["net_ytd"]), float(e["gross_ytd"]),
+                          float(e["eliminated_ytd"]), float(e["forecast"])]
+    mhis = next(i for i, r in enumerate(rows) if r[0] == "Mental Health Investment Standard")
+    assert rows[mhis + 1][:6] == ["ICB", "MHIS spend", "Required", "Shortfall", "Headroom", "Status"]
+    assert rows[mhis + 3][0] == "NHS South Fen Integrated Care Board"
+    assert rows[mhis + 3][5] == "Part year: forecast £240,000 short"
+    flags = next(i for i, r in enumerate(rows) if r[0] == "Flags raised")
+    assert rows[flags + 1][:3] == ["Page", "What is flagged", "Flags"]
+    counted = {r[0]: r[2] for r in rows[flags + 2:flags + 9]}
+    by_sheet = {sec.sheet: fx.ANALYTICS_EXPECTED["flags"][sec.key] for sec in s.SECTIONS
+                if sec.key in fx.ANALYTICS_EXPECTED["flags"]}
+    assert counted == {**by_sheet, "Total": 7}
+    assert ws.page_setup.fitToHeight == 1                  # still one page
+
+
+def test_columns_fit_their_numbers_on_every_sheet(wb):
+    """No #### anywhere: every number cell's column is wide enough for the number as shown."""
+    from openpyxl.utils import get_column_letter
+    from reports.excel_pack import text_width
+    shown_as = {f.MONEY_FORMAT: "money", f.MONEY2_FORMAT: "money2", f.PCT_FORMAT: "pct", f.INT_FORMAT: "int",
+                f.DEC1_FORMAT: "dec1", f.DEC2_FORMAT: "dec2"}
+    checked = 0
+    for ws in wb:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, (int, float)) and c.number_format in shown_as:
+                    text = f.number_text(Decimal(str(c.value)), shown_as[c.number_format])
+                    width = ws.column_dimensions[get_column_letter(c.column)].width
+                    assert text_width(text, bold=bool(c.font.b)) + 1 <= width, (ws.title, c.coordinate, text)
+                    checked += 1
+    assert checked > 400
+
+
+def test_sheets_print_on_a4_landscape_with_page_numbers(wb):
+    for ws in wb:
+        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9, ws.title
+        assert ws.oddFooter.center.text == "Page &P of &N", ws.title
+        area = ws.print_area
+        assert area, ws.title
+
+
+# ---------------------------------------------------------------------------
+# The single-system pack: each system sees its own partners' figures
+def test_single_system_pack_keeps_to_its_system(con, tmp_path, fx):
+    wb = openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "sf.xlsx", ics_id="south_fen"))
+    _, aob = _table(wb["Agreement of balances"])
+    assert [r[0].value for r in aob] == ["NHS South Fen Integrated Care Board"]
+    header, contracts = _table(wb["Contracts"])
+    assert header[0] == "Commissioner" and {r[2].value for r in contracts if r[2].value} == {"SF-AT"}
+    _, funding = _table(wb["Funding consistency"])
+    assert [r[1].value for r in funding] == ["C-DUN", "C-FEN"]
+    header, mhis = _table(wb["MHIS"])
+    assert [r[0].value for r in mhis] == ["NHS South Fen Integrated Care Board"]
+    _, lp = _table(wb["Lead provider"])                       # the lead provider serves both systems
+    assert lp[-1][0].value == "Total"
+
+
+# ---------------------------------------------------------------------------
+# Drill-down
+def _flagged(con, fx):
+    ctx = s.ReportContext(fx.PERIOD)
+    for sec in s.SECTIONS:
+        table = s.section_table(con, sec, ctx)
+        for part, t in [(sec, table)] + list(zip(sec.parts, table.parts)):
+            for row in t.flagged_rows:
+                yield part, row
+
+
+def test_every_flagged_figure_reconciles_to_its_ledger_lines(con, fx):
+    used: set[str] = set()
+    pages = {}
+    for part, row in _flagged(con, fx):
+        page = drilldown.drill_page(con, part, row, drilldown.slug(part, row, used))
+        assert page.reconciles, (part.key, page.figure, page.line_total)
+        assert page.not_shown == 0 and page.shown_total == page.figure
+        pages[part.key] = pages.get(part.key, []) + [page]
+    assert {k: len(v) for k, v in pages.items()} == fx.ANALYTICS_EXPECTED["flags"]
+    e = fx.ANALYTICS_EXPECTED
+    assert pages["eliminations"][0].line_count == e["mismatch"]["lines"]
+    assert pages["eliminations"][0].figure == e["mismatch"]["difference"]
+    assert pages["plan-vs-actual"][0].line_count == e["slipping"]["lines"]          # July's line is not in it
+    assert pages["variation"][0].line_count == e["variation"]["lines"]              # net: eliminated line out
+    assert pages["funding-consistency"][0].figure == e["funding"]["provider_spend"]
+    assert pages["mhis"][0].line_count == 3                                         # SDF and non-MHIS lines out
+    assert sorted(p.figure for p in pages["contracts"]) == [e["underrun"]["paid"], e["overrun"]["paid"]]
+
+
+def test_a_drill_down_page_is_bounded_and_says_what_it_leaves_out(con, fx):
+    part, row = next((p, r) for p, r in _flagged(con, fx) if p.key == "plan-vs-actual")
+    page = drilldown.drill_page(con, part, row, "x", limit=2)
+    assert len(page.lines) == 2 and page.not_shown == 1 and page.line_count == 3
+    assert [x.amount for x in page.lines] == [Decimal("6000.00"), Decimal("5000.00")]     # the largest first
+    assert page.shown_total + page.not_shown_total == page.line_total == page.figure == Decimal("15000.00")
+    assert page.lines[0].file_name == "sf_icb/SF spend Jun 2025.csv"
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self.hrefs.append(attrs["href"])
+        if tag in ("script", "link") and (attrs.get("src") or attrs.get("href")):
+            self.hrefs.append(attrs.get("src") or attrs.get("href"))
+
+
+def _hrefs(path: Path) -> list[str]:
+    p = _Links()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p.hrefs
+
+
+def test_html_links_every_flag_to_its_drill_down_page(site, fx):
+    drill = sorted(p.name for p in (site / "drill").glob("*.html"))
+    assert len(drill) == sum(fx.ANALYTICS_EXPECTED["flags"].values())
+    for page in site.rglob("*.html"):
+        for href in _hrefs(page):
+            target = href.split("#", 1)[0]
+            assert not target or (page.parent / target).exists(), (page.name, href)
+    linked = {h for page in site.glob("*.html") for h in _hrefs(page) if h.startswith("drill/")}
+    assert linked == {f"drill/{name}" for name in drill}
+    elim = (site / "eliminations.html").read_text(encoding="utf-8")
+    assert '<div class="flag-list"><h3>1 flag: Balances that do not agree</h3>' in elim
+    assert "The 3 ledger lines behind it" in elim
+    # the flagged figure itself links to its lines
+    assert re.search(r'<td class="num" data-v="10000.00"><a href="drill/eliminations-nw-icb-wfmh-2025-05.html"',
+                     elim)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<a href="variation.html">Variation</a>' in index
+
+
+def test_drill_down_page_states_the_figure_and_escapes_the_ledger(site, fx):
+    page = site / "drill" / "eliminations-nw-icb-wfmh-2025-05.html"
+    text = page.read_text(encoding="utf-8")
+    assert "Difference on the" in text and "£10,000.00" in text
+    assert "The 3 ledger lines behind it add up to" in text
+    assert "The lines reconcile to the figure to the penny." in text
+    assert fx.HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text      # a description
+    assert 'href="../assets/openbook.css"' in text and text.count('src="../assets/plotly.min.js"') == 1
+    assert "wfmh/WFMH GL export 2025-05.xlsx" in text and "/home/x" not in text          # from the inbox on
+    assert '<td class="num neg" data-v="-50000.00">(£50,000.00)</td>' in text
+    assert "smaller line" not in text                                                       # all shown
+    # plotly.js is written once for the whole site, drill-down pages included
+    assert [p.name for p in site.rglob("plotly*.js")] == ["plotly.min.js"]
+
+
+def test_html_pages_show_the_new_charts(site):
+    variation = (site / "variation.html").read_text(encoding="utf-8")
+    assert variation.count("Plotly.newPlot(") == 1                   # one measure in the fixture: one funnel
+    assert '"name":"99.8% limits"' in variation and '"name":"95% limits"' in variation
+    assert '"text":["Brookfield"]' in variation                      # the outlier is named on the plot
+    open_book = (site / "open-book.html").read_text(encoding="utf-8")
+    assert open_book.count('"type":"waterfall"') == 2                # one per system
+    assert '"measure":["absolute","relative","total"]' in open_book
+    plan = (site / "plan-vs-actual.html").read_text(encoding="utf-8")
+    assert plan.count("Plotly.newPlot(") == 2
+
+
+# ---------------------------------------------------------------------------
+# The engine's new parts
+def test_detail_section_orders_flags_first_and_keeps_hidden_keys(con, fx):
+    table = s.section_table(con, s.ELIMINATIONS, s.ReportContext(fx.PERIOD))
+    assert [r.flagged for r in table.rows] == [True, False, False]
+    assert table.rows[0].hidden == {"payer_id": "nw_icb", "payee_id": "wfmh", "period": "2025-05"}
+    assert "payer_id" not in [c.key for c in table.columns]
+
+
+def test_facets_funnel_and_waterfall_data(con, fx):
+    ctx = s.ReportContext(fx.PERIOD)
+    water = s.charts_data(con, s.OPEN_BOOK, s.OPEN_BOOK.charts[0], ctx)
+    assert [d.facet for d in water] == ["north_weald", "south_fen"]
+    fen = water[1]
+    assert fen.x_values == ["Gross spend", "ICB eliminations", "Net spend"]
+    assert fen.series[0][1] == [Decimal("155750.00"), Decimal("-30000.00"), Decimal("125750.00")]
+    funnel = s.charts_data(con, s.VARIATION, s.VARIATION.charts[0], ctx)[0]
+    assert [p.label for p in funnel.points] == ["Ashby", "Brookfield", "Dunmere"]
+    assert funnel.pooled == Decimal("150.0000")
+    # the curves pass through each place's own limits
+    for p in funnel.points:
+        n = float(p.denominator)
+        for name in ("upper_95", "upper_998", "lower_95"):
+            curve = dict(funnel.curves[name])
+            near = min(curve, key=lambda x: abs(x - n))
+            assert abs(curve[near] - float(p.limits[name])) < 0.01, (p.label, name)
+
+
+def test_new_spec_errors_are_clear():
+    with pytest.raises(s.SpecError, match="only a detail section flags rows"):
+        s.Section(key="x", title="X", source="rpt_x", dims=(s.ICS,), values=(s.SPEND_MONTH,),
+                  flag=s.Flag(where="TRUE", label="x", text=lambda v: ""))
+    with pytest.raises(s.SpecError, match="share one scope"):
+        s.Section(key="x", title="X", source="rpt_x", dims=(s.ICS,), mode=s.DETAIL,
+                  values=(s.SPEND_MONTH, s.SPEND_YTD))
+    with pytest.raises(s.SpecError, match="not among its keys"):
+        s.Drill(keys=("a",), where="partner_id = $b", figure="m", title=lambda v: "")
+    with pytest.raises(s.SpecError, match="fct_ledger"):
+        s.Drill(keys=("a",), where="TRUE", figure="m", title=lambda v: "", source="rpt_mh_spend")
+    with pytest.raises(s.SpecError, match="not drawn in Excel"):
+        s.Chart("w", "W", "waterfall", x=s.ICS, value=s.SPEND_MONTH, x_title="x", y_title="y",
+                start=s.SPEND_YTD, start_label="Gross", end_label="Net", excel=True)
+    with pytest.raises(s.SpecError, match="needs its Funnel columns"):
+        s.Chart("f", "F", "funnel", x=s.ICS, value=s.SPEND_MONTH, x_title="x", y_title="y")
+    with pytest.raises(s.SpecError, match="waterfall needs"):
+        s.Chart("w", "W", "waterfall", x=s.ICS, value=s.SPEND_MONTH, x_title="x", y_title="y")

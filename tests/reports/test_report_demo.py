@@ -1,0 +1,144 @@
+"""The board pack and the site the pipeline wrote for the demo, against the demo's planted truth
+(demo_truth.json): the MHIS shortfall, the outlier place, the elimination mismatch, the slipping
+scheme, the over-run contract and the inconsistently funded crisis house are all on their sheets,
+flagged in words, with drill-down pages whose ledger lines reconcile to the figures."""
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from reports import sections as s
+from reports.excel_pack import build_board_pack
+
+SHEETS = ["Cover", "Summary"] + [sec.sheet for sec in s.SECTIONS] + ["Submissions"]
+
+
+def money(text) -> float:
+    return float(Decimal(str(text)))
+
+
+@pytest.fixture(scope="module")
+def reports_dir(demo_home) -> Path:
+    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert folders, "the demo run wrote no reports"
+    return folders[-1]
+
+
+@pytest.fixture(scope="module")
+def pack(reports_dir):
+    return openpyxl.load_workbook(reports_dir / f"openbook-board-pack-{reports_dir.name}-all-systems.xlsx")
+
+
+def _table(ws, header_row: int = 5) -> tuple[dict, list[list]]:
+    header = {c.value: i for i, c in enumerate(ws[header_row]) if c.value is not None}
+    rows, r = [], header_row + 1
+    while ws.cell(row=r, column=1).value is not None:
+        rows.append([c.value for c in ws[r]])
+        r += 1
+    return header, rows
+
+
+def test_every_pack_has_the_sheets_in_order(reports_dir, pack):
+    assert pack.sheetnames == SHEETS
+    for ics in ("north_weald", "south_fen"):
+        wb = openpyxl.load_workbook(reports_dir / f"openbook-board-pack-{reports_dir.name}-{ics}.xlsx",
+                                    read_only=True)
+        assert wb.sheetnames == SHEETS
+
+
+def test_mhis_sheet_shows_the_shortfall_and_headroom(pack, truth):
+    fact = truth["facts"]["mhis"]
+    col, rows = _table(pack["MHIS"])
+    by_icb = {r[col["ICB"]]: r for r in rows}
+    failing = by_icb["NHS South Fen Integrated Care Board"]
+    assert failing[col["Shortfall"]] == money(fact[fact["failing_icb"]]["shortfall"])       # 4,238,304.30
+    assert failing[col["Required"]] == money(fact[fact["failing_icb"]]["required"])
+    assert failing[col["Met"]] == "No" and failing[col["Status"]] == "Not met: £4,238,304 short"
+    assert failing[col["Flag"]].endswith("£4,238,304 short, so the standard is not met.")
+    meeting = by_icb["NHS North Weald Integrated Care Board"]
+    assert meeting[col["Headroom"]] == money(fact[fact["meeting_icb"]]["headroom"])
+    assert meeting[col["Met"]] == "Yes" and meeting[col["Flag"]] is None
+
+
+def test_variation_sheet_flags_carrow_and_only_the_planted_outliers(pack, truth):
+    fact = truth["facts"]["outlier_place"]
+    col, rows = _table(pack["Variation"])
+    carrow = next(r for r in rows if r[col["Place"]] == "Carrow" and r[col["Measure"]].startswith("Mental-health"))
+    assert carrow[col["Position"]] == "Above the 99.8% limit"
+    assert carrow[col["Spend"]] == money(fact["spend"])
+    assert carrow[col["Flag"]].startswith(f"Carrow spends £{fact['spend_per_weighted_head']} per weighted head "
+                                          "on mental health against a pooled £")
+    assert ": above the 99.8% limit" in carrow[col["Flag"]]
+    flagged = {(r[col["Place"]], r[col["Measure"]]) for r in rows if r[col["Flag"]]}
+    houses = truth["facts"]["crisis_house_funding"]["non_recurrent_house"].capitalize()
+    assert flagged == {("Carrow", "Mental-health spend per weighted head"),
+                       (houses, "Crisis spend per weighted head")}
+
+
+def test_agreement_of_balances_shows_the_mismatch_first(pack, truth):
+    fact = truth["facts"]["elimination_mismatch"]
+    col, rows = _table(pack["Agreement of balances"])
+    first = rows[0]
+    assert first[col["Status"]] == "Mismatched" and first[col["Month"]] == "Nov 2025"
+    assert first[col["Difference"]] == money(fact["difference"])                                # 125,000.00
+    assert (first[col["Payer booked"]], first[col["Payee booked"]]) == (money(fact["payer_amount"]),
+                                                                         money(fact["payee_amount"]))
+    assert "a difference of £125,000.00" in first[col["Flag"]]
+    assert [r[col["Status"]] for r in rows[1:]] == ["Matched"] * (len(rows) - 1)
+
+
+def test_contracts_sheet_flags_the_overrun(pack, truth):
+    fact = truth["facts"]["contract_overrun"]
+    col, rows = _table(pack["Contracts"])
+    over = next(r for r in rows if r[col["Contract"]] == fact["contract_id"])
+    assert over[col["Status"]] == "Over-run" and over[col["Over-run"]] == money(fact["overrun"])
+    assert over[col["Paid to date"]] == money(fact["paid"])
+    assert [r[col["Contract"]] for r in rows if r[col["Flag"]]] == [fact["contract_id"]]
+
+
+def test_funding_consistency_flags_the_non_recurrent_crisis_house(pack, truth):
+    fact = truth["facts"]["crisis_house_funding"]
+    fenwick = next(h for h in fact["houses"] if h["house"] == fact["non_recurrent_house"])
+    col, rows = _table(pack["Funding consistency"])
+    assert [r[col["Contract"]] for r in rows if r[col["Flag"]]] == [fenwick["contract_id"]]
+    row = next(r for r in rows if r[col["Contract"]] == fenwick["contract_id"])
+    assert row[col["Value per unit"]] == money(fenwick["contract_value_per_bed"])
+    assert "funding stream non-recurrent" in row[col["Flag"]]
+
+
+def test_plan_sheet_shows_the_slipping_scheme_as_at_its_month(demo_db, truth, tmp_path):
+    fact = truth["facts"]["slipping_scheme"]
+    wb = openpyxl.load_workbook(build_board_pack(demo_db, fact["as_at"], tmp_path / "p.xlsx"))
+    col, rows = _table(wb["Plan against actual"])
+    row = next(r for r in rows if r[col["Scheme"]] == fact["scheme_name"])
+    assert (row[col["Plan to date"]], row[col["Actual to date"]], row[col["Slippage"]]) == (
+        money(fact["planned_to_date"]), money(fact["actual_to_date"]), money(fact["slippage"]))
+    assert row[col["Status"]] == "Slipping" and row[col["Flag"]].startswith(f"{fact['scheme_name']} is £1,058,750")
+    assert [r[col["Scheme"]] for r in rows if r[col["Flag"]]] == [fact["scheme_name"]]
+
+
+def test_summary_headlines_agree_with_the_open_book(pack, demo_db, reports_dir):
+    period = reports_dir.name
+    rows = [[c.value for c in r] for r in pack["Summary"].iter_rows()]
+    net = next(i for i, r in enumerate(rows) if r[0] == "Net mental-health spend by system (the open book)")
+    total = next(r for r in rows[net:] if r[0] == "Total")
+    fy = s.ReportContext(period).fy
+    expected = demo_db.execute("SELECT sum(net_spend) FILTER (WHERE period = $p), sum(net_spend) FILTER "
+                               "(WHERE period <= $p) FROM rpt_open_book WHERE fy = $fy",
+                               {"p": period, "fy": fy}).fetchone()
+    assert total[1:3] == [float(expected[0]), float(expected[1])]
+    flags = next(i for i, r in enumerate(rows) if r[0] == "Flags raised")
+    counted = {r[0]: r[2] for r in rows[flags + 2:flags + 9]}
+    assert counted == {"Agreement of balances": 1, "Plan against actual": 1, "MHIS": 1, "Variation": 2,
+                       "Funding consistency": 1, "Contracts": 1, "Total": 7}
+
+
+def test_every_drill_down_page_reconciles_to_its_figure(reports_dir):
+    pages = sorted((reports_dir / "html" / "drill").glob("*.html"))
+    assert len(pages) == 7
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "The lines reconcile to the figure to the penny." in text, page.name
+    carrow = next(p for p in pages if "carrow" in p.name).read_text(encoding="utf-8")
+    assert "The largest 500 lines, listed below" in carrow and "smaller lines not shown" in carrow
