@@ -43,7 +43,11 @@ def control_total_outcome(con, load_id: str, amount_columns: list[str], rules, t
     for (raw,) in totals:
         record = json.loads(raw)
         text = next((record[c] for c in amount_columns if record.get(c) not in (None, "")), None)
-        stated += parse_money(text, rules) if text is not None else Decimal(0)
+        try:
+            stated += parse_money(text, rules) if text is not None else Decimal(0)
+        except ValueError as problem:  # a totals row that is not a number ("TBC"): report it, do not crash
+            return _outcome(CONTROL_TOTAL, "The file's own total row agrees with the lines we loaded", True,
+                            [{"control_total": text, "problem": str(problem)}])
     (loaded,) = con.execute("SELECT coalesce(sum(amount), 0) FROM raw_ledger WHERE load_id = $l", {"l": load_id}).fetchone()
     (quarantined,) = con.execute(
         "SELECT count(*) FROM quarantine WHERE load_id = $l AND stage = 'parse'", {"l": load_id}).fetchone()

@@ -221,7 +221,9 @@ def cmd_lake(args) -> int:
     timings["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    con = open_book(lake, write_back=True)
+    # built into a file beside the lake, as the published copy would be: in memory the marts
+    # of 10M lines take about 5 GiB
+    con = open_book(lake, write_back=True, database=folder / "open_book.duckdb", memory_limit="2GB")
     (rpt_rows,) = con.execute("SELECT count(*) FROM rpt_mh_spend").fetchone()
     timings["open_book"] = time.perf_counter() - started
     parts = defaultdict(float)

@@ -69,7 +69,7 @@ def cmd_sources_check(args) -> int:
 
 
 def _print_where(paths: Paths) -> None:
-    reports = sorted(paths.reports.glob("*/")) if paths.reports.exists() else []
+    reports = sorted(p for p in paths.reports.glob("20*") if p.is_dir()) if paths.reports.exists() else []
     print("\nWhere things are:")
     print(f"  warehouse (DuckDB): {paths.warehouse}")
     print(f"  analysts' copy:     {paths.published}   (read-only: .venv/bin/openbook sql)")

@@ -8,15 +8,17 @@ database; many processes, on one machine or many, can load partitions into it:
     lake = Lake(catalog="/srv/lake/openbook.ducklake", data_path="/srv/lake/data")
     create_lake_tables(lake)                       # once
     publish_reference(lake, paths.reference)       # when reference data changes
-    load_partition(lake, [InboxFile, ...])         # one partner-period, in any process
+    load_partitions(lake, [[InboxFile, ...], ...]) # a batch of partner-periods, in any process
+    load_concurrently(lake, partitions, processes=4)  # or: worker processes on this machine
     con = open_book(lake)                          # marts and rpt_ tables, by the project's SQL
 
-Each partition load does its heavy work (parse_submission, the project's
+A batch load does its heavy work (parse_submission, the project's
 sql/staging/stg_ledger.sql, the stg_ledger expectation suite through the SQL runner) in
-its own in-memory DuckDB, with no lock held; only the final swap of the partner-period's
-rows (delete the old rows, insert the new, supersede the old load_log entry, record the
-checks) is a DuckLake transaction. Writers that meet a locked catalog or a commit
-conflict back off and retry (`LakeBusy` when they give up).
+in-memory staging databases of its own, with no lock held; then one DuckLake transaction
+swaps every partner-period of the batch in (delete the old rows of reloaded partitions,
+supersede their load_log entries, one INSERT per table for the new rows). Writers that
+meet a locked catalog or a commit conflict back off and retry (`LakeBusy` when they give
+up).
 
 Catalogs: a path (`*.ducklake`) is a DuckDB catalog file. DuckDB locks that file while
 it is attached, so writers on one host take turns for the short commit (a lock file
@@ -47,7 +49,7 @@ from typing import Iterator, Sequence
 
 import duckdb
 
-from pipelines.sql_files import run_sql, sql_text, statements
+from pipelines.sql_files import SQL_DIR, run_sql, sql_text, statements
 
 LAKE = "lake"  # the name the lake is attached under
 SUITE = Path(__file__).resolve().parent.parent / "expectations" / "stg_ledger.json"
@@ -55,11 +57,6 @@ SUITE = Path(__file__).resolve().parent.parent / "expectations" / "stg_ledger.js
 # laid out by period then partner, so a partner-period swap touches its own files only.
 LEDGER_TABLES = ("load_log", "raw_ledger", "quarantine", "skipped_rows", "stg_ledger", "dq_results")
 PARTITIONED = ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger")
-# Reference tables staging and checks read (sql/staging/ref_<name>.sql).
-REFERENCE_TABLES = (
-    "partners", "places", "populations", "service_lines", "cost_centre_map",
-    "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
-)
 # What a locked catalog file, a locked/serialisation-failed PostgreSQL catalog or a
 # DuckLake commit that lost a race says; anything else is a real error and is raised.
 _BUSY = re.compile(r"conflicting lock|could not set lock|conflict|database is locked|could not serialize",
@@ -287,13 +284,18 @@ def create_lake_tables(lake: Lake) -> None:
         con.close()
 
 
+def reference_tables() -> list[str]:
+    """Every reference table the project loads: one sql/staging/ref_<name>.sql each."""
+    return sorted(path.stem.removeprefix("ref_") for path in (SQL_DIR / "staging").glob("ref_*.sql"))
+
+
 def publish_reference(lake: Lake, reference_dir: Path) -> dict[str, int]:
-    """Load reference/*.csv with the project's sql/staging/ref_*.sql and replace the
-    lake's ref_ tables in one transaction. Returns rows per table."""
+    """Load reference/<name>.csv with the project's sql/staging/ref_<name>.sql and replace
+    the lake's ref_ tables in one transaction. Returns rows per table."""
     con = duckdb.connect()
     try:
         counts = {}
-        for name in REFERENCE_TABLES:
+        for name in reference_tables():
             path = Path(reference_dir) / f"{name}.csv"
             if not path.is_file():
                 raise FileNotFoundError(f"reference file missing: {path}")
@@ -301,7 +303,7 @@ def publish_reference(lake: Lake, reference_dir: Path) -> dict[str, int]:
             counts[name] = con.execute(f"SELECT count(*) FROM memory.main.ref_{name}").fetchone()[0]
 
         def work(c):
-            for name in REFERENCE_TABLES:
+            for name in counts:
                 c.execute(f"CREATE OR REPLACE TABLE {LAKE}.ref_{name} AS SELECT * FROM memory.main.ref_{name}")
 
         lake.write(con, work)
@@ -660,35 +662,46 @@ def _report_params() -> dict:
     return report_params()
 
 
-def open_book(lake: Lake, write_back: bool = False) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection holding the marts and rpt_ tables, built by the project's
-    own sql/marts and sql/reports files over the lake's staged tables (views, so DuckDB
-    reads only the Parquet files and columns each query needs). The report builders take
-    this connection as they take the warehouse's. With write_back, the built tables are
-    also written into the lake, for other readers."""
-    con = duckdb.connect()
+def open_book(lake: Lake, write_back: bool = False, database: str | Path = ":memory:",
+              memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection holding the marts and rpt_ tables, built by the project's own
+    sql/marts and sql/reports files over the lake's staged tables (views, so DuckDB reads
+    only the Parquet files and columns each query needs). The report builders take this
+    connection as they take the warehouse's. With write_back, the built tables are also
+    written into the lake, for other readers.
+
+    `database` is where they are built: in memory by default (a test, a month), or a DuckDB
+    file such as the analysts' published copy. At 10M ledger lines the marts hold several
+    copies of the ledger, about 5 GiB in memory; a file database spills to disk and stays
+    within `memory_limit`."""
+    if str(database) != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(database))
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{_sql_string(memory_limit)}'")
+    here = con.execute("SELECT current_database()").fetchone()[0]
     with lake.session(con, read_only=not write_back):
         for statement in macro_statements():
             con.execute(statement)
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = $d", {"d": LAKE}).fetchall()]
         for table in tables:
-            con.execute(f'CREATE OR REPLACE VIEW memory.main."{table}" AS SELECT * FROM {LAKE}."{table}"')
+            con.execute(f'CREATE OR REPLACE VIEW {here}.main."{table}" AS SELECT * FROM {LAKE}."{table}"')
         models = _model_order()
         params = _report_params()
         for layer, name in models:
-            con.execute(f'DROP VIEW IF EXISTS memory.main."{name}"')  # built here, not read from the lake
+            con.execute(f'DROP VIEW IF EXISTS {here}.main."{name}"')  # built here, not read from the lake
             run_sql(con, f"{layer}/{name}", params)  # each statement is given only the parameters it names
         if write_back:
             con.execute("BEGIN TRANSACTION")
             for _, name in models:
-                con.execute(f'CREATE OR REPLACE TABLE {LAKE}."{name}" AS SELECT * FROM memory.main."{name}"')
+                con.execute(f'CREATE OR REPLACE TABLE {LAKE}."{name}" AS SELECT * FROM {here}.main."{name}"')
             con.execute("COMMIT")
         # The views over the lake end with the session; the built tables stay.
         built = {name for _, name in models}
         for table in tables:
             if table not in built:
-                con.execute(f'DROP VIEW memory.main."{table}"')
+                con.execute(f'DROP VIEW {here}.main."{table}"')
     return con
 
 

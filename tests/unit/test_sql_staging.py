@@ -67,3 +67,12 @@ def test_stg_ledger_rerun_is_idempotent(con):
         run_sql(con, "staging/stg_ledger", {"period": "2024-05"})
     assert con.execute("SELECT count(*) FROM stg_ledger").fetchone()[0] == 1
     assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 1
+
+
+def test_a_totals_row_that_is_not_a_number_is_reported_not_raised(con):
+    from assets.ingest.source_config import AmountRules
+    from assets.submission_checks import control_total_outcome
+
+    con.execute("INSERT INTO skipped_rows VALUES ('L1', 'p1', '2024-05', 'f.csv', 9, 'totals_row', '{\"Amount\": \"TBC\"}')")
+    outcome = control_total_outcome(con, "L1", ["Amount"], AmountRules(), Decimal("0"))
+    assert not outcome.success and outcome.unexpected_sample[0]["control_total"] == "TBC"
