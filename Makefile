@@ -7,7 +7,7 @@ export OPENBOOK_HOME
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME := $(OPENBOOK_HOME)/dagster
 
-.PHONY: install demo test ui look clean chromium
+.PHONY: install demo test ui look bench clean chromium
 
 # uv is installed into its own small venv so nothing touches the system Python.
 $(UV):
@@ -44,6 +44,12 @@ ui: install
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# Benchmark at 1M and 10M ledger lines against bare DuckDB on the same files (about 45
+# minutes on 2 cores); tables in bench-results/results.md and .json.
+BENCH_SIZES ?= 1000000 10000000
+bench: install
+	$(VENV)/bin/python bench/run_bench.py --sizes $(BENCH_SIZES) --out bench-results
 
 clean:
 	rm -rf $(VENV) .uv data

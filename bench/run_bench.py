@@ -331,6 +331,8 @@ def markdown(report: dict) -> str:
         out += [f"## {size['rows']:,} ledger lines ({size['file_rows']:,} rows in the files; "
                 f"demo generated in {g['wall']:.1f} s)", ""] + table_lines(size) + [""]
         for s in size["stages"]:
+            if s["detail"].get("remeasured"):
+                out += [f"- {s['name']}: re-measured {s['detail']['remeasured']}"]
             b = s["detail"].get("breakdown")
             if b and b.get("jobs"):
                 jobs = ", ".join(f"{k} {v:.1f} s" for k, v in b["jobs"].items())
