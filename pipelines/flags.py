@@ -440,36 +440,3 @@ def flag_details(row: dict) -> str:
     lines.append("  decisions:   " + ("none yet" if not history else history[0]))
     lines += [f"               {h}" for h in history[1:]]
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------------------
-# The report section (the same text goes into reports/sections.py; see docs/workbench.md)
-def flag_register_section():
-    """The flag register as a section of the board pack and HTML site."""
-    from reports.sections import ALL, DETAIL, Dim, Measure, Section, Sort
-
-    return Section(
-        key="flag-register",
-        title="Flag register",
-        source="rpt_flag_register",
-        mode=DETAIL,
-        description=("Every flag the analytics raise - variation outliers, like services funded unlike, slipping "
-                     "schemes, the Mental Health Investment Standard at risk, agreement-of-balances breaks and "
-                     "contract over-runs - first seen by this month, with the oversight group's latest decision "
-                     "and the flag's status: new, open, overdue (an action past its due date), closed, or "
-                     "recurred (raised again after it was closed). Decisions are recorded with "
-                     "`openbook flags decide` and appear here after the next run."),
-        basis="£ at stake on each flag (see its finding)",
-        dims=(Dim("ics_id", "System", "ics", blank="Both systems"), Dim("flag_id", "Flag"),
-              Dim("status_text", "Status"), Dim("kind_name", "Kind"), Dim("subject", "Subject"),
-              Dim("first_seen_period", "First seen", "period"), Dim("latest_decision_text", "Latest decision"),
-              Dim("summary", "What the analytics found")),
-        values=(Measure("amount", "Amount at stake", "amount", scope=ALL, additive=False),
-                Measure("status_order", "Status order", "status_order", scope=ALL, fmt="int", additive=False,
-                        show=False),
-                Measure("kind_order", "Kind order", "kind_order", scope=ALL, fmt="int", additive=False,
-                        show=False)),
-        where=("first_seen_period <= $period",),
-        order_by=(Sort("status_order"), Sort("kind_order")),
-        period_col=None, fy_col=None, total=False, drop_zero_rows=False,
-    )

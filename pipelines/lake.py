@@ -380,7 +380,7 @@ class _Version:
     item: object
     sha: str
     out: PartitionLoad
-    status: str  # current | superseded | failed
+    status: str  # current | superseded | failed | unchanged (already in the lake)
     stage: str | None = None  # the staging database holding its rows (the current one only)
     parsed_counts: tuple[int, int, int, int] = (0, 0, 0, 0)  # read, loaded, quarantined, skipped
     message: str | None = None
@@ -481,6 +481,7 @@ def _stage_file(con, item, parsed, references: dict, out: PartitionLoad) -> str:
     stage = f"stage_{os.getpid()}_{next(_STAGES)}"
     con.execute(f"ATTACH ':memory:' AS {stage}")
     con.execute(f"USE {stage}")  # unqualified names in the SQL files mean this database
+    staged = False
     try:
         run_sql(con, "staging/create_tables")
         for name, table in references.items():
@@ -496,8 +497,11 @@ def _stage_file(con, item, parsed, references: dict, out: PartitionLoad) -> str:
         checks = _check_locally(con, parsed.partner_id, parsed.period, local_id)
         out.checks_failed = sum(1 for row in checks if row[8] is False and row[7] == "ERROR")
         out.seconds["check"] = time.perf_counter() - clock
+        staged = True
     finally:
         con.execute("USE memory")
+        if not staged:
+            con.execute(f"DETACH {stage}")
     return stage
 
 
