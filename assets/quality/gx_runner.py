@@ -585,8 +585,9 @@ def validate_frame(
     return SuiteOutcome(suite=suite["name"], outcomes=outcomes)
 
 
-def _outcome(suite: dict, index: int, exp: dict, res: Any, n_rows: int) -> ExpectationOutcome:
-    common = dict(
+def outcome_identity(suite: dict, index: int, exp: dict) -> dict:
+    """The fields of an ExpectationOutcome that say which expectation it is (both runners)."""
+    return dict(
         suite=suite["name"],
         expectation_type=exp["type"],
         column=expectation_column(exp["type"], exp["kwargs"]),
@@ -594,6 +595,10 @@ def _outcome(suite: dict, index: int, exp: dict, res: Any, n_rows: int) -> Expec
         severity=exp["meta"]["severity"],
         index=index,
     )
+
+
+def _outcome(suite: dict, index: int, exp: dict, res: Any, n_rows: int) -> ExpectationOutcome:
+    common = outcome_identity(suite, index, exp)
     if res is None:
         return ExpectationOutcome(
             **common, success=False, errored=True,

@@ -26,9 +26,9 @@ from assets.quality.gx_runner import (
     SUPPORTED_EXPECTATIONS,
     ExpectationOutcome,
     SuiteOutcome,
-    expectation_column,
     jsonable,
     load_suite,
+    outcome_identity,
     resolve_parameters,
     substitute,
 )
@@ -411,14 +411,7 @@ def validate_relation(
     outcomes = []
     for index, exp in enumerate(suite["expectations"]):
         kw = kwargs[index]
-        common = dict(
-            suite=suite["name"],
-            expectation_type=exp["type"],
-            column=expectation_column(exp["type"], exp["kwargs"]),
-            description=exp["meta"]["description"],
-            severity=exp["meta"]["severity"],
-            index=index,
-        )
+        common = outcome_identity(suite, index, exp)
         try:
             if index in errors:
                 raise _Errored(errors[index])

@@ -4,10 +4,11 @@ between pages resolves."""
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from tests.html_links import page_links
 
 pytestmark = pytest.mark.browser
 
@@ -31,19 +32,6 @@ def render(page: Path, profile: Path) -> tuple[str, list[str]]:
         capture_output=True, text=True, timeout=120)
     console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
     return run.stdout, console
-
-
-class Links(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "a" and attrs.get("href"):
-            self.hrefs.append(attrs["href"])
-        if tag in ("script", "link") and (attrs.get("src") or attrs.get("href")):
-            self.hrefs.append(attrs.get("src") or attrs.get("href"))
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +60,7 @@ def test_every_page_renders_its_charts_without_console_messages(site, tmp_path):
 
 def test_every_link_resolves(site):
     for page in site.rglob("*.html"):
-        parser = Links()
-        parser.feed(page.read_text(encoding="utf-8"))
-        for href in parser.hrefs:
+        for href in page_links(page):
             assert not re.match(r"^[a-z]+://", href), f"{page.name} links outside the site: {href}"
             target = href.split("#", 1)[0].split("?", 1)[0]
             if target:
@@ -86,9 +72,7 @@ def test_every_flagged_figure_links_to_its_drill_down_page(site):
     inconsistency and the MHIS shortfall each link to the ledger lines behind them."""
     linked = {}
     for page in site.glob("*.html"):
-        parser = Links()
-        parser.feed(page.read_text(encoding="utf-8"))
-        for href in parser.hrefs:
+        for href in page_links(page):
             if href.startswith("drill/"):
                 linked.setdefault(page.name, set()).add(href)
                 assert (site / href).is_file(), f"{page.name}: {href} does not resolve"
@@ -98,6 +82,5 @@ def test_every_flagged_figure_links_to_its_drill_down_page(site):
     drill = {p.name for p in site.glob("drill/*.html")}
     assert {h.split("/", 1)[1] for hrefs in linked.values() for h in hrefs} == drill
     for name in drill:                       # and each drill-down page links back to the site
-        parser = Links()
-        parser.feed((site / "drill" / name).read_text(encoding="utf-8"))
-        assert "../index.html" in parser.hrefs and "../assets/plotly.min.js" in parser.hrefs
+        hrefs = page_links(site / "drill" / name)
+        assert "../index.html" in hrefs and "../assets/plotly.min.js" in hrefs

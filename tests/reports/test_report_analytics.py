@@ -3,13 +3,13 @@ each sheet's headers, values and formats, its flags in words, the summary's head
 count of flags, and the drill-down pages behind every flagged figure."""
 import re
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from reports import drilldown
+from tests.html_links import page_links
 from reports import formatting as f
 from reports import sections as s
 from reports.excel_pack import build_board_pack
@@ -379,33 +379,14 @@ def test_a_drill_down_page_is_bounded_and_says_what_it_leaves_out(con, fx):
     assert page.lines[0].file_name == "sf_icb/SF spend Jun 2025.csv"
 
 
-class _Links(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "a" and attrs.get("href"):
-            self.hrefs.append(attrs["href"])
-        if tag in ("script", "link") and (attrs.get("src") or attrs.get("href")):
-            self.hrefs.append(attrs.get("src") or attrs.get("href"))
-
-
-def _hrefs(path: Path) -> list[str]:
-    p = _Links()
-    p.feed(path.read_text(encoding="utf-8"))
-    return p.hrefs
-
-
 def test_html_links_every_flag_to_its_drill_down_page(site, fx):
     drill = sorted(p.name for p in (site / "drill").glob("*.html"))
     assert len(drill) == sum(fx.ANALYTICS_EXPECTED["flags"].values())
     for page in site.rglob("*.html"):
-        for href in _hrefs(page):
+        for href in page_links(page):
             target = href.split("#", 1)[0]
             assert not target or (page.parent / target).exists(), (page.name, href)
-    linked = {h for page in site.glob("*.html") for h in _hrefs(page) if h.startswith("drill/")}
+    linked = {h for page in site.glob("*.html") for h in page_links(page) if h.startswith("drill/")}
     assert linked == {f"drill/{name}" for name in drill}
     elim = (site / "eliminations.html").read_text(encoding="utf-8")
     assert '<div class="flag-list"><h3>1 flag: Balances that do not agree</h3>' in elim
