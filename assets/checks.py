@@ -122,14 +122,26 @@ def ledger_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
     return _checks
 
 
+DQ_RESULT_COLUMNS = 13
+
+
 def record_outcomes(con, partner_id: str, period: str, load_id: str, outcome: SuiteOutcome) -> None:
-    con.execute("DELETE FROM dq_results WHERE load_id = $l AND suite = $s", {"l": load_id, "s": outcome.suite})
+    """Replace the load's results of this suite, in one transaction and one INSERT:
+    executemany would commit (and sync the WAL) once per row."""
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    con.executemany(
-        "INSERT INTO dq_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(partner_id, period, load_id, outcome.suite, o.expectation_type, o.column, o.description,
-          o.severity, o.success, o.unexpected_count, o.element_count,
-          json.dumps(o.unexpected_sample[:20], default=str), now) for o in outcome.outcomes])
+    rows = [(partner_id, period, load_id, outcome.suite, o.expectation_type, o.column, o.description,
+             o.severity, o.success, o.unexpected_count, o.element_count,
+             json.dumps(o.unexpected_sample[:20], default=str), now) for o in outcome.outcomes]
+    placeholders = ", ".join(["(" + ", ".join(["?"] * DQ_RESULT_COLUMNS) + ")"] * len(rows))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM dq_results WHERE load_id = ? AND suite = ?", [load_id, outcome.suite])
+        if rows:
+            con.execute(f"INSERT INTO dq_results VALUES {placeholders}", [v for row in rows for v in row])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def reference_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:

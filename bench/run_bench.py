@@ -279,6 +279,11 @@ def judge(sizes: list[dict]) -> list[dict]:
         if full and inc:
             share = inc["wall"] / full["wall"]
             text = f"{share:.0%} of the full run ({inc['wall']:.1f} s vs {full['wall']:.1f} s; CPU {inc['cpu'] / full['cpu']:.0%})"
+            jobs = inc.get("detail", {}).get("breakdown", {}).get("jobs", {})
+            if "ingest_job" in jobs:  # the part that grows with the late file, not with the system
+                text += (f"; of which its period's ingest job {jobs['ingest_job']:.1f} s "
+                         f"({jobs['ingest_job'] / full['wall']:.1%} of the full run), rebuilding the open book "
+                         f"{jobs.get('open_book_job', 0):.1f} s and the reports {jobs.get('report_job', 0):.1f} s")
             if targeted:
                 text += f"; targeted jobs {targeted['wall'] / full['wall']:.0%} ({targeted['wall']:.1f} s)"
             verdicts.append({"target": f"incremental (one late partner-month) at most "

@@ -119,6 +119,9 @@ def friendly_error(exc: BaseException) -> str:
     if match or "read-only mode" in text:
         kind = match.group(1) if match else "this statement"
         return read_only_message(f"{kind} statements cannot change it")
+    view = re.search(r"Can only (update|delete from|insert into) base table", text)
+    if view:  # fct_ledger and fct_drilldown are views: DuckDB says so before it says read-only
+        return read_only_message(f"{view.group(1).split()[0].upper()} statements cannot change it (and this is a view)")
     return text
 
 

@@ -38,7 +38,8 @@ def cmd_run(args) -> int:
     paths = _paths(args)
     started = time.perf_counter()
     runner = Runner(paths)
-    summary = runner.run_all(report_period=args.period, progress=lambda msg: print(f"  {msg}", flush=True))
+    summary = runner.run_all(report_period=args.period, everything=args.all,
+                             progress=lambda msg: print(f"  {msg}", flush=True))
     failed = [step for step in summary.steps if not step[3]]
     print(f"pipeline finished in {time.perf_counter() - started:.1f} s: {len(summary.steps)} runs, {len(failed)} failed")
     for job, partition, seconds, _ in failed:
@@ -96,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="load everything in the inbox, rebuild the open book, write reports")
     run.add_argument("--period", help="report period YYYY-MM (default: the latest in the inbox)")
+    run.add_argument("--all", action="store_true",
+                     help="reload reference data and re-run every period's ingest, not only what changed")
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="write the board packs and HTML for one period")

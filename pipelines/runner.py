@@ -53,23 +53,45 @@ class Runner:
         return result.success
 
     def periods_in_inbox(self) -> list[str]:
-        from assets.ingest.source_config import load_source_configs
-        from assets.ingest.submissions import scan_inbox
+        from pipelines.changes import Inputs
 
-        configs = load_source_configs(self.paths.source_configs)
-        return sorted({f.period for f in scan_inbox(self.paths.inbox, configs) if f.period})
+        return Inputs.scan(self.paths).periods
 
-    def run_all(self, report_period: str | None = None, progress=print) -> RunSummary:
-        """Reference data, every period in the inbox, the open book, then the reports."""
-        progress("reference data ...")
-        self.run("reference_job")
-        periods = self.periods_in_inbox()
-        for period in periods:
+    def run_all(self, report_period: str | None = None, progress=print, everything: bool = False) -> RunSummary:
+        """Reference data and the periods whose inputs changed since they last ran
+        (everything when told, or when the reference data or the rules changed), then the
+        open book and the reports. What succeeded is recorded, so a failed or blocked
+        period is tried again next time."""
+        from pipelines.changes import REFERENCE, RULES, UNDATED, Inputs, plan, record_inputs, recorded_inputs
+        from pipelines.warehouse import open_writer
+
+        inputs = Inputs.scan(self.paths)
+        with open_writer(self.paths.warehouse) as con:
+            todo = plan(inputs, recorded_inputs(con), everything)
+        done: dict[str, str] = {}
+        skipped = len(inputs.periods) - len(todo.periods)
+        if skipped:
+            progress(f"{skipped} of {len(inputs.periods)} periods unchanged since their last run: not re-ingested")
+        reference_ok = True
+        if todo.reference:
+            progress("reference data ...")
+            reference_ok = self.run("reference_job")
+        for period in todo.periods:
             progress(f"ingest {period} ...")
-            self.run("ingest_job", period)
+            if self.run("ingest_job", period):
+                done[f"period {period}"] = inputs.fingerprints[f"period {period}"]
+        undated = f"period {UNDATED}"
+        if done and undated in inputs.fingerprints:  # any period's raw_ledger logs the undated files
+            done[undated] = inputs.fingerprints[undated]
+        # Periods that failed stay unrecorded and run again next time, with these rules.
+        done[RULES] = inputs.fingerprints[RULES]
+        if reference_ok:
+            done[REFERENCE] = inputs.fingerprints[REFERENCE]
+        with open_writer(self.paths.warehouse) as con:
+            record_inputs(con, done)
         progress("open book (marts and rpt_ tables) ...")
         self.run("open_book_job")
-        target = report_period or (periods[-1] if periods else None)
+        target = report_period or (inputs.periods[-1] if inputs.periods else None)
         if target:
             progress(f"reports for {target} ...")
             self.run("report_job", target)

@@ -29,12 +29,36 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# Models that were tables in earlier warehouses and are views now: a view cannot replace a
+# table of the same name, so the old table goes when the warehouse is opened.
+NOW_VIEWS = ("fct_ledger",)
+
+
+_MIGRATED: set[str] = set()  # warehouses already looked at by this process
+
+
+def _drop_tables_now_views(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    if str(path) in _MIGRATED:
+        return
+    _MIGRATED.add(str(path))
+    old = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+                      " AND schema_name = 'main' AND list_contains($names, table_name)",
+                      {"names": list(NOW_VIEWS)}).fetchall()
+    for (name,) in old:
+        con.execute(f'DROP TABLE "{name}"')
+
+
 @contextmanager
 def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     with exclusive_lock(path.with_suffix(".lock")):
         con = duckdb.connect(str(path))
         try:
+            # Checkpoint when the step closes the file, not after every 16 MB of WAL: a
+            # partner-period commit would otherwise re-compress the ledger's last, partly
+            # filled row group again and again (about a third of the raw layer's time).
+            con.execute("SET checkpoint_threshold = '256MB'")
             run_sql(con, "staging/create_tables")
+            _drop_tables_now_views(con, path)
             yield con
         finally:
             con.close()

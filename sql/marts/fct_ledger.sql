@@ -1,6 +1,8 @@
 -- fct_ledger: every accepted ledger line of every current submission that passed its
 -- blocking checks, with partner, place and ICS attributes. Positive amounts are money
 -- going out (expenditure, payments), negative amounts money coming in (income, credits).
+-- A view, not a copy: it is stg_ledger's passed lines with a handful of attributes from
+-- small tables, so materialising it would write the whole ledger a third time on every run.
 -- Grain: one row per source line of a submission.
 -- Keys: load_id, source_row
 -- Columns:
@@ -27,7 +29,7 @@
 --   scheme_id: the ICB investment scheme the cost centre belongs to, if any
 --   source_file: the file the line came from
 --   source_row: the row (xlsx) or line (csv) number in that file
-CREATE OR REPLACE TABLE fct_ledger AS
+CREATE OR REPLACE VIEW fct_ledger AS
 SELECT s.load_id, s.partner_id, p.name AS partner_name, p.kind AS partner_kind,
        coalesce(pl.ics_id, p.ics_id) AS ics_id, s.place_id,
        s.period, fy_of(s.period) AS fy, fy_month_of(s.period) AS fy_month, s.posting_date,

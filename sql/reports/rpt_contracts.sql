@@ -57,12 +57,21 @@ contract_years AS (
     JOIN months_reported m ON m.month_start BETWEEN date_trunc('month', c.start_date) AND c.end_date
     GROUP BY ALL
 ),
+partner_payments AS (
+    -- payments between partners summed to the keys a contract can name, before matching them to
+    -- contracts: the join then meets a few thousand rows, not every ledger line
+    SELECT partner_id, counterparty_partner_id, fy, funding_stream, service_line, place_id,
+           sum(amount) AS amount, count(amount) AS lines
+    FROM fct_ledger
+    WHERE line_type = 'expenditure' AND counterparty_partner_id IS NOT NULL
+    GROUP BY ALL
+),
 payments AS (
-    SELECT c.contract_id, c.fy, sum(l.amount) AS paid_to_date, count(l.amount) AS payment_lines
+    SELECT c.contract_id, c.fy, sum(l.amount) AS paid_to_date, CAST(sum(l.lines) AS BIGINT) AS payment_lines
     FROM contract_years c
-    LEFT JOIN fct_ledger l
+    LEFT JOIN partner_payments l
            ON l.partner_id = c.commissioner_id AND l.counterparty_partner_id = c.provider_id
-          AND l.fy = c.fy AND l.line_type = 'expenditure' AND l.funding_stream = c.funding_stream
+          AND l.fy = c.fy AND l.funding_stream = c.funding_stream
           AND (c.service_line IS NULL OR l.service_line = c.service_line)
           AND (c.place_id IS NULL OR l.place_id = c.place_id)
     GROUP BY ALL

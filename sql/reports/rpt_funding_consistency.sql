@@ -58,12 +58,19 @@ WITH contracts_with_capacity AS (
     JOIN ref_contracts rc ON rc.contract_id = c.contract_id
     WHERE rc.capacity > 0
 ),
+provider_expenditure AS (
+    -- each provider's expenditure summed to the keys a contract can name, before the join
+    SELECT partner_id, fy, service_line, place_id, sum(amount) AS amount
+    FROM fct_ledger
+    WHERE line_type = 'expenditure'
+    GROUP BY ALL
+),
 provider_spend AS (
     SELECT c.contract_id, c.fy, sum(l.amount) AS provider_spend
     FROM contracts_with_capacity c
     JOIN dim_partner p ON p.partner_id = c.provider_id AND p.submits
-    LEFT JOIN fct_ledger l
-           ON l.partner_id = c.provider_id AND l.fy = c.fy AND l.line_type = 'expenditure'
+    LEFT JOIN provider_expenditure l
+           ON l.partner_id = c.provider_id AND l.fy = c.fy
           AND l.service_line = c.service_line AND (c.place_id IS NULL OR l.place_id = c.place_id)
     GROUP BY ALL
 ),

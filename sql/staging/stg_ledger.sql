@@ -1,11 +1,14 @@
 -- stg_ledger: one period of raw ledger lines, each mapped through its partner's
 -- cost-centre map and counterparty aliases. Lines whose cost centre is unknown, and
 -- repeats of a transaction id within a submission, go to quarantine with a reason.
+-- raw_record stays out of the candidates (it is most of a raw row's bytes) and is joined
+-- back for the few quarantined lines; staged rows are written in load order so that the
+-- checks' per-submission scans skip the other submissions' row groups.
 DELETE FROM stg_ledger WHERE period = $period;
 DELETE FROM quarantine WHERE period = $period AND stage = 'staging';
 
 CREATE OR REPLACE TEMP TABLE stg_candidates AS
-SELECT r.*,
+SELECT r.* EXCLUDE (raw_record),
        m.cost_centre IS NULL AS unknown_cost_centre,
        CASE WHEN r.transaction_id IS NULL THEN 1
             ELSE row_number() OVER (PARTITION BY r.load_id, r.transaction_id ORDER BY r.source_row)
@@ -22,24 +25,27 @@ LEFT JOIN (SELECT DISTINCT upper(trim(alias)) AS alias_key, partner_id FROM ref_
 WHERE r.period = $period;
 
 INSERT INTO quarantine
-SELECT load_id, partner_id, period, source_file, source_row, 'staging',
-       CASE WHEN unknown_cost_centre THEN 'cost_centre' ELSE 'transaction_id' END,
-       CASE WHEN unknown_cost_centre THEN 'UNKNOWN_COST_CENTRE' ELSE 'DUPLICATE_TRANSACTION' END,
-       CASE WHEN unknown_cost_centre
+SELECT c.load_id, c.partner_id, c.period, c.source_file, c.source_row, 'staging',
+       CASE WHEN c.unknown_cost_centre THEN 'cost_centre' ELSE 'transaction_id' END,
+       CASE WHEN c.unknown_cost_centre THEN 'UNKNOWN_COST_CENTRE' ELSE 'DUPLICATE_TRANSACTION' END,
+       CASE WHEN c.unknown_cost_centre
             THEN format('{} row {}, field cost_centre: "{}" is not in {}''s cost-centre map',
-                        parse_filename(source_file), source_row, cost_centre, partner_id)
+                        parse_filename(c.source_file), c.source_row, c.cost_centre, c.partner_id)
             ELSE format('{} row {}, field transaction_id: "{}" repeats row {} (amount {})',
-                        parse_filename(source_file), source_row, transaction_id, first_row, CAST(amount AS VARCHAR))
+                        parse_filename(c.source_file), c.source_row, c.transaction_id, c.first_row,
+                        CAST(c.amount AS VARCHAR))
        END,
-       raw_record
-FROM stg_candidates
-WHERE unknown_cost_centre OR occurrence > 1;
+       r.raw_record
+FROM stg_candidates c
+JOIN raw_ledger r ON r.load_id = c.load_id AND r.source_row = c.source_row
+WHERE c.unknown_cost_centre OR c.occurrence > 1;
 
 INSERT INTO stg_ledger
 SELECT load_id, partner_id, period, source_file, source_row, posting_date, cost_centre,
        expense_type, counterparty, counterparty_partner_id, description, transaction_id,
        amount, mapped_funding_stream, service_line, place_id, line_type, scheme_id
 FROM stg_candidates
-WHERE NOT unknown_cost_centre AND occurrence = 1;
+WHERE NOT unknown_cost_centre AND occurrence = 1
+ORDER BY load_id, source_row;
 
 DROP TABLE stg_candidates;

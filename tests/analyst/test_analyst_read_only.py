@@ -12,7 +12,7 @@ from pipelines.settings import Paths
 WRITES = {
     "create": "CREATE TABLE my_results AS SELECT * FROM dim_partner",
     "insert": "INSERT INTO dim_partner SELECT * FROM dim_partner",
-    "update": "UPDATE fct_ledger SET amount = 0",
+    "update": "UPDATE rpt_mh_spend SET spend = 0",
     "delete": "DELETE FROM rpt_mh_spend",
     "drop": "DROP TABLE dim_partner",
     "alter": "ALTER TABLE dim_partner ADD COLUMN x INTEGER",
@@ -57,7 +57,7 @@ def test_a_statement_that_writes_fails_with_a_clear_message(ro_home, name):
 
 def test_frame_refuses_writes_and_reads_with_bound_parameters(ro_home):
     with pytest.raises(analyst.ReadOnlyError, match="read-only"):
-        analyst.frame("DELETE FROM fct_ledger", home=ro_home)
+        analyst.frame("DELETE FROM rpt_mh_spend", home=ro_home)
     df = analyst.frame("SELECT partner_id FROM dim_partner WHERE partner_kind = $kind ORDER BY 1",
                        {"kind": "vcse"}, home=ro_home)
     assert df["partner_id"].to_list() == ["haven", "open_minds", "peerlink", "youth_space"]
@@ -105,3 +105,9 @@ def test_an_open_analyst_session_never_blocks_the_pipeline_writer(ro_home):
         assert session.execute("SELECT count(*) FROM fct_ledger").fetchone()[0] > 0
     finally:
         session.close()
+
+
+def test_writing_to_a_view_is_refused_as_read_only_too(ro_home):
+    # fct_ledger is a view over stg_ledger: DuckDB refuses it as a view before it gets to read-only
+    with pytest.raises(analyst.ReadOnlyError, match="read-only: UPDATE statements cannot change it .and this is a view."):
+        analyst.frame("UPDATE fct_ledger SET amount = 0", home=ro_home)

@@ -46,7 +46,7 @@ def test_a_semicolon_inside_a_string_or_comment_does_not_end_the_statement(acon)
 
 
 def test_errors_are_one_line_and_the_shell_carries_on(acon):
-    code, out, err = run_shell(acon, "SELEC 1;\nSELECT * FROM no_such_table;\nDELETE FROM fct_ledger;\nSELECT 7 AS seven;\n")
+    code, out, err = run_shell(acon, "SELEC 1;\nSELECT * FROM no_such_table;\nDELETE FROM rpt_mh_spend;\nSELECT 7 AS seven;\n")
     assert code == 1, "errors make a piped session exit 1"
     errors = [line for line in err.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 3

@@ -95,3 +95,49 @@ def test_bad_files_are_logged_and_block_nothing_else(small_home, runner):
     assert _spend(small_home, "nw_icb", "2025-06") is None
     assert _spend(small_home, "nw_icb", "2025-05") is not None
     assert _spend(small_home, "la_ashby", "2025-06") is not None
+
+
+
+def _run(runner, **kwargs) -> list[tuple[str, str]]:
+    """The (job, partition) runs of one run_all (the runner's summary accumulates)."""
+    before = len(runner.summary.steps)
+    runner.run_all(progress=lambda _: None, **kwargs)
+    return [(job, partition) for job, partition, _, _ in runner.summary.steps[before:]]
+
+
+def test_a_late_file_reruns_its_own_period_only_and_gives_the_from_scratch_figures(small_home, runner, tmp_path):
+    late = small_home / LA_FILE
+    held = tmp_path / "held.csv"
+    os.replace(late, held)
+    assert _run(runner) == [("reference_job", ""), ("ingest_job", "2025-05"), ("ingest_job", "2025-06"),
+                            ("open_book_job", ""), ("report_job", "2025-06")]
+    assert _spend(small_home, "la_ashby", "2025-06") is None
+
+    os.replace(held, late)
+    assert _run(runner) == [("ingest_job", "2025-06"), ("open_book_job", ""), ("report_job", "2025-06")]
+    incremental = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
+    assert _spend(small_home, "la_ashby", "2025-06") is not None
+    # the same inputs with every period re-run: the figures do not depend on the order of arrival
+    assert len(_run(runner, everything=True)) == 5
+    assert query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL") == incremental
+
+
+def test_nothing_new_means_no_ingest_and_changed_reference_means_every_period(small_home, runner):
+    _run(runner)
+    assert _run(runner) == [("open_book_job", ""), ("report_job", "2025-06")]
+    partners = small_home / "reference" / "partners.csv"
+    later = partners.stat().st_mtime + 60
+    os.utime(partners, (later, later))  # the same rows in a newer file
+    assert _run(runner) == [("reference_job", ""), ("ingest_job", "2025-05"), ("ingest_job", "2025-06"),
+                            ("open_book_job", ""), ("report_job", "2025-06")]
+
+
+def test_a_blocked_period_is_tried_again_on_the_next_run(small_home, runner):
+    def next_month(lines):
+        cells = lines[1].split(",")
+        cells[lines[0].split(",").index("Payment Date")] = "02-Jul-25"
+        return [lines[0], ",".join(cells), *lines[2:]]
+
+    _rewrite_csv(small_home / LA_FILE, next_month)
+    _run(runner)
+    assert _run(runner) == [("ingest_job", "2025-06"), ("open_book_job", ""), ("report_job", "2025-06")]

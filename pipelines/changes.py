@@ -1,0 +1,90 @@
+"""What changed since the last successful run: which periods need their ingest job, and
+whether the reference data or the rules changed.
+
+A period's inputs are its inbox files (path, size, modification time); the rules are the
+source configs and the quality settings; the reference is reference/*.csv. Each is
+fingerprinted from file metadata only (no file is read), and the fingerprint is recorded
+in the warehouse's `run_inputs` table when the work that depends on it succeeded. So a
+late file costs its own period's ingest, a failed or blocked period is tried again on the
+next run, and a changed reference or rule re-stages and re-checks every period.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipelines.settings import Paths
+
+REFERENCE = "reference"
+RULES = "rules"
+UNDATED = "undated files"  # files whose period cannot be told: any period's ingest logs them
+
+
+def _fingerprint(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        try:
+            info = path.lstat()
+            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode("utf-8", "backslashreplace"))
+        except OSError:
+            digest.update(f"{path}\0gone\n".encode("utf-8", "backslashreplace"))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Fingerprints of everything a run reads, keyed as recorded in run_inputs."""
+
+    fingerprints: dict[str, str]
+    periods: list[str]
+
+    @classmethod
+    def scan(cls, paths: Paths) -> "Inputs":
+        from assets.ingest.source_config import load_source_configs
+        from assets.ingest.submissions import scan_inbox
+
+        by_period: dict[str, list[Path]] = defaultdict(list)
+        for item in scan_inbox(paths.inbox, load_source_configs(paths.source_configs)):
+            by_period[item.period or UNDATED].append(item.path)
+        fingerprints = {f"period {period}": _fingerprint(files) for period, files in by_period.items()}
+        fingerprints[REFERENCE] = _fingerprint(list(paths.reference.glob("*.csv")))
+        rules = list(paths.source_configs.glob("*.y*ml"))
+        fingerprints[RULES] = _fingerprint(rules + [paths.quality_settings])
+        periods = sorted(p for p in by_period if p != UNDATED)
+        return cls(fingerprints, periods)
+
+
+@dataclass(frozen=True)
+class Plan:
+    reference: bool  # run the reference job
+    periods: list[str]  # run the ingest job of these periods
+
+    @property
+    def nothing_new(self) -> bool:
+        return not self.reference and not self.periods
+
+
+def plan(inputs: Inputs, recorded: dict[str, str], everything: bool = False) -> Plan:
+    """The jobs to run, given the fingerprints recorded after the last successful work."""
+    changed = {name for name, value in inputs.fingerprints.items() if recorded.get(name) != value}
+    if everything or REFERENCE in changed or RULES in changed:
+        return Plan(reference=everything or REFERENCE in changed, periods=list(inputs.periods))
+    periods = [p for p in inputs.periods if f"period {p}" in changed]
+    if f"period {UNDATED}" in changed and inputs.periods and not periods:
+        periods = [inputs.periods[-1]]  # some period's run must log the new undated files
+    return Plan(reference=False, periods=periods)
+
+
+def recorded_inputs(con) -> dict[str, str]:
+    return dict(con.execute("SELECT name, fingerprint FROM run_inputs").fetchall())
+
+
+def record_inputs(con, fingerprints: dict[str, str]) -> None:
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    con.execute("BEGIN TRANSACTION")
+    for name, value in fingerprints.items():
+        con.execute("INSERT OR REPLACE INTO run_inputs VALUES ($n, $f, $t)", {"n": name, "f": value, "t": now})
+    con.execute("COMMIT")
