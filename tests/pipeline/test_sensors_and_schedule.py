@@ -10,10 +10,11 @@ from pipelines.warehouse import Warehouse
 
 
 def _evaluate(home, cursor=None):
-    context = dg.build_sensor_context(cursor=cursor, resources={"warehouse": Warehouse(home=str(home))})
-    result = inbox_sensor(context)
-    requests = [] if isinstance(result, dg.SkipReason) else list(result or [])
-    return requests, context.cursor
+    # a context manager: the Warehouse resource has a teardown (it closes a run's connection)
+    with dg.build_sensor_context(cursor=cursor, resources={"warehouse": Warehouse(home=str(home))}) as context:
+        result = inbox_sensor(context)
+        requests = [] if isinstance(result, dg.SkipReason) else list(result or [])
+        return requests, context.cursor
 
 
 def test_sensor_requests_only_new_or_changed_periods(small_home):
