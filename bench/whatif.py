@@ -1,8 +1,10 @@
-"""What the proposed fixes would buy, measured without changing the pipeline's code: the
-same `Runner.run_all` as `openbook run`, with one thing changed in this process only.
+"""What orchestration costs, measured without changing the pipeline's code: the same
+`Runner.run_all` as `openbook run`, with one thing changed in this process only. (The
+earlier variants here, one connection per run, FSST raw records and one INSERT per check
+result set, measured fixes that are now in the pipeline itself.)
 
     .venv/bin/python bench/whatif.py --home H --variant VARIANT
-    .venv/bin/python bench/whatif.py --pristine H --work DIR --variants as_is both no_dagster [--json out.json]
+    .venv/bin/python bench/whatif.py --pristine H --work DIR --variants as_is ephemeral no_dagster [--json out.json]
         (each variant on its own copy of a freshly generated home, in its own process:
          wall and CPU seconds and peak RSS as bench/run_bench.py measures them)
 
@@ -10,17 +12,6 @@ variants
   as_is           Runner.run_all unchanged (the control)
   ephemeral       Dagster's instance in memory: no SQLite run and event storage (what a
                   PostgreSQL-backed instance, or fewer events, would save)
-  one_connection  one warehouse connection for the whole process: Warehouse.writer() hands
-                  out the same DuckDB connection instead of opening the file, running
-                  create_tables.sql and closing it (a checkpoint) around every step
-  both            ephemeral + one_connection
-  fsst            raw_record columns declared `VARCHAR USING COMPRESSION fsst` in
-                  sql/staging/create_tables.sql (DuckDB's automatic choice analyses every
-                  method on every segment of those long JSON strings, and then picks FSST)
-  fast_checks     assets/checks.py record_outcomes writes a submission's results with one
-                  INSERT in one transaction, not executemany (one statement and one commit
-                  per row)
-  fixed           ephemeral + one_connection + fsst + fast_checks
   no_dagster      the same asset functions' work with no Dagster at all: load_file for every
                   file, sql/staging/stg_ledger.sql per period, the stg_ledger suite per
                   submission through the SQL runner, then every mart and rpt_ model (the
@@ -35,73 +26,10 @@ import json
 import os
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def one_connection() -> None:
-    import duckdb
-
-    import pipelines.warehouse as warehouse
-    from pipelines.sql_files import run_sql
-
-    shared: dict = {}
-
-    @contextmanager
-    def open_writer(path: Path):
-        con = shared.get(path)
-        if con is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            con = shared[path] = duckdb.connect(str(path))
-            run_sql(con, "staging/create_tables")
-        yield con.cursor()
-
-    warehouse.open_writer = open_writer
-
-
-def fsst() -> None:
-    import re
-
-    import pipelines.sql_files as sql_files
-
-    original = sql_files.sql_text
-
-    def sql_text(name: str) -> str:
-        text = original(name)
-        if name == "staging/create_tables":
-            text = re.sub(r"raw_record(\s+)VARCHAR", r"raw_record\1VARCHAR USING COMPRESSION fsst", text)
-        return text
-
-    sql_files.sql_text = sql_text
-
-
-def fast_checks() -> None:
-    import json as json_module
-    from datetime import datetime, timezone
-
-    import assets.checks as checks
-
-    def record_outcomes(con, partner_id, period, load_id, outcome) -> None:
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
-        rows = [(partner_id, period, load_id, outcome.suite, o.expectation_type, o.column, o.description,
-                 o.severity, o.success, o.unexpected_count, o.element_count,
-                 json_module.dumps(o.unexpected_sample[:20], default=str), now) for o in outcome.outcomes]
-        con.execute("BEGIN TRANSACTION")
-        con.execute("DELETE FROM dq_results WHERE load_id = $l AND suite = $s", {"l": load_id, "s": outcome.suite})
-        if rows:
-            values = ", ".join("(" + ", ".join("?" * len(rows[0])) + ")" for _ in rows)
-            con.execute(f"INSERT INTO dq_results VALUES {values}", [v for row in rows for v in row])
-        con.execute("COMMIT")
-
-    checks.record_outcomes = record_outcomes
-    try:
-        import assets.submission_checks as submission_checks
-        submission_checks.record_outcomes = record_outcomes
-    except ImportError:
-        pass
 
 
 def ephemeral(runner) -> None:
@@ -111,7 +39,7 @@ def ephemeral(runner) -> None:
 
 
 def no_dagster(home: Path) -> list[str]:
-    import duckdb
+    from contextlib import ExitStack
 
     from assets.checks import period_bounds, record_outcomes
     from assets.ingest.dagster_assets import REFERENCE_TABLES
@@ -122,11 +50,11 @@ def no_dagster(home: Path) -> list[str]:
     from pipelines.lake import _model_order
     from pipelines.settings import Paths
     from pipelines.sql_files import run_sql
+    from pipelines.warehouse import open_writer
 
     paths = Paths(home.resolve())
-    paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(paths.warehouse))
-    run_sql(con, "staging/create_tables")
+    held = ExitStack()  # the warehouse as a run holds it: one connection, same settings
+    con = held.enter_context(open_writer(paths.warehouse))
     for name in REFERENCE_TABLES:
         run_sql(con, f"staging/ref_{name}", {"path": str(paths.reference / f"{name}.csv")})
     files = scan_inbox(paths.inbox, load_source_configs(paths.source_configs))
@@ -153,11 +81,11 @@ def no_dagster(home: Path) -> list[str]:
     params = report_params()
     for layer, name in _model_order():
         run_sql(con, f"{layer}/{name}", params)
-    con.close()
+    held.close()
     return failed
 
 
-VARIANTS = ("as_is", "ephemeral", "one_connection", "both", "fsst", "fast_checks", "fixed", "no_dagster")
+VARIANTS = ("as_is", "ephemeral", "no_dagster")
 
 
 def compare(pristine: Path, work: Path, variants: list[str], out: Path | None) -> int:
@@ -211,14 +139,8 @@ def main(argv=None) -> int:
     from pipelines.runner import Runner
     from pipelines.settings import Paths
 
-    if args.variant in ("one_connection", "both", "fixed"):
-        one_connection()
-    if args.variant in ("fsst", "fixed"):
-        fsst()
-    if args.variant in ("fast_checks", "fixed"):
-        fast_checks()
     runner = Runner(Paths(args.home.resolve()))
-    if args.variant in ("ephemeral", "both", "fixed"):
+    if args.variant == "ephemeral":
         ephemeral(runner)
     summary = runner.run_all(progress=lambda message: print(f"  {message}", file=sys.stderr, flush=True))
     failed = [f"{job} {partition}" for job, partition, _, ok in summary.steps if not ok]

@@ -8,16 +8,24 @@ DELETE FROM stg_ledger WHERE period = $period;
 DELETE FROM quarantine WHERE period = $period AND stage = 'staging';
 
 CREATE OR REPLACE TEMP TABLE stg_candidates AS
+WITH repeated AS (
+    -- transaction ids that occur more than once in a submission, with their first row
+    SELECT load_id, transaction_id, min(source_row) AS first_row
+    FROM raw_ledger
+    WHERE period = $period AND transaction_id IS NOT NULL
+    GROUP BY ALL
+    HAVING count(*) > 1
+)
 SELECT r.* EXCLUDE (raw_record),
        m.cost_centre IS NULL AS unknown_cost_centre,
-       CASE WHEN r.transaction_id IS NULL THEN 1
-            ELSE row_number() OVER (PARTITION BY r.load_id, r.transaction_id ORDER BY r.source_row)
-       END AS occurrence,
-       first_value(r.source_row) OVER (PARTITION BY r.load_id, r.transaction_id ORDER BY r.source_row) AS first_row,
+       coalesce(r.source_row > d.first_row, false) AS is_repeat,
+       d.first_row,
        m.service_line, m.place_id, m.line_type, m.scheme_id,
        coalesce(r.funding_stream, m.funding_stream) AS mapped_funding_stream,
        a.partner_id AS counterparty_partner_id
 FROM raw_ledger r
+LEFT JOIN repeated d
+       ON d.load_id = r.load_id AND d.transaction_id = r.transaction_id
 LEFT JOIN ref_cost_centre_map m
        ON m.partner_id = r.partner_id AND m.cost_centre = r.cost_centre
 LEFT JOIN (SELECT DISTINCT upper(trim(alias)) AS alias_key, partner_id FROM ref_partner_aliases) a
@@ -38,14 +46,14 @@ SELECT c.load_id, c.partner_id, c.period, c.source_file, c.source_row, 'staging'
        r.raw_record
 FROM stg_candidates c
 JOIN raw_ledger r ON r.load_id = c.load_id AND r.source_row = c.source_row
-WHERE c.unknown_cost_centre OR c.occurrence > 1;
+WHERE c.unknown_cost_centre OR c.is_repeat;
 
 INSERT INTO stg_ledger
 SELECT load_id, partner_id, period, source_file, source_row, posting_date, cost_centre,
        expense_type, counterparty, counterparty_partner_id, description, transaction_id,
        amount, mapped_funding_stream, service_line, place_id, line_type, scheme_id
 FROM stg_candidates
-WHERE NOT unknown_cost_centre AND occurrence = 1
+WHERE NOT unknown_cost_centre AND NOT is_repeat
 ORDER BY load_id, source_row;
 
 DROP TABLE stg_candidates;
