@@ -52,6 +52,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConst
 
 from pipelines.settings import Paths
 from pipelines.sql_files import run_sql
+from pipelines.yaml_files import read_yaml, validation_problems
 
 DECISIONS_FILE = "flag_decisions.yaml"
 # The tables sql/reports/rpt_flags.sql reads.
@@ -155,26 +156,12 @@ class DecisionsFile(BaseModel):
         return flags
 
 
-def _problems(error: ValidationError) -> str:
-    parts = []
-    for e in error.errors():
-        loc = ".".join(str(p) for p in e["loc"] if p not in KINDS)
-        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc or '(top level)'}: {msg}")
-    return "; ".join(parts)
-
-
 def load_decisions(path: Path) -> DecisionsFile:
     """The decisions file, validated; an empty register when the file does not exist yet."""
     path = Path(path)
     if not path.is_file():
         return DecisionsFile()
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where else ""
-        raise FlagError(f"{path}: not valid YAML{line}") from None
+    document = read_yaml(path, FlagError)
     if document is None:
         return DecisionsFile()
     if not isinstance(document, dict):
@@ -182,7 +169,7 @@ def load_decisions(path: Path) -> DecisionsFile:
     try:
         return DecisionsFile.model_validate(document)
     except ValidationError as error:
-        raise FlagError(f"{path}: invalid decisions: {_problems(error)}") from None
+        raise FlagError(f"{path}: invalid decisions: {validation_problems(error, hide=KINDS)}") from None
 
 
 def _as_yaml(doc: DecisionsFile) -> str:

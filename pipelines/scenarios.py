@@ -48,12 +48,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import duckdb
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError, model_validator
 
 from pipelines.flags import FLAG_SOURCES, attach_read_only, base_database
 from pipelines.settings import Paths
 from pipelines.sql_files import execute, run_sql
+from pipelines.yaml_files import read_yaml, validation_problems
 
 SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -189,30 +189,18 @@ def fy_of(period: str) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-def _problems(error: ValidationError) -> str:
-    parts = []
-    for e in error.errors():
-        loc = ".".join(str(p) for p in e["loc"])
-        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc or '(top level)'}: {msg}")
-    return "; ".join(parts)
-
-
 def load_scenario(path: Path) -> Scenario:
     path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = read_yaml(path, ScenarioError)
     except FileNotFoundError:
         raise ScenarioError(f"no scenario file {path}") from None
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        raise ScenarioError(f"{path}: not valid YAML{f' (line {where.line + 1})' if where else ''}") from None
     if not isinstance(document, dict):
         raise ScenarioError(f"{path}: expected a mapping with 'description' and 'changes'")
     try:
         return Scenario.model_validate(document)
     except ValidationError as error:
-        raise ScenarioError(f"{path}: invalid scenario: {_problems(error)}") from None
+        raise ScenarioError(f"{path}: invalid scenario: {validation_problems(error)}") from None
 
 
 def scenario_names(paths: Paths) -> list[str]:
