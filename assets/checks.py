@@ -9,14 +9,16 @@ decides what reaches fct_ledger.
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
 
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome, load_suite
 from assets.quality import sql_runner
+from assets.quality.submission_suite import dq_result_rows, validate_submission
 from pipelines.partitions import periods
+from pipelines.sql_files import insert_rows, transaction
 from pipelines.warehouse import Warehouse
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
@@ -82,13 +84,6 @@ def fold_result(table: str, name: str, outcomes: list[tuple[str, ExpectationOutc
     )
 
 
-def period_bounds(period: str) -> tuple[date, date]:
-    year, month = int(period[:4]), int(period[5:7])
-    start = date(year, month, 1)
-    end = date(year + month // 12, month % 12 + 1, 1)
-    return start, date.fromordinal(end.toordinal() - 1)
-
-
 def ledger_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
     """Checks on stg_ledger, run per current submission of the period."""
     suite = load_suite(suite_path)
@@ -98,21 +93,13 @@ def ledger_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=specs, name=f"{suite_path.stem}_suite", can_subset=False)
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         period = context.partition_key
-        start, end = period_bounds(period)
         by_check: dict[str, list] = {spec.name: [] for spec in specs}
         with warehouse.writer() as con:
             loads = con.execute(
                 "SELECT load_id, partner_id FROM load_log WHERE period = $m AND status = 'current' ORDER BY 1",
                 {"m": period}).fetchall()
-            service_lines = [r[0] for r in con.execute("SELECT service_line FROM ref_service_lines").fetchall()]
             for load_id, partner_id in loads:
-                cost_centres = [r[0] for r in con.execute(
-                    "SELECT cost_centre FROM ref_cost_centre_map WHERE partner_id = $p", {"p": partner_id}).fetchall()]
-                outcome = sql_runner.validate_relation(
-                    con, table, suite_path,
-                    parameters={"period_start": start, "period_end": end,
-                                "known_cost_centres": cost_centres, "known_service_lines": service_lines},
-                    where="load_id = ?", where_params=[load_id])
+                outcome = validate_submission(con, load_id, partner_id, period, suite_path)
                 record_outcomes(con, partner_id, period, load_id, outcome)
                 for expectation, o in zip(suite["expectations"], outcome.outcomes):
                     by_check[check_name(expectation)].append((load_id, o))
@@ -122,26 +109,12 @@ def ledger_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
     return _checks
 
 
-DQ_RESULT_COLUMNS = 13
-
-
 def record_outcomes(con, partner_id: str, period: str, load_id: str, outcome: SuiteOutcome) -> None:
-    """Replace the load's results of this suite, in one transaction and one INSERT:
-    executemany would commit (and sync the WAL) once per row."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    rows = [(partner_id, period, load_id, outcome.suite, o.expectation_type, o.column, o.description,
-             o.severity, o.success, o.unexpected_count, o.element_count,
-             json.dumps(o.unexpected_sample[:20], default=str), now) for o in outcome.outcomes]
-    placeholders = ", ".join(["(" + ", ".join(["?"] * DQ_RESULT_COLUMNS) + ")"] * len(rows))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    """Replace the load's results of this suite, in one transaction and one INSERT."""
+    rows = dq_result_rows(partner_id, period, load_id, outcome, datetime.now(timezone.utc).replace(tzinfo=None))
+    with transaction(con):
         con.execute("DELETE FROM dq_results WHERE load_id = ? AND suite = ?", [load_id, outcome.suite])
-        if rows:
-            con.execute(f"INSERT INTO dq_results VALUES {placeholders}", [v for row in rows for v in row])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        insert_rows(con, "dq_results", rows)
 
 
 def reference_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:

@@ -29,7 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from pipelines.sql_docs import apply_comments, parse_model_doc
-from pipelines.sql_files import SQL_DIR, run_sql, sql_text
+from pipelines.sql_files import SQL_DIR, run_sql, sql_text, transaction
 from pipelines.warehouse import Warehouse
 
 MEASURES_DIR = SQL_DIR / "measures"
@@ -141,16 +141,11 @@ def build_variation(con: duckdb.DuckDBPyConnection, folder: Path = MEASURES_DIR)
     measures = load_measures(folder)
     for measure in measures:
         check_service_lines(measure, con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"DROP TABLE IF EXISTS {TABLE}")
         for measure in measures:
             run_sql(con, TEMPLATE, measure.params())
         apply_comments(con, parse_model_doc(sql_text(TEMPLATE)))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
 
 

@@ -19,6 +19,7 @@ import dagster as dg
 
 from assets.warehouse_assets import REPORT_TABLES
 from pipelines.partitions import periods
+from pipelines.publish import fsync_dir
 from pipelines.warehouse import Warehouse
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
@@ -65,7 +66,7 @@ def _point(final: Path, version: Path, stamp: str) -> None:
         # link atomically, so it is moved aside first (the only gap, once, on upgrade).
         final.rename(final.parent / f".{final.name}.{stamp}-legacy")
     os.replace(link, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
 
 
 def _remove_versions(reports_home: Path, period: str, keep: Path | None) -> None:
@@ -85,16 +86,8 @@ def _fsync_tree(folder: Path) -> None:
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
         elif path.is_dir():
-            _fsync_dir(path)
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+            fsync_dir(path)
+    fsync_dir(folder)
 
 
 @dg.asset(partitions_def=periods, group_name="reports", deps=list(REPORT_TABLES), kinds={"excel", "html"})

@@ -125,9 +125,9 @@ def cmd_checks(args) -> int:
     import duckdb
 
     from assets.quality import gx_runner, sql_runner
-    from pipelines.lake import period_bounds  # as assets/checks.py computes them, without importing Dagster
+    from assets.quality.submission_suite import STG_LEDGER_SUITE, period_bounds, validate_submission
 
-    suite = ROOT / "expectations" / "stg_ledger.json"
+    suite = STG_LEDGER_SUITE
     con = duckdb.connect(str(args.db), read_only=True)
     service_lines = [r[0] for r in con.execute("SELECT service_line FROM ref_service_lines").fetchall()]
     (rows,) = con.execute("SELECT count(*) FROM stg_ledger").fetchone()
@@ -136,17 +136,9 @@ def cmd_checks(args) -> int:
     if args.runner == "sql_per_load":
         loads = con.execute(
             "SELECT load_id, partner_id, period FROM load_log WHERE status = 'current' ORDER BY 1").fetchall()
-        cost_centres = defaultdict(list)
-        for partner_id, cost_centre in con.execute("SELECT partner_id, cost_centre FROM ref_cost_centre_map").fetchall():
-            cost_centres[partner_id].append(cost_centre)
         failed = 0
         for load_id, partner_id, period in loads:
-            start, end = period_bounds(period)
-            outcome = sql_runner.validate_relation(
-                con, "stg_ledger", suite,
-                parameters={"period_start": start, "period_end": end, "known_cost_centres": cost_centres[partner_id],
-                            "known_service_lines": service_lines},
-                where="load_id = ?", where_params=[load_id])
+            outcome = validate_submission(con, load_id, partner_id, period)
             failed += not outcome.passed
         result.update(loads=len(loads), loads_failed=failed)
     else:

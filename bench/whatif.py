@@ -41,11 +41,11 @@ def ephemeral(runner) -> None:
 def no_dagster(home: Path) -> list[str]:
     from contextlib import ExitStack
 
-    from assets.checks import period_bounds, record_outcomes
+    from assets.checks import record_outcomes
     from assets.ingest.dagster_assets import REFERENCE_TABLES
     from assets.ingest.source_config import load_source_configs
     from assets.ingest.submissions import in_load_order, load_file, scan_inbox
-    from assets.quality import sql_runner
+    from assets.quality.submission_suite import validate_submission
     from assets.warehouse_assets import report_params
     from pipelines.lake import _model_order
     from pipelines.settings import Paths
@@ -58,25 +58,16 @@ def no_dagster(home: Path) -> list[str]:
     for name in REFERENCE_TABLES:
         run_sql(con, f"staging/ref_{name}", {"path": str(paths.reference / f"{name}.csv")})
     files = scan_inbox(paths.inbox, load_source_configs(paths.source_configs))
-    suite = ROOT / "expectations" / "stg_ledger.json"
     failed = []
-    service_lines = [r[0] for r in con.execute("SELECT service_line FROM ref_service_lines").fetchall()]
     for period in sorted({f.period for f in files if f.period}):
         for item in in_load_order([f for f in files if f.period == period]):
             if load_file(con, item, "no-dagster").status == "failed":
                 failed.append(str(item.path))
         run_sql(con, "staging/stg_ledger", {"period": period})
-        start, end = period_bounds(period)
         for load_id, partner_id in con.execute(
                 "SELECT load_id, partner_id FROM load_log WHERE period = $m AND status = 'current'",
                 {"m": period}).fetchall():
-            cost_centres = [r[0] for r in con.execute(
-                "SELECT cost_centre FROM ref_cost_centre_map WHERE partner_id = $p", {"p": partner_id}).fetchall()]
-            outcome = sql_runner.validate_relation(
-                con, "stg_ledger", suite, parameters={"period_start": start, "period_end": end,
-                                                      "known_cost_centres": cost_centres,
-                                                      "known_service_lines": service_lines},
-                where="load_id = ?", where_params=[load_id])
+            outcome = validate_submission(con, load_id, partner_id, period)
             record_outcomes(con, partner_id, period, load_id, outcome)
     params = report_params()
     for layer, name in _model_order():

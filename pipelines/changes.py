@@ -17,20 +17,27 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipelines.settings import Paths
+from pipelines.sql_files import transaction
 
 REFERENCE = "reference"
 RULES = "rules"
 UNDATED = "undated files"  # files whose period cannot be told: any period's ingest logs them
 
 
+def file_stamp(path: Path) -> str:
+    """size:mtime of a file, or "gone": how openbook tells a file changed without reading
+    it (the loader compares sha256 before it loads anything)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return "gone"
+    return f"{info.st_size}:{info.st_mtime_ns}"
+
+
 def _fingerprint(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths):
-        try:
-            info = path.lstat()
-            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode("utf-8", "backslashreplace"))
-        except OSError:
-            digest.update(f"{path}\0gone\n".encode("utf-8", "backslashreplace"))
+        digest.update(f"{path}\0{file_stamp(path)}\n".encode("utf-8", "backslashreplace"))
     return digest.hexdigest()
 
 
@@ -62,10 +69,6 @@ class Plan:
     reference: bool  # run the reference job
     periods: list[str]  # run the ingest job of these periods
 
-    @property
-    def nothing_new(self) -> bool:
-        return not self.reference and not self.periods
-
 
 def plan(inputs: Inputs, recorded: dict[str, str], everything: bool = False) -> Plan:
     """The jobs to run, given the fingerprints recorded after the last successful work."""
@@ -84,7 +87,6 @@ def recorded_inputs(con) -> dict[str, str]:
 
 def record_inputs(con, fingerprints: dict[str, str]) -> None:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    con.execute("BEGIN TRANSACTION")
-    for name, value in fingerprints.items():
-        con.execute("INSERT OR REPLACE INTO run_inputs VALUES ($n, $f, $t)", {"n": name, "f": value, "t": now})
-    con.execute("COMMIT")
+    with transaction(con):
+        for name, value in fingerprints.items():
+            con.execute("INSERT OR REPLACE INTO run_inputs VALUES ($n, $f, $t)", {"n": name, "f": value, "t": now})

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import fcntl
 import itertools
-import json
 import os
 import platform
 import random
@@ -42,17 +41,16 @@ import re
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import duckdb
 
-from pipelines.sql_files import SQL_DIR, run_sql, sql_text, statements
+from pipelines.sql_files import SQL_DIR, insert_rows, run_sql, sql_text, statements, transaction
 
 LAKE = "lake"  # the name the lake is attached under
-SUITE = Path(__file__).resolve().parent.parent / "expectations" / "stg_ledger.json"
 # The ingest tables (sql/staging/create_tables.sql), in the lake. Partitioned tables are
 # laid out by period then partner, so a partner-period swap touches its own files only.
 LEDGER_TABLES = ("load_log", "raw_ledger", "quarantine", "skipped_rows", "stg_ledger", "dq_results")
@@ -180,15 +178,8 @@ class Lake:
         catalog or a commit conflict. work must be repeatable (read, then write)."""
 
         def attempt():
-            with self.session(con, stats=stats):
-                con.execute("BEGIN TRANSACTION")
-                try:
-                    result = work(con)
-                    con.execute("COMMIT")
-                    return result
-                except BaseException:
-                    _rollback(con)
-                    raise
+            with self.session(con, stats=stats), transaction(con):
+                return work(con)
 
         return _retry(attempt, self, stats)
 
@@ -202,13 +193,6 @@ def _file_lock(path: Path, shared: bool) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # the failed commit already ended the transaction
 
 
 def _retry(fn, lake: Lake, stats: dict | None):
@@ -534,38 +518,15 @@ def _stage_locally(con, item, parsed, local_id: str) -> None:
     run_sql(con, "staging/stg_ledger", {"period": parsed.period})
 
 
-def period_bounds(period: str) -> tuple[date, date]:
-    year, month = int(period[:4]), int(period[5:7])
-    end = date(year + month // 12, month % 12 + 1, 1)
-    return date(year, month, 1), date.fromordinal(end.toordinal() - 1)
-
-
 def _check_locally(con, partner_id: str, period: str, load_id: str) -> list[tuple]:
-    """The stg_ledger suite on the staged rows, with the parameters assets/checks.py gives
-    it; rows for dq_results (in its column order) land in the local dq_results table."""
-    from assets.quality import sql_runner
+    """The stg_ledger suite on the staged rows, as the Dagster checks run it; rows for
+    dq_results land in the local dq_results table."""
+    from assets.quality.submission_suite import dq_result_rows, validate_submission
 
-    start, end = period_bounds(period)
-    cost_centres = [r[0] for r in con.execute(
-        "SELECT cost_centre FROM ref_cost_centre_map WHERE partner_id = $p", {"p": partner_id}).fetchall()]
-    service_lines = [r[0] for r in con.execute("SELECT service_line FROM ref_service_lines").fetchall()]
-    outcome = sql_runner.validate_relation(
-        con, "stg_ledger", SUITE,
-        parameters={"period_start": start, "period_end": end,
-                    "known_cost_centres": cost_centres, "known_service_lines": service_lines},
-        where="load_id = ?", where_params=[load_id])
-    now = _now()
-    rows = [(partner_id, period, load_id, outcome.suite, o.expectation_type, o.column, o.description, o.severity,
-             o.success, o.unexpected_count, o.element_count, json.dumps(o.unexpected_sample[:20], default=str), now)
-            for o in outcome.outcomes]
-    _insert_rows(con, "dq_results", rows)  # one statement: executemany runs (and commits) row by row
+    outcome = validate_submission(con, load_id, partner_id, period)
+    rows = dq_result_rows(partner_id, period, load_id, outcome, _now())
+    insert_rows(con, "dq_results", rows)
     return rows
-
-
-def _insert_rows(con, table: str, rows: list[tuple]) -> None:
-    if rows:
-        values = ", ".join("(" + ", ".join("?" * len(rows[0])) + ")" for _ in rows)
-        con.execute(f"INSERT INTO {table} VALUES {values}", [value for row in rows for value in row])
 
 
 STAGED_TABLES = ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger", "dq_results")
@@ -621,7 +582,7 @@ def _commit_batch(con, versions: list[_Version], run_id: str | None) -> None:
                 params[f"id{index}"] = v.load_id
         if parts:
             con.execute(f"INSERT INTO {LAKE}.{table} BY NAME " + " UNION ALL BY NAME ".join(parts), params)
-    _insert_rows(con, f"{LAKE}.load_log", log_rows)
+    insert_rows(con, f"{LAKE}.load_log", log_rows)
 
 
 # --------------------------------------------------------------------------- reading
@@ -697,10 +658,9 @@ def open_book(lake: Lake, write_back: bool = False, database: str | Path = ":mem
             con.execute(f'DROP VIEW IF EXISTS {here}.main."{name}"')  # built here, not read from the lake
             run_sql(con, f"{layer}/{name}", params)  # each statement is given only the parameters it names
         if write_back:
-            con.execute("BEGIN TRANSACTION")
-            for _, name in models:
-                con.execute(f'CREATE OR REPLACE TABLE {LAKE}."{name}" AS SELECT * FROM {here}.main."{name}"')
-            con.execute("COMMIT")
+            with transaction(con):
+                for _, name in models:
+                    con.execute(f'CREATE OR REPLACE TABLE {LAKE}."{name}" AS SELECT * FROM {here}.main."{name}"')
         # The views over the lake end with the session; the built tables stay.
         built = {name for _, name in models}
         for table in tables:

@@ -68,7 +68,8 @@ def lock_path(warehouse: Path) -> Path:
     return warehouse.with_suffix(".lock")
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in `folder` durable (the folder's entry, not only the file)."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -153,7 +154,7 @@ def publish(paths: Paths, run_id: str | None = None) -> PublishInfo:
         # would be replayed into the new file: it never belongs to the new copy.
         wal_path(target).unlink(missing_ok=True)
         os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         wal_path(tmp).unlink(missing_ok=True)

@@ -52,11 +52,6 @@ class Runner:
         self.summary.steps.append((job_name, partition_key or "", seconds, result.success))
         return result.success
 
-    def periods_in_inbox(self) -> list[str]:
-        from pipelines.changes import Inputs
-
-        return Inputs.scan(self.paths).periods
-
     def run_all(self, report_period: str | None = None, progress=print, everything: bool = False) -> RunSummary:
         """Reference data and the periods whose inputs changed since they last ran
         (everything when told, or when the reference data or the rules changed), then the

@@ -9,6 +9,7 @@ from assets.ingest.source_config import load_source_configs
 from assets.ingest.submissions import scan_inbox
 from pipelines.jobs import ingest_job, open_book_job
 from pipelines.settings import Paths
+from pipelines.changes import file_stamp
 from pipelines.warehouse import Warehouse
 
 
@@ -16,10 +17,7 @@ def inbox_fingerprint(paths: Paths) -> dict[str, str]:
     """path -> size:mtime of every file in the inbox (cheap; the loader checks sha256)."""
     if not paths.inbox.exists():
         return {}
-    return {
-        str(p.relative_to(paths.inbox)): f"{p.stat().st_size}:{p.stat().st_mtime_ns}"
-        for p in paths.inbox.rglob("*") if p.is_file()
-    }
+    return {str(p.relative_to(paths.inbox)): file_stamp(p) for p in paths.inbox.rglob("*") if p.is_file()}
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)

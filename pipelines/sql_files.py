@@ -7,8 +7,10 @@ given only the parameters it mentions, because DuckDB rejects unused named param
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 
@@ -50,3 +52,28 @@ def execute(con: duckdb.DuckDBPyConnection, statement: str, params: dict | None 
     if missing:
         raise ValueError(f"SQL parameter(s) {sorted(missing)} not supplied")
     return con.execute(statement, bound) if bound else con.execute(statement)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, or ROLLBACK and re-raise. A failed COMMIT (disk full, a conflict)
+    has already ended the transaction, so a ROLLBACK that fails then is ignored: the error
+    worth reporting is the first one."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        raise
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """All rows in one bound INSERT (executemany runs, and commits, one statement per row).
+    `table` is a name this program chose, never user input."""
+    if rows:
+        values = ", ".join(["(" + ", ".join(["?"] * len(rows[0])) + ")"] * len(rows))
+        con.execute(f"INSERT INTO {table} VALUES {values}", [value for row in rows for value in row])

@@ -25,6 +25,7 @@ from assets.ingest.errors import SubmissionError
 from assets.ingest.parse import ParsedSubmission, parse_submission
 from assets.ingest.period import period_from_name
 from assets.ingest.source_config import SourceConfig, match_config
+from pipelines.sql_files import transaction
 
 
 @dataclass(frozen=True)
@@ -228,38 +229,31 @@ def _log_problem(con, item: InboxFile, fingerprint: tuple, status: str, message:
 def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, fingerprint: tuple, run_id: str | None) -> None:
     """Swap the partner-period's rows for this submission's in one transaction."""
     key = {"p": parsed.partner_id, "m": parsed.period}
-    con.execute("BEGIN TRANSACTION")
     try:
-        load_id = _new_load_id(con, parsed.partner_id, parsed.period, parsed.sha256)
-        for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
-            con.execute(f"DELETE FROM {table} WHERE partner_id = $p AND period = $m", key)
-        con.execute("UPDATE load_log SET status = 'superseded' WHERE partner_id = $p AND period = $m AND status = 'current'", key)
-        ident = {"load_id": load_id, **key, "f": display_path(item.path)}
-        con.register("parsed_lines", parsed.lines.to_arrow())
-        con.execute(
-            "INSERT INTO raw_ledger SELECT $load_id, $p, $m, $f, source_row, posting_date, cost_centre, expense_type,"
-            " counterparty, description, transaction_id, amount, funding_stream, raw_record FROM parsed_lines", ident)
-        con.register("parsed_quarantine", parsed.quarantine.to_arrow())
-        con.execute(
-            "INSERT INTO quarantine SELECT $load_id, $p, $m, $f, source_row, 'parse', field, reason_code, message,"
-            " raw_record FROM parsed_quarantine", ident)
-        con.register("parsed_skipped", parsed.skipped.to_arrow())
-        con.execute(
-            "INSERT INTO skipped_rows SELECT $load_id, $p, $m, $f, source_row, reason, raw_record FROM parsed_skipped", ident)
-        con.execute(
-            "INSERT INTO load_log VALUES ($load_id, $p, $m, $f, $sha, $bytes, $mtime, $read, $loaded, $quar, $skip,"
-            " 'current', NULL, $now, $run)",
-            {**ident, "sha": parsed.sha256, "bytes": fingerprint[1], "mtime": fingerprint[2],
-             "read": parsed.rows_read, "loaded": parsed.lines.height, "quar": parsed.quarantine.height,
-             "skip": parsed.skipped.height, "now": _now(), "run": run_id},
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # a failed COMMIT (e.g. disk full) has ended the transaction: keep its error, not this one
-        raise
+        with transaction(con):
+            load_id = _new_load_id(con, parsed.partner_id, parsed.period, parsed.sha256)
+            for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
+                con.execute(f"DELETE FROM {table} WHERE partner_id = $p AND period = $m", key)
+            con.execute("UPDATE load_log SET status = 'superseded' WHERE partner_id = $p AND period = $m AND status = 'current'", key)
+            ident = {"load_id": load_id, **key, "f": display_path(item.path)}
+            con.register("parsed_lines", parsed.lines.to_arrow())
+            con.execute(
+                "INSERT INTO raw_ledger SELECT $load_id, $p, $m, $f, source_row, posting_date, cost_centre, expense_type,"
+                " counterparty, description, transaction_id, amount, funding_stream, raw_record FROM parsed_lines", ident)
+            con.register("parsed_quarantine", parsed.quarantine.to_arrow())
+            con.execute(
+                "INSERT INTO quarantine SELECT $load_id, $p, $m, $f, source_row, 'parse', field, reason_code, message,"
+                " raw_record FROM parsed_quarantine", ident)
+            con.register("parsed_skipped", parsed.skipped.to_arrow())
+            con.execute(
+                "INSERT INTO skipped_rows SELECT $load_id, $p, $m, $f, source_row, reason, raw_record FROM parsed_skipped", ident)
+            con.execute(
+                "INSERT INTO load_log VALUES ($load_id, $p, $m, $f, $sha, $bytes, $mtime, $read, $loaded, $quar, $skip,"
+                " 'current', NULL, $now, $run)",
+                {**ident, "sha": parsed.sha256, "bytes": fingerprint[1], "mtime": fingerprint[2],
+                 "read": parsed.rows_read, "loaded": parsed.lines.height, "quar": parsed.quarantine.height,
+                 "skip": parsed.skipped.height, "now": _now(), "run": run_id},
+            )
     finally:
         for view in ("parsed_lines", "parsed_quarantine", "parsed_skipped"):
             con.unregister(view)

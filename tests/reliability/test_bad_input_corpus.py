@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from assets.checks import check_name, period_bounds
+from assets.checks import check_name
+from assets.quality.submission_suite import STG_LEDGER_SUITE as SUITE, validate_submission
 from assets.ingest import readers
 from assets.ingest.errors import SourceConfigError, SubmissionError
 from assets.ingest.parse import parse_submission
 from assets.ingest.source_config import load_source_config
 from assets.ingest.submissions import display_path, load_file, scan_inbox
-from assets.quality import sql_runner
 from assets.quality.gx_runner import load_suite
 from assets.submission_checks import moved_too_far, previous_period
 from pipelines.sql_files import run_sql
@@ -32,7 +32,6 @@ from pipelines.warehouse import open_writer
 from tests.reliability.conftest import GOOD_PARTITIONS
 from tests.reliability.corpus_harness import CORPUS, case_input_name, load_cases, materialise, partition_figures, tables, unaccounted_rows
 
-SUITE = Path(__file__).resolve().parents[2] / "expectations" / "stg_ledger.json"
 CASES = load_cases()
 FILE_CASES = [c for c in CASES if c.outcome != "config_error"]
 CONFIG_CASES = [c for c in CASES if c.outcome == "config_error"]
@@ -54,15 +53,7 @@ def _config(case, base_home: Path):
 
 def _suite_failures(con, load_id: str, partner_id: str, period: str) -> tuple[list[str], bool]:
     """(names of the failed ERROR checks of the stg_ledger suite, whether the movement check warns)."""
-    start, end = period_bounds(period)
-    cost_centres = [r[0] for r in con.execute(
-        "SELECT cost_centre FROM ref_cost_centre_map WHERE partner_id = $p", {"p": partner_id}).fetchall()]
-    service_lines = [r[0] for r in con.execute("SELECT service_line FROM ref_service_lines").fetchall()]
-    outcome = sql_runner.validate_relation(
-        con, "stg_ledger", SUITE,
-        parameters={"period_start": start, "period_end": end, "known_cost_centres": cost_centres,
-                    "known_service_lines": service_lines},
-        where="load_id = ?", where_params=[load_id])
+    outcome = validate_submission(con, load_id, partner_id, period)
     suite = load_suite(SUITE)
     failed = sorted(check_name(exp) for exp, o in zip(suite["expectations"], outcome.outcomes)
                     if not o.success and o.severity == "ERROR")

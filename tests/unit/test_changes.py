@@ -21,7 +21,7 @@ def test_a_new_home_runs_everything():
 
 def test_nothing_new_runs_no_ingest():
     todo = plan(inputs(), RECORDED)
-    assert todo.nothing_new and todo.periods == []
+    assert not todo.reference and todo.periods == []
 
 
 def test_a_late_file_runs_its_own_period_only():
