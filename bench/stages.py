@@ -205,7 +205,8 @@ def cmd_lake(args) -> int:
     started = time.perf_counter()
     partitions = defaultdict(list)
     for item in scan_inbox(home / "inbox", load_source_configs(home / "config" / "sources")):
-        partitions[(item.partner_id, item.period)].append(item)
+        for period in item.periods or (None,):  # the lake loader takes one-month files only
+            partitions[(item.partner_id, period)].append(item)
     timings["scan"] = time.perf_counter() - started
 
     started = time.perf_counter()

@@ -44,7 +44,7 @@ def no_dagster(home: Path) -> list[str]:
     from assets.checks import record_outcomes
     from assets.ingest.dagster_assets import REFERENCE_TABLES
     from assets.ingest.source_config import load_source_configs
-    from assets.ingest.submissions import in_load_order, load_file, scan_inbox
+    from assets.ingest.submissions import inbox_periods, load_period, scan_inbox
     from assets.quality.submission_suite import validate_submission
     from assets.warehouse_assets import report_params
     from pipelines.lake import _model_order
@@ -59,10 +59,10 @@ def no_dagster(home: Path) -> list[str]:
         run_sql(con, f"staging/ref_{name}", {"path": str(paths.reference / f"{name}.csv")})
     files = scan_inbox(paths.inbox, load_source_configs(paths.source_configs))
     failed = []
-    for period in sorted({f.period for f in files if f.period}):
-        for item in in_load_order([f for f in files if f.period == period]):
-            if load_file(con, item, "no-dagster").status == "failed":
-                failed.append(str(item.path))
+    for period in inbox_periods(files):
+        for outcome in load_period(con, files, period, "no-dagster"):
+            if outcome.status == "failed":
+                failed.append(outcome.source_file)
         run_sql(con, "staging/stg_ledger", {"period": period})
         for load_id, partner_id in con.execute(
                 "SELECT load_id, partner_id FROM load_log WHERE period = $m AND status = 'current'",

@@ -55,7 +55,8 @@ class Inputs:
 
         by_period: dict[str, list[Path]] = defaultdict(list)
         for item in scan_inbox(paths.inbox, load_source_configs(paths.source_configs)):
-            by_period[item.period or UNDATED].append(item.path)
+            for period in item.periods or (UNDATED,):
+                by_period[period].append(item.path)
         fingerprints = {f"period {period}": _fingerprint(files) for period, files in by_period.items()}
         fingerprints[REFERENCE] = _fingerprint(list(paths.reference.glob("*.csv")))
         rules = list(paths.source_configs.glob("*.y*ml"))

@@ -404,15 +404,20 @@ def load_partitions(lake: Lake, partitions: Sequence[Sequence], run_id: str | No
 
         for files in partitions:
             for item in sorted(files, key=lambda f: (f.modified, f.path.name)):
-                out = PartitionLoad(str(item.path), item.partner_id, item.period, "failed", pid=os.getpid(),
+                period = item.periods[0] if len(item.periods) == 1 else None
+                out = PartitionLoad(str(item.path), item.partner_id, period, "failed", pid=os.getpid(),
                                     started=started)
                 out.seconds["read_lake"] = read_seconds / max(1, sum(len(g) for g in partitions))
                 sha = sha256_of(item.path)
-                if item.error is not None:
-                    out.message = item.error
-                    versions.append(_Version(item, sha, out, "failed", message=item.error))
+                error = item.error
+                if error is None and len(item.periods) > 1:
+                    error = (f"{item.path.name}: covers {len(item.periods)} months; the lake loader loads "
+                             "one-month files only (load it with openbook run)")
+                if error is not None:
+                    out.message = error
+                    versions.append(_Version(item, sha, out, "failed", message=error))
                     continue
-                if (item.partner_id, item.period, str(item.path), sha) in logged:
+                if (item.partner_id, period, str(item.path), sha) in logged:
                     out.status = "unchanged"
                     versions.append(_Version(item, sha, out, "unchanged"))
                     continue
@@ -429,7 +434,7 @@ def load_partitions(lake: Lake, partitions: Sequence[Sequence], run_id: str | No
                 # a newer file of the same partition supersedes this one, in this batch
                 for earlier in versions:
                     if earlier.status == "current" and earlier.out.partner_id == item.partner_id \
-                            and earlier.out.period == item.period:
+                            and earlier.out.period == period:
                         earlier.status = "superseded"
                         _drop_stage(con, earlier)
                 version.stage = _stage_file(con, item, parsed, references, out)
@@ -498,14 +503,15 @@ def _drop_stage(con, version: _Version) -> None:
 def _stage_locally(con, item, parsed, local_id: str) -> None:
     """raw_ledger, quarantine and skipped_rows as submissions._replace_partition writes
     them, then the project's sql/staging/stg_ledger.sql over them."""
+    from assets.ingest.submissions import RAW_LEDGER_COLUMNS, RAW_LEDGER_SELECT
+
     ident = {"load_id": local_id, "p": parsed.partner_id, "m": parsed.period, "f": str(item.path)}
     con.register("parsed_lines", parsed.lines.to_arrow())
     con.register("parsed_quarantine", parsed.quarantine.to_arrow())
     con.register("parsed_skipped", parsed.skipped.to_arrow())
     try:
         con.execute(
-            "INSERT INTO raw_ledger SELECT $load_id, $p, $m, $f, source_row, posting_date, cost_centre, expense_type,"
-            " counterparty, description, transaction_id, amount, funding_stream, raw_record FROM parsed_lines", ident)
+            f"INSERT INTO raw_ledger ({RAW_LEDGER_COLUMNS}) {RAW_LEDGER_SELECT}", ident)
         con.execute(
             "INSERT INTO quarantine SELECT $load_id, $p, $m, $f, source_row, 'parse', field, reason_code, message,"
             " raw_record FROM parsed_quarantine", ident)

@@ -32,8 +32,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
         return dg.SkipReason("no new or changed submissions")
     configs = load_source_configs(paths.source_configs)
     affected = sorted({
-        f.period for f in scan_inbox(paths.inbox, configs)
-        if f.period and str(f.path.relative_to(paths.inbox)) in changed
+        period for f in scan_inbox(paths.inbox, configs)
+        if str(f.path.relative_to(paths.inbox)) in changed for period in f.periods
     })
     context.update_cursor(json.dumps(now))
     for period in affected:

@@ -25,6 +25,7 @@ FUNDING_STREAMS: tuple[str, ...] = ("recurrent", "non_recurrent", "sdf", "s75_po
 AMOUNT_DTYPE = pl.Decimal(18, 2)
 
 LINES_SCHEMA: dict[str, pl.DataType] = {
+    "period": pl.String(),
     "source_row": pl.Int64(),
     "posting_date": pl.Date(),
     "cost_centre": pl.String(),
@@ -34,10 +35,12 @@ LINES_SCHEMA: dict[str, pl.DataType] = {
     "transaction_id": pl.String(),
     "amount": AMOUNT_DTYPE,
     "funding_stream": pl.String(),
+    "extra": pl.String(),  # JSON of the config's columns.extra -> text; null when none
     "raw_record": pl.String(),
 }
 
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "period": pl.String(),
     "source_row": pl.Int64(),
     "field": pl.String(),
     "reason_code": pl.String(),
@@ -46,6 +49,7 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 SKIPPED_SCHEMA: dict[str, pl.DataType] = {
+    "period": pl.String(),
     "source_row": pl.Int64(),
     "reason": pl.String(),
     "raw_record": pl.String(),
@@ -63,9 +67,17 @@ class ReasonCode:
     # A CSV row with more fields than the header: usually an unquoted delimiter inside
     # a value, so every column after it is shifted and nothing in the row can be trusted.
     EXTRA_FIELDS = "EXTRA_FIELDS"
+    # The row's month cannot be told (period.from_column / from_year_period): no date, a
+    # date before 2010 or after 2099, or an accounting year + period that is not one.
+    BAD_PERIOD = "BAD_PERIOD"
 
 
 class SkipReason:
     BLANK_ROW = "blank_row"
+    # A totals row (labelled, or found by arithmetic) whose amount is its load's control
+    # total: assets/submission_checks.py compares it with the lines loaded.
     TOTALS_ROW = "totals_row"
+    # A totals row that is not its load's control total: a subtotal that a later running
+    # or grand total includes, or a total of lines from several months of one file.
+    SUBTOTAL_ROW = "subtotal_row"
     NOTE_ROW = "note_row"

@@ -5,7 +5,7 @@ from collections import Counter
 import dagster as dg
 
 from assets.ingest.source_config import load_source_configs
-from assets.ingest.submissions import in_load_order, load_file, scan_inbox
+from assets.ingest.submissions import load_period, scan_inbox
 from pipelines.sql_docs import parse_model_doc
 from pipelines.partitions import periods
 from pipelines.sql_files import run_sql, sql_text
@@ -41,20 +41,20 @@ reference_assets = [reference_asset(name) for name in REFERENCE_TABLES]
 def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Every partner's submission for the period, parsed by its source config: lines to
     raw_ledger, rejected rows to quarantine, totals/blank rows to skipped_rows, and one
-    load_log entry per file. Files already loaded with the same bytes are left alone."""
+    load_log entry per file. A file covering several months loads only this month's rows
+    here; the newest file covering a partner-month wins. Files already loaded with the
+    same bytes are left alone."""
     period = context.partition_key
     paths = warehouse.paths
     configs = load_source_configs(paths.source_configs)
     # Files whose period cannot be told (or that match no config) are logged by every
     # period's run, once per distinct file content, so they are never silently ignored.
-    files = [f for f in scan_inbox(paths.inbox, configs) if f.period in (period, None)]
-    outcomes = []
+    files = scan_inbox(paths.inbox, configs)
     with warehouse.writer() as con:
-        for item in in_load_order(files):
-            outcome = load_file(con, item, context.run.run_id)
-            if outcome.status == "failed":
-                context.log.error(f"{item.path.name}: {outcome.message}")
-            outcomes.append(outcome)
+        outcomes = load_period(con, files, period, context.run.run_id)
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            context.log.error(f"{outcome.source_file.rsplit('/', 1)[-1]}: {outcome.message}")
     statuses = Counter(o.status for o in outcomes)
     return dg.MaterializeResult(metadata={
         "files": len(outcomes),

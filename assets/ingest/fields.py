@@ -13,9 +13,9 @@ import polars as pl
 
 from assets.ingest import dates, money
 from assets.ingest.canonical import CANONICAL_FIELDS, FUNDING_STREAMS, ReasonCode
-from assets.ingest.period import last_day
-from assets.ingest.readers import EXTRA_FIELDS, SOURCE_ROW, RawTable
-from assets.ingest.source_config import SourceConfig
+from assets.ingest.period import last_day_of
+from assets.ingest.readers import EXTRA_FIELDS, SHEET, SOURCE_ROW, RawTable
+from assets.ingest.source_config import FIRST_YEAR, LAST_YEAR, SourceConfig
 
 # Fields checked for blanks in every layout; posting_date too when a column maps it.
 ALWAYS_REQUIRED = ("cost_centre", "amount")
@@ -45,11 +45,24 @@ class FieldParser:
     not share a sub-expression used twice, so one big expression repeats work.
     """
 
-    def __init__(self, table: RawTable, config: SourceConfig, file_name: str, period: str) -> None:
+    def __init__(self, table: RawTable, config: SourceConfig, file_name: str, period_column: str) -> None:
+        """period_column: the working column holding each row's month (YYYY-MM)."""
         self.roles = table.header.roles
         self.config = config
         self.file_name = file_name
-        self.period = period
+        self.period_column = period_column
+        self.several_sheets = SHEET in table.frame.columns
+        # Roles whose text a transform cleans are read from a working column.
+        self._transforms: list[pl.Expr] = []
+        self.read: dict[str, str] = {}
+        for field, rules in config.transforms.items():
+            roles = ("debit", "credit") if field == "amount" and "amount" not in self.roles else (field,)
+            for role in roles:
+                text = pl.col(self.roles[role])
+                for rule in rules:
+                    text = text.str.replace_all(rule.regex, rule.replace)
+                self.read[role] = f"__transformed_{role}"
+                self._transforms.append(text.alias(self.read[role]))
         self._money: list[tuple[str, str, str]] = []  # source column, value column, problem column
         self._columns: list[pl.Expr] = []  # canonical values and parse problems
         self._checks: list[_Check] = []
@@ -65,6 +78,12 @@ class FieldParser:
         }
         for name in CANONICAL_FIELDS:  # in order: the first failing check wins
             typed.get(name, self._parse_text)(name)
+        if config.period.per_row:  # last: a bad posting date is BAD_DATE, not BAD_PERIOD
+            self._check_period()
+
+    def _source(self, role: str) -> pl.Expr:
+        """A role's text as typed: the transformed working column, or the file's column."""
+        return pl.col(self.read.get(role, self.roles[role]))
 
     @property
     def failed(self) -> pl.Expr:
@@ -74,7 +93,7 @@ class FieldParser:
     def run(self, rows: pl.DataFrame) -> pl.DataFrame:
         """rows + every field's output column + FAILED_CHECK: the index of each row's
         first failing check, null where every check passes."""
-        frame = rows.lazy()
+        frame = rows.lazy().with_columns(self._transforms)
         for source, value, problem in self._money:
             frame = money.money_columns(frame, source, self.config.amounts, value=value, problem=problem)
         frame = frame.with_columns(self._columns)
@@ -108,7 +127,7 @@ class FieldParser:
         if column is None:
             self._columns.append(pl.lit(None, dtype=pl.String).alias(output(name)))
             return
-        text = pl.col(column).str.strip_chars()
+        text = self._source(name).str.strip_chars()
         self._columns.append(pl.when(text != "").then(text).alias(output(name)))
         if name in ALWAYS_REQUIRED or name in self.config.required:
             code = ReasonCode.BLANK_SUPPLIER if name == "counterparty" else ReasonCode.MISSING_FIELD
@@ -117,10 +136,10 @@ class FieldParser:
     def _parse_posting_date(self, name: str) -> None:
         column = self.roles.get(name)
         if column is None:
-            self._columns.append(pl.lit(last_day(self.period)).alias(output(name)))
+            self._columns.append(last_day_of(pl.col(self.period_column)).alias(output(name)))
             return
         excel_source = self.config.file.type != "csv"
-        value, problem = dates.date_exprs(pl.col(column), self.config.dates, excel_source=excel_source)
+        value, problem = dates.date_exprs(self._source(name), self.config.dates, excel_source=excel_source)
         problem_column = f"__{name}_problem"
         self._columns += [value.alias(output(name)), problem.alias(problem_column)]
         self._check_parsed(name, column, problem_column, dates.BLANK, ReasonCode.BAD_DATE)
@@ -128,7 +147,7 @@ class FieldParser:
     def _parse_amount(self, name: str) -> None:
         if "amount" in self.roles:
             column = self.roles["amount"]
-            value = self._money_column(column, "__amount")
+            value = self._money_column(self.read.get("amount", column), "__amount")
             self._check_parsed(name, column, "__amount_problem", money.BLANK, ReasonCode.BAD_AMOUNT)
         else:
             value = self._debit_minus_credit()
@@ -141,8 +160,8 @@ class FieldParser:
     def _debit_minus_credit(self) -> pl.Expr:
         """amount = debit - credit; one side may be blank (it counts as 0), not both."""
         debit_column, credit_column = self.roles["debit"], self.roles["credit"]
-        debit = self._money_column(debit_column, "__debit")
-        credit = self._money_column(credit_column, "__credit")
+        debit = self._money_column(self.read.get("debit", debit_column), "__debit")
+        credit = self._money_column(self.read.get("credit", credit_column), "__credit")
         debit_problem, credit_problem = pl.col("__debit_problem"), pl.col("__credit_problem")
         both_blank = (debit_problem == money.BLANK) & (credit_problem == money.BLANK)
         both_blank_text = pl.lit(f"{debit_column} and {credit_column} are both blank")
@@ -159,11 +178,28 @@ class FieldParser:
             self._columns.append(default.alias(output(name)))
             return
         # "Non-recurrent", "S75 Pooled" and "SDF" are how people write the canonical names.
-        written = pl.col(column).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+        written = self._source(name).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
         self._columns.append(pl.when(written != "").then(written).otherwise(default).alias(output(name)))
         unknown = ~pl.col(output(name)).is_in(FUNDING_STREAMS)
         problem = pl.lit(f"is not a funding stream (expected {', '.join(FUNDING_STREAMS)})")
         self._check(name, ReasonCode.BAD_FUNDING_STREAM, unknown, problem, shown=column)
+
+    def _check_period(self) -> None:
+        """Rows whose month cannot be told are quarantined: they cannot be put in a month."""
+        rule = self.config.period
+        unknown = pl.col(self.period_column).is_null()
+        months = f"a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12"
+        if rule.from_column is not None:
+            column = self.roles["period.from_column"]
+            problem = pl.lit(f"does not tell the row's month (period.from_column: expected a date in {months})")
+            self._check("period", ReasonCode.BAD_PERIOD, unknown, problem, shown=column)
+            return
+        if rule.from_year_period is not None:
+            year, number = self.roles["period.from_year_period.year"], self.roles["period.from_year_period.period"]
+            detail = [pl.lit(f'{year} "'), _quoted(pl.col(year)), pl.lit(f'" and {number} "'), _quoted(pl.col(number)),
+                      pl.lit(f'" do not tell the row\'s month (period.from_year_period: expected a financial year '
+                             f"such as 2023/24 and a period 1 to 12, 1 = April, in {months})")]
+            self._check("period", ReasonCode.BAD_PERIOD, unknown, pl.concat_str(detail))
 
     # -- checks ----------------------------------------------------------------
 
@@ -180,8 +216,9 @@ class FieldParser:
         detail is `"<text of column shown>" <problem>`, or the problem alone."""
         detail = [pl.lit('"'), _quoted(pl.col(shown)), pl.lit('" '), problem] if shown else [problem]
         field_part = f", field {name}" if name else ""
+        where = [pl.lit(f"{self.file_name} sheet "), pl.col(SHEET)] if self.several_sheets else [pl.lit(self.file_name)]
         message = pl.concat_str(
-            pl.lit(f"{self.file_name} row "), pl.col(SOURCE_ROW).cast(pl.String), pl.lit(f"{field_part}: "), *detail
+            *where, pl.lit(" row "), pl.col(SOURCE_ROW).cast(pl.String), pl.lit(f"{field_part}: "), *detail
         )
         self._checks.append(_Check(name, code, failed.fill_null(False), message))
 

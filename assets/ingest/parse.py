@@ -1,9 +1,13 @@
 """A submission file -> canonical ledger lines, quarantined rows and skipped rows.
 
 Every data row lands in exactly one of the three frames:
-  skipped     blank rows, totals rows, notes (the config's skip rules);
+  skipped     blank rows, totals rows (labelled, or found by arithmetic: totals.py), notes;
   quarantine  rows whose first failing field (in canonical field order) is unusable;
   lines       the rest, typed: Date, DECIMAL(18,2), text.
+Every row also gets a month (column `period`): the file's (period.from_file_name,
+fixed) or its own (from_column, from_year_period, from_sheet_name), so one file may
+cover many months; `ParsedSubmission.for_period` cuts out one month's rows. A row that
+tells no month (blank, totals, a bad date) goes with the nearest row above that does.
 All of it is polars expressions over whole columns, so a 10M-row CSV is one pass.
 """
 
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -20,28 +24,43 @@ from assets.ingest import dates
 from assets.ingest.canonical import CANONICAL_FIELDS, LINES_SCHEMA, QUARANTINE_SCHEMA, SKIPPED_SCHEMA, SkipReason
 from assets.ingest.errors import SubmissionError
 from assets.ingest.fields import FieldParser, output
-from assets.ingest.period import period_from_name
-from assets.ingest.readers import SOURCE_ROW, RawTable, is_blank_row, read_table
+from assets.ingest.period import month_of_date, month_of_year_period, period_from_name
+from assets.ingest.readers import SHEET, SOURCE_ROW, RawTable, is_blank_row, read_table
 from assets.ingest.source_config import SourceConfig
+from assets.ingest.totals import ORDER, totals_rows
 
 # Working columns; the "__" keeps them clear of any header a partner might use.
 RAW_RECORD = "__raw_record"
 SKIP_REASON = "__skip_reason"
+ROW_MONTH = "__row_month"  # the month the row itself tells (null when it tells none)
+LOAD_MONTH = "__load_month"  # the month the row is stored in (its own, or the nearest above)
 
 
 @dataclass
 class ParsedSubmission:
     partner_id: str
-    period: str  # YYYY-MM
+    periods: tuple[str, ...]  # YYYY-MM, sorted: every month a row of the file was put in
     source_file: str
     sha256: str
     rows_read: int  # == len(lines) + len(quarantine) + len(skipped)
     lines: pl.DataFrame
     quarantine: pl.DataFrame
     skipped: pl.DataFrame
-    header_row: int = 0  # where the header was found (1-based)
+    header_row: int = 0  # where the header was found (1-based; the first sheet's)
     source_columns: list[str] = field(default_factory=list)  # the file's columns, in order
     column_map: dict[str, str] = field(default_factory=dict)  # role -> source column used
+
+    @property
+    def period(self) -> str | None:
+        """The file's month when it covers exactly one, else None."""
+        return self.periods[0] if len(self.periods) == 1 else None
+
+    def for_period(self, period: str) -> ParsedSubmission:
+        """The rows of one month: what one partner-month load of this file holds."""
+        month = pl.col("period") == period
+        lines, quarantine, skipped = (frame.filter(month) for frame in (self.lines, self.quarantine, self.skipped))
+        return replace(self, periods=(period,), lines=lines, quarantine=quarantine, skipped=skipped,
+                       rows_read=lines.height + quarantine.height + skipped.height)
 
 
 def parse_submission(path: Path | str, config: SourceConfig) -> ParsedSubmission:
@@ -53,48 +72,73 @@ def parse_submission(path: Path | str, config: SourceConfig) -> ParsedSubmission
         data = path.read_bytes()
     except OSError as error:
         raise SubmissionError(path, message=f"cannot open the file ({error.strerror})") from None
-    period = None
-    if config.period.from_file_name is not None:
-        try:
-            period = period_from_name(path.name, config.period.from_file_name)
-        except ValueError as error:
-            raise SubmissionError(path, message=f"cannot tell the period: {error} (period.from_file_name)") from None
+    period = whole_file_period(path, config)
     sha256 = hashlib.sha256(data).hexdigest()
     table = read_table(data, path, config)
     del data  # the file's bytes are in `table` now; a 10M-row file need not be held twice
     return parse_table(table, config, source_file=source_file, sha256=sha256, period=period)
 
 
+def whole_file_period(path: Path, config: SourceConfig) -> str | None:
+    """The month of the whole file when the config gives one (file name or fixed), else None."""
+    if config.period.fixed is not None:
+        return config.period.fixed
+    if config.period.from_file_name is None:
+        return None
+    try:
+        return period_from_name(path.name, config.period.from_file_name)
+    except ValueError as error:
+        raise SubmissionError(path, message=f"cannot tell the period: {error} (period.from_file_name)") from None
+
+
 def parse_table(
     table: RawTable, config: SourceConfig, *, source_file: str, sha256: str, period: str | None
 ) -> ParsedSubmission:
     file = Path(source_file)
+    month = pl.lit(period, pl.String) if period is not None else _row_month(table, config, file)
     frame = table.frame.with_columns(
-        _raw_record(table.columns).alias(RAW_RECORD), _skip_reason(table, config).alias(SKIP_REASON)
-    )
+        _raw_record(table).alias(RAW_RECORD),
+        _skip_reason(table, config).alias(SKIP_REASON),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias(ORDER),
+    ).with_columns(month.alias(ROW_MONTH))
+    # Rows that tell no month of their own (blank, totals, notes, or a bad date) are
+    # stored with the month of the nearest row above that has one (below, at the top).
+    frame = frame.with_columns(pl.col(ROW_MONTH).forward_fill().backward_fill().alias(LOAD_MONTH))
+    if period is None and frame[LOAD_MONTH].null_count() == frame.height:
+        raise SubmissionError(file, field=_month_column(table, config),
+                              message=f"cannot tell the period: no row tells a month ({config.period.source})")
     rows = frame.filter(pl.col(SKIP_REASON).is_null())
-    if period is None:
-        period = _period_from_column(rows, table, config, file)
 
-    fields = FieldParser(table, config, file.name, period)
+    fields = FieldParser(table, config, file.name, ROW_MONTH)
     checked = fields.run(rows)
+    totals = _totals(frame, checked, table, config, fields)
+    if totals:
+        found = pl.col(ORDER).is_in(list(totals))
+        frame = frame.with_columns(
+            pl.col(ORDER).replace_strict(totals, default=pl.col(SKIP_REASON), return_dtype=pl.String)
+            .alias(SKIP_REASON))
+        checked = checked.filter(~found)
+
     lines = checked.filter(~fields.failed).select(
+        pl.col(ROW_MONTH).alias("period"),
         pl.col(SOURCE_ROW).alias("source_row"),
         *(pl.col(output(name)).alias(name) for name in CANONICAL_FIELDS),
+        _extra(table, config).alias("extra"),
         pl.col(RAW_RECORD).alias("raw_record"),
     )
     quarantine = fields.explain(checked.filter(fields.failed)).select(
-        pl.col(SOURCE_ROW).alias("source_row"), "field", "reason_code", "message",
+        pl.col(LOAD_MONTH).alias("period"), pl.col(SOURCE_ROW).alias("source_row"), "field", "reason_code", "message",
         pl.col(RAW_RECORD).alias("raw_record"),
     )
     skipped = frame.filter(pl.col(SKIP_REASON).is_not_null()).select(
-        pl.col(SOURCE_ROW).alias("source_row"), pl.col(SKIP_REASON).alias("reason"),
+        pl.col(LOAD_MONTH).alias("period"), pl.col(SOURCE_ROW).alias("source_row"), pl.col(SKIP_REASON).alias("reason"),
         pl.col(RAW_RECORD).alias("raw_record"),
     )
+    months = sorted(set(frame[LOAD_MONTH].drop_nulls().unique().to_list()))
 
     parsed = ParsedSubmission(
         partner_id=config.partner_id,
-        period=period,
+        periods=tuple(months) if months or period is None else (period,),
         source_file=source_file,
         sha256=sha256,
         rows_read=frame.height,
@@ -113,11 +157,26 @@ def parse_table(
 # --------------------------------------------------------------------------- rows
 
 
-def _raw_record(columns: list[str]) -> pl.Expr:
-    """The row as the partner sent it: JSON object of column -> text (null if empty)."""
-    if not columns:
+def _raw_record(table: RawTable) -> pl.Expr:
+    """The row as the partner sent it: JSON object of column -> text (null if empty),
+    and "(sheet)": the sheet's name when the source reads several sheets."""
+    parts = [pl.col(c) for c in table.columns]
+    if SHEET in table.frame.columns:
+        parts.append(pl.col(SHEET).alias("(sheet)"))
+    if not parts:
         return pl.lit("{}")
-    return pl.struct(columns).struct.json_encode()
+    return pl.struct(parts).struct.json_encode()
+
+
+def _extra(table: RawTable, config: SourceConfig) -> pl.Expr:
+    """JSON of the config's extra columns (name as the config writes it -> text), null
+    when the config names none or the row has none of them filled in."""
+    names = config.columns.extra
+    if not names:
+        return pl.lit(None, pl.String)
+    columns = [pl.col(table.header.roles[f"columns.extra[{i}]"]).alias(name) for i, name in enumerate(names)]
+    any_filled = pl.any_horizontal(c.is_not_null() for c in columns)
+    return pl.when(any_filled).then(pl.struct(columns).struct.json_encode())
 
 
 def _skip_reason(table: RawTable, config: SourceConfig) -> pl.Expr:
@@ -149,18 +208,53 @@ def _matches_rules(kind: str, table: RawTable, config: SourceConfig) -> pl.Expr:
     return matched
 
 
-def _period_from_column(rows: pl.DataFrame, table: RawTable, config: SourceConfig, file: Path) -> str:
-    column = table.header.roles["period.from_column"]
-    parsed, _ = dates.date_exprs(pl.col(column), config.dates, excel_source=config.file.type != "csv")
-    months = rows.select(parsed.dt.strftime("%Y-%m").drop_nulls().unique().sort()).to_series().to_list()
-    if len(months) == 1:
-        return months[0]
-    if not months:
-        message = "cannot tell the period: no row has a date (period.from_column)"
-        raise SubmissionError(file, field=column, message=message)
-    raise SubmissionError(
-        file,
-        field=column,
-        message=f"cannot tell the period: dates fall in {len(months)} months ({', '.join(months)}); "
-        "a submission covers one month (period.from_column)",
-    )
+def _row_month(table: RawTable, config: SourceConfig, file: Path) -> pl.Expr:
+    """Each row's month (YYYY-MM; null where the row does not tell it)."""
+    rule = config.period
+    if rule.from_column is not None:
+        parsed, _ = dates.date_exprs(
+            pl.col(table.header.roles["period.from_column"]), config.dates, excel_source=config.file.type != "csv")
+        return month_of_date(parsed)
+    if rule.from_year_period is not None:
+        roles = table.header.roles
+        return month_of_year_period(
+            pl.col(roles["period.from_year_period.year"]), pl.col(roles["period.from_year_period.period"]))
+    # from_sheet_name: one month per sheet
+    sheets = table.frame[SHEET].unique(maintain_order=True).to_list() if SHEET in table.frame.columns else [table.sheet]
+    by_sheet = {}
+    for sheet in sheets:
+        try:
+            by_sheet[sheet] = period_from_name(sheet or "", rule.from_sheet_name, "sheet name")
+        except ValueError as error:
+            raise SubmissionError(file, message=f"sheet {sheet!r}: cannot tell the period: {error} "
+                                  "(period.from_sheet_name)") from None
+    if SHEET not in table.frame.columns:
+        return pl.lit(by_sheet[table.sheet], pl.String)
+    return pl.col(SHEET).replace_strict(by_sheet, return_dtype=pl.String)
+
+
+def _month_column(table: RawTable, config: SourceConfig) -> str | None:
+    roles = table.header.roles
+    return roles.get("period.from_column") or roles.get("period.from_year_period.period")
+
+
+def _totals(frame: pl.DataFrame, checked: pl.DataFrame, table: RawTable, config: SourceConfig,
+            fields: FieldParser) -> dict[int, str]:
+    """ORDER -> skip reason for rows found to be totals by arithmetic, and labelled
+    totals rows that are not their load's control total (see totals.py)."""
+    labelled = frame.filter(pl.col(SKIP_REASON) == SkipReason.TOTALS_ROW)
+    text_roles = [role for role in config.columns.mapped() if role not in ("amount", "debit", "credit")]
+    if not config.skip.totals_by_arithmetic or not text_roles:
+        # With no text field mapped every row would look like a total: nothing to go by.
+        if not labelled.height:
+            return {}
+        blank_text = pl.lit(False)  # no candidates: only the labelled rows are looked at
+    else:
+        blank_text = pl.all_horizontal(
+            [pl.col(table.header.roles[role]).str.strip_chars().fill_null("") == "" for role in text_roles])
+    if labelled.height:
+        labelled = fields.run(labelled)  # their amounts, typed as a line's would be
+    else:
+        labelled = checked.head(0)
+    months = ROW_MONTH if config.period.per_row else None
+    return totals_rows(checked, output("amount"), blank_text, labelled, months)

@@ -48,11 +48,15 @@ def _describe_config(config: SourceConfig) -> list[str]:
     opened = f"{spec.type}, sheet {spec.sheet!r}" if spec.sheet else spec.type
     if spec.type == "csv":
         opened += f", {spec.encoding}, delimiter {spec.delimiter!r}"
-    period = (
-        f"from the file name, pattern {config.period.from_file_name}"
-        if config.period.from_file_name
-        else f"from column {config.period.from_column!r}"
-    )
+    rule = config.period
+    period = {
+        "from_file_name": lambda: f"from the file name, pattern {rule.from_file_name}",
+        "from_column": lambda: f"each row's month from column {rule.from_column!r}",
+        "from_year_period": lambda: (f"each row's month from columns {rule.from_year_period.year!r} (financial year) "
+                                     f"and {rule.from_year_period.period!r} (period, 1 = April)"),
+        "from_sheet_name": lambda: f"each sheet's month from its name, pattern {rule.from_sheet_name}",
+        "fixed": lambda: f"fixed: {rule.fixed}",
+    }[rule.source]()
     return [
         f"  partner:  {config.partner_id}" + (f" ({config.description})" if config.description else ""),
         f"  files:    inbox/{config.partner_id}/{spec.pattern} ({opened}; header row {spec.header_row})",
@@ -64,16 +68,24 @@ def _describe_file(parsed: ParsedSubmission, config: SourceConfig) -> list[str]:
     used = set(parsed.column_map.values())
     unused = [name for name in parsed.source_columns if name not in used]
     lines = [
-        f"  period detected: {parsed.period}",
+        f"  period detected: {_months(parsed)}",
         f"  header on row {parsed.header_row}; columns in the file: {', '.join(parsed.source_columns)}",
         "  mapped columns (all found):",
     ]
     width = max(len(key_path(role)) for role in parsed.column_map)
     lines += [f"    {key_path(role):<{width}}  <- {column}" for role, column in parsed.column_map.items()]
     if config.columns.posting_date is None:
-        lines.append(f"    {'columns.posting_date':<{width}}  (no column: the period's last day)")
+        lines.append(f"    {'columns.posting_date':<{width}}  (no column: the last day of the row's month)")
     lines.append(f"  columns not used: {', '.join(unused) if unused else 'none'}")
     return lines
+
+
+def _months(parsed: ParsedSubmission) -> str:
+    if len(parsed.periods) <= 1:
+        return parsed.period or "none"
+    counts = dict(parsed.lines.group_by("period").len().iter_rows())
+    shown = ", ".join(f"{p} ({counts.get(p, 0)} lines)" for p in parsed.periods)
+    return f"{len(parsed.periods)} months: {shown}"
 
 
 def _describe_counts(parsed: ParsedSubmission) -> list[str]:
@@ -103,7 +115,8 @@ def _by(frame: pl.DataFrame, column: str) -> str:
 
 def _table(lines: pl.DataFrame, max_rows: int) -> str:
     # A value spanning lines (a quoted CSV cell with a line break) would break the grid.
-    shown = lines.drop("raw_record").head(max_rows).with_columns(pl.col(pl.String).str.replace_all(r"\s+", " "))
+    quiet = [c for c in ("period", "extra") if c in lines.columns and lines[c].n_unique() <= 1]
+    shown = lines.drop("raw_record", *quiet).head(max_rows).with_columns(pl.col(pl.String).str.replace_all(r"\s+", " "))
     with pl.Config(
         tbl_rows=max_rows,
         tbl_cols=-1,

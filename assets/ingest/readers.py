@@ -13,7 +13,7 @@ import math
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -23,9 +23,11 @@ import python_calamine
 
 from assets.ingest.errors import SubmissionError
 from assets.ingest.header import Header, find_header, rows_to_search
-from assets.ingest.source_config import FileSpec, SourceConfig
+from assets.ingest.source_config import ALL_SHEETS, FileSpec, SourceConfig
 
 SOURCE_ROW = "__source_row"
+# The sheet each row came from, when a source reads several sheets of a workbook.
+SHEET = "__sheet"
 # CSV fields beyond the header's width land here (an unquoted delimiter in a value).
 EXTRA_FIELDS = "(extra fields)"
 
@@ -57,11 +59,15 @@ _SNIFF_BYTES = 64 * 1024
 class RawTable:
     """The rows under the header. `frame` has SOURCE_ROW (Int64) and one String column
     per name in `columns`; cells are as written (null when empty). Blank rows at the
-    very end of a file or sheet are not rows: spreadsheets drag them along."""
+    very end of a file or sheet are not rows: spreadsheets drag them along. When several
+    sheets are read, `frame` also has SHEET (the sheet's name), rows are in sheet order,
+    and `header` is the first sheet's (the other sheets' mapped columns are renamed to
+    its names)."""
 
     frame: pl.DataFrame
     columns: list[str]
     header: Header
+    sheet: str | None = None  # the sheet read, when one sheet of a workbook was
 
 
 def read_table(data: bytes, file: Path, config: SourceConfig) -> RawTable:
@@ -273,16 +279,25 @@ def _read_workbook(data: bytes, file: Path, config: SourceConfig) -> RawTable:
     _check_workbook_container(data, file, spec.type)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet_name = _sheet_name(workbook.sheet_names, spec.sheet, file)
-        # skip_empty_area=False pads from A1, so list index + 1 is the sheet row number.
-        grid = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        names = chosen_sheets(workbook.sheet_names, config, file)
+        tables = [_read_sheet(workbook, name, file, config) for name in names]
     except python_calamine.CalamineError as error:
         raise SubmissionError(file, message=f"cannot be read as an Excel workbook ({error})") from None
+    if not spec.several_sheets:
+        return tables[0]
+    return _stack_sheets(tables, names)
+
+
+def _read_sheet(workbook: python_calamine.CalamineWorkbook, sheet_name: str, file: Path, config: SourceConfig) -> RawTable:
+    spec = config.file
+    # skip_empty_area=False pads from A1, so list index + 1 is the sheet row number.
+    grid = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    where = file if not spec.several_sheets else Path(f"{file.name} sheet {sheet_name}")
     if not grid:
-        raise SubmissionError(file, message=f"sheet {sheet_name!r} is empty")
+        raise SubmissionError(where, message=f"sheet {sheet_name!r} is empty")
     search_rows = rows_to_search(spec.header_row)
     leading = [(number, [cell_text(v) for v in row]) for number, row in enumerate(grid[:search_rows], start=1)]
-    header = find_header(leading, spec.header_row, config.source_columns, file)
+    header = find_header(leading, spec.header_row, config.source_columns, where)
     body = grid[header.row :]
     width = max(len(header.names), *(len(row) for row in body)) if body else len(header.names)
     names = _widen(header, width)
@@ -294,7 +309,45 @@ def _read_workbook(data: bytes, file: Path, config: SourceConfig) -> RawTable:
         (pl.int_range(pl.len(), dtype=pl.Int64) + header.row + 1).alias(SOURCE_ROW)
     )
     unnamed = header.unnamed | frozenset(names[len(header.names) :])
-    return _finish(frame, Header(header.row, names, unnamed, header.roles))
+    return replace(_finish(frame, Header(header.row, names, unnamed, header.roles)), sheet=sheet_name)
+
+
+def chosen_sheets(available: list[str], config: SourceConfig, file: Path) -> list[str]:
+    """The sheets a source reads, in workbook order (a list is read in its own order).
+    With "all" and period.from_sheet_name, sheets whose name tells no month (a cover
+    or notes sheet) are left out; with an explicit list, each named sheet must exist."""
+    wanted = config.file.sheet
+    if not isinstance(wanted, list) and wanted != ALL_SHEETS:
+        return [_sheet_name(available, wanted, file)]
+    if isinstance(wanted, list):
+        return [_sheet_name(available, name, file) for name in wanted]
+    pattern = config.period.from_sheet_name
+    chosen = [name for name in available if pattern is None or re.search(pattern, name)]
+    if not chosen:
+        listing = ", ".join(repr(name) for name in available) or "none"
+        message = (f"no sheet name matches the period pattern {pattern} (period.from_sheet_name); "
+                   f"the workbook has {listing}") if pattern else "the workbook has no sheets"
+        raise SubmissionError(file, message=message)
+    return chosen
+
+
+def _stack_sheets(tables: list[RawTable], names: list[str]) -> RawTable:
+    """One table from several sheets: each sheet's mapped columns renamed to the first
+    sheet's names (headers may differ in case or spacing), other columns kept by name."""
+    first = tables[0].header
+    frames = []
+    for table, sheet in zip(tables, names):
+        rename = {table.header.roles[role]: first.roles[role] for role in first.roles
+                  if table.header.roles[role] != first.roles[role]}
+        taken = set(table.columns) - set(rename)
+        clash = {target for target in rename.values() if target in taken}
+        frame = table.frame.rename({c: f"{c} ({sheet})" for c in clash}).rename(rename)
+        frames.append(frame.with_columns(pl.lit(sheet, pl.String).alias(SHEET)))
+    frame = pl.concat(frames, how="diagonal")
+    columns = [c for c in frame.columns if c not in (SOURCE_ROW, SHEET)]
+    unnamed = frozenset().union(*(t.header.unnamed for t in tables)) - set(first.roles.values())
+    header = Header(first.row, first.names + [c for c in columns if c not in first.names], unnamed, first.roles)
+    return RawTable(frame=frame.select(SOURCE_ROW, SHEET, *columns), columns=columns, header=header)
 
 
 def _check_workbook_container(data: bytes, file: Path, kind: str) -> None:

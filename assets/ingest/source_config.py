@@ -30,7 +30,11 @@ from assets.ingest.canonical import CANONICAL_FIELDS, FUNDING_STREAMS
 from assets.ingest.errors import SourceConfigError
 
 HEADER_SEARCH_ROWS = 30
+ALL_SHEETS = "all"
 PERIOD_GROUP_SETS = ({"year", "month"}, {"fy_start_year", "fiscal_month"})
+# The months openbook loads: from January 2010 (real published spend files go back that
+# far) to the end of the century; anything else is a typo or a misread date.
+FIRST_YEAR, LAST_YEAR = 2010, 2099
 
 CanonicalField = Literal[CANONICAL_FIELDS]  # type: ignore[valid-type]
 FundingStream = Literal[FUNDING_STREAMS]  # type: ignore[valid-type]
@@ -94,7 +98,10 @@ class FileSpec(_Strict):
     encoding: str = "utf-8"  # csv only: utf-8, utf-8-sig, cp1252, latin-1, ...
     delimiter: str = ","  # csv only
     quote_char: str = '"'  # csv only
-    sheet: str | None = None  # xlsx/xls only; None = the first sheet
+    # xlsx/xls only. None: the first sheet; a name; a list of names; or "all" (every sheet,
+    # or with period.from_sheet_name every sheet whose name tells a month). Several sheets
+    # are read one after another; each row keeps its sheet's name (raw_record "(sheet)").
+    sheet: str | list[str] | None = None
     header_row: int | Literal["auto"] = 1  # 1-based row/line number, or "auto"
 
     @field_validator("pattern")
@@ -134,47 +141,109 @@ class FileSpec(_Strict):
             raise ValueError(f"only applies to csv files, but type is {info.data['type']}")
         return value
 
+    @field_validator("sheet", mode="before")
+    @classmethod
+    def _sheet_names(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip()):
+            return value
+        if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+            return value
+        raise ValueError(f'expected a sheet name, a list of sheet names or "all", got {_shown(value)}')
+
     @field_validator("sheet")
     @classmethod
-    def _workbook_only(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _workbook_only(cls, value: str | list[str] | None, info: ValidationInfo) -> str | list[str] | None:
         if info.data.get("type") == "csv":
             raise ValueError("only applies to xlsx/xls files, but type is csv")
         return value
 
+    @property
+    def several_sheets(self) -> bool:
+        return isinstance(self.sheet, list) or self.sheet == ALL_SHEETS
+
+
+def _period_regex(value: str | None) -> str | None:
+    if value is None:
+        return value
+    try:
+        groups = set(re.compile(value).groupindex)
+    except re.error as error:
+        raise ValueError(f"not a valid regular expression {value!r} ({error})") from None
+    if groups not in PERIOD_GROUP_SETS:
+        raise ValueError(
+            "expected named groups (?P<year>...) and (?P<month>...), or (?P<fy_start_year>...) and "
+            f"(?P<fiscal_month>...); found {sorted(groups) or 'none'}"
+        )
+    return value
+
+
+class YearPeriodColumns(_Strict):
+    """NHS ledgers' "Accounting Year" + "Period" columns. The year is the financial year,
+    written 2023, 2023/24, 2023-24, 23/24 or 2023/2024 (a single year is the year the
+    financial year starts in); the period is its month number 1..12 (1 = April, 12 =
+    March), written 1, 01, P01 or M01."""
+
+    year: str  # header of the accounting-year column
+    period: str  # header of the period-number column
+
 
 class PeriodRule(_Strict):
-    """Where the submission's period (a calendar month) comes from: exactly one of
+    """Which month (period, YYYY-MM) each row belongs to: exactly one of the keys.
 
-    from_file_name: a regex searched in the file name, with named groups `year` + `month`
-        (a number or an English month name/abbreviation), or `fy_start_year` +
-        `fiscal_month` (1 = April). Two-digit years mean 20yy.
-    from_column: a date column; every parsed date in it must fall in one month.
+    A file may span months (a quarterly file, a workbook of several years): with
+    from_column, from_year_period and from_sheet_name every row carries its own month,
+    and the file loads as one partner-month per month it covers. Months run from
+    2010-01 to 2099-12.
     """
 
+    # Regex searched in the file name: named groups `year` + `month` (a number, or an
+    # English month name or abbreviation), or `fy_start_year` + `fiscal_month` (1 =
+    # April). Two-digit years mean 20yy. The whole file is one month.
     from_file_name: str | None = None
+    # A date column: each row's month is its date's month (the date formats are `dates`).
     from_column: str | None = None
+    # NHS "Accounting Year" + "Period" columns: each row's month from the pair.
+    from_year_period: YearPeriodColumns | None = None
+    # Regex searched in each sheet's name (groups as for from_file_name): a workbook with
+    # one sheet per month; use with file.sheet: all (or a list of sheets).
+    from_sheet_name: str | None = None
+    # "YYYY-MM": the whole file is this month (a one-off file whose name and rows carry none).
+    fixed: str | None = None
 
-    @field_validator("from_file_name")
+    _check_file_name = field_validator("from_file_name", "from_sheet_name")(_period_regex)
+
+    @field_validator("fixed")
     @classmethod
-    def _regex_with_period_groups(cls, value: str | None) -> str | None:
+    def _a_month(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        try:
-            groups = set(re.compile(value).groupindex)
-        except re.error as error:
-            raise ValueError(f"not a valid regular expression {value!r} ({error})") from None
-        if groups not in PERIOD_GROUP_SETS:
-            raise ValueError(
-                "expected named groups (?P<year>...) and (?P<month>...), or (?P<fy_start_year>...) and "
-                f"(?P<fiscal_month>...); found {sorted(groups) or 'none'}"
-            )
-        return value
+        match = re.fullmatch(r"(\d{4})-(\d{2})", value.strip())
+        if match is None or not 1 <= int(match[2]) <= 12:
+            raise ValueError(f"expected a month written YYYY-MM, e.g. 2023-04; got {value!r}")
+        if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+            raise ValueError(f"{value!r} is outside the months openbook loads ({FIRST_YEAR}-01 to {LAST_YEAR}-12)")
+        return value.strip()
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> PeriodRule:
-        if (self.from_file_name is None) == (self.from_column is None):
-            raise ValueError("expected exactly one of from_file_name or from_column")
+        given = [name for name in PERIOD_SOURCES if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"expected exactly one of {', '.join(PERIOD_SOURCES)}" + (
+                f"; got {', '.join(given)}" if given else ""))
         return self
+
+    @property
+    def source(self) -> str:
+        """The key in use, e.g. 'from_column'."""
+        return next(name for name in PERIOD_SOURCES if getattr(self, name) is not None)
+
+    @property
+    def per_row(self) -> bool:
+        """True when each row tells its own month (the file may span months)."""
+        return self.source in ("from_column", "from_year_period", "from_sheet_name")
+
+
+PERIOD_SOURCES = ("from_file_name", "from_column", "from_year_period", "from_sheet_name", "fixed")
 
 
 class ColumnMap(_Strict):
@@ -182,10 +251,11 @@ class ColumnMap(_Strict):
 
     Headers are matched ignoring case and surrounding/repeated spaces. Give either
     `amount`, or `debit` and `credit` (amount = debit - credit, a blank side counts 0).
+    Every column named here must be in the file's header.
     """
 
-    posting_date: ColumnNames | None = None  # None: the period's last day
-    cost_centre: ColumnNames
+    posting_date: ColumnNames | None = None  # None: the last day of the row's month
+    cost_centre: ColumnNames | None = None  # None: lines carry no cost centre (map them by other fields)
     expense_type: ColumnNames | None = None
     counterparty: ColumnNames | None = None
     description: ColumnNames | None = None
@@ -194,6 +264,21 @@ class ColumnMap(_Strict):
     debit: ColumnNames | None = None
     credit: ColumnNames | None = None
     funding_stream: ColumnNames | None = None
+    # Columns the canonical model does not name (VAT number, capital/revenue, the
+    # partner's own reference), kept per line as JSON {"<name as written here>": "<text>"}
+    # in raw_ledger.extra and stg_ledger.extra.
+    extra: TextList = []
+
+    @field_validator("extra")
+    @classmethod
+    def _distinct_extra_columns(cls, value: list[str]) -> list[str]:
+        names = [" ".join(v.split()) for v in value]
+        if any(not name for name in names):
+            raise ValueError("expected column names, got a blank one")
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"names {', '.join(map(repr, repeated))} more than once")
+        return names
 
     @model_validator(mode="after")
     def _one_way_to_get_the_amount(self) -> ColumnMap:
@@ -205,7 +290,7 @@ class ColumnMap(_Strict):
 
     def mapped(self) -> dict[str, list[str]]:
         """Role (canonical field, or debit/credit) -> candidate headers, for mapped roles."""
-        return {role: names for role, names in self if names is not None}
+        return {role: names for role, names in self if names is not None and role != "extra"}
 
 
 class DateRules(_Strict):
@@ -266,9 +351,27 @@ class RowRule(_Strict):
 class SkipRules(_Strict):
     """Rows that are not ledger lines. Blank rows are always skipped."""
 
-    totals_rows: list[RowRule] = []
+    totals_rows: list[RowRule] = []  # labelled totals rows ("Total", "Grand total")
     note_rows: list[RowRule] = []
     notes_after_totals: bool = False  # every row after the last totals row is a note
+    # Unlabelled totals: a row whose mapped text fields (every mapped column but the
+    # amount) are all blank and whose amount equals the sum of the lines since the
+    # previous total (a subtotal) or since the top of the file (a running or grand
+    # total) is skipped as a totals row, and its amount is the file's control total.
+    totals_by_arithmetic: bool = True
+
+
+class Transform(_Strict):
+    """A regex replacement applied to a field's text before it is typed. `replace` may
+    refer to groups as $1 or ${name}; "" deletes the match."""
+
+    regex: str
+    replace: str = ""
+
+    @field_validator("regex")
+    @classmethod
+    def _valid_regex(cls, value: str) -> str:
+        return _check_polars_regex(value)
 
 
 class SourceConfig(_Strict):
@@ -279,17 +382,34 @@ class SourceConfig(_Strict):
     columns: ColumnMap
     dates: DateRules = DateRules()
     amounts: AmountRules = AmountRules()
-    # Always required: cost_centre, amount, and posting_date when mapped. A blank
+    # Always required: amount, and cost_centre and posting_date when mapped. A blank
     # required counterparty is BLANK_SUPPLIER; any other blank required field MISSING_FIELD.
     required: list[CanonicalField] = []
     skip: SkipRules = SkipRules()
     default_funding_stream: FundingStream | None = None  # when no column or it is blank
+    # Canonical field -> replacements applied in order to its text before typing, e.g.
+    # counterparty: [{regex: "^NHS[0-9A-Z]+ : ", replace: ""}] strips a supplier-code prefix.
+    transforms: dict[CanonicalField, list[Transform]] = {}
 
     @field_validator("partner_id")
     @classmethod
     def _identifier(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
             raise ValueError(f"expected lower-case letters, digits and _, e.g. 'la_ashby'; got {value!r}")
+        return value
+
+    @field_validator("transforms")
+    @classmethod
+    def _transformed_fields_are_mapped(cls, value: dict[str, list[Transform]], info: ValidationInfo) -> dict:
+        columns = info.data.get("columns")
+        amount_roles = ("debit", "credit")
+        unmapped = [
+            field for field in value
+            if columns is not None and getattr(columns, field) is None
+            and not (field == "amount" and all(getattr(columns, r) is not None for r in amount_roles))
+        ]
+        if unmapped:
+            raise ValueError(f"{', '.join(unmapped)} cannot be transformed: columns does not map it")
         return value
 
     @field_validator("required")
@@ -301,14 +421,25 @@ class SourceConfig(_Strict):
             raise ValueError(f"{', '.join(unmapped)} cannot be required: columns does not map it")
         return value
 
+    @model_validator(mode="after")
+    def _sheet_names_need_a_workbook(self) -> SourceConfig:
+        if self.period.from_sheet_name is not None and self.file.type == "csv":
+            raise ValueError("period.from_sheet_name: only applies to xlsx/xls files, but file.type is csv")
+        return self
+
     @property
     def source_columns(self) -> dict[str, list[str]]:
         """Every column the config names, role -> candidate headers; the header row must
         hold all of them. Roles are canonical fields (and debit/credit), or the key path
         of a column named elsewhere, e.g. `skip.totals_rows[0].column`."""
         needed = self.columns.mapped()
+        for index, name in enumerate(self.columns.extra):
+            needed[f"columns.extra[{index}]"] = [name]
         if self.period.from_column is not None:
             needed["period.from_column"] = [self.period.from_column]
+        if self.period.from_year_period is not None:
+            needed["period.from_year_period.year"] = [self.period.from_year_period.year]
+            needed["period.from_year_period.period"] = [self.period.from_year_period.period]
         for kind in ("totals_rows", "note_rows"):
             for index, rule in enumerate(getattr(self.skip, kind)):
                 if rule.column is not None:
@@ -440,8 +571,8 @@ def _allowed_keys(loc: list[str | int]) -> list[str]:
     """The keys the model at `loc` accepts (walks nested models and lists)."""
     model: Any = SourceConfig
     for part in loc:
-        if isinstance(part, int):
-            continue
+        if isinstance(part, int) or part not in model.model_fields:
+            continue  # a list index, or a key of a mapping (transforms.<field>)
         annotation = model.model_fields[part].annotation
         model = _model_inside(annotation)
         if model is None:

@@ -1,9 +1,19 @@
 """Which submissions are in the inbox, and loading one of them atomically.
 
-A partner-period is the unit of loading. The newest file for a partner and period (by
-modification time, then name) is its current submission; earlier files are loaded first
-and superseded, so the load log keeps every version's metadata. Loading is idempotent:
-a file whose bytes are already the current load of its partner-period is not reloaded.
+A partner-period (partner x month) is the unit of loading. A file covers one month or
+several (a quarterly file, a workbook of years: see PeriodRule); it loads as one
+partner-month per month it covers, each its own load (own load_id and load_log entry,
+the same source_file), each replacing only that partner-month.
+
+Which file wins a partner-month: the newest file covering it, by modification time,
+then name. Files covering a month are loaded oldest first, so the newest is current and
+earlier ones are superseded, and the load log keeps every version's metadata. So:
+  - a later file covering a month replaces that month, whatever else it covers;
+  - a later file that shrinks (covers fewer months than an earlier one) replaces only
+    the months it covers: the earlier file stays current for the others;
+  - loading is idempotent: a file whose bytes are already the current load of a
+    partner-month is not reloaded, and when the newest file covering a month is its
+    current load, older files covering it are not reloaded either.
 
 A file is refused as a whole (status failed, with a message; the partner-period keeps
 its previous submission) when it cannot be parsed, when none of its rows is a usable
@@ -32,8 +42,11 @@ from pipelines.sql_files import transaction
 class InboxFile:
     path: Path
     config: SourceConfig | None
-    period: str | None
+    periods: tuple[str, ...] = ()  # the months it covers, sorted; empty when unknown (error)
     error: str | None = None
+
+    def covers(self, period: str) -> bool:
+        return period in self.periods
 
     @property
     def partner_id(self) -> str | None:
@@ -47,14 +60,17 @@ class InboxFile:
             return 0.0
 
 
-def period_of_file(path: Path, config: SourceConfig) -> str:
-    """The period a file belongs to, without reading it when the name tells."""
+def periods_of_file(path: Path, config: SourceConfig) -> tuple[str, ...]:
+    """The months a file covers: from its name or the config without reading it; else
+    (a date column, year + period columns, sheet names) by parsing it."""
     if config.period.from_file_name is not None:
         try:
-            return period_from_name(path.name, config.period.from_file_name)
+            return (period_from_name(path.name, config.period.from_file_name),)
         except ValueError as error:
             raise SubmissionError(path, message=f"cannot tell the period: {error}") from None
-    return parse_submission(path, config).period
+    if config.period.fixed is not None:
+        return (config.period.fixed,)
+    return parse_submission(path, config).periods
 
 
 def scan_inbox(inbox: Path, configs: dict[str, SourceConfig]) -> list[InboxFile]:
@@ -67,17 +83,17 @@ def scan_inbox(inbox: Path, configs: dict[str, SourceConfig]) -> list[InboxFile]
         config = match_config(path, inbox, configs)
         refused = _not_a_plain_inbox_file(path, inbox)
         if refused is not None:
-            found.append(InboxFile(path, config, None, refused))
+            found.append(InboxFile(path, config, (), refused))
         elif config is None:
-            found.append(InboxFile(path, None, None, "matches no source config"))
+            found.append(InboxFile(path, None, (), "matches no source config"))
             continue
         else:
             try:
-                found.append(InboxFile(path, config, period_of_file(path, config)))
+                found.append(InboxFile(path, config, periods_of_file(path, config)))
             except SubmissionError as exc:
-                found.append(InboxFile(path, config, None, str(exc)))
+                found.append(InboxFile(path, config, (), str(exc)))
             except Exception as exc:  # one unreadable file must not hide every other
-                found.append(InboxFile(path, config, None, _unexpected(path, exc)))
+                found.append(InboxFile(path, config, (), _unexpected(path, exc)))
     return found
 
 
@@ -108,8 +124,32 @@ def _unexpected(path: Path, exc: BaseException) -> str:
 
 
 def in_load_order(files: list[InboxFile]) -> list[InboxFile]:
-    """Oldest first, so that the newest submission of a partner-period is loaded last."""
-    return sorted(files, key=lambda f: (f.partner_id or "", f.period or "", f.modified, f.path.name))
+    """Oldest first, so that the newest file covering a partner-month is loaded last."""
+    return sorted(files, key=lambda f: (f.partner_id or "", f.periods[:1], f.modified, f.path.name))
+
+
+def inbox_periods(files: list[InboxFile]) -> list[str]:
+    """Every month some inbox file covers, sorted."""
+    return sorted({period for item in files for period in item.periods})
+
+
+def load_period(con: duckdb.DuckDBPyConnection, files: list[InboxFile], period: str, run_id: str | None) -> list[LoadOutcome]:
+    """Load one month: each file covering it (oldest first, per partner) loads its rows
+    of that month; files whose month cannot be told are logged (once per content).
+    When the newest file covering a partner-month is already its current load, nothing
+    of that partner-month is reloaded."""
+    chosen = [item for item in files if item.covers(period) or not item.periods]
+    newest: dict[str, InboxFile] = {}
+    for item in in_load_order([f for f in chosen if f.periods]):
+        newest[item.partner_id] = item
+    settled = {partner for partner, item in newest.items() if _is_current(con, item, period, _fingerprint(item.path)[0])}
+    outcomes = []
+    for item in in_load_order(chosen):
+        if item.periods and item.partner_id in settled:
+            outcomes.append(LoadOutcome(display_path(item.path), item.partner_id, period, "unchanged"))
+            continue
+        outcomes.append(load_file(con, item, run_id, period if item.periods else None))
+    return outcomes
 
 
 def sha256_of(path: Path) -> str:
@@ -134,6 +174,13 @@ def _fingerprint(path: Path) -> tuple[str, int | None, datetime | None]:
         return hashlib.sha256(b"unreadable:" + os.fsencode(path)).hexdigest(), None, None
 
 
+# Named, not positional: raw_ledger gained a column (extra) after warehouses existed.
+RAW_LEDGER_COLUMNS = ("load_id, partner_id, period, source_file, source_row, posting_date, cost_centre, expense_type,"
+                      " counterparty, description, transaction_id, amount, funding_stream, raw_record, extra")
+RAW_LEDGER_SELECT = ("SELECT $load_id, $p, $m, $f, source_row, posting_date, cost_centre, expense_type, counterparty,"
+                     " description, transaction_id, amount, funding_stream, raw_record, extra FROM parsed_lines")
+
+
 @dataclass(frozen=True)
 class LoadOutcome:
     source_file: str
@@ -147,42 +194,68 @@ class LoadOutcome:
     message: str | None = None
 
 
-def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | None) -> LoadOutcome:
+def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | None,
+              period: str | None = None) -> LoadOutcome:
+    """Load a file's rows of `period` (a month it covers) as that partner-month's
+    submission; with no period, every month it covers, one load each (the outcome then
+    adds them up: status loaded when any month loaded, period None when several)."""
     source = display_path(item.path)
     fingerprint = _fingerprint(item.path)
     sha = fingerprint[0]
+    months = (period,) if period is not None else item.periods
+    shown_period = months[0] if len(months) == 1 else None
 
     def refuse(message: str, status: str = "failed", rows: tuple[int, int, int, int] = (0, 0, 0, 0)) -> LoadOutcome:
-        _log_problem(con, item, fingerprint, status, message, run_id)
-        return LoadOutcome(source, item.partner_id, item.period, status, *rows, message=message)
+        _log_problem(con, item, shown_period, fingerprint, status, message, run_id)
+        return LoadOutcome(source, item.partner_id, shown_period, status, *rows, message=message)
 
     if item.error is not None:
         return refuse(item.error, "unmatched" if item.config is None else "failed")
     if fingerprint[1] is None:
         return refuse(f"{item.path.name}: the file disappeared before it could be read")
-    if _is_current(con, item, sha):
-        return LoadOutcome(source, item.partner_id, item.period, "unchanged")
+    if not months:
+        return refuse(f"{item.path.name}: cannot tell which months the file covers")
+    waiting = [month for month in months if not _is_current(con, item, month, sha)]
+    if not waiting:
+        return LoadOutcome(source, item.partner_id, shown_period, "unchanged")
     try:
         parsed = parse_submission(item.path, item.config)
     except SubmissionError as exc:
         return refuse(str(exc))
     except (Exception, pl.exceptions.PanicException) as exc:  # a reader bug must not stop the other files
         return refuse(_unexpected(item.path, exc))
-    if parsed.lines.height == 0:
-        # Loading it would replace the partner-period's last good submission with nothing.
-        rows = (parsed.rows_read, 0, parsed.quarantine.height, parsed.skipped.height)
-        return refuse(_no_lines_message(item.path, parsed), rows=rows)
-    _replace_partition(con, item, parsed, fingerprint, run_id)
-    return LoadOutcome(
-        source, item.partner_id, item.period, "loaded", parsed.rows_read,
-        parsed.lines.height, parsed.quarantine.height, parsed.skipped.height,
-    )
+    outcomes = []
+    for month in waiting:
+        part = parsed.for_period(month)
+        rows = (part.rows_read, part.lines.height, part.quarantine.height, part.skipped.height)
+        if part.lines.height == 0:
+            # Loading it would replace the partner-period's last good submission with nothing.
+            message = _no_lines_message(item.path, part, month if len(parsed.periods) > 1 else None)
+            _log_problem(con, item, month, fingerprint, "failed", message, run_id)
+            outcomes.append(LoadOutcome(source, item.partner_id, month, "failed", *rows, message=message))
+            continue
+        _replace_partition(con, item, part, month, fingerprint, run_id)
+        outcomes.append(LoadOutcome(source, item.partner_id, month, "loaded", *rows))
+    if len(outcomes) == 1 and len(months) == 1:
+        return outcomes[0]
+    return _added_up(source, item.partner_id, shown_period, outcomes)
 
 
-def _no_lines_message(path: Path, parsed: ParsedSubmission) -> str:
+def _added_up(source: str, partner_id: str | None, period: str | None, outcomes: list[LoadOutcome]) -> LoadOutcome:
+    statuses = {o.status for o in outcomes}
+    status = "loaded" if "loaded" in statuses else ("failed" if "failed" in statuses else "unchanged")
+    messages = [o.message for o in outcomes if o.message]
+    return LoadOutcome(source, partner_id, period, status,
+                       *(sum(getattr(o, name) for o in outcomes)
+                         for name in ("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped")),
+                       message="; ".join(messages) or None)
+
+
+def _no_lines_message(path: Path, parsed: ParsedSubmission, month: str | None = None) -> str:
     if parsed.rows_read == 0:
         return f"{path.name}: the file has a header but no rows under it; nothing was loaded"
-    message = (f"{path.name}: none of its {parsed.rows_read} rows is a usable ledger line "
+    of_month = f" of {month}" if month is not None else ""
+    message = (f"{path.name}: none of its {parsed.rows_read} rows{of_month} is a usable ledger line "
                f"({parsed.quarantine.height} set aside, {parsed.skipped.height} skipped as totals, notes or blanks); "
                "the file was not loaded, and the period keeps any earlier submission")
     if parsed.quarantine.height:
@@ -190,11 +263,11 @@ def _no_lines_message(path: Path, parsed: ParsedSubmission) -> str:
     return message
 
 
-def _is_current(con, item: InboxFile, sha: str) -> bool:
+def _is_current(con, item: InboxFile, period: str, sha: str) -> bool:
     row = con.execute(
         "SELECT count(*) FROM load_log WHERE partner_id = $p AND period = $m AND status = 'current'"
         " AND sha256 = $sha AND source_file = $f",
-        {"p": item.partner_id, "m": item.period, "sha": sha, "f": display_path(item.path)},
+        {"p": item.partner_id, "m": period, "sha": sha, "f": display_path(item.path)},
     ).fetchone()
     return row[0] > 0
 
@@ -206,11 +279,13 @@ def _new_load_id(con, partner_id: str, period: str, sha: str) -> str:
     return f"{partner_id}.{period}.v{n + 1}.{sha[:8]}"
 
 
-def _log_problem(con, item: InboxFile, fingerprint: tuple, status: str, message: str, run_id: str | None) -> None:
+def _log_problem(con, item: InboxFile, period: str | None, fingerprint: tuple, status: str, message: str,
+                 run_id: str | None) -> None:
     sha, size, modified = fingerprint
     (seen,) = con.execute(
-        "SELECT count(*) FROM load_log WHERE source_file = $f AND sha256 = $sha AND status = $status",
-        {"f": display_path(item.path), "sha": sha, "status": status}).fetchone()
+        "SELECT count(*) FROM load_log WHERE source_file = $f AND sha256 = $sha AND status = $status"
+        " AND period IS NOT DISTINCT FROM $m",
+        {"f": display_path(item.path), "sha": sha, "status": status, "m": period}).fetchone()
     if seen:
         return
     con.execute(
@@ -219,27 +294,26 @@ def _log_problem(con, item: InboxFile, fingerprint: tuple, status: str, message:
         " VALUES ($id, $p, $m, $f, $sha, $bytes, $mtime, $status, $msg, $now, $run)",
         {
             "id": f"{status}.{sha[:12]}.{_now().strftime('%Y%m%dT%H%M%S%f')}",
-            "p": item.partner_id, "m": item.period, "f": display_path(item.path), "sha": sha,
+            "p": item.partner_id, "m": period, "f": display_path(item.path), "sha": sha,
             "bytes": size, "mtime": modified, "status": status,
             "msg": message, "now": _now(), "run": run_id,
         },
     )
 
 
-def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, fingerprint: tuple, run_id: str | None) -> None:
-    """Swap the partner-period's rows for this submission's in one transaction."""
-    key = {"p": parsed.partner_id, "m": parsed.period}
+def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: str, fingerprint: tuple,
+                       run_id: str | None) -> None:
+    """Swap the partner-period's rows for this submission's (its rows of `period`) in one transaction."""
+    key = {"p": parsed.partner_id, "m": period}
     try:
         with transaction(con):
-            load_id = _new_load_id(con, parsed.partner_id, parsed.period, parsed.sha256)
+            load_id = _new_load_id(con, parsed.partner_id, period, parsed.sha256)
             for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
                 con.execute(f"DELETE FROM {table} WHERE partner_id = $p AND period = $m", key)
             con.execute("UPDATE load_log SET status = 'superseded' WHERE partner_id = $p AND period = $m AND status = 'current'", key)
             ident = {"load_id": load_id, **key, "f": display_path(item.path)}
             con.register("parsed_lines", parsed.lines.to_arrow())
-            con.execute(
-                "INSERT INTO raw_ledger SELECT $load_id, $p, $m, $f, source_row, posting_date, cost_centre, expense_type,"
-                " counterparty, description, transaction_id, amount, funding_stream, raw_record FROM parsed_lines", ident)
+            con.execute(f"INSERT INTO raw_ledger ({RAW_LEDGER_COLUMNS}) {RAW_LEDGER_SELECT}", ident)
             con.register("parsed_quarantine", parsed.quarantine.to_arrow())
             con.execute(
                 "INSERT INTO quarantine SELECT $load_id, $p, $m, $f, source_row, 'parse', field, reason_code, message,"

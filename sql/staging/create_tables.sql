@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS raw_ledger (
     transaction_id VARCHAR,
     amount         DECIMAL(18,2),
     funding_stream VARCHAR,
-    raw_record     VARCHAR USING COMPRESSION fsst
+    raw_record     VARCHAR USING COMPRESSION fsst,
+    extra          VARCHAR              -- JSON of the source's columns.extra -> text; NULL when none
 );
 CREATE TABLE IF NOT EXISTS quarantine (
     load_id     VARCHAR NOT NULL,
@@ -74,8 +75,12 @@ CREATE TABLE IF NOT EXISTS stg_ledger (
     service_line            VARCHAR,
     place_id                VARCHAR,
     line_type               VARCHAR,
-    scheme_id               VARCHAR
+    scheme_id               VARCHAR,
+    extra                   VARCHAR     -- as raw_ledger.extra
 );
+-- Warehouses made before raw_ledger/stg_ledger had `extra` get it here.
+ALTER TABLE raw_ledger ADD COLUMN IF NOT EXISTS extra VARCHAR;
+ALTER TABLE stg_ledger ADD COLUMN IF NOT EXISTS extra VARCHAR;
 CREATE TABLE IF NOT EXISTS dq_results (
     partner_id      VARCHAR NOT NULL,
     period          VARCHAR NOT NULL,

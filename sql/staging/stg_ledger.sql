@@ -51,7 +51,7 @@ WHERE c.unknown_cost_centre OR c.is_repeat;
 INSERT INTO stg_ledger
 SELECT load_id, partner_id, period, source_file, source_row, posting_date, cost_centre,
        expense_type, counterparty, counterparty_partner_id, description, transaction_id,
-       amount, mapped_funding_stream, service_line, place_id, line_type, scheme_id
+       amount, mapped_funding_stream, service_line, place_id, line_type, scheme_id, extra
 FROM stg_candidates
 WHERE NOT unknown_cost_centre AND NOT is_repeat
 ORDER BY load_id, source_row;

@@ -105,6 +105,7 @@ def test_windows_1252_text_survives_and_redacted_is_kept() -> None:
     assert line(parsed, 8)["counterparty"] == "Smith, Jones & Partners"
     assert line(parsed, 9)["amount"] == Decimal("-30500.00")  # "(30,500.00)"
     assert line(parsed, 12) | {"raw_record": None} == {
+        "period": "2024-04",  # the file's month (from its name)
         "source_row": 12,
         "posting_date": date(2024, 4, 30),
         "cost_centre": "Adult Community",
@@ -114,6 +115,7 @@ def test_windows_1252_text_survives_and_redacted_is_kept() -> None:
         "transaction_id": "WF1008",
         "amount": Decimal("1050000.00"),
         "funding_stream": None,
+        "extra": None,  # the config keeps no extra columns
         "raw_record": None,
     }
 

@@ -103,10 +103,21 @@ def test_encoding_names_are_normalised(tmp_path: Path) -> None:
         (lambda d: d.update(skip={"note_rows": [{"pattern": "[unclosed"}]}),
          "skip.note_rows[0].pattern: not a valid regular expression"),
         # combinations that cannot work
-        (lambda d: d["period"].update(from_column="Date"), "period: expected exactly one of from_file_name or from_column"),
+        (lambda d: d["period"].update(from_column="Date"),
+         "period: expected exactly one of from_file_name, from_column, from_year_period, from_sheet_name, fixed; "
+         "got from_file_name, from_column"),
+        (lambda d: d["period"].update(from_file_name=None, fixed="2009-12"),
+         "period.fixed: '2009-12' is outside the months openbook loads (2010-01 to 2099-12)"),
+        (lambda d: d["period"].update(from_file_name=None, fixed="2024-4"),
+         "period.fixed: expected a month written YYYY-MM"),
         (lambda d: d["columns"].update(debit="Debit"), "columns: expected either 'amount', or both 'debit' and 'credit'"),
         (lambda d: d.update(required=["counterparty"]), "required: counterparty cannot be required: columns does not map it"),
-        (lambda d: d["columns"].pop("cost_centre"), "columns.cost_centre: required key is missing"),
+        # cost_centre is optional now (issue 16); a transform of an unmapped field is refused
+        (lambda d: d.update(transforms={"description": [{"regex": "^x"}]}),
+         "transforms: description cannot be transformed: columns does not map it"),
+        (lambda d: d.update(transforms={"counterparty": [{"regex": "^x", "replce": ""}]}),
+         "transforms.counterparty[0].replce: unknown key; expected one of: regex, replace"),
+        (lambda d: d["columns"].update(extra=["VAT", " VAT "]), "columns.extra: names 'VAT' more than once"),
         (lambda d: d.pop("period"), "period: required key is missing"),
     ],
 )

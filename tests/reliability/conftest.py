@@ -52,5 +52,5 @@ def corpus_base(_small_template, tmp_path_factory) -> CorpusBase:  # noqa: F811
         names = tables(con)
         con.execute("CHECKPOINT")
     assert all(f["stg"][0] > 0 and len(f["current"]) == 1 for f in figures.values()), figures
-    good_files = {(f.partner_id, f.period): f.path for f in files}
+    good_files = {(f.partner_id, period): f.path for f in files for period in f.periods}
     return CorpusBase(_small_template, warehouse, figures, names, good_files)

@@ -88,16 +88,16 @@ def plant(point: str, marker: Path, skip: int) -> None:
 
 def load_period(home: Path, period: str) -> int:
     from assets.ingest.source_config import load_source_configs
-    from assets.ingest.submissions import in_load_order, load_file, scan_inbox
+    from assets.ingest.submissions import load_period, scan_inbox
     from pipelines.sql_files import run_sql
     from pipelines.settings import Paths
     from pipelines.warehouse import open_writer
 
     paths = Paths(home)
     configs = load_source_configs(paths.source_configs)
-    files = [f for f in scan_inbox(paths.inbox, configs) if f.period in (period, None)]
+    files = scan_inbox(paths.inbox, configs)
     with open_writer(paths.warehouse) as con:
-        outcomes = [load_file(con, item, "load-period") for item in in_load_order(files)]
+        outcomes = load_period(con, files, period, "load-period")
         run_sql(con, "staging/stg_ledger", {"period": period})
     print(json.dumps([o.status for o in outcomes]))
     return 0

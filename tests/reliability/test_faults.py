@@ -176,7 +176,7 @@ from assets.ingest.source_config import load_source_configs
 from assets.ingest.submissions import load_file, scan_inbox
 from pipelines.warehouse import open_writer
 before = figures(home)
-item = next(f for f in scan_inbox(home / "inbox", load_source_configs(home / "config" / "sources")) if f.period == "2025-07")
+item = next(f for f in scan_inbox(home / "inbox", load_source_configs(home / "config" / "sources")) if f.periods == ("2025-07",))
 error = None
 try:
     with open_writer(home / "warehouse" / "openbook.duckdb") as con:

@@ -44,7 +44,7 @@ def subset_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("demo-subset")
     shutil.copytree(full / "reference", home / "reference")
     shutil.copytree(full / "config", home / "config")
-    kept = [f for f in _inbox_files(full) if f.partner_id in PARTNERS and f.period in PERIODS]
+    kept = [f for f in _inbox_files(full) if f.partner_id in PARTNERS and set(f.periods) & set(PERIODS)]
     for item in kept:
         target = home / "inbox" / item.path.relative_to(full / "inbox")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -82,7 +82,7 @@ def lake_run(subset_home, tmp_path_factory):
     publish_reference(lake, subset_home / "reference")
     partitions = defaultdict(list)
     for item in _inbox_files(subset_home):
-        partitions[(item.partner_id, item.period)].append(item)
+        partitions[(item.partner_id, item.periods)].append(item)
     loads = load_concurrently(lake, list(partitions.values()), processes=WORKERS)
     return lake, loads, partitions
 

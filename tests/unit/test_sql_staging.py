@@ -31,7 +31,7 @@ def _reference(con):
 def _raw(con, rows):
     for source_row, cost_centre, counterparty, txn, amount, stream in rows:
         con.execute(
-            "INSERT INTO raw_ledger VALUES ('L1', 'p1', '2024-05', '/in/p1/f.csv', ?, DATE '2024-05-02', ?, NULL, ?, NULL, ?, ?, ?, '{}')",
+            "INSERT INTO raw_ledger VALUES ('L1', 'p1', '2024-05', '/in/p1/f.csv', ?, DATE '2024-05-02', ?, NULL, ?, NULL, ?, ?, ?, '{}', NULL)",
             [source_row, cost_centre, counterparty, txn, Decimal(amount), stream])
 
 
