@@ -107,16 +107,17 @@ def _reasons(boundaries: list[_Boundary], frame: pl.DataFrame | None) -> dict[in
     reasons: dict[int, str] = {}
     previous_order = -1
     for index, boundary in enumerate(boundaries):
+        start = -1 if boundary.kind == "running" else previous_order
+        previous_order = boundary.order
+        if frame is not None:
+            covered = frame.filter(pl.col(ORDER).is_between(start + 1, boundary.order - 1)).get_column("month")
+            if covered.drop_nulls().n_unique() > 1:  # no one month's control total
+                reasons[boundary.order] = SkipReason.SUBTOTAL_ROW
+                continue
         if boundary.kind == "running":
             for earlier in boundaries[:index]:  # included in this one
                 reasons[earlier.order] = SkipReason.SUBTOTAL_ROW
         reasons.setdefault(boundary.order, SkipReason.TOTALS_ROW)
-        if frame is not None:
-            start = -1 if boundary.kind == "running" else previous_order
-            covered = frame.filter(pl.col(ORDER).is_between(start + 1, boundary.order - 1)).get_column("month")
-            if covered.drop_nulls().n_unique() > 1:
-                reasons[boundary.order] = SkipReason.SUBTOTAL_ROW
-        previous_order = boundary.order
     # Labelled rows are already totals rows; only a change to SUBTOTAL_ROW is news.
     labelled = {b.order for b in boundaries if b.is_labelled}
     return {order: reason for order, reason in reasons.items()
