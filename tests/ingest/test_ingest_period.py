@@ -50,3 +50,22 @@ def test_last_day() -> None:
     assert last_day("2024-02") == date(2024, 2, 29)
     assert last_day("2025-02") == date(2025, 2, 28)
     assert last_day("2026-03") == date(2026, 3, 31)
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern", "period"),
+    [
+        ("Spend_over_500_2010-01.csv", r"(?P<year>\d{4})-(?P<month>\d{2})", "2010-01"),
+        ("NHS X CCG spend over 25k - March 2013.csv", MONTH_NAME, "2013-03"),
+        ("accounts M12 2012-13.xlsx", FISCAL, "2013-03"),
+        ("payments Jan-14.csv", r"(?P<month>[A-Za-z]{3})-(?P<year>\d{2})", "2014-01"),
+    ],
+)
+def test_periods_before_2024_are_as_good_as_any(name: str, pattern: str, period: str) -> None:
+    assert period_from_name(name, pattern) == period
+
+
+@pytest.mark.parametrize("name", ["Spend_over_500_2009-12.csv", "Spend_over_500_2100-01.csv", "Spend_over_500_0024-04.csv"])
+def test_years_outside_2010_to_2099_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="is not a year openbook loads \\(2010 to 2099\\)"):
+        period_from_name(name, r"(?P<year>\d{4})-(?P<month>\d{2})")
