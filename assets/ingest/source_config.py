@@ -87,22 +87,38 @@ def _check_polars_regex(pattern: str) -> str:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Each field's docstring (the string under it) is its description: docs/sources.md
+    # is generated from them (assets/ingest/config_docs.py).
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class FileSpec(_Strict):
     """Which files in inbox/<partner_id>/ belong to this source, and how to open them."""
 
-    pattern: str  # glob on the file name, case-insensitive, e.g. "Spend_over_500_*.csv"
+    pattern: str
+    """Glob on the file name (case-insensitive) of this partner's files in inbox/<partner_id>/.
+    Example: `"Spend_over_500_*.csv"`"""
     type: Literal["csv", "xlsx", "xls"]
-    encoding: str = "utf-8"  # csv only: utf-8, utf-8-sig, cp1252, latin-1, ...
-    delimiter: str = ","  # csv only
-    quote_char: str = '"'  # csv only
-    # xlsx/xls only. None: the first sheet; a name; a list of names; or "all" (every sheet,
-    # or with period.from_sheet_name every sheet whose name tells a month). Several sheets
-    # are read one after another; each row keeps its sheet's name (raw_record "(sheet)").
+    """File format: csv, xlsx, or xls (old Excel).
+    Example: `xlsx`"""
+    encoding: str = "utf-8"
+    """csv only: the text encoding (utf-8, utf-8-sig, cp1252, latin-1, ...). Excel on Windows writes cp1252.
+    Example: `cp1252`"""
+    delimiter: str = ","
+    """csv only: the field separator, one character.
+    Example: `";"`"""
+    quote_char: str = '"'
+    """csv only: the quote character around values that hold the delimiter.
+    Example: `"'"`"""
     sheet: str | list[str] | None = None
-    header_row: int | Literal["auto"] = 1  # 1-based row/line number, or "auto"
+    """xlsx/xls only: which sheet(s) to read. None: the first sheet; a name; a list of names; or "all" (every
+    sheet, or with period.from_sheet_name every sheet whose name tells a month). Several sheets are read one
+    after another; each row keeps its sheet's name in raw_record under "(sheet)".
+    Example: `["Apr 2023", "May 2023"]`"""
+    header_row: int | Literal["auto"] = 1
+    """The header's row (xlsx) or line (csv) number, 1-based, or "auto": the first of the first 30 rows holding
+    every column the config names.
+    Example: `auto`"""
 
     @field_validator("pattern")
     @classmethod
@@ -183,8 +199,13 @@ class YearPeriodColumns(_Strict):
     financial year starts in); the period is its month number 1..12 (1 = April, 12 =
     March), written 1, 01, P01 or M01."""
 
-    year: str  # header of the accounting-year column
-    period: str  # header of the period-number column
+    year: str
+    """Header of the accounting-year column (2023, 2023/24, 2023-24, 23/24, 2023/2024; a single year is the
+    year the financial year starts).
+    Example: `"Accounting Year"`"""
+    period: str
+    """Header of the period-number column: 1 to 12, 1 = April, 12 = March (also written 01, P01, M01).
+    Example: `Period`"""
 
 
 class PeriodRule(_Strict):
@@ -196,19 +217,26 @@ class PeriodRule(_Strict):
     2010-01 to 2099-12.
     """
 
-    # Regex searched in the file name: named groups `year` + `month` (a number, or an
-    # English month name or abbreviation), or `fy_start_year` + `fiscal_month` (1 =
-    # April). Two-digit years mean 20yy. The whole file is one month.
     from_file_name: str | None = None
-    # A date column: each row's month is its date's month (the date formats are `dates`).
+    """Regex searched in the file name, with named groups year + month (a number, or an English month name or
+    abbreviation), or fy_start_year + fiscal_month (1 = April). Two-digit years mean 20yy. The whole file is
+    one month.
+    Example: `'Spend_over_500_(?P<year>\\d{4})-(?P<month>\\d{2})'`"""
     from_column: str | None = None
-    # NHS "Accounting Year" + "Period" columns: each row's month from the pair.
+    """A date column: each row's month is its date's month (read with `dates`). The file may span months; a row
+    with no usable date is quarantined as BAD_PERIOD.
+    Example: `"Payment Date"`"""
     from_year_period: YearPeriodColumns | None = None
-    # Regex searched in each sheet's name (groups as for from_file_name): a workbook with
-    # one sheet per month; use with file.sheet: all (or a list of sheets).
+    """NHS accounting year + period columns: each row's month from the pair (period 1 = April). The file may
+    span months.
+    Example: `{year: "Accounting Year", period: "Period"}`"""
     from_sheet_name: str | None = None
-    # "YYYY-MM": the whole file is this month (a one-off file whose name and rows carry none).
+    """Regex searched in each sheet's name (groups as for from_file_name): a workbook with one sheet per month;
+    use with file.sheet: all or a list.
+    Example: `'(?P<month>[A-Za-z]+) (?P<year>\\d{4})'`"""
     fixed: str | None = None
+    """YYYY-MM: the whole file is this month, for a one-off file whose name and rows tell none.
+    Example: `"2019-03"`"""
 
     _check_file_name = field_validator("from_file_name", "from_sheet_name")(_period_regex)
 
@@ -254,20 +282,42 @@ class ColumnMap(_Strict):
     Every column named here must be in the file's header.
     """
 
-    posting_date: ColumnNames | None = None  # None: the last day of the row's month
-    cost_centre: ColumnNames | None = None  # None: lines carry no cost centre (map them by other fields)
+    posting_date: ColumnNames | None = None
+    """The line's date. None: the last day of the row's month.
+    Example: `"Payment Date"`"""
+    cost_centre: ColumnNames | None = None
+    """The partner's cost centre. None: lines carry no cost centre (map them by other fields).
+    Example: `["Cost Centre", "Cost Centre Code"]`"""
     expense_type: ColumnNames | None = None
+    """Account or expense type.
+    Example: `"Expense Type"`"""
     counterparty: ColumnNames | None = None
+    """Supplier or payer.
+    Example: `["Supplier", "Supplier Name"]`"""
     description: ColumnNames | None = None
+    """Free-text description of the line.
+    Example: `Description`"""
     transaction_id: ColumnNames | None = None
+    """The partner's transaction or invoice number (repeats on split lines are normal).
+    Example: `"Transaction Number"`"""
     amount: ColumnNames | None = None
+    """The money column (give this, or debit and credit).
+    Example: `"Amount (£)"`"""
     debit: ColumnNames | None = None
+    """Debit column: amount = debit - credit, a blank side counts 0 (give with credit, not with amount).
+    Example: `Debit`"""
     credit: ColumnNames | None = None
+    """Credit column (see debit).
+    Example: `Credit`"""
     funding_stream: ColumnNames | None = None
-    # Columns the canonical model does not name (VAT number, capital/revenue, the
-    # partner's own reference), kept per line as JSON {"<name as written here>": "<text>"}
-    # in raw_ledger.extra and stg_ledger.extra.
+    """Column holding the funding stream (recurrent, non_recurrent, sdf, s75_pooled, grant; written loosely,
+    e.g. "Non-recurrent").
+    Example: `"Funding"`"""
     extra: TextList = []
+    """Columns the canonical model does not name (VAT number, capital/revenue, the partner's own reference),
+    kept per line as JSON {"<name as written here>": "<text>"} in raw_ledger.extra and stg_ledger.extra.
+    Each must be in the header.
+    Example: `["VAT Registration Number", "Capital/Revenue"]`"""
 
     @field_validator("extra")
     @classmethod
@@ -298,7 +348,11 @@ class DateRules(_Strict):
     first that parses wins. Excel sources also accept real date cells whatever the list."""
 
     formats: TextList = ["%d/%m/%Y"]
-    excel_serial: bool = False  # also accept Excel day numbers (45412 = 2024-04-30)
+    """strftime patterns tried in order; the first that parses wins. Excel sources also accept real date cells.
+    Example: `["%d/%m/%Y", "%d-%b-%y"]`"""
+    excel_serial: bool = False
+    """Also accept Excel day numbers (45412 = 2024-04-30).
+    Example: `true`"""
 
     @field_validator("formats")
     @classmethod
@@ -321,11 +375,23 @@ class AmountRules(_Strict):
     minus or CR suffix makes an amount negative."""
 
     currency_symbols: TextList = ["£"]
-    thousands_separator: str | None = ","  # null: digits are never grouped
-    brackets_negative: bool = True  # "(12.00)" = -12.00
-    trailing_minus: bool = True  # "12.00-" = -12.00
-    cr_dr_suffix: bool = False  # "12.00 CR" = -12.00, "12.00 DR" = 12.00
-    sign: Literal["as_is", "negate"] = "as_is"  # negate: the partner writes spend negative
+    """Currency symbols allowed anywhere in an amount.
+    Example: `["£", "GBP"]`"""
+    thousands_separator: str | None = ","
+    """The digit-grouping character; null: digits are never grouped.
+    Example: `null`"""
+    brackets_negative: bool = True
+    """"(12.00)" means -12.00.
+    Example: `false`"""
+    trailing_minus: bool = True
+    """"12.00-" means -12.00.
+    Example: `false`"""
+    cr_dr_suffix: bool = False
+    """"12.00 CR" means -12.00 and "12.00 DR" 12.00.
+    Example: `true`"""
+    sign: Literal["as_is", "negate"] = "as_is"
+    """negate: the partner writes spend as negative numbers, so every amount is negated.
+    Example: `negate`"""
 
     @field_validator("thousands_separator")
     @classmethod
@@ -340,7 +406,11 @@ class RowRule(_Strict):
     cell when no column is given."""
 
     pattern: str
+    """Regex (Rust syntax, no look-around) searched in the cell's text.
+    Example: `"(?i)^total"`"""
     column: str | None = None
+    """The column to look in; None: any cell of the row.
+    Example: `"Body Name"`"""
 
     @field_validator("pattern")
     @classmethod
@@ -351,14 +421,21 @@ class RowRule(_Strict):
 class SkipRules(_Strict):
     """Rows that are not ledger lines. Blank rows are always skipped."""
 
-    totals_rows: list[RowRule] = []  # labelled totals rows ("Total", "Grand total")
+    totals_rows: list[RowRule] = []
+    """Labelled totals rows, skipped as totals_row; their amount is the file's control total.
+    Example: `[{column: "Body Name", pattern: "(?i)^(grand )?total"}]`"""
     note_rows: list[RowRule] = []
-    notes_after_totals: bool = False  # every row after the last totals row is a note
-    # Unlabelled totals: a row whose mapped text fields (every mapped column but the
-    # amount) are all blank and whose amount equals the sum of the lines since the
-    # previous total (a subtotal) or since the top of the file (a running or grand
-    # total) is skipped as a totals row, and its amount is the file's control total.
+    """Rows that are notes, skipped as note_row.
+    Example: `[{pattern: "^Source:"}]`"""
+    notes_after_totals: bool = False
+    """Every row after the last totals row is a note.
+    Example: `true`"""
     totals_by_arithmetic: bool = True
+    """Unlabelled totals: a row whose mapped text fields (every mapped column but the amount) are all blank and
+    whose amount equals the sum of the lines since the previous total (a subtotal) or since the top of the
+    file (a running or grand total) is skipped as a totals row and used as the control total (a subtotal
+    that a later total includes is skipped as subtotal_row).
+    Example: `false`"""
 
 
 class Transform(_Strict):
@@ -366,7 +443,11 @@ class Transform(_Strict):
     refer to groups as $1 or ${name}; "" deletes the match."""
 
     regex: str
+    """Regex (Rust syntax) to replace in the field's text.
+    Example: `"^[A-Z0-9]{12} : "`"""
     replace: str = ""
+    """The replacement: $1 or ${name} refer to groups; "" deletes the match.
+    Example: `""`"""
 
     @field_validator("regex")
     @classmethod
@@ -376,20 +457,40 @@ class Transform(_Strict):
 
 class SourceConfig(_Strict):
     partner_id: str
+    """The partner: lower-case letters, digits and _; its files are in inbox/<partner_id>/.
+    Example: `la_ashby`"""
     description: str = ""
+    """Free text shown by `openbook sources check`.
+    Example: `"Ashby Borough Council, spend over £500"`"""
     file: FileSpec
+    """Which files belong to this source, and how to open them.
+    Example: `{pattern: "*.csv", type: csv, encoding: cp1252}`"""
     period: PeriodRule
+    """Which month each row belongs to: exactly one of the keys.
+    Example: `{from_column: "Payment Date"}`"""
     columns: ColumnMap
+    """Canonical field -> source column header(s).
+    Example: `{posting_date: Date, counterparty: Supplier, amount: Amount}`"""
     dates: DateRules = DateRules()
+    """How dates are written.
+    Example: `{formats: ["%m/%d/%Y"]}`"""
     amounts: AmountRules = AmountRules()
-    # Always required: amount, and cost_centre and posting_date when mapped. A blank
-    # required counterparty is BLANK_SUPPLIER; any other blank required field MISSING_FIELD.
+    """How money is written.
+    Example: `{cr_dr_suffix: true}`"""
     required: list[CanonicalField] = []
+    """Canonical fields a line must have besides the amount (and cost centre and posting date when mapped). A
+    blank required counterparty is BLANK_SUPPLIER; any other blank required field MISSING_FIELD.
+    Example: `[counterparty]`"""
     skip: SkipRules = SkipRules()
-    default_funding_stream: FundingStream | None = None  # when no column or it is blank
-    # Canonical field -> replacements applied in order to its text before typing, e.g.
-    # counterparty: [{regex: "^NHS[0-9A-Z]+ : ", replace: ""}] strips a supplier-code prefix.
+    """Rows that are not ledger lines.
+    Example: `{notes_after_totals: true}`"""
+    default_funding_stream: FundingStream | None = None
+    """Funding stream of a line with no funding-stream column, or a blank one.
+    Example: `recurrent`"""
     transforms: dict[CanonicalField, list[Transform]] = {}
+    """Canonical field -> regex replacements applied in order to its text before it is typed (raw_record keeps
+    the text as sent).
+    Example: `{counterparty: [{regex: "^[A-Z0-9]{12} : ", replace: ""}]}`"""
 
     @field_validator("partner_id")
     @classmethod
