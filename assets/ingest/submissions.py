@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -70,7 +71,35 @@ def periods_of_file(path: Path, config: SourceConfig) -> tuple[str, ...]:
             raise SubmissionError(path, message=f"cannot tell the period: {error}") from None
     if config.period.fixed is not None:
         return (config.period.fixed,)
-    return parse_submission(path, config).periods
+    return parse_remembered(path, config).periods
+
+
+# Files whose months are told per row are parsed by the inbox scan to learn their months,
+# then again by each month's load: the last few parses are remembered (by path, size,
+# mtime and config), up to a number of rows, so a workbook of 36 months is read once per
+# process rather than 37 times. A load checks the remembered parse's sha256 against
+# the file's before using it.
+REMEMBERED_ROWS = 2_000_000
+_remembered: OrderedDict[tuple, ParsedSubmission] = OrderedDict()
+
+
+def parse_remembered(path: Path, config: SourceConfig, sha256: str | None = None) -> ParsedSubmission:
+    if not config.period.per_row:
+        return parse_submission(path, config)
+    try:
+        info = path.stat()
+    except OSError:
+        return parse_submission(path, config)  # raises the usual "cannot open" error
+    key = (os.fspath(path), info.st_size, info.st_mtime_ns, config.model_dump_json())
+    parsed = _remembered.get(key)
+    if parsed is not None and (sha256 is None or parsed.sha256 == sha256):
+        _remembered.move_to_end(key)
+        return parsed
+    parsed = parse_submission(path, config)
+    _remembered[key] = parsed
+    while len(_remembered) > 1 and sum(p.rows_read for p in _remembered.values()) > REMEMBERED_ROWS:
+        _remembered.popitem(last=False)
+    return parsed
 
 
 def scan_inbox(inbox: Path, configs: dict[str, SourceConfig]) -> list[InboxFile]:
@@ -219,7 +248,7 @@ def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | Non
     if not waiting:
         return LoadOutcome(source, item.partner_id, shown_period, "unchanged")
     try:
-        parsed = parse_submission(item.path, item.config)
+        parsed = parse_remembered(item.path, item.config, sha)
     except SubmissionError as exc:
         return refuse(str(exc))
     except (Exception, pl.exceptions.PanicException) as exc:  # a reader bug must not stop the other files

@@ -252,3 +252,19 @@ def test_the_same_files_again_change_nothing(warehouse, tmp_path: Path) -> None:
     assert month_totals(warehouse) == totals == {
         "2023-04": ("q1.csv", Decimal("1.00")), "2023-05": ("may.csv", Decimal("20.00")),
         "2023-06": ("q1.csv", Decimal("4.00"))}
+
+
+def test_a_file_spanning_months_is_read_once_for_its_scan_and_all_its_loads(warehouse, tmp_path, monkeypatch) -> None:
+    from assets.ingest import submissions
+
+    calls = []
+    real = submissions.parse_submission
+    monkeypatch.setattr(submissions, "parse_submission", lambda path, cfg: calls.append(path) or real(path, cfg))
+    inbox = tmp_path / "inbox"
+    write(inbox / "trust", "q1.csv", QUARTER)
+    outcomes = load_everything(warehouse, inbox, BY_PAYMENT_DATE, "run1")
+    assert [o.status for o in outcomes] == ["loaded"] * 3 and len(calls) == 1
+    # A changed file (same name, new bytes and mtime) is read again.
+    write(inbox / "trust", "q1.csv", QUARTER.replace("4.00", "5.00"), mtime=1_800_000_000)
+    assert [o.status for o in load_everything(warehouse, inbox, BY_PAYMENT_DATE, "run2")] == ["loaded"] * 3
+    assert len(calls) == 2 and month_totals(warehouse)["2023-06"] == ("q1.csv", Decimal("5.00"))
