@@ -15,7 +15,6 @@ from assets.ingest.errors import SourceConfigError, SubmissionError
 from assets.ingest.header import key_path
 from assets.ingest.parse import ParsedSubmission, parse_submission
 from assets.ingest.source_config import SourceConfig, load_source_config
-from assets.ingest.staging_preview import preview_staging
 
 MESSAGES_SHOWN = 5
 
@@ -51,6 +50,9 @@ def preview(config_path: Path, file_path: Path | None, max_rows: int = 10,
     lines += ["", *_describe_counts(parsed)]
     usable = parsed.lines.height > 0
     if reference_dir is not None:
+        # imported here: the staging checks import this package (a cycle at import time)
+        from assets.ingest.staging_preview import preview_staging
+
         staged = preview_staging(parsed, config, reference_dir)
         lines += ["", *staged.lines]
         usable = staged.would_load

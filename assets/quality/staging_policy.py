@@ -78,14 +78,17 @@ def dates_outside_outcome(con, load_id: str, period: str, checks: StagingChecks)
     return _outcome(DATES, "posting_date", description, severity, lines, outside, sample)
 
 
-# Same partner (one submission), supplier, amount, date and reference (transaction number;
-# lines without one match each other). Lines without a supplier are not compared.
+# Same partner (one submission), supplier, amount, date and reference: the transaction number,
+# or for a line without one its cost centre, expense type and description together (a payroll
+# run split into equal amounts over staff groups is not a duplicate; a line exported twice is).
+# Lines without a supplier are not compared.
 _DUPLICATE_GROUPS = """
-SELECT counterparty, amount, posting_date, transaction_id, count(*) AS lines,
-       list(source_row ORDER BY source_row) AS rows, amount * (count(*) - 1) AS repeated_amount
+SELECT counterparty, amount, posting_date,
+       coalesce(transaction_id, concat_ws(' | ', cost_centre, expense_type, description)) AS reference,
+       count(*) AS lines, list(source_row ORDER BY source_row) AS rows, amount * (count(*) - 1) AS repeated_amount
 FROM stg_ledger
 WHERE load_id = $l AND counterparty IS NOT NULL
-GROUP BY counterparty, amount, posting_date, transaction_id
+GROUP BY 1, 2, 3, 4
 HAVING count(*) > 1
 ORDER BY abs(amount * (count(*) - 1)) DESC, min(source_row)
 """
@@ -103,8 +106,8 @@ def duplicates_outcome(con, load_id: str) -> ExpectationOutcome:
     groups = duplicate_groups(con, load_id)
     in_groups = sum(g[4] for g in groups)
     repeated = sum((g[6] for g in groups), Decimal(0))
-    description = ("No payment appears twice: the same supplier, amount, date and reference (transaction number)"
-                   " on more than one line")
+    description = ("No payment appears twice: the same supplier, amount, date and reference (the transaction number,"
+                   " or else cost centre, expense type and description) on more than one line")
     if groups:
         description += (f": {len(groups)} possible duplicates, {in_groups} lines, {pounds(repeated)} in the repeats"
                         " (all kept and counted; please check them)")

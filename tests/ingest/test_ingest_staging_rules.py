@@ -126,3 +126,26 @@ def test_an_empty_rules_table_passes_its_suite(con, tmp_path):
     _reference(con, tmp_path, rules=None)
     outcome = validate_relation(con, "ref_mapping_rules", ROOT / "expectations" / "ref_mapping_rules.json")
     assert all(o.success for o in outcome.outcomes)
+
+
+def test_possible_duplicates_are_listed_with_pounds_and_split_lines_are_not(con, tmp_path):
+    from assets.quality.staging_policy import duplicates_outcome
+
+    _reference(con, tmp_path)
+    _raw(con, [
+        (2, "CC1", "Care", "A", "Inv 1", "T1", "500.00"),
+        (3, "CC1", "Care", "A", "Inv 1", "T1", "500.00"),      # row 2 again: a possible duplicate
+        (4, "CC1", "Care", "A", "Inv 1", "T1", "200.00"),      # same number, other amount: a split line
+        (5, "CC1", "Staff", "Payroll", "Nurses", None, "90.00"),   # no number: payroll split evenly
+        (6, "CC1", "Staff", "Payroll", "Doctors", None, "90.00"),  # over staff groups: not duplicates
+        (7, "CC1", "Staff", "Payroll", "Nurses", None, "90.00"),   # row 5 again
+        (8, "CC1", "Care", None, None, "T9", "5.00"),          # no supplier: not compared
+        (9, "CC1", "Care", None, None, "T9", "5.00"),
+    ])
+    run_sql(con, "staging/stg_ledger", {"period": "2024-05"})
+    outcome = duplicates_outcome(con, "L1")
+    assert outcome.severity == "WARN" and not outcome.success and outcome.unexpected_count == 4
+    assert [(s["rows"], s["repeated_amount"]) for s in outcome.unexpected_sample] == [([2, 3], "500.00"),
+                                                                                     ([5, 7], "90.00")]
+    assert "2 possible duplicates, 4 lines, £590.00 in the repeats" in outcome.description
+    assert con.execute("SELECT count(*), sum(amount) FROM stg_ledger").fetchone() == (8, Decimal("1480.00"))
