@@ -1,6 +1,9 @@
 """Checks of a whole submission that are not column rules: the partner's own control
-total against what was loaded, and month-on-month movement. Both report (WARN), and are
-kept in dq_results beside the suite results so the data-quality report shows them."""
+total against what was loaded, month-on-month movement, and the staging checks a partner's
+source config tunes (dates outside the period, possible duplicate payments, unclassified
+lines; assets/quality/staging_policy.py). All report (WARN) but the date window where a
+partner's config makes it an ERROR; every result is kept in dq_results beside the suite
+results, so the data-quality report shows them and dq_load_status blocks on ERRORs."""
 import json
 from datetime import date
 from decimal import Decimal
@@ -10,6 +13,7 @@ import dagster as dg
 from assets.checks import fold_result, record_outcomes
 from assets.ingest.money import parse_money
 from assets.ingest.source_config import load_source_configs
+from assets.quality import staging_policy
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome
 from pipelines.partitions import periods
 from pipelines.quality_settings import load_quality_settings
@@ -108,4 +112,60 @@ def _current_loads(con, period: str) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-submission_checks = [control_total_check, movement_check]
+STAGING_SPECS = [
+    dg.AssetCheckSpec(
+        name=staging_policy.DATES, asset="stg_ledger", partitions_def=periods, blocking=True,
+        description="Posting dates fall inside the file's month (widened by the partner's checks.date_tolerance_days). "
+                    "Lines outside are kept and reported with counts and pounds (WARN); the month is blocked only "
+                    "where the partner's config says checks.dates_outside_period: error"),
+    dg.AssetCheckSpec(
+        name=staging_policy.DUPLICATES, asset="stg_ledger", partitions_def=periods,
+        description="Possible duplicate payments: the same supplier, amount, date and reference on more than one "
+                    "line of a submission, listed with pounds for review. Every line stays loaded"),
+    dg.AssetCheckSpec(
+        name=staging_policy.UNMAPPED, asset="stg_ledger", partitions_def=periods,
+        description="Lines no cost-centre map row or mapping rule classifies stay loaded as service line "
+                    "'unclassified' (never mental-health spend); listed with pounds so the mapping owner can add "
+                    "rules (openbook mapping unmapped)"),
+]
+
+
+@dg.multi_asset_check(specs=STAGING_SPECS, name="staging_checks", can_subset=False)
+def staging_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+    """The staging checks of every current submission of the period, with its partner's `checks:`."""
+    configs = load_source_configs(warehouse.paths.source_configs)
+    period = context.partition_key
+    by_check: dict[str, list] = {spec.name: [] for spec in STAGING_SPECS}
+    with warehouse.writer() as con:
+        for load_id, partner_id in _current_loads(con, period):
+            config = configs.get(partner_id)
+            outcome = staging_policy.validate_staging(con, load_id, period, config.checks if config else None)
+            record_outcomes(con, partner_id, period, load_id, outcome)
+            for o in outcome.outcomes:
+                by_check[o.expectation_type].append((f"{partner_id} {period}", o))
+    for name, outcomes in by_check.items():
+        yield staging_result(name, outcomes)
+
+
+def staging_result(name: str, outcomes: list[tuple[str, ExpectationOutcome]]) -> dg.AssetCheckResult:
+    """One staging check folded over the period's submissions: the figures per submission
+    in plain words (the outcome's description carries the lines and pounds)."""
+    failed = [(who, o) for who, o in outcomes if not o.success]
+    blocking = [who for who, o in failed if o.severity == "ERROR"]
+    metadata = {
+        "submissions_checked": len(outcomes),
+        "submissions_failed": len(failed),
+        "lines": sum(o.unexpected_count for _, o in outcomes),
+    }
+    if blocking:
+        metadata["blocked"] = dg.MetadataValue.text(", ".join(blocking))
+    if failed:
+        metadata["findings"] = dg.MetadataValue.md("\n".join(
+            f"- **{who}** ({o.severity}): {o.description}" for who, o in failed))
+        metadata["examples"] = dg.MetadataValue.json({who: o.unexpected_sample[:6] for who, o in failed})
+    return dg.AssetCheckResult(
+        asset_key="stg_ledger", check_name=name, passed=not failed, metadata=metadata,
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN)
+
+
+submission_checks = [control_total_check, movement_check, staging_checks]

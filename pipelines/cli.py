@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from pipelines.cli_analyst import add_analyst_commands
+from pipelines.cli_mapping import add_mapping_commands
 from pipelines.cli_workbench import add_workbench_commands
 from pipelines.settings import Paths
 
@@ -61,12 +62,14 @@ def cmd_report(args) -> int:
 
 
 def cmd_sources_check(args) -> int:
-    from assets.ingest.preview import preview_submission
+    from assets.ingest.preview import preview
 
-    report = preview_submission(Path(args.config), Path(args.file) if args.file else None)
+    report, usable = preview(Path(args.config), Path(args.file) if args.file else None,
+                             reference_dir=_paths(args).reference)
     print(report)
-    # The preview is for people; the exit status tells scripts whether the config is usable.
-    return 1 if ("NOT VALID" in report or "CANNOT BE PARSED" in report) else 0
+    # The preview is for people; the exit status tells scripts whether the config is usable
+    # (valid, and given a file: parsed, and some line would load into an unblocked month).
+    return 0 if usable else 1
 
 
 def _print_where(paths: Paths) -> None:
@@ -113,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_sources_check)
     add_analyst_commands(sub)
     add_workbench_commands(sub)
+    add_mapping_commands(sub)
     return parser
 
 

@@ -48,6 +48,8 @@ from typing import Iterator, Sequence
 
 import duckdb
 
+from assets.ingest.reference_files import reference_file
+from assets.quality.staging_policy import validate_staging, write_source_checks
 from pipelines.sql_files import SQL_DIR, insert_rows, run_sql, sql_text, statements, transaction
 
 LAKE = "lake"  # the name the lake is attached under
@@ -280,7 +282,7 @@ def publish_reference(lake: Lake, reference_dir: Path) -> dict[str, int]:
     try:
         counts = {}
         for name in reference_tables():
-            path = Path(reference_dir) / f"{name}.csv"
+            path = reference_file(Path(reference_dir), name)  # an optional table may have no file
             if not path.is_file():
                 raise FileNotFoundError(f"reference file missing: {path}")
             run_sql(con, f"staging/ref_{name}", {"path": str(path)})
@@ -483,7 +485,7 @@ def _stage_file(con, item, parsed, references: dict, out: PartitionLoad) -> str:
         out.rows_staged = con.execute("SELECT count(*) FROM stg_ledger").fetchone()[0]
         out.seconds["stage"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        checks = _check_locally(con, parsed.partner_id, parsed.period, local_id)
+        checks = _check_locally(con, parsed.partner_id, parsed.period, local_id, item.config.checks)
         out.checks_failed = sum(1 for row in checks if row[8] is False and row[7] == "ERROR")
         out.seconds["check"] = time.perf_counter() - clock
         staged = True
@@ -521,16 +523,19 @@ def _stage_locally(con, item, parsed, local_id: str) -> None:
     finally:
         for view in ("parsed_lines", "parsed_quarantine", "parsed_skipped"):
             con.unregister(view)
+    write_source_checks(con, {item.config.partner_id: item.config})  # its `checks:` for stg_ledger.sql
     run_sql(con, "staging/stg_ledger", {"period": parsed.period})
 
 
-def _check_locally(con, partner_id: str, period: str, load_id: str) -> list[tuple]:
-    """The stg_ledger suite on the staged rows, as the Dagster checks run it; rows for
-    dq_results land in the local dq_results table."""
+def _check_locally(con, partner_id: str, period: str, load_id: str, checks=None) -> list[tuple]:
+    """The stg_ledger suite and the staging checks on the staged rows, as the Dagster checks
+    run them; rows for dq_results land in the local dq_results table."""
     from assets.quality.submission_suite import dq_result_rows, validate_submission
 
-    outcome = validate_submission(con, load_id, partner_id, period)
-    rows = dq_result_rows(partner_id, period, load_id, outcome, _now())
+    rows = []
+    for outcome in (validate_submission(con, load_id, partner_id, period),
+                    validate_staging(con, load_id, period, checks)):
+        rows += dq_result_rows(partner_id, period, load_id, outcome, _now())
     insert_rows(con, "dq_results", rows)
     return rows
 

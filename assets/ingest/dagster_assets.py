@@ -4,8 +4,10 @@ from collections import Counter
 
 import dagster as dg
 
+from assets.ingest.reference_files import reference_file
 from assets.ingest.source_config import load_source_configs
 from assets.ingest.submissions import load_period, scan_inbox
+from assets.quality.staging_policy import write_source_checks
 from pipelines.sql_docs import parse_model_doc
 from pipelines.partitions import periods
 from pipelines.sql_files import run_sql, sql_text
@@ -14,6 +16,7 @@ from pipelines.warehouse import Warehouse
 REFERENCE_TABLES = (
     "partners", "places", "populations", "service_lines", "cost_centre_map",
     "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
+    "mapping_rules",
 )
 
 
@@ -23,7 +26,7 @@ def reference_asset(name: str) -> dg.AssetsDefinition:
     @dg.asset(name=table, group_name="reference", kinds={"duckdb", "csv"},
               description=parse_model_doc(sql_text(f"staging/{table}")).description)
     def _reference(warehouse: Warehouse) -> dg.MaterializeResult:
-        path = warehouse.paths.reference / f"{name}.csv"
+        path = reference_file(warehouse.paths.reference, name)
         if not path.is_file():
             raise dg.Failure(f"reference file missing: {path}")
         with warehouse.writer() as con:
@@ -68,16 +71,22 @@ def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
 
 
 @dg.asset(partitions_def=periods, group_name="ingest", kinds={"duckdb", "sql"},
-          deps=[raw_ledger, "ref_cost_centre_map", "ref_partner_aliases"],
+          deps=[raw_ledger, "ref_cost_centre_map", "ref_mapping_rules", "ref_partner_aliases"],
           description=parse_model_doc(sql_text("staging/stg_ledger")).description)
 def stg_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     period = context.partition_key
+    configs = load_source_configs(warehouse.paths.source_configs)
     with warehouse.writer() as con:
+        write_source_checks(con, configs)
         run_sql(con, "staging/stg_ledger", {"period": period})
         (rows,) = con.execute("SELECT count(*) FROM stg_ledger WHERE period = $m", {"m": period}).fetchone()
         reasons = con.execute(
             "SELECT reason_code, count(*) FROM quarantine WHERE period = $m GROUP BY ALL ORDER BY 1", {"m": period}
         ).fetchall()
+        mapped = con.execute(
+            "SELECT mapped_by, count(*), sum(amount) FROM stg_ledger WHERE period = $m GROUP BY ALL ORDER BY 1",
+            {"m": period}).fetchall()
     return dg.MaterializeResult(metadata={
         "rows": rows, **{f"quarantined_{reason}": n for reason, n in reasons},
+        **{f"mapped_by_{by}": dg.MetadataValue.text(f"{n} lines, £{total:,.2f}") for by, n, total in mapped},
     })

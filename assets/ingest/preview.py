@@ -19,14 +19,23 @@ from assets.ingest.source_config import SourceConfig, load_source_config
 MESSAGES_SHOWN = 5
 
 
-def preview_submission(config_path: Path, file_path: Path | None, max_rows: int = 10) -> str:
+def preview_submission(config_path: Path, file_path: Path | None, max_rows: int = 10,
+                       reference_dir: Path | None = None) -> str:
+    """The preview text; with `reference_dir` (the data home's reference/), staging too."""
+    return preview(config_path, file_path, max_rows, reference_dir)[0]
+
+
+def preview(config_path: Path, file_path: Path | None, max_rows: int = 10,
+            reference_dir: Path | None = None) -> tuple[str, bool]:
+    """(the preview text, whether it is usable): the config is valid and, given a file, it
+    parses and at least one line would load (and, staged, the month would not be blocked)."""
     try:
         config = load_source_config(config_path)
     except SourceConfigError as error:
-        return f"Source config {config_path}: NOT VALID\n{error}\n"
+        return f"Source config {config_path}: NOT VALID\n{error}\n", False
     lines = [f"Source config {config_path}: OK", *_describe_config(config)]
     if file_path is None:
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n", True
     lines += ["", f"File {file_path}"]
     if not fnmatchcase(Path(file_path).name.casefold(), config.file.pattern.casefold()):
         lines.append(
@@ -36,11 +45,21 @@ def preview_submission(config_path: Path, file_path: Path | None, max_rows: int 
         parsed = parse_submission(file_path, config)
     except SubmissionError as error:
         lines.append(f"  CANNOT BE PARSED: {error}")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n", False
     lines += _describe_file(parsed, config)
     lines += ["", *_describe_counts(parsed)]
+    usable = parsed.lines.height > 0
+    if reference_dir is not None:
+        # imported here: the staging checks import this package (a cycle at import time)
+        from assets.ingest.staging_preview import preview_staging
+
+        staged = preview_staging(parsed, config, reference_dir)
+        lines += ["", *staged.lines]
+        usable = staged.would_load
+    elif not usable:
+        lines.append("NOTHING WOULD LOAD: no row of the file became a ledger line")
     lines += ["", f"First {min(max_rows, parsed.lines.height)} parsed lines:", _table(parsed.lines, max_rows)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", usable
 
 
 def _describe_config(config: SourceConfig) -> list[str]:

@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -455,6 +456,24 @@ class Transform(_Strict):
         return _check_polars_regex(value)
 
 
+class StagingChecks(_Strict):
+    """How the staging checks treat this partner's lines (all optional; the defaults keep
+    every line and only report).
+
+    transaction_ids_unique: true when the partner's transaction numbers never repeat; a
+        repeat is then quarantined as DUPLICATE_TRANSACTION (the first row is kept). Off by
+        default: real ledgers repeat a number on legitimate split lines.
+    dates_outside_period: warn (default) reports lines dated outside the file's month, with
+        counts and pounds, and loads them; error blocks the partner-month until corrected.
+    date_tolerance_days: widens the month by this many days either side before a date
+        counts as outside it (e.g. 31 for an over-£25k file carrying last month's invoices).
+    """
+
+    transaction_ids_unique: bool = False
+    dates_outside_period: Literal["warn", "error"] = "warn"
+    date_tolerance_days: Annotated[int, Field(ge=0, le=366)] = 0
+
+
 class SourceConfig(_Strict):
     partner_id: str
     """The partner: lower-case letters, digits and _; its files are in inbox/<partner_id>/.
@@ -546,6 +565,8 @@ class SourceConfig(_Strict):
                 if rule.column is not None:
                     needed[f"skip.{kind}[{index}].column"] = [rule.column]
         return needed
+
+    checks: StagingChecks = StagingChecks()  # repeated ids and the date window (staging checks)
 
 
 # --------------------------------------------------------------------------- loading

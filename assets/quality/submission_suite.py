@@ -12,6 +12,7 @@ from pathlib import Path
 from assets.quality import sql_runner
 from assets.quality.gx_runner import SuiteOutcome
 
+UNCLASSIFIED = "unclassified"  # the service line of a line no mapping classifies (stg_ledger.sql)
 STG_LEDGER_SUITE = Path(__file__).resolve().parents[2] / "expectations" / "stg_ledger.json"
 
 
@@ -24,15 +25,17 @@ def period_bounds(period: str) -> tuple[date, date]:
 
 def validate_submission(con, load_id: str, partner_id: str, period: str,
                         suite_path: Path = STG_LEDGER_SUITE) -> SuiteOutcome:
-    """The suite on the submission's rows of stg_ledger (SQL runner)."""
+    """The suite on the submission's rows of stg_ledger (SQL runner). The period's dates
+    and the partner's cost centres are parameters still, for suites that use them; the
+    project's suite leaves dates and mapping to the staging checks (staging_policy.py)."""
     start, end = period_bounds(period)
     cost_centres = [r[0] for r in con.execute(
         "SELECT cost_centre FROM ref_cost_centre_map WHERE partner_id = $p", {"p": partner_id}).fetchall()]
     service_lines = [r[0] for r in con.execute("SELECT service_line FROM ref_service_lines").fetchall()]
     return sql_runner.validate_relation(
         con, "stg_ledger", suite_path,
-        parameters={"period_start": start, "period_end": end,
-                    "known_cost_centres": cost_centres, "known_service_lines": service_lines},
+        parameters={"period_start": start, "period_end": end, "known_cost_centres": cost_centres,
+                    "known_service_lines": sorted({*service_lines, UNCLASSIFIED})},
         where="load_id = ?", where_params=[load_id])
 
 

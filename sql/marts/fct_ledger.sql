@@ -24,18 +24,22 @@
 --   transaction_id: the partner's transaction number, where its layout has one
 --   amount: pounds, DECIMAL(18,2); positive = money out, negative = money in
 --   funding_stream: recurrent, non_recurrent, sdf, s75_pooled or grant
---   service_line: service line from the cost-centre map (see dim_service_line)
---   line_type: expenditure or income, from the cost-centre map
+--   service_line: service line from the cost-centre map or a mapping rule, 'unclassified' when nothing
+--     maps the line (see dim_service_line)
+--   line_type: expenditure or income, from the cost-centre map or mapping rule (expenditure when unmapped)
 --   scheme_id: the ICB investment scheme the cost centre belongs to, if any
 --   source_file: the file the line came from
 --   source_row: the row (xlsx) or line (csv) number in that file
+--   mapped_by: what mapped the line: cost_centre_map, rule, default (the partner's default rule) or unmapped
+--   mapping_rule: the map row or rule that mapped it, e.g. mapping_rules line 7 (priority 10): counterparty
+--     prefix "OXLEAS" (null when unmapped)
 CREATE OR REPLACE VIEW fct_ledger AS
 SELECT s.load_id, s.partner_id, p.name AS partner_name, p.kind AS partner_kind,
        coalesce(pl.ics_id, p.ics_id) AS ics_id, s.place_id,
        s.period, fy_of(s.period) AS fy, fy_month_of(s.period) AS fy_month, s.posting_date,
        s.cost_centre, s.expense_type, s.counterparty, s.counterparty_partner_id,
        s.description, s.transaction_id, s.amount, s.funding_stream, s.service_line,
-       s.line_type, s.scheme_id, s.source_file, s.source_row
+       s.line_type, s.scheme_id, s.source_file, s.source_row, s.mapped_by, s.mapping_rule
 FROM stg_ledger s
 JOIN dq_load_status d ON d.load_id = s.load_id AND d.status = 'passed'
 LEFT JOIN ref_partners p ON p.partner_id = s.partner_id

@@ -8,7 +8,7 @@
 --   partner_name: the partner's name
 --   period: the month the submission covers (YYYY-MM)
 --   fy: financial year
---   reason_code: BAD_AMOUNT, BAD_DATE, BLANK_SUPPLIER, UNKNOWN_COST_CENTRE, DUPLICATE_TRANSACTION, ...
+--   reason_code: BAD_AMOUNT, BAD_DATE, BLANK_SUPPLIER, DUPLICATE_TRANSACTION, ...
 --   reason: what the reason means and what to fix
 --   rows: number of rows set aside for this reason
 --   example: the message of the first such row, naming file, row and field
@@ -20,7 +20,7 @@ SELECT p.ics_id, q.partner_id, p.name AS partner_name, q.period, fy_of(q.period)
             WHEN 'BLANK_SUPPLIER' THEN 'The supplier is blank (write REDACTED if it must be withheld)'
             WHEN 'MISSING_FIELD' THEN 'A required field is blank'
             WHEN 'UNKNOWN_COST_CENTRE' THEN 'The cost centre is not in the cost-centre map: add it to the map or correct the code'
-            WHEN 'DUPLICATE_TRANSACTION' THEN 'The transaction number appears twice in the file: the repeat was not loaded'
+            WHEN 'DUPLICATE_TRANSACTION' THEN 'The transaction number appears twice in the file (the partner declares its numbers unique): the repeat was not loaded'
             WHEN 'BAD_FUNDING_STREAM' THEN 'The funding stream is not one of recurrent, non-recurrent, SDF, s75 pooled or grant'
             WHEN 'EXTRA_FIELDS' THEN 'The row has more columns than the header (an unquoted comma?)'
             ELSE 'See the example message' END AS reason,

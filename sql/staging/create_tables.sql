@@ -76,7 +76,20 @@ CREATE TABLE IF NOT EXISTS stg_ledger (
     place_id                VARCHAR,
     line_type               VARCHAR,
     scheme_id               VARCHAR,
-    extra                   VARCHAR     -- as raw_ledger.extra
+    mapped_by               VARCHAR,   -- cost_centre_map | rule | default | unmapped
+    mapping_rule            VARCHAR,   -- the map row or rule that mapped the line (null when unmapped)
+    extra                   VARCHAR    -- as raw_ledger.extra
+);
+-- Warehouses made before lines were mapped by rules gain the two columns.
+ALTER TABLE stg_ledger ADD COLUMN IF NOT EXISTS mapped_by VARCHAR;
+ALTER TABLE stg_ledger ADD COLUMN IF NOT EXISTS mapping_rule VARCHAR;
+-- Each partner's staging checks (its source config's `checks:`), written from the configs
+-- before stg_ledger is staged; a partner not listed has the defaults (every line kept).
+CREATE TABLE IF NOT EXISTS source_checks (
+    partner_id             VARCHAR PRIMARY KEY,
+    transaction_ids_unique BOOLEAN NOT NULL,
+    dates_outside_period   VARCHAR NOT NULL,   -- warn | error
+    date_tolerance_days    INTEGER NOT NULL
 );
 -- Warehouses made before raw_ledger/stg_ledger had `extra` get it here.
 ALTER TABLE raw_ledger ADD COLUMN IF NOT EXISTS extra VARCHAR;

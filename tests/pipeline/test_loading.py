@@ -1,4 +1,5 @@
 """Loading behaviours on a small home: blocking, resubmission, idempotency, bad files."""
+import csv
 import os
 from decimal import Decimal
 
@@ -22,16 +23,41 @@ def _fct_expenditure(home, partner, period):
                        " AND line_type = 'expenditure'", {"p": partner, "m": period})[0][0]
 
 
-def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
-    # Move one payment into the next month: a valid date, but outside the submitted
-    # period, which the stg_ledger suite treats as an ERROR.
-    def next_month(lines):
-        cells = lines[1].split(",")
-        date_index = lines[0].split(",").index("Payment Date")
-        cells[date_index] = "02-Jul-25"
-        return [lines[0], ",".join(cells), *lines[2:]]
+def _next_month(lines):
+    """Move the first payment into the next month: a valid date, outside the submitted period."""
+    cells = lines[1].split(",")
+    cells[lines[0].split(",").index("Payment Date")] = "02-Jul-25"
+    return [lines[0], ",".join(cells), *lines[2:]]
 
-    _rewrite_csv(small_home / LA_FILE, next_month)
+
+def _set_checks(home, partner, text):
+    config = home / "config" / "sources" / f"{partner}.yaml"
+    config.write_text(config.read_text(encoding="utf-8").rstrip("\n") + f"\nchecks: {text}\n", encoding="utf-8")
+
+
+def test_a_date_outside_the_period_is_kept_and_reported_by_default(small_home, runner):
+    # Issue 16: the file's own period wins; the line is loaded and counted, and a WARN says so.
+    header, first = list(csv.reader((small_home / LA_FILE).read_text(encoding="utf-8").splitlines()))[:2]
+    amount = Decimal(first[header.index("Amount (£)")].replace("£", "").replace(",", ""))
+    _rewrite_csv(small_home / LA_FILE, _next_month)
+    summary = runner.run_all(progress=lambda _: None)
+    assert summary.ok, summary.steps
+    status = dict(query(small_home, "SELECT partner_id || ' ' || period, status FROM dq_load_status"))
+    assert status["la_ashby 2025-06"] == "passed"
+    warned = query(small_home, "SELECT expectation, severity, unexpected_count, description FROM dq_results"
+                               " WHERE NOT passed AND partner_id = 'la_ashby' AND period = '2025-06'"
+                               " AND expectation = 'posting_date_in_range'")
+    assert [(e, sev, n) for e, sev, n, _ in warned] == [("posting_date_in_range", "WARN", 1)]
+    assert f"1 lines, £{amount:,.2f}, are outside (0 before, 1 after; kept and counted)" in warned[0][3]
+    moved = query(small_home, "SELECT count(*) FROM fct_ledger WHERE partner_id = 'la_ashby' AND period = '2025-06'"
+                              " AND posting_date = DATE '2025-07-02'")
+    assert moved == [(1,)]
+
+
+def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
+    # Where the partner's config says so, a date outside the period is an ERROR that blocks the month.
+    _set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
+    _rewrite_csv(small_home / LA_FILE, _next_month)
     summary = runner.run_all(progress=lambda _: None)
     failed = {(job, part) for job, part, _, ok in summary.steps if not ok}
     assert failed == {("ingest_job", "2025-06")}
@@ -40,10 +66,25 @@ def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
                       "nw_icb 2025-05": "passed", "nw_icb 2025-06": "passed"}
     failing = query(small_home, "SELECT expectation, column_name, unexpected_count FROM dq_results"
                                 " WHERE NOT passed AND severity = 'ERROR'")
-    assert failing == [("expect_column_values_to_be_between", "posting_date", 1)]
+    assert failing == [("posting_date_in_range", "posting_date", 1)]
     assert _spend(small_home, "la_ashby", "2025-06") is None
     assert _spend(small_home, "la_ashby", "2025-05") is not None
     assert _spend(small_home, "nw_icb", "2025-06") is not None
+
+
+def test_an_identical_file_sent_again_under_another_name_changes_nothing(small_home, runner):
+    runner.run_all(progress=lambda _: None)
+    before = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
+    lines = query(small_home, "SELECT count(*), sum(amount) FROM stg_ledger WHERE partner_id = 'la_ashby'"
+                              " AND period = '2025-06'")
+    again = small_home / "inbox/la_ashby/Spend_over_500_2025-06_v2.csv"
+    again.write_bytes((small_home / LA_FILE).read_bytes())
+    later = (small_home / LA_FILE).stat().st_mtime + 3600
+    os.utime(again, (later, later))
+    assert runner.run_all(progress=lambda _: None).ok
+    assert query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL") == before
+    assert query(small_home, "SELECT count(*), sum(amount) FROM stg_ledger WHERE partner_id = 'la_ashby'"
+                             " AND period = '2025-06'") == lines
 
 
 def test_rerunning_on_the_same_inputs_changes_nothing(small_home, runner):
@@ -133,11 +174,7 @@ def test_nothing_new_means_no_ingest_and_changed_reference_means_every_period(sm
 
 
 def test_a_blocked_period_is_tried_again_on_the_next_run(small_home, runner):
-    def next_month(lines):
-        cells = lines[1].split(",")
-        cells[lines[0].split(",").index("Payment Date")] = "02-Jul-25"
-        return [lines[0], ",".join(cells), *lines[2:]]
-
-    _rewrite_csv(small_home / LA_FILE, next_month)
+    _set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
+    _rewrite_csv(small_home / LA_FILE, _next_month)
     _run(runner)
     assert _run(runner) == [("ingest_job", "2025-06"), ("open_book_job", ""), ("report_job", "2025-06")]

@@ -9,7 +9,11 @@ from pathlib import Path
 import polars as pl
 
 EXPECTATIONS = Path(__file__).resolve().parents[2] / "expectations"
-STG_LEDGER = EXPECTATIONS / "stg_ledger.json"
+# The runners are tested on the stg_ledger suite as it was before the staging checks took over
+# dates, repeated ids and cost centres (issue 16): a frozen copy, so these tests keep exercising
+# every expectation type and parameter kind. expectations/stg_ledger.json has its own contract test.
+STG_LEDGER = Path(__file__).resolve().parent / "suites" / "stg_ledger.json"
+PROJECT_STG_LEDGER = EXPECTATIONS / "stg_ledger.json"
 
 LEDGER_SCHEMA = {
     "load_id": pl.String, "partner_id": pl.String, "period": pl.String,

@@ -14,7 +14,7 @@ from assets.quality.gx_runner import (
     resolve_parameters,
     suite_parameter_names,
 )
-from quality_fixtures import DIRTY_EXPECTED, EXPECTATIONS, STG_LEDGER
+from quality_fixtures import DIRTY_EXPECTED, EXPECTATIONS, PROJECT_STG_LEDGER, STG_LEDGER
 
 SUITES = sorted(EXPECTATIONS.glob("*.json"))
 
@@ -50,6 +50,24 @@ def test_stg_ledger_suite_covers_the_contract():
     assert suite_parameter_names(suite) == {"period_start", "period_end", "known_cost_centres",
                                             "known_service_lines"}
     assert len(by_col) == len(suite["expectations"])  # no expectation twice
+
+
+def test_project_stg_ledger_suite_leaves_dates_ids_and_mapping_to_the_staging_checks():
+    """Issue 16: no ERROR on a repeated transaction id, a date outside the month, a missing or
+    unmapped cost centre (staging_policy.py reports those, per partner config); service line and
+    funding stream stay compulsory, with 'unclassified' an allowed value of both."""
+    suite = load_suite(PROJECT_STG_LEDGER)
+    columns = {(e["type"], e["kwargs"].get("column")) for e in suite["expectations"]}
+    assert ("expect_column_values_to_be_unique", "transaction_id") not in columns
+    assert ("expect_column_values_to_be_between", "posting_date") not in columns
+    assert not {c for t, c in columns if c == "cost_centre"}
+    assert ("expect_column_values_to_not_be_null", "service_line") in columns
+    assert ("expect_column_values_to_not_be_null", "funding_stream") in columns
+    streams = next(e["kwargs"]["value_set"] for e in suite["expectations"]
+                   if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "funding_stream")
+    assert set(streams) == {"recurrent", "non_recurrent", "sdf", "s75_pooled", "grant", "unclassified"}
+    assert suite_parameter_names(suite) == {"known_service_lines"}
+    assert all(e["meta"]["severity"] == "ERROR" for e in suite["expectations"])
 
 
 def test_ref_contracts_suite_checks_dates_as_a_pair():

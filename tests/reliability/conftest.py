@@ -28,6 +28,7 @@ class CorpusBase:
 @pytest.fixture(scope="session")
 def corpus_base(_small_template, tmp_path_factory) -> CorpusBase:  # noqa: F811
     from assets.ingest.dagster_assets import REFERENCE_TABLES
+    from assets.ingest.reference_files import reference_file
     from assets.ingest.source_config import load_source_configs
     from assets.ingest.submissions import in_load_order, load_file, scan_inbox
     from pipelines.sql_files import run_sql
@@ -42,7 +43,7 @@ def corpus_base(_small_template, tmp_path_factory) -> CorpusBase:  # noqa: F811
     files = scan_inbox(base / "inbox", configs)
     with open_writer(warehouse) as con:
         for name in REFERENCE_TABLES:
-            run_sql(con, f"staging/ref_{name}", {"path": str(_small_template / "reference" / f"{name}.csv")})
+            run_sql(con, f"staging/ref_{name}", {"path": str(reference_file(_small_template / "reference", name))})
         for item in in_load_order(files):
             outcome = load_file(con, item, "corpus-base")
             assert outcome.status == "loaded", outcome

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from assets.checks import check_name
+from assets.quality.staging_policy import validate_staging
 from assets.quality.submission_suite import STG_LEDGER_SUITE as SUITE, validate_submission
 from assets.ingest import readers
 from assets.ingest.errors import SourceConfigError, SubmissionError
@@ -159,6 +160,10 @@ def _check_loaded(con, case, outcome, config):
         assert stored == values
     failed, warned = _suite_failures(con, load_id, config.partner_id, outcome.period)
     assert failed == sorted(expect.get("blocked_by", []))
+    if "staging_warnings" in expect:  # the staging checks (dates, duplicates, mapping) that report
+        staging = validate_staging(con, load_id, outcome.period, config.checks)
+        assert sorted(o.expectation_type for o in staging.outcomes if not o.success) == expect["staging_warnings"]
+        assert all(o.severity == "WARN" for o in staging.outcomes)
     if "warned_by_movement" in expect:
         assert warned == expect["warned_by_movement"]
 

@@ -109,7 +109,9 @@ def test_hostile_text_leaves_every_table_intact_and_is_stored_as_sent(hostile_ru
     assert query(home, "SELECT count(*) FROM stg_ledger WHERE cost_centre = $c", {"c": MAPPED_HOSTILE_CC}) == [(2,)]
     reasons = set(query(home, "SELECT reason_code, message FROM quarantine WHERE partner_id = 'la_ashby'"
                               " AND period = '2025-06'"))
-    assert any(code == "UNKNOWN_COST_CENTRE" and UNMAPPED_HOSTILE_CC in message for code, message in reasons)
+    # an unmapped cost centre is kept as unclassified since mapping by rules (issue 16), text as sent
+    assert query(home, "SELECT service_line, mapped_by FROM stg_ledger WHERE cost_centre = $c",
+                 {"c": UNMAPPED_HOSTILE_CC}) == [("unclassified", "unmapped")]
     assert any(code == "BAD_AMOUNT" and HOSTILE_AMOUNT in message for code, message in reasons)
     loaded = query(home, "SELECT parse_filename(source_file) FROM load_log WHERE status = 'current' AND partner_id = 'nw_icb'"
                          " AND period = '2025-06'")

@@ -1,6 +1,9 @@
 """Tiny hand-made frames through the staging SQL; expected values worked out by hand."""
 from decimal import Decimal
 
+from pathlib import Path
+
+from assets.ingest.reference_files import reference_file
 from pipelines.sql_files import run_sql, statements
 
 
@@ -26,6 +29,7 @@ def _reference(con):
     ) t(partner_id, cost_centre, cost_centre_name, service_line, place_id, funding_stream, line_type, scheme_id)""")
     con.execute("""CREATE TABLE ref_partner_aliases AS SELECT * FROM (VALUES
         ('NHS North Weald ICB', 'nw_icb'), ('north weald icb', 'nw_icb')) t(alias, partner_id)""")
+    run_sql(con, "staging/ref_mapping_rules", {"path": str(reference_file(Path("/nonexistent"), "mapping_rules"))})
 
 
 def _raw(con, rows):
@@ -35,12 +39,14 @@ def _raw(con, rows):
             [source_row, cost_centre, counterparty, txn, Decimal(amount), stream])
 
 
-def test_stg_ledger_maps_and_quarantines(con):
+def test_stg_ledger_maps_and_keeps_every_line(con):
+    # Deliberately changed with mapping by rules (issue 16): a repeated transaction id and an
+    # unknown cost centre are kept (unclassified), not quarantined; see tests/ingest/test_ingest_staging_rules.py.
     _reference(con)
     _raw(con, [
         (2, "CC1", "Supplier A", "T1", "100.00", None),
-        (3, "CC1", "Supplier A", "T1", "100.00", None),          # repeat of row 2
-        (4, "XX9", "Supplier B", "T2", "50.00", None),           # unknown cost centre
+        (3, "CC1", "Supplier A", "T1", "100.00", None),          # repeat of row 2: kept by default
+        (4, "XX9", "Supplier B", "T2", "50.00", None),           # unknown cost centre: unclassified
         (5, "INC", " NHS NORTH WEALD ICB ", "T3", "-250.50", None),
         (6, "CC1", None, None, "10.25", "non_recurrent"),        # stream from the file wins
     ])
@@ -50,19 +56,18 @@ def test_stg_ledger_maps_and_quarantines(con):
         " FROM stg_ledger ORDER BY source_row").fetchall()
     assert staged == [
         (2, "crisis_house", "ashby", "expenditure", "recurrent", None, Decimal("100.00")),
+        (3, "crisis_house", "ashby", "expenditure", "recurrent", None, Decimal("100.00")),
+        (4, "unclassified", None, "expenditure", "unclassified", None, Decimal("50.00")),
         (5, "income", None, "income", "recurrent", "nw_icb", Decimal("-250.50")),
         (6, "crisis_house", "ashby", "expenditure", "non_recurrent", None, Decimal("10.25")),
     ]
-    quarantined = con.execute("SELECT source_row, reason_code, field, message FROM quarantine ORDER BY 1").fetchall()
-    assert [(r[0], r[1], r[2]) for r in quarantined] == [
-        (3, "DUPLICATE_TRANSACTION", "transaction_id"), (4, "UNKNOWN_COST_CENTRE", "cost_centre")]
-    assert quarantined[0][3] == 'f.csv row 3, field transaction_id: "T1" repeats row 2 (amount 100.00)'
-    assert quarantined[1][3] == 'f.csv row 4, field cost_centre: "XX9" is not in p1\'s cost-centre map'
+    assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
 
 
 def test_stg_ledger_rerun_is_idempotent(con):
     _reference(con)
-    _raw(con, [(2, "CC1", "S", "T1", "1.00", None), (3, "XX", "S", "T2", "2.00", None)])
+    con.execute("INSERT INTO source_checks VALUES ('p1', true, 'warn', 0)")
+    _raw(con, [(2, "CC1", "S", "T1", "1.00", None), (3, "XX", "S", "T1", "2.00", None)])
     for _ in range(2):
         run_sql(con, "staging/stg_ledger", {"period": "2024-05"})
     assert con.execute("SELECT count(*) FROM stg_ledger").fetchone()[0] == 1

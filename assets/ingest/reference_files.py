@@ -1,0 +1,20 @@
+"""Where each reference table is read from: reference/<name>.csv in the data home. An
+optional table whose file is absent is read from an empty file of the same columns
+(sql/staging/empty/<name>.csv), so "no file" means "no rows", never a failed load.
+No Dagster import: the DuckLake workers use this too."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.sql_files import SQL_DIR
+
+OPTIONAL_REFERENCES = ("mapping_rules",)  # reference/mapping_rules.csv: no file = no rules
+EMPTY_REFERENCES = SQL_DIR / "staging" / "empty"
+
+
+def reference_file(reference_dir: Path, name: str) -> Path:
+    """The file the reference table `name` is loaded from."""
+    path = Path(reference_dir) / f"{name}.csv"
+    if name in OPTIONAL_REFERENCES and not path.is_file():
+        return EMPTY_REFERENCES / f"{name}.csv"
+    return path
