@@ -4,6 +4,8 @@ from collections import Counter
 
 import dagster as dg
 
+from assets.ingest.reference_integrity import ReferenceRefused, load_reference
+from assets.ingest.reference_sources import REFERENCE_TABLES, ReferenceSourceError
 from assets.ingest.source_config import load_source_configs
 from assets.ingest.submissions import in_load_order, load_file, scan_inbox
 from pipelines.sql_docs import parse_model_doc
@@ -11,25 +13,22 @@ from pipelines.partitions import periods
 from pipelines.sql_files import run_sql, sql_text
 from pipelines.warehouse import Warehouse
 
-REFERENCE_TABLES = (
-    "partners", "places", "populations", "service_lines", "cost_centre_map",
-    "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
-)
-
 
 def reference_asset(name: str) -> dg.AssetsDefinition:
+    """ref_<name> from its source (reference/sources.yaml, else reference/<name>.csv), swapped in
+    only when it passes its checks; a refused file keeps the last good version in use."""
     table = f"ref_{name}"
 
     @dg.asset(name=table, group_name="reference", kinds={"duckdb", "csv"},
               description=parse_model_doc(sql_text(f"staging/{table}")).description)
     def _reference(warehouse: Warehouse) -> dg.MaterializeResult:
-        path = warehouse.paths.reference / f"{name}.csv"
-        if not path.is_file():
-            raise dg.Failure(f"reference file missing: {path}")
-        with warehouse.writer() as con:
-            run_sql(con, f"staging/{table}", {"path": str(path)})
-            (rows,) = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-        return dg.MaterializeResult(metadata={"rows": rows, "source": str(path)})
+        paths = warehouse.paths
+        try:
+            with warehouse.writer() as con:
+                metadata = load_reference(con, paths.reference, name, paths.inbox)
+        except (ReferenceSourceError, ReferenceRefused) as problem:
+            raise dg.Failure(description=str(problem)) from None
+        return dg.MaterializeResult(metadata=metadata)
 
     return _reference
 
