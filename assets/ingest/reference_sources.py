@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Iterator, Literal
+from typing import Annotated, Iterator, Literal, Union
 
 import python_calamine
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from assets.ingest.readers import cell_text
 
@@ -83,13 +83,25 @@ class WeightedPopulationsSource(BaseModel):
     columns: WeightedPopulationColumns = WeightedPopulationColumns()
 
 
+def _populations_kind(value) -> str:
+    # The format key decides which model applies, so an error names the fields of that one.
+    given = value.get("format") if isinstance(value, dict) else getattr(value, "format", None)
+    return "gp_weighted_populations" if given == "gp_weighted_populations" else "table"
+
+
+PopulationsSource = Annotated[
+    Union[Annotated[WeightedPopulationsSource, Tag("gp_weighted_populations")], Annotated[TableSource, Tag("table")]],
+    Discriminator(_populations_kind),
+]
+
+
 class ReferenceSources(BaseModel):
     """reference/sources.yaml: one optional entry per reference table."""
 
     model_config = ConfigDict(extra="forbid")
     partners: TableSource | None = None
     places: TableSource | None = None
-    populations: WeightedPopulationsSource | TableSource | None = None
+    populations: PopulationsSource | None = None
     service_lines: TableSource | None = None
     cost_centre_map: TableSource | None = None
     partner_aliases: TableSource | None = None
@@ -113,16 +125,8 @@ def load_reference_sources(reference_dir: Path) -> ReferenceSources:
     try:
         return ReferenceSources.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in _useful_errors(error))
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise ReferenceSourceError(f"{path}: {problems}") from None
-
-
-def _useful_errors(error: ValidationError) -> list[dict]:
-    # A union reports each member's complaint; for populations keep the member the user meant.
-    errors = error.errors()
-    meant = [e for e in errors if "gp_weighted_populations" in map(str, e["loc"])]
-    other = [e for e in errors if e["loc"][0] != "populations"]
-    return (other + meant) if meant else errors
 
 
 def source_files(reference_dir: Path) -> list[Path]:
