@@ -36,7 +36,8 @@ MEASURES_DIR = SQL_DIR / "measures"
 TEMPLATE = "reports/measure_template"
 TABLE = "rpt_variation"
 # The denominators and groupings the template's registry knows (sql/reports/measure_template.sql).
-DENOMINATORS = ("weighted_population", "need_weighted_population")
+# mh_weighted_population: NHS England's MH weighted population (need_weighted_population: older name).
+DENOMINATORS = ("weighted_population", "mh_weighted_population", "need_weighted_population")
 GROUPINGS = ("place", "ics")
 FUNDING_STREAMS = ("recurrent", "non_recurrent", "sdf", "s75_pooled", "grant")
 PARTNER_KINDS = ("icb", "nhs_trust", "lead_provider", "local_authority", "vcse", "independent")

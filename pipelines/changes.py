@@ -2,7 +2,7 @@
 whether the reference data or the rules changed.
 
 A period's inputs are its inbox files (path, size, modification time); the rules are the
-source configs and the quality settings; the reference is reference/*.csv. Each is
+source configs and the quality settings; the reference is every file in reference/ (and the inbox folder names). Each is
 fingerprinted from file metadata only (no file is read), and the fingerprint is recorded
 in the warehouse's `run_inputs` table when the work that depends on it succeeded. So a
 late file costs its own period's ingest, a failed or blocked period is tried again on the
@@ -51,6 +51,7 @@ class Inputs:
     @classmethod
     def scan(cls, paths: Paths) -> "Inputs":
         from assets.ingest.source_config import load_source_configs
+        from assets.ingest.reference_sources import source_files
         from assets.ingest.submissions import scan_inbox
 
         by_period: dict[str, list[Path]] = defaultdict(list)
@@ -58,7 +59,12 @@ class Inputs:
             for period in item.periods or (UNDATED,):
                 by_period[period].append(item.path)
         fingerprints = {f"period {period}": _fingerprint(files) for period, files in by_period.items()}
-        fingerprints[REFERENCE] = _fingerprint(list(paths.reference.glob("*.csv")))
+        # Every reference file (CSV, workbook, sources.yaml) and the inbox's partner folders:
+        # a new partner folder must be checked against partners before its money is used.
+        # (Folder names only: a folder's own stamp changes with every file dropped in it.)
+        folders = sorted(p.name for p in paths.inbox.iterdir() if p.is_dir()) if paths.inbox.is_dir() else []
+        reference = _fingerprint(source_files(paths.reference))
+        fingerprints[REFERENCE] = hashlib.sha256("\0".join([reference, *folders]).encode()).hexdigest()
         rules = list(paths.source_configs.glob("*.y*ml"))
         fingerprints[RULES] = _fingerprint(rules + [paths.quality_settings])
         periods = sorted(p for p in by_period if p != UNDATED)

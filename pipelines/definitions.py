@@ -4,6 +4,7 @@ import dagster as dg
 from assets.checks import all_suite_checks
 from assets.flags import flag_assets
 from assets.ingest.dagster_assets import raw_ledger, reference_assets, stg_ledger
+from assets.ingest.reference_checks import reference_checks
 from assets.publish_assets import build_publish_assets
 from assets.quality_assets import quality_report_assets
 from assets.report_assets import board_reports
@@ -21,7 +22,7 @@ all_assets += build_publish_assets(all_assets)
 
 defs = dg.Definitions(
     assets=all_assets,
-    asset_checks=[*all_suite_checks(), *submission_checks],
+    asset_checks=[*all_suite_checks(), *submission_checks, *reference_checks],
     jobs=all_jobs,
     schedules=all_schedules,
     sensors=all_sensors,

@@ -1475,8 +1475,8 @@ def _measure_subject(name: str) -> str:
 
 def _variation_text(v: Mapping[str, Any]) -> str:
     diff = v.get("difference") or 0
-    per = "per need-weighted head" if v.get("denominator_name") == "need_weighted_population" \
-        else "per weighted head"
+    need_weighted = v.get("denominator_name") in ("mh_weighted_population", "need_weighted_population")
+    per = "per need-weighted head" if need_weighted else "per weighted head"
     return (f"{v['unit_name']} spends {_p(v['rate'])} {per} on {_measure_subject(v['measure_name'])} against "
             f"a pooled {_p(v['pooled_rate'])}: {f.label(v['flag'], 'code').lower()} "
             f"({_m(abs(diff))} {'more' if diff >= 0 else 'less'} than at the pooled rate).")

@@ -4,7 +4,8 @@ from collections import Counter
 
 import dagster as dg
 
-from assets.ingest.reference_files import reference_file
+from assets.ingest.reference_integrity import ReferenceRefused, load_reference
+from assets.ingest.reference_sources import REFERENCE_TABLES, ReferenceSourceError
 from assets.ingest.source_config import load_source_configs
 from assets.ingest.submissions import load_period, scan_inbox
 from assets.quality.staging_policy import write_source_checks
@@ -13,26 +14,22 @@ from pipelines.partitions import periods
 from pipelines.sql_files import run_sql, sql_text
 from pipelines.warehouse import Warehouse
 
-REFERENCE_TABLES = (
-    "partners", "places", "populations", "service_lines", "cost_centre_map",
-    "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
-    "mapping_rules",
-)
-
 
 def reference_asset(name: str) -> dg.AssetsDefinition:
+    """ref_<name> from its source (reference/sources.yaml, else reference/<name>.csv), swapped in
+    only when it passes its checks; a refused file keeps the last good version in use."""
     table = f"ref_{name}"
 
     @dg.asset(name=table, group_name="reference", kinds={"duckdb", "csv"},
               description=parse_model_doc(sql_text(f"staging/{table}")).description)
     def _reference(warehouse: Warehouse) -> dg.MaterializeResult:
-        path = reference_file(warehouse.paths.reference, name)
-        if not path.is_file():
-            raise dg.Failure(f"reference file missing: {path}")
-        with warehouse.writer() as con:
-            run_sql(con, f"staging/{table}", {"path": str(path)})
-            (rows,) = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-        return dg.MaterializeResult(metadata={"rows": rows, "source": str(path)})
+        paths = warehouse.paths
+        try:
+            with warehouse.writer() as con:
+                metadata = load_reference(con, paths.reference, name, paths.inbox)
+        except (ReferenceSourceError, ReferenceRefused) as problem:
+            raise dg.Failure(description=str(problem)) from None
+        return dg.MaterializeResult(metadata=metadata)
 
     return _reference
 

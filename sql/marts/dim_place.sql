@@ -9,8 +9,9 @@
 --   fy: financial year, e.g. 2025-26
 --   weighted_population: GP-registered population weighted for need, the denominator of per-head measures
 --   mh_need_index: mental-health need index of the place (1.0 = national average)
+--   mh_weighted_population: population weighted for mental-health need (NHS England's MH weighted population where the reference gives it, else weighted population x need index)
 CREATE OR REPLACE TABLE dim_place AS
 SELECT pl.place_id, pl.place_name, pl.ics_id, pl.ics_name, po.fy,
-       po.weighted_population, po.mh_need_index
+       po.weighted_population, po.mh_need_index, po.mh_weighted_population
 FROM ref_places pl
 LEFT JOIN ref_populations po USING (place_id);

@@ -26,9 +26,9 @@ places AS (
 )
 SELECT ics_id, place_id, place_name, fy, $service_line AS service_line,
        spend, weighted_population,
-       CAST(round(CAST(spend AS DECIMAL(38, 6)) / weighted_population, 2) AS DECIMAL(18, 2)) AS spend_per_head,
+       CAST(round(CAST(spend AS DECIMAL(38, 6)) / nullif(weighted_population, 0), 2) AS DECIMAL(38, 2)) AS spend_per_head,
        CAST(round(CAST(sum(spend) OVER (PARTITION BY ics_id) AS DECIMAL(38, 6))
-                  / sum(weighted_population) OVER (PARTITION BY ics_id), 2) AS DECIMAL(18, 2)) AS system_spend_per_head,
+                  / nullif(sum(weighted_population) OVER (PARTITION BY ics_id), 0), 2) AS DECIMAL(38, 2)) AS system_spend_per_head,
        mh_need_index, ledger_lines
 FROM places
 ORDER BY ics_id, place_id;

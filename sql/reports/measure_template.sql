@@ -3,7 +3,7 @@
 -- definition as parameters and runs it once per measure). For each unit and financial year:
 -- numerator (mental-health ledger lines filtered by the measure, net of eliminations unless the
 -- measure says gross), denominator from a fixed registry (weighted_population,
--- need_weighted_population), the rate per head and a funnel plot against the pooled rate.
+-- mh_weighted_population; need_weighted_population is its older name), the rate per head and a funnel plot against the pooled rate.
 -- Funnel method (Spiegelhalter 2005 and 2012, as NHS funnel plots such as the SHMI's and the
 -- NHS-R FunnelPlotR package use it): the Poisson approximation for a rate, var = pooled rate /
 -- denominator, plus an additive random-effects term for variation between units that does not
@@ -81,16 +81,15 @@ WITH denominator_registry AS (
            place_name AS unit_name, ics_id, ics_name, fy, weighted_population AS denominator
     FROM dim_place
     UNION ALL
-    SELECT 'need_weighted_population', 'place', place_id, place_name, ics_id, ics_name, fy,
-           weighted_population * mh_need_index
-    FROM dim_place
+    SELECT names.denominator_name, 'place', place_id, place_name, ics_id, ics_name, fy, mh_weighted_population
+    FROM dim_place, (VALUES ('mh_weighted_population'), ('need_weighted_population')) names(denominator_name)
     UNION ALL
     SELECT 'weighted_population', 'ics', ics_id, ics_name, ics_id, ics_name, fy, sum(weighted_population)
     FROM dim_place GROUP BY ALL
     UNION ALL
-    SELECT 'need_weighted_population', 'ics', ics_id, ics_name, ics_id, ics_name, fy,
-           sum(weighted_population * mh_need_index)
-    FROM dim_place GROUP BY ALL
+    SELECT names.denominator_name, 'ics', ics_id, ics_name, ics_id, ics_name, fy, sum(mh_weighted_population)
+    FROM dim_place, (VALUES ('mh_weighted_population'), ('need_weighted_population')) names(denominator_name)
+    GROUP BY ALL
 ),
 years_reported AS (
     SELECT fy, count(DISTINCT period) AS months_reported FROM fct_mh_ledger GROUP BY fy

@@ -25,7 +25,7 @@ by_type AS (
 )
 SELECT ics_id, ics_name, fy, contract_type, contracts,
        CAST(annual_value AS DECIMAL(18, 2)) AS annual_value,
-       CAST(round(100 * annual_value / sum(annual_value) OVER (PARTITION BY ics_id, fy), 2) AS DECIMAL(9, 2))
+       CAST(round(100 * annual_value / nullif(sum(annual_value) OVER (PARTITION BY ics_id, fy), 0), 2) AS DECIMAL(38, 2))
            AS share_of_value_pct,
        CAST(paid_to_date AS DECIMAL(18, 2)) AS paid_to_date
 FROM by_type;

@@ -95,11 +95,11 @@ SELECT v.contract_id, cm.ics_id, ics.ics_name, v.commissioner_id, cm.partner_nam
        CAST(v.paid_to_date - v.expected_to_date AS DECIMAL(18, 2)) AS variance_to_expected,
        CAST(v.annual_value - v.paid_to_date AS DECIMAL(18, 2)) AS remaining_value,
        CAST(greatest(v.paid_to_date - v.annual_value, 0) AS DECIMAL(18, 2)) AS overrun,
-       CAST(round(100 * v.paid_to_date / nullif(v.annual_value, 0), 2) AS DECIMAL(9, 2)) AS utilisation_pct,
+       CAST(round(100 * v.paid_to_date / nullif(v.annual_value, 0), 2) AS DECIMAL(38, 2)) AS utilisation_pct,
        CASE WHEN v.paid_to_date > v.annual_value THEN 'overrun'
             WHEN v.contract_type IN ('block', 'grant')
                  AND v.paid_to_date
-                     < v.expected_to_date * (1 - CAST($contract_underrun_tolerance_pct AS DECIMAL(9, 2)) / 100)
+                     < v.expected_to_date * (1 - CAST($contract_underrun_tolerance_pct AS DECIMAL(18, 2)) / 100)
                  THEN 'underrun'
             ELSE 'within_value' END AS status
 FROM valued v

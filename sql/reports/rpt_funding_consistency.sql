@@ -120,7 +120,8 @@ group_facts AS (
 ),
 compared AS (
     SELECT *,
-           CAST(round(100 * (value_per_unit / median_value_per_unit - 1), 2) AS DECIMAL(9, 2)) AS value_vs_median_pct,
+           CAST(round(100 * (value_per_unit / nullif(median_value_per_unit, 0) - 1), 2) AS DECIMAL(38, 2))
+               AS value_vs_median_pct,
            streams_in_group > 1 AND (same_stream < commonest_stream_count
                OR commonest_stream_count * streams_in_group = like_contracts) AS funding_stream_differs,
            types_in_group > 1 AND (same_type < commonest_type_count
@@ -128,7 +129,7 @@ compared AS (
     FROM group_facts
 ),
 judged AS (
-    SELECT *, abs(value_vs_median_pct) > CAST($unit_cost_threshold_pct AS DECIMAL(9, 2)) AS unit_cost_differs
+    SELECT *, abs(value_vs_median_pct) > CAST($unit_cost_threshold_pct AS DECIMAL(18, 2)) AS unit_cost_differs
     FROM compared
 )
 SELECT j.fy, j.service_line, j.service_line_name, j.capacity_unit, j.provider_kind, j.contract_id,

@@ -80,7 +80,7 @@ baseline AS (
     SELECT m.lead_provider_id,
            money_ratio(sum(coalesce(m.inpatient_spend, 0)), 1, count(*)) AS baseline_inpatient_spend,
            money_ratio(sum(coalesce(m.community_spend, 0)), 1, count(*)) AS baseline_community_spend,
-           CAST(round(avg(m.occupied_bed_days), 1) AS DECIMAL(12, 1)) AS baseline_occupied_bed_days
+           CAST(round(avg(m.occupied_bed_days), 1) AS DECIMAL(18, 1)) AS baseline_occupied_bed_days
     FROM months m
     JOIN first_year f ON f.lead_provider_id = m.lead_provider_id AND f.fy = m.fy
     GROUP BY m.lead_provider_id

@@ -75,15 +75,15 @@ with_prior_year AS (
 required AS (
     SELECT *,
            money_ratio(prior_year_spend, CAST(programme_allocation * 100 AS HUGEINT),
-                       CAST(prior_programme_allocation * 100 AS HUGEINT)) AS required_spend,
+                       CAST(nullif(prior_programme_allocation, 0) * 100 AS HUGEINT)) AS required_spend,
            money_ratio(mhis_spend, 12, nullif(months_reported, 0)) AS forecast_mhis_spend
     FROM with_prior_year
 )
 SELECT r.icb_id, p.partner_name AS icb_name, p.ics_id, ics.ics_name, r.fy, r.months_reported,
        r.mhis_spend, r.prior_year_spend, r.programme_allocation, r.prior_programme_allocation,
-       CAST(round(100 * (r.programme_allocation / r.prior_programme_allocation - 1), 4) AS DECIMAL(9, 4))
+       CAST(round(100 * (r.programme_allocation / nullif(r.prior_programme_allocation, 0) - 1), 4) AS DECIMAL(38, 4))
            AS allocation_growth_pct,
-       CAST(round(100 * (r.mhis_spend / nullif(r.prior_year_spend, 0) - 1), 4) AS DECIMAL(9, 4))
+       CAST(round(100 * (r.mhis_spend / nullif(r.prior_year_spend, 0) - 1), 4) AS DECIMAL(38, 4))
            AS mhis_spend_growth_pct,
        r.required_spend,
        CASE WHEN r.months_reported = 12 AND r.required_spend IS NOT NULL THEN r.mhis_spend >= r.required_spend END
@@ -94,9 +94,10 @@ SELECT r.icb_id, p.partner_name AS icb_name, p.ics_id, ics.ics_name, r.fy, r.mon
                  THEN greatest(r.mhis_spend - r.required_spend, 0) END AS DECIMAL(18, 2)) AS headroom,
        r.forecast_mhis_spend,
        r.forecast_mhis_spend >= r.required_spend AS forecast_met,
-       CAST(round(100 * r.mhis_spend / r.programme_allocation, 4) AS DECIMAL(9, 4)) AS mhis_share_of_allocation_pct,
+       CAST(round(100 * r.mhis_spend / nullif(r.programme_allocation, 0), 4) AS DECIMAL(38, 4))
+           AS mhis_share_of_allocation_pct,
        r.mh_spend,
-       CAST(round(100 * r.mh_spend / r.programme_allocation, 4) AS DECIMAL(9, 4)) AS mh_share_of_allocation_pct
+       CAST(round(100 * r.mh_spend / nullif(r.programme_allocation, 0), 4) AS DECIMAL(38, 4)) AS mh_share_of_allocation_pct
 FROM required r
 LEFT JOIN dim_partner p ON p.partner_id = r.icb_id
 LEFT JOIN (SELECT DISTINCT ics_id, ics_name FROM ref_places) ics ON ics.ics_id = p.ics_id;

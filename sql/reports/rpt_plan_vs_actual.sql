@@ -71,7 +71,7 @@ forecasts AS (
            money_ratio(actual_ytd, 12, fy_month) AS forecast_outturn_run_rate,
            actual_ytd + (fy_plan - plan_ytd) AS forecast_outturn_plan_profile,
            plan_ytd - actual_ytd AS slippage_ytd,
-           CAST(round(100 * (plan_ytd - actual_ytd) / nullif(plan_ytd, 0), 2) AS DECIMAL(9, 2)) AS slippage_ytd_pct
+           CAST(round(100 * (plan_ytd - actual_ytd) / nullif(plan_ytd, 0), 2) AS DECIMAL(38, 2)) AS slippage_ytd_pct
     FROM plan_and_actual
 )
 SELECT f.icb_id, icb.partner_name AS icb_name, icb.ics_id, ics.ics_name,

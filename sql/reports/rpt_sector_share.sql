@@ -74,9 +74,9 @@ year_to_date AS (
 )
 SELECT geography_level, ics_id, ics_name, place_id, place_name, period, fy, fy_month, sector, sector_name,
        CAST(net_spend AS DECIMAL(18, 2)) AS net_spend,
-       CAST(round(100 * net_spend / nullif(sum(net_spend) OVER month_total, 0), 2) AS DECIMAL(9, 2)) AS share_pct,
+       CAST(round(100 * net_spend / nullif(sum(net_spend) OVER month_total, 0), 2) AS DECIMAL(38, 2)) AS share_pct,
        CAST(ytd_net_spend AS DECIMAL(18, 2)) AS ytd_net_spend,
-       CAST(round(100 * ytd_net_spend / nullif(sum(ytd_net_spend) OVER month_total, 0), 2) AS DECIMAL(9, 2))
+       CAST(round(100 * ytd_net_spend / nullif(sum(ytd_net_spend) OVER month_total, 0), 2) AS DECIMAL(38, 2))
            AS ytd_share_pct,
        CAST(own_ledger_external_spend AS DECIMAL(18, 2)) AS own_ledger_external_spend
 FROM year_to_date

@@ -78,10 +78,11 @@ def tiny_warehouse(places: list[tuple[str, str, int]], lines: list[tuple]) -> du
     funding_stream, partner_kind, line_type, amount, is_eliminated), all in 2025-26."""
     con = duckdb.connect()
     con.execute("""CREATE TABLE dim_place (place_id VARCHAR, place_name VARCHAR, ics_id VARCHAR, ics_name VARCHAR,
-                   fy VARCHAR, weighted_population DECIMAL(18,2), mh_need_index DECIMAL(9,4))""")
+                   fy VARCHAR, weighted_population DECIMAL(18,2), mh_need_index DECIMAL(9,4),
+                   mh_weighted_population DECIMAL(18,6))""")
     for place_id, ics_id, population in places:
-        con.execute("INSERT INTO dim_place VALUES (?, ?, ?, ?, '2025-26', ?, 1.0)",
-                    [place_id, place_id.title(), ics_id, ics_id.title(), population])
+        con.execute("INSERT INTO dim_place VALUES (?, ?, ?, ?, '2025-26', ?, 1.0, ?)",
+                    [place_id, place_id.title(), ics_id, ics_id.title(), population, population])
     con.execute("""CREATE TABLE dim_service_line AS SELECT * FROM (VALUES
                    ('crisis_house', true), ('camhs', true), ('corporate', false)) t(service_line, mental_health)""")
     con.execute("""CREATE TABLE fct_mh_ledger (place_id VARCHAR, ics_id VARCHAR, fy VARCHAR, period VARCHAR,

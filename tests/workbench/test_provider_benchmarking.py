@@ -127,15 +127,16 @@ def through_template(f: dict[str, pl.DataFrame], measure_id: str, measure: dict,
     con.execute("INSERT INTO dim_service_line VALUES ('provider_measure', true)")
     providers = {r["provider_id"]: r for r in f["providers"].iter_rows(named=True)}
     con.execute("CREATE TABLE dim_place (place_id VARCHAR, place_name VARCHAR, ics_id VARCHAR, ics_name VARCHAR, "
-                "fy VARCHAR, weighted_population DECIMAL(18, 2), mh_need_index DECIMAL(9, 4))")
+                "fy VARCHAR, weighted_population DECIMAL(18, 2), mh_need_index DECIMAL(9, 4), "
+                "mh_weighted_population DECIMAL(18, 6))")
     con.execute("CREATE TABLE fct_mh_ledger (fy VARCHAR, period VARCHAR, place_id VARCHAR, ics_id VARCHAR, "
                 "amount DECIMAL(18, 2), line_type VARCHAR, service_line VARCHAR, funding_stream VARCHAR, "
                 "partner_kind VARCHAR, is_eliminated BOOLEAN)")
     for row in expected.iter_rows(named=True):
         p = providers[row["unit_id"]]
-        con.execute("INSERT INTO dim_place VALUES (?, ?, ?, ?, ?, ?, 1)",
+        con.execute("INSERT INTO dim_place VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
                     [p["provider_id"], p["provider_name"], p["ics_id"], ICS_NAMES[p["ics_id"]], row["fy"],
-                     row["denominator"]])
+                     row["denominator"], row["denominator"]])
         # one line per year carrying the numerator, and one empty line per month reported
         con.execute("INSERT INTO fct_mh_ledger VALUES (?, ?, ?, ?, ?, 'expenditure', 'provider_measure', "
                     "'recurrent', 'nhs_trust', false)",
