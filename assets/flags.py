@@ -1,7 +1,9 @@
-"""The flag register's assets: rpt_flags (every flag the analytics raise), rpt_flag_decisions (the
-oversight group's decisions, from <home>/config/flag_decisions.yaml) and rpt_flag_register (the
-flags with their decisions, status and history), all in the `analytics` group so the open-book job
-rebuilds them after the rpt tables they read. pipelines/definitions.py adds `flag_assets`.
+"""The flag register's assets with builders of their own: rpt_flag_decisions (the oversight
+group's decisions, from <home>/config/flag_decisions.yaml) and rpt_flag_register (the flags with
+their decisions, status and history), in the `analytics` group so the open-book job rebuilds
+them after the rpt tables they read. rpt_flags (every flag the analytics raise) is a plain SQL
+model (assets/warehouse_assets.py); each asset's dependencies are read from its SQL
+(pipelines/model_graph.py).
 """
 from __future__ import annotations
 
@@ -9,19 +11,18 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.sql_model import sql_model_asset
-from pipelines.flags import FLAG_SOURCES, FlagError, decision_columns, decisions_path, load_decisions
+from pipelines.flags import FlagError, decision_columns, decisions_path, load_decisions
+from pipelines.model_graph import model_graph
 from pipelines.sql_docs import apply_comments, parse_model_doc
 from pipelines.sql_files import run_sql, sql_text
 from pipelines.warehouse import Warehouse
-
-rpt_flags = sql_model_asset("rpt_flags", "reports", list(FLAG_SOURCES), "analytics")
 
 _DECISIONS = parse_model_doc(sql_text("reports/rpt_flag_decisions"))
 _REGISTER = parse_model_doc(sql_text("reports/rpt_flag_register"))
 
 
 @dg.asset(name="rpt_flag_decisions", group_name="analytics", kinds={"duckdb", "yaml"},
+          deps=model_graph().deps("rpt_flag_decisions"),
           description=_DECISIONS.table_comment)
 def rpt_flag_decisions(warehouse: Warehouse) -> dg.MaterializeResult:
     path = decisions_path(warehouse.paths)
@@ -38,7 +39,7 @@ def rpt_flag_decisions(warehouse: Warehouse) -> dg.MaterializeResult:
 
 
 @dg.asset(name="rpt_flag_register", group_name="analytics", kinds={"duckdb", "sql"},
-          deps=["rpt_flags", "rpt_flag_decisions"], description=_REGISTER.table_comment)
+          deps=model_graph().deps("rpt_flag_register"), description=_REGISTER.table_comment)
 def rpt_flag_register(warehouse: Warehouse) -> dg.MaterializeResult:
     today = dt.date.today()
     with warehouse.writer() as con:
@@ -51,4 +52,4 @@ def rpt_flag_register(warehouse: Warehouse) -> dg.MaterializeResult:
         "sql": "sql/reports/rpt_flag_register.sql"})
 
 
-flag_assets = [rpt_flags, rpt_flag_decisions, rpt_flag_register]
+flag_assets = [rpt_flag_decisions, rpt_flag_register]

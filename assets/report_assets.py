@@ -9,6 +9,7 @@ finds the folder missing. Each report is stamped with the run that made it. Vers
 left behind by an interrupted run are removed by the next one.
 """
 
+import dataclasses
 import os
 import shutil
 import uuid
@@ -17,12 +18,47 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.warehouse_assets import REPORT_TABLES
 from pipelines.partitions import periods
 from pipelines.publish import fsync_dir
 from pipelines.warehouse import Warehouse
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
+
+
+# Tables the reports read beside their sections' sources: the cover's submissions
+# (reports/sections.py `cover`): load_log joined to dq_load_status, which is built from it
+# after every ingest (load_log is written by the partitioned ingest, so it is not named:
+# a period's pack reads many periods' submissions).
+COVER_TABLES = ("dq_load_status",)
+
+
+def report_sources() -> list[str]:
+    """Every table the board packs and HTML read: each section's, summary block's and
+    drill-down's `source` (found by walking the specs, so a new section is picked up), and
+    the cover's."""
+    from reports import sections
+
+    found: set[str] = set(COVER_TABLES)
+    seen: set[int] = set()
+
+    def walk(value) -> None:
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for item in dataclasses.fields(value):
+                child = getattr(value, item.name)
+                if item.name == "source" and isinstance(child, str):
+                    found.add(child)
+                else:
+                    walk(child)
+        elif isinstance(value, (tuple, list)):
+            for child in value:
+                walk(child)
+
+    walk((sections.SECTIONS, sections.SUMMARY, sections.PARTNER_SOURCE))
+    found.add(sections.PARTNER_SOURCE)
+    return sorted(found)
 
 
 def write_reports(con, period: str, reports_home: Path, run_id: str) -> Path:
@@ -90,7 +126,7 @@ def _fsync_tree(folder: Path) -> None:
     fsync_dir(folder)
 
 
-@dg.asset(partitions_def=periods, group_name="reports", deps=list(REPORT_TABLES), kinds={"excel", "html"})
+@dg.asset(partitions_def=periods, group_name="reports", deps=report_sources(), kinds={"excel", "html"})
 def board_reports(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Excel board packs (one per system and a combined one) and the HTML site for the period."""
     with warehouse.writer() as con:

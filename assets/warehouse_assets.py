@@ -1,5 +1,8 @@
-"""Marts (fct_/dim_) and the rpt_ tables every report reads: each is one SQL file, except
-rpt_variation, which runs every measure in sql/measures/ through one template (assets/measures.py).
+"""Marts (fct_/dim_/dq_) and the rpt_ tables every report reads: one asset per SQL model that
+pipelines/model_graph.py finds in sql/marts and sql/reports, with the dependencies DuckDB's
+parser reads from its SQL. Adding a model is adding its SQL file. Models that need a Python
+builder of their own have it elsewhere: rpt_variation (every measure in sql/measures/ through
+one template, assets/measures.py), rpt_flag_decisions and rpt_flag_register (assets/flags.py).
 
 The rpt_ models bind their thresholds from sql/settings.yaml (`report_params`); run_sql gives
 each statement only the parameters it names, so every model is given the same settings.
@@ -9,40 +12,17 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import dagster as dg
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from assets.flags import flag_assets
 from assets.measures import rpt_variation
 from assets.sql_model import sql_model_asset
+from pipelines.model_graph import model_graph
 from pipelines.sql_files import SQL_DIR
 
 SETTINGS = SQL_DIR / "settings.yaml"
-
-MARTS = {
-    "dq_load_status": ["stg_ledger"],
-    "fct_ledger": ["dq_load_status", "ref_partners", "ref_places"],
-    "dim_partner": ["ref_partners"],
-    "dim_place": ["ref_places", "ref_populations"],
-    "dim_service_line": ["ref_service_lines"],
-    "fct_mh_ledger": ["fct_ledger", "dim_service_line", "dim_partner", "ref_places"],
-    "fct_inter_partner": ["fct_ledger", "dim_partner"],
-    "fct_drilldown": ["fct_mh_ledger"],
-}
-
-REPORT_TABLES = {
-    "rpt_mh_spend": ["fct_mh_ledger"],
-    "rpt_open_book": ["fct_mh_ledger", "fct_ledger"],
-    "rpt_eliminations": ["fct_inter_partner"],
-    "rpt_plan_vs_actual": ["fct_ledger", "ref_investment_plans", "dim_partner", "dim_service_line", "ref_places"],
-    "rpt_system_position": ["rpt_plan_vs_actual"],
-    "rpt_mhis": ["fct_ledger", "dim_service_line", "ref_allocations", "dim_partner", "ref_places"],
-    "rpt_contracts": ["fct_ledger", "ref_contracts", "dim_partner", "dim_service_line", "ref_places"],
-    "rpt_contract_mix": ["rpt_contracts"],
-    "rpt_funding_consistency": ["rpt_contracts", "ref_contracts", "fct_ledger", "dim_partner", "ref_places"],
-    "rpt_sector_share": ["fct_mh_ledger", "fct_ledger"],
-    "rpt_lead_provider": ["fct_ledger", "dim_partner", "ref_contracts", "ref_lp_activity"],
-    "rpt_lead_provider_subcontractors": ["fct_ledger", "dim_partner", "dim_service_line", "ref_lp_activity"],
-}
 
 
 class ReportSettings(BaseModel):
@@ -66,7 +46,24 @@ def report_params(path: Path = SETTINGS) -> dict:
         raise ValueError(f"{path}: invalid settings: {problems}") from None
 
 
-mart_assets = [sql_model_asset(name, "marts", deps, "marts") for name, deps in MARTS.items()]
-report_table_assets = [
-    sql_model_asset(name, "reports", deps, "analytics", params=report_params) for name, deps in REPORT_TABLES.items()
-] + [rpt_variation]
+GROUPS = {"marts": "marts", "reports": "analytics"}
+# Models built by their own asset (not by running their file with the settings alone).
+BUILT_ELSEWHERE = [rpt_variation, *flag_assets]
+
+
+def _sql_models() -> list[dg.AssetsDefinition]:
+    graph = model_graph()
+    elsewhere = {key.to_user_string() for a in BUILT_ELSEWHERE for key in a.keys}
+    assets = []
+    for model in graph.build_order():
+        if model.name in elsewhere:
+            continue
+        if not model.plain:
+            raise ValueError(f"{model.path}: binds parameters sql/settings.yaml does not set "
+                             f"({', '.join(sorted(model.params))}) and has no builder of its own")
+        assets.append(sql_model_asset(model.name, model.layer, graph.deps(model.name), GROUPS[model.layer],
+                                      params=report_params if model.params else None))
+    return assets
+
+
+model_assets = [*_sql_models(), *BUILT_ELSEWHERE]

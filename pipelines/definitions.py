@@ -2,21 +2,18 @@
 import dagster as dg
 
 from assets.checks import all_suite_checks
-from assets.flags import flag_assets
 from assets.ingest.dagster_assets import raw_ledger, reference_assets, stg_ledger
 from assets.ingest.reference_checks import reference_checks
 from assets.publish_assets import build_publish_assets
-from assets.quality_assets import quality_report_assets
 from assets.report_assets import board_reports
 from assets.submission_checks import submission_checks
-from assets.warehouse_assets import mart_assets, report_table_assets
+from assets.warehouse_assets import model_assets
 from pipelines.jobs import all_jobs
 from pipelines.schedules import all_schedules
 from pipelines.sensors import all_sensors
 from pipelines.warehouse import Warehouse
 
-all_assets = [*reference_assets, raw_ledger, stg_ledger, *mart_assets, *report_table_assets, *flag_assets, *quality_report_assets,
-              board_reports]
+all_assets = [*reference_assets, raw_ledger, stg_ledger, *model_assets, board_reports]
 # Publishing and the data dictionary depend on every public (rpt_/fct_/dim_) asset above.
 all_assets += build_publish_assets(all_assets)
 

@@ -55,9 +55,6 @@ from pipelines.sql_files import run_sql
 from pipelines.yaml_files import read_yaml, validation_problems
 
 DECISIONS_FILE = "flag_decisions.yaml"
-# The tables sql/reports/rpt_flags.sql reads.
-FLAG_SOURCES = ("rpt_variation", "rpt_funding_consistency", "rpt_contracts", "rpt_plan_vs_actual",
-                "rpt_system_position", "rpt_mhis", "rpt_eliminations", "dim_partner", "ref_places")
 KINDS = ("explained", "action", "adjudicated", "closed")
 STATUSES = ("new", "open", "overdue", "closed", "recurred")
 FLAG_ID = re.compile(r"^(VAR|FUND|SLIP|MHIS|ELIM|OVER)-[A-Za-z0-9][A-Za-z0-9_.-]*$")

@@ -600,32 +600,13 @@ def _commit_batch(con, versions: list[_Version], run_id: str | None) -> None:
 
 
 def _model_order() -> list[tuple[str, str]]:
-    """(layer, name) of every mart and rpt_ table the pipeline builds (as declared in
-    assets/warehouse_assets.py), dependencies first: the declared deps, and any other
-    declared model a file's SQL reads, so the lake builds them in a workable order even
-    while a declaration lags behind its SQL."""
-    from assets.warehouse_assets import MARTS, REPORT_TABLES
+    """(layer, file name) of every mart and rpt_ table the lake builds, dependencies first:
+    the models that are built from their SQL alone (pipelines/model_graph.py, read from the
+    SQL by DuckDB's parser; rpt_variation and the flag register have Python builders of
+    their own and are built by the warehouse's assets only)."""
+    from pipelines.model_graph import model_graph
 
-    layer = {**{n: "marts" for n in MARTS}, **{n: "reports" for n in REPORT_TABLES}}
-    deps = {}
-    for name, declared in {**MARTS, **REPORT_TABLES}.items():
-        text = re.sub(r"--[^\n]*", "", sql_text(f"{layer[name]}/{name}"))  # the SQL, not its comments
-        mentioned = {other for other in layer if other != name and re.search(rf"\b{other}\b", text)}
-        deps[name] = [*declared, *sorted(mentioned - set(declared))]
-    ordered: list[str] = []
-
-    def visit(name: str, trail: tuple = ()) -> None:
-        if name in ordered or name not in deps:
-            return
-        if name in trail:
-            raise ValueError(f"dependency cycle through {name}")
-        for dep in deps[name]:
-            visit(dep, trail + (name,))
-        ordered.append(name)
-
-    for name in deps:
-        visit(name)
-    return [(layer[n], n) for n in ordered]
+    return [(m.layer, m.path.stem) for m in model_graph().self_contained()]
 
 
 def _report_params() -> dict:

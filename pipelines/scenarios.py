@@ -50,7 +50,7 @@ from typing import Annotated, Any, Literal
 import duckdb
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError, model_validator
 
-from pipelines.flags import FLAG_SOURCES, attach_read_only, base_database
+from pipelines.flags import attach_read_only, base_database
 from pipelines.settings import Paths
 from pipelines.sql_files import execute, run_sql
 from pipelines.yaml_files import read_yaml, validation_problems
@@ -374,16 +374,14 @@ APPLY = {"move": _apply_move, "fund_like_services": _apply_fund_like, "hand_back
 
 
 def model_graph() -> dict[str, tuple[str, set[str]]]:
-    """Every warehouse model the scenario may re-run: name -> (how it is built, what it reads)."""
-    from assets.measures import rpt_variation
-    from assets.warehouse_assets import MARTS, REPORT_TABLES
+    """Every warehouse model the scenario may re-run: name -> (how it is built, what it reads),
+    from the SQL (pipelines/model_graph.py): the models built from their SQL alone, and
+    rpt_variation, which the scenario builds through the measures' template."""
+    from pipelines import model_graph as models
 
-    graph = {name: ("marts", set(deps)) for name, deps in MARTS.items()}
-    graph.update({name: ("reports", set(deps)) for name, deps in REPORT_TABLES.items()})
-    graph["rpt_variation"] = ("variation", {k.to_user_string() for keys in rpt_variation.asset_deps.values()
-                                            for k in keys})
-    graph["rpt_flags"] = ("reports", set(FLAG_SOURCES))
-    return graph
+    graph = models.model_graph()
+    return {m.name: ("variation" if m.name == "rpt_variation" else m.layer, set(graph.deps(m.name)))
+            for m in graph.self_contained(also=["rpt_variation"])}
 
 
 def models_to_rerun(graph: dict[str, tuple[str, set[str]]], roots=CHANGED_ROOTS) -> list[str]:

@@ -125,13 +125,11 @@ def test_a_single_figure_drills_down_to_its_lines(demo_db):
 
 
 def test_every_column_of_every_model_is_documented_in_its_header(demo_db):
-    from assets.measures import TEMPLATE
-    from assets.warehouse_assets import MARTS, REPORT_TABLES
+    from pipelines.model_graph import model_graph
     from pipelines.sql_docs import parse_model_doc
     from pipelines.sql_files import sql_text
 
-    files = {**{n: f"marts/{n}" for n in MARTS}, **{n: f"reports/{n}" for n in REPORT_TABLES},
-             "rpt_variation": TEMPLATE}
+    files = {m.name: m.sql_name for m in model_graph().models.values()}
     for table, name in files.items():
         doc = parse_model_doc(sql_text(name))
         columns = {c: comment for c, comment in demo_db.execute(
