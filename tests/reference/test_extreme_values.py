@@ -14,9 +14,9 @@ import pytest
 from assets.ingest.reference_integrity import load_reference
 from assets.ingest.reference_sources import REFERENCE_TABLES
 from assets.measures import build_variation
-from assets.quality_assets import QUALITY_TABLES
-from assets.warehouse_assets import MARTS, REPORT_TABLES, report_params
+from assets.warehouse_assets import report_params
 from pipelines.flags import DecisionsFile, build_register
+from pipelines.model_graph import build_order
 from pipelines.sql_files import run_sql
 
 D = Decimal
@@ -97,16 +97,14 @@ def build(con, folder: Path, reference: dict[str, str]) -> None:
                        VALUES ($l, $p, $m, 'f.csv', $r, $d, $c, $c, $a, $s, $sl, $pl, $lt)""",
                     {"l": f"{partner}.{period}", "p": partner, "m": period, "r": row, "d": dt.date.fromisoformat(period + "-15"),
                      "c": counterparty, "a": D(amount), "s": stream, "sl": service_line, "pl": place, "lt": line_type})
-    for name in MARTS:
-        run_sql(con, f"marts/{name}")
     params = report_params()
-    for name in REPORT_TABLES:
-        run_sql(con, f"reports/{name}", params)
-    for name in QUALITY_TABLES:
-        run_sql(con, f"reports/{name}")
-    build_variation(con)
-    run_sql(con, "reports/rpt_flags")
-    build_register(con, DecisionsFile(), dt.date(2026, 6, 1))
+    for model in build_order():  # every mart and rpt_ model, in the order the SQL implies
+        if model.name == "rpt_variation":
+            build_variation(con)
+        elif model.name in ("rpt_flag_decisions", "rpt_flag_register"):
+            build_register(con, DecisionsFile(), dt.date(2026, 6, 1))
+        else:
+            run_sql(con, model.sql_name, params)
 
 
 @pytest.fixture
