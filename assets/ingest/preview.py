@@ -53,9 +53,13 @@ def preview(config_path: Path, file_path: Path | None, max_rows: int = 10,
         # imported here: the staging checks import this package (a cycle at import time)
         from assets.ingest.staging_preview import preview_staging
 
-        staged = preview_staging(parsed, config, reference_dir)
-        lines += ["", *staged.lines]
-        usable = staged.would_load
+        # A file spanning months loads (and is checked) one partner-month at a time.
+        usable = False
+        for period in parsed.periods:
+            staged = preview_staging(parsed.for_period(period), config, reference_dir)
+            heading = [f"Month {period}:"] if len(parsed.periods) > 1 else []
+            lines += ["", *heading, *staged.lines]
+            usable = usable or staged.would_load
     elif not usable:
         lines.append("NOTHING WOULD LOAD: no row of the file became a ledger line")
     lines += ["", f"First {min(max_rows, parsed.lines.height)} parsed lines:", _table(parsed.lines, max_rows)]

@@ -111,6 +111,7 @@ class ReferenceSources(BaseModel):
     investment_plans: TableSource | None = None
     allocations: TableSource | None = None
     lp_activity: TableSource | None = None
+    mapping_rules: TableSource | None = None
 
 
 def load_reference_sources(reference_dir: Path) -> ReferenceSources:

@@ -470,8 +470,16 @@ class StagingChecks(_Strict):
     """
 
     transaction_ids_unique: bool = False
+    """True when the partner's transaction numbers never repeat: a repeat is then quarantined as
+    DUPLICATE_TRANSACTION (the first row kept). Off by default: split lines repeat a number.
+    Example: `true`"""
     dates_outside_period: Literal["warn", "error"] = "warn"
+    """warn: lines dated outside the file's month are loaded and reported with counts and pounds;
+    error: they block the partner-month until corrected.
+    Example: `error`"""
     date_tolerance_days: Annotated[int, Field(ge=0, le=366)] = 0
+    """Days either side of the month before a date counts as outside it.
+    Example: `31`"""
 
 
 class SourceConfig(_Strict):
@@ -566,7 +574,9 @@ class SourceConfig(_Strict):
                     needed[f"skip.{kind}[{index}].column"] = [rule.column]
         return needed
 
-    checks: StagingChecks = StagingChecks()  # repeated ids and the date window (staging checks)
+    checks: StagingChecks = StagingChecks()
+    """Staging checks: repeated transaction ids and the date window (defaults keep every line and report).
+    Example: `{transaction_ids_unique: false, dates_outside_period: warn, date_tolerance_days: 31}`"""
 
 
 # --------------------------------------------------------------------------- loading

@@ -14,6 +14,7 @@ import duckdb
 
 from assets.ingest.parse import ParsedSubmission
 from assets.ingest.reference_files import reference_file
+from assets.ingest.submissions import RAW_LEDGER_COLUMNS, RAW_LEDGER_SELECT
 from assets.ingest.source_config import SourceConfig
 from assets.quality.staging_policy import date_window, pounds, validate_staging, write_source_checks
 from assets.quality.submission_suite import validate_submission
@@ -56,10 +57,8 @@ def _stage(con, parsed: ParsedSubmission, config: SourceConfig, reference_dir: P
     for name in STAGING_REFERENCES:
         run_sql(con, f"staging/ref_{name}", {"path": str(reference_file(reference_dir, name))})
     con.register("parsed_lines", parsed.lines.to_arrow())
-    con.execute(
-        "INSERT INTO raw_ledger SELECT $l, $p, $m, $f, source_row, posting_date, cost_centre, expense_type,"
-        " counterparty, description, transaction_id, amount, funding_stream, raw_record FROM parsed_lines",
-        {"l": LOAD_ID, "p": parsed.partner_id, "m": parsed.period, "f": parsed.source_file})
+    con.execute(f"INSERT INTO raw_ledger ({RAW_LEDGER_COLUMNS}) {RAW_LEDGER_SELECT}",
+                {"load_id": LOAD_ID, "p": parsed.partner_id, "m": parsed.period, "f": parsed.source_file})
     con.unregister("parsed_lines")
     write_source_checks(con, {config.partner_id: config})
     run_sql(con, "staging/stg_ledger", {"period": parsed.period})

@@ -11,6 +11,7 @@ import duckdb
 
 from assets.ingest import SourceConfig, parse_submission
 from assets.ingest.submissions import load_file, scan_inbox
+from assets.ingest.reference_files import reference_file
 from pipelines.sql_files import run_sql
 
 HEADER = "Date,Expense Type,Supplier,VAT Number,Their Ref,Amount"
@@ -66,8 +67,6 @@ def test_without_transforms_the_amount_text_is_refused(tmp_path: Path) -> None:
 def test_extra_reaches_raw_and_staged_ledgers(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     (inbox / "icb").mkdir(parents=True)
-    # A cost centre column here: today's stg_ledger.sql needs one to map a line (mapping
-    # rules on other fields are branch ingest-stage's).
     with_cost_centre = TEXT.replace("Date,", "Date,CC,").replace("/2023,", "/2023,MH1,")
     (inbox / "icb" / "spend 2023-04.csv").write_text(with_cost_centre, encoding="utf-8")
     columns = config().columns.model_dump() | {"cost_centre": "CC"}
@@ -77,6 +76,7 @@ def test_extra_reaches_raw_and_staged_ledgers(tmp_path: Path) -> None:
                 " 'crisis' AS service_line, 'p1' AS place_id, 'expenditure' AS line_type, NULL AS scheme_id,"
                 " 'recurrent' AS funding_stream")
     con.execute("CREATE TABLE ref_partner_aliases (alias VARCHAR, partner_id VARCHAR)")
+    run_sql(con, "staging/ref_mapping_rules", {"path": str(reference_file(tmp_path / "none", "mapping_rules"))})
     [item] = scan_inbox(inbox, {"icb": config(columns=columns)})
     assert load_file(con, item, "run").status == "loaded"
     expected = [(2, '{"VAT Number":"GB123","Their Ref":"PO-1"}'), (3, None), (4, '{"VAT Number":null,"Their Ref":"R-9"}')]

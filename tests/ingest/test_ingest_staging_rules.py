@@ -39,7 +39,7 @@ def _raw(con, rows, partner="p1", load="L1"):
     for source_row, cost_centre, expense_type, counterparty, description, txn, amount in rows:
         con.execute(
             "INSERT INTO raw_ledger VALUES (?, ?, '2024-05', '/in/p1/f.csv', ?, DATE '2024-05-02', ?, ?, ?, ?, ?, ?,"
-            " NULL, '{}')",
+            " NULL, '{}', NULL)",
             [load, partner, source_row, cost_centre, expense_type, counterparty, description, txn, Decimal(amount)])
 
 
