@@ -43,6 +43,7 @@ def no_dagster(home: Path) -> list[str]:
 
     from assets.checks import record_outcomes
     from assets.ingest.dagster_assets import REFERENCE_TABLES
+    from assets.ingest.reference_files import reference_file
     from assets.ingest.source_config import load_source_configs
     from assets.ingest.submissions import inbox_periods, load_period, scan_inbox
     from assets.quality.submission_suite import validate_submission
@@ -56,7 +57,7 @@ def no_dagster(home: Path) -> list[str]:
     held = ExitStack()  # the warehouse as a run holds it: one connection, same settings
     con = held.enter_context(open_writer(paths.warehouse))
     for name in REFERENCE_TABLES:
-        run_sql(con, f"staging/ref_{name}", {"path": str(paths.reference / f"{name}.csv")})
+        run_sql(con, f"staging/ref_{name}", {"path": str(reference_file(paths.reference, name))})
     files = scan_inbox(paths.inbox, load_source_configs(paths.source_configs))
     failed = []
     for period in inbox_periods(files):

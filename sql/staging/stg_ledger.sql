@@ -18,7 +18,8 @@ DELETE FROM quarantine WHERE period = $period AND stage = 'staging';
 -- (partner, field, value), not once per line: suppliers and cost centres repeat.
 CREATE OR REPLACE TEMP TABLE stg_rule_pick AS
 WITH rules AS (
-    SELECT * FROM ref_mapping_rules WHERE pattern_valid AND match IN ('exact', 'prefix', 'regex')
+    SELECT *, upper(trim(pattern)) AS pattern_key
+    FROM ref_mapping_rules WHERE pattern_valid AND match IN ('exact', 'prefix', 'regex')
 ),
 line_values AS (
     SELECT load_id, source_row, partner_id, field, value
@@ -27,13 +28,22 @@ line_values AS (
           WHERE period = $period AND partner_id IN (SELECT partner_id FROM rules))
     UNPIVOT (value FOR field IN (cost_centre, expense_type, counterparty, description))
 ),
+distinct_values AS (
+    SELECT DISTINCT partner_id, field, value, upper(trim(value)) AS value_key FROM line_values
+),
 value_hits AS (
+    -- exact rules by a hash join; prefix and regex rules compared pair by pair (a regex read
+    -- from a table is compiled for every value it is tried on: prefer exact and prefix rules)
     SELECT v.partner_id, v.field, v.value, r.priority, r.file_line
-    FROM (SELECT DISTINCT partner_id, field, value FROM line_values) v
-    JOIN rules r ON r.partner_id = v.partner_id AND r.field = v.field
+    FROM distinct_values v
+    JOIN rules r ON r.partner_id = v.partner_id AND r.field = v.field AND r.match = 'exact'
+                AND r.pattern_key = v.value_key
+    UNION ALL
+    SELECT v.partner_id, v.field, v.value, r.priority, r.file_line
+    FROM distinct_values v
+    JOIN (SELECT * FROM rules WHERE match <> 'exact') r ON r.partner_id = v.partner_id AND r.field = v.field
     WHERE CASE r.match
-              WHEN 'exact' THEN upper(trim(v.value)) = upper(trim(r.pattern))
-              WHEN 'prefix' THEN starts_with(upper(trim(v.value)), upper(trim(r.pattern)))
+              WHEN 'prefix' THEN starts_with(v.value_key, r.pattern_key)
               ELSE regexp_matches(v.value, r.pattern)
           END
 )

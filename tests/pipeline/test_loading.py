@@ -178,3 +178,27 @@ def test_a_blocked_period_is_tried_again_on_the_next_run(small_home, runner):
     _rewrite_csv(small_home / LA_FILE, _next_month)
     _run(runner)
     assert _run(runner) == [("ingest_job", "2025-06"), ("open_book_job", ""), ("report_job", "2025-06")]
+
+
+def test_an_unmapped_line_is_counted_as_unclassified_until_a_rule_maps_it(small_home, runner):
+    # Issue 16: a cost centre nobody mapped no longer leaves the totals; a rule then classifies it.
+    header, first = list(csv.reader((small_home / LA_FILE).read_text(encoding="utf-8").splitlines()))[:2]
+    row = dict(zip(header, first))
+    row.update({"Cost Centre Code": "NEW-99", "Transaction ID": "NEW-1", "Supplier Name": "Northgate Crisis Care",
+                "Amount (£)": "4321.09"})
+    with open(small_home / LA_FILE, "a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerow([row[h] for h in header])
+    assert runner.run_all(progress=lambda _: None).ok
+    spend = _spend(small_home, "la_ashby", "2025-06")
+    line = query(small_home, "SELECT service_line, mapped_by, amount FROM fct_ledger WHERE cost_centre = 'NEW-99'")
+    assert line == [("unclassified", "unmapped", Decimal("4321.09"))]
+    assert query(small_home, "SELECT unclassified_lines, unclassified_amount FROM rpt_dq_unclassified"
+                             " WHERE partner_id = 'la_ashby' AND period = '2025-06'") == [(1, Decimal("4321.09"))]
+
+    (small_home / "reference" / "mapping_rules.csv").write_text(
+        "partner_id,priority,field,match,pattern,service_line,place_id,line_type,funding_stream,scheme_id\n"
+        "la_ashby,10,counterparty,prefix,northgate crisis,crisis_house,ashby,expenditure,recurrent,\n", encoding="utf-8")
+    assert runner.run_all(progress=lambda _: None).ok
+    line = query(small_home, "SELECT service_line, mapped_by, mapping_rule FROM fct_ledger WHERE cost_centre = 'NEW-99'")
+    assert line == [("crisis_house", "rule", 'mapping_rules line 2 (priority 10): counterparty prefix "northgate crisis"')]
+    assert _spend(small_home, "la_ashby", "2025-06") == spend + Decimal("4321.09")

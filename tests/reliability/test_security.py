@@ -163,7 +163,9 @@ def test_html_pages_escape_partner_text(hostile_run):
     everything = "".join(pages.values())
     assert "&lt;script&gt;alert(&quot;partner&quot;)&lt;/script&gt;" in everything  # it reached the pages, escaped
     assert "&lt;img src=x onerror=alert(1)&gt;" in everything  # the file name
-    assert "&lt;script&gt;alert(&quot;cost centre&quot;)&lt;/script&gt;" in everything  # a quarantine example
+    # the unmapped cost centre: since issue 16 a kept, unclassified line, shown escaped in the failed
+    # checks' example (a JSON sample, so its quotes are backslash-escaped too)
+    assert "&lt;script&gt;alert(\\&quot;cost centre\\&quot;)&lt;/script&gt;" in everything
 
 
 # --------------------------------------------------------------------------- secrets
