@@ -4,10 +4,10 @@ from collections import Counter
 
 import dagster as dg
 
-from assets.ingest.source_config import load_source_configs
-from assets.ingest.submissions import in_load_order, load_file, scan_inbox
+from assets.ingest.submissions import in_load_order, load_file
 from pipelines.sql_docs import parse_model_doc
-from pipelines.partitions import periods
+from pipelines.partitions import file_periods, periods
+from pipelines.partitions import scan as inbox_scan
 from pipelines.sql_files import run_sql, sql_text
 from pipelines.warehouse import Warehouse
 
@@ -44,10 +44,10 @@ def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
     load_log entry per file. Files already loaded with the same bytes are left alone."""
     period = context.partition_key
     paths = warehouse.paths
-    configs = load_source_configs(paths.source_configs)
-    # Files whose period cannot be told (or that match no config) are logged by every
-    # period's run, once per distinct file content, so they are never silently ignored.
-    files = [f for f in scan_inbox(paths.inbox, configs) if f.period in (period, None)]
+    # Files whose period cannot be told, is outside the data home's range (refused, with
+    # why) or that match no config are logged by every period's run, once per distinct
+    # file content, so they are never silently ignored.
+    files = [f for f in inbox_scan(paths).files if period in file_periods(f) or not file_periods(f)]
     outcomes = []
     with warehouse.writer() as con:
         for item in in_load_order(files):
