@@ -130,8 +130,10 @@ class Runner:
         if failures:
             self._log_failures(job_name, partition, run_id, failures)
             return Outcome(job_name, partition, FAILED, f"{_first_line(failures[0])} (log: {self._log_name()})", run_id)
-        if blocking:
+        if blocking and job_name == "ingest_job":
             return Outcome(job_name, partition, BLOCKED, _blocked_detail(blocking), run_id)
+        if blocking:  # a model's own check (keys, reconciliation) failed: openbook's fault, not a partner's
+            return Outcome(job_name, partition, FAILED, "check " + _blocked_detail(blocking, keeps=False), run_id)
         if not result.success:  # no step failed, yet the run did not succeed: say so, never hide it
             return Outcome(job_name, partition, FAILED, f"the run did not succeed (run {run_id})", run_id)
         if job_name == "ingest_job":
@@ -232,7 +234,7 @@ def _first_line(event) -> str:
     return f"{event.step_key}: {message}"
 
 
-def _blocked_detail(evaluations) -> str:
+def _blocked_detail(evaluations, keeps: bool = True) -> str:
     parts = []
     for e in sorted(evaluations, key=lambda e: e.check_name):
         meta = {k: getattr(v, "value", v) for k, v in (e.metadata or {}).items()}
@@ -243,7 +245,7 @@ def _blocked_detail(evaluations) -> str:
         if subs is not None:
             counts.append(f"{subs} submission{'s' if subs != 1 else ''}")
         parts.append(f"{e.asset_key.to_user_string()} {e.check_name}" + (f" ({', '.join(counts)})" if counts else ""))
-    return "; ".join(parts) + " — the month keeps its last good figures"
+    return "; ".join(parts) + (" — the month keeps its last good figures" if keeps else "")
 
 
 def _loaded_detail(result) -> str:

@@ -167,6 +167,14 @@ def test_a_file_outside_the_periods_is_refused_and_a_failed_run_never_publishes(
     logged = query(small_home, "SELECT status, message FROM load_log WHERE source_file LIKE '%2009-12%'")
     assert logged and {status for status, _ in logged} == {"failed"} and "refused" in logged[0][1]
     assert _spend(small_home, "la_ashby", "2025-06") is not None
+    # one run group: every Dagster run of this run_all carries its id and the trigger
+    import dagster as dg
+
+    runs = runner.instance.get_runs(filters=dg.RunsFilter(tags={"openbook/run_group": runner.run_group}))
+    assert len(runs) == len(first.outcomes) == 5
+    assert {r.tags["openbook/trigger"] for r in runs} == {"cli"}
+    assert sorted(r.tags["openbook/step"] for r in runs) == [
+        "ingest_job 2025-05", "ingest_job 2025-06", "open_book_job", "reference_job", "report_job 2025-06"]
 
     published = small_home / "published" / "openbook.duckdb"
     before = (_sha(published), os.readlink(small_home / "reports" / "2025-06"))
