@@ -3,7 +3,11 @@
 from collections import Counter
 from decimal import Decimal
 
+import pytest
+
 from pipelines.settings import Paths
+
+pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
 
 
 def _money(value) -> Decimal:

@@ -2,7 +2,11 @@
 import os
 from decimal import Decimal
 
+import pytest
+
 from tests.pipeline.conftest import query
+
+pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
 
 LA_FILE = "inbox/la_ashby/Spend_over_500_2025-06.csv"
 
