@@ -17,7 +17,7 @@ import dagster as dg
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome, load_suite
 from assets.quality import sql_runner
 from assets.quality.submission_suite import dq_result_rows, validate_submission
-from pipelines.partitions import periods
+from pipelines.partitions import partitioned_check_specs, periods
 from pipelines.sql_files import insert_rows, transaction
 from pipelines.warehouse import Warehouse
 
@@ -56,10 +56,11 @@ def _specs(table: str, suite: dict, partitions_def) -> list[dg.AssetCheckSpec]:
             raise ValueError(f"suite {suite['name']}: two expectations would both be check {name!r}")
         seen.add(name)
         meta = expectation.get("meta", {})
-        specs.append(dg.AssetCheckSpec(
-            name=name, asset=table, description=meta.get("description"),
-            blocking=meta.get("severity") == "ERROR", partitions_def=partitions_def,
-        ))
+        with partitioned_check_specs():
+            specs.append(dg.AssetCheckSpec(
+                name=name, asset=table, description=meta.get("description"),
+                blocking=meta.get("severity") == "ERROR", partitions_def=partitions_def,
+            ))
     return specs
 
 

@@ -1,10 +1,13 @@
 """One factory for assets that are a SQL file: sql/<layer>/<name>.sql builds table <name>
-and documents it (table and column comments) from the file's header."""
+and documents it (table and column comments) from the file's header; then the model's
+checks (assets/model_checks.py: its keys unique, and reconciliations across layers) run
+in the same step, blocking what reads it when they fail."""
 
 from typing import Callable
 
 import dagster as dg
 
+from assets.model_checks import checks_for
 from pipelines.sql_docs import apply_comments, parse_model_doc
 from pipelines.sql_files import run_sql, sql_text
 from pipelines.warehouse import Warehouse
@@ -17,12 +20,17 @@ def sql_model_asset(name: str, layer: str, deps: list[str], group: str,
     if doc.table != name:
         raise ValueError(f"sql/{layer}/{name}.sql documents table {doc.table!r}, expected {name!r}")
 
-    @dg.asset(name=name, deps=deps, group_name=group, description=doc.table_comment, kinds={"duckdb", "sql"})
+    checks = checks_for(name, doc)
+
+    @dg.asset(name=name, deps=deps, group_name=group, description=doc.table_comment, kinds={"duckdb", "sql"},
+              check_specs=[check.spec(name) for check in checks])
     def _model(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.writer() as con:
             run_sql(con, f"{layer}/{name}", params() if params else None)
             apply_comments(con, doc)
             (rows,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
-        return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": f"sql/{layer}/{name}.sql"})
+            results = [check.result(con, name, doc) for check in checks]
+        return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": f"sql/{layer}/{name}.sql"},
+                                    check_results=results)
 
     return _model

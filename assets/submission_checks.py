@@ -15,7 +15,7 @@ from assets.ingest.money import parse_money
 from assets.ingest.source_config import load_source_configs
 from assets.quality import staging_policy
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome
-from pipelines.partitions import periods
+from pipelines.partitions import partitioned_check_specs, periods
 from pipelines.quality_settings import load_quality_settings
 from pipelines.sql_files import run_sql
 from pipelines.warehouse import Warehouse
@@ -61,8 +61,6 @@ def control_total_outcome(con, load_id: str, amount_columns: list[str], rules, t
     return _outcome(CONTROL_TOTAL, "The file's own total row agrees with the lines we loaded", failed, sample)
 
 
-@dg.asset_check(asset="stg_ledger", partitions_def=periods, name=CONTROL_TOTAL, blocking=False,
-                description="The partner's own control (totals) row agrees with the total of the lines loaded")
 def control_total_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     settings = load_quality_settings(warehouse.paths.quality_settings)
     configs = load_source_configs(warehouse.paths.source_configs)
@@ -80,8 +78,13 @@ def control_total_check(context: dg.AssetCheckExecutionContext, warehouse: Wareh
     return fold_result("stg_ledger", CONTROL_TOTAL, outcomes)
 
 
-@dg.asset_check(asset="stg_ledger", partitions_def=periods, name=MOVEMENT, blocking=False,
-                description="A partner's expenditure more than doubling or halving on last month (factor configurable) is flagged")
+with partitioned_check_specs():
+    control_total_check = dg.asset_check(
+        asset="stg_ledger", partitions_def=periods, name=CONTROL_TOTAL, blocking=False,
+        description="The partner's own control (totals) row agrees with the total of the lines loaded",
+    )(control_total_check)
+
+
 def movement_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     factor = load_quality_settings(warehouse.paths.quality_settings).movement_factor
     period = context.partition_key
@@ -97,6 +100,14 @@ def movement_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse)
             record_outcomes(con, partner_id, period, load_id, SuiteOutcome(SUITE + "_movement", [outcome]))
             outcomes.append((load_id, outcome))
     return fold_result("stg_ledger", MOVEMENT, outcomes)
+
+
+with partitioned_check_specs():
+    movement_check = dg.asset_check(
+        asset="stg_ledger", partitions_def=periods, name=MOVEMENT, blocking=False,
+        description="A partner's expenditure more than doubling or halving on last month (factor configurable) "
+                    "is flagged",
+    )(movement_check)
 
 
 def moved_too_far(spend, previous, factor: Decimal) -> bool:

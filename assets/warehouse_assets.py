@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assets.flags import flag_assets
 from assets.measures import rpt_variation
+from assets.model_checks import standalone_checks
 from assets.sql_model import sql_model_asset
 from pipelines.model_graph import model_graph
+from pipelines.sql_docs import parse_model_doc
 from pipelines.sql_files import SQL_DIR
 
 SETTINGS = SQL_DIR / "settings.yaml"
@@ -66,4 +68,12 @@ def _sql_models() -> list[dg.AssetsDefinition]:
     return assets
 
 
+def _checks_of_models_built_elsewhere() -> list[dg.AssetChecksDefinition]:
+    graph = model_graph()
+    return [check for asset in BUILT_ELSEWHERE for key in asset.keys
+            for check in standalone_checks(key.to_user_string(),
+                                           parse_model_doc(graph.models[key.to_user_string()].path.read_text("utf-8")))]
+
+
 model_assets = [*_sql_models(), *BUILT_ELSEWHERE]
+model_checks = _checks_of_models_built_elsewhere()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,16 +47,17 @@ class Inputs:
 
     fingerprints: dict[str, str]
     periods: list[str]
+    refused: list[str] = field(default_factory=list)  # files refused for their period, one line each
 
     @classmethod
     def scan(cls, paths: Paths) -> "Inputs":
-        from assets.ingest.source_config import load_source_configs
         from assets.ingest.reference_sources import source_files
-        from assets.ingest.submissions import scan_inbox
+        from pipelines.partitions import file_periods, scan
 
+        inbox = scan(paths)
         by_period: dict[str, list[Path]] = defaultdict(list)
-        for item in scan_inbox(paths.inbox, load_source_configs(paths.source_configs)):
-            for period in item.periods or (UNDATED,):
+        for item in inbox.files:
+            for period in file_periods(item) or (UNDATED,):
                 by_period[period].append(item.path)
         fingerprints = {f"period {period}": _fingerprint(files) for period, files in by_period.items()}
         # Every reference file (CSV, workbook, sources.yaml) and the inbox's partner folders:
@@ -67,8 +68,7 @@ class Inputs:
         fingerprints[REFERENCE] = hashlib.sha256("\0".join([reference, *folders]).encode()).hexdigest()
         rules = list(paths.source_configs.glob("*.y*ml"))
         fingerprints[RULES] = _fingerprint(rules + [paths.quality_settings])
-        periods = sorted(p for p in by_period if p != UNDATED)
-        return cls(fingerprints, periods)
+        return cls(fingerprints, inbox.periods, inbox.refused)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,18 @@ def cmd_demo_data(args) -> int:
     return 0
 
 
+# Exit codes of `openbook run` and `openbook report` (README, Command line).
+EXIT_OK = 0        # every run loaded or done
+EXIT_BLOCKED = 1   # a submission was blocked by its checks; everything else loaded and was published
+EXIT_USAGE = 2     # bad arguments or configuration (e.g. --period 2026-13): nothing was run
+EXIT_FAILED = 3    # a run failed (see the run's log); nothing it would have changed was published
+
+
 def cmd_run(args) -> int:
+    from pipelines.partitions import check_period
+
+    if args.period is not None:
+        check_period(args.period, "--period")  # before Dagster is even imported
     from pipelines.runner import Runner
 
     paths = _paths(args)
@@ -41,24 +52,33 @@ def cmd_run(args) -> int:
     runner = Runner(paths)
     summary = runner.run_all(report_period=args.period, everything=args.all,
                              progress=lambda msg: print(f"  {msg}", flush=True))
-    failed = [step for step in summary.steps if not step[3]]
-    print(f"pipeline finished in {time.perf_counter() - started:.1f} s: {len(summary.steps)} runs, {len(failed)} failed")
-    for job, partition, seconds, _ in failed:
-        print(f"  FAILED {job} {partition} — see `make ui` for the run's log")
+    counts = {status: sum(o.status == status for o in summary.outcomes) for status in ("loaded", "blocked", "failed")}
+    print(f"pipeline finished in {time.perf_counter() - started:.1f} s: {len(summary.outcomes)} runs "
+          f"({counts['loaded']} loaded, {counts['blocked']} blocked, {counts['failed']} failed; "
+          f"run group {runner.run_group})")
+    if summary.refused:
+        print(f"  {len(summary.refused)} file(s) refused for their period (listed above)")
     _print_where(paths)
-    return 0 if not failed else 1
+    if summary.failed:
+        return EXIT_FAILED
+    return EXIT_BLOCKED if summary.blocked else EXIT_OK
 
 
 def cmd_report(args) -> int:
+    from pipelines.partitions import check_period
+
+    check_period(args.period, "--period")
     from pipelines.runner import Runner
 
     paths = _paths(args)
-    ok = Runner(paths).run("report_job", args.period)
+    runner = Runner(paths)
+    runner.check_report_period(args.period)
+    ok = runner.run("report_job", args.period)
     if ok:
         print(f"reports for {args.period}: {paths.reports / args.period}")
-        return 0
-    print(f"report run for {args.period} failed; the last good reports are untouched", file=sys.stderr)
-    return 1
+        return EXIT_OK
+    print(f"{runner.summary.outcomes[-1].line}; the last good reports are untouched", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def cmd_sources_check(args) -> int:
@@ -127,10 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear one-line message for the user, never a traceback
-        known = ("SourceConfigError", "SubmissionError", "FileNotFoundError", "SuiteError", "ValueError")
+        known = ("SourceConfigError", "SubmissionError", "FileNotFoundError", "SuiteError", "ValueError",
+                 "PeriodError")
         if type(exc).__name__ in known:
             print(f"openbook: {exc}", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         raise
 
 

@@ -1,15 +1,29 @@
 """Running the jobs in this process against a persistent Dagster instance under the data
-home, so `make ui` shows every run, materialisation and check result afterwards."""
+home, so `make ui` shows every run, materialisation and check result afterwards.
+
+One `openbook run` is one run group: every Dagster run it launches carries the tags
+openbook/run_group=<id>, openbook/trigger=<cli|...> and openbook/step=<job [period]>, so
+the UI can filter the group. Each run ends in one outcome line (loaded, blocked: which
+check and how many rows, failed: why); Dagster's own log and any traceback go to the run's
+event log (`make ui`) and to <home>/logs/<run group>.log, never to the terminal.
+"""
 from __future__ import annotations
 
 import os
+import re
 import time
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines.settings import Paths
+
+# What a run came to. A blocked ingest is a partner's data problem (the month keeps its last
+# good figures); a failed run is openbook's or the machine's.
+LOADED, BLOCKED, FAILED, DONE, SKIPPED = "loaded", "blocked", "failed", "done", "skipped"
 
 
 def dagster_home(paths: Paths) -> Path:
@@ -21,20 +35,45 @@ def dagster_home(paths: Paths) -> Path:
     return home
 
 
+@dataclass(frozen=True)
+class Outcome:
+    job: str
+    partition: str
+    status: str          # LOADED, BLOCKED, FAILED, DONE or SKIPPED
+    detail: str
+    run_id: str = ""
+
+    @property
+    def line(self) -> str:
+        what = f"{self.job.removesuffix('_job').replace('_', ' ')}{' ' + self.partition if self.partition else ''}"
+        return f"{what}: {self.status}{': ' + self.detail if self.detail else ''}"
+
+
 @dataclass
 class RunSummary:
     steps: list[tuple[str, str, float, bool]] = field(default_factory=list)  # job, partition, seconds, success
+    outcomes: list[Outcome] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # files refused for their period, one line each
 
     @property
     def ok(self) -> bool:
         return all(success for *_, success in self.steps)
 
+    @property
+    def blocked(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == BLOCKED]
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == FAILED]
+
 
 class Runner:
-    def __init__(self, paths: Paths, quiet: bool = True):
+    def __init__(self, paths: Paths, quiet: bool = True, trigger: str = "cli"):
         self.paths = paths
-        # Dagster logs every event at DEBUG to the console; keep warnings and errors only.
-        self.run_config = {"loggers": {"console": {"config": {"log_level": "WARNING" if quiet else "INFO"}}}}
+        # Dagster logs every event to the console; in quiet mode (the CLI) nothing reaches the
+        # terminal from Dagster: the outcome lines say what happened, the run's log says how.
+        self.run_config = {"loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "INFO"}}}}
         os.environ["OPENBOOK_HOME"] = str(paths.home)
         os.environ["DAGSTER_HOME"] = str(dagster_home(paths))
         from pipelines.definitions import defs  # imported late: Dagster import is slow
@@ -42,52 +81,178 @@ class Runner:
         self.defs = defs
         self.instance = dg.DagsterInstance.get()
         self.summary = RunSummary()
+        self.run_group = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.tags = {"openbook/run_group": self.run_group, "openbook/trigger": trigger}
+        self.log_path = paths.home / "logs" / f"run-{self.run_group}.log"
 
+    # ------------------------------------------------------------------ periods
+    def known_periods(self) -> list[str]:
+        """Months a report can be made for: those with data in the inbox, and partitions
+        already made by earlier runs."""
+        from pipelines.partitions import inbox_periods, periods
+
+        return sorted(set(inbox_periods(self.paths)) | set(self.instance.get_dynamic_partitions(periods.name)))
+
+    def check_report_period(self, period: str) -> None:
+        """PeriodError unless `period` is a month in range with data (before any work)."""
+        from pipelines.partitions import PeriodError, check_period, period_range
+
+        check_period(period, "--period")
+        problem = period_range(self.paths).problem(period)
+        if problem:
+            raise PeriodError(f"--period: {problem}")
+        known = self.known_periods()
+        if period not in known:
+            held = f"{known[0]} to {known[-1]}" if known else "none yet"
+            raise PeriodError(f"--period: no data for {period} in this data home (periods with data: {held})")
+
+    # ------------------------------------------------------------------ runs
     def run(self, job_name: str, partition_key: str | None = None) -> bool:
+        from pipelines.partitions import add_periods
+
         job = self.defs.resolve_job_def(job_name)
+        if partition_key:
+            add_periods(self.instance, [partition_key])
         started = time.perf_counter()
-        result = job.execute_in_process(
-            run_config=self.run_config, instance=self.instance, partition_key=partition_key, raise_on_error=False)
+        tags = {**self.tags, "openbook/step": f"{job_name} {partition_key or ''}".strip()}
+        result = job.execute_in_process(run_config=self.run_config, instance=self.instance,
+                                        partition_key=partition_key, raise_on_error=False, tags=tags)
         seconds = time.perf_counter() - started
         self.summary.steps.append((job_name, partition_key or "", seconds, result.success))
+        self.summary.outcomes.append(self._outcome(job_name, partition_key or "", result))
         return result.success
+
+    def _outcome(self, job_name: str, partition: str, result) -> Outcome:
+        run_id = result.run_id
+        blocking = [e for e in result.get_asset_check_evaluations()
+                    if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+        failures = [e for e in result.get_step_failure_events() if not _is_check_failure(e)]
+        if failures:
+            self._log_failures(job_name, partition, run_id, failures)
+            return Outcome(job_name, partition, FAILED, f"{_first_line(failures[0])} (log: {self._log_name()})", run_id)
+        if blocking and job_name == "ingest_job":
+            return Outcome(job_name, partition, BLOCKED, _blocked_detail(blocking), run_id)
+        if blocking:  # a model's own check (keys, reconciliation) failed: openbook's fault, not a partner's
+            return Outcome(job_name, partition, FAILED, "check " + _blocked_detail(blocking, keeps=False), run_id)
+        if not result.success:  # no step failed, yet the run did not succeed: say so, never hide it
+            return Outcome(job_name, partition, FAILED, f"the run did not succeed (run {run_id})", run_id)
+        if job_name == "ingest_job":
+            return Outcome(job_name, partition, LOADED, _loaded_detail(result), run_id)
+        return Outcome(job_name, partition, DONE, "", run_id)
+
+    def _log_name(self) -> str:
+        try:
+            return str(self.log_path.relative_to(self.paths.home))
+        except ValueError:
+            return str(self.log_path)
+
+    def _log_failures(self, job_name: str, partition: str, run_id: str, failures) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            for event in failures:
+                error = event.step_failure_data.error if event.step_failure_data else None
+                log.write(f"== {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} {job_name} {partition} "
+                          f"run {run_id} step {event.step_key}\n")
+                log.write((error.to_string() if error else str(event.message)) + "\n")
 
     def run_all(self, report_period: str | None = None, progress=print, everything: bool = False) -> RunSummary:
         """Reference data and the periods whose inputs changed since they last ran
         (everything when told, or when the reference data or the rules changed), then the
         open book and the reports. What succeeded is recorded, so a failed or blocked
-        period is tried again next time."""
+        period is tried again next time. A failed reference or open-book run stops the
+        group there: nothing is published and no report is swapped in from a warehouse a
+        failed run left half rebuilt."""
         from pipelines.changes import REFERENCE, RULES, UNDATED, Inputs, plan, record_inputs, recorded_inputs
+        from pipelines.partitions import add_periods
         from pipelines.warehouse import open_writer
 
+        if report_period is not None:
+            self.check_report_period(report_period)
         inputs = Inputs.scan(self.paths)
+        self.summary.refused.extend(inputs.refused)
+        for line in inputs.refused:
+            progress(line)
         with open_writer(self.paths.warehouse) as con:
             todo = plan(inputs, recorded_inputs(con), everything)
+        add_periods(self.instance, inputs.periods)
         done: dict[str, str] = {}
         skipped = len(inputs.periods) - len(todo.periods)
         if skipped:
             progress(f"{skipped} of {len(inputs.periods)} periods unchanged since their last run: not re-ingested")
         reference_ok = True
         if todo.reference:
-            progress("reference data ...")
-            reference_ok = self.run("reference_job")
+            reference_ok = self._step(progress, "reference_job")
+        if not reference_ok:
+            progress("stopped: the reference data did not load, so nothing is rebuilt or published")
+            return self.summary
         for period in todo.periods:
-            progress(f"ingest {period} ...")
-            if self.run("ingest_job", period):
+            if self._step(progress, "ingest_job", period):
                 done[f"period {period}"] = inputs.fingerprints[f"period {period}"]
         undated = f"period {UNDATED}"
         if done and undated in inputs.fingerprints:  # any period's raw_ledger logs the undated files
             done[undated] = inputs.fingerprints[undated]
         # Periods that failed stay unrecorded and run again next time, with these rules.
         done[RULES] = inputs.fingerprints[RULES]
-        if reference_ok:
+        if todo.reference:
             done[REFERENCE] = inputs.fingerprints[REFERENCE]
         with open_writer(self.paths.warehouse) as con:
             record_inputs(con, done)
-        progress("open book (marts and rpt_ tables) ...")
-        self.run("open_book_job")
+        if not self._step(progress, "open_book_job"):
+            progress("stopped: the open book did not rebuild, so nothing is published and no report is replaced")
+            return self.summary
         target = report_period or (inputs.periods[-1] if inputs.periods else None)
         if target:
-            progress(f"reports for {target} ...")
-            self.run("report_job", target)
+            self._step(progress, "report_job", target)
         return self.summary
+
+    def _step(self, progress, job_name: str, partition: str | None = None) -> bool:
+        ok = self.run(job_name, partition)
+        progress(self.summary.outcomes[-1].line)
+        return ok
+
+
+def _is_check_failure(event) -> bool:
+    """A blocking check that failed fails its step too; that is a block, not a crash."""
+    error = event.step_failure_data.error if event.step_failure_data else None
+    while error is not None:
+        if error.cls_name == "DagsterAssetCheckFailedError":
+            return True
+        error = error.cause
+    return False
+
+
+def _first_line(event) -> str:
+    error = event.step_failure_data.error if event.step_failure_data else None
+    if error is None:
+        return str(event.message or "a step failed").splitlines()[0]
+    # Dagster wraps the asset's own error ("Error occurred while executing op ..."): say the cause.
+    while error.cause is not None and error.cls_name in ("DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"):
+        error = error.cause
+    message = (error.message or error.cls_name).strip().splitlines()[0]
+    # Dagster prefixes the message with the exception's qualified class name; a user needs the text.
+    message = re.sub(r"^[\w.]*\.(Failure|[A-Za-z]*Error|[A-Za-z]*Exception): ", "", message)
+    return f"{event.step_key}: {message}"
+
+
+def _blocked_detail(evaluations, keeps: bool = True) -> str:
+    parts = []
+    for e in sorted(evaluations, key=lambda e: e.check_name):
+        meta = {k: getattr(v, "value", v) for k, v in (e.metadata or {}).items()}
+        rows, subs = meta.get("unexpected_rows"), meta.get("submissions_failed")
+        counts = []
+        if rows is not None:
+            counts.append(f"{rows} row{'s' if rows != 1 else ''}")
+        if subs is not None:
+            counts.append(f"{subs} submission{'s' if subs != 1 else ''}")
+        parts.append(f"{e.asset_key.to_user_string()} {e.check_name}" + (f" ({', '.join(counts)})" if counts else ""))
+    return "; ".join(parts) + (" — the month keeps its last good figures" if keeps else "")
+
+
+def _loaded_detail(result) -> str:
+    events = result.asset_materializations_for_node("raw_ledger")
+    if not events:
+        return ""
+    meta = {k: getattr(v, "value", v) for k, v in (events[-1].metadata or {}).items()}
+    statuses = ", ".join(f"{meta[k]} {k.removeprefix('files_')}" for k in sorted(meta) if k.startswith("files_"))
+    rows = meta.get("rows_read", 0)
+    return f"{meta.get('files', 0)} files ({statuses or 'none'}), {rows:,} rows read"

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from pipelines.jobs import report_job
+from pipelines.partitions import periods
 
 
 def nth_working_day(year: int, month: int, n: int) -> date:
@@ -27,7 +28,11 @@ def previous_period(today: date) -> str:
 
 
 @dg.schedule(job=report_job, cron_schedule="0 7 * * 1-5", execution_timezone="Europe/London",
-             default_status=dg.DefaultScheduleStatus.STOPPED)
+             default_status=dg.DefaultScheduleStatus.STOPPED,
+             description="The monthly board pack: every weekday at 07:00 (London) it asks whether today is the "
+                         "pack's working day (OPENBOOK_PACK_WORKING_DAY, default 5); if so it runs report_job "
+                         "for last month's partition, once (run key board-pack-<period>), or skips when no "
+                         "data for that month has arrived.")
 def monthly_board_pack(context: dg.ScheduleEvaluationContext):
     """Every weekday at 07:00 it asks: is today the pack's working day? If so, report last month."""
     today = context.scheduled_execution_time.date()
@@ -35,7 +40,10 @@ def monthly_board_pack(context: dg.ScheduleEvaluationContext):
     if today != nth_working_day(today.year, today.month, working_day):
         return dg.SkipReason(f"the pack is made on working day {working_day} of the month")
     period = previous_period(today)
-    return dg.RunRequest(run_key=f"board-pack-{period}", partition_key=period)
+    if not context.instance.has_dynamic_partition(periods.name, period):
+        return dg.SkipReason(f"no data for {period} has been loaded: no pack to make")
+    return dg.RunRequest(run_key=f"board-pack-{period}", partition_key=period,
+                         tags={"openbook/trigger": "schedule monthly_board_pack"})
 
 
 all_schedules = [monthly_board_pack]

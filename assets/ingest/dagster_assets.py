@@ -7,10 +7,11 @@ import dagster as dg
 from assets.ingest.reference_integrity import ReferenceRefused, load_reference
 from assets.ingest.reference_sources import REFERENCE_TABLES, ReferenceSourceError
 from assets.ingest.source_config import load_source_configs
-from assets.ingest.submissions import load_period, scan_inbox
+from assets.ingest.submissions import load_period
 from assets.quality.staging_policy import write_source_checks
 from pipelines.sql_docs import parse_model_doc
-from pipelines.partitions import periods
+from pipelines.partitions import file_periods, periods
+from pipelines.partitions import scan as inbox_scan
 from pipelines.sql_files import run_sql, sql_text
 from pipelines.warehouse import Warehouse
 
@@ -46,10 +47,10 @@ def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
     same bytes are left alone."""
     period = context.partition_key
     paths = warehouse.paths
-    configs = load_source_configs(paths.source_configs)
-    # Files whose period cannot be told (or that match no config) are logged by every
-    # period's run, once per distinct file content, so they are never silently ignored.
-    files = scan_inbox(paths.inbox, configs)
+    # Files whose period cannot be told, is outside the data home's range (refused, with
+    # why) or that match no config are logged by every period's run, once per distinct
+    # file content, so they are never silently ignored.
+    files = [f for f in inbox_scan(paths).files if period in file_periods(f) or not file_periods(f)]
     with warehouse.writer() as con:
         outcomes = load_period(con, files, period, context.run.run_id)
     for outcome in outcomes:

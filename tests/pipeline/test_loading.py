@@ -3,7 +3,11 @@ import csv
 import os
 from decimal import Decimal
 
+import pytest
+
 from tests.pipeline.conftest import query
+
+pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
 
 LA_FILE = "inbox/la_ashby/Spend_over_500_2025-06.csv"
 
@@ -61,6 +65,9 @@ def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
     summary = runner.run_all(progress=lambda _: None)
     failed = {(job, part) for job, part, _, ok in summary.steps if not ok}
     assert failed == {("ingest_job", "2025-06")}
+    blocked = [o.line for o in summary.outcomes if o.status == "blocked"]
+    assert blocked == ["ingest 2025-06: blocked: stg_ledger posting_date_in_range (1 row, 1 submission)"
+                       " — the month keeps its last good figures"]
     status = dict(query(small_home, "SELECT partner_id || ' ' || period, status FROM dq_load_status"))
     assert status == {"la_ashby 2025-06": "blocked", "la_ashby 2025-05": "passed",
                       "nw_icb 2025-05": "passed", "nw_icb 2025-06": "passed"}
@@ -202,3 +209,45 @@ def test_an_unmapped_line_is_counted_as_unclassified_until_a_rule_maps_it(small_
     line = query(small_home, "SELECT service_line, mapped_by, mapping_rule FROM fct_ledger WHERE cost_centre = 'NEW-99'")
     assert line == [("crisis_house", "rule", 'mapping_rules line 2 (priority 10): counterparty prefix "northgate crisis"')]
     assert _spend(small_home, "la_ashby", "2025-06") == spend + Decimal("4321.09")
+
+
+def _sha(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_file_outside_the_periods_is_refused_and_a_failed_run_never_publishes(small_home, runner):
+    """A file naming a period before 2010-01 is refused on one line and logged; everything else
+    loads. Then a run whose open book fails (a broken flag decisions file) changes neither the
+    published copy nor the reports, though a corrected file had arrived."""
+    early = small_home / "inbox/la_ashby/Spend_over_500_2009-12.csv"
+    early.write_bytes((small_home / LA_FILE).read_bytes())
+    first = runner.run_all(progress=lambda _: None)
+    assert first.refused == ["inbox/la_ashby/Spend_over_500_2009-12.csv: refused: "
+                             "2009-12 is before the first period this data home accepts (2010-01)"]
+    assert [(o.job, o.partition, o.status) for o in first.outcomes] == [
+        ("reference_job", "", "done"), ("ingest_job", "2025-05", "loaded"), ("ingest_job", "2025-06", "loaded"),
+        ("open_book_job", "", "done"), ("report_job", "2025-06", "done")]
+    logged = query(small_home, "SELECT status, message FROM load_log WHERE source_file LIKE '%2009-12%'")
+    assert logged and {status for status, _ in logged} == {"failed"} and "refused" in logged[0][1]
+    assert _spend(small_home, "la_ashby", "2025-06") is not None
+    # one run group: every Dagster run of this run_all carries its id and the trigger
+    import dagster as dg
+
+    runs = runner.instance.get_runs(filters=dg.RunsFilter(tags={"openbook/run_group": runner.run_group}))
+    assert len(runs) == len(first.outcomes) == 5
+    assert {r.tags["openbook/trigger"] for r in runs} == {"cli"}
+    assert sorted(r.tags["openbook/step"] for r in runs) == [
+        "ingest_job 2025-05", "ingest_job 2025-06", "open_book_job", "reference_job", "report_job 2025-06"]
+
+    published = small_home / "published" / "openbook.duckdb"
+    before = (_sha(published), os.readlink(small_home / "reports" / "2025-06"))
+    (small_home / "config" / "flag_decisions.yaml").write_text("flags: [unclosed\n")
+    _rewrite_csv(small_home / LA_FILE, lambda lines: [*lines[:1], *lines[2:]])  # a corrected June file
+    runner.summary = type(runner.summary)()
+    second = runner.run_all(progress=lambda _: None)
+    assert [(o.job, o.status) for o in second.outcomes] == [("ingest_job", "loaded"), ("open_book_job", "failed")]
+    assert "flag_decisions.yaml: not valid YAML" in second.failed[0].detail
+    assert "Traceback" not in second.failed[0].line and "\n" not in second.failed[0].line
+    assert (_sha(published), os.readlink(small_home / "reports" / "2025-06")) == before

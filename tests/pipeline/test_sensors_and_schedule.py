@@ -9,12 +9,28 @@ from pipelines.sensors import inbox_sensor
 from pipelines.warehouse import Warehouse
 
 
-def _evaluate(home, cursor=None):
+def _evaluate(home, cursor=None, instance=None):
     # a context manager: the Warehouse resource has a teardown (it closes a run's connection)
-    with dg.build_sensor_context(cursor=cursor, resources={"warehouse": Warehouse(home=str(home))}) as context:
+    instance = instance or dg.DagsterInstance.ephemeral()
+    with dg.build_sensor_context(cursor=cursor, instance=instance,
+                                 resources={"warehouse": Warehouse(home=str(home))}) as context:
         result = inbox_sensor(context)
-        requests = [] if isinstance(result, dg.SkipReason) else list(result or [])
-        return requests, context.cursor
+        return list(result.run_requests or []), result.cursor
+
+
+def test_sensor_adds_the_periods_it_requests_as_partitions(small_home):
+    instance = dg.DagsterInstance.ephemeral()
+    with dg.build_sensor_context(instance=instance, resources={"warehouse": Warehouse(home=str(small_home))}) as context:
+        result = inbox_sensor(context)
+    added = [key for request in result.dynamic_partitions_requests for key in request.partition_keys]
+    assert sorted(added) == ["2025-05", "2025-06"]
+
+
+def test_sensor_refuses_a_file_outside_the_range_and_requests_the_rest(small_home):
+    bad = small_home / "inbox/la_ashby/Spend_over_500_2009-12.csv"
+    bad.write_bytes((small_home / "inbox/la_ashby/Spend_over_500_2025-06.csv").read_bytes())
+    requests, _ = _evaluate(small_home)
+    assert sorted(r.partition_key for r in requests) == ["2025-05", "2025-06"]
 
 
 def test_sensor_requests_only_new_or_changed_periods(small_home):
@@ -37,8 +53,11 @@ def test_working_day_and_previous_period():
 
 def test_schedule_runs_on_the_configured_working_day_only(monkeypatch):
     monkeypatch.setenv("OPENBOOK_PACK_WORKING_DAY", "3")
-    on_day = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 3, 7))
-    request = monthly_board_pack(on_day)
-    assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-11"
-    off_day = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 4, 7))
-    assert isinstance(monthly_board_pack(off_day), dg.SkipReason)
+    with dg.instance_for_test() as instance:  # a schedule's context needs an instance it can refer to
+        on_day = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 3, 7))
+        assert isinstance(monthly_board_pack(on_day), dg.SkipReason)  # no data for 2026-11 yet: no pack
+        instance.add_dynamic_partitions("periods", ["2026-11"])
+        request = monthly_board_pack(on_day)
+        assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-11"
+        off_day = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 4, 7))
+        assert isinstance(monthly_board_pack(off_day), dg.SkipReason)

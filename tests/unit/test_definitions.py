@@ -42,3 +42,22 @@ def test_asset_graph_matches_snapshot():
         SNAPSHOT.write_text(current)
     assert SNAPSHOT.exists(), "no snapshot yet: run with OPENBOOK_UPDATE_SNAPSHOTS=1"
     assert current == SNAPSHOT.read_text(), "asset graph changed: review and regenerate the snapshot"
+
+
+def test_every_job_schedule_and_sensor_says_what_it_does():
+    from pipelines.definitions import defs
+
+    jobs = [job for job in defs.resolve_all_job_defs() if not job.name.startswith("__")]
+    described = [*jobs, *defs.schedules, *defs.sensors]
+    assert len(described) == 7
+    assert [d.name for d in described if not (d.description or "").strip()] == []
+
+
+def test_the_monthly_schedule_and_the_ingest_are_partitioned_by_period():
+    from pipelines.definitions import defs
+    from pipelines.partitions import periods
+
+    assert defs.resolve_job_def("report_job").partitions_def == periods
+    assert defs.resolve_job_def("ingest_job").partitions_def == periods
+    (schedule,) = defs.schedules
+    assert schedule.job_name == "report_job"

@@ -1,0 +1,137 @@
+"""Checks on the marts and rpt_ tables, evaluated by the model's own asset right after it is
+built (assets/sql_model.py), so a failure blocks what reads it in the same run: nothing
+downstream is built, nothing is published and no report is replaced.
+
+- `keys_unique` (every model whose SQL header names its Keys, so a new rpt_ file gets it):
+  no two rows share a key.
+- Reconciliations across layers, each recomputed from the layer below by a query of its own
+  (not the model's SQL):
+  fct_ledger  `reconciles_to_staged`: its lines and pounds equal the staged lines of the
+              current submissions whose checks ran and no ERROR check failed (from load_log
+              and dq_results, not dq_load_status);
+  rpt_open_book `net_equals_staged_minus_eliminations`: gross = staged mental-health
+              expenditure of those submissions, eliminated = fct_mh_ledger's eliminations,
+              net = gross - eliminated, all to the penny;
+  rpt_mh_spend / rpt_open_book `not_empty`: rows whenever a passed submission holds
+              mental-health expenditure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import dagster as dg
+import duckdb
+
+from pipelines.sql_docs import ModelDoc
+from pipelines.warehouse import Warehouse
+
+# The passed submissions, recomputed from the ingest's own tables.
+_PASSED_LINES = """
+    SELECT s.* FROM stg_ledger s
+    JOIN load_log l ON l.load_id = s.load_id AND l.status = 'current'
+    WHERE EXISTS (SELECT 1 FROM dq_results r WHERE r.load_id = s.load_id)
+      AND NOT EXISTS (SELECT 1 FROM dq_results r WHERE r.load_id = s.load_id AND r.severity = 'ERROR' AND NOT r.passed)
+"""
+_STAGED_MH_GROSS = f"""
+    SELECT coalesce(sum(p.amount), 0) FROM ({_PASSED_LINES}) p
+    JOIN ref_service_lines sl ON sl.service_line = p.service_line AND sl.mental_health
+    WHERE p.line_type = 'expenditure'
+"""
+
+Evaluation = tuple[bool, dict]
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    name: str
+    description: str
+    evaluate: Callable[[duckdb.DuckDBPyConnection, str, ModelDoc], Evaluation]
+
+    def spec(self, table: str) -> dg.AssetCheckSpec:
+        return dg.AssetCheckSpec(name=self.name, asset=table, description=self.description, blocking=True)
+
+    def result(self, con: duckdb.DuckDBPyConnection, table: str, doc: ModelDoc) -> dg.AssetCheckResult:
+        passed, metadata = self.evaluate(con, table, doc)
+        return dg.AssetCheckResult(asset_key=table, check_name=self.name, passed=passed, metadata=metadata,
+                                   severity=dg.AssetCheckSeverity.ERROR)
+
+
+def _keys_unique(con, table: str, doc: ModelDoc) -> Evaluation:
+    keys = ", ".join(f'"{k}"' for k in doc.keys)
+    rows = con.execute(f'SELECT {keys}, count(*) AS n FROM "{table}" GROUP BY ALL HAVING count(*) > 1 '
+                       f"ORDER BY n DESC LIMIT 5").fetchall()
+    (duplicated,) = con.execute(f'SELECT count(*) FROM (SELECT {keys} FROM "{table}" GROUP BY ALL '
+                                f"HAVING count(*) > 1)").fetchone()
+    metadata = {"keys": ", ".join(doc.keys), "duplicated_keys": dg.MetadataValue.int(duplicated)}
+    if rows:
+        metadata["examples"] = dg.MetadataValue.md("\n".join(f"- {r[:-1]}: {r[-1]} rows" for r in rows))
+    return duplicated == 0, metadata
+
+
+def _money(value) -> str:
+    return f"{value:,.2f}"
+
+
+def _fct_ledger_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
+    staged = con.execute(f"SELECT count(*), coalesce(sum(amount), 0) FROM ({_PASSED_LINES})").fetchone()
+    built = con.execute("SELECT count(*), coalesce(sum(amount), 0) FROM fct_ledger").fetchone()
+    return tuple(staged) == tuple(built), {
+        "staged_lines": dg.MetadataValue.int(staged[0]), "fct_lines": dg.MetadataValue.int(built[0]),
+        "staged_amount": _money(staged[1]), "fct_amount": _money(built[1]),
+        "difference": _money(built[1] - staged[1])}
+
+
+def _open_book_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
+    (staged,) = con.execute(_STAGED_MH_GROSS).fetchone()
+    (eliminated,) = con.execute("SELECT coalesce(sum(eliminated_spend), 0) FROM fct_mh_ledger").fetchone()
+    gross, elim, net = con.execute("SELECT coalesce(sum(gross_spend), 0), coalesce(sum(eliminated_spend), 0), "
+                                   "coalesce(sum(net_spend), 0) FROM rpt_open_book").fetchone()
+    passed = gross == staged and elim == eliminated and net == staged - eliminated
+    return passed, {"staged_mh_expenditure": _money(staged), "eliminations": _money(eliminated),
+                    "open_book_gross": _money(gross), "open_book_eliminated": _money(elim),
+                    "open_book_net": _money(net), "expected_net": _money(staged - eliminated)}
+
+
+def _not_empty(con, table: str, doc: ModelDoc) -> Evaluation:
+    (staged,) = con.execute(f"SELECT count(*) FROM ({_STAGED_MH_GROSS.replace('coalesce(sum(p.amount), 0)', '1')})"
+                            ).fetchone()
+    (rows,) = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    return rows > 0 or staged == 0, {"rows": dg.MetadataValue.int(rows),
+                                     "passed_mh_expenditure_lines": dg.MetadataValue.int(staged)}
+
+
+KEYS_UNIQUE = ModelCheck("keys_unique", "No two rows share the key its SQL header names (Keys:)", _keys_unique)
+NOT_EMPTY = ModelCheck("not_empty", "Has rows whenever a passed submission holds mental-health expenditure",
+                       _not_empty)
+RECONCILIATIONS: dict[str, list[ModelCheck]] = {
+    "fct_ledger": [ModelCheck(
+        "reconciles_to_staged",
+        "Lines and pounds equal the staged lines of every current submission that passed its ERROR checks",
+        _fct_ledger_reconciles)],
+    "rpt_open_book": [ModelCheck(
+        "net_equals_staged_minus_eliminations",
+        "Gross = staged mental-health expenditure of passed submissions; net = gross - fct_mh_ledger's eliminations",
+        _open_book_reconciles), NOT_EMPTY],
+    "rpt_mh_spend": [NOT_EMPTY],
+}
+
+
+def checks_for(table: str, doc: ModelDoc) -> list[ModelCheck]:
+    return ([KEYS_UNIQUE] if doc.keys else []) + RECONCILIATIONS.get(table, [])
+
+
+def standalone_checks(table: str, doc: ModelDoc) -> list[dg.AssetChecksDefinition]:
+    """The same checks for a model built by an asset of its own (rpt_variation, the flag
+    register), as separate check steps after it."""
+    checks = checks_for(table, doc)
+    if not checks:
+        return []
+
+    @dg.multi_asset_check(specs=[c.spec(table) for c in checks], name=f"{table}_model_checks", can_subset=False)
+    def _checks(warehouse: Warehouse):
+        with warehouse.writer() as con:
+            for check in checks:
+                yield check.result(con, table, doc)
+
+    return [_checks]
