@@ -21,6 +21,7 @@ file and show the figures of the previous publish. The effect is the same read-o
 """
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from contextlib import contextmanager
@@ -145,8 +146,13 @@ def _pandas_import_skipped():
 
 
 def execute(con: duckdb.DuckDBPyConnection, statement, params: dict | list | None = None):
-    """Run one parsed statement, binding only the named parameters it mentions."""
-    query = statement.query if hasattr(statement, "query") else str(statement)
+    """Run one parsed statement, binding only the named parameters it mentions.
+
+    The parsed statement itself is executed, never its text: some statements DuckDB
+    rewrites into several (PIVOT without an IN list becomes a CREATE TYPE of the pivot
+    values plus the SELECT), and those carry no text of their own (`.query` is empty).
+    """
+    query = statement
     try:
         if isinstance(params, dict):
             wanted = set(getattr(statement, "named_parameters", set()) or set())
@@ -318,6 +324,20 @@ def publish_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
 # `$partner_id IS NULL OR partner_id = $partner_id`); passing `latest` or `all` does the same.
 # Values are always bound as text; the SQL casts (`$top::INTEGER`).
 NULL_WORDS = {"latest", "all", "any"}
+# What a parameter's value must be one of, by parameter name: the values the warehouse holds
+# (a value it does not hold would answer with nothing, or with zeros, and exit 0). A query
+# may accept more words than the warehouse holds: `also: mhis` in the parameter's note.
+KNOWN_VALUES = {
+    "partner_id": "SELECT partner_id FROM dim_partner",
+    "service_line": "SELECT service_line FROM dim_service_line",
+    "ics_id": "SELECT DISTINCT ics_id FROM dim_place",
+    "place_id": "SELECT DISTINCT place_id FROM dim_place",
+    "icb_id": "SELECT DISTINCT icb_id FROM rpt_mhis",
+    "commissioner_id": "SELECT DISTINCT commissioner_id FROM rpt_contracts",
+    "measure_id": "SELECT DISTINCT measure_id FROM rpt_variation",
+    "fy": "SELECT DISTINCT fy FROM rpt_mh_spend",
+    "period": "SELECT DISTINCT period FROM rpt_mh_spend",
+}
 _PARAM_DECL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(([^()]*)\))?")
 _FORMATS = {
     "YYYY-MM": (re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "a month written YYYY-MM, e.g. 2025-06"),
@@ -332,6 +352,7 @@ class Param:
     note: str = ""
     default: str | None = None
     required: bool = False
+    also: tuple[str, ...] = ()      # words accepted besides the warehouse's values (`also: mhis`)
 
     @property
     def value_format(self) -> str | None:
@@ -372,6 +393,22 @@ class SavedQuery:
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
+
+    def check_known(self, con: duckdb.DuckDBPyConnection, bound: dict[str, str | None]) -> None:
+        """Refuse a value the warehouse does not hold (KNOWN_VALUES), naming close matches."""
+        for p in self.params:
+            value, sql = bound.get(p.name), KNOWN_VALUES.get(p.name)
+            if value is None or sql is None or value in p.also:
+                continue
+            known = sorted({str(r[0]) for r in con.execute(sql).fetchall() if r[0] is not None} | set(p.also))
+            if value in known:
+                continue
+            close = difflib.get_close_matches(value, known, n=5, cutoff=0.5)
+            if not close:
+                close = [k for k in known if value.lower() in k.lower() or k.lower() in value.lower()][:5]
+            hint = (f"close matches: {', '.join(close)}" if close else
+                    f"known values: {', '.join(known[:12])}{' ...' if len(known) > 12 else ''}")
+            raise QueryError(f"--{p.name} {value!r} is not a {p.name} in the warehouse ({len(known)} known); {hint}")
 
     def bind(self, values: dict[str, Any] | None = None) -> dict[str, str | None]:
         values = {k.replace("-", "_"): v for k, v in (values or {}).items()}
@@ -422,7 +459,9 @@ def parse_saved_query(text: str, name: str, path: Path | None = None) -> SavedQu
             if found:
                 default = found.group(1).strip().strip("'\"")
                 note = inside[:found.start()].strip(" ,;")
-            params.append(Param(pname, note, default, required=default is None))
+            also = re.search(r"(?:^|[,;]\s*)also:\s*([\w ]+?)\s*(?=[,;]|$)", note)
+            words = tuple(also.group(1).split()) if also else ()
+            params.append(Param(pname, note, default, required=default is None, also=words))
     return SavedQuery(name, description, params, text, path or QUERIES_DIR / f"{name}.sql", example)
 
 
@@ -443,9 +482,11 @@ def saved_query(name: str, queries_dir: Path = QUERIES_DIR) -> SavedQuery:
 
 
 def run_saved(con: duckdb.DuckDBPyConnection, name: str | SavedQuery, values: dict[str, Any] | None = None):
-    """Run a saved query with its parameters bound; returns the DuckDB result."""
+    """Run a saved query with its parameters bound and checked; returns the DuckDB result."""
     q = name if isinstance(name, SavedQuery) else saved_query(name)
-    return run(con, q.sql, q.bind(values))
+    bound = q.bind(values)
+    q.check_known(con, bound)
+    return run(con, q.sql, bound)
 
 
 def query(name: str, params: dict[str, Any] | None = None, home: str | Path | None = None, **kwargs):
@@ -455,18 +496,6 @@ def query(name: str, params: dict[str, Any] | None = None, home: str | Path | No
         return run_saved(con, name, {**(params or {}), **kwargs}).pl()
     finally:
         con.close()
-
-
-def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [t.name for t in catalog(con, row_counts=False)]
-
-
-def column_names(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return sorted({c.name for t in catalog(con, row_counts=False) for c in t.columns})
-
-
-def keywords(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute("SELECT keyword_name FROM duckdb_keywords() ORDER BY 1").fetchall()]
 
 
 def queries_using(table: str, queries: Iterable[SavedQuery]) -> list[str]:

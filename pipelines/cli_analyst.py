@@ -3,9 +3,10 @@
 pipelines/cli.py hooks them in with `add_analyst_commands(sub)`. Both read only the
 published copy of the warehouse (pipelines/analyst.py), so they never block a run.
 
-    openbook sql                                   interactive shell (history, completion)
-    openbook sql < checks.sql                      the same, reading statements from stdin
-    openbook sql -c "SELECT ..." [--format table|csv|parquet|xlsx] [-o FILE]
+    openbook sql                                   on a terminal: harlequin, read-only
+    openbook sql --plain                           the small built-in shell instead
+    openbook sql < checks.sql                      statements read from stdin (the built-in shell)
+    openbook sql -c "SELECT ..." [--format table|csv|parquet|xlsx|json|md] [-o FILE]
     openbook sql -f query.sql -o result.xlsx
     openbook query --list
     openbook query <name> [--<param> VALUE ...] [--format ...] [-o FILE] [--sql]
@@ -67,15 +68,25 @@ def cmd_sql(args) -> int:
         if one_shot:
             try:
                 count = sql_shell.run_one_shot(con, sql, fmt=fmt, output=args.output,
-                                               about=_about(con, source=args.sql_file or "-c"))
+                                               about=_about(con, source=args.sql_file or "-c"),
+                                               width=sql_shell.terminal_width())
             except Exception as exc:   # one line, never a traceback
                 return _fail("openbook sql", f"Error: {analyst.friendly_error(exc)}", 1)
             _written(count, args.output, fmt)
             return 0
-        shell = sql_shell.Shell(con, max_rows=args.max_rows, path=paths.published)
-        if sys.stdin.isatty():
-            return sql_shell.interactive(shell, sql_shell.history_path(paths),
-                                         banner=sql_shell.banner(con, paths.published))
+        on_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+        if on_terminal and not args.plain:
+            con.close()
+            launched = sql_shell.open_in_harlequin(paths.published)
+            if launched is not None:
+                return launched
+            print("openbook sql: harlequin is not installed (make install); using the built-in shell",
+                  file=sys.stderr)
+            con = analyst.connect(paths.home)
+        shell = sql_shell.Shell(con, max_rows=args.max_rows, path=paths.published,
+                                width=sql_shell.terminal_width())
+        if on_terminal:
+            return sql_shell.interactive(shell, banner=sql_shell.banner(con, paths.published))
         return shell.run(sys.stdin)
     finally:
         con.close()
@@ -95,7 +106,7 @@ def _list_queries() -> int:
         if q.example:
             print(f"    e.g. {q.example}")
         print()
-    print("Run one with: openbook query <name> [--<param> value ...] [--format table|csv|parquet|xlsx] [-o FILE]")
+    print("Run one with: openbook query <name> [--<param> value ...] [--format table|csv|parquet|xlsx|json|md] [-o FILE]")
     return 0
 
 
@@ -110,8 +121,8 @@ def _query_parser(q) -> argparse.ArgumentParser:
         default = "required" if p.required else f"default: {p.default}"
         parser.add_argument(*flags, dest=p.name, metavar="VALUE", default=None,
                             help=f"{p.note + '; ' if p.note else ''}{default}")
-    parser.add_argument("--format", choices=FORMATS, help="output format (default: from -o's extension, else table)")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the result to FILE")
+    parser.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
+    parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
     parser.add_argument("--sql", action="store_true", help="print the query's SQL instead of running it")
     return parser
 
@@ -142,9 +153,15 @@ def cmd_query(args) -> int:
     except (OSError, ValueError) as exc:
         return _fail("openbook query", str(exc), 2)
     try:
+        q.check_known(con, bound)
+    except analyst.QueryError as exc:
+        con.close()
+        return _fail(f"openbook query {q.name}", str(exc), 2)
+    try:
         about = _about(con, query=q.name, **{f"--{k}": ("(default)" if v is None else v) for k, v in bound.items()})
         cursor = analyst.run(con, q.sql, bound)
-        count = sql_shell.emit(cursor, fmt, options.output, out=sys.stdout, sql=q.sql, about=about)
+        count = sql_shell.emit(cursor, fmt, options.output, out=sys.stdout, sql=q.sql, about=about,
+                               width=sql_shell.terminal_width())
     except Exception as exc:   # one line, never a traceback
         return _fail(f"openbook query {q.name}", f"Error: {analyst.friendly_error(exc)}", 1)
     finally:
@@ -153,20 +170,29 @@ def cmd_query(args) -> int:
     return 0
 
 
+FORMAT_HELP = "output format (default: the one -o's extension names, else a table fitted to the terminal)"
+OUTPUT_HELP = ("write the result to FILE, in the format its extension names: .csv .parquet .xlsx .json .md "
+               "(.txt a text table); another extension needs --format. In .csv and .xlsx, text starting "
+               "with = + - @ tab or CR gets a leading ' so a spreadsheet never runs it as a formula")
+
+
 def add_analyst_commands(subparsers) -> None:
     """Add `sql` and `query` to the `openbook` sub-command parsers (pipelines/cli.py)."""
     from pipelines.sql_shell import FORMATS
 
     sql = subparsers.add_parser(
-        "sql", help="SQL on the analysts' read-only warehouse: a shell, or one query with -c/-f",
-        description="SQL on the published, read-only copy of the warehouse. Without -c or -f: an "
-                    "interactive shell (.help inside it), or statements read from stdin.")
+        "sql", help="SQL on the analysts' read-only warehouse: harlequin, or one query with -c/-f",
+        description="SQL on the published, read-only copy of the warehouse. Without -c or -f on a "
+                    "terminal: harlequin, DuckDB's terminal SQL IDE, with the copy open read-only "
+                    "(--plain for the small built-in shell); with stdin from a file or pipe, its "
+                    "statements are run in turn (.help lists the dot commands).")
     source = sql.add_mutually_exclusive_group()
     source.add_argument("-c", "--command", dest="sql_command", metavar="SQL", help="run this SQL and print or save its result")
     source.add_argument("-f", "--file", dest="sql_file", metavar="FILE", help="run the SQL in FILE")
-    sql.add_argument("--format", choices=FORMATS, help="output format (default: from -o's extension, else table)")
-    sql.add_argument("-o", "--output", metavar="FILE", help="write the result to FILE instead of the screen")
-    sql.add_argument("--max-rows", type=int, default=50, metavar="N", help="rows the shell shows per result (default 50)")
+    sql.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
+    sql.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
+    sql.add_argument("--plain", action="store_true", help="on a terminal, the built-in shell instead of harlequin")
+    sql.add_argument("--max-rows", type=int, default=50, metavar="N", help="rows the built-in shell shows per result (default 50)")
     sql.set_defaults(func=cmd_sql)
 
     query = subparsers.add_parser(

@@ -10,8 +10,12 @@ The copy is made so that nobody ever sees a half-written file:
    commits in `<file>.wal` until a checkpoint, so if that file exists the warehouse is
    opened, CHECKPOINTed and closed first (with no WAL the file is complete on its own);
 3. copy to a temporary file in the published folder, stamp it with a `publish_info`
-   table (published at, source run id), check that DuckDB opens it, fsync;
-4. `os.replace` it over the published copy (atomic on POSIX) and fsync the folder.
+   table (published at, source run id), write `source_file` relative to the inbox
+   (`haven/2025-06.csv`, not the pipeline machine's absolute path), check that DuckDB
+   opens it, fsync, and make it read-only (mode 0444: no DuckDB client, nor any other
+   program, can open it for writing by mistake);
+4. `os.replace` it over the published copy (atomic on POSIX: replacing a file needs
+   write access to the folder, not to the file) and fsync the folder.
 
 An analyst's session that has the old copy open keeps reading the old file (its inode
 lives on until the last reader closes it); a new connection sees the new copy. If
@@ -43,6 +47,10 @@ from pipelines.warehouse import exclusive_lock
 
 CHUNK = 4 * 1024 * 1024
 INFO_JSON = "publish_info.json"
+READ_ONLY_MODE = 0o444
+READ_ONLY_NOTE = ("The published file is read-only (mode 0444) and replaced whole after each successful run: "
+                  "open it with `openbook sql`, `harlequin -r`, or `duckdb.connect(path, read_only=True)`, and "
+                  "keep results with `-o result.xlsx` (or a copy of the file of your own) rather than in it.")
 
 
 class PublishError(RuntimeError):
@@ -96,6 +104,30 @@ def _checkpoint(warehouse: Path) -> None:
                            "another process has it open for writing")
 
 
+def _relative_source_files(db: Path, inbox: Path) -> None:
+    """source_file relative to the inbox in every table that has one (views such as
+    fct_ledger follow): analysts see `haven/2025-06.csv`, the file as the partner sent it,
+    not where the pipeline's machine keeps its inbox. Paths outside the inbox stay whole."""
+    prefix = str(inbox).rstrip("/") + "/"
+    con = duckdb.connect(str(db))
+    try:
+        _relative_in(con, prefix)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def _relative_in(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
+    tables = con.execute("""SELECT c.table_name FROM duckdb_columns() c
+        JOIN duckdb_tables() t ON t.database_name = c.database_name AND t.schema_name = c.schema_name
+                               AND t.table_name = c.table_name
+        WHERE c.database_name = current_database() AND c.column_name = 'source_file'
+          AND c.data_type = 'VARCHAR' ORDER BY 1""").fetchall()
+    for (table,) in tables:
+        con.execute(f"UPDATE {quote_ident(table)} SET source_file = substr(source_file, length($p) + 1) "
+                    "WHERE starts_with(source_file, $p)", {"p": prefix})
+
+
 def _stamp(db: Path, info: dict) -> int:
     """Write publish_info into the copy and check DuckDB can read it; returns the table count."""
     con = duckdb.connect(str(db))
@@ -147,9 +179,11 @@ def publish(paths: Paths, run_id: str | None = None) -> PublishInfo:
                 raise PublishError(f"copy of {source} is {tmp.stat().st_size} bytes, expected {size}")
         facts = {"published_at": published_at.isoformat(timespec="seconds"), "run_id": run_id,
                  "source": str(source), "bytes": size}
+        _relative_source_files(tmp, paths.inbox)
         tables = _stamp(tmp, facts)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, READ_ONLY_MODE)
         # A WAL left beside the published name (only if someone opened it for writing)
         # would be replayed into the new file: it never belongs to the new copy.
         wal_path(target).unlink(missing_ok=True)
@@ -209,12 +243,34 @@ def _stamp_text(info: dict | None) -> str:
 
 
 _USAGE = [
-    ("Interactive shell (history, tab completion, .tables, .schema <table>, .help)", "openbook sql"),
-    ("One query to a file (table, csv, parquet or xlsx)",
+    ("harlequin, DuckDB's terminal SQL IDE, on the copy read-only (catalog, completion, history, export)",
+     "openbook sql"),
+    ("One query to a file (the format its extension names: .csv .parquet .xlsx .json .md; in .csv and "
+     ".xlsx text starting with = + - @ gets a leading ' so it is never a formula)",
      'openbook sql -c "SELECT * FROM rpt_mh_spend LIMIT 10" -o spend.xlsx'),
     ("A saved query (sql/queries/)", "openbook query --list\nopenbook query vcse_crisis_income"),
     ("Python (polars)", 'from pipelines.analyst import frame\n'
                         'frame("SELECT * FROM dim_partner")'),
+]
+
+
+# What each count of load_log (one row per file loaded or refused) counts. rows_loaded is
+# counted after parsing, before staging: rows staging later sets aside are in quarantine
+# with stage 'staging', so rows staged = rows_loaded - those (rpt_dq_submissions shows
+# rows staged as its rows_loaded).
+LOAD_LOG_COUNTS = [
+    ("rows_read", "records the file reader returned under the header row (a quoted field spanning "
+                  "several physical lines is one record) = rows_loaded + rows_quarantined + rows_skipped."),
+    ("rows_loaded", "records that PARSED into a ledger line and went on to staging: not the rows staged. "
+                    "Staging can still set some aside (quarantine rows with stage = 'staging'); rows staged = "
+                    "rows_loaded minus those, the count rpt_dq_submissions.rows_loaded shows, i.e. "
+                    "SELECT count(*) FROM stg_ledger WHERE load_id = ..."),
+    ("rows_quarantined", "records set aside while parsing (quarantine rows with stage = 'parse'), each with "
+                         "a reason code and a message naming file, row and field."),
+    ("rows_skipped", "records that carry no ledger line by design (totals, blank and note rows), listed in "
+                     "skipped_rows with the reason."),
+    ("status", "current (the partner-month's figures), superseded (replaced by a later file), failed "
+               "(refused, message says why), unmatched (no source config for the file)."),
 ]
 
 
@@ -223,6 +279,7 @@ def render_markdown(d: Dictionary) -> str:
            f"{_stamp_text(d.info)} The analysts' warehouse is a read-only copy of the pipeline's "
            "warehouse, replaced whole after each successful run. Money is in pounds, "
            "DECIMAL(18,2); positive amounts are money going out, negative money coming in.", "",
+           READ_ONLY_NOTE, "",
            "## How to query it", ""]
     for title, command in _USAGE:
         out += [f"{title}:", "", "```", command, "```", ""]
@@ -250,6 +307,8 @@ def render_markdown(d: Dictionary) -> str:
     out += ["## Saved queries", "", "| query | what it answers | parameters |", "|---|---|---|"]
     for q in d.queries:
         out.append(f"| `{q.name}` | {_md_cell(q.description)} | {_md_cell(q.signature) or 'none'} |")
+    out += ["", "## The load log's counts", ""]
+    out += [f"- `{name}`: {_md_text(text)}" for name, text in LOAD_LOG_COUNTS]
     out += ["", "## Internal tables", "",
             "Loading, staging and reference tables the pipeline uses (`raw_*`, `stg_*`, `ref_*`, "
             "load log, quarantine, data-quality results). They may change without notice.", "",
@@ -294,6 +353,7 @@ def render_html(d: Dictionary) -> str:
              f'<p class="meta">{_h(_stamp_text(d.info))} The analysts\' warehouse is a read-only copy of '
              "the pipeline's warehouse, replaced whole after each successful run. Money is in pounds, "
              "DECIMAL(18,2); positive amounts are money going out, negative money coming in.</p>",
+             f"<p>{_h(READ_ONLY_NOTE)}</p>",
              "<h2>How to query it</h2>"]
     for title, command in _USAGE:
         parts.append(f"<p>{_h(title)}:</p><pre>{_h(command)}</pre>")
@@ -324,7 +384,9 @@ def render_html(d: Dictionary) -> str:
     for q in d.queries:
         parts.append(f"<tr><td><code>{_h(q.name)}</code></td><td>{_h(q.description)}</td>"
                      f"<td>{_h(q.signature or 'none')}</td></tr>")
-    parts += ["</tbody></table>", "<h2>Internal tables</h2>",
+    parts += ["</tbody></table>", "<h2>The load log's counts</h2>", "<ul>"]
+    parts += [f"<li><code>{_h(name)}</code>: {_h(text)}</li>" for name, text in LOAD_LOG_COUNTS]
+    parts += ["</ul>", "<h2>Internal tables</h2>",
               "<p>Loading, staging and reference tables the pipeline uses (<code>raw_*</code>, <code>stg_*</code>, "
               "<code>ref_*</code>, load log, quarantine, data-quality results). They may change without notice.</p>",
               "<table><thead><tr><th>table</th><th>rows</th><th>columns</th></tr></thead><tbody>"]

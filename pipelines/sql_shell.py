@@ -1,20 +1,23 @@
-"""`openbook sql`: an interactive SQL shell on the analysts' read-only warehouse, and the
-one-shot output of a query as an aligned text table, CSV, Parquet or Excel.
+"""`openbook sql`: the analysts' read-only warehouse in harlequin on a terminal, one query's
+result as a table fitted to the terminal, CSV, Parquet, Excel, JSON or Markdown (-c, -f, -o),
+and a small shell for statements piped in.
 
-The shell reads statements ending with `;` (over as many lines as they take) and dot
-commands (`.tables`, `.schema <table>`, `.queries`, `.info`, `.maxrows N`, `.help`,
-`.quit`). On a terminal it has readline history (~/.openbook_history, or
-`<home>/.openbook_history` when the home directory cannot be written; $OPENBOOK_HISTORY
-overrides both) and tab completion of table names, column names, SQL keywords and dot
-commands. With stdin from a file or a pipe it runs the same way without prompts and exits
-1 if any statement failed. Errors are printed as one line, never a traceback.
+On a terminal `openbook sql` runs harlequin (DuckDB's terminal SQL IDE: catalog, completion,
+history, export) on the published copy, read-only; this module keeps no REPL of its own
+beyond the small Shell, which runs statements read from a file or pipe (or a terminal with
+--plain): SQL ending with `;` over any number of lines, and dot commands (.tables, .schema,
+.queries, .info, .maxrows, .once, .output, .help, .quit). It exits 1 if any statement
+failed. Every statement is DuckDB's own (parsed by DuckDB, run as parsed); errors are one
+line, never a traceback.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import json
 import os
+import shutil
 import re
 import sys
 import time
@@ -26,16 +29,20 @@ from typing import Any, Callable, Iterable, TextIO
 import duckdb
 
 from pipelines import analyst
-from reports.formatting import excel_text
+from reports.formatting import _FORMULA_TRIGGERS, NEUTRALISER, excel_text
 
-FORMATS = ("table", "csv", "parquet", "xlsx")
+FORMATS = ("table", "csv", "parquet", "xlsx", "json", "md")
 BINARY_FORMATS = ("parquet", "xlsx")
+# what -o's extension names; any other extension is refused rather than guessed
+EXTENSIONS = {"csv": "csv", "parquet": "parquet", "xlsx": "xlsx", "json": "json",
+              "md": "md", "txt": "table"}
 XLSX_MONEY_FORMAT = "£#,##0.00;[Red](£#,##0.00)"   # pounds and pence, negatives red in brackets as in the board pack
 XLSX_DATE_FORMAT = "yyyy-mm-dd"
 XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 XLSX_MAX_ROWS = 1_048_576 - 1
 DEFAULT_MAX_ROWS = 50
 MAX_CELL = 80
+MIN_TEXT_WIDTH = 12      # a text column is never cut narrower than this to fit the terminal
 _NOT_MONEY = re.compile(r"(pct|percent|share|ratio|index|rate|population|denominator|capacity|beds|days|"
                         r"placements|count|quantity|volume|lines|rows)", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -109,20 +116,53 @@ class Result:
         return [is_money(c, t) for c, t in zip(self.columns, self.types)]
 
 
-def render_table(result: Result, max_width: int | None = MAX_CELL) -> str:
-    """An aligned text table: numbers right-aligned, pounds as £1,234.56."""
+def fit_widths(widths: list[int], numeric: list[bool], total: int, gap: int = 2) -> tuple[list[int], int]:
+    """Column widths that fit `total` characters, as the DuckDB CLI does: the widest text
+    columns are cut first (never below MIN_TEXT_WIDTH; numbers are never cut, a cut number
+    would mislead); if that is not enough, columns are left off the right-hand side.
+    Returns the widths and how many columns are shown."""
+    widths = list(widths)
+
+    def used(n: int) -> int:
+        return sum(widths[:n]) + gap * max(n - 1, 0)
+
+    while used(len(widths)) > total:
+        cuttable = [i for i, w in enumerate(widths) if not numeric[i] and w > MIN_TEXT_WIDTH]
+        if not cuttable:
+            break
+        widest = max(cuttable, key=lambda i: widths[i])
+        # cut the widest down to the next widest first, so wide columns share the cuts
+        floor = max([MIN_TEXT_WIDTH, *(widths[i] for i in cuttable if i != widest)])
+        widths[widest] -= min(used(len(widths)) - total, widths[widest] - floor) or 1
+    shown = len(widths)
+    while shown > 1 and used(shown) > total:
+        shown -= 1
+    return widths, shown
+
+
+def render_table(result: Result, max_width: int | None = MAX_CELL, terminal_width: int | None = None) -> str:
+    """An aligned text table: numbers right-aligned, pounds as £1,234.56. With a
+    terminal_width, wide text is cut with … and columns that still do not fit are left off
+    (and said so), so no line is wider than the terminal."""
     money = result.money
     numeric = [is_numeric(t) for t in result.types]
     body = [[_clip(cell_text(v, m), max_width) for v, m in zip(row, money)] for row in result.rows]
     header = [_clip(cell_text(c), max_width) for c in result.columns]
     widths = [max([len(header[i])] + [len(r[i]) for r in body]) for i in range(len(header))]
+    shown = len(widths)
+    if terminal_width:
+        widths, shown = fit_widths(widths, numeric, terminal_width)
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if numeric[i] else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(_clip(c, w).rjust(w) if numeric[i] else _clip(c, w).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells[:shown], widths[:shown]))).rstrip()
 
-    out = [line(header), "  ".join("-" * w for w in widths)]
+    out = [line(header), "  ".join("-" * w for w in widths[:shown])]
     out += [line(r) for r in body]
+    if shown < len(widths):
+        hidden = result.columns[shown:]
+        out.append(_clip(f"({len(hidden)} more column{'s' if len(hidden) != 1 else ''} not shown: "
+                         f"{', '.join(hidden)}; -o result.csv writes them all)", terminal_width))
     return "\n".join(out) + "\n"
 
 
@@ -147,19 +187,78 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+def formula_safe(value: Any) -> Any:
+    """Text a spreadsheet will never evaluate: text starting with = + - @ tab or CR gets a
+    leading apostrophe (the convention Excel itself uses for "this is text"). Partners'
+    files reach exports verbatim, so a supplier named =HYPERLINK(...) must stay text.
+    The one rule for CSV and xlsx exports alike (and the board pack's, reports.formatting)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_TRIGGERS):
+        return NEUTRALISER + value
+    return value
+
+
 def write_csv(result: Result, stream: TextIO) -> None:
-    """Plain CSV (UTF-8, header row, money as 1234.50): the data exactly, for other tools.
-    Open results in Excel through --format xlsx, which protects text from formulas."""
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(result.columns)
+    """CSV (UTF-8, header row, CRLF, money as 1234.50) for Excel and other tools. Text cells that
+    start with = + - @ tab or CR get a leading apostrophe (formula_safe), as in xlsx exports;
+    for the data byte for byte, use --format parquet or json."""
+    # CRLF line ends, as RFC 4180 and Excel: with "\n" alone the csv module leaves a field
+    # holding a bare CR unquoted, and readers split the row there.
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow([formula_safe(c) for c in result.columns])
     for row in result.rows:
-        writer.writerow([_csv_value(v) for v in row])
+        # only text is neutralised: -99.99 from a DECIMAL is a number, not a formula
+        writer.writerow([formula_safe(v) if isinstance(v, str) else _csv_value(v) for v in row])
+
+
+def _json_value(value: Any) -> str:
+    """One value as JSON text; money and other DECIMALs as exact JSON numbers (1234.50)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal)):
+        return str(value) if not (isinstance(value, Decimal) and not value.is_finite()) else "null"
+    if isinstance(value, float):
+        return repr(value) if value == value and value not in (float("inf"), float("-inf")) else "null"
+    if isinstance(value, dt.datetime):
+        return json.dumps(value.isoformat(sep=" "))
+    if isinstance(value, (dt.date, dt.time)):
+        return json.dumps(value.isoformat())
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_json_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {_json_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def write_json(result: Result, stream: TextIO) -> None:
+    """A JSON array of objects, one per row (one line each); DECIMALs as exact numbers."""
+    names = [json.dumps(c, ensure_ascii=False) for c in result.columns]
+    stream.write("[")
+    for i, row in enumerate(result.rows):
+        body = ", ".join(f"{n}: {_json_value(v)}" for n, v in zip(names, row))
+        stream.write(("," if i else "") + "\n{" + body + "}")
+    stream.write("\n]\n")
+
+
+def write_markdown(result: Result, stream: TextIO) -> None:
+    """A Markdown pipe table (pounds as £1,234.56, numbers right-aligned), for notes and tickets."""
+    money = result.money
+    numeric = [is_numeric(t) for t in result.types]
+
+    def cell(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|")
+
+    stream.write("| " + " | ".join(cell(cell_text(c)) for c in result.columns) + " |\n")
+    stream.write("|" + "|".join("---:" if n else "---" for n in numeric) + "|\n")
+    for row in result.rows:
+        stream.write("| " + " | ".join(cell(cell_text(v, m)) for v, m in zip(row, money)) + " |\n")
 
 
 def write_xlsx(result: Result, path: Path, *, sql: str = "", about: dict | None = None) -> None:
     """An Excel workbook: money as numbers with a £ format, dates as dates, and every text
-    value written as text, with a leading apostrophe when it starts with = + - @ (see
-    reports.formatting.excel_text), so Excel never evaluates anything from the data."""
+    value written as text, with a leading apostrophe when it starts with = + - @ tab or CR
+    (formula_safe, the same rule as CSV exports), so Excel never evaluates anything from the data."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -173,7 +272,7 @@ def write_xlsx(result: Result, path: Path, *, sql: str = "", about: dict | None 
     bold = Font(bold=True)
 
     def text_cell(sheet, value, **style):
-        cell = WriteOnlyCell(sheet, value=excel_text(value))
+        cell = WriteOnlyCell(sheet, value=excel_text(formula_safe(value)))
         cell.data_type = "s"
         for key, val in style.items():
             setattr(cell, key, val)
@@ -241,22 +340,29 @@ def _atomic_save(path: Path, save: Callable[[str], Any]) -> None:
 
 
 def format_for(output: str | None, fmt: str | None) -> str:
-    """--format wins; else the output file's extension; else a table."""
-    if fmt:
-        if fmt not in FORMATS:
-            raise ValueError(f"--format must be one of {', '.join(FORMATS)}")
-        return fmt
+    """The format -o's extension names (.csv .parquet .xlsx .json .md, .txt for a text
+    table); --format only for an extension that names none, or for the screen. An unknown
+    extension, or a --format the extension contradicts, is refused rather than guessed."""
+    if fmt and fmt not in FORMATS:
+        raise ValueError(f"--format must be one of {', '.join(FORMATS)}")
     if output:
         ext = Path(output).suffix.lower().lstrip(".")
-        aliases = {"txt": "table", "csv": "csv", "parquet": "parquet", "pq": "parquet", "xlsx": "xlsx"}
-        if ext in aliases:
-            return aliases[ext]
-    return "table"
+        named = EXTENSIONS.get(ext)
+        if named and fmt and fmt != named:
+            raise ValueError(f"-o {Path(output).name} names {named} but --format is {fmt}: give one or the other")
+        if named:
+            return named
+        if not fmt:
+            known = " ".join(f".{e}" for e in EXTENSIONS)
+            raise ValueError(f"-o {Path(output).name}: cannot tell the format from its extension "
+                             f"(use one of {known}, or add --format)")
+    return fmt or "table"
 
 
 def emit(cursor, fmt: str, output: str | Path | None, *, out: TextIO | None = None, sql: str = "",
-         about: dict | None = None) -> int:
-    """Write a query's result in `fmt` to `output` (a file) or `out` (default stdout); returns the row count."""
+         about: dict | None = None, width: int | None = None) -> int:
+    """Write a query's result in `fmt` to `output` (a file) or `out` (default stdout); returns
+    the row count. A table on the screen is fitted to `width` characters when given."""
     out = out or sys.stdout
     if cursor is None or cursor.description is None:
         raise ValueError("the SQL returned no result set (it must end with a query)")
@@ -271,10 +377,16 @@ def emit(cursor, fmt: str, output: str | Path | None, *, out: TextIO | None = No
     buffer = io.StringIO()
     if fmt == "csv":
         write_csv(result, buffer)
+    elif fmt == "json":
+        write_json(result, buffer)
+    elif fmt == "md":
+        write_markdown(result, buffer)
+    elif output:
+        buffer.write(render_table(result, max_width=None))
     else:
-        buffer.write(render_table(result, max_width=None if output else MAX_CELL))
-        if not output:
-            buffer.write(row_count_text(result) + "\n")
+        # a terminal gets the table fitted to it; a pipe or file gets every character
+        buffer.write(render_table(result, max_width=MAX_CELL if width else None, terminal_width=width))
+        buffer.write(row_count_text(result) + "\n")
     if output:
         _atomic_save(Path(output), lambda tmp: Path(tmp).write_text(buffer.getvalue(), encoding="utf-8"))
     else:
@@ -284,15 +396,53 @@ def emit(cursor, fmt: str, output: str | Path | None, *, out: TextIO | None = No
 
 def run_one_shot(con: duckdb.DuckDBPyConnection, sql: str, *, fmt: str | None = None,
                  output: str | None = None, params: dict | None = None, out: TextIO | None = None,
-                 about: dict | None = None) -> int:
+                 about: dict | None = None, width: int | None = None) -> int:
     """Run every statement of `sql` and write the last one's result; returns the row count."""
     fmt = format_for(output, fmt)
     cursor = analyst.run(con, sql, params)
-    return emit(cursor, fmt, output, out=out, sql=sql, about=about)
+    return emit(cursor, fmt, output, out=out, sql=sql, about=about, width=width)
+
+
+def terminal_width(stream: TextIO | None = None) -> int | None:
+    """The terminal's width when output goes to one (or $COLUMNS says it), else None: text
+    piped into a file or another program is never cut."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", lambda: False)
+    if isatty() or os.environ.get("COLUMNS", "").isdigit():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 # ---------------------------------------------------------------------------
-# The shell
+# On a terminal: harlequin
+# Harlequin (DuckDB's terminal SQL IDE: catalog tree, completion, history, export) opens the
+# published copy itself, read-only. Its init script replaces ~/.duckdbrc (which could attach
+# anything) and turns off DuckDB's access to files and extensions for the session: the
+# statements -c refuses (COPY, ATTACH of the pipeline's live warehouse, INSTALL) are refused
+# there too. Harlequin's own exporter (ctrl+e) still writes results to files.
+HARLEQUIN_INIT = "SET enable_external_access = false;\nSET lock_configuration = true;\n"
+
+
+def harlequin_command(path: Path, init: Path) -> list[str]:
+    return [sys.executable, "-m", "harlequin", "--read-only", "--init-path", str(init), str(path)]
+
+
+def open_in_harlequin(path: Path) -> int | None:
+    """Run harlequin on the published copy until the analyst quits; None if it is not installed."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    if importlib.util.find_spec("harlequin") is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="openbook-harlequin-") as folder:
+        init = Path(folder) / "init.sql"
+        init.write_text(HARLEQUIN_INIT, encoding="utf-8")
+        return subprocess.call(harlequin_command(Path(path), init))
+
+
+# ---------------------------------------------------------------------------
+# The built-in shell: statements from a pipe or file (and on a terminal with --plain)
 HELP = """\
 Type SQL ending with ; (it may run over several lines). The warehouse is read-only;
 public tables are rpt_*, fct_* and dim_* (see <home>/reports/dictionary.html).
@@ -302,26 +452,30 @@ public tables are rpt_*, fct_* and dim_* (see <home>/reports/dictionary.html).
   .queries            the saved queries (run them with `openbook query <name>`)
   .info               which published copy this is, and when it was published
   .maxrows N          show at most N rows of a result (now {maxrows})
+  .once FILE          write the next result to FILE (.csv .parquet .xlsx .json .md .txt)
+  .output FILE        write every later result to FILE (.csv .json .md .txt), appended
+  .output             results to the screen again
   .help               this help
   .quit  .exit        leave (or Ctrl-D)
-
-Tab completes table names, column names, SQL keywords and these commands.
-To save a result, leave the shell and run: openbook sql -c "<query>" -o result.xlsx
 """
-DOT_COMMANDS = [".tables", ".schema", ".queries", ".info", ".maxrows", ".help", ".quit", ".exit"]
+
+
+# statements whose "result" is only DuckDB's count of changes (PIVOT without an IN list
+# begins with a CREATE TYPE of its own): the shell says OK rather than print a Count table
+_NO_ROWS = {duckdb.StatementType.CREATE, duckdb.StatementType.DROP, duckdb.StatementType.ALTER,
+            duckdb.StatementType.SET, duckdb.StatementType.VARIABLE_SET, duckdb.StatementType.TRANSACTION}
 
 
 class Shell:
     def __init__(self, con: duckdb.DuckDBPyConnection, *, out: TextIO | None = None, err: TextIO | None = None,
-                 max_rows: int = DEFAULT_MAX_ROWS, path: Path | None = None):
-        self.con, self.max_rows, self.path = con, max_rows, path
+                 max_rows: int = DEFAULT_MAX_ROWS, path: Path | None = None, width: int | None = None):
+        self.con, self.max_rows, self.path, self.width = con, max_rows, path, width
         self.out, self.err = out or sys.stdout, err or sys.stderr
         self.buffer: list[str] = []
         self.errors = 0
+        self.once: Path | None = None       # .once FILE: the next result only
+        self.output: Path | None = None     # .output FILE: every result until .output
         self._catalog: list[analyst.TableInfo] | None = None
-        self._words: list[str] | None = None
-        self._keywords: list[str] = []
-        self._matches: list[str] = []
 
     # -- input ----------------------------------------------------------------
     def feed(self, line: str) -> bool:
@@ -363,19 +517,34 @@ class Shell:
                 started = time.perf_counter()
                 cursor = analyst.execute(self.con, statement)
                 seconds = time.perf_counter() - started
-                if cursor is not None and cursor.description is not None:
-                    result = Result.fetch(cursor, self.max_rows)
-                    self.out.write(render_table(result))
-                    self.out.write(f"{row_count_text(result)} {seconds:.2f} s\n")
-                else:
+                if cursor is None or cursor.description is None or statement.type in _NO_ROWS:
                     self.out.write("OK\n")
+                elif self.once or self.output:
+                    self.write_result(cursor, sql)
+                else:
+                    result = Result.fetch(cursor, self.max_rows)
+                    self.out.write(render_table(result, terminal_width=self.width))
+                    self.out.write(f"{row_count_text(result)} {seconds:.2f} s\n")
                 if statement.type in (duckdb.StatementType.CREATE, duckdb.StatementType.DROP):
-                    self._catalog = self._words = None
+                    self._catalog = None
         except KeyboardInterrupt:
             self.error("interrupted")
         except Exception as exc:  # never a traceback in the shell
             self.error(analyst.friendly_error(exc))
         self.out.flush()
+
+    def write_result(self, cursor, sql: str) -> None:
+        """The result to the .once or .output file, in the format its extension names."""
+        target, self.once = (self.once, None) if self.once else (self.output, None)
+        fmt = format_for(str(target), None)
+        if target == self.output:
+            buffer = io.StringIO()
+            count = emit(cursor, fmt, None, out=buffer, sql=sql)
+            with open(target, "a", encoding="utf-8") as fh:
+                fh.write(buffer.getvalue())
+        else:
+            count = emit(cursor, fmt, target, sql=sql)
+        self.out.write(f"{count:,} row{'s' if count != 1 else ''} written to {target} ({fmt})\n")
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -384,8 +553,8 @@ class Shell:
 
     # -- dot commands ---------------------------------------------------------
     def dot(self, line: str) -> bool:
-        parts = line.split()
-        command, args = parts[0].lower(), parts[1:]
+        parts = line.split(maxsplit=1)
+        command, arg = parts[0].lower(), (parts[1].strip() if len(parts) > 1 else "")
         try:
             if command in (".quit", ".exit", ".q"):
                 return False
@@ -394,10 +563,10 @@ class Shell:
             elif command == ".tables":
                 self.show_tables()
             elif command == ".schema":
-                if not args:
+                if not arg:
                     self.error("usage: .schema <table>")
                 else:
-                    self.show_schema(args[0])
+                    self.show_schema(arg)
             elif command == ".queries":
                 for q in analyst.saved_queries().values():
                     self.out.write(f"{q.name}\n    {q.description}\n")
@@ -409,17 +578,41 @@ class Shell:
                 self.out.write(f"published at:   {cell_text(info.get('published_at'))} UTC\n")
                 self.out.write(f"from run:       {info.get('run_id') or '(not recorded)'}\n")
             elif command == ".maxrows":
-                if len(args) != 1 or not args[0].isdigit() or int(args[0]) < 1:
+                if not arg.isdigit() or int(arg) < 1:
                     self.error("usage: .maxrows N (a whole number of rows, at least 1)")
                 else:
-                    self.max_rows = int(args[0])
+                    self.max_rows = int(arg)
                     self.out.write(f"showing at most {self.max_rows} rows\n")
+            elif command == ".once":
+                self.set_target(arg, once=True)
+            elif command == ".output":
+                self.set_target(arg, once=False)
             else:
                 self.error(f"unknown command {command}; type .help")
         except Exception as exc:
             self.error(analyst.friendly_error(exc))
         self.out.flush()
         return True
+
+    def set_target(self, arg: str, *, once: bool) -> None:
+        if not arg:
+            if once:
+                self.error("usage: .once FILE (.csv .parquet .xlsx .json .md .txt)")
+            else:
+                self.output = None
+                self.out.write("results to the screen\n")
+            return
+        target = Path(arg).expanduser()
+        fmt = format_for(str(target), None)          # refuses an extension that names no format
+        if not once and fmt in BINARY_FORMATS:
+            raise ValueError(f".output appends every result to one file, which {fmt} cannot hold: use .once {arg}")
+        if once:
+            self.once = target
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("", encoding="utf-8")
+            self.output = target
+        self.out.write(f"{'the next result' if once else 'results'} to {target} ({fmt})\n")
 
     def catalog(self) -> list[analyst.TableInfo]:
         if self._catalog is None:
@@ -455,50 +648,6 @@ class Shell:
         type_width = max((len(c.type) for c in table.columns), default=4)
         for c in table.columns:
             self.out.write(f"  {c.name.ljust(width)}  {c.type.ljust(type_width)}  {c.description}\n")
-
-    # -- completion -----------------------------------------------------------
-    def words(self) -> list[str]:
-        if self._words is None:
-            tables = [t.name for t in self.catalog()]
-            columns = sorted({c.name for t in self.catalog() for c in t.columns})
-            self._words = list(dict.fromkeys([*tables, *columns]))
-            self._keywords = analyst.keywords(self.con)
-        return self._words
-
-    def completions(self, text: str, line: str) -> list[str]:
-        """What `text` (the word under the cursor) can become, given the whole line so far."""
-        stripped = line.lstrip()
-        if stripped.startswith(".") and " " not in stripped:
-            return [c for c in DOT_COMMANDS if c.startswith(text.lower())]
-        if stripped.lower().startswith(".schema "):
-            return [t.name for t in self.catalog() if t.name.startswith(text.lower())]
-        names = self.words()
-        if "." in text:                       # table.column or alias.column
-            prefix, _, partial = text.rpartition(".")
-            table = next((t for t in self.catalog() if t.name == prefix), None)
-            columns = ([c.name for c in table.columns] if table
-                       else sorted({c.name for t in self.catalog() for c in t.columns}))
-            return [f"{prefix}.{c}" for c in columns if c.startswith(partial)]
-        lowered = text.lower()
-        matches = [w for w in names if w.lower().startswith(lowered)]
-        upper = text[:1].isupper()
-        matches += [(k.upper() if upper or not text else k) for k in self._keywords if k.startswith(lowered)]
-        return list(dict.fromkeys(matches))
-
-    def complete(self, text: str, state: int) -> str | None:
-        """readline's completer."""
-        if state == 0:
-            try:
-                import readline
-
-                line = readline.get_line_buffer()[: readline.get_begidx()] + text
-            except Exception:
-                line = text
-            try:
-                self._matches = self.completions(text, line)
-            except Exception:
-                self._matches = []
-        return self._matches[state] if state < len(self._matches) else None
 
 
 def _wrap(text: str, width: int = 90, indent: str = "") -> str:
@@ -545,71 +694,28 @@ def _complete_statement(text: str) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Interactive use
-def history_path(paths=None) -> Path:
-    """$OPENBOOK_HISTORY, else ~/.openbook_history, else <home>/.openbook_history."""
-    if os.environ.get("OPENBOOK_HISTORY"):
-        return Path(os.environ["OPENBOOK_HISTORY"]).expanduser()
-    home = Path("~").expanduser()
-    if home.is_dir() and os.access(home, os.W_OK):
-        return home / ".openbook_history"
-    if paths is not None:
-        return Path(paths.home) / ".openbook_history"
-    return Path(".openbook_history").resolve()
-
-
-def _setup_readline(shell: Shell, history: Path):
+# The built-in shell on a terminal (--plain, or when harlequin is missing): readline gives
+# line editing; completion and history are harlequin's job.
+def interactive(shell: Shell, *, banner: str = "") -> int:
     try:
-        import readline
-    except ImportError:       # no readline (e.g. Windows without pyreadline): plain input()
-        return None
-    if "libedit" in (readline.__doc__ or ""):
-        readline.parse_and_bind("bind ^I rl_complete")
-    else:
-        readline.parse_and_bind("tab: complete")
-    readline.set_completer_delims(" \t\n`~!@#$%^&*()=+[{]}\\|;:'\",<>/?")
-    readline.set_completer(shell.complete)
-    readline.set_history_length(2000)
-    try:
-        if history.is_file():
-            readline.read_history_file(str(history))
-    except OSError:
+        import readline  # noqa: F401  (importing it gives input() line editing)
+    except ImportError:
         pass
-    return readline
-
-
-def _save_history(readline, history: Path, err: TextIO) -> None:
-    if readline is None:
-        return
-    try:
-        history.parent.mkdir(parents=True, exist_ok=True)
-        readline.write_history_file(str(history))
-    except OSError as exc:
-        err.write(f"(history not saved to {history}: {exc.strerror})\n")
-
-
-def interactive(shell: Shell, history: Path, *, banner: str = "") -> int:
-    """The read-eval-print loop on a terminal, with readline history and completion."""
-    readline = _setup_readline(shell, history)
     if banner:
         shell.out.write(banner)
-    try:
-        while True:
-            try:
-                line = input(shell.prompt)
-            except KeyboardInterrupt:
-                shell.buffer = []
-                shell.out.write("^C\n")
-                continue
-            except EOFError:
-                shell.out.write("\n")
-                shell.finish()
-                break
-            if not shell.feed(line):
-                break
-    finally:
-        _save_history(readline, history, shell.err)
-    return 0
+    while True:
+        try:
+            line = input(shell.prompt)
+        except KeyboardInterrupt:
+            shell.buffer = []
+            shell.out.write("^C\n")
+            continue
+        except EOFError:
+            shell.out.write("\n")
+            shell.finish()
+            return 0
+        if not shell.feed(line):
+            return 0
 
 
 def banner(con: duckdb.DuckDBPyConnection, path: Path) -> str:

@@ -2,7 +2,7 @@
 -- in a financial year: every partner's expenditure lines on that service line whose cost
 -- centre serves the place, divided by the place's weighted population, with the system's
 -- figure beside it. service_line "mhis" takes every service line in the MHIS.
--- params: service_line (a service_line of dim_service_line or mhis, default: crisis_house), fy (financial year YYYY-YY, default: latest)
+-- params: service_line (a service_line of dim_service_line; also: mhis, default: crisis_house), fy (financial year YYYY-YY, default: latest)
 -- example: openbook query spend_per_head --service_line mhis --fy 2025-26
 WITH chosen AS (
     SELECT coalesce($fy, (SELECT max(fy) FROM fct_ledger)) AS fy

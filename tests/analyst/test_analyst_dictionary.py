@@ -119,3 +119,12 @@ def test_the_public_tables_and_columns_match_the_reviewed_contract(acon):
         "the public tables/columns changed; if intended, update the SQL header and regenerate "
         "tests/analyst/public_contract.txt with OPENBOOK_UPDATE_SNAPSHOTS=1\n"
         f"  added:   {added}\n  removed: {removed}")
+
+
+def test_the_dictionary_says_the_copy_is_read_only_and_what_load_log_counts(dictionary_dir):
+    for name in ("dictionary.md", "dictionary.html"):
+        text = (dictionary_dir / name).read_text(encoding="utf-8").replace("&#x27;", "'")
+        assert "read-only (mode 0444)" in text, name
+        for count in ("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped"):
+            assert f"{count}</code>:" in text or f"`{count}`:" in text, (name, count)
+        assert "not the rows staged" in text and "stage = 'staging'" in text, name

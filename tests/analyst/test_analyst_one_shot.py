@@ -105,10 +105,85 @@ def test_render_table_formats_pounds_only_for_money_columns():
 
 
 @pytest.mark.parametrize("output, fmt, expected", [
-    (None, None, "table"), ("a.xlsx", None, "xlsx"), ("a.PARQUET", None, "parquet"), ("a.csv", "table", "table"),
-    ("a.unknown", None, "table")])
+    (None, None, "table"), ("a.xlsx", None, "xlsx"), ("a.PARQUET", None, "parquet"), ("a.json", None, "json"),
+    ("a.md", None, "md"), ("a.txt", None, "table"), ("a.csv", "csv", "csv"), ("a.dat", "csv", "csv"),
+    (None, "json", "json")])
 def test_format_for(output, fmt, expected):
     assert sql_shell.format_for(output, fmt) == expected
+
+
+@pytest.mark.parametrize("output, fmt, message", [
+    ("a.unknown", None, "cannot tell the format"), ("a.csv", "table", "names csv but --format is table"),
+    ("result", None, "cannot tell the format")])
+def test_format_for_refuses_what_the_extension_does_not_name(output, fmt, message):
+    """Changed deliberately: an unknown extension used to write a text table silently."""
+    with pytest.raises(ValueError, match=message):
+        sql_shell.format_for(output, fmt)
+
+
+def test_o_refuses_an_extension_that_names_no_format_in_one_line(published_home, cli, tmp_path):
+    code, out, err = cli("--home", published_home, "sql", "-c", "SELECT 1", "-o", tmp_path / "out.xls")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and ".csv .parquet .xlsx .json .md .txt" in err
+    assert not (tmp_path / "out.xls").exists()
+
+
+def test_csv_neutralises_formula_leading_text_like_xlsx(published_home, cli, tmp_path):
+    target = tmp_path / "hostile.csv"
+    code, out, err = cli("--home", published_home, "sql", "-c",
+                         HOSTILE + " UNION ALL SELECT chr(9) || 'tab', 1, NULL, chr(13) || 'cr' ORDER BY amount", "-o", target)
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(target.read_bytes().decode("utf-8"), newline="")))
+    suppliers = {r["supplier"] for r in rows}
+    assert suppliers == {"'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'-2", "'\ttab"}
+    assert {r["note"] for r in rows} == {"plain", "'@SUM(A1)", "Young People's Space & Co", "'\rcr"}
+    # numbers stay numbers: a negative amount is not text and gets no apostrophe
+    assert sorted(Decimal(r["amount"]) for r in rows) == [Decimal("-99.99"), Decimal("0.00"), Decimal("1"),
+                                                         Decimal("1234.50")]
+    # the same rule as the xlsx export, cell for cell
+    xlsx = tmp_path / "hostile.xlsx"
+    assert cli("--home", published_home, "sql", "-c", HOSTILE, "-o", xlsx)[0] == 0
+    ws = openpyxl.load_workbook(xlsx)["Result"]
+    assert {ws.cell(r, 1).value for r in (2, 3, 4)} == suppliers - {"'\ttab"}
+
+
+def test_json_output_is_json_with_exact_money(published_home, acon, cli, tmp_path):
+    import json
+
+    target = tmp_path / "out.json"
+    sql = "SELECT partner_id, period, spend, NULL AS nothing FROM rpt_mh_spend ORDER BY ALL LIMIT 7"
+    code, out, err = cli("--home", published_home, "sql", "-c", sql, "-o", target)
+    assert code == 0, err
+    data = json.loads(target.read_text(encoding="utf-8"), parse_float=Decimal)
+    expected = acon.execute(sql).fetchall()
+    assert [(r["partner_id"], r["period"], r["spend"], r["nothing"]) for r in data] == expected
+    code, out, err = cli("--home", published_home, "sql", "--format", "json", "-c", HOSTILE)
+    assert code == 0 and json.loads(out)[0]["supplier"] == '=HYPERLINK("http://x","y")'
+
+
+def test_markdown_output_is_a_pipe_table(published_home, cli, tmp_path):
+    target = tmp_path / "out.md"
+    code, out, err = cli("--home", published_home, "sql", "-c",
+                         "SELECT 'a|b' AS t, CAST(1234.5 AS DECIMAL(18,2)) AS spend", "-o", target)
+    assert code == 0, err
+    assert target.read_text().splitlines() == ["| t | spend |", "|---|---:|", "| a\\|b | £1,234.50 |"]
+
+
+def test_the_screen_table_fits_the_terminal(published_home, cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    sql = ("SELECT partner_id, repeat('x', 300) AS wide_text, CAST(1234567.89 AS DECIMAL(18,2)) AS spend, "
+           "repeat('y', 200) AS note FROM dim_partner ORDER BY 1")
+    code, out, err = cli("--home", published_home, "sql", "-c", sql)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert "…" in lines[2] and "£1,234,567.89" in lines[2], "text is cut, money never"
+    monkeypatch.setenv("COLUMNS", "40")
+    code, out, err = cli("--home", published_home, "sql", "-c", sql)
+    assert max(len(line) for line in out.splitlines()) <= 40
+    assert "not shown" in out and "note" in out
+    monkeypatch.delenv("COLUMNS")
+    code, out, err = cli("--home", published_home, "sql", "-c", sql)
+    assert "x" * 300 in out, "piped output (no terminal) is never cut"
 
 
 def test_the_cli_binds_parameters_without_importing_pandas(published_home):

@@ -3,6 +3,7 @@ written, never after a failed run; an open session keeps the copy it opened."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -235,3 +236,58 @@ def test_a_failed_run_does_not_publish(tmp_path):
     assert ok.success
     assert sha256(Paths(home).published) != before
     assert (Paths(home).reports / "dictionary.html").is_file()
+
+
+def test_the_published_copy_is_read_only_and_still_replaced_atomically(small_warehouse):
+    import stat
+
+    paths = Paths(small_warehouse)
+    pub.publish(paths, run_id="first")
+    assert stat.S_IMODE(paths.published.stat().st_mode) == 0o444
+    if os.geteuid() != 0:                  # root ignores file modes; everyone else is refused
+        with pytest.raises(duckdb.Error):
+            duckdb.connect(str(paths.published)).close()
+    set_spend(small_warehouse, "7.00")
+    pub.publish(paths, run_id="second")    # replacing a read-only file needs only the folder
+    assert stat.S_IMODE(paths.published.stat().st_mode) == 0o444
+    con = analyst.connect(small_warehouse)
+    try:
+        assert total_spend(con) == Decimal("140000.00") and analyst.publish_info(con)["run_id"] == "second"
+    finally:
+        con.close()
+
+
+def test_source_file_is_relative_to_the_inbox_in_the_published_copy(small_warehouse):
+    paths = Paths(small_warehouse)
+    inside = str(paths.inbox / "haven" / "2025-06.csv")
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        con.execute("CREATE TABLE stg_lines AS SELECT * FROM (VALUES ($a, 1), ($b, 2)) t(source_file, n)",
+                    {"a": inside, "b": "/elsewhere/scenario.yaml"})
+        con.execute("CREATE VIEW fct_lines AS SELECT * FROM stg_lines")
+    finally:
+        con.close()
+    pub.publish(paths, run_id="relative")
+    con = analyst.connect(small_warehouse)
+    try:
+        assert con.execute("SELECT source_file FROM fct_lines ORDER BY n").fetchall() == [
+            ("haven/2025-06.csv",), ("/elsewhere/scenario.yaml",)]
+    finally:
+        con.close()
+    live = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:   # the pipeline's own warehouse keeps what ingestion wrote
+        assert live.execute("SELECT source_file FROM stg_lines ORDER BY n").fetchone() == (inside,)
+    finally:
+        live.close()
+
+
+def test_the_demo_copy_names_files_relative_to_the_inbox(published_home):
+    paths = Paths(published_home)
+    con = analyst.connect(published_home)
+    try:
+        files = {r[0] for r in con.execute(
+            "SELECT DISTINCT source_file FROM fct_ledger UNION SELECT DISTINCT source_file FROM load_log").fetchall()}
+    finally:
+        con.close()
+    assert files and not [f for f in files if f.startswith("/")]
+    assert all((paths.inbox / f).is_file() for f in files)

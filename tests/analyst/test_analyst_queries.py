@@ -217,9 +217,33 @@ def test_top_suppliers_ranks_within_each_system(acon):
 # ---------------------------------------------------------------------------
 # Parameters
 def test_parameters_are_bound_not_formatted(acon):
-    assert rows(acon, "partner_loads", partner_id="haven' OR '1'='1") == []
-    assert rows(acon, "payments_to_partner", partner_id="x'); DROP TABLE fct_ledger; --") == []
+    # changed deliberately: values the warehouse does not hold are now refused before the
+    # query runs; bound without that check, the injection attempts still match nothing
+    for name, value in [("partner_loads", "haven' OR '1'='1"), ("payments_to_partner", "x'); DROP TABLE fct_ledger; --")]:
+        q = QUERIES[name]
+        with pytest.raises(analyst.QueryError, match="is not a partner_id in the warehouse"):
+            rows(acon, name, partner_id=value)
+        assert analyst.run(acon, q.sql, q.bind({"partner_id": value})).fetchall() == []
     assert acon.execute("SELECT count(*) FROM fct_ledger").fetchone()[0] > 0
+
+
+def test_values_the_warehouse_does_not_hold_are_refused_with_close_matches(published_home, acon, cli):
+    service_lines = {r[0] for r in acon.execute("SELECT service_line FROM dim_service_line").fetchall()}
+    assert "nonsense" not in service_lines and "crisis_house" in service_lines
+    code, out, err = cli("--home", published_home, "query", "spend_per_head", "--service_line", "nonsense")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "--service_line 'nonsense' is not a service_line in the warehouse" in err
+    code, out, err = cli("--home", published_home, "query", "spend_per_head", "--service_line", "crisis_hous")
+    assert code == 2 and "close matches: crisis_house" in err
+    # a word the query accepts besides the warehouse's values (also: mhis), and real values, run
+    assert rows(acon, "spend_per_head", service_line="mhis")
+    assert rows(acon, "spend_per_head", service_line="crisis_house")
+    for name, param, bad in [("transactions_behind", "partner_id", "havn"), ("mhis_position", "fy", "2031-32"),
+                             ("vcse_crisis_income", "period", "2031-01"), ("top_suppliers", "ics_id", "nowhere")]:
+        with pytest.raises(analyst.QueryError, match=f"--{param} '{bad}' is not a {param} in the warehouse"):
+            rows(acon, name, **{param: bad})
+    with pytest.raises(analyst.QueryError, match="close matches: haven"):
+        analyst.query("transactions_behind", home=published_home, partner_id="havn")
 
 
 def test_parameter_values_are_checked():

@@ -1,5 +1,6 @@
-"""`openbook sql` as a shell: statements over several lines, dot commands, errors as one
-line, completion; fed from stdin, and once on a real terminal (a pty) with readline."""
+"""`openbook sql`: on a terminal, harlequin on the published copy read-only; the small
+built-in shell for statements piped in: statements over several lines, dot commands
+(.once/.output write results to files), errors as one line."""
 from __future__ import annotations
 
 import io
@@ -9,6 +10,8 @@ import select
 import subprocess
 import time
 
+import duckdb
+import pytest
 from analyst_helpers import OPENBOOK, REPO, openbook
 
 from pipelines import sql_shell
@@ -82,19 +85,23 @@ def test_text_from_the_data_cannot_drive_the_terminal(acon):
     assert "\\x1b[2Jx⏎y" in out
 
 
-def test_completion_of_tables_columns_keywords_and_commands(acon):
-    shell = sql_shell.Shell(acon, out=io.StringIO(), err=io.StringIO())
-    assert "fct_ledger" in shell.completions("fct_le", "SELECT * FROM fct_le")
-    assert "rpt_mh_spend" in shell.completions("rpt_mh", "SELECT * FROM rpt_mh")
-    assert "funding_stream" in shell.completions("funding_s", "SELECT funding_s")
-    assert "fct_ledger.amount" in shell.completions("fct_ledger.am", "SELECT fct_ledger.am")
-    assert "l.amount" in shell.completions("l.am", "SELECT l.am")
-    assert "SELECT" in shell.completions("SEL", "SEL")
-    assert "select" in shell.completions("sel", "sel")
-    assert "GROUP" in shell.completions("GRO", "SELECT 1 GRO")
-    assert shell.completions(".sch", ".sch") == [".schema"]
-    assert "dim_partner" in shell.completions("dim_p", ".schema dim_p")
-    assert shell.completions("zzz", "SELECT zzz") == []
+def test_once_and_output_write_results_in_the_format_the_extension_names(acon, tmp_path):
+    once, every = tmp_path / "partners.xlsx", tmp_path / "all.csv"
+    code, out, err = run_shell(acon, (
+        f".once {once}\nSELECT partner_id FROM dim_partner ORDER BY 1;\n"
+        "SELECT 'back on screen' AS where_to;\n"
+        f".output {every}\nSELECT 1 AS a;\nSELECT '=cmd()' AS b;\n.output\nSELECT 'screen again' AS c;\n"
+        f".once {tmp_path / 'x.xls'}\n.output {tmp_path / 'y.parquet'}\n"))
+    import openpyxl
+
+    partners = [r[0] for r in acon.execute("SELECT partner_id FROM dim_partner ORDER BY 1").fetchall()]
+    ws = openpyxl.load_workbook(once)["Result"]
+    assert [c.value for c in ws["A"]][1:] == partners
+    assert "back on screen" in out and "screen again" in out and "=cmd()" not in out
+    assert every.read_bytes().decode().split("\r\n") == ["a", "1", "b", "'=cmd()", ""]
+    errors = err.splitlines()
+    assert len(errors) == 2 and "cannot tell the format" in errors[0] and "use .once" in errors[1]
+    assert code == 1
 
 
 def test_piped_stdin_through_the_cli(published_home, acon):
@@ -107,7 +114,7 @@ def test_piped_stdin_through_the_cli(published_home, acon):
     assert "Traceback" not in result.stderr
 
 
-def _read_until(fd: int, marker: bytes, timeout: float = 60) -> bytes:
+def _read_until(fd: int, marker: bytes, timeout: float = 90) -> bytes:
     seen = b""
     deadline = time.monotonic() + timeout
     while marker not in seen:
@@ -117,7 +124,7 @@ def _read_until(fd: int, marker: bytes, timeout: float = 60) -> bytes:
         ready, _, _ = select.select([fd], [], [], remaining)
         if ready:
             try:
-                chunk = os.read(fd, 4096)
+                chunk = os.read(fd, 65536)
             except OSError:
                 break
             if not chunk:
@@ -126,20 +133,70 @@ def _read_until(fd: int, marker: bytes, timeout: float = 60) -> bytes:
     return seen
 
 
-def test_interactive_shell_on_a_terminal_completes_with_tab_and_keeps_history(published_home, acon, tmp_path):
-    partners = acon.execute("SELECT count(*) FROM dim_partner").fetchone()[0]
-    history = tmp_path / "history"
+def test_on_a_terminal_harlequin_opens_the_published_copy_read_only(published_home, tmp_path, monkeypatch):
+    """The command line openbook gives harlequin, and what harlequin's DuckDB adapter then
+    does with it: the published copy, read-only, ~/.duckdbrc replaced, no file access."""
+    from harlequin_duckdb import DuckDbAdapter
+
+    path = Paths(published_home).published
+    init = tmp_path / "init.sql"
+    init.write_text(sql_shell.HARLEQUIN_INIT)
+    command = sql_shell.harlequin_command(path, init)
+    assert command[1:3] == ["-m", "harlequin"] and "--read-only" in command and command[-1] == str(path)
+    conn = DuckDbAdapter((str(path),), read_only=True, init_path=str(init)).connect()
+    try:
+        assert conn.conn.execute("SELECT count(*) FROM dim_partner").fetchone()[0] > 0
+        for sql in ("DROP TABLE dim_partner", f"ATTACH '{Paths(published_home).warehouse}' AS live",
+                    f"COPY dim_partner TO '{tmp_path / 'p.csv'}'"):
+            with pytest.raises(duckdb.Error):
+                conn.conn.execute(sql)
+        with pytest.raises(duckdb.Error):
+            conn.conn.execute("SET enable_external_access = true")
+    finally:
+        conn.conn.close()
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_harlequin_starts_on_a_real_terminal_and_shows_the_catalog(published_home, tmp_path):
     main_fd, child_fd = pty.openpty()
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    # its own session, so that harlequin (a child of openbook) can be stopped with it
     proc = subprocess.Popen([*OPENBOOK, "--home", str(published_home), "sql"],
                             stdin=child_fd, stdout=child_fd, stderr=child_fd, cwd=REPO, close_fds=True,
-                            env={**os.environ, "OPENBOOK_HISTORY": str(history), "TERM": "dumb"})
+                            start_new_session=True,
+                            env={**os.environ, "TERM": "xterm-256color", "HOME": str(tmp_path)})
+    os.close(child_fd)
+    try:
+        screen = _read_until(main_fd, b"Data Catalog", timeout=120)
+        screen += _read_until(main_fd, b"openbook", timeout=30)      # the published copy in the catalog
+        assert b"Traceback" not in screen
+    finally:
+        import signal
+
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        os.close(main_fd)
+
+
+def test_plain_gives_the_built_in_shell_on_a_terminal(published_home, acon):
+    partners = acon.execute("SELECT count(*) FROM dim_partner").fetchone()[0]
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen([*OPENBOOK, "--home", str(published_home), "sql", "--plain"],
+                            stdin=child_fd, stdout=child_fd, stderr=child_fd, cwd=REPO, close_fds=True,
+                            env={**os.environ, "TERM": "dumb"})
     os.close(child_fd)
     try:
         banner = _read_until(main_fd, b"openbook> ")
         assert b"read-only" in banner
-        os.write(main_fd, b"SELECT count(*) AS partners FROM dim_part\t")
-        _read_until(main_fd, b"dim_partner")                 # readline completed the table name
-        os.write(main_fd, b";\n")
+        os.write(main_fd, b"SELECT count(*) AS partners FROM dim_partner;\n")
         answer = _read_until(main_fd, b"openbook> ")
         assert f" {partners}\r\n".encode() in answer and b"(1 row)" in answer
         os.write(main_fd, b"DROP TABLE dim_partner;\n")
@@ -152,16 +209,3 @@ def test_interactive_shell_on_a_terminal_completes_with_tab_and_keeps_history(pu
             proc.kill()
         os.close(main_fd)
     assert proc.returncode == 0
-    saved = history.read_text()
-    assert "SELECT count(*) AS partners FROM dim_partner" in saved
-    assert ".quit" in saved
-
-
-def test_history_goes_under_the_data_home_when_the_home_directory_is_not_writable(tmp_path, monkeypatch):
-    monkeypatch.delenv("OPENBOOK_HISTORY", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "no-such-home"))
-    assert sql_shell.history_path(Paths(tmp_path / "data")) == tmp_path / "data" / ".openbook_history"
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert sql_shell.history_path(Paths(tmp_path / "data")) == tmp_path / ".openbook_history"
-    monkeypatch.setenv("OPENBOOK_HISTORY", str(tmp_path / "mine"))
-    assert sql_shell.history_path(Paths(tmp_path / "data")) == tmp_path / "mine"
