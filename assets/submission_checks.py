@@ -123,22 +123,23 @@ def _current_loads(con, period: str) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-STAGING_SPECS = [
-    dg.AssetCheckSpec(
-        name=staging_policy.DATES, asset="stg_ledger", partitions_def=periods, blocking=True,
-        description="Posting dates fall inside the file's month (widened by the partner's checks.date_tolerance_days). "
-                    "Lines outside are kept and reported with counts and pounds (WARN); the month is blocked only "
-                    "where the partner's config says checks.dates_outside_period: error"),
-    dg.AssetCheckSpec(
-        name=staging_policy.DUPLICATES, asset="stg_ledger", partitions_def=periods,
-        description="Possible duplicate payments: the same supplier, amount, date and reference on more than one "
-                    "line of a submission, listed with pounds for review. Every line stays loaded"),
-    dg.AssetCheckSpec(
-        name=staging_policy.UNMAPPED, asset="stg_ledger", partitions_def=periods,
-        description="Lines no cost-centre map row or mapping rule classifies stay loaded as service line "
-                    "'unclassified' (never mental-health spend); listed with pounds so the mapping owner can add "
-                    "rules (openbook mapping unmapped)"),
-]
+with partitioned_check_specs():
+    STAGING_SPECS = [
+        dg.AssetCheckSpec(
+            name=staging_policy.DATES, asset="stg_ledger", partitions_def=periods, blocking=True,
+            description="Posting dates fall inside the file's month (widened by the partner's checks.date_tolerance_days). "
+                        "Lines outside are kept and reported with counts and pounds (WARN); the month is blocked only "
+                        "where the partner's config says checks.dates_outside_period: error"),
+        dg.AssetCheckSpec(
+            name=staging_policy.DUPLICATES, asset="stg_ledger", partitions_def=periods,
+            description="Possible duplicate payments: the same supplier, amount, date and reference on more than one "
+                        "line of a submission, listed with pounds for review. Every line stays loaded"),
+        dg.AssetCheckSpec(
+            name=staging_policy.UNMAPPED, asset="stg_ledger", partitions_def=periods,
+            description="Lines no cost-centre map row or mapping rule classifies stay loaded as service line "
+                        "'unclassified' (never mental-health spend); listed with pounds so the mapping owner can add "
+                        "rules (openbook mapping unmapped)"),
+    ]
 
 
 @dg.multi_asset_check(specs=STAGING_SPECS, name="staging_checks", can_subset=False)
