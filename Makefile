@@ -46,10 +46,12 @@ ui: install
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 # Benchmark at 1M and 10M ledger lines against bare DuckDB on the same files (about 45
-# minutes on 2 cores); tables in bench-results/results.md and .json.
+# minutes on 2 cores); tables in bench-results/results.md and .json. Then a 150,000-row
+# spend workbook (a year of payments in one file) loaded end to end: bench-results/workbook.json.
 BENCH_SIZES ?= 1000000 10000000
 bench: install
 	$(VENV)/bin/python bench/run_bench.py --sizes $(BENCH_SIZES) --out bench-results
+	$(VENV)/bin/python bench/workbook_bench.py --rows 150000 --out bench-results
 
 clean:
 	rm -rf $(VENV) .uv data
