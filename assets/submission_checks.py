@@ -168,6 +168,7 @@ def staging_result(name: str, outcomes: list[tuple[str, ExpectationOutcome]]) ->
         "submissions_checked": len(outcomes),
         "submissions_failed": len(failed),
         "lines": sum(o.unexpected_count for _, o in outcomes),
+        "unexpected_rows": sum(o.unexpected_count for _, o in outcomes),  # the name the run summary reads
     }
     if blocking:
         metadata["blocked"] = dg.MetadataValue.text(", ".join(blocking))

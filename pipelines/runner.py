@@ -21,8 +21,8 @@ import dagster as dg
 
 from pipelines.settings import Paths
 
-# What a run came to. A blocked ingest is a partner's data problem (the month keeps its last
-# good figures); a failed run is openbook's or the machine's.
+# What a run came to. A blocked ingest is a partner's data problem (that partner-month stays
+# out of the open book until corrected); a failed run is openbook's or the machine's.
 LOADED, BLOCKED, FAILED, DONE, SKIPPED = "loaded", "blocked", "failed", "done", "skipped"
 
 
@@ -245,7 +245,7 @@ def _blocked_detail(evaluations, keeps: bool = True) -> str:
         if subs is not None:
             counts.append(f"{subs} submission{'s' if subs != 1 else ''}")
         parts.append(f"{e.asset_key.to_user_string()} {e.check_name}" + (f" ({', '.join(counts)})" if counts else ""))
-    return "; ".join(parts) + (" — the month keeps its last good figures" if keeps else "")
+    return "; ".join(parts) + (" — the partner-month stays out of the open book until a corrected file passes" if keeps else "")
 
 
 def _loaded_detail(result) -> str:

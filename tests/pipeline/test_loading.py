@@ -67,7 +67,7 @@ def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
     assert failed == {("ingest_job", "2025-06")}
     blocked = [o.line for o in summary.outcomes if o.status == "blocked"]
     assert blocked == ["ingest 2025-06: blocked: stg_ledger posting_date_in_range (1 row, 1 submission)"
-                       " — the month keeps its last good figures"]
+                       " — the partner-month stays out of the open book until a corrected file passes"]
     status = dict(query(small_home, "SELECT partner_id || ' ' || period, status FROM dq_load_status"))
     assert status == {"la_ashby 2025-06": "blocked", "la_ashby 2025-05": "passed",
                       "nw_icb 2025-05": "passed", "nw_icb 2025-06": "passed"}
