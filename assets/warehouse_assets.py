@@ -10,11 +10,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
+import dagster as dg
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assets.measures import rpt_variation
 from assets.sql_model import sql_model_asset
-from pipelines.sql_files import SQL_DIR
+from pipelines.counterparties import CounterpartyError, build_dim_counterparty
+from pipelines.sql_docs import apply_comments, parse_model_doc
+from pipelines.sql_files import SQL_DIR, sql_text
+from pipelines.warehouse import Warehouse
 
 SETTINGS = SQL_DIR / "settings.yaml"
 
@@ -40,6 +44,7 @@ REPORT_TABLES = {
     "rpt_contract_mix": ["rpt_contracts"],
     "rpt_funding_consistency": ["rpt_contracts", "ref_contracts", "fct_ledger", "dim_partner", "ref_places"],
     "rpt_sector_share": ["fct_mh_ledger", "fct_ledger"],
+    "rpt_sector_share_by_recipient": ["fct_mh_ledger", "dim_counterparty"],
     "rpt_lead_provider": ["fct_ledger", "dim_partner", "ref_contracts", "ref_lp_activity"],
     "rpt_lead_provider_subcontractors": ["fct_ledger", "dim_partner", "dim_service_line", "ref_lp_activity"],
 }
@@ -66,7 +71,26 @@ def report_params(path: Path = SETTINGS) -> dict:
         raise ValueError(f"{path}: invalid settings: {problems}") from None
 
 
-mart_assets = [sql_model_asset(name, "marts", deps, "marts") for name, deps in MARTS.items()]
+COUNTERPARTY_DECISIONS = "counterparty_decisions.csv"  # in <home>/config, written by `openbook counterparties decide`
+
+
+@dg.asset(name="dim_counterparty", deps=["fct_ledger", "dim_partner"], group_name="marts", kinds={"duckdb", "python"},
+          description=parse_model_doc(sql_text("marts/dim_counterparty")).table_comment)
+def dim_counterparty(warehouse: Warehouse) -> dg.MaterializeResult:
+    """The counterparty register (pipelines/counterparties.py): a table built in Python because the
+    review command classifies with the very same functions, live, before the next run."""
+    paths = warehouse.paths
+    with warehouse.writer() as con:
+        try:
+            rows = build_dim_counterparty(con, paths.reference / "counterparties.csv",
+                                          paths.home / "config" / COUNTERPARTY_DECISIONS)
+        except CounterpartyError as error:
+            raise dg.Failure(str(error)) from None
+        apply_comments(con, parse_model_doc(sql_text("marts/dim_counterparty")))
+    return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": "sql/marts/dim_counterparty.sql"})
+
+
+mart_assets = [sql_model_asset(name, "marts", deps, "marts") for name, deps in MARTS.items()] + [dim_counterparty]
 report_table_assets = [
     sql_model_asset(name, "reports", deps, "analytics", params=report_params) for name, deps in REPORT_TABLES.items()
 ] + [rpt_variation]

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from pipelines.cli_analyst import add_analyst_commands
+from pipelines.cli_counterparties import add_counterparty_commands
 from pipelines.cli_workbench import add_workbench_commands
 from pipelines.settings import Paths
 
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_sources_check)
     add_analyst_commands(sub)
     add_workbench_commands(sub)
+    add_counterparty_commands(sub)
     return parser
 
 
