@@ -51,10 +51,11 @@ _LEGAL_FORMS = [(r"\blimited\b", "ltd"), (r"\bpublic limited company\b", "plc"),
 
 def normalise(name: str) -> str:
     """The key spellings of one organisation share: accents and case folded, no-break spaces and
-    punctuation gone, '&' -> 'and', Limited -> ltd, St -> saint, a leading 'The' dropped."""
+    punctuation gone, dotted initials joined, '&' -> 'and', Limited -> ltd, St -> saint, a leading 'The' dropped."""
     text = unicodedata.normalize("NFKD", name or "")
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace("\u00a0", " ").replace("'", "").replace("\u2019", "")
+    text = re.sub(r"(?<=\b[a-z])\.", "", text)  # initials: C.I.C. -> cic, N.H.S -> nhs
     for pattern, replacement in _LEGAL_FORMS:
         text = re.sub(pattern, replacement, text)
     text = re.sub(r"[^a-z0-9]+", " ", text).strip()
