@@ -20,9 +20,11 @@ from assets.flags import flag_assets
 from assets.measures import rpt_variation
 from assets.model_checks import standalone_checks
 from assets.sql_model import sql_model_asset
+from pipelines.counterparties import CounterpartyError, build_dim_counterparty
 from pipelines.model_graph import model_graph
-from pipelines.sql_docs import parse_model_doc
-from pipelines.sql_files import SQL_DIR
+from pipelines.sql_docs import apply_comments, parse_model_doc
+from pipelines.sql_files import SQL_DIR, sql_text
+from pipelines.warehouse import Warehouse
 
 SETTINGS = SQL_DIR / "settings.yaml"
 
@@ -48,9 +50,29 @@ def report_params(path: Path = SETTINGS) -> dict:
         raise ValueError(f"{path}: invalid settings: {problems}") from None
 
 
+COUNTERPARTY_DECISIONS = "counterparty_decisions.csv"  # in <home>/config, written by `openbook counterparties decide`
+
+
+@dg.asset(name="dim_counterparty", deps=["fct_ledger", "dim_partner"], group_name="marts", kinds={"duckdb", "python"},
+          description=parse_model_doc(sql_text("marts/dim_counterparty")).table_comment)
+def dim_counterparty(warehouse: Warehouse) -> dg.MaterializeResult:
+    """The counterparty register (pipelines/counterparties.py): a table built in Python because the
+    review command classifies with the very same functions, live, before the next run."""
+    paths = warehouse.paths
+    with warehouse.writer() as con:
+        try:
+            rows = build_dim_counterparty(con, paths.reference / "counterparties.csv",
+                                          paths.home / "config" / COUNTERPARTY_DECISIONS)
+        except CounterpartyError as error:
+            raise dg.Failure(str(error)) from None
+        apply_comments(con, parse_model_doc(sql_text("marts/dim_counterparty")))
+    return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": "sql/marts/dim_counterparty.sql"})
+
+
+
 GROUPS = {"marts": "marts", "reports": "analytics"}
 # Models built by their own asset (not by running their file with the settings alone).
-BUILT_ELSEWHERE = [rpt_variation, *flag_assets]
+BUILT_ELSEWHERE = [rpt_variation, dim_counterparty, *flag_assets]
 
 
 def _sql_models() -> list[dg.AssetsDefinition]:

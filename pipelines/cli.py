@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipelines.cli_analyst import add_analyst_commands
 from pipelines.cli_mapping import add_mapping_commands
+from pipelines.cli_counterparties import add_counterparty_commands
 from pipelines.cli_workbench import add_workbench_commands
 from pipelines.settings import Paths
 
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_analyst_commands(sub)
     add_workbench_commands(sub)
     add_mapping_commands(sub)
+    add_counterparty_commands(sub)
     return parser
 
 

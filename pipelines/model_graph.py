@@ -38,6 +38,9 @@ MODEL_PREFIXES = ("dim_", "fct_", "dq_", "rpt_")
 INGEST_SIDE_TABLES = {"load_log": "stg_ledger", "quarantine": "stg_ledger", "skipped_rows": "stg_ledger",
                       "dq_results": "stg_ledger"}
 INGEST_ASSETS = ("raw_ledger", "stg_ledger")
+# A model whose header says "-- Built by: <module>" is a table a Python builder fills (its SQL
+# file only declares the table and its comments): never run from its file alone.
+BUILT_BY = re.compile(r"^-- Built by: ", re.M)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _QUERY_START = {"SELECT", "WITH", "FROM", "VALUES"}
 
@@ -63,7 +66,8 @@ class Model:
     def plain(self) -> bool:
         """Built by running its own file with the settings' parameters alone (no Python
         builder of its own, like rpt_variation's measures or the flag decisions' YAML)."""
-        return self.path.stem == self.name and self.params <= settings_keys()
+        return (self.path.stem == self.name and self.params <= settings_keys()
+                and not BUILT_BY.search(self.path.read_text(encoding="utf-8")))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipelines.demo.cost_centres import CostCentre
 from pipelines.demo.flows import SCHEMES, contracts
+from pipelines.demo import suppliers
 from pipelines.demo.money import money_text
 from pipelines.demo.periods import PERIODS, fy_of
 from pipelines.demo.system import ALLOCATIONS, ICS_NAMES, PARTNERS, PLACES, POPULATIONS, SERVICE_LINES
@@ -58,7 +59,19 @@ def reference_tables(centres: list[CostCentre], activity: list[dict]) -> dict[st
         "allocations": (("icb_id", "fy", "programme_allocation"),
                         [(icb_id, fy, money_text(value)) for icb_id, years in ALLOCATIONS.items()
                          for fy, value in years.items()]),
+        "counterparties": (("name", "canonical_name", "counterparty_class", "register_id"),
+                           _counterparty_register()),
         "lp_activity": (("period", "provider_id", "occupied_bed_days", "out_of_area_placements"),
                         [(r["period"], r["provider_id"], r["occupied_bed_days"], r["out_of_area_placements"])
                          for r in activity]),
     }
+
+
+def _counterparty_register() -> list[tuple]:
+    """The demo's counterparty register: every supplier but those left to the name rules or for
+    review, plus trading names and aliases pointing at their organisation."""
+    left_out = set(suppliers.LEFT_TO_NAME_RULES) | set(suppliers.LEFT_FOR_REVIEW)
+    rows = [(name, name, klass, register_id) for name, (klass, register_id) in suppliers.TRUE_CLASS.items()
+            if name not in left_out]
+    rows += [(alias, name, *suppliers.TRUE_CLASS[name]) for alias, name in suppliers.TRADING_NAMES.items()]
+    return rows

@@ -116,6 +116,7 @@ def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.D
         "lead_provider_spend": _lead_provider_spend(lines),
         "inter_partner": inter_partner,
         "payments_to_non_submitting_partners": to_non_submitting,
+        "counterparty_register": _counterparty_register(lines),
         "facts": facts,
     }
 
@@ -325,3 +326,31 @@ def _crisis_houses(lines: pl.DataFrame, centres: list[CostCentre]) -> dict:
     if non_recurrent != ["fenwick"]:
         raise PlantedFactError(f"expected Fenwick alone on non-recurrent funding, found {non_recurrent}")
     return {"fy": ASSESSED_YEAR, "non_recurrent_house": "fenwick", "houses": houses}
+
+
+def _counterparty_register(lines: pl.DataFrame) -> dict:
+    """Every counterparty outside the partnership as written, its true class (suppliers.TRUE_CLASS),
+    the class the register should show (unknown for the ones planted for review) and what was paid
+    to it (expenditure lines, every service line). A supplier the demo writes without a true class
+    fails generation, so the manifest always covers every pound paid outside the partnership."""
+    from pipelines.demo import suppliers
+
+    paid = (lines.filter(pl.col("counterparty_partner").is_null(), pl.col("counterparty").is_not_null())
+            .group_by("counterparty")
+            .agg(gross_paid=pl.when(pl.col("line_type") == "expenditure").then(pl.col("amount")).otherwise(0).sum())
+            .sort("counterparty"))
+    unknown = sorted(set(paid["counterparty"]) - set(suppliers.TRUE_CLASS))
+    if unknown:
+        raise PlantedFactError(f"counterparties with no true class in suppliers.TRUE_CLASS: {unknown[:5]}")
+    rows, unknown_paid = [], 0
+    for name, amount in paid.iter_rows():
+        unknown_paid += int(amount) if name in suppliers.LEFT_FOR_REVIEW else 0
+        true_class, register_id = suppliers.TRUE_CLASS[name]
+        rows.append({"counterparty": name, "true_class": true_class, "register_id": register_id,
+                     "expected_class": "unknown" if name in suppliers.LEFT_FOR_REVIEW else true_class,
+                     "left_to_name_rules": name in suppliers.LEFT_TO_NAME_RULES, "gross_paid": money_text(amount)})
+    review = [r for r in rows if r["expected_class"] == "unknown"]
+    if not review or not any(r["left_to_name_rules"] for r in rows):
+        raise PlantedFactError("the demo no longer pays a supplier left for review or to the name rules")
+    return {"suppliers": rows, "trading_names": dict(suppliers.TRADING_NAMES),
+            "unknown_paid": money_text(unknown_paid)}

@@ -84,7 +84,7 @@ def test_reference_files_and_source_configs_are_written(demo):
     names = {p.name for p in (home / "reference").iterdir()}
     assert names == {f"{n}.csv" for n in ("partners", "places", "populations", "service_lines", "cost_centre_map",
                                           "partner_aliases", "contracts", "investment_plans", "allocations",
-                                          "lp_activity")}
+                                          "lp_activity", "counterparties")}
     shipped = sorted(p.name for p in (Path(__file__).parents[2] / "pipelines" / "demo" / "sources").glob("*.yaml"))
     assert sorted(p.name for p in (home / "config" / "sources").glob("*.yaml")) == shipped
 
@@ -419,3 +419,21 @@ def test_rows_scales_the_csv_volume_and_keeps_the_planted_facts(demo, tmp_path):
     repeated = ("partner_id", "period", "amount", "supplier")  # its transaction number moves with the volume
     assert {k: scaled["facts"]["duplicate_payment"][k] for k in repeated} == \
            {k: truth["facts"]["duplicate_payment"][k] for k in repeated}
+
+
+def test_counterparty_register_plants_rule_and_review_cases(demo):
+    """The demo's register leaves the rule cases and the review cases out, names every other supplier
+    with its true class, and points trading names at their organisation."""
+    from pipelines.demo import suppliers
+
+    home, truth = demo
+    register = {r["name"]: r for r in _reference(home, "counterparties")}
+    for name in (*suppliers.LEFT_TO_NAME_RULES, *suppliers.LEFT_FOR_REVIEW):
+        assert name not in register
+    for alias, name in suppliers.TRADING_NAMES.items():
+        assert register[alias]["canonical_name"] == name
+    paid = truth["counterparty_register"]["suppliers"]
+    assert {s["counterparty"] for s in paid if s["expected_class"] == "unknown"} == set(suppliers.LEFT_FOR_REVIEW)
+    for s in paid:
+        if s["counterparty"] in register:
+            assert register[s["counterparty"]]["counterparty_class"] == s["true_class"]
