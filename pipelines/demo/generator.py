@@ -35,7 +35,7 @@ from pipelines.demo.money import money_text, pounds
 from pipelines.demo.periods import PERIODS, year_month
 from pipelines.demo.reference import write_reference
 from pipelines.demo.system import SUBMITTING, Partner
-from pipelines.demo.truth import build_manifest, expenditure_of, file_record, valid_summary
+from pipelines.demo.truth import build_manifest, expenditure_of, file_record, unclassified_summary, valid_summary
 
 SOURCES = Path(__file__).parent / "sources"
 
@@ -48,7 +48,7 @@ def generate_demo(home: Path, seed: int = 20261123, rows: int | None = None) -> 
     write_reference(home / "reference", plan.centres, plan.activity)
     copy_source_configs(home / "config" / "sources")
 
-    files, summaries, facts = [], [], {}
+    files, summaries, unclassified, facts = [], [], [], {}
     for index, (partner, period) in enumerate(plan.submissions):
         key = (partner.partner_id, period)
         frame = plan.file_frame(partner, period, np.random.default_rng([seed, index]))
@@ -59,9 +59,10 @@ def generate_demo(home: Path, seed: int = 20261123, rows: int | None = None) -> 
             frame, records, facts["resubmission"] = resubmit(home, partner, period, frame, records[0], plan)
         files += records
         summaries.append(valid_summary(frame, partner.partner_id, period))
+        unclassified.append(unclassified_summary(frame))
 
     manifest = build_manifest(seed, rows, files, pl.concat(summaries), plan.centres, facts["duplicate"],
-                              facts["resubmission"])
+                              facts["resubmission"], pl.concat(unclassified))
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     (home / "demo_truth.json").write_text(text, encoding="utf-8")
     return manifest

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import polars as pl
 
 from pipelines.demo.cost_centres import CostCentre
-from pipelines.demo.defects import QUARANTINE_REASONS
+from pipelines.demo.defects import QUARANTINE_REASONS, UNKNOWN_COST_CENTRE
 from pipelines.demo.flows import FLOWS, PLANTS, SCHEMES, contracts
 from pipelines.demo.money import money_text, ratio, to_decimal
 from pipelines.demo.periods import ASSESSED_YEAR, FINANCIAL_YEARS, PERIODS, PRIOR_YEAR, fy_of, periods_of_fy
@@ -51,6 +51,13 @@ def valid_summary(frame: pl.DataFrame, partner_id: str, period: str) -> pl.DataF
             .sort("cost_centre", "counterparty", "funding_stream", nulls_last=True))
 
 
+def unclassified_summary(frame: pl.DataFrame) -> pl.DataFrame:
+    """The file's planted lines on a cost centre no map knows: since mapping by rules they load as
+    service line 'unclassified' (expenditure), so what their suppliers were paid includes them."""
+    return (frame.filter(pl.col("defect") == UNKNOWN_COST_CENTRE, pl.col("counterparty").is_not_null())
+            .select("counterparty", pl.col("amount").cast(pl.Int64)))
+
+
 def expenditure_of(summary: pl.DataFrame, centres: list[CostCentre]) -> int:
     return int(_classified(summary, centres).filter(pl.col("line_type") == "expenditure")["amount"].sum())
 
@@ -82,7 +89,8 @@ def _total(lines: pl.DataFrame, *conditions: pl.Expr) -> int:
 
 
 def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.DataFrame,
-                   centres: list[CostCentre], duplicate: dict, resubmission: dict) -> dict:
+                   centres: list[CostCentre], duplicate: dict, resubmission: dict,
+                   unclassified: pl.DataFrame) -> dict:
     lines = _classified(summary, centres)
     current = [f for f in files if not f["superseded"]]
     inter_partner, to_non_submitting = _inter_partner(lines)
@@ -116,7 +124,7 @@ def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.D
         "lead_provider_spend": _lead_provider_spend(lines),
         "inter_partner": inter_partner,
         "payments_to_non_submitting_partners": to_non_submitting,
-        "counterparty_register": _counterparty_register(lines),
+        "counterparty_register": _counterparty_register(lines, unclassified),
         "facts": facts,
     }
 
@@ -328,7 +336,7 @@ def _crisis_houses(lines: pl.DataFrame, centres: list[CostCentre]) -> dict:
     return {"fy": ASSESSED_YEAR, "non_recurrent_house": "fenwick", "houses": houses}
 
 
-def _counterparty_register(lines: pl.DataFrame) -> dict:
+def _counterparty_register(lines: pl.DataFrame, unclassified: pl.DataFrame) -> dict:
     """Every counterparty outside the partnership as written, its true class (suppliers.TRUE_CLASS),
     the class the register should show (unknown for the ones planted for review) and what was paid
     to it (expenditure lines, every service line). A supplier the demo writes without a true class
@@ -337,7 +345,10 @@ def _counterparty_register(lines: pl.DataFrame) -> dict:
 
     paid = (lines.filter(pl.col("counterparty_partner").is_null(), pl.col("counterparty").is_not_null())
             .group_by("counterparty")
-            .agg(gross_paid=pl.when(pl.col("line_type") == "expenditure").then(pl.col("amount")).otherwise(0).sum())
+            .agg(gross_paid=pl.when(pl.col("line_type") == "expenditure").then(pl.col("amount")).otherwise(0).sum()))
+    extra = unclassified.group_by("counterparty").agg(extra=pl.col("amount").sum())
+    paid = (paid.join(extra, on="counterparty", how="full", coalesce=True)
+            .select("counterparty", gross_paid=pl.col("gross_paid").fill_null(0) + pl.col("extra").fill_null(0))
             .sort("counterparty"))
     unknown = sorted(set(paid["counterparty"]) - set(suppliers.TRUE_CLASS))
     if unknown:
