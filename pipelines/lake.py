@@ -401,7 +401,7 @@ def load_partitions(lake: Lake, partitions: Sequence[Sequence], run_id: str | No
                 f"SELECT partner_id, period, source_file, sha256, status FROM {LAKE}.load_log"
                 " WHERE status IN ('current', 'superseded')").fetchall()}
             references = {name: con.execute(f"SELECT * FROM {LAKE}.ref_{name}").fetch_arrow_table()
-                          for name in ("cost_centre_map", "partner_aliases", "service_lines")}
+                          for name in ("cost_centre_map", "mapping_rules", "partner_aliases", "service_lines")}
         read_seconds = time.perf_counter() - clock
 
         for files in partitions:

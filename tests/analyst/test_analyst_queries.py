@@ -176,7 +176,9 @@ def test_quarantine_by_reason_counts_every_planted_bad_row(acon, truth):
     counts = defaultdict(int)
     for r in rows(acon, "quarantine_by_reason"):
         counts[r["reason_code"]] += r["rows_quarantined"]
-    assert dict(counts) == truth["facts"]["bad_rows"]
+    planted = dict(truth["facts"]["bad_rows"])
+    planted.pop("UNKNOWN_COST_CENTRE", None)  # kept as unclassified lines since mapping by rules (issue 16)
+    assert dict(counts) == planted
 
 
 def test_partner_loads_show_the_resubmission(acon, truth):

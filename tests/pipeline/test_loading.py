@@ -218,18 +218,19 @@ def _sha(path):
 
 
 def test_a_file_outside_the_periods_is_refused_and_a_failed_run_never_publishes(small_home, runner):
-    """A file naming a period before 2010-01 is refused on one line and logged; everything else
-    loads. Then a run whose open book fails (a broken flag decisions file) changes neither the
+    """A file naming a period before the range the data home accepts (config/periods.yaml) is
+    refused on one line and logged; everything else loads. Then a run whose open book fails (a broken flag decisions file) changes neither the
     published copy nor the reports, though a corrected file had arrived."""
-    early = small_home / "inbox/la_ashby/Spend_over_500_2009-12.csv"
+    (small_home / "config" / "periods.yaml").write_text("first: 2025-01\n", encoding="utf-8")
+    early = small_home / "inbox/la_ashby/Spend_over_500_2024-12.csv"
     early.write_bytes((small_home / LA_FILE).read_bytes())
     first = runner.run_all(progress=lambda _: None)
-    assert first.refused == ["inbox/la_ashby/Spend_over_500_2009-12.csv: refused: "
-                             "2009-12 is before the first period this data home accepts (2010-01)"]
+    assert first.refused == ["inbox/la_ashby/Spend_over_500_2024-12.csv: refused: "
+                             "2024-12 is before the first period this data home accepts (2025-01)"]
     assert [(o.job, o.partition, o.status) for o in first.outcomes] == [
         ("reference_job", "", "done"), ("ingest_job", "2025-05", "loaded"), ("ingest_job", "2025-06", "loaded"),
         ("open_book_job", "", "done"), ("report_job", "2025-06", "done")]
-    logged = query(small_home, "SELECT status, message FROM load_log WHERE source_file LIKE '%2009-12%'")
+    logged = query(small_home, "SELECT status, message FROM load_log WHERE source_file LIKE '%2024-12%'")
     assert logged and {status for status, _ in logged} == {"failed"} and "refused" in logged[0][1]
     assert _spend(small_home, "la_ashby", "2025-06") is not None
     # one run group: every Dagster run of this run_all carries its id and the trigger
