@@ -14,13 +14,14 @@ Decisions beat the register so a reviewer can correct a register entry without e
 from __future__ import annotations
 
 import csv
-import os
+import io
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+
+from pipelines.publish import write_text_atomically
 
 CLASSES = {
     "nhs_body": "NHS body",
@@ -170,19 +171,11 @@ def decide(path: Path, name: str, klass: str, register_id: str | None, by: str, 
     rows = [row for _, row in _read_csv(path, DECISION_COLUMNS)]
     rows.append({"name": name.strip(), "counterparty_class": klass, "register_id": register_id or "",
                  "decided_by": by, "decided_on": on, "reason": reason})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=DECISION_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=DECISION_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomically(path, text.getvalue())
 
 
 # The counterparties of the ledger with what was paid to them (expenditure lines, any service line).

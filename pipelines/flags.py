@@ -39,9 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import getpass
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -50,6 +48,7 @@ import yaml
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError,
                       field_validator)
 
+from pipelines.publish import write_text_atomically
 from pipelines.settings import Paths
 from pipelines.sql_files import run_sql
 from pipelines.yaml_files import read_yaml, validation_problems
@@ -184,25 +183,9 @@ def _as_yaml(doc: DecisionsFile) -> str:
 
 def save_decisions(path: Path, doc: DecisionsFile) -> None:
     """Write the file atomically: a reader sees the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = _as_yaml(doc)
     DecisionsFile.model_validate(yaml.safe_load(text))  # what is written must read back
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    write_text_atomically(path, text)
 
 
 def decision_columns(doc: DecisionsFile) -> dict[str, list]:

@@ -8,7 +8,7 @@ import os
 import pytest
 import yaml
 
-from pipelines import flags
+from pipelines import flags, publish
 from pipelines.flags import DecisionsFile, FlagError, load_decisions, save_decisions
 from pipelines.settings import Paths
 
@@ -153,7 +153,7 @@ def test_the_file_is_written_atomically(tmp_path, monkeypatch):
     def crash(*_):
         raise OSError("disk full")
 
-    monkeypatch.setattr(flags.os, "replace", crash)
+    monkeypatch.setattr(publish.os, "replace", crash)  # the one atomic writer (pipelines/publish.py)
     second = DecisionsFile(flags={**first.flags, "VAR-c-d": first.flags["VAR-a-b"]})
     with pytest.raises(OSError):
         save_decisions(path, second)
