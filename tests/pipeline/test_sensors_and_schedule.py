@@ -53,11 +53,14 @@ def test_working_day_and_previous_period():
 
 def test_schedule_runs_on_the_configured_working_day_only(monkeypatch):
     monkeypatch.setenv("OPENBOOK_PACK_WORKING_DAY", "3")
-    with dg.instance_for_test() as instance:  # a schedule's context needs an instance it can refer to
-        on_day = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 3, 7))
-        assert isinstance(monthly_board_pack(on_day), dg.SkipReason)  # no data for 2026-11 yet: no pack
-        instance.add_dynamic_partitions("periods", ["2026-11"])
-        request = monthly_board_pack(on_day)
-        assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-11"
-        off_day = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 4, 7))
-        assert isinstance(monthly_board_pack(off_day), dg.SkipReason)
+    # Contexts are context managers: a schedule context enters an instance of its own (its
+    # `instance` property) and only leaves it on exit; left open, Dagster's current state
+    # storage points at a disposed instance and later materialize() calls fail.
+    with dg.instance_for_test() as instance:
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 3, 7)) as on_day:
+            assert isinstance(monthly_board_pack(on_day), dg.SkipReason)  # no data for 2026-11 yet: no pack
+            instance.add_dynamic_partitions("periods", ["2026-11"])
+            request = monthly_board_pack(on_day)
+            assert isinstance(request, dg.RunRequest) and request.partition_key == "2026-11"
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 4, 7)) as off_day:
+            assert isinstance(monthly_board_pack(off_day), dg.SkipReason)
