@@ -14,8 +14,10 @@ from pipelines.warehouse import Warehouse
 
 
 def sql_model_asset(name: str, layer: str, deps: list[str], group: str,
-                    params: Callable[[], dict] | None = None) -> dg.AssetsDefinition:
-    """`params`, when given, returns the parameters to bind (read at run time, not import)."""
+                    params: Callable[[], dict] | None = None,
+                    before: Callable | None = None) -> dg.AssetsDefinition:
+    """`params`, when given, returns the parameters to bind (read at run time, not import);
+    `before(con)`, when given, runs first in the same step and returns metadata to show."""
     doc = parse_model_doc(sql_text(f"{layer}/{name}"))
     if doc.table != name:
         raise ValueError(f"sql/{layer}/{name}.sql documents table {doc.table!r}, expected {name!r}")
@@ -26,11 +28,13 @@ def sql_model_asset(name: str, layer: str, deps: list[str], group: str,
               check_specs=[check.spec(name) for check in checks])
     def _model(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.writer() as con:
+            prepared = before(con) if before else {}
             run_sql(con, f"{layer}/{name}", params() if params else None)
             apply_comments(con, doc)
             (rows,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
             results = [check.result(con, name, doc) for check in checks]
-        return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": f"sql/{layer}/{name}.sql"},
+        return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": f"sql/{layer}/{name}.sql",
+                                              **prepared},
                                     check_results=results)
 
     return _model

@@ -20,6 +20,7 @@ from assets.flags import flag_assets
 from assets.measures import rpt_variation
 from assets.model_checks import standalone_checks
 from assets.sql_model import sql_model_asset
+from assets.ingest.last_good import settle
 from pipelines.counterparties import CounterpartyError, build_dim_counterparty
 from pipelines.model_graph import model_graph
 from pipelines.sql_docs import apply_comments, parse_model_doc
@@ -75,6 +76,19 @@ GROUPS = {"marts": "marts", "reports": "analytics"}
 BUILT_ELSEWHERE = [rpt_variation, dim_counterparty, *flag_assets]
 
 
+def _settle_submissions(con) -> dict:
+    """Before dq_load_status: resubmissions that failed their checks give the month back to
+    the last good submission (assets/ingest/last_good.py)."""
+    decided = settle(con)
+    return {f"partner_months_{what}": dg.MetadataValue.text(", ".join(items) or "none")
+            for what, items in decided.items()}
+
+
+# Steps a SQL model's asset runs first, in the same step (the one hand-written exception to
+# "a model is its SQL file": which submissions are in use is decided in Python).
+BEFORE = {"dq_load_status": _settle_submissions}
+
+
 def _sql_models() -> list[dg.AssetsDefinition]:
     graph = model_graph()
     elsewhere = {key.to_user_string() for a in BUILT_ELSEWHERE for key in a.keys}
@@ -86,7 +100,8 @@ def _sql_models() -> list[dg.AssetsDefinition]:
             raise ValueError(f"{model.path}: binds parameters sql/settings.yaml does not set "
                              f"({', '.join(sorted(model.params))}) and has no builder of its own")
         assets.append(sql_model_asset(model.name, model.layer, graph.deps(model.name), GROUPS[model.layer],
-                                      params=report_params if model.params else None))
+                                      params=report_params if model.params else None,
+                                      before=BEFORE.get(model.name)))
     return assets
 
 

@@ -288,7 +288,9 @@ LOAD_LOG_COUNTS = [
                          "a reason code and a message naming file, row and field."),
     ("rows_skipped", "records that carry no ledger line by design (totals, blank and note rows), listed in "
                      "skipped_rows with the reason."),
-    ("status", "current (the partner-month's figures), superseded (replaced by a later file), failed "
+    ("status", "current (the partner-month's figures), held (the previous good submission, kept while a "
+               "resubmission is checked), superseded (replaced by a later file that passed), rejected (a "
+               "resubmission blocked by its checks; message says why, the previous one stays current), failed "
                "(refused, message says why), unmatched (no source config for the file)."),
 ]
 

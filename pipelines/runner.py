@@ -245,7 +245,8 @@ def _blocked_detail(evaluations, keeps: bool = True) -> str:
         if subs is not None:
             counts.append(f"{subs} submission{'s' if subs != 1 else ''}")
         parts.append(f"{e.asset_key.to_user_string()} {e.check_name}" + (f" ({', '.join(counts)})" if counts else ""))
-    return "; ".join(parts) + (" — the partner-month stays out of the open book until a corrected file passes" if keeps else "")
+    return "; ".join(parts) + (" — a resubmission is rejected and the month keeps its last good submission; a first submission stays"
+                                " out of the open book until a corrected file passes" if keeps else "")
 
 
 def _loaded_detail(result) -> str:

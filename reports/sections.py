@@ -1082,6 +1082,8 @@ class Submission:
     def quality(self) -> str:
         if self.load_status == "failed":
             return "Failed to load: not in figures"
+        if self.load_status == "rejected":
+            return "Resubmission blocked: the previous submission stays in the figures"
         if self.dq_status == "passed":
             w = self.warnings or 0
             return "Passed" if w == 0 else f"Passed ({w} warning{'s' if w != 1 else ''})"
@@ -1128,7 +1130,7 @@ def cover(con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> Cover:
         "SELECT l.partner_id, l.period, l.source_file, l.loaded_at, l.rows_read, l.rows_loaded, "
         "l.rows_quarantined, l.status, d.status, d.error_failures, d.warnings "
         "FROM load_log l LEFT JOIN dq_load_status d ON d.load_id = l.load_id "
-        "WHERE l.status IN ('current', 'failed') "
+        "WHERE l.status IN ('current', 'failed', 'rejected') "
         "AND ((l.period >= $fy_start AND l.period <= $period) OR l.period = $prev_period)"
         + (f" AND l.partner_id IN (SELECT partner_id FROM {PARTNER_SOURCE} WHERE ics_id = $ics_id)"
            if ctx.ics_id else ""))

@@ -67,6 +67,10 @@ class ReasonCode:
     # A CSV row with more fields than the header: usually an unquoted delimiter inside
     # a value, so every column after it is shifted and nothing in the row can be trusted.
     EXTRA_FIELDS = "EXTRA_FIELDS"
+    # A CSV record running over several lines of the file (a quoted value holding line
+    # breaks) where the source config does not allow it: usually an unbalanced quote that
+    # swallowed the lines after it.
+    SPANS_LINES = "SPANS_LINES"
     # The row's month cannot be told (period.from_column / from_year_period): no date, a
     # date before 2010 or after 2099, or an accounting year + period that is not one.
     BAD_PERIOD = "BAD_PERIOD"

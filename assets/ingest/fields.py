@@ -14,7 +14,7 @@ import polars as pl
 from assets.ingest import dates, money
 from assets.ingest.canonical import CANONICAL_FIELDS, FUNDING_STREAMS, ReasonCode
 from assets.ingest.period import last_day_of
-from assets.ingest.readers import EXTRA_FIELDS, SHEET, SOURCE_ROW, RawTable
+from assets.ingest.readers import EXTRA_FIELDS, LAST_LINE, SHEET, SOURCE_ROW, RawTable
 from assets.ingest.source_config import FIRST_YEAR, LAST_YEAR, SourceConfig
 
 # Fields checked for blanks in every layout; posting_date too when a column maps it.
@@ -66,6 +66,12 @@ class FieldParser:
         self._money: list[tuple[str, str, str]] = []  # source column, value column, problem column
         self._columns: list[pl.Expr] = []  # canonical values and parse problems
         self._checks: list[_Check] = []
+        if LAST_LINE in table.columns:
+            # First of all: a record that swallowed the lines after it is not one ledger line.
+            problem = pl.format("the row runs over lines {} to {}: a quoted value holds line breaks (a quote "
+                                "never closed?); if the partner's values really hold line breaks, set "
+                                "file.multiline_fields: true", pl.col(SOURCE_ROW), pl.col(LAST_LINE))
+            self._check(None, ReasonCode.SPANS_LINES, pl.col(LAST_LINE).is_not_null(), problem)
         if EXTRA_FIELDS in table.columns:
             # Checked first: in a shifted row every field is suspect, whatever it parses as.
             delimiter = config.file.delimiter

@@ -24,12 +24,16 @@ import python_calamine
 from assets.ingest.errors import SubmissionError
 from assets.ingest.header import Header, find_header, rows_to_search
 from assets.ingest.source_config import ALL_SHEETS, FileSpec, SourceConfig
+from assets.ingest.workbook_limits import MAX_SHEET_CELLS, claimed_extent, column_letters, sheet_parts
 
 SOURCE_ROW = "__source_row"
 # The sheet each row came from, when a source reads several sheets of a workbook.
 SHEET = "__sheet"
 # CSV fields beyond the header's width land here (an unquoted delimiter in a value).
 EXTRA_FIELDS = "(extra fields)"
+# The last line of a CSV record that runs over several lines, where the config does not
+# allow values with line breaks (file.multiline_fields); null for one-line records.
+LAST_LINE = "(last line)"
 
 _ZIP_MAGIC = b"PK\x03\x04"  # .xlsx
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls, and password-protected .xlsx
@@ -128,6 +132,8 @@ def _read_csv(data: bytes, file: Path, config: SourceConfig) -> RawTable:
             raise SubmissionError(file, row=line, message=message) from None
         raise SubmissionError(file, message=f"cannot be read as CSV ({_first_line(error)})") from None
     frame = frame.with_columns(_csv_line_numbers(frame, utf8, header_end_line, file))
+    if not spec.multiline_fields:
+        frame = frame.with_columns(_last_line_of_long_records(frame))
     if ragged:
         frame = _values_past_the_extra_field(frame, utf8, spec, len(header.names))
     return _finish(frame, header)
@@ -150,6 +156,14 @@ def _values_past_the_extra_field(frame: pl.DataFrame, utf8: bytes, spec: FileSpe
     found = pl.DataFrame({"line": lines}).select(first_value.alias("past"))["past"]
     past = found.gather(frame[SOURCE_ROW] - 1)  # SOURCE_ROW is the record's first line
     return frame.with_columns(pl.coalesce(pl.col(EXTRA_FIELDS), pl.lit(past)).alias(EXTRA_FIELDS))
+
+
+def _last_line_of_long_records(frame: pl.DataFrame) -> pl.Expr:
+    """LAST_LINE: where a record's values hold line breaks, the line it ends on."""
+    text = [c for c, kind in frame.schema.items() if kind == pl.String()]
+    breaks = pl.sum_horizontal(pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in text) if text else pl.lit(0)
+    # Text like every source column (blank-row and skip rules read every column as text).
+    return pl.when(breaks > 0).then(pl.col(SOURCE_ROW) + breaks).otherwise(None).cast(pl.String).alias(LAST_LINE)
 
 
 def _refuse_binary(data: bytes, file: Path, encoding: str) -> None:
@@ -279,7 +293,8 @@ def _read_workbook(data: bytes, file: Path, config: SourceConfig) -> RawTable:
     _check_workbook_container(data, file, spec.type)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = chosen_sheets(workbook.sheet_names, config, file)
+        names = chosen_sheets(workbook.sheet_names, config, file, hidden=_hidden_sheets(workbook))
+        _check_extents(data, names, file)
         tables = [_read_sheet(workbook, name, file, config) for name in names]
     except python_calamine.CalamineError as error:
         raise SubmissionError(file, message=f"cannot be read as an Excel workbook ({error})") from None
@@ -312,23 +327,54 @@ def _read_sheet(workbook: python_calamine.CalamineWorkbook, sheet_name: str, fil
     return replace(_finish(frame, Header(header.row, names, unnamed, header.roles)), sheet=sheet_name)
 
 
-def chosen_sheets(available: list[str], config: SourceConfig, file: Path) -> list[str]:
+def chosen_sheets(available: list[str], config: SourceConfig, file: Path,
+                  hidden: frozenset[str] = frozenset()) -> list[str]:
     """The sheets a source reads, in workbook order (a list is read in its own order).
     With "all" and period.from_sheet_name, sheets whose name tells no month (a cover
-    or notes sheet) are left out; with an explicit list, each named sheet must exist."""
+    or notes sheet) are left out; with an explicit list, each named sheet must exist.
+    A hidden sheet is read only when the config names it: what a reader of the workbook
+    cannot see is never loaded in place of what they can."""
     wanted = config.file.sheet
-    if not isinstance(wanted, list) and wanted != ALL_SHEETS:
-        return [_sheet_name(available, wanted, file)]
     if isinstance(wanted, list):
         return [_sheet_name(available, name, file) for name in wanted]
+    if wanted is not None and wanted != ALL_SHEETS:
+        return [_sheet_name(available, wanted, file)]
+    visible = [name for name in available if name not in hidden]
+    if wanted is None:
+        if available and not visible:
+            raise SubmissionError(file, message="every sheet of the workbook is hidden; name the sheet to read "
+                                                "(file.sheet) if it really holds the ledger")
+        return [_sheet_name(visible, None, file)]
     pattern = config.period.from_sheet_name
-    chosen = [name for name in available if pattern is None or re.search(pattern, name)]
+    chosen = [name for name in visible if pattern is None or re.search(pattern, name)]
     if not chosen:
-        listing = ", ".join(repr(name) for name in available) or "none"
+        listing = ", ".join(repr(name) for name in visible) or "none"
         message = (f"no sheet name matches the period pattern {pattern} (period.from_sheet_name); "
                    f"the workbook has {listing}") if pattern else "the workbook has no sheets"
         raise SubmissionError(file, message=message)
     return chosen
+
+
+def _hidden_sheets(workbook: python_calamine.CalamineWorkbook) -> frozenset[str]:
+    return frozenset(m.name for m in workbook.sheets_metadata if m.visible != python_calamine.SheetVisibleEnum.Visible)
+
+
+def _check_extents(data: bytes, names: list[str], file: Path) -> None:
+    """Refuse a sheet whose cells span more than the reader can hold, before it is read
+    (assets/ingest/workbook_limits.py); old .xls files are bounded by their size."""
+    if not data.startswith(_ZIP_MAGIC):
+        return
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = sheet_parts(archive)
+        for name in names:
+            if name not in parts:
+                continue
+            rows, columns = claimed_extent(archive.read(parts[name]))
+            if rows * columns > MAX_SHEET_CELLS:
+                raise SubmissionError(
+                    file, message=f"sheet {name!r} has cells as far as {column_letters(columns)}{rows}: {rows:,} rows x "
+                    f"{columns:,} columns, more than the {MAX_SHEET_CELLS:,} cells openbook reads from one sheet. "
+                    "Delete the stray cells far from the table (or send the sheet as CSV)")
 
 
 def _stack_sheets(tables: list[RawTable], names: list[str]) -> RawTable:
@@ -480,7 +526,7 @@ def _finish(frame: pl.DataFrame, header: Header) -> RawTable:
     if frame.height and frame.tail(1).select(blank).item():  # rare: only then scan every row
         kept = frame.select(pl.int_range(pl.len()).filter(~blank).max()).item()
         frame = frame.head(0 if kept is None else kept + 1)
-    droppable = {*header.unnamed, EXTRA_FIELDS}
+    droppable = {*header.unnamed, EXTRA_FIELDS, LAST_LINE}
     empty = [c for c in frame.columns if c in droppable and frame[c].null_count() == frame.height]
     columns = [c for c in frame.columns if c != SOURCE_ROW and c not in empty]
     return RawTable(frame=frame.select(SOURCE_ROW, *columns), columns=columns, header=header)

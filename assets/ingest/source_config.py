@@ -111,9 +111,16 @@ class FileSpec(_Strict):
     quote_char: str = '"'
     """csv only: the quote character around values that hold the delimiter.
     Example: `"'"`"""
+    multiline_fields: bool = True
+    """csv only: whether a quoted value may hold line breaks (one record over several lines of the file; many
+    published files, PDF conversions especially, have them). Set false for a partner whose values never hold
+    line breaks: a record that runs over lines is then quarantined (SPANS_LINES) with its first and last line
+    numbers, so an unbalanced quote cannot swallow the lines after it into one value without a trace.
+    Example: `false`"""
     sheet: str | list[str] | None = None
-    """xlsx/xls only: which sheet(s) to read. None: the first sheet; a name; a list of names; or "all" (every
-    sheet, or with period.from_sheet_name every sheet whose name tells a month). Several sheets are read one
+    """xlsx/xls only: which sheet(s) to read. None: the first visible sheet; a name; a list of names; or "all"
+    (every visible sheet, or with period.from_sheet_name every visible sheet whose name tells a month). A hidden
+    sheet is read only when named here. Several sheets are read one
     after another; each row keeps its sheet's name in raw_record under "(sheet)".
     Example: `["Apr 2023", "May 2023"]`"""
     header_row: int | Literal["auto"] = 1
@@ -151,7 +158,7 @@ class FileSpec(_Strict):
         raise ValueError(f"expected a row number (1, 2, ...) or 'auto', got {_shown(value)}")
 
     # Validators run only on keys the YAML gives, and `type` is validated before these.
-    @field_validator("encoding", "delimiter", "quote_char")
+    @field_validator("encoding", "delimiter", "quote_char", "multiline_fields")
     @classmethod
     def _csv_only(cls, value: str, info: ValidationInfo) -> str:
         if info.data.get("type", "csv") != "csv":

@@ -15,6 +15,10 @@ earlier ones are superseded, and the load log keeps every version's metadata. So
     partner-month is not reloaded, and when the newest file covering a month is its
     current load, older files covering it are not reloaded either.
 
+A resubmission becomes the month's figures only once it passes its blocking checks: until
+then the previous good submission is held in reserve, and put back if the resubmission is
+blocked (assets/ingest/last_good.py).
+
 A file is refused as a whole (status failed, with a message; the partner-period keeps
 its previous submission) when it cannot be parsed, when none of its rows is a usable
 ledger line, or when it is not a plain file inside the inbox: symbolic links are never
@@ -33,6 +37,7 @@ import duckdb
 import polars as pl
 
 from assets.ingest.errors import SubmissionError
+from assets.ingest.last_good import SUBMISSION_TABLES, hold_or_supersede_current
 from assets.ingest.parse import ParsedSubmission, parse_submission
 from assets.ingest.period import period_from_name
 from assets.ingest.source_config import SourceConfig, match_config
@@ -293,8 +298,10 @@ def _no_lines_message(path: Path, parsed: ParsedSubmission, month: str | None = 
 
 
 def _is_current(con, item: InboxFile, period: str, sha: str) -> bool:
+    """The file's bytes are already this partner-month's submission, or were rejected for it
+    (assets/ingest/last_good.py): either way loading them again would change nothing."""
     row = con.execute(
-        "SELECT count(*) FROM load_log WHERE partner_id = $p AND period = $m AND status = 'current'"
+        "SELECT count(*) FROM load_log WHERE partner_id = $p AND period = $m AND status IN ('current', 'rejected')"
         " AND sha256 = $sha AND source_file = $f",
         {"p": item.partner_id, "m": period, "sha": sha, "f": display_path(item.path)},
     ).fetchone()
@@ -337,9 +344,9 @@ def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: s
     try:
         with transaction(con):
             load_id = _new_load_id(con, parsed.partner_id, period, parsed.sha256)
-            for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
+            hold_or_supersede_current(con, parsed.partner_id, period)  # last good submission kept in reserve
+            for table in SUBMISSION_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE partner_id = $p AND period = $m", key)
-            con.execute("UPDATE load_log SET status = 'superseded' WHERE partner_id = $p AND period = $m AND status = 'current'", key)
             ident = {"load_id": load_id, **key, "f": display_path(item.path)}
             con.register("parsed_lines", parsed.lines.to_arrow())
             con.execute(f"INSERT INTO raw_ledger ({RAW_LEDGER_COLUMNS}) {RAW_LEDGER_SELECT}", ident)

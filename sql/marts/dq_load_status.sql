@@ -1,5 +1,8 @@
 -- dq_load_status: whether each current submission passed its blocking data-quality
--- checks; only passed submissions reach fct_ledger and the reports.
+-- checks; only passed submissions reach fct_ledger and the reports. Built after `settle`
+-- (assets/ingest/last_good.py): a resubmission that was blocked has been rejected and the
+-- month's previous good submission is current again, so a bad file never takes a good
+-- month out of the figures.
 -- Grain: one row per current submission (load).
 -- Keys: load_id
 -- Columns:

@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS load_log (
     rows_loaded      BIGINT,
     rows_quarantined BIGINT,
     rows_skipped     BIGINT,
-    status           VARCHAR NOT NULL,   -- current | superseded | failed | unmatched
+    status           VARCHAR NOT NULL,   -- current | held | superseded | rejected | failed | unmatched
     message          VARCHAR,
     loaded_at        TIMESTAMP NOT NULL,
     run_id           VARCHAR
@@ -126,3 +126,10 @@ CREATE OR REPLACE MACRO fy_of(period) AS
 -- Month number within the financial year: April is 1, March is 12.
 CREATE OR REPLACE MACRO fy_month_of(period) AS
     ((CAST(substr(period, 6, 2) AS INTEGER) + 8) % 12) + 1;
+-- A partner-month's previous good submission, held in reserve while a resubmission is
+-- checked, and put back if the resubmission is blocked (assets/ingest/last_good.py).
+-- Same columns as their tables: a column added to one above must be added here too.
+CREATE TABLE IF NOT EXISTS held_raw_ledger AS SELECT * FROM raw_ledger LIMIT 0;
+CREATE TABLE IF NOT EXISTS held_quarantine AS SELECT * FROM quarantine LIMIT 0;
+CREATE TABLE IF NOT EXISTS held_skipped_rows AS SELECT * FROM skipped_rows LIMIT 0;
+CREATE TABLE IF NOT EXISTS held_stg_ledger AS SELECT * FROM stg_ledger LIMIT 0;

@@ -370,3 +370,18 @@ def test_headers_named_like_canonical_fields(tmp_path: Path) -> None:
     assert parsed.quarantine["message"].to_list() == ['ledger 2024-04.csv row 2, field amount: "x" is not an amount']
     assert parsed.lines.select("amount", "description").rows() == [(Decimal("5.00"), "r")]
     assert json.loads(parsed.lines["raw_record"][0])["raw_record"] == "r"
+
+
+def test_a_record_running_over_lines_is_quarantined_unless_the_config_allows_it(tmp_path: Path) -> None:
+    # Issue 19: an unbalanced quote swallows the lines after it into one value; every line is accounted for.
+    text = (f"{LA_HEADER}\nA,01-Apr-24,C1,\"Acme,10.00\nA,02-Apr-24,C1,Beta,20.00\nA,03-Apr-24,C1,Gamma\",30.00\n"
+            "A,04-Apr-24,C1,Delta,40.00\n")
+    parsed = parse_submission(write(tmp_path, text), la_config(file={"multiline_fields": False}))
+    check_invariant(parsed)
+    assert parsed.lines["counterparty"].to_list() == ["Delta"]
+    assert parsed.quarantine["reason_code"].to_list() == ["SPANS_LINES"]
+    assert parsed.quarantine["message"].to_list() == [
+        "Spend_over_500_2024-04.csv row 2: the row runs over lines 2 to 4: a quoted value holds line breaks (a quote "
+        "never closed?); if the partner's values really hold line breaks, set file.multiline_fields: true"]
+    allowed = parse_submission(write(tmp_path, text), la_config())  # the default: values may hold line breaks
+    assert allowed.quarantine.is_empty() and allowed.lines["counterparty"].to_list()[0] == "Acme,10.00\nA,02-Apr-24,C1,Beta,20.00\nA,03-Apr-24,C1,Gamma"

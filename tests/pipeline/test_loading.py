@@ -67,7 +67,8 @@ def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
     assert failed == {("ingest_job", "2025-06")}
     blocked = [o.line for o in summary.outcomes if o.status == "blocked"]
     assert blocked == ["ingest 2025-06: blocked: stg_ledger posting_date_in_range (1 row, 1 submission)"
-                       " — the partner-month stays out of the open book until a corrected file passes"]
+                       " — a resubmission is rejected and the month keeps its last good submission; a first"
+                       " submission stays out of the open book until a corrected file passes"]
     status = dict(query(small_home, "SELECT partner_id || ' ' || period, status FROM dq_load_status"))
     assert status == {"la_ashby 2025-06": "blocked", "la_ashby 2025-05": "passed",
                       "nw_icb 2025-05": "passed", "nw_icb 2025-06": "passed"}
@@ -128,6 +129,84 @@ def test_a_resubmission_replaces_the_period_and_the_log_keeps_both(small_home, r
     assert _fct_expenditure(small_home, "la_ashby", "2025-06") == original + Decimal("1234.56")
     assert query(small_home, "SELECT count(DISTINCT source_file) FROM stg_ledger"
                              " WHERE partner_id = 'la_ashby' AND period = '2025-06'") == [(1,)]
+
+
+def _send(home, name, lines, hours_later):
+    path = home / "inbox" / "la_ashby" / name
+    path.write_text("".join(lines), encoding="utf-8")
+    later = (home / LA_FILE).stat().st_mtime + 3600 * hours_later
+    os.utime(path, (later, later))
+    return path
+
+
+def _fresh(runner):
+    """A new runner on the same home: a run summary covers one runner's runs."""
+    return type(runner)(runner.paths)
+
+
+def _fct_total(home):
+    return query(home, "SELECT sum(amount) FROM fct_ledger WHERE partner_id = 'la_ashby' AND period = '2025-06'")[0][0]
+
+
+def _june_log(home):
+    return [(source.rsplit("/", 1)[1], status) for source, status in query(
+        home, "SELECT source_file, status FROM load_log WHERE partner_id = 'la_ashby' AND period = '2025-06'"
+              " ORDER BY loaded_at")]
+
+
+def test_a_blocked_resubmission_is_rejected_and_the_month_keeps_its_good_figures(small_home, runner):
+    # Issue 19: the last good submission wins until a better one passes.
+    assert runner.run_all(progress=lambda _: None).ok
+    good = _fct_expenditure(small_home, "la_ashby", "2025-06")
+    good_total = _fct_total(small_home)
+    pack_before = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
+    original = (small_home / LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    _set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
+    _send(small_home, "Spend_over_500_2025-06_v2.csv", _next_month(original), 1)  # blocked by its dates
+
+    summary = runner.run_all(progress=lambda _: None)
+    assert [o.status for o in summary.outcomes if o.partition == "2025-06"][-2:] == ["blocked", "done"]
+    assert _june_log(small_home) == [("Spend_over_500_2025-06.csv", "current"),
+                                     ("Spend_over_500_2025-06_v2.csv", "rejected")]
+    (message,) = query(small_home, "SELECT message FROM load_log WHERE status = 'rejected'")[0]
+    assert "posting_date_in_range (1 row)" in message and "Spend_over_500_2025-06.csv" in message
+    assert _fct_expenditure(small_home, "la_ashby", "2025-06") == good
+    assert query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL") == pack_before
+    status = dict(query(small_home, "SELECT partner_id || ' ' || period, status FROM dq_load_status"))
+    assert status["la_ashby 2025-06"] == "passed"
+    for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
+        assert query(small_home, f"SELECT count(*) FROM held_{table}") == [(0,)], table
+
+    # Sent again unchanged, the rejected file is not loaded again; the period now passes.
+    assert _fresh(runner).run_all(progress=lambda _: None).ok
+    assert _june_log(small_home)[-1] == ("Spend_over_500_2025-06_v2.csv", "rejected")
+
+    # A corrected file that passes replaces the month; the held one is superseded.
+    _send(small_home, "Spend_over_500_2025-06_v3.csv", original[:-1], 2)  # one line fewer: a real change
+    dropped = original[-1].rstrip("\r\n").split(",")
+    header = original[0].rstrip("\r\n").split(",")
+    assert _fresh(runner).run_all(progress=lambda _: None).ok
+    assert _june_log(small_home) == [("Spend_over_500_2025-06.csv", "superseded"),
+                                     ("Spend_over_500_2025-06_v2.csv", "rejected"),
+                                     ("Spend_over_500_2025-06_v3.csv", "current")]
+    amount = Decimal(dropped[header.index("Amount (£)")].replace("£", "").replace(",", "") or "0")
+    assert _fct_total(small_home) == good_total - amount
+    for table in ("raw_ledger", "stg_ledger"):
+        assert query(small_home, f"SELECT count(*) FROM held_{table}") == [(0,)], table
+
+
+def test_a_first_submission_that_is_blocked_stays_out_and_the_next_good_one_goes_in(small_home, runner):
+    # With no earlier good submission there is nothing to keep: the month is out until a file passes.
+    _set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
+    original = (small_home / LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    _rewrite_csv(small_home / LA_FILE, _next_month)
+    assert not runner.run_all(progress=lambda _: None).ok
+    assert _spend(small_home, "la_ashby", "2025-06") is None
+    _send(small_home, "Spend_over_500_2025-06_v2.csv", original, 1)
+    assert _fresh(runner).run_all(progress=lambda _: None).ok
+    assert _june_log(small_home) == [("Spend_over_500_2025-06.csv", "superseded"),
+                                     ("Spend_over_500_2025-06_v2.csv", "current")]
+    assert _spend(small_home, "la_ashby", "2025-06") is not None
 
 
 def test_bad_files_are_logged_and_block_nothing_else(small_home, runner):
