@@ -1153,7 +1153,10 @@ def cover(con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> Cover:
 ICS = Dim("ics_id", "System", "ics")
 KIND = Dim("partner_kind", "Partner kind", "partner_kind")
 PARTNER = Dim("partner_name", "Partner")
-SERVICE_LINE = Dim("service_line", "Service line", "code")
+# One display name per service line everywhere: the reference's service_line_name (dim_service_line),
+# never the code humanised ('camhs' would read 'CAMHS' here and "Children and young people's mental
+# health" on the next sheet).
+SERVICE_LINE = Dim("service_line_name", "Service line")
 SERVICE_LINE_NAME = Dim("service_line_name", "Service line", blank="Several service lines")
 FUNDING_STREAM = Dim("funding_stream", "Funding stream", "funding_stream")
 MONTH_OF_FY = Dim("period", "Month", "period")

@@ -149,7 +149,7 @@ def test_section_sheet_figures(wb, fx):
     rows = _rows(wb["Spend by partner"])
     head = rows[4]
     assert head == ["System", "Partner kind", "Partner", "Service line", "This month", "FY to date"]
-    credit = next(r for r in rows if r[3] == "Inpatient")
+    credit = next(r for r in rows if r[3] == "Adult acute and rehabilitation inpatient care")
     assert credit[4] == -5000.75
     assert rows[-1][0] == "Total" and rows[-1][5] == float(fx.EXPECTED["total"]["ytd"])
     assert any(r[1] == "NHS trust total" and r[4] == 244999.5 for r in rows)
