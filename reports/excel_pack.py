@@ -191,6 +191,9 @@ def _put_value(ws: Worksheet, row: int, col: int, value: Any, fmt: str, **font):
         places = Decimal("0.01") if fmt == "dec2" else Decimal("0.1")
         cell.value = None if value is None else Decimal(str(value)).quantize(places)
         cell.number_format = f.EXCEL_FORMATS[fmt]
+    elif fmt == "pct":
+        cell.value = f.excel_pct(value)              # a fraction under a percent format
+        cell.number_format = f.PCT_FORMAT
     elif fmt in f.EXCEL_FORMATS:
         cell.value = None if value is None else Decimal(value)
         cell.number_format = f.EXCEL_FORMATS[fmt]
@@ -647,7 +650,7 @@ def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int,
 
 def _axis_format(fmt: str, peak: float) -> str:
     if fmt == "pct":
-        return '0"%"'
+        return f.PCT_AXIS_FORMAT          # the cells hold fractions
     if fmt in ("money", "money2") and peak >= 1_000_000:
         return '£#,##0.0,,"m"'
     if fmt in ("money", "money2") and peak >= 10_000:
@@ -692,7 +695,7 @@ def _add_native_chart(ws: Worksheet, data: s.ChartData, top: int, figures: s.Tab
     chart.y_axis.numFmt = _axis_format(c.value.fmt, peak)
     if c.value.fmt == "pct" and c.kind.startswith("stacked"):
         chart.y_axis.scaling.min = 0
-        chart.y_axis.scaling.max = 100
+        chart.y_axis.scaling.max = 1          # 100%: the cells hold fractions
     if c.kind in ("hbar", "stacked_hbar"):
         chart.x_axis.scaling.orientation = "maxMin"    # categories top to bottom, as in the table
     for k, j in enumerate(value_cols):

@@ -36,7 +36,10 @@ from typing import Any
 # Excel number formats (the one place they are spelled)
 MONEY_FORMAT = "£#,##0;[Red](£#,##0)"
 MONEY2_FORMAT = "£#,##0.00;[Red](£#,##0.00)"   # pounds and pence: rates per head, unit costs
-PCT_FORMAT = '0.0"%";[Red](0.0"%")'   # the value is in percent units: 12.3 shows 12.3%
+# A real percent format: the workbook holds the fraction (0.123 shows 12.3%), so arithmetic on the
+# cell is right. Python and the HTML keep percent units (12.3); ``excel_pct`` converts at the cell.
+PCT_FORMAT = "0.0%;[Red](0.0%)"
+PCT_AXIS_FORMAT = "0%"
 INT_FORMAT = "#,##0"
 DEC1_FORMAT = "#,##0.0;[Red]-#,##0.0"
 DEC2_FORMAT = "#,##0.00;[Red]-#,##0.00"       # statistics (z-scores): a minus sign, not brackets
@@ -161,7 +164,8 @@ def systems_label(ics_ids: list[str]) -> str:
 #   bool            true/false shown Yes/No (null: a dash)
 #   money           Decimal pounds, £#,##0 with negatives red in brackets
 #   money2          pounds and pence (rates per head, unit costs, ledger lines), negatives in brackets
-#   pct             percent units (12.3 means 12.3%), one decimal place
+#   pct             percent units (12.3 means 12.3%), one decimal place; the workbook holds
+#                   the fraction (0.123) under a percent format (excel_pct)
 #   int             whole number with thousands separators
 #   dec1, dec2      a plain number with one / two decimal places (bed days, z-scores)
 #   datetime        a timestamp
@@ -235,6 +239,13 @@ def pct_text(value: Decimal | float | None) -> str:
     d = abs(Decimal(str(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     s = f"{d:,.1f}%"
     return f"({s})" if Decimal(str(value)) < 0 and d != 0 else s
+
+
+def excel_pct(value: Decimal | float | None) -> Decimal | None:
+    """A value in percent units (12.3) as the fraction a percent-formatted cell holds (0.123), exactly."""
+    if value is None:
+        return None
+    return Decimal(str(value)).scaleb(-2)
 
 
 def money2_text(value: Decimal | int | None) -> str:

@@ -120,7 +120,29 @@ def test_percent_cells_are_formatted(wb):
     ws = wb["Summary"]
     hr = _header_rows(ws)[0]
     col = next(c.column for c in ws[hr] if c.value == "Movement %")
-    assert ws.cell(row=hr + 1, column=col).number_format == f.PCT_FORMAT
+    fmt = ws.cell(row=hr + 1, column=col).number_format
+    assert fmt == f.PCT_FORMAT
+    # a real percent format (an unquoted %: Excel multiplies by 100), so the cell holds a fraction
+    assert "%" in fmt.replace('"%"', "") and '"%"' not in fmt
+
+
+def test_percent_cells_hold_fractions(wb, fx):
+    """Movement % of North Weald in the gross-by-system block: (368,000 - 310,000) / 310,000 = 18.7%,
+    stored as 0.187 (Excel arithmetic on the cell is then right)."""
+    ws = wb["Summary"]
+    for hr in _header_rows(ws):
+        heads = [c.value for c in ws[hr]]
+        if "Movement %" in heads and "Last month" in heads:
+            col = heads.index("Movement %") + 1
+            r = hr + 1
+            while ws.cell(row=r, column=1).value not in (None, "North Weald ICS"):
+                r += 1
+            if ws.cell(row=r, column=1).value == "North Weald ICS":
+                e = fx.EXPECTED["north_weald"]
+                expected = ((e["month"] - e["prev"]) / e["prev"]).quantize(Decimal("0.001"))
+                assert ws.cell(row=r, column=col).value == float(expected) == 0.187
+                return
+    raise AssertionError("no Movement % for North Weald ICS on the Summary")
 
 
 def test_summary_totals_equal_hand_computed_sums(wb, fx):
@@ -225,7 +247,7 @@ def test_columns_wide_enough_for_their_text(wb):
                         continue
                     if isinstance(c.value, (int, float)):
                         shown = (f.money_text(Decimal(str(c.value))) if c.number_format == f.MONEY_FORMAT
-                                 else f.pct_text(c.value) if c.number_format == f.PCT_FORMAT
+                                 else f.pct_text(Decimal(str(c.value)) * 100) if c.number_format == f.PCT_FORMAT
                                  else f.int_text(c.value))
                     elif isinstance(c.value, str):
                         shown = c.value
@@ -261,7 +283,7 @@ def test_native_charts_where_a_chart_reads_better(pack):
     assert len(plan) == 2 and all(re.search(r"<(c:)?lineChart>", x) for x in plan)      # one per system
     shares = titled("Share of net spend by delivering sector")
     assert len(shares) == 2 and all(re.search(r'<(c:)?grouping val="stacked"', x) for x in shares)
-    assert all(re.search(r'<(c:)?max val="100"', x) for x in shares)                    # shares of 100%
+    assert all(re.search(r'<(c:)?max val="1"', x) for x in shares)                      # shares of 100% (fractions)
     assert len(titled("Share of net spend by sector, month by month")) == 2
     assert len(titled("Share of contract value by type")) == 1
     assert len(titled("MHIS spend against the standard")) == 1

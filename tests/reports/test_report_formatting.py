@@ -78,3 +78,9 @@ def test_labels():
     assert f.systems_label(["north_weald", "south_fen"]) == "North Weald ICS and South Fen ICS"
     kinds = sorted(["vcse", "icb", "local_authority"], key=lambda k: f.sort_key(k, "partner_kind"))
     assert kinds == ["icb", "local_authority", "vcse"]
+
+
+def test_excel_pct_is_the_fraction_exactly():
+    assert f.excel_pct(Decimal("44.72")) == Decimal("0.4472")
+    assert f.excel_pct(12.5) == Decimal("0.125") and f.excel_pct(None) is None
+    assert '"%"' not in f.PCT_FORMAT and f.PCT_FORMAT.startswith("0.0%")
