@@ -292,6 +292,10 @@ def _write_table(ws: Worksheet, table: s.Table, top: int, widths: _Widths, *,
                 c = _put_text(ws, r, j, text, bold=bold)
                 if indent[j - 1]:
                     c.alignment = Alignment(horizontal="left", indent=1)
+                if "\n" in text:                    # lines of their own (a check's failing records)
+                    c.alignment = Alignment(horizontal="left", indent=c.alignment.indent, wrap_text=True)
+                if col.fmt == "sample":
+                    widths.floor[j] = 44
                 widths.see(j, f.excel_text(text) + ("   " if indent[j - 1] else ""), bold=bold)
             if fill is not None:
                 c.fill = fill
@@ -322,7 +326,7 @@ def _fit_rows(ws: Worksheet, first: int, last: int, ncols: int, capped: set[int]
             cell.alignment = Alignment(horizontal=a.horizontal, indent=a.indent,
                                        vertical="center" if r == first else "top",
                                        wrap_text=wrap or a.wrap_text)
-            if wrap and isinstance(cell.value, str) and cell.value:
+            if (wrap or a.wrap_text) and isinstance(cell.value, str) and cell.value:
                 # the cell's width in '0' widths less its padding (a column is width x 7 + 5 px)
                 avail = max((ws.column_dimensions[get_column_letter(j)].width or 10) - 0.3, 1)
                 bold = bool(cell.font and cell.font.b)

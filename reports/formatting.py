@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -169,7 +170,9 @@ def systems_label(ics_ids: list[str]) -> str:
 #   int             whole number with thousands separators
 #   dec1, dec2      a plain number with one / two decimal places (bed days, z-scores)
 #   datetime        a timestamp
-TEXT_FMTS = {"text", "code", "partner_kind", "funding_stream", "ics", "period", "bool", "sector"}
+#   sample          a check's failing values (JSON from the checks) shown as 'Field: value' text,
+#                   one line per failing row
+TEXT_FMTS = {"text", "code", "partner_kind", "funding_stream", "ics", "period", "bool", "sector", "sample"}
 NUMBER_FMTS = {"money", "money2", "pct", "int", "dec1", "dec2"}
 EXCEL_FORMATS = {"money": MONEY_FORMAT, "money2": MONEY2_FORMAT, "pct": PCT_FORMAT, "int": INT_FORMAT,
                  "dec1": DEC1_FORMAT, "dec2": DEC2_FORMAT}
@@ -196,6 +199,8 @@ def label(value: Any, fmt: str) -> str:
         return month_label(str(value), short=True)
     if fmt == "datetime":
         return datetime_text(value)
+    if fmt == "sample":
+        return sample_text(value)
     if fmt in NUMBER_FMTS:
         return number_text(value, fmt)
     return str(value)
@@ -296,6 +301,59 @@ def datetime_text(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return value.strftime("%d %b %Y %H:%M")
+
+
+# ---------------------------------------------------------------------------
+# A check's failing values
+_MONEY_FIELDS = re.compile(r"(^|_)(amount|total|difference|spend|value)$")
+_PAIR = re.compile(r'"([^"\\]+)"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}\]]+)')
+
+
+def _field_text(key: str, value: Any) -> str:
+    if value is None:
+        shown = "—"
+    elif isinstance(value, bool):
+        shown = "Yes" if value else "No"
+    elif _MONEY_FIELDS.search(key):
+        try:
+            shown = money2_text(Decimal(str(value)))
+        except ArithmeticError:
+            shown = str(value)
+    elif isinstance(value, int):
+        shown = f"{value:,}"
+    else:
+        shown = str(value)
+    return f"{humanise_code(key)}: {shown}"
+
+
+def sample_text(value: Any) -> str:
+    """A check's sample of failing values - JSON, a list of records - as text a reader can take in:
+    'Cost centre: WF2990; Amount: £639.44', one line per failing record. The checks cut the JSON
+    at 400 characters, so a sample that no longer parses is read pair by pair and ends with '…'."""
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        records = []
+        for chunk in re.split(r"\}\s*,\s*\{", text):
+            pairs = [(k, json.loads(v) if v.startswith('"') and v.endswith('"') and len(v) > 1 else
+                      None if v.strip() == "null" else v.strip()) for k, v in _PAIR.findall(chunk)]
+            if pairs:
+                records.append("; ".join(_field_text(k, v) for k, v in pairs))
+        return ("\n".join(records) + " …") if records else text
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        return str(data)
+    lines = []
+    for rec in data:
+        if isinstance(rec, dict):
+            lines.append("; ".join(_field_text(str(k), v) for k, v in rec.items()))
+        else:
+            lines.append(str(rec))
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------

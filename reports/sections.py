@@ -1780,7 +1780,7 @@ FAILED_CHECKS = Section(
     description=("Checks that failed on this financial year's submissions. ERROR checks keep the month "
                  "out of the figures until the partner resubmits; WARN checks are for the partner to confirm."),
     dims=(PARTNER, Dim("period", "Month", "period"), Dim("severity", "Severity"),
-          Dim("check_description", "Check"), Dim("sample", "Failing values")),
+          Dim("check_description", "Check"), Dim("sample", "Failing values", "sample")),
     values=(_count("rows", "Failing rows", "failing_rows", YTD),),
     basis="rows of the partners' files",
 )

@@ -162,7 +162,8 @@ DQ_QUARANTINE = [  # partner_id, period, reason_code, reason, rows, example
     ("nw_icb", "2025-05", "BAD_DATE", "The date does not exist", 1, "x.csv row 3, field posting_date: \"31/02/2025\""),
 ]
 DQ_CHECKS = [  # partner_id, period, check_description, severity, failing_rows, sample
-    ("wfmh", "2025-06", "Every posting date is inside the submitted month", "ERROR", 1, "[\"2025-07-02\"]"),
+    ("wfmh", "2025-06", "Every posting date is inside the submitted month", "ERROR", 2,
+     '[{"posting_date": "2025-07-02", "amount": "1250.50"}, {"posting_date": "2025-07-03", "amount": "-20"}]'),
 ]
 
 

@@ -323,3 +323,10 @@ def test_data_quality_sheets_show_each_partners_figures(con, fx, tmp_path):
     assert sum(row[-1] for row in set_aside if row[0] == "NHS North Weald Integrated Care Board") == 3
     checks = [[c.value for c in row] for row in wb["Failed checks"].iter_rows()]
     assert any("Every posting date is inside the submitted month" in row for row in checks)
+    # the failing values read as fields and values, one failing row a line - not the checks' JSON
+    assert any(FAILING_VALUES in row for row in checks)
+    assert not any(isinstance(v, str) and ("{" in v or '"' in v) for row in checks for v in row)
+
+
+FAILING_VALUES = ("Posting date: 2025-07-02; Amount: £1,250.50\n"
+                  "Posting date: 2025-07-03; Amount: (£20.00)")
