@@ -11,6 +11,7 @@ import pytest
 from reports import drilldown
 from tests.html_links import page_links
 from reports import formatting as f
+from tests.reports.formulas import computed, is_pack_formula
 from reports import sections as s
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
@@ -25,7 +26,7 @@ def pack(con, tmp_path, fx) -> Path:
 
 @pytest.fixture
 def wb(pack):
-    return openpyxl.load_workbook(pack)
+    return computed(openpyxl.load_workbook(pack))      # totals are SUBTOTAL formulas: worked out
 
 
 @pytest.fixture
@@ -329,7 +330,7 @@ def test_sheets_print_on_a4_landscape_with_page_numbers(wb):
 # ---------------------------------------------------------------------------
 # The single-system pack: each system sees its own partners' figures
 def test_single_system_pack_keeps_to_its_system(con, tmp_path, fx):
-    wb = openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "sf.xlsx", ics_id="south_fen"))
+    wb = computed(openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "sf.xlsx", ics_id="south_fen")))
     _, aob = _table(wb["Agreement of balances"])
     assert [r[0].value for r in aob] == ["NHS South Fen Integrated Care Board"]
     header, contracts = _table(wb["Contracts"])
