@@ -1,12 +1,16 @@
 """The monthly Excel board pack (openpyxl).
 
 Sheets, in order: Cover, Summary, one sheet per section of ``sections.SECTIONS``, and
-Submissions (every submission the year-to-date figures rest on). Values, not formulas:
-every total is computed by the section engine and written as a number; money is
-Decimal until openpyxl writes it. Text from the data goes through
+Submissions (every submission the year-to-date figures rest on). Detail figures are values
+(money is Decimal until openpyxl writes it; percentages are fractions under a percent format).
+Subtotal and total rows are the pack's own formulas - =SUBTOTAL(109, ...) over the rows above,
+and the derived cells' arithmetic from the cells beside them - so a filtered sheet shows the
+filtered totals; only cell references, never text from the data, and only where the section
+engine's own figure is that sum (otherwise the figure is written as a value). openpyxl stores no
+cached result: Excel and LibreOffice work them out on opening. Text from the data goes through
 ``formatting.excel_text`` and is forced to the string type (never a formula).
 
-A section sheet holds its table (filtered, header frozen), then for each of its charts
+A section sheet holds its table (filtered, header frozen, the grand total below the filter), then for each of its charts
 drawn in Excel (``Chart(excel=True)``, bar and line kinds) the figures behind it and a
 native chart of them, and the figures of its funnel and waterfall charts (drawn in the
 HTML report); then its parts (further tables), each the same way. Flagged rows are
