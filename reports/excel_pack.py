@@ -1,12 +1,16 @@
 """The monthly Excel board pack (openpyxl).
 
 Sheets, in order: Cover, Summary, one sheet per section of ``sections.SECTIONS``, and
-Submissions (every submission the year-to-date figures rest on). Values, not formulas:
-every total is computed by the section engine and written as a number; money is
-Decimal until openpyxl writes it. Text from the data goes through
+Submissions (every submission the year-to-date figures rest on). Detail figures are values
+(money is Decimal until openpyxl writes it; percentages are fractions under a percent format).
+Subtotal and total rows are the pack's own formulas - =SUBTOTAL(109, ...) over the rows above,
+and the derived cells' arithmetic from the cells beside them - so a filtered sheet shows the
+filtered totals; only cell references, never text from the data, and only where the section
+engine's own figure is that sum (otherwise the figure is written as a value). openpyxl stores no
+cached result: Excel and LibreOffice work them out on opening. Text from the data goes through
 ``formatting.excel_text`` and is forced to the string type (never a formula).
 
-A section sheet holds its table (filtered, header frozen), then for each of its charts
+A section sheet holds its table (filtered, header frozen, the grand total below the filter), then for each of its charts
 drawn in Excel (``Chart(excel=True)``, bar and line kinds) the figures behind it and a
 native chart of them, and the figures of its funnel and waterfall charts (drawn in the
 HTML report); then its parts (further tables), each the same way. Flagged rows are
@@ -191,6 +195,9 @@ def _put_value(ws: Worksheet, row: int, col: int, value: Any, fmt: str, **font):
         places = Decimal("0.01") if fmt == "dec2" else Decimal("0.1")
         cell.value = None if value is None else Decimal(str(value)).quantize(places)
         cell.number_format = f.EXCEL_FORMATS[fmt]
+    elif fmt == "pct":
+        cell.value = f.excel_pct(value)              # a fraction under a percent format
+        cell.number_format = f.PCT_FORMAT
     elif fmt in f.EXCEL_FORMATS:
         cell.value = None if value is None else Decimal(value)
         cell.number_format = f.EXCEL_FORMATS[fmt]
@@ -236,6 +243,9 @@ def _print_setup(ws: Worksheet, ctx: s.ReportContext, *, title_rows: str | None,
             hf.right.text = f.header_footer_text(f"Run {ctx.run_id}")
             hf.right.size = 9
     ws.sheet_view.showGridLines = False
+    # rows are Arial 10's 12.75 pt (openpyxl declares Calibri 11's 15 pt, which LibreOffice then
+    # uses): the page estimates in _paginate count rows of this height
+    ws.sheet_format.defaultRowHeight = ROW_PT
 
 
 def _titles(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, title: str, description: str,
@@ -271,6 +281,10 @@ def _write_table(ws: Worksheet, table: s.Table, top: int, widths: _Widths, *,
         widths.see(j, col.label if fits else max(col.label.split(), key=lambda w: text_width(
             w, bold=True)), bold=True)
     r = top
+    group_start = [top + 1] * (len(table_levels) + 1)     # first row of the open group at each level
+    written: list[tuple[int, s.Row]] = []
+    col_of = {c.key: j for j, c in enumerate(table.columns, start=1)}
+    derived = {v.key: v for v in (table.section.values if table.section else ()) if isinstance(v, s.Derived)}
     for row in table.rows:
         r += 1
         bold = row.role != "detail"
@@ -289,7 +303,15 @@ def _write_table(ws: Worksheet, table: s.Table, top: int, widths: _Widths, *,
                 c = _put_text(ws, r, j, text, bold=bold)
                 if indent[j - 1]:
                     c.alignment = Alignment(horizontal="left", indent=1)
+                if "\n" in text:                    # lines of their own (a check's failing records)
+                    c.alignment = Alignment(horizontal="left", indent=c.alignment.indent, wrap_text=True)
+                if col.fmt == "sample":
+                    widths.floor[j] = 44
                 widths.see(j, f.excel_text(text) + ("   " if indent[j - 1] else ""), bold=bold)
+            if row.role in ("subtotal", "total") and col.is_value:
+                formula = _total_formula(row, col, r, group_start, table_levels, written, col_of, derived)
+                if formula:
+                    c.value = formula             # our own formula over the sheet's figures, no text
             if fill is not None:
                 c.fill = fill
             if row.role == "total":
@@ -298,9 +320,51 @@ def _write_table(ws: Worksheet, table: s.Table, top: int, widths: _Widths, *,
                 c.border = Border(top=_thin)
             else:
                 c.border = Border(bottom=Side(style="hair", color=MID_GREY))
-    if autofilter and r > top:
-        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(table.columns))}{r}"
+        written.append((r, row))
+        if row.role == "subtotal":
+            level = table_levels.index(row.level) if row.level in table_levels else 0
+            for k in range(level, len(group_start)):
+                group_start[k] = r + 1            # this group closed: the next one starts below
+    # the filter covers the detail rows and the subtotals between them (SUBTOTAL formulas, which
+    # filtering and each other leave out); the grand total sits below it, outside the range
+    last_filtered = r - 1 if table.rows and table.rows[-1].role == "total" else r
+    if autofilter and last_filtered > top:
+        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(table.columns))}{last_filtered}"
     return top, r
+
+
+def _total_formula(row: s.Row, col: s.Column, r: int, group_start: list[int], levels: list[int],
+                   written: list[tuple[int, s.Row]], col_of: dict[str, int],
+                   derived: dict[str, s.Derived]) -> str | None:
+    """A subtotal or total cell as a formula, so a filtered sheet shows the filtered figure:
+    =SUBTOTAL(109, ...) over its group's rows where the figure is the sum of their detail rows
+    (SUBTOTAL leaves out rows hidden by the filter and the nested subtotals), the row's derived
+    values (movement, percentage change, shares, ratios) from the cells beside them. Only cell
+    references and fixed function names: never any text from the data. None: keep the value."""
+    letter = get_column_letter(col_of[col.key])
+    value = row.values.get(col.key)
+    if col.key in derived:
+        d = derived[col.key]
+        if value is None or not all(a in col_of for a in d.args):
+            return None
+        a, b = (f"{get_column_letter(col_of[k])}{r}" for k in d.args)
+        return {"diff": f"={a}-{b}",
+                "pct_change": f'=IF(N({b})=0,"",ROUND(({a}-{b})/ABS({b}),3))',
+                "share": f'=IF(N({b})=0,"",ROUND({a}/{b},3))',
+                "ratio": f'=IF(N({b})=0,"",ROUND({a}/{b},2))'}.get(d.op)
+    if value is None or col.fmt not in ("money", "money2", "int"):
+        return None
+    if row.role == "total":
+        first = written[0][0] if written else r
+    else:
+        first = group_start[levels.index(row.level)]
+    details = [x for rr, x in written if rr >= first and x.role == "detail"]
+    if not details:
+        return None
+    total = sum((Decimal(str(x.values.get(col.key) or 0)) for x in details), Decimal(0))
+    if total != Decimal(str(value)):
+        return None                               # not the sum of the rows above (e.g. a waterfall's end)
+    return f"=SUBTOTAL(109,{letter}{first}:{letter}{r - 1})"
 
 
 def _fit_rows(ws: Worksheet, first: int, last: int, ncols: int, capped: set[int]):
@@ -319,7 +383,7 @@ def _fit_rows(ws: Worksheet, first: int, last: int, ncols: int, capped: set[int]
             cell.alignment = Alignment(horizontal=a.horizontal, indent=a.indent,
                                        vertical="center" if r == first else "top",
                                        wrap_text=wrap or a.wrap_text)
-            if wrap and isinstance(cell.value, str) and cell.value:
+            if (wrap or a.wrap_text) and isinstance(cell.value, str) and cell.value:
                 # the cell's width in '0' widths less its padding (a column is width x 7 + 5 px)
                 avail = max((ws.column_dimensions[get_column_letter(j)].width or 10) - 0.3, 1)
                 bold = bool(cell.font and cell.font.b)
@@ -541,6 +605,7 @@ ROW_PT = 12.75              # a row's default height, points
 PAGE_WIDTH_PT = 770.0       # A4 landscape inside 0.5 in side margins
 PAGE_HEIGHT_PT = 487.0      # ... inside 0.75 in top and bottom margins
 PAGE_SAFETY = 0.9           # keep clear of the applications' own page breaks
+ORPHAN_PAGE = 0.25          # a last page less full than this is folded into the pages before (scaled)
 
 
 def _write_section(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, table: s.Table,
@@ -612,26 +677,37 @@ def _write_section(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, table: s
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     end = max([main_last] + [b for _, b in blocks])
     ws.print_area = f"A1:{get_column_letter(width)}{end}"
-    long_table = _paginate(ws, width, main_last, blocks)
+    long_table, pages = _paginate(ws, width, main_last, blocks)
     # the header row repeats on every page only when the table itself runs over a page
     _print_setup(ws, ctx, title_rows=f"{HEADER_ROW}:{HEADER_ROW}" if long_table else None)
+    if pages:
+        ws.page_setup.fitToHeight = pages         # a last page of a few rows is folded into the one before
 
 
 def _row_pt(ws: Worksheet, row: int) -> float:
     return ws.row_dimensions[row].height or ROW_PT
 
 
-def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int, int]]) -> bool:
+def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int, int]]) -> tuple[bool, int]:
     """Page breaks so that no chart or extra table is split across pages (a block that would
     not fit on what is left of a page starts a new one); returns whether the main table itself
-    runs over more than one page. Pages are estimated as the applications print them: A4
-    landscape, scaled to fit the width of the widest table."""
+    runs over more than one page, and the number of pages to fit the sheet to when its last page
+    would hold only a few rows (the last totals, say) - else 0. Pages are estimated as the
+    applications print them: A4 landscape, scaled to fit the width of the widest table."""
     content_pt = sum(((ws.column_dimensions[get_column_letter(j)].width or 8.43) * 7 + 5) * 0.75
                      for j in range(1, ncols + 1))
     scale = min(1.0, PAGE_WIDTH_PT / max(content_pt, 1.0))
     page = PAGE_HEIGHT_PT * PAGE_SAFETY / scale
     used = sum(_row_pt(ws, row) for row in range(1, main_last + 1))
     long_table = used > page
+    fold = 0
+    if long_table and not blocks:
+        printed = used / (PAGE_HEIGHT_PT / scale)          # pages as printed (no safety margin)
+        whole = math.floor(printed)
+        if whole >= 1 and printed - whole < ORPHAN_PAGE:
+            fold = whole
+        elif printed - whole >= ORPHAN_PAGE:
+            fold = whole + 1                                 # as many pages as it takes: no scaling
     used = used % page if long_table else used
     prev_end = main_last
     for first, last in blocks:
@@ -642,12 +718,12 @@ def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int,
             used = 0.0
         used = (used + height) % page if used + height > page else used + height
         prev_end = last
-    return long_table
+    return long_table, fold
 
 
 def _axis_format(fmt: str, peak: float) -> str:
     if fmt == "pct":
-        return '0"%"'
+        return f.PCT_AXIS_FORMAT          # the cells hold fractions
     if fmt in ("money", "money2") and peak >= 1_000_000:
         return '£#,##0.0,,"m"'
     if fmt in ("money", "money2") and peak >= 10_000:
@@ -692,7 +768,7 @@ def _add_native_chart(ws: Worksheet, data: s.ChartData, top: int, figures: s.Tab
     chart.y_axis.numFmt = _axis_format(c.value.fmt, peak)
     if c.value.fmt == "pct" and c.kind.startswith("stacked"):
         chart.y_axis.scaling.min = 0
-        chart.y_axis.scaling.max = 100
+        chart.y_axis.scaling.max = 1          # 100%: the cells hold fractions
     if c.kind in ("hbar", "stacked_hbar"):
         chart.x_axis.scaling.orientation = "maxMin"    # categories top to bottom, as in the table
     for k, j in enumerate(value_cols):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -36,7 +37,10 @@ from typing import Any
 # Excel number formats (the one place they are spelled)
 MONEY_FORMAT = "£#,##0;[Red](£#,##0)"
 MONEY2_FORMAT = "£#,##0.00;[Red](£#,##0.00)"   # pounds and pence: rates per head, unit costs
-PCT_FORMAT = '0.0"%";[Red](0.0"%")'   # the value is in percent units: 12.3 shows 12.3%
+# A real percent format: the workbook holds the fraction (0.123 shows 12.3%), so arithmetic on the
+# cell is right. Python and the HTML keep percent units (12.3); ``excel_pct`` converts at the cell.
+PCT_FORMAT = "0.0%;[Red](0.0%)"
+PCT_AXIS_FORMAT = "0%"
 INT_FORMAT = "#,##0"
 DEC1_FORMAT = "#,##0.0;[Red]-#,##0.0"
 DEC2_FORMAT = "#,##0.00;[Red]-#,##0.00"       # statistics (z-scores): a minus sign, not brackets
@@ -161,11 +165,14 @@ def systems_label(ics_ids: list[str]) -> str:
 #   bool            true/false shown Yes/No (null: a dash)
 #   money           Decimal pounds, £#,##0 with negatives red in brackets
 #   money2          pounds and pence (rates per head, unit costs, ledger lines), negatives in brackets
-#   pct             percent units (12.3 means 12.3%), one decimal place
+#   pct             percent units (12.3 means 12.3%), one decimal place; the workbook holds
+#                   the fraction (0.123) under a percent format (excel_pct)
 #   int             whole number with thousands separators
 #   dec1, dec2      a plain number with one / two decimal places (bed days, z-scores)
 #   datetime        a timestamp
-TEXT_FMTS = {"text", "code", "partner_kind", "funding_stream", "ics", "period", "bool", "sector"}
+#   sample          a check's failing values (JSON from the checks) shown as 'Field: value' text,
+#                   one line per failing row
+TEXT_FMTS = {"text", "code", "partner_kind", "funding_stream", "ics", "period", "bool", "sector", "sample"}
 NUMBER_FMTS = {"money", "money2", "pct", "int", "dec1", "dec2"}
 EXCEL_FORMATS = {"money": MONEY_FORMAT, "money2": MONEY2_FORMAT, "pct": PCT_FORMAT, "int": INT_FORMAT,
                  "dec1": DEC1_FORMAT, "dec2": DEC2_FORMAT}
@@ -192,6 +199,8 @@ def label(value: Any, fmt: str) -> str:
         return month_label(str(value), short=True)
     if fmt == "datetime":
         return datetime_text(value)
+    if fmt == "sample":
+        return sample_text(value)
     if fmt in NUMBER_FMTS:
         return number_text(value, fmt)
     return str(value)
@@ -235,6 +244,13 @@ def pct_text(value: Decimal | float | None) -> str:
     d = abs(Decimal(str(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     s = f"{d:,.1f}%"
     return f"({s})" if Decimal(str(value)) < 0 and d != 0 else s
+
+
+def excel_pct(value: Decimal | float | None) -> Decimal | None:
+    """A value in percent units (12.3) as the fraction a percent-formatted cell holds (0.123), exactly."""
+    if value is None:
+        return None
+    return Decimal(str(value)).scaleb(-2)
 
 
 def money2_text(value: Decimal | int | None) -> str:
@@ -285,6 +301,59 @@ def datetime_text(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return value.strftime("%d %b %Y %H:%M")
+
+
+# ---------------------------------------------------------------------------
+# A check's failing values
+_MONEY_FIELDS = re.compile(r"(^|_)(amount|total|difference|spend|value)$")
+_PAIR = re.compile(r'"([^"\\]+)"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}\]]+)')
+
+
+def _field_text(key: str, value: Any) -> str:
+    if value is None:
+        shown = "—"
+    elif isinstance(value, bool):
+        shown = "Yes" if value else "No"
+    elif _MONEY_FIELDS.search(key):
+        try:
+            shown = money2_text(Decimal(str(value)))
+        except ArithmeticError:
+            shown = str(value)
+    elif isinstance(value, int):
+        shown = f"{value:,}"
+    else:
+        shown = str(value)
+    return f"{humanise_code(key)}: {shown}"
+
+
+def sample_text(value: Any) -> str:
+    """A check's sample of failing values - JSON, a list of records - as text a reader can take in:
+    'Cost centre: WF2990; Amount: £639.44', one line per failing record. The checks cut the JSON
+    at 400 characters, so a sample that no longer parses is read pair by pair and ends with '…'."""
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        records = []
+        for chunk in re.split(r"\}\s*,\s*\{", text):
+            pairs = [(k, json.loads(v) if v.startswith('"') and v.endswith('"') and len(v) > 1 else
+                      None if v.strip() == "null" else v.strip()) for k, v in _PAIR.findall(chunk)]
+            if pairs:
+                records.append("; ".join(_field_text(k, v) for k, v in pairs))
+        return ("\n".join(records) + " …") if records else text
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        return str(data)
+    lines = []
+    for rec in data:
+        if isinstance(rec, dict):
+            lines.append("; ".join(_field_text(str(k), v) for k, v in rec.items()))
+        else:
+            lines.append(str(rec))
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------

@@ -158,6 +158,8 @@ def _text_cell(row: s.Row, col: s.Column) -> str:
         attrs = f' class="nowrap" data-v="{f.html_text(raw)}"'
     elif col.fmt in ("partner_kind", "sector", "funding_stream") and isinstance(raw, str):
         attrs = f' data-v="{f.sort_key(raw, col.fmt)[1]}"'
+    elif col.fmt == "sample":
+        attrs = ' class="prose lines"'          # a check's failing values: one line per record
     elif col.prose:
         attrs = ' class="prose"'
     text = f.html_text(row.text(col))

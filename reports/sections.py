@@ -1155,7 +1155,10 @@ def cover(con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> Cover:
 ICS = Dim("ics_id", "System", "ics")
 KIND = Dim("partner_kind", "Partner kind", "partner_kind")
 PARTNER = Dim("partner_name", "Partner")
-SERVICE_LINE = Dim("service_line", "Service line", "code")
+# One display name per service line everywhere: the reference's service_line_name (dim_service_line),
+# never the code humanised ('camhs' would read 'CAMHS' here and "Children and young people's mental
+# health" on the next sheet).
+SERVICE_LINE = Dim("service_line_name", "Service line")
 SERVICE_LINE_NAME = Dim("service_line_name", "Service line", blank="Several service lines")
 FUNDING_STREAM = Dim("funding_stream", "Funding stream", "funding_stream")
 MONTH_OF_FY = Dim("period", "Month", "period")
@@ -1779,7 +1782,7 @@ FAILED_CHECKS = Section(
     description=("Checks that failed on this financial year's submissions. ERROR checks keep the month "
                  "out of the figures until the partner resubmits; WARN checks are for the partner to confirm."),
     dims=(PARTNER, Dim("period", "Month", "period"), Dim("severity", "Severity"),
-          Dim("check_description", "Check"), Dim("sample", "Failing values")),
+          Dim("check_description", "Check"), Dim("sample", "Failing values", "sample")),
     values=(_count("rows", "Failing rows", "failing_rows", YTD),),
     basis="rows of the partners' files",
 )

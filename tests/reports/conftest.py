@@ -68,6 +68,15 @@ SPEND = [
     ("at", "crisis", "s75_pooled", "2025-06", "500.00"),
 ]
 
+# The reference's display names (dim_service_line.service_line_name) of the codes above.
+SERVICE_LINE_NAMES = {
+    "crisis": "Crisis resolution and home treatment",
+    "adult_community": "Adult community mental health services",
+    "inpatient": "Adult acute and rehabilitation inpatient care",
+    "peer_support": "Peer support",
+    "cyp_community": "Children and young people's mental health",
+}
+
 # Hand-computed from the table above.
 EXPECTED = {
     "north_weald": {"month": Decimal("368000.00"), "prev": Decimal("310000.00"),
@@ -111,16 +120,16 @@ LOADS = [
 def make_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         CREATE TABLE rpt_mh_spend (ics_id VARCHAR, partner_id VARCHAR, partner_name VARCHAR,
-            partner_kind VARCHAR, service_line VARCHAR, funding_stream VARCHAR, period VARCHAR,
-            fy VARCHAR, fy_month INTEGER, spend DECIMAL(38,2), ledger_lines BIGINT,
+            partner_kind VARCHAR, service_line VARCHAR, service_line_name VARCHAR, funding_stream VARCHAR,
+            period VARCHAR, fy VARCHAR, fy_month INTEGER, spend DECIMAL(38,2), ledger_lines BIGINT,
             ytd_spend DECIMAL(38,2))""")
     for pid, sl, fs, period, spend in SPEND:
         name, kind, ics = PARTNERS[pid]
         y, m = int(period[:4]), int(period[5:])
         start = y if m >= 4 else y - 1
         fy = f"{start}-{(start + 1) % 100:02d}"
-        con.execute("INSERT INTO rpt_mh_spend VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL)",
-                    [ics, pid, name, kind, sl, fs, period, fy, (m - 4) % 12 + 1, Decimal(spend), 3])
+        con.execute("INSERT INTO rpt_mh_spend VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+                    [ics, pid, name, kind, sl, SERVICE_LINE_NAMES[sl], fs, period, fy, (m - 4) % 12 + 1, Decimal(spend), 3])
     con.execute("""UPDATE rpt_mh_spend r SET ytd_spend = (SELECT sum(spend) FROM rpt_mh_spend q
         WHERE q.ics_id = r.ics_id AND q.partner_id = r.partner_id AND q.service_line = r.service_line
         AND q.funding_stream = r.funding_stream AND q.fy = r.fy AND q.period <= r.period)""")
@@ -153,7 +162,8 @@ DQ_QUARANTINE = [  # partner_id, period, reason_code, reason, rows, example
     ("nw_icb", "2025-05", "BAD_DATE", "The date does not exist", 1, "x.csv row 3, field posting_date: \"31/02/2025\""),
 ]
 DQ_CHECKS = [  # partner_id, period, check_description, severity, failing_rows, sample
-    ("wfmh", "2025-06", "Every posting date is inside the submitted month", "ERROR", 1, "[\"2025-07-02\"]"),
+    ("wfmh", "2025-06", "Every posting date is inside the submitted month", "ERROR", 2,
+     '[{"posting_date": "2025-07-02", "amount": "1250.50"}, {"posting_date": "2025-07-03", "amount": "-20"}]'),
 ]
 
 

@@ -11,6 +11,7 @@ import pytest
 from reports import drilldown
 from tests.html_links import page_links
 from reports import formatting as f
+from tests.reports.formulas import computed, is_pack_formula
 from reports import sections as s
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
@@ -25,7 +26,7 @@ def pack(con, tmp_path, fx) -> Path:
 
 @pytest.fixture
 def wb(pack):
-    return openpyxl.load_workbook(pack)
+    return computed(openpyxl.load_workbook(pack))      # totals are SUBTOTAL formulas: worked out
 
 
 @pytest.fixture
@@ -125,7 +126,7 @@ def test_plan_against_actual_sheet(wb, fx):
     slipping = _row(rows, 1, f"'{fx.SCHEME_INJECTION}")
     assert slipping[1].data_type == "s" and slipping[3].value == "Slipping"
     assert _values(slipping[4:12]) == [float(e["fy_plan"]), float(e["plan_ytd"]), float(e["actual_ytd"]),
-                                       float(e["slippage"]), float(e["slippage_pct"]),
+                                       float(e["slippage"]), float(Decimal(str(e["slippage_pct"])) / 100),
                                        float(e["forecast_run_rate"]), float(e["forecast_profile"]), 45000.0]
     assert slipping[8].number_format == f.PCT_FORMAT
     assert slipping[12].value.startswith(f"'{fx.SCHEME_INJECTION} is £45,000 (75.0%) behind plan to date: "
@@ -133,7 +134,7 @@ def test_plan_against_actual_sheet(wb, fx):
     cafe = _row(rows, 1, "Crisis café")
     assert cafe[3].value == "On plan" and cafe[12].value is None
     total = _row(rows, 0, "Total")
-    assert _values(total[5:9]) == [90000.0, 43500.0, 46500.0, 51.7]      # slippage % of the totals: 46.5/90
+    assert _values(total[5:9]) == [90000.0, 43500.0, 46500.0, 0.517]     # slippage % of the totals: 46.5/90
     # the chart's figures: running totals of plan and actual, month by month, per system
     top = _caption_row(ws, "Plan against actual over the year (running totals): South Fen ICS")
     head, months = _table(ws, top + 1)
@@ -163,7 +164,7 @@ def test_mhis_sheet(wb, fx):
     sf = _row(rows, 1, "NHS South Fen Integrated Care Board")
     assert sf[col["Met"]].value == "—"                    # a part year: not yet assessed
     assert sf[col["Required"]].value == 1040000.0 and sf[col["Forecast (run rate)"]].value == 800000.0
-    assert sf[col["Allocation growth %"]].value == 4.0
+    assert sf[col["Allocation growth %"]].value == 0.04
     assert sf[col["Allocation growth %"]].number_format == f.PCT_FORMAT
     assert sf[col["Status"]].value == "Part year: forecast £240,000 short"
     assert sf[col["Flag"]].value == (
@@ -203,7 +204,7 @@ def test_funding_consistency_sheet(wb, fx):
     fen = _row(rows, col["Contract"], "C-FEN")
     assert fen[col["Type"]].value == "Grant" and fen[col["Funding stream"]].value == "Non-recurrent"
     assert fen[col["Value per unit"]].value == 130000.0 and fen[col["Median of like contracts"]].value == 90000.0
-    assert fen[col["Against median %"]].value == 44.44 and fen[col["Capacity"]].value == 6.0
+    assert fen[col["Against median %"]].value == 0.4444 and fen[col["Capacity"]].value == 6.0
     assert fen[col["Flag"]].value == (
         "Haven Crisis Houses, Fenwick (C-FEN, £130,000 per bed against a median of £90,000): funding stream "
         "non-recurrent (like contracts: 2 recurrent, 1 non-recurrent); contract type grant (like contracts: "
@@ -225,11 +226,11 @@ def test_sector_share_sheet(wb, fx):
     head, shares = _table(ws, top + 1)
     assert head == ["Area", "Statutory NHS", "Local authority", "Voluntary sector (VCSE)", "Total"]
     nw = _row(shares, 0, "North Weald ICS")
-    assert _values(nw[1:5]) == [90.0, 6.0, 4.0, 100.0] and nw[1].number_format == f.PCT_FORMAT
+    assert _values(nw[1:5]) == [0.9, 0.06, 0.04, 1.0] and nw[1].number_format == f.PCT_FORMAT
     top = _caption_row(ws, "Share of net spend by sector, month by month: North Weald ICS")
     _, trend = _table(ws, top + 1)
     assert [r[0].value for r in trend] == ["Apr 2025", "May 2025", "Jun 2025"]
-    assert _values(trend[1][1:4]) == [88.24, 5.88, 5.88]
+    assert _values(trend[1][1:4]) == [0.8824, 0.0588, 0.0588]
 
 
 def test_contracts_sheet_and_mix(wb, fx):
@@ -241,7 +242,7 @@ def test_contracts_sheet_and_mix(wb, fx):
     assert over[col["Status"]].value == "Over-run" and rows.index(over) == 0       # flagged first in its system
     assert over[col["Provider"]].value == fx.APOSTROPHE
     assert over[col["Paid to date"]].value == 45000.0 and over[col["Over-run"]].value == 5000.0
-    assert over[col["Paid % of value"]].value == 112.5
+    assert over[col["Paid % of value"]].value == 1.125
     assert over[col["Flag"]].value == (f"Over-run: NHS North Weald Integrated Care Board has paid {fx.APOSTROPHE} "
                                        "£45,000 this year against an annual value of £40,000: £5,000 over.")
     under = _row(rows, col["Contract"], "SF-AT")
@@ -309,7 +310,9 @@ def test_columns_fit_their_numbers_on_every_sheet(wb):
         for row in ws.iter_rows():
             for c in row:
                 if isinstance(c.value, (int, float)) and c.number_format in shown_as:
-                    text = f.number_text(Decimal(str(c.value)), shown_as[c.number_format])
+                    kind = shown_as[c.number_format]
+                    value = Decimal(str(c.value)) * (100 if kind == "pct" else 1)   # pct cells hold fractions
+                    text = f.number_text(value, kind)
                     width = ws.column_dimensions[get_column_letter(c.column)].width
                     assert text_width(text, bold=bool(c.font.b)) + 1 <= width, (ws.title, c.coordinate, text)
                     checked += 1
@@ -327,7 +330,7 @@ def test_sheets_print_on_a4_landscape_with_page_numbers(wb):
 # ---------------------------------------------------------------------------
 # The single-system pack: each system sees its own partners' figures
 def test_single_system_pack_keeps_to_its_system(con, tmp_path, fx):
-    wb = openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "sf.xlsx", ics_id="south_fen"))
+    wb = computed(openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "sf.xlsx", ics_id="south_fen")))
     _, aob = _table(wb["Agreement of balances"])
     assert [r[0].value for r in aob] == ["NHS South Fen Integrated Care Board"]
     header, contracts = _table(wb["Contracts"])

@@ -10,6 +10,7 @@ import pytest
 
 from reports import sections as s
 from reports.excel_pack import build_board_pack
+from tests.reports.formulas import computed
 
 SHEETS = ["Cover", "Summary"] + [sec.sheet for sec in s.SECTIONS] + ["Submissions"]
 
@@ -27,7 +28,7 @@ def reports_dir(demo_home) -> Path:
 
 @pytest.fixture(scope="module")
 def pack(reports_dir):
-    return openpyxl.load_workbook(reports_dir / f"openbook-board-pack-{reports_dir.name}-all-systems.xlsx")
+    return computed(openpyxl.load_workbook(reports_dir / f"openbook-board-pack-{reports_dir.name}-all-systems.xlsx"))
 
 
 def _table(ws, header_row: int = 5) -> tuple[dict, list[list]]:
@@ -109,7 +110,7 @@ def test_funding_consistency_flags_the_non_recurrent_crisis_house(pack, truth):
 
 def test_plan_sheet_shows_the_slipping_scheme_as_at_its_month(demo_db, truth, tmp_path):
     fact = truth["facts"]["slipping_scheme"]
-    wb = openpyxl.load_workbook(build_board_pack(demo_db, fact["as_at"], tmp_path / "p.xlsx"))
+    wb = computed(openpyxl.load_workbook(build_board_pack(demo_db, fact["as_at"], tmp_path / "p.xlsx")))
     col, rows = _table(wb["Plan against actual"])
     row = next(r for r in rows if r[col["Scheme"]] == fact["scheme_name"])
     assert (row[col["Plan to date"]], row[col["Actual to date"]], row[col["Slippage"]]) == (

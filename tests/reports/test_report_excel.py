@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 
 from reports import formatting as f
+from tests.reports.formulas import computed, is_pack_formula
 from reports import sections as s
 from reports.excel_pack import build_board_pack
 
@@ -30,7 +31,7 @@ def pack(con, tmp_path, fx) -> Path:
 
 @pytest.fixture
 def wb(pack):
-    return openpyxl.load_workbook(pack)
+    return computed(openpyxl.load_workbook(pack))      # totals are SUBTOTAL formulas: worked out
 
 
 def _rows(ws):
@@ -120,7 +121,29 @@ def test_percent_cells_are_formatted(wb):
     ws = wb["Summary"]
     hr = _header_rows(ws)[0]
     col = next(c.column for c in ws[hr] if c.value == "Movement %")
-    assert ws.cell(row=hr + 1, column=col).number_format == f.PCT_FORMAT
+    fmt = ws.cell(row=hr + 1, column=col).number_format
+    assert fmt == f.PCT_FORMAT
+    # a real percent format (an unquoted %: Excel multiplies by 100), so the cell holds a fraction
+    assert "%" in fmt.replace('"%"', "") and '"%"' not in fmt
+
+
+def test_percent_cells_hold_fractions(wb, fx):
+    """Movement % of North Weald in the gross-by-system block: (368,000 - 310,000) / 310,000 = 18.7%,
+    stored as 0.187 (Excel arithmetic on the cell is then right)."""
+    ws = wb["Summary"]
+    for hr in _header_rows(ws):
+        heads = [c.value for c in ws[hr]]
+        if "Movement %" in heads and "Last month" in heads:
+            col = heads.index("Movement %") + 1
+            r = hr + 1
+            while ws.cell(row=r, column=1).value not in (None, "North Weald ICS"):
+                r += 1
+            if ws.cell(row=r, column=1).value == "North Weald ICS":
+                e = fx.EXPECTED["north_weald"]
+                expected = ((e["month"] - e["prev"]) / e["prev"]).quantize(Decimal("0.001"))
+                assert ws.cell(row=r, column=col).value == float(expected) == 0.187
+                return
+    raise AssertionError("no Movement % for North Weald ICS on the Summary")
 
 
 def test_summary_totals_equal_hand_computed_sums(wb, fx):
@@ -149,17 +172,40 @@ def test_section_sheet_figures(wb, fx):
     rows = _rows(wb["Spend by partner"])
     head = rows[4]
     assert head == ["System", "Partner kind", "Partner", "Service line", "This month", "FY to date"]
-    credit = next(r for r in rows if r[3] == "Inpatient")
+    credit = next(r for r in rows if r[3] == "Adult acute and rehabilitation inpatient care")
     assert credit[4] == -5000.75
     assert rows[-1][0] == "Total" and rows[-1][5] == float(fx.EXPECTED["total"]["ytd"])
     assert any(r[1] == "NHS trust total" and r[4] == 244999.5 for r in rows)
 
 
-def test_no_formulas_anywhere(pack):
-    with zipfile.ZipFile(pack) as z:
-        for name in z.namelist():
-            if name.startswith("xl/worksheets/sheet"):
-                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+def test_formulas_only_on_total_rows_and_only_ours(pack):
+    """The only formulas are the pack's own: SUBTOTAL over the rows above a subtotal or total, and
+    the arithmetic of its derived cells - cell references, no text from the data."""
+    book = openpyxl.load_workbook(pack)
+    seen = 0
+    for ws in book:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    assert is_pack_formula(c.value), (ws.title, c.coordinate, c.value)
+                    labels = [x.value for x in ws[c.row] if isinstance(x.value, str) and not x.value.startswith("=")]
+                    assert any(x.endswith(("Total", "total")) for x in labels), (ws.title, c.coordinate, labels)
+                    seen += 1
+    assert seen > 20
+
+
+def test_totals_outside_the_filter_and_subtotal_what_is_shown(pack, fx):
+    """Spend by partner: the filter covers the detail and subtotal rows, the grand total is below it;
+    its total adds up the detail rows (SUBTOTAL 109 leaves out the nested subtotals and filtered rows)."""
+    ws = openpyxl.load_workbook(pack)["Spend by partner"]
+    last = ws.max_row
+    while ws.cell(row=last, column=1).value != "Total":
+        last -= 1
+    ref = ws.auto_filter.ref
+    assert ref.startswith("A5:") and int(ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == last - 1
+    assert ws.cell(row=last, column=6).value == f"=SUBTOTAL(109,F6:F{last - 1})"
+    assert computed(openpyxl.load_workbook(pack))["Spend by partner"].cell(row=last, column=6).value == \
+        float(fx.EXPECTED["total"]["ytd"])
 
 
 def test_formula_injection_stays_text(wb, fx):
@@ -225,7 +271,7 @@ def test_columns_wide_enough_for_their_text(wb):
                         continue
                     if isinstance(c.value, (int, float)):
                         shown = (f.money_text(Decimal(str(c.value))) if c.number_format == f.MONEY_FORMAT
-                                 else f.pct_text(c.value) if c.number_format == f.PCT_FORMAT
+                                 else f.pct_text(Decimal(str(c.value)) * 100) if c.number_format == f.PCT_FORMAT
                                  else f.int_text(c.value))
                     elif isinstance(c.value, str):
                         shown = c.value
@@ -261,7 +307,7 @@ def test_native_charts_where_a_chart_reads_better(pack):
     assert len(plan) == 2 and all(re.search(r"<(c:)?lineChart>", x) for x in plan)      # one per system
     shares = titled("Share of net spend by delivering sector")
     assert len(shares) == 2 and all(re.search(r'<(c:)?grouping val="stacked"', x) for x in shares)
-    assert all(re.search(r'<(c:)?max val="100"', x) for x in shares)                    # shares of 100%
+    assert all(re.search(r'<(c:)?max val="1"', x) for x in shares)                      # shares of 100% (fractions)
     assert len(titled("Share of net spend by sector, month by month")) == 2
     assert len(titled("Share of contract value by type")) == 1
     assert len(titled("MHIS spend against the standard")) == 1
@@ -276,8 +322,8 @@ def test_native_charts_where_a_chart_reads_better(pack):
 
 
 def test_single_system_pack(con, tmp_path, fx):
-    wb = openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "sf.xlsx",
-                                                 ics_id="south_fen"))
+    wb = computed(openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "sf.xlsx",
+                                                          ics_id="south_fen")))
     assert wb.sheetnames == SHEETS
     assert wb["Cover"]["B4"].value == "South Fen ICS"
     rows = _rows(wb["Spend by partner"])
@@ -289,7 +335,7 @@ def test_single_system_pack(con, tmp_path, fx):
 
 def test_data_quality_sheets_show_each_partners_figures(con, fx, tmp_path):
     path = build_board_pack(con, fx.PERIOD, tmp_path / "pack.xlsx")
-    wb = openpyxl.load_workbook(path)
+    wb = computed(openpyxl.load_workbook(path))
     dq = [[c.value for c in row] for row in wb["Data quality"].iter_rows()]
     wfmh = next(row for row in dq if "Weald and Fen Mental Health NHS Foundation Trust" in row)
     assert "Blocked: not in the figures" in wfmh
@@ -301,3 +347,23 @@ def test_data_quality_sheets_show_each_partners_figures(con, fx, tmp_path):
     assert sum(row[-1] for row in set_aside if row[0] == "NHS North Weald Integrated Care Board") == 3
     checks = [[c.value for c in row] for row in wb["Failed checks"].iter_rows()]
     assert any("Every posting date is inside the submitted month" in row for row in checks)
+    # the failing values read as fields and values, one failing row a line - not the checks' JSON
+    assert any(FAILING_VALUES in row for row in checks)
+    assert not any(isinstance(v, str) and ("{" in v or '"' in v) for row in checks for v in row)
+
+
+FAILING_VALUES = ("Posting date: 2025-07-02; Amount: £1,250.50\n"
+                  "Posting date: 2025-07-03; Amount: (£20.00)")
+
+
+def test_a_last_page_of_a_few_rows_is_folded_into_the_pages_before():
+    """A4 landscape inside 0.75 in top and bottom margins is 487 pt: 38 rows of 12.75 pt at full size.
+    80 rows (2.1 pages) print on 2 pages, scaled a little, not a third holding the last totals;
+    96 rows (2.5 pages) keep their third page; a table shorter than a page is left alone."""
+    from openpyxl import Workbook
+    from reports.excel_pack import _paginate
+    ws = Workbook().active
+    ws.column_dimensions["A"].width = 60           # narrower than the page: printed at full size
+    assert _paginate(ws, 1, 80, []) == (True, 2)
+    assert _paginate(ws, 1, 96, []) == (True, 3)
+    assert _paginate(ws, 1, 20, []) == (False, 0)

@@ -78,3 +78,22 @@ def test_labels():
     assert f.systems_label(["north_weald", "south_fen"]) == "North Weald ICS and South Fen ICS"
     kinds = sorted(["vcse", "icb", "local_authority"], key=lambda k: f.sort_key(k, "partner_kind"))
     assert kinds == ["icb", "local_authority", "vcse"]
+
+
+def test_excel_pct_is_the_fraction_exactly():
+    assert f.excel_pct(Decimal("44.72")) == Decimal("0.4472")
+    assert f.excel_pct(12.5) == Decimal("0.125") and f.excel_pct(None) is None
+    assert '"%"' not in f.PCT_FORMAT and f.PCT_FORMAT.startswith("0.0%")
+
+
+def test_sample_text_reads_a_checks_json_as_fields_and_values():
+    sample = ('[{"cost_centre": "WF2990", "expense_type": null, "counterparty": "Lloyds Pharmacy Ltd", '
+              '"lines": 1, "amount": "639.44"}]')
+    assert f.label(sample, "sample") == ("Cost centre: WF2990; Expense type: —; Counterparty: Lloyds Pharmacy "
+                                         "Ltd; Lines: 1; Amount: £639.44")
+    assert f.sample_text('{"control_total": "-812.77", "difference": "2478.82", "rows_quarantined": 1}') == \
+        "Control total: (£812.77); Difference: £2,478.82; Rows quarantined: 1"
+    # cut at 400 characters by the checks: read pair by pair, marked as cut
+    assert f.sample_text('[{"cost_centre": "A1", "amount": "5"}, {"cost_centre": "B\\"2", "amou') == \
+        'Cost centre: A1; Amount: £5.00\nCost centre: B"2 …'
+    assert f.sample_text('["2025-07-02"]') == "2025-07-02" and f.sample_text(None) == ""

@@ -124,3 +124,10 @@ def test_charts_use_okabe_ito_and_label_their_axes(site):
         assert len(re.findall(r'"(xaxis|yaxis)":\{"title":\{"text":"[^"]+"', text)) == 2 * text.count("Plotly.newPlot("), page
         if page in MONEY_CHART_PAGES:
             assert '"tickprefix":"£"' in text or '"tickprefix":"\\u00a3"' in text, page
+
+
+def test_failed_checks_show_fields_and_values_not_json(site):
+    text = (site / "failed-checks.html").read_text(encoding="utf-8")
+    assert ('<td class="prose lines">Posting date: 2025-07-02; Amount: £1,250.50\n'
+            'Posting date: 2025-07-03; Amount: (£20.00)</td>') in text
+    assert "posting_date" not in text and "[{" not in text

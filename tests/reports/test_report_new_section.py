@@ -6,6 +6,7 @@ import openpyxl
 from reports import sections as s
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
+from tests.reports.formulas import computed
 
 # A table the pack does not have yet (a workforce plan): a new section is a spec.
 WORKFORCE = s.Section(
@@ -39,7 +40,7 @@ def test_new_section_appears_in_pack_and_site(con, tmp_path, monkeypatch, fx):
     _add_table(con)
     monkeypatch.setattr(s, "SECTIONS", s.SECTIONS + (WORKFORCE,))
 
-    wb = openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "p.xlsx"))
+    wb = computed(openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "p.xlsx")))
     assert wb.sheetnames[-2:] == ["Workforce plan", "Submissions"]
     ws = wb["Workforce plan"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5)]
@@ -47,7 +48,7 @@ def test_new_section_appears_in_pack_and_site(con, tmp_path, monkeypatch, fx):
     assert rows[-1] == ["Total", None, 2510.0, 2250.5, 259.5]           # July excluded
     inj = next(r for r in ws.iter_rows(min_row=6) if str(r[1].value).startswith("'=cmd"))
     assert inj[1].data_type == "s"
-    assert ws.auto_filter.ref == "A5:E11" and ws.freeze_panes == "A6"
+    assert ws.auto_filter.ref == "A5:E10" and ws.freeze_panes == "A6"     # the total (row 11) below the filter
 
     site = build_html_site(con, fx.PERIOD, tmp_path / "site").parent
     page = (site / "workforce.html").read_text(encoding="utf-8")
@@ -67,7 +68,7 @@ def test_a_month_without_figures_still_builds(con, tmp_path):
     """A month before any data: both builders say so instead of failing."""
     import reports
     pack = reports.build_board_pack(con, "2024-04", tmp_path / "empty.xlsx")
-    wb = openpyxl.load_workbook(pack)
+    wb = computed(openpyxl.load_workbook(pack))
     assert wb.sheetnames[0] == "Cover"
     texts = [c.value for row in wb["Spend by partner"].iter_rows() for c in row if c.value]
     assert "No figures for April 2024." in texts
