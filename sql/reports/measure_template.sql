@@ -185,7 +185,7 @@ pooled AS (
            count(*) OVER year AS units,
            CAST(numerator AS DOUBLE) / CAST(denominator AS DOUBLE) AS rate_value,
            CAST(sum(numerator) OVER year - numerator AS DOUBLE)
-               / CAST(sum(denominator) OVER year - denominator AS DOUBLE) AS peer_value,
+               / nullif(CAST(sum(denominator) OVER year - denominator AS DOUBLE), 0) AS peer_value,  -- null: no peers
            CAST(sum(denominator) OVER year - denominator AS DOUBLE) AS peer_denominator,
            CAST(count(*) OVER year - 1 AS INTEGER) AS peers
     FROM apportioned
