@@ -7,7 +7,8 @@
 -- comparison with the unit's peers.
 -- Spend with no place (trust-wide services, ICB-wide contracts) is apportioned to the places of
 -- the system of the partner that spent it, by the stated key: the unit's share of the system's
--- denominator (the measure's own, e.g. weighted population). It is shown beside the placed spend
+-- denominator (the measure's own, e.g. weighted population), rounded half up to the penny; lines
+-- of no single system (ics_id both_systems) are not apportioned. It is shown beside the placed spend
 -- (apportioned_numerator, total_numerator, total_rate) with the coverage of the year (the share of
 -- the measure's spend that is coded to a unit) but is NOT what is compared: apportioning by
 -- population adds the same amount per head to every place of a system, so it cannot show
@@ -18,7 +19,7 @@
 -- whether that spend belongs to the place.
 -- Method (scale-free, leave-one-out, limits that vary with population): Spiegelhalter's funnel
 -- plot with an additive random-effects term (Spiegelhalter 2005, "Funnel plots for comparing
--- institutional performance", Stat Med 24:1185-1202, section 3.3), each unit compared with its
+-- institutional performance", Stat Med 24:1185-1202), each unit compared with its
 -- peers only (the other units of the year), so an outlier never sets its own limits:
 --   centre c = the peers' pooled rate (sum of their numerators / sum of their denominators);
 --   within-unit variance of a rate v_j = (cv x c)^2 / denominator_j, cv = the measure's
