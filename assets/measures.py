@@ -15,6 +15,16 @@ file. Every model forbids unknown keys, so a typo is an error naming the file an
     grouping: place                                           # place (default) or ics
     higher_is_better: true
     thresholds: {z_95: 1.96, z_998: 3.09}                     # the defaults
+    within_unit_cv: 10                                        # CV of one head's spend in a year (default)
+    min_peers: 5                                              # fewer peers: rank, no flags (default)
+
+The comparison (sql/reports/measure_template.sql's header has the references): each unit against
+its peers (the other units of the year), centre = the peers' pooled rate, spread = a within-unit
+variance (within_unit_cv x centre)^2 / denominator, which scales with money (pounds or pence give
+the same z) and shrinks with population, plus the peers' DerSimonian-Laird between-unit variance.
+within_unit_cv is about sqrt((1 + CV of cost per user^2) / share of heads using the services in a
+year): 10 for all mental-health spend (about 4% of people in contact, costs CV about 1.7); rarer
+services (crisis) have a larger one.
 """
 from __future__ import annotations
 
@@ -26,7 +36,7 @@ from typing import Literal
 import dagster as dg
 import duckdb
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipelines.model_graph import model_graph
 from pipelines.sql_docs import apply_comments, parse_model_doc
@@ -80,6 +90,8 @@ class MeasureDefinition(_Strict):
     grouping: Literal[GROUPINGS] = "place"  # type: ignore[valid-type]
     higher_is_better: bool
     thresholds: Thresholds = Thresholds()
+    within_unit_cv: float = Field(10.0, gt=0)
+    min_peers: int = Field(5, ge=2)
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,8 @@ class Measure:
                 "denominator": d.denominator, "basis": n.basis, "line_types": n.line_types,
                 "service_lines": n.service_lines, "funding_streams": n.funding_streams,
                 "partner_kinds": n.partner_kinds, "higher_is_better": d.higher_is_better,
-                "z_95": d.thresholds.z_95, "z_998": d.thresholds.z_998}
+                "z_95": d.thresholds.z_95, "z_998": d.thresholds.z_998,
+                "within_unit_cv": d.within_unit_cv, "min_peers": d.min_peers}
 
 
 def _key(location: tuple) -> str:

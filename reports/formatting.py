@@ -86,14 +86,12 @@ SECTORS = {
 
 # Codes of the analytics tables in words ('code' format); anything else is humanised.
 CODE_LABELS = {
-    # variation flags and assessments
+    # variation flags (neutral: above or below the unit's peers, never good or bad)
     "none": "Within limits",
-    "above_95": "Above the 95% limit",
-    "above_998": "Above the 99.8% limit",
-    "below_95": "Below the 95% limit",
-    "below_998": "Below the 99.8% limit",
-    "favourable": "Favourable",
-    "unfavourable": "Unfavourable",
+    "above_95": "Above peers (95%)",
+    "above_998": "Above peers (99.8%)",
+    "below_95": "Below peers (95%)",
+    "below_998": "Below peers (99.8%)",
     # statuses
     "matched": "Matched",
     "mismatched": "Mismatched",

@@ -348,8 +348,9 @@ def _waterfall_html(data: s.ChartData) -> str:
 
 
 def _funnel_html(data: s.FunnelData) -> str:
-    """Each place's rate against its population, the pooled rate and the 95% / 99.8% limits;
-    places outside the limits are marked and named."""
+    """Each place's rate against its population, the pooled rate and each place's own 95% / 99.8%
+    limits (against its peers, joined in order of population); places above or below their peers'
+    limits are marked and named."""
     c, fn = data.chart, data.chart.funnel
     fig = go.Figure()
     styles = {"pooled": ("Pooled rate", f.OKABE_ITO[6], "solid"), "upper_95": ("95% limits", f.OKABE_ITO[1], "dash"),
@@ -363,7 +364,8 @@ def _funnel_html(data: s.FunnelData) -> str:
             continue
         label, colour, dash = styles[name]
         fig.add_trace(go.Scatter(
-            x=[x for x, _ in curve], y=[y for _, y in curve], mode="lines", name=label,
+            x=[x for x, _ in curve], y=[y for _, y in curve], mode="lines+markers" if name != "pooled" else "lines",
+            name=label, marker=dict(symbol="line-ew-open", size=10, color=colour),
             legendgroup=label, showlegend=label not in legend_done, hoverinfo="skip",
             line=dict(color=colour, dash=dash, width=1.5)))
         legend_done.add(label)
@@ -379,7 +381,7 @@ def _funnel_html(data: s.FunnelData) -> str:
             mode="markers+text" if outside else "markers",
             text=[f.plotly_text(p.label) for p in pts] if outside else None,
             textposition="top center",
-            name="Outside the limits" if outside else "Places",
+            name="Above or below peers" if outside else "Places",
             marker=dict(color=colour, size=12 if outside else 10, symbol="diamond" if outside else "circle",
                         line=dict(color="white", width=1)),
             customdata=custom,

@@ -235,11 +235,13 @@ class Pivot:
 
 @dataclass(frozen=True)
 class Funnel:
-    """The columns of a funnel plot (rpt_variation): each unit's denominator, the pooled
-    rate, the between-unit standard deviation, its four limits and its flag."""
+    """The columns of a funnel plot (rpt_variation): each unit's denominator, the pooled rate of
+    every unit, the centre the unit is compared with (its peers' rate: every other unit), its
+    four limits and its flag. Each unit has its own limits (its peers differ), so the limits are
+    drawn through each unit's own."""
     denominator: str = "denominator"
     pooled: str = "pooled_rate"
-    sd: str = "between_unit_sd"
+    centre: str = "peer_rate"
     lower_998: str = "lower_998"
     lower_95: str = "lower_95"
     upper_95: str = "upper_95"
@@ -248,7 +250,7 @@ class Funnel:
     denominator_label: str = "Weighted population"
 
     def columns(self) -> tuple[str, ...]:
-        cols = (self.denominator, self.pooled, self.sd, self.lower_998, self.lower_95,
+        cols = (self.denominator, self.pooled, self.centre, self.lower_998, self.lower_95,
                 self.upper_95, self.upper_998, self.flag)
         for c in cols:
             _ident(c, "funnel column")
@@ -882,8 +884,9 @@ class FunnelPoint:
     label: str
     denominator: Decimal
     rate: Decimal
-    limits: dict[str, Decimal | None]        # lower_998, lower_95, upper_95, upper_998
+    limits: dict[str, Decimal | None]        # lower_998, lower_95, upper_95, upper_998 (none: not assessed)
     flag: str
+    centre: Decimal | None = None            # the rate of the unit's peers, which it is compared with
 
 
 @dataclass
@@ -910,10 +913,11 @@ class FunnelData:
                 Column("d", fn.denominator_label, "int", True),
                 Column("v", c.value.label, money, True),
                 Column("p", "Pooled rate", money, True),
+                Column("c", "Peers' rate", money, True),
                 Column("lower_998", "Lower 99.8%", money, True), Column("lower_95", "Lower 95%", money, True),
                 Column("upper_95", "Upper 95%", money, True), Column("upper_998", "Upper 99.8%", money, True),
                 Column("flag", "Flag", "code", False)]
-        rows = [Row({"x": p.label, "d": p.denominator, "v": p.rate, "p": self.pooled, **p.limits,
+        rows = [Row({"x": p.label, "d": p.denominator, "v": p.rate, "p": self.pooled, "c": p.centre, **p.limits,
                      "flag": p.flag}, flagged=p.flag not in (None, "none")) for p in self.points]
         return Table(self.key, self.title, cols, rows)
 
@@ -1028,32 +1032,27 @@ def _waterfall_data(con, section: Section, chart: Chart, ctx: ReportContext, ext
 def _funnel_data(con, section: Section, chart: Chart, ctx: ReportContext, extra: tuple[str, ...],
                  facet: Any, facet_label: str) -> FunnelData:
     fn = chart.funnel
-    cols = [chart.x.key, chart.value.column, fn.denominator, fn.pooled, fn.sd,
+    cols = [chart.x.key, chart.value.column, fn.denominator, fn.pooled, fn.centre,
             fn.lower_998, fn.lower_95, fn.upper_95, fn.upper_998, fn.flag]
     sql = (f"SELECT {', '.join(cols)} FROM {section.source} "
            f"WHERE {_where(section, ctx, {chart.value.scope}, extra)} ORDER BY {fn.denominator}")
     recs = _execute(con, sql, ctx.params()).fetchall()
     points = [FunnelPoint(f.label(r[0], chart.x.fmt), r[2], r[1],
-                          {"lower_998": r[5], "lower_95": r[6], "upper_95": r[7], "upper_998": r[8]}, r[9])
+                          {"lower_998": r[5], "lower_95": r[6], "upper_95": r[7], "upper_998": r[8]}, r[9],
+                          r[4])
               for r in recs if r[2]]
     pooled = recs[0][3] if recs else None
     curves: dict[str, list[tuple[float, float]]] = {}
-    if points and pooled is not None and pooled > 0:
-        p, tau = float(pooled), float(recs[0][4] or 0)
-        # the limits are pooled -/+ z sqrt(p / n + tau^2): recover each z from the units' own limits
-        zs = {}
-        for name, sign in (("lower_998", -1), ("lower_95", -1), ("upper_95", 1), ("upper_998", 1)):
-            est = [sign * (float(pt.limits[name]) - p) / math.sqrt(p / float(pt.denominator) + tau ** 2)
-                   for pt in points if pt.limits[name] is not None and (sign > 0 or pt.limits[name] > 0)]
-            if est:
-                zs[name] = sum(est) / len(est)
+    # each unit is compared with its own peers, so its limits are its own: the lines join each
+    # unit's limits in order of population (no unit's limits are drawn from another's)
+    for name in ("lower_998", "lower_95", "upper_95", "upper_998"):
+        line = [(float(p.denominator), float(p.limits[name])) for p in points if p.limits[name] is not None]
+        if line:
+            curves[name] = line
+    if points and pooled is not None:
         lo = float(min(pt.denominator for pt in points)) * 0.7
         hi = float(max(pt.denominator for pt in points)) * 1.15
-        grid = [lo * (hi / lo) ** (i / 60) for i in range(61)]
-        for name, z in zs.items():
-            sign = 1 if name.startswith("upper") else -1
-            curves[name] = [(n, max(p + sign * z * math.sqrt(p / n + tau ** 2), 0.0)) for n in grid]
-        curves["pooled"] = [(grid[0], p), (grid[-1], p)]
+        curves["pooled"] = [(lo, float(pooled)), (hi, float(pooled))]
     return FunnelData(chart, points, pooled, curves, facet, facet_label)
 
 
@@ -1483,8 +1482,8 @@ def _variation_text(v: Mapping[str, Any]) -> str:
     need_weighted = v.get("denominator_name") in ("mh_weighted_population", "need_weighted_population")
     per = "per need-weighted head" if need_weighted else "per weighted head"
     return (f"{v['unit_name']} spends {_p(v['rate'])} {per} on {_measure_subject(v['measure_name'])} against "
-            f"a pooled {_p(v['pooled_rate'])}: {f.label(v['flag'], 'code').lower()} "
-            f"({_m(abs(diff))} {'more' if diff >= 0 else 'less'} than at the pooled rate).")
+            f"{_p(v['peer_rate'])} for its peers (every other place): {f.label(v['flag'], 'code').lower()} "
+            f"({_m(abs(diff))} {'more' if diff >= 0 else 'less'} than at the pooled rate of all places).")
 
 
 def _variation_lines(v: Mapping[str, Any]) -> tuple[str, dict]:
@@ -1513,23 +1512,40 @@ VARIATION = Section(
     sheet_name="Variation",
     source="rpt_variation",
     mode=DETAIL,
-    description=("Spend per weighted head of population by place, for each measure, against the pooled rate "
-                 "of all places. Funnel plot limits (95% and 99.8%) allow for the size of each place's "
-                 "population and for the usual variation between places; a place outside them is flagged. "
-                 "Decile 10 is the highest-spending tenth. Spend is net of payments between partners."),
+    description=("Spend per weighted head of population coded to each place, for each measure, compared with "
+                 "the place's peers (every other place; the place itself never sets its own limits). The "
+                 "limits (95% and 99.8%) allow for the size of each place's population and for the usual "
+                 "variation between its peers, and are the same whether spend is counted in pounds or pence "
+                 "(method and references: docs/model.md, 'Measures of variation'). Above or below peers is a "
+                 "position, not a judgement. With fewer than five peers nothing is flagged: the rank and the "
+                 "distance from the median say where a place stands. Spend with no place (trust-wide "
+                 "services) is apportioned to the places of the spending partner's system by their share of "
+                 "its weighted population and shown beside the placed spend (Apportioned, Per head incl. "
+                 "apportioned); coverage is the share of the measure's spend coded to a place. Flags rest on "
+                 "placed spend: a service coded to one place but serving more (e.g. a trust-wide unit) shows "
+                 "as that place above its peers. Decile 10 is the highest-spending tenth. Spend is net of "
+                 "payments between partners."),
     dims=(Dim("measure_name", "Measure"), Dim("unit_name", "Place"), ICS, Dim("flag", "Position", "code")),
     values=(Measure("numerator", "Spend", "numerator", scope=FY),
             Measure("denominator", "Weighted population", "denominator", scope=FY, fmt="int"),
             Measure("rate", "Per head", "rate", scope=FY, fmt="money2", additive=False),
+            Measure("peer_rate", "Peers' rate", "peer_rate", scope=FY, fmt="money2", additive=False),
             Measure("pooled_rate", "Pooled rate", "pooled_rate", scope=FY, fmt="money2", additive=False),
             Measure("z", "z-score", "z_score", scope=FY, fmt="dec2", additive=False),
+            Measure("rank", "Rank", "rate_rank", scope=FY, fmt="int", additive=False),
+            Measure("from_median", "From median per head", "distance_from_median", scope=FY, fmt="money2",
+                    additive=False),
             Measure("decile", "Decile", "decile", scope=FY, fmt="int", additive=False),
+            Measure("apportioned", "Apportioned", "apportioned_numerator", scope=FY),
+            Measure("total_rate", "Per head incl. apportioned", "total_rate", scope=FY, fmt="money2",
+                    additive=False),
+            Measure("coverage", "Coverage %", "coverage_pct", scope=FY, fmt="pct", additive=False),
             Measure("difference", "Above (below) pooled", "difference_vs_pooled", scope=FY)),
     period_col=None,
     total=False,
     hidden=("denominator_name",),
     basis="£ per weighted head, net of eliminations",
-    flag=Flag(where="flag <> 'none'", label="Places outside the funnel limits", text=_variation_text,
+    flag=Flag(where="flag <> 'none'", label="Places above or below their peers' limits", text=_variation_text,
               drill=Drill(keys=("measure_id", "unit_id", "fy", "grouping", "basis"), source="fct_mh_ledger",
                           where=_variation_lines, figure="numerator",
                           title=lambda v: f"{v['unit_name']}: {v['measure_name']}, {v.get('fy')}")),

@@ -3,17 +3,41 @@
 -- definition as parameters and runs it once per measure). For each unit and financial year:
 -- numerator (mental-health ledger lines filtered by the measure, net of eliminations unless the
 -- measure says gross), denominator from a fixed registry (weighted_population,
--- mh_weighted_population; need_weighted_population is its older name), the rate per head and a funnel plot against the pooled rate.
--- Funnel method (Spiegelhalter 2005 and 2012, as NHS funnel plots such as the SHMI's and the
--- NHS-R FunnelPlotR package use it): the Poisson approximation for a rate, var = pooled rate /
--- denominator, plus an additive random-effects term for variation between units that does not
--- shrink with population (money is not a count, so the Poisson variance alone would put every unit
--- outside the limits). z-scores against the pooled rate are winsorised at their 10th and 90th
--- percentiles (linear interpolation), phi = mean of their squares, and the between-unit variance
--- tau^2 = max(0, (k x phi - (k - 1)) / (sum w - sum w^2 / sum w)) with w = denominator / pooled
--- rate (DerSimonian-Laird). Limits are pooled rate -/+ z x sqrt(pooled rate / denominator + tau^2),
--- lower limits floored at 0, z from the measure's thresholds (default 1.96 for 95%, 3.09 for 99.8%).
--- When the pooled rate is not positive (e.g. an income measure) there are no limits and no flags.
+-- mh_weighted_population; need_weighted_population is its older name), the rate per head, and a
+-- comparison with the unit's peers.
+-- Spend with no place (trust-wide services, ICB-wide contracts) is apportioned to the places of
+-- the system of the partner that spent it, by the stated key: the unit's share of the system's
+-- denominator (the measure's own, e.g. weighted population), rounded half up to the penny; lines
+-- of no single system (ics_id both_systems) are not apportioned. It is shown beside the placed spend
+-- (apportioned_numerator, total_numerator, total_rate) with the coverage of the year (the share of
+-- the measure's spend that is coded to a unit) but is NOT what is compared: apportioning by
+-- population adds the same amount per head to every place of a system, so it cannot show
+-- variation between them, and between systems it would compare how each system codes its
+-- trust-wide spend rather than what its places receive. Flags therefore rest on spend coded to
+-- the unit (numerator, rate), and a place whose coded spend includes a service that serves a
+-- wider area (e.g. a trust-wide unit coded to one place) is flagged: the question to ask is then
+-- whether that spend belongs to the place.
+-- Method (scale-free, leave-one-out, limits that vary with population): Spiegelhalter's funnel
+-- plot with an additive random-effects term (Spiegelhalter 2005, "Funnel plots for comparing
+-- institutional performance", Stat Med 24:1185-1202), each unit compared with its
+-- peers only (the other units of the year), so an outlier never sets its own limits:
+--   centre c = the peers' pooled rate (sum of their numerators / sum of their denominators);
+--   within-unit variance of a rate v_j = (cv x c)^2 / denominator_j, cv = the measure's
+--     within_unit_cv (the coefficient of variation of one head's spend in a year, about
+--     sqrt((1 + cost CV^2) / share of heads using the services)); it scales with money, so the
+--     z-scores are the same in pounds or pence, and shrinks as the population grows;
+--   between-unit variance tau^2 = DerSimonian-Laird over the m peers (DerSimonian and Laird 1986;
+--     DerSimonian and Kacker 2007, Contemp Clin Trials 28:105): w_j = 1 / v_j,
+--     Q = sum w_j (rate_j - c)^2 (c is the w-weighted mean, as w_j is proportional to the
+--     denominator), tau^2 = max(0, (Q - (m - 1)) / (sum w - sum w^2 / sum w));
+--   the unit's standard deviation sd = sqrt((cv x c)^2 / denominator + tau^2 + var c), var c =
+--     (cv x c)^2 / sum of the peers' denominators + tau^2 x sum d_j^2 / (sum d_j)^2 (the centre is
+--     itself estimated from the peers); z = (rate - c) / sd; limits c -/+ z x sd (lower ones
+--     floored at 0), z from the measure's thresholds (default 1.96 for 95%, 3.09 for 99.8%).
+-- A unit is assessed (limits, z and a flag) only with at least the measure's min_peers peers
+-- (default 5) and a positive centre (an income measure has none); otherwise the flag is none
+-- and the rank and the distance from the median say where it stands. Flags are neutral: above
+-- or below the unit's peers; whether that is good is for the reader.
 -- Grain: one row per measure, financial year and unit.
 -- Keys: measure_id, fy, unit_id
 -- Columns:
@@ -28,23 +52,36 @@
 --   ics_name: the integrated care system's name
 --   fy: financial year, e.g. 2025-26
 --   months_reported: months of the year in the ledger (12 = a complete year)
---   numerator: the unit's spend on the measure's lines in the year, pounds
+--   numerator: the unit's spend on the measure's lines coded to it in the year, pounds (what is compared)
+--   apportioned_numerator: the unit's share of its system's spend on the measure's lines coded to no
+--     unit, by its share of the system's denominator, pounds rounded half up (0 when grouping by ics)
+--   total_numerator: numerator + apportioned_numerator, pounds
+--   coverage_pct: the year's spend on the measure's lines coded to a unit as a percentage of all of it
+--     (placed and unplaced, every unit), 1 decimal place
 --   denominator: the unit's denominator for the year, e.g. weighted population
 --   rate: numerator / denominator, pounds per head, rounded half up to 4 decimal places
+--   total_rate: total_numerator / denominator, pounds per head, rounded half up to 4 decimal places
 --   pooled_rate: sum of numerators / sum of denominators over every unit of the year, pounds per head
---   overdispersion_phi: mean squared winsorised Poisson z-score of the year's units (1 = Poisson)
---   between_unit_sd: tau, the standard deviation of rates between units added to the Poisson
---     variance, pounds per head (0 when the units are not over-dispersed)
---   lower_998: lower 99.8% funnel limit for the unit's denominator, pounds per head
---   lower_95: lower 95% funnel limit
---   upper_95: upper 95% funnel limit
---   upper_998: upper 99.8% funnel limit
---   z_score: (rate - pooled rate) / sqrt(pooled rate / denominator + tau^2) (a statistic, DOUBLE)
+--   peer_rate: the centre the unit is compared with: its peers' pooled rate (every other unit of the year)
+--   peers: number of peers (units of the year other than this one)
+--   within_unit_cv: the measure's coefficient of variation of one head's spend (a setting, DOUBLE)
+--   between_unit_sd: tau, the standard deviation of rates between the peers beyond chance
+--     (DerSimonian-Laird), pounds per head (0 when the peers differ no more than chance)
+--   rate_sd: the unit's standard deviation sd (within-unit, between-unit and the centre's), pounds per head
+--   lower_998: lower 99.8% limit for the unit's denominator, pounds per head (null when not assessed)
+--   lower_95: lower 95% limit
+--   upper_95: upper 95% limit
+--   upper_998: upper 99.8% limit
+--   z_score: (rate - peer_rate) / rate_sd (a statistic, DOUBLE; null when not assessed)
+--   assessed: whether the unit was compared with limits (min_peers peers or more and a positive centre)
+--   median_rate: the median rate of the year's units, pounds per head
+--   distance_from_median: rate - median_rate, pounds per head
+--   rate_rank: the unit's rank by rate in the year, 1 = highest (ties share the better rank)
 --   decile: decile of the unit's rate among the year's units, 1 (lowest) to 10 (highest): ceil(10 x n / k)
 --     where n units have a rate at or below the unit's and k units are compared
---   flag: none, above_95, above_998, below_95 or below_998 (outside the 95% or 99.8% limits)
---   higher_is_better: the measure's direction
---   assessment: favourable or unfavourable when flagged (by the measure's direction), else none
+--   flag: none, above_95, above_998, below_95 or below_998 (above or below the peers' 95% or 99.8% limits)
+--   comparison: above peers, below peers, within peers or not assessed (neutral: no judgement of good or bad)
+--   higher_is_better: the measure's direction, as its definition states it (not used for the flag)
 --   expected_numerator: the unit's spend were it at the pooled rate, pounds (rounded half up)
 --   difference_vs_pooled: numerator - expected_numerator: the size of the variation in pounds
 --   units: number of units compared in the year
@@ -65,10 +102,13 @@ CREATE OR REPLACE TEMP MACRO rate_per_head(amount, heads) AS
 CREATE TABLE IF NOT EXISTS rpt_variation (
     measure_id VARCHAR NOT NULL, measure_name VARCHAR, grouping VARCHAR, denominator_name VARCHAR,
     basis VARCHAR, unit_id VARCHAR NOT NULL, unit_name VARCHAR, ics_id VARCHAR, ics_name VARCHAR,
-    fy VARCHAR NOT NULL, months_reported INTEGER, numerator DECIMAL(18, 2), denominator DECIMAL(18, 2),
-    rate DECIMAL(18, 4), pooled_rate DECIMAL(18, 4), overdispersion_phi DOUBLE, between_unit_sd DOUBLE,
+    fy VARCHAR NOT NULL, months_reported INTEGER, numerator DECIMAL(18, 2), apportioned_numerator DECIMAL(18, 2),
+    total_numerator DECIMAL(18, 2), coverage_pct DECIMAL(9, 1), denominator DECIMAL(18, 2),
+    rate DECIMAL(18, 4), total_rate DECIMAL(18, 4), pooled_rate DECIMAL(18, 4), peer_rate DECIMAL(18, 4),
+    peers INTEGER, within_unit_cv DOUBLE, between_unit_sd DOUBLE, rate_sd DOUBLE,
     lower_998 DECIMAL(18, 4), lower_95 DECIMAL(18, 4), upper_95 DECIMAL(18, 4), upper_998 DECIMAL(18, 4),
-    z_score DOUBLE, decile INTEGER, flag VARCHAR, higher_is_better BOOLEAN, assessment VARCHAR,
+    z_score DOUBLE, assessed BOOLEAN, median_rate DECIMAL(18, 4), distance_from_median DECIMAL(18, 4),
+    rate_rank INTEGER, decile INTEGER, flag VARCHAR, comparison VARCHAR, higher_is_better BOOLEAN,
     expected_numerator DECIMAL(18, 2), difference_vs_pooled DECIMAL(18, 2), units INTEGER
 );
 
@@ -102,7 +142,7 @@ units AS (
     WHERE d.denominator_name = $denominator AND d.grouping = $grouping AND d.denominator > 0
 ),
 measured_lines AS (
-    SELECT fy, CASE $grouping WHEN 'place' THEN place_id WHEN 'ics' THEN ics_id END AS unit_id, amount
+    SELECT fy, CASE $grouping WHEN 'place' THEN place_id WHEN 'ics' THEN ics_id END AS unit_id, ics_id, amount
     FROM fct_mh_ledger
     WHERE list_contains($line_types, line_type)
       AND ($service_lines IS NULL OR list_contains($service_lines, service_line))
@@ -110,86 +150,115 @@ measured_lines AS (
       AND ($partner_kinds IS NULL OR list_contains($partner_kinds, partner_kind))
       AND ($basis = 'gross' OR NOT is_eliminated)
 ),
+unplaced AS (
+    -- spend coded to no unit, by the system of the partner that spent it (null: no system)
+    SELECT fy, ics_id, sum(amount) AS amount FROM measured_lines WHERE unit_id IS NULL GROUP BY ALL
+),
+coverage AS (
+    SELECT fy, sum(amount) FILTER (WHERE unit_id IS NOT NULL) AS placed, sum(amount) AS all_spend
+    FROM measured_lines GROUP BY fy
+),
 numerators AS (
     SELECT u.*, CAST(coalesce(sum(l.amount), 0) AS DECIMAL(18, 2)) AS numerator
     FROM units u
     LEFT JOIN measured_lines l ON l.fy = u.fy AND l.unit_id = u.unit_id
     GROUP BY ALL
 ),
+apportioned AS (
+    -- the system's unplaced spend x the unit's share of the system's denominator (grouping by
+    -- place; grouping by ics every line with a system is the system's own)
+    SELECT n.*,
+           CASE WHEN $grouping = 'place' AND p.amount IS NOT NULL
+                THEN money_ratio(p.amount, CAST(n.denominator * 100 AS HUGEINT),
+                                 CAST(sum(n.denominator) OVER (PARTITION BY n.fy, n.ics_id) * 100 AS HUGEINT))
+                ELSE CAST(0 AS DECIMAL(18, 2)) END AS apportioned_numerator,
+           CASE WHEN c.all_spend <> 0 THEN CAST(round(100 * CAST(coalesce(c.placed, 0) AS DOUBLE)
+                                                      / CAST(c.all_spend AS DOUBLE), 1) AS DECIMAL(9, 1)) END
+               AS coverage_pct
+    FROM numerators n
+    LEFT JOIN unplaced p ON p.fy = n.fy AND p.ics_id = n.ics_id
+    LEFT JOIN coverage c ON c.fy = n.fy
+),
 pooled AS (
     SELECT *,
            sum(numerator) OVER year AS pooled_numerator,
            sum(denominator) OVER year AS pooled_denominator,
            count(*) OVER year AS units,
-           CAST(sum(numerator) OVER year AS DOUBLE) / CAST(sum(denominator) OVER year AS DOUBLE) AS pooled_value
-    FROM numerators
-    WINDOW year AS (PARTITION BY fy)
-),
-poisson_z AS (
-    SELECT *,
            CAST(numerator AS DOUBLE) / CAST(denominator AS DOUBLE) AS rate_value,
-           CASE WHEN pooled_value > 0  -- a Poisson rate needs a positive pooled rate
-                THEN (CAST(numerator AS DOUBLE) / CAST(denominator AS DOUBLE) - pooled_value)
-                     / sqrt(pooled_value / CAST(denominator AS DOUBLE)) END AS raw_z
-    FROM pooled
-),
-winsorised AS (
-    SELECT *,
-           least(greatest(raw_z, quantile_cont(raw_z, 0.1) OVER year), quantile_cont(raw_z, 0.9) OVER year)
-               AS winsorised_z
-    FROM poisson_z
+           CAST(sum(numerator) OVER year - numerator AS DOUBLE)
+               / nullif(CAST(sum(denominator) OVER year - denominator AS DOUBLE), 0) AS peer_value,  -- null: no peers
+           CAST(sum(denominator) OVER year - denominator AS DOUBLE) AS peer_denominator,
+           CAST(count(*) OVER year - 1 AS INTEGER) AS peers
+    FROM apportioned
     WINDOW year AS (PARTITION BY fy)
 ),
-overdispersion AS (
-    SELECT *,
-           avg(winsorised_z * winsorised_z) OVER year AS phi,
-           count(*) OVER year AS k,
-           sum(CAST(denominator AS DOUBLE) / nullif(pooled_value, 0)) OVER year AS sum_w,
-           sum(power(CAST(denominator AS DOUBLE) / nullif(pooled_value, 0), 2)) OVER year AS sum_w_squared
-    FROM winsorised
-    WINDOW year AS (PARTITION BY fy)
+peer_spread AS (
+    -- over each unit's peers j: Q x (cv c)^2 = sum d_j (rate_j - c)^2 and sum d_j^2
+    SELECT i.fy, i.unit_id,
+           sum(CAST(j.denominator AS DOUBLE) * power(j.rate_value - i.peer_value, 2)) AS scaled_q,
+           sum(power(CAST(j.denominator AS DOUBLE), 2)) AS peer_denominator_squares
+    FROM pooled i
+    JOIN pooled j ON j.fy = i.fy AND j.unit_id <> i.unit_id
+    GROUP BY ALL
 ),
 random_effects AS (
-    SELECT *,
-           CASE WHEN k > 1 AND pooled_value > 0
-                THEN greatest(0, (k * phi - (k - 1)) / (sum_w - sum_w_squared / sum_w)) ELSE 0 END AS tau_squared
-    FROM overdispersion
+    SELECT p.*, s.peer_denominator_squares,
+           coalesce(p.peers >= $min_peers AND p.peer_value > 0, false) AS assessed,
+           power($within_unit_cv * p.peer_value, 2) AS within_scale,   -- (cv c)^2: v_j = within_scale / d_j
+           CASE WHEN p.peers >= 2 AND p.peer_value > 0
+                THEN greatest(0, (s.scaled_q / power($within_unit_cv * p.peer_value, 2) - (p.peers - 1))
+                                 / ((p.peer_denominator - s.peer_denominator_squares / p.peer_denominator)
+                                    / power($within_unit_cv * p.peer_value, 2)))
+                END AS tau_squared
+    FROM pooled p
+    LEFT JOIN peer_spread s ON s.fy = p.fy AND s.unit_id = p.unit_id
 ),
-funnel AS (
+compared AS (
     SELECT *,
-           CASE WHEN pooled_value > 0 THEN sqrt(pooled_value / CAST(denominator AS DOUBLE) + tau_squared) END
-               AS rate_sd,
-           CASE WHEN pooled_value > 0
-                THEN (rate_value - pooled_value) / sqrt(pooled_value / CAST(denominator AS DOUBLE) + tau_squared)
-                END AS z_score,
+           sqrt(within_scale / CAST(denominator AS DOUBLE) + tau_squared
+                + within_scale / peer_denominator + tau_squared * peer_denominator_squares / power(peer_denominator, 2))
+               AS sd_value,
+           median(rate_value) OVER (PARTITION BY fy) AS median_value,
            count(*) OVER (PARTITION BY fy ORDER BY rate_value
-                          RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS units_at_or_below
+                          RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS units_at_or_below,
+           rank() OVER (PARTITION BY fy ORDER BY rate_value DESC) AS rate_rank
     FROM random_effects
 ),
 flagged AS (
     SELECT *,
-           CASE WHEN z_score > $z_998 THEN 'above_998' WHEN z_score > $z_95 THEN 'above_95'
-                WHEN z_score < -$z_998 THEN 'below_998' WHEN z_score < -$z_95 THEN 'below_95'
+           CASE WHEN assessed THEN (rate_value - peer_value) / sd_value END AS z_value,
+           CASE WHEN NOT assessed THEN 'none'
+                WHEN (rate_value - peer_value) / sd_value > $z_998 THEN 'above_998'
+                WHEN (rate_value - peer_value) / sd_value > $z_95 THEN 'above_95'
+                WHEN (rate_value - peer_value) / sd_value < -$z_998 THEN 'below_998'
+                WHEN (rate_value - peer_value) / sd_value < -$z_95 THEN 'below_95'
                 ELSE 'none' END AS flag
-    FROM funnel
+    FROM compared
 )
 SELECT $measure_id AS measure_id, $measure_name AS measure_name, $grouping AS grouping,
        $denominator AS denominator_name, $basis AS basis,
-       unit_id, unit_name, ics_id, ics_name, fy, months_reported, numerator, denominator,
+       unit_id, unit_name, ics_id, ics_name, fy, months_reported, numerator, apportioned_numerator,
+       numerator + apportioned_numerator AS total_numerator, coverage_pct, denominator,
        rate_per_head(numerator, denominator) AS rate,
+       rate_per_head(numerator + apportioned_numerator, denominator) AS total_rate,
        rate_per_head(pooled_numerator, pooled_denominator) AS pooled_rate,
-       phi AS overdispersion_phi, sqrt(tau_squared) AS between_unit_sd,
-       CAST(greatest(pooled_value - $z_998 * rate_sd, 0) AS DECIMAL(18, 4)) AS lower_998,
-       CAST(greatest(pooled_value - $z_95 * rate_sd, 0) AS DECIMAL(18, 4)) AS lower_95,
-       CAST(pooled_value + $z_95 * rate_sd AS DECIMAL(18, 4)) AS upper_95,
-       CAST(pooled_value + $z_998 * rate_sd AS DECIMAL(18, 4)) AS upper_998,
-       z_score,
+       CAST(peer_value AS DECIMAL(18, 4)) AS peer_rate, peers,
+       CAST($within_unit_cv AS DOUBLE) AS within_unit_cv,
+       sqrt(tau_squared) AS between_unit_sd,
+       sd_value AS rate_sd,
+       CASE WHEN assessed THEN CAST(greatest(peer_value - $z_998 * sd_value, 0) AS DECIMAL(18, 4)) END AS lower_998,
+       CASE WHEN assessed THEN CAST(greatest(peer_value - $z_95 * sd_value, 0) AS DECIMAL(18, 4)) END AS lower_95,
+       CASE WHEN assessed THEN CAST(peer_value + $z_95 * sd_value AS DECIMAL(18, 4)) END AS upper_95,
+       CASE WHEN assessed THEN CAST(peer_value + $z_998 * sd_value AS DECIMAL(18, 4)) END AS upper_998,
+       z_value AS z_score, assessed,
+       CAST(median_value AS DECIMAL(18, 4)) AS median_rate,
+       CAST(rate_value - median_value AS DECIMAL(18, 4)) AS distance_from_median,
+       CAST(rate_rank AS INTEGER) AS rate_rank,
        CAST((10 * units_at_or_below + units - 1) // units AS INTEGER) AS decile,
        flag,
+       CASE WHEN NOT assessed THEN 'not assessed' WHEN flag LIKE 'above%' THEN 'above peers'
+            WHEN flag LIKE 'below%' THEN 'below peers' ELSE 'within peers' END AS comparison,
        $higher_is_better AS higher_is_better,
-       CASE WHEN flag = 'none' THEN 'none'
-            WHEN (flag LIKE 'above%') = $higher_is_better THEN 'favourable'
-            ELSE 'unfavourable' END AS assessment,
        money_ratio(pooled_numerator, CAST(denominator * 100 AS HUGEINT), CAST(pooled_denominator * 100 AS HUGEINT))
            AS expected_numerator,
        numerator - money_ratio(pooled_numerator, CAST(denominator * 100 AS HUGEINT),

@@ -48,8 +48,8 @@ WITH ics_names AS (
 ),
 variation AS (
     SELECT *, flag_period(fy, months_reported) AS as_at_period,
-           CASE flag WHEN 'above_998' THEN 'above the 99.8% upper limit' WHEN 'above_95' THEN 'above the 95% upper limit'
-                     WHEN 'below_998' THEN 'below the 99.8% lower limit' ELSE 'below the 95% lower limit' END AS limit_text
+           CASE flag WHEN 'above_998' THEN 'above its peers (99.8% limit)' WHEN 'above_95' THEN 'above its peers (95% limit)'
+                     WHEN 'below_998' THEN 'below its peers (99.8% limit)' ELSE 'below its peers (95% limit)' END AS limit_text
     FROM rpt_variation
     WHERE flag <> 'none'
 ),
@@ -63,11 +63,11 @@ variation_flags AS (
            as_at_period AS last_seen_period,
            array_to_string(list_sort(list(fy) OVER subject_years), ', ') AS years_flagged,
            difference_vs_pooled AS amount,
-           format('{}: {} was £{} per head in {} ({} months) against £{} for all {} {}s, {} ({}); '
-                  || '£{} {} the spend at the pooled rate.',
-                  unit_name, measure_name, format('{:,.2f}', rate), fy, months_reported, format('{:,.2f}', pooled_rate),
-                  units, grouping, limit_text, assessment, flag_money(abs(difference_vs_pooled)),
-                  CASE WHEN difference_vs_pooled >= 0 THEN 'above' ELSE 'below' END) AS summary
+           format('{}: {} was £{} per head in {} ({} months) against £{} for its {} peer {}s, {}; '
+                  || '£{} {} the spend at the pooled rate of all {} {}s.',
+                  unit_name, measure_name, format('{:,.2f}', rate), fy, months_reported, format('{:,.2f}', peer_rate),
+                  peers, grouping, limit_text, flag_money(abs(difference_vs_pooled)),
+                  CASE WHEN difference_vs_pooled >= 0 THEN 'above' ELSE 'below' END, units, grouping) AS summary
     FROM variation
     WINDOW subject_years AS (PARTITION BY measure_id, unit_id)
     QUALIFY row_number() OVER (PARTITION BY measure_id, unit_id ORDER BY fy DESC) = 1

@@ -1,5 +1,5 @@
-"""Independent re-computations for the analytics tests, in polars and Decimal: nothing here
-reads the SQL under test, so a test comparing the two can fail either way."""
+"""Independent re-computations for the analytics tests, in polars, plain Python and Decimal:
+nothing here reads the SQL under test, so a test comparing the two can fail either way."""
 from __future__ import annotations
 
 import math
@@ -14,31 +14,55 @@ def half_up(value: Decimal, places: str = "0.01") -> Decimal:
     return value.quantize(Decimal(places), ROUND_HALF_UP)
 
 
-def funnel(units: pl.DataFrame, z_95: float = 1.96, z_998: float = 3.09) -> pl.DataFrame:
-    """Funnel statistics for one year's units (columns unit_id, numerator, denominator):
-    Poisson z-scores against the pooled rate, winsorised at the 10th and 90th percentiles, phi,
-    the DerSimonian-Laird between-unit variance tau^2, z-scores, limits, deciles and flags."""
-    frame = units.with_columns(numerator=pl.col("numerator").cast(pl.Float64),
-                               denominator=pl.col("denominator").cast(pl.Float64))
-    pooled = frame["numerator"].sum() / frame["denominator"].sum()
-    frame = frame.with_columns(rate=pl.col("numerator") / pl.col("denominator"))
-    frame = frame.with_columns(raw_z=(pl.col("rate") - pooled) / (pooled / pl.col("denominator")).sqrt())
-    low = frame["raw_z"].quantile(0.1, interpolation="linear")
-    high = frame["raw_z"].quantile(0.9, interpolation="linear")
-    winsorised = frame["raw_z"].clip(low, high)
-    k = frame.height
-    phi = float((winsorised ** 2).mean())
-    w = frame["denominator"] / pooled
-    tau_squared = max(0.0, (k * phi - (k - 1)) / (w.sum() - (w ** 2).sum() / w.sum()))
-    sd = (pooled / frame["denominator"] + tau_squared).sqrt()
-    z = (frame["rate"] - pooled) / sd
-    rank_max = frame["rate"].rank(method="max")
-    return frame.with_columns(
-        pooled=pl.lit(pooled), phi=pl.lit(phi), tau=pl.lit(math.sqrt(tau_squared)), z=z,
-        lower_95=(pooled - z_95 * sd).clip(lower_bound=0), upper_95=pooled + z_95 * sd,
-        lower_998=(pooled - z_998 * sd).clip(lower_bound=0), upper_998=pooled + z_998 * sd,
-        decile=((10 * rank_max.cast(pl.Int64) + k - 1) // k).cast(pl.Int32),
-        flag=pl.when(z > z_998).then(pl.lit("above_998")).when(z > z_95).then(pl.lit("above_95"))
-        .when(z < -z_998).then(pl.lit("below_998")).when(z < -z_95).then(pl.lit("below_95"))
-        .otherwise(pl.lit("none")),
-    )
+def dersimonian_laird(y: list[float], v: list[float]) -> float:
+    """DerSimonian and Laird's between-study variance tau^2 of estimates y with within-study
+    variances v: w = 1 / v, Q = sum w (y - ybar_w)^2, tau^2 = max(0, (Q - (k - 1)) / (sum w -
+    sum w^2 / sum w))."""
+    w = [1 / x for x in v]
+    ybar = sum(wi * yi for wi, yi in zip(w, y)) / sum(w)
+    q = sum(wi * (yi - ybar) ** 2 for wi, yi in zip(w, y))
+    return max(0.0, (q - (len(y) - 1)) / (sum(w) - sum(wi * wi for wi in w) / sum(w)))
+
+
+def peer_comparison(units: pl.DataFrame, z_95: float = 1.96, z_998: float = 3.09, cv: float = 10.0,
+                    min_peers: int = 5) -> pl.DataFrame:
+    """Each unit of one year (columns unit_id, numerator, denominator) against its peers (every
+    other unit): centre = the peers' pooled rate; within-unit variance (cv x centre)^2 / d;
+    tau^2 = DerSimonian-Laird over the peers; sd^2 = within + tau^2 + the centre's variance;
+    z, limits, flags (only with min_peers peers and a positive centre), rank, median, deciles."""
+    rows = units.select("unit_id", "numerator", "denominator").to_dicts()
+    for r in rows:
+        r["numerator"], r["denominator"] = float(r["numerator"]), float(r["denominator"])
+        r["rate"] = r["numerator"] / r["denominator"]
+    k = len(rows)
+    rates = sorted(r["rate"] for r in rows)
+    median = (rates[(k - 1) // 2] + rates[k // 2]) / 2
+    out = []
+    for r in rows:
+        peers = [p for p in rows if p["unit_id"] != r["unit_id"]]
+        m = len(peers)
+        peer_d = sum(p["denominator"] for p in peers)
+        centre = sum(p["numerator"] for p in peers) / peer_d if peer_d else None
+        tau2 = sd = z = None
+        limits = dict.fromkeys(("lower_998", "lower_95", "upper_95", "upper_998"))
+        assessed = bool(m >= min_peers and centre is not None and centre > 0)
+        if m >= 2 and centre is not None and centre > 0:
+            scale = (cv * centre) ** 2
+            tau2 = dersimonian_laird([p["rate"] for p in peers], [scale / p["denominator"] for p in peers])
+            centre_var = scale / peer_d + tau2 * sum(p["denominator"] ** 2 for p in peers) / peer_d ** 2
+            sd = math.sqrt(scale / r["denominator"] + tau2 + centre_var)
+        flag = "none"
+        if assessed:
+            z = (r["rate"] - centre) / sd
+            limits = {"lower_998": max(centre - z_998 * sd, 0.0), "lower_95": max(centre - z_95 * sd, 0.0),
+                      "upper_95": centre + z_95 * sd, "upper_998": centre + z_998 * sd}
+            flag = ("above_998" if z > z_998 else "above_95" if z > z_95 else "below_998" if z < -z_998
+                    else "below_95" if z < -z_95 else "none")
+        at_or_below = sum(1 for x in rates if x <= r["rate"])
+        out.append({**r, "centre": centre, "tau": None if tau2 is None else math.sqrt(tau2), "sd": sd, "z": z,
+                    **limits, "assessed": assessed, "flag": flag, "median": median,
+                    "rank": 1 + sum(1 for x in rates if x > r["rate"]),
+                    "decile": -(-10 * at_or_below // k),
+                    "comparison": ("not assessed" if not assessed else "above peers" if flag.startswith("above")
+                                   else "below peers" if flag.startswith("below") else "within peers")})
+    return pl.DataFrame(out)

@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from analytics_reference import funnel
+from analytics_reference import dersimonian_laird, peer_comparison
 from assets.measures import MEASURES_DIR, MeasureError, build_variation, load_measure, load_measures
 
 GOOD = """title: Crisis spend per weighted head
@@ -90,8 +90,10 @@ def tiny_warehouse(places: list[tuple[str, str, int]], lines: list[tuple]) -> du
                    amount DECIMAL(18,2), is_eliminated BOOLEAN)""")
     ics_of = {p: i for p, i, _ in places}
     for place_id, service_line, stream, kind, line_type, amount, eliminated in lines:
+        # "@north_weald": a line coded to no place, spent by a partner of that system
+        place, ics = (None, place_id[1:]) if place_id.startswith("@") else (place_id, ics_of[place_id])
         con.execute("INSERT INTO fct_mh_ledger VALUES (?, ?, '2025-26', '2025-04', ?, ?, ?, ?, ?, ?)",
-                    [place_id, ics_of[place_id], service_line, stream, kind, line_type, amount, eliminated])
+                    [place, ics, service_line, stream, kind, line_type, amount, eliminated])
     return con
 
 
@@ -135,37 +137,125 @@ def test_numerator_filters_are_bound_lists_and_basis_decides_eliminations(tmp_pa
     assert {r["units"] for r in rows.values()} == {2}
 
 
-def test_rates_are_rounded_half_up_and_equal_rates_share_the_top_decile(tmp_path):
+def test_rates_are_rounded_half_up_and_too_few_peers_show_a_rank_not_a_flag(tmp_path):
     con = tiny_warehouse([(p, "south_fen", 3) for p in "abcd"], [spend(p, "1.00") for p in "abcd"])
     write(tmp_path, "m", GOOD)
     rows = variation(con, tmp_path)
     assert {r["rate"] for r in rows.values()} == {Decimal("0.3333")}
     assert {r["decile"] for r in rows.values()} == {10}
-    assert {r["flag"] for r in rows.values()} == {"none"}
+    # three peers each, fewer than the default five: no limits, no flags; rank and distance instead
+    assert {(r["peers"], r["assessed"], r["flag"], r["comparison"]) for r in rows.values()} == {
+        (3, False, "none", "not assessed")}
+    assert {(r["upper_95"], r["z_score"]) for r in rows.values()} == {(None, None)}
+    assert {(r["rate_rank"], r["median_rate"], r["distance_from_median"]) for r in rows.values()} == {
+        (1, Decimal("0.3333"), Decimal("0.0000"))}
     assert {r["between_unit_sd"] for r in rows.values()} == {0.0}
-    upper = 1 / 3 + 1.96 * math.sqrt((1 / 3) / 3)
-    assert all(abs(float(r["upper_95"]) - upper) < 5e-5 for r in rows.values())
+
+
+SIX = {"a": 10_000, "b": 12_000, "c": 9_000, "d": 11_000, "e": 10_000, "f": 8_000}
+SIX_SPEND = {"a": "10000.00", "b": "12360.00", "c": "8820.00", "d": "11110.00", "e": "14000.00", "f": "7920.00"}
 
 
 def test_an_outlier_is_flagged_with_the_statistics_of_an_independent_computation(tmp_path):
-    populations = {"a": 10_000, "b": 12_000, "c": 9_000, "d": 11_000, "e": 10_000, "f": 8_000}
-    amounts = {"a": "10000.00", "b": "12360.00", "c": "8820.00", "d": "11110.00", "e": "14000.00", "f": "7920.00"}
-    con = tiny_warehouse([(p, "north_weald", n) for p, n in populations.items()],
-                         [spend(p, a) for p, a in amounts.items()])
+    con = tiny_warehouse([(p, "north_weald", n) for p, n in SIX.items()], [spend(p, a) for p, a in SIX_SPEND.items()])
     write(tmp_path, "m", GOOD.replace("higher_is_better: true", "higher_is_better: false"))
     rows = variation(con, tmp_path)
-    expected = funnel(pl.DataFrame({"unit_id": list(populations), "numerator": [float(a) for a in amounts.values()],
-                                    "denominator": [float(n) for n in populations.values()]}))
+    expected = peer_comparison(pl.DataFrame({"unit_id": list(SIX), "numerator": [float(a) for a in SIX_SPEND.values()],
+                                             "denominator": [float(n) for n in SIX.values()]}))
     for e in expected.to_dicts():
         got = rows[("m", e["unit_id"])]
         assert got["z_score"] == pytest.approx(e["z"], rel=1e-9, abs=1e-9)
+        assert float(got["peer_rate"]) == pytest.approx(e["centre"], abs=5e-5)
         assert float(got["upper_95"]) == pytest.approx(e["upper_95"], abs=5e-5)
         assert float(got["lower_998"]) == pytest.approx(e["lower_998"], abs=5e-5)
-        assert got["between_unit_sd"] == pytest.approx(e["tau"], rel=1e-9)
-        assert (got["decile"], got["flag"]) == (e["decile"], e["flag"])
+        assert got["between_unit_sd"] == pytest.approx(e["tau"], rel=1e-9, abs=1e-12)
+        assert (got["decile"], got["rate_rank"], got["flag"]) == (e["decile"], e["rank"], e["flag"])
     assert {k[1]: r["flag"] for k, r in rows.items() if r["flag"] != "none"} == {"e": "above_998"}
-    assert rows[("m", "e")]["assessment"] == "unfavourable"  # higher_is_better: false
+    # e never sets its own limits: its peers' rate excludes it
+    assert rows[("m", "e")]["peer_rate"] == Decimal("1.0042")                      # 50,210 / 50,000
+    assert rows[("m", "e")]["comparison"] == "above peers"     # neutral, whatever higher_is_better says
     assert rows[("m", "e")]["difference_vs_pooled"] == Decimal("14000.00") - rows[("m", "e")]["expected_numerator"]
+
+
+def test_pounds_or_pence_give_the_same_z_scores_and_limits_scale_with_the_money(tmp_path):
+    """The old Poisson funnel's variance (pooled rate / denominator) changed 100-fold with the unit of
+    money; the within-unit variance (cv x centre)^2 / denominator scales with the money squared, so
+    every z-score and flag is the same in pence, and every limit is 100 times the pounds one."""
+    pounds = variation(tiny_warehouse([(p, "north_weald", n) for p, n in SIX.items()],
+                                      [spend(p, a) for p, a in SIX_SPEND.items()]), write(tmp_path, "m", GOOD).parent)
+    pence = variation(tiny_warehouse([(p, "north_weald", n) for p, n in SIX.items()],
+                                     [spend(p, str(Decimal(a) * 100)) for p, a in SIX_SPEND.items()]), tmp_path)
+    for key, r in pounds.items():
+        p = pence[key]
+        assert p["z_score"] == pytest.approx(r["z_score"], rel=1e-12)
+        assert (p["flag"], p["rate_rank"], p["decile"]) == (r["flag"], r["rate_rank"], r["decile"])
+        assert p["between_unit_sd"] == pytest.approx(100 * r["between_unit_sd"], rel=1e-12)
+        for limit in ("lower_998", "lower_95", "upper_95", "upper_998"):
+            assert float(p[limit]) == pytest.approx(100 * float(r[limit]), abs=0.006), limit
+
+
+def test_limits_widen_where_the_population_is_smaller(tmp_path):
+    """Two places with the same peers' rate but different populations: the smaller has the wider limits."""
+    places = {"a": 10_000, "b": 10_000, "c": 10_000, "d": 10_000, "e": 10_000, "small": 1_000, "large": 100_000}
+    con = tiny_warehouse([(p, "north_weald", n) for p, n in places.items()],
+                         [spend(p, str(n)) for p, n in places.items()])          # every rate 1.00
+    write(tmp_path, "m", GOOD)
+    rows = variation(con, tmp_path)
+    wide = {k[1]: float(r["upper_95"]) - float(r["lower_95"]) for k, r in rows.items()}
+    assert wide["small"] > 2 * wide["a"] > 2 * wide["large"]   # within-unit variance (cv x 1)^2 / population
+
+
+def test_min_peers_is_a_setting(tmp_path):
+    con = tiny_warehouse([(p, "north_weald", n) for p, n in SIX.items()], [spend(p, a) for p, a in SIX_SPEND.items()])
+    write(tmp_path, "m", GOOD + "min_peers: 6\n")
+    rows = variation(con, tmp_path)
+    assert {(r["assessed"], r["flag"]) for r in rows.values()} == {(False, "none")}
+    assert rows[("m", "e")]["rate_rank"] == 1 and rows[("m", "e")]["distance_from_median"] == Decimal("0.3950")
+    with pytest.raises(MeasureError, match="min_peers"):
+        load_measure(write(tmp_path, "bad", GOOD + "min_peers: 1\n"))
+
+
+def test_unplaced_spend_is_apportioned_by_weighted_population_within_its_system(tmp_path):
+    con = tiny_warehouse([("a", "north_weald", 1000), ("b", "north_weald", 3000), ("c", "south_fen", 2000)],
+                         [spend("a", "10.00"), spend("b", "30.00"), spend("c", "40.00"),
+                          spend("@north_weald", "100.00"), spend("@south_fen", "7.00")])
+    write(tmp_path, "m", GOOD)
+    rows = variation(con, tmp_path)
+    assert {k[1]: (r["numerator"], r["apportioned_numerator"], r["total_numerator"]) for k, r in rows.items()} == {
+        "a": (Decimal("10.00"), Decimal("25.00"), Decimal("35.00")),      # 100 x 1,000 / 4,000
+        "b": (Decimal("30.00"), Decimal("75.00"), Decimal("105.00")),
+        "c": (Decimal("40.00"), Decimal("7.00"), Decimal("47.00"))}
+    assert rows[("m", "a")]["rate"] == Decimal("0.0100") and rows[("m", "a")]["total_rate"] == Decimal("0.0350")
+    assert {r["coverage_pct"] for r in rows.values()} == {Decimal("42.8")}      # 80 of 187 placed
+
+
+def test_the_between_unit_variance_reproduces_a_published_example(tmp_path):
+    """DerSimonian R, Kacker R (2007). Random-effects model for meta-analysis of clinical trials: an
+    update. Contemporary Clinical Trials 28:105-114, Tables 3 and 4 (pp. 111-112): the CLASP trials
+    (aspirin in pregnancy, six trials, log odds ratios), DerSimonian-Laird tau = 0.2323 (the
+    metafor package's test of the same example, tests/testthat/test_analysis_example_dersimonian2007.r,
+    checks the same figure). Each trial becomes a peer whose rate is its log odds ratio + 2 (DL's tau
+    does not move with a shift; rates must be positive) and whose denominator makes the template's
+    within-unit variance (cv x centre)^2 / denominator equal the trial's variance; a seventh unit
+    is compared with them, so its between_unit_sd is the DL tau of the six."""
+    n1 = [156, 303, 565, 1570, 103, 4659]
+    n2 = [74, 303, 477, 1565, 105, 4650]
+    a = [5, 5, 12, 69, 9, 313]
+    c = [8, 17, 9, 94, 11, 352]
+    y = [math.log(ai * (m2 - ci) / (ci * (m1 - ai))) for ai, ci, m1, m2 in zip(a, c, n1, n2)]
+    v = [1 / ai + 1 / (m1 - ai) + 1 / ci + 1 / (m2 - ci) for ai, ci, m1, m2 in zip(a, c, n1, n2)]
+    assert round(math.sqrt(dersimonian_laird(y, v)), 4) == 0.2323          # the reference, by itself
+    shifted = [yi + 2 for yi in y]
+    centre = sum(yi / vi for yi, vi in zip(shifted, v)) / sum(1 / vi for vi in v)
+    cv = 1000.0
+    denominators = [(cv * centre) ** 2 / vi for vi in v]
+    places = [(f"t{i}", "north_weald", Decimal(f"{d:.2f}")) for i, d in enumerate(denominators)]
+    lines = [spend(f"t{i}", f"{d * yi:.2f}") for i, (d, yi) in enumerate(zip(denominators, shifted))]
+    con = tiny_warehouse(places + [("x", "north_weald", Decimal("1000000.00"))], lines + [spend("x", "1.00")])
+    write(tmp_path, "clasp", GOOD + f"within_unit_cv: {cv}\n")
+    rows = variation(con, tmp_path)
+    assert round(rows[("clasp", "x")]["between_unit_sd"], 4) == 0.2323
+    assert float(rows[("clasp", "x")]["peer_rate"]) == pytest.approx(centre, abs=5e-5)
 
 
 def test_grouping_by_ics_sums_the_places(tmp_path):

@@ -166,6 +166,8 @@ def test_carrow_is_the_outlier_place_to_the_penny(demo_db, truth):
     assert (numerator, denominator) == (money(fact["spend"]), Decimal(fact["weighted_population"]))
     assert half_up(numerator / denominator) == money(fact["spend_per_weighted_head"])
     assert abs(rate - money(fact["spend_per_weighted_head"])) <= Decimal("0.005")
+    # Carrow Lodge serves the whole trust but is coded to Carrow: compared with its five peers
+    # (never with a centre it pulls up itself) Carrow's coded spend is far above them
     assert flag == "above_998"
 
 
@@ -178,10 +180,15 @@ def test_place_numerators_are_the_truths_net_mental_health_spend(demo_db, truth)
 
 def test_variation_flags_only_what_the_truth_plants(demo_db, truth):
     """Carrow (Carrow Lodge, a trust-wide unit coded to it) in both years. Fenwick's crisis spend per
-    head is above the 95% limit because of its planted crisis house - non-recurrent, and dearer per bed
-    than the other two; without crisis houses (crisis resolution and home treatment alone) nothing is
-    flagged. The other places' spend per head is within a few percent of each other (the truth's
-    by_place), and CYP spend raises no flag."""
+    head is above its peers' 95% limit because of its planted crisis house - non-recurrent, and dearer
+    per bed than the other two; without crisis houses (crisis resolution and home treatment alone)
+    nothing is flagged. The other places' spend per head is within a few percent of each other (the
+    truth's by_place). Brookfield's CYP spend is above its peers' 95% limit in both years: Youth
+    Space's counselling serves Brookfield and Carrow only, on top of the trust's CAMHS, and the
+    trust's CAMHS per head is highest in Brookfield. Under the old Poisson funnel (limits set by all
+    six places, the place itself included) that did not show; each place is now compared with its
+    five peers only, so it does. It is not a planted fact but a real feature of the demo's ledger,
+    checked here rather than added to the truth."""
     outlier = truth["facts"]["outlier_place"]
     houses = truth["facts"]["crisis_house_funding"]
     per_bed = {h["house"]: money(h["expenditure_per_bed"]) for h in houses["houses"]}
@@ -189,10 +196,18 @@ def test_variation_flags_only_what_the_truth_plants(demo_db, truth):
     assert per_bed[dear] > Decimal("1.3") * max(v for k, v in per_bed.items() if k != dear)
     others = [money(p["spend_per_weighted_head"]) for p in outlier["by_place"] if p["place_id"] != outlier["place_id"]]
     assert max(others) < Decimal("1.15") * min(others)
+    youth = demo_db.execute("""SELECT DISTINCT place_id FROM fct_mh_ledger WHERE partner_id = 'youth_space'
+                               AND service_line = 'camhs' AND line_type = 'expenditure'""").fetchall()
+    assert sorted(p for (p,) in youth) == ["brookfield", "carrow"]
     flags = set(demo_db.execute("SELECT measure_id, fy, unit_id, flag FROM rpt_variation WHERE flag <> 'none'").fetchall())
     assert flags == {("mh_spend_per_head", "2024-25", outlier["place_id"], "above_998"),
                      ("mh_spend_per_head", "2025-26", outlier["place_id"], "above_998"),
                      ("crisis_spend_per_head", "2024-25", dear, "above_95"),
-                     ("crisis_spend_per_head", "2025-26", dear, "above_95")}
+                     ("crisis_spend_per_head", "2025-26", dear, "above_95"),
+                     ("cyp_spend_per_head", "2024-25", "brookfield", "above_95"),
+                     ("cyp_spend_per_head", "2025-26", "brookfield", "above_95")}
+    # neutral words: above or below peers, never favourable or unfavourable
+    assert {r[0] for r in demo_db.execute("SELECT DISTINCT comparison FROM rpt_variation").fetchall()} == {
+        "above peers", "within peers"}
     measures = {m for (m,) in demo_db.execute("SELECT DISTINCT measure_id FROM rpt_variation").fetchall()}
     assert {"cyp_spend_per_head", "crisis_home_treatment_per_head"} <= measures

@@ -1,6 +1,7 @@
 """Statistics recomputed independently in polars from fct_ledger and the reference tables (not
-from fct_mh_ledger or any rpt_ table) and compared with the SQL: the funnel limits, z-scores and
-deciles of every measure, and the MHIS growth arithmetic."""
+from fct_mh_ledger or any rpt_ table) and compared with the SQL: each place against its peers (the
+limits, z-scores, ranks and deciles of every measure), the apportioned unplaced spend and the
+coverage, and the MHIS growth arithmetic."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -8,7 +9,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from analytics_reference import funnel, half_up
+from analytics_reference import half_up, peer_comparison
 from assets.measures import load_measures
 
 
@@ -22,9 +23,10 @@ def ledger(demo_db) -> pl.DataFrame:
             .with_columns(submits=pl.col("submits").fill_null(False)))
 
 
-def expected_numerators(ledger: pl.DataFrame, measure, populations: pl.DataFrame) -> pl.DataFrame:
+def measure_lines(ledger: pl.DataFrame, measure) -> pl.DataFrame:
+    """The ledger lines of a measure's numerator, placed or not."""
     n = measure.definition.numerator
-    lines = ledger.filter(pl.col("mental_health"), pl.col("line_type").is_in(n.line_types), pl.col("place_id").is_not_null())
+    lines = ledger.filter(pl.col("mental_health"), pl.col("line_type").is_in(n.line_types))
     if n.service_lines:
         lines = lines.filter(pl.col("service_line").is_in(n.service_lines))
     if n.funding_streams:
@@ -33,22 +35,28 @@ def expected_numerators(ledger: pl.DataFrame, measure, populations: pl.DataFrame
         lines = lines.filter(pl.col("partner_kind").is_in(n.partner_kinds))
     if n.basis == "net":
         lines = lines.filter(~((pl.col("line_type") == "expenditure") & pl.col("submits")))
+    return lines
+
+
+def expected_numerators(ledger: pl.DataFrame, measure, populations: pl.DataFrame) -> pl.DataFrame:
+    lines = measure_lines(ledger, measure).filter(pl.col("place_id").is_not_null())
     sums = lines.group_by("fy", "place_id").agg(numerator=pl.col("amount").sum())
     return (populations.join(sums, on=["fy", "place_id"], how="left")
             .with_columns(numerator=pl.col("numerator").fill_null(0)).rename({"place_id": "unit_id"}))
 
 
-def test_funnel_limits_z_scores_and_deciles_match_an_independent_computation(demo_db, ledger):
+def test_peer_comparison_limits_z_scores_and_deciles_match_an_independent_computation(demo_db, ledger):
     populations = demo_db.execute("""SELECT fy, place_id, weighted_population AS denominator FROM ref_populations
                                      WHERE fy IN (SELECT DISTINCT fy FROM fct_ledger)""").pl()
     reported = demo_db.execute("SELECT * FROM rpt_variation").pl()
     checked = 0
     for measure in load_measures():
-        assert measure.definition.grouping == "place" and measure.definition.denominator == "weighted_population"
+        d = measure.definition
+        assert d.grouping == "place" and d.denominator == "weighted_population"
         units = expected_numerators(ledger, measure, populations)
-        thresholds = measure.definition.thresholds
         for fy in units["fy"].unique().to_list():
-            expected = funnel(units.filter(pl.col("fy") == fy), thresholds.z_95, thresholds.z_998)
+            expected = peer_comparison(units.filter(pl.col("fy") == fy), d.thresholds.z_95, d.thresholds.z_998,
+                                       d.within_unit_cv, d.min_peers)
             got = {r["unit_id"]: r for r in reported.filter(pl.col("measure_id") == measure.measure_id,
                                                              pl.col("fy") == fy).to_dicts()}
             assert set(got) == set(expected["unit_id"])
@@ -56,14 +64,43 @@ def test_funnel_limits_z_scores_and_deciles_match_an_independent_computation(dem
                 r = got[e["unit_id"]]
                 assert float(r["numerator"]) == pytest.approx(e["numerator"], abs=0.001)
                 assert float(r["rate"]) == pytest.approx(e["rate"], abs=0.00005)
-                assert float(r["pooled_rate"]) == pytest.approx(e["pooled"], abs=0.00005)
+                assert float(r["peer_rate"]) == pytest.approx(e["centre"], abs=0.00005)
                 assert r["z_score"] == pytest.approx(e["z"], rel=1e-6)
-                assert r["between_unit_sd"] == pytest.approx(e["tau"], rel=1e-6)
+                assert r["between_unit_sd"] == pytest.approx(e["tau"], rel=1e-6, abs=1e-9)
+                assert r["rate_sd"] == pytest.approx(e["sd"], rel=1e-6)
                 for limit in ("lower_998", "lower_95", "upper_95", "upper_998"):
                     assert float(r[limit]) == pytest.approx(e[limit], abs=0.00005), limit
-                assert (r["decile"], r["flag"]) == (e["decile"], e["flag"])
+                assert float(r["median_rate"]) == pytest.approx(e["median"], abs=0.00005)
+                assert (r["decile"], r["rate_rank"], r["flag"], r["comparison"], r["assessed"]) == (
+                    e["decile"], e["rank"], e["flag"], e["comparison"], e["assessed"])
                 checked += 1
     assert checked == 6 * 2 * len(load_measures())
+
+
+def test_unplaced_spend_is_apportioned_by_weighted_population_within_the_spenders_system(demo_db, ledger):
+    """Lines with no place go to the places of the line's system (fct_ledger: the partner's ICS) by
+    their share of its weighted population; coverage is placed spend over all of it."""
+    places = demo_db.execute("""SELECT fy, place_id, ics_id, weighted_population FROM ref_populations
+                                JOIN ref_places USING (place_id)""").pl()
+    reported = demo_db.execute("SELECT * FROM rpt_variation").pl()
+    for measure in load_measures():
+        lines = measure_lines(ledger, measure)
+        unplaced = (lines.filter(pl.col("place_id").is_null()).group_by("fy", "ics_id")
+                    .agg(unplaced=pl.col("amount").sum()))
+        for r in reported.filter(pl.col("measure_id") == measure.measure_id).to_dicts():
+            place = places.filter(pl.col("fy") == r["fy"], pl.col("place_id") == r["unit_id"]).to_dicts()[0]
+            system = places.filter(pl.col("fy") == r["fy"], pl.col("ics_id") == place["ics_id"])
+            pot = unplaced.filter(pl.col("fy") == r["fy"], pl.col("ics_id") == place["ics_id"])["unplaced"]
+            pot = pot[0] if len(pot) else Decimal(0)
+            assert r["apportioned_numerator"] == half_up(pot * place["weighted_population"]
+                                                         / system["weighted_population"].sum())
+            assert r["total_numerator"] == r["numerator"] + r["apportioned_numerator"]
+            year = lines.filter(pl.col("fy") == r["fy"])
+            placed = year.filter(pl.col("place_id").is_not_null())["amount"].sum()
+            assert r["coverage_pct"] == half_up(Decimal(100) * placed / year["amount"].sum(), "0.1")
+    # about half of net mental-health spend is coded to a place: the rest is trust- or ICB-wide
+    assert set(reported.filter(pl.col("measure_id") == "mh_spend_per_head")["coverage_pct"].to_list()) <= {
+        Decimal(x) / 10 for x in range(450, 551)}
 
 
 def test_expected_spend_at_the_pooled_rate_is_exact(demo_db):

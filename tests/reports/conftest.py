@@ -248,7 +248,7 @@ VARIATION = [  # place, name, ics, numerator, denominator
     ("brookfield", "Brookfield", "north_weald", "4000000.00", "20000.00"),
     ("dunmere", "Dunmere", "south_fen", "2400000.00", "20000.00"),
 ]
-VARIATION_TAU = 22.0
+VARIATION_TAU = 25.0
 
 FUNDING = [  # contract, commissioner, place, type, stream, value, beds, per bed, provider spend, per bed
     ("C-ASH", "nw_icb", "ashby", "block", "recurrent", "540000.00", "6.00", "90000.00", "530000.00", "88333.33"),
@@ -474,32 +474,46 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
                      (100 * D(spend) / D(allocation)).quantize(D("0.0001")), D(mh),
                      (100 * D(mh) / D(allocation)).quantize(D("0.0001"))])
 
-    # --- rpt_variation (one measure, three places; limits from the funnel formula)
+    # --- rpt_variation (one measure, three places; each against its peers: limits from the formula
+    # peer rate -/+ z sqrt((cv x peer rate)^2 / denominator + tau^2), tau fixed here: a rendering fixture)
     con.execute("""CREATE TABLE rpt_variation (measure_id VARCHAR, measure_name VARCHAR, grouping VARCHAR,
         denominator_name VARCHAR, basis VARCHAR, unit_id VARCHAR, unit_name VARCHAR, ics_id VARCHAR,
-        ics_name VARCHAR, fy VARCHAR, months_reported INTEGER, numerator DECIMAL(18,2), denominator DECIMAL(18,2),
-        rate DECIMAL(18,4), pooled_rate DECIMAL(18,4), overdispersion_phi DOUBLE, between_unit_sd DOUBLE,
+        ics_name VARCHAR, fy VARCHAR, months_reported INTEGER, numerator DECIMAL(18,2),
+        apportioned_numerator DECIMAL(18,2), total_numerator DECIMAL(18,2), coverage_pct DECIMAL(9,1),
+        denominator DECIMAL(18,2), rate DECIMAL(18,4), total_rate DECIMAL(18,4), pooled_rate DECIMAL(18,4),
+        peer_rate DECIMAL(18,4), peers INTEGER, within_unit_cv DOUBLE, between_unit_sd DOUBLE, rate_sd DOUBLE,
         lower_998 DECIMAL(18,4), lower_95 DECIMAL(18,4), upper_95 DECIMAL(18,4), upper_998 DECIMAL(18,4),
-        z_score DOUBLE, decile INTEGER, flag VARCHAR, higher_is_better BOOLEAN, assessment VARCHAR,
+        z_score DOUBLE, assessed BOOLEAN, median_rate DECIMAL(18,4), distance_from_median DECIMAL(18,4),
+        rate_rank INTEGER, decile INTEGER, flag VARCHAR, comparison VARCHAR, higher_is_better BOOLEAN,
         expected_numerator DECIMAL(18,2), difference_vs_pooled DECIMAL(18,2), units INTEGER)""")
     import math
     pooled = sum(D(v[3]) for v in VARIATION) / sum(D(v[4]) for v in VARIATION)        # 150
     rates = sorted(D(v[3]) / D(v[4]) for v in VARIATION)
+    median = rates[1]
     for unit, name, ics, num, den in VARIATION:
         rate = D(num) / D(den)
-        sd = math.sqrt(float(pooled) / float(den) + VARIATION_TAU ** 2)
-        lim = {k: D(str(round(max(float(pooled) + z * sd, 0), 4))) for k, z in
+        peers = [v for v in VARIATION if v[0] != unit]
+        centre = float(sum(D(v[3]) for v in peers) / sum(D(v[4]) for v in peers))
+        sd = math.sqrt((10 * centre) ** 2 / float(den) + VARIATION_TAU ** 2)
+        lim = {k: D(str(round(max(centre + z * sd, 0), 4))) for k, z in
                (("l998", -3.09), ("l95", -1.96), ("u95", 1.96), ("u998", 3.09))}
-        z = (float(rate) - float(pooled)) / sd
+        z = (float(rate) - centre) / sd
         flag = ("above_998" if z > 3.09 else "above_95" if z > 1.96 else "below_998" if z < -3.09
                 else "below_95" if z < -1.96 else "none")
+        comparison = {"a": "above peers", "b": "below peers", "n": "within peers"}[flag[0]]
         decile = math.ceil(10 * (rates.index(rate) + 1) / len(rates))
+        rank = len(rates) - rates.index(rate)
         expected = pooled * D(den)
+        apportioned = D("50000.00")
         con.execute("INSERT INTO rpt_variation VALUES ('mh_spend_per_head','Mental-health spend per weighted head',"
-                    "'place','weighted_population','net',?,?,?,?,'2025-26',3,?,?,?,?,1.0,?,?,?,?,?,?,?,?,TRUE,?,?,?,3)",
-                    [unit, name, ics, ICS_NAMES[ics], D(num), D(den), rate.quantize(D("0.0001")),
-                     pooled.quantize(D("0.0001")), VARIATION_TAU, lim["l998"], lim["l95"], lim["u95"], lim["u998"],
-                     z, decile, flag, "none" if flag == "none" else "favourable", expected, D(num) - expected])
+                    "'place','weighted_population','net',?,?,?,?,'2025-26',3,?,?,?,60.0,?,?,?,?,?,2,10.0,?,?,"
+                    "?,?,?,?,?,TRUE,?,?,?,?,?,?,TRUE,?,?,3)",
+                    [unit, name, ics, ICS_NAMES[ics], D(num), apportioned, D(num) + apportioned, D(den),
+                     rate.quantize(D("0.0001")), ((D(num) + apportioned) / D(den)).quantize(D("0.0001")),
+                     pooled.quantize(D("0.0001")), D(str(round(centre, 4))), VARIATION_TAU, sd,
+                     lim["l998"], lim["l95"], lim["u95"], lim["u998"], z, median.quantize(D("0.0001")),
+                     (rate - median).quantize(D("0.0001")), rank, decile, flag, comparison, expected,
+                     D(num) - expected])
 
     # --- rpt_funding_consistency (three crisis houses, Fenwick's funded unlike the others)
     con.execute("""CREATE TABLE rpt_funding_consistency (fy VARCHAR, service_line VARCHAR,

@@ -179,23 +179,32 @@ def test_variation_sheet_explains_its_flags_in_words(wb, fx):
     ws = wb["Variation"]
     header, rows = _table(ws)
     assert header == ["Measure", "Place", "System", "Position", "Spend", "Weighted population", "Per head",
-                      "Pooled rate", "z-score", "Decile", "Above (below) pooled", "Flag"]
+                      "Peers' rate", "Pooled rate", "z-score", "Rank", "From median per head", "Decile",
+                      "Apportioned", "Per head incl. apportioned", "Coverage %", "Above (below) pooled", "Flag"]
+    col = {h: j for j, h in enumerate(header)}
     brook = _row(rows, 1, "Brookfield")
-    assert brook[3].value == "Above the 95% limit"
-    assert _values(brook[4:8]) == [4000000.0, 20000, 200.0, 150.0]
-    assert brook[6].number_format == f.MONEY2_FORMAT and brook[8].number_format == f.DEC2_FORMAT
-    assert brook[8].value == 2.27 and brook[9].value == 10 and brook[10].value == 1000000.0
-    assert brook[11].value == ("Brookfield spends £200.00 per weighted head on mental health against a pooled "
-                               "£150.00: above the 95% limit (£1,000,000 more than at the pooled rate).")
+    assert brook[col["Position"]].value == "Above peers (99.8%)"      # neutral: no favourable / unfavourable
+    assert _values(brook[4:9]) == [4000000.0, 20000, 200.0, 116.6667, 150.0]
+    assert brook[6].number_format == f.MONEY2_FORMAT and brook[col["z-score"]].number_format == f.DEC2_FORMAT
+    # peers' rate: Ashby and Dunmere only, (1,100,000 + 2,400,000) / 30,000; z = 83.3333 / sqrt((10 x
+    # 116.6667)^2 / 20,000 + 25^2) = 3.17
+    assert brook[col["z-score"]].value == 3.17 and brook[col["Rank"]].value == 1
+    assert brook[col["From median per head"]].value == 80.0 and brook[col["Decile"]].value == 10
+    assert brook[col["Apportioned"]].value == 50000.0 and brook[col["Coverage %"]].value == 60.0
+    assert brook[col["Above (below) pooled"]].value == 1000000.0
+    assert brook[col["Flag"]].value == ("Brookfield spends £200.00 per weighted head on mental health against "
+                                        "£116.67 for its peers (every other place): above peers (99.8%) "
+                                        "(£1,000,000 more than at the pooled rate of all places).")
     ashby = _row(rows, 1, "Ashby")
-    assert ashby[3].value == "Within limits" and ashby[11].value is None and ashby[10].value == -400000.0
-    # the funnel plot, natively, beside its figures, limits included
+    assert ashby[col["Position"]].value == "Within limits" and ashby[col["Flag"]].value is None
+    assert ashby[col["Above (below) pooled"]].value == -400000.0
+    # the funnel plot, natively, beside its figures, each place's own limits included
     top = _caption_row(ws, "Funnel plot: Mental-health spend per weighted head: the figures")
     head, points = _table(ws, top + 1)
-    assert head == ["Place", "Weighted population", "£ per weighted head", "Pooled rate", "Lower 99.8%",
-                    "Lower 95%", "Upper 95%", "Upper 99.8%", "Flag"]
+    assert head == ["Place", "Weighted population", "£ per weighted head", "Pooled rate", "Peers' rate",
+                    "Lower 99.8%", "Lower 95%", "Upper 95%", "Upper 99.8%", "Flag"]
     assert [r[0].value for r in points] == ["Ashby", "Brookfield", "Dunmere"]     # by population
-    assert _values(points[1][4:9]) == [82.0195, 106.8797, 193.1203, 217.9805, "Above the 95% limit"]
+    assert _values(points[1][4:10]) == [116.6667, 35.3195, 65.0678, 168.2655, 198.0138, "Above peers (99.8%)"]
 
 
 def test_funding_consistency_sheet(wb, fx):
@@ -447,13 +456,10 @@ def test_facets_funnel_and_waterfall_data(con, fx):
     funnel = s.charts_data(con, s.VARIATION, s.VARIATION.charts[0], ctx)[0]
     assert [p.label for p in funnel.points] == ["Ashby", "Brookfield", "Dunmere"]
     assert funnel.pooled == Decimal("150.0000")
-    # the curves pass through each place's own limits
-    for p in funnel.points:
-        n = float(p.denominator)
-        for name in ("upper_95", "upper_998", "lower_95"):
-            curve = dict(funnel.curves[name])
-            near = min(curve, key=lambda x: abs(x - n))
-            assert abs(curve[near] - float(p.limits[name])) < 0.01, (p.label, name)
+    # each place is compared with its own peers: the lines join each place's own limits, by population
+    for name in ("upper_95", "upper_998", "lower_95", "lower_998"):
+        assert funnel.curves[name] == [(float(p.denominator), float(p.limits[name])) for p in funnel.points]
+    assert [p.centre for p in funnel.points] == [Decimal("160.0000"), Decimal("116.6667"), Decimal("170.0000")]
 
 
 def test_new_spec_errors_are_clear():

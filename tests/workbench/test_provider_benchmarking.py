@@ -83,34 +83,31 @@ def numerators_and_denominators(f: dict[str, pl.DataFrame], measure: dict) -> pl
                                       "denominator": pl.Object})
 
 
-def funnel(units: list[dict]) -> dict[str, dict]:
-    """Spiegelhalter funnel with winsorised over-dispersion (DerSimonian-Laird tau), by hand."""
+def funnel(units: list[dict], cv: float = 10.0, min_peers: int = 3) -> dict[str, dict]:
+    """Each unit against its peers (every other unit), by hand: centre = the peers' pooled rate,
+    within-unit variance (cv x centre)^2 / denominator, DerSimonian-Laird tau^2 over the peers,
+    sd^2 = within + tau^2 + the centre's own variance; z and flags with min_peers peers or more."""
     num = [float(u["numerator"]) for u in units]
     den = [float(u["denominator"]) for u in units]
-    pooled = sum(num) / sum(den)
     rates = [a / b for a, b in zip(num, den)]
-    raw = [(r - pooled) / math.sqrt(pooled / d) for r, d in zip(rates, den)]
-    low, high = _quantile(raw, 0.1), _quantile(raw, 0.9)
-    phi = sum(min(max(z, low), high) ** 2 for z in raw) / len(raw)
-    w = [d / pooled for d in den]
     k = len(units)
-    tau2 = max(0.0, (k * phi - (k - 1)) / (sum(w) - sum(x * x for x in w) / sum(w)))
     out = {}
-    for u, r, d in zip(units, rates, den):
-        z = (r - pooled) / math.sqrt(pooled / d + tau2)
-        flag = ("above_998" if z > 3.09 else "above_95" if z > 1.96 else "below_998" if z < -3.09
-                else "below_95" if z < -1.96 else "none")
-        out[u["unit_id"]] = {"z": z, "flag": flag, "pooled": pooled, "tau": math.sqrt(tau2),
-                             "decile": (10 * sum(1 for x in rates if x <= r) + k - 1) // k}
+    for i, u in enumerate(units):
+        peers = [j for j in range(k) if j != i]
+        peer_den = sum(den[j] for j in peers)
+        centre = sum(num[j] for j in peers) / peer_den
+        scale = (cv * centre) ** 2
+        w = [den[j] / scale for j in peers]
+        q = sum(wj * (rates[j] - centre) ** 2 for wj, j in zip(w, peers))
+        tau2 = max(0.0, (q - (len(peers) - 1)) / (sum(w) - sum(x * x for x in w) / sum(w)))
+        sd = math.sqrt(scale / den[i] + tau2 + scale / peer_den
+                       + tau2 * sum(den[j] ** 2 for j in peers) / peer_den ** 2)
+        z = (rates[i] - centre) / sd if len(peers) >= min_peers and centre > 0 else None
+        flag = ("none" if z is None else "above_998" if z > 3.09 else "above_95" if z > 1.96
+                else "below_998" if z < -3.09 else "below_95" if z < -1.96 else "none")
+        out[u["unit_id"]] = {"z": z, "flag": flag, "centre": centre, "tau": math.sqrt(tau2),
+                             "decile": (10 * sum(1 for x in rates if x <= rates[i]) + k - 1) // k}
     return out
-
-
-def _quantile(values: list[float], q: float) -> float:
-    s = sorted(values)
-    position = q * (len(s) - 1)
-    below = math.floor(position)
-    above = min(below + 1, len(s) - 1)
-    return s[below] + (s[above] - s[below]) * (position - below)
 
 
 def half_up(value: Decimal, places: str) -> Decimal:
@@ -118,9 +115,12 @@ def half_up(value: Decimal, places: str) -> Decimal:
 
 
 # --- the template, fed provider units --------------------------------------------------------------
-def through_template(f: dict[str, pl.DataFrame], measure_id: str, measure: dict, folder: Path) -> list[dict]:
+def through_template(f: dict[str, pl.DataFrame], measure_id: str, measure: dict, folder: Path,
+                     min_peers: int = 3) -> list[dict]:
     """Run the measure through sql/reports/measure_template.sql: each trust is presented as a unit
-    (dim_place) whose denominator is the measure's, with its numerator lines (fct_mh_ledger)."""
+    (dim_place) whose denominator is the measure's, with its numerator lines (fct_mh_ledger).
+    Four trusts have three peers each, fewer than the default min_peers (5): the tests set 3 so
+    the statistics are exercised (and check the default assesses nothing)."""
     expected = numerators_and_denominators(f, measure)
     con = duckdb.connect()
     con.execute("CREATE TABLE dim_service_line (service_line VARCHAR, mental_health BOOLEAN)")
@@ -148,7 +148,7 @@ def through_template(f: dict[str, pl.DataFrame], measure_id: str, measure: dict,
     adapted = {"title": measure["title"], "description": measure["description"],
                "numerator": {"service_lines": ["provider_measure"], "basis": "gross"},
                "denominator": "weighted_population", "grouping": "place",
-               "higher_is_better": measure["higher_is_better"]}
+               "higher_is_better": measure["higher_is_better"], "min_peers": min_peers}
     (folder / f"{measure_id}.yaml").write_text(yaml.safe_dump(adapted), encoding="utf-8")
     build_variation(con, folder)
     cur = con.execute("SELECT * FROM rpt_variation ORDER BY fy, unit_id")
@@ -194,10 +194,14 @@ def test_provider_measure_through_the_template_matches_polars(alliance, tmp_path
             assert row["denominator"] == unit["denominator"]
             assert row["rate"] == half_up(unit["numerator"] / unit["denominator"], "0.0001"), unit["unit_id"]
             assert row["z_score"] == pytest.approx(stats[unit["unit_id"]]["z"], rel=1e-9, abs=1e-9)
+            assert float(row["peer_rate"]) == pytest.approx(stats[unit["unit_id"]]["centre"], abs=5e-5)
             assert row["between_unit_sd"] == pytest.approx(stats[unit["unit_id"]]["tau"], rel=1e-9, abs=1e-12)
             assert row["flag"] == stats[unit["unit_id"]]["flag"]
             assert row["decile"] == stats[unit["unit_id"]]["decile"]
             assert row["units"] == 4
+    default = through_template(f, path.stem, measure, tmp_path / "default", min_peers=5)
+    assert {(r["assessed"], r["flag"], r["comparison"]) for r in default} == {(False, "none", "not assessed")}
+    assert {r["rate_rank"] for r in default} == {1, 2, 3, 4}
 
 
 PLANTED_RANKS = [
