@@ -190,7 +190,7 @@ def test_variation_sheet_explains_its_flags_in_words(wb, fx):
     # 116.6667)^2 / 20,000 + 25^2) = 3.17
     assert brook[col["z-score"]].value == 3.17 and brook[col["Rank"]].value == 1
     assert brook[col["From median per head"]].value == 80.0 and brook[col["Decile"]].value == 10
-    assert brook[col["Apportioned"]].value == 50000.0 and brook[col["Coverage %"]].value == 60.0
+    assert brook[col["Apportioned"]].value == 50000.0 and brook[col["Coverage %"]].value == 0.6  # a fraction under a % format
     assert brook[col["Above (below) pooled"]].value == 1000000.0
     assert brook[col["Flag"]].value == ("Brookfield spends £200.00 per weighted head on mental health against "
                                         "£116.67 for its peers (every other place): above peers (99.8%) "

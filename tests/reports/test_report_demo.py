@@ -73,7 +73,7 @@ def test_variation_sheet_flags_carrow_and_only_the_planted_outliers(pack, truth)
     assert "for its peers (every other place): above peers (99.8%)" in carrow[col["Flag"]]
     assert not any("avourable" in str(v) for r in rows for v in r)          # neutral wording only
     # about half of net mental-health spend is coded to a place (the rest is trust- or ICB-wide)
-    assert all(45 < r[col["Coverage %"]] < 55 for r in rows if r[col["Measure"]].startswith("Mental-health"))
+    assert all(0.45 < r[col["Coverage %"]] < 0.55 for r in rows if r[col["Measure"]].startswith("Mental-health"))
     flagged = {(r[col["Place"]], r[col["Measure"]]) for r in rows if r[col["Flag"]]}
     houses = truth["facts"]["crisis_house_funding"]["non_recurrent_house"].capitalize()
     # Brookfield's CYP spend: Youth Space's counselling (Brookfield and Carrow only) on top of the
