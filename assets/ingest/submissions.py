@@ -298,14 +298,23 @@ def _no_lines_message(path: Path, parsed: ParsedSubmission, month: str | None = 
 
 
 def _is_current(con, item: InboxFile, period: str, sha: str) -> bool:
-    """The file's bytes are already this partner-month's submission, or were rejected for it
-    (assets/ingest/last_good.py): either way loading them again would change nothing."""
+    """The file's bytes, read with the same source config, are already this partner-month's
+    submission, or were rejected for it (assets/ingest/last_good.py): either way loading them
+    again would change nothing. A changed config re-reads the same bytes."""
     row = con.execute(
-        "SELECT count(*) FROM load_log WHERE partner_id = $p AND period = $m AND status IN ('current', 'rejected')"
-        " AND sha256 = $sha AND source_file = $f",
-        {"p": item.partner_id, "m": period, "sha": sha, "f": display_path(item.path)},
+        "SELECT count(*) FROM load_log JOIN load_configs USING (load_id)"
+        " WHERE partner_id = $p AND period = $m AND status IN ('current', 'rejected')"
+        " AND sha256 = $sha AND source_file = $f AND config_sha256 = $config",
+        {"p": item.partner_id, "m": period, "sha": sha, "f": display_path(item.path),
+         "config": config_sha256(item.config)},
     ).fetchone()
     return row[0] > 0
+
+
+def config_sha256(config: SourceConfig) -> str:
+    """The fingerprint of what a config tells the reader (its validated form, so comments and
+    key order in the YAML do not count as a change)."""
+    return hashlib.sha256(config.model_dump_json().encode("utf-8")).hexdigest()
 
 
 def _new_load_id(con, partner_id: str, period: str, sha: str) -> str:
@@ -364,6 +373,8 @@ def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: s
                  "read": parsed.rows_read, "loaded": parsed.lines.height, "quar": parsed.quarantine.height,
                  "skip": parsed.skipped.height, "now": _now(), "run": run_id},
             )
+            con.execute("INSERT INTO load_configs VALUES ($load_id, $config)",
+                        {"load_id": load_id, "config": config_sha256(item.config)})
     finally:
         for view in ("parsed_lines", "parsed_quarantine", "parsed_skipped"):
             con.unregister(view)

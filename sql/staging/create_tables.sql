@@ -19,6 +19,13 @@ CREATE TABLE IF NOT EXISTS load_log (
     loaded_at        TIMESTAMP NOT NULL,
     run_id           VARCHAR
 );
+-- The source config each load was parsed with (sha256 of the validated config), so a changed
+-- config (a mapped column, the sign rule, a skip rule) re-parses that partner's files even
+-- though the bytes are the same; beside load_log, whose columns other code inserts by position.
+CREATE TABLE IF NOT EXISTS load_configs (
+    load_id        VARCHAR PRIMARY KEY,
+    config_sha256  VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS raw_ledger (
     load_id        VARCHAR NOT NULL,
     partner_id     VARCHAR NOT NULL,

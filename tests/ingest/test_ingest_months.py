@@ -254,6 +254,39 @@ def test_the_same_files_again_change_nothing(warehouse, tmp_path: Path) -> None:
         "2023-06": ("q1.csv", Decimal("4.00"))}
 
 
+def test_a_changed_config_rereads_its_partners_files_and_only_theirs(warehouse, tmp_path: Path) -> None:
+    """Same bytes, new rules: the config is part of what makes a load current."""
+    inbox = tmp_path / "inbox"
+    write(inbox / "trust", "q1.csv", QUARTER, mtime=1_700_000_000)
+    write(inbox / "council", "may.csv", f"{HEADER}\n01/05/2023,11/05/2023,C1,B,20.00\n", mtime=1_700_000_100)
+    council = BY_PAYMENT_DATE.model_copy(update={"partner_id": "council"})
+    configs = {"trust": BY_PAYMENT_DATE, "council": council}
+
+    def load(run_id: str) -> list:
+        files = scan_inbox(inbox, configs)
+        return [o for period in inbox_periods(files) for o in load_period(warehouse, files, period, run_id)]
+
+    load("run1")
+    comments_only = BY_PAYMENT_DATE.model_copy(deep=True)  # the same validated rules: nothing to redo
+    configs["trust"] = comments_only
+    assert {o.status for o in load("run2")} == {"unchanged"}
+
+    # The trust says it writes spend as negative numbers: its three months are read again.
+    configs["trust"] = config({"from_column": "Payment Date"}, amounts={"sign": "negate"})
+    outcomes = load("run3")
+    assert sorted((o.partner_id, o.period, o.status) for o in outcomes) == [
+        ("council", "2023-05", "unchanged"), ("trust", "2023-04", "loaded"), ("trust", "2023-05", "loaded"),
+        ("trust", "2023-06", "loaded")]
+    totals = warehouse.execute(
+        "SELECT l.partner_id, l.period, sum(r.amount) FROM load_log l JOIN raw_ledger r USING (load_id)"
+        " WHERE l.status = 'current' GROUP BY ALL ORDER BY 1, 2").fetchall()
+    assert totals == [("council", "2023-05", Decimal("20.00")), ("trust", "2023-04", Decimal("-1.00")),
+                      ("trust", "2023-05", Decimal("-2.00")), ("trust", "2023-06", Decimal("-4.00"))]
+    assert warehouse.execute(
+        "SELECT count(*) FROM load_log WHERE partner_id = 'trust' AND status = 'superseded'").fetchone() == (3,)
+    assert {o.status for o in load("run4")} == {"unchanged"}  # and then it is current again
+
+
 def test_a_file_spanning_months_is_read_once_for_its_scan_and_all_its_loads(warehouse, tmp_path, monkeypatch) -> None:
     from assets.ingest import submissions
 

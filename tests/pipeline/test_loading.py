@@ -259,6 +259,36 @@ def test_nothing_new_means_no_ingest_and_changed_reference_means_every_period(sm
                             ("open_book_job", ""), ("report_job", "2025-06")]
 
 
+def test_a_changed_source_config_restages_its_partner_and_leaves_the_others(small_home, runner):
+    """Issue 19: same files, new rules. The council decides REDACTED payments (to individuals) are
+    not to be published: a skip rule in its config removes exactly those lines from every month."""
+    _run(runner)
+    def loads(partner):
+        return query(small_home, "SELECT period, load_id FROM load_log WHERE partner_id = $p AND status = 'current'"
+                                 " ORDER BY 1", {"p": partner})
+    icb_loads, council_loads = loads("nw_icb"), loads("la_ashby")
+    before = {m: _fct_expenditure(small_home, "la_ashby", m) for m in ("2025-05", "2025-06")}
+    redacted = {}
+    for month in before:  # what the rule removes, read from the files without openbook
+        rows = csv.DictReader((small_home / f"inbox/la_ashby/Spend_over_500_{month}.csv").open(encoding="utf-8"))
+        redacted[month] = sum(Decimal(r["Amount (£)"]) for r in rows if r["Supplier Name"] == "REDACTED")
+    assert all(redacted.values())
+    config = small_home / "config" / "sources" / "la_ashby.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "      pattern: '(?i)^total'\n",
+        "      pattern: '(?i)^total'\n    - column: Supplier Name\n      pattern: '^REDACTED$'\n"), encoding="utf-8")
+    assert "REDACTED$" in config.read_text(encoding="utf-8")
+
+    assert _run(runner) == [("ingest_job", "2025-05"), ("ingest_job", "2025-06"), ("open_book_job", ""),
+                            ("report_job", "2025-06")]
+    assert loads("nw_icb") == icb_loads                       # not re-read
+    assert [p for p, _ in loads("la_ashby")] == ["2025-05", "2025-06"]
+    assert not set(loads("la_ashby")) & set(council_loads)   # re-read with the new rule
+    for month, total in before.items():
+        assert _fct_expenditure(small_home, "la_ashby", month) == total - redacted[month]
+    assert _run(runner) == [("open_book_job", ""), ("report_job", "2025-06")]  # and then nothing to redo
+
+
 def test_a_blocked_period_is_tried_again_on_the_next_run(small_home, runner):
     _set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
     _rewrite_csv(small_home / LA_FILE, _next_month)
