@@ -2,6 +2,8 @@
 
 Impossible dates (31/02/2025) do not parse. A date outside 1900-2099 is rejected too:
 chrono reads "30/04/24" with %d/%m/%Y as the year 24 AD, which is a typo, not a date.
+A date two of the configured formats read as different days (04/05/2025 under dd/mm/yyyy
+and mm/dd/yyyy) is ambiguous and rejected with that reason, never guessed.
 """
 
 from __future__ import annotations
@@ -37,11 +39,18 @@ def date_exprs(text: pl.Expr, rules: DateRules, *, excel_source: bool = False) -
     candidates = [_plausible(stripped.str.to_date(fmt, strict=False)) for fmt in formats]
     if rules.excel_serial:
         candidates.append(_plausible(_from_excel_serial(stripped)))
-    parsed = pl.coalesce(candidates)
+    first = pl.coalesce(candidates)
+    # 04/05/2025 under both dd/mm/yyyy and mm/dd/yyyy is two different days: refuse to guess.
+    ambiguous = pl.any_horizontal([(c.is_not_null() & (c != first)) for c in candidates[1:]]) \
+        if len(candidates) > 1 else pl.lit(False)
+    parsed = pl.when(~ambiguous).then(first)
     is_blank = stripped.is_null() | (stripped == "")
     problem = (
         pl.when(is_blank)
         .then(pl.lit(BLANK))
+        .when(ambiguous)
+        .then(pl.lit(f"is ambiguous: two of the formats read it as different days ({expected_shapes(rules)}); "
+                     "keep the partner's one format in dates.formats"))
         .when(parsed.is_null())
         .then(pl.lit(f"is not a valid date ({expected_shapes(rules)})"))
     )

@@ -9,8 +9,9 @@ Shapes understood (all tested in tests/ingest/test_ingest_money.py):
   "1\u00a0234.50"  "\u00a012.00\u00a0"                     no-break space as grouping or padding
 Rejected with a reason: blank, letters or stray symbols, misplaced thousands separators
 ("1,23.00"), two negative markers ("-(5)"), exponents ("1E5"), more than two decimal
-places that are not zeros ("12.345"; "12.3400" is fine: no money is lost), and more than
-16 digits before the point (DECIMAL(18,2) holds no more).
+places that are not zeros ("12.345"; "12.3400" is fine: no money is lost), more than
+16 digits before the point (DECIMAL(18,2) holds no more), and, unless the config says the
+partner writes three decimals, "1.500": 1.50, or 1,500 with a dot grouping thousands?
 
 The parser is a few polars column stages, vectorised over millions of rows;
 `parse_money` runs the same stages on one value (previews and tests).
@@ -32,11 +33,14 @@ BLANK = "is blank"
 NOT_AN_AMOUNT = "is not an amount"
 TOO_PRECISE = "has more than 2 decimal places"
 TOO_LARGE = "is too large (more than 16 digits before the decimal point)"
+AMBIGUOUS = ("is ambiguous: a dot before three digits may group thousands (1.500 = 1,500?); write 2 decimal "
+             "places, or set amounts.ambiguous_dot: decimal if the partner's system writes three")
 
 # After _normalise the only grouping character is ',' and there is no whitespace.
 _NUMBER = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?"
 _SIGNIFICANT_THIRD_DECIMAL = r"\.[0-9]{2}0*[1-9]"  # 12.345 yes; 12.3400 no: no money is lost
 _SEVENTEEN_DIGITS = r"^0*[1-9][0-9]{16}"  # DECIMAL(18,2) holds 16 digits before the point
+_DOT_BEFORE_THREE = r"^[0-9]{1,3}\.[0-9]{3}$"   # on the digits alone: no ',' grouping elsewhere
 _INVALID = "#"  # a character no valid amount contains, to make a shape fail on purpose
 
 
@@ -44,7 +48,7 @@ def money_columns(
     frame: FrameT, source: str, rules: AmountRules, *, value: str, problem: str
 ) -> FrameT:
     """Add `value` (Decimal(18,2), null unless it parsed) and `problem` (null, or one of
-    BLANK, NOT_AN_AMOUNT, TOO_PRECISE, TOO_LARGE) for the text column `source`.
+    BLANK, NOT_AN_AMOUNT, TOO_PRECISE, TOO_LARGE, AMBIGUOUS) for the text column `source`.
 
     Built in stages, each reading the columns the last one wrote: one big expression
     would repeat its shared parts (polars expands expressions into trees) and was 100x
@@ -77,12 +81,19 @@ def money_columns(
         .then(pl.lit(TOO_PRECISE))
         .when(number.str.contains(_SEVENTEEN_DIGITS))
         .then(pl.lit(TOO_LARGE))
+        .when(pl.lit(_dot_may_group(rules)) & number.str.contains(_DOT_BEFORE_THREE)
+              & ~text.str.contains(",", literal=True))
+        .then(pl.lit(AMBIGUOUS))
         .alias(problem)
     )
     magnitude = number.cast(AMOUNT_DTYPE, strict=False)  # trailing zeros past 2 places drop exactly
     signed = pl.when(pl.col(negative)).then(-magnitude).otherwise(magnitude)
     frame = frame.with_columns(pl.when(pl.col(problem).is_null()).then(signed).cast(AMOUNT_DTYPE).alias(value))
     return frame.drop(clean, digits, shaped, negative)
+
+
+def _dot_may_group(rules: AmountRules) -> bool:
+    return rules.ambiguous_dot == "refuse" and rules.thousands_separator is not None
 
 
 def _shape(rules: AmountRules) -> str:

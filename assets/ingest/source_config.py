@@ -397,6 +397,11 @@ class AmountRules(_Strict):
     cr_dr_suffix: bool = False
     """"12.00 CR" means -12.00 and "12.00 DR" 12.00.
     Example: `true`"""
+    ambiguous_dot: Literal["refuse", "decimal"] = "refuse"
+    """"1.500" (one to three digits, a dot, three digits, no other grouping) may be 1.50 or 1,500 written with a
+    dot grouping thousands. refuse: the line is quarantined (BAD_AMOUNT, "is ambiguous"); decimal: the
+    partner's system writes three decimal places, so it is 1.50. Not asked when thousands_separator is null.
+    Example: `decimal`"""
     sign: Literal["as_is", "negate"] = "as_is"
     """negate: the partner writes spend as negative numbers, so every amount is negated.
     Example: `negate`"""

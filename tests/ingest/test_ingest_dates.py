@@ -61,10 +61,16 @@ def test_blank_is_its_own_problem() -> None:
         parse_date("  ", UK)
 
 
-def test_formats_are_tried_in_order() -> None:
-    day_first = DateRules(formats=["%d/%m/%Y", "%m/%d/%Y"])
-    assert parse_date("04/05/2024", day_first) == date(2024, 5, 4)
-    assert parse_date("04/30/2024", day_first) == date(2024, 4, 30)  # only month-first fits
+def test_a_date_two_formats_read_as_different_days_is_refused_not_guessed() -> None:
+    both = DateRules(formats=["%d/%m/%Y", "%m/%d/%Y"])
+    assert parse_date("04/30/2024", both) == date(2024, 4, 30)  # only month-first fits
+    assert parse_date("30/04/2024", both) == date(2024, 4, 30)  # only day-first fits
+    assert parse_date("05/05/2024", both) == date(2024, 5, 5)   # both fit, the same day
+    with pytest.raises(ValueError, match="is ambiguous: two of the formats read it as different days"):
+        parse_date("04/05/2024", both)
+    assert parse_date("04/05/2024", DateRules(formats=["%d/%m/%Y"])) == date(2024, 5, 4)  # one format: no doubt
+    two_digit_too = DateRules(formats=["%d/%m/%Y", "%d/%m/%y"])  # 01/04/24 as 24 AD is no date: 2024
+    assert parse_date("01/04/24", two_digit_too) == date(2024, 4, 1)
 
 
 def test_excel_cells_arrive_as_iso_text_whatever_the_formats() -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from assets.ingest.money import money_columns, parse_money
+from assets.ingest.money import AMBIGUOUS, money_columns, parse_money
 from assets.ingest.source_config import AmountRules
 
 NBSP = "\u00a0"
@@ -41,6 +41,8 @@ GOOD = [
     ("12.3400", "12.34"),  # trailing zeros lose nothing
     ("0012.50", "12.50"),
     ("9999999999999999.99", "9999999999999999.99"),  # the largest DECIMAL(18,2)
+    ("1234.500", "1234.50"),  # four digits before the dot: it cannot be grouping
+    ("1,234.500", "1234.50"),  # grouped by commas: the dot is the decimal point
 ]
 
 BAD = [
@@ -61,6 +63,9 @@ BAD = [
     ("12.345", "has more than 2 decimal places"),
     ("1,234.567", "has more than 2 decimal places"),
     ("0.001", "has more than 2 decimal places"),
+    ("1.500", AMBIGUOUS),  # 1.50 or 1,500?
+    ("£12.340", AMBIGUOUS),
+    ("(1.000)", AMBIGUOUS),
     ("10000000000000000.00", "is too large (more than 16 digits before the decimal point)"),
     ("", "is blank"),
     ("   ", "is blank"),
@@ -121,3 +126,8 @@ def test_other_currency_symbols_and_separators() -> None:
     with pytest.raises(ValueError):
         parse_money("1,234.50", AmountRules(thousands_separator=None))
     assert parse_money("1234.50", AmountRules(thousands_separator=None)) == Decimal("1234.50")
+
+
+def test_a_three_decimal_partner_is_told_in_its_config() -> None:
+    assert parse_money("1.500", AmountRules(ambiguous_dot="decimal")) == Decimal("1.50")
+    assert parse_money("1.500", AmountRules(thousands_separator=None)) == Decimal("1.50")  # never grouped
