@@ -56,6 +56,12 @@ SKIPPED_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+# The longest value a ledger cell holds: Excel's own limit for one cell. Longer values are
+# quarantined (FIELD_TOO_LONG) and kept in raw_record cut to this length, so one bad field
+# cannot bloat the warehouse.
+MAX_FIELD_CHARS = 32_767
+
+
 class ReasonCode:
     """Quarantine reason codes (one per rejected row: its first failing field)."""
 
@@ -71,6 +77,9 @@ class ReasonCode:
     # breaks) where the source config does not allow it: usually an unbalanced quote that
     # swallowed the lines after it.
     SPANS_LINES = "SPANS_LINES"
+    # A value longer than MAX_FIELD_CHARS (a spreadsheet cell's limit): not a ledger value
+    # but a file gone wrong (a quote swallowing the rest of the file, a pasted document).
+    FIELD_TOO_LONG = "FIELD_TOO_LONG"
     # The row's month cannot be told (period.from_column / from_year_period): no date, a
     # date before 2010 or after 2099, or an accounting year + period that is not one.
     BAD_PERIOD = "BAD_PERIOD"

@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 import polars as pl
 
 from assets.ingest import dates, money
-from assets.ingest.canonical import CANONICAL_FIELDS, FUNDING_STREAMS, ReasonCode
+from assets.ingest.canonical import CANONICAL_FIELDS, FUNDING_STREAMS, MAX_FIELD_CHARS, ReasonCode
 from assets.ingest.period import last_day_of
 from assets.ingest.readers import EXTRA_FIELDS, LAST_LINE, SHEET, SOURCE_ROW, RawTable
 from assets.ingest.source_config import FIRST_YEAR, LAST_YEAR, SourceConfig
@@ -77,6 +77,12 @@ class FieldParser:
             delimiter = config.file.delimiter
             problem = f"the row has more fields than the header has columns (a {delimiter!r} inside an unquoted value?)"
             self._check(None, ReasonCode.EXTRA_FIELDS, pl.col(EXTRA_FIELDS).is_not_null(), pl.lit(problem))
+        longest = pl.max_horizontal(pl.col(c).str.len_chars() for c in table.columns) \
+            if table.columns else pl.lit(0)
+        problem = pl.format(f"a value of {{}} characters, more than the {MAX_FIELD_CHARS:,} a ledger cell holds "
+                            "(a quote never closed, or a document pasted in?); kept cut short in raw_record",
+                            longest)
+        self._check(None, ReasonCode.FIELD_TOO_LONG, longest > MAX_FIELD_CHARS, problem)
         typed = {
             "posting_date": self._parse_posting_date,
             "amount": self._parse_amount,

@@ -21,11 +21,12 @@ from pathlib import Path
 import polars as pl
 
 from assets.ingest import dates
-from assets.ingest.canonical import CANONICAL_FIELDS, LINES_SCHEMA, QUARANTINE_SCHEMA, SKIPPED_SCHEMA, SkipReason
+from assets.ingest.canonical import (CANONICAL_FIELDS, LINES_SCHEMA, MAX_FIELD_CHARS, QUARANTINE_SCHEMA, SKIPPED_SCHEMA,
+                                    SkipReason)
 from assets.ingest.errors import SubmissionError
 from assets.ingest.fields import FieldParser, output
 from assets.ingest.period import month_of_date, month_of_year_period, period_from_name
-from assets.ingest.readers import SHEET, SOURCE_ROW, RawTable, is_blank_row, read_table
+from assets.ingest.readers import SHEET, SOURCE_ROW, RawTable, check_file_size, is_blank_row, read_table
 from assets.ingest.source_config import SourceConfig
 from assets.ingest.totals import ORDER, totals_rows
 
@@ -68,6 +69,7 @@ def parse_submission(path: Path | str, config: SourceConfig) -> ParsedSubmission
     no header, mapped columns missing, no period) raise SubmissionError."""
     source_file = os.fspath(path)  # recorded as given; Path() would tidy "./x" to "x"
     path = Path(path)
+    check_file_size(path)
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -160,12 +162,20 @@ def parse_table(
 def _raw_record(table: RawTable) -> pl.Expr:
     """The row as the partner sent it: JSON object of column -> text (null if empty),
     and "(sheet)": the sheet's name when the source reads several sheets."""
-    parts = [pl.col(c) for c in table.columns]
+    parts = [_cut(pl.col(c)) for c in table.columns]
     if SHEET in table.frame.columns:
         parts.append(pl.col(SHEET).alias("(sheet)"))
     if not parts:
         return pl.lit("{}")
     return pl.struct(parts).struct.json_encode()
+
+
+def _cut(value: pl.Expr) -> pl.Expr:
+    """A value past MAX_FIELD_CHARS (its row is quarantined FIELD_TOO_LONG) is kept cut, with its length."""
+    length = value.str.len_chars()
+    return pl.when(length > MAX_FIELD_CHARS).then(
+        pl.concat_str(value.str.slice(0, MAX_FIELD_CHARS), pl.lit(" [cut: "), length.cast(pl.String),
+                      pl.lit(" characters]"))).otherwise(value)
 
 
 def _extra(table: RawTable, config: SourceConfig) -> pl.Expr:

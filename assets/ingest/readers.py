@@ -44,6 +44,9 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 # An .xlsx is a zip of XML; a tiny file can inflate to gigabytes (a "zip bomb"). The real
 # inflated size of every part is counted, in bounded chunks, before the workbook is parsed.
 MAX_WORKBOOK_BYTES = 512 * 1024 * 1024
+# The largest file read at all, checked before a byte is read: a year of a large ICB's ledger
+# is a few hundred MB as CSV; past this a file is split by month, not loaded in one go.
+MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024
 _INFLATE_CHUNK = 1 << 20
 # Other kinds of file that turn up named .csv, by their first bytes.
 _BINARY_MAGIC = {
@@ -72,6 +75,18 @@ class RawTable:
     columns: list[str]
     header: Header
     sheet: str | None = None  # the sheet read, when one sheet of a workbook was
+
+
+def check_file_size(file: Path) -> None:
+    """Refuse a file too big to read, before reading it (its size from the file system)."""
+    try:
+        size = file.stat().st_size
+    except OSError:
+        return  # read_bytes says why it cannot be opened
+    if size > MAX_FILE_BYTES:
+        raise SubmissionError(file, message=f"the file is {size / 1024 ** 2:,.0f} MiB, more than the "
+                                            f"{MAX_FILE_BYTES / 1024 ** 2:,.0f} MiB openbook reads in one file; "
+                                            "send it as one file per month")
 
 
 def read_table(data: bytes, file: Path, config: SourceConfig) -> RawTable:
