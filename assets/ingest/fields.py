@@ -77,12 +77,15 @@ class FieldParser:
             delimiter = config.file.delimiter
             problem = f"the row has more fields than the header has columns (a {delimiter!r} inside an unquoted value?)"
             self._check(None, ReasonCode.EXTRA_FIELDS, pl.col(EXTRA_FIELDS).is_not_null(), pl.lit(problem))
-        longest = pl.max_horizontal(pl.col(c).str.len_chars() for c in table.columns) \
-            if table.columns else pl.lit(0)
-        problem = pl.format(f"a value of {{}} characters, more than the {MAX_FIELD_CHARS:,} a ledger cell holds "
-                            "(a quote never closed, or a document pasted in?); kept cut short in raw_record",
-                            longest)
-        self._check(None, ReasonCode.FIELD_TOO_LONG, longest > MAX_FIELD_CHARS, problem)
+        if table.columns:
+            too_long = [pl.when(pl.col(c).str.len_chars() > MAX_FIELD_CHARS)
+                        .then(pl.format(f"{c} holds a value of {{}} characters", pl.col(c).str.len_chars()))
+                        for c in table.columns]
+            first = pl.coalesce(too_long)
+            problem = pl.concat_str(first, pl.lit(f", more than the {MAX_FIELD_CHARS:,} a ledger cell holds (a "
+                                                  "quote never closed, or a document pasted in?); kept cut short "
+                                                  "in raw_record"))
+            self._check(None, ReasonCode.FIELD_TOO_LONG, first.is_not_null(), problem)
         typed = {
             "posting_date": self._parse_posting_date,
             "amount": self._parse_amount,
