@@ -440,7 +440,7 @@ def _write_cover(ws: Worksheet, cover: s.Cover):
     r += 1
     _put_text(ws, r, 1, f"Submissions for {ctx.month} this pack rests on", bold=True, size=12,
               color=NHS_BLUE)
-    table = _submissions_table(cover.this_month, with_period=False)
+    table = s.submissions_table(cover.this_month, with_period=False)
     span = None
     if table.rows:
         span = _write_table(ws, table, r + 1, widths)
@@ -483,21 +483,6 @@ def _write_cover(ws: Worksheet, cover: s.Cover):
     ws.page_setup.fitToHeight = 0
 
 
-def _submissions_table(subs: list[s.Submission], with_period: bool) -> s.Table:
-    cols = ([s.Column("period", "Period", "period", False)] if with_period else []) + [
-        s.Column("partner", "Partner", "text", False),
-        s.Column("file", "File", "text", False),
-        s.Column("loaded_at", "Loaded at", "datetime", False),
-        s.Column("rows_read", "Rows read", "int", True),
-        s.Column("rows_loaded", "Rows loaded", "int", True),
-        s.Column("rows_quarantined", "Rows quarantined", "int", True),
-        s.Column("quality", "Data quality", "text", False),
-    ]
-    rows = [s.Row({"period": x.period, "partner": x.partner_name, "file": x.file_name,
-                   "loaded_at": x.loaded_at, "rows_read": x.rows_read,
-                   "rows_loaded": x.rows_loaded, "rows_quarantined": x.rows_quarantined,
-                   "quality": x.quality}) for x in subs]
-    return s.Table("submissions", "Submissions", cols, rows)
 
 
 def _chart_props(size: int, bold: bool) -> CharacterProperties:
@@ -858,7 +843,7 @@ def _series_colour(data: s.ChartData, k: int) -> str:
 
 
 def _write_submissions(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover):
-    table = _submissions_table(cover.submissions, with_period=True)
+    table = s.submissions_table(cover.submissions, with_period=True)
     table.title = "Submissions"
     table.description = ("Every partner submission the month, year-to-date and movement figures "
                          "rest on (current loads, and loads that failed), newest month first. "

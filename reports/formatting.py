@@ -423,6 +423,13 @@ def plotly_text(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=False)
 
 
+def css_string(value: Any) -> str:
+    """Text for inside a double-quoted CSS string in a <style> element: quotes, backslashes,
+    line breaks and '<' (which could end the element) as CSS escapes."""
+    text = "" if value is None else str(value)
+    return "".join(f"\\{ord(c):X} " if c in '"\\<>&\n\r' else c for c in text)
+
+
 def html_text(value: Any) -> str:
     """Text safe inside HTML element content and quoted attribute values."""
     return html.escape("" if value is None else str(value), quote=True)

@@ -26,16 +26,41 @@ import plotly.offline
 from reports import drilldown
 from reports import formatting as f
 from reports import sections as s
+from reports.table_csv import table_csv
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ASSETS = "assets"
 DRILL = "drill"
+CSV = "csv"
 PLOTLY_JS = "plotly.min.js"
 STATIC = ("openbook.css", "sort-tables.js")
 INDEX = "index.html"
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 _FONT = "Arial, Liberation Sans, Helvetica, sans-serif"
+
+
+class Downloads:
+    """The CSV file of every table, collected while a page is built and written (by
+    write_before) before the page that links to it."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.pending: dict[str, str] = {}
+
+    def link(self, table: s.Table, name: str, root: str = "") -> str:
+        href = f"{CSV}/{name}.csv"
+        self.pending[href] = table_csv(table)
+        return (f'<a class="csv" href="{f.html_text(root + href)}" download>'
+                f"Download this table (CSV)</a>")
+
+    def write_before(self, page: Path, text: str) -> None:
+        if self.pending:
+            (self.out_dir / CSV).mkdir(exist_ok=True)
+        for href, body in self.pending.items():
+            _write(self.out_dir / href, "\ufeff" + body)   # a BOM: Excel then reads it as UTF-8 (£, accents)
+        self.pending.clear()
+        _write(page, text)
 _GRID = "#D8DDE0"
 _MUTED = "#4C6272"
 
@@ -52,6 +77,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     s.check_sections(s.SECTIONS)
     cover = s.cover(con, ctx)
     out_dir = Path(out_dir)
+    downloads = Downloads(out_dir)
     (out_dir / ASSETS).mkdir(parents=True, exist_ok=True)
     _write_assets(out_dir / ASSETS)
 
@@ -74,13 +100,14 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     if drills:
         (out_dir / DRILL).mkdir(exist_ok=True)
     for page in drills:
-        _write(out_dir / DRILL / f"{page.slug}.html",
-               _page(ctx, cover, "", pages, f"Ledger lines: {page.title}", _drill_body(ctx, page),
-                     root="../"))
+        downloads.write_before(out_dir / DRILL / f"{page.slug}.html",
+                               _page(ctx, cover, "", pages, f"Ledger lines: {page.title}",
+                                     _drill_body(ctx, page, downloads), root="../"))
     for sec, table in zip(s.SECTIONS, tables):
         charts = {ch.key: s.charts_data(con, part, ch, ctx) for part in (sec,) + sec.parts for ch in part.charts}
-        body = _section_body(ctx, sec, table, charts, lines_behind)
-        _write(out_dir / f"{sec.key}.html", _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body))
+        body = _section_body(ctx, sec, table, charts, lines_behind, downloads)
+        downloads.write_before(out_dir / f"{sec.key}.html",
+                               _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body))
     blocks = {b.key: b for b in s.SUMMARY.blocks}
     flags = s.flag_counts(list(zip(s.SECTIONS, tables)))
     for row in flags.rows:
@@ -89,9 +116,9 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     body = _summary_body(
         ctx, cover,
         [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks], flags,
-        [d for key, ch in s.SUMMARY.charts for d in s.charts_data(con, blocks[key], ch, ctx)])
+        [d for key, ch in s.SUMMARY.charts for d in s.charts_data(con, blocks[key], ch, ctx)], downloads)
     index = out_dir / INDEX
-    _write(index, _page(ctx, cover, INDEX, pages, s.SUMMARY.title, body))
+    downloads.write_before(index, _page(ctx, cover, INDEX, pages, s.SUMMARY.title, body))
     return index
 
 
@@ -138,7 +165,9 @@ def _page(ctx: s.ReportContext, cover: s.Cover, name: str, pages: list[tuple[str
     return template.substitute(
         title=f.html_text(f"{heading} — {ctx.title}"),
         heading=f.html_text(f"{heading} — {ctx.month}"),
-        meta=meta, nav=nav, body=body, footer=footer, root=f.html_text(root))
+        meta=meta, nav=nav, body=body, footer=footer, root=f.html_text(root),
+        stamp=f.css_string(f"{heading} · {f.systems_label(cover.systems)} · {ctx.month} (month {ctx.fy_month} "
+                           f"of {ctx.fy}) · data as at {f.datetime_text(cover.data_as_at) or 'no submissions'}"))
 
 
 def _num_cell(value: Any, fmt: str, href: str | None = None) -> str:
@@ -440,7 +469,8 @@ def _without_flag_column(table: s.Table) -> s.Table:
 
 
 def _section_body(ctx: s.ReportContext, sec: s.Section, table: s.Table, charts: dict[str, list],
-                  lines_behind: dict[int, drilldown.DrillPage] | None = None) -> str:
+                  lines_behind: dict[int, drilldown.DrillPage] | None = None,
+                  downloads: Downloads | None = None) -> str:
     lines_behind = lines_behind or {}
     out = ['<section class="panel">', f"<h2>{f.html_text(sec.title)}</h2>"]
     if sec.description:
@@ -449,7 +479,8 @@ def _section_body(ctx: s.ReportContext, sec: s.Section, table: s.Table, charts: 
     if table.rows:
         out.append(table_html(_without_flag_column(table), caption=sec.title))
         out.append('<p class="note">Click a column heading to sort; subtotals stay with their '
-                   'group. Negative figures (credits) are in brackets.</p>')
+                   'group. Negative figures (credits) are in brackets.'
+                   + (f" {downloads.link(table, sec.key)}" if downloads else "") + "</p>")
     else:
         out.append(f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>')
     out.append("</section>")
@@ -462,12 +493,14 @@ def _section_body(ctx: s.ReportContext, sec: s.Section, table: s.Table, charts: 
         out.append(_flags_html(part, t, lines_behind))
         out.append(table_html(_without_flag_column(t), caption=part.title) if t.rows else
                    f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>')
+        if t.rows and downloads:
+            out.append(f'<p class="note">{downloads.link(t, f"{sec.key}-{part.key}")}</p>')
         out.append("</section>")
         out += _charts_html([d for ch in part.charts for d in charts.get(ch.key, [])])
     return "\n".join(out)
 
 
-def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage) -> str:
+def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage, downloads: Downloads | None = None) -> str:
     """The ledger lines behind a flagged figure, with the sums that reconcile them to it."""
     money = lambda v: f.html_text(f.money2_text(v))                     # noqa: E731
     sec = page.section
@@ -513,8 +546,11 @@ def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage) -> str:
     caption = (f"The {shown:,} ledger lines, largest first" if not page.not_shown else
                f"The largest {shown:,} of {page.line_count:,} ledger lines")
     out.append('<section class="panel">')
-    out.append(table_html(s.Table("lines", caption, cols, rows), caption=caption) if page.lines
+    lines = s.Table("lines", caption, cols, rows)
+    out.append(table_html(lines, caption=caption) if page.lines
                else '<p class="note">No ledger lines: the figure has none behind it in the ledgers loaded.</p>')
+    if page.lines and downloads:
+        out.append(f'<p class="note">{downloads.link(lines, f"drill-{page.slug}", root="../")}</p>')
     out.append('<p class="note">Amounts as in the partner\'s ledger: positive is money going out, negative '
                'money coming in. Source file and row locate each line in the file the partner sent; the '
                'load id is the submission it came from.</p>')
@@ -528,28 +564,18 @@ def _owner(section: s.Section) -> s.Section:
     return next((sec for sec in s.SECTIONS if sec is section or section in sec.parts), section)
 
 
-def _submissions_html(ctx: s.ReportContext, cover: s.Cover) -> str:
-    cols = [s.Column("period", "Period", "period", False),
-            s.Column("partner", "Partner", "text", False),
-            s.Column("file", "File", "text", False),
-            s.Column("loaded_at", "Loaded at", "datetime", False),
-            s.Column("rows_loaded", "Rows loaded", "int", True),
-            s.Column("rows_quarantined", "Rows quarantined", "int", True),
-            s.Column("quality", "Data quality", "text", False)]
-
-    def table(subs: list[s.Submission], caption: str) -> str:
-        rows = [s.Row({"period": x.period, "partner": x.partner_name, "file": x.file_name,
-                       "loaded_at": x.loaded_at, "rows_loaded": x.rows_loaded,
-                       "rows_quarantined": x.rows_quarantined, "quality": x.quality})
-                for x in subs]
-        return table_html(s.Table("subs", caption, cols, rows), caption=caption)
+def _submissions_html(ctx: s.ReportContext, cover: s.Cover, downloads: Downloads | None = None) -> str:
+    def table(subs: list[s.Submission], caption: str, name: str) -> str:
+        subs_table = s.submissions_table(subs, with_period=True, with_rows_read=False)
+        link = f'<p class="note">{downloads.link(subs_table, name)}</p>' if downloads else ""
+        return table_html(subs_table, caption=caption) + link
 
     out = ['<section class="panel" id="submissions">',
            "<h2>Submissions these figures rest on</h2>",
            '<p class="lede">Only submissions that passed their data-quality checks are in the '
            "figures.</p>"]
     if cover.this_month:
-        out.append(table(cover.this_month, f"Submissions for {ctx.month}"))
+        out.append(table(cover.this_month, f"Submissions for {ctx.month}", "submissions"))
     else:
         out.append(f'<p class="warn">No submission has been loaded for {f.html_text(ctx.month)}.</p>')
     if cover.missing:
@@ -558,14 +584,14 @@ def _submissions_html(ctx: s.ReportContext, cover: s.Cover) -> str:
     if cover.earlier:
         out.append(f"<details><summary>{len(cover.earlier)} earlier submission"
                    f"{'s' if len(cover.earlier) != 1 else ''} behind the year-to-date and "
-                   f"movement figures</summary>{table(cover.earlier, 'Earlier submissions')}"
+                   f"movement figures</summary>{table(cover.earlier, 'Earlier submissions', 'submissions-earlier')}"
                    "</details>")
     out.append("</section>")
     return "\n".join(out)
 
 
 def _summary_body(ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table], flags: s.Table,
-                  charts: list[s.ChartData]) -> str:
+                  charts: list[s.ChartData], downloads: Downloads | None = None) -> str:
     out = ['<section class="panel">', "<h2>Headline figures</h2>",
            f'<p class="lede">Mental-health expenditure in £ for {f.html_text(ctx.month)} and the financial '
            f"year {f.html_text(ctx.fy)} to date. {f.html_text(s.SUMMARY.description)} Movement is "
@@ -573,10 +599,13 @@ def _summary_body(ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table], f
            ]
     for block, table in zip(s.SUMMARY.blocks, tables):
         empty = "" if table.rows else f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>'
-        out.append(f'<div class="block">{table_html(table, caption=block.title)}{empty}</div>')
+        csv_link = f'<p class="note">{downloads.link(table, f"summary-{block.key}")}</p>' \
+            if table.rows and downloads else ""
+        out.append(f'<div class="block">{table_html(table, caption=block.title)}{empty}{csv_link}</div>')
         if block.key == s.SUMMARY.flags_after:
+            flags_csv = f" {downloads.link(flags, 'summary-flags')}" if downloads and flags.rows else ""
             out.append(f'<div class="block" id="flags">{table_html(flags, caption=flags.title)}'
-                       f'<p class="note">{f.html_text(flags.description)}</p></div>')
+                       f'<p class="note">{f.html_text(flags.description)}{flags_csv}</p></div>')
     out.append("</section>")
     for data in charts:
         if data.series:
@@ -585,5 +614,5 @@ def _summary_body(ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table], f
                + "".join(f'<li><a href="{f.html_text(sec.key)}.html">{f.html_text(sec.title)}</a>'
                          f" — {f.html_text(sec.description)}</li>" for sec in s.SECTIONS)
                + "</ul></section>")
-    out.append(_submissions_html(ctx, cover))
+    out.append(_submissions_html(ctx, cover, downloads))
     return "\n".join(out)

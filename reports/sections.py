@@ -1072,6 +1072,17 @@ class Submission:
     dq_status: str | None
     error_failures: int | None
     warnings: int | None
+    ledger_to: dt.date | None = None          # the latest posting date among its lines in the figures
+    coverage_threshold: int | None = None     # smallest payment its file lists (source config); None: not stated
+
+    @property
+    def coverage(self) -> str:
+        """What the file lists, in words: a total of an 'over £25k' file leaves the smaller payments out."""
+        if self.coverage_threshold is None:
+            return "Not stated"
+        if self.coverage_threshold == 0:
+            return "Every payment"
+        return f"Payments of £{self.coverage_threshold:,} and over"
 
     @property
     def in_figures(self) -> bool:
@@ -1109,6 +1120,27 @@ class Cover:
         return [s for s in self.submissions if s.period != self.ctx.period]
 
 
+def submissions_table(subs: list[Submission], *, with_period: bool, with_rows_read: bool = True) -> Table:
+    """The submissions a pack rests on, as the workbook and the site show them: each with when it
+    was loaded, how far its ledger runs (its latest posting date) and what its file lists."""
+    cols = ([Column("period", "Period", "period", False)] if with_period else []) + [
+        Column("partner", "Partner", "text", False),
+        Column("file", "File", "text", False),
+        Column("coverage", "File lists", "text", False),
+        Column("ledger_to", "Ledger to", "text", False, blank=""),
+        Column("loaded_at", "Loaded at", "datetime", False),
+        *([Column("rows_read", "Rows read", "int", True)] if with_rows_read else []),
+        Column("rows_loaded", "Rows loaded", "int", True),
+        Column("rows_quarantined", "Rows quarantined", "int", True),
+        Column("quality", "Data quality", "text", False),
+    ]
+    rows = [Row({"period": x.period, "partner": x.partner_name, "file": x.file_name, "coverage": x.coverage,
+                 "ledger_to": x.ledger_to.strftime("%d %b %Y") if x.ledger_to else None, "loaded_at": x.loaded_at, "rows_read": x.rows_read,
+                 "rows_loaded": x.rows_loaded, "rows_quarantined": x.rows_quarantined, "quality": x.quality})
+            for x in subs]
+    return Table("submissions", "Submissions", cols, rows)
+
+
 # The rpt table that tells which partners (and systems) a pack covers.
 PARTNER_SOURCE = "rpt_mh_spend"
 
@@ -1127,18 +1159,21 @@ def cover(con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> Cover:
                  "AND ics_id IS NOT NULL ORDER BY 1", ctx.params()).fetchall()]
     sql = (
         "SELECT l.partner_id, l.period, l.source_file, l.loaded_at, l.rows_read, l.rows_loaded, "
-        "l.rows_quarantined, l.status, d.status, d.error_failures, d.warnings "
+        "l.rows_quarantined, l.status, d.status, d.error_failures, d.warnings, f.ledger_to, c.coverage_threshold "
         "FROM load_log l LEFT JOIN dq_load_status d ON d.load_id = l.load_id "
+        "LEFT JOIN load_configs c ON c.load_id = l.load_id "
+        "LEFT JOIN (SELECT load_id, max(posting_date) AS ledger_to FROM fct_ledger GROUP BY load_id) f "
+        "ON f.load_id = l.load_id "
         "WHERE l.status IN ('current', 'failed', 'rejected') "
         "AND ((l.period >= $fy_start AND l.period <= $period) OR l.period = $prev_period)"
         + (f" AND l.partner_id IN (SELECT partner_id FROM {PARTNER_SOURCE} WHERE ics_id = $ics_id)"
            if ctx.ics_id else ""))
     subs = []
-    for (pid, period, src, loaded_at, r_read, r_loaded, r_q, lstatus, dq, errs, warns) in \
+    for (pid, period, src, loaded_at, r_read, r_loaded, r_q, lstatus, dq, errs, warns, ledger_to, threshold) in \
             _execute(con, sql, ctx.params()).fetchall():
         subs.append(Submission(pid, partners.get(pid) or pid or "(unknown partner)", period,
                                PurePath(src.replace("\\", "/")).name if src else "",
-                               loaded_at, r_read, r_loaded, r_q, lstatus, dq, errs, warns))
+                               loaded_at, r_read, r_loaded, r_q, lstatus, dq, errs, warns, ledger_to, threshold))
     subs.sort(key=lambda s: (-(int((s.period or "0000-00").replace("-", ""))),
                              s.partner_name.casefold(), s.loaded_at or dt.datetime.min))
     used = [s.loaded_at for s in subs if s.load_status == "current" and s.loaded_at]

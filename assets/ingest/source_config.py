@@ -501,6 +501,11 @@ class SourceConfig(_Strict):
     description: str = ""
     """Free text shown by `openbook sources check`.
     Example: `"Ashby Borough Council, spend over £500"`"""
+    coverage_threshold: Annotated[int, Field(ge=0)] | None = None
+    """The smallest payment the partner's file lists, in whole pounds: 25000 for an "expenditure over £25k" file,
+    500 for a council's "spend over £500", 0 for a whole-ledger export; null: not stated. Shown beside every
+    submission in the reports, so readers know a total leaves out the smaller payments.
+    Example: `25000`"""
     file: FileSpec
     """Which files belong to this source, and how to open them.
     Example: `{pattern: "*.csv", type: csv, encoding: cp1252}`"""

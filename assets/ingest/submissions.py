@@ -373,8 +373,9 @@ def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: s
                  "read": parsed.rows_read, "loaded": parsed.lines.height, "quar": parsed.quarantine.height,
                  "skip": parsed.skipped.height, "now": _now(), "run": run_id},
             )
-            con.execute("INSERT INTO load_configs VALUES ($load_id, $config)",
-                        {"load_id": load_id, "config": config_sha256(item.config)})
+            con.execute("INSERT INTO load_configs VALUES ($load_id, $config, $threshold)",
+                        {"load_id": load_id, "config": config_sha256(item.config),
+                         "threshold": item.config.coverage_threshold})
     finally:
         for view in ("parsed_lines", "parsed_quarantine", "parsed_skipped"):
             con.unregister(view)

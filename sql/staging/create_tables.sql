@@ -21,10 +21,13 @@ CREATE TABLE IF NOT EXISTS load_log (
 );
 -- The source config each load was parsed with (sha256 of the validated config), so a changed
 -- config (a mapped column, the sign rule, a skip rule) re-parses that partner's files even
--- though the bytes are the same; beside load_log, whose columns other code inserts by position.
+-- though the bytes are the same; and what the config says the file covers (the smallest
+-- payment it lists), shown beside the submission in the reports. Beside load_log, whose
+-- columns other code inserts by position.
 CREATE TABLE IF NOT EXISTS load_configs (
-    load_id        VARCHAR PRIMARY KEY,
-    config_sha256  VARCHAR NOT NULL
+    load_id             VARCHAR PRIMARY KEY,
+    config_sha256       VARCHAR NOT NULL,
+    coverage_threshold  BIGINT             -- null: not stated; 0: every payment
 );
 CREATE TABLE IF NOT EXISTS raw_ledger (
     load_id        VARCHAR NOT NULL,

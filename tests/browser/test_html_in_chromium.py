@@ -84,3 +84,25 @@ def test_every_flagged_figure_links_to_its_drill_down_page(site):
     for name in drill:                       # and each drill-down page links back to the site
         hrefs = page_links(site / "drill" / name)
         assert "../index.html" in hrefs and "../assets/plotly.min.js" in hrefs
+
+
+def test_a_page_prints_on_a4_landscape_with_its_scope_and_page_numbers_on_every_page(site, tmp_path):
+    """Printed (or saved as PDF) from Chromium: A4 landscape, each page's bottom margin says what the
+    figures are and as at when, and numbers the pages; the screen-only parts are left out."""
+    from pypdf import PdfReader
+
+    pdf = tmp_path / "open-book.pdf"
+    run = subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", (site / "open-book.html").resolve().as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert pdf.is_file(), run.stderr[-2000:]
+    pages = PdfReader(pdf).pages
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert (round(width), round(height)) == (842, 595), "A4 landscape is 842 x 595 points"
+        text = " ".join(page.extract_text().split())
+        assert "Open book · North Weald ICS and South Fen ICS · " in text and "data as at " in text, number
+        assert f"Page {number} of {len(pages)}" in text
+        assert "Download this table" not in text and "Skip to the figures" not in text

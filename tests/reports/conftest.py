@@ -115,6 +115,7 @@ LOADS = [
      T0 + dt.timedelta(days=30), "passed", 0, 0),
 ]
 # sf_icb has spend for 2025-06 but no June load in load_log: it is "not received".
+COVERAGE = {"nw_icb": 25000, "sf_icb": 25000, "wfmh": 0}   # smallest payment each file lists; others not stated
 
 
 def make_warehouse(con: duckdb.DuckDBPyConnection) -> None:
@@ -142,9 +143,12 @@ def make_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         CREATE TABLE dq_load_status (load_id VARCHAR, partner_id VARCHAR, period VARCHAR,
             source_file VARCHAR, status VARCHAR, error_failures BIGINT, warnings BIGINT)""")
+    con.execute("CREATE TABLE load_configs (load_id VARCHAR PRIMARY KEY, config_sha256 VARCHAR NOT NULL,"
+                " coverage_threshold BIGINT)")
     for (lid, pid, period, src, r_read, r_loaded, r_q, status, at, dq, errs, warns) in LOADS:
         con.execute("INSERT INTO load_log VALUES (?,?,?,?,'x',1,NULL,?,?,?,0,?,NULL,?,'r1')",
                     [lid, pid, period, src, r_read, r_loaded, r_q, status, at])
+        con.execute("INSERT INTO load_configs VALUES (?, 'c', ?)", [lid, COVERAGE.get(pid)])
         if status == "current":
             con.execute("INSERT INTO dq_load_status VALUES (?,?,?,?,?,?,?)",
                         [lid, pid, period, src, dq, errs, warns])

@@ -82,10 +82,14 @@ def test_cover(wb, fx):
     partners = [r[0] for r in table]
     assert f"'{fx.HYPERLINK}" in partners and f"'{fx.AT_SUM}" in partners and fx.HOSTILE in partners
     wfmh = next(r for r in table if r[0].startswith("Weald and Fen"))
-    assert wfmh[1] == "WFMH GL export 2025-06.xlsx" and wfmh[3:6] == [310, 305, 5]
-    assert wfmh[6] == "Passed (2 warnings)"
+    assert [c.value for c in ws[header]][:9] == ["Partner", "File", "File lists", "Ledger to", "Loaded at",
+                                                 "Rows read", "Rows loaded", "Rows quarantined", "Data quality"]
+    assert wfmh[1] == "WFMH GL export 2025-06.xlsx" and wfmh[5:8] == [310, 305, 5]
+    assert wfmh[2] == "Every payment"              # the source config says 0: the whole ledger
+    assert wfmh[8] == "Passed (2 warnings)"
     at = next(r for r in table if r[0] == f"'{fx.AT_SUM}")
-    assert at[6] == "Blocked (1 failed check): not in figures"
+    assert at[2] == "Not stated"
+    assert at[8] == "Blocked (1 failed check): not in figures"
     text = " ".join(str(v) for r in _rows(ws) for v in r if v)
     assert "Not received for June 2025:" in text and fx.APOSTROPHE in text
     assert "2 earlier submissions (May 2025)" in text

@@ -1,0 +1,71 @@
+"""Every table of the HTML site can be downloaded as CSV: the file is there, holds the rows
+the page shows, and its figures are exact (recomputed here from the published warehouse,
+not from the report code)."""
+import csv
+import io
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.html_links import page_links
+
+
+@pytest.fixture(scope="module")
+def site(demo_home) -> Path:
+    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
+    return folders[-1] / "html"
+
+
+def _csv(path: Path) -> list[dict]:
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("\ufeff"), f"{path.name}: no byte-order mark, so Excel would misread £"
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def _tables(page: Path) -> list[str]:
+    """The page's tables of figures; the table under each chart (its points, for screen readers) excepted."""
+    tables = re.findall(r"<table class=\"sortable\">.*?</table>", page.read_text(encoding="utf-8"), re.S)
+    return [t for t in tables if "<caption>The figures behind this chart</caption>" not in t]
+
+
+def test_every_sortable_table_has_its_csv_and_the_csv_has_its_rows(site):
+    pages = sorted(site.glob("*.html")) + sorted(site.glob("drill/*.html"))
+    downloads = 0
+    for page in pages:
+        links = [h for h in page_links(page) if h.endswith(".csv")]
+        tables = _tables(page)
+        assert len(links) == len(tables), f"{page.name}: {len(tables)} tables, {len(links)} CSV downloads"
+        for href, table in zip(links, tables):
+            rows = _csv(page.parent / href)
+            shown = len(re.findall(r"<tr[ >]", table)) - 1          # less the heading row
+            assert len(rows) == shown, f"{href}: {len(rows)} rows, the page shows {shown}"
+            downloads += 1
+    assert downloads >= 30
+
+
+def test_the_open_book_csv_adds_up_to_the_warehouse_to_the_penny(site, demo_home):
+    rows = _csv(site / "csv" / "open-book.csv")
+    detail = [r for r in rows if r["Row type"] == "detail"]
+    (total,) = [r for r in rows if r["Row type"] == "total"]
+    con = duckdb.connect(str(demo_home / "published" / "openbook.duckdb"), read_only=True)
+    try:
+        period = con.execute("SELECT max(period) FROM rpt_open_book").fetchone()[0]
+        expected = con.execute(
+            "SELECT sum(ytd_net_spend), sum(ytd_gross_spend) FROM rpt_open_book WHERE period = $p",
+            {"p": period}).fetchone()
+    finally:
+        con.close()
+    net = sum(Decimal(r["Net FY to date"]) for r in detail)
+    gross = sum(Decimal(r["Gross FY to date"]) for r in detail)
+    assert (net, gross) == (Decimal(total["Net FY to date"]), Decimal(total["Gross FY to date"])) == expected
+    assert all(re.fullmatch(r"-?\d+\.\d{2}", r["Net FY to date"]) for r in detail)   # exact pence, no floats
+
+
+def test_drill_down_csv_lists_every_line_with_its_source(site):
+    (drill,) = [p for p in (site / "csv").glob("drill-mhis-*.csv")]
+    rows = _csv(drill)
+    assert {"Source file", "Row", "Load id", "Amount"} <= set(rows[0])
+    assert all(r["Source file"] and r["Row"].isdigit() for r in rows if r["Row type"] == "detail")
