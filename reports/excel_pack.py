@@ -41,9 +41,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formatting as f
 from reports import sections as s
+from reports.key_messages import AMBER, TOLERANCES, Message, key_messages
 
 FONT = "Arial"
 NHS_BLUE = "005EB8"
+RAG_FILLS = {"Red": "D5281B", "Amber": "FFB81C", "Green": "007F3B"}   # NHS red, warm yellow, dark green
 DARK = "212B32"
 PALE_GREY = "E8EDEE"
 PALE_BLUE = "DCE6F2"
@@ -74,11 +76,12 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
                        for part in (sec,) + sec.parts for ch in part.charts if _in_excel(ch)}
                       for sec in s.SECTIONS]
     flags = s.flag_counts(list(zip(s.SECTIONS, section_tables)))
+    messages = key_messages(cover, list(zip(s.SECTIONS, section_tables)))
 
     wb = _workbook()
     wb.properties.title = ctx.title
     wb.properties.creator = "openbook"
-    _write_cover(wb.active, cover)
+    _write_cover(wb.active, cover, messages)
     _write_summary(wb.create_sheet(s.SUMMARY.title), ctx, cover, summary_tables, flags)
     for sec, table, charts in zip(s.SECTIONS, section_tables, section_charts):
         _write_section(wb.create_sheet(sec.sheet), ctx, cover, table, charts)
@@ -410,7 +413,7 @@ def _description_height(ws: Worksheet, text: str, ncols: int, row: int = 3):
 
 # ---------------------------------------------------------------------------
 # Sheets
-def _write_cover(ws: Worksheet, cover: s.Cover):
+def _write_cover(ws: Worksheet, cover: s.Cover, messages: list[Message] = ()):
     ctx = cover.ctx
     ws.title = COVER_SHEET
     widths = _Widths()
@@ -435,6 +438,22 @@ def _write_cover(ws: Worksheet, cover: s.Cover):
         c.alignment = Alignment(horizontal="left")
         widths.see(1, key, bold=True)
         long_text.append((r, value))
+        r += 1
+
+    if messages:
+        r += 1
+        _put_text(ws, r, 1, "Key messages", bold=True, size=12, color=NHS_BLUE)
+        for message in messages:
+            r += 1
+            rag = _put_text(ws, r, 1, message.rag, bold=True, color="FFFFFF" if message.rag != AMBER else "212B32")
+            rag.fill = PatternFill("solid", fgColor=RAG_FILLS[message.rag])
+            text = f"{message.topic}: {message.text}"
+            c = _put_text(ws, r, 2, text)
+            c.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+            long_text.append((r, text))
+        r += 1
+        _put_text(ws, r, 2, TOLERANCES, italic=True, color="4C6272")
+        long_text.append((r, TOLERANCES))
         r += 1
 
     r += 1

@@ -26,6 +26,7 @@ import plotly.offline
 from reports import drilldown
 from reports import formatting as f
 from reports import sections as s
+from reports.key_messages import TOLERANCES, Message, key_messages
 from reports.table_csv import table_csv
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -116,7 +117,8 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     body = _summary_body(
         ctx, cover,
         [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks], flags,
-        [d for key, ch in s.SUMMARY.charts for d in s.charts_data(con, blocks[key], ch, ctx)], downloads)
+        [d for key, ch in s.SUMMARY.charts for d in s.charts_data(con, blocks[key], ch, ctx)], downloads,
+        key_messages(cover, list(zip(s.SECTIONS, tables))))
     index = out_dir / INDEX
     downloads.write_before(index, _page(ctx, cover, INDEX, pages, s.SUMMARY.title, body))
     return index
@@ -590,9 +592,21 @@ def _submissions_html(ctx: s.ReportContext, cover: s.Cover, downloads: Downloads
     return "\n".join(out)
 
 
+def _key_messages_html(messages: list[Message]) -> str:
+    items = "".join(
+        f'<li><span class="rag rag-{f.html_text(m.rag.lower())}">{f.html_text(m.rag)}</span> '
+        f"<strong>{f.html_text(m.topic)}:</strong> {f.html_text(m.text)}"
+        + (f' <a href="{f.html_text(m.page)}.html">See the page</a>' if m.page else "") + "</li>"
+        for m in messages)
+    return (f'<section class="panel" id="key-messages"><h2>Key messages</h2><ul class="messages">{items}</ul>'
+            f'<p class="note">{f.html_text(TOLERANCES)}</p></section>')
+
+
 def _summary_body(ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table], flags: s.Table,
-                  charts: list[s.ChartData], downloads: Downloads | None = None) -> str:
-    out = ['<section class="panel">', "<h2>Headline figures</h2>",
+                  charts: list[s.ChartData], downloads: Downloads | None = None,
+                  messages: list[Message] = ()) -> str:
+    out = [_key_messages_html(messages)] if messages else []
+    out += ['<section class="panel">', "<h2>Headline figures</h2>",
            f'<p class="lede">Mental-health expenditure in £ for {f.html_text(ctx.month)} and the financial '
            f"year {f.html_text(ctx.fy)} to date. {f.html_text(s.SUMMARY.description)} Movement is "
            f"{f.html_text(ctx.month)} against {f.html_text(f.month_label(ctx.prev_period))}.</p>",

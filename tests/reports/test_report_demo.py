@@ -151,3 +151,23 @@ def test_every_drill_down_page_reconciles_to_its_figure(reports_dir):
         assert "The lines reconcile to the figure to the penny." in text, page.name
     carrow = next(p for p in pages if "carrow" in p.name).read_text(encoding="utf-8")
     assert "The largest 500 lines, listed below" in carrow and "smaller lines not shown" in carrow
+
+
+def test_page_one_leads_with_the_planted_mhis_shortfall_in_red(pack, truth):
+    """Key messages on the cover: the ICB the demo plants short of the standard is Red, with its
+    shortfall as the truth manifest states it; every message carries a RAG word and the tolerances."""
+    fact = truth["facts"]["mhis"]
+    shortfall = Decimal(str(fact[fact["failing_icb"]]["shortfall"]))
+    ws = pack["Cover"]
+    rows = [(r[0].value, r[1].value) for r in ws.iter_rows(max_col=2)]
+    start = rows.index(("Key messages", None))
+    messages = []
+    for rag, text in rows[start + 1:]:
+        if rag not in ("Red", "Amber", "Green"):
+            break
+        messages.append((rag, text))
+    short = f"Not met: £{shortfall:,.0f} short."
+    assert [m for m in messages if m[1].endswith(short)] == [
+        ("Red", f"Mental Health Investment Standard: NHS South Fen Integrated Care Board: {short}")]
+    assert ("Green", "Submissions: All 12 partners' files for March 2026 passed their checks.") in messages
+    assert rows[start + 1 + len(messages)][1].startswith("RAG tolerances - MHIS: red not met")
