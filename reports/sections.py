@@ -1251,12 +1251,29 @@ SPEND_BY_SERVICE_LINE = Section(
     key="spend-by-service-line",
     title="Spend by service line",
     source="rpt_mh_spend",
-    description=("Gross mental-health expenditure by service line across all partners, with "
-                 "the movement from last month."),
+    description=("Gross mental-health expenditure by service line across all partners (each partner's spend "
+                 "as it booked it, so a pound paid on by one partner to another is counted by both), with "
+                 "the movement from last month. Net spend, each pound counted once, is in the two tables "
+                 "below: by service line and by funding stream."),
     dims=(ICS, SERVICE_LINE),
     values=(SPEND_MONTH, SPEND_PREV, MOVEMENT, MOVEMENT_PCT, SPEND_YTD),
     subtotals=("ics_id",),
     basis="£ gross expenditure",
+    parts=tuple(
+        Section(key=key, title=title, source="rpt_open_book", dims=(ICS, dim),
+                description=(f"Net mental-health expenditure {what}: gross as the partners booked it, less "
+                             "the payments to partners that send their own ledgers (eliminated: that "
+                             "partner's spend of the money is counted instead), so each pound counts once. "
+                             "The totals are the open book's."),
+                values=(Measure("net_month", "Net, month", "net_spend"),
+                        Measure("gross_ytd", "Gross FY to date", "gross_spend", scope=YTD),
+                        Measure("eliminated_ytd", "Eliminated FY to date", "eliminated_spend", scope=YTD),
+                        Measure("net_ytd", "Net FY to date", "net_spend", scope=YTD)),
+                subtotals=("ics_id",), basis="£ mental-health expenditure: gross, eliminated and net")
+        for key, title, dim, what in (
+            ("net-by-service-line", "Net spend by service line", SERVICE_LINE_NAME, "by service line"),
+            ("net-by-funding-stream", "Net spend by funding stream", FUNDING_STREAM,
+             "by funding stream (recurrent, non-recurrent, section 75 pooled, SDF)"))),
     charts=(
         Chart("ytd_by_service_line", "FY to date spend by service line", "stacked_hbar",
               x=SERVICE_LINE, series=ICS, value=Measure("v", "FY to date", "spend", scope=YTD),

@@ -69,3 +69,27 @@ def test_drill_down_csv_lists_every_line_with_its_source(site):
     rows = _csv(drill)
     assert {"Source file", "Row", "Load id", "Amount"} <= set(rows[0])
     assert all(r["Source file"] and r["Row"].isdigit() for r in rows if r["Row type"] == "detail")
+
+
+@pytest.mark.parametrize("part", ["net-by-service-line", "net-by-funding-stream"])
+def test_net_spend_by_service_line_and_by_funding_stream_add_up_to_the_open_book(site, demo_home, part):
+    """The net views (issue: gross was labelled spend) total, per system and overall, to the open book's
+    net and gross, recomputed here from rpt_open_book."""
+    rows = _csv(site / "csv" / f"spend-by-service-line-{part}.csv")
+    con = duckdb.connect(str(demo_home / "published" / "openbook.duckdb"), read_only=True)
+    try:
+        period = con.execute("SELECT max(period) FROM rpt_open_book").fetchone()[0]
+        by_system = dict(con.execute(
+            "SELECT ics_name, sum(ytd_net_spend) FROM rpt_open_book WHERE period = $p GROUP BY ALL",
+            {"p": period}).fetchall())
+    finally:
+        con.close()
+    subtotals = {r["System"].removesuffix(" total"): Decimal(r["Net FY to date"])
+                 for r in rows if r["Row type"] == "subtotal"}
+    assert subtotals == by_system
+    (total,) = [r for r in rows if r["Row type"] == "total"]
+    assert Decimal(total["Net FY to date"]) == sum(by_system.values())
+    detail = [r for r in rows if r["Row type"] == "detail"]
+    assert sum(Decimal(r["Net FY to date"]) for r in detail) == sum(by_system.values())
+    assert all(Decimal(r["Gross FY to date"]) - Decimal(r["Eliminated FY to date"]) == Decimal(r["Net FY to date"])
+               for r in detail)
