@@ -23,7 +23,7 @@ import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 
-from reports import drilldown
+from reports import drilldown, partner_pages
 from reports import formatting as f
 from reports import sections as s
 from reports.key_messages import TOLERANCES, Message, key_messages
@@ -82,7 +82,8 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     (out_dir / ASSETS).mkdir(parents=True, exist_ok=True)
     _write_assets(out_dir / ASSETS)
 
-    pages = [(INDEX, s.SUMMARY.title)] + [(f"{sec.key}.html", sec.sheet) for sec in s.SECTIONS]
+    pages = ([(INDEX, s.SUMMARY.title)] + [(f"{sec.key}.html", sec.sheet) for sec in s.SECTIONS]
+             + [(partner_pages.INDEX, "Partners")])
     tables = [s.section_table(con, sec, ctx) for sec in s.SECTIONS]
     used: set[str] = set()
     drills: list[drilldown.DrillPage] = []
@@ -109,6 +110,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         body = _section_body(ctx, sec, table, charts, lines_behind, downloads)
         downloads.write_before(out_dir / f"{sec.key}.html",
                                _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body))
+    _write_partner_pages(con, ctx, cover, pages, out_dir, downloads)
     blocks = {b.key: b for b in s.SUMMARY.blocks}
     flags = s.flag_counts(list(zip(s.SECTIONS, tables)))
     for row in flags.rows:
@@ -500,6 +502,44 @@ def _section_body(ctx: s.ReportContext, sec: s.Section, table: s.Table, charts: 
         out.append("</section>")
         out += _charts_html([d for ch in part.charts for d in charts.get(ch.key, [])])
     return "\n".join(out)
+
+
+def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, cover: s.Cover,
+                         pages: list[tuple[str, str]], out_dir: Path, downloads: Downloads) -> None:
+    """A page per partner, then the page listing them (which links to them)."""
+    found = partner_pages.partners(con, ctx)
+    (out_dir / partner_pages.FOLDER).mkdir(exist_ok=True)
+    for partner in found:
+        pctx = s.ReportContext(ctx.period, None, ctx.run_id, partner_id=partner.partner_id)
+        out = ['<section class="panel">', f"<h2>{f.html_text(partner.name)}</h2>",
+               f'<p class="lede">{f.html_text(f.label(partner.kind, "partner_kind"))} in '
+               f"{f.html_text(f.ics_label(partner.ics_id))}: its own figures for {f.html_text(ctx.month)} and "
+               f"the financial year {f.html_text(ctx.fy)} to date. Mental-health expenditure in £.</p></section>"]
+        for sec in partner_pages.SECTIONS:
+            table = s.section_table(con, sec, pctx)
+            out.append(f'<section class="panel"><h2>{f.html_text(sec.title)}</h2>'
+                       f'<p class="lede">{f.html_text(sec.description)}</p>')
+            out.append(table_html(table, caption=sec.title) +
+                       f'<p class="note">{downloads.link(table, f"{partner.partner_id}-{sec.key}", root="../")}</p>'
+                       if table.rows else f'<p class="note">No spend this financial year.</p>')
+            out.append("</section>")
+        subs = s.submissions_table([x for x in cover.submissions if x.partner_id == partner.partner_id],
+                                   with_period=True)
+        out.append('<section class="panel"><h2>Submissions</h2><p class="lede">The files these figures rest on, '
+                   "with what each lists and how far its ledger runs.</p>")
+        out.append(table_html(subs, caption="Submissions") + f'<p class="note">'
+                   f'{downloads.link(subs, f"{partner.partner_id}-submissions", root="../")}</p>'
+                   if subs.rows else '<p class="note">No submission this financial year.</p>')
+        out.append("</section>")
+        downloads.write_before(out_dir / partner.href,
+                               _page(ctx, cover, "", pages, partner.name, "\n".join(out), root="../"))
+    listing = partner_pages.partner_list(con, ctx, found)
+    body = ('<section class="panel"><h2>Partners</h2><p class="lede">Every partner with mental-health spend this '
+            "financial year, with its net spend to date; each name opens the partner's own page.</p>"
+            + table_html(listing, caption="Partners")
+            + f'<p class="note">{downloads.link(listing, "partners")}</p></section>')
+    downloads.write_before(out_dir / partner_pages.INDEX,
+                           _page(ctx, cover, partner_pages.INDEX, pages, "Partners", body))
 
 
 def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage, downloads: Downloads | None = None) -> str:

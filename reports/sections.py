@@ -75,7 +75,7 @@ DRILL_LIMIT = 500
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
-_PARAMS = ("period", "prev_period", "fy", "fy_start", "ics_id")
+_PARAMS = ("period", "prev_period", "fy", "fy_start", "ics_id", "partner_id")
 _PARAM_REF = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -457,6 +457,7 @@ class ReportContext:
     period: str
     ics_id: str | None = None
     run_id: str = ""
+    partner_id: str | None = None      # a partner's own page (reports/partner_pages.py)
 
     def __post_init__(self):
         f.check_period(self.period)
@@ -487,7 +488,7 @@ class ReportContext:
 
     def params(self) -> dict[str, Any]:
         return {"period": self.period, "prev_period": self.prev_period, "fy": self.fy,
-                "fy_start": self.fy_start, "ics_id": self.ics_id}
+                "fy_start": self.fy_start, "ics_id": self.ics_id, "partner_id": self.partner_id}
 
 
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]):

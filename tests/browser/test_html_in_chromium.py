@@ -42,8 +42,8 @@ def site(demo_home) -> Path:
 
 
 def test_every_page_renders_its_charts_without_console_messages(site, tmp_path):
-    """Every page, drill-down pages included."""
-    pages = sorted(site.glob("*.html")) + sorted(site.glob("drill/*.html"))
+    """Every page, drill-down and partner pages included."""
+    pages = sorted(site.glob("*.html")) + sorted(site.glob("drill/*.html")) + sorted(site.glob("partners/*.html"))
     names = {p.name for p in pages}
     assert {"index.html", "open-book.html", "eliminations.html", "plan-vs-actual.html", "system-position.html",
             "mhis.html", "variation.html", "funding-consistency.html", "sector-share.html", "contracts.html",

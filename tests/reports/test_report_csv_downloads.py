@@ -93,3 +93,27 @@ def test_net_spend_by_service_line_and_by_funding_stream_add_up_to_the_open_book
     assert sum(Decimal(r["Net FY to date"]) for r in detail) == sum(by_system.values())
     assert all(Decimal(r["Gross FY to date"]) - Decimal(r["Eliminated FY to date"]) == Decimal(r["Net FY to date"])
                for r in detail)
+
+
+def test_each_partner_page_adds_up_to_the_partners_open_book(site, demo_home):
+    """A page per partner: its spend table and its month-by-month table both total the partner's net
+    spend in rpt_open_book (recomputed here), and the partners page lists every one, linked."""
+    con = duckdb.connect(str(demo_home / "published" / "openbook.duckdb"), read_only=True)
+    try:
+        period, fy = con.execute("SELECT max(period), max(fy) FROM rpt_open_book").fetchone()
+        net = dict(con.execute("SELECT partner_id, sum(net_spend) FROM rpt_open_book WHERE fy = $fy"
+                               " AND period <= $p GROUP BY ALL", {"fy": fy, "p": period}).fetchall())
+    finally:
+        con.close()
+    assert len(net) >= 10
+    listed = [h for h in page_links(site / "partners.html") if h.startswith("partners/")]
+    assert sorted(listed) == sorted(f"partners/{pid}.html" for pid in net)
+    for pid, expected in net.items():
+        for table in ("partner-spend", "partner-months"):
+            rows = _csv(site / "csv" / f"{pid}-{table}.csv")
+            column = "Net FY to date" if table == "partner-spend" else "Net"
+            assert sum(Decimal(r[column]) for r in rows if r["Row type"] == "detail") == expected, (pid, table)
+            totals = [Decimal(r[column]) for r in rows if r["Row type"] == "total"]
+            assert totals in ([], [expected]), (pid, table)     # a one-line table has no total row
+    (total,) = [r for r in _csv(site / "csv" / "partners.csv") if r["Row type"] == "total"]
+    assert Decimal(total["Net FY to date"]) == sum(net.values())

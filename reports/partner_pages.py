@@ -1,0 +1,78 @@
+"""A page per partner in the HTML site (partners/<partner_id>.html) and a page listing them
+(partners.html): what a partner's own figures are - its mental-health spend by service line and
+funding stream (gross as it booked it, eliminated, net), month by month this financial year, and
+the submissions they rest on, with what each file lists and how far its ledger runs.
+
+The tables are ordinary Sections filtered by the bound parameter $partner_id, so they are
+computed by the same engine as every other page and add up to the open book."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from reports import sections as s
+
+FOLDER = "partners"
+INDEX = "partners.html"
+
+_NET_VALUES = (s.Measure("net_month", "Net, month", "net_spend"),
+               s.Measure("gross_ytd", "Gross FY to date", "gross_spend", scope=s.YTD),
+               s.Measure("eliminated_ytd", "Eliminated FY to date", "eliminated_spend", scope=s.YTD),
+               s.Measure("net_ytd", "Net FY to date", "net_spend", scope=s.YTD))
+_BASIS = "£ mental-health expenditure: gross, eliminated and net"
+
+SPEND = s.Section(
+    key="partner-spend", title="Spend by service line and funding stream", source="rpt_open_book",
+    description=("The partner's mental-health expenditure: gross as it booked it, eliminated (paid to a partner "
+                 "that sends its own ledger, whose spend of the money is counted instead) and net."),
+    dims=(s.SERVICE_LINE_NAME, s.FUNDING_STREAM), values=_NET_VALUES, where=("partner_id = $partner_id",),
+    basis=_BASIS)
+MONTHS = s.Section(
+    key="partner-months", title="Month by month, this financial year", source="rpt_open_book",
+    description="The partner's gross, eliminated and net mental-health expenditure in each month of the year so far.",
+    dims=(s.MONTH_OF_FY,),
+    values=(s.Measure("gross", "Gross", "gross_spend", scope=s.YTD),
+            s.Measure("eliminated", "Eliminated", "eliminated_spend", scope=s.YTD),
+            s.Measure("net", "Net", "net_spend", scope=s.YTD)),
+    where=("partner_id = $partner_id",), basis=_BASIS)
+SECTIONS = (SPEND, MONTHS)
+
+
+@dataclass(frozen=True)
+class Partner:
+    partner_id: str
+    name: str
+    kind: str
+    ics_id: str | None
+
+    @property
+    def href(self) -> str:
+        return f"{FOLDER}/{self.partner_id}.html"
+
+
+def partners(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext) -> list[Partner]:
+    """The partners with mental-health spend this financial year, by system, kind and name."""
+    rows = con.execute(
+        "SELECT partner_id, any_value(partner_name), any_value(partner_kind), any_value(ics_id) FROM rpt_open_book "
+        "WHERE fy = $fy AND period <= $period GROUP BY partner_id", {"fy": ctx.fy, "period": ctx.period}).fetchall()
+    found = [Partner(*row) for row in rows]
+    return sorted(found, key=lambda p: (p.ics_id or "~", p.kind, p.name.casefold()))
+
+
+def partner_list(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, found: list[Partner]) -> s.Table:
+    """The partners page's table: each partner with its net spend FY to date, linked to its page."""
+    net = dict(con.execute(
+        "SELECT partner_id, sum(net_spend) FROM rpt_open_book WHERE fy = $fy AND period <= $period GROUP BY ALL",
+        {"fy": ctx.fy, "period": ctx.period}).fetchall())
+    cols = [s.Column("ics_id", "System", "ics", False), s.Column("kind", "Partner kind", "partner_kind", False),
+            s.Column("partner", "Partner", "text", False), s.Column("net_ytd", "Net FY to date", "money", True)]
+    rows = []
+    for p in found:
+        row = s.Row({"ics_id": p.ics_id, "kind": p.kind, "partner": p.name, "net_ytd": net.get(p.partner_id)})
+        row.links["partner"] = p.href
+        rows.append(row)
+    if rows:
+        rows.append(s.Row({"ics_id": s._Label("Total"), "net_ytd": sum(r.values["net_ytd"] or 0 for r in rows)},
+                          "total"))
+    return s.Table("partners", "Partners", cols, rows)
