@@ -99,6 +99,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
                 href = f"{DRILL}/{page.slug}.html"
                 row.links["flag_text"] = href
                 row.links[part.flag.drill.figure] = href
+    _link_partner_names(tables, partner_pages.partners(con, ctx))
     if drills:
         (out_dir / DRILL).mkdir(exist_ok=True)
     for page in drills:
@@ -502,6 +503,20 @@ def _section_body(ctx: s.ReportContext, sec: s.Section, table: s.Table, charts: 
         out.append("</section>")
         out += _charts_html([d for ch in part.charts for d in charts.get(ch.key, [])])
     return "\n".join(out)
+
+
+def _link_partner_names(tables: list[s.Table], found: list[partner_pages.Partner]) -> None:
+    """A partner's name in a section table opens the partner's own page (names, not ids, are what
+    the tables hold; a name two partners share links to neither)."""
+    by_name: dict[str, str | None] = {}
+    for partner in found:
+        by_name[partner.name] = None if partner.name in by_name else partner.href
+    for table in tables:
+        for t in [table] + list(table.parts):
+            for row in t.rows:
+                href = by_name.get(row.values.get("partner_name"))
+                if href and row.role == "detail" and "partner_name" not in row.links:
+                    row.links["partner_name"] = href
 
 
 def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, cover: s.Cover,

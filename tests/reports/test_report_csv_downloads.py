@@ -108,6 +108,8 @@ def test_each_partner_page_adds_up_to_the_partners_open_book(site, demo_home):
     assert len(net) >= 10
     listed = [h for h in page_links(site / "partners.html") if h.startswith("partners/")]
     assert sorted(listed) == sorted(f"partners/{pid}.html" for pid in net)
+    # every partner's name in the open book opens its page
+    assert {h for h in page_links(site / "open-book.html") if h.startswith("partners/")} == set(listed)
     for pid, expected in net.items():
         for table in ("partner-spend", "partner-months"):
             rows = _csv(site / "csv" / f"{pid}-{table}.csv")
