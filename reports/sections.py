@@ -1274,7 +1274,7 @@ SPEND_BY_SERVICE_LINE = Section(
         for key, title, dim, what in (
             ("net-by-service-line", "Net spend by service line", SERVICE_LINE_NAME, "by service line"),
             ("net-by-funding-stream", "Net spend by funding stream", FUNDING_STREAM,
-             "by funding stream (recurrent, non-recurrent, section 75 pooled, SDF)"))),
+             "by funding stream (recurrent, non-recurrent, SDF, section 75 pooled, grant)"))),
     charts=(
         Chart("ytd_by_service_line", "FY to date spend by service line", "stacked_hbar",
               x=SERVICE_LINE, series=ICS, value=Measure("v", "FY to date", "spend", scope=YTD),
