@@ -1339,8 +1339,12 @@ ELIMINATIONS = Section(
             Measure("difference", "Difference", "difference", scope=YTD),
             Measure("ytd_difference", "Difference FY to date", "ytd_difference", scope=YTD),
             Measure("threshold", "Threshold", "statement_threshold", scope=YTD, show=False, additive=False)),
+    # A pair belongs to the payer's system (the payee's when the payer has none): the money is the
+    # payer's, and it is the rule the flag register files the break under (rpt_flags), so a system's
+    # pack counts the same breaks on this page, on its summary and in its register.
     where=("period = $period OR status = 'mismatched'",
-           _partner_in_system("payer_id", "payee_id")),
+           "$ics_id IS NULL OR coalesce((SELECT ics_id FROM dim_partner WHERE partner_id = payer_id), "
+           "(SELECT ics_id FROM dim_partner WHERE partner_id = payee_id)) = $ics_id"),
     system_col=None,
     total=False,
     basis="£ as each side booked it",

@@ -171,3 +171,23 @@ def test_page_one_leads_with_the_planted_mhis_shortfall_in_red(pack, truth):
         ("Red", f"Mental Health Investment Standard: NHS South Fen Integrated Care Board: {short}")]
     assert ("Green", "Submissions: All 12 partners' files for March 2026 passed their checks.") in messages
     assert rows[start + 1 + len(messages)][1].startswith("RAG tolerances - MHIS: red not met")
+
+
+def test_each_system_pack_counts_the_flags_its_register_lists(demo_db, reports_dir, truth):
+    """A system's pack counts on its summary the flags its register lists (the agreement-of-balances
+    break used to be counted in both systems' packs, so South Fen's summary said 5 and its register 4);
+    every pair of partners' agreement is in exactly one system's pack, the payer's."""
+    ctx = {ics: s.ReportContext(reports_dir.name, ics) for ics in ("north_weald", "south_fen", None)}
+    pairs, counted, listed = {}, {}, {}
+    for ics, c in ctx.items():
+        tables = {sec.key: s.section_table(demo_db, sec, c) for sec in s.SECTIONS}
+        counted[ics] = sum(len(t.flagged_rows) + sum(len(p.flagged_rows) for p in t.parts) for t in tables.values())
+        listed[ics] = len([r for r in tables["flag-register"].rows if r.role == "detail"])
+        pairs[ics] = [(r.values["payer_name"], r.values["payee_name"], r.values["period"])
+                      for r in tables["eliminations"].rows]
+    assert counted == listed
+    assert counted["north_weald"] + counted["south_fen"] == counted[None]
+    assert sorted(pairs["north_weald"] + pairs["south_fen"]) == sorted(pairs[None])
+    fact = truth["facts"]["elimination_mismatch"]
+    mismatch = [p for p in pairs["north_weald"] if p[2] == fact["period"]]
+    assert mismatch and not [p for p in pairs["south_fen"] if p[2] == fact["period"] and p in mismatch]
