@@ -311,10 +311,15 @@ def _is_current(con, item: InboxFile, period: str, sha: str) -> bool:
     return row[0] > 0
 
 
+# Keys that do not change what a file's rows are: the staging checks run again on every
+# ingest anyway, and the description is for people.
+NOT_READ_BY_THE_PARSER = {"checks", "description"}
+
+
 def config_sha256(config: SourceConfig) -> str:
     """The fingerprint of what a config tells the reader (its validated form, so comments and
-    key order in the YAML do not count as a change)."""
-    return hashlib.sha256(config.model_dump_json().encode("utf-8")).hexdigest()
+    key order in the YAML do not count as a change; nor do the keys the parser does not read)."""
+    return hashlib.sha256(config.model_dump_json(exclude=NOT_READ_BY_THE_PARSER).encode("utf-8")).hexdigest()
 
 
 def _new_load_id(con, partner_id: str, period: str, sha: str) -> str:

@@ -301,3 +301,14 @@ def test_a_file_spanning_months_is_read_once_for_its_scan_and_all_its_loads(ware
     write(inbox / "trust", "q1.csv", QUARTER.replace("4.00", "5.00"), mtime=1_800_000_000)
     assert [o.status for o in load_everything(warehouse, inbox, BY_PAYMENT_DATE, "run2")] == ["loaded"] * 3
     assert len(calls) == 2 and month_totals(warehouse)["2023-06"] == ("q1.csv", Decimal("5.00"))
+
+
+def test_a_config_change_the_parser_does_not_read_rereads_nothing(warehouse, tmp_path: Path) -> None:
+    """Stricter staging checks or a new description leave the rows as they were: nothing is re-read
+    (the checks run again on the next ingest anyway)."""
+    inbox = tmp_path / "inbox"
+    write(inbox / "trust", "q1.csv", QUARTER, mtime=1_700_000_000)
+    load_everything(warehouse, inbox, BY_PAYMENT_DATE, "run1")
+    stricter = config({"from_column": "Payment Date"}, description="Trust ledger",
+                      checks={"dates_outside_period": "error"})
+    assert {o.status for o in load_everything(warehouse, inbox, stricter, "run2")} == {"unchanged"}
