@@ -140,10 +140,14 @@ def refuse_ambiguous(header: Header, file: Path) -> Header:
         found = positions.get(normalise(column), [])
         if len(found) > 1:
             where = ", ".join(str(p) for p in found)
+            # Publishers often head a code column and its name column alike ("Account Code",
+            # "Account Code"): the later ones can be mapped by the names they are read under.
+            later = ", ".join(f'"{_cut(header.names[p - 1])}" (column {p})' for p in found[1:])
             raise SubmissionError(
                 file, row=header.row, field=column,
                 message=f'the header has {len(found)} columns named "{_cut(column)}" (columns {where}); '
-                f"{key_path(role)} maps it, so it is unclear which one to read: rename or remove the others")
+                f"{key_path(role)} maps it, so it is unclear which one to read: rename or remove the others, "
+                f"or map a later one by the name it is read under: {later}")
     return header
 
 

@@ -5,12 +5,19 @@
 Plain Python (csv, python-calamine, Decimal); nothing here imports openbook, so the
 figures the corpus test compares with are independent of the code under test.
 
-For every file: the header is the first row with a cell named Supplier / Supplier Name;
-every later row is
-  a ledger line   when it has a supplier and an amount;
+For every file: the header is the first row with a cell named Supplier / Supplier Name /
+Recipient Org:Name (title and report-parameter rows above it are not read); the amount
+column is the one named Amount, else Total, else Invoice Nett Amount, else Amount Awarded.
+Every later row is
   blank           when every cell is empty;
-  other           anything else (a totals row or a note: an amount with no supplier, text
-                  with no amount).
+  short           when it has fewer cells than the header and is not blank (a field
+                  separator missing: the cells after the gap sit in the wrong columns);
+  a totals row    when a cell reads "Total" or "Grand Total" (nothing else in the cell);
+  a ledger line   when it has a supplier and an amount;
+  other           anything else (an unlabelled totals row or a note: an amount with no
+                  supplier, text with no amount);
+  before 2010     in a file listed in DATED_BEFORE_2010, a line whose date (dd/mm/yyyy in
+                  the named column) is before 2010: the warehouse holds months from 2010.
 The total is the sum of the ledger lines' amounts: "£", thousands commas and spaces are
 dropped, "(12.00)" is negative, workbook numbers are read as written (repr, then pence).
 """
@@ -19,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -43,6 +51,19 @@ def rows_of(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text_of(path.read_bytes()), newline="")))
 
 
+SUPPLIER_NAMES = ("supplier", "supplier name", "recipient org:name")
+AMOUNT_NAMES = ("amount", "total", "invoice nett amount", "amount awarded")
+# Files whose lines go back before 2010, and the column holding each line's date.
+DATED_BEFORE_2010: dict[str, str] = {}
+TOTAL_LABEL = re.compile(r"(?i)^(grand )?total$")
+
+
+def row_is_short(path: Path, row: list[str]) -> bool:
+    """A CSV row with fewer cells than the header. Workbooks' rows are padded by the
+    reader, so only CSV rows can be short."""
+    return path.suffix.lower() == ".csv"
+
+
 def money(text: str) -> Decimal:
     cleaned = text.strip().replace("£", "").replace(",", "").replace(" ", "")
     negative = cleaned.startswith("(") and cleaned.endswith(")")
@@ -53,28 +74,39 @@ def money(text: str) -> Decimal:
 def figures(path: Path) -> dict:
     rows = rows_of(path)
     names = [[cell.strip().lower() for cell in row] for row in rows]
-    header = next(i for i, row in enumerate(names) if "supplier" in row or "supplier name" in row)
-    supplier = next(j for j, cell in enumerate(names[header]) if cell in ("supplier", "supplier name"))
-    amount = next(j for j, cell in enumerate(names[header]) if cell == "amount")
-    lines, blank, other, total = 0, 0, 0, Decimal(0)
+    header = next(i for i, row in enumerate(names) if any(name in row for name in SUPPLIER_NAMES))
+    supplier = next(j for j, cell in enumerate(names[header]) if cell in SUPPLIER_NAMES)
+    dated = names[header].index(DATED_BEFORE_2010[path.name]) if path.name in DATED_BEFORE_2010 else None
+    amount = next(names[header].index(name) for name in AMOUNT_NAMES if name in names[header])
+    width = len(rows[header])
+    lines, blank, short, totals, other, early, total = 0, 0, 0, 0, 0, 0, Decimal(0)
     for row in rows[header + 1:]:
-        cells = [cell.strip() for cell in row] + [""] * (len(rows[header]) - len(row))
+        cells = [cell.strip() for cell in row] + [""] * (width - len(row))
         if not any(cells):
             blank += 1
+        elif len(row) < width and any(cell.strip() for cell in row) and row_is_short(path, row):
+            short += 1
+        elif any(TOTAL_LABEL.match(cell) for cell in cells):
+            totals += 1
+        elif cells[supplier] and cells[amount] and dated is not None and int(cells[dated][6:10]) < 2010:
+            early += 1
         elif cells[supplier] and cells[amount]:
             lines += 1
             total += money(cells[amount])
         else:
             other += 1
     return {"header_row": header + 1, "rows_after_header": len(rows) - header - 1, "lines": lines,
-            "blank_rows": blank, "other_rows": other, "total": str(total)}
+            "blank_rows": blank, "short_rows": short, "totals_rows": totals, "other_rows": other,
+            "before_2010": early,
+            "total": str(total)}
 
 
 def main() -> None:
     result = {path.name: figures(path) for path in sorted(FILES.iterdir())}
     (HERE / "expected.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for name, f in result.items():
-        print(f"{name:32} {f['lines']:5} lines  {f['blank_rows']} blank  {f['other_rows']} other  {f['total']:>18}")
+        print(f"{name:44} {f['lines']:5} lines  {f['blank_rows']} blank  {f['short_rows']} short  "
+              f"{f['totals_rows']} totals  {f['other_rows']} other  {f['before_2010']} pre-2010  {f['total']:>18}")
 
 
 if __name__ == "__main__":
