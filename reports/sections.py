@@ -1617,7 +1617,7 @@ def _band_text(v: Mapping[str, Any]) -> str:
     if share is None:
         return ""
     if v.get("sector") == "unclassified":
-        return f"Not yet placed in a sector: any sector's share could be up to {f.pct_text(share)} higher"
+        return f"The band: up to {f.pct_text(share)} more on any sector"
     if high is None or high == share:
         return f"{f.pct_text(share)}"
     return f"{f.pct_text(share)} to {f.pct_text(high)}"
@@ -1645,17 +1645,20 @@ SECTOR_BY_RECIPIENT = Section(
             Text("band", "Share band", _band_text),
             Measure("paid_to_others", "Paid to others (not in house)", "paid_to_others")),
     subtotals=("ics_id",),
+    drop_zero_rows=False,         # every sector, even at £0: its band still says what it could be
     basis="£ net of eliminations, FY to date, by who received the money",
     charts=(
         Chart("recipient_shares", "Share of net spend by who received the money, FY to date", "stacked_hbar",
               x=ICS, series=_RECIPIENT, value=Measure("v", "Share, FY to date", "share_pct", fmt="pct",
                                                       additive=False),
               x_title="System", y_title="Share of net spend (%)", excel=True, total_row=False),
-        Chart("recipient_band", "Each sector's share and its high end if all unclassified money were its",
-              "bar", x=_RECIPIENT, value=Measure("lo", "Share", "share_pct", fmt="pct", additive=False),
+        # NHS left out: at 60-85% it would flatten the bands of the sectors the question is about.
+        Chart("recipient_band", "Non-NHS sectors: share, and the most it could be if all unclassified money "
+              "were theirs", "bar", x=_RECIPIENT,
+              value=Measure("lo", "Share", "share_pct", fmt="pct", additive=False),
               also=(Measure("hi", "Share if all unclassified were this sector", "share_high_pct", fmt="pct",
                             additive=False),),
-              where=("sector <> 'unclassified'",), facet=ICS,
+              where=("sector NOT IN ('nhs', 'unclassified')",), facet=ICS,
               x_title="Sector (who received the money)", y_title="Share of net spend (%)", excel=True,
               total_row=False),
     ),
