@@ -1260,6 +1260,37 @@ OPEN_BOOK = Section(
 )
 
 
+# --- the open book by who pays --------------------------------------------------
+SYSTEM_BY_PAYER = Section(
+    key="system-by-payer",
+    title="Each system's spend by who pays (commissioner view)",
+    sheet_name="System by payer",            # Excel sheet names are at most 31 characters
+    source="rpt_system_by_payer",
+    description=("Net mental-health spend, financial year to date, in two views. Commissioner view (who pays): "
+                 "spend coded to a place belongs to the place's system; a partner's other spend is shared "
+                 "between the systems whose ICBs pay it, in proportion to what each ICB paid it this year to "
+                 "date - an NHS trust's by each ICB's contract income, the lead provider's by each ICB's "
+                 "delegated budget (the ICB-to-partner payments themselves are eliminated from the open book). "
+                 "A partner no ICB pays stays with its host system. Host view (second): as the open book files "
+                 "it, under the system that hosts the partner. Both views count every pound once; summed over "
+                 "the systems they agree."),
+    dims=(ICS, KIND, PARTNER),
+    values=(Measure("payer", "Commissioner view", "payer_net_spend"),
+            Measure("host", "Host view", "host_net_spend"),
+            Derived("moved", "Commissioner less host", "diff", ("payer", "host")),
+            Measure("apportioned", "Shared by ICB payments", "apportioned_net_spend"),
+            Measure("share", "System's share of ICB payments", "payment_share_pct", fmt="pct", additive=False)),
+    subtotals=("ics_id",),
+    basis="£ net of eliminations, FY to date: commissioner view, then host view",
+    charts=(
+        Chart("system_by_payer", "Each system's net spend, FY to date: commissioner view and host view", "bar",
+              x=ICS, value=Measure("a", "Commissioner view (who pays)", "payer_net_spend"),
+              also=(Measure("b", "Host view", "host_net_spend"),),
+              x_title="System", y_title="£ net, FY to date", excel=True, total_row=False),
+    ),
+)
+
+
 # --- eliminations: agreement of balances --------------------------------------
 def _aob_text(v: Mapping[str, Any]) -> str:
     return (f"In {_month(v['period'])} {v['payer_name']} booked {_p(v['payer_amount'])} paid to "
@@ -1896,7 +1927,7 @@ FLAG_REGISTER = Section(
 )
 
 SECTIONS: tuple[Section, ...] = (
-    OPEN_BOOK, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION, MHIS, VARIATION, FUNDING_CONSISTENCY,
+    OPEN_BOOK, SYSTEM_BY_PAYER, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION, MHIS, VARIATION, FUNDING_CONSISTENCY,
     SECTOR_BY_RECIPIENT, SECTOR_SHARE, CONTRACTS, LEAD_PROVIDER, SPEND_BY_PARTNER, SPEND_BY_SERVICE_LINE,
     FLAG_REGISTER, DATA_QUALITY, QUARANTINE, FAILED_CHECKS,
 )

@@ -591,6 +591,19 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
                              D(month.get(sector, ("0", "0"))[0]), net[sector], paid[sector], q(share), q(band),
                              q(high)])
 
+    # --- rpt_system_by_payer (as at June: the trust's unplaced £300,000 shared 2:1 by what the ICBs paid it)
+    con.execute("""CREATE TABLE rpt_system_by_payer (ics_id VARCHAR, ics_name VARCHAR, period VARCHAR, fy VARCHAR,
+        fy_month INTEGER, partner_id VARCHAR, partner_name VARCHAR, partner_kind VARCHAR,
+        host_net_spend DECIMAL(18,2), payer_net_spend DECIMAL(18,2), placed_net_spend DECIMAL(18,2),
+        apportioned_net_spend DECIMAL(18,2), icb_paid DECIMAL(18,2), payment_share_pct DECIMAL(9,2))""")
+    con.execute("""INSERT INTO rpt_system_by_payer VALUES
+        ('north_weald', 'North Weald ICS', '2025-06', '2025-26', 3, 'wfmh', 'Weald and Fen MH Trust', 'nhs_trust',
+         500000.00, 400000.00, 200000.00, 200000.00, 600000.00, 66.67),
+        ('south_fen', 'South Fen ICS', '2025-06', '2025-26', 3, 'wfmh', 'Weald and Fen MH Trust', 'nhs_trust',
+         0.00, 100000.00, 0.00, 100000.00, 300000.00, 33.33),
+        ('south_fen', 'South Fen ICS', '2025-06', '2025-26', 3, 'sf_icb', 'NHS South Fen ICB', 'icb',
+         50000.00, 50000.00, 0.00, 0.00, 0.00, NULL)""")
+
     # --- rpt_contracts and rpt_contract_mix (as at June 2025, three months elapsed)
     con.execute("""CREATE TABLE rpt_contracts (contract_id VARCHAR, ics_id VARCHAR, ics_name VARCHAR,
         commissioner_id VARCHAR, commissioner_name VARCHAR, provider_id VARCHAR, provider_name VARCHAR,

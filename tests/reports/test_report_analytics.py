@@ -221,6 +221,19 @@ def test_funding_consistency_sheet(wb, fx):
     assert [r[col["Contract"]].value for r in rows if r[col["Flag"]].value] == ["C-FEN"]
 
 
+def test_system_by_payer_sheet(wb, fx):
+    ws = wb["System by payer"]
+    assert ws["A1"].value.startswith("Each system's spend by who pays (commissioner view)")
+    assert "Commissioner view (who pays)" in ws["A3"].value and "Host view (second)" in ws["A3"].value
+    header, rows = _table(ws)
+    assert header == ["System", "Partner kind", "Partner", "Commissioner view", "Host view", "Commissioner less host",
+                      "Shared by ICB payments", "System's share of ICB payments"]
+    sf = _row(rows, 0, "South Fen ICS total")
+    assert _values(sf[3:6]) == [150000.0, 50000.0, 100000.0]
+    total = _row(rows, 0, "Total")
+    assert total[3].value == total[4].value == 550000.0 and total[5].value == 0.0   # every pound once, both views
+
+
 def test_sector_by_recipient_sheet(wb, fx):
     """The headline sector view: by who received the money, FY to date as at the pack's month (July's
     spend left out), the unclassified money as a band on every sector, the definition beside it."""

@@ -9,7 +9,7 @@ import pytest
 from reports import formatting as f
 from reports.html_site import build_html_site
 
-PAGES = ["index.html", "open-book.html", "eliminations.html", "plan-vs-actual.html", "system-position.html",
+PAGES = ["index.html", "open-book.html", "system-by-payer.html", "eliminations.html", "plan-vs-actual.html", "system-position.html",
          "mhis.html", "variation.html", "funding-consistency.html", "sector-by-recipient.html", "sector-share.html",
          "contracts.html",
          "lead-provider.html", "spend-by-partner.html", "spend-by-service-line.html", "flag-register.html", "data-quality.html",
