@@ -82,6 +82,7 @@ SECTORS = {
     "local_authority": "Local authority",
     "vcse": "Voluntary sector (VCSE)",
     "independent": "Independent sector",
+    "unclassified": "Unclassified",      # by who received the money: a supplier not yet placed in a sector
 }
 
 # Codes of the analytics tables in words ('code' format); anything else is humanised.

@@ -1313,6 +1313,37 @@ OPEN_BOOK = Section(
 )
 
 
+# --- the open book by who pays --------------------------------------------------
+SYSTEM_BY_PAYER = Section(
+    key="system-by-payer",
+    title="Each system's spend by who pays (commissioner view)",
+    sheet_name="System by payer",            # Excel sheet names are at most 31 characters
+    source="rpt_system_by_payer",
+    description=("Net mental-health spend, financial year to date, in two views. Commissioner view (who pays): "
+                 "spend coded to a place belongs to the place's system; a partner's other spend is shared "
+                 "between the systems whose ICBs pay it, in proportion to what each ICB paid it this year to "
+                 "date - an NHS trust's by each ICB's contract income, the lead provider's by each ICB's "
+                 "delegated budget (the ICB-to-partner payments themselves are eliminated from the open book). "
+                 "A partner no ICB pays stays with its host system. Host view (second): as the open book files "
+                 "it, under the system that hosts the partner. Both views count every pound once; summed over "
+                 "the systems they agree."),
+    dims=(ICS, KIND, PARTNER),
+    values=(Measure("payer", "Commissioner view", "payer_net_spend"),
+            Measure("host", "Host view", "host_net_spend"),
+            Derived("moved", "Commissioner less host", "diff", ("payer", "host")),
+            Measure("apportioned", "Shared by ICB payments", "apportioned_net_spend"),
+            Measure("share", "System's share of ICB payments", "payment_share_pct", fmt="pct", additive=False)),
+    subtotals=("ics_id",),
+    basis="£ net of eliminations, FY to date: commissioner view, then host view",
+    charts=(
+        Chart("system_by_payer", "Each system's net spend, FY to date: commissioner view and host view", "bar",
+              x=ICS, value=Measure("a", "Commissioner view (who pays)", "payer_net_spend"),
+              also=(Measure("b", "Host view", "host_net_spend"),),
+              x_title="System", y_title="£ net, FY to date", excel=True, total_row=False),
+    ),
+)
+
+
 # --- eliminations: agreement of balances --------------------------------------
 def _aob_text(v: Mapping[str, Any]) -> str:
     return (f"In {_month(v['period'])} {v['payer_name']} booked {_p(v['payer_amount'])} paid to "
@@ -1660,28 +1691,92 @@ FUNDING_CONSISTENCY = Section(
 
 
 # --- sector share -----------------------------------------------------------------
+# The headline is by who received the money (rpt_sector_share_by_recipient): a finance director asking
+# "how much goes to the voluntary sector" means money paid to charities, wherever the payer sits. The
+# older view by delivering partner (rpt_sector_share) follows, labelled as such.
+_RECIPIENT = Dim("sector", "Sector (who received the money)", "sector")
+_RECIPIENT_SHARE = Measure("share", "Share", "share_pct", fmt="pct", additive=False)
+_RECIPIENT_HIGH = Measure("share_high", "Share if all unclassified were this sector", "share_high_pct",
+                          fmt="pct", additive=False)
+
+
+def _band_text(v: Mapping[str, Any]) -> str:
+    share, high = v.get("share"), v.get("share_high")
+    if share is None:
+        return ""
+    if v.get("sector") == "unclassified":
+        return f"The band: up to {f.pct_text(share)} more on any sector"
+    if high is None or high == share:
+        return f"{f.pct_text(share)}"
+    return f"{f.pct_text(share)} to {f.pct_text(high)}"
+
+
+SECTOR_BY_RECIPIENT = Section(
+    key="sector-by-recipient",
+    title="Sector share by who received the money",
+    sheet_name="Sector by recipient",        # Excel sheet names are at most 31 characters
+    source="rpt_sector_share_by_recipient",
+    description=("Net mental-health spend, financial year to date, counted by who received the money: the "
+                 "sector of the organisation paid (statutory NHS, local authority, voluntary sector (VCSE), "
+                 "independent sector). Net of eliminations: a payment to a partner that sends its own ledger is "
+                 "left out and that partner's own spend counted instead, so no pound is counted twice. In house: "
+                 "money a partner pays its own staff, individuals or ordinary private suppliers (agency staff, "
+                 "utilities, goods), or a line naming no one, counts to the paying partner's own sector - the "
+                 "partner delivers the service itself. Unclassified: money paid to suppliers the counterparty "
+                 "register cannot yet place in a sector (awaiting review); it makes an uncertainty band - each "
+                 "sector's true share lies between its share and its share plus the unclassified share. Paid "
+                 "to others is the part paid to organisations of the sector outside the paying partner. The "
+                 "view by delivering partner (the partner's kind) is on the next page."),
+    dims=(ICS, _RECIPIENT),
+    values=(Measure("net", "Net spend FY to date", "net_spend"),
+            _RECIPIENT_SHARE, _RECIPIENT_HIGH,
+            Text("band", "Share band", _band_text),
+            Measure("paid_to_others", "Paid to others (not in house)", "paid_to_others")),
+    subtotals=("ics_id",),
+    drop_zero_rows=False,         # every sector, even at £0: its band still says what it could be
+    basis="£ net of eliminations, FY to date, by who received the money",
+    charts=(
+        Chart("recipient_shares", "Share of net spend by who received the money, FY to date", "stacked_hbar",
+              x=ICS, series=_RECIPIENT, value=Measure("v", "Share, FY to date", "share_pct", fmt="pct",
+                                                      additive=False),
+              x_title="System", y_title="Share of net spend (%)", excel=True, total_row=False),
+        # NHS left out: at 60-85% it would flatten the bands of the sectors the question is about.
+        Chart("recipient_band", "Non-NHS sectors: share, and the most it could be if all unclassified money "
+              "were theirs", "bar", x=_RECIPIENT,
+              value=Measure("lo", "Share", "share_pct", fmt="pct", additive=False),
+              also=(Measure("hi", "Share if all unclassified were this sector", "share_high_pct", fmt="pct",
+                            additive=False),),
+              where=("sector NOT IN ('nhs', 'unclassified')",), facet=ICS,
+              x_title="Sector (who received the money)", y_title="Share of net spend (%)", excel=True,
+              total_row=False),
+    ),
+)
+
 _AREA = (ICS, Dim("geography_level", "Level", "code"), Dim("place_name", "Area"))
 _AREA_ORDER = (Sort("ics_id"), Sort("geography_level"), Sort("place_name"))   # each system, then its places
 SECTOR_SHARE = Section(
     key="sector-share",
-    title="Sector share",
+    title="Sector share by delivering partner",
+    sheet_name="Sector by partner",
     source="rpt_sector_share",
-    description=("Net mental-health spend by the sector that delivers the service - statutory NHS, local "
-                 "authority, voluntary (VCSE) and independent - for each system (all its spend, system-wide "
-                 "services included) and each place (spend coded to the place), financial year to date. "
-                 "Payments to suppliers outside the partnership count to the paying partner's sector."),
+    description=("Net mental-health spend by delivering partner: the sector of the partner that delivers the "
+                 "service - statutory NHS, local authority, voluntary (VCSE) and independent - for each system "
+                 "(all its spend, system-wide services included) and each place (spend coded to the place), "
+                 "financial year to date. Payments to suppliers outside the partnership count to the paying "
+                 "partner's sector, so money an NHS body pays a charity counts as NHS here; the previous page "
+                 "counts it by who received the money."),
     dims=_AREA,
     values=(Measure("ytd", "FY to date", "ytd_net_spend"),),
     pivot=Pivot(on=Dim("sector", "Sector", "sector"), value="ytd"),
     total=False,
     order_by=_AREA_ORDER,
-    basis="£ net of eliminations",
+    basis="£ net of eliminations, by delivering partner",
     charts=(
-        Chart("sector_shares", "Share of net spend by delivering sector, FY to date", "stacked_hbar",
+        Chart("sector_shares", "Share of net spend by delivering partner's sector, FY to date", "stacked_hbar",
               x=Dim("place_name", "Area"), series=Dim("sector", "Sector", "sector"),
               value=Measure("v", "Share, FY to date", "ytd_share_pct", fmt="pct", additive=False),
               facet=ICS, x_title="Area", y_title="Share of net spend (%)", excel=True, total_row=False),
-        Chart("sector_trend", "Share of net spend by sector, month by month", "line",
+        Chart("sector_trend", "Share of net spend by delivering partner's sector, month by month", "line",
               x=MONTH_OF_FY, series=Dim("sector", "Sector", "sector"),
               value=Measure("v", "Share in the month", "share_pct", scope=YTD, fmt="pct", additive=False),
               where=("geography_level = 'ics'",), facet=ICS, x_title="Month",
@@ -1889,8 +1984,8 @@ FLAG_REGISTER = Section(
 )
 
 SECTIONS: tuple[Section, ...] = (
-    OPEN_BOOK, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION, MHIS, VARIATION, FUNDING_CONSISTENCY,
-    SECTOR_SHARE, CONTRACTS, LEAD_PROVIDER, SPEND_BY_PARTNER, SPEND_BY_SERVICE_LINE,
+    OPEN_BOOK, SYSTEM_BY_PAYER, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION, MHIS, VARIATION, FUNDING_CONSISTENCY,
+    SECTOR_BY_RECIPIENT, SECTOR_SHARE, CONTRACTS, LEAD_PROVIDER, SPEND_BY_PARTNER, SPEND_BY_SERVICE_LINE,
     FLAG_REGISTER, DATA_QUALITY, QUARANTINE, FAILED_CHECKS,
 )
 

@@ -135,18 +135,23 @@ def test_sector_share_by_recipient_recomputes_from_lines(demo_db, truth):
     expected = (lines.with_columns(sector=pl.coalesce(paid_to, own))
                 .group_by("ics_id", "fy", "sector").agg(pl.col("net_spend").sum())
                 .filter(pl.col("net_spend") != 0))
-    actual = demo_db.execute("SELECT ics_id, fy, sector, net_spend FROM rpt_sector_share_by_recipient "
-                             "WHERE net_spend <> 0").pl()
+    # The year to date as at the year's last month is the whole year's lines.
+    actual = demo_db.execute("""
+        SELECT ics_id, fy, sector, net_spend FROM rpt_sector_share_by_recipient r
+        WHERE net_spend <> 0 AND period = (SELECT max(l.period) FROM fct_ledger l WHERE l.fy = r.fy)""").pl()
     assert sorted(expected.rows()) == sorted(actual.rows())
-    # Every pound of net MH spend is in exactly one sector.
+    # Every pound of net MH spend is in exactly one sector, in exactly one month.
     assert actual["net_spend"].sum() == lines["net_spend"].sum()
+    (months,) = demo_db.execute("SELECT sum(month_net_spend) FROM rpt_sector_share_by_recipient").fetchone()
+    assert months == lines["net_spend"].sum()
 
 
 def test_sector_share_by_recipient_band(demo_db):
     rows = demo_db.execute("""
-        SELECT ics_id, fy, sum(share_pct), max(unclassified_share_pct),
+        SELECT ics_id, period, sum(share_pct), max(unclassified_share_pct),
                max(CASE WHEN sector = 'unclassified' THEN share_pct END)
         FROM rpt_sector_share_by_recipient GROUP BY ALL""").fetchall()
-    for ics_id, fy, total, band, unclassified in rows:
-        assert abs(total - 100) <= Decimal("0.05"), (ics_id, fy, total)
+    assert rows
+    for ics_id, period, total, band, unclassified in rows:
+        assert abs(total - 100) <= Decimal("0.05"), (ics_id, period, total)
         assert band == unclassified

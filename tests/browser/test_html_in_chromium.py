@@ -47,7 +47,7 @@ def test_every_page_renders_its_charts_without_console_messages(site, tmp_path):
     names = {p.name for p in pages}
     assert {"index.html", "open-book.html", "eliminations.html", "plan-vs-actual.html", "system-position.html",
             "mhis.html", "variation.html", "funding-consistency.html", "sector-share.html", "contracts.html",
-            "lead-provider.html"} <= names
+            "lead-provider.html", "sector-by-recipient.html", "system-by-payer.html"} <= names
     assert len(list(site.glob("drill/*.html"))) >= 6
     for page in pages:
         source = page.read_text(encoding="utf-8")

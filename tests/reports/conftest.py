@@ -280,6 +280,17 @@ SECTOR = [  # level, ics, place, period, {sector: net spend in the month}
 ]
 SECTOR_NAMES = {"nhs": "Statutory NHS", "local_authority": "Local authority", "vcse": "Voluntary sector (VCSE)",
                 "independent": "Independent sector"}
+# By who received the money: ics, period, {sector: (net spend in the month, the part paid to others)}
+RECIPIENT = [
+    ("north_weald", "2025-04", {"nhs": ("800000.00", "100000.00"), "vcse": ("150000.00", "150000.00"),
+                                "unclassified": ("50000.00", "50000.00")}),
+    ("north_weald", "2025-06", {"nhs": ("700000.00", "50000.00"), "vcse": ("200000.00", "180000.00"),
+                                "independent": ("60000.00", "60000.00"), "unclassified": ("40000.00", "40000.00")}),
+    ("north_weald", "2025-07", {"nhs": ("999999.00", "0.00")}),                  # after the pack's month
+    ("south_fen", "2025-05", {"nhs": ("300000.00", "0.00"), "local_authority": ("100000.00", "0.00"),
+                              "independent": ("100000.00", "100000.00")}),
+]
+RECIPIENT_SECTORS = {**SECTOR_NAMES, "unclassified": "Unclassified"}
 PLACES = {"ashby": ("Ashby", "north_weald"), "brookfield": ("Brookfield", "north_weald"),
           "dunmere": ("Dunmere", "south_fen"), "fenwick": ("Fenwick", "south_fen")}
 ICS_NAMES = {"north_weald": "North Weald ICS", "south_fen": "South Fen ICS"}
@@ -559,6 +570,43 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
                          period, _fy_month(period), sector, sector_name, amount,
                          (100 * amount / month_total).quantize(D("0.01")), y,
                          (100 * y / ytd_total).quantize(D("0.01"))])
+
+    # --- rpt_sector_share_by_recipient (year to date as at each month, from RECIPIENT)
+    con.execute("""CREATE TABLE rpt_sector_share_by_recipient (ics_id VARCHAR, ics_name VARCHAR, period VARCHAR,
+        fy VARCHAR, fy_month INTEGER, sector VARCHAR, sector_name VARCHAR, month_net_spend DECIMAL(18,2),
+        net_spend DECIMAL(18,2), paid_to_others DECIMAL(18,2), share_pct DECIMAL(9,2),
+        unclassified_share_pct DECIMAL(9,2), share_high_pct DECIMAL(9,2))""")
+    for ics in ICS_NAMES:
+        net: dict[str, D] = dict.fromkeys(RECIPIENT_SECTORS, D(0))
+        paid: dict[str, D] = dict.fromkeys(RECIPIENT_SECTORS, D(0))
+        for period in ("2025-04", "2025-05", "2025-06", "2025-07"):
+            month = next((m for i, p, m in RECIPIENT if i == ics and p == period), {})
+            for sector, (amount, others) in month.items():
+                net[sector] += D(amount)
+                paid[sector] += D(others)
+            total = sum(net.values())
+            band = 100 * net["unclassified"] / total if total else None
+            for sector, name in RECIPIENT_SECTORS.items():
+                share = 100 * net[sector] / total if total else None
+                high = None if share is None else share + (band if sector != "unclassified" else 0)
+                q = (lambda x: None if x is None else x.quantize(D("0.01")))
+                con.execute("INSERT INTO rpt_sector_share_by_recipient VALUES (?,?,?,'2025-26',?,?,?,?,?,?,?,?,?)",
+                            [ics, ICS_NAMES[ics], period, _fy_month(period), sector, name,
+                             D(month.get(sector, ("0", "0"))[0]), net[sector], paid[sector], q(share), q(band),
+                             q(high)])
+
+    # --- rpt_system_by_payer (as at June: the trust's unplaced £300,000 shared 2:1 by what the ICBs paid it)
+    con.execute("""CREATE TABLE rpt_system_by_payer (ics_id VARCHAR, ics_name VARCHAR, period VARCHAR, fy VARCHAR,
+        fy_month INTEGER, partner_id VARCHAR, partner_name VARCHAR, partner_kind VARCHAR,
+        host_net_spend DECIMAL(18,2), payer_net_spend DECIMAL(18,2), placed_net_spend DECIMAL(18,2),
+        apportioned_net_spend DECIMAL(18,2), icb_paid DECIMAL(18,2), payment_share_pct DECIMAL(9,2))""")
+    con.execute("""INSERT INTO rpt_system_by_payer VALUES
+        ('north_weald', 'North Weald ICS', '2025-06', '2025-26', 3, 'wfmh', 'Weald and Fen MH Trust', 'nhs_trust',
+         500000.00, 400000.00, 200000.00, 200000.00, 600000.00, 66.67),
+        ('south_fen', 'South Fen ICS', '2025-06', '2025-26', 3, 'wfmh', 'Weald and Fen MH Trust', 'nhs_trust',
+         0.00, 100000.00, 0.00, 100000.00, 300000.00, 33.33),
+        ('south_fen', 'South Fen ICS', '2025-06', '2025-26', 3, 'sf_icb', 'NHS South Fen ICB', 'icb',
+         50000.00, 50000.00, 0.00, 0.00, 0.00, NULL)""")
 
     # --- rpt_contracts and rpt_contract_mix (as at June 2025, three months elapsed)
     con.execute("""CREATE TABLE rpt_contracts (contract_id VARCHAR, ics_id VARCHAR, ics_name VARCHAR,

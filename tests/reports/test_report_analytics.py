@@ -221,8 +221,52 @@ def test_funding_consistency_sheet(wb, fx):
     assert [r[col["Contract"]].value for r in rows if r[col["Flag"]].value] == ["C-FEN"]
 
 
-def test_sector_share_sheet(wb, fx):
-    ws = wb["Sector share"]
+def test_system_by_payer_sheet(wb, fx):
+    ws = wb["System by payer"]
+    assert ws["A1"].value.startswith("Each system's spend by who pays (commissioner view)")
+    assert "Commissioner view (who pays)" in ws["A3"].value and "Host view (second)" in ws["A3"].value
+    header, rows = _table(ws)
+    assert header == ["System", "Partner kind", "Partner", "Commissioner view", "Host view", "Commissioner less host",
+                      "Shared by ICB payments", "System's share of ICB payments"]
+    sf = _row(rows, 0, "South Fen ICS total")
+    assert _values(sf[3:6]) == [150000.0, 50000.0, 100000.0]
+    total = _row(rows, 0, "Total")
+    assert total[3].value == total[4].value == 550000.0 and total[5].value == 0.0   # every pound once, both views
+
+
+def test_sector_by_recipient_sheet(wb, fx):
+    """The headline sector view: by who received the money, FY to date as at the pack's month (July's
+    spend left out), the unclassified money as a band on every sector, the definition beside it."""
+    ws = wb["Sector by recipient"]
+    assert ws["A1"].value.startswith("Sector share by who received the money")
+    assert "net of eliminations" in ws["A2"].value and "by who received the money" in ws["A2"].value
+    for words in ("Net of eliminations", "In house", "Unclassified", "uncertainty band"):
+        assert words in ws["A3"].value
+    header, rows = _table(ws)
+    assert header == ["System", "Sector (who received the money)", "Net spend FY to date", "Share",
+                      "Share if all unclassified were this sector", "Share band", "Paid to others (not in house)"]
+    nw = {r[1].value: _values(r[2:7]) for r in rows if r[0].value == "North Weald ICS"}
+    # worked out by hand from RECIPIENT: April and June, £2,000,000 in all, £90,000 unclassified (4.5%)
+    assert nw == {
+        "Statutory NHS": [1500000.0, 0.75, 0.795, "75.0% to 79.5%", 150000.0],
+        "Local authority": [0.0, 0.0, 0.045, "0.0% to 4.5%", 0.0],
+        "Voluntary sector (VCSE)": [350000.0, 0.175, 0.22, "17.5% to 22.0%", 330000.0],
+        "Independent sector": [60000.0, 0.03, 0.075, "3.0% to 7.5%", 60000.0],
+        "Unclassified": [90000.0, 0.045, 0.045, "The band: up to 4.5% more on any sector", 90000.0]}
+    assert rows[2][3].number_format == f.PCT_FORMAT
+    total = _row(rows, 0, "North Weald ICS total")
+    assert total[2].value == 2000000.0 and total[3].value is None              # shares do not add up
+    assert _row(rows, 0, "Total")[2].value == 2500000.0
+    top = _caption_row(ws, "Share of net spend by who received the money, FY to date: the figures")
+    head, shares = _table(ws, top + 1)
+    assert head[:6] == ["System", "Statutory NHS", "Local authority", "Voluntary sector (VCSE)",
+                        "Independent sector", "Unclassified"]
+    assert _values(_row(shares, 0, "South Fen ICS")[1:6]) == [0.6, 0.2, 0.0, 0.2, 0.0]
+
+
+def test_sector_share_by_delivering_partner_sheet(wb, fx):
+    ws = wb["Sector by partner"]
+    assert ws["A1"].value.startswith("Sector share by delivering partner")
     header, rows = _table(ws)
     assert header == ["System", "Level", "Area", "Statutory NHS", "Local authority", "Voluntary sector (VCSE)",
                       "Independent sector", "Total"]
@@ -231,12 +275,12 @@ def test_sector_share_sheet(wb, fx):
         ("North Weald ICS", "Whole system", "North Weald ICS"), ("North Weald ICS", "Place", "Ashby"),
         ("South Fen ICS", "Whole system", "South Fen ICS")]
     assert _values(rows[0][3:8]) == [900000.0, 60000.0, 40000.0, 0.0, 1000000.0]
-    top = _caption_row(ws, "Share of net spend by delivering sector, FY to date: North Weald ICS")
+    top = _caption_row(ws, "Share of net spend by delivering partner's sector, FY to date: North Weald ICS")
     head, shares = _table(ws, top + 1)
     assert head == ["Area", "Statutory NHS", "Local authority", "Voluntary sector (VCSE)", "Total"]
     nw = _row(shares, 0, "North Weald ICS")
     assert _values(nw[1:5]) == [0.9, 0.06, 0.04, 1.0] and nw[1].number_format == f.PCT_FORMAT
-    top = _caption_row(ws, "Share of net spend by sector, month by month: North Weald ICS")
+    top = _caption_row(ws, "Share of net spend by delivering partner's sector, month by month: North Weald ICS")
     _, trend = _table(ws, top + 1)
     assert [r[0].value for r in trend] == ["Apr 2025", "May 2025", "Jun 2025"]
     assert _values(trend[1][1:4]) == [0.8824, 0.0588, 0.0588]

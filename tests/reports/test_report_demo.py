@@ -191,3 +191,72 @@ def test_each_system_pack_counts_the_flags_its_register_lists(demo_db, reports_d
     fact = truth["facts"]["elimination_mismatch"]
     mismatch = [p for p in pairs["north_weald"] if p[2] == fact["period"]]
     assert mismatch and not [p for p in pairs["south_fen"] if p[2] == fact["period"] and p in mismatch]
+
+
+# --- sector share by who received the money, recomputed from the ledger lines -----------------------
+_SECTOR_OF_CLASS = {"nhs_body": "nhs", "local_authority": "local_authority", "vcse": "vcse",
+                    "independent_healthcare": "independent", "unknown": "unclassified"}
+_SECTOR_OF_KIND = {"icb": "nhs", "nhs_trust": "nhs", "lead_provider": "nhs", "local_authority": "local_authority",
+                   "vcse": "vcse", "independent": "independent"}
+_SECTOR_LABEL = {"nhs": "Statutory NHS", "local_authority": "Local authority", "vcse": "Voluntary sector (VCSE)",
+                 "independent": "Independent sector", "unclassified": "Unclassified"}
+
+
+def _recipient_expected(demo_db, period: str) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+    """Net MH spend FY to date by (system, sector of who received the money), and the part paid to others,
+    worked out in Python from fct_mh_ledger and dim_counterparty (the rule in docs/model.md), not the SQL."""
+    classes = dict(demo_db.execute("SELECT counterparty, counterparty_class FROM dim_counterparty").fetchall())
+    (fy,) = demo_db.execute("SELECT DISTINCT fy FROM fct_ledger WHERE period = ?", [period]).fetchone()
+    lines = demo_db.execute("""
+        SELECT ics_name, partner_id, partner_kind, counterparty, counterparty_partner_id, net_spend
+        FROM fct_mh_ledger WHERE line_type = 'expenditure' AND NOT is_eliminated AND fy = ? AND period <= ?""",
+                            [fy, period]).fetchall()
+    out: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+    for ics, partner, kind, counterparty, counterparty_partner, amount in lines:
+        paid_to = None
+        if counterparty is not None and counterparty_partner != partner:
+            paid_to = _SECTOR_OF_CLASS.get(classes.get(counterparty) or "unknown")   # None: in house
+        sector = paid_to or _SECTOR_OF_KIND[kind]
+        net, others = out.get((ics, sector), (Decimal(0), Decimal(0)))
+        out[(ics, sector)] = (net + amount, others + (amount if paid_to else Decimal(0)))
+    return out
+
+
+def test_sector_by_recipient_sheet_recomputes_to_the_penny(pack, demo_db, reports_dir):
+    expected = _recipient_expected(demo_db, reports_dir.name)
+    col, rows = _table(pack["Sector by recipient"])
+    shown = {(r[col["System"]], r[col["Sector (who received the money)"]]): r for r in rows
+             if r[col["Sector (who received the money)"]]}
+    systems = {ics for ics, _ in expected}
+    assert set(shown) == {(ics, _SECTOR_LABEL[s]) for ics in systems for s in _SECTOR_LABEL}   # every sector
+    for ics in systems:
+        total = sum(net for (i, _), (net, _) in expected.items() if i == ics)
+        band = expected.get((ics, "unclassified"), (Decimal(0), 0))[0] / total
+        for sector, label in _SECTOR_LABEL.items():
+            net, others = expected.get((ics, sector), (Decimal(0), Decimal(0)))
+            row = shown[(ics, label)]
+            assert Decimal(str(row[col["Net spend FY to date"]])) == net, (ics, sector)   # to the penny
+            assert Decimal(str(row[col["Paid to others (not in house)"]])) == others, (ics, sector)
+            share = (100 * net / total).quantize(Decimal("0.01"))
+            high = (100 * (net / total + (band if sector != "unclassified" else 0))).quantize(Decimal("0.01"))
+            assert round(Decimal(str(row[col["Share"]])) * 100, 2) == share, (ics, sector)
+            assert abs(round(Decimal(str(row[col["Share if all unclassified were this sector"]])) * 100, 2)
+                       - high) <= Decimal("0.01"), (ics, sector)     # the SQL rounds the sum, not each part
+    # the system totals are the open book's net spend FY to date
+    col_ob, ob_rows = _table(pack["Summary"], _header_row(pack["Summary"], "Net FY to date"))
+    net_ytd = {r[0]: Decimal(str(r[col_ob["Net FY to date"]])) for r in ob_rows if r[0] in systems}
+    assert net_ytd == {ics: sum(n for (i, _), (n, _) in expected.items() if i == ics) for ics in systems}
+
+
+def _header_row(ws, text: str) -> int:
+    return next(c.row for row in ws.iter_rows() for c in row if c.value == text)
+
+
+def test_sector_by_recipient_page_is_linked_and_states_its_definition(reports_dir):
+    html = reports_dir / "html"
+    page = (html / "sector-by-recipient.html").read_text(encoding="utf-8")
+    for words in ("counted by who received the money", "Net of eliminations", "In house", "Unclassified",
+                  "uncertainty band", "view by delivering partner"):
+        assert words in page, words
+    assert 'href="sector-by-recipient.html"' in (html / "index.html").read_text(encoding="utf-8")
+    assert "Sector share by delivering partner" in (html / "sector-share.html").read_text(encoding="utf-8")

@@ -16,8 +16,8 @@ from reports.excel_pack import build_board_pack
 # In the order of an MHFOG pack: the summary, the open book and its balances, plans, the standard,
 # variation, consistency, sectors, contracts, the lead provider, the gross spend behind the open book,
 # data quality, and the submissions the figures rest on.
-SHEETS = ["Cover", "Summary", "Open book", "Agreement of balances", "Plan against actual", "System position",
-          "MHIS", "Variation", "Funding consistency", "Sector share", "Contracts", "Lead provider",
+SHEETS = ["Cover", "Summary", "Open book", "System by payer", "Agreement of balances", "Plan against actual", "System position",
+          "MHIS", "Variation", "Funding consistency", "Sector by recipient", "Sector by partner", "Contracts", "Lead provider",
           "Spend by partner", "Spend by service line", "Flag register", "Data quality", "Rows set aside", "Failed checks",
           "Submissions"]
 MONEY_HEADERS = {"This month", "Last month", "Movement", "FY to date", "Total",
@@ -309,10 +309,13 @@ def test_native_charts_where_a_chart_reads_better(pack):
         return [x for x in charts if text in x]
     plan = titled("Plan against actual over the year")
     assert len(plan) == 2 and all(re.search(r"<(c:)?lineChart>", x) for x in plan)      # one per system
-    shares = titled("Share of net spend by delivering sector")
+    shares = titled("Share of net spend by delivering partner's sector, FY")
     assert len(shares) == 2 and all(re.search(r'<(c:)?grouping val="stacked"', x) for x in shares)
     assert all(re.search(r'<(c:)?max val="1"', x) for x in shares)                      # shares of 100% (fractions)
-    assert len(titled("Share of net spend by sector, month by month")) == 2
+    assert len(titled("Share of net spend by delivering partner's sector, month by month")) == 2
+    recipients = titled("Share of net spend by who received the money")
+    assert len(recipients) == 1 and re.search(r'<(c:)?grouping val="stacked"', recipients[0])
+    assert len(titled("Non-NHS sectors: share, and the most")) == 2                  # one per system
     assert len(titled("Share of contract value by type")) == 1
     assert len(titled("MHIS spend against the standard")) == 1
     assert len(titled("Beds and community spend")) == 1
