@@ -65,7 +65,7 @@ def test_encoding_names_are_normalised(tmp_path: Path) -> None:
         (lambda d: d["columns"].update(amuont="Amount"),
          "columns.amuont: unknown key; expected one of: posting_date, cost_centre, expense_type, counterparty, "
          "description, transaction_id, amount, debit, credit, funding_stream"),
-        (lambda d: d.update(skiprows=3), "skiprows: unknown key; expected one of: partner_id, description, file"),
+        (lambda d: d.update(skiprows=3), "skiprows: unknown key; expected one of: partner_id, description, coverage_threshold, file"),
         (lambda d: d.update(skip={"totals_row": []}),
          "skip.totals_row: unknown key; expected one of: totals_rows, note_rows, notes_after_totals"),
         (lambda d: d.update(skip={"totals_rows": [{"pattern": "x", "colum": "A"}]}),
