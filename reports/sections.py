@@ -1373,9 +1373,13 @@ ELIMINATIONS = Section(
     # A pair belongs to the payer's system (the payee's when the payer has none): the money is the
     # payer's, and it is the rule the flag register files the break under (rpt_flags), so a system's
     # pack counts the same breaks on this page, on its summary and in its register.
+    # Partners with no system in dim_partner fall back to where rpt_mh_spend files their spend.
     where=("period = $period OR status = 'mismatched'",
            "$ics_id IS NULL OR coalesce((SELECT ics_id FROM dim_partner WHERE partner_id = payer_id), "
-           "(SELECT ics_id FROM dim_partner WHERE partner_id = payee_id)) = $ics_id"),
+           "(SELECT ics_id FROM dim_partner WHERE partner_id = payee_id)) = $ics_id OR "
+           "(coalesce((SELECT ics_id FROM dim_partner WHERE partner_id = payer_id), "
+           "(SELECT ics_id FROM dim_partner WHERE partner_id = payee_id)) IS NULL AND ("
+           + _partner_in_system("payer_id", "payee_id") + "))"),
     system_col=None,
     total=False,
     basis="£ as each side booked it",
