@@ -99,7 +99,8 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
                 href = f"{DRILL}/{page.slug}.html"
                 row.links["flag_text"] = href
                 row.links[part.flag.drill.figure] = href
-    _link_partner_names(tables, partner_pages.partners(con, ctx))
+    partners = partner_pages.partners(con, ctx)
+    _link_partner_names(tables, partners)
     if drills:
         (out_dir / DRILL).mkdir(exist_ok=True)
     for page in drills:
@@ -111,7 +112,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         body = _section_body(ctx, sec, table, charts, lines_behind, downloads)
         downloads.write_before(out_dir / f"{sec.key}.html",
                                _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body))
-    _write_partner_pages(con, ctx, cover, pages, out_dir, downloads)
+    _write_partner_pages(con, ctx, cover, pages, out_dir, downloads, partners)
     blocks = {b.key: b for b in s.SUMMARY.blocks}
     flags = s.flag_counts(list(zip(s.SECTIONS, tables)))
     for row in flags.rows:
@@ -520,9 +521,9 @@ def _link_partner_names(tables: list[s.Table], found: list[partner_pages.Partner
 
 
 def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, cover: s.Cover,
-                         pages: list[tuple[str, str]], out_dir: Path, downloads: Downloads) -> None:
+                         pages: list[tuple[str, str]], out_dir: Path, downloads: Downloads,
+                         found: list[partner_pages.Partner]) -> None:
     """A page per partner, then the page listing them (which links to them)."""
-    found = partner_pages.partners(con, ctx)
     (out_dir / partner_pages.FOLDER).mkdir(exist_ok=True)
     for partner in found:
         pctx = s.ReportContext(ctx.period, None, ctx.run_id, partner_id=partner.partner_id)

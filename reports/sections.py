@@ -1376,10 +1376,8 @@ ELIMINATIONS = Section(
     # Partners with no system in dim_partner fall back to where rpt_mh_spend files their spend.
     where=("period = $period OR status = 'mismatched'",
            "$ics_id IS NULL OR coalesce((SELECT ics_id FROM dim_partner WHERE partner_id = payer_id), "
-           "(SELECT ics_id FROM dim_partner WHERE partner_id = payee_id)) = $ics_id OR "
-           "(coalesce((SELECT ics_id FROM dim_partner WHERE partner_id = payer_id), "
-           "(SELECT ics_id FROM dim_partner WHERE partner_id = payee_id)) IS NULL AND ("
-           + _partner_in_system("payer_id", "payee_id") + "))"),
+           "(SELECT ics_id FROM dim_partner WHERE partner_id = payee_id), "
+           f"CASE WHEN {_partner_in_system('payer_id', 'payee_id')} THEN $ics_id END) = $ics_id"),
     system_col=None,
     total=False,
     basis="£ as each side booked it",
