@@ -17,9 +17,9 @@ import dagster as dg
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome, load_suite
 from assets.quality import sql_runner
 from assets.quality.submission_suite import dq_result_rows, validate_submission
-from pipelines.partitions import partitioned_check_specs, periods
-from pipelines.sql_files import insert_rows, transaction
-from pipelines.warehouse import Warehouse
+from assets.partitions import partitioned_check_specs, periods
+from warehouse.sql_files import insert_rows, transaction
+from warehouse.connection import Warehouse
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 

@@ -3,7 +3,7 @@ group's decisions, from <home>/config/flag_decisions.yaml) and rpt_flag_register
 their decisions, status and history), in the `analytics` group so the open-book job rebuilds
 them after the rpt tables they read. rpt_flags (every flag the analytics raise) is a plain SQL
 model (assets/warehouse_assets.py); each asset's dependencies are read from its SQL
-(pipelines/model_graph.py).
+(warehouse/model_graph.py).
 """
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import datetime as dt
 
 import dagster as dg
 
-from pipelines.flags import FlagError, decision_columns, decisions_path, load_decisions
-from pipelines.model_graph import model_graph
-from pipelines.sql_docs import apply_comments, parse_model_doc
-from pipelines.sql_files import run_sql, sql_text
-from pipelines.warehouse import Warehouse
+from workbench.flags import FlagError, decision_columns, decisions_path, load_decisions
+from warehouse.model_graph import model_graph
+from warehouse.sql_docs import apply_comments, parse_model_doc
+from warehouse.sql_files import run_sql, sql_text
+from warehouse.connection import Warehouse
 
 _DECISIONS = parse_model_doc(sql_text("reports/rpt_flag_decisions"))
 _REGISTER = parse_model_doc(sql_text("reports/rpt_flag_register"))

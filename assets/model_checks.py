@@ -23,8 +23,8 @@ from typing import Callable
 import dagster as dg
 import duckdb
 
-from pipelines.sql_docs import ModelDoc
-from pipelines.warehouse import Warehouse
+from warehouse.sql_docs import ModelDoc
+from warehouse.connection import Warehouse
 
 # The passed submissions, recomputed from the ingest's own tables.
 _PASSED_LINES = """

@@ -1,5 +1,5 @@
 """The analysts' warehouse: after the open book is rebuilt, publish a read-only copy of the
-warehouse and write its data dictionary (pipelines/publish.py).
+warehouse and write its data dictionary (analyst/publish.py).
 
 `build_publish_assets(all_assets)` makes both assets depend on every public model
 (rpt_*, fct_*, dim_*) among the assets given, so Dagster runs them only when all of those
@@ -12,9 +12,9 @@ from typing import Iterable
 
 import dagster as dg
 
-from pipelines import analyst
-from pipelines.publish import publish, write_dictionary
-from pipelines.warehouse import Warehouse
+from analyst import access as analyst
+from analyst.publish import publish, write_dictionary
+from warehouse.connection import Warehouse
 
 GROUP = "publish"
 

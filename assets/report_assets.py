@@ -18,9 +18,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.partitions import periods
-from pipelines.publish import fsync_dir
-from pipelines.warehouse import Warehouse
+from assets.partitions import periods
+from analyst.publish import fsync_dir
+from warehouse.connection import Warehouse
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
 

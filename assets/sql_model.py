@@ -8,9 +8,9 @@ from typing import Callable
 import dagster as dg
 
 from assets.model_checks import checks_for
-from pipelines.sql_docs import apply_comments, parse_model_doc
-from pipelines.sql_files import run_sql, sql_text
-from pipelines.warehouse import Warehouse
+from warehouse.sql_docs import apply_comments, parse_model_doc
+from warehouse.sql_files import run_sql, sql_text
+from warehouse.connection import Warehouse
 
 
 def sql_model_asset(name: str, layer: str, deps: list[str], group: str,

@@ -15,10 +15,10 @@ from assets.ingest.money import parse_money
 from assets.ingest.source_config import load_source_configs
 from assets.quality import staging_policy
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome
-from pipelines.partitions import partitioned_check_specs, periods
-from pipelines.quality_settings import load_quality_settings
-from pipelines.sql_files import run_sql
-from pipelines.warehouse import Warehouse
+from assets.partitions import partitioned_check_specs, periods
+from warehouse.quality_settings import load_quality_settings
+from warehouse.sql_files import run_sql
+from warehouse.connection import Warehouse
 
 SUITE = "submission_rules"
 CONTROL_TOTAL = "control_total_agrees"

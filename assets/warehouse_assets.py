@@ -1,5 +1,5 @@
 """Marts (fct_/dim_/dq_) and the rpt_ tables every report reads: one asset per SQL model that
-pipelines/model_graph.py finds in sql/marts and sql/reports, with the dependencies DuckDB's
+warehouse/model_graph.py finds in sql/marts and sql/reports, with the dependencies DuckDB's
 parser reads from its SQL. Adding a model is adding its SQL file. Models that need a Python
 builder of their own have it elsewhere: rpt_variation (every measure in sql/measures/ through
 one template, assets/measures.py), rpt_flag_decisions and rpt_flag_register (assets/flags.py).
@@ -9,47 +9,20 @@ each statement only the parameters it names, so every model is given the same se
 """
 from __future__ import annotations
 
-from decimal import Decimal
-from pathlib import Path
 
 import dagster as dg
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assets.flags import flag_assets
 from assets.measures import rpt_variation
 from assets.model_checks import standalone_checks
 from assets.sql_model import sql_model_asset
 from assets.ingest.last_good import settle
-from pipelines.counterparties import CounterpartyError, build_dim_counterparty
-from pipelines.model_graph import model_graph
-from pipelines.sql_docs import apply_comments, parse_model_doc
-from pipelines.sql_files import SQL_DIR, sql_text
-from pipelines.warehouse import Warehouse
-
-SETTINGS = SQL_DIR / "settings.yaml"
-
-
-class ReportSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    aob_statement_threshold: Decimal
-    aob_month12_threshold: Decimal
-    slippage_threshold_pct: Decimal
-    unit_cost_threshold_pct: Decimal
-    contract_underrun_tolerance_pct: Decimal
-    lead_provider_inpatient_service_lines: list[str]
-    lead_provider_community_service_lines: list[str]
-
-
-def report_params(path: Path = SETTINGS) -> dict:
-    """sql/settings.yaml as SQL parameters; a bad key is an error naming the file and key."""
-    try:
-        return ReportSettings.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8"))).model_dump()
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise ValueError(f"{path}: invalid settings: {problems}") from None
-
+from workbench.counterparties import CounterpartyError, build_dim_counterparty
+from warehouse.model_graph import model_graph
+from warehouse.sql_docs import apply_comments, parse_model_doc
+from warehouse.report_settings import report_params
+from warehouse.sql_files import sql_text
+from warehouse.connection import Warehouse
 
 COUNTERPARTY_DECISIONS = "counterparty_decisions.csv"  # in <home>/config, written by `openbook counterparties decide`
 
@@ -57,7 +30,7 @@ COUNTERPARTY_DECISIONS = "counterparty_decisions.csv"  # in <home>/config, writt
 @dg.asset(name="dim_counterparty", deps=["fct_ledger", "dim_partner"], group_name="marts", kinds={"duckdb", "python"},
           description=parse_model_doc(sql_text("marts/dim_counterparty")).table_comment)
 def dim_counterparty(warehouse: Warehouse) -> dg.MaterializeResult:
-    """The counterparty register (pipelines/counterparties.py): a table built in Python because the
+    """The counterparty register (workbench/counterparties.py): a table built in Python because the
     review command classifies with the very same functions, live, before the next run."""
     paths = warehouse.paths
     with warehouse.writer() as con:

@@ -33,9 +33,9 @@ CUMULATIVE = [
     ("ingest: stg_ledger asset (sql/staging/stg_ledger.sql)", "assets/ingest/dagster_assets.py", "stg_ledger"),
     ("checks: suite runner (sql_runner.validate_relation)", "assets/quality/sql_runner.py", "validate_relation"),
     ("checks: record_outcomes (dq_results inserts)", "assets/checks.py", "record_outcomes"),
-    ("marts and rpt_ tables (run_sql)", "pipelines/sql_files.py", "run_sql"),
+    ("marts and rpt_ tables (run_sql)", "warehouse/sql_files.py", "run_sql"),
     ("reports: write_reports", "assets/report_assets.py", "write_reports"),
-    ("Warehouse.writer (open, create_tables, close)", "pipelines/warehouse.py", "open_writer"),
+    ("Warehouse.writer (open, create_tables, close)", "warehouse/connection.py", "open_writer"),
 ]
 # (label, function name as cProfile shows a builtin): own seconds of that builtin.
 OWN = [

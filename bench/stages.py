@@ -33,7 +33,7 @@ def _emit(result: dict) -> int:
 
 
 def cmd_generate(args) -> int:
-    from pipelines.demo.generator import generate_demo
+    from demo.generator import generate_demo
 
     truth = generate_demo(Path(args.home), seed=args.seed, rows=args.rows)
     rows = sum(f["rows_read"] for f in truth["files"])
@@ -174,7 +174,7 @@ def cmd_targeted(args) -> int:
     """What a late file needs: the ingest_job of its period, then the open book and the
     reports; the other periods are not touched (the Runner, job by job)."""
     from pipelines.runner import Runner
-    from pipelines.settings import Paths
+    from warehouse.settings import Paths
 
     runner = Runner(Paths(Path(args.home).resolve()))
     ok = all([runner.run("ingest_job", args.period), runner.run("open_book_job"),

@@ -47,11 +47,11 @@ def no_dagster(home: Path) -> list[str]:
     from assets.ingest.source_config import load_source_configs
     from assets.ingest.submissions import inbox_periods, load_period, scan_inbox
     from assets.quality.submission_suite import validate_submission
-    from assets.warehouse_assets import report_params
+    from warehouse.report_settings import report_params
     from pipelines.lake import _model_order
-    from pipelines.settings import Paths
-    from pipelines.sql_files import run_sql
-    from pipelines.warehouse import open_writer
+    from warehouse.settings import Paths
+    from warehouse.sql_files import run_sql
+    from warehouse.connection import open_writer
 
     paths = Paths(home.resolve())
     held = ExitStack()  # the warehouse as a run holds it: one connection, same settings
@@ -129,7 +129,7 @@ def main(argv=None) -> int:
                           "failed": failed}))
         return 0 if not failed else 1
     from pipelines.runner import Runner
-    from pipelines.settings import Paths
+    from warehouse.settings import Paths
 
     runner = Runner(Paths(args.home.resolve()))
     if args.variant == "ephemeral":

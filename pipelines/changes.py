@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipelines.settings import Paths
-from pipelines.sql_files import transaction
+from warehouse.settings import Paths
+from warehouse.sql_files import transaction
 
 REFERENCE = "reference"
 RULES = "rules"
@@ -52,7 +52,7 @@ class Inputs:
     @classmethod
     def scan(cls, paths: Paths) -> "Inputs":
         from assets.ingest.reference_sources import source_files
-        from pipelines.partitions import file_periods, scan
+        from assets.partitions import file_periods, scan
 
         inbox = scan(paths)
         by_period: dict[str, list[Path]] = defaultdict(list)

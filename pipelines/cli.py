@@ -6,11 +6,11 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.cli_analyst import add_analyst_commands
-from pipelines.cli_mapping import add_mapping_commands
-from pipelines.cli_counterparties import add_counterparty_commands
-from pipelines.cli_workbench import add_workbench_commands
-from pipelines.settings import Paths
+from analyst.cli import add_analyst_commands
+from workbench.cli_mapping import add_mapping_commands
+from workbench.cli_counterparties import add_counterparty_commands
+from workbench.cli import add_workbench_commands
+from warehouse.settings import Paths
 
 
 def _paths(args) -> Paths:
@@ -20,13 +20,13 @@ def _paths(args) -> Paths:
 
 
 def cmd_demo_data(args) -> int:
-    from pipelines.demo.generator import generate_demo
+    from demo.generator import generate_demo
 
     paths = _paths(args)
     started = time.perf_counter()
     truth = generate_demo(paths.home, seed=args.seed, rows=args.rows)
     if args.alliance:
-        from pipelines.demo.alliance import generate_alliance
+        from demo.alliance import generate_alliance
 
         generate_alliance(paths.home, seed=args.seed)
     files = len(truth.get("files", []))
@@ -42,7 +42,7 @@ EXIT_FAILED = 3    # a run failed (see the run's log); nothing it would have cha
 
 
 def cmd_run(args) -> int:
-    from pipelines.partitions import check_period
+    from assets.partitions import check_period
 
     if args.period is not None:
         check_period(args.period, "--period")  # before Dagster is even imported
@@ -66,7 +66,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from pipelines.partitions import check_period
+    from assets.partitions import check_period
 
     check_period(args.period, "--period")
     from pipelines.runner import Runner

@@ -11,7 +11,7 @@ from assets.warehouse_assets import model_assets, model_checks
 from pipelines.jobs import all_jobs
 from pipelines.schedules import all_schedules
 from pipelines.sensors import all_sensors
-from pipelines.warehouse import Warehouse
+from warehouse.connection import Warehouse
 
 all_assets = [*reference_assets, raw_ledger, stg_ledger, *model_assets, board_reports]
 # Publishing and the data dictionary depend on every public (rpt_/fct_/dim_) asset above.

@@ -1,6 +1,6 @@
 """The scale-out path: the same staging, writing partner-period partitions into a DuckLake.
 
-One DuckDB file allows one writer process (pipelines/warehouse.py), so the single-file
+One DuckDB file allows one writer process (warehouse/connection.py), so the single-file
 warehouse loads partitions one after another. A DuckLake keeps the data as Parquet files
 under a data path and the table metadata (snapshots, file lists, statistics) in a catalog
 database; many processes, on one machine or many, can load partitions into it:
@@ -50,7 +50,7 @@ import duckdb
 
 from assets.ingest.reference_files import reference_file
 from assets.quality.staging_policy import validate_staging, write_source_checks
-from pipelines.sql_files import SQL_DIR, insert_rows, run_sql, sql_text, statements, transaction
+from warehouse.sql_files import SQL_DIR, insert_rows, run_sql, sql_text, statements, transaction
 
 LAKE = "lake"  # the name the lake is attached under
 # The ingest tables (sql/staging/create_tables.sql), in the lake. Partitioned tables are
@@ -366,7 +366,7 @@ class _Version:
     item: object
     sha: str
     out: PartitionLoad
-    status: str  # current | superseded | failed | unchanged (already in the lake)
+    status: str  # current | superseded | failed | rejected (blocked; the last good stays) | unchanged
     stage: str | None = None  # the staging database holding its rows (the current one only)
     parsed_counts: tuple[int, int, int, int] = (0, 0, 0, 0)  # read, loaded, quarantined, skipped
     message: str | None = None
@@ -388,7 +388,7 @@ def load_partitions(lake: Lake, partitions: Sequence[Sequence], run_id: str | No
     lake transaction that swaps every partition of the batch at once."""
     from assets.ingest.errors import SubmissionError
     from assets.ingest.parse import parse_submission
-    from assets.ingest.submissions import sha256_of
+    from assets.ingest.submissions import no_lines_message, sha256_of
 
     con = process_connection()
     stats: dict = {}
@@ -397,9 +397,16 @@ def load_partitions(lake: Lake, partitions: Sequence[Sequence], run_id: str | No
     try:
         clock = time.perf_counter()
         with lake.session(con, read_only=True, stats=stats):
+            # rejected bytes are not read again, as in the warehouse (a corrected file is)
             logged = {(p, m, f, sha): status for p, m, f, sha, status in con.execute(
                 f"SELECT partner_id, period, source_file, sha256, status FROM {LAKE}.load_log"
-                " WHERE status IN ('current', 'superseded')").fetchall()}
+                " WHERE status IN ('current', 'superseded', 'rejected')").fetchall()}
+            # the partitions whose current submission passed its blocking checks: the last good one,
+            # which a blocked resubmission does not replace
+            good = {(p, m): load_id for p, m, load_id in con.execute(
+                f"SELECT partner_id, period, load_id FROM {LAKE}.load_log l WHERE status = 'current'"
+                f" AND NOT EXISTS (SELECT 1 FROM {LAKE}.dq_results d WHERE d.load_id = l.load_id"
+                "                  AND d.severity = 'ERROR' AND NOT d.passed)").fetchall()}
             references = {name: con.execute(f"SELECT * FROM {LAKE}.ref_{name}").fetch_arrow_table()
                           for name in ("cost_centre_map", "mapping_rules", "partner_aliases", "service_lines")}
         read_seconds = time.perf_counter() - clock
@@ -410,8 +417,8 @@ def load_partitions(lake: Lake, partitions: Sequence[Sequence], run_id: str | No
                 out = PartitionLoad(str(item.path), item.partner_id, period, "failed", pid=os.getpid(),
                                     started=started)
                 out.seconds["read_lake"] = read_seconds / max(1, sum(len(g) for g in partitions))
-                sha = sha256_of(item.path)
-                error = item.error
+                error = item.error  # looked at first: a refused entry (a link, say) is never read
+                sha = sha256_of(item.path) if error is None else ""
                 if error is None and len(item.periods) > 1:
                     error = (f"{item.path.name}: covers {len(item.periods)} months; the lake loader loads "
                              "one-month files only (load it with openbook run)")
@@ -431,27 +438,41 @@ def load_partitions(lake: Lake, partitions: Sequence[Sequence], run_id: str | No
                     versions.append(_Version(item, sha, out, "failed", message=str(exc)))
                     continue
                 out.seconds["parse"] = time.perf_counter() - clock
-                version = _Version(item, sha, out, "current", parsed_counts=(
-                    parsed.rows_read, parsed.lines.height, parsed.quarantine.height, parsed.skipped.height))
-                # a newer file of the same partition supersedes this one, in this batch
-                for earlier in versions:
-                    if earlier.status == "current" and earlier.out.partner_id == item.partner_id \
-                            and earlier.out.period == period:
-                        earlier.status = "superseded"
-                        _drop_stage(con, earlier)
+                counts = (parsed.rows_read, parsed.lines.height, parsed.quarantine.height, parsed.skipped.height)
+                if parsed.lines.height == 0:  # loading it would replace the last good submission with nothing
+                    out.message = no_lines_message(item.path, parsed)
+                    versions.append(_Version(item, sha, out, "failed", parsed_counts=counts, message=out.message))
+                    continue
+                version = _Version(item, sha, out, "current", parsed_counts=counts)
                 version.stage = _stage_file(con, item, parsed, references, out)
+                earlier = next((v for v in versions if v.status == "current" and v.out.partner_id == item.partner_id
+                                and v.out.period == period), None)
+                if earlier is not None:  # this batch's own current file of the partition, if it passed
+                    last_good = None if earlier.out.checks_failed else earlier.item.path.name
+                else:
+                    last_good = good.get((item.partner_id, period))
+                    last_good = last_good and f"load {last_good}"
+                if out.checks_failed and last_good:
+                    # blocked: recorded as rejected, with why; the last good submission stays
+                    version.status = "rejected"
+                    version.message = _rejection(con, version, last_good)
+                    out.message = version.message
+                    _drop_stage(con, version)
+                elif earlier is not None:  # a newer file of the same partition supersedes this one
+                    earlier.status = "superseded"
+                    _drop_stage(con, earlier)
                 versions.append(version)
 
         clock = time.perf_counter()
-        if any(v.status in ("current", "superseded", "failed") for v in versions):
+        if any(v.status in ("current", "superseded", "failed", "rejected") for v in versions):
             lake.write(con, lambda c: _commit_batch(c, versions, run_id), stats)
         commit_seconds = time.perf_counter() - clock
         for v in versions:
             if v.status in ("current", "superseded"):
                 v.out.status, v.out.load_id = "loaded", v.load_id
                 v.out.rows_read, _, v.out.rows_quarantined, v.out.rows_skipped = v.parsed_counts
-            elif v.status == "failed":
-                v.out.load_id = v.load_id
+            elif v.status in ("failed", "rejected"):
+                v.out.status, v.out.load_id = v.status, v.load_id
             v.out.seconds["commit"] = commit_seconds / max(1, len(versions))
         return [v.out for v in versions]
     finally:
@@ -494,6 +515,17 @@ def _stage_file(con, item, parsed, references: dict, out: PartitionLoad) -> str:
         if not staged:
             con.execute(f"DETACH {stage}")
     return stage
+
+
+def _rejection(con, version: _Version, kept: str) -> str:
+    """Why a blocked resubmission was not swapped in, in the warehouse's words
+    (assets/ingest/last_good.py): the failed blocking checks and the submission kept."""
+    failed = con.execute(
+        f"SELECT expectation, unexpected_count FROM {version.stage}.main.dq_results WHERE severity = 'ERROR'"
+        " AND NOT passed ORDER BY expectation").fetchall()
+    checks = ", ".join(f"{name} ({count or 0} row{'s' if count != 1 else ''})" for name, count in failed)
+    return (f"rejected: blocked by {checks or 'its checks'}; the previous submission ({kept}) "
+            "stays in the figures until a corrected file passes")
 
 
 def _drop_stage(con, version: _Version) -> None:
@@ -549,7 +581,7 @@ def _commit_batch(con, versions: list[_Version], run_id: str | None) -> None:
     re-inserted: a DuckLake UPDATE writes a Parquet file each time); then one INSERT per
     table for all the batch's new rows, and the batch's load_log entries. Each statement
     is a round trip to the catalog, so their number does not grow with the batch."""
-    new = [v for v in versions if v.status in ("current", "superseded", "failed")]
+    new = [v for v in versions if v.status in ("current", "superseded", "failed", "rejected")]
     keys = sorted({(v.out.partner_id, v.out.period) for v in new if v.out.partner_id and v.out.period})
     partners = sorted({p for p, _ in keys})
     counts = {(p, m): (n, current) for p, m, n, current in con.execute(
@@ -577,12 +609,13 @@ def _commit_batch(con, versions: list[_Version], run_id: str | None) -> None:
         path = v.item.path
         if v.status == "failed":
             v.load_id = f"failed.{v.sha[:12]}.{now.strftime('%Y%m%dT%H%M%S%f')}.{n}"
-            log_rows.append((v.load_id, *key, str(path), v.sha, path.stat().st_size, _mtime(path), None, None, None,
-                             None, "failed", v.message, now, run_id))
-        else:
+            entry = path.lstat()  # the entry itself: a refused link is not followed
+            log_rows.append((v.load_id, *key, str(path), v.sha, entry.st_size, _mtime(entry), None, None,
+                             None, None, "failed", v.message, now, run_id))
+        else:  # current, superseded, or rejected (logged with why; none of its rows go in)
             v.load_id = f"{key[0]}.{key[1]}.v{n}.{v.sha[:8]}"
             log_rows.append((v.load_id, *key, str(path), v.sha, path.stat().st_size, _mtime(path),
-                             *v.parsed_counts, v.status, None, now, run_id))
+                             *v.parsed_counts, v.status, v.message, now, run_id))
 
     staged = [v for v in new if v.status == "current" and v.stage]
     for table in STAGED_TABLES:
@@ -601,10 +634,10 @@ def _commit_batch(con, versions: list[_Version], run_id: str | None) -> None:
 
 def _model_order() -> list[tuple[str, str]]:
     """(layer, file name) of every mart and rpt_ table the lake builds, dependencies first:
-    the models that are built from their SQL alone (pipelines/model_graph.py, read from the
+    the models that are built from their SQL alone (warehouse/model_graph.py, read from the
     SQL by DuckDB's parser; rpt_variation and the flag register have Python builders of
     their own and are built by the warehouse's assets only)."""
-    from pipelines.model_graph import model_graph
+    from warehouse.model_graph import model_graph
 
     return [(m.layer, m.path.stem) for m in model_graph().self_contained()]
 
@@ -613,7 +646,7 @@ def _report_params() -> dict:
     """The thresholds the rpt_ models bind (sql/settings.yaml), as the warehouse assets
     read them; none where the project has no such settings."""
     try:
-        from assets.warehouse_assets import report_params
+        from warehouse.report_settings import report_params
     except ImportError:
         return {}
     return report_params()
@@ -665,5 +698,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _mtime(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None)
+def _mtime(path: Path | os.stat_result) -> datetime:
+    stat = path if isinstance(path, os.stat_result) else path.stat()
+    return datetime.fromtimestamp(stat.st_mtime, timezone.utc).replace(tzinfo=None)

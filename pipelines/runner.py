@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.settings import Paths
+from warehouse.settings import Paths
 
 # What a run came to. A blocked ingest is a partner's data problem (that partner-month stays
 # out of the open book until corrected); a failed run is openbook's or the machine's.
@@ -89,13 +89,13 @@ class Runner:
     def known_periods(self) -> list[str]:
         """Months a report can be made for: those with data in the inbox, and partitions
         already made by earlier runs."""
-        from pipelines.partitions import inbox_periods, periods
+        from assets.partitions import inbox_periods, periods
 
         return sorted(set(inbox_periods(self.paths)) | set(self.instance.get_dynamic_partitions(periods.name)))
 
     def check_report_period(self, period: str) -> None:
         """PeriodError unless `period` is a month in range with data (before any work)."""
-        from pipelines.partitions import PeriodError, check_period, period_range
+        from assets.partitions import PeriodError, check_period, period_range
 
         check_period(period, "--period")
         problem = period_range(self.paths).problem(period)
@@ -108,7 +108,7 @@ class Runner:
 
     # ------------------------------------------------------------------ runs
     def run(self, job_name: str, partition_key: str | None = None) -> bool:
-        from pipelines.partitions import add_periods
+        from assets.partitions import add_periods
 
         job = self.defs.resolve_job_def(job_name)
         if partition_key:
@@ -163,8 +163,8 @@ class Runner:
         group there: nothing is published and no report is swapped in from a warehouse a
         failed run left half rebuilt."""
         from pipelines.changes import REFERENCE, RULES, UNDATED, Inputs, plan, record_inputs, recorded_inputs
-        from pipelines.partitions import add_periods
-        from pipelines.warehouse import open_writer
+        from assets.partitions import add_periods
+        from warehouse.connection import open_writer
 
         if report_period is not None:
             self.check_report_period(report_period)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from pipelines.jobs import report_job
-from pipelines.partitions import periods
+from assets.partitions import periods
 
 
 def nth_working_day(year: int, month: int, n: int) -> date:

@@ -6,10 +6,10 @@ import json
 import dagster as dg
 
 from pipelines.jobs import ingest_job, open_book_job
-from pipelines.partitions import file_periods, periods, scan
-from pipelines.settings import Paths
+from assets.partitions import file_periods, periods, scan
+from warehouse.settings import Paths
 from pipelines.changes import file_stamp
-from pipelines.warehouse import Warehouse
+from warehouse.connection import Warehouse
 
 
 def inbox_fingerprint(paths: Paths) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.sql_files import run_sql
+from warehouse.sql_files import run_sql
 
 
 @pytest.fixture
@@ -23,9 +23,9 @@ def con() -> duckdb.DuckDBPyConnection:
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory) -> Path:
     """A data home with the demo system generated and the whole pipeline run once."""
-    from pipelines.demo.generator import generate_demo
+    from demo.generator import generate_demo
     from pipelines.runner import Runner
-    from pipelines.settings import Paths
+    from warehouse.settings import Paths
 
     home = tmp_path_factory.mktemp("openbook-demo")
     generate_demo(home)

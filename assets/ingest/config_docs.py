@@ -92,7 +92,7 @@ def render() -> str:
         "One YAML file per partner in `data/config/sources/` says how to read that partner's",
         "files in `inbox/<partner_id>/`. Unknown keys are errors naming the file and key.",
         "Check a config against a file with `openbook sources check <config> <file>`;",
-        "`pipelines/demo/sources/` holds five worked examples.",
+        "`demo/sources/` holds five worked examples.",
         "",
         "```yaml",
         "partner_id: trust_north",

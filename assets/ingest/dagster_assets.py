@@ -9,11 +9,11 @@ from assets.ingest.reference_sources import REFERENCE_TABLES, ReferenceSourceErr
 from assets.ingest.source_config import load_source_configs
 from assets.ingest.submissions import load_period
 from assets.quality.staging_policy import write_source_checks
-from pipelines.sql_docs import parse_model_doc
-from pipelines.partitions import file_periods, periods
-from pipelines.partitions import scan as inbox_scan
-from pipelines.sql_files import run_sql, sql_text
-from pipelines.warehouse import Warehouse
+from warehouse.sql_docs import parse_model_doc
+from assets.partitions import file_periods, periods
+from assets.partitions import scan as inbox_scan
+from warehouse.sql_files import run_sql, sql_text
+from warehouse.connection import Warehouse
 
 
 def reference_asset(name: str) -> dg.AssetsDefinition:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.sql_files import transaction
+from warehouse.sql_files import transaction
 
 # The tables holding a partner-month's rows, each with a held_ twin of the same columns.
 SUBMISSION_TABLES = ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger")

@@ -4,7 +4,7 @@ in: assets/ingest/reference_integrity.py)."""
 import dagster as dg
 
 from assets.ingest.reference_integrity import Violation, unknown_partners, unknown_places
-from pipelines.warehouse import Warehouse
+from warehouse.connection import Warehouse
 
 
 def _result(table: str, name: str, violations: list[Violation]) -> dg.AssetCheckResult:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.sql_files import SQL_DIR
+from warehouse.sql_files import SQL_DIR
 
 OPTIONAL_REFERENCES = ("mapping_rules",)  # reference/mapping_rules.csv: no file = no rules
 EMPTY_REFERENCES = SQL_DIR / "staging" / "empty"

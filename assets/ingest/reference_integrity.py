@@ -20,7 +20,7 @@ from assets.checks import EXPECTATIONS_DIR, check_name
 from assets.ingest.reference_sources import prepared_source
 from assets.quality import sql_runner
 from assets.quality.gx_runner import load_suite
-from pipelines.sql_files import run_sql, transaction
+from warehouse.sql_files import run_sql, transaction
 
 
 @dataclass(frozen=True)

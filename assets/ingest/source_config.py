@@ -2,7 +2,7 @@
 
 Every model forbids unknown keys, so a typo in a config is an error naming the file and
 the key path (`columns.amuont: unknown key; expected one of ...`), never silently
-ignored. See `SourceConfig` for the schema; pipelines/demo/sources/*.yaml are examples.
+ignored. See `SourceConfig` for the schema; demo/sources/*.yaml are examples.
 """
 
 from __future__ import annotations

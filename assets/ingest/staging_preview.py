@@ -18,7 +18,7 @@ from assets.ingest.submissions import RAW_LEDGER_COLUMNS, RAW_LEDGER_SELECT
 from assets.ingest.source_config import SourceConfig
 from assets.quality.staging_policy import date_window, pounds, validate_staging, write_source_checks
 from assets.quality.submission_suite import validate_submission
-from pipelines.sql_files import run_sql
+from warehouse.sql_files import run_sql
 
 # The reference tables staging reads, and the suite's service lines.
 STAGING_REFERENCES = ("cost_centre_map", "mapping_rules", "partner_aliases", "service_lines")

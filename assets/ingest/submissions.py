@@ -41,7 +41,7 @@ from assets.ingest.last_good import SUBMISSION_TABLES, hold_or_supersede_current
 from assets.ingest.parse import ParsedSubmission, parse_submission
 from assets.ingest.period import period_from_name
 from assets.ingest.source_config import SourceConfig, match_config
-from pipelines.sql_files import transaction
+from warehouse.sql_files import transaction
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,7 @@ def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | Non
         rows = (part.rows_read, part.lines.height, part.quarantine.height, part.skipped.height)
         if part.lines.height == 0:
             # Loading it would replace the partner-period's last good submission with nothing.
-            message = _no_lines_message(item.path, part, month if len(parsed.periods) > 1 else None)
+            message = no_lines_message(item.path, part, month if len(parsed.periods) > 1 else None)
             _log_problem(con, item, month, fingerprint, "failed", message, run_id)
             outcomes.append(LoadOutcome(source, item.partner_id, month, "failed", *rows, message=message))
             continue
@@ -285,7 +285,7 @@ def _added_up(source: str, partner_id: str | None, period: str | None, outcomes:
                        message="; ".join(messages) or None)
 
 
-def _no_lines_message(path: Path, parsed: ParsedSubmission, month: str | None = None) -> str:
+def no_lines_message(path: Path, parsed: ParsedSubmission, month: str | None = None) -> str:
     if parsed.rows_read == 0:
         return f"{path.name}: the file has a header but no rows under it; nothing was loaded"
     of_month = f" of {month}" if month is not None else ""

@@ -14,7 +14,7 @@ from decimal import Decimal
 from assets.ingest.source_config import SourceConfig, StagingChecks
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome
 from assets.quality.submission_suite import period_bounds
-from pipelines.sql_files import insert_rows, transaction
+from warehouse.sql_files import insert_rows, transaction
 
 SUITE = "staging_checks"
 DATES = "posting_date_in_range"

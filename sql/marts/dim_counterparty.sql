@@ -1,9 +1,9 @@
 -- dim_counterparty: the counterparty register: every counterparty as written in a ledger, normalised and
--- classified by who the organisation is (pipelines/counterparties.py fills it; see docs/model.md). Join it to
+-- classified by who the organisation is (workbench/counterparties.py fills it; see docs/model.md). Join it to
 -- fct_ledger or fct_mh_ledger on counterparty.
 -- Grain: one row per counterparty spelling as written in the ledgers.
 -- Keys: counterparty
--- Built by: pipelines/counterparties.py (build_dim_counterparty), the same functions `openbook counterparties review` uses
+-- Built by: workbench/counterparties.py (build_dim_counterparty), the same functions `openbook counterparties review` uses
 -- Columns:
 --   counterparty: the supplier, payer or funder exactly as written in the ledger
 --   normalised_name: the key spellings of one organisation share (case, accents, punctuation, Ltd/Limited,

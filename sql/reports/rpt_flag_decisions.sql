@@ -1,5 +1,5 @@
 -- rpt_flag_decisions: the oversight group's decisions on flags, as recorded in
--- <home>/config/flag_decisions.yaml (validated by pipelines/flags.py, written by `openbook flags decide`):
+-- <home>/config/flag_decisions.yaml (validated by workbench/flags.py, written by `openbook flags decide`):
 -- each flag's history of decisions in the order recorded. The file is the record; this table is its
 -- copy in the warehouse, rebuilt on every run, so reports can show decisions beside the flags.
 -- Bound parameters: one list per column, all the same length (one element per decision).

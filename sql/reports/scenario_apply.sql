@@ -1,7 +1,7 @@
 -- scenario_ledger_overlay: a scenario's adjustments as ledger lines, in fct_ledger's shape, and the
 -- scenario's own fct_ledger and ref_investment_plans: views that are the actual position (the
 -- warehouse, attached read-only as `base`) plus the overlay. Every rpt model is then run unchanged
--- against these views (pipelines/scenarios.py), so a scenario goes through the same SQL as the actual
+-- against these views (workbench/scenarios.py), so a scenario goes through the same SQL as the actual
 -- position. Overlay lines are tagged: load_id 'scenario:<name>', source_file the scenario's file,
 -- transaction_id 'SCN-<name>-<change>-<n>', description the change in words.
 -- Grain: one row per adjustment line.

@@ -1,5 +1,5 @@
 -- scenario_change_lines: the adjustments a rebalancing scenario makes, before they are shaped as ledger
--- lines (sql/reports/scenario_apply.sql): each change of the scenario (pipelines/scenarios.py) inserts
+-- lines (sql/reports/scenario_apply.sql): each change of the scenario (workbench/scenarios.py) inserts
 -- its lines here (scenario_move.sql, scenario_fund_like_services.sql) and its plan changes into
 -- scenario_plan_changes (scenario_hand_back.sql). Made in the scenario's scratch database only, never
 -- in the warehouse.

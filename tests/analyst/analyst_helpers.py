@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import Paths
+from warehouse.settings import Paths
 
 REPO = Path(__file__).resolve().parents[2]
 # what the `openbook` console script runs (pyproject.toml: openbook = "pipelines.cli:main")

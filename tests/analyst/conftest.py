@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from analyst_helpers import make_warehouse
 
-from pipelines import analyst
-from pipelines.settings import Paths
+from analyst import access as analyst
+from warehouse.settings import Paths
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import analyst
-from pipelines.publish import example_query, read_dictionary, render_html, render_markdown, write_dictionary
-from pipelines.settings import Paths
+from analyst import access as analyst
+from analyst.publish import example_query, read_dictionary, render_html, render_markdown, write_dictionary
+from warehouse.settings import Paths
 
 CONTRACT = Path(__file__).resolve().parent / "public_contract.txt"
 

@@ -10,7 +10,7 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import sql_shell
+from analyst import sql_shell
 
 HOSTILE = """SELECT * FROM (VALUES
     ('=HYPERLINK("http://x","y")', CAST(1234.5 AS DECIMAL(18, 2)), DATE '2025-06-30', 'plain'),

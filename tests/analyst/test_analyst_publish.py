@@ -14,9 +14,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines import analyst, publish as pub
-from pipelines.settings import Paths
-from pipelines.warehouse import exclusive_lock
+from analyst import access as analyst
+from analyst import publish as pub
+from warehouse.settings import Paths
+from warehouse.connection import exclusive_lock
 
 from analyst_helpers import REPO, make_warehouse, set_spend, sha256, total_spend
 
@@ -77,7 +78,7 @@ def test_open_session_keeps_the_old_copy_and_new_connections_see_the_new(small_w
     finally:
         fresh.close()
     # another process (another analyst) opening now sees the new copy too
-    code = ("import sys; from pipelines import analyst; c = analyst.connect(sys.argv[1]); "
+    code = ("import sys; from analyst import access; c = access.connect(sys.argv[1]); "
             "print(c.execute('SELECT sum(spend) FROM rpt_spend').fetchone()[0])")
     out = subprocess.run([sys.executable, "-c", code, str(small_warehouse)], capture_output=True, text=True,
                          cwd=REPO, check=True).stdout.strip()
@@ -206,7 +207,7 @@ def test_publish_assets_depend_on_every_public_model_and_are_in_the_open_book_jo
 def test_a_failed_run_does_not_publish(tmp_path):
     """A public model fails: Dagster skips the publish, and the last good copy stays."""
     from assets.publish_assets import build_publish_assets
-    from pipelines.warehouse import Warehouse
+    from warehouse.connection import Warehouse
 
     home = tmp_path / "home"
     make_warehouse(home)

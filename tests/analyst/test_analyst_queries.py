@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from pipelines import analyst
+from analyst import access as analyst
 
 QUERIES = analyst.saved_queries()
 

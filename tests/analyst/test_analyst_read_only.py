@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from analyst_helpers import sha256
 
-from pipelines import analyst
-from pipelines.publish import publish
-from pipelines.settings import Paths
+from analyst import access as analyst
+from analyst.publish import publish
+from warehouse.settings import Paths
 
 WRITES = {
     "create": "CREATE TABLE my_results AS SELECT * FROM dim_partner",
@@ -95,7 +95,7 @@ def test_connect_before_anything_was_published_says_what_to_do(tmp_path, cli):
 
 def test_an_open_analyst_session_never_blocks_the_pipeline_writer(ro_home):
     """The analyst reads the published copy, never the warehouse: a writer opens it meanwhile."""
-    from pipelines.warehouse import open_writer
+    from warehouse.connection import open_writer
 
     session = analyst.connect(ro_home)
     try:

@@ -14,8 +14,8 @@ import duckdb
 import pytest
 from analyst_helpers import OPENBOOK, REPO, openbook
 
-from pipelines import sql_shell
-from pipelines.settings import Paths
+from analyst import sql_shell
+from warehouse.settings import Paths
 
 
 def run_shell(con, text: str, max_rows: int = 50) -> tuple[int, str, str]:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from analyst_helpers import openbook
 
-from pipelines import analyst
+from analyst import access as analyst
 
 # spend per partner in columns, one column per financial year the data holds: DuckDB has
 # to find the years itself (no IN list), the case the statement splitter got wrong

@@ -2,7 +2,7 @@
 
 Expected classes and pounds come from the demo generator's truth manifest (suppliers.TRUE_CLASS,
 the suppliers left to the name rules or for review, and what the frames paid each one), never
-from pipelines/counterparties.py. The normalisation cases are written out by hand.
+from workbench/counterparties.py. The normalisation cases are written out by hand.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from pipelines.counterparties import normalise
+from workbench.counterparties import normalise
 
 
 @pytest.mark.parametrize("a, b", [
@@ -109,8 +109,8 @@ def test_review_lists_unknown_by_pounds_and_decide_classifies(demo_home, truth, 
 
 def _recipient_sector(truth) -> pl.Expr:
     """The sector of who received each line's money, from the demo's own knowledge: partners' kinds
-    (pipelines.demo.system.PARTNERS) and suppliers' expected classes (truth manifest)."""
-    from pipelines.demo.system import PARTNERS
+    (demo.system.PARTNERS) and suppliers' expected classes (truth manifest)."""
+    from demo.system import PARTNERS
 
     of_class = {"nhs_body": "nhs", "local_authority": "local_authority", "vcse": "vcse",
                 "independent_healthcare": "independent", "unknown": "unclassified"}

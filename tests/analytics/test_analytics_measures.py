@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from analytics_reference import dersimonian_laird, peer_comparison
-from assets.measures import MEASURES_DIR, MeasureError, build_variation, load_measure, load_measures
+from warehouse.measures import MEASURES_DIR, MeasureError, build_variation, load_measure, load_measures
 
 GOOD = """title: Crisis spend per weighted head
 description: Crisis lines.

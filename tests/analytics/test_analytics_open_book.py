@@ -127,9 +127,9 @@ def test_a_single_figure_drills_down_to_its_lines(demo_db):
 
 
 def test_every_column_of_every_model_is_documented_in_its_header(demo_db):
-    from pipelines.model_graph import model_graph
-    from pipelines.sql_docs import parse_model_doc
-    from pipelines.sql_files import sql_text
+    from warehouse.model_graph import model_graph
+    from warehouse.sql_docs import parse_model_doc
+    from warehouse.sql_files import sql_text
 
     files = {m.name: m.sql_name for m in model_graph().models.values()}
     for table, name in files.items():

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from assets.warehouse_assets import SETTINGS, report_params
-from pipelines.sql_files import run_sql
+from warehouse.report_settings import SETTINGS, report_params
+from warehouse.sql_files import run_sql
 
 PARTNERS = [("nw_icb", "icb", "north_weald", True), ("sf_icb", "icb", "south_fen", True),
             ("wfmh", "nhs_trust", "north_weald", True), ("haven", "vcse", None, True),

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from analytics_reference import half_up, peer_comparison
-from assets.measures import load_measures
+from warehouse.measures import load_measures
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The demo generator: determinism, the file layouts of docs/model.md, and the truth manifest
 checked against an independent re-reading of the files written (plain csv, Decimal and
-python-calamine; nothing from pipelines.demo is used to read them back)."""
+python-calamine; nothing from demo is used to read them back)."""
 from __future__ import annotations
 
 import csv
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from pipelines.demo import generate_demo
+from demo import generate_demo
 
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 MONEY_KEYS = {"expenditure", "income", "payer_amount", "payee_amount", "difference", "amount", "annual_value",
@@ -424,7 +424,7 @@ def test_rows_scales_the_csv_volume_and_keeps_the_planted_facts(demo, tmp_path):
 def test_counterparty_register_plants_rule_and_review_cases(demo):
     """The demo's register leaves the rule cases and the review cases out, names every other supplier
     with its true class, and points trading names at their organisation."""
-    from pipelines.demo import suppliers
+    from demo import suppliers
 
     home, truth = demo
     register = {r["name"]: r for r in _reference(home, "counterparties")}

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from pipelines.settings import Paths
+from warehouse.settings import Paths
 
 pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
 

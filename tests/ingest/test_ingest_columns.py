@@ -12,7 +12,7 @@ import duckdb
 from assets.ingest import SourceConfig, parse_submission
 from assets.ingest.submissions import load_file, scan_inbox
 from assets.ingest.reference_files import reference_file
-from pipelines.sql_files import run_sql
+from warehouse.sql_files import run_sql
 
 HEADER = "Date,Expense Type,Supplier,VAT Number,Their Ref,Amount"
 TEXT = (f"{HEADER}\n"

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from assets.ingest import load_source_configs, match_config, parse_submission
-from pipelines.demo.generator import generate_demo
+from demo.generator import generate_demo
 
 # Planted defects the parser catches; the rest (unknown cost centre, duplicate
 # transaction) are parsed lines here and are caught later, against reference data.

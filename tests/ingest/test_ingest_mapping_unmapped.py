@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
-from pipelines.sql_files import run_sql
+from warehouse.sql_files import run_sql
 
 # (load, partner, period, row, cost centre, expense type, supplier, amount, mapped_by)
 LINES = [

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from assets.ingest import SourceConfig, SubmissionError, parse_submission
 from assets.ingest.period import month_of_year_period
 from assets.ingest.submissions import inbox_periods, load_file, load_period, scan_inbox
-from pipelines.sql_files import run_sql
+from warehouse.sql_files import run_sql
 
 HEADER = "Invoice Date,Payment Date,Cost Centre,Supplier,Amount"
 

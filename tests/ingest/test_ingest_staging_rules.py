@@ -6,7 +6,7 @@ from pathlib import Path
 
 from assets.ingest.reference_files import reference_file
 from assets.quality.sql_runner import validate_relation
-from pipelines.sql_files import run_sql
+from warehouse.sql_files import run_sql
 
 ROOT = Path(__file__).resolve().parents[2]
 CC_MAP = """partner_id,cost_centre,cost_centre_name,service_line,place_id,funding_stream,line_type,scheme_id

@@ -12,7 +12,7 @@ import duckdb
 from assets.ingest import SourceConfig, parse_submission
 from assets.ingest.source_config import AmountRules
 from assets.ingest.submissions import inbox_periods, load_period, scan_inbox
-from pipelines.sql_files import run_sql
+from warehouse.sql_files import run_sql
 
 HEADER = "Date,CC,Supplier,Amount"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo.generator import generate_demo
+from demo.generator import generate_demo
 
 KEEP = {("nw_icb", "2025-05"), ("nw_icb", "2025-06"), ("la_ashby", "2025-05"), ("la_ashby", "2025-06")}
 
@@ -33,7 +33,7 @@ def small_home(_small_template, tmp_path) -> Path:
 @pytest.fixture
 def runner(small_home):
     from pipelines.runner import Runner
-    from pipelines.settings import Paths
+    from warehouse.settings import Paths
 
     saved = {k: os.environ.get(k) for k in ("OPENBOOK_HOME", "DAGSTER_HOME")}
     yield Runner(Paths(small_home))

@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipelines.schedules import monthly_board_pack, nth_working_day, previous_period
 from pipelines.sensors import inbox_sensor
-from pipelines.warehouse import Warehouse
+from warehouse.connection import Warehouse
 
 
 def _evaluate(home, cursor=None, instance=None):

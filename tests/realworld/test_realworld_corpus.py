@@ -45,9 +45,9 @@ def test_the_parser_reads_every_line_and_pound(config_path):
 @pytest.fixture(scope="module")
 def loaded_home(tmp_path_factory):
     """The demo's reference data, the corpus partners added, each file in its inbox; one run."""
-    from pipelines.demo.generator import generate_demo
+    from demo.generator import generate_demo
     from pipelines.runner import Runner
-    from pipelines.settings import Paths
+    from warehouse.settings import Paths
 
     home = tmp_path_factory.mktemp("realworld")
     generate_demo(home)

@@ -13,11 +13,11 @@ import pytest
 
 from assets.ingest.reference_integrity import load_reference
 from assets.ingest.reference_sources import REFERENCE_TABLES
-from assets.measures import build_variation
-from assets.warehouse_assets import report_params
-from pipelines.flags import DecisionsFile, build_register
-from pipelines.model_graph import build_order
-from pipelines.sql_files import run_sql
+from warehouse.measures import build_variation
+from warehouse.report_settings import report_params
+from workbench.flags import DecisionsFile, build_register
+from warehouse.model_graph import build_order
+from warehouse.sql_files import run_sql
 
 D = Decimal
 REFERENCE = {

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from assets.ingest.reference_integrity import ReferenceRefused, load_reference
-from pipelines.sql_files import run_sql
+from warehouse.sql_files import run_sql
 
 PARTNERS = "partner_id,name,kind,ics_id,submits\nnw_icb,North Weald ICB,icb,north_weald,true\nwfmh,WFMH,nhs_trust,north_weald,true\n"
 PLACES = "place_id,place_name,ics_id,ics_name\nashby,Ashby,north_weald,North Weald ICS\n"
@@ -118,7 +118,7 @@ def test_an_empty_contracts_register_is_accepted(con, home):
 
 def test_the_reference_asset_fails_with_the_named_check_and_keeps_the_table(home):
     from assets.ingest.dagster_assets import reference_asset
-    from pipelines.warehouse import Warehouse
+    from warehouse.connection import Warehouse
 
     asset = reference_asset("allocations")
     resources = {"warehouse": Warehouse(home=str(home))}

@@ -21,7 +21,7 @@ from assets.ingest.reference_sources import (
     prepared_source,
     roll_up_weighted_populations,
 )
-from pipelines.sql_files import run_sql
+from warehouse.sql_files import run_sql
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
@@ -179,8 +179,8 @@ def test_a_sheet_that_is_not_there_is_named(tmp_path):
 
 def test_the_demo_reference_files_load_unchanged(tmp_path):
     """Every demo reference CSV goes through the new loader and gives the rows the CSV holds."""
-    from pipelines.demo.generator import plan_demo  # noqa: PLC0415
-    from pipelines.demo.reference import write_reference  # noqa: PLC0415
+    from demo.generator import plan_demo  # noqa: PLC0415
+    from demo.reference import write_reference  # noqa: PLC0415
 
     plan = plan_demo(seed=1, rows=None)
     write_reference(tmp_path, plan.centres, plan.activity)

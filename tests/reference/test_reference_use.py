@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from assets.measures import build_variation
+from warehouse.measures import build_variation
 from pipelines.changes import REFERENCE, Inputs
-from pipelines.settings import Paths
-from pipelines.sql_files import run_sql
+from warehouse.settings import Paths
+from warehouse.sql_files import run_sql
 
 D = Decimal
 

@@ -31,8 +31,8 @@ def corpus_base(_small_template, tmp_path_factory) -> CorpusBase:  # noqa: F811
     from assets.ingest.reference_files import reference_file
     from assets.ingest.source_config import load_source_configs
     from assets.ingest.submissions import in_load_order, load_file, scan_inbox
-    from pipelines.sql_files import run_sql
-    from pipelines.warehouse import open_writer
+    from warehouse.sql_files import run_sql
+    from warehouse.connection import open_writer
 
     base = tmp_path_factory.mktemp("corpus-base")
     shutil.copytree(_small_template / "inbox", base / "inbox", copy_function=shutil.copy2)

@@ -89,9 +89,9 @@ def plant(point: str, marker: Path, skip: int) -> None:
 def load_period(home: Path, period: str) -> int:
     from assets.ingest.source_config import load_source_configs
     from assets.ingest.submissions import load_period, scan_inbox
-    from pipelines.sql_files import run_sql
-    from pipelines.settings import Paths
-    from pipelines.warehouse import open_writer
+    from warehouse.sql_files import run_sql
+    from warehouse.settings import Paths
+    from warehouse.connection import open_writer
 
     paths = Paths(home)
     configs = load_source_configs(paths.source_configs)
@@ -107,8 +107,8 @@ def write_reports(home: Path, period: str) -> int:
     import os
 
     from assets.report_assets import write_reports as write
-    from pipelines.settings import Paths
-    from pipelines.warehouse import open_writer
+    from warehouse.settings import Paths
+    from warehouse.connection import open_writer
 
     paths = Paths(home)
     with open_writer(paths.warehouse) as con:

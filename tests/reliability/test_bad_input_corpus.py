@@ -28,8 +28,8 @@ from assets.ingest.source_config import load_source_config
 from assets.ingest.submissions import display_path, load_file, scan_inbox
 from assets.quality.gx_runner import load_suite
 from assets.submission_checks import moved_too_far, previous_period
-from pipelines.sql_files import run_sql
-from pipelines.warehouse import open_writer
+from warehouse.sql_files import run_sql
+from warehouse.connection import open_writer
 from tests.reliability.conftest import GOOD_PARTITIONS
 from tests.reliability.corpus_harness import CORPUS, case_input_name, load_cases, materialise, partition_figures, tables, unaccounted_rows
 

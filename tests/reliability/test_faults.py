@@ -179,7 +179,7 @@ if mode == "fsize":  # no mount namespace here: the kernel's file-size limit giv
 from tests.reliability.fault_tools import figures, half_loaded
 from assets.ingest.source_config import load_source_configs
 from assets.ingest.submissions import load_file, scan_inbox
-from pipelines.warehouse import open_writer
+from warehouse.connection import open_writer
 before = figures(home)
 item = next(f for f in scan_inbox(home / "inbox", load_source_configs(home / "config" / "sources")) if f.periods == ("2025-07",))
 error = None

@@ -80,7 +80,7 @@ def hostile_run(_small_template, tmp_path_factory):
     import shutil
 
     from pipelines.runner import Runner
-    from pipelines.settings import Paths
+    from warehouse.settings import Paths
 
     root = tmp_path_factory.mktemp("hostile")
     home = root / "home"

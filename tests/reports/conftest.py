@@ -683,8 +683,8 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
                     [f"{pid}.{period}.v1", src, row, pid, names[pid], kinds.get(pid, "local_authority"), place,
                      period, _fy(period), cc, cp, cp_id, desc, sl, mhis, fs, lt, D(amount), elim])
     # The flag register, built by the project's own SQL and decisions logic from the rows above.
-    from pipelines.flags import DecisionsFile, build_register
-    from pipelines.sql_files import run_sql
+    from workbench.flags import DecisionsFile, build_register
+    from warehouse.sql_files import run_sql
     con.execute("CREATE TABLE IF NOT EXISTS dim_partner (partner_id VARCHAR, ics_id VARCHAR)")
     con.execute("CREATE TABLE IF NOT EXISTS ref_places (place_id VARCHAR, place_name VARCHAR, ics_id VARCHAR, ics_name VARCHAR)")
     run_sql(con, "reports/rpt_flags")

@@ -37,7 +37,7 @@ def _inbox_files(home: Path):
 def subset_home(tmp_path_factory) -> Path:
     """The demo system, cut down to PARTNERS x PERIODS (files copied with their times, so
     the resubmission is still the newer file)."""
-    from pipelines.demo.generator import generate_demo
+    from demo.generator import generate_demo
 
     full = tmp_path_factory.mktemp("demo-full")
     generate_demo(full)
@@ -57,7 +57,7 @@ def subset_home(tmp_path_factory) -> Path:
 def warehouse(subset_home) -> duckdb.DuckDBPyConnection:
     """The single-file warehouse built by the project's own jobs on the subset."""
     from pipelines.runner import Runner
-    from pipelines.settings import Paths
+    from warehouse.settings import Paths
 
     with pytest.MonkeyPatch.context() as env:  # the Runner sets OPENBOOK_HOME and DAGSTER_HOME
         env.setenv("OPENBOOK_HOME", str(subset_home))
@@ -205,3 +205,62 @@ def test_a_writer_waits_for_a_catalog_another_process_holds(lake_run):
 def test_extension_is_loaded_from_the_installed_wheel():
     path = lakes.extension_path()
     assert path.name == "ducklake.duckdb_extension" and path.is_file()
+
+
+def test_a_blocked_resubmission_is_rejected_and_the_lake_keeps_the_last_good_one(subset_home, tmp_path):
+    """As in the warehouse (assets/ingest/last_good.py): a resubmission that fails a blocking
+    check is logged as rejected, with why, and the month keeps its last good submission; the
+    rejected bytes are not read again. A file with no usable line is refused."""
+    home = tmp_path / "home"
+    shutil.copytree(subset_home / "reference", home / "reference")
+    shutil.copytree(subset_home / "config", home / "config")
+    inbox = home / "inbox" / "la_ashby"
+    inbox.mkdir(parents=True)
+    good = subset_home / "inbox" / "la_ashby" / "Spend_over_500_2024-04.csv"
+    shutil.copy2(good, inbox / good.name)
+    lake = Lake(str(tmp_path / "openbook.ducklake"), str(tmp_path / "data"))
+    create_lake_tables(lake)
+    publish_reference(lake, home / "reference")
+
+    def load() -> list[str]:
+        return [load.status for load in load_partition(lake, [f for f in _inbox_files(home) if f.partner_id == "la_ashby"])]
+
+    def staged_total():
+        con = duckdb.connect()
+        lake.attach(con, read_only=True)
+        try:
+            return con.execute("SELECT count(*), sum(amount) FROM lake.stg_ledger").fetchone()
+        finally:
+            con.close()
+
+    assert load() == ["loaded"]
+    before = staged_total()
+    # the same file, one payment of £1.5 billion: the amount range check fails (ERROR)
+    lines = good.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].rsplit(",", 1)[0] + ",1500000000.00"
+    blocked = inbox / "Spend_over_500_2024-04_v2.csv"
+    blocked.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    later = good.stat().st_mtime + 60
+    import os
+    os.utime(blocked, (later, later))
+    assert load() == ["unchanged", "rejected"]
+    assert staged_total() == before
+    con = duckdb.connect()
+    lake.attach(con, read_only=True)
+    log = con.execute("SELECT source_file, status, message FROM lake.load_log ORDER BY load_id").fetchall()
+    con.close()
+    assert [(Path(f).name, s) for f, s, _ in log] == [(good.name, "current"), (blocked.name, "rejected")]
+    assert "blocked by expect_column_values_to_be_between (1 row)" in log[1][2] and "stays in the figures" in log[1][2]
+    assert load() == ["unchanged", "unchanged"]  # rejected bytes are not read again
+    # a file none of whose rows is usable cannot replace the month with nothing
+    useless = inbox / "Spend_over_500_2024-04_v3.csv"
+    useless.write_text(lines[0] + "\n" + lines[1].rsplit(",", 1)[0] + ",TBC\n", encoding="utf-8")
+    os.utime(useless, (later + 60, later + 60))
+    statuses = load()
+    assert statuses == ["unchanged", "unchanged", "failed"]
+    assert staged_total() == before
+    # a link to nothing is refused from the entry itself, never followed or read
+    (inbox / "Spend_over_500_2024-04_v4.csv").symlink_to(tmp_path / "nowhere.csv")
+    statuses = load()
+    assert sorted(statuses) == ["failed", "failed", "unchanged", "unchanged"]
+    assert staged_total() == before

@@ -55,7 +55,7 @@ def test_every_job_schedule_and_sensor_says_what_it_does():
 
 def test_the_monthly_schedule_and_the_ingest_are_partitioned_by_period():
     from pipelines.definitions import defs
-    from pipelines.partitions import periods
+    from assets.partitions import periods
 
     assert defs.resolve_job_def("report_job").partitions_def == periods
     assert defs.resolve_job_def("ingest_job").partitions_def == periods

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from assets.model_checks import KEYS_UNIQUE, NOT_EMPTY, RECONCILIATIONS
-from pipelines.sql_docs import ModelDoc
+from warehouse.sql_docs import ModelDoc
 
 
 @pytest.fixture

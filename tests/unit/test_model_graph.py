@@ -1,4 +1,4 @@
-"""The model graph is read from the SQL (pipelines/model_graph.py), and every asset's declared
+"""The model graph is read from the SQL (warehouse/model_graph.py), and every asset's declared
 dependencies agree with what its SQL reads.
 
 The agreement test checks the Dagster assets against an independent reader: a plain word
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.model_graph import INGEST_SIDE_TABLES, ModelGraphError, model_graph, tables_read
+from warehouse.model_graph import INGEST_SIDE_TABLES, ModelGraphError, model_graph, tables_read
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,7 +88,7 @@ def test_every_assets_declared_deps_agree_with_its_sql():
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     tables = keys | set(INGEST_SIDE_TABLES)
     python_reads = {"rpt_variation": {"dim_service_line"},
-                    "dim_counterparty": {"fct_ledger", "dim_partner"}}  # pipelines/counterparties.py
+                    "dim_counterparty": {"fct_ledger", "dim_partner"}}  # workbench/counterparties.py
     checked = 0
     for model in model_graph().models.values():
         text = model.path.read_text(encoding="utf-8")
@@ -115,7 +115,7 @@ def test_board_reports_depend_on_every_table_a_section_reads():
 
 def test_lake_and_scenarios_build_in_the_graphs_order():
     from pipelines.lake import _model_order
-    from pipelines.scenarios import model_graph as scenario_graph
+    from workbench.scenarios import model_graph as scenario_graph
 
     order = [name for _, name in _model_order()]
     graph = model_graph()

@@ -2,8 +2,8 @@
 periods refused on one line before any work."""
 import pytest
 
-from pipelines.partitions import EARLIEST, PeriodError, check_period, period_range
-from pipelines.settings import Paths
+from assets.partitions import EARLIEST, PeriodError, check_period, period_range
+from warehouse.settings import Paths
 
 
 @pytest.mark.parametrize("text", ["2026-13", "2026-00", "26-01", "2026-1", "2026/01", "", "abcd-ef"])

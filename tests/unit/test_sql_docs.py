@@ -2,7 +2,7 @@
 import duckdb
 import pytest
 
-from pipelines.sql_docs import apply_comments, parse_model_doc
+from warehouse.sql_docs import apply_comments, parse_model_doc
 
 HEADER = """-- rpt_x: spend by place,
 -- in pounds.

@@ -4,7 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from assets.ingest.reference_files import reference_file
-from pipelines.sql_files import run_sql, statements
+from warehouse.sql_files import run_sql, statements
 
 
 def test_financial_year_macros(con):

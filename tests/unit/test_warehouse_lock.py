@@ -4,12 +4,12 @@ import subprocess
 import sys
 import time
 
-from pipelines.warehouse import exclusive_lock
+from warehouse.connection import exclusive_lock
 
 OTHER_PROCESS = """
 import sys, time
 from pathlib import Path
-from pipelines.warehouse import exclusive_lock
+from warehouse.connection import exclusive_lock
 print("ready", flush=True)
 with exclusive_lock(Path(sys.argv[1])):
     print(time.time(), flush=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import Paths
+from warehouse.settings import Paths
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def wb_home(demo_home, tmp_path) -> Path:
 @pytest.fixture
 def workbench(wb_home, capsys):
     """Run `openbook <args>` (the workbench commands) in-process: returns (exit code, stdout, stderr)."""
-    from pipelines import cli_workbench
+    from workbench import cli as cli_workbench
 
     def run(*args: str, today: dt.date | None = None) -> tuple[int, str, str]:
         parsed = cli_workbench.build_parser().parse_args(["--home", str(wb_home), *args])

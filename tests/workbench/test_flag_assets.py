@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 
 from assets.warehouse_assets import model_assets
-from pipelines import flags
-from pipelines.settings import Paths
-from pipelines.warehouse import Warehouse
+from workbench import flags
+from warehouse.settings import Paths
+from warehouse.connection import Warehouse
 from reports import sections
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site

@@ -8,9 +8,10 @@ import os
 import pytest
 import yaml
 
-from pipelines import flags, publish
-from pipelines.flags import DecisionsFile, FlagError, load_decisions, save_decisions
-from pipelines.settings import Paths
+from workbench import flags
+from analyst import publish
+from workbench.flags import DecisionsFile, FlagError, load_decisions, save_decisions
+from warehouse.settings import Paths
 
 TODAY = dt.date(2026, 1, 15)
 
@@ -153,7 +154,7 @@ def test_the_file_is_written_atomically(tmp_path, monkeypatch):
     def crash(*_):
         raise OSError("disk full")
 
-    monkeypatch.setattr(publish.os, "replace", crash)  # the one atomic writer (pipelines/publish.py)
+    monkeypatch.setattr(publish.os, "replace", crash)  # the one atomic writer (analyst/publish.py)
     second = DecisionsFile(flags={**first.flags, "VAR-c-d": first.flags["VAR-a-b"]})
     with pytest.raises(OSError):
         save_decisions(path, second)
@@ -191,7 +192,7 @@ def test_decide_uses_the_warehouse_only_read_only(wb_home):
 
 
 def test_commands_without_a_warehouse_say_to_run_first(tmp_path, capsys):
-    from pipelines import cli_workbench
+    from workbench import cli as cli_workbench
 
     for argv in (["flags", "list"], ["flags", "decide", "VAR-a-b", "--explained", "x"]):
         code = cli_workbench.main(["--home", str(tmp_path), *argv])

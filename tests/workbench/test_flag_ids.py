@@ -8,7 +8,7 @@ from decimal import Decimal
 import polars as pl
 from workbench_helpers import build_flags, flag_rows, restated
 
-from pipelines.flags import FLAG_ID
+from workbench.flags import FLAG_ID
 
 
 def test_every_planted_finding_is_a_flag_with_its_stable_id(warehouse, truth):

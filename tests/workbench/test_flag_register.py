@@ -8,9 +8,9 @@ import duckdb
 import pytest
 from workbench_helpers import restated
 
-from pipelines.flags import (Action, Adjudicated, Closed, DecisionsFile, Explained, attach_read_only,
+from workbench.flags import (Action, Adjudicated, Closed, DecisionsFile, Explained, attach_read_only,
                              build_register, register_rows)
-from pipelines.sql_files import run_sql
+from warehouse.sql_files import run_sql
 
 TODAY = dt.date(2026, 2, 15)
 D = dt.date

@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 import yaml
 
-from assets.measures import build_variation
-from pipelines.demo.alliance import FILES, PLANTED, TRUSTS, build_alliance, generate_alliance
+from warehouse.measures import build_variation
+from demo.alliance import FILES, PLANTED, TRUSTS, build_alliance, generate_alliance
 
 MEASURES = Path(__file__).parent / "provider_measures"
 ICS_NAMES = {"north_weald": "North Weald ICS", "south_fen": "South Fen ICS"}

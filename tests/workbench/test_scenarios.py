@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 from workbench_helpers import identical, table_diff
 
-from pipelines.flags import attach_read_only
-from pipelines.scenarios import (Scenario, ScenarioError, compare, model_graph, models_to_rerun, overlay_lines,
+from workbench.flags import attach_read_only
+from workbench.scenarios import (Scenario, ScenarioError, compare, model_graph, models_to_rerun, overlay_lines,
                                  rerun_models, run_scenario, split_evenly, split_pro_rata)
-from pipelines.settings import Paths
-from pipelines.sql_files import run_sql
+from warehouse.settings import Paths
+from warehouse.sql_files import run_sql
 
 MOVE = {"description": "Move £100,000 of community framework money into Carrow's crisis house",
         "changes": [{"move": {"amount": "100000.00", "from_scheme": "NW-S01", "to_service_line": "crisis_house",
@@ -235,7 +235,7 @@ BAD = [
 def test_a_bad_scenario_is_an_error_naming_the_key(tmp_path, body, message):
     import yaml
 
-    from pipelines.scenarios import load_scenario
+    from workbench.scenarios import load_scenario
 
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(body), encoding="utf-8")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.flags import attach_read_only
-from pipelines.scenarios import rerun_models
-from pipelines.sql_files import run_sql
+from workbench.flags import attach_read_only
+from workbench.scenarios import rerun_models
+from warehouse.sql_files import run_sql
 
 
 def restated(warehouse: Path, fct_ledger_sql: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:

@@ -1,0 +1,439 @@
+"""Publishing the analysts' copy of the warehouse, and its data dictionary.
+
+After each successful open-book run the pipeline's warehouse is copied to
+`<home>/published/openbook.duckdb`, which analysts open read-only (analyst/access.py).
+The copy is made so that nobody ever sees a half-written file:
+
+1. take the warehouse's writer lock (warehouse.connection.exclusive_lock), so no step of
+   any run writes while the bytes are copied;
+2. make sure every committed change is in the database file itself: DuckDB keeps recent
+   commits in `<file>.wal` until a checkpoint, so if that file exists the warehouse is
+   opened, CHECKPOINTed and closed first (with no WAL the file is complete on its own);
+3. copy to a temporary file in the published folder, stamp it with a `publish_info`
+   table (published at, source run id), write `source_file` relative to the inbox
+   (`haven/2025-06.csv`, not the pipeline machine's absolute path), check that DuckDB
+   opens it, fsync, and make it read-only (mode 0444: no DuckDB client, nor any other
+   program, can open it for writing by mistake);
+4. `os.replace` it over the published copy (atomic on POSIX: replacing a file needs
+   write access to the folder, not to the file) and fsync the folder.
+
+An analyst's session that has the old copy open keeps reading the old file (its inode
+lives on until the last reader closes it); a new connection sees the new copy. If
+anything fails, the temporary file is removed and the last good copy stays. A JSON file
+beside the copy (`publish_info.json`) holds the same facts as the table, for tools that
+do not open DuckDB.
+
+The data dictionary (`<home>/reports/dictionary.md` and `.html`) is generated from the
+published copy itself: table and column comments (set from each model's SQL header by
+warehouse/sql_docs.py), grain and keys, row counts and an example query per table.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+
+from analyst.access import (SavedQuery, TableInfo, catalog, publish_info, queries_using, quote_ident,
+                               saved_queries)
+from warehouse.settings import Paths
+from warehouse.connection import exclusive_lock
+
+CHUNK = 4 * 1024 * 1024
+INFO_JSON = "publish_info.json"
+READ_ONLY_MODE = 0o444
+READ_ONLY_NOTE = ("The published file is read-only (mode 0444) and replaced whole after each successful run: "
+                  "open it with `openbook sql`, `harlequin -r`, or `duckdb.connect(path, read_only=True)`, and "
+                  "keep results with `-o result.xlsx` (or a copy of the file of your own) rather than in it.")
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class PublishInfo:
+    published_at: str          # ISO 8601, UTC
+    run_id: str | None
+    source: str
+    path: str
+    bytes: int
+    tables: int
+
+
+def wal_path(db: Path) -> Path:
+    return db.with_name(db.name + ".wal")
+
+
+def lock_path(warehouse: Path) -> Path:
+    """The writer lock of a warehouse, as warehouse.connection.open_writer takes it."""
+    return warehouse.with_suffix(".lock")
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in `folder` durable (the folder's entry, not only the file)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write a small text file so that a reader sees the old file or the new one, never half
+    of one, and the new one survives a crash (file and folder entry synced)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def _copy_bytes(src: BinaryIO, dst: BinaryIO) -> None:
+    """Copy one open file to another (a seam for tests that fail a copy half-way)."""
+    while chunk := src.read(CHUNK):
+        dst.write(chunk)
+
+
+def _checkpoint(warehouse: Path) -> None:
+    if not wal_path(warehouse).exists():
+        return
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    if wal_path(warehouse).exists() and wal_path(warehouse).stat().st_size > 0:
+        raise PublishError(f"{warehouse} still has a write-ahead log after CHECKPOINT: "
+                           "another process has it open for writing")
+
+
+def _relative_source_files(db: Path, inbox: Path) -> None:
+    """source_file relative to the inbox in every table that has one (views such as
+    fct_ledger follow): analysts see `haven/2025-06.csv`, the file as the partner sent it,
+    not where the pipeline's machine keeps its inbox. Paths outside the inbox stay whole."""
+    prefix = str(inbox).rstrip("/") + "/"
+    con = duckdb.connect(str(db))
+    try:
+        _relative_in(con, prefix)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def _relative_in(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
+    tables = con.execute("""SELECT c.table_name FROM duckdb_columns() c
+        JOIN duckdb_tables() t ON t.database_name = c.database_name AND t.schema_name = c.schema_name
+                               AND t.table_name = c.table_name
+        WHERE c.database_name = current_database() AND c.column_name = 'source_file'
+          AND c.data_type = 'VARCHAR' ORDER BY 1""").fetchall()
+    for (table,) in tables:
+        con.execute(f"UPDATE {quote_ident(table)} SET source_file = substr(source_file, length($p) + 1) "
+                    "WHERE starts_with(source_file, $p)", {"p": prefix})
+
+
+def _stamp(db: Path, info: dict) -> int:
+    """Write publish_info into the copy and check DuckDB can read it; returns the table count."""
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("""CREATE OR REPLACE TABLE publish_info AS
+            SELECT CAST($published_at AS TIMESTAMP) AS published_at, CAST($run_id AS VARCHAR) AS run_id,
+                   CAST($source AS VARCHAR) AS source, CAST($bytes AS BIGINT) AS source_bytes""",
+                    {k: info[k] for k in ("published_at", "run_id", "source", "bytes")})
+        con.execute("COMMENT ON TABLE publish_info IS 'When this copy was published (UTC) and from which "
+                    "pipeline run. Grain: one row. Internal.'")
+        tables = con.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchone()[0]
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return tables
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def publish(paths: Paths, run_id: str | None = None) -> PublishInfo:
+    """Copy the warehouse to the published path atomically (see the module docstring)."""
+    source, target = paths.warehouse, paths.published
+    if not source.is_file():
+        raise PublishError(f"no warehouse at {source} to publish")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.publishing.duckdb")
+    published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    try:
+        with exclusive_lock(lock_path(source)):
+            _checkpoint(source)
+            size = source.stat().st_size
+            with open(source, "rb") as src, open(tmp, "wb") as dst:
+                _copy_bytes(src, dst)
+                dst.flush()
+                os.fsync(dst.fileno())
+            if tmp.stat().st_size != size:
+                raise PublishError(f"copy of {source} is {tmp.stat().st_size} bytes, expected {size}")
+        facts = {"published_at": published_at.isoformat(timespec="seconds"), "run_id": run_id,
+                 "source": str(source), "bytes": size}
+        _relative_source_files(tmp, paths.inbox)
+        tables = _stamp(tmp, facts)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, READ_ONLY_MODE)
+        # A WAL left beside the published name (only if someone opened it for writing)
+        # would be replayed into the new file: it never belongs to the new copy.
+        wal_path(target).unlink(missing_ok=True)
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        wal_path(tmp).unlink(missing_ok=True)
+        raise
+    info = PublishInfo(facts["published_at"], run_id, str(source), str(target), size, tables)
+    _write_json(target.with_name(INFO_JSON), asdict(info))
+    return info
+
+
+# ---------------------------------------------------------------------------
+# Data dictionary
+def example_query(table: TableInfo) -> str:
+    """A query that runs on the table and shows what a row looks like."""
+    names = [c.name for c in table.columns]
+    shown = list(dict.fromkeys([*[k for k in table.keys if k in names], *names]))[:8]
+    select = ", ".join(quote_ident(c) if not c.isidentifier() else c for c in shown) or "*"
+    where = ""
+    if "period" in names:
+        where = f"\nWHERE period = (SELECT max(period) FROM {table.name})"
+    elif "fy" in names:
+        where = f"\nWHERE fy = (SELECT max(fy) FROM {table.name})"
+    order = [k for k in table.keys if k in names] or shown[:1]
+    order_by = f"\nORDER BY {', '.join(order)}" if order else ""
+    return f"SELECT {select}\nFROM {table.name}{where}{order_by}\nLIMIT 10;"
+
+
+@dataclass
+class Dictionary:
+    tables: list[TableInfo]
+    info: dict | None
+    queries: list[SavedQuery]
+
+    @property
+    def public(self) -> list[TableInfo]:
+        return [t for t in self.tables if t.public]
+
+    @property
+    def internal(self) -> list[TableInfo]:
+        return [t for t in self.tables if not t.public]
+
+
+def read_dictionary(con: duckdb.DuckDBPyConnection) -> Dictionary:
+    return Dictionary(catalog(con), publish_info(con), list(saved_queries().values()))
+
+
+def _stamp_text(info: dict | None) -> str:
+    if not info:
+        return "Generated from the warehouse."
+    when = info.get("published_at")
+    when_text = when.strftime("%d %b %Y %H:%M UTC") if isinstance(when, dt.datetime) else str(when)
+    return f"Published {when_text} from pipeline run {info.get('run_id') or '(not recorded)'}."
+
+
+_USAGE = [
+    ("harlequin, DuckDB's terminal SQL IDE, on the copy read-only (catalog, completion, history, export)",
+     "openbook sql"),
+    ("One query to a file (the format its extension names: .csv .parquet .xlsx .json .md; in .csv and "
+     ".xlsx text starting with = + - @ gets a leading ' so it is never a formula)",
+     'openbook sql -c "SELECT * FROM rpt_mh_spend LIMIT 10" -o spend.xlsx'),
+    ("A saved query (sql/queries/)", "openbook query --list\nopenbook query vcse_crisis_income"),
+    ("Python (polars)", 'from analyst.access import frame\n'
+                        'frame("SELECT * FROM dim_partner")'),
+]
+
+
+# What each count of load_log (one row per file loaded or refused) counts. rows_loaded is
+# counted after parsing, before staging: rows staging later sets aside are in quarantine
+# with stage 'staging', so rows staged = rows_loaded - those (rpt_dq_submissions shows
+# rows staged as its rows_loaded).
+LOAD_LOG_COUNTS = [
+    ("rows_read", "records the file reader returned under the header row (a quoted field spanning "
+                  "several physical lines is one record) = rows_loaded + rows_quarantined + rows_skipped."),
+    ("rows_loaded", "records that PARSED into a ledger line and went on to staging: not the rows staged. "
+                    "Staging can still set some aside (quarantine rows with stage = 'staging'); rows staged = "
+                    "rows_loaded minus those, the count rpt_dq_submissions.rows_loaded shows, i.e. "
+                    "SELECT count(*) FROM stg_ledger WHERE load_id = ..."),
+    ("rows_quarantined", "records set aside while parsing (quarantine rows with stage = 'parse'), each with "
+                         "a reason code and a message naming file, row and field."),
+    ("rows_skipped", "records that carry no ledger line by design (totals, blank and note rows), listed in "
+                     "skipped_rows with the reason."),
+    ("status", "current (the partner-month's figures), held (the previous good submission, kept while a "
+               "resubmission is checked), superseded (replaced by a later file that passed), rejected (a "
+               "resubmission blocked by its checks; message says why, the previous one stays current), failed "
+               "(refused, message says why), unmatched (no source config for the file)."),
+]
+
+
+def render_markdown(d: Dictionary) -> str:
+    out = ["# openbook data dictionary", "",
+           f"{_stamp_text(d.info)} The analysts' warehouse is a read-only copy of the pipeline's "
+           "warehouse, replaced whole after each successful run. Money is in pounds, "
+           "DECIMAL(18,2); positive amounts are money going out, negative money coming in.", "",
+           READ_ONLY_NOTE, "",
+           "## How to query it", ""]
+    for title, command in _USAGE:
+        out += [f"{title}:", "", "```", command, "```", ""]
+    out += ["## Public tables", "",
+            "Tables named `rpt_*`, `fct_*` and `dim_*` are the public contract: their columns change "
+            "only with notice.", "",
+            "| table | rows | what it is |", "|---|---:|---|"]
+    for t in d.public:
+        out.append(f"| [{t.name}](#{t.name}) | {t.rows:,} | {_md_cell(t.description)} |")
+    out.append("")
+    for t in d.public:
+        out += [f"### {t.name}", "", _md_text(t.description), ""]
+        if t.grain:
+            out.append(f"- **Grain:** {_md_text(t.grain)}")
+        if t.keys:
+            out.append(f"- **Keys:** {', '.join(f'`{k}`' for k in t.keys)}")
+        out.append(f"- **Rows:** {t.rows:,}")
+        used = queries_using(t.name, d.queries)
+        if used:
+            out.append(f"- **Saved queries:** {', '.join(f'`{q}`' for q in used)}")
+        out += ["", "| column | type | description |", "|---|---|---|"]
+        for c in t.columns:
+            out.append(f"| `{c.name}` | {c.type} | {_md_cell(c.description)} |")
+        out += ["", "Example:", "", "```sql", example_query(t), "```", ""]
+    out += ["## Saved queries", "", "| query | what it answers | parameters |", "|---|---|---|"]
+    for q in d.queries:
+        out.append(f"| `{q.name}` | {_md_cell(q.description)} | {_md_cell(q.signature) or 'none'} |")
+    out += ["", "## The load log's counts", ""]
+    out += [f"- `{name}`: {_md_text(text)}" for name, text in LOAD_LOG_COUNTS]
+    out += ["", "## Internal tables", "",
+            "Loading, staging and reference tables the pipeline uses (`raw_*`, `stg_*`, `ref_*`, "
+            "load log, quarantine, data-quality results). They may change without notice.", "",
+            "| table | rows | columns |", "|---|---:|---|"]
+    for t in d.internal:
+        out.append(f"| {t.name} | {t.rows:,} | {_md_cell(', '.join(c.name for c in t.columns))} |")
+    return "\n".join(out) + "\n"
+
+
+def _md_text(text: str) -> str:
+    # Markdown renders inline HTML: escape it, and keep pipes from breaking table cells.
+    return html.escape(text or "", quote=False)
+
+
+def _md_cell(text: str) -> str:
+    return _md_text(text).replace("|", "\\|").replace("\n", " ")
+
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; margin: 2rem auto;
+       max-width: 70rem; padding: 0 1rem; color: #212b32; line-height: 1.45; }
+h1 { color: #005eb8; } h2 { border-bottom: 2px solid #005eb8; padding-bottom: .2rem; margin-top: 2.5rem; }
+h3 { margin-top: 2rem; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; width: 100%; }
+th, td { border: 1px solid #d8dde0; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f0f4f5; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+code, pre { font-family: ui-monospace, Consolas, monospace; font-size: .9em; }
+pre { background: #f0f4f5; padding: .6rem .8rem; overflow-x: auto; }
+.meta { color: #4c6272; } nav ul { columns: 3; }
+"""
+
+
+def _h(text) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def render_html(d: Dictionary) -> str:
+    parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             "<title>openbook data dictionary</title>", f"<style>{_CSS}</style></head><body>",
+             "<h1>openbook data dictionary</h1>",
+             f'<p class="meta">{_h(_stamp_text(d.info))} The analysts\' warehouse is a read-only copy of '
+             "the pipeline's warehouse, replaced whole after each successful run. Money is in pounds, "
+             "DECIMAL(18,2); positive amounts are money going out, negative money coming in.</p>",
+             f"<p>{_h(READ_ONLY_NOTE)}</p>",
+             "<h2>How to query it</h2>"]
+    for title, command in _USAGE:
+        parts.append(f"<p>{_h(title)}:</p><pre>{_h(command)}</pre>")
+    parts += ["<h2>Public tables</h2>",
+              "<p>Tables named <code>rpt_*</code>, <code>fct_*</code> and <code>dim_*</code> are the public "
+              "contract: their columns change only with notice.</p>",
+              "<table><thead><tr><th>table</th><th>rows</th><th>what it is</th></tr></thead><tbody>"]
+    for t in d.public:
+        parts.append(f'<tr><td><a href="#{_h(t.name)}">{_h(t.name)}</a></td>'
+                     f'<td class="num">{t.rows:,}</td><td>{_h(t.description)}</td></tr>')
+    parts.append("</tbody></table>")
+    for t in d.public:
+        parts += [f'<h3 id="{_h(t.name)}">{_h(t.name)}</h3>', f"<p>{_h(t.description)}</p><ul>"]
+        if t.grain:
+            parts.append(f"<li><strong>Grain:</strong> {_h(t.grain)}</li>")
+        if t.keys:
+            parts.append(f"<li><strong>Keys:</strong> {', '.join(f'<code>{_h(k)}</code>' for k in t.keys)}</li>")
+        parts.append(f"<li><strong>Rows:</strong> {t.rows:,}</li>")
+        used = queries_using(t.name, d.queries)
+        if used:
+            parts.append(f"<li><strong>Saved queries:</strong> {', '.join(f'<code>{_h(q)}</code>' for q in used)}</li>")
+        parts.append("</ul><table><thead><tr><th>column</th><th>type</th><th>description</th></tr></thead><tbody>")
+        for c in t.columns:
+            parts.append(f"<tr><td><code>{_h(c.name)}</code></td><td>{_h(c.type)}</td><td>{_h(c.description)}</td></tr>")
+        parts.append(f"</tbody></table><p>Example:</p><pre>{_h(example_query(t))}</pre>")
+    parts += ["<h2>Saved queries</h2>",
+              "<table><thead><tr><th>query</th><th>what it answers</th><th>parameters</th></tr></thead><tbody>"]
+    for q in d.queries:
+        parts.append(f"<tr><td><code>{_h(q.name)}</code></td><td>{_h(q.description)}</td>"
+                     f"<td>{_h(q.signature or 'none')}</td></tr>")
+    parts += ["</tbody></table>", "<h2>The load log's counts</h2>", "<ul>"]
+    parts += [f"<li><code>{_h(name)}</code>: {_h(text)}</li>" for name, text in LOAD_LOG_COUNTS]
+    parts += ["</ul>", "<h2>Internal tables</h2>",
+              "<p>Loading, staging and reference tables the pipeline uses (<code>raw_*</code>, <code>stg_*</code>, "
+              "<code>ref_*</code>, load log, quarantine, data-quality results). They may change without notice.</p>",
+              "<table><thead><tr><th>table</th><th>rows</th><th>columns</th></tr></thead><tbody>"]
+    for t in d.internal:
+        parts.append(f'<tr><td>{_h(t.name)}</td><td class="num">{t.rows:,}</td>'
+                     f"<td>{_h(', '.join(c.name for c in t.columns))}</td></tr>")
+    parts += ["</tbody></table>", "</body></html>"]
+    return "\n".join(parts) + "\n"
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_dictionary(con: duckdb.DuckDBPyConnection, out_dir: Path) -> tuple[Path, Path]:
+    """Write dictionary.md and dictionary.html for the connected warehouse into out_dir."""
+    d = read_dictionary(con)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md, page = out_dir / "dictionary.md", out_dir / "dictionary.html"
+    _write_text(md, render_markdown(d))
+    _write_text(page, render_html(d))
+    return md, page

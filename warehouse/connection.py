@@ -1,0 +1,118 @@
+"""The warehouse: one persisted DuckDB file, written by one process at a time.
+
+DuckDB allows a single writer process, so every write goes through `writer()`, which
+takes an exclusive lock file first: a second run waits for the first instead of failing
+half-way or corrupting anything.
+
+Inside a Dagster run the first `writer()` also keeps the file open, and the lock held,
+until the run ends: the run's steps then share one DuckDB instance instead of opening the
+file, creating the tables and checkpointing it on close in every step.
+"""
+from __future__ import annotations
+
+import fcntl
+import threading
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import dagster as dg
+import duckdb
+from pydantic import PrivateAttr
+
+from warehouse.settings import Paths
+from warehouse.sql_files import run_sql
+
+
+_HELD: dict[tuple[str, int], int] = {}  # (lock file, thread) -> how many times taken
+
+
+@contextmanager
+def exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """The lock file, exclusively; re-entrant within a thread (a run holds it while its
+    steps take it again), so holding it never blocks its own holder."""
+    key = (str(lock_path), threading.get_ident())
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD[key]
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Models that were tables in earlier warehouses and are views now: a view cannot replace a
+# table of the same name, so the old table goes when the warehouse is opened.
+NOW_VIEWS = ("fct_ledger",)
+
+
+MEMORY_LIMIT = "2GB"  # DuckDB's share of a run's memory; its operators spill to disk beyond it
+_MIGRATED: set[str] = set()  # warehouses already looked at by this process
+
+
+def _drop_tables_now_views(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    if str(path) in _MIGRATED:
+        return
+    _MIGRATED.add(str(path))
+    old = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+                      " AND schema_name = 'main' AND list_contains($names, table_name)",
+                      {"names": list(NOW_VIEWS)}).fetchall()
+    for (name,) in old:
+        con.execute(f'DROP TABLE "{name}"')
+
+
+@contextmanager
+def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with exclusive_lock(path.with_suffix(".lock")):
+        con = duckdb.connect(str(path))
+        try:
+            # Checkpoint when the step closes the file, not after every 16 MB of WAL: a
+            # partner-period commit would otherwise re-compress the ledger's last, partly
+            # filled row group again and again (about a third of the raw layer's time).
+            con.execute("SET checkpoint_threshold = '256MB'")
+            # A run keeps the instance (and its buffer cache) for all its steps: bound it.
+            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            run_sql(con, "staging/create_tables")
+            _drop_tables_now_views(con, path)
+            yield con
+        finally:
+            con.close()
+
+
+class Warehouse(dg.ConfigurableResource):
+    """Dagster resource: where the data home is, and connections to its warehouse."""
+
+    home: str
+    _run: ExitStack | None = PrivateAttr(default=None)
+    _in_run: bool = PrivateAttr(default=False)
+
+    @property
+    def paths(self) -> Paths:
+        return Paths(Path(self.home).resolve())
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = True  # nothing is opened here: a sensor's evaluation must not take the lock
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = False
+        if self._run is not None:
+            self._run.close()  # the last connection: DuckDB checkpoints the file
+            self._run = None
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._in_run and self._run is None:
+            held = ExitStack()
+            held.enter_context(open_writer(self.paths.warehouse))
+            self._run = held
+        with open_writer(self.paths.warehouse) as con:
+            yield con

@@ -1,0 +1,161 @@
+"""Measures of variation: a YAML file each in sql/measures/, all run through the one SQL
+template sql/reports/measure_template.sql into rpt_variation. Adding a measure is adding a
+file. Every model forbids unknown keys, so a typo is an error naming the file and the key
+(`numerator.service_line: unknown key`), never silently ignored.
+
+    title: Crisis spend per weighted head
+    description: Crisis houses and crisis resolution / home treatment, net of eliminations.
+    numerator:
+      service_lines: [crisis_house, crisis_home_treatment]   # omitted: every mental-health line
+      funding_streams: [recurrent]                            # omitted: every stream
+      partner_kinds: [nhs_trust, vcse]                        # omitted: every kind
+      line_types: [expenditure]                               # default
+      basis: net                                              # net (default) or gross
+    denominator: weighted_population                          # see DENOMINATORS
+    grouping: place                                           # place (default) or ics
+    higher_is_better: true
+    thresholds: {z_95: 1.96, z_998: 3.09}                     # the defaults
+    within_unit_cv: 10                                        # CV of one head's spend in a year (default)
+    min_peers: 5                                              # fewer peers: rank, no flags (default)
+
+The comparison (sql/reports/measure_template.sql's header has the references): each unit against
+its peers (the other units of the year), centre = the peers' pooled rate, spread = a within-unit
+variance (within_unit_cv x centre)^2 / denominator, which scales with money (pounds or pence give
+the same z) and shrinks with population, plus the peers' DerSimonian-Laird between-unit variance.
+within_unit_cv is about sqrt((1 + CV of cost per user^2) / share of heads using the services in a
+year): 10 for all mental-health spend (about 4% of people in contact, costs CV about 1.7); rarer
+services (crisis) have a larger one.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from warehouse.sql_docs import apply_comments, parse_model_doc
+from warehouse.sql_files import SQL_DIR, run_sql, sql_text, transaction
+
+MEASURES_DIR = SQL_DIR / "measures"
+TEMPLATE = "reports/measure_template"
+TABLE = "rpt_variation"
+# The denominators and groupings the template's registry knows (sql/reports/measure_template.sql).
+# mh_weighted_population: NHS England's MH weighted population (need_weighted_population: older name).
+DENOMINATORS = ("weighted_population", "mh_weighted_population", "need_weighted_population")
+GROUPINGS = ("place", "ics")
+FUNDING_STREAMS = ("recurrent", "non_recurrent", "sdf", "s75_pooled", "grant")
+PARTNER_KINDS = ("icb", "nhs_trust", "lead_provider", "local_authority", "vcse", "independent")
+_MEASURE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class MeasureError(ValueError):
+    """A measure definition is wrong; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Numerator(_Strict):
+    service_lines: list[str] | None = None
+    funding_streams: list[Literal[FUNDING_STREAMS]] | None = None  # type: ignore[valid-type]
+    partner_kinds: list[Literal[PARTNER_KINDS]] | None = None  # type: ignore[valid-type]
+    line_types: list[Literal["expenditure", "income"]] = ["expenditure"]
+    basis: Literal["net", "gross"] = "net"
+
+
+class Thresholds(_Strict):
+    z_95: float = 1.96
+    z_998: float = 3.09
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Thresholds":
+        if not 0 < self.z_95 < self.z_998:
+            raise ValueError(f"need 0 < z_95 < z_998, got z_95={self.z_95}, z_998={self.z_998}")
+        return self
+
+
+class MeasureDefinition(_Strict):
+    title: str
+    description: str
+    numerator: Numerator
+    denominator: Literal[DENOMINATORS]  # type: ignore[valid-type]
+    grouping: Literal[GROUPINGS] = "place"  # type: ignore[valid-type]
+    higher_is_better: bool
+    thresholds: Thresholds = Thresholds()
+    within_unit_cv: float = Field(10.0, gt=0)
+    min_peers: int = Field(5, ge=2)
+
+
+@dataclass(frozen=True)
+class Measure:
+    measure_id: str
+    path: Path
+    definition: MeasureDefinition
+
+    def params(self) -> dict:
+        d, n = self.definition, self.definition.numerator
+        return {"measure_id": self.measure_id, "measure_name": d.title, "grouping": d.grouping,
+                "denominator": d.denominator, "basis": n.basis, "line_types": n.line_types,
+                "service_lines": n.service_lines, "funding_streams": n.funding_streams,
+                "partner_kinds": n.partner_kinds, "higher_is_better": d.higher_is_better,
+                "z_95": d.thresholds.z_95, "z_998": d.thresholds.z_998,
+                "within_unit_cv": d.within_unit_cv, "min_peers": d.min_peers}
+
+
+def _key(location: tuple) -> str:
+    return ".".join(str(part) for part in location) or "(top level)"
+
+
+def load_measure(path: Path) -> Measure:
+    path = Path(path)
+    if not _MEASURE_ID.match(path.stem):
+        raise MeasureError(f"{path}: a measure's file name is its id: lower case, digits and _ only")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise MeasureError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(document, dict):
+        raise MeasureError(f"{path}: expected a mapping of keys (title, numerator, ...)")
+    try:
+        definition = MeasureDefinition.model_validate(document)
+    except ValidationError as error:
+        problems = "; ".join(f"{_key(e['loc'])}: {'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
+                             for e in error.errors())
+        raise MeasureError(f"{path}: invalid measure: {problems}") from None
+    return Measure(path.stem, path, definition)
+
+
+def load_measures(folder: Path = MEASURES_DIR) -> list[Measure]:
+    measures = [load_measure(path) for path in sorted(Path(folder).glob("*.yaml"))]
+    if not measures:
+        raise MeasureError(f"{folder}: no measure definitions (*.yaml)")
+    return measures
+
+
+def check_service_lines(measure: Measure, con: duckdb.DuckDBPyConnection) -> None:
+    """Numerator service lines must be mental-health lines of dim_service_line (the template
+    reads fct_mh_ledger, which holds no others)."""
+    known = {r[0] for r in con.execute("SELECT service_line FROM dim_service_line WHERE mental_health").fetchall()}
+    for index, line in enumerate(measure.definition.numerator.service_lines or []):
+        if line not in known:
+            raise MeasureError(f"{measure.path}: invalid measure: numerator.service_lines.{index}: "
+                               f"{line!r} is not a mental-health service line (known: {', '.join(sorted(known))})")
+
+
+def build_variation(con: duckdb.DuckDBPyConnection, folder: Path = MEASURES_DIR) -> int:
+    """Rebuild rpt_variation from every measure in `folder`; returns its row count. All or
+    nothing: a bad measure leaves the previous table in place."""
+    measures = load_measures(folder)
+    for measure in measures:
+        check_service_lines(measure, con)
+    with transaction(con):
+        con.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        for measure in measures:
+            run_sql(con, TEMPLATE, measure.params())
+        apply_comments(con, parse_model_doc(sql_text(TEMPLATE)))
+    return con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
