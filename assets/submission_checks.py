@@ -17,17 +17,13 @@ from assets.quality import staging_policy
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome
 from assets.partitions import partitioned_check_specs, periods
 from warehouse.quality_settings import load_quality_settings
+from warehouse.periods import previous_period
 from warehouse.sql_files import run_sql
 from warehouse.connection import Warehouse
 
 SUITE = "submission_rules"
 CONTROL_TOTAL = "control_total_agrees"
 MOVEMENT = "month_on_month_movement"
-
-
-def previous_period(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"
 
 
 def _outcome(check: str, description: str, failed: bool, sample: list) -> ExpectationOutcome:

@@ -8,6 +8,7 @@ import dagster as dg
 
 from pipelines.jobs import report_job
 from assets.partitions import periods
+from warehouse.periods import previous_period as period_before
 
 
 def nth_working_day(year: int, month: int, n: int) -> date:
@@ -22,9 +23,8 @@ def nth_working_day(year: int, month: int, n: int) -> date:
 
 
 def previous_period(today: date) -> str:
-    first = today.replace(day=1)
-    last_month = first - timedelta(days=1)
-    return f"{last_month.year:04d}-{last_month.month:02d}"
+    """The month before today's."""
+    return period_before(f"{today:%Y-%m}")
 
 
 @dg.schedule(job=report_job, cron_schedule="0 7 * * 1-5", execution_timezone="Europe/London",

@@ -33,6 +33,8 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from warehouse.periods import year_month
+
 # ---------------------------------------------------------------------------
 # Excel number formats (the one place they are spelled)
 MONEY_FORMAT = "£#,##0;[Red](£#,##0)"
@@ -356,39 +358,11 @@ def sample_text(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Periods (YYYY-MM; financial years April-March written 2025-26)
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def check_period(period: str) -> tuple[int, int]:
-    m = _PERIOD.match(period or "")
-    if not m:
-        raise ValueError(f"period must be YYYY-MM, got {period!r}")
-    return int(m.group(1)), int(m.group(2))
-
-
-def fy_of(period: str) -> str:
-    y, m = check_period(period)
-    start = y if m >= 4 else y - 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
-def fy_month_of(period: str) -> int:
-    _, m = check_period(period)
-    return (m - 4) % 12 + 1
-
-
-def fy_start(period: str) -> str:
-    return f"{fy_of(period)[:4]}-04"
-
-
-def previous_period(period: str) -> str:
-    y, m = check_period(period)
-    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+# Periods: arithmetic in warehouse/periods.py; labels here
 
 
 def month_label(period: str, short: bool = False) -> str:
-    y, m = check_period(period)
+    y, m = year_month(period)
     return dt.date(y, m, 1).strftime("%b %Y" if short else "%B %Y")
 
 

@@ -61,6 +61,7 @@ from typing import Any, Callable, Mapping, Union
 import duckdb
 
 from reports import formatting as f
+from warehouse import periods
 
 MONTH, PREV_MONTH, YTD, FY, ALL = "month", "prev_month", "ytd", "fy", "all"
 SCOPES = (MONTH, PREV_MONTH, YTD, FY, ALL)
@@ -460,23 +461,23 @@ class ReportContext:
     partner_id: str | None = None      # a partner's own page (reports/partner_pages.py)
 
     def __post_init__(self):
-        f.check_period(self.period)
+        periods.year_month(self.period)
 
     @property
     def fy(self) -> str:
-        return f.fy_of(self.period)
+        return periods.fy_of(self.period)
 
     @property
     def fy_month(self) -> int:
-        return f.fy_month_of(self.period)
+        return periods.fy_month_of(self.period)
 
     @property
     def prev_period(self) -> str:
-        return f.previous_period(self.period)
+        return periods.previous_period(self.period)
 
     @property
     def fy_start(self) -> str:
-        return f.fy_start(self.period)
+        return periods.fy_start(self.period)
 
     @property
     def month(self) -> str:

@@ -52,6 +52,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, 
 
 from warehouse import model_graph as models
 from warehouse.measures import build_variation
+from warehouse.periods import fy_end, fy_of
 from warehouse.report_settings import report_params
 from warehouse.settings import Paths
 from warehouse.sql_files import execute, run_sql
@@ -179,17 +180,6 @@ class Scenario(_Strict):
         if not self.changes:
             raise ValueError("a scenario needs at least one change")
         return self
-
-
-def fy_end(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:])
-    return f"{year + 1 if month >= 4 else year}-03"
-
-
-def fy_of(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:])
-    start = year if month >= 4 else year - 1
-    return f"{start}-{(start + 1) % 100:02d}"
 
 
 def load_scenario(path: Path) -> Scenario:

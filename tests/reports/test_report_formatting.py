@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from reports import formatting as f
+from warehouse import periods
 
 
 @pytest.mark.parametrize("value, text", [
@@ -58,16 +59,17 @@ def test_header_footer_text_escapes_ampersand():
     ("1999-12", "1999-00", 9, "1999-11", "1999-04"),
 ])
 def test_periods(period, fy, month, prev, start):
-    assert f.fy_of(period) == fy
-    assert f.fy_month_of(period) == month
-    assert f.previous_period(period) == prev
-    assert f.fy_start(period) == start
+    assert periods.fy_of(period) == fy
+    assert periods.fy_month_of(period) == month
+    assert periods.previous_period(period) == prev
+    assert periods.fy_start(period) == start
+    assert periods.fy_end(period) == f"{int(fy[:4]) + 1}-03"
 
 
 @pytest.mark.parametrize("bad", ["2025-13", "2025-1", "202506", "", "2025-00"])
 def test_bad_period(bad):
     with pytest.raises(ValueError):
-        f.check_period(bad)
+        periods.year_month(bad)
 
 
 def test_labels():

@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[2]
 ROOMS = ("warehouse", "reports", "analyst", "workbench", "assets", "pipelines", "demo")
 MAY_IMPORT = {
     "warehouse": set(),
-    "reports": set(),
+    "reports": {"warehouse"},
     "demo": set(),
     "analyst": {"warehouse", "reports"},
     "workbench": {"warehouse", "analyst"},
