@@ -33,7 +33,6 @@ import datetime as dt
 import html
 import json
 import os
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ import duckdb
 
 from analyst.access import (SavedQuery, TableInfo, catalog, publish_info, queries_using, quote_ident,
                                saved_queries)
+from warehouse.files import fsync_dir, write_text_atomically
 from warehouse.settings import Paths
 from warehouse.connection import exclusive_lock
 
@@ -75,33 +75,6 @@ def wal_path(db: Path) -> Path:
 def lock_path(warehouse: Path) -> Path:
     """The writer lock of a warehouse, as warehouse.connection.open_writer takes it."""
     return warehouse.with_suffix(".lock")
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename or a new file in `folder` durable (the folder's entry, not only the file)."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write a small text file so that a reader sees the old file or the new one, never half
-    of one, and the new one survives a crash (file and folder entry synced)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 def _copy_bytes(src: BinaryIO, dst: BinaryIO) -> None:
@@ -164,20 +137,6 @@ def _stamp(db: Path, info: dict) -> int:
     return tables
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def publish(paths: Paths, run_id: str | None = None) -> PublishInfo:
     """Copy the warehouse to the published path atomically (see the module docstring)."""
     source, target = paths.warehouse, paths.published
@@ -213,7 +172,7 @@ def publish(paths: Paths, run_id: str | None = None) -> PublishInfo:
         wal_path(tmp).unlink(missing_ok=True)
         raise
     info = PublishInfo(facts["published_at"], run_id, str(source), str(target), size, tables)
-    _write_json(target.with_name(INFO_JSON), asdict(info))
+    write_text_atomically(target.with_name(INFO_JSON), json.dumps(asdict(info), indent=2) + "\n")
     return info
 
 
@@ -418,22 +377,12 @@ def render_html(d: Dictionary) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_dictionary(con: duckdb.DuckDBPyConnection, out_dir: Path) -> tuple[Path, Path]:
     """Write dictionary.md and dictionary.html for the connected warehouse into out_dir."""
     d = read_dictionary(con)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     md, page = out_dir / "dictionary.md", out_dir / "dictionary.html"
-    _write_text(md, render_markdown(d))
-    _write_text(page, render_html(d))
+    write_text_atomically(md, render_markdown(d))
+    write_text_atomically(page, render_html(d))
     return md, page

@@ -21,15 +21,15 @@ import shutil
 import re
 import sys
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, Iterable, TextIO
 
 import duckdb
 
 from analyst import access as analyst
 from reports.formatting import _FORMULA_TRIGGERS, NEUTRALISER, excel_text
+from warehouse.files import save_atomically, write_text_atomically
 
 FORMATS = ("table", "csv", "parquet", "xlsx", "json", "md")
 BINARY_FORMATS = ("parquet", "xlsx")
@@ -316,27 +316,15 @@ def write_xlsx(result: Result, path: Path, *, sql: str = "", about: dict | None 
     info.column_dimensions["B"].width = 100
     for key, value in [*(about or {}).items(), ("rows", str(len(result.rows))), ("SQL", sql)]:
         info.append([text_cell(info, key, font=bold), text_cell(info, "" if value is None else str(value))])
-    _atomic_save(path, wb.save)
+    save_atomically(path, wb.save)
 
 
 def write_parquet(cursor, path: Path) -> int:
     import pyarrow.parquet as pq
 
     table = cursor.fetch_arrow_table()
-    _atomic_save(path, lambda tmp: pq.write_table(table, tmp))
+    save_atomically(path, lambda tmp: pq.write_table(table, str(tmp)))
     return table.num_rows
-
-
-def _atomic_save(path: Path, save: Callable[[str], Any]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        save(str(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def format_for(output: str | None, fmt: str | None) -> str:
@@ -388,7 +376,7 @@ def emit(cursor, fmt: str, output: str | Path | None, *, out: TextIO | None = No
         buffer.write(render_table(result, max_width=MAX_CELL if width else None, terminal_width=width))
         buffer.write(row_count_text(result) + "\n")
     if output:
-        _atomic_save(Path(output), lambda tmp: Path(tmp).write_text(buffer.getvalue(), encoding="utf-8"))
+        write_text_atomically(Path(output), buffer.getvalue())
     else:
         out.write(buffer.getvalue())
     return len(result.rows)

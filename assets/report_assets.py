@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.partitions import periods
-from analyst.publish import fsync_dir
+from warehouse.files import fsync_dir
 from warehouse.connection import Warehouse
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site

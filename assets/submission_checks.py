@@ -5,7 +5,6 @@ lines; assets/quality/staging_policy.py). All report (WARN) but the date window 
 partner's config makes it an ERROR; every result is kept in dq_results beside the suite
 results, so the data-quality report shows them and dq_load_status blocks on ERRORs."""
 import json
-from datetime import date
 from decimal import Decimal
 
 import dagster as dg

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reports import formatting as f
 from reports import sections as s
 from reports.key_messages import AMBER, TOLERANCES, Message, key_messages
+from warehouse.files import save_atomically
 
 FONT = "Arial"
 NHS_BLUE = "005EB8"
@@ -87,17 +86,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
         _write_section(wb.create_sheet(sec.sheet), ctx, cover, table, charts)
     _write_submissions(wb.create_sheet(SUBMISSIONS_SHEET), ctx, cover)
 
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.chmod(tmp, 0o644)             # mkstemp makes 0600; the pack is shared
-        os.replace(tmp, out_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_atomically(Path(out_path), wb.save)  # shared: 0644, like every pack
     return out_path
 
 

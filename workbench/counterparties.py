@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from analyst.publish import write_text_atomically
+from warehouse.files import write_text_atomically
 
 CLASSES = {
     "nhs_body": "NHS body",

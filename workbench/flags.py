@@ -48,7 +48,7 @@ import yaml
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError,
                       field_validator)
 
-from analyst.publish import write_text_atomically
+from warehouse.files import write_text_atomically
 from warehouse.settings import Paths
 from warehouse.sql_files import run_sql
 from warehouse.yaml_files import read_yaml, validation_problems
