@@ -260,3 +260,19 @@ def test_sector_by_recipient_page_is_linked_and_states_its_definition(reports_di
         assert words in page, words
     assert 'href="sector-by-recipient.html"' in (html / "index.html").read_text(encoding="utf-8")
     assert "Sector share by delivering partner" in (html / "sector-share.html").read_text(encoding="utf-8")
+
+
+# --- MH budget against actual: the planted overspend at month 12 ---------------------------------------
+def test_mh_budget_sheet_shows_the_planted_overspend_as_outturn_in_red(pack, demo_db, truth):
+    fact = truth["facts"]["budget_overspend"]
+    names = dict(demo_db.execute("SELECT partner_id, partner_name FROM dim_partner").fetchall())
+    (line_name,) = demo_db.execute("SELECT service_line_name FROM dim_service_line WHERE service_line = $s",
+                                   {"s": fact["service_line"]}).fetchone()
+    col, rows = _table(pack["MH budget"])
+    (row,) = [r for r in rows if r[col["Partner"]] == names[fact["partner_id"]] and r[col["Service line"]] == line_name]
+    assert row[col["RAG"]] == "Red"
+    assert row[col["Forecast variance"]] == money(fact["variance"])
+    position = row[col["Position"]]
+    assert position.startswith("Outturn £") and f"£{Decimal(fact['variance']):,.0f} over" in position
+    assert "rebalanc" not in position and row[col["Flag"]]
+    assert [r for r in rows if r[col["RAG"]] == "Red"] == [row]     # the one budget over the red tolerance
