@@ -2056,8 +2056,9 @@ FLAG_REGISTER = Section(
     source="rpt_flag_register",
     mode=DETAIL,
     description=("Every flag the analytics raise - variation outliers, like services funded unlike, slipping "
-                 "schemes, the Mental Health Investment Standard at risk, agreement-of-balances breaks and "
-                 "contract over-runs - first seen by this month, with the oversight group's latest decision "
+                 "schemes, the Mental Health Investment Standard at risk, agreement-of-balances breaks, "
+                 "contract over-runs, mental-health budgets over the red tolerance and the lead provider over "
+                 "its delegated budget - first seen by this month, with the oversight group's latest decision "
                  "and the flag's status: new, open, overdue (an action past its due date), closed, or "
                  "recurred (raised again after it was closed). Decisions are recorded with "
                  "`openbook flags decide` and appear here after the next run."),
