@@ -1513,6 +1513,16 @@ def _position_text(v: Mapping[str, Any]) -> str:
     net, rebalance, cover = v.get("net_underspend"), v.get("rebalance") or 0, v.get("cover") or 0
     if net is None:
         return ""
+    as_at = v.get("as_at_period")
+    if as_at and periods.fy_month_of(str(as_at)) == 12:
+        # month 12: the year is over, so the position is the outturn; nothing is left to rebalance in year
+        if net == 0:
+            return f"Outturn: break-even against the plan of {_m(v['fy_plan'])}."
+        if net > 0:
+            return (f"Outturn {_m(net)} under plan: {_m(rebalance)} unspent on schemes behind plan"
+                    f"{f', {_m(cover)} spent over plan on schemes ahead of it' if cover else ''}.")
+        return (f"Outturn {_m(-net)} over plan: {_m(cover)} of overspends on schemes ahead of plan against "
+                f"{_m(rebalance)} of underspends.")
     if net == 0:
         return f"Break-even: forecast to spend the plan of {_m(v['fy_plan'])}."
     if net > 0:
