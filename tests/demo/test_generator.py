@@ -443,7 +443,7 @@ def test_counterparty_register_plants_rule_and_review_cases(demo):
 # --- budgets -----------------------------------------------------------------------------
 
 def test_budgets_cover_every_mental_health_line_and_plant_one_overspend(demo):
-    """Every partner's mental-health service line spent on in a year has a budget; each is within 2% of
+    """Every partner's mental-health service line spent on in a year has a budget; each is within 3% of
     what was spent except the planted one, over its budget by more than 5% in the assessed year."""
     home, truth = demo
     with open(home / "reference" / "budgets.csv", encoding="utf-8") as handle:
@@ -454,5 +454,5 @@ def test_budgets_cover_every_mental_health_line_and_plant_one_overspend(demo):
     fact = truth["facts"]["budget_overspend"]
     planted = (fact["partner_id"], fact["fy"], fact["service_line"])
     over = {k: (actual[k] - b) / b * 100 for k, b in budgets.items()}
-    assert [k for k, pct in over.items() if abs(pct) > 2] == [planted]
+    assert [k for k, pct in over.items() if abs(pct) > 3] == [planted]
     assert over[planted] > 5 and Decimal(fact["variance"]) == actual[planted] - budgets[planted]
