@@ -194,6 +194,10 @@ class Plants:
     duplicate: tuple[str, str] = ("sf_icb", "2025-01")
     # 8: the local-authority month resubmitted with corrections.
     resubmission: tuple[str, str] = ("la_brookcarrow", "2025-06")
+    # 9: the partner's service line that overspends its mental-health budget in FY 2025-26 (its
+    # budget is set this many per cent below what it spent; every other budget is 1% above).
+    budget_overspend: tuple[str, str] = ("wfmh", "crisis_home_treatment")
+    budget_overspend_pct: int = 8
 
 
 PLANTS = Plants()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from demo.budgets import HEADER as BUDGET_HEADER
 from demo.cost_centres import CostCentre
 from demo.flows import SCHEMES, contracts
 from demo import suppliers
@@ -20,6 +21,14 @@ def write_reference(directory: Path, centres: list[CostCentre], activity: list[d
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(header)
             writer.writerows(rows)
+
+
+def write_budgets(directory: Path, budgets: list[dict]) -> None:
+    """reference/budgets.csv: each partner's annual mental-health budget by year and service line."""
+    with open(Path(directory) / "budgets.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(BUDGET_HEADER)
+        writer.writerows([tuple(b[c] for c in BUDGET_HEADER) for b in budgets])
 
 
 def _flag(value: bool) -> str:

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
+from demo.budgets import budget_overspend, budget_rows, lead_provider_overspend
 from demo.cost_centres import CostCentre
 from demo.defects import QUARANTINE_REASONS, UNKNOWN_COST_CENTRE
 from demo.flows import FLOWS, PLANTS, SCHEMES, contracts
@@ -94,6 +95,7 @@ def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.D
     lines = _classified(summary, centres)
     current = [f for f in files if not f["superseded"]]
     inter_partner, to_non_submitting = _inter_partner(lines)
+    budgets = budget_rows(lines)
     facts = {
         "crisis_house_funding": _crisis_houses(lines, centres),
         "slipping_scheme": _slipping_scheme(lines),
@@ -101,6 +103,8 @@ def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.D
         "outlier_place": _outlier_place(lines),
         "elimination_mismatch": _elimination_mismatch(inter_partner),
         "contract_overrun": _contract_overrun(lines),
+        "budget_overspend": budget_overspend(budgets),
+        "lead_provider_overspend": lead_provider_overspend(lines),
         "duplicate_payment": duplicate,
         "resubmission": resubmission,
         "bad_rows": _summed(current, "quarantined"),
@@ -122,6 +126,7 @@ def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.D
                               for fy in FINANCIAL_YEARS for p in _contract_payments(lines, fy)],
         "scheme_spend_by_fy": _scheme_spend(lines),
         "lead_provider_spend": _lead_provider_spend(lines),
+        "mh_budget": budgets,
         "inter_partner": inter_partner,
         "payments_to_non_submitting_partners": to_non_submitting,
         "counterparty_register": _counterparty_register(lines, unclassified),

@@ -1439,11 +1439,90 @@ PLAN_VS_ACTUAL = Section(
 )
 
 
+# --- MH budget against actual ------------------------------------------------------
+def _over_under(amount: Any) -> str:
+    return f"{_m(abs(amount))} {'over' if (amount or 0) > 0 else 'under'}"
+
+
+def _budget_text(v: Mapping[str, Any]) -> str:
+    """The position in words: the outturn at month 12 (nothing left to rebalance), else the forecast."""
+    if v.get("annual_budget") is None:
+        return ""
+    pct = v.get("forecast_pct")
+    pct_text = f" ({f.pct_text(abs(pct))})" if pct is not None else ""
+    if v.get("is_outturn"):
+        return (f"Outturn {_m(v['forecast'])} against a budget of {_m(v['annual_budget'])}: "
+                f"{_over_under(v['forecast_variance'])}{pct_text}.")
+    return (f"{_over_under(v['variance_ytd'])} budget to date. Forecast outturn {_m(v['forecast'])} against "
+            f"{_m(v['annual_budget'])}: {_over_under(v['forecast_variance'])}{pct_text} if the variance "
+            f"so far continues.")
+
+
+def _budget_flag_text(v: Mapping[str, Any]) -> str:
+    return (f"{v['partner_name']}, {v['service_line_name']}: {_budget_text(v)} Red: over by more than "
+            f"{f.pct_text(v['red_tolerance_pct'])} of the annual budget.")
+
+
+MH_BUDGET = Section(
+    key="mh-budget",
+    title="MH budget against actual",
+    sheet_name="MH budget",
+    source="rpt_mh_budget",
+    mode=DETAIL,
+    description=("Each partner's mental-health budget for a service line (reference/budgets.csv) against its "
+                 "own mental-health spend on it (gross, as its ledger books it: payments to other partners "
+                 "included, income not netted off), financial year to date. The annual budget is phased in "
+                 "equal twelfths. Variance is actual less budget (positive: overspent). Forecast outturn is "
+                 "actual to date plus the budget for the months to come plus the variance to date continued at "
+                 "its monthly rate; at month 12 it is the outturn. RAG on the forecast against the annual "
+                 "budget: red over by more than the red tolerance, amber over by more than the amber tolerance "
+                 "or under by more than the red one (sql/settings.yaml)."),
+    dims=(Dim("ics_id", "System", "ics", blank="Both systems"), PARTNER, SERVICE_LINE,
+          Dim("rag", "RAG", "code")),
+    values=(Measure("annual_budget", "Budget for the year", "annual_budget"),
+            Measure("budget_ytd", "Budget to date", "budget_ytd"),
+            Measure("actual_ytd", "Actual to date", "actual_ytd"),
+            Measure("variance_ytd", "Variance to date", "variance_ytd"),
+            Measure("variance_pct", "Variance to date %", "variance_ytd_pct", fmt="pct", additive=False),
+            Measure("forecast", "Forecast outturn (month 12: outturn)", "forecast_outturn"),
+            Measure("forecast_variance", "Forecast variance", "forecast_variance"),
+            Measure("forecast_pct", "Forecast variance %", "forecast_variance_pct", fmt="pct", additive=False),
+            Measure("red_tolerance_pct", "Red tolerance %", "red_tolerance_pct", fmt="pct", additive=False,
+                    show=False),
+            Text("position", "Position", _budget_text)),
+    hidden=("is_outturn", "service_line_name"),
+    subtotals=("ics_id",),
+    basis="£, each partner's own ledger against its budget",
+    flag=Flag(where="rag = 'red'", label="Budgets over the red tolerance", text=_budget_flag_text, first=True,
+              drill=Drill(keys=("partner_id", "service_line", "fy", "period"), source="fct_mh_ledger",
+                          where=("partner_id = $partner_id AND service_line = $service_line AND fy = $fy "
+                                 "AND period <= $period AND line_type = 'expenditure'"),
+                          figure="actual_ytd",
+                          title=lambda v: (f"{v['partner_name']}, {v['service_line_name']}: actual spend to "
+                                           f"{_month(v.get('period'))}"))),
+    charts=(
+        Chart("budget_variance", "Forecast variance against budget by partner (positive: over)", "hbar",
+              x=PARTNER, value=Measure("v", "Forecast variance", "forecast_variance"),
+              x_title="Partner", y_title="£ forecast over (+) or under (-) budget", sort_by_value=True),
+    ),
+)
+
+
 # --- system position ------------------------------------------------------------
 def _position_text(v: Mapping[str, Any]) -> str:
     net, rebalance, cover = v.get("net_underspend"), v.get("rebalance") or 0, v.get("cover") or 0
     if net is None:
         return ""
+    as_at = v.get("as_at_period")
+    if as_at and periods.fy_month_of(str(as_at)) == 12:
+        # month 12: the year is over, so the position is the outturn; nothing is left to rebalance in year
+        if net == 0:
+            return f"Outturn: break-even against the plan of {_m(v['fy_plan'])}."
+        if net > 0:
+            return (f"Outturn {_m(net)} under plan: {_m(rebalance)} unspent on schemes behind plan"
+                    f"{f', {_m(cover)} spent over plan on schemes ahead of it' if cover else ''}.")
+        return (f"Outturn {_m(-net)} over plan: {_m(cover)} of overspends on schemes ahead of plan against "
+                f"{_m(rebalance)} of underspends.")
     if net == 0:
         return f"Break-even: forecast to spend the plan of {_m(v['fy_plan'])}."
     if net > 0:
@@ -1854,6 +1933,11 @@ CONTRACTS = Section(
 
 
 # --- the lead provider ------------------------------------------------------------------
+def _lp_over_text(v: Mapping[str, Any]) -> str:
+    return (f"{v['lead_provider_name']} spent {_m(v['spend'])} from April to {_month(v.get('period'))} against "
+            f"{_m(v['delegated'])} delegated for those months: {_m(v['over'])} over its delegated budget.")
+
+
 LEAD_PROVIDER = Section(
     key="lead-provider",
     title="Lead provider",
@@ -1884,6 +1968,22 @@ LEAD_PROVIDER = Section(
               x_title="Month", y_title="£ in the month", excel=True, total_row=False),
     ),
     parts=(
+        Section(key="lead-provider-delegated-budget", title="Against the delegated budget, FY to date",
+                source="rpt_lead_provider", mode=DETAIL,
+                description=("All the lead provider's expenditure (beds, community, hub and corporate costs) "
+                             "from April to the month against the budget the ICBs delegated to it for those "
+                             "months (a twelfth of each delegating contract's annual value a month). Spending "
+                             "more than was delegated is flagged; the flag belongs to the lead provider's own "
+                             "system's pack."),
+                dims=(Dim("lead_provider_name", "Lead provider"),),
+                values=(Measure("delegated", "Delegated budget to date", "ytd_delegated_budget"),
+                        Measure("spend", "Spend to date", "ytd_total_spend"),
+                        Measure("over", "Over (+) or under (-) the delegated budget", "ytd_over_delegated_budget"),
+                        Derived("over_pct", "Over %", "share", ("over", "delegated"))),
+                basis="£, the lead provider's own ledger", hidden=("period",),
+                total=False, drop_zero_rows=False,
+                flag=Flag(where="ytd_over_delegated_budget > 0", label="Lead provider over its delegated budget",
+                          text=_lp_over_text, first=True)),
         Section(key="lead-provider-subcontractors", title="Spend by subcontractor, FY to date",
                 source="rpt_lead_provider_subcontractors", system_col=None,
                 description=("Who the lead provider paid: each subcontractor in the partnership, and "
@@ -1966,8 +2066,9 @@ FLAG_REGISTER = Section(
     source="rpt_flag_register",
     mode=DETAIL,
     description=("Every flag the analytics raise - variation outliers, like services funded unlike, slipping "
-                 "schemes, the Mental Health Investment Standard at risk, agreement-of-balances breaks and "
-                 "contract over-runs - first seen by this month, with the oversight group's latest decision "
+                 "schemes, the Mental Health Investment Standard at risk, agreement-of-balances breaks, "
+                 "contract over-runs, mental-health budgets over the red tolerance and the lead provider over "
+                 "its delegated budget - first seen by this month, with the oversight group's latest decision "
                  "and the flag's status: new, open, overdue (an action past its due date), closed, or "
                  "recurred (raised again after it was closed). Decisions are recorded with "
                  "`openbook flags decide` and appear here after the next run."),
@@ -1987,7 +2088,8 @@ FLAG_REGISTER = Section(
 )
 
 SECTIONS: tuple[Section, ...] = (
-    OPEN_BOOK, SYSTEM_BY_PAYER, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION, MHIS, VARIATION, FUNDING_CONSISTENCY,
+    OPEN_BOOK, SYSTEM_BY_PAYER, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION, MH_BUDGET, MHIS, VARIATION,
+    FUNDING_CONSISTENCY,
     SECTOR_BY_RECIPIENT, SECTOR_SHARE, CONTRACTS, LEAD_PROVIDER, SPEND_BY_PARTNER, SPEND_BY_SERVICE_LINE,
     FLAG_REGISTER, DATA_QUALITY, QUARANTINE, FAILED_CHECKS,
 )

@@ -23,6 +23,8 @@ class ReportSettings(BaseModel):
     contract_underrun_tolerance_pct: Decimal
     lead_provider_inpatient_service_lines: list[str]
     lead_provider_community_service_lines: list[str]
+    mh_budget_amber_tolerance_pct: Decimal
+    mh_budget_red_tolerance_pct: Decimal
 
 
 def report_params(path: Path = SETTINGS) -> dict:

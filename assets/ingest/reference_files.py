@@ -8,7 +8,7 @@ from pathlib import Path
 
 from warehouse.sql_files import SQL_DIR
 
-OPTIONAL_REFERENCES = ("mapping_rules",)  # reference/mapping_rules.csv: no file = no rules
+OPTIONAL_REFERENCES = ("mapping_rules", "budgets")  # no mapping_rules.csv = no rules; no budgets.csv = no budgets
 EMPTY_REFERENCES = SQL_DIR / "staging" / "empty"
 
 

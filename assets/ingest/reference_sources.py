@@ -39,7 +39,7 @@ from assets.ingest.reference_files import reference_file
 REFERENCE_TABLES = (
     "partners", "places", "populations", "service_lines", "cost_centre_map",
     "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
-    "mapping_rules",
+    "mapping_rules", "budgets",
 )
 SOURCES_FILE = "sources.yaml"
 
@@ -112,6 +112,7 @@ class ReferenceSources(BaseModel):
     allocations: TableSource | None = None
     lp_activity: TableSource | None = None
     mapping_rules: TableSource | None = None
+    budgets: TableSource | None = None
 
 
 def load_reference_sources(reference_dir: Path) -> ReferenceSources:

@@ -8,7 +8,8 @@
 -- Keys: flag_id
 -- Columns:
 --   flag_id: stable id of the flag (see rpt_flags)
---   kind: variation_outlier, funding_inconsistency, slippage, mhis_risk, reconciliation_break or contract_overrun
+--   kind: variation_outlier, funding_inconsistency, slippage, mhis_risk, reconciliation_break, contract_overrun,
+--     budget_overspend or lead_provider_overspend
 --   kind_name: the kind in words
 --   kind_order: the kind's place in the register
 --   subject: what the flag is about

@@ -2,22 +2,27 @@
 -- outliers (rpt_variation), like services funded unlike (rpt_funding_consistency), slipping investment
 -- schemes (rpt_plan_vs_actual, with the system's position from rpt_system_position), the Mental Health
 -- Investment Standard not met or forecast not met (rpt_mhis), agreement-of-balances breaks
--- (rpt_eliminations) and contract over-runs (rpt_contracts). A flag's id is made from its kind and the
+-- (rpt_eliminations), contract over-runs (rpt_contracts), partners' mental-health budgets forecast red
+-- (rpt_mh_budget) and the lead provider spending more than its delegated budget (rpt_lead_provider).
+-- A flag's id is made from its kind and the
 -- keys of its subject only - never from row order or load ids - so the same finding keeps its id
 -- across re-runs, later months and resubmissions, and decisions recorded against it
 -- (<home>/config/flag_decisions.yaml, see rpt_flag_register) stay attached to it.
--- Yearly tables (variation, funding consistency, MHIS, contracts) are assessed as at the latest month
+-- Yearly tables (variation, funding consistency, MHIS, contracts) and the year-to-date positions of
+-- budgets and the lead provider's delegated budget are assessed as at the latest month
 -- reported in each year; their first_seen_period is that month of the first year flagged.
 -- Grain: one row per flag.
 -- Keys: flag_id
 -- Columns:
 --   flag_id: stable id: kind prefix and subject keys, e.g. VAR-mh_spend_per_head-carrow (measure, unit),
 --     FUND-SF-HAV-FEN (contract), SLIP-SF-S01-2025-26 (scheme, year), MHIS-sf_icb-2025-26 (ICB, year),
---     ELIM-nw_icb-wfmh-2025-11 (payer, payee, month), OVER-NW-PL-2025-26 (contract, year)
---   kind: variation_outlier, funding_inconsistency, slippage, mhis_risk, reconciliation_break or
---     contract_overrun
+--     ELIM-nw_icb-wfmh-2025-11 (payer, payee, month), OVER-NW-PL-2025-26 (contract, year),
+--     BUDGET-wfmh-crisis_home_treatment (partner, service line), LPOVER-fsc_lp (lead provider)
+--   kind: variation_outlier, funding_inconsistency, slippage, mhis_risk, reconciliation_break,
+--     contract_overrun, budget_overspend or lead_provider_overspend
 --   kind_name: the kind in words
---   kind_order: the kind's place in the register (1 = variation ... 6 = contract over-run)
+--   kind_order: the kind's place in the register (1 = variation ... 6 = contract over-run, 7 = budget
+--     overspend, 8 = lead provider over its delegated budget)
 --   subject: what the flag is about, in words
 --   ics_id: the integrated care system concerned (null when the subject serves both systems)
 --   ics_name: the integrated care system's name
@@ -32,7 +37,8 @@
 --   amount: the money at stake, pounds: variation - spend above (+) or below (-) the pooled rate in the
 --     latest year flagged; funding - the contract's annual value; slippage - plan to date less actual
 --     to date; MHIS - the shortfall (forecast shortfall in a part year); reconciliation - payer less
---     payee; over-run - paid above the annual value
+--     payee; over-run - paid above the annual value; budget - the forecast overspend (the outturn's at
+--     month 12); lead provider - spend to date above the delegated budget to date
 --   summary: the finding in plain English
 CREATE OR REPLACE TEMP MACRO flag_period(fy, fy_month) AS
     -- the month (YYYY-MM) that is month fy_month (April = 1) of financial year fy ('2025-26')
@@ -183,6 +189,61 @@ overrun_flags AS (
     FROM rpt_contracts
     WHERE status = 'overrun'
 ),
+budget_as_at AS (
+    -- each budget's position as at the latest month reported in its year (month 12 for a past year)
+    SELECT * FROM rpt_mh_budget
+    QUALIFY period = max(period) OVER (PARTITION BY fy)
+),
+budget_flags AS (
+    SELECT 'BUDGET-' || partner_id || '-' || service_line AS flag_id, 'budget_overspend' AS kind,
+           'Mental-health budget overspend' AS kind_name, 7 AS kind_order,
+           partner_name || ': ' || service_line_name || ' budget' AS subject,
+           ics_id, ics_name, 'rpt_mh_budget' AS source_table,
+           'partner_id=' || partner_id || '; service_line=' || service_line AS source_keys,
+           min(fy) OVER subject_years AS first_seen_fy,
+           min(period) OVER subject_years AS first_seen_period,
+           period AS last_seen_period,
+           array_to_string(list_sort(list(fy) OVER subject_years), ', ') AS years_flagged,
+           forecast_variance AS amount,
+           CASE WHEN is_outturn
+                THEN format('{} outturn on {} in {}: £{} spent against a budget of £{}, £{} ({}%) over, above the '
+                            || '{}% red tolerance.', partner_name, service_line_name, fy, flag_money(actual_ytd),
+                            flag_money(annual_budget), flag_money(forecast_variance), forecast_variance_pct,
+                            red_tolerance_pct)
+                ELSE format('{} on {} in {}, month {}: £{} spent against £{} budgeted to date (£{} over); forecast '
+                            || 'outturn £{} against a budget of £{}, £{} ({}%) over, above the {}% red tolerance.',
+                            partner_name, service_line_name, fy, fy_month, flag_money(actual_ytd),
+                            flag_money(budget_ytd), flag_money(variance_ytd), flag_money(forecast_outturn),
+                            flag_money(annual_budget), flag_money(forecast_variance), forecast_variance_pct,
+                            red_tolerance_pct) END AS summary
+    FROM budget_as_at
+    WHERE rag = 'red'
+    WINDOW subject_years AS (PARTITION BY partner_id, service_line)
+    QUALIFY row_number() OVER (PARTITION BY partner_id, service_line ORDER BY fy DESC) = 1
+),
+lead_provider_as_at AS (
+    SELECT * FROM rpt_lead_provider
+    QUALIFY period = max(period) OVER (PARTITION BY lead_provider_id, fy)
+),
+lead_provider_flags AS (
+    SELECT 'LPOVER-' || lead_provider_id AS flag_id, 'lead_provider_overspend' AS kind,
+           'Lead provider over its delegated budget' AS kind_name, 8 AS kind_order,
+           lead_provider_name || ': spend against the delegated budget' AS subject,
+           ics_id, ics_name, 'rpt_lead_provider' AS source_table,
+           'lead_provider_id=' || lead_provider_id AS source_keys,
+           min(fy) OVER subject_years AS first_seen_fy,
+           min(period) OVER subject_years AS first_seen_period,
+           period AS last_seen_period,
+           array_to_string(list_sort(list(fy) OVER subject_years), ', ') AS years_flagged,
+           ytd_over_delegated_budget AS amount,
+           format('{} spent £{} in {} to {} against the £{} the ICBs delegated to it for those months: £{} over '
+                  || 'its delegated budget.', lead_provider_name, flag_money(ytd_total_spend), fy, period,
+                  flag_money(ytd_delegated_budget), flag_money(ytd_over_delegated_budget)) AS summary
+    FROM lead_provider_as_at
+    WHERE ytd_over_delegated_budget > 0
+    WINDOW subject_years AS (PARTITION BY lead_provider_id)
+    QUALIFY row_number() OVER (PARTITION BY lead_provider_id ORDER BY fy DESC) = 1
+),
 every_flag AS (
     SELECT * FROM variation_flags
     UNION ALL BY NAME SELECT * FROM funding_flags
@@ -190,6 +251,8 @@ every_flag AS (
     UNION ALL BY NAME SELECT * FROM mhis_flags
     UNION ALL BY NAME SELECT * FROM elimination_flags
     UNION ALL BY NAME SELECT * FROM overrun_flags
+    UNION ALL BY NAME SELECT * FROM budget_flags
+    UNION ALL BY NAME SELECT * FROM lead_provider_flags
 )
 SELECT flag_id, kind, kind_name, kind_order, subject, ics_id, ics_name, source_table, source_keys,
        first_seen_fy, first_seen_period, last_seen_period, years_flagged,

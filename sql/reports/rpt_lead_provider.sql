@@ -27,6 +27,12 @@
 --   ytd_inpatient_saving: inpatient_saving from April to this month
 --   ytd_community_reinvestment: community_reinvestment from April to this month
 --   baseline_occupied_bed_days: monthly average occupied bed days in the first financial year
+--   ics_id: the lead provider's home integrated care system (its flags belong to that system's pack)
+--   ics_name: the integrated care system's name
+--   ytd_delegated_budget: delegated_budget from April to this month, pounds
+--   ytd_total_spend: total_spend from April to this month, pounds
+--   ytd_over_delegated_budget: ytd_total_spend - ytd_delegated_budget (positive: spent more than the ICBs
+--     delegated; rpt_flags raises a lead_provider_overspend flag on it), pounds
 CREATE OR REPLACE TEMP MACRO money_ratio(amount, numerator, denominator) AS
     -- amount x numerator / denominator rounded half up to the penny in exact integer arithmetic
     -- (DuckDB's DECIMAL division returns DOUBLE); numerator and denominator whole, denominator > 0
@@ -36,8 +42,10 @@ CREATE OR REPLACE TEMP MACRO money_ratio(amount, numerator, denominator) AS
 
 CREATE OR REPLACE TABLE rpt_lead_provider AS
 WITH lead_providers AS (
-    SELECT partner_id AS lead_provider_id, partner_name AS lead_provider_name
-    FROM dim_partner WHERE partner_kind = 'lead_provider'
+    SELECT p.partner_id AS lead_provider_id, p.partner_name AS lead_provider_name, p.ics_id, i.ics_name
+    FROM dim_partner p
+    LEFT JOIN (SELECT DISTINCT ics_id, ics_name FROM ref_places) i ON i.ics_id = p.ics_id
+    WHERE p.partner_kind = 'lead_provider'
 ),
 monthly_ledger AS (
     SELECT l.partner_id AS lead_provider_id, l.period, l.fy, l.fy_month,
@@ -107,7 +115,12 @@ SELECT c.lead_provider_id, p.lead_provider_name, c.period, c.fy, c.fy_month,
        CAST(c.community_reinvestment AS DECIMAL(18, 2)) AS community_reinvestment,
        CAST(sum(c.inpatient_saving) OVER running AS DECIMAL(18, 2)) AS ytd_inpatient_saving,
        CAST(sum(c.community_reinvestment) OVER running AS DECIMAL(18, 2)) AS ytd_community_reinvestment,
-       c.baseline_occupied_bed_days
+       c.baseline_occupied_bed_days,
+       p.ics_id, p.ics_name,
+       CAST(sum(c.delegated_budget) OVER running AS DECIMAL(18, 2)) AS ytd_delegated_budget,
+       CAST(sum(coalesce(c.total_spend, 0)) OVER running AS DECIMAL(18, 2)) AS ytd_total_spend,
+       CAST(sum(coalesce(c.total_spend, 0) - c.delegated_budget) OVER running AS DECIMAL(18, 2))
+           AS ytd_over_delegated_budget
 FROM compared c
 JOIN lead_providers p ON p.lead_provider_id = c.lead_provider_id
 WINDOW running AS (PARTITION BY c.lead_provider_id, c.fy ORDER BY c.period

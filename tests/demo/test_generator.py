@@ -4,6 +4,7 @@ python-calamine; nothing from demo is used to read them back)."""
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 import re
 import time
 from collections import Counter, defaultdict
@@ -84,8 +85,8 @@ def test_reference_files_and_source_configs_are_written(demo):
     names = {p.name for p in (home / "reference").iterdir()}
     assert names == {f"{n}.csv" for n in ("partners", "places", "populations", "service_lines", "cost_centre_map",
                                           "partner_aliases", "contracts", "investment_plans", "allocations",
-                                          "lp_activity", "counterparties")}
-    shipped = sorted(p.name for p in (Path(__file__).parents[2] / "pipelines" / "demo" / "sources").glob("*.yaml"))
+                                          "lp_activity", "counterparties", "budgets")}
+    shipped = sorted(p.name for p in (Path(__file__).parents[2] / "demo" / "sources").glob("*.yaml"))
     assert sorted(p.name for p in (home / "config" / "sources").glob("*.yaml")) == shipped
 
 
@@ -437,3 +438,21 @@ def test_counterparty_register_plants_rule_and_review_cases(demo):
     for s in paid:
         if s["counterparty"] in register:
             assert register[s["counterparty"]]["counterparty_class"] == s["true_class"]
+
+
+# --- budgets -----------------------------------------------------------------------------
+
+def test_budgets_cover_every_mental_health_line_and_plant_one_overspend(demo):
+    """Every partner's mental-health service line spent on in a year has a budget; each is within 3% of
+    what was spent except the planted one, over its budget by more than 5% in the assessed year."""
+    home, truth = demo
+    with open(home / "reference" / "budgets.csv", encoding="utf-8") as handle:
+        budgets = {(r["partner_id"], r["fy"], r["service_line"]): Decimal(r["annual_budget"])
+                   for r in csv.DictReader(handle)}
+    actual = {(r["partner_id"], r["fy"], r["service_line"]): Decimal(r["actual"]) for r in truth["mh_budget"]}
+    assert set(budgets) == set(actual) and len(budgets) > 40
+    fact = truth["facts"]["budget_overspend"]
+    planted = (fact["partner_id"], fact["fy"], fact["service_line"])
+    over = {k: (actual[k] - b) / b * 100 for k, b in budgets.items()}
+    assert [k for k, pct in over.items() if abs(pct) > 3] == [planted]
+    assert over[planted] > 5 and Decimal(fact["variance"]) == actual[planted] - budgets[planted]

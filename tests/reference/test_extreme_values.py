@@ -59,6 +59,8 @@ SUB,fsc_lp,oakridge,LP,secure_care,cost_and_volume,0.01,2025-04-01,2026-03-31,re
     "mapping_rules": "partner_id,priority,field,match,pattern,service_line,place_id,line_type,funding_stream,scheme_id\n",
     "lp_activity": "period,provider_id,occupied_bed_days,out_of_area_placements\n2025-04,oakridge,0,0\n"
                    "2025-05,oakridge,1,0\n",
+    "budgets": "partner_id,fy,service_line,annual_budget\nwfmh,2025-26,crisis_house,999999999999.99\n"
+               "haven,2025-26,crisis_house,0.00\n",
 }
 
 # (partner, period, amount, service line, line type, funding stream, counterparty, place)
@@ -179,3 +181,13 @@ def test_zero_populations_and_allocations_give_empty_ratios_not_errors(con, tmp_
     build_variation(con)
     assert _one(con, "SELECT count(*) FROM rpt_mhis WHERE mhis_share_of_allocation_pct IS NOT NULL") == (0,)
     assert _one(con, "SELECT count(*) FROM rpt_variation WHERE unit_id = 'tiny'") == (0,)
+
+
+def test_budgets_of_zero_and_of_a_trillion_pounds(built):
+    # haven: £1.00 spent in April against a zero budget is red with no percentage; wfmh: £0.01 of spend
+    # in its own line against a budget of £999,999,999,999.99 is rated amber (forecast all but unspent)
+    zero = _one(built, "SELECT rag, forecast_variance_pct, budget_ytd FROM rpt_mh_budget "
+                       "WHERE partner_id = 'haven' AND period = '2025-04'")
+    assert zero == ("red", None, Decimal("0.00"))
+    big = _one(built, "SELECT budget_ytd, rag FROM rpt_mh_budget WHERE partner_id = 'wfmh' AND period = '2025-04'")
+    assert big == (Decimal("83333333333.33"), "amber")

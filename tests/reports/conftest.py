@@ -641,7 +641,8 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
         baseline_inpatient_spend DECIMAL(18,2), inpatient_saving DECIMAL(18,2),
         baseline_community_spend DECIMAL(18,2), community_reinvestment DECIMAL(18,2),
         ytd_inpatient_saving DECIMAL(18,2), ytd_community_reinvestment DECIMAL(18,2),
-        baseline_occupied_bed_days DECIMAL(12,1))""")
+        baseline_occupied_bed_days DECIMAL(12,1), ics_id VARCHAR, ics_name VARCHAR,
+        ytd_delegated_budget DECIMAL(18,2), ytd_total_spend DECIMAL(18,2), ytd_over_delegated_budget DECIMAL(18,2))""")
     con.execute("""CREATE TABLE rpt_lead_provider_subcontractors (lead_provider_id VARCHAR,
         lead_provider_name VARCHAR, period VARCHAR, fy VARCHAR, fy_month INTEGER, service_line VARCHAR,
         service_line_name VARCHAR, subcontractor_id VARCHAR, subcontractor_name VARCHAR,
@@ -652,15 +653,26 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
         saving, reinvest = D("72000.00") - D(inpatient), D(community) - D("18000.00")
         saving_ytd, reinvest_ytd = saving_ytd + saving, reinvest_ytd + reinvest
         con.execute("INSERT INTO rpt_lead_provider VALUES ('lp',?,?,'2025-26',?,100000.00,100000.00,?,?,5000.00,?,"
-                    "?,?,72000.00,?,18000.00,?,?,?,310.0)",
+                    "?,?,72000.00,?,18000.00,?,?,?,310.0,'south_fen','South Fen ICS',?,?,?)",
                     [LEAD_PROVIDER, period, m, D(inpatient), D(community), D(inpatient) + D(community) + 5000,
-                     beds, oaps, saving, reinvest, saving_ytd, reinvest_ytd])
+                     beds, oaps, saving, reinvest, saving_ytd, reinvest_ytd,
+                     # 95,000 spent a month against 100,000 delegated: under, so no flag
+                     D(100000) * m, D(95000) * m, D(-5000) * m])
         con.execute("INSERT INTO rpt_lead_provider_subcontractors VALUES ('lp',?,?,'2025-26',?,'secure_care',"
                     "'Adult secure inpatient care','wfmh',?,'nhs_trust',50000.00,?,150,1,333.33,1)",
                     [LEAD_PROVIDER, period, m, names["wfmh"], D(50000) * m])
         con.execute("INSERT INTO rpt_lead_provider_subcontractors VALUES ('lp',?,?,'2025-26',?,'community_forensic',"
                     "'Community forensic services','other','Other providers, suppliers and own staff',NULL,?,NULL,"
                     "NULL,NULL,NULL,4)", [LEAD_PROVIDER, period, m, D(community)])
+
+    # --- budgets: none in this warehouse (the demo tests cover rpt_mh_budget); the sheet is empty
+    con.execute("""CREATE TABLE rpt_mh_budget (partner_id VARCHAR, partner_name VARCHAR, partner_kind VARCHAR,
+        ics_id VARCHAR, ics_name VARCHAR, service_line VARCHAR, service_line_name VARCHAR, period VARCHAR,
+        fy VARCHAR, fy_month INTEGER, annual_budget DECIMAL(18,2), budget DECIMAL(18,2), actual DECIMAL(18,2),
+        budget_ytd DECIMAL(18,2), actual_ytd DECIMAL(18,2), variance_ytd DECIMAL(18,2),
+        variance_ytd_pct DECIMAL(38,2), forecast_outturn DECIMAL(18,2), forecast_variance DECIMAL(18,2),
+        forecast_variance_pct DECIMAL(38,2), is_outturn BOOLEAN, rag VARCHAR, amber_tolerance_pct DECIMAL(18,2),
+        red_tolerance_pct DECIMAL(18,2))""")
 
     # --- the fct_ ledger lines behind the flags (the drill-down pages read them)
     con.execute("""CREATE TABLE fct_ledger (load_id VARCHAR, partner_id VARCHAR, partner_name VARCHAR,

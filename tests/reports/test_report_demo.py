@@ -136,16 +136,19 @@ def test_summary_headlines_agree_with_the_open_book(pack, demo_db, reports_dir):
                                {"p": period, "fy": fy}).fetchone()
     assert total[1:3] == [float(expected[0]), float(expected[1])]
     flags = next(i for i, r in enumerate(rows) if r[0] == "Flags raised")
-    counted = {r[0]: r[2] for r in rows[flags + 2:flags + 9]}
+    end = next(i for i in range(flags + 2, len(rows)) if rows[i][0] == "Total")
+    counted = {r[0]: r[2] for r in rows[flags + 2:end + 1]}
     # Variation: Carrow (mental health), Fenwick (crisis) and Brookfield (CYP: Youth Space's
-    # counselling on top of the trust's CAMHS; see test_analytics_planted_facts), 2025-26
-    assert counted == {"Agreement of balances": 1, "Plan against actual": 1, "MHIS": 1, "Variation": 3,
-                       "Funding consistency": 1, "Contracts": 1, "Total": 8}
+    # counselling on top of the trust's CAMHS; see test_analytics_planted_facts), 2025-26; the planted
+    # budget overspend; the lead provider over its delegated budget
+    assert counted == {"Agreement of balances": 1, "Plan against actual": 1, "MH budget": 1, "MHIS": 1,
+                       "Variation": 3, "Funding consistency": 1, "Contracts": 1, "Lead provider": 1, "Total": 10}
 
 
 def test_every_drill_down_page_reconciles_to_its_figure(reports_dir):
     pages = sorted((reports_dir / "html" / "drill").glob("*.html"))
-    assert len(pages) == 8                     # one per flag (three variation flags)
+    assert len(pages) == 9     # one per flag with ledger lines behind it (three variation flags, the budget
+                               # overspend; the lead provider's delegated budget is a contract total, no page)
     for page in pages:
         text = page.read_text(encoding="utf-8")
         assert "The lines reconcile to the figure to the penny." in text, page.name
@@ -260,3 +263,19 @@ def test_sector_by_recipient_page_is_linked_and_states_its_definition(reports_di
         assert words in page, words
     assert 'href="sector-by-recipient.html"' in (html / "index.html").read_text(encoding="utf-8")
     assert "Sector share by delivering partner" in (html / "sector-share.html").read_text(encoding="utf-8")
+
+
+# --- MH budget against actual: the planted overspend at month 12 ---------------------------------------
+def test_mh_budget_sheet_shows_the_planted_overspend_as_outturn_in_red(pack, demo_db, truth):
+    fact = truth["facts"]["budget_overspend"]
+    names = dict(demo_db.execute("SELECT partner_id, partner_name FROM dim_partner").fetchall())
+    (line_name,) = demo_db.execute("SELECT service_line_name FROM dim_service_line WHERE service_line = $s",
+                                   {"s": fact["service_line"]}).fetchone()
+    col, rows = _table(pack["MH budget"])
+    (row,) = [r for r in rows if r[col["Partner"]] == names[fact["partner_id"]] and r[col["Service line"]] == line_name]
+    assert row[col["RAG"]] == "Red"
+    assert row[col["Forecast variance"]] == money(fact["variance"])
+    position = row[col["Position"]]
+    assert position.startswith("Outturn £") and f"£{Decimal(fact['variance']):,.0f} over" in position
+    assert "rebalanc" not in position and row[col["Flag"]]
+    assert [r for r in rows if r[col["RAG"]] == "Red"] == [row]     # the one budget over the red tolerance
