@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
+from demo.agency import agency_fact
 from demo.cost_centres import CostCentre
 from demo.defects import QUARANTINE_REASONS, UNKNOWN_COST_CENTRE
 from demo.flows import FLOWS, PLANTS, SCHEMES, contracts
@@ -90,7 +91,7 @@ def _total(lines: pl.DataFrame, *conditions: pl.Expr) -> int:
 
 def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.DataFrame,
                    centres: list[CostCentre], duplicate: dict, resubmission: dict,
-                   unclassified: pl.DataFrame) -> dict:
+                   unclassified: pl.DataFrame, agency_caps: dict[str, int]) -> dict:
     lines = _classified(summary, centres)
     current = [f for f in files if not f["superseded"]]
     inter_partner, to_non_submitting = _inter_partner(lines)
@@ -101,6 +102,7 @@ def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.D
         "outlier_place": _outlier_place(lines),
         "elimination_mismatch": _elimination_mismatch(inter_partner),
         "contract_overrun": _contract_overrun(lines),
+        "agency_over_cap": agency_fact(lines, agency_caps, PlantedFactError),
         "duplicate_payment": duplicate,
         "resubmission": resubmission,
         "bad_rows": _summed(current, "quarantined"),

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from warehouse.sql_files import SQL_DIR
 
-OPTIONAL_REFERENCES = ("mapping_rules",)  # reference/mapping_rules.csv: no file = no rules
+# reference/<name>.csv that may be absent: no mapping rules; no agency caps or agency suppliers
+# (the agency view is then empty).
+OPTIONAL_REFERENCES = ("mapping_rules", "agency_caps", "agency_suppliers")
 EMPTY_REFERENCES = SQL_DIR / "staging" / "empty"
 
 

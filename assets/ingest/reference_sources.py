@@ -39,7 +39,7 @@ from assets.ingest.reference_files import reference_file
 REFERENCE_TABLES = (
     "partners", "places", "populations", "service_lines", "cost_centre_map",
     "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
-    "mapping_rules",
+    "mapping_rules", "agency_caps", "agency_suppliers",
 )
 SOURCES_FILE = "sources.yaml"
 
@@ -112,6 +112,8 @@ class ReferenceSources(BaseModel):
     allocations: TableSource | None = None
     lp_activity: TableSource | None = None
     mapping_rules: TableSource | None = None
+    agency_caps: TableSource | None = None
+    agency_suppliers: TableSource | None = None
 
 
 def load_reference_sources(reference_dir: Path) -> ReferenceSources:
