@@ -634,8 +634,8 @@ def _write_section(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, table: s
         last = HEADER_ROW + 1
         _put_text(ws, last, 1, f"No figures for {ctx.month}.", italic=True)
     spans.append((HEADER_ROW, last, len(table.columns)))
-    if table.note:                    # outside the autofilter range, under the totals it qualifies
-        last += 1
+    if table.note:                    # under the totals it qualifies, a row apart: outside the table and its filter
+        last += 2
         ws.merge_cells(start_row=last, start_column=1, end_row=last, end_column=ncols)
         c = _put_text(ws, last, 1, table.note, italic=True, color="4C6272")
         c.alignment = Alignment(wrap_text=True, vertical="top")
