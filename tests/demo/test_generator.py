@@ -84,7 +84,7 @@ def test_reference_files_and_source_configs_are_written(demo):
     names = {p.name for p in (home / "reference").iterdir()}
     assert names == {f"{n}.csv" for n in ("partners", "places", "populations", "service_lines", "cost_centre_map",
                                           "partner_aliases", "contracts", "investment_plans", "allocations",
-                                          "lp_activity", "counterparties")}
+                                          "lp_activity", "counterparties", "agency_caps", "agency_suppliers")}
     shipped = sorted(p.name for p in (Path(__file__).parents[2] / "pipelines" / "demo" / "sources").glob("*.yaml"))
     assert sorted(p.name for p in (home / "config" / "sources").glob("*.yaml")) == shipped
 
