@@ -85,7 +85,7 @@ def test_reference_files_and_source_configs_are_written(demo):
     assert names == {f"{n}.csv" for n in ("partners", "places", "populations", "service_lines", "cost_centre_map",
                                           "partner_aliases", "contracts", "investment_plans", "allocations",
                                           "lp_activity", "counterparties", "agency_caps", "agency_suppliers")}
-    shipped = sorted(p.name for p in (Path(__file__).parents[2] / "pipelines" / "demo" / "sources").glob("*.yaml"))
+    shipped = sorted(p.name for p in (Path(__file__).parents[2] / "demo" / "sources").glob("*.yaml"))
     assert sorted(p.name for p in (home / "config" / "sources").glob("*.yaml")) == shipped
 
 
