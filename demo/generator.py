@@ -27,6 +27,7 @@ from demo.activity import build_activity
 from demo.bulk import BULK_LAYOUTS, DEFAULT_COUNTS, bulk_lines
 from demo.cost_centres import CostCentre, build_cost_centres, la_mental_health_code
 from demo.defects import DUPLICATE_TRANSACTION, DefectPlan, plan_defects
+from demo.agency import agency_caps
 from demo.flows import PLANTS
 from demo.frames import assemble, conform, lines_frame
 from demo.layouts import LAYOUTS, Layout
@@ -45,7 +46,8 @@ def generate_demo(home: Path, seed: int = 20261123, rows: int | None = None) -> 
     and return the truth manifest dict."""
     home = Path(home)
     plan = plan_demo(seed, rows)
-    write_reference(home / "reference", plan.centres, plan.activity)
+    caps = agency_caps(plan.ledger)
+    write_reference(home / "reference", plan.centres, plan.activity, caps)
     copy_source_configs(home / "config" / "sources")
 
     files, summaries, unclassified, facts = [], [], [], {}
@@ -62,7 +64,7 @@ def generate_demo(home: Path, seed: int = 20261123, rows: int | None = None) -> 
         unclassified.append(unclassified_summary(frame))
 
     manifest = build_manifest(seed, rows, files, pl.concat(summaries), plan.centres, facts["duplicate"],
-                              facts["resubmission"], pl.concat(unclassified))
+                              facts["resubmission"], pl.concat(unclassified), caps)
     # Budgets are set from the year each partner had (demo/budgets.py), so written once it is known.
     write_budgets(home / "reference", manifest["mh_budget"])
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"

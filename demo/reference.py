@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from demo.budgets import HEADER as BUDGET_HEADER
+from demo.agency import reference_rows as agency_reference_rows
 from demo.cost_centres import CostCentre
 from demo.flows import SCHEMES, contracts
 from demo import suppliers
@@ -14,9 +15,15 @@ from demo.periods import PERIODS, fy_of
 from demo.system import ALLOCATIONS, ICS_NAMES, PARTNERS, PLACES, POPULATIONS, SERVICE_LINES
 
 
-def write_reference(directory: Path, centres: list[CostCentre], activity: list[dict]) -> None:
+def write_reference(directory: Path, centres: list[CostCentre], activity: list[dict],
+                    agency_caps: dict[str, int] | None = None) -> None:
+    """agency_caps (provider -> limit in pence, demo.agency): written with the agency suppliers;
+    without them there are no agency files (both are optional reference tables)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name, (header, rows) in reference_tables(centres, activity).items():
+    tables = reference_tables(centres, activity)
+    if agency_caps is not None:
+        tables.update(agency_reference_rows(agency_caps))
+    for name, (header, rows) in tables.items():
         with open(directory / f"{name}.csv", "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(header)

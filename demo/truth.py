@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import polars as pl
 
 from demo.budgets import budget_overspend, budget_rows, lead_provider_overspend
+from demo.agency import agency_fact
 from demo.cost_centres import CostCentre
 from demo.defects import QUARANTINE_REASONS, UNKNOWN_COST_CENTRE
 from demo.flows import FLOWS, PLANTS, SCHEMES, contracts
@@ -91,7 +92,7 @@ def _total(lines: pl.DataFrame, *conditions: pl.Expr) -> int:
 
 def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.DataFrame,
                    centres: list[CostCentre], duplicate: dict, resubmission: dict,
-                   unclassified: pl.DataFrame) -> dict:
+                   unclassified: pl.DataFrame, agency_caps: dict[str, int]) -> dict:
     lines = _classified(summary, centres)
     current = [f for f in files if not f["superseded"]]
     inter_partner, to_non_submitting = _inter_partner(lines)
@@ -105,6 +106,7 @@ def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.D
         "contract_overrun": _contract_overrun(lines),
         "budget_overspend": budget_overspend(budgets),
         "lead_provider_overspend": lead_provider_overspend(lines),
+        "agency_over_cap": agency_fact(lines, agency_caps, PlantedFactError),
         "duplicate_payment": duplicate,
         "resubmission": resubmission,
         "bad_rows": _summed(current, "quarantined"),

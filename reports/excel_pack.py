@@ -39,6 +39,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formatting as f
 from reports import sections as s
+from reports.coverage import add_coverage_notes
 from reports.key_messages import AMBER, TOLERANCES, Message, key_messages
 from warehouse.files import save_atomically
 
@@ -71,6 +72,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     cover = s.cover(con, ctx)
     summary_tables = [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks]
     section_tables = [s.section_table(con, sec, ctx) for sec in s.SECTIONS]
+    add_coverage_notes(section_tables, cover.submissions)
     section_charts = [{ch.key: s.charts_data(con, part, ch, ctx)
                        for part in (sec,) + sec.parts for ch in part.charts if _in_excel(ch)}
                       for sec in s.SECTIONS]
@@ -621,6 +623,12 @@ def _write_section(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, table: s
         last = HEADER_ROW + 1
         _put_text(ws, last, 1, f"No figures for {ctx.month}.", italic=True)
     spans.append((HEADER_ROW, last, len(table.columns)))
+    if table.note:                    # under the totals it qualifies, a row apart: outside the table and its filter
+        last += 2
+        ws.merge_cells(start_row=last, start_column=1, end_row=last, end_column=ncols)
+        c = _put_text(ws, last, 1, table.note, italic=True, color="4C6272")
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        notes.append((last, table.note))
     main_last = last
     r = last + 2
     pending: list[tuple[s.ChartData, int, int, s.Table]] = []   # native charts, drawn once widths are set

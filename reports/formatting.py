@@ -114,6 +114,11 @@ CODE_LABELS = {
     "direct": "Direct",
     "recurrent": "Recurrent",
     "non_recurrent": "Non-recurrent",
+    # agency spend against its limit (rpt_agency_spend)
+    "red": "Red: over the limit",
+    "amber": "Amber: near the limit",
+    "green": "Green: within the limit",
+    "no_cap": "No limit set",
     # geography levels (rpt_sector_share)
     "ics": "Whole system",
     "place": "Place",

@@ -26,6 +26,7 @@ import plotly.offline
 from reports import drilldown, partner_pages
 from reports import formatting as f
 from reports import sections as s
+from reports.coverage import add_coverage_notes
 from reports.key_messages import TOLERANCES, Message, key_messages
 from reports.table_csv import table_csv
 
@@ -85,6 +86,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     pages = ([(INDEX, s.SUMMARY.title)] + [(f"{sec.key}.html", sec.sheet) for sec in s.SECTIONS]
              + [(partner_pages.INDEX, "Partners")])
     tables = [s.section_table(con, sec, ctx) for sec in s.SECTIONS]
+    add_coverage_notes(tables, cover.submissions)
     used: set[str] = set()
     drills: list[drilldown.DrillPage] = []
     lines_behind: dict[int, drilldown.DrillPage] = {}       # id(row) -> its drill-down page
@@ -487,6 +489,8 @@ def _section_body(ctx: s.ReportContext, sec: s.Section, table: s.Table, charts: 
         out.append('<p class="note">Click a column heading to sort; subtotals stay with their '
                    'group. Negative figures (credits) are in brackets.'
                    + (f" {downloads.link(table, sec.key)}" if downloads else "") + "</p>")
+        if table.note:
+            out.append(f'<p class="note coverage-note">{f.html_text(table.note)}</p>')
     else:
         out.append(f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>')
     out.append("</section>")

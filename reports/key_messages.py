@@ -10,6 +10,8 @@ Tolerances (stated on page one under the messages, TOLERANCES):
     green when none is.
   Submissions: red when a partner's file for the month is missing or blocked; amber when one
     was loaded with rows set aside or warnings; green when every partner's file passed clean.
+  Agency staff spend, per NHS provider with a limit: red over its limit to date, amber at or above
+    agency_amber_pct (95%) of it, green below (rated in rpt_agency_spend, shown on its page).
   The flagged figures with the most money at stake: amber, for the group's attention.
 """
 from __future__ import annotations
@@ -17,15 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from reports import formatting as f
 from reports import sections as s
 
 RED, AMBER, GREEN = "Red", "Amber", "Green"
 HEADROOM_AMBER = Decimal("0.01")   # headroom under 1% of the requirement
-OWN_MESSAGE = ("mhis", "flag-register")   # pages with a message of their own: not repeated as a flagged figure
+OWN_MESSAGE = ("mhis", "flag-register", "agency-spend")   # pages with a message of their own: not repeated as a flagged figure
 TOLERANCES = ("RAG tolerances - MHIS: red not met or forecast short, amber headroom under 1% of the "
               "requirement, green met. Flags: red any overdue, amber any new or recurred, green none. "
               "Submissions: red a partner's file missing or blocked, amber rows set aside or warnings, "
-              "green all clean. Flagged figures (largest first): amber, for the group's attention.")
+              "green all clean. Agency spend: red over the provider's limit to date, amber at 95% of it or more, "
+              "green below. Flagged figures (largest first): amber, for the group's attention.")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ def key_messages(cover: s.Cover, pairs: list[tuple[s.Section, s.Table]]) -> list
     if "flag-register" in tables:
         out.append(_flags(tables["flag-register"]))
     out.append(_submissions(cover))
+    if "agency-spend" in tables:
+        out += _agency(tables["agency-spend"])
     out += _largest_flags(pairs)
     return out
 
@@ -63,6 +69,22 @@ def _mhis(table: s.Table) -> list[Message]:
         else:
             rag = AMBER     # not assessed: no prior year to grow from
         out.append(Message(rag, "Mental Health Investment Standard", f"{name}: {status}.", "mhis"))
+    return out
+
+
+def _agency(table: s.Table) -> list[Message]:
+    """One message per provider with a limit; the rating is the rpt table's own (its page shows it)."""
+    out = []
+    for row in (r for r in table.rows if r.role == "detail"):
+        v = row.facts
+        rag = {"red": RED, "amber": AMBER, "green": GREEN}.get(v.get("rag"))
+        if rag is None:          # no limit set for the year: nothing to rate
+            continue
+        over = v.get("variance") or Decimal(0)
+        out.append(Message(rag, "Agency staff spend",
+                           f"{v.get('partner_name')}: {f.money_text(v.get('agency_ytd'))} paid to staffing agencies "
+                           f"to date against a limit of {f.money_text(v.get('cap_ytd'))} "
+                           f"({f.money_text(abs(over))} {'over' if over > 0 else 'under'}).", "agency-spend"))
     return out
 
 

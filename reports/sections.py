@@ -333,6 +333,9 @@ class Section:
     parts: tuple["Section", ...] = ()
     basis: str | None = None    # what the figures are, under the title ("£, net of eliminations")
     hidden: tuple[str, ...] = ()  # detail mode: further source columns its Text and Flag read
+    # Totals that add up partners' files: say under the table which partners' files list only the
+    # larger payments (their coverage_threshold), set by the builders from the pack's submissions.
+    coverage_note: bool = False
 
     def __post_init__(self):
         if not _SLUG.match(self.key):
@@ -574,6 +577,7 @@ class Table:
     description: str = ""
     section: Section | None = None
     parts: list["Table"] = field(default_factory=list)
+    note: str = ""              # shown under the table (e.g. the coverage of the partners' files)
 
     @property
     def label_columns(self) -> list[Column]:
@@ -1242,6 +1246,7 @@ SPEND_BY_PARTNER = Section(
     values=(SPEND_MONTH, SPEND_YTD),
     subtotals=("ics_id", "partner_kind"),
     basis="£ gross expenditure",
+    coverage_note=True,
     charts=(
         Chart("ytd_by_partner", "FY to date spend by partner", "stacked_hbar",
               x=PARTNER, series=KIND, value=Measure("v", "FY to date", "spend", scope=YTD),
@@ -1294,6 +1299,7 @@ OPEN_BOOK = Section(
                  "to another partner that sends its own ledger (that partner's spend of the money is "
                  "counted instead); net counts each pound once, where it is finally spent. Forecast "
                  "outturn is the net run rate: spend to date / months elapsed × 12."),
+    coverage_note=True,
     dims=(ICS, KIND, PARTNER, SERVICE_LINE_NAME, FUNDING_STREAM),
     values=(Measure("gross_month", "Gross, month", "gross_spend"),
             Measure("net_month", "Net, month", "net_spend"),
@@ -2058,6 +2064,54 @@ FAILED_CHECKS = Section(
     basis="rows of the partners' files",
 )
 
+
+# --- agency staffing spend against its limit ----------------------------------------
+def _agency_text(v: Mapping[str, Any]) -> str:
+    return (f"{v['partner_name']} has paid staffing agencies {_m(v['agency_ytd'])} this financial year to "
+            f"{_month(v.get('period'))}, {_m(v['variance'])} ({f.pct_text(v['variance_pct'] or 0)}) over its "
+            f"limit to date of {_m(v['cap_ytd'])} ({_m(v['annual_cap'])} for the year: {v.get('cap_basis')}).")
+
+
+AGENCY = Section(
+    key="agency-spend",
+    title="Agency staff spend against the limit",
+    sheet_name="Agency spend",
+    source="rpt_agency_spend",
+    mode=DETAIL,
+    description=("Agency staffing spend of each NHS provider against its agency spending limit, financial year "
+                 "to date. Agency spend is what the provider's ledger paid (credits netted) to the staffing "
+                 "agencies listed in reference/agency_suppliers.csv; a line paid to any other supplier is not "
+                 "counted, whatever its description, so a new agency counts once it is listed. The limit is "
+                 "reference/agency_caps.csv (a whole-year figure per provider, with what it rests on), phased "
+                 "evenly: to date = limit × months elapsed / 12. Red: over the limit to date; amber: at or "
+                 "above 95% of it (sql/settings.yaml, agency_amber_pct); green: below."),
+    dims=(ICS, PARTNER, Dim("rag", "RAG", "code")),
+    values=(Measure("annual_cap", "Limit for the year", "annual_cap"),
+            Measure("cap_ytd", "Limit to date", "cap_ytd"),
+            Measure("agency_ytd", "Agency spend to date", "agency_ytd"),
+            Measure("variance", "Over (under) the limit", "variance_ytd"),
+            Derived("variance_pct", "Over (under) %", "share", ("variance", "cap_ytd")),
+            Measure("agency_month", "Agency spend, month", "agency_spend"),
+            Text("basis", "Limit rests on", lambda v: v.get("cap_basis"))),
+    hidden=("cap_basis",),
+    basis="£ paid to staffing agencies, against each provider's limit",
+    total=False,
+    drop_zero_rows=False,
+    flag=Flag(where="rag = 'red'", label="Providers over their agency spending limit", text=_agency_text,
+              drill=Drill(keys=("partner_id", "fy", "period"),
+                          where=("partner_id = $partner_id AND fy = $fy AND period <= $period "
+                                 "AND line_type = 'expenditure' AND lower(trim(regexp_replace(counterparty, "
+                                 "'\\s+', ' ', 'g'))) IN (SELECT name_key FROM ref_agency_suppliers)"),
+                          figure="agency_ytd",
+                          title=lambda v: f"{v['partner_name']}: agency spend to {_month(v.get('period'))}")),
+    charts=(
+        Chart("agency_against_limit", "Agency spend against the limit over the year (running totals)", "line",
+              x=MONTH_OF_FY, value=Measure("agency_line", "Agency spend to date", "agency_ytd", scope=YTD),
+              also=(Measure("cap_line", "Limit to date", "cap_ytd", scope=YTD),), facet=PARTNER,
+              x_title="Month", y_title="£, FY to date", excel=True, total_row=False),
+    ),
+)
+
 # In the order of an MHFOG pack: the open book and its balances, plans, the standard, variation,
 # consistency, sectors, contracts, the lead provider; the gross spend behind the open book; data quality.
 FLAG_REGISTER = Section(
@@ -2090,7 +2144,7 @@ FLAG_REGISTER = Section(
 SECTIONS: tuple[Section, ...] = (
     OPEN_BOOK, SYSTEM_BY_PAYER, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION, MH_BUDGET, MHIS, VARIATION,
     FUNDING_CONSISTENCY,
-    SECTOR_BY_RECIPIENT, SECTOR_SHARE, CONTRACTS, LEAD_PROVIDER, SPEND_BY_PARTNER, SPEND_BY_SERVICE_LINE,
+    SECTOR_BY_RECIPIENT, SECTOR_SHARE, CONTRACTS, LEAD_PROVIDER, AGENCY, SPEND_BY_PARTNER, SPEND_BY_SERVICE_LINE,
     FLAG_REGISTER, DATA_QUALITY, QUARANTINE, FAILED_CHECKS,
 )
 

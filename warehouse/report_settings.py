@@ -21,6 +21,7 @@ class ReportSettings(BaseModel):
     slippage_threshold_pct: Decimal
     unit_cost_threshold_pct: Decimal
     contract_underrun_tolerance_pct: Decimal
+    agency_amber_pct: Decimal
     lead_provider_inpatient_service_lines: list[str]
     lead_provider_community_service_lines: list[str]
     mh_budget_amber_tolerance_pct: Decimal

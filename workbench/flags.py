@@ -56,7 +56,7 @@ from warehouse.yaml_files import read_yaml, validation_problems
 DECISIONS_FILE = "flag_decisions.yaml"
 KINDS = ("explained", "action", "adjudicated", "closed")
 STATUSES = ("new", "open", "overdue", "closed", "recurred")
-FLAG_ID = re.compile(r"^(VAR|FUND|SLIP|MHIS|ELIM|OVER|BUDGET|LPOVER)-[A-Za-z0-9][A-Za-z0-9_.-]*$")
+FLAG_ID = re.compile(r"^(VAR|FUND|SLIP|MHIS|ELIM|OVER|BUDGET|LPOVER|AGENCY)-[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 HEADER = """\
 # openbook flag decisions: the oversight group's decisions on the flags the analytics raise.

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from warehouse.sql_files import SQL_DIR
 
-OPTIONAL_REFERENCES = ("mapping_rules", "budgets")  # no mapping_rules.csv = no rules; no budgets.csv = no budgets
+# reference/<name>.csv that may be absent: no mapping rules; no budgets; no agency caps or agency
+# suppliers (the budget and agency views are then empty).
+OPTIONAL_REFERENCES = ("mapping_rules", "budgets", "agency_caps", "agency_suppliers")
 EMPTY_REFERENCES = SQL_DIR / "staging" / "empty"
 
 

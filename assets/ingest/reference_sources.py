@@ -39,7 +39,7 @@ from assets.ingest.reference_files import reference_file
 REFERENCE_TABLES = (
     "partners", "places", "populations", "service_lines", "cost_centre_map",
     "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
-    "mapping_rules", "budgets",
+    "mapping_rules", "budgets", "agency_caps", "agency_suppliers",
 )
 SOURCES_FILE = "sources.yaml"
 
@@ -113,6 +113,8 @@ class ReferenceSources(BaseModel):
     lp_activity: TableSource | None = None
     mapping_rules: TableSource | None = None
     budgets: TableSource | None = None
+    agency_caps: TableSource | None = None
+    agency_suppliers: TableSource | None = None
 
 
 def load_reference_sources(reference_dir: Path) -> ReferenceSources:

@@ -17,12 +17,13 @@
 --   flag_id: stable id: kind prefix and subject keys, e.g. VAR-mh_spend_per_head-carrow (measure, unit),
 --     FUND-SF-HAV-FEN (contract), SLIP-SF-S01-2025-26 (scheme, year), MHIS-sf_icb-2025-26 (ICB, year),
 --     ELIM-nw_icb-wfmh-2025-11 (payer, payee, month), OVER-NW-PL-2025-26 (contract, year),
---     BUDGET-wfmh-crisis_home_treatment (partner, service line), LPOVER-fsc_lp (lead provider)
+--     BUDGET-wfmh-crisis_home_treatment (partner, service line), LPOVER-fsc_lp (lead provider),
+--     AGENCY-wfmh (provider)
 --   kind: variation_outlier, funding_inconsistency, slippage, mhis_risk, reconciliation_break,
---     contract_overrun, budget_overspend or lead_provider_overspend
+--     contract_overrun, budget_overspend, lead_provider_overspend or agency_over_cap
 --   kind_name: the kind in words
 --   kind_order: the kind's place in the register (1 = variation ... 6 = contract over-run, 7 = budget
---     overspend, 8 = lead provider over its delegated budget)
+--     overspend, 8 = lead provider over its delegated budget, 9 = agency spend over its limit)
 --   subject: what the flag is about, in words
 --   ics_id: the integrated care system concerned (null when the subject serves both systems)
 --   ics_name: the integrated care system's name
@@ -38,7 +39,8 @@
 --     latest year flagged; funding - the contract's annual value; slippage - plan to date less actual
 --     to date; MHIS - the shortfall (forecast shortfall in a part year); reconciliation - payer less
 --     payee; over-run - paid above the annual value; budget - the forecast overspend (the outturn's at
---     month 12); lead provider - spend to date above the delegated budget to date
+--     month 12); lead provider - spend to date above the delegated budget to date; agency - agency
+--     spend to date above the limit to date
 --   summary: the finding in plain English
 CREATE OR REPLACE TEMP MACRO flag_period(fy, fy_month) AS
     -- the month (YYYY-MM) that is month fy_month (April = 1) of financial year fy ('2025-26')
@@ -244,6 +246,31 @@ lead_provider_flags AS (
     WINDOW subject_years AS (PARTITION BY lead_provider_id)
     QUALIFY row_number() OVER (PARTITION BY lead_provider_id ORDER BY fy DESC) = 1
 ),
+agency_as_at AS (
+    -- each provider's agency spend as at the latest month reported in its year (month 12 for a past year)
+    SELECT * FROM rpt_agency_spend
+    QUALIFY period = max(period) OVER (PARTITION BY partner_id, fy)
+),
+agency_flags AS (
+    SELECT 'AGENCY-' || a.partner_id AS flag_id, 'agency_over_cap' AS kind,
+           'Agency staff spend over its limit' AS kind_name, 9 AS kind_order,
+           a.partner_name || ': agency staff spend against its limit' AS subject,
+           a.ics_id, n.ics_name, 'rpt_agency_spend' AS source_table,
+           'partner_id=' || a.partner_id AS source_keys,
+           min(a.fy) OVER subject_years AS first_seen_fy,
+           min(a.period) OVER subject_years AS first_seen_period,
+           a.period AS last_seen_period,
+           array_to_string(list_sort(list(a.fy) OVER subject_years), ', ') AS years_flagged,
+           a.variance_ytd AS amount,
+           format('{} paid staffing agencies £{} in {} to {} against a limit to date of £{}: £{} ({}%) over.',
+                  a.partner_name, flag_money(a.agency_ytd), a.fy, a.period, flag_money(a.cap_ytd),
+                  flag_money(a.variance_ytd), a.variance_ytd_pct) AS summary
+    FROM agency_as_at a
+    LEFT JOIN ics_names n ON n.ics_id = a.ics_id
+    WHERE a.rag = 'red'
+    WINDOW subject_years AS (PARTITION BY a.partner_id)
+    QUALIFY row_number() OVER (PARTITION BY a.partner_id ORDER BY a.fy DESC) = 1
+),
 every_flag AS (
     SELECT * FROM variation_flags
     UNION ALL BY NAME SELECT * FROM funding_flags
@@ -253,6 +280,7 @@ every_flag AS (
     UNION ALL BY NAME SELECT * FROM overrun_flags
     UNION ALL BY NAME SELECT * FROM budget_flags
     UNION ALL BY NAME SELECT * FROM lead_provider_flags
+    UNION ALL BY NAME SELECT * FROM agency_flags
 )
 SELECT flag_id, kind, kind_name, kind_order, subject, ics_id, ics_name, source_table, source_keys,
        first_seen_fy, first_seen_period, last_seen_period, years_flagged,

@@ -85,7 +85,8 @@ def test_reference_files_and_source_configs_are_written(demo):
     names = {p.name for p in (home / "reference").iterdir()}
     assert names == {f"{n}.csv" for n in ("partners", "places", "populations", "service_lines", "cost_centre_map",
                                           "partner_aliases", "contracts", "investment_plans", "allocations",
-                                          "lp_activity", "counterparties", "budgets")}
+                                          "lp_activity", "counterparties", "budgets", "agency_caps",
+                                          "agency_suppliers")}
     shipped = sorted(p.name for p in (Path(__file__).parents[2] / "demo" / "sources").glob("*.yaml"))
     assert sorted(p.name for p in (home / "config" / "sources").glob("*.yaml")) == shipped
 

@@ -54,7 +54,7 @@ def rows_of(path: Path) -> list[list[str]]:
 SUPPLIER_NAMES = ("supplier", "supplier name", "recipient org:name")
 AMOUNT_NAMES = ("amount", "total", "invoice nett amount", "amount awarded")
 # Files whose lines go back before 2010, and the column holding each line's date.
-DATED_BEFORE_2010: dict[str, str] = {}
+DATED_BEFORE_2010: dict[str, str] = {"INDIGO IndigoTrust_360giving.csv": "award date"}
 TOTAL_LABEL = re.compile(r"(?i)^(grand )?total$")
 
 

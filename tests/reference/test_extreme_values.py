@@ -57,6 +57,9 @@ SUB,fsc_lp,oakridge,LP,secure_care,cost_and_volume,0.01,2025-04-01,2026-03-31,re
                         "nw_icb,S1,Crisis,crisis_house,2025-05,900000000.00,recurrent\n",
     "allocations": "icb_id,fy,programme_allocation\nnw_icb,2024-25,0.01\nnw_icb,2025-26,999999999999.99\n",
     "mapping_rules": "partner_id,priority,field,match,pattern,service_line,place_id,line_type,funding_stream,scheme_id\n",
+    # the lead provider's payment of 999,999,999.99 to oakridge is agency spend against a one-penny limit
+    "agency_caps": "partner_id,fy,annual_cap,basis\nfsc_lp,2025-26,0.01,a penny\nwfmh,2025-26,999999999999.99,huge\n",
+    "agency_suppliers": "name,note\nOAKRIDGE,x\n",
     "lp_activity": "period,provider_id,occupied_bed_days,out_of_area_placements\n2025-04,oakridge,0,0\n"
                    "2025-05,oakridge,1,0\n",
     "budgets": "partner_id,fy,service_line,annual_budget\nwfmh,2025-26,crisis_house,999999999999.99\n"

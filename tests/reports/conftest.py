@@ -388,7 +388,7 @@ ANALYTICS_EXPECTED = {
                          ("north_weald", "vcse"): D("4.00"), ("south_fen", "independent"): D("33.33")},
     "lead_provider": {"saving_ytd": D("21000.00"), "bed_days": 870, "wfmh_per_bed_day": D("333.33")},
     "flags": {"eliminations": 1, "plan-vs-actual": 1, "mhis": 1, "variation": 1, "funding-consistency": 1,
-              "contracts": 2},
+              "contracts": 2, "agency-spend": 0},
 }
 
 
@@ -673,6 +673,17 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
         variance_ytd_pct DECIMAL(38,2), forecast_outturn DECIMAL(18,2), forecast_variance DECIMAL(18,2),
         forecast_variance_pct DECIMAL(38,2), is_outturn BOOLEAN, rag VARCHAR, amber_tolerance_pct DECIMAL(18,2),
         red_tolerance_pct DECIMAL(18,2))""")
+
+    # --- agency staff spend against the limit: the trust within it (no flag), as at June
+    con.execute("""CREATE TABLE rpt_agency_spend (partner_id VARCHAR, partner_name VARCHAR, partner_kind VARCHAR,
+        ics_id VARCHAR, period VARCHAR, fy VARCHAR, fy_month INTEGER, agency_spend DECIMAL(18,2),
+        agency_lines BIGINT, agency_ytd DECIMAL(18,2), annual_cap DECIMAL(18,2), cap_month DECIMAL(18,2),
+        cap_ytd DECIMAL(18,2), variance_ytd DECIMAL(18,2), variance_ytd_pct DECIMAL(38,1), rag VARCHAR,
+        cap_basis VARCHAR)""")
+    for m, period in enumerate(("2025-04", "2025-05", "2025-06"), start=1):
+        con.execute("INSERT INTO rpt_agency_spend VALUES ('wfmh',?,'nhs_trust','north_weald',?,'2025-26',?,"
+                    "1000.00,1,?,120000.00,10000.00,?,?,NULL,'green','test limit')",
+                    [names["wfmh"], period, m, D(1000) * m, D(10000) * m, D(1000) * m - D(10000) * m])
 
     # --- the fct_ ledger lines behind the flags (the drill-down pages read them)
     con.execute("""CREATE TABLE fct_ledger (load_id VARCHAR, partner_id VARCHAR, partner_name VARCHAR,

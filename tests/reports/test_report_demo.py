@@ -140,15 +140,17 @@ def test_summary_headlines_agree_with_the_open_book(pack, demo_db, reports_dir):
     counted = {r[0]: r[2] for r in rows[flags + 2:end + 1]}
     # Variation: Carrow (mental health), Fenwick (crisis) and Brookfield (CYP: Youth Space's
     # counselling on top of the trust's CAMHS; see test_analytics_planted_facts), 2025-26; the planted
-    # budget overspend; the lead provider over its delegated budget
+    # budget overspend; the lead provider over its delegated budget; the trust over its agency limit
     assert counted == {"Agreement of balances": 1, "Plan against actual": 1, "MH budget": 1, "MHIS": 1,
-                       "Variation": 3, "Funding consistency": 1, "Contracts": 1, "Lead provider": 1, "Total": 10}
+                       "Variation": 3, "Funding consistency": 1, "Contracts": 1, "Lead provider": 1,
+                       "Agency spend": 1, "Total": 11}
 
 
 def test_every_drill_down_page_reconciles_to_its_figure(reports_dir):
     pages = sorted((reports_dir / "html" / "drill").glob("*.html"))
-    assert len(pages) == 9     # one per flag with ledger lines behind it (three variation flags, the budget
-                               # overspend; the lead provider's delegated budget is a contract total, no page)
+    assert len(pages) == 10    # one per flag with ledger lines behind it (three variation flags, the budget
+                               # overspend, the agency breach; the lead provider's delegated budget is a
+                               # contract total, no page)
     for page in pages:
         text = page.read_text(encoding="utf-8")
         assert "The lines reconcile to the figure to the penny." in text, page.name
@@ -279,3 +281,30 @@ def test_mh_budget_sheet_shows_the_planted_overspend_as_outturn_in_red(pack, dem
     assert position.startswith("Outturn £") and f"£{Decimal(fact['variance']):,.0f} over" in position
     assert "rebalanc" not in position and row[col["Flag"]]
     assert [r for r in rows if r[col["RAG"]] == "Red"] == [row]     # the one budget over the red tolerance
+
+
+def test_combined_totals_say_which_partners_files_list_only_larger_payments(pack, reports_dir):
+    # the demo's ICBs send over-£25,000 files and its councils over-£500 files (their source configs)
+    for sheet in ("Open book", "Spend by partner"):
+        notes = [c.value for row in pack[sheet].iter_rows() for c in row
+                 if isinstance(c.value, str) and c.value.startswith("Coverage:")]
+        assert len(notes) == 1, sheet
+        assert "payments of £25,000 and over: NHS North Weald Integrated Care Board, NHS South Fen Integrated" \
+               in notes[0] and "payments of £500 and over: Ashby Borough Council" in notes[0]
+        assert "Weald and Fen Mental Health" not in notes[0]      # the trust sends its whole ledger
+    for page in ("open-book.html", "spend-by-partner.html"):
+        html = (reports_dir / "html" / page).read_text(encoding="utf-8")
+        assert html.count('class="note coverage-note"') == 1
+        assert "payments of £25,000 and over: NHS North Weald Integrated Care Board" in html
+
+
+def test_the_agency_breach_is_red_on_its_sheet_and_page(pack, reports_dir, truth):
+    fact = truth["facts"]["agency_over_cap"]
+    col, rows = _table(pack["Agency spend"])
+    trust = next(r for r in rows if r[col["Partner"]] == "Weald and Fen Mental Health NHS Foundation Trust")
+    assert trust[col["RAG"]] == "Red: over the limit"
+    if reports_dir.name == fact["as_at"]:
+        assert trust[col["Agency spend to date"]] == money(fact["agency_ytd"])
+        assert trust[col["Over (under) the limit"]] == money(fact["over_cap"])
+    html = (reports_dir / "html" / "agency-spend.html").read_text(encoding="utf-8")
+    assert "has paid staffing agencies" in html and "over its limit to date" in html
