@@ -132,13 +132,15 @@ def drill_page(con: duckdb.DuckDBPyConnection, section: s.Section, row: s.Row, n
 
 def lines_page(con: duckdb.DuckDBPyConnection, cond: Condition, *, name: str, title: str,
                section: s.Section, figure_label: str, figure: Decimal | None, fmt: str,
-               flag_text: str = "", limit: int = FIGURE_LIMIT, facts: dict | None = None) -> DrillPage:
+               flag_text: str = "", limit: int = FIGURE_LIMIT, facts: dict | None = None,
+               columns: set[str] | None = None) -> DrillPage:
     """The lines behind a figure: their count and sum, four breakdowns each adding up to that sum
     (one grouping-sets query), and the largest ``limit`` lines."""
     if cond.source not in s.DRILL_SOURCES:
         raise s.SpecError(f"drill-down source {cond.source!r} not one of {s.DRILL_SOURCES}")
     amount, bound = cond.amount, _json_safe(cond.bound())
-    sl = "service_line_name" if "service_line_name" in _columns(con, cond.source) else "service_line"
+    columns = columns if columns is not None else _columns(con, cond.source)
+    sl = "service_line_name" if "service_line_name" in columns else "service_line"
     groups = con.execute(
         f"SELECT partner_name, {sl}, counterparty, period, "
         f"grouping(partner_name, {sl}, counterparty, period) AS g, count(*), coalesce(sum({amount}), 0) "
@@ -220,7 +222,8 @@ class DrillSet:
             what = " · ".join(row.text(c) for c in table.label_columns if c.key != "flag_text"
                               and row.text(c)) or section.title
             page = lines_page(self.con, cond, name=name, title=f"{col.label}: {what}", section=section,
-                              figure_label=col.label, figure=row.values.get(col.key), fmt=col.fmt)
+                              figure_label=col.label, figure=row.values.get(col.key), fmt=col.fmt,
+                              columns=self._cols[cond.source])
             self._add(cond, page)
         if linked_from not in page.linked_from:
             page.linked_from.append(linked_from)
