@@ -206,3 +206,29 @@ def test_every_drill_page_is_linked_and_links_back(site):
     for p in list(pages)[:50]:
         text = p.read_text(encoding="utf-8")
         assert 'href="../index.html"' in text and "This figure is linked from:" in text
+
+
+# ---------------------------------------------------------------------------
+# The workbook: a Transactions sheet with the month's lines, the summary linked to it
+def test_the_pack_lists_the_months_lines_under_a_filter_and_the_summary_links_to_them(con, tmp_path, fx):
+    import openpyxl
+
+    from reports.excel_pack import build_board_pack
+
+    wb = openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "p.xlsx"))
+    ws = wb["Transactions"]
+    header = [c.value for c in ws[5]]
+    assert header[:2] == ["System", "Partner"] and {"Amount", "Source file", "Row", "Counterparty"} <= set(header)
+    # the fixture's mental-health lines of the month, counted from its own table (conftest.MH_LEDGER)
+    expected = sorted(Decimal(x[7]) for x in fx.MH_LEDGER if x[1] == fx.PERIOD)
+    amount = header.index("Amount") + 1
+    got = [ws.cell(row=r, column=amount) for r in range(6, ws.max_row + 1)]
+    assert sorted(Decimal(str(c.value)) for c in got) == expected
+    assert all(isinstance(c.value, (int, float)) and "£" in c.number_format for c in got)   # numbers, £ format
+    assert ws.auto_filter.ref == f"A5:{openpyxl.utils.get_column_letter(len(header))}{ws.max_row}"
+    letter = openpyxl.utils.get_column_letter(amount)
+    assert ws.cell(row=4, column=amount).value == f"=SUBTOTAL(9,{letter}6:{letter}{ws.max_row})"  # outside the filter
+    files = {ws.cell(row=r, column=header.index("Source file") + 1).value for r in range(6, ws.max_row + 1)}
+    assert "sf_icb/SF spend Jun 2025.csv" in files                   # the path from the inbox on
+    links = [c.hyperlink.location for row in wb["Summary"].iter_rows() for c in row if c.hyperlink]
+    assert links and all(loc.startswith("'Transactions'!A") for loc in links)
