@@ -34,7 +34,7 @@ _COLUMNS = (
     ("amount", "Amount", "money"), ("gross_spend", "Gross spend", "money"), ("net_spend", "Net spend", "money"),
     ("source_file", "Source file", "file"), ("source_row", "Row", "int"),
 )
-_WIDTHS = {"ics": 14, "text": 22, "funding_stream": 14, "code": 12, "money": 15, "file": 30, "int": 8}
+_WIDTHS = {"ics": 14, "text": 24, "funding_stream": 14, "code": 12, "money": 15, "file": 34, "int": 8}
 
 
 def _present(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
@@ -94,7 +94,8 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: s.Rep
             elif kind == "int":
                 c.value = v
             elif kind == "file":
-                c.value, c.data_type = _file_name(v), "s"
+                c.value, c.data_type = f.excel_text(_file_name(v)), "s"
+                c.alignment = Alignment(indent=1)        # off the right-aligned figures beside it
             else:
                 text = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
                 c.value = None if text is None else f.excel_text(str(text))

@@ -239,7 +239,9 @@ def condition(section: s.Section, table: s.Table, row: s.Row, col: s.Column,
         return None
     if measure is None:
         return None
-    where = [f"({spec.where})", _scope(measure.scope)]
+    # a line adding nothing to the figure (an eliminated line's net spend, an income line's gross)
+    # is not behind it: left out, so the page lists only the lines that make the figure
+    where = [f"({spec.where})", _scope(measure.scope), f"{amount} <> 0"]
     params = {}
     if ctx.ics_id is not None:
         where.append("ics_id = $ics_id")
