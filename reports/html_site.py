@@ -1,9 +1,9 @@
 """The static HTML site (plotly charts, sortable tables), readable offline.
 
 ``<out_dir>/index.html`` (the summary and the submissions), one page per section of
-``sections.SECTIONS``, ``<out_dir>/drill/<name>.html`` for every flagged figure (the
-ledger lines behind it: see reports/drilldown.py, the one place reports read fct_
-tables), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
+``sections.SECTIONS``, ``<out_dir>/drill/<name>.html`` for every flagged figure and every
+money figure that is a sum of ledger lines (reports/figure_lines.py says which; one page per
+distinct set of lines, see reports/drilldown.py, the one place reports read fct_ tables), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
 installed plotly package), the stylesheet and the table-sorting script. Nothing refers
 to the internet. Every text from the data is escaped with ``html.escape``; plotly
 receives escaped labels too (it shows entities as characters) and its JSON escapes
