@@ -69,7 +69,7 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: s.Rep
                 "open book's figures. Filter any column; the row above the header sums the lines shown.")
     ws["A2"].font = Font(italic=True, color="4C6272")
     last = HEADER_ROW + len(recs)
-    ws.cell(row=HEADER_ROW - 1, column=1, value="Lines shown (filtered)").font = Font(bold=True)
+    ws.cell(row=HEADER_ROW - 1, column=1, value="Lines shown by the filter: total").font = Font(bold=True)
     for j, (key, label, kind) in enumerate(cols, start=1):
         c = ws.cell(row=HEADER_ROW, column=j, value=label)
         c.font = Font(bold=True, color="FFFFFF")
@@ -78,9 +78,9 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: s.Rep
         ws.column_dimensions[get_column_letter(j)].width = _WIDTHS[kind]
         if kind == "money":
             letter = get_column_letter(j)
-            # SUBTOTAL(9, ...) ignores rows the filter hides: the sum of what the reader sees
+            # SUBTOTAL(109, ...) ignores rows the filter hides (the pack's one total formula): the sum of what the reader sees
             t = ws.cell(row=HEADER_ROW - 1, column=j,
-                        value=f"=SUBTOTAL(9,{letter}{HEADER_ROW + 1}:{letter}{max(last, HEADER_ROW + 1)})")
+                        value=f"=SUBTOTAL(109,{letter}{HEADER_ROW + 1}:{letter}{max(last, HEADER_ROW + 1)})")
             t.number_format = f.EXCEL_FORMATS["money2"]
             t.font = Font(bold=True)
     first_of: dict[Any, int] = {}

@@ -227,7 +227,7 @@ def test_the_pack_lists_the_months_lines_under_a_filter_and_the_summary_links_to
     assert all(isinstance(c.value, (int, float)) and "£" in c.number_format for c in got)   # numbers, £ format
     assert ws.auto_filter.ref == f"A5:{openpyxl.utils.get_column_letter(len(header))}{ws.max_row}"
     letter = openpyxl.utils.get_column_letter(amount)
-    assert ws.cell(row=4, column=amount).value == f"=SUBTOTAL(9,{letter}6:{letter}{ws.max_row})"  # outside the filter
+    assert ws.cell(row=4, column=amount).value == f"=SUBTOTAL(109,{letter}6:{letter}{ws.max_row})"  # outside the filter
     files = {ws.cell(row=r, column=header.index("Source file") + 1).value for r in range(6, ws.max_row + 1)}
     assert "sf_icb/SF spend Jun 2025.csv" in files                   # the path from the inbox on
     links = [c.hyperlink.location for row in wb["Summary"].iter_rows() for c in row if c.hyperlink]
