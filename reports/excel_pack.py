@@ -91,7 +91,10 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
         _write_section(wb.create_sheet(sec.sheet), ctx, cover, table, charts)
     _write_submissions(wb.create_sheet(SUBMISSIONS_SHEET), ctx, cover)
     # the month's lines, and the summary's month figures linked to them (reports/excel_transactions.py)
-    first_of = excel_transactions.write_transactions(wb.create_sheet(excel_transactions.SHEET), con, ctx)
+    tx = wb.create_sheet(excel_transactions.SHEET)
+    first_of = excel_transactions.write_transactions(tx, con, ctx)
+    _print_setup(tx, ctx, title_rows=None)          # the pack's page set-up, header and footer
+    tx.print_area = f"A1:{get_column_letter(tx.max_column)}{tx.max_row}"
     excel_transactions.link_summary(summary, placed, first_of)
 
     out_path = Path(out_path)

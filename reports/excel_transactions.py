@@ -104,11 +104,6 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: s.Rep
             first_of.setdefault(rec[0], r)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(cols))}{max(last, HEADER_ROW + 1)}"
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     if not recs:
         ws.cell(row=HEADER_ROW + 1, column=1, value=f"No ledger lines for {ctx.month}.").font = Font(italic=True)
     return first_of
