@@ -3,9 +3,10 @@
     from reports import build_board_pack, build_html_site
 
 Both read only rpt_* tables (plus load_log / dq_load_status for the cover) through a
-DuckDB connection they are given; the one exception is the HTML site's drill-down pages,
-which list the ledger lines behind a flagged figure from fct_ledger / fct_mh_ledger
-(reports/drilldown.py). Sections are declared in reports/sections.py.
+DuckDB connection they are given; the exceptions are the HTML site's drill-down pages,
+which list the ledger lines behind a figure from fct_ledger / fct_mh_ledger
+(reports/drilldown.py, reports/figure_lines.py), and the workbook's Transactions sheet
+(reports/excel_transactions.py). Sections are declared in reports/sections.py.
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ to the figure whatever its size.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,10 +20,33 @@ from typing import Any
 import duckdb
 
 from reports import sections as s
+from reports import figure_lines
+from reports.figure_lines import Condition
 
 LINE_COLUMNS = ("partner_name", "period", "cost_centre", "counterparty", "description", "line_type",
                 "amount", "source_file", "source_row", "load_id")
 _PARAM_REF = re.compile(r"\$([a-z_][a-z0-9_]*)")
+# A figure's page (one not flagged) lists fewer lines than a flag's: there are many more of them,
+# and the breakdowns above the lines already explain the figure; the remainder is still stated.
+FIGURE_LIMIT = 100
+# Each breakdown shows its largest rows; the rest are summed in one row so it adds up to the figure.
+BREAKDOWN_ROWS = 12
+BREAKDOWNS = (("partner", "Partner"), ("service_line", "Service line"), ("counterparty", "Counterparty"),
+              ("period", "Month"))
+
+
+@dataclass
+class Breakdown:
+    key: str
+    label: str
+    rows: list[tuple[Any, int, Decimal]]    # (value, lines, sum)
+    rest: int = 0                           # values not shown, summed in one row
+    rest_total: Decimal = Decimal(0)
+    rest_lines: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r[2] for r in self.rows), Decimal(0)) + self.rest_total
 
 
 @dataclass
@@ -62,6 +86,8 @@ class DrillPage:
     line_count: int             # every line behind the figure
     line_total: Decimal         # their sum
     facts: dict[str, Any] = field(default_factory=dict)
+    breakdowns: list[Breakdown] = field(default_factory=list)
+    linked_from: list[tuple[str, str]] = field(default_factory=list)   # (href from the site root, label)
 
     @property
     def shown_total(self) -> Decimal:
@@ -97,25 +123,119 @@ def drill_page(con: duckdb.DuckDBPyConnection, section: s.Section, row: s.Row, n
     """The ledger lines behind one flagged row of a detail section (largest first, at most ``limit``)."""
     drill = section.flag.drill
     facts = row.facts
-    if callable(drill.where):
-        where, params = drill.where(facts)
-    else:
-        where, params = drill.where, {k: row.hidden.get(k) for k in drill.keys}
-    wanted = set(_PARAM_REF.findall(where))
-    missing = wanted - set(params)
-    if missing:
-        raise s.SpecError(f"section {section.key}: drill-down condition needs {sorted(missing)}")
-    bound = {k: v for k, v in params.items() if k in wanted}
-    amount = drill.amount
-    count, total = con.execute(
-        f"SELECT count(*), coalesce(sum({amount}), 0) FROM {drill.source} WHERE {where}", bound).fetchone()
+    cond = figure_lines.flag_condition(section, row)
+    value = next(v for v in section.values if v.key == drill.figure)
+    return lines_page(con, cond, name=name, title=drill.title(facts), section=section,
+                      flag_text=row.values.get("flag_text") or "", figure_label=value.label,
+                      figure=row.values.get(drill.figure), fmt=value.fmt, limit=limit, facts=facts)
+
+
+def lines_page(con: duckdb.DuckDBPyConnection, cond: Condition, *, name: str, title: str,
+               section: s.Section, figure_label: str, figure: Decimal | None, fmt: str,
+               flag_text: str = "", limit: int = FIGURE_LIMIT, facts: dict | None = None,
+               columns: set[str] | None = None) -> DrillPage:
+    """The lines behind a figure: their count and sum, four breakdowns each adding up to that sum
+    (one grouping-sets query), and the largest ``limit`` lines."""
+    if cond.source not in s.DRILL_SOURCES:
+        raise s.SpecError(f"drill-down source {cond.source!r} not one of {s.DRILL_SOURCES}")
+    amount, bound = cond.amount, _json_safe(cond.bound())
+    columns = columns if columns is not None else _columns(con, cond.source)
+    sl = "service_line_name" if "service_line_name" in columns else "service_line"
+    groups = con.execute(
+        f"SELECT partner_name, {sl}, counterparty, period, "
+        f"grouping(partner_name, {sl}, counterparty, period) AS g, count(*), coalesce(sum({amount}), 0) "
+        f"FROM {cond.source} WHERE {cond.where} "
+        f"GROUP BY GROUPING SETS ((partner_name), ({sl}), (counterparty), (period), ())", bound).fetchall()
+    count, total = 0, Decimal(0)
+    by: dict[int, list[tuple[Any, int, Decimal]]] = {i: [] for i in range(4)}
+    for *keys, g, n, v in groups:
+        if g == 15:                              # the grand total: every grouping column rolled up
+            count, total = n, Decimal(v)
+            continue
+        i = [15 - (1 << (3 - j)) for j in range(4)].index(g)
+        by[i].append((keys[i], n, Decimal(v)))
     cols = ", ".join(f"{amount} AS amount" if c == "amount" else c for c in LINE_COLUMNS)
     recs = con.execute(
-        f"SELECT {cols} FROM {drill.source} WHERE {where} "
+        f"SELECT {cols} FROM {cond.source} WHERE {cond.where} "
         f"ORDER BY abs({amount}) DESC, load_id, source_row LIMIT {int(limit)}", bound).fetchall()
-    value = next(v for v in section.values if v.key == drill.figure)
-    return DrillPage(slug=name, title=drill.title(facts), section=section,
-                     flag_text=row.values.get("flag_text") or "", figure_label=value.label,
-                     figure=row.values.get(drill.figure), fmt=value.fmt,
-                     lines=[DrillLine(*r) for r in recs], line_count=count, line_total=Decimal(total),
-                     facts=facts)
+    breakdowns = [_breakdown(key, label, by[i], chronological=(key == "period"))
+                  for i, (key, label) in enumerate(BREAKDOWNS)]
+    return DrillPage(slug=name, title=title, section=section, flag_text=flag_text, figure_label=figure_label,
+                     figure=figure, fmt=fmt, lines=[DrillLine(*r) for r in recs], line_count=count,
+                     line_total=total, facts=facts or {}, breakdowns=breakdowns if count else [])
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
+
+
+def _json_safe(params: dict) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+
+
+def _breakdown(key: str, label: str, groups: list[tuple[Any, int, Decimal]], *, chronological: bool) -> Breakdown:
+    """One breakdown, largest first (months in order); past BREAKDOWN_ROWS the rest in one row, so
+    the table still adds up to the figure."""
+    if chronological:
+        groups = sorted(groups, key=lambda g: (g[0] is None, g[0] or ""))
+        return Breakdown(key, label, groups)
+    groups = sorted(groups, key=lambda g: (-abs(g[2]), str(g[0])))
+    shown, rest = groups[:BREAKDOWN_ROWS], groups[BREAKDOWN_ROWS:]
+    return Breakdown(key, label, shown, len(rest), sum((g[2] for g in rest), Decimal(0)),
+                     sum(g[1] for g in rest))
+
+
+_SQL_WORDS = {"and", "or", "not", "is", "distinct", "from", "in", "null", "true", "false", "list_contains"}
+
+
+class DrillSet:
+    """Every drill-down page of a site, one per distinct set of lines: two figures with the same
+    condition (the open book's net spend of a row and the same figure on the spend page) share a
+    page, which lists every place linking to it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.pages: list[DrillPage] = []
+        self._by_key: dict[tuple, DrillPage] = {}
+        self._used: set[str] = set()
+        self._cols: dict[str, set[str]] = {}
+
+    def flagged(self, section: s.Section, row: s.Row) -> DrillPage:
+        """A flagged row's page, named from its keys (as before figures had pages of their own)."""
+        cond = figure_lines.flag_condition(section, row)
+        page = self._by_key.get(cond.key)
+        if page is None:
+            page = drill_page(self.con, section, row, slug(section, row, self._used))
+            self._add(cond, page)
+        return page
+
+    def figure(self, cond: Condition, section: s.Section, table: s.Table, row: s.Row, col: s.Column,
+               linked_from: tuple[str, str]) -> DrillPage | None:
+        """The page of a figure's lines; None when the warehouse's lines lack a column the condition
+        needs (a cut-down warehouse): the figure is then left unlinked rather than linked wrongly."""
+        page = self._by_key.get(cond.key)
+        if page is None and not self._readable(cond):
+            return None
+        if page is None:
+            name = f"{section.key}-{hashlib.sha1(repr(cond.key).encode()).hexdigest()[:10]}"
+            what = " · ".join(row.text(c) for c in table.label_columns if c.key != "flag_text"
+                              and row.text(c)) or section.title
+            page = lines_page(self.con, cond, name=name, title=f"{col.label}: {what}", section=section,
+                              figure_label=col.label, figure=row.values.get(col.key), fmt=col.fmt,
+                              columns=self._cols[cond.source])
+            self._add(cond, page)
+        if linked_from not in page.linked_from:
+            page.linked_from.append(linked_from)
+        return page
+
+    def _readable(self, cond: Condition) -> bool:
+        if cond.source not in self._cols:
+            self._cols[cond.source] = _columns(self.con, cond.source)
+        words = set(re.findall(r"\b([a-z_][a-z0-9_]*)\b", re.sub(r"'[^']*'|\$[a-z_0-9]+", "", cond.where)))
+        needed = (words - _SQL_WORDS) | {cond.amount}
+        return needed <= self._cols[cond.source]
+
+    def _add(self, cond: Condition, page: DrillPage) -> None:
+        self._by_key[cond.key] = page
+        self.pages.append(page)

@@ -1,7 +1,9 @@
 """The monthly Excel board pack (openpyxl).
 
 Sheets, in order: Cover, Summary, one sheet per section of ``sections.SECTIONS``, and
-Submissions (every submission the year-to-date figures rest on). Detail figures are values
+Submissions (every submission the year-to-date figures rest on), then Transactions (the month's
+ledger lines under an autofilter, which the summary's month figures link to:
+reports/excel_transactions.py). Detail figures are values
 (money is Decimal until openpyxl writes it; percentages are fractions under a percent format).
 Subtotal and total rows are the pack's own formulas - =SUBTOTAL(109, ...) over the rows above,
 and the derived cells' arithmetic from the cells beside them - so a filtered sheet shows the
@@ -37,6 +39,7 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from reports import excel_transactions
 from reports import formatting as f
 from reports import sections as s
 from reports.coverage import add_coverage_notes
@@ -83,10 +86,17 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     wb.properties.title = ctx.title
     wb.properties.creator = "openbook"
     _write_cover(wb.active, cover, messages)
-    _write_summary(wb.create_sheet(s.SUMMARY.title), ctx, cover, summary_tables, flags)
+    summary = wb.create_sheet(s.SUMMARY.title)
+    placed = _write_summary(summary, ctx, cover, summary_tables, flags)
     for sec, table, charts in zip(s.SECTIONS, section_tables, section_charts):
         _write_section(wb.create_sheet(sec.sheet), ctx, cover, table, charts)
     _write_submissions(wb.create_sheet(SUBMISSIONS_SHEET), ctx, cover)
+    # the month's lines, and the summary's month figures linked to them (reports/excel_transactions.py)
+    tx = wb.create_sheet(excel_transactions.SHEET)
+    first_of = excel_transactions.write_transactions(tx, con, ctx)
+    _print_setup(tx, ctx, title_rows=None)          # the pack's page set-up, header and footer
+    tx.print_area = f"A1:{get_column_letter(tx.max_column)}{tx.max_row}"
+    excel_transactions.link_summary(summary, placed, first_of)
 
     save_atomically(Path(out_path), wb.save)  # shared: 0644, like every pack
     return out_path
@@ -586,6 +596,7 @@ def _write_summary(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, tables: 
             last_row = r + math.ceil(chart.height / 0.5) + 1
     ws.print_area = f"A1:{get_column_letter(ncols)}{last_row}"
     _print_setup(ws, ctx, title_rows=None, one_page=True)
+    return placed
 
 
 def _in_excel(chart: s.Chart) -> bool:

@@ -1,9 +1,9 @@
 """The static HTML site (plotly charts, sortable tables), readable offline.
 
 ``<out_dir>/index.html`` (the summary and the submissions), one page per section of
-``sections.SECTIONS``, ``<out_dir>/drill/<name>.html`` for every flagged figure (the
-ledger lines behind it: see reports/drilldown.py, the one place reports read fct_
-tables), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
+``sections.SECTIONS``, ``<out_dir>/drill/<name>.html`` for every flagged figure and every
+money figure that is a sum of ledger lines (reports/figure_lines.py says which; one page per
+distinct set of lines, see reports/drilldown.py, the one place reports read fct_ tables), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
 installed plotly package), the stylesheet and the table-sorting script. Nothing refers
 to the internet. Every text from the data is escaped with ``html.escape``; plotly
 receives escaped labels too (it shows entities as characters) and its JSON escapes
@@ -23,7 +23,7 @@ import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 
-from reports import drilldown, partner_pages
+from reports import drill_html, drilldown, figure_links, partner_pages
 from reports import formatting as f
 from reports import sections as s
 from reports.coverage import add_coverage_notes
@@ -87,20 +87,25 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
              + [(partner_pages.INDEX, "Partners")])
     tables = [s.section_table(con, sec, ctx) for sec in s.SECTIONS]
     add_coverage_notes(tables, cover.submissions)
-    used: set[str] = set()
-    drills: list[drilldown.DrillPage] = []
-    lines_behind: dict[int, drilldown.DrillPage] = {}       # id(row) -> its drill-down page
+    summary_tables = [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks]
+    drill_set = drilldown.DrillSet(con)
+    lines_behind: dict[int, drilldown.DrillPage] = {}       # id(row) -> its flag's drill-down page
     for sec, table in zip(s.SECTIONS, tables):
         for part, t in [(sec, table)] + list(zip(sec.parts, table.parts)):
             if part.flag is None or part.flag.drill is None:
                 continue
             for row in t.flagged_rows:
-                page = drilldown.drill_page(con, part, row, drilldown.slug(part, row, used))
-                drills.append(page)
+                page = drill_set.flagged(part, row)
                 lines_behind[id(row)] = page
                 href = f"{DRILL}/{page.slug}.html"
                 row.links["flag_text"] = href
                 row.links[part.flag.drill.figure] = href
+                _linked(page, f"{sec.key}.html", sec.sheet, part)
+    figure_links.link_figures(drill_set, ctx, [
+        (f"{sec.key}.html", sec.sheet, part, t)
+        for sec, table in zip(s.SECTIONS, tables) for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))
+    ] + [(INDEX, s.SUMMARY.title, b, t) for b, t in zip(s.SUMMARY.blocks, summary_tables)], DRILL)
+    drills = drill_set.pages
     partners = partner_pages.partners(con, ctx)
     _link_partner_names(tables, partners)
     if drills:
@@ -122,7 +127,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
             row.links["section"] = f"{row.hidden['section_key']}.html"
     body = _summary_body(
         ctx, cover,
-        [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks], flags,
+        summary_tables, flags,
         [d for key, ch in s.SUMMARY.charts for d in s.charts_data(con, blocks[key], ch, ctx)], downloads,
         key_messages(cover, list(zip(s.SECTIONS, tables))))
     index = out_dir / INDEX
@@ -132,6 +137,12 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
 
 # ---------------------------------------------------------------------------
 # Files
+def _linked(page: drilldown.DrillPage, href: str, sheet: str, part: s.Section) -> None:
+    where = (href, f"{sheet}: {part.flag.drill and next(v.label for v in part.values if v.key == part.flag.drill.figure)}")
+    if where not in page.linked_from:
+        page.linked_from.append(where)
+
+
 def _write(path: Path, text: str | bytes) -> None:
     data = text.encode("utf-8") if isinstance(text, str) else text
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -568,22 +579,29 @@ def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage, downloads: Down
     sec = page.section
     owner = _owner(sec)
     back = f"../{owner.key}.html" + ("" if owner is sec else f"#{sec.key}")
+    back_name = owner.sheet
+    if page.linked_from:               # the first page linking here (a summary block is on index.html)
+        href, label = page.linked_from[0]
+        back, back_name = "../" + href + ("" if owner is sec or href == INDEX else f"#{sec.key}"), \
+            label.split(": ", 1)[0]
     out = ['<section class="panel">', f"<h2>{f.html_text(page.title)}</h2>"]
     if page.flag_text:
         out.append(f'<p class="lede">{f.html_text(page.flag_text)}</p>')
     diff = (page.line_total - page.figure) if page.figure is not None else None
     out.append('<table class="reconcile"><tbody>')
     out.append(f'<tr><th scope="row">{f.html_text(page.figure_label)} on the '
-               f'<a href="{f.html_text(back)}">{f.html_text(owner.sheet)}</a> page</th>'
-               f'<td class="num">{money(page.figure)}</td></tr>')
+               f'<a href="{f.html_text(back)}">{f.html_text(back_name)}</a> page</th>'
+               f'<td class="num" data-role="figure" data-v="{f.html_text(page.figure)}">{money(page.figure)}</td></tr>')
     out.append(f'<tr><th scope="row">The {page.line_count:,} ledger line{"s" if page.line_count != 1 else ""} '
-               f'behind it add up to</th><td class="num">{money(page.line_total)}</td></tr>')
+               f'behind it add up to</th><td class="num" data-role="lines-total" data-v="{f.html_text(page.line_total)}">'
+               f'{money(page.line_total)}</td></tr>')
     shown = len(page.lines)
     out.append(f'<tr><th scope="row">{"All" if not page.not_shown else "The largest"} {shown:,} '
                f'line{"s" if shown != 1 else ""}, listed below</th><td class="num">{money(page.shown_total)}</td></tr>')
     if page.not_shown:
         out.append(f'<tr><th scope="row">{page.not_shown:,} smaller line{"s" if page.not_shown != 1 else ""} '
-                   f'not shown</th><td class="num">{money(page.not_shown_total)}</td></tr>')
+                   f'not shown</th><td class="num" data-role="not-shown" data-v="{f.html_text(page.not_shown_total)}">'
+                   f'{money(page.not_shown_total)}</td></tr>')
     out.append("</tbody></table>")
     if page.reconciles:
         out.append('<p class="note">The lines reconcile to the figure to the penny.</p>')
@@ -591,6 +609,7 @@ def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage, downloads: Down
         out.append(f'<p class="warn">The lines differ from the figure by {money(diff)}: '
                    "the figure and the ledger should be checked.</p>")
     out.append("</section>")
+    out.append(drill_html.breakdowns_html(page, table_html))
     cols = [s.Column("partner", "Partner", "text", False), s.Column("period", "Month", "period", False),
             s.Column("cost_centre", "Cost centre", "text", False),
             s.Column("counterparty", "Counterparty", "text", False, blank=""),
@@ -607,7 +626,7 @@ def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage, downloads: Down
         rows.append(s.Row({"partner": s._Label("Lines shown"), "amount": page.shown_total}, "total"))
     caption = (f"The {shown:,} ledger lines, largest first" if not page.not_shown else
                f"The largest {shown:,} of {page.line_count:,} ledger lines")
-    out.append('<section class="panel">')
+    out.append('<section class="panel" id="lines">')
     lines = s.Table("lines", caption, cols, rows)
     out.append(table_html(lines, caption=caption) if page.lines
                else '<p class="note">No ledger lines: the figure has none behind it in the ledgers loaded.</p>')

@@ -534,6 +534,7 @@ class Column:
     is_value: bool              # a number column (money/pct/int) rather than a label
     blank: str | None = None    # a label column's text for a null value (default: the format's)
     prose: bool = False         # sentences (a Text or the flag): given room to wrap
+    raw: Any = None             # a pivot column: the pivoted dim's value (its drill-down binds it)
 
 
 @dataclass
@@ -707,7 +708,7 @@ def _one_table(con: duckdb.DuckDBPyConnection, section: Section, ctx: ReportCont
         on_values = sorted({r[pivot.on.key] for r in records}, key=lambda v: f.sort_key(v, pivot.on.fmt))
         pkeys = [f"p{i}" for i in range(len(on_values))]
         columns = [Column(d.key, d.label, d.fmt, False, d.blank) for d in dims] + [
-            Column(k, f.label(v, pivot.on.fmt), pm.fmt, True) for k, v in zip(pkeys, on_values)]
+            Column(k, f.label(v, pivot.on.fmt), pm.fmt, True, raw=v) for k, v in zip(pkeys, on_values)]
         columns.append(Column("p_total", pivot.total_label, pm.fmt, True))
         merged: dict[tuple, dict] = {}
         for r in records:

@@ -19,7 +19,7 @@ from reports.excel_pack import build_board_pack
 SHEETS = ["Cover", "Summary", "Open book", "System by payer", "Agreement of balances", "Plan against actual", "System position",
           "MH budget", "MHIS", "Variation", "Funding consistency", "Sector by recipient", "Sector by partner", "Contracts", "Lead provider",
           "Spend by partner", "Spend by service line", "Flag register", "Data quality", "Rows set aside", "Failed checks",
-          "Submissions"]
+          "Submissions", "Transactions"]
 MONEY_HEADERS = {"This month", "Last month", "Movement", "FY to date", "Total",
                  "North Weald ICS", "South Fen ICS"}
 

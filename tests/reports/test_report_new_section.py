@@ -41,7 +41,7 @@ def test_new_section_appears_in_pack_and_site(con, tmp_path, monkeypatch, fx):
     monkeypatch.setattr(s, "SECTIONS", s.SECTIONS + (WORKFORCE,))
 
     wb = computed(openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "p.xlsx")))
-    assert wb.sheetnames[-2:] == ["Workforce plan", "Submissions"]
+    assert wb.sheetnames[-3:] == ["Workforce plan", "Submissions", "Transactions"]
     ws = wb["Workforce plan"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5)]
     assert rows[0] == ["System", "Scheme", "Plan FY to date", "Actual FY to date", "Slippage"]

@@ -1,0 +1,140 @@
+"""The board pack's Transactions sheet: the month's mental-health ledger lines, filterable, and the
+summary's key figures linked to them.
+
+The sheet lists every fct_mh_ledger line of the report month (of the pack's system, for a
+one-system pack), one row each with its source file and row, under an autofilter. Above the
+header a SUBTOTAL of each money column sums the lines the filter leaves visible, outside the
+filtered range, so a reader who filters on a system (or a partner, a service line) sees the sum
+of those lines and can set it beside the summary's figure. Like the site's drill-down pages this
+sheet reads fct_mh_ledger (see reports/drilldown.py): the one place the pack reads lines.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import PurePosixPath
+from typing import Any
+
+import duckdb
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reports import formatting as f
+from reports import sections as s
+
+SHEET = "Transactions"
+SOURCE = "fct_mh_ledger"
+HEADER_ROW = 5
+# (column of the lines, heading, kind): kind "money" columns are summed by the SUBTOTAL row
+_COLUMNS = (
+    ("ics_id", "System", "ics"), ("partner_name", "Partner", "text"), ("period", "Period", "text"),
+    ("service_line_name", "Service line", "text"), ("funding_stream", "Funding stream", "funding_stream"),
+    ("line_type", "Line", "code"), ("counterparty", "Counterparty", "text"), ("description", "Description", "text"),
+    ("amount", "Amount", "money"), ("gross_spend", "Gross spend", "money"), ("net_spend", "Net spend", "money"),
+    ("source_file", "Source file", "file"), ("source_row", "Row", "int"),
+)
+_WIDTHS = {"ics": 14, "text": 24, "funding_stream": 14, "code": 12, "money": 15, "file": 34, "int": 8}
+
+
+def _present(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """The sheet's columns the warehouse's lines hold (a cut-down test warehouse may lack some)."""
+    have = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [SOURCE]).fetchall()}
+    return [c for c in _COLUMNS if c[0] in have]
+
+
+def _file_name(path: Any) -> str:
+    """The file as the partner sent it: its path from the inbox (as on the drill-down pages)."""
+    if not path:
+        return ""
+    text = "/" + str(path).replace("\\", "/")
+    return text.split("/inbox/", 1)[1] if "/inbox/" in text else PurePosixPath(text).name
+
+
+def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: s.ReportContext) -> dict[Any, int]:
+    """Write the sheet; return the first row of each system's lines (the summary links there)."""
+    cols = _present(con)
+    order = [c for c in ("ics_id", "partner_name", "service_line_name", "source_file", "source_row")
+             if c in {k for k, _, _ in cols}]
+    recs = con.execute(
+        f"SELECT {', '.join(k for k, _, _ in cols)} FROM {SOURCE} WHERE period = $period "
+        "AND ($ics_id IS NULL OR ics_id = $ics_id) "
+        f"ORDER BY {', '.join(order)}", {"period": ctx.period, "ics_id": ctx.ics_id}).fetchall()
+    blue = "005EB8"
+    ws["A1"] = f"Transactions — {ctx.month}"
+    ws["A1"].font = Font(bold=True, size=14, color=blue)
+    ws["A2"] = (f"Every mental-health ledger line of {ctx.month}, as each partner booked it: amount positive "
+                "for money out, negative for money in; gross and net spend are each line's part of the "
+                "open book's figures. Filter any column; the row above the header sums the lines shown.")
+    ws["A2"].font = Font(italic=True, color="4C6272")
+    last = HEADER_ROW + len(recs)
+    ws.cell(row=HEADER_ROW - 1, column=1, value="Lines shown by the filter: total").font = Font(bold=True)
+    for j, (key, label, kind) in enumerate(cols, start=1):
+        c = ws.cell(row=HEADER_ROW, column=j, value=label)
+        c.font = Font(bold=True, color="FFFFFF")
+        c.fill = PatternFill("solid", fgColor=blue)
+        c.alignment = Alignment(horizontal="right" if kind in ("money", "int") else "left")
+        ws.column_dimensions[get_column_letter(j)].width = _WIDTHS[kind]
+        if kind == "money":
+            letter = get_column_letter(j)
+            # SUBTOTAL(109, ...) ignores rows the filter hides (the pack's one total formula): the sum of what the reader sees
+            t = ws.cell(row=HEADER_ROW - 1, column=j,
+                        value=f"=SUBTOTAL(109,{letter}{HEADER_ROW + 1}:{letter}{max(last, HEADER_ROW + 1)})")
+            t.number_format = f.EXCEL_FORMATS["money2"]
+            t.font = Font(bold=True)
+    first_of: dict[Any, int] = {}
+    for i, rec in enumerate(recs):
+        r = HEADER_ROW + 1 + i
+        for j, ((key, _, kind), v) in enumerate(zip(cols, rec), start=1):
+            c = ws.cell(row=r, column=j)
+            if kind == "money":
+                c.value = None if v is None else Decimal(v)        # a number, never text or a float
+                c.number_format = f.EXCEL_FORMATS["money2"]
+            elif kind == "int":
+                c.value = v
+            elif kind == "file":
+                c.value, c.data_type = f.excel_text(_file_name(v)), "s"
+                c.alignment = Alignment(indent=1)        # off the right-aligned figures beside it
+            else:
+                text = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
+                c.value = None if text is None else f.excel_text(str(text))
+                c.data_type = "s"
+        if "ics_id" in {k for k, _, _ in cols}:
+            first_of.setdefault(rec[0], r)
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(cols))}{max(last, HEADER_ROW + 1)}"
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    if not recs:
+        ws.cell(row=HEADER_ROW + 1, column=1, value=f"No ledger lines for {ctx.month}.").font = Font(italic=True)
+    return first_of
+
+
+# The summary's figures that are sums of the month's lines, by block: value key -> the
+# Transactions column a reader sums (after filtering on the row's system) to get the figure.
+LINKED = {"net-by-system": {"net_month": "Net spend"}, "by-system": {"month": "Gross spend"}}
+
+
+def link_summary(ws: Worksheet, placed: dict[str, tuple[int, int, s.Table]], first_of: dict[Any, int]) -> int:
+    """Hyperlink the summary's month figures to their system's first line on the Transactions
+    sheet (the total to the header); return how many cells were linked."""
+    n = 0
+    for key, values in LINKED.items():
+        if key not in placed:
+            continue
+        top, _, table = placed[key]
+        for i, row in enumerate(table.rows):
+            r = top + 1 + i
+            ics = row.values.get("ics_id") if row.role == "detail" else None
+            target = first_of.get(ics) if ics is not None else HEADER_ROW
+            if target is None:
+                continue
+            for j, col in enumerate(table.columns, start=1):
+                if col.key in values and row.values.get(col.key) is not None:
+                    c = ws.cell(row=r, column=j)
+                    what = f"{f.label(ics, 'ics')}'s lines" if ics is not None else "every line"
+                    c.hyperlink = Hyperlink(ref=c.coordinate, location=f"'{SHEET}'!A{target}",
+                                            tooltip=f"{what} on the {SHEET} sheet: filter System, "
+                                                    f"the sum of {values[col.key]} above the header")
+                    c.font = Font(name=c.font.name, size=c.font.sz, bold=c.font.b, color="005EB8", underline="single")
+                    n += 1
+    return n

@@ -1,0 +1,298 @@
+"""Which figures of the site are sums of ledger lines, and which lines.
+
+Every money value of every section (and part, and summary block) is declared here: either as
+a sum of lines (``Lines``: the line column summed, the row keys that pick the lines, the base
+condition) or as not a sum of lines, with the reason (a ratio, a plan or contract value, a
+forecast, a share apportioned by payments...). ``tests/reports/test_figure_drill.py`` holds
+that every money value is one or the other, so a new section cannot silently go unlinked or be
+linked wrongly; the site links only the first kind.
+
+The registry lives beside the section specs rather than inside them so sections.py stays the
+one list of figures and this the one list of what stands behind them (and the two merge
+independently). A figure's condition is built here; reports/drilldown.py runs it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from reports import sections as s
+
+MONEY_FMTS = ("money", "money2")
+_PARAM_REF = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Lines:
+    """A section's figures as sums of ledger lines.
+
+    ``amounts``: value key -> the line column that sums to it (its scope comes from the
+    section's Measure). ``keys``: row key (a dim, or a hidden column of a detail section) ->
+    the line column it equals; a subtotal binds the dims it totals over, a total none.
+    ``pivot``: the line column a pivot's columns are values of. ``flag_drill``: the value keys
+    whose lines are the section's Flag.drill condition (bound from every detail row, flagged
+    or not). ``not_lines``: value key -> why that figure is not linked."""
+    amounts: Mapping[str, str] = field(default_factory=dict)
+    keys: Mapping[str, str] = field(default_factory=dict)
+    where: str = "line_type = 'expenditure'"
+    source: str = "fct_mh_ledger"
+    pivot: str | None = None
+    flag_drill: tuple[str, ...] = ()
+    not_lines: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotLines:
+    """A section none of whose figures is a sum of ledger lines, and why."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """The lines behind one figure: ``amount`` summed over ``source`` WHERE ``where`` (params bound)."""
+    source: str
+    amount: str
+    where: str
+    params: tuple[tuple[str, Any], ...]
+
+    @property
+    def key(self) -> tuple:
+        return (self.source, self.amount, self.where, self.params)
+
+    def bound(self) -> dict[str, Any]:
+        return dict(self.params)
+
+
+_GROSS = "gross_spend"
+_NET = "net_spend"
+_ELIM = "eliminated_spend"
+_FORECAST = "a forecast (the run rate: spend to date / months × 12), not money booked"
+_MOVEMENT = "the difference of two linked figures (this month and last month), each linked on its own"
+_PCT = "a percentage"
+_PLAN = "a plan value from the ICB's investment plan, not ledger lines"
+
+_OPEN_BOOK_DIMS = {"ics_id": "ics_id", "partner_kind": "partner_kind", "partner_name": "partner_name",
+                   "service_line_name": "service_line_name", "funding_stream": "funding_stream"}
+_OPEN_BOOK_AMOUNTS = {"gross_month": _GROSS, "net_month": _NET, "gross_ytd": _GROSS,
+                      "eliminated_ytd": _ELIM, "net_ytd": _NET}
+_GROSS_AMOUNTS = {"month": _GROSS, "prev": _GROSS, "ytd": _GROSS}
+_HEADLINE_NOT = {"movement": _MOVEMENT}
+
+FIGURE_LINES: dict[str, Lines | NotLines] = {
+    # --- rpt_open_book and rpt_mh_spend: sums of fct_mh_ledger expenditure lines by their keys
+    "open-book": Lines(_OPEN_BOOK_AMOUNTS, _OPEN_BOOK_DIMS, not_lines={"forecast": _FORECAST}),
+    "spend-by-partner": Lines(_GROSS_AMOUNTS, _OPEN_BOOK_DIMS),
+    "spend-by-service-line": Lines(_GROSS_AMOUNTS, _OPEN_BOOK_DIMS, not_lines=_HEADLINE_NOT),
+    "net-by-service-line": Lines(_OPEN_BOOK_AMOUNTS, _OPEN_BOOK_DIMS),
+    "net-by-funding-stream": Lines(_OPEN_BOOK_AMOUNTS, _OPEN_BOOK_DIMS),
+    "net-by-system": Lines(_OPEN_BOOK_AMOUNTS, _OPEN_BOOK_DIMS, not_lines={"forecast": _FORECAST}),
+    "by-system": Lines(_GROSS_AMOUNTS, _OPEN_BOOK_DIMS, not_lines=_HEADLINE_NOT),
+    "by-partner-kind": Lines(_GROSS_AMOUNTS, _OPEN_BOOK_DIMS, not_lines=_HEADLINE_NOT),
+    "ytd-kind-system": Lines({"p_total": _GROSS}, _OPEN_BOOK_DIMS, pivot="ics_id"),
+    # --- detail sections: the lines their Flag.drill names, for every row
+    "eliminations": Lines(
+        flag_drill=("difference",),
+        not_lines={"payer_amount": "one side of the agreement; the difference links to both sides' lines",
+                   "payee_amount": "one side of the agreement; the difference links to both sides' lines",
+                   "ytd_difference": "a running total of the monthly differences, each linked on its month's row"}),
+    "plan-vs-actual": Lines(
+        flag_drill=("actual_ytd",),
+        not_lines={"fy_plan": _PLAN, "plan_ytd": _PLAN, "slippage": "plan less actual: a plan value is in it",
+                   "forecast_run_rate": _FORECAST, "forecast_profile": "a forecast: actual plus plan to come",
+                   "underspend": "a forecast less the plan"}),
+    "mhis": Lines(
+        flag_drill=("mhis_spend",),
+        not_lines={"prior_year": "last year's MHIS spend as the standard takes it",
+                   "required": "the standard: last year's spend grown by the allocation",
+                   "shortfall": "required less spend: the standard is in it",
+                   "headroom": "spend less required: the standard is in it",
+                   "forecast": _FORECAST, "mh_spend": "all the ICB's mental-health spend; its lines are on "
+                                                      "the open book page"}),
+    "mhis-headline": Lines(
+        {"mhis_spend": "amount"}, {"icb_name": "partner_name"},
+        where=("line_type = 'expenditure' AND in_mhis AND funding_stream IN ('recurrent', 's75_pooled') "
+               "AND partner_kind = 'icb'"),
+        not_lines={"required": "the standard: last year's spend grown by the allocation",
+                   "shortfall": "required less spend: the standard is in it",
+                   "headroom": "spend less required: the standard is in it", "forecast": _FORECAST}),
+    "variation": Lines(
+        flag_drill=("numerator",),
+        not_lines={"rate": "spend per weighted head: a ratio", "peer_rate": "a ratio over the place's peers",
+                   "pooled_rate": "a ratio over every place", "from_median": "a distance between ratios",
+                   "apportioned": "trust-wide spend apportioned by population share, not whole lines",
+                   "total_rate": "a ratio", "difference": "spend less the pooled rate × population: a ratio is in it"}),
+    "funding-consistency": Lines(
+        flag_drill=("provider_spend",),
+        not_lines={"annual_value": "a contract value, not ledger lines", "value_per_unit": "a ratio",
+                   "median": "a median of ratios", "provider_per_unit": "a ratio"}),
+    "contracts": Lines(
+        flag_drill=("paid_to_date",),
+        not_lines={"annual_value": "a contract value, not ledger lines",
+                   "expected_to_date": "the contract value pro rata, not ledger lines",
+                   "variance": "paid less expected: a contract value is in it",
+                   "overrun": "paid less the contract value: a contract value is in it"}),
+    # --- not (yet) expressed as lines
+    "contract-mix": NotLines("contract values by type; paid to date is a sum over contracts whose lines "
+                             "are linked on the Contracts page"),
+    "system-by-payer": NotLines("the commissioner view shares a partner's spend between systems by ICB "
+                                "payments (apportioned, not whole lines); the host view's lines are the open "
+                                "book's"),
+    "system-position": NotLines("plan values and forecasts over all of an ICB's schemes; each scheme's actual "
+                                "links to its lines on the Plan against actual page"),
+    "sector-by-recipient": NotLines("by who received the money: the counterparty register's sector, with an "
+                                    "uncertainty band; not yet expressed as a condition over ledger lines"),
+    "sector-share": NotLines("by delivering partner's sector per place: not yet expressed as a condition "
+                             "over ledger lines"),
+    "lead-provider": NotLines("the lead provider's budget by category with a first-year baseline; savings "
+                              "and reinvestment are against that baseline"),
+    "lead-provider-subcontractors": NotLines("spend by who the lead provider paid, grouped by its "
+                                             "subcontractor register: not yet expressed as lines"),
+    "flag-register": NotLines("the amount at stake on a flag is the flag's finding (a shortfall, an "
+                              "over-run, a difference), linked from the flag's own page"),
+    "data-quality": NotLines("row counts, not money"),
+    "rows-set-aside": NotLines("row counts, not money"),
+    "failed-checks": NotLines("row counts, not money"),
+}
+
+
+def money_values(section: s.Section) -> list[str]:
+    """The keys of a section's money figures as shown (pivot columns stand for the pivoted measure)."""
+    return [v.key for v in section.values if v.show and v.fmt in MONEY_FMTS and not isinstance(v, s.Text)]
+
+
+def spec_of(section: s.Section) -> Lines | NotLines | None:
+    return FIGURE_LINES.get(section.key)
+
+
+def _scope(scope: str) -> str:
+    """A measure's period scope over the lines (the same words as sections._scope_sql)."""
+    return {s.MONTH: "period = $period", s.PREV_MONTH: "period = $prev_period",
+            s.YTD: "fy = $fy AND period <= $period", s.FY: "fy = $fy", s.ALL: "TRUE"}[scope]
+
+
+def _bind_eq(column: str, name: str, value: Any) -> tuple[str, dict]:
+    # IS NOT DISTINCT FROM: a null key (system-wide place, several service lines) is a value too
+    return f"{column} IS NOT DISTINCT FROM ${name}", {name: value}
+
+
+def _measure(section: s.Section, key: str) -> s.Measure | None:
+    return next((v for v in section.values if isinstance(v, s.Measure) and v.key == key), None)
+
+
+def _rename(where: str, params: dict, suffix: str) -> tuple[str, dict]:
+    """A condition's $params renamed apart, so several rows' conditions can be OR-ed together."""
+    return (_PARAM_REF.sub(lambda m: f"${m.group(1)}{suffix}", where),
+            {f"{k}{suffix}": v for k, v in params.items()})
+
+
+def _freeze(params: dict) -> tuple[tuple[str, Any], ...]:
+    """Parameters as a hashable, ordered tuple (lists as tuples): identical conditions dedupe."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+
+
+def flag_condition(section: s.Section, row: s.Row) -> Condition:
+    """A detail row's lines, as its section's Drill spec names them (flagged or not)."""
+    drill = section.flag.drill
+    if callable(drill.where):
+        where, params = drill.where(row.facts)
+    else:
+        where, params = drill.where, {k: row.hidden.get(k) for k in drill.keys}
+    wanted = set(_PARAM_REF.findall(where))
+    if wanted - set(params):
+        raise s.SpecError(f"section {section.key}: drill-down condition needs {sorted(wanted - set(params))}")
+    return Condition(drill.source, drill.amount, where, _freeze({k: v for k, v in params.items() if k in wanted}))
+
+
+def condition(section: s.Section, table: s.Table, row: s.Row, col: s.Column,
+              ctx: s.ReportContext) -> Condition | None:
+    """The lines behind one figure of a section's table, or None when it is not a sum of lines."""
+    spec = spec_of(section)
+    if not isinstance(spec, Lines) or row.values.get(col.key) is None:
+        return None
+    base = {"period": ctx.period, "prev_period": ctx.prev_period, "fy": ctx.fy, "ics_id": ctx.ics_id}
+    if col.key in spec.flag_drill and section.flag is not None and section.flag.drill is not None:
+        drill = section.flag.drill
+        rows = [row] if row.role == "detail" else _rows_under(table, row)
+        parts, params = [], {}
+        for i, r in enumerate(rows):
+            c = flag_condition(section, r)
+            w, p = c.where, c.bound()
+            w, p = _rename(w, p, f"_{i}") if len(rows) > 1 else (w, p)
+            parts.append(f"({w})")
+            params.update(p)
+        if not parts:
+            return None
+        return Condition(drill.source, drill.amount, " OR ".join(parts), _freeze(params))
+    # a pivot column: the pivoted measure, with the pivot's dim bound to the column's value
+    pivot_value = None
+    if section.pivot is not None and col.key.startswith("p") and col.key != "p_total":
+        if spec.pivot is None or "p_total" not in spec.amounts:
+            return None
+        measure, amount = _measure(section, section.pivot.value), spec.amounts["p_total"]
+        pivot_value = (spec.pivot, _pivot_raw(table, col, section))
+    elif col.key in spec.amounts:
+        measure = _measure(section, col.key) if section.pivot is None or col.key != "p_total" \
+            else _measure(section, section.pivot.value)
+        amount = spec.amounts[col.key]
+    else:
+        return None
+    if measure is None:
+        return None
+    # a line adding nothing to the figure (an eliminated line's net spend, an income line's gross)
+    # is not behind it: left out, so the page lists only the lines that make the figure
+    where = [f"({spec.where})", _scope(measure.scope), f"{amount} <> 0"]
+    params = {}
+    if ctx.ics_id is not None:
+        where.append("ics_id = $ics_id")
+    for key, value in _row_keys(section, row).items():
+        column = spec.keys.get(key)
+        if column is None:
+            return None                       # a key the lines do not carry: cannot pick them
+        w, p = _bind_eq(column, f"k_{key}", value)
+        where.append(w)
+        params.update(p)
+    if pivot_value is not None:
+        w, p = _bind_eq(pivot_value[0], "k_pivot", pivot_value[1])
+        where.append(w)
+        params.update(p)
+    if section.where:
+        return None                           # its fragments are over the rpt table, not the lines
+    text = " AND ".join(where)
+    wanted = set(_PARAM_REF.findall(text))
+    params.update({k: v for k, v in base.items() if k in wanted})
+    return Condition(spec.source, amount, text, _freeze(params))
+
+
+def _row_keys(section: s.Section, row: s.Row) -> dict[str, Any]:
+    """The keys a row binds: a detail row its dims, a subtotal the dims it totals over, a total none."""
+    dims = [d.key for d in section.dims]
+    if row.role == "total":
+        return {}
+    shown = {c for c in row.values}
+    if row.role == "subtotal":
+        # the subtotal dims the table kept (a one-system pack drops the system), outermost first
+        subs = [k for k in section.subtotals if k in shown]
+        return dict(zip(subs[:row.level + 1], row.group))
+    return {k: row.values.get(k) for k in dims if k in shown}
+
+
+def _rows_under(table: s.Table, total: s.Row) -> list[s.Row]:
+    """The detail rows a subtotal or total adds up."""
+    i = table.rows.index(total)
+    if total.role == "total":
+        return [r for r in table.rows if r.role == "detail"]
+    out = []
+    for r in reversed(table.rows[:i]):
+        if r.role == "subtotal" and r.level <= total.level:
+            break
+        if r.role == "detail":
+            out.append(r)
+    return out
+
+
+def _pivot_raw(table: s.Table, col: s.Column, section: s.Section) -> Any:
+    raw = getattr(col, "raw", None)
+    if raw is not None:
+        return raw
+    raise s.SpecError(f"section {section.key}: pivot column {col.key} has no raw value")

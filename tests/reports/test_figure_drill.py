@@ -1,0 +1,234 @@
+"""Drill from any figure: every money figure of the site that is a sum of ledger lines links to a
+page whose every level adds up to it, to the penny.
+
+The check reads the pages only, as a reader would: the figure as the linking page renders it
+(its cell's value and text), and the drill page's own numbers (its stated figure, each breakdown's
+rows, the lines listed and the sum of the lines not shown). It never asks the SQL or the code that
+built the pages, so it checks the link, not the query: a wrong condition shows up as a page that
+does not add up to the figure that links to it. Every linked figure of every page, not a sample.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reports import figure_lines as fl
+from reports import formatting as f
+from reports import sections as s
+
+
+# ---------------------------------------------------------------------------
+# The registry: every money figure is declared linkable or not, with a reason
+def _all_sections():
+    for sec in s.SECTIONS:
+        yield sec
+        yield from sec.parts
+    yield from s.SUMMARY.blocks
+
+
+def test_every_money_figure_is_declared_a_sum_of_lines_or_says_why_not():
+    undeclared = []
+    for sec in _all_sections():
+        spec = fl.spec_of(sec)
+        if isinstance(spec, fl.NotLines):
+            assert spec.reason.strip(), sec.key
+            continue
+        assert spec is not None, f"section {sec.key}: not in reports/figure_lines.FIGURE_LINES"
+        for key in fl.money_values(sec):
+            linked = key in spec.amounts or key in spec.flag_drill or (
+                sec.pivot is not None and key == sec.pivot.value and "p_total" in spec.amounts)
+            if linked == (key in spec.not_lines):
+                undeclared.append((sec.key, key))
+            if key in spec.flag_drill:
+                assert sec.flag and sec.flag.drill and sec.flag.drill.figure == key, (sec.key, key)
+        assert set(spec.not_lines) <= {v.key for v in sec.values}, sec.key
+        assert all(reason.strip() for reason in spec.not_lines.values()), sec.key
+        if sec.pivot is not None and spec.amounts:
+            assert set(spec.amounts) == {"p_total"} and spec.pivot, sec.key
+    assert undeclared == [], "each money figure is either linked or given a reason, not both nor neither"
+
+
+def test_a_figure_condition_binds_its_keys_never_formats_them():
+    """A hostile partner name is bound as a parameter: it never appears in the SQL text."""
+    sec = s.OPEN_BOOK
+    ctx = s.ReportContext("2025-06")
+    hostile = "x' OR 1=1 --"
+    cols = [s.Column(d.key, d.label, d.fmt, False) for d in sec.dims] + [s.Column("net_ytd", "Net", "money", True)]
+    row = s.Row({"ics_id": "a", "partner_kind": "vcse", "partner_name": hostile, "service_line_name": None,
+                 "funding_stream": "grant", "net_ytd": Decimal("1.00")})
+    table = s.Table(sec.key, sec.title, cols, [row])
+    cond = fl.condition(sec, table, row, cols[-1], ctx)
+    assert hostile not in cond.where and ("k_partner_name", hostile) in cond.params
+    assert cond.amount == "net_spend" and "fy = $fy AND period <= $period" in cond.where
+
+
+# ---------------------------------------------------------------------------
+# The demo site, read as pages
+class _Cells(HTMLParser):
+    """Tables as rows of cells: (cell attributes, text, link) with the row's class and the
+    nearest enclosing element carrying data-by or an id (which table of a drill page it is)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables: list[dict] = []
+        self._stack: list[dict] = []
+        self._cell: dict | None = None
+        self._row: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("div", "section"):
+            self._stack.append(a)
+        elif tag == "table":
+            where = next((x.get("data-by") or x.get("id") for x in reversed(self._stack)
+                          if x.get("data-by") or x.get("id")), None)
+            self.tables.append({"where": where, "class": a.get("class"), "head": [], "rows": []})
+        elif tag == "tr" and self.tables:
+            self._row = {"class": a.get("class") or "", "cells": []}
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = {"attrs": a, "text": "", "href": None, "tag": tag}
+        elif tag == "a" and self._cell is not None:
+            self._cell["href"] = a.get("href")
+
+    def handle_endtag(self, tag):
+        if tag in ("div", "section") and self._stack:
+            self._stack.pop()
+        elif tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._cell["text"] = self._cell["text"].strip()
+            self._row["cells"].append(self._cell)
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            t = self.tables[-1]
+            if all(c["tag"] == "th" for c in self._row["cells"]) and not t["rows"] and not t["head"]:
+                t["head"] = [c["text"] for c in self._row["cells"]]
+            else:
+                t["rows"].append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell["text"] += data
+
+
+def _tables(path: Path) -> list[dict]:
+    p = _Cells()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p.tables
+
+
+def _money(cell: dict) -> Decimal:
+    return Decimal(cell["attrs"]["data-v"])
+
+
+def _drill_sums(page: Path) -> dict:
+    """A drill page's own numbers: the figure it states, the sum it says the lines make, each
+    breakdown's rows and total, and the lines listed plus those not shown."""
+    tables = _tables(page)
+    recon = next(t for t in tables if t["class"] == "reconcile")
+    role = {c["attrs"].get("data-role"): _money(c) for r in recon["rows"] for c in r["cells"]
+            if c["attrs"].get("data-role")}
+    out = {"figure": role["figure"], "lines_total": role["lines-total"],
+           "not_shown": role.get("not-shown", Decimal(0)), "breakdowns": {}}
+    for t in tables:
+        if t["where"] in ("partner", "service_line", "counterparty", "period"):
+            amount = t["head"].index("Amount")
+            rows = [r for r in t["rows"] if "total" not in r["class"]]
+            (total,) = [r for r in t["rows"] if "total" in r["class"]]
+            out["breakdowns"][t["where"]] = (sum(_money(r["cells"][amount]) for r in rows),
+                                            _money(total["cells"][amount]))
+    lines = [t for t in tables if t["where"] == "lines"]
+    listed = Decimal(0)
+    if lines:
+        amount = lines[0]["head"].index("Amount")
+        listed = sum(_money(r["cells"][amount]) for r in lines[0]["rows"] if "total" not in r["class"])
+    out["listed"] = listed
+    return out
+
+
+@pytest.fixture(scope="module")
+def site(demo_home) -> Path:
+    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
+    return folders[-1] / "html"
+
+
+def _linked_figures(site: Path):
+    """Every number cell of every page that links to a drill page: (page, href, value, text)."""
+    for page in sorted(site.glob("*.html")) + sorted(site.glob("partners/*.html")):
+        for t in _tables(page):
+            for r in t["rows"]:
+                for c in r["cells"]:
+                    href = c["href"] or ""
+                    if "num" in (c["attrs"].get("class") or "") and re.search(r"(^|/)drill/[^/]+\.html$", href):
+                        yield page, href, c
+
+
+def test_every_linked_figure_equals_its_breakdowns_and_its_lines_to_the_penny(site):
+    checked, per_page, sums = 0, defaultdict(int), {}
+    for page, href, cell in _linked_figures(site):
+        figure = _money(cell)
+        # the value the cell holds is the one it shows (whole pounds, or pence for money2)
+        assert cell["text"] in (f.number_text(figure, "money"), f.number_text(figure, "money2")), \
+            (page.name, href, cell["text"], figure)
+        target = (page.parent / href).resolve()
+        assert target.is_file(), (page.name, href)
+        if target not in sums:
+            sums[target] = _drill_sums(target)
+        d = sums[target]
+        where = f"{page.relative_to(site)} -> {href}"
+        assert d["figure"] == figure, f"{where}: page states {d['figure']}, the link's figure is {figure}"
+        assert d["lines_total"] == figure, f"{where}: lines add up to {d['lines_total']}, not {figure}"
+        assert d["listed"] + d["not_shown"] == figure, f"{where}: lines listed + not shown != {figure}"
+        assert set(d["breakdowns"]) == {"partner", "service_line", "counterparty", "period"}, where
+        for by, (rows, total) in d["breakdowns"].items():
+            assert rows == total == figure, f"{where}: by {by} adds up to {rows} (total row {total})"
+        checked += 1
+        per_page[str(page.relative_to(site))] += 1
+    # the pages whose tables are sums of lines are linked (the registry says which are not, and why)
+    for name in ("index.html", "open-book.html", "spend-by-partner.html", "spend-by-service-line.html",
+                 "mhis.html", "contracts.html", "plan-vs-actual.html", "variation.html",
+                 "eliminations.html", "funding-consistency.html"):
+        assert per_page[name] > 0, f"{name}: no figure links to its lines"
+    assert checked == sum(per_page.values()) and checked > 500
+    print(f"\nchecked {checked} linked figures on {len(per_page)} pages against {len(sums)} drill pages:")
+    for name, n in sorted(per_page.items()):
+        print(f"  {name}: {n}")
+
+
+def test_every_drill_page_is_linked_and_links_back(site):
+    linked = {(page.parent / href).resolve() for page, href, _ in _linked_figures(site)}
+    pages = {p.resolve() for p in (site / "drill").glob("*.html")}
+    assert pages == linked
+    for p in list(pages)[:50]:
+        text = p.read_text(encoding="utf-8")
+        assert 'href="../index.html"' in text and "This figure is linked from:" in text
+
+
+# ---------------------------------------------------------------------------
+# The workbook: a Transactions sheet with the month's lines, the summary linked to it
+def test_the_pack_lists_the_months_lines_under_a_filter_and_the_summary_links_to_them(con, tmp_path, fx):
+    import openpyxl
+
+    from reports.excel_pack import build_board_pack
+
+    wb = openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "p.xlsx"))
+    ws = wb["Transactions"]
+    header = [c.value for c in ws[5]]
+    assert header[:2] == ["System", "Partner"] and {"Amount", "Source file", "Row", "Counterparty"} <= set(header)
+    # the fixture's mental-health lines of the month, counted from its own table (conftest.MH_LEDGER)
+    expected = sorted(Decimal(x[7]) for x in fx.MH_LEDGER if x[1] == fx.PERIOD)
+    amount = header.index("Amount") + 1
+    got = [ws.cell(row=r, column=amount) for r in range(6, ws.max_row + 1)]
+    assert sorted(Decimal(str(c.value)) for c in got) == expected
+    assert all(isinstance(c.value, (int, float)) and "£" in c.number_format for c in got)   # numbers, £ format
+    assert ws.auto_filter.ref == f"A5:{openpyxl.utils.get_column_letter(len(header))}{ws.max_row}"
+    letter = openpyxl.utils.get_column_letter(amount)
+    assert ws.cell(row=4, column=amount).value == f"=SUBTOTAL(109,{letter}6:{letter}{ws.max_row})"  # outside the filter
+    files = {ws.cell(row=r, column=header.index("Source file") + 1).value for r in range(6, ws.max_row + 1)}
+    assert "sf_icb/SF spend Jun 2025.csv" in files                   # the path from the inbox on
+    links = [c.hyperlink.location for row in wb["Summary"].iter_rows() for c in row if c.hyperlink]
+    assert links and all(loc.startswith("'Transactions'!A") for loc in links)
