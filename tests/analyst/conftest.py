@@ -37,9 +37,13 @@ def small_warehouse(tmp_path) -> Path:
 
 
 @pytest.fixture
-def cli(capsys):
-    """Run `openbook <args>` in this process; returns (exit code, stdout, stderr)."""
+def cli(capsys, monkeypatch):
+    """Run `openbook <args>` in this process; returns (exit code, stdout, stderr). Output goes to a
+    pipe, as when piped to a file: no COLUMNS from the environment fits it to a terminal's width
+    (tests that want a width set it themselves)."""
     from pipelines.cli import main
+
+    monkeypatch.delenv("COLUMNS", raising=False)
 
     def run(*args: str) -> tuple[int, str, str]:
         capsys.readouterr()
