@@ -132,6 +132,19 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                    "expected_to_date": "the contract value pro rata, not ledger lines",
                    "variance": "paid less expected: a contract value is in it",
                    "overrun": "paid less the contract value: a contract value is in it"}),
+    "mh-budget": Lines(
+        flag_drill=("actual_ytd",),
+        not_lines={"annual_budget": "a budget from the partner's budgets file, not ledger lines",
+                   "budget_ytd": "the budget phased to date, not ledger lines",
+                   "variance_ytd": "actual less budget: a budget is in it",
+                   "forecast": "a forecast: actual plus budget to come plus the variance trend",
+                   "forecast_variance": "a forecast less the budget"}),
+    "agency-spend": Lines(
+        flag_drill=("agency_ytd",),
+        not_lines={"annual_cap": "a limit from the agency caps file, not ledger lines",
+                   "cap_ytd": "the limit phased to date, not ledger lines",
+                   "variance": "agency spend less the limit: a limit is in it",
+                   "agency_month": "the month's part of the year to date, whose lines are linked beside it"}),
     # --- not (yet) expressed as lines
     "contract-mix": NotLines("contract values by type; paid to date is a sum over contracts whose lines "
                              "are linked on the Contracts page"),
@@ -146,6 +159,9 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                              "over ledger lines"),
     "lead-provider": NotLines("the lead provider's budget by category with a first-year baseline; savings "
                               "and reinvestment are against that baseline"),
+    "lead-provider-delegated-budget": NotLines("the delegated budget is the delegating contracts' value; the "
+                                               "lead provider's spend is a total over its whole ledger, linked "
+                                               "on the open book page"),
     "lead-provider-subcontractors": NotLines("spend by who the lead provider paid, grouped by its "
                                              "subcontractor register: not yet expressed as lines"),
     "flag-register": NotLines("the amount at stake on a flag is the flag's finding (a shortfall, an "

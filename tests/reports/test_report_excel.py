@@ -17,7 +17,7 @@ from reports.excel_pack import build_board_pack
 # variation, consistency, sectors, contracts, the lead provider, the gross spend behind the open book,
 # data quality, and the submissions the figures rest on.
 SHEETS = ["Cover", "Summary", "Open book", "System by payer", "Agreement of balances", "Plan against actual", "System position",
-          "MH budget", "MHIS", "Variation", "Funding consistency", "Sector by recipient", "Sector by partner", "Contracts", "Lead provider",
+          "MH budget", "MHIS", "Variation", "Funding consistency", "Sector by recipient", "Sector by partner", "Contracts", "Lead provider", "Agency spend",
           "Spend by partner", "Spend by service line", "Flag register", "Data quality", "Rows set aside", "Failed checks",
           "Submissions", "Transactions"]
 MONEY_HEADERS = {"This month", "Last month", "Movement", "FY to date", "Total",
