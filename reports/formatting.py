@@ -114,10 +114,10 @@ CODE_LABELS = {
     "direct": "Direct",
     "recurrent": "Recurrent",
     "non_recurrent": "Non-recurrent",
-    # agency spend against its limit (rpt_agency_spend)
-    "red": "Red: over the limit",
-    "amber": "Amber: near the limit",
-    "green": "Green: within the limit",
+    # RAG ratings (rpt_mh_budget, rpt_agency_spend: each page states its own tolerances)
+    "red": "Red",
+    "amber": "Amber",
+    "green": "Green",
     "no_cap": "No limit set",
     # geography levels (rpt_sector_share)
     "ics": "Whole system",

@@ -86,7 +86,7 @@ def test_every_flagged_figure_links_to_its_drill_down_page(site):
             assert (site / href).is_file(), f"{page.name}: {href} does not resolve"
     assert {k: len(v) for k, v in linked.items()} == {
         "eliminations.html": 1, "plan-vs-actual.html": 1, "mhis.html": 1, "variation.html": 3,
-        "funding-consistency.html": 1, "contracts.html": 1}
+        "funding-consistency.html": 1, "contracts.html": 1, "mh-budget.html": 1, "agency-spend.html": 1}
     drill = {p.name for p in site.glob("drill/*.html")}
     every = {h.split("/", 1)[1] for p in site.glob("*.html") for h in page_links(p) if h.startswith("drill/")}
     assert every == drill                    # every drill-down page is linked from the site

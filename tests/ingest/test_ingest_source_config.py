@@ -11,7 +11,7 @@ import yaml
 
 from assets.ingest import SourceConfigError, load_source_config, load_source_configs, match_config
 
-DEMO_SOURCES = Path(__file__).parents[2] / "pipelines" / "demo" / "sources"
+DEMO_SOURCES = Path(__file__).parents[2] / "demo" / "sources"
 DEMO_PARTNERS = {
     "nw_icb", "sf_icb", "wfmh", "fsc_lp", "la_ashby", "la_brookcarrow",
     "la_dunmere", "la_elmfen", "haven", "peerlink", "open_minds", "youth_space",

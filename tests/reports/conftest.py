@@ -665,7 +665,7 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
                     "'Community forensic services','other','Other providers, suppliers and own staff',NULL,?,NULL,"
                     "NULL,NULL,NULL,4)", [LEAD_PROVIDER, period, m, D(community)])
 
-    # --- budgets: none in this warehouse (the demo tests cover rpt_mh_budget); the sheet is empty
+    # --- budgets: the demo tests cover rpt_mh_budget's figures
     con.execute("""CREATE TABLE rpt_mh_budget (partner_id VARCHAR, partner_name VARCHAR, partner_kind VARCHAR,
         ics_id VARCHAR, ics_name VARCHAR, service_line VARCHAR, service_line_name VARCHAR, period VARCHAR,
         fy VARCHAR, fy_month INTEGER, annual_budget DECIMAL(18,2), budget DECIMAL(18,2), actual DECIMAL(18,2),
@@ -673,6 +673,12 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
         variance_ytd_pct DECIMAL(38,2), forecast_outturn DECIMAL(18,2), forecast_variance DECIMAL(18,2),
         forecast_variance_pct DECIMAL(38,2), is_outturn BOOLEAN, rag VARCHAR, amber_tolerance_pct DECIMAL(18,2),
         red_tolerance_pct DECIMAL(18,2))""")
+    # one line on budget, green: 9,900 a month against twelfths of 120,000
+    for m, period in enumerate(("2025-04", "2025-05", "2025-06"), start=1):
+        con.execute("INSERT INTO rpt_mh_budget VALUES ('wfmh',?,'nhs_trust','north_weald','North Weald ICS',"
+                    "'crisis_house','Crisis houses',?,'2025-26',?,120000.00,10000.00,9900.00,?,?,?,-1.00,"
+                    "118800.00,-1200.00,-1.00,false,'green',1.00,3.00)",
+                    [names["wfmh"], period, m, D(10000) * m, D(9900) * m, D(-100) * m])
 
     # --- agency staff spend against the limit: the trust within it (no flag), as at June
     con.execute("""CREATE TABLE rpt_agency_spend (partner_id VARCHAR, partner_name VARCHAR, partner_kind VARCHAR,

@@ -17,7 +17,8 @@ from reports.excel_pack import build_board_pack
 # variation, consistency, sectors, contracts, the lead provider, the gross spend behind the open book,
 # data quality, and the submissions the figures rest on.
 SHEETS = ["Cover", "Summary", "Open book", "System by payer", "Agreement of balances", "Plan against actual", "System position",
-          "MH budget", "MHIS", "Variation", "Funding consistency", "Sector by recipient", "Sector by partner", "Contracts", "Lead provider", "Agency spend",
+          "MH budget", "MHIS", "Variation", "Funding consistency", "Sector by recipient", "Sector by partner", "Contracts",
+          "Lead provider", "Agency spend",
           "Spend by partner", "Spend by service line", "Flag register", "Data quality", "Rows set aside", "Failed checks",
           "Submissions", "Transactions"]
 MONEY_HEADERS = {"This month", "Last month", "Movement", "FY to date", "Total",
@@ -178,7 +179,9 @@ def test_section_sheet_figures(wb, fx):
     assert head == ["System", "Partner kind", "Partner", "Service line", "This month", "FY to date"]
     credit = next(r for r in rows if r[3] == "Adult acute and rehabilitation inpatient care")
     assert credit[4] == -5000.75
-    assert rows[-1][0] == "Total" and rows[-1][5] == float(fx.EXPECTED["total"]["ytd"])
+    total = next(r for r in reversed(rows) if r[0] == "Total")
+    assert total[5] == float(fx.EXPECTED["total"]["ytd"])
+    assert rows[-1][0].startswith("Coverage:")    # the coverage note, under the totals
     assert any(r[1] == "NHS trust total" and r[4] == 244999.5 for r in rows)
 
 

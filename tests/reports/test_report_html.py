@@ -12,7 +12,7 @@ from reports.html_site import build_html_site
 PAGES = ["index.html", "open-book.html", "system-by-payer.html", "eliminations.html", "plan-vs-actual.html", "system-position.html",
          "mh-budget.html", "mhis.html", "variation.html", "funding-consistency.html", "sector-by-recipient.html", "sector-share.html",
          "contracts.html",
-         "lead-provider.html", "spend-by-partner.html", "spend-by-service-line.html", "flag-register.html", "data-quality.html",
+         "lead-provider.html", "agency-spend.html", "spend-by-partner.html", "spend-by-service-line.html", "flag-register.html", "data-quality.html",
          "rows-set-aside.html", "failed-checks.html", "partners.html"]
 
 
