@@ -48,6 +48,7 @@ from typing import Iterator, Sequence
 
 import duckdb
 
+from assets.ingest.last_good import rejection_message
 from assets.ingest.reference_files import reference_file
 from assets.quality.staging_policy import validate_staging, write_source_checks
 from warehouse.sql_files import SQL_DIR, insert_rows, run_sql, sql_text, statements, transaction
@@ -518,14 +519,11 @@ def _stage_file(con, item, parsed, references: dict, out: PartitionLoad) -> str:
 
 
 def _rejection(con, version: _Version, kept: str) -> str:
-    """Why a blocked resubmission was not swapped in, in the warehouse's words
-    (assets/ingest/last_good.py): the failed blocking checks and the submission kept."""
+    """Why a blocked resubmission was not swapped in, from its own staged check results."""
     failed = con.execute(
         f"SELECT expectation, unexpected_count FROM {version.stage}.main.dq_results WHERE severity = 'ERROR'"
         " AND NOT passed ORDER BY expectation").fetchall()
-    checks = ", ".join(f"{name} ({count or 0} row{'s' if count != 1 else ''})" for name, count in failed)
-    return (f"rejected: blocked by {checks or 'its checks'}; the previous submission ({kept}) "
-            "stays in the figures until a corrected file passes")
+    return rejection_message(failed, kept)
 
 
 def _drop_stage(con, version: _Version) -> None:

@@ -91,7 +91,13 @@ def _rejection(con: duckdb.DuckDBPyConnection, load_id: str, held_id: str, held_
     failed = con.execute(
         "SELECT expectation, unexpected_count FROM dq_results WHERE load_id = $l AND severity = 'ERROR'"
         " AND NOT passed ORDER BY expectation", {"l": load_id}).fetchall()
-    checks = ", ".join(f"{name} ({count or 0} row{'s' if count != 1 else ''})" for name, count in failed)
     name = held_file.replace("\\", "/").rsplit("/", 1)[-1]
-    return (f"rejected: blocked by {checks or 'its checks'}; the previous submission ({name}, load {held_id}) "
+    return rejection_message(failed, f"{name}, load {held_id}")
+
+
+def rejection_message(failed: list[tuple[str, int | None]], kept: str) -> str:
+    """Why a blocked resubmission is not the month's figures: its failed blocking checks
+    (expectation, rows) and the submission kept (also the lake loader's words)."""
+    checks = ", ".join(f"{name} ({count or 0} row{'s' if count != 1 else ''})" for name, count in failed)
+    return (f"rejected: blocked by {checks or 'its checks'}; the previous submission ({kept}) "
             "stays in the figures until a corrected file passes")
