@@ -35,11 +35,18 @@ ASSETS = "assets"
 DRILL = "drill"
 CSV = "csv"
 PLOTLY_JS = "plotly.min.js"
-STATIC = ("openbook.css", "sort-tables.js")
+STATIC = ("openbook.css", "sort-tables.js", "filter-tables.js")
 INDEX = "index.html"
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 _FONT = "Arial, Liberation Sans, Helvetica, sans-serif"
+# The columns the page filters (templates/filter-tables.js) act on, by the column's key: a
+# table is filtered on the ones it has and shown whole without them.
+FILTER_DIMS = {"ics_id": "system", "partner_name": "partner", "icb_name": "partner",
+               "lead_provider_name": "partner", "period": "month", "as_at_period": "month",
+               "service_line_name": "service_line"}
+# number formats a filtered table may add up again (its own total row says which columns do)
+SUMMABLE = {"money", "money2", "int"}
 
 
 class Downloads:
@@ -255,6 +262,10 @@ def table_html(table: s.Table, *, caption: str = "", sortable: bool = True) -> s
         inner = f'<button type="button">{label}</button>' if sortable else label
         num_cls = ' class="num"' if num else ""
         sort_attr = ' aria-sort="none"' if sortable else ""
+        if col.key in FILTER_DIMS and not col.is_value:
+            sort_attr += f' data-dim="{FILTER_DIMS[col.key]}"'
+        elif col.is_value and col.fmt in SUMMABLE:
+            sort_attr += f' data-sum="{col.fmt}"'
         heads.append(f'<th scope="col"{num_cls}{sort_attr}>{inner}</th>')
     levels = sorted({r.level for r in table.rows if r.role == "subtotal"})
     outer = set(levels[:-1])

@@ -25,10 +25,11 @@ def chromium() -> str:
     return found
 
 
-def render(page: Path, profile: Path) -> tuple[str, list[str]]:
-    """The DOM after scripts ran, and the console messages Chromium logged."""
+def render(page: Path, profile: Path, fragment: str = "") -> tuple[str, list[str]]:
+    """The DOM after scripts ran, and the console messages Chromium logged; ``fragment`` is
+    added to the page's address after "#" (where the site's filters keep their state)."""
     run = subprocess.run(
-        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.resolve().as_uri()],
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.resolve().as_uri() + (f"#{fragment}" if fragment else "")],
         capture_output=True, text=True, timeout=120)
     console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
     return run.stdout, console

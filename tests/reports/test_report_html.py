@@ -61,7 +61,8 @@ def test_plotly_js_written_once_and_referenced_relatively(site, con, fx):
 
 def test_nothing_refers_to_the_internet(site, fx):
     files = [site / p for p in PAGES] + [site / "assets" / "openbook.css",
-                                         site / "assets" / "sort-tables.js"]
+                                         site / "assets" / "sort-tables.js",
+                                         site / "assets" / "filter-tables.js"]
     for path in files:
         text = path.read_text(encoding="utf-8")
         for m in re.finditer("http", text, flags=re.I):
@@ -79,10 +80,10 @@ def test_hostile_text_is_escaped(site, fx):
         assert fx.HOSTILE not in text, page
         assert "<img" not in text, page
         assert not any(t == "img" for t, _ in _tags(text)), page
-        # the only scripts are the two assets and plotly's own newPlot calls
+        # the only scripts are the three assets and plotly's own newPlot calls
         scripts = [a for t, a in _tags(text) if t == "script"]
-        assert [a["src"] for a in scripts if "src" in a] == ["assets/plotly.min.js",
-                                                             "assets/sort-tables.js"], page
+        assert [a["src"] for a in scripts if "src" in a] == ["assets/plotly.min.js", "assets/sort-tables.js",
+                                                             "assets/filter-tables.js"], page
     partner = (site / "spend-by-partner.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in partner
     assert "Young People&#x27;s Space &amp; Co" in partner
