@@ -50,10 +50,12 @@ ui: install
 # Benchmark at 1M and 10M ledger lines against bare DuckDB on the same files (about 45
 # minutes on 2 cores); tables in bench-results/results.md and .json. Then a 150,000-row
 # spend workbook (a year of payments in one file) loaded end to end: bench-results/workbook.json.
+# Then the demo's HTML site: its size and each page's first paint in Chromium: bench-results/site.json.
 BENCH_SIZES ?= 1000000 10000000
-bench: install
+bench: install chromium
 	$(VENV)/bin/python bench/run_bench.py --sizes $(BENCH_SIZES) --out bench-results
 	$(VENV)/bin/python bench/workbook_bench.py --rows 150000 --out bench-results
+	$(VENV)/bin/python bench/site_bench.py --out bench-results
 
 clean:
 	rm -rf $(VENV) .uv data

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +48,7 @@ FILTER_DIMS = {"ics_id": "system", "partner_name": "partner", "icb_name": "partn
                "service_line_name": "service_line"}
 # number formats a filtered table may add up again (its own total row says which columns do)
 SUMMABLE = {"money", "money2", "int"}
+_PLOT_SCRIPT = re.compile(r"<script(?: type=\"text/javascript\")?>(\s*window\.PLOTLYENV.*?)</script>", re.S)
 
 
 class Downloads:
@@ -125,7 +127,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         charts = {ch.key: s.charts_data(con, part, ch, ctx) for part in (sec,) + sec.parts for ch in part.charts}
         body = _section_body(ctx, sec, table, charts, lines_behind, downloads)
         downloads.write_before(out_dir / f"{sec.key}.html",
-                               _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body))
+                               _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body, filters=True))
     _write_partner_pages(con, ctx, cover, pages, out_dir, downloads, partners)
     blocks = {b.key: b for b in s.SUMMARY.blocks}
     flags = s.flag_counts(list(zip(s.SECTIONS, tables)))
@@ -138,7 +140,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         [d for key, ch in s.SUMMARY.charts for d in s.charts_data(con, blocks[key], ch, ctx)], downloads,
         key_messages(cover, list(zip(s.SECTIONS, tables))))
     index = out_dir / INDEX
-    downloads.write_before(index, _page(ctx, cover, INDEX, pages, s.SUMMARY.title, body))
+    downloads.write_before(index, _page(ctx, cover, INDEX, pages, s.SUMMARY.title, body, filters=True))
     return index
 
 
@@ -175,8 +177,14 @@ def _write_assets(assets: Path) -> None:
 
 # ---------------------------------------------------------------------------
 # Page parts
+# The filter bar (templates/filter-tables.js fills it) on the summary, section and partners pages; a drill
+# page is one figure's lines and a partner's page one partner, so neither has one.
+_FILTERS = ('<form id="filters" class="filters" hidden aria-label="Filters" onsubmit="return false">'
+            '<p class="filter-notice" role="status"></p></form>\n')
+
+
 def _page(ctx: s.ReportContext, cover: s.Cover, name: str, pages: list[tuple[str, str]],
-          heading: str, body: str, root: str = "") -> str:
+          heading: str, body: str, root: str = "", filters: bool = False) -> str:
     nav = "".join(
         f'<li><a href="{f.html_text(root + href)}"'
         + (' aria-current="page"' if href == name else "")
@@ -192,6 +200,7 @@ def _page(ctx: s.ReportContext, cover: s.Cover, name: str, pages: list[tuple[str
         title=f.html_text(f"{heading} — {ctx.title}"),
         heading=f.html_text(f"{heading} — {ctx.month}"),
         meta=meta, nav=nav, body=body, footer=footer, root=f.html_text(root),
+        filters=_FILTERS if filters else "",
         stamp=f.css_string(f"{heading} · {f.systems_label(cover.systems)} · {ctx.month} (month {ctx.fy_month} "
                            f"of {ctx.fy}) · data as at {f.datetime_text(cover.data_as_at) or 'no submissions'}"))
 
@@ -338,6 +347,12 @@ def _layout(fig: go.Figure, data, height: int, *, legend: bool, **more) -> None:
 def _figure_html(fig: go.Figure, data, height: int, figures: s.Table) -> str:
     div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{data.key}",
                       config=_PLOT_CONFIG, default_height=f"{height}px", default_width="100%")
+    # plotly.min.js (3.5 MB) loads deferred so the page's words and tables paint first (about
+    # 0.5 s instead of 1.5-4 s, bench/site_bench.py); each chart is drawn once it has loaded
+    div, found = _PLOT_SCRIPT.subn(lambda m: f'<script>document.addEventListener("DOMContentLoaded", function () {{'
+                                            f"{m.group(1)}}});</script>", div)
+    if found != 1:      # a plotly whose output changed: a chart would call Plotly before it loads
+        raise RuntimeError(f"chart {data.key}: plotly's drawing script not found in its HTML")
     return (f'<figure class="chart-block"><div class="chart" role="img" '
             f'aria-label="{f.html_text(data.title)}">{div}</div></figure>'
             + table_html(figures, caption="The figures behind this chart"))
@@ -581,7 +596,7 @@ def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, c
             + table_html(listing, caption="Partners")
             + f'<p class="note">{downloads.link(listing, "partners")}</p></section>')
     downloads.write_before(out_dir / partner_pages.INDEX,
-                           _page(ctx, cover, partner_pages.INDEX, pages, "Partners", body))
+                           _page(ctx, cover, partner_pages.INDEX, pages, "Partners", body, filters=True))
 
 
 def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage, downloads: Downloads | None = None) -> str:
