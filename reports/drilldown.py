@@ -214,16 +214,22 @@ class DrillSet:
                linked_from: tuple[str, str]) -> DrillPage | None:
         """The page of a figure's lines; None when the warehouse's lines lack a column the condition
         needs (a cut-down warehouse): the figure is then left unlinked rather than linked wrongly."""
+        what = " · ".join(row.text(c) for c in table.label_columns if c.key != "flag_text"
+                          and row.text(c)) or section.title
+        return self.point(cond, section, f"{col.label}: {what}", col.label, row.values.get(col.key), col.fmt,
+                          linked_from)
+
+    def point(self, cond: Condition, section: s.Section, title: str, label: str, figure: Any, fmt: str,
+              linked_from: tuple[str, str]) -> DrillPage | None:
+        """The page of any figure's lines (a table's cell or a chart's point), shared by every
+        figure with the same lines; None when the warehouse's lines cannot be read (see figure)."""
         page = self._by_key.get(cond.key)
         if page is None and not self._readable(cond):
             return None
         if page is None:
             name = f"{section.key}-{hashlib.sha1(repr(cond.key).encode()).hexdigest()[:10]}"
-            what = " · ".join(row.text(c) for c in table.label_columns if c.key != "flag_text"
-                              and row.text(c)) or section.title
-            page = lines_page(self.con, cond, name=name, title=f"{col.label}: {what}", section=section,
-                              figure_label=col.label, figure=row.values.get(col.key), fmt=col.fmt,
-                              columns=self._cols[cond.source])
+            page = lines_page(self.con, cond, name=name, title=title, section=section,
+                              figure_label=label, figure=figure, fmt=fmt, columns=self._cols[cond.source])
             self._add(cond, page)
         if linked_from not in page.linked_from:
             page.linked_from.append(linked_from)

@@ -312,3 +312,59 @@ def _pivot_raw(table: s.Table, col: s.Column, section: s.Section) -> Any:
     if raw is not None:
         return raw
     raise s.SpecError(f"section {section.key}: pivot column {col.key} has no raw value")
+
+
+def chart_point_condition(section: s.Section, data: s.ChartData, series: int, index: int,
+                          ctx: s.ReportContext) -> Condition | None:
+    """The lines behind one point (bar, line marker) of a section's chart, or None when the point
+    is not a sum of ledger lines: its measure must be one of the section's linked sums (same
+    column, same aggregate), and the chart's category, series and facet must be columns the lines
+    carry. Funnels and waterfalls are not sums of one set of lines; a chart with SQL filters of its
+    own (over the rpt table, not the lines) is left unlinked rather than linked wrongly."""
+    spec, chart = spec_of(section), data.chart
+    if not isinstance(spec, Lines) or chart.kind in ("funnel", "waterfall") or chart.where or section.where:
+        return None
+    sv, values = data.series[series]
+    measure = sv if isinstance(sv, s.Measure) else chart.value
+    if measure.agg != "sum" or measure.fmt not in MONEY_FMTS or not values[index]:
+        return None
+    amount = _chart_amount(section, spec, measure)
+    if amount is None:
+        return None
+    keys = {chart.x.key: data.x_values[index]}
+    if chart.series is not None and not isinstance(sv, s.Measure):
+        keys[chart.series.key] = sv
+    if chart.facet is not None:
+        keys[chart.facet.key] = data.facet
+    where = [f"({spec.where})", _scope(measure.scope), f"{amount} <> 0"]
+    params: dict[str, Any] = {}
+    if ctx.ics_id is not None:
+        where.append("ics_id = $ics_id")
+    # bound in the order and names a table's row binds them (condition), so a point and the table
+    # cell with the same lines make one condition, hence one page
+    order = [d.key for d in section.dims]
+    for key, value in sorted(keys.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
+        pivot = section.pivot is not None and key == section.pivot.on.key
+        column = spec.pivot if pivot else spec.keys.get(key)
+        if column is None:
+            return None
+        w, p = _bind_eq(column, "k_pivot" if pivot else f"k_{key}", value)
+        where.append(w)
+        params.update(p)
+    text = " AND ".join(where)
+    base = {"period": ctx.period, "prev_period": ctx.prev_period, "fy": ctx.fy, "ics_id": ctx.ics_id}
+    params.update({k: v for k, v in base.items() if k in set(_PARAM_REF.findall(text))})
+    return Condition(spec.source, amount, text, _freeze(params))
+
+
+def _chart_amount(section: s.Section, spec: Lines, measure: s.Measure) -> str | None:
+    """The line column a chart's measure sums: that of the section's linked measure over the same
+    rpt column (a pivot's measure stands under p_total)."""
+    for value in section.values:
+        if not isinstance(value, s.Measure) or value.column != measure.column or value.agg != measure.agg:
+            continue
+        if value.key in spec.amounts:
+            return spec.amounts[value.key]
+        if section.pivot is not None and value.key == section.pivot.value and "p_total" in spec.amounts:
+            return spec.amounts["p_total"]
+    return None

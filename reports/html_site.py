@@ -24,7 +24,7 @@ import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 
-from reports import drill_html, drilldown, figure_links, partner_pages
+from reports import chart_links, drill_html, drilldown, figure_links, partner_pages
 from reports import formatting as f
 from reports import sections as s
 from reports.coverage import add_coverage_notes
@@ -48,6 +48,10 @@ FILTER_DIMS = {"ics_id": "system", "partner_name": "partner", "icb_name": "partn
                "service_line_name": "service_line"}
 # number formats a filtered table may add up again (its own total row says which columns do)
 SUMMABLE = {"money", "money2", "int"}
+# a click on a chart's point opens the page of the lines behind it (its customdata[1])
+_CLICK_TO_LINES = ('var gd = document.getElementById("$id"); if (gd && gd.on) { gd.on("plotly_click", '
+                   'function (e) { var p = e.points[0], h = p && p.customdata && p.customdata[1]; '
+                   'if (h) { location.href = h; } }); }')
 _PLOT_SCRIPT = re.compile(r"<script(?: type=\"text/javascript\")?>(\s*window\.PLOTLYENV.*?)</script>", re.S)
 
 
@@ -114,6 +118,14 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         (f"{sec.key}.html", sec.sheet, part, t)
         for sec, table in zip(s.SECTIONS, tables) for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))
     ] + [(INDEX, s.SUMMARY.title, b, t) for b, t in zip(s.SUMMARY.blocks, summary_tables)], DRILL)
+    charts = {sec.key: {ch.key: s.charts_data(con, part, ch, ctx) for part in (sec,) + sec.parts for ch in part.charts}
+              for sec in s.SECTIONS}
+    blocks = {b.key: b for b in s.SUMMARY.blocks}
+    summary_charts = [(blocks[key], d) for key, ch in s.SUMMARY.charts for d in s.charts_data(con, blocks[key], ch, ctx)]
+    chart_links.link_points(drill_set, ctx, [
+        (f"{sec.key}.html", sec.sheet, part, d)
+        for sec in s.SECTIONS for part in (sec,) + sec.parts for ch in part.charts for d in charts[sec.key][ch.key]
+    ] + [(INDEX, s.SUMMARY.title, b, d) for b, d in summary_charts], DRILL)
     drills = drill_set.pages
     partners = partner_pages.partners(con, ctx)
     _link_partner_names(tables, partners)
@@ -124,12 +136,10 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
                                _page(ctx, cover, "", pages, f"Ledger lines: {page.title}",
                                      _drill_body(ctx, page, downloads), root="../"))
     for sec, table in zip(s.SECTIONS, tables):
-        charts = {ch.key: s.charts_data(con, part, ch, ctx) for part in (sec,) + sec.parts for ch in part.charts}
-        body = _section_body(ctx, sec, table, charts, lines_behind, downloads)
+        body = _section_body(ctx, sec, table, charts[sec.key], lines_behind, downloads)
         downloads.write_before(out_dir / f"{sec.key}.html",
                                _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body, filters=True))
     _write_partner_pages(con, ctx, cover, pages, out_dir, downloads, partners)
-    blocks = {b.key: b for b in s.SUMMARY.blocks}
     flags = s.flag_counts(list(zip(s.SECTIONS, tables)))
     for row in flags.rows:
         if row.role == "detail":
@@ -137,7 +147,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     body = _summary_body(
         ctx, cover,
         summary_tables, flags,
-        [d for key, ch in s.SUMMARY.charts for d in s.charts_data(con, blocks[key], ch, ctx)], downloads,
+        [d for _, d in summary_charts], downloads,
         key_messages(cover, list(zip(s.SECTIONS, tables))))
     index = out_dir / INDEX
     downloads.write_before(index, _page(ctx, cover, INDEX, pages, s.SUMMARY.title, body, filters=True))
@@ -353,6 +363,8 @@ def _figure_html(fig: go.Figure, data, height: int, figures: s.Table) -> str:
                                             f"{m.group(1)}}});</script>", div)
     if found != 1:      # a plotly whose output changed: a chart would call Plotly before it loads
         raise RuntimeError(f"chart {data.key}: plotly's drawing script not found in its HTML")
+    if getattr(data, "links", None):
+        div = div.replace("});</script>", _CLICK_TO_LINES.replace("$id", f"chart-{data.key}") + "});</script>", 1)
     return (f'<figure class="chart-block"><div class="chart" role="img" '
             f'aria-label="{f.html_text(data.title)}">{div}</div></figure>'
             + table_html(figures, caption="The figures behind this chart"))
@@ -368,14 +380,16 @@ def chart_html(data: s.ChartData | s.FunnelData) -> str:
     horizontal = c.kind in ("hbar", "stacked_hbar")
     cats = [f.plotly_text(x) for x in data.x_labels()]
     fig = go.Figure()
-    for (sv, values), colour in zip(data.series, _colours(data)):
+    for j, ((sv, values), colour) in enumerate(zip(data.series, _colours(data))):
         name = f.plotly_text(data.series_label(sv))
         fmt = sv.fmt if isinstance(sv, s.Measure) else c.value.fmt
         nums = [float(v) for v in values]
-        shown = [f.plotly_text(f.number_text(v, fmt)) for v in values]
-        common = dict(name=name, customdata=shown, marker_color=colour,
+        # each point's text as shown and the page of the lines behind it (a click opens it)
+        custom = [[f.plotly_text(f.number_text(v, fmt)), data.links.get((j, i), "")] for i, v in enumerate(values)]
+        common = dict(name=name, customdata=custom, marker_color=colour,
                       hovertemplate=("%{y}" if horizontal else "%{x}")
-                      + "<br>" + name + ": %{customdata}<extra></extra>")
+                      + "<br>" + name + ": %{customdata[0]}"
+                      + ("<br><i>Click for the ledger lines</i>" if data.links else "") + "<extra></extra>")
         if c.kind == "line":
             fig.add_trace(go.Scatter(x=cats, y=nums, mode="lines+markers", line_color=colour, **common))
         elif horizontal:
@@ -578,7 +592,7 @@ def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, c
                        f'<p class="lede">{f.html_text(sec.description)}</p>')
             out.append(table_html(table, caption=sec.title) +
                        f'<p class="note">{downloads.link(table, f"{partner.partner_id}-{sec.key}", root="../")}</p>'
-                       if table.rows else f'<p class="note">No spend this financial year.</p>')
+                       if table.rows else '<p class="note">No spend this financial year.</p>')
             out.append("</section>")
         subs = s.submissions_table([x for x in cover.submissions if x.partner_id == partner.partner_id],
                                    with_period=True)

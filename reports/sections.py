@@ -818,6 +818,7 @@ class ChartData:
     facet: Any = None
     facet_label: str = ""
     steps: list[str] = field(default_factory=list)     # waterfall: absolute | relative | total per x
+    links: dict[tuple[int, int], str] = field(default_factory=dict)   # (series, x) -> its lines' page (HTML)
 
     @property
     def key(self) -> str:
@@ -858,7 +859,8 @@ class ChartData:
         n = len(self.x_values)
         if c.also:
             cols = [xcol] + [Column(f"s{j}", m.label, m.fmt, True) for j, (m, _) in enumerate(self.series)]
-            rows = [Row({"x": x, **{f"s{j}": v[i] for j, (_, v) in enumerate(self.series)}})
+            rows = [Row({"x": x, **{f"s{j}": v[i] for j, (_, v) in enumerate(self.series)}},
+                        links={f"s{j}": self.links[j, i] for j in range(len(self.series)) if (j, i) in self.links})
                     for i, x in enumerate(self.x_values)]
         elif c.series is None or len(self.series) <= 1 or all(
                 sum(1 for _, vals in self.series if vals[i]) <= 1 for i in range(n)):
@@ -868,9 +870,11 @@ class ChartData:
             cols.append(Column("v", c.value.label, c.value.fmt, True))
             rows = []
             for i, x in enumerate(self.x_values):
-                hit = [(sv, vals[i]) for sv, vals in self.series if vals[i]] or \
-                      [(self.series[0][0] if self.series else None, Decimal(0))]
-                rows.append(Row({"x": x, "s": hit[0][0], "v": hit[0][1]}))
+                hit = [(j, sv, vals[i]) for j, (sv, vals) in enumerate(self.series) if vals[i]] or \
+                      [(0, self.series[0][0] if self.series else None, Decimal(0))]
+                j = hit[0][0]
+                rows.append(Row({"x": x, "s": hit[0][1], "v": hit[0][2]},
+                                links={"v": self.links[j, i]} if (j, i) in self.links else {}))
         else:
             cols = [xcol] + [Column(f"s{j}", self.series_label(sv), c.value.fmt, True)
                              for j, (sv, _) in enumerate(self.series)]
@@ -878,7 +882,9 @@ class ChartData:
             rows = []
             for i, x in enumerate(self.x_values):
                 vals = {f"s{j}": v[i] for j, (_, v) in enumerate(self.series)}
-                rows.append(Row({"x": x, **vals, "v": sum(vals.values(), Decimal(0))}))
+                rows.append(Row({"x": x, **vals, "v": sum(vals.values(), Decimal(0))},
+                                links={f"s{j}": self.links[j, i] for j in range(len(self.series))
+                                       if (j, i) in self.links}))
         if len(rows) > 1 and c.total_row:
             tot = {col.key: sum((r.values[col.key] for r in rows), Decimal(0))
                    for col in cols if col.is_value}
