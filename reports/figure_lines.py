@@ -20,6 +20,9 @@ from typing import Any, Mapping
 from reports import sections as s
 
 MONEY_FMTS = ("money", "money2")
+# a section's filters over its rpt table that hold verbatim over the lines too (the lines carry
+# the column): a partner's own page
+LINE_FRAGMENTS = frozenset({"partner_id = $partner_id"})
 _PARAM_REF = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -90,6 +93,9 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
     "by-system": Lines(_GROSS_AMOUNTS, _OPEN_BOOK_DIMS, not_lines=_HEADLINE_NOT),
     "by-partner-kind": Lines(_GROSS_AMOUNTS, _OPEN_BOOK_DIMS, not_lines=_HEADLINE_NOT),
     "ytd-kind-system": Lines({"p_total": _GROSS}, _OPEN_BOOK_DIMS, pivot="ics_id"),
+    # --- a partner's own page (reports/partner_pages.py): the open book's lines of that partner
+    "partner-spend": Lines(_OPEN_BOOK_AMOUNTS, _OPEN_BOOK_DIMS),
+    "partner-months": Lines({"gross": _GROSS, "eliminated": _ELIM, "net": _NET}, {**_OPEN_BOOK_DIMS, "period": "period"}),
     # --- detail sections: the lines their Flag.drill names, for every row
     "eliminations": Lines(
         flag_drill=("difference",),
@@ -272,8 +278,10 @@ def condition(section: s.Section, table: s.Table, row: s.Row, col: s.Column,
         w, p = _bind_eq(pivot_value[0], "k_pivot", pivot_value[1])
         where.append(w)
         params.update(p)
-    if section.where:
+    if not set(section.where) <= LINE_FRAGMENTS:
         return None                           # its fragments are over the rpt table, not the lines
+    where += list(section.where)
+    base["partner_id"] = ctx.partner_id
     text = " AND ".join(where)
     wanted = set(_PARAM_REF.findall(text))
     params.update({k: v for k, v in base.items() if k in wanted})

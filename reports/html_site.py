@@ -126,8 +126,15 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         (f"{sec.key}.html", sec.sheet, part, d)
         for sec in s.SECTIONS for part in (sec,) + sec.parts for ch in part.charts for d in charts[sec.key][ch.key]
     ] + [(INDEX, s.SUMMARY.title, b, d) for b, d in summary_charts], DRILL)
-    drills = drill_set.pages
     partners = partner_pages.partners(con, ctx)
+    own = {p.partner_id: [(sec, s.section_table(con, sec, s.ReportContext(ctx.period, None, ctx.run_id,
+                                                                           partner_id=p.partner_id)))
+                          for sec in partner_pages.SECTIONS] for p in partners}
+    for p in partners:
+        figure_links.link_figures(
+            drill_set, s.ReportContext(ctx.period, None, ctx.run_id, partner_id=p.partner_id),
+            [(p.href, p.name, sec, table) for sec, table in own[p.partner_id]], DRILL, root="../")
+    drills = drill_set.pages
     _link_partner_names(tables, partners)
     if drills:
         (out_dir / DRILL).mkdir(exist_ok=True)
@@ -139,7 +146,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         body = _section_body(ctx, sec, table, charts[sec.key], lines_behind, downloads)
         downloads.write_before(out_dir / f"{sec.key}.html",
                                _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body, filters=True))
-    _write_partner_pages(con, ctx, cover, pages, out_dir, downloads, partners)
+    _write_partner_pages(con, ctx, cover, pages, out_dir, downloads, partners, own)
     flags = s.flag_counts(list(zip(s.SECTIONS, tables)))
     for row in flags.rows:
         if row.role == "detail":
@@ -577,17 +584,17 @@ def _link_partner_names(tables: list[s.Table], found: list[partner_pages.Partner
 
 def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, cover: s.Cover,
                          pages: list[tuple[str, str]], out_dir: Path, downloads: Downloads,
-                         found: list[partner_pages.Partner]) -> None:
-    """A page per partner, then the page listing them (which links to them)."""
+                         found: list[partner_pages.Partner],
+                         own: dict[str, list[tuple[s.Section, s.Table]]]) -> None:
+    """A page per partner (``own``: its sections' tables), then the page listing them (which links
+    to them)."""
     (out_dir / partner_pages.FOLDER).mkdir(exist_ok=True)
     for partner in found:
-        pctx = s.ReportContext(ctx.period, None, ctx.run_id, partner_id=partner.partner_id)
         out = ['<section class="panel">', f"<h2>{f.html_text(partner.name)}</h2>",
                f'<p class="lede">{f.html_text(f.label(partner.kind, "partner_kind"))} in '
                f"{f.html_text(f.ics_label(partner.ics_id))}: its own figures for {f.html_text(ctx.month)} and "
                f"the financial year {f.html_text(ctx.fy)} to date. Mental-health expenditure in £.</p></section>"]
-        for sec in partner_pages.SECTIONS:
-            table = s.section_table(con, sec, pctx)
+        for sec, table in own[partner.partner_id]:
             out.append(f'<section class="panel"><h2>{f.html_text(sec.title)}</h2>'
                        f'<p class="lede">{f.html_text(sec.description)}</p>')
             out.append(table_html(table, caption=sec.title) +
