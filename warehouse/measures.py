@@ -186,6 +186,14 @@ def _key(location: tuple) -> str:
     return ".".join(str(part) for part in location) or "(top level)"
 
 
+def _problem(e: dict) -> str:
+    if e["type"] == "extra_forbidden":
+        return f"{_key(e['loc'])}: unknown key"
+    message = e["msg"].removeprefix("Value error, ")
+    # a check across keys (e.g. the unit against the denominator) names its keys itself
+    return message if not e["loc"] else f"{_key(e['loc'])}: {message}"
+
+
 def load_measure(path: Path) -> Measure:
     path = Path(path)
     if not _MEASURE_ID.match(path.stem):
@@ -199,8 +207,7 @@ def load_measure(path: Path) -> Measure:
     try:
         definition = MeasureDefinition.model_validate(document)
     except ValidationError as error:
-        problems = "; ".join(f"{_key(e['loc'])}: {'unknown key' if e['type'] == 'extra_forbidden' else e['msg']}"
-                             for e in error.errors())
+        problems = "; ".join(_problem(e) for e in error.errors())
         raise MeasureError(f"{path}: invalid measure: {problems}") from None
     return Measure(path.stem, path, definition)
 
