@@ -220,13 +220,18 @@ def load_measures(folder: Path = MEASURES_DIR) -> list[Measure]:
 
 
 def check_service_lines(measure: Measure, con: duckdb.DuckDBPyConnection) -> None:
-    """Numerator service lines must be mental-health lines of dim_service_line (the ledger source
-    reads fct_mh_ledger, which holds no others); a provider's cost return may name any line of
-    dim_service_line (e.g. inpatient_acute)."""
+    """Numerator service lines must be known: for the ledger, mental-health lines of dim_service_line
+    (the template reads fct_mh_ledger, which holds no others); for a provider's cost return, lines the
+    return holds (ref_alliance_finance; with no return loaded there is nothing to check against, and
+    the measure simply has no rows)."""
     ledger = measure.definition.numerator.source == "ledger"
-    known = {r[0] for r in con.execute("SELECT service_line FROM dim_service_line"
-                                       + (" WHERE mental_health" if ledger else "")).fetchall()}
-    kind = "mental-health service line" if ledger else "service line"
+    if ledger:
+        sql, kind = "SELECT service_line FROM dim_service_line WHERE mental_health", "mental-health service line"
+    else:
+        sql, kind = "SELECT DISTINCT service_line FROM ref_alliance_finance", "service line of the trusts' cost return"
+    known = {r[0] for r in con.execute(sql).fetchall()}
+    if not known and not ledger:
+        return
     for index, line in enumerate(measure.definition.numerator.service_lines or []):
         if line not in known:
             raise MeasureError(f"{measure.path}: invalid measure: numerator.service_lines.{index}: "

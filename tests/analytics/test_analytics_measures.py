@@ -288,3 +288,21 @@ def test_a_removed_measure_leaves_no_rows_behind(tmp_path):
     variation(con, tmp_path)
     second.unlink()
     assert {k[0] for k in variation(con, tmp_path)} == {"first"}
+
+
+def test_a_provider_measure_naming_a_line_the_cost_return_lacks_is_refused(tmp_path):
+    con = tiny_warehouse([("ashby", "north_weald", 1000)], [])
+    con.execute("INSERT INTO ref_alliance_providers VALUES ('a', 'A', 't1', 'Trust one', 'north_weald', false)")
+    con.execute("INSERT INTO ref_alliance_finance VALUES ('2025-04', 't1', 'inpatient_acute', 'inpatient', 10.00)")
+    write(tmp_path, "provider_bed_cost", """title: Cost per occupied bed day
+description: Inpatient spend per occupied bed day.
+numerator:
+  source: provider_finance
+  service_lines: [inpatient_acutee]
+denominator: occupied_bed_days
+grouping: provider
+higher_is_better: false
+""")
+    with pytest.raises(MeasureError, match="numerator.service_lines.0: 'inpatient_acutee' is not a service line of "
+                                           "the trusts' cost return"):
+        build_variation(con, tmp_path)
