@@ -202,11 +202,11 @@ def test_the_statistics_with_min_peers_lowered_match_an_independent_funnel(demo_
         measure = yaml.safe_load(path.read_text(encoding="utf-8"))
         (folder / path.name).write_text(yaml.safe_dump({**measure, "min_peers": 3}), encoding="utf-8")
     con = duckdb.connect()
-    con.execute("ATTACH ? AS base (READ_ONLY)", [str(demo_home / "warehouse" / "openbook.duckdb")])
     for table in ("dim_place", "dim_service_line", "fct_mh_ledger", "ref_alliance_providers",
                   "ref_alliance_populations", "ref_alliance_activity", "ref_alliance_finance"):
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM base.main.{table}")
-    con.execute("DETACH base")
+        con.register("copied", demo_db.execute(f"SELECT * FROM {table}").arrow())   # the demo's table, as it is
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM copied")
+        con.unregister("copied")
     build_variation(con, folder)
     f = frames(demo_home)
     flagged = set()
