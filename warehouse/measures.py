@@ -238,10 +238,27 @@ def check_service_lines(measure: Measure, con: duckdb.DuckDBPyConnection) -> Non
                                f"{line!r} is not a {kind} (known: {', '.join(sorted(known))})")
 
 
+# The provider units' reference tables (sql/staging/ref_alliance_*.sql), optional like their files.
+PROVIDER_SOURCES = ("alliance_providers", "alliance_populations", "alliance_activity", "alliance_finance")
+
+
+def ensure_provider_sources(con: duckdb.DuckDBPyConnection) -> None:
+    """The template reads the provider tables for every measure (DuckDB binds every branch), so a
+    database without them - a scratch one holding only the ledger and places - gets them empty, from
+    the same SQL and the empty stand-in files the reference loader uses for an absent file. A table
+    that resolves (the warehouse's, or an attached base's) is left alone."""
+    for name in PROVIDER_SOURCES:
+        try:
+            con.execute(f"SELECT * FROM ref_{name} LIMIT 0")
+        except duckdb.CatalogException:
+            run_sql(con, f"staging/ref_{name}", {"path": str(SQL_DIR / "staging" / "empty" / f"{name}.csv")})
+
+
 def build_variation(con: duckdb.DuckDBPyConnection, folder: Path = MEASURES_DIR) -> int:
     """Rebuild rpt_variation from every measure in `folder`; returns its row count. All or
     nothing: a bad measure leaves the previous table in place."""
     measures = load_measures(folder)
+    ensure_provider_sources(con)
     for measure in measures:
         check_service_lines(measure, con)
     with transaction(con):
