@@ -13,13 +13,13 @@ from analytics_reference import half_up, peer_comparison
 from warehouse.measures import load_measures
 
 
-@pytest.fixture
-
 def place_measures():
     """The measures of places (the ledger over weighted population); the provider alliance's are checked
     against their own source in test_analytics_provider_measures.py (issue 17)."""
     return [m for m in load_measures() if m.definition.grouping != "provider"]
 
+
+@pytest.fixture
 def ledger(demo_db) -> pl.DataFrame:
     lines = demo_db.execute("SELECT * FROM fct_ledger").pl()
     service_lines = demo_db.execute("SELECT service_line, mental_health, in_mhis FROM ref_service_lines").pl()
