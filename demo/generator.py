@@ -28,6 +28,7 @@ from demo.bulk import BULK_LAYOUTS, DEFAULT_COUNTS, bulk_lines
 from demo.cost_centres import CostCentre, build_cost_centres, la_mental_health_code
 from demo.defects import DUPLICATE_TRANSACTION, DefectPlan, plan_defects
 from demo.agency import agency_caps
+from demo.alliance import generate_alliance
 from demo.flows import PLANTS
 from demo.frames import assemble, conform, lines_frame
 from demo.layouts import LAYOUTS, Layout
@@ -69,6 +70,9 @@ def generate_demo(home: Path, seed: int = 20261123, rows: int | None = None) -> 
     write_budgets(home / "reference", manifest["mh_budget"])
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     (home / "demo_truth.json").write_text(text, encoding="utf-8")
+    # The provider alliance (four trusts' activity beside money, for the provider measures): its
+    # reference files, and its planted facts added to the truth under "alliance".
+    manifest["alliance"] = generate_alliance(home, seed=seed)
     return manifest
 
 

@@ -24,11 +24,7 @@ def cmd_demo_data(args) -> int:
 
     paths = _paths(args)
     started = time.perf_counter()
-    truth = generate_demo(paths.home, seed=args.seed, rows=args.rows)
-    if args.alliance:
-        from demo.alliance import generate_alliance
-
-        generate_alliance(paths.home, seed=args.seed)
+    truth = generate_demo(paths.home, seed=args.seed, rows=args.rows)   # the provider alliance included
     files = len(truth.get("files", []))
     print(f"demo system written to {paths.home} ({files} submissions, {time.perf_counter() - started:.1f} s)")
     return 0
@@ -116,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=20261123)
     demo.add_argument("--rows", type=int, default=None, help="scale to about N ledger lines")
     demo.add_argument("--alliance", action="store_true",
-                      help="also write the provider alliance's reference data (four trusts, activity beside money)")
+                      help="kept for old scripts: the provider alliance's reference data is always written now")
     demo.set_defaults(func=cmd_demo_data)
 
     run = sub.add_parser("run", help="load everything in the inbox, rebuild the open book, write reports")

@@ -128,6 +128,8 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                    "pooled_rate": "a ratio over every place", "from_median": "a distance between ratios",
                    "apportioned": "trust-wide spend apportioned by population share, not whole lines",
                    "total_rate": "a ratio", "difference": "spend less the pooled rate × population: a ratio is in it"}),
+    "provider-benchmarking": NotLines("the trusts' own cost return and activity (reference/alliance_*.csv), "
+                                      "not ledger lines: rates, ranks and distances from the median"),
     "funding-consistency": Lines(
         flag_drill=("provider_spend",),
         not_lines={"annual_value": "a contract value, not ledger lines", "value_per_unit": "a ratio",

@@ -1689,6 +1689,62 @@ def _variation_lines(v: Mapping[str, Any]) -> tuple[str, dict]:
     return " AND ".join(sql), params
 
 
+# --- provider benchmarking (issue 17): the provider measures of rpt_variation, a part of the Variation
+# sheet and page. The alliance's trusts are few (four): ranked and placed against the median, not flagged.
+def _provider_numerator(v: Mapping[str, Any]) -> str:
+    """'£12,345,679' (a cost-return measure) or '412 out-of-area placements' (an activity count)."""
+    if v.get("numerator_source") == "provider_activity":
+        return f"{f.int_text(v.get('numerator'))} {str(v.get('rate_unit') or '').split(' per ')[0]}"
+    return _m(v.get("numerator"))
+
+
+def _provider_denominator(v: Mapping[str, Any]) -> str:
+    """The denominator with its unit: '60,140 occupied bed days', '949,256 weighted population served'."""
+    name = v.get("denominator_name")
+    if name == "provider_total_spend":
+        return f"{_m(v.get('denominator'))} (all the trust's spend)"
+    return f"{f.int_text(v.get('denominator'))} {str(name or '').replace('_', ' ')}"
+
+
+PROVIDER_BENCHMARKING = Section(
+    key="provider-benchmarking",
+    title="Provider benchmarking: the alliance's trusts",
+    source="rpt_variation",
+    mode=DETAIL,
+    where=("grouping = 'provider'",),
+    description=("The mental-health trusts of the provider alliance compared with each other on the measures of "
+                 "sql/measures/ whose unit is the provider: each measure's numerator is the trust's own cost "
+                 "return or activity (reference/alliance_*.csv, not its ledger), its denominator the weighted "
+                 "population the trust serves, its occupied bed days or its total spend, as stated on each row. "
+                 "Same method as the places (each trust against the other trusts), but four trusts have three "
+                 "peers each, fewer than the five a comparison with limits needs: so nothing is flagged, and the "
+                 "rank (1 = highest rate) and the distance from the median say where a trust stands. A high or "
+                 "low rate is a question to ask, not a judgement."),
+    dims=(Dim("measure_name", "Measure"), Dim("unit_name", "Trust"), ICS),
+    values=(Text("numerator_text", "Numerator", _provider_numerator),
+            Text("denominator_text", "Denominator", _provider_denominator),
+            Measure("rate", "Rate", "rate", scope=FY, fmt="dec2", additive=False),
+            Text("unit", "Unit", lambda v: v.get("rate_unit")),
+            Measure("rank", "Rank", "rate_rank", scope=FY, fmt="int", additive=False),
+            Measure("median", "Median rate", "median_rate", scope=FY, fmt="dec2", additive=False),
+            Measure("from_median", "From median", "distance_from_median", scope=FY, fmt="dec2", additive=False),
+            Measure("peer_rate", "Other trusts' rate", "peer_rate", scope=FY, fmt="dec2", additive=False),
+            Measure("decile", "Decile", "decile", scope=FY, fmt="int", additive=False),
+            Text("definition", "Definition", lambda v: v.get("measure_description"))),
+    period_col=None,
+    system_col=None,            # the alliance spans both systems: every pack shows all its trusts
+    total=False,
+    hidden=("numerator", "denominator", "numerator_source", "denominator_name", "rate_unit", "measure_description"),
+    basis="each measure in its own unit (the Unit column), financial year",
+    charts=(
+        Chart("provider_rates", "Each trust's rate", "hbar", x=Dim("unit_name", "Trust"),
+              value=Measure("rate", "Rate", "rate", scope=FY, fmt="dec2", agg="any_value"),
+              facet=Dim("measure_name", "Measure"), x_title="Trust",
+              y_title="Rate, in the measure's unit (see its title and the Unit column)", total_row=False),
+    ),
+)
+
+
 VARIATION = Section(
     key="variation",
     title="Variation between places",
@@ -1724,9 +1780,11 @@ VARIATION = Section(
                     additive=False),
             Measure("coverage", "Coverage %", "coverage_pct", scope=FY, fmt="pct", additive=False),
             Measure("difference", "Above (below) pooled", "difference_vs_pooled", scope=FY)),
+    where=("grouping <> 'provider'",),   # the trusts: the part below (PROVIDER_BENCHMARKING)
     period_col=None,
     total=False,
     hidden=("denominator_name",),
+    parts=(PROVIDER_BENCHMARKING,),
     basis="£ per weighted head, net of eliminations",
     flag=Flag(where="flag <> 'none'", label="Places above or below their peers' limits", text=_variation_text,
               drill=Drill(keys=("measure_id", "unit_id", "fy", "grouping", "basis"), source="fct_mh_ledger",

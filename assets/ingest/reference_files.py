@@ -9,8 +9,10 @@ from pathlib import Path
 from warehouse.sql_files import SQL_DIR
 
 # reference/<name>.csv that may be absent: no mapping rules; no budgets; no agency caps or agency
-# suppliers (the budget and agency views are then empty).
-OPTIONAL_REFERENCES = ("mapping_rules", "budgets", "agency_caps", "agency_suppliers")
+# suppliers (the budget and agency views are then empty); no provider alliance (the provider
+# measures then have no units).
+OPTIONAL_REFERENCES = ("mapping_rules", "budgets", "agency_caps", "agency_suppliers", "alliance_providers",
+                       "alliance_populations", "alliance_activity", "alliance_finance")
 EMPTY_REFERENCES = SQL_DIR / "staging" / "empty"
 
 

@@ -40,6 +40,7 @@ REFERENCE_TABLES = (
     "partners", "places", "populations", "service_lines", "cost_centre_map",
     "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
     "mapping_rules", "budgets", "agency_caps", "agency_suppliers",
+    "alliance_providers", "alliance_populations", "alliance_activity", "alliance_finance",
 )
 SOURCES_FILE = "sources.yaml"
 
@@ -115,6 +116,10 @@ class ReferenceSources(BaseModel):
     budgets: TableSource | None = None
     agency_caps: TableSource | None = None
     agency_suppliers: TableSource | None = None
+    alliance_providers: TableSource | None = None
+    alliance_populations: TableSource | None = None
+    alliance_activity: TableSource | None = None
+    alliance_finance: TableSource | None = None
 
 
 def load_reference_sources(reference_dir: Path) -> ReferenceSources:

@@ -1,10 +1,17 @@
--- rpt_variation: measures of variation between places (or systems), one YAML definition each in
--- sql/measures/, all computed by this one template (assets/measures.py binds a measure's
+-- rpt_variation: measures of variation between units - places, systems or providers - one YAML definition each in
+-- sql/measures/, all computed by this one template (warehouse/measures.py binds a measure's
 -- definition as parameters and runs it once per measure). For each unit and financial year:
--- numerator (mental-health ledger lines filtered by the measure, net of eliminations unless the
--- measure says gross), denominator from a fixed registry (weighted_population,
--- mh_weighted_population; need_weighted_population is its older name), the rate per head, and a
--- comparison with the unit's peers.
+-- the numerator, the denominator, the rate (numerator x scale / denominator) and a comparison with
+-- the unit's peers. The measure's unit (grouping) decides where they come from:
+--   place or ics: mental-health ledger lines filtered by the measure (fct_mh_ledger, net of
+--     eliminations unless the measure says gross) over a population from the registry below
+--     (weighted_population, mh_weighted_population; need_weighted_population is its older name);
+--   provider: the trusts of the provider alliance (ref_alliance_providers), each trust's own cost
+--     return (source provider_finance: ref_alliance_finance, filtered by service line and service
+--     hours) or its activity (source provider_activity: one column of ref_alliance_activity), over
+--     the weighted population it serves (ref_alliance_populations), its occupied bed days in the year
+--     (ref_alliance_activity) or all its spend in the year (ref_alliance_finance).
+-- The method below is the same for every unit.
 -- Spend with no place (trust-wide services, ICB-wide contracts) is apportioned to the places of
 -- the system of the partner that spent it, by the stated key: the unit's share of the system's
 -- denominator (the measure's own, e.g. weighted population), rounded half up to the penny; lines
@@ -38,30 +45,38 @@
 -- (default 5) and a positive centre (an income measure has none); otherwise the flag is none
 -- and the rank and the distance from the median say where it stands. Flags are neutral: above
 -- or below the unit's peers; whether that is good is for the reader.
--- Grain: one row per measure, financial year and unit.
+-- Grain: one row per measure, financial year and unit (the unit kind is the measure's grouping).
 -- Keys: measure_id, fy, unit_id
 -- Columns:
 --   measure_id: the measure (its file name in sql/measures/, without .yaml)
 --   measure_name: the measure's title
---   grouping: the kind of unit compared: place or ics
---   denominator_name: the denominator from the registry, e.g. weighted_population
---   basis: net (payments to other submitting partners eliminated) or gross
---   unit_id: the place (or ICS) compared
+--   measure_description: the measure's definition in words (its YAML description)
+--   grouping: the kind of unit compared: place, ics (a system) or provider (a trust of the provider alliance)
+--   numerator_source: where the numerator comes from: ledger (fct_mh_ledger), provider_finance (the
+--     trusts' cost return, ref_alliance_finance) or provider_activity (ref_alliance_activity)
+--   denominator_name: the denominator, e.g. weighted_population, weighted_population_served,
+--     occupied_bed_days, provider_total_spend
+--   scale: the rate is numerator x scale / denominator (100 000: per 100,000; 100: a percentage)
+--   rate_unit: the rate's unit in words, e.g. "£ per weighted head", "£ per occupied bed day"
+--   basis: net (payments to other submitting partners eliminated) or gross; null for a provider source
+--   unit_id: the place, ICS or provider compared
 --   unit_name: its name
 --   ics_id: the unit's integrated care system
 --   ics_name: the integrated care system's name
 --   fy: financial year, e.g. 2025-26
 --   months_reported: months of the year in the ledger (12 = a complete year)
---   numerator: the unit's spend on the measure's lines coded to it in the year, pounds (what is compared)
+--   numerator: the unit's spend on the measure's lines coded to it in the year, pounds (what is compared);
+--     for source provider_activity, the year's count of the activity (e.g. out-of-area placements)
 --   apportioned_numerator: the unit's share of its system's spend on the measure's lines coded to no
 --     unit, by its share of the system's denominator, pounds rounded half up (0 when grouping by ics)
 --   total_numerator: numerator + apportioned_numerator, pounds
 --   coverage_pct: the year's spend on the measure's lines coded to a unit as a percentage of all of it
 --     (placed and unplaced, every unit), 1 decimal place
---   denominator: the unit's denominator for the year, e.g. weighted population
---   rate: numerator / denominator, pounds per head, rounded half up to 4 decimal places
---   total_rate: total_numerator / denominator, pounds per head, rounded half up to 4 decimal places
---   pooled_rate: sum of numerators / sum of denominators over every unit of the year, pounds per head
+--   denominator: the unit's denominator for the year, e.g. weighted population, occupied bed days
+--   rate: numerator x scale / denominator, in rate_unit (pounds per head for the ledger measures),
+--     rounded half up to 4 decimal places
+--   total_rate: total_numerator x scale / denominator, rounded half up to 4 decimal places
+--   pooled_rate: sum of numerators x scale / sum of denominators over every unit of the year
 --   peer_rate: the centre the unit is compared with: its peers' pooled rate (every other unit of the year)
 --   peers: number of peers (units of the year other than this one)
 --   within_unit_cv: the measure's coefficient of variation of one head's spend (a setting, DOUBLE)
@@ -82,8 +97,9 @@
 --   flag: none, above_95, above_998, below_95 or below_998 (above or below the peers' 95% or 99.8% limits)
 --   comparison: above peers, below peers, within peers or not assessed (neutral: no judgement of good or bad)
 --   higher_is_better: the measure's direction, as its definition states it (not used for the flag)
---   expected_numerator: the unit's spend were it at the pooled rate, pounds (rounded half up)
---   difference_vs_pooled: numerator - expected_numerator: the size of the variation in pounds
+--   expected_numerator: the unit's numerator were it at the pooled rate, in the numerator's unit (pounds,
+--     or the activity counted), rounded half up to 2 places
+--   difference_vs_pooled: numerator - expected_numerator: the size of the variation in the numerator's unit
 --   units: number of units compared in the year
 CREATE OR REPLACE TEMP MACRO money_ratio(amount, numerator, denominator) AS
     -- amount x numerator / denominator rounded half up to the penny in exact integer arithmetic
@@ -99,8 +115,16 @@ CREATE OR REPLACE TEMP MACRO rate_per_head(amount, heads) AS
                  // (2 * CAST(heads * 100 AS HUGEINT)))
          AS DECIMAL(38, 0)) * 0.0001 AS DECIMAL(18, 4));
 
+CREATE OR REPLACE TEMP MACRO measure_fy(period) AS
+    -- financial year of a YYYY-MM period (2024-04 .. 2025-03 is 2024-25), as fy_of in create_tables.sql
+    CASE WHEN CAST(substr(period, 6, 2) AS INTEGER) >= 4
+         THEN substr(period, 1, 4) || '-' || lpad(CAST((CAST(substr(period, 1, 4) AS INTEGER) + 1) % 100 AS VARCHAR), 2, '0')
+         ELSE CAST(CAST(substr(period, 1, 4) AS INTEGER) - 1 AS VARCHAR) || '-' || substr(period, 3, 2)
+    END;
+
 CREATE TABLE IF NOT EXISTS rpt_variation (
-    measure_id VARCHAR NOT NULL, measure_name VARCHAR, grouping VARCHAR, denominator_name VARCHAR,
+    measure_id VARCHAR NOT NULL, measure_name VARCHAR, measure_description VARCHAR, grouping VARCHAR,
+    numerator_source VARCHAR, denominator_name VARCHAR, scale INTEGER, rate_unit VARCHAR,
     basis VARCHAR, unit_id VARCHAR NOT NULL, unit_name VARCHAR, ics_id VARCHAR, ics_name VARCHAR,
     fy VARCHAR NOT NULL, months_reported INTEGER, numerator DECIMAL(18, 2), apportioned_numerator DECIMAL(18, 2),
     total_numerator DECIMAL(18, 2), coverage_pct DECIMAL(9, 1), denominator DECIMAL(18, 2),
@@ -130,9 +154,31 @@ WITH denominator_registry AS (
     SELECT names.denominator_name, 'ics', ics_id, ics_name, ics_id, ics_name, fy, sum(mh_weighted_population)
     FROM dim_place, (VALUES ('mh_weighted_population'), ('need_weighted_population')) names(denominator_name)
     GROUP BY ALL
+    UNION ALL
+    -- providers: the alliance's trusts, each with the weighted population it serves, its occupied bed
+    -- days in the year and all its spend in the year
+    SELECT d.denominator_name, 'provider', p.provider_id, p.provider_name, p.ics_id, s.ics_name, d.fy, d.denominator
+    FROM ref_alliance_providers p
+    JOIN (SELECT 'weighted_population_served' AS denominator_name, provider_id, fy,
+                 CAST(weighted_population_served AS DECIMAL(18, 2)) AS denominator
+          FROM ref_alliance_populations
+          UNION ALL
+          SELECT 'occupied_bed_days', provider_id, measure_fy(period), CAST(sum(occupied_bed_days) AS DECIMAL(18, 2))
+          FROM ref_alliance_activity GROUP BY ALL
+          UNION ALL
+          SELECT 'provider_total_spend', provider_id, measure_fy(period), sum(spend)
+          FROM ref_alliance_finance GROUP BY ALL) d ON d.provider_id = p.provider_id
+    LEFT JOIN (SELECT DISTINCT ics_id, ics_name FROM dim_place) s ON s.ics_id = p.ics_id
 ),
 years_reported AS (
-    SELECT fy, count(DISTINCT period) AS months_reported FROM fct_mh_ledger GROUP BY fy
+    -- the months of the year in the measure's own source
+    SELECT fy, count(DISTINCT period) AS months_reported
+    FROM (SELECT fy, period FROM fct_mh_ledger WHERE $source = 'ledger'
+          UNION ALL
+          SELECT measure_fy(period), period FROM ref_alliance_finance WHERE $source = 'provider_finance'
+          UNION ALL
+          SELECT measure_fy(period), period FROM ref_alliance_activity WHERE $source = 'provider_activity')
+    GROUP BY fy
 ),
 units AS (
     SELECT d.unit_id, d.unit_name, d.ics_id, d.ics_name, d.fy, y.months_reported,
@@ -142,13 +188,28 @@ units AS (
     WHERE d.denominator_name = $denominator AND d.grouping = $grouping AND d.denominator > 0
 ),
 measured_lines AS (
+    -- what the numerator counts, by unit: one branch per source (a measure reads one)
     SELECT fy, CASE $grouping WHEN 'place' THEN place_id WHEN 'ics' THEN ics_id END AS unit_id, ics_id, amount
     FROM fct_mh_ledger
-    WHERE list_contains($line_types, line_type)
+    WHERE $source = 'ledger'
+      AND list_contains($line_types, line_type)
       AND ($service_lines IS NULL OR list_contains($service_lines, service_line))
       AND ($funding_streams IS NULL OR list_contains($funding_streams, funding_stream))
       AND ($partner_kinds IS NULL OR list_contains($partner_kinds, partner_kind))
       AND ($basis = 'gross' OR NOT is_eliminated)
+    UNION ALL
+    SELECT measure_fy(f.period), f.provider_id, p.ics_id, f.spend
+    FROM ref_alliance_finance f JOIN ref_alliance_providers p ON p.provider_id = f.provider_id
+    WHERE $source = 'provider_finance'
+      AND ($service_lines IS NULL OR list_contains($service_lines, f.service_line))
+      AND ($service_hours IS NULL OR list_contains($service_hours, f.service_hours))
+    UNION ALL
+    SELECT measure_fy(a.period), a.provider_id, p.ics_id,
+           CAST(CASE $activity WHEN 'occupied_bed_days' THEN a.occupied_bed_days
+                               WHEN 'community_contacts' THEN a.community_contacts
+                               WHEN 'out_of_area_placements' THEN a.out_of_area_placements END AS DECIMAL(18, 2))
+    FROM ref_alliance_activity a JOIN ref_alliance_providers p ON p.provider_id = a.provider_id
+    WHERE $source = 'provider_activity'
 ),
 unplaced AS (
     -- spend coded to no unit, by the system of the partner that spent it (null: no system)
@@ -184,8 +245,8 @@ pooled AS (
            sum(numerator) OVER year AS pooled_numerator,
            sum(denominator) OVER year AS pooled_denominator,
            count(*) OVER year AS units,
-           CAST(numerator AS DOUBLE) / CAST(denominator AS DOUBLE) AS rate_value,
-           CAST(sum(numerator) OVER year - numerator AS DOUBLE)
+           CAST($scale AS DOUBLE) * CAST(numerator AS DOUBLE) / CAST(denominator AS DOUBLE) AS rate_value,
+           CAST($scale AS DOUBLE) * CAST(sum(numerator) OVER year - numerator AS DOUBLE)
                / nullif(CAST(sum(denominator) OVER year - denominator AS DOUBLE), 0) AS peer_value,  -- null: no peers
            CAST(sum(denominator) OVER year - denominator AS DOUBLE) AS peer_denominator,
            CAST(count(*) OVER year - 1 AS INTEGER) AS peers
@@ -235,13 +296,14 @@ flagged AS (
                 ELSE 'none' END AS flag
     FROM compared
 )
-SELECT $measure_id AS measure_id, $measure_name AS measure_name, $grouping AS grouping,
-       $denominator AS denominator_name, $basis AS basis,
+SELECT $measure_id AS measure_id, $measure_name AS measure_name, $description AS measure_description,
+       $grouping AS grouping, $source AS numerator_source, $denominator AS denominator_name,
+       CAST($scale AS INTEGER) AS scale, $rate_unit AS rate_unit, $basis AS basis,
        unit_id, unit_name, ics_id, ics_name, fy, months_reported, numerator, apportioned_numerator,
        numerator + apportioned_numerator AS total_numerator, coverage_pct, denominator,
-       rate_per_head(numerator, denominator) AS rate,
-       rate_per_head(numerator + apportioned_numerator, denominator) AS total_rate,
-       rate_per_head(pooled_numerator, pooled_denominator) AS pooled_rate,
+       rate_per_head(numerator * $scale, denominator) AS rate,
+       rate_per_head((numerator + apportioned_numerator) * $scale, denominator) AS total_rate,
+       rate_per_head(pooled_numerator * $scale, pooled_denominator) AS pooled_rate,
        CAST(peer_value AS DECIMAL(18, 4)) AS peer_rate, peers,
        CAST($within_unit_cv AS DOUBLE) AS within_unit_cv,
        sqrt(tau_squared) AS between_unit_sd,

@@ -12,6 +12,7 @@ import pytest
 
 from analytics_reference import dersimonian_laird, peer_comparison
 from warehouse.measures import MEASURES_DIR, MeasureError, build_variation, load_measure, load_measures
+from warehouse.sql_files import SQL_DIR, run_sql
 
 GOOD = """title: Crisis spend per weighted head
 description: Crisis lines.
@@ -46,7 +47,17 @@ def test_every_shipped_measure_loads_with_its_file_name_as_id():
     (GOOD.replace("[crisis_house]", "[crisis_house]\n  funding_streams: [recurent]"),
      "numerator.funding_streams.0", "recurrent"),
     (GOOD.replace("higher_is_better: true\n", ""), "higher_is_better", "Field required"),
-    (GOOD + "grouping: provider\n", "grouping", "place"),
+    # the unit decides the denominators and the numerator's source (issue 17)
+    (GOOD + "grouping: provider\n", "denominator", "not a provider denominator"),
+    (GOOD.replace("weighted_population", "occupied_bed_days"), "denominator", "not a place denominator"),
+    (GOOD.replace("[crisis_house]", "[crisis_house]\n  source: provider_finance"),
+     "numerator.source", "does not fit grouping place"),
+    (GOOD.replace("weighted_population", "occupied_bed_days").replace("[crisis_house]",
+     "[crisis_house]\n  source: provider_finance\n  basis: gross") + "grouping: provider\n",
+     "numerator", "basis: only for source ledger"),
+    (GOOD.replace("weighted_population", "weighted_population_served").replace("  service_lines: [crisis_house]",
+     "  source: provider_activity") + "grouping: provider\n", "numerator", "activity: required"),
+    (GOOD + "scale: 0\n", "scale", "greater than or equal to 1"),
     (GOOD + "thresholds: {z_95: 3.5, z_998: 3.09}\n", "thresholds", "z_95 < z_998"),
 ])
 def test_a_bad_definition_names_the_file_and_the_key(tmp_path, text, key, message):
@@ -94,6 +105,9 @@ def tiny_warehouse(places: list[tuple[str, str, int]], lines: list[tuple]) -> du
         place, ics = (None, place_id[1:]) if place_id.startswith("@") else (place_id, ics_of[place_id])
         con.execute("INSERT INTO fct_mh_ledger VALUES (?, ?, '2025-26', '2025-04', ?, ?, ?, ?, ?, ?)",
                     [place, ics, service_line, stream, kind, line_type, amount, eliminated])
+    for name in ("alliance_providers", "alliance_populations", "alliance_activity", "alliance_finance"):
+        # the provider units' tables, empty (no alliance): the one template reads them for provider measures
+        run_sql(con, f"staging/ref_{name}", {"path": str(SQL_DIR / "staging" / "empty" / f"{name}.csv")})
     return con
 
 
@@ -274,3 +288,21 @@ def test_a_removed_measure_leaves_no_rows_behind(tmp_path):
     variation(con, tmp_path)
     second.unlink()
     assert {k[0] for k in variation(con, tmp_path)} == {"first"}
+
+
+def test_a_provider_measure_naming_a_line_the_cost_return_lacks_is_refused(tmp_path):
+    con = tiny_warehouse([("ashby", "north_weald", 1000)], [])
+    con.execute("INSERT INTO ref_alliance_providers VALUES ('a', 'A', 't1', 'Trust one', 'north_weald', false)")
+    con.execute("INSERT INTO ref_alliance_finance VALUES ('2025-04', 't1', 'inpatient_acute', 'inpatient', 10.00)")
+    write(tmp_path, "provider_bed_cost", """title: Cost per occupied bed day
+description: Inpatient spend per occupied bed day.
+numerator:
+  source: provider_finance
+  service_lines: [inpatient_acutee]
+denominator: occupied_bed_days
+grouping: provider
+higher_is_better: false
+""")
+    with pytest.raises(MeasureError, match="numerator.service_lines.0: 'inpatient_acutee' is not a service line of "
+                                           "the trusts' cost return"):
+        build_variation(con, tmp_path)

@@ -207,7 +207,10 @@ def test_variation_flags_only_what_the_truth_plants(demo_db, truth):
                      ("cyp_spend_per_head", "2024-25", "brookfield", "above_95"),
                      ("cyp_spend_per_head", "2025-26", "brookfield", "above_95")}
     # neutral words: above or below peers, never favourable or unfavourable
-    assert {r[0] for r in demo_db.execute("SELECT DISTINCT comparison FROM rpt_variation").fetchall()} == {
-        "above peers", "within peers"}
+    assert {r[0] for r in demo_db.execute("SELECT DISTINCT comparison FROM rpt_variation WHERE grouping = 'place'"
+                                          ).fetchall()} == {"above peers", "within peers"}
+    # the alliance's four trusts (three peers each, fewer than min_peers): ranked, never assessed (issue 17)
+    assert {r[0] for r in demo_db.execute("SELECT DISTINCT comparison FROM rpt_variation WHERE grouping = 'provider'"
+                                          ).fetchall()} == {"not assessed"}
     measures = {m for (m,) in demo_db.execute("SELECT DISTINCT measure_id FROM rpt_variation").fetchall()}
     assert {"cyp_spend_per_head", "crisis_home_treatment_per_head"} <= measures

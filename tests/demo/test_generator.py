@@ -86,7 +86,10 @@ def test_reference_files_and_source_configs_are_written(demo):
     assert names == {f"{n}.csv" for n in ("partners", "places", "populations", "service_lines", "cost_centre_map",
                                           "partner_aliases", "contracts", "investment_plans", "allocations",
                                           "lp_activity", "counterparties", "budgets", "agency_caps",
-                                          "agency_suppliers")}
+                                          "agency_suppliers",
+                                          # the provider alliance (demo/alliance.py), written with the demo
+                                          "alliance_providers", "alliance_populations", "alliance_activity",
+                                          "alliance_finance")}
     shipped = sorted(p.name for p in (Path(__file__).parents[2] / "demo" / "sources").glob("*.yaml"))
     assert sorted(p.name for p in (home / "config" / "sources").glob("*.yaml")) == shipped
 

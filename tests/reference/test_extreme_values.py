@@ -64,6 +64,15 @@ SUB,fsc_lp,oakridge,LP,secure_care,cost_and_volume,0.01,2025-04-01,2026-03-31,re
                    "2025-05,oakridge,1,0\n",
     "budgets": "partner_id,fy,service_line,annual_budget\nwfmh,2025-26,crisis_house,999999999999.99\n"
                "haven,2025-26,crisis_house,0.00\n",
+    # a provider alliance of two: a trust serving one person with no occupied bed days (dropped from the
+    # bed-day measure: no denominator) and a billion pounds of inpatient spend; one serving a billion people
+    "alliance_providers": ("alliance_id,alliance_name,provider_id,provider_name,ics_id,submits\n"
+                           "a,A,t1,Trust one,north_weald,false\na,A,t2,Trust two,south_fen,false\n"),
+    "alliance_populations": "fy,provider_id,weighted_population_served\n2025-26,t1,1\n2025-26,t2,999999999\n",
+    "alliance_activity": ("period,provider_id,occupied_bed_days,community_contacts,out_of_area_placements\n"
+                          "2025-04,t1,0,5,3\n2025-04,t2,100,0,0\n"),
+    "alliance_finance": ("period,provider_id,service_line,service_hours,spend\n"
+                         "2025-04,t1,inpatient_acute,inpatient,999999999.99\n2025-04,t2,adult_community,weekday,0.01\n"),
 }
 
 # (partner, period, amount, service line, line type, funding stream, counterparty, place)

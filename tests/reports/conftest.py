@@ -530,6 +530,13 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
                      (rate - median).quantize(D("0.0001")), rank, decile, flag, comparison, expected,
                      D(num) - expected])
 
+    # the columns a measure of any unit carries (issue 17): place measures here, no provider rows
+    for column, kind, value in (("measure_description", "VARCHAR", "All mental-health spend coded to the place."),
+                                ("numerator_source", "VARCHAR", "ledger"), ("scale", "INTEGER", 1),
+                                ("rate_unit", "VARCHAR", "£ per weighted head")):
+        con.execute(f"ALTER TABLE rpt_variation ADD COLUMN {column} {kind}")
+        con.execute(f"UPDATE rpt_variation SET {column} = ?", [value])
+
     # --- rpt_funding_consistency (three crisis houses, Fenwick's funded unlike the others)
     con.execute("""CREATE TABLE rpt_funding_consistency (fy VARCHAR, service_line VARCHAR,
         service_line_name VARCHAR, capacity_unit VARCHAR, provider_kind VARCHAR, contract_id VARCHAR,
