@@ -48,8 +48,7 @@ def see_also_html(page: drilldown.DrillPage) -> str:
         if link.related_kind == "flag":
             what = f'<a href="../flag-register.html">{what}</a>'
         items.append(f'<li data-related="{f.html_text(link.related_id)}" data-shared="{f.html_text(link.shared_amount)}">'
-                     f"<strong>{what}</strong> - {f.html_text(link.related_subject)}: {f.html_text(link.reason)} "
-                     f"(shared: {f.html_text(f.money2_text(link.shared_amount))})</li>")
+                     f"<strong>{what}</strong> - {f.html_text(link.related_subject)}: {f.html_text(link.reason)}.</li>")
     flag_ids = sorted({link.flag_id for link in page.see_also})
     return ('<section class="panel" id="see-also"><h2>See also: the same money elsewhere</h2>'
             f'<p class="lede">Flags, data-quality warnings and possible repeat payments on the same ledger lines as '

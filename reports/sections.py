@@ -2020,11 +2020,11 @@ LEAD_PROVIDER = Section(
                              "health, and any unclassified lines): total spend less that cost is its spend on "
                              "Spend by partner."),
                 dims=(Dim("lead_provider_name", "Lead provider"),),
-                values=(Measure("total_spend", "Total spend (this sheet)", "total_spend", scope=YTD),
+                values=(Measure("total_spend", "Total spend (this sheet)", "total_spend", scope=YTD, fmt="money2"),
                         Measure("non_mh_spend", "Corporate and hub cost excluded from the mental-health view",
-                                "non_mh_spend", scope=YTD),
+                                "non_mh_spend", scope=YTD, fmt="money2"),
                         Measure("mh_spend", "Mental-health spend (as on Spend by partner)", "mh_spend",
-                                scope=YTD)),
+                                scope=YTD, fmt="money2")),
                 basis="£, the lead provider's own ledger", total=False),
         Section(key="lead-provider-subcontractors", title="Spend by subcontractor, FY to date",
                 source="rpt_lead_provider_subcontractors", system_col=None,
@@ -2161,7 +2161,9 @@ FLAG_REGISTER = Section(
                  "its delegated budget - first seen by this month, with the oversight group's latest decision "
                  "and the flag's status: new, open, overdue (an action past its due date), closed, or "
                  "recurred (raised again after it was closed). Decisions are recorded with "
-                 "`openbook flags decide` and appear here after the next run."),
+                 "`openbook flags decide` and appear here after the next run. See also names the other flags, "
+                 "data-quality warnings and possible repeat payments on the same ledger lines, with the money "
+                 "they share."),
     basis="£ at stake on each flag (see its finding)",
     dims=(Dim("ics_id", "System", "ics", blank="Both systems"), Dim("flag_id", "Flag"),
           Dim("status_text", "Status"), Dim("kind_name", "Kind"), Dim("subject", "Subject"),
