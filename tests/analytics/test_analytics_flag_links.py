@@ -108,3 +108,39 @@ def test_the_register_says_see_also_with_the_shared_money(demo_db):
     assert see_also.startswith("REPEAT-nw_icb-") and see_also.count("£30,000.00 paid more than once") == 2
     assert "REPEAT-nw_icb-2025-12" in see_also and "REPEAT-nw_icb-2026-01" in see_also
     assert rows["ELIM-nw_icb-wfmh-2025-11"] == (0, None)
+
+
+def _links_over_restated(demo_home, warned: bool) -> dict[tuple[str, str], dict]:
+    """rpt_flag_links rebuilt in a scratch database over the demo, with December's second payment to PeerLink
+    exported under the first one's transaction number (a payment exported twice), and the load check's
+    likely_duplicate_payment warning recorded on that submission or not."""
+    from warehouse.sql_files import run_sql
+    from workbench.flags import attach_read_only
+
+    con = attach_read_only(demo_home / "warehouse" / "openbook.duckdb")
+    first, second, load_id = con.execute(
+        "SELECT min(transaction_id), max(transaction_id), any_value(load_id) FROM fct_ledger "
+        "WHERE partner_id = 'nw_icb' AND counterparty_partner_id = 'peerlink' AND period = '2025-12'").fetchone()
+    assert first != second
+    con.execute("CREATE TABLE fct_ledger AS SELECT * REPLACE (CASE WHEN load_id = $l AND transaction_id = $t2 "
+                "THEN $t1 ELSE transaction_id END AS transaction_id) FROM base.main.fct_ledger",
+                {"l": load_id, "t1": first, "t2": second})
+    con.execute("CREATE TABLE dq_results AS SELECT * FROM base.main.dq_results")
+    if warned:
+        con.execute("INSERT INTO dq_results SELECT partner_id, period, load_id, suite, 'likely_duplicate_payment', "
+                    "NULL, 'possible duplicates', 'WARN', false, 2, element_count, '[]', checked_at "
+                    "FROM base.main.dq_results WHERE load_id = $l LIMIT 1", {"l": load_id})
+    run_sql(con, "reports/rpt_flag_links")
+    return _links(con)
+
+
+def test_a_duplicate_the_load_check_warned_on_is_linked_as_a_warning(demo_home):
+    links = _links_over_restated(demo_home, warned=True)
+    over = {k[1]: v for k, v in links.items() if k[0] == OVERRUN}
+    assert over["DQ-DUP-nw_icb-2025-12"]["related_kind"] == "dq_warning"
+    assert over["DQ-DUP-nw_icb-2025-12"]["shared_amount"] == Decimal("30000.00")
+    assert "REPEAT-nw_icb-2025-12" not in over            # same reference now: a duplicate, not a repeat
+    assert over["REPEAT-nw_icb-2026-01"]["shared_amount"] == Decimal("30000.00")
+    # not warned at load: no warning to link to (and, the references being equal, no repeat either)
+    quiet = {k[1] for k in _links_over_restated(demo_home, warned=False) if k[0] == OVERRUN}
+    assert quiet == {"REPEAT-nw_icb-2026-01"}
