@@ -210,7 +210,7 @@ def decision_columns(doc: DecisionsFile) -> dict[str, list]:
 # rpt_flag_links' columns (sql/reports/rpt_flag_links.sql), for a database that has flags but no links
 # (a hand-made register, or a warehouse built before links were): the register then links nothing.
 NO_LINKS = ("CREATE TABLE IF NOT EXISTS rpt_flag_links (flag_id VARCHAR, related_id VARCHAR, related_kind VARCHAR, "
-            "related_subject VARCHAR, reason VARCHAR, shared_lines BIGINT, shared_amount DECIMAL(18, 2))")
+            "related_subject VARCHAR, reason VARCHAR, shared_lines HUGEINT, shared_amount DECIMAL(18, 2))")
 
 
 def build_register(con: duckdb.DuckDBPyConnection, doc: DecisionsFile, today: dt.date) -> int:
