@@ -144,3 +144,15 @@ def test_a_duplicate_the_load_check_warned_on_is_linked_as_a_warning(demo_home):
     # not warned at load: no warning to link to (and, the references being equal, no repeat either)
     quiet = {k[1] for k in _links_over_restated(demo_home, warned=False) if k[0] == OVERRUN}
     assert quiet == {"REPEAT-nw_icb-2026-01"}
+
+
+def test_the_drill_down_pages_say_see_also(demo_home):
+    pages = {p: p.read_text(encoding="utf-8") for p in sorted((demo_home / "reports").glob("*/html/drill/*.html"))}
+    with_links = {p.name: t for p, t in pages.items() if 'id="see-also"' in t}
+    overrun = [t for t in with_links.values() if f"same ledger lines as {OVERRUN}" in t]
+    assert len(overrun) == 1
+    related = set(re.findall(r'data-related="([^"]+)"', overrun[0]))
+    assert related == {"REPEAT-nw_icb-2025-12", "REPEAT-nw_icb-2026-01"}
+    # the agreement-of-balances break has a page of its own, and nothing on the same lines
+    assert any(p.name == "eliminations-nw-icb-wfmh-2025-11.html" for p in pages)
+    assert not [n for n in with_links if n.startswith("eliminations-")]
