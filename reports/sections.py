@@ -813,8 +813,9 @@ def flag_counts(pairs: list[tuple[Section, Table]]) -> Table:
                 row.hidden["section_key"] = sec.key
                 rows.append(row)
     if in_register:             # a flag whose source no page flags: still counted, so the total is the register's
-        rows.append(Row({"section": "Flag register", "what": "Other flags", "flags": 0,
-                         "register": sum(in_register.values())}))
+        other = Row({"section": "Flag register", "what": "Other flags", "flags": 0, "register": sum(in_register.values())})
+        other.hidden["section_key"] = register.section.key if register.section else "flag-register"
+        rows.append(other)
     if len(rows) > 1:
         total = Row({"section": _Label("Total"), "what": None, "flags": sum(r.values["flags"] for r in rows)}, "total")
         if register is not None:
