@@ -35,3 +35,22 @@ def breakdowns_html(page: drilldown.DrillPage, table_html: Callable[..., str]) -
                                 caption=f"By {b.label.lower()}", sortable=False) + "</div>")
     out.append("</div></section>")
     return "\n".join(out)
+
+
+def see_also_html(page: drilldown.DrillPage) -> str:
+    """The other flags, data-quality warnings and possible repeat payments on the same ledger lines
+    (rpt_flag_links), each with the money they share; nothing when there are none."""
+    if not page.see_also:
+        return ""
+    items = []
+    for link in page.see_also:
+        what = f.html_text(link.related_id)
+        if link.related_kind == "flag":
+            what = f'<a href="../flag-register.html">{what}</a>'
+        items.append(f'<li data-related="{f.html_text(link.related_id)}" data-shared="{f.html_text(link.shared_amount)}">'
+                     f"<strong>{what}</strong> - {f.html_text(link.related_subject)}: {f.html_text(link.reason)}.</li>")
+    flag_ids = sorted({link.flag_id for link in page.see_also})
+    return ('<section class="panel" id="see-also"><h2>See also: the same money elsewhere</h2>'
+            f'<p class="lede">Flags, data-quality warnings and possible repeat payments on the same ledger lines as '
+            f'{f.html_text(", ".join(flag_ids))} (the rule is in the data model: rpt_flag_links).</p>'
+            f'<ul>{"".join(items)}</ul></section>')

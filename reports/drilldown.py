@@ -88,6 +88,7 @@ class DrillPage:
     facts: dict[str, Any] = field(default_factory=dict)
     breakdowns: list[Breakdown] = field(default_factory=list)
     linked_from: list[tuple[str, str]] = field(default_factory=list)   # (href from the site root, label)
+    see_also: list = field(default_factory=list)   # flag_links.Link: other flags and warnings on the same lines
 
     @property
     def shown_total(self) -> Decimal:

@@ -170,6 +170,8 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
     "lead-provider-delegated-budget": NotLines("the delegated budget is the delegating contracts' value; the "
                                                "lead provider's spend is a total over its whole ledger, linked "
                                                "on the open book page"),
+    "lead-provider-reconciliation": NotLines("the lead provider's spend split into mental-health and other "
+                                             "service lines; its lines are on the open book page"),
     "lead-provider-subcontractors": NotLines("spend by who the lead provider paid, grouped by its "
                                              "subcontractor register: not yet expressed as lines"),
     "flag-register": NotLines("the amount at stake on a flag is the flag's finding (a shortfall, an "

@@ -24,7 +24,7 @@ import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 
-from reports import chart_links, drill_html, drilldown, figure_links, partner_pages
+from reports import chart_links, drill_html, drilldown, figure_links, flag_links, partner_pages
 from reports import formatting as f
 from reports import sections as s
 from reports.coverage import add_coverage_notes
@@ -102,6 +102,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     add_coverage_notes(tables, cover.submissions)
     summary_tables = [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks]
     drill_set = drilldown.DrillSet(con)
+    links = flag_links.FlagLinks(con)
     lines_behind: dict[int, drilldown.DrillPage] = {}       # id(row) -> its flag's drill-down page
     for sec, table in zip(s.SECTIONS, tables):
         for part, t in [(sec, table)] + list(zip(sec.parts, table.parts)):
@@ -109,6 +110,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
                 continue
             for row in t.flagged_rows:
                 page = drill_set.flagged(part, row)
+                page.see_also = page.see_also or links.of_row(part.source, row.facts)
                 lines_behind[id(row)] = page
                 href = f"{DRILL}/{page.slug}.html"
                 row.links["flag_text"] = href
@@ -656,6 +658,7 @@ def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage, downloads: Down
         out.append(f'<p class="warn">The lines differ from the figure by {money(diff)}: '
                    "the figure and the ledger should be checked.</p>")
     out.append("</section>")
+    out.append(drill_html.see_also_html(page))
     out.append(drill_html.breakdowns_html(page, table_html))
     cols = [s.Column("partner", "Partner", "text", False), s.Column("period", "Month", "period", False),
             s.Column("cost_centre", "Cost centre", "text", False),

@@ -790,22 +790,43 @@ def _one_table(con: duckdb.DuckDBPyConnection, section: Section, ctx: ReportCont
 # ---------------------------------------------------------------------------
 # The count of flags (the summary's), from the section tables already built
 def flag_counts(pairs: list[tuple[Section, Table]]) -> Table:
-    """One row per section (or part) that flags rows: what it flags and how many."""
+    """One row per section (or part) that flags rows: what it flags, how many rows its page flags as at
+    the month, and how many of the pack's flag register rows it raises (when the pack has the register:
+    that column adds up to the register's rows, the same system and month)."""
+    register = next((t for sec, t in pairs if sec.source == "rpt_flag_register"), None)
+    in_register: dict[Any, int] = {}
+    for r in (register.rows if register else []):
+        if r.role == "detail":
+            src = r.hidden.get("source_table")
+            in_register[src] = in_register.get(src, 0) + 1
     cols = [Column("section", "Page", "text", False), Column("what", "What is flagged", "text", False),
             Column("flags", "Flags", "int", True)]
+    if register is not None:
+        cols.append(Column("register", "In the flag register", "int", True))
     rows = []
     for sec, table in pairs:
         for s_, t in [(sec, table)] + list(zip(sec.parts, table.parts)):
             if s_.flag is not None:
                 row = Row({"section": sec.sheet, "what": s_.flag.label, "flags": len(t.flagged_rows)})
+                if register is not None:
+                    row.values["register"] = in_register.pop(s_.source, 0)
                 row.hidden["section_key"] = sec.key
                 rows.append(row)
+    if in_register:             # a flag whose source no page flags: still counted, so the total is the register's
+        other = Row({"section": "Flag register", "what": "Other flags", "flags": 0, "register": sum(in_register.values())})
+        other.hidden["section_key"] = register.section.key if register.section else "flag-register"
+        rows.append(other)
     if len(rows) > 1:
-        rows.append(Row({"section": _Label("Total"), "what": None,
-                         "flags": sum(r.values["flags"] for r in rows)}, "total"))
+        total = Row({"section": _Label("Total"), "what": None, "flags": sum(r.values["flags"] for r in rows)}, "total")
+        if register is not None:
+            total.values["register"] = sum(r.values["register"] for r in rows)
+        rows.append(total)
     return Table("flags", "Flags raised", cols, rows,
                  "Rows the analytics flag for the oversight group, page by page; each is explained "
-                 "in words on its page, with the ledger lines behind it in the HTML report.")
+                 "in words on its page, with the ledger lines behind it in the HTML report. Flags: the rows "
+                 "each page flags as at this month (contract under-runs and schemes overspending included). In "
+                 "the flag register: the register's flags (assessed as at the latest month reported, first seen "
+                 "by this month) that each page raises; they add up to the register's rows.")
 
 
 # ---------------------------------------------------------------------------
@@ -2055,6 +2076,21 @@ LEAD_PROVIDER = Section(
                 total=False, drop_zero_rows=False,
                 flag=Flag(where="ytd_over_delegated_budget > 0", label="Lead provider over its delegated budget",
                           text=_lp_over_text, first=True)),
+        # The reconciling line between this sheet's total spend and the lead provider's spend on Spend by partner.
+        Section(key="lead-provider-reconciliation", title="Reconciliation to Spend by partner, FY to date",
+                source="rpt_lead_provider", system_col=None,
+                description=("Total spend above is all the lead provider's expenditure. Spend by partner, the open "
+                             "book and every other mental-health figure count mental-health service lines only, so "
+                             "they leave out its hub and corporate costs (service lines that are not mental "
+                             "health, and any unclassified lines): total spend less that cost is its spend on "
+                             "Spend by partner."),
+                dims=(Dim("lead_provider_name", "Lead provider"),),
+                values=(Measure("total_spend", "Total spend (this sheet)", "total_spend", scope=YTD, fmt="money2"),
+                        Measure("non_mh_spend", "Corporate and hub cost excluded from the mental-health view",
+                                "non_mh_spend", scope=YTD, fmt="money2"),
+                        Measure("mh_spend", "Mental-health spend (as on Spend by partner)", "mh_spend",
+                                scope=YTD, fmt="money2")),
+                basis="£, the lead provider's own ledger", total=False),
         Section(key="lead-provider-subcontractors", title="Spend by subcontractor, FY to date",
                 source="rpt_lead_provider_subcontractors", system_col=None,
                 description=("Who the lead provider paid: each subcontractor in the partnership, and "
@@ -2190,18 +2226,23 @@ FLAG_REGISTER = Section(
                  "its delegated budget - first seen by this month, with the oversight group's latest decision "
                  "and the flag's status: new, open, overdue (an action past its due date), closed, or "
                  "recurred (raised again after it was closed). Decisions are recorded with "
-                 "`openbook flags decide` and appear here after the next run."),
+                 "`openbook flags decide` and appear here after the next run. See also names the other flags, "
+                 "data-quality warnings and possible repeat payments on the same ledger lines, with the money "
+                 "they share."),
     basis="£ at stake on each flag (see its finding)",
     dims=(Dim("ics_id", "System", "ics", blank="Both systems"), Dim("flag_id", "Flag"),
           Dim("status_text", "Status"), Dim("kind_name", "Kind"), Dim("subject", "Subject"),
           Dim("first_seen_period", "First seen", "period"), Dim("latest_decision_text", "Latest decision"),
-          Dim("summary", "What the analytics found")),
+          Dim("summary", "What the analytics found"),
+          # other flags, warnings and possible repeat payments on the same ledger lines (rpt_flag_links)
+          Dim("see_also", "See also (same ledger lines)", blank="")),
     values=(Measure("amount", "Amount at stake", "amount", scope=ALL, additive=False),
             Measure("status_order", "Status order", "status_order", scope=ALL, fmt="int", additive=False,
                     show=False),
             Measure("kind_order", "Kind order", "kind_order", scope=ALL, fmt="int", additive=False,
                     show=False)),
     where=("first_seen_period <= $period",),
+    hidden=("source_table",),       # the page that raises the flag, for the summary's count (flag_counts)
     order_by=(Sort("status_order"), Sort("kind_order")),
     period_col=None, fy_col=None, total=False, drop_zero_rows=False,
 )

@@ -207,8 +207,17 @@ def decision_columns(doc: DecisionsFile) -> dict[str, list]:
     return columns
 
 
+# rpt_flag_links' columns (sql/reports/rpt_flag_links.sql), for a database that has flags but no links
+# (a hand-made register, or a warehouse built before links were): the register then links nothing.
+NO_LINKS = ("CREATE TABLE IF NOT EXISTS rpt_flag_links (flag_id VARCHAR, related_id VARCHAR, related_kind VARCHAR, "
+            "related_subject VARCHAR, reason VARCHAR, shared_lines HUGEINT, shared_amount DECIMAL(18, 2))")
+
+
 def build_register(con: duckdb.DuckDBPyConnection, doc: DecisionsFile, today: dt.date) -> int:
-    """(Re)build rpt_flag_decisions and rpt_flag_register on `con` (rpt_flags must exist)."""
+    """(Re)build rpt_flag_decisions and rpt_flag_register on `con` (rpt_flags must exist; rpt_flag_links
+    is read when it exists, else an empty one is made)."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'rpt_flag_links'").fetchone()[0]:
+        con.execute(NO_LINKS)
     run_sql(con, "reports/rpt_flag_decisions", decision_columns(doc))
     run_sql(con, "reports/rpt_flag_register", {"today": today})
     return con.execute("SELECT count(*) FROM rpt_flag_register").fetchone()[0]

@@ -39,6 +39,9 @@
 --   closed_on: the date of the latest closing decision, if the flag is closed or recurred
 --   history: every decision in order, in words, separated by ' | '
 --   register_date: the date the status was judged on ($today)
+--   links: the flags, data-quality warnings and possible repeat payments on the same ledger lines (rpt_flag_links)
+--   see_also: those links in words, largest shared money first, e.g. 'REPEAT-nw_icb-2025-12 (£30,000.00 paid
+--     more than once: Peerlink £30,000.00 x 2 on 2025-12-15)' (null when none)
 CREATE OR REPLACE TABLE rpt_flag_register AS
 WITH decisions AS (
     SELECT *,
@@ -51,6 +54,16 @@ WITH decisions AS (
                 WHEN 'closed' THEN 'Closed: ' || reason
            END AS decision_text
     FROM rpt_flag_decisions
+),
+see_also AS (
+    SELECT flag_id, count(*) AS links,
+           string_agg(related_id || ' (' || CASE related_kind
+                          WHEN 'flag' THEN format('£{:,.2f} of the same ledger lines', shared_amount)
+                          WHEN 'dq_warning' THEN 'warned at load: ' || reason
+                          ELSE reason END || ')',
+                      '; ' ORDER BY abs(shared_amount) DESC, related_id) AS see_also
+    FROM rpt_flag_links
+    GROUP BY flag_id
 ),
 per_flag AS (
     SELECT f.flag_id,
@@ -105,6 +118,8 @@ SELECT flag_id, kind, kind_name, kind_order, subject, ics_id, ics_name, source_t
        END AS status_text,
        recurred, decisions, latest_decision, latest_decision_on, latest_decision_by, latest_decision_text,
        action_owner, action_due, closed_on, history,
-       CAST($today AS DATE) AS register_date
+       CAST($today AS DATE) AS register_date,
+       coalesce(l.links, 0) AS links, l.see_also
 FROM judged
+LEFT JOIN see_also l USING (flag_id)
 ORDER BY status_order, kind_order, flag_id;

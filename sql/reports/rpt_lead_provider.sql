@@ -33,6 +33,11 @@
 --   ytd_total_spend: total_spend from April to this month, pounds
 --   ytd_over_delegated_budget: ytd_total_spend - ytd_delegated_budget (positive: spent more than the ICBs
 --     delegated; rpt_flags raises a lead_provider_overspend flag on it), pounds
+--   non_mh_spend: the part of total_spend on service lines that are not mental health (dim_service_line:
+--     its hub and corporate costs, and any unclassified lines), pounds. The open book, Spend by partner and
+--     every other mental-health figure (rpt_mh_spend, rpt_open_book) leave it out, so the lead provider's
+--     total there is total_spend - non_mh_spend; the Lead provider sheet states it as a reconciling line
+--   mh_spend: total_spend - non_mh_spend: its mental-health expenditure, as rpt_mh_spend counts it, pounds
 CREATE OR REPLACE TEMP MACRO money_ratio(amount, numerator, denominator) AS
     -- amount x numerator / denominator rounded half up to the penny in exact integer arithmetic
     -- (DuckDB's DECIMAL division returns DOUBLE); numerator and denominator whole, denominator > 0
@@ -56,9 +61,12 @@ monthly_ledger AS (
            sum(l.amount) FILTER (WHERE l.line_type = 'expenditure'
                                  AND list_contains($lead_provider_community_service_lines, l.service_line))
                AS community_spend,
-           sum(l.amount) FILTER (WHERE l.line_type = 'expenditure') AS total_spend
+           sum(l.amount) FILTER (WHERE l.line_type = 'expenditure') AS total_spend,
+           sum(l.amount) FILTER (WHERE l.line_type = 'expenditure' AND NOT coalesce(s.mental_health, false))
+               AS non_mh_spend
     FROM fct_ledger l
     JOIN lead_providers p ON p.lead_provider_id = l.partner_id
+    LEFT JOIN dim_service_line s ON s.service_line = l.service_line
     GROUP BY ALL
 ),
 delegations AS (
@@ -120,7 +128,9 @@ SELECT c.lead_provider_id, p.lead_provider_name, c.period, c.fy, c.fy_month,
        CAST(sum(c.delegated_budget) OVER running AS DECIMAL(18, 2)) AS ytd_delegated_budget,
        CAST(sum(coalesce(c.total_spend, 0)) OVER running AS DECIMAL(18, 2)) AS ytd_total_spend,
        CAST(sum(coalesce(c.total_spend, 0) - c.delegated_budget) OVER running AS DECIMAL(18, 2))
-           AS ytd_over_delegated_budget
+           AS ytd_over_delegated_budget,
+       CAST(coalesce(c.non_mh_spend, 0) AS DECIMAL(18, 2)) AS non_mh_spend,
+       CAST(coalesce(c.total_spend, 0) - coalesce(c.non_mh_spend, 0) AS DECIMAL(18, 2)) AS mh_spend
 FROM compared c
 JOIN lead_providers p ON p.lead_provider_id = c.lead_provider_id
 WINDOW running AS (PARTITION BY c.lead_provider_id, c.fy ORDER BY c.period

@@ -671,6 +671,10 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("INSERT INTO rpt_lead_provider_subcontractors VALUES ('lp',?,?,'2025-26',?,'community_forensic',"
                     "'Community forensic services','other','Other providers, suppliers and own staff',NULL,?,NULL,"
                     "NULL,NULL,NULL,4)", [LEAD_PROVIDER, period, m, D(community)])
+    # its 'other' 5,000 a month is corporate cost, not mental-health spend (the reconciling line)
+    con.execute("ALTER TABLE rpt_lead_provider ADD COLUMN non_mh_spend DECIMAL(18,2)")
+    con.execute("ALTER TABLE rpt_lead_provider ADD COLUMN mh_spend DECIMAL(18,2)")
+    con.execute("UPDATE rpt_lead_provider SET non_mh_spend = other_spend, mh_spend = total_spend - other_spend")
 
     # --- budgets: the demo tests cover rpt_mh_budget's figures
     con.execute("""CREATE TABLE rpt_mh_budget (partner_id VARCHAR, partner_name VARCHAR, partner_kind VARCHAR,
