@@ -42,6 +42,13 @@
 --   cyp_amount: amount when cyp, else null (the children and young people's part of MHIS spend)
 --   exclusion_reason: why the row is outside the MHIS (null for a category)
 --   definition: the row's definition in words, shown beside its figure
+CREATE OR REPLACE TEMP MACRO in_sentence(name) AS
+    -- a name inside a sentence: 'Crisis houses' -> 'crisis houses'; 'NHS Talking Therapies', 'ADHD' kept
+    CASE WHEN regexp_matches(name, '^[A-Z][a-z]') THEN lower(left(name, 1)) || substr(name, 2) ELSE name END;
+CREATE OR REPLACE TEMP MACRO stream_words(stream) AS
+    -- a funding stream in words: s75_pooled -> 'section 75 pooled', non_recurrent -> 'non-recurrent'
+    replace(replace(stream, 's75_pooled', 'section 75 pooled'), '_', '-');
+
 CREATE OR REPLACE TABLE rpt_mhis_categories AS
 WITH base_streams AS (
     SELECT unnest($mhis_funding_streams) AS funding_stream
@@ -64,9 +71,9 @@ catalogue AS (
            list(service_line ORDER BY service_line) AS service_lines,
            (SELECT list(funding_stream ORDER BY funding_stream) FROM base_streams) AS funding_streams,
            CAST(NULL AS VARCHAR) AS exclusion_reason,
-           'Gross expenditure in the ICB''s own ledger on ' || string_agg(service_line_name, ', '
-               ORDER BY service_line_name) || ', from ' || (SELECT string_agg(replace(funding_stream, '_', ' '), ' and '
-               ORDER BY funding_stream) FROM base_streams) || ' funds' AS definition,
+           'Gross ICB spend on ' || string_agg(in_sentence(service_line_name), ', ' ORDER BY service_line_name)
+               || '; ' || (SELECT string_agg(stream_words(funding_stream), ' and ' ORDER BY funding_stream)
+                           FROM base_streams) || ' funds' AS definition,
            CASE WHEN list_contains($mhis_cyp_categories, category) THEN 0
                 WHEN category = 'Uncategorised MHIS service lines' THEN 2 ELSE 1 END AS group_order,
            coalesce(list_position($mhis_cyp_categories, category), 0) AS within_order
@@ -76,7 +83,7 @@ catalogue AS (
     UNION ALL
     SELECT 'excluded_service_line', service_line, service_line_name, false, false, [service_line],
            NULL, coalesce(nullif(trim(exclusion_reason), ''), 'Outside the MHIS (service_lines.csv: in_mhis false)'),
-           'Gross expenditure on ' || service_line_name || ', any funding stream, left out of the MHIS: '
+           'Gross ICB spend on ' || in_sentence(service_line_name) || ', any fund. Excluded: '
                || coalesce(nullif(trim(exclusion_reason), ''), 'the service line is outside the MHIS'),
            3, 0
     FROM service_lines
@@ -84,8 +91,7 @@ catalogue AS (
     UNION ALL
     SELECT 'excluded_funding_stream', funding_stream, label, false, false,
            (SELECT list(service_line ORDER BY service_line) FROM service_lines WHERE in_mhis), [funding_stream],
-           reason, 'Gross expenditure on MHIS service lines paid from ' || replace(funding_stream, '_', ' ')
-               || ' funds, left out of the MHIS: ' || reason,
+           reason, 'Gross ICB spend on MHIS service lines from ' || in_sentence(label) || '. Excluded: ' || reason,
            4, i
     FROM excluded_streams
 ),
@@ -115,7 +121,7 @@ unnamed_streams AS (
            false AS in_mhis, false AS cyp,
            (SELECT list(service_line ORDER BY service_line) FROM service_lines WHERE in_mhis) AS service_lines,
            [a.line_id] AS funding_streams, 'The line names no funding stream in mhis_funding_streams' AS exclusion_reason,
-           'Gross expenditure on MHIS service lines with no funding stream the MHIS settings name' AS definition,
+           'Gross ICB spend on MHIS service lines with no funding stream the MHIS settings name' AS definition,
            CAST(1000 AS INTEGER) AS line_order
     FROM assigned a
     WHERE a.line_kind = 'excluded_funding_stream'

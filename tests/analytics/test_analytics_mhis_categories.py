@@ -130,13 +130,16 @@ def test_each_row_states_its_definition_and_the_lines_behind_it(con):
     part, cyp, service_lines, streams, reason, definition = got["Adult and older adult crisis and liaison services"]
     assert (part, cyp, service_lines, streams, reason) == (
         "MHIS spend", False, ["crisis_home_treatment", "crisis_house"], ["recurrent", "s75_pooled"], None)
-    assert "Crisis House" in definition and "recurrent and s75 pooled" in definition
+    assert definition == ("Gross ICB spend on crisis Home Treatment, crisis House; recurrent and section 75 "
+                          "pooled funds")
     part, cyp, service_lines, streams, reason, definition = got["ld_autism"]
     assert (part, service_lines, streams) == ("Outside the MHIS", ["ld_autism"], None)
-    assert reason == "LD and autism without a co-occurring MH need" and reason in definition
+    assert reason == "LD and autism without a co-occurring MH need"
+    assert definition == "Gross ICB spend on ld Autism, any fund. Excluded: " + reason
     part, cyp, service_lines, streams, reason, definition = got["sdf"]
     assert streams == ["sdf"] and "camhs" in service_lines and "ld_autism" not in service_lines
-    assert "Service Development Funding" in reason and reason in definition
+    assert "Service Development Funding" in reason
+    assert definition == "Gross ICB spend on MHIS service lines from transformation funding (SDF). Excluded: " + reason
 
 
 def test_the_exclusions_are_configuration(con):
