@@ -219,7 +219,8 @@ class DrillSet:
             return None
         if page is None:
             name = f"{section.key}-{hashlib.sha1(repr(cond.key).encode()).hexdigest()[:10]}"
-            what = " · ".join(row.text(c) for c in table.label_columns if c.key != "flag_text"
+            # the row's labels name the figure; sentences beside it (a status, a definition, the flag) do not
+            what = " · ".join(row.text(c) for c in table.label_columns if not c.prose
                               and row.text(c)) or section.title
             page = lines_page(self.con, cond, name=name, title=f"{col.label}: {what}", section=section,
                               figure_label=col.label, figure=row.values.get(col.key), fmt=col.fmt,
