@@ -4,7 +4,7 @@
 -- autism, ADHD, transformation funding (SDF), non-recurrent and grant money) with its reason;
 -- an ICB's rows add up to all its mental-health spend, its in_mhis rows to its MHIS spend.
 -- Gross, the ICB's own ledger.
--- params: fy (financial year YYYY-YY, default: latest), icb_id (default: every ICB)
+-- params: fy (financial year YYYY-YY, default: latest), icb_id (default: all)
 -- example: openbook query mhis_by_category --fy 2025-26 --icb_id sf_icb
 SELECT icb_id, icb_name, fy, months_reported, part, line_kind, line_name, amount, cyp, cyp_amount,
        exclusion_reason, definition
