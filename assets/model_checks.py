@@ -13,7 +13,9 @@ downstream is built, nothing is published and no report is replaced.
               expenditure of those submissions, eliminated = fct_mh_ledger's eliminations,
               net = gross - eliminated, all to the penny;
   rpt_mh_spend / rpt_open_book `not_empty`: rows whenever a passed submission holds
-              mental-health expenditure.
+              mental-health expenditure;
+  rpt_mhis_categories `adds_up_to_mhis_and_mh_spend`: per ICB and year its MHIS categories
+              add up to rpt_mhis's MHIS spend, and with the exclusions to its mental-health spend.
 """
 from __future__ import annotations
 
@@ -101,6 +103,24 @@ def _not_empty(con, table: str, doc: ModelDoc) -> Evaluation:
                                      "passed_mh_expenditure_lines": dg.MetadataValue.int(staged)}
 
 
+def _mhis_categories_reconcile(con, table: str, doc: ModelDoc) -> Evaluation:
+    """Per ICB-year, the MHIS categories add up to rpt_mhis's MHIS spend and every row to its
+    mental-health spend: MHIS spend + each exclusion = mental-health spend, to the penny."""
+    rows = con.execute("""
+        SELECT m.icb_id, m.fy, m.mhis_spend, m.mh_spend,
+               coalesce(sum(c.amount) FILTER (WHERE c.in_mhis), 0) AS categories, coalesce(sum(c.amount), 0) AS all_rows
+        FROM rpt_mhis m LEFT JOIN rpt_mhis_categories c ON c.icb_id = m.icb_id AND c.fy = m.fy
+        GROUP BY ALL
+        HAVING m.mhis_spend <> categories OR m.mh_spend <> all_rows
+        ORDER BY ALL""").fetchall()
+    metadata = {"icb_years_not_adding_up": dg.MetadataValue.int(len(rows))}
+    if rows:
+        metadata["examples"] = dg.MetadataValue.md("\n".join(
+            f"- {icb} {fy}: MHIS spend {_money(mhis)} vs categories {_money(cat)}; "
+            f"MH spend {_money(mh)} vs all rows {_money(total)}" for icb, fy, mhis, mh, cat, total in rows[:5]))
+    return not rows, metadata
+
+
 KEYS_UNIQUE = ModelCheck("keys_unique", "No two rows share the key its SQL header names (Keys:)", _keys_unique)
 NOT_EMPTY = ModelCheck("not_empty", "Has rows whenever a passed submission holds mental-health expenditure",
                        _not_empty)
@@ -114,6 +134,10 @@ RECONCILIATIONS: dict[str, list[ModelCheck]] = {
         "Gross = staged mental-health expenditure of passed submissions; net = gross - fct_mh_ledger's eliminations",
         _open_book_reconciles), NOT_EMPTY],
     "rpt_mh_spend": [NOT_EMPTY],
+    "rpt_mhis_categories": [ModelCheck(
+        "adds_up_to_mhis_and_mh_spend",
+        "Per ICB and year the MHIS categories add up to rpt_mhis's MHIS spend, and with the exclusions to its "
+        "mental-health spend", _mhis_categories_reconcile)],
 }
 
 

@@ -116,9 +116,13 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
                 "NHS Talking Therapies for anxiety and depression", True, "", True),
     ServiceLine("peer_support", "Peer support", "Other mental health services", True, "", True),
     ServiceLine("perinatal", "Perinatal mental health", "Perinatal mental health (community)", True, "", True),
+    # Outside the MHIS (NHS England's MHIS categories of mental health expenditure): learning disability and
+    # autism without a co-occurring mental-health need (its categories 18a-c), and ADHD (its own category).
     ServiceLine("ld_autism", "Learning disability and autism", "Learning disabilities and autism (18a-c)", False,
-                "Learning disability and autism (categories 18a-c) are outside the MHIS", True),
-    ServiceLine("adhd_drugs", "ADHD medication", "ADHD drugs", False, "ADHD drugs are outside the MHIS", True),
+                "Learning disability and autism without a co-occurring mental-health need (NHS England "
+                "categories 18a-c) are outside the MHIS", True),
+    ServiceLine("adhd_drugs", "ADHD medication", "ADHD drugs", False,
+                "ADHD is outside the MHIS (NHS England reports it in its own ADHD category)", True),
     # social_care is not mental health in the demo: its cost centres are the councils' older people's,
     # learning-disability and children's social care. Councils' mental-health social care (their
     # "Mental health community support" cost centres, the section 75 pools) is mapped to adult_community.

@@ -132,6 +132,7 @@ def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.D
         "inter_partner": inter_partner,
         "payments_to_non_submitting_partners": to_non_submitting,
         "counterparty_register": _counterparty_register(lines, unclassified),
+        "mhis_categories": _mhis_categories(lines, facts["mhis"]),
         "facts": facts,
     }
 
@@ -247,6 +248,50 @@ def _mhis(lines: pl.DataFrame) -> dict:
     meeting = next(icb_id for icb_id in ICB_IDS if icb_id not in failing)
     return {"fy": ASSESSED_YEAR, "failing_icb": failing[0], "meeting_icb": meeting,
             "rounding": "required rounded half up to the penny", **by_icb}
+
+
+# The children and young people's MHIS categories (NHS England's MHIS categories 1 and 2).
+CYP_MHIS_CATEGORIES = ("Children and young people's mental health (excluding learning disabilities)",
+                       "Children and young people's eating disorders")
+
+
+def _mhis_categories(lines: pl.DataFrame, mhis: dict) -> list[dict]:
+    """Each ICB's mental-health expenditure per FY split as NHS England's MHIS return reports it: MHIS
+    spend by MHIS category (service lines in the MHIS, recurrent and s75 pooled funds), and what is left
+    out, by excluded service line (learning disability and autism, ADHD: any stream) and then by the
+    funding stream outside the base (SDF, non-recurrent, grant) of MHIS service lines. Checked here to add
+    up: categories = the MHIS spend of facts.mhis, categories + exclusions = mental-health spend."""
+    category = {s.service_line: s.mhis_category for s in SERVICE_LINES}
+    out = []
+    for icb_id in ICB_IDS:
+        for fy in FINANCIAL_YEARS:
+            mine = lines.filter(pl.col("partner_id") == icb_id, pl.col("fy") == fy,
+                                pl.col("line_type") == "expenditure", pl.col("mental_health") | pl.col("in_mhis"))
+            categories: Counter = Counter()
+            excluded_service_lines: Counter = Counter()
+            excluded_streams: Counter = Counter()
+            for service_line, stream, in_mhis, amount in mine.select(
+                    "service_line", "funding_stream", "in_mhis", "amount").iter_rows():
+                if not in_mhis:
+                    excluded_service_lines[service_line] += amount
+                elif stream in MHIS_FUNDING_STREAMS:
+                    categories[category[service_line]] += amount
+                else:
+                    excluded_streams[stream] += amount
+            mhis_spend = sum(categories.values())
+            mh_spend = _total(mine, pl.col("mental_health"))
+            if mhis_spend + sum(excluded_service_lines.values()) + sum(excluded_streams.values()) != mh_spend:
+                raise PlantedFactError(f"{icb_id} {fy}: MHIS categories and exclusions do not add up to MH spend")
+            if fy == mhis["fy"] and money_text(mhis_spend) != mhis[icb_id]["mhis_spend"]:
+                raise PlantedFactError(f"{icb_id} {fy}: MHIS categories do not add up to the MHIS spend")
+            out.append({
+                "icb_id": icb_id, "fy": fy, "mh_spend": money_text(mh_spend), "mhis_spend": money_text(mhis_spend),
+                "cyp_spend": money_text(sum(categories[c] for c in CYP_MHIS_CATEGORIES)),
+                "categories": {c: money_text(v) for c, v in sorted(categories.items())},
+                "excluded_service_lines": {s: money_text(v) for s, v in sorted(excluded_service_lines.items())},
+                "excluded_funding_streams": {s: money_text(v) for s, v in sorted(excluded_streams.items())},
+            })
+    return out
 
 
 def _outlier_place(lines: pl.DataFrame) -> dict:

@@ -215,7 +215,8 @@ class DrillSet:
                linked_from: tuple[str, str]) -> DrillPage | None:
         """The page of a figure's lines; None when the warehouse's lines lack a column the condition
         needs (a cut-down warehouse): the figure is then left unlinked rather than linked wrongly."""
-        what = " · ".join(row.text(c) for c in table.label_columns if c.key != "flag_text"
+        # the row's labels name the figure; sentences beside it (a status, a definition, the flag) do not
+        what = " · ".join(row.text(c) for c in table.label_columns if not c.prose
                           and row.text(c)) or section.title
         return self.point(cond, section, f"{col.label}: {what}", col.label, row.values.get(col.key), col.fmt,
                           linked_from)

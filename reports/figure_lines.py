@@ -35,7 +35,8 @@ class Lines:
     the line column it equals; a subtotal binds the dims it totals over, a total none.
     ``pivot``: the line column a pivot's columns are values of. ``flag_drill``: the value keys
     whose lines are the section's Flag.drill condition (bound from every detail row, flagged
-    or not). ``not_lines``: value key -> why that figure is not linked."""
+    or not), or ``drill``'s for a detail section that flags nothing (each row names its own
+    lines). ``not_lines``: value key -> why that figure is not linked."""
     amounts: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)
     where: str = "line_type = 'expenditure'"
@@ -43,6 +44,7 @@ class Lines:
     pivot: str | None = None
     flag_drill: tuple[str, ...] = ()
     not_lines: Mapping[str, str] = field(default_factory=dict)
+    drill: s.Drill | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,22 @@ _OPEN_BOOK_AMOUNTS = {"gross_month": _GROSS, "net_month": _NET, "gross_ytd": _GR
                       "eliminated_ytd": _ELIM, "net_ytd": _NET}
 _GROSS_AMOUNTS = {"month": _GROSS, "prev": _GROSS, "ytd": _GROSS}
 _HEADLINE_NOT = {"movement": _MOVEMENT}
+
+def _mhis_category_lines(v: Mapping[str, Any]) -> tuple[str, dict]:
+    """An rpt_mhis_categories row's lines: the ICB's expenditure in the year on the row's service lines
+    from the row's funding streams (any stream for an excluded service line, whose list is null)."""
+    params = {"icb_id": v["icb_id"], "fy": v["fy"], "service_lines": list(v["service_lines"] or [])}
+    where = ["partner_id = $icb_id", "fy = $fy", "line_type = 'expenditure'",
+             "list_contains($service_lines, service_line)"]
+    if v.get("funding_streams") is not None:
+        where.append("list_contains($funding_streams, funding_stream)")
+        params["funding_streams"] = list(v["funding_streams"])
+    return " AND ".join(where), params
+
+
+_MHIS_CATEGORY_DRILL = s.Drill(keys=("icb_id", "fy", "service_lines", "funding_streams"), source="fct_ledger",
+                               where=_mhis_category_lines, figure="amount",
+                               title=lambda v: f"{v['icb_name']}: {v['line_name']}, {v.get('fy')}")
 
 FIGURE_LINES: dict[str, Lines | NotLines] = {
     # --- rpt_open_book and rpt_mh_spend: sums of fct_mh_ledger expenditure lines by their keys
@@ -122,6 +140,10 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
         not_lines={"required": "the standard: last year's spend grown by the allocation",
                    "shortfall": "required less spend: the standard is in it",
                    "headroom": "spend less required: the standard is in it", "forecast": _FORECAST}),
+    "mhis-categories": Lines(
+        flag_drill=("amount",), drill=_MHIS_CATEGORY_DRILL,
+        not_lines={"cyp_amount": "the children and young people's categories' amounts, each linked in the "
+                                 "amount column beside it"}),
     "variation": Lines(
         flag_drill=("numerator",),
         not_lines={"rate": "spend per weighted head: a ratio", "peer_rate": "a ratio over the place's peers",
@@ -217,9 +239,17 @@ def _freeze(params: dict) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
 
 
+def _drill_of(section: s.Section) -> s.Drill | None:
+    """The Drill naming a detail row's lines: its flag's, else the registry's own (a section flagging nothing)."""
+    if section.flag is not None and section.flag.drill is not None:
+        return section.flag.drill
+    spec = spec_of(section)
+    return spec.drill if isinstance(spec, Lines) else None
+
+
 def flag_condition(section: s.Section, row: s.Row) -> Condition:
     """A detail row's lines, as its section's Drill spec names them (flagged or not)."""
-    drill = section.flag.drill
+    drill = _drill_of(section)
     if callable(drill.where):
         where, params = drill.where(row.facts)
     else:
@@ -237,8 +267,8 @@ def condition(section: s.Section, table: s.Table, row: s.Row, col: s.Column,
     if not isinstance(spec, Lines) or row.values.get(col.key) is None:
         return None
     base = {"period": ctx.period, "prev_period": ctx.prev_period, "fy": ctx.fy, "ics_id": ctx.ics_id}
-    if col.key in spec.flag_drill and section.flag is not None and section.flag.drill is not None:
-        drill = section.flag.drill
+    if col.key in spec.flag_drill and _drill_of(section) is not None:
+        drill = _drill_of(section)
         rows = [row] if row.role == "detail" else _rows_under(table, row)
         parts, params = [], {}
         for i, r in enumerate(rows):

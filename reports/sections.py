@@ -1623,6 +1623,43 @@ def _mhis_text(v: Mapping[str, Any]) -> str:
     return f"{said}: at the run rate it will spend {_m(v['forecast'])}, short of the standard."
 
 
+def _mhis_category_definition(v: Mapping[str, Any]) -> str:
+    """A row's definition (the SQL states it); a part's subtotal and an ICB's total say what they add up."""
+    if v.get("definition"):
+        return v["definition"]
+    if isinstance(v.get("part"), _Label):
+        return ("MHIS spend: the categories above, the MHIS sheet's MHIS spend" if "MHIS spend" in v["part"].text
+                else "Mental-health spend left out of the MHIS: the exclusions above")
+    return "All mental-health spend (MHIS spend + each exclusion): the MHIS sheet's All MH spend"
+
+
+MHIS_CATEGORIES = Section(
+    key="mhis-categories",
+    title="MHIS by category, and what is outside it",
+    source="rpt_mhis_categories",
+    mode=DETAIL,
+    description=("Each ICB's spend as NHS England's MHIS return reports it: MHIS spend by MHIS category, "
+                 "children and young people's categories shown separately (of which CYP), then every "
+                 "exclusion with its reason, so MHIS spend + the exclusions = all its mental-health spend "
+                 "to the penny. Gross, as the ICB's own ledger books it (credits netted; payments to "
+                 "partners not eliminated). The category of each service line is reference/service_lines.csv; "
+                 "the funding streams in and out of the MHIS are sql/settings.yaml (docs/model.md, "
+                 "'MHIS by category')."),
+    dims=(Dim("icb_name", "ICB"), Dim("part", "Part"), Dim("line_name", "MHIS category or exclusion")),
+    values=(Measure("amount", "£ in the year", "amount", scope=FY),
+            Measure("cyp_amount", "Of which children and young people", "cyp_amount", scope=FY),
+            Measure("line_order", "Order", "line_order", scope=FY, fmt="int", additive=False, show=False),
+            Text("definition", "Definition", _mhis_category_definition, totals=True)),
+    subtotals=("icb_name", "part"),
+    order_by=(Sort("line_order"),),
+    period_col=None,
+    total=False,
+    drop_zero_rows=False,
+    basis="£ gross, the ICBs' own ledgers, financial year (to date)",
+    hidden=("icb_id", "fy", "service_lines", "funding_streams", "definition"),
+)
+
+
 _MHIS_VALUES = (
     Measure("mhis_spend", "MHIS spend", "mhis_spend", scope=FY),
     Measure("prior_year", "Prior year", "prior_year_spend", scope=FY),
@@ -1667,6 +1704,7 @@ MHIS = Section(
               also=(Measure("req", "Required", "required_spend", scope=FY),),
               x_title="ICB", y_title="£ in the year", excel=True, total_row=False),
     ),
+    parts=(MHIS_CATEGORIES,),
 )
 
 

@@ -1,8 +1,9 @@
 -- rpt_mhis: the Mental Health Investment Standard per ICB and financial year, as docs/model.md
 -- defines it. MHIS spend = the ICB's own ledger expenditure on service lines with in_mhis = true
--- and funding stream recurrent or s75_pooled (SDF, non-recurrent and grant monies are outside the
--- base). Required spend for year y = MHIS spend(y-1) x programme allocation(y) / programme
--- allocation(y-1), rounded half up to the penny (in exact integer arithmetic). The standard is met
+-- and a funding stream in mhis_funding_streams (sql/settings.yaml, bound: recurrent and s75_pooled;
+-- SDF, non-recurrent and grant monies are outside the base). rpt_mhis_categories splits it by MHIS
+-- category and shows each exclusion. Required spend for year y = MHIS spend(y-1) x programme
+-- allocation(y) / programme allocation(y-1), rounded half up to the penny (in exact integer arithmetic). The standard is met
 -- when MHIS spend(y) >= required; it is only assessed on a complete year (a part year shows the
 -- run-rate forecast instead).
 -- Grain: one row per ICB and financial year.
@@ -37,8 +38,8 @@ CREATE OR REPLACE TEMP MACRO money_ratio(amount, numerator, denominator) AS
          AS DECIMAL(38, 0)) * 0.01 AS DECIMAL(18, 2));
 
 CREATE OR REPLACE TABLE rpt_mhis AS
-WITH mhis_funding_streams (funding_stream) AS (
-    VALUES ('recurrent'), ('s75_pooled')
+WITH mhis_funding_streams AS (
+    SELECT unnest($mhis_funding_streams) AS funding_stream
 ),
 icb_years AS (
     SELECT DISTINCT partner_id AS icb_id, fy, CAST(substr(fy, 1, 4) AS INTEGER) AS fy_start

@@ -94,6 +94,17 @@ def test_mhis_position_matches_the_planted_figures(acon, truth):
     assert money(answer[facts["failing_icb"]]["shortfall"]) == money(facts[facts["failing_icb"]]["shortfall"])
 
 
+def test_mhis_by_category_adds_up_to_the_planted_mhis_and_mental_health_spend(acon, truth):
+    for planted in truth["mhis_categories"]:
+        got = rows(acon, "mhis_by_category", fy=planted["fy"], icb_id=planted["icb_id"])
+        assert {r["icb_id"] for r in got} == {planted["icb_id"]}
+        assert sum(money(r["amount"]) for r in got if r["part"] == "MHIS spend") == money(planted["mhis_spend"])
+        assert sum(money(r["amount"]) for r in got) == money(planted["mh_spend"])
+        assert sum(money(r["cyp_amount"]) for r in got if r["cyp"]) == money(planted["cyp_spend"])
+        excluded = {r["line_name"]: money(r["amount"]) for r in got if r["line_kind"] == "excluded_service_line"}
+        assert excluded["Learning disability and autism"] == money(planted["excluded_service_lines"]["ld_autism"])
+
+
 def test_spend_per_head_matches_the_planted_outlier_place(acon, truth):
     facts = truth["facts"]["outlier_place"]
     answer = {r["place_id"]: r for r in rows(acon, "spend_per_head", service_line="mhis", fy=facts["fy"])}

@@ -14,7 +14,7 @@ south_fen    sf_icb  icb        crisis  2025-03 70000.00 (last FY)  2025-05  750
              at      local_auth. crisis          2025-04    250.00                     2025-06    500.00
 
 The analytics tables (rpt_open_book, rpt_eliminations, rpt_plan_vs_actual, rpt_system_position,
-rpt_mhis, rpt_variation, rpt_funding_consistency, rpt_sector_share, rpt_contracts,
+rpt_mhis, rpt_mhis_categories, rpt_variation, rpt_funding_consistency, rpt_sector_share, rpt_contracts,
 rpt_contract_mix, rpt_lead_provider, rpt_lead_provider_subcontractors) have a few rows each, with
 one planted finding per flag (a May mismatch, a slipping scheme, an ICB forecast to miss the MHIS,
 an outlier place, a crisis house funded unlike the others, an over-run and an under-run), and the
@@ -246,6 +246,17 @@ MHIS = [  # icb, ics, months, mhis spend, prior year, growth %, required, foreca
     ("sf_icb", "south_fen", 3, "200000.00", "1000000.00", "4.0000", "1040000.00", "800000.00", "210000.00",
      "10000000.00"),
 ]
+
+_BASE = ["recurrent", "s75_pooled"]
+MHIS_CATEGORIES = {  # icb: (line kind, line, service lines, funding streams, amount); add up to MHIS above
+    "nw_icb": [("mhis_category", "Children and young people's mental health", ["cyp_community"], _BASE, "100000.00"),
+               ("mhis_category", "Adult crisis", ["crisis"], _BASE, "200000.00"),
+               ("excluded_service_line", "ld_autism", ["ld_autism"], None, "20000.00"),
+               ("excluded_funding_stream", "sdf", ["crisis", "cyp_community"], ["sdf"], "10000.00")],
+    "sf_icb": [("mhis_category", "Adult crisis", ["crisis"], _BASE, "200000.00"),
+               ("excluded_service_line", "ld_autism", ["ld_autism"], None, "8888.00"),
+               ("excluded_funding_stream", "sdf", ["crisis", "cyp_community"], ["sdf"], "1112.00")],
+}
 
 VARIATION = [  # place, name, ics, numerator, denominator
     ("ashby", "Ashby", "north_weald", "1100000.00", "10000.00"),
@@ -488,6 +499,22 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
                      D(required), D(forecast), D(forecast) >= D(required),
                      (100 * D(spend) / D(allocation)).quantize(D("0.0001")), D(mh),
                      (100 * D(mh) / D(allocation)).quantize(D("0.0001"))])
+
+    # --- rpt_mhis_categories (each ICB's MHIS spend by category, then the exclusions: they add up to its
+    # MHIS spend and mental-health spend in rpt_mhis above)
+    con.execute("""CREATE TABLE rpt_mhis_categories (icb_id VARCHAR, icb_name VARCHAR, ics_id VARCHAR,
+        ics_name VARCHAR, fy VARCHAR, months_reported BIGINT, line_kind VARCHAR, line_id VARCHAR, line_name VARCHAR,
+        line_order INTEGER, in_mhis BOOLEAN, part VARCHAR, cyp BOOLEAN, service_lines VARCHAR[],
+        funding_streams VARCHAR[], amount DECIMAL(18,2), cyp_amount DECIMAL(18,2), exclusion_reason VARCHAR,
+        definition VARCHAR)""")
+    for icb, ics, *_ in MHIS:
+        for order, (kind, line, sls, streams, amount) in enumerate(MHIS_CATEGORIES[icb], start=1):
+            cyp = line.startswith("Children")
+            con.execute("INSERT INTO rpt_mhis_categories VALUES (?,?,?,?,'2025-26',3,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        [icb, names[icb], ics, ICS_NAMES[ics], kind, line, line, order, kind == "mhis_category",
+                         "MHIS spend" if kind == "mhis_category" else "Outside the MHIS", cyp, sls, streams,
+                         D(amount), D(amount) if cyp else None,
+                         None if kind == "mhis_category" else "outside the MHIS", f"Gross expenditure on {line}"])
 
     # --- rpt_variation (one measure, three places; each against its peers: limits from the formula
     # peer rate -/+ z sqrt((cv x peer rate)^2 / denominator + tau^2), tau fixed here: a rendering fixture)

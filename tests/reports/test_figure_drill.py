@@ -45,12 +45,24 @@ def test_every_money_figure_is_declared_a_sum_of_lines_or_says_why_not():
             if linked == (key in spec.not_lines):
                 undeclared.append((sec.key, key))
             if key in spec.flag_drill:
-                assert sec.flag and sec.flag.drill and sec.flag.drill.figure == key, (sec.key, key)
+                drill = sec.flag.drill if sec.flag and sec.flag.drill else spec.drill
+                assert drill is not None and drill.figure == key, (sec.key, key)
+                if drill is spec.drill:      # a flag's drill keys are read anyway; the registry's must be hidden
+                    assert set(drill.keys) <= {d.key for d in sec.dims} | set(sec.hidden), (sec.key, drill.keys)
         assert set(spec.not_lines) <= {v.key for v in sec.values}, sec.key
         assert all(reason.strip() for reason in spec.not_lines.values()), sec.key
         if sec.pivot is not None and spec.amounts:
             assert set(spec.amounts) == {"p_total"} and spec.pivot, sec.key
     assert undeclared == [], "each money figure is either linked or given a reason, not both nor neither"
+
+
+def test_the_mhis_drill_conditions_use_the_mhis_funding_streams_of_the_settings():
+    """The MHIS figures' drill conditions name the funding streams of the MHIS base: the same as
+    sql/settings.yaml's mhis_funding_streams, which rpt_mhis binds (change one, change the other)."""
+    from warehouse.report_settings import report_params
+    streams = ", ".join(f"'{x}'" for x in report_params()["mhis_funding_streams"])
+    assert f"funding_stream IN ({streams})" in s.MHIS.flag.drill.where
+    assert f"funding_stream IN ({streams})" in fl.FIGURE_LINES["mhis-headline"].where
 
 
 def test_a_figure_condition_binds_its_keys_never_formats_them():
