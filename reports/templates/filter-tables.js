@@ -171,8 +171,9 @@
     Object.keys(cols).forEach(function (dim) {
       detailRows(table).forEach(function (row) {
         cols[dim].forEach(function (i) {
-          var v = text(row, i);
-          if (v) { (values[dim] = values[dim] || {})[v] = true; }
+          var v = text(row, i), cell = row.cells[i];
+          // ordered by the cell's sort value where it has one (a month's YYYY-MM), else its text
+          if (v) { (values[dim] = values[dim] || {})[v] = cell.getAttribute("data-v") || v; }
         });
       });
     });
@@ -188,9 +189,12 @@
     var all = document.createElement("option");
     all.value = ""; all.textContent = "All";
     sel.appendChild(all);
-    var options = Object.keys(values[d[0]] || {});
+    var keys = values[d[0]] || {};
+    var options = Object.keys(keys);
     if (state[d[0]] && options.indexOf(state[d[0]]) < 0) { options.push(state[d[0]]); }
-    options.sort(function (a, b) { return a.localeCompare(b, "en-GB", { numeric: true }); })
+    options.sort(function (a, b) {
+      return (keys[a] || a).localeCompare(keys[b] || b, "en-GB", { numeric: true });
+    })
       .forEach(function (v) {
         var o = document.createElement("option");
         o.value = v; o.textContent = v;
