@@ -45,6 +45,8 @@ class Lines:
     flag_drill: tuple[str, ...] = ()
     not_lines: Mapping[str, str] = field(default_factory=dict)
     drill: s.Drill | None = None
+    line_scope: str | None = None   # the lines' period scope when not the measure's (an rpt table whose
+                                    # month row holds the year to date: YTD)
 
 
 @dataclass(frozen=True)
@@ -183,8 +185,11 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                                 "book's"),
     "system-position": NotLines("plan values and forecasts over all of an ICB's schemes; each scheme's actual "
                                 "links to its lines on the Plan against actual page"),
-    "sector-by-recipient": NotLines("by who received the money: the counterparty register's sector, with an "
-                                    "uncertainty band; not yet expressed as a condition over ledger lines"),
+    # the rpt table's month row holds the year to date; its lines carry who received the money
+    "sector-by-recipient": Lines(
+        {"net": "net_spend", "paid_to_others": "paid_to_others_spend"},
+        {"ics_id": "ics_id", "sector": "recipient_sector"}, source="fct_mh_ledger_by_recipient", line_scope=s.YTD,
+        not_lines={"share": _PCT, "share_high": "a percentage: the share plus the unclassified share"}),
     "sector-share": NotLines("by delivering partner's sector per place: not yet expressed as a condition "
                              "over ledger lines"),
     "lead-provider": NotLines("the lead provider's budget by category with a first-year baseline; savings "
@@ -297,7 +302,7 @@ def condition(section: s.Section, table: s.Table, row: s.Row, col: s.Column,
         return None
     # a line adding nothing to the figure (an eliminated line's net spend, an income line's gross)
     # is not behind it: left out, so the page lists only the lines that make the figure
-    where = [f"({spec.where})", _scope(measure.scope), f"{amount} <> 0"]
+    where = [f"({spec.where})", _scope(spec.line_scope or measure.scope), f"{amount} <> 0"]
     params = {}
     if ctx.ics_id is not None:
         where.append("ics_id = $ics_id")
@@ -378,7 +383,7 @@ def chart_point_condition(section: s.Section, data: s.ChartData, series: int, in
         keys[chart.series.key] = sv
     if chart.facet is not None:
         keys[chart.facet.key] = data.facet
-    where = [f"({spec.where})", _scope(measure.scope), f"{amount} <> 0"]
+    where = [f"({spec.where})", _scope(spec.line_scope or measure.scope), f"{amount} <> 0"]
     params: dict[str, Any] = {}
     if ctx.ics_id is not None:
         where.append("ics_id = $ics_id")

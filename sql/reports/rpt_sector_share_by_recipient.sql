@@ -26,29 +26,14 @@
 --   unclassified_share_pct: the system's unclassified share from April to this month (the uncertainty band)
 --   share_high_pct: share_pct + unclassified_share_pct: the share if all unclassified money went to this sector
 CREATE OR REPLACE TABLE rpt_sector_share_by_recipient AS
-WITH sector_of_class (counterparty_class, sector) AS (
-    VALUES ('nhs_body', 'nhs'), ('local_authority', 'local_authority'), ('vcse', 'vcse'),
-           ('independent_healthcare', 'independent'), ('unknown', 'unclassified')
-),
-sector_of_kind (partner_kind, sector) AS (
-    VALUES ('icb', 'nhs'), ('nhs_trust', 'nhs'), ('lead_provider', 'nhs'), ('local_authority', 'local_authority'),
-           ('vcse', 'vcse'), ('independent', 'independent')
-),
-sector_names (sector, sector_name) AS (
+WITH sector_names (sector, sector_name) AS (
     VALUES ('nhs', 'Statutory NHS'), ('local_authority', 'Local authority'), ('vcse', 'Voluntary sector (VCSE)'),
            ('independent', 'Independent sector'), ('unclassified', 'Unclassified')
 ),
+-- who received each line's money: the one rule, in fct_mh_ledger_by_recipient (the drill-down lists it)
 lines AS (
-    SELECT m.ics_id, m.ics_name, m.period, m.fy, m.net_spend,
-           coalesce(sc.sector, sk.sector) AS sector,
-           sc.sector IS NOT NULL AS paid_to_other
-    FROM fct_mh_ledger m
-    JOIN sector_of_kind sk ON sk.partner_kind = m.partner_kind
-    LEFT JOIN dim_counterparty d ON d.counterparty = m.counterparty
-    LEFT JOIN sector_of_class sc ON sc.counterparty_class = coalesce(d.counterparty_class, 'unknown')
-                                AND m.counterparty IS NOT NULL
-                                AND m.counterparty_partner_id IS DISTINCT FROM m.partner_id
-    WHERE m.line_type = 'expenditure' AND NOT m.is_eliminated
+    SELECT ics_id, ics_name, period, fy, net_spend, recipient_sector AS sector, NOT in_house AS paid_to_other
+    FROM fct_mh_ledger_by_recipient
 ),
 -- every month of every year a system has spend in, so each month's year to date has its rows
 months AS (
