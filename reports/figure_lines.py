@@ -271,7 +271,6 @@ def condition(section: s.Section, table: s.Table, row: s.Row, col: s.Column,
     spec = spec_of(section)
     if not isinstance(spec, Lines) or row.values.get(col.key) is None:
         return None
-    base = {"period": ctx.period, "prev_period": ctx.prev_period, "fy": ctx.fy, "ics_id": ctx.ics_id}
     if col.key in spec.flag_drill and _drill_of(section) is not None:
         drill = _drill_of(section)
         rows = [row] if row.role == "detail" else _rows_under(table, row)
@@ -300,13 +299,22 @@ def condition(section: s.Section, table: s.Table, row: s.Row, col: s.Column,
         return None
     if measure is None:
         return None
+    return _sum_condition(section, spec, amount, measure.scope, _row_keys(section, row), pivot_value, ctx)
+
+
+def _sum_condition(section: s.Section, spec: Lines, amount: str, scope: str, keys: dict[str, Any],
+                   pivot_value: tuple[str, Any] | None, ctx: s.ReportContext) -> Condition | None:
+    """The lines summing to one figure (a table's cell or a chart's point): the spec's base filter,
+    the period scope, the keys bound to the line columns they equal, the pivot's value, and the
+    section's own filters where they hold over the lines. One builder for both, so the same lines
+    make the same condition, hence one page."""
     # a line adding nothing to the figure (an eliminated line's net spend, an income line's gross)
     # is not behind it: left out, so the page lists only the lines that make the figure
-    where = [f"({spec.where})", _scope(spec.line_scope or measure.scope), f"{amount} <> 0"]
-    params = {}
+    where = [f"({spec.where})", _scope(spec.line_scope or scope), f"{amount} <> 0"]
+    params: dict[str, Any] = {}
     if ctx.ics_id is not None:
         where.append("ics_id = $ics_id")
-    for key, value in _row_keys(section, row).items():
+    for key, value in keys.items():
         column = spec.keys.get(key)
         if column is None:
             return None                       # a key the lines do not carry: cannot pick them
@@ -320,7 +328,8 @@ def condition(section: s.Section, table: s.Table, row: s.Row, col: s.Column,
     if not set(section.where) <= LINE_FRAGMENTS:
         return None                           # its fragments are over the rpt table, not the lines
     where += list(section.where)
-    base["partner_id"] = ctx.partner_id
+    base = {"period": ctx.period, "prev_period": ctx.prev_period, "fy": ctx.fy, "ics_id": ctx.ics_id,
+            "partner_id": ctx.partner_id}
     text = " AND ".join(where)
     wanted = set(_PARAM_REF.findall(text))
     params.update({k: v for k, v in base.items() if k in wanted})
@@ -367,9 +376,10 @@ def chart_point_condition(section: s.Section, data: s.ChartData, series: int, in
     is not a sum of ledger lines: its measure must be one of the section's linked sums (same
     column, same aggregate), and the chart's category, series and facet must be columns the lines
     carry. Funnels and waterfalls are not sums of one set of lines; a chart with SQL filters of its
-    own (over the rpt table, not the lines) is left unlinked rather than linked wrongly."""
+    own (over the rpt table, not the lines) is left unlinked rather than linked wrongly, and so is a
+    section's filter that does not hold over the lines (_sum_condition)."""
     spec, chart = spec_of(section), data.chart
-    if not isinstance(spec, Lines) or chart.kind in ("funnel", "waterfall") or chart.where or section.where:
+    if not isinstance(spec, Lines) or chart.kind in ("funnel", "waterfall") or chart.where:
         return None
     sv, values = data.series[series]
     measure = sv if isinstance(sv, s.Measure) else chart.value
@@ -383,25 +393,15 @@ def chart_point_condition(section: s.Section, data: s.ChartData, series: int, in
         keys[chart.series.key] = sv
     if chart.facet is not None:
         keys[chart.facet.key] = data.facet
-    where = [f"({spec.where})", _scope(spec.line_scope or measure.scope), f"{amount} <> 0"]
-    params: dict[str, Any] = {}
-    if ctx.ics_id is not None:
-        where.append("ics_id = $ics_id")
-    # bound in the order and names a table's row binds them (condition), so a point and the table
-    # cell with the same lines make one condition, hence one page
-    order = [d.key for d in section.dims]
-    for key, value in sorted(keys.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
-        pivot = section.pivot is not None and key == section.pivot.on.key
-        column = spec.pivot if pivot else spec.keys.get(key)
-        if column is None:
+    pivot_value = None
+    if section.pivot is not None and section.pivot.on.key in keys:
+        if spec.pivot is None:
             return None
-        w, p = _bind_eq(column, "k_pivot" if pivot else f"k_{key}", value)
-        where.append(w)
-        params.update(p)
-    text = " AND ".join(where)
-    base = {"period": ctx.period, "prev_period": ctx.prev_period, "fy": ctx.fy, "ics_id": ctx.ics_id}
-    params.update({k: v for k, v in base.items() if k in set(_PARAM_REF.findall(text))})
-    return Condition(spec.source, amount, text, _freeze(params))
+        pivot_value = (spec.pivot, keys.pop(section.pivot.on.key))
+    # the keys in the order a table's row binds them (the section's dims), as _sum_condition names them
+    order = [d.key for d in section.dims]
+    ordered = dict(sorted(keys.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+    return _sum_condition(section, spec, amount, measure.scope, ordered, pivot_value, ctx)
 
 
 def _chart_amount(section: s.Section, spec: Lines, measure: s.Measure) -> str | None:

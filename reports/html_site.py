@@ -129,13 +129,12 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         for sec in s.SECTIONS for part in (sec,) + sec.parts for ch in part.charts for d in charts[sec.key][ch.key]
     ] + [(INDEX, s.SUMMARY.title, b, d) for b, d in summary_charts], DRILL)
     partners = partner_pages.partners(con, ctx)
-    own = {p.partner_id: [(sec, s.section_table(con, sec, s.ReportContext(ctx.period, None, ctx.run_id,
-                                                                           partner_id=p.partner_id)))
-                          for sec in partner_pages.SECTIONS] for p in partners}
+    own: dict[str, list[tuple[s.Section, s.Table]]] = {}
     for p in partners:
-        figure_links.link_figures(
-            drill_set, s.ReportContext(ctx.period, None, ctx.run_id, partner_id=p.partner_id),
-            [(p.href, p.name, sec, table) for sec, table in own[p.partner_id]], DRILL, root="../")
+        pctx = s.ReportContext(ctx.period, None, ctx.run_id, partner_id=p.partner_id)
+        own[p.partner_id] = [(sec, s.section_table(con, sec, pctx)) for sec in partner_pages.SECTIONS]
+        figure_links.link_figures(drill_set, pctx, [(p.href, p.name, sec, table) for sec, table in own[p.partner_id]],
+                                  DRILL, root="../")
     drills = drill_set.pages
     _link_partner_names(tables, partners)
     if drills:
