@@ -3,6 +3,7 @@ per test session (it takes a while), in a temporary data home."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,14 @@ def con() -> duckdb.DuckDBPyConnection:
 
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory) -> Path:
-    """A data home with the demo system generated and the whole pipeline run once."""
+    """A data home with the demo system generated and the whole pipeline run once.
+
+    OPENBOOK_TEST_DEMO_HOME names a home already built from this same tree (`openbook
+    demo-data && openbook run`), to skip the five-minute build while iterating on a few
+    test files; the suite as `make test` runs it never sets it."""
+    prebuilt = os.environ.get("OPENBOOK_TEST_DEMO_HOME")
+    if prebuilt:
+        return Path(prebuilt)
     from demo.generator import generate_demo
     from pipelines.runner import Runner
     from warehouse.settings import Paths
