@@ -25,9 +25,9 @@ demo: install
 	$(VENV)/bin/openbook run
 
 # Tests run in parallel, one worker per core (at most 4: each builds the demo once), a file's
-# tests on one worker so its module fixtures are built once.
+# tests on one worker so its module fixtures are built once; the 25 slowest tests are listed at the end.
 test: install chromium
-	$(VENV)/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile
+	$(VENV)/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile --durations=25
 
 # The HTML report is tested in a real headless Chromium (Debian's package); installed
 # here when missing and we are root (as in CI), else the browser tests say what to do.
