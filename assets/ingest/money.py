@@ -9,7 +9,8 @@ Shapes understood (all tested in tests/ingest/test_ingest_money.py):
   "1\u00a0234.50"  "\u00a012.00\u00a0"                     no-break space as grouping or padding
 Rejected with a reason: blank, letters or stray symbols, misplaced thousands separators
 ("1,23.00"), two negative markers ("-(5)"), exponents ("1E5"), more than two decimal
-places that are not zeros ("12.345"; "12.3400" is fine: no money is lost), more than
+places that are not zeros ("12.345"; "12.3400" is fine: no money is lost; with
+sub_penny: round it is 12.35, half away from zero, as Excel shows it), more than
 16 digits before the point (DECIMAL(18,2) holds no more), and, unless the config says the
 partner writes three decimals, "1.500": 1.50, or 1,500 with a dot grouping thousands?
 
@@ -77,7 +78,7 @@ def money_columns(
         .then(pl.lit(BLANK))
         .when(~pl.col(shaped))
         .then(pl.lit(NOT_AN_AMOUNT))
-        .when(number.str.contains(_SIGNIFICANT_THIRD_DECIMAL))
+        .when(pl.lit(rules.sub_penny == "refuse") & number.str.contains(_SIGNIFICANT_THIRD_DECIMAL))
         .then(pl.lit(TOO_PRECISE))
         .when(number.str.contains(_SEVENTEEN_DIGITS))
         .then(pl.lit(TOO_LARGE))
@@ -86,10 +87,29 @@ def money_columns(
         .then(pl.lit(AMBIGUOUS))
         .alias(problem)
     )
-    magnitude = number.cast(AMOUNT_DTYPE, strict=False)  # trailing zeros past 2 places drop exactly
+    if rules.sub_penny == "round":
+        magnitude = _pence_half_up(number)
+    else:
+        magnitude = number.cast(AMOUNT_DTYPE, strict=False)  # trailing zeros past 2 places drop exactly
     signed = pl.when(pl.col(negative)).then(-magnitude).otherwise(magnitude)
     frame = frame.with_columns(pl.when(pl.col(problem).is_null()).then(signed).cast(AMOUNT_DTYPE).alias(value))
+    if rules.sub_penny == "round":
+        # 9999999999999999.995 rounds up past what DECIMAL(18,2) holds: the cast leaves null.
+        frame = frame.with_columns(
+            pl.when(pl.col(problem).is_null() & pl.col(value).is_null()).then(pl.lit(TOO_LARGE))
+            .otherwise(pl.col(problem)).alias(problem))
     return frame.drop(clean, digits, shaped, negative)
+
+
+def _pence_half_up(digits: pl.Expr) -> pl.Expr:
+    """Unsigned digits ("45.348") to pence, half away from zero (the sign is applied after,
+    so -45.345 is -45.35, as Excel shows it). Done in text and exact decimals, never float,
+    and not by casting to 2 places: polars rounds half to even there (0.005 -> 0.00).
+    Only the third decimal decides, so the digits are cut to three, 0.005 added, and the
+    result cut to two."""
+    thousandths = digits.str.extract(r"^([0-9]*(?:\.[0-9]{0,3})?)", 1).cast(pl.Decimal(38, 3), strict=False)
+    bumped = (thousandths + pl.lit(Decimal("0.005"), dtype=pl.Decimal(38, 3))).cast(pl.String)
+    return bumped.str.extract(r"^([0-9]*(?:\.[0-9]{0,2})?)", 1).cast(AMOUNT_DTYPE, strict=False)
 
 
 def _dot_may_group(rules: AmountRules) -> bool:

@@ -422,6 +422,11 @@ def _check_workbook_container(data: bytes, file: Path, kind: str) -> None:
                 "again without a password")
         return  # an old .xls (calamine reads it whatever the config's type says)
     if not data.startswith(_ZIP_MAGIC):
+        if (old_biff := _pre_97_worksheet(data)) is not None:
+            raise SubmissionError(
+                file, message=f"{unreadable}: it is an {old_biff} worksheet (a format from before Excel 97, not "
+                "in an OLE container), which openbook does not read; open it in Excel or LibreOffice and save it "
+                "as .xlsx")
         if data.startswith(b"PK"):
             raise SubmissionError(file, message=f"{unreadable}: it is damaged (an empty or broken zip archive)")
         if not any(byte in data[:_SNIFF_BYTES] for byte in range(9)):
@@ -435,6 +440,21 @@ def _check_workbook_container(data: bytes, file: Path, kind: str) -> None:
         raise SubmissionError(
             file, message=f"{unreadable}: it is damaged or incomplete ({_first_line(error)}); was the upload "
             "cut short?") from None
+
+
+# The BOF record that opens an Excel 2.x, 3.0 or 4.0 worksheet saved on its own (BIFF2-4):
+# the record id, little-endian, then a short length. Real files still carry it: DFID's
+# spend over £25,000 for August 2010 was published as an Excel 3.0 worksheet (09 02 06 00).
+# Excel 5 and later write a BIFF5/8 stream inside an OLE container, which calamine reads.
+_PRE_97_BOF = {b"\x09\x00": "Excel 2.x (BIFF2)", b"\x09\x02": "Excel 3.0 (BIFF3)", b"\x09\x04": "Excel 4.0 (BIFF4)"}
+
+
+def _pre_97_worksheet(data: bytes) -> str | None:
+    """The old Excel format a file is written in, when it opens with a BIFF2-4 BOF record."""
+    if len(data) < 8:
+        return None
+    length = int.from_bytes(data[2:4], "little")
+    return _PRE_97_BOF.get(data[:2]) if 4 <= length <= 16 else None
 
 
 def _inflated_size(archive: zipfile.ZipFile, file: Path) -> int:

@@ -406,6 +406,14 @@ class AmountRules(_Strict):
     sign: Literal["as_is", "negate"] = "as_is"
     """negate: the partner writes spend as negative numbers, so every amount is negated.
     Example: `negate`"""
+    sub_penny: Literal["refuse", "round"] = "refuse"
+    """An amount with a significant third decimal place (45.348). refuse: the line is quarantined (BAD_AMOUNT, "has
+    more than 2 decimal places"); round: rounded to the penny, half away from zero, as Excel shows a cell
+    formatted with two decimals: for workbooks whose amount cells hold a formula's fraction of a penny (VAT of
+    37.79 at 20% is 45.348, shown 45.35). The rounding is per line, so a file's total is the sum of the pence
+    shown. With thousands_separator set, 45.348 may be 45,348: set thousands_separator: null (a workbook's
+    numbers are never grouped) or ambiguous_dot: decimal.
+    Example: `round`"""
 
     @field_validator("thousands_separator")
     @classmethod

@@ -131,3 +131,61 @@ def test_other_currency_symbols_and_separators() -> None:
 def test_a_three_decimal_partner_is_told_in_its_config() -> None:
     assert parse_money("1.500", AmountRules(ambiguous_dot="decimal")) == Decimal("1.50")
     assert parse_money("1.500", AmountRules(thousands_separator=None)) == Decimal("1.50")  # never grouped
+
+
+# A workbook's amount cells can hold a formula's fraction of a penny (UK Trade & Investment's
+# November 2011 spend: 37.79 + 20% VAT = 45.348, formatted to show 45.35). Expected pence
+# worked by hand, half away from zero as Excel shows a two-decimal format.
+SUB_PENNY = [
+    ("45.348", "45.35"),
+    ("645.696", "645.70"),
+    ("-2784.528", "-2784.53"),
+    ("0.005", "0.01"),  # a tie goes up (polars' own cast would give 0.00: half to even)
+    ("0.015", "0.02"),
+    ("0.0049999", "0.00"),  # only the third decimal decides
+    ("-45.345", "-45.35"),  # away from zero
+    ("(0.005)", "-0.01"),
+    ("9.995", "10.00"),  # the carry runs into the pounds
+    ("99.999", "100.00"),
+    ("12.3400", "12.34"),
+    ("41.88", "41.88"),
+    ("7", "7.00"),
+    (".5", "0.50"),
+    ("9999999999999999.994", "9999999999999999.99"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SUB_PENNY)
+def test_sub_penny_round_gives_the_pence_excel_shows(text: str, expected: str) -> None:
+    rules = AmountRules(sub_penny="round", thousands_separator=None)
+    value = parse_money(text, rules)
+    assert str(value) == expected
+
+
+def test_sub_penny_is_refused_unless_the_config_says_round() -> None:
+    with pytest.raises(ValueError, match="has more than 2 decimal places"):
+        parse_money("45.348")
+    # Grouped by commas, the dot is the decimal point: no ambiguity to settle first.
+    assert parse_money("1,234.567", AmountRules(sub_penny="round")) == Decimal("1234.57")
+    # With a thousands separator, 45.348 may still be 45,348: that question is asked first.
+    with pytest.raises(ValueError, match="is ambiguous"):
+        parse_money("45.348", AmountRules(sub_penny="round"))
+    assert parse_money("45.348", AmountRules(sub_penny="round", ambiguous_dot="decimal")) == Decimal("45.35")
+
+
+def test_sub_penny_rounding_past_the_largest_amount_is_too_large() -> None:
+    with pytest.raises(ValueError, match="is too large"):
+        parse_money("9999999999999999.995", AmountRules(sub_penny="round", thousands_separator=None))
+
+
+def test_sub_penny_round_matches_decimal_half_up_on_a_grid() -> None:
+    # Every thousandth from -2.000 to 2.000, against Python's Decimal (an independent rounder).
+    from decimal import ROUND_HALF_UP
+
+    texts = [f"{Decimal(n) / 1000:.3f}" for n in range(-2000, 2001)]
+    frame = pl.DataFrame({"text": texts})
+    rules = AmountRules(sub_penny="round", thousands_separator=None)
+    result = money_columns(frame, "text", rules, value="amount", problem="problem")
+    assert result["problem"].null_count() == len(texts)
+    expected = [Decimal(t).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) for t in texts]
+    assert result["amount"].to_list() == expected

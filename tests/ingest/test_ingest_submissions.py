@@ -130,6 +130,24 @@ def test_workbook_sent_as_csv_and_csv_sent_as_workbook(tmp_path: Path) -> None:
     assert "cannot be read as an Excel workbook" in str(error)
 
 
+@pytest.mark.parametrize(("bof", "format_name"), [
+    # BOF record id 0x0209, length 6, version 0, worksheet (0x0010): how DFID's August 2010
+    # spend over £25,000 opens (a real file, published as an Excel 3.0 worksheet).
+    (b"\x09\x02\x06\x00\x00\x00\x10\x00\x00\x00", "Excel 3.0 (BIFF3)"),
+    (b"\x09\x04\x06\x00\x00\x00\x10\x00\x00\x00", "Excel 4.0 (BIFF4)"),
+    (b"\x09\x00\x04\x00\x00\x00\x10\x00", "Excel 2.x (BIFF2)"),
+])
+def test_a_pre_excel_97_worksheet_is_named_not_called_a_non_excel_file(
+        tmp_path: Path, bof: bytes, format_name: str) -> None:
+    # The BOF record, then an EOF record (id 0x000A, length 0): a complete empty worksheet.
+    path = write(tmp_path, bof + b"\x0a\x00\x00\x00", "Spend_over_500_2024-04.xls")
+    error = raised(path, la_config(file={"type": "xls", "pattern": "*.xls"}))
+    assert str(error) == (
+        f"Spend_over_500_2024-04.xls: cannot be read as an Excel workbook: it is an {format_name} worksheet (a "
+        "format from before Excel 97, not in an OLE container), which openbook does not read; open it in Excel "
+        "or LibreOffice and save it as .xlsx")
+
+
 def test_missing_sheet_lists_the_sheets(tmp_path: Path) -> None:
     book = Workbook()
     book.active.title = "Data"

@@ -5,9 +5,11 @@
 Plain Python (csv, python-calamine, Decimal); nothing here imports openbook, so the
 figures the corpus test compares with are independent of the code under test.
 
-For every file: the header is the first row with a cell named Supplier / Supplier Name /
-Recipient Org:Name (title and report-parameter rows above it are not read); the amount
-column is the one named Amount, else Total, else Invoice Nett Amount, else Amount Awarded.
+For every file (CSV, or the first sheet of an .xlsx or a legacy .xls): the header is the
+first row with a cell named Supplier / Supplier Name / Recipient Org:Name / Organisation
+Name (title and report-parameter rows above it are not read); the amount column is the one
+named Amount, else Total, else Invoice Nett Amount, else Amount Awarded, else ICRF Grant
+Awarded.
 Every later row is
   blank           when every cell is empty;
   short           when it has fewer cells than the header and is not blank (a field
@@ -44,15 +46,16 @@ def text_of(data: bytes) -> str:
 
 
 def rows_of(path: Path) -> list[list[str]]:
-    if path.suffix.lower() == ".xlsx":
+    # calamine reads both the zip-of-XML .xlsx and the legacy BIFF8 .xls (an OLE container).
+    if path.suffix.lower() in (".xlsx", ".xls"):
         grid = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
         return [["" if cell is None else (repr(cell) if isinstance(cell, float) else str(cell)) for cell in row]
                 for row in grid]
     return list(csv.reader(io.StringIO(text_of(path.read_bytes()), newline="")))
 
 
-SUPPLIER_NAMES = ("supplier", "supplier name", "recipient org:name")
-AMOUNT_NAMES = ("amount", "total", "invoice nett amount", "amount awarded")
+SUPPLIER_NAMES = ("supplier", "supplier name", "recipient org:name", "organisation name")
+AMOUNT_NAMES = ("amount", "total", "invoice nett amount", "amount awarded", "icrf grant awarded")
 # Files whose lines go back before 2010, and the column holding each line's date.
 DATED_BEFORE_2010: dict[str, str] = {"INDIGO IndigoTrust_360giving.csv": "award date"}
 TOTAL_LABEL = re.compile(r"(?i)^(grand )?total$")

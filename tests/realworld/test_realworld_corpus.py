@@ -9,6 +9,7 @@ The parser alone is checked too, so a failure says which layer lost the money.
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -58,7 +59,12 @@ def loaded_home(tmp_path_factory):
         for config_path in CONFIGS:
             config = load_source_config(config_path)
             info = PROVENANCE[config.partner_id]
-            partners.write(f"{config.partner_id},{info['organisation']},{info['kind']},north_weald,true\n")
+            # partner_kind: a body that is none of openbook's partner kinds (a government
+            # department) loads under the nearest one; its provenance kind says what it is.
+            kind = info.get("partner_kind", info["kind"])
+            # csv quoting: an organisation's name can hold a comma (Business, Innovation and Skills).
+            csv.writer(partners, lineterminator="\n").writerow(
+                [config.partner_id, info["organisation"], kind, "north_weald", "true"])
             (home / "inbox" / config.partner_id).mkdir(parents=True)
             shutil.copy2(HERE / "files" / config.file.pattern, home / "inbox" / config.partner_id)
             shutil.copy2(config_path, home / "config" / "sources")
