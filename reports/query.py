@@ -14,9 +14,7 @@ from typing import Any
 import duckdb
 
 from reports import formatting as f
-from reports.spec import (
-    _PARAMS, FY, MONTH, PREV_MONTH, YTD, Dim, Section, SpecError,
-)
+from reports.spec import _PARAMS, FY, MONTH, PREV_MONTH, YTD, Dim, Section, SpecError
 from warehouse import periods
 
 
