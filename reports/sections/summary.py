@@ -3,9 +3,7 @@ its charts."""
 from __future__ import annotations
 
 from reports.sections.mhis import _mhis_status
-from reports.sections.shared import (
-    ICS, KIND, MONTH_OF_FY, MOVEMENT, MOVEMENT_PCT, SPEND_MONTH, SPEND_PREV, SPEND_YTD,
-)
+from reports.sections.shared import ICS, KIND, MONTH_OF_FY, MOVEMENT, MOVEMENT_PCT, SPEND_MONTH, SPEND_PREV, SPEND_YTD
 from reports.spec import DETAIL, FY, YTD, Chart, Dim, ExcelChart, Measure, Pivot, Section, Summary, Text
 
 
