@@ -26,7 +26,7 @@ from reports.html_site import build_html_site
 
 
 # Tables the reports read beside their sections' sources: the cover's submissions
-# (reports/sections.py `cover`): load_log joined to dq_load_status, which is built from it
+# (reports/cover.py `cover`): load_log joined to dq_load_status, which is built from it
 # after every ingest (load_log is written by the partitioned ingest, so it is not named:
 # a period's pack reads many periods' submissions).
 COVER_TABLES = ("dq_load_status",)
@@ -37,6 +37,7 @@ def report_sources() -> list[str]:
     drill-down's `source` (found by walking the specs, so a new section is picked up), and
     the cover's."""
     from reports import sections
+    from reports.cover import PARTNER_SOURCE
 
     found: set[str] = set(COVER_TABLES)
     seen: set[int] = set()
@@ -56,8 +57,8 @@ def report_sources() -> list[str]:
             for child in value:
                 walk(child)
 
-    walk((sections.SECTIONS, sections.SUMMARY, sections.PARTNER_SOURCE))
-    found.add(sections.PARTNER_SOURCE)
+    walk((sections.SECTIONS, sections.SUMMARY, PARTNER_SOURCE))
+    found.add(PARTNER_SOURCE)
     return sorted(found)
 
 

@@ -6,7 +6,15 @@ Both read only rpt_* tables (plus load_log / dq_load_status for the cover) throu
 DuckDB connection they are given; the exceptions are the HTML site's drill-down pages,
 which list the ledger lines behind a figure from fct_ledger / fct_mh_ledger
 (reports/drilldown.py, reports/figure_lines.py), and the workbook's Transactions sheet
-(reports/excel_transactions.py). Sections are declared in reports/sections.py.
+(reports/excel_transactions.py).
+
+What lives here: the spec vocabulary (spec.py); the sections, declared by subject
+(sections/, listed in report order in sections/__init__.py); the query layer that turns
+them into figures (query.py: the report's context and the SQL pieces; section_figures.py,
+chart_figures.py and cover.py; tables.py: the figures as both writers draw them); and the
+writers (excel_pack.py with excel_transactions.py, html_site.py with its drill-down and
+partner pages). The vocabulary and the sections import no query code; the query layer no
+writer. The package imports only warehouse/.
 """
 from __future__ import annotations
 

@@ -8,25 +8,27 @@ The chart's "figures behind this chart" table links the same pages.
 from __future__ import annotations
 
 from reports import drilldown, figure_lines
-from reports import sections as s
+from reports.chart_figures import ChartData, FunnelData
+from reports.query import ReportContext
+from reports.spec import Measure, Section
 
 
-def link_points(drill_set: drilldown.DrillSet, ctx: s.ReportContext,
-                charts: list[tuple[str, str, s.Section, s.ChartData | s.FunnelData]], drill_dir: str) -> int:
+def link_points(drill_set: drilldown.DrillSet, ctx: ReportContext,
+                charts: list[tuple[str, str, Section, ChartData | FunnelData]], drill_dir: str) -> int:
     """Set ``data.links`` of every chart point that is a sum of lines ((page href, page name,
     section, chart data) each); return how many points were linked."""
     linked = 0
     for href, page_name, section, data in charts:
-        if not isinstance(data, s.ChartData):
+        if not isinstance(data, ChartData):
             continue
         for j, (sv, values) in enumerate(data.series):
             for i, value in enumerate(values):
                 cond = figure_lines.chart_point_condition(section, data, j, i, ctx)
                 if cond is None:
                     continue
-                measure = sv if isinstance(sv, s.Measure) else data.chart.value
+                measure = sv if isinstance(sv, Measure) else data.chart.value
                 what = " · ".join(x for x in (data.title, data.x_labels()[i],
-                                              "" if isinstance(sv, s.Measure) or sv is None
+                                              "" if isinstance(sv, Measure) or sv is None
                                               else data.series_label(sv)) if x)
                 page = drill_set.point(cond, section, f"{measure.label}: {what}", measure.label, value,
                                        measure.fmt, (href, f"{page_name}: chart {data.title}"))

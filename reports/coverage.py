@@ -8,7 +8,8 @@ by partner), in the workbook and on the site alike.
 """
 from __future__ import annotations
 
-from reports.sections import Submission, Table
+from reports.cover import Submission
+from reports.tables import Table
 
 
 def coverage_note(submissions: list[Submission]) -> str:

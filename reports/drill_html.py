@@ -6,7 +6,7 @@ from typing import Callable
 
 from reports import drilldown
 from reports import formatting as f
-from reports import sections as s
+from reports.tables import Column, Row, Table, _Label
 
 
 def breakdowns_html(page: drilldown.DrillPage, table_html: Callable[..., str]) -> str:
@@ -23,15 +23,15 @@ def breakdowns_html(page: drilldown.DrillPage, table_html: Callable[..., str]) -
                "The largest rows are shown; the rest are summed in one row.</p>"
                '<div class="breakdowns">')
     for b in page.breakdowns:
-        cols = [s.Column("v", b.label, "period" if b.key == "period" else "text", False, blank="(blank)"),
-                s.Column("n", "Lines", "int", True), s.Column("amount", "Amount", "money2", True)]
-        rows = [s.Row({"v": v, "n": n, "amount": total}) for v, n, total in b.rows]
+        cols = [Column("v", b.label, "period" if b.key == "period" else "text", False, blank="(blank)"),
+                Column("n", "Lines", "int", True), Column("amount", "Amount", "money2", True)]
+        rows = [Row({"v": v, "n": n, "amount": total}) for v, n, total in b.rows]
         if b.rest:
-            rows.append(s.Row({"v": s._Label(f"{b.rest:,} more"), "n": b.rest_lines, "amount": b.rest_total}))
-        rows.append(s.Row({"v": s._Label("Total"), "n": sum(r[1] for r in b.rows) + b.rest_lines,
+            rows.append(Row({"v": _Label(f"{b.rest:,} more"), "n": b.rest_lines, "amount": b.rest_total}))
+        rows.append(Row({"v": _Label("Total"), "n": sum(r[1] for r in b.rows) + b.rest_lines,
                            "amount": b.total}, "total"))
         out.append(f'<div class="breakdown" data-by="{f.html_text(b.key)}">'
-                   + table_html(s.Table(b.key, f"By {b.label.lower()}", cols, rows),
+                   + table_html(Table(b.key, f"By {b.label.lower()}", cols, rows),
                                 caption=f"By {b.label.lower()}", sortable=False) + "</div>")
     out.append("</div></section>")
     return "\n".join(out)

@@ -1,10 +1,10 @@
 """Drill-down: the ledger lines behind a flagged figure.
 
 Drill-down pages are the one place reports read fct_ tables (fct_ledger and fct_mh_ledger,
-see ``sections.DRILL_SOURCES``); every other figure in the packs and the site comes from an
+see ``spec.DRILL_SOURCES``); every other figure in the packs and the site comes from an
 rpt_ table. A flagged row of a detail section names its lines with its ``Drill`` spec: an SQL
 condition over the source bound with the row's own keys. A page is bounded: it lists at
-most ``sections.DRILL_LIMIT`` lines, the largest first, and states the figure, the sum of
+most ``spec.DRILL_LIMIT`` lines, the largest first, and states the figure, the sum of
 every line behind it, and the number and sum of the lines not shown, so the page reconciles
 to the figure whatever its size.
 """
@@ -19,9 +19,10 @@ from typing import Any
 
 import duckdb
 
-from reports import sections as s
 from reports import figure_lines
 from reports.figure_lines import Condition
+from reports.spec import DRILL_LIMIT, DRILL_SOURCES, Section, SpecError
+from reports.tables import Column, Row, Table
 
 LINE_COLUMNS = ("partner_name", "period", "cost_centre", "counterparty", "description", "line_type",
                 "amount", "source_file", "source_row", "load_id")
@@ -77,7 +78,7 @@ class DrillLine:
 class DrillPage:
     slug: str                   # file name under drill/, without .html
     title: str
-    section: s.Section
+    section: Section
     flag_text: str
     figure_label: str
     figure: Decimal | None
@@ -107,7 +108,7 @@ class DrillPage:
         return self.figure is not None and self.figure == self.line_total
 
 
-def slug(section: s.Section, row: s.Row, used: set[str]) -> str:
+def slug(section: Section, row: Row, used: set[str]) -> str:
     """A readable, unique file name for a row's drill-down page, from its keys."""
     drill = section.flag.drill
     parts = [section.key] + [str(row.hidden.get(k)) for k in drill.keys if row.hidden.get(k) is not None]
@@ -119,8 +120,8 @@ def slug(section: s.Section, row: s.Row, used: set[str]) -> str:
     return name
 
 
-def drill_page(con: duckdb.DuckDBPyConnection, section: s.Section, row: s.Row, name: str,
-               limit: int = s.DRILL_LIMIT) -> DrillPage:
+def drill_page(con: duckdb.DuckDBPyConnection, section: Section, row: Row, name: str,
+               limit: int = DRILL_LIMIT) -> DrillPage:
     """The ledger lines behind one flagged row of a detail section (largest first, at most ``limit``)."""
     drill = section.flag.drill
     facts = row.facts
@@ -132,13 +133,13 @@ def drill_page(con: duckdb.DuckDBPyConnection, section: s.Section, row: s.Row, n
 
 
 def lines_page(con: duckdb.DuckDBPyConnection, cond: Condition, *, name: str, title: str,
-               section: s.Section, figure_label: str, figure: Decimal | None, fmt: str,
+               section: Section, figure_label: str, figure: Decimal | None, fmt: str,
                flag_text: str = "", limit: int = FIGURE_LIMIT, facts: dict | None = None,
                columns: set[str] | None = None) -> DrillPage:
     """The lines behind a figure: their count and sum, four breakdowns each adding up to that sum
     (one grouping-sets query), and the largest ``limit`` lines."""
-    if cond.source not in s.DRILL_SOURCES:
-        raise s.SpecError(f"drill-down source {cond.source!r} not one of {s.DRILL_SOURCES}")
+    if cond.source not in DRILL_SOURCES:
+        raise SpecError(f"drill-down source {cond.source!r} not one of {DRILL_SOURCES}")
     amount, bound = cond.amount, _json_safe(cond.bound())
     columns = columns if columns is not None else _columns(con, cond.source)
     sl = "service_line_name" if "service_line_name" in columns else "service_line"
@@ -202,7 +203,7 @@ class DrillSet:
         self._used: set[str] = set()
         self._cols: dict[str, set[str]] = {}
 
-    def flagged(self, section: s.Section, row: s.Row) -> DrillPage:
+    def flagged(self, section: Section, row: Row) -> DrillPage:
         """A flagged row's page, named from its keys (as before figures had pages of their own)."""
         cond = figure_lines.flag_condition(section, row)
         page = self._by_key.get(cond.key)
@@ -211,7 +212,7 @@ class DrillSet:
             self._add(cond, page)
         return page
 
-    def figure(self, cond: Condition, section: s.Section, table: s.Table, row: s.Row, col: s.Column,
+    def figure(self, cond: Condition, section: Section, table: Table, row: Row, col: Column,
                linked_from: tuple[str, str]) -> DrillPage | None:
         """The page of a figure's lines; None when the warehouse's lines lack a column the condition
         needs (a cut-down warehouse): the figure is then left unlinked rather than linked wrongly."""
@@ -221,7 +222,7 @@ class DrillSet:
         return self.point(cond, section, f"{col.label}: {what}", col.label, row.values.get(col.key), col.fmt,
                           linked_from)
 
-    def point(self, cond: Condition, section: s.Section, title: str, label: str, figure: Any, fmt: str,
+    def point(self, cond: Condition, section: Section, title: str, label: str, figure: Any, fmt: str,
               linked_from: tuple[str, str]) -> DrillPage | None:
         """The page of any figure's lines (a table's cell or a chart's point), shared by every
         figure with the same lines; None when the warehouse's lines cannot be read (see figure)."""

@@ -41,9 +41,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import excel_transactions
 from reports import formatting as f
-from reports import sections as s
+from reports import sections
+from reports.chart_figures import ChartData, FunnelData, charts_data
+from reports.cover import Cover, cover as read_cover, submissions_table
 from reports.coverage import add_coverage_notes
 from reports.key_messages import AMBER, TOLERANCES, Message, key_messages
+from reports.query import ReportContext
+from reports.section_figures import flag_counts, section_table
+from reports.spec import Chart, Derived, check_sections
+from reports.tables import Column, Row, Table
 from warehouse.files import save_atomically
 
 FONT = "Arial"
@@ -70,25 +76,25 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     temporary file beside ``out_path`` and moved into place, so a crash never leaves a
     half-written pack.
     """
-    ctx = s.ReportContext(period, ics_id, run_id)
-    s.check_sections(s.SECTIONS)
-    cover = s.cover(con, ctx)
-    summary_tables = [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks]
-    section_tables = [s.section_table(con, sec, ctx) for sec in s.SECTIONS]
+    ctx = ReportContext(period, ics_id, run_id)
+    check_sections(sections.SECTIONS)
+    cover = read_cover(con, ctx)
+    summary_tables = [section_table(con, b, ctx) for b in sections.SUMMARY.blocks]
+    section_tables = [section_table(con, sec, ctx) for sec in sections.SECTIONS]
     add_coverage_notes(section_tables, cover.submissions)
-    section_charts = [{ch.key: s.charts_data(con, part, ch, ctx)
+    section_charts = [{ch.key: charts_data(con, part, ch, ctx)
                        for part in (sec,) + sec.parts for ch in part.charts if _in_excel(ch)}
-                      for sec in s.SECTIONS]
-    flags = s.flag_counts(list(zip(s.SECTIONS, section_tables)))
-    messages = key_messages(cover, list(zip(s.SECTIONS, section_tables)))
+                      for sec in sections.SECTIONS]
+    flags = flag_counts(list(zip(sections.SECTIONS, section_tables)))
+    messages = key_messages(cover, list(zip(sections.SECTIONS, section_tables)))
 
     wb = _workbook()
     wb.properties.title = ctx.title
     wb.properties.creator = "openbook"
     _write_cover(wb.active, cover, messages)
-    summary = wb.create_sheet(s.SUMMARY.title)
+    summary = wb.create_sheet(sections.SUMMARY.title)
     placed = _write_summary(summary, ctx, cover, summary_tables, flags)
-    for sec, table, charts in zip(s.SECTIONS, section_tables, section_charts):
+    for sec, table, charts in zip(sections.SECTIONS, section_tables, section_charts):
         _write_section(wb.create_sheet(sec.sheet), ctx, cover, table, charts)
     _write_submissions(wb.create_sheet(SUBMISSIONS_SHEET), ctx, cover)
     # the month's lines, and the summary's month figures linked to them (reports/excel_transactions.py)
@@ -221,7 +227,7 @@ def _display(value: Any, fmt: str) -> str:
     return f.number_text(value, fmt)
 
 
-def _print_setup(ws: Worksheet, ctx: s.ReportContext, *, title_rows: str | None,
+def _print_setup(ws: Worksheet, ctx: ReportContext, *, title_rows: str | None,
                  one_page: bool = False):
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -252,7 +258,7 @@ def _print_setup(ws: Worksheet, ctx: s.ReportContext, *, title_rows: str | None,
     ws.sheet_format.defaultRowHeight = ROW_PT
 
 
-def _titles(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, title: str, description: str,
+def _titles(ws: Worksheet, ctx: ReportContext, cover: Cover, title: str, description: str,
             width_cols: int, money: bool = True, basis: str | None = None):
     _put_text(ws, 1, 1, f"{title} — {ctx.month}", bold=True, size=14, color=NHS_BLUE)
     if basis is None:
@@ -266,7 +272,7 @@ def _titles(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, title: str, des
         c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _write_table(ws: Worksheet, table: s.Table, top: int, widths: _Widths, *,
+def _write_table(ws: Worksheet, table: Table, top: int, widths: _Widths, *,
                  autofilter: bool = False) -> tuple[int, int]:
     """Header at ``top``, rows below; returns (header row, last row)."""
     table_levels = sorted({row.level for row in table.rows if row.role == "subtotal"})
@@ -286,9 +292,9 @@ def _write_table(ws: Worksheet, table: s.Table, top: int, widths: _Widths, *,
             w, bold=True)), bold=True)
     r = top
     group_start = [top + 1] * (len(table_levels) + 1)     # first row of the open group at each level
-    written: list[tuple[int, s.Row]] = []
+    written: list[tuple[int, Row]] = []
     col_of = {c.key: j for j, c in enumerate(table.columns, start=1)}
-    derived = {v.key: v for v in (table.section.values if table.section else ()) if isinstance(v, s.Derived)}
+    derived = {v.key: v for v in (table.section.values if table.section else ()) if isinstance(v, Derived)}
     for row in table.rows:
         r += 1
         bold = row.role != "detail"
@@ -337,9 +343,9 @@ def _write_table(ws: Worksheet, table: s.Table, top: int, widths: _Widths, *,
     return top, r
 
 
-def _total_formula(row: s.Row, col: s.Column, r: int, group_start: list[int], levels: list[int],
-                   written: list[tuple[int, s.Row]], col_of: dict[str, int],
-                   derived: dict[str, s.Derived]) -> str | None:
+def _total_formula(row: Row, col: Column, r: int, group_start: list[int], levels: list[int],
+                   written: list[tuple[int, Row]], col_of: dict[str, int],
+                   derived: dict[str, Derived]) -> str | None:
     """A subtotal or total cell as a formula, so a filtered sheet shows the filtered figure:
     =SUBTOTAL(109, ...) over its group's rows where the figure is the sum of their detail rows
     (SUBTOTAL leaves out rows hidden by the filter and the nested subtotals), the row's derived
@@ -414,7 +420,7 @@ def _description_height(ws: Worksheet, text: str, ncols: int, row: int = 3):
 
 # ---------------------------------------------------------------------------
 # Sheets
-def _write_cover(ws: Worksheet, cover: s.Cover, messages: list[Message] = ()):
+def _write_cover(ws: Worksheet, cover: Cover, messages: list[Message] = ()):
     ctx = cover.ctx
     ws.title = COVER_SHEET
     widths = _Widths()
@@ -460,7 +466,7 @@ def _write_cover(ws: Worksheet, cover: s.Cover, messages: list[Message] = ()):
     r += 1
     _put_text(ws, r, 1, f"Submissions for {ctx.month} this pack rests on", bold=True, size=12,
               color=NHS_BLUE)
-    table = s.submissions_table(cover.this_month, with_period=False)
+    table = submissions_table(cover.this_month, with_period=False)
     span = None
     if table.rows:
         span = _write_table(ws, table, r + 1, widths)
@@ -522,24 +528,24 @@ def _chart_font(size: int) -> RichText:
     return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=cp), endParaRPr=cp)])
 
 
-def _write_summary(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table],
-                   flags: s.Table | None = None):
+def _write_summary(ws: Worksheet, ctx: ReportContext, cover: Cover, tables: list[Table],
+                   flags: Table | None = None):
     widths = _Widths()
     ncols = max(len(t.columns) for t in tables)
-    _put_text(ws, 1, 1, f"{s.SUMMARY.title} — {ctx.month}", bold=True, size=14, color=NHS_BLUE)
+    _put_text(ws, 1, 1, f"{sections.SUMMARY.title} — {ctx.month}", bold=True, size=14, color=NHS_BLUE)
     _put_text(ws, 2, 1, f"{f.systems_label(cover.systems)} · financial year {ctx.fy}, month "
                         f"{ctx.fy_month}", color="4C6272")
-    note = (f"Mental-health expenditure, £. {s.SUMMARY.description} Movement is {ctx.month} "
+    note = (f"Mental-health expenditure, £. {sections.SUMMARY.description} Movement is {ctx.month} "
             f"against {f.month_label(ctx.prev_period)}.")
     ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=ncols)
     c = _put_text(ws, 3, 1, note, color="4C6272")
     c.alignment = Alignment(wrap_text=True, vertical="top")
     r = 5
-    placed: dict[str, tuple[int, int, s.Table]] = {}
-    blocks: list[tuple[str, str, s.Table]] = []
-    for block, table in zip(s.SUMMARY.blocks, tables):
+    placed: dict[str, tuple[int, int, Table]] = {}
+    blocks: list[tuple[str, str, Table]] = []
+    for block, table in zip(sections.SUMMARY.blocks, tables):
         blocks.append((block.key, block.title, table))
-        if flags is not None and block.key == s.SUMMARY.flags_after:
+        if flags is not None and block.key == sections.SUMMARY.flags_after:
             blocks.append(("flags", flags.title, flags))
     for key, title, table in blocks:
         _put_text(ws, r, 1, title, bold=True, size=11, color=NHS_BLUE)
@@ -557,7 +563,7 @@ def _write_summary(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, tables: 
     ws.freeze_panes = "A5"
 
     last_row = r
-    spec = s.SUMMARY.excel_chart
+    spec = sections.SUMMARY.excel_chart
     if spec is not None and spec.block in placed:
         top, last, table = placed[spec.block]
         ndetail = len(table.detail_rows)
@@ -599,7 +605,7 @@ def _write_summary(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, tables: 
     return placed
 
 
-def _in_excel(chart: s.Chart) -> bool:
+def _in_excel(chart: Chart) -> bool:
     """Charts whose figures go on the sheet: those drawn natively, and the waterfall charts
     (drawn in the HTML report), whose figures the table alone does not give."""
     return chart.excel or chart.kind in ("funnel", "waterfall")
@@ -614,7 +620,7 @@ PAGE_SAFETY = 0.9           # keep clear of the applications' own page breaks
 ORPHAN_PAGE = 0.25          # a last page less full than this is folded into the pages before (scaled)
 
 
-def _write_section(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, table: s.Table,
+def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table,
                    charts: dict[str, list] | None = None):
     charts = charts or {}
     widths = _Widths()
@@ -642,7 +648,7 @@ def _write_section(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover, table: s
         notes.append((last, table.note))
     main_last = last
     r = last + 2
-    pending: list[tuple[s.ChartData, int, int, s.Table]] = []   # native charts, drawn once widths are set
+    pending: list[tuple[ChartData, int, int, Table]] = []   # native charts, drawn once widths are set
     for i, t in enumerate(tables):
         part = t.section
         if i > 0:
@@ -745,7 +751,7 @@ def _axis_format(fmt: str, peak: float) -> str:
     return "#,##0"
 
 
-def _add_native_chart(ws: Worksheet, data: s.ChartData, top: int, figures: s.Table) -> int:
+def _add_native_chart(ws: Worksheet, data: ChartData, top: int, figures: Table) -> int:
     """A native bar, line or funnel chart of a figures table written from row ``top`` (its
     header), placed beside it; returns the last column the chart covers (for the print area)."""
     c = data.chart
@@ -801,7 +807,7 @@ def _add_native_chart(ws: Worksheet, data: s.ChartData, top: int, figures: s.Tab
     return _covered(ws, first_col, chart.width)
 
 
-def _add_funnel_chart(ws: Worksheet, data: s.FunnelData, top: int, figures: s.Table, first_col: int) -> int:
+def _add_funnel_chart(ws: Worksheet, data: FunnelData, top: int, figures: Table, first_col: int) -> int:
     """A scatter chart of the funnel's figures (rows in order of population): each place's rate as a
     marker, and the pooled rate and the 95% and 99.8% limits at each place's population as lines."""
     n = len(figures.detail_rows)
@@ -857,7 +863,7 @@ def _covered(ws: Worksheet, first_col: int, width_cm: float) -> int:
         col += 1
 
 
-def _series_colour(data: s.ChartData, k: int) -> str:
+def _series_colour(data: ChartData, k: int) -> str:
     """Okabe-Ito, by partner kind or sector where the series are those, as the HTML report colours them."""
     c = data.chart
     if c.series is not None and k < len(data.series):
@@ -869,8 +875,8 @@ def _series_colour(data: s.ChartData, k: int) -> str:
     return f.OKABE_ITO[k % len(f.OKABE_ITO)].lstrip("#")
 
 
-def _write_submissions(ws: Worksheet, ctx: s.ReportContext, cover: s.Cover):
-    table = s.submissions_table(cover.submissions, with_period=True)
+def _write_submissions(ws: Worksheet, ctx: ReportContext, cover: Cover):
+    table = submissions_table(cover.submissions, with_period=True)
     table.title = "Submissions"
     table.description = ("Every partner submission the month, year-to-date and movement figures "
                          "rest on (current loads, and loads that failed), newest month first. "

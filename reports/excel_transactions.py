@@ -21,7 +21,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formatting as f
-from reports import sections as s
+from reports.query import ReportContext
+from reports.tables import Table
 
 SHEET = "Transactions"
 SOURCE = "fct_mh_ledger"
@@ -52,7 +53,7 @@ def _file_name(path: Any) -> str:
     return text.split("/inbox/", 1)[1] if "/inbox/" in text else PurePosixPath(text).name
 
 
-def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: s.ReportContext) -> dict[Any, int]:
+def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> dict[Any, int]:
     """Write the sheet; return the first row of each system's lines (the summary links there)."""
     cols = _present(con)
     order = [c for c in ("ics_id", "partner_name", "service_line_name", "source_file", "source_row")
@@ -114,7 +115,7 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: s.Rep
 LINKED = {"net-by-system": {"net_month": "Net spend"}, "by-system": {"month": "Gross spend"}}
 
 
-def link_summary(ws: Worksheet, placed: dict[str, tuple[int, int, s.Table]], first_of: dict[Any, int]) -> int:
+def link_summary(ws: Worksheet, placed: dict[str, tuple[int, int, Table]], first_of: dict[Any, int]) -> int:
     """Hyperlink the summary's month figures to their system's first line on the Transactions
     sheet (the total to the header); return how many cells were linked."""
     n = 0

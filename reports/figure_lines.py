@@ -7,7 +7,7 @@ forecast, a share apportioned by payments...). ``tests/reports/test_figure_drill
 that every money value is one or the other, so a new section cannot silently go unlinked or be
 linked wrongly; the site links only the first kind.
 
-The registry lives beside the section specs rather than inside them so sections.py stays the
+The registry lives beside the section specs rather than inside them so reports/sections/ stays the
 one list of figures and this the one list of what stands behind them (and the two merge
 independently). A figure's condition is built here; reports/drilldown.py runs it.
 """
@@ -17,7 +17,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from reports import sections as s
+from reports.chart_figures import ChartData
+from reports.query import ReportContext
+from reports.spec import ALL, FY, MONTH, PREV_MONTH, YTD, Drill, Measure, Section, SpecError, Text
+from reports.tables import Column, Row, Table
 
 MONEY_FMTS = ("money", "money2")
 # a section's filters over its rpt table that hold verbatim over the lines too (the lines carry
@@ -44,7 +47,7 @@ class Lines:
     pivot: str | None = None
     flag_drill: tuple[str, ...] = ()
     not_lines: Mapping[str, str] = field(default_factory=dict)
-    drill: s.Drill | None = None
+    drill: Drill | None = None
     line_scope: str | None = None   # the lines' period scope when not the measure's (an rpt table whose
                                     # month row holds the year to date: YTD)
 
@@ -98,7 +101,7 @@ def _mhis_category_lines(v: Mapping[str, Any]) -> tuple[str, dict]:
     return " AND ".join(where), params
 
 
-_MHIS_CATEGORY_DRILL = s.Drill(keys=("icb_id", "fy", "service_lines", "funding_streams"), source="fct_ledger",
+_MHIS_CATEGORY_DRILL = Drill(keys=("icb_id", "fy", "service_lines", "funding_streams"), source="fct_ledger",
                                where=_mhis_category_lines, figure="amount",
                                title=lambda v: f"{v['icb_name']}: {v['line_name']}, {v.get('fy')}")
 
@@ -188,7 +191,7 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
     # the rpt table's month row holds the year to date; its lines carry who received the money
     "sector-by-recipient": Lines(
         {"net": "net_spend", "paid_to_others": "paid_to_others_spend"},
-        {"ics_id": "ics_id", "sector": "recipient_sector"}, source="fct_mh_ledger_by_recipient", line_scope=s.YTD,
+        {"ics_id": "ics_id", "sector": "recipient_sector"}, source="fct_mh_ledger_by_recipient", line_scope=YTD,
         not_lines={"share": _PCT, "share_high": "a percentage: the share plus the unclassified share"}),
     "sector-share": NotLines("by delivering partner's sector per place: not yet expressed as a condition "
                              "over ledger lines"),
@@ -209,19 +212,19 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
 }
 
 
-def money_values(section: s.Section) -> list[str]:
+def money_values(section: Section) -> list[str]:
     """The keys of a section's money figures as shown (pivot columns stand for the pivoted measure)."""
-    return [v.key for v in section.values if v.show and v.fmt in MONEY_FMTS and not isinstance(v, s.Text)]
+    return [v.key for v in section.values if v.show and v.fmt in MONEY_FMTS and not isinstance(v, Text)]
 
 
-def spec_of(section: s.Section) -> Lines | NotLines | None:
+def spec_of(section: Section) -> Lines | NotLines | None:
     return FIGURE_LINES.get(section.key)
 
 
 def _scope(scope: str) -> str:
-    """A measure's period scope over the lines (the same words as sections._scope_sql)."""
-    return {s.MONTH: "period = $period", s.PREV_MONTH: "period = $prev_period",
-            s.YTD: "fy = $fy AND period <= $period", s.FY: "fy = $fy", s.ALL: "TRUE"}[scope]
+    """A measure's period scope over the lines (the same words as query._scope_sql)."""
+    return {MONTH: "period = $period", PREV_MONTH: "period = $prev_period",
+            YTD: "fy = $fy AND period <= $period", FY: "fy = $fy", ALL: "TRUE"}[scope]
 
 
 def _bind_eq(column: str, name: str, value: Any) -> tuple[str, dict]:
@@ -229,8 +232,8 @@ def _bind_eq(column: str, name: str, value: Any) -> tuple[str, dict]:
     return f"{column} IS NOT DISTINCT FROM ${name}", {name: value}
 
 
-def _measure(section: s.Section, key: str) -> s.Measure | None:
-    return next((v for v in section.values if isinstance(v, s.Measure) and v.key == key), None)
+def _measure(section: Section, key: str) -> Measure | None:
+    return next((v for v in section.values if isinstance(v, Measure) and v.key == key), None)
 
 
 def _rename(where: str, params: dict, suffix: str) -> tuple[str, dict]:
@@ -244,7 +247,7 @@ def _freeze(params: dict) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
 
 
-def _drill_of(section: s.Section) -> s.Drill | None:
+def _drill_of(section: Section) -> Drill | None:
     """The Drill naming a detail row's lines: its flag's, else the registry's own (a section flagging nothing)."""
     if section.flag is not None and section.flag.drill is not None:
         return section.flag.drill
@@ -252,7 +255,7 @@ def _drill_of(section: s.Section) -> s.Drill | None:
     return spec.drill if isinstance(spec, Lines) else None
 
 
-def flag_condition(section: s.Section, row: s.Row) -> Condition:
+def flag_condition(section: Section, row: Row) -> Condition:
     """A detail row's lines, as its section's Drill spec names them (flagged or not)."""
     drill = _drill_of(section)
     if callable(drill.where):
@@ -261,12 +264,12 @@ def flag_condition(section: s.Section, row: s.Row) -> Condition:
         where, params = drill.where, {k: row.hidden.get(k) for k in drill.keys}
     wanted = set(_PARAM_REF.findall(where))
     if wanted - set(params):
-        raise s.SpecError(f"section {section.key}: drill-down condition needs {sorted(wanted - set(params))}")
+        raise SpecError(f"section {section.key}: drill-down condition needs {sorted(wanted - set(params))}")
     return Condition(drill.source, drill.amount, where, _freeze({k: v for k, v in params.items() if k in wanted}))
 
 
-def condition(section: s.Section, table: s.Table, row: s.Row, col: s.Column,
-              ctx: s.ReportContext) -> Condition | None:
+def condition(section: Section, table: Table, row: Row, col: Column,
+              ctx: ReportContext) -> Condition | None:
     """The lines behind one figure of a section's table, or None when it is not a sum of lines."""
     spec = spec_of(section)
     if not isinstance(spec, Lines) or row.values.get(col.key) is None:
@@ -302,8 +305,8 @@ def condition(section: s.Section, table: s.Table, row: s.Row, col: s.Column,
     return _sum_condition(section, spec, amount, measure.scope, _row_keys(section, row), pivot_value, ctx)
 
 
-def _sum_condition(section: s.Section, spec: Lines, amount: str, scope: str, keys: dict[str, Any],
-                   pivot_value: tuple[str, Any] | None, ctx: s.ReportContext) -> Condition | None:
+def _sum_condition(section: Section, spec: Lines, amount: str, scope: str, keys: dict[str, Any],
+                   pivot_value: tuple[str, Any] | None, ctx: ReportContext) -> Condition | None:
     """The lines summing to one figure (a table's cell or a chart's point): the spec's base filter,
     the period scope, the keys bound to the line columns they equal, the pivot's value, and the
     section's own filters where they hold over the lines. One builder for both, so the same lines
@@ -336,7 +339,7 @@ def _sum_condition(section: s.Section, spec: Lines, amount: str, scope: str, key
     return Condition(spec.source, amount, text, _freeze(params))
 
 
-def _row_keys(section: s.Section, row: s.Row) -> dict[str, Any]:
+def _row_keys(section: Section, row: Row) -> dict[str, Any]:
     """The keys a row binds: a detail row its dims, a subtotal the dims it totals over, a total none."""
     dims = [d.key for d in section.dims]
     if row.role == "total":
@@ -349,7 +352,7 @@ def _row_keys(section: s.Section, row: s.Row) -> dict[str, Any]:
     return {k: row.values.get(k) for k in dims if k in shown}
 
 
-def _rows_under(table: s.Table, total: s.Row) -> list[s.Row]:
+def _rows_under(table: Table, total: Row) -> list[Row]:
     """The detail rows a subtotal or total adds up."""
     i = table.rows.index(total)
     if total.role == "total":
@@ -363,15 +366,15 @@ def _rows_under(table: s.Table, total: s.Row) -> list[s.Row]:
     return out
 
 
-def _pivot_raw(table: s.Table, col: s.Column, section: s.Section) -> Any:
+def _pivot_raw(table: Table, col: Column, section: Section) -> Any:
     raw = getattr(col, "raw", None)
     if raw is not None:
         return raw
-    raise s.SpecError(f"section {section.key}: pivot column {col.key} has no raw value")
+    raise SpecError(f"section {section.key}: pivot column {col.key} has no raw value")
 
 
-def chart_point_condition(section: s.Section, data: s.ChartData, series: int, index: int,
-                          ctx: s.ReportContext) -> Condition | None:
+def chart_point_condition(section: Section, data: ChartData, series: int, index: int,
+                          ctx: ReportContext) -> Condition | None:
     """The lines behind one point (bar, line marker) of a section's chart, or None when the point
     is not a sum of ledger lines: its measure must be one of the section's linked sums (same
     column, same aggregate), and the chart's category, series and facet must be columns the lines
@@ -382,14 +385,14 @@ def chart_point_condition(section: s.Section, data: s.ChartData, series: int, in
     if not isinstance(spec, Lines) or chart.kind in ("funnel", "waterfall") or chart.where:
         return None
     sv, values = data.series[series]
-    measure = sv if isinstance(sv, s.Measure) else chart.value
+    measure = sv if isinstance(sv, Measure) else chart.value
     if measure.agg != "sum" or measure.fmt not in MONEY_FMTS or not values[index]:
         return None
     amount = _chart_amount(section, spec, measure)
     if amount is None:
         return None
     keys = {chart.x.key: data.x_values[index]}
-    if chart.series is not None and not isinstance(sv, s.Measure):
+    if chart.series is not None and not isinstance(sv, Measure):
         keys[chart.series.key] = sv
     if chart.facet is not None:
         keys[chart.facet.key] = data.facet
@@ -404,11 +407,11 @@ def chart_point_condition(section: s.Section, data: s.ChartData, series: int, in
     return _sum_condition(section, spec, amount, measure.scope, ordered, pivot_value, ctx)
 
 
-def _chart_amount(section: s.Section, spec: Lines, measure: s.Measure) -> str | None:
+def _chart_amount(section: Section, spec: Lines, measure: Measure) -> str | None:
     """The line column a chart's measure sums: that of the section's linked measure over the same
     rpt column (a pivot's measure stands under p_total)."""
     for value in section.values:
-        if not isinstance(value, s.Measure) or value.column != measure.column or value.agg != measure.agg:
+        if not isinstance(value, Measure) or value.column != measure.column or value.agg != measure.agg:
             continue
         if value.key in spec.amounts:
             return spec.amounts[value.key]

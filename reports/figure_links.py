@@ -8,11 +8,13 @@ would double the number of pages for no reader's benefit).
 from __future__ import annotations
 
 from reports import drilldown, figure_lines
-from reports import sections as s
+from reports.query import ReportContext
+from reports.spec import Section
+from reports.tables import Table
 
 
-def link_figures(drill_set: drilldown.DrillSet, ctx: s.ReportContext,
-                 tables: list[tuple[str, str, s.Section, s.Table]], drill_dir: str, root: str = "") -> int:
+def link_figures(drill_set: drilldown.DrillSet, ctx: ReportContext,
+                 tables: list[tuple[str, str, Section, Table]], drill_dir: str, root: str = "") -> int:
     """Set ``row.links`` of every linkable figure of ``tables`` ((page href, page name, section,
     its table) each); return how many figures were linked."""
     linked = 0

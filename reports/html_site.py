@@ -26,10 +26,16 @@ import plotly.offline
 
 from reports import chart_links, drill_html, drilldown, figure_links, flag_links, partner_pages
 from reports import formatting as f
-from reports import sections as s
+from reports import sections
+from reports.chart_figures import ChartData, FunnelData, charts_data
+from reports.cover import Cover, Submission, cover as read_cover, submissions_table
 from reports.coverage import add_coverage_notes
 from reports.key_messages import TOLERANCES, Message, key_messages
+from reports.query import ReportContext
+from reports.section_figures import flag_counts, section_table
+from reports.spec import Measure, Section, check_sections
 from reports.table_csv import table_csv
+from reports.tables import Column, Row, Table, _Label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ASSETS = "assets"
@@ -63,7 +69,7 @@ class Downloads:
         self.out_dir = out_dir
         self.pending: dict[str, str] = {}
 
-    def link(self, table: s.Table, name: str, root: str = "") -> str:
+    def link(self, table: Table, name: str, root: str = "") -> str:
         href = f"{CSV}/{name}.csv"
         self.pending[href] = table_csv(table)
         return (f'<a class="csv" href="{f.html_text(root + href)}" download>'
@@ -88,23 +94,23 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     then the section pages that link to them, index.html last, so no page ever links to a
     page that is not there yet.
     """
-    ctx = s.ReportContext(period, None, run_id)
-    s.check_sections(s.SECTIONS)
-    cover = s.cover(con, ctx)
+    ctx = ReportContext(period, None, run_id)
+    check_sections(sections.SECTIONS)
+    cover = read_cover(con, ctx)
     out_dir = Path(out_dir)
     downloads = Downloads(out_dir)
     (out_dir / ASSETS).mkdir(parents=True, exist_ok=True)
     _write_assets(out_dir / ASSETS)
 
-    pages = ([(INDEX, s.SUMMARY.title)] + [(f"{sec.key}.html", sec.sheet) for sec in s.SECTIONS]
+    pages = ([(INDEX, sections.SUMMARY.title)] + [(f"{sec.key}.html", sec.sheet) for sec in sections.SECTIONS]
              + [(partner_pages.INDEX, "Partners")])
-    tables = [s.section_table(con, sec, ctx) for sec in s.SECTIONS]
+    tables = [section_table(con, sec, ctx) for sec in sections.SECTIONS]
     add_coverage_notes(tables, cover.submissions)
-    summary_tables = [s.section_table(con, b, ctx) for b in s.SUMMARY.blocks]
+    summary_tables = [section_table(con, b, ctx) for b in sections.SUMMARY.blocks]
     drill_set = drilldown.DrillSet(con)
     links = flag_links.FlagLinks(con)
     lines_behind: dict[int, drilldown.DrillPage] = {}       # id(row) -> its flag's drill-down page
-    for sec, table in zip(s.SECTIONS, tables):
+    for sec, table in zip(sections.SECTIONS, tables):
         for part, t in [(sec, table)] + list(zip(sec.parts, table.parts)):
             if part.flag is None or part.flag.drill is None:
                 continue
@@ -118,21 +124,21 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
                 _linked(page, f"{sec.key}.html", sec.sheet, part)
     figure_links.link_figures(drill_set, ctx, [
         (f"{sec.key}.html", sec.sheet, part, t)
-        for sec, table in zip(s.SECTIONS, tables) for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))
-    ] + [(INDEX, s.SUMMARY.title, b, t) for b, t in zip(s.SUMMARY.blocks, summary_tables)], DRILL)
-    charts = {sec.key: {ch.key: s.charts_data(con, part, ch, ctx) for part in (sec,) + sec.parts for ch in part.charts}
-              for sec in s.SECTIONS}
-    blocks = {b.key: b for b in s.SUMMARY.blocks}
-    summary_charts = [(blocks[key], d) for key, ch in s.SUMMARY.charts for d in s.charts_data(con, blocks[key], ch, ctx)]
+        for sec, table in zip(sections.SECTIONS, tables) for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))
+    ] + [(INDEX, sections.SUMMARY.title, b, t) for b, t in zip(sections.SUMMARY.blocks, summary_tables)], DRILL)
+    charts = {sec.key: {ch.key: charts_data(con, part, ch, ctx) for part in (sec,) + sec.parts for ch in part.charts}
+              for sec in sections.SECTIONS}
+    blocks = {b.key: b for b in sections.SUMMARY.blocks}
+    summary_charts = [(blocks[key], d) for key, ch in sections.SUMMARY.charts for d in charts_data(con, blocks[key], ch, ctx)]
     chart_links.link_points(drill_set, ctx, [
         (f"{sec.key}.html", sec.sheet, part, d)
-        for sec in s.SECTIONS for part in (sec,) + sec.parts for ch in part.charts for d in charts[sec.key][ch.key]
-    ] + [(INDEX, s.SUMMARY.title, b, d) for b, d in summary_charts], DRILL)
+        for sec in sections.SECTIONS for part in (sec,) + sec.parts for ch in part.charts for d in charts[sec.key][ch.key]
+    ] + [(INDEX, sections.SUMMARY.title, b, d) for b, d in summary_charts], DRILL)
     partners = partner_pages.partners(con, ctx)
-    own: dict[str, list[tuple[s.Section, s.Table]]] = {}
+    own: dict[str, list[tuple[Section, Table]]] = {}
     for p in partners:
-        pctx = s.ReportContext(ctx.period, None, ctx.run_id, partner_id=p.partner_id)
-        own[p.partner_id] = [(sec, s.section_table(con, sec, pctx)) for sec in partner_pages.SECTIONS]
+        pctx = ReportContext(ctx.period, None, ctx.run_id, partner_id=p.partner_id)
+        own[p.partner_id] = [(sec, section_table(con, sec, pctx)) for sec in partner_pages.SECTIONS]
         figure_links.link_figures(drill_set, pctx, [(p.href, p.name, sec, table) for sec, table in own[p.partner_id]],
                                   DRILL, root="../")
     drills = drill_set.pages
@@ -143,12 +149,12 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         downloads.write_before(out_dir / DRILL / f"{page.slug}.html",
                                _page(ctx, cover, "", pages, f"Ledger lines: {page.title}",
                                      _drill_body(ctx, page, downloads), root="../"))
-    for sec, table in zip(s.SECTIONS, tables):
+    for sec, table in zip(sections.SECTIONS, tables):
         body = _section_body(ctx, sec, table, charts[sec.key], lines_behind, downloads)
         downloads.write_before(out_dir / f"{sec.key}.html",
                                _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body, filters=True))
     _write_partner_pages(con, ctx, cover, pages, out_dir, downloads, partners, own)
-    flags = s.flag_counts(list(zip(s.SECTIONS, tables)))
+    flags = flag_counts(list(zip(sections.SECTIONS, tables)))
     for row in flags.rows:
         if row.role == "detail":
             row.links["section"] = f"{row.hidden['section_key']}.html"
@@ -156,15 +162,15 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         ctx, cover,
         summary_tables, flags,
         [d for _, d in summary_charts], downloads,
-        key_messages(cover, list(zip(s.SECTIONS, tables))))
+        key_messages(cover, list(zip(sections.SECTIONS, tables))))
     index = out_dir / INDEX
-    downloads.write_before(index, _page(ctx, cover, INDEX, pages, s.SUMMARY.title, body, filters=True))
+    downloads.write_before(index, _page(ctx, cover, INDEX, pages, sections.SUMMARY.title, body, filters=True))
     return index
 
 
 # ---------------------------------------------------------------------------
 # Files
-def _linked(page: drilldown.DrillPage, href: str, sheet: str, part: s.Section) -> None:
+def _linked(page: drilldown.DrillPage, href: str, sheet: str, part: Section) -> None:
     where = (href, f"{sheet}: {part.flag.drill and next(v.label for v in part.values if v.key == part.flag.drill.figure)}")
     if where not in page.linked_from:
         page.linked_from.append(where)
@@ -201,7 +207,7 @@ _FILTERS = ('<form id="filters" class="filters" hidden aria-label="Filters" onsu
             '<p class="filter-notice" role="status"></p></form>\n')
 
 
-def _page(ctx: s.ReportContext, cover: s.Cover, name: str, pages: list[tuple[str, str]],
+def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, str]],
           heading: str, body: str, root: str = "", filters: bool = False) -> str:
     nav = "".join(
         f'<li><a href="{f.html_text(root + href)}"'
@@ -233,7 +239,7 @@ def _num_cell(value: Any, fmt: str, href: str | None = None) -> str:
     return f'<td class="num{neg}" data-v="{f.html_text(value)}">{text}</td>'
 
 
-def _text_cell(row: s.Row, col: s.Column) -> str:
+def _text_cell(row: Row, col: Column) -> str:
     raw = row.values.get(col.key)
     attrs = ""
     if col.fmt == "period" and isinstance(raw, str):
@@ -261,7 +267,7 @@ def _datetime_cell(value: Any) -> str:
             f"{f.html_text(f.datetime_text(value))}</td>")
 
 
-def _row_html(row: s.Row, columns: list[s.Column], outer_levels: set[int]) -> str:
+def _row_html(row: Row, columns: list[Column], outer_levels: set[int]) -> str:
     cells = []
     for col in columns:
         if col.fmt == "datetime":
@@ -280,7 +286,7 @@ def _row_html(row: s.Row, columns: list[s.Column], outer_levels: set[int]) -> st
     return f"<tr{cls}>{''.join(cells)}</tr>"
 
 
-def table_html(table: s.Table, *, caption: str = "", sortable: bool = True) -> str:
+def table_html(table: Table, *, caption: str = "", sortable: bool = True) -> str:
     """A table; sortable by its headers, each subtotal group sorted within itself."""
     heads = []
     for col in table.columns:
@@ -320,7 +326,7 @@ def table_html(table: s.Table, *, caption: str = "", sortable: bool = True) -> s
 
 # ---------------------------------------------------------------------------
 # Charts
-def _colours(data: s.ChartData) -> list[str]:
+def _colours(data: ChartData) -> list[str]:
     out = []
     for i, (sv, _) in enumerate(data.series):
         series = data.chart.series
@@ -362,7 +368,7 @@ def _layout(fig: go.Figure, data, height: int, *, legend: bool, **more) -> None:
         **more)
 
 
-def _figure_html(fig: go.Figure, data, height: int, figures: s.Table) -> str:
+def _figure_html(fig: go.Figure, data, height: int, figures: Table) -> str:
     div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{data.key}",
                       config=_PLOT_CONFIG, default_height=f"{height}px", default_width="100%")
     # plotly.min.js (3.5 MB) loads deferred so the page's words and tables paint first (about
@@ -378,7 +384,7 @@ def _figure_html(fig: go.Figure, data, height: int, figures: s.Table) -> str:
             + table_html(figures, caption="The figures behind this chart"))
 
 
-def chart_html(data: s.ChartData | s.FunnelData) -> str:
+def chart_html(data: ChartData | FunnelData) -> str:
     """A plotly chart (no script include) followed by the figures behind it."""
     if data.chart.kind == "funnel":
         return _funnel_html(data)
@@ -390,7 +396,7 @@ def chart_html(data: s.ChartData | s.FunnelData) -> str:
     fig = go.Figure()
     for j, ((sv, values), colour) in enumerate(zip(data.series, _colours(data))):
         name = f.plotly_text(data.series_label(sv))
-        fmt = sv.fmt if isinstance(sv, s.Measure) else c.value.fmt
+        fmt = sv.fmt if isinstance(sv, Measure) else c.value.fmt
         nums = [float(v) for v in values]
         # each point's text as shown and the page of the lines behind it (a click opens it)
         custom = [[f.plotly_text(f.number_text(v, fmt)), data.links.get((j, i), "")] for i, v in enumerate(values)]
@@ -419,7 +425,7 @@ def chart_html(data: s.ChartData | s.FunnelData) -> str:
     return _figure_html(fig, data, height, data.as_table())
 
 
-def _waterfall_html(data: s.ChartData) -> str:
+def _waterfall_html(data: ChartData) -> str:
     """Gross spend, the eliminations taken off it, net spend."""
     c = data.chart
     values = data.series[0][1]
@@ -443,7 +449,7 @@ def _waterfall_html(data: s.ChartData) -> str:
     return _figure_html(fig, data, 460, data.as_table())
 
 
-def _funnel_html(data: s.FunnelData) -> str:
+def _funnel_html(data: FunnelData) -> str:
     """Each place's rate against its population, the pooled rate and each place's own 95% / 99.8%
     limits (against its peers, joined in order of population); places above or below their peers'
     limits are marked and named."""
@@ -506,7 +512,7 @@ def _charts_html(datas: list) -> list[str]:
     return out
 
 
-def _flags_html(section: s.Section, table: s.Table, lines_behind: dict[int, drilldown.DrillPage]) -> str:
+def _flags_html(section: Section, table: Table, lines_behind: dict[int, drilldown.DrillPage]) -> str:
     """A flagged table's flags in words, each with a link to the ledger lines behind it."""
     if section.flag is None:
         return ""
@@ -529,13 +535,13 @@ def _flags_html(section: s.Section, table: s.Table, lines_behind: dict[int, dril
             "a flagged figure links to its ledger lines too.</p></div>")
 
 
-def _without_flag_column(table: s.Table) -> s.Table:
+def _without_flag_column(table: Table) -> Table:
     """The table as shown on its page: the flags are listed above it in words instead."""
-    return s.Table(table.key, table.title, [c for c in table.columns if c.key != "flag_text"], table.rows,
+    return Table(table.key, table.title, [c for c in table.columns if c.key != "flag_text"], table.rows,
                    table.description, table.section)
 
 
-def _section_body(ctx: s.ReportContext, sec: s.Section, table: s.Table, charts: dict[str, list],
+def _section_body(ctx: ReportContext, sec: Section, table: Table, charts: dict[str, list],
                   lines_behind: dict[int, drilldown.DrillPage] | None = None,
                   downloads: Downloads | None = None) -> str:
     lines_behind = lines_behind or {}
@@ -569,7 +575,7 @@ def _section_body(ctx: s.ReportContext, sec: s.Section, table: s.Table, charts: 
     return "\n".join(out)
 
 
-def _link_partner_names(tables: list[s.Table], found: list[partner_pages.Partner]) -> None:
+def _link_partner_names(tables: list[Table], found: list[partner_pages.Partner]) -> None:
     """A partner's name in a section table opens the partner's own page (names, not ids, are what
     the tables hold; a name two partners share links to neither)."""
     by_name: dict[str, str | None] = {}
@@ -583,10 +589,10 @@ def _link_partner_names(tables: list[s.Table], found: list[partner_pages.Partner
                     row.links["partner_name"] = href
 
 
-def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, cover: s.Cover,
+def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: ReportContext, cover: Cover,
                          pages: list[tuple[str, str]], out_dir: Path, downloads: Downloads,
                          found: list[partner_pages.Partner],
-                         own: dict[str, list[tuple[s.Section, s.Table]]]) -> None:
+                         own: dict[str, list[tuple[Section, Table]]]) -> None:
     """A page per partner (``own``: its sections' tables), then the page listing them (which links
     to them)."""
     (out_dir / partner_pages.FOLDER).mkdir(exist_ok=True)
@@ -602,7 +608,7 @@ def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, c
                        f'<p class="note">{downloads.link(table, f"{partner.partner_id}-{sec.key}", root="../")}</p>'
                        if table.rows else '<p class="note">No spend this financial year.</p>')
             out.append("</section>")
-        subs = s.submissions_table([x for x in cover.submissions if x.partner_id == partner.partner_id],
+        subs = submissions_table([x for x in cover.submissions if x.partner_id == partner.partner_id],
                                    with_period=True)
         out.append('<section class="panel"><h2>Submissions</h2><p class="lede">The files these figures rest on, '
                    "with what each lists and how far its ledger runs.</p>")
@@ -621,7 +627,7 @@ def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, c
                            _page(ctx, cover, partner_pages.INDEX, pages, "Partners", body, filters=True))
 
 
-def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage, downloads: Downloads | None = None) -> str:
+def _drill_body(ctx: ReportContext, page: drilldown.DrillPage, downloads: Downloads | None = None) -> str:
     """The ledger lines behind a flagged figure, with the sums that reconcile them to it."""
     money = lambda v: f.html_text(f.money2_text(v))                     # noqa: E731
     sec = page.section
@@ -659,24 +665,24 @@ def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage, downloads: Down
     out.append("</section>")
     out.append(drill_html.see_also_html(page))
     out.append(drill_html.breakdowns_html(page, table_html))
-    cols = [s.Column("partner", "Partner", "text", False), s.Column("period", "Month", "period", False),
-            s.Column("cost_centre", "Cost centre", "text", False),
-            s.Column("counterparty", "Counterparty", "text", False, blank=""),
-            s.Column("description", "Description", "text", False, blank=""),
-            s.Column("line_type", "Line", "code", False),
-            s.Column("amount", "Amount", "money2", True),
-            s.Column("file", "Source file", "text", False), s.Column("row", "Row", "int", True),
-            s.Column("load_id", "Load id", "text", False)]
-    rows = [s.Row({"partner": x.partner_name, "period": x.period, "cost_centre": x.cost_centre,
+    cols = [Column("partner", "Partner", "text", False), Column("period", "Month", "period", False),
+            Column("cost_centre", "Cost centre", "text", False),
+            Column("counterparty", "Counterparty", "text", False, blank=""),
+            Column("description", "Description", "text", False, blank=""),
+            Column("line_type", "Line", "code", False),
+            Column("amount", "Amount", "money2", True),
+            Column("file", "Source file", "text", False), Column("row", "Row", "int", True),
+            Column("load_id", "Load id", "text", False)]
+    rows = [Row({"partner": x.partner_name, "period": x.period, "cost_centre": x.cost_centre,
                    "counterparty": x.counterparty, "description": x.description, "line_type": x.line_type,
                    "amount": x.amount, "file": x.file_name, "row": x.source_row, "load_id": x.load_id})
             for x in page.lines]
     if rows:
-        rows.append(s.Row({"partner": s._Label("Lines shown"), "amount": page.shown_total}, "total"))
+        rows.append(Row({"partner": _Label("Lines shown"), "amount": page.shown_total}, "total"))
     caption = (f"The {shown:,} ledger lines, largest first" if not page.not_shown else
                f"The largest {shown:,} of {page.line_count:,} ledger lines")
     out.append('<section class="panel" id="lines">')
-    lines = s.Table("lines", caption, cols, rows)
+    lines = Table("lines", caption, cols, rows)
     out.append(table_html(lines, caption=caption) if page.lines
                else '<p class="note">No ledger lines: the figure has none behind it in the ledgers loaded.</p>')
     if page.lines and downloads:
@@ -689,14 +695,14 @@ def _drill_body(ctx: s.ReportContext, page: drilldown.DrillPage, downloads: Down
     return "\n".join(out)
 
 
-def _owner(section: s.Section) -> s.Section:
+def _owner(section: Section) -> Section:
     """The page a section (or a part) is on."""
-    return next((sec for sec in s.SECTIONS if sec is section or section in sec.parts), section)
+    return next((sec for sec in sections.SECTIONS if sec is section or section in sec.parts), section)
 
 
-def _submissions_html(ctx: s.ReportContext, cover: s.Cover, downloads: Downloads | None = None) -> str:
-    def table(subs: list[s.Submission], caption: str, name: str) -> str:
-        subs_table = s.submissions_table(subs, with_period=True, with_rows_read=False)
+def _submissions_html(ctx: ReportContext, cover: Cover, downloads: Downloads | None = None) -> str:
+    def table(subs: list[Submission], caption: str, name: str) -> str:
+        subs_table = submissions_table(subs, with_period=True, with_rows_read=False)
         link = f'<p class="note">{downloads.link(subs_table, name)}</p>' if downloads else ""
         return table_html(subs_table, caption=caption) + link
 
@@ -730,21 +736,21 @@ def _key_messages_html(messages: list[Message]) -> str:
             f'<p class="note">{f.html_text(TOLERANCES)}</p></section>')
 
 
-def _summary_body(ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table], flags: s.Table,
-                  charts: list[s.ChartData], downloads: Downloads | None = None,
+def _summary_body(ctx: ReportContext, cover: Cover, tables: list[Table], flags: Table,
+                  charts: list[ChartData], downloads: Downloads | None = None,
                   messages: list[Message] = ()) -> str:
     out = [_key_messages_html(messages)] if messages else []
     out += ['<section class="panel">', "<h2>Headline figures</h2>",
            f'<p class="lede">Mental-health expenditure in £ for {f.html_text(ctx.month)} and the financial '
-           f"year {f.html_text(ctx.fy)} to date. {f.html_text(s.SUMMARY.description)} Movement is "
+           f"year {f.html_text(ctx.fy)} to date. {f.html_text(sections.SUMMARY.description)} Movement is "
            f"{f.html_text(ctx.month)} against {f.html_text(f.month_label(ctx.prev_period))}.</p>",
            ]
-    for block, table in zip(s.SUMMARY.blocks, tables):
+    for block, table in zip(sections.SUMMARY.blocks, tables):
         empty = "" if table.rows else f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>'
         csv_link = f'<p class="note">{downloads.link(table, f"summary-{block.key}")}</p>' \
             if table.rows and downloads else ""
         out.append(f'<div class="block">{table_html(table, caption=block.title)}{empty}{csv_link}</div>')
-        if block.key == s.SUMMARY.flags_after:
+        if block.key == sections.SUMMARY.flags_after:
             flags_csv = f" {downloads.link(flags, 'summary-flags')}" if downloads and flags.rows else ""
             out.append(f'<div class="block" id="flags">{table_html(flags, caption=flags.title)}'
                        f'<p class="note">{f.html_text(flags.description)}{flags_csv}</p></div>')
@@ -754,7 +760,7 @@ def _summary_body(ctx: s.ReportContext, cover: s.Cover, tables: list[s.Table], f
             out.append(f'<section class="panel">{chart_html(data)}</section>')
     out.append('<section class="panel"><h2>Sections</h2><ul class="pages">'
                + "".join(f'<li><a href="{f.html_text(sec.key)}.html">{f.html_text(sec.title)}</a>'
-                         f" — {f.html_text(sec.description)}</li>" for sec in s.SECTIONS)
+                         f" — {f.html_text(sec.description)}</li>" for sec in sections.SECTIONS)
                + "</ul></section>")
     out.append(_submissions_html(ctx, cover, downloads))
     return "\n".join(out)

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from reports import formatting as f
-from reports import sections as s
+from reports.cover import Cover
+from reports.spec import Section
+from reports.tables import Row, Table
 
 RED, AMBER, GREEN = "Red", "Amber", "Green"
 HEADROOM_AMBER = Decimal("0.01")   # headroom under 1% of the requirement
@@ -40,7 +42,7 @@ class Message:
     page: str        # the section key of the page that shows it ("" for the summary itself)
 
 
-def key_messages(cover: s.Cover, pairs: list[tuple[s.Section, s.Table]]) -> list[Message]:
+def key_messages(cover: Cover, pairs: list[tuple[Section, Table]]) -> list[Message]:
     tables = {sec.key: table for sec, table in pairs}
     out = []
     if "mhis" in tables:
@@ -54,7 +56,7 @@ def key_messages(cover: s.Cover, pairs: list[tuple[s.Section, s.Table]]) -> list
     return out
 
 
-def _mhis(table: s.Table) -> list[Message]:
+def _mhis(table: Table) -> list[Message]:
     out = []
     for row in (r for r in table.rows if r.role == "detail"):
         v = row.facts
@@ -72,7 +74,7 @@ def _mhis(table: s.Table) -> list[Message]:
     return out
 
 
-def _agency(table: s.Table) -> list[Message]:
+def _agency(table: Table) -> list[Message]:
     """One message per provider with a limit; the rating is the rpt table's own (its page shows it)."""
     out = []
     for row in (r for r in table.rows if r.role == "detail"):
@@ -88,7 +90,7 @@ def _agency(table: s.Table) -> list[Message]:
     return out
 
 
-def _flags(table: s.Table) -> Message:
+def _flags(table: Table) -> Message:
     orders = [r.values.get("status_order") for r in table.rows if r.role == "detail"]
     overdue, recurred, new, open_ = (orders.count(n) for n in (1, 2, 3, 4))
     live = overdue + recurred + new + open_
@@ -100,7 +102,7 @@ def _flags(table: s.Table) -> Message:
     return Message(rag, "Flag register", text, "flag-register")
 
 
-def _submissions(cover: s.Cover) -> Message:
+def _submissions(cover: Cover) -> Message:
     month = cover.ctx.month
     now = cover.this_month
     blocked = [x.partner_name for x in now if x.load_status == "current" and x.dq_status == "blocked"]
@@ -124,7 +126,7 @@ def _submissions(cover: s.Cover) -> Message:
                    "data-quality")
 
 
-def _largest_flags(pairs: list[tuple[s.Section, s.Table]], limit: int = 3) -> list[Message]:
+def _largest_flags(pairs: list[tuple[Section, Table]], limit: int = 3) -> list[Message]:
     """The flagged figures with the most money at stake, in the words of their own pages."""
     found = []
     for sec, table in pairs:
@@ -141,7 +143,7 @@ def _largest_flags(pairs: list[tuple[s.Section, s.Table]], limit: int = 3) -> li
     return [Message(AMBER, label, text, key) for _, label, text, key in found[:limit]]
 
 
-def _at_stake(row: s.Row) -> Decimal:
+def _at_stake(row: Row) -> Decimal:
     """The row's largest money value: how much a flag is about, for ordering only."""
     money = [abs(v) for v in row.values.values() if isinstance(v, Decimal)]
     return max(money, default=Decimal(0))

@@ -11,30 +11,33 @@ from dataclasses import dataclass
 
 import duckdb
 
-from reports import sections as s
+from reports.query import ReportContext
+from reports.sections.shared import FUNDING_STREAM, MONTH_OF_FY, SERVICE_LINE_NAME
+from reports.spec import YTD, Measure, Section
+from reports.tables import Column, Row, Table, _Label
 
 FOLDER = "partners"
 INDEX = "partners.html"
 
-_NET_VALUES = (s.Measure("net_month", "Net, month", "net_spend"),
-               s.Measure("gross_ytd", "Gross FY to date", "gross_spend", scope=s.YTD),
-               s.Measure("eliminated_ytd", "Eliminated FY to date", "eliminated_spend", scope=s.YTD),
-               s.Measure("net_ytd", "Net FY to date", "net_spend", scope=s.YTD))
+_NET_VALUES = (Measure("net_month", "Net, month", "net_spend"),
+               Measure("gross_ytd", "Gross FY to date", "gross_spend", scope=YTD),
+               Measure("eliminated_ytd", "Eliminated FY to date", "eliminated_spend", scope=YTD),
+               Measure("net_ytd", "Net FY to date", "net_spend", scope=YTD))
 _BASIS = "£ mental-health expenditure: gross, eliminated and net"
 
-SPEND = s.Section(
+SPEND = Section(
     key="partner-spend", title="Spend by service line and funding stream", source="rpt_open_book",
     description=("The partner's mental-health expenditure: gross as it booked it, eliminated (paid to a partner "
                  "that sends its own ledger, whose spend of the money is counted instead) and net."),
-    dims=(s.SERVICE_LINE_NAME, s.FUNDING_STREAM), values=_NET_VALUES, where=("partner_id = $partner_id",),
+    dims=(SERVICE_LINE_NAME, FUNDING_STREAM), values=_NET_VALUES, where=("partner_id = $partner_id",),
     basis=_BASIS)
-MONTHS = s.Section(
+MONTHS = Section(
     key="partner-months", title="Month by month, this financial year", source="rpt_open_book",
     description="The partner's gross, eliminated and net mental-health expenditure in each month of the year so far.",
-    dims=(s.MONTH_OF_FY,),
-    values=(s.Measure("gross", "Gross", "gross_spend", scope=s.YTD),
-            s.Measure("eliminated", "Eliminated", "eliminated_spend", scope=s.YTD),
-            s.Measure("net", "Net", "net_spend", scope=s.YTD)),
+    dims=(MONTH_OF_FY,),
+    values=(Measure("gross", "Gross", "gross_spend", scope=YTD),
+            Measure("eliminated", "Eliminated", "eliminated_spend", scope=YTD),
+            Measure("net", "Net", "net_spend", scope=YTD)),
     where=("partner_id = $partner_id",), basis=_BASIS)
 SECTIONS = (SPEND, MONTHS)
 
@@ -51,7 +54,7 @@ class Partner:
         return f"{FOLDER}/{self.partner_id}.html"
 
 
-def partners(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext) -> list[Partner]:
+def partners(con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> list[Partner]:
     """The partners with mental-health spend this financial year, by system, kind and name."""
     rows = con.execute(
         "SELECT partner_id, any_value(partner_name), any_value(partner_kind), any_value(ics_id) FROM rpt_open_book "
@@ -60,19 +63,19 @@ def partners(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext) -> list[Partn
     return sorted(found, key=lambda p: (p.ics_id or "~", p.kind, p.name.casefold()))
 
 
-def partner_list(con: duckdb.DuckDBPyConnection, ctx: s.ReportContext, found: list[Partner]) -> s.Table:
+def partner_list(con: duckdb.DuckDBPyConnection, ctx: ReportContext, found: list[Partner]) -> Table:
     """The partners page's table: each partner with its net spend FY to date, linked to its page."""
     net = dict(con.execute(
         "SELECT partner_id, sum(net_spend) FROM rpt_open_book WHERE fy = $fy AND period <= $period GROUP BY ALL",
         {"fy": ctx.fy, "period": ctx.period}).fetchall())
-    cols = [s.Column("ics_id", "System", "ics", False), s.Column("kind", "Partner kind", "partner_kind", False),
-            s.Column("partner", "Partner", "text", False), s.Column("net_ytd", "Net FY to date", "money", True)]
+    cols = [Column("ics_id", "System", "ics", False), Column("kind", "Partner kind", "partner_kind", False),
+            Column("partner", "Partner", "text", False), Column("net_ytd", "Net FY to date", "money", True)]
     rows = []
     for p in found:
-        row = s.Row({"ics_id": p.ics_id, "kind": p.kind, "partner": p.name, "net_ytd": net.get(p.partner_id)})
+        row = Row({"ics_id": p.ics_id, "kind": p.kind, "partner": p.name, "net_ytd": net.get(p.partner_id)})
         row.links["partner"] = p.href
         rows.append(row)
     if rows:
-        rows.append(s.Row({"ics_id": s._Label("Total"), "net_ytd": sum(r.values["net_ytd"] or 0 for r in rows)},
+        rows.append(Row({"ics_id": _Label("Total"), "net_ytd": sum(r.values["net_ytd"] or 0 for r in rows)},
                           "total"))
-    return s.Table("partners", "Partners", cols, rows)
+    return Table("partners", "Partners", cols, rows)

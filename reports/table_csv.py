@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from reports import formatting as f
-from reports import sections as s
+from reports.tables import Column, Row, Table
 
 ROW_TYPE = "Row type"
 
 
-def table_csv(table: s.Table) -> str:
+def table_csv(table: Table) -> str:
     """The table as CSV text (CRLF line ends, as RFC 4180 and Excel)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -29,13 +29,13 @@ def table_csv(table: s.Table) -> str:
     return out.getvalue()
 
 
-def _heading(col: s.Column) -> str:
+def _heading(col: Column) -> str:
     if col.fmt == "pct" and "%" not in col.label:
         return f"{col.label} (%)"
     return col.label
 
 
-def _cell(row: s.Row, col: s.Column) -> Any:
+def _cell(row: Row, col: Column) -> Any:
     if not col.is_value:
         value = row.values.get(col.key)
         if isinstance(value, datetime):

@@ -19,16 +19,18 @@ import pytest
 
 from reports import figure_lines as fl
 from reports import formatting as f
-from reports import sections as s
+from reports import sections
+from reports.query import ReportContext
+from reports.tables import Column, Row, Table
 
 
 # ---------------------------------------------------------------------------
 # The registry: every money figure is declared linkable or not, with a reason
 def _all_sections():
-    for sec in s.SECTIONS:
+    for sec in sections.SECTIONS:
         yield sec
         yield from sec.parts
-    yield from s.SUMMARY.blocks
+    yield from sections.SUMMARY.blocks
 
 
 def test_every_money_figure_is_declared_a_sum_of_lines_or_says_why_not():
@@ -61,19 +63,19 @@ def test_the_mhis_drill_conditions_use_the_mhis_funding_streams_of_the_settings(
     sql/settings.yaml's mhis_funding_streams, which rpt_mhis binds (change one, change the other)."""
     from warehouse.report_settings import report_params
     streams = ", ".join(f"'{x}'" for x in report_params()["mhis_funding_streams"])
-    assert f"funding_stream IN ({streams})" in s.MHIS.flag.drill.where
+    assert f"funding_stream IN ({streams})" in sections.MHIS.flag.drill.where
     assert f"funding_stream IN ({streams})" in fl.FIGURE_LINES["mhis-headline"].where
 
 
 def test_a_figure_condition_binds_its_keys_never_formats_them():
     """A hostile partner name is bound as a parameter: it never appears in the SQL text."""
-    sec = s.OPEN_BOOK
-    ctx = s.ReportContext("2025-06")
+    sec = sections.OPEN_BOOK
+    ctx = ReportContext("2025-06")
     hostile = "x' OR 1=1 --"
-    cols = [s.Column(d.key, d.label, d.fmt, False) for d in sec.dims] + [s.Column("net_ytd", "Net", "money", True)]
-    row = s.Row({"ics_id": "a", "partner_kind": "vcse", "partner_name": hostile, "service_line_name": None,
+    cols = [Column(d.key, d.label, d.fmt, False) for d in sec.dims] + [Column("net_ytd", "Net", "money", True)]
+    row = Row({"ics_id": "a", "partner_kind": "vcse", "partner_name": hostile, "service_line_name": None,
                  "funding_stream": "grant", "net_ytd": Decimal("1.00")})
-    table = s.Table(sec.key, sec.title, cols, [row])
+    table = Table(sec.key, sec.title, cols, [row])
     cond = fl.condition(sec, table, row, cols[-1], ctx)
     assert hostile not in cond.where and ("k_partner_name", hostile) in cond.params
     assert cond.amount == "net_spend" and "fy = $fy AND period <= $period" in cond.where

@@ -2,27 +2,30 @@
 import datetime as dt
 from decimal import Decimal as D
 
-from reports import sections as s
+from reports import sections
+from reports.cover import Cover, Submission
+from reports.query import ReportContext
+from reports.tables import Row, Table
 from reports.key_messages import AMBER, GREEN, RED, key_messages
 
-CTX = s.ReportContext("2026-03")
+CTX = ReportContext("2026-03")
 
 
 def _sub(name, *, status="current", dq="passed", quarantined=0, warnings=0, period="2026-03"):
-    return s.Submission(name.lower(), name, period, f"{name}.csv", dt.datetime(2026, 4, 5), 10, 10 - quarantined,
+    return Submission(name.lower(), name, period, f"{name}.csv", dt.datetime(2026, 4, 5), 10, 10 - quarantined,
                         quarantined, status, dq, 0, warnings)
 
 
 def _mhis(*rows):
-    return s.MHIS, s.Table("mhis", "MHIS", [], [s.Row(dict(r)) for r in rows])
+    return sections.MHIS, Table("mhis", "MHIS", [], [Row(dict(r)) for r in rows])
 
 
 def _register(*orders):
-    return s.FLAG_REGISTER, s.Table("flag-register", "Flags", [], [s.Row({"status_order": o}) for o in orders])
+    return sections.FLAG_REGISTER, Table("flag-register", "Flags", [], [Row({"status_order": o}) for o in orders])
 
 
 def _messages(subs, missing=(), *pairs):
-    return key_messages(s.Cover(CTX, ["north_weald"], None, list(subs), list(missing)), list(pairs))
+    return key_messages(Cover(CTX, ["north_weald"], None, list(subs), list(missing)), list(pairs))
 
 
 def test_mhis_red_when_short_amber_when_headroom_under_one_percent_green_otherwise():

@@ -11,8 +11,13 @@ import pytest
 from reports import drilldown
 from tests.html_links import page_links
 from reports import formatting as f
-from tests.reports.formulas import computed, is_pack_formula
-from reports import sections as s
+from tests.reports.formulas import computed
+from reports import sections
+from reports.sections.shared import ICS, SPEND_MONTH, SPEND_YTD
+from reports.chart_figures import charts_data
+from reports.query import ReportContext
+from reports.section_figures import section_table
+from reports.spec import DETAIL, Chart, Drill, Flag, Section, SpecError
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
 
@@ -347,7 +352,7 @@ def test_summary_headlines_mhis_and_flags(wb, fx):
     assert rows[flags + 1][:3] == ["Page", "What is flagged", "Flags"]
     end = next(i for i in range(flags + 2, len(rows)) if rows[i][0] == "Total")
     counted = {r[0]: r[2] for r in rows[flags + 2:end + 1]}
-    by_sheet = {sec.sheet: fx.ANALYTICS_EXPECTED["flags"][sec.key] for sec in s.SECTIONS
+    by_sheet = {sec.sheet: fx.ANALYTICS_EXPECTED["flags"][sec.key] for sec in sections.SECTIONS
                 if sec.key in fx.ANALYTICS_EXPECTED["flags"]}
     # the fixture has no budgets and its lead provider is under its delegated budget: counted, none flagged
     assert counted == {**by_sheet, "MH budget": 0, "Lead provider": 0, "Total": 7}
@@ -401,9 +406,9 @@ def test_single_system_pack_keeps_to_its_system(con, tmp_path, fx):
 # ---------------------------------------------------------------------------
 # Drill-down
 def _flagged(con, fx):
-    ctx = s.ReportContext(fx.PERIOD)
-    for sec in s.SECTIONS:
-        table = s.section_table(con, sec, ctx)
+    ctx = ReportContext(fx.PERIOD)
+    for sec in sections.SECTIONS:
+        table = section_table(con, sec, ctx)
         for part, t in [(sec, table)] + list(zip(sec.parts, table.parts)):
             for row in t.flagged_rows:
                 yield part, row
@@ -490,20 +495,20 @@ def test_html_pages_show_the_new_charts(site):
 # ---------------------------------------------------------------------------
 # The engine's new parts
 def test_detail_section_orders_flags_first_and_keeps_hidden_keys(con, fx):
-    table = s.section_table(con, s.ELIMINATIONS, s.ReportContext(fx.PERIOD))
+    table = section_table(con, sections.ELIMINATIONS, ReportContext(fx.PERIOD))
     assert [r.flagged for r in table.rows] == [True, False, False]
     assert table.rows[0].hidden == {"payer_id": "nw_icb", "payee_id": "wfmh", "period": "2025-05"}
     assert "payer_id" not in [c.key for c in table.columns]
 
 
 def test_facets_funnel_and_waterfall_data(con, fx):
-    ctx = s.ReportContext(fx.PERIOD)
-    water = s.charts_data(con, s.OPEN_BOOK, s.OPEN_BOOK.charts[0], ctx)
+    ctx = ReportContext(fx.PERIOD)
+    water = charts_data(con, sections.OPEN_BOOK, sections.OPEN_BOOK.charts[0], ctx)
     assert [d.facet for d in water] == ["north_weald", "south_fen"]
     fen = water[1]
     assert fen.x_values == ["Gross spend", "ICB eliminations", "Net spend"]
     assert fen.series[0][1] == [Decimal("155750.00"), Decimal("-30000.00"), Decimal("125750.00")]
-    funnel = s.charts_data(con, s.VARIATION, s.VARIATION.charts[0], ctx)[0]
+    funnel = charts_data(con, sections.VARIATION, sections.VARIATION.charts[0], ctx)[0]
     assert [p.label for p in funnel.points] == ["Ashby", "Brookfield", "Dunmere"]
     assert funnel.pooled == Decimal("150.0000")
     # each place is compared with its own peers: the lines join each place's own limits, by population
@@ -513,20 +518,20 @@ def test_facets_funnel_and_waterfall_data(con, fx):
 
 
 def test_new_spec_errors_are_clear():
-    with pytest.raises(s.SpecError, match="only a detail section flags rows"):
-        s.Section(key="x", title="X", source="rpt_x", dims=(s.ICS,), values=(s.SPEND_MONTH,),
-                  flag=s.Flag(where="TRUE", label="x", text=lambda v: ""))
-    with pytest.raises(s.SpecError, match="share one scope"):
-        s.Section(key="x", title="X", source="rpt_x", dims=(s.ICS,), mode=s.DETAIL,
-                  values=(s.SPEND_MONTH, s.SPEND_YTD))
-    with pytest.raises(s.SpecError, match="not among its keys"):
-        s.Drill(keys=("a",), where="partner_id = $b", figure="m", title=lambda v: "")
-    with pytest.raises(s.SpecError, match="fct_ledger"):
-        s.Drill(keys=("a",), where="TRUE", figure="m", title=lambda v: "", source="rpt_mh_spend")
-    with pytest.raises(s.SpecError, match="not drawn in Excel"):
-        s.Chart("w", "W", "waterfall", x=s.ICS, value=s.SPEND_MONTH, x_title="x", y_title="y",
-                start=s.SPEND_YTD, start_label="Gross", end_label="Net", excel=True)
-    with pytest.raises(s.SpecError, match="needs its Funnel columns"):
-        s.Chart("f", "F", "funnel", x=s.ICS, value=s.SPEND_MONTH, x_title="x", y_title="y")
-    with pytest.raises(s.SpecError, match="waterfall needs"):
-        s.Chart("w", "W", "waterfall", x=s.ICS, value=s.SPEND_MONTH, x_title="x", y_title="y")
+    with pytest.raises(SpecError, match="only a detail section flags rows"):
+        Section(key="x", title="X", source="rpt_x", dims=(ICS,), values=(SPEND_MONTH,),
+                  flag=Flag(where="TRUE", label="x", text=lambda v: ""))
+    with pytest.raises(SpecError, match="share one scope"):
+        Section(key="x", title="X", source="rpt_x", dims=(ICS,), mode=DETAIL,
+                  values=(SPEND_MONTH, SPEND_YTD))
+    with pytest.raises(SpecError, match="not among its keys"):
+        Drill(keys=("a",), where="partner_id = $b", figure="m", title=lambda v: "")
+    with pytest.raises(SpecError, match="fct_ledger"):
+        Drill(keys=("a",), where="TRUE", figure="m", title=lambda v: "", source="rpt_mh_spend")
+    with pytest.raises(SpecError, match="not drawn in Excel"):
+        Chart("w", "W", "waterfall", x=ICS, value=SPEND_MONTH, x_title="x", y_title="y",
+                start=SPEND_YTD, start_label="Gross", end_label="Net", excel=True)
+    with pytest.raises(SpecError, match="needs its Funnel columns"):
+        Chart("f", "F", "funnel", x=ICS, value=SPEND_MONTH, x_title="x", y_title="y")
+    with pytest.raises(SpecError, match="waterfall needs"):
+        Chart("w", "W", "waterfall", x=ICS, value=SPEND_MONTH, x_title="x", y_title="y")

@@ -2,12 +2,13 @@
 the larger payments (source config coverage_threshold), in the workbook and on the site."""
 from __future__ import annotations
 
-from reports import sections as s
+from reports import sections
+from reports.cover import Submission
 from reports.coverage import coverage_note
 
 
 def _sub(name, threshold, load_status="current", dq_status="passed"):
-    return s.Submission(name.lower(), name, "2025-06", f"{name}.csv", None, 1, 1, 0, load_status, dq_status, 0, 0,
+    return Submission(name.lower(), name, "2025-06", f"{name}.csv", None, 1, 1, 0, load_status, dq_status, 0, 0,
                         None, threshold)
 
 
@@ -28,4 +29,4 @@ def test_whole_ledgers_say_so_and_no_submissions_say_nothing():
 
 
 def test_the_open_book_and_spend_by_partner_carry_the_note_and_no_other_section_does():
-    assert {sec.key for sec in s.SECTIONS if sec.coverage_note} == {"open-book", "spend-by-partner"}
+    assert {sec.key for sec in sections.SECTIONS if sec.coverage_note} == {"open-book", "spend-by-partner"}

@@ -9,11 +9,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reports import sections as s
+from reports import sections
+from reports.query import ReportContext
+from reports.section_figures import section_table
 from reports.excel_pack import build_board_pack
 from tests.reports.formulas import computed
 
-SHEETS = ["Cover", "Summary"] + [sec.sheet for sec in s.SECTIONS] + ["Submissions", "Transactions"]
+SHEETS = ["Cover", "Summary"] + [sec.sheet for sec in sections.SECTIONS] + ["Submissions", "Transactions"]
 
 
 def money(text) -> float:
@@ -131,7 +133,7 @@ def test_summary_headlines_agree_with_the_open_book(pack, demo_db, reports_dir):
     rows = [[c.value for c in r] for r in pack["Summary"].iter_rows()]
     net = next(i for i, r in enumerate(rows) if r[0] == "Net mental-health spend by system (the open book)")
     total = next(r for r in rows[net:] if r[0] == "Total")
-    fy = s.ReportContext(period).fy
+    fy = ReportContext(period).fy
     expected = demo_db.execute("SELECT sum(net_spend) FILTER (WHERE period = $p), sum(net_spend) FILTER "
                                "(WHERE period <= $p) FROM rpt_open_book WHERE fy = $fy",
                                {"p": period, "fy": fy}).fetchone()
@@ -186,10 +188,10 @@ def test_each_system_pack_counts_the_flags_its_register_lists(demo_db, reports_d
     """A system's pack counts on its summary the flags its register lists (the agreement-of-balances
     break used to be counted in both systems' packs, so South Fen's summary said 5 and its register 4);
     every pair of partners' agreement is in exactly one system's pack, the payer's."""
-    ctx = {ics: s.ReportContext(reports_dir.name, ics) for ics in ("north_weald", "south_fen", None)}
+    ctx = {ics: ReportContext(reports_dir.name, ics) for ics in ("north_weald", "south_fen", None)}
     pairs, counted, listed = {}, {}, {}
     for ics, c in ctx.items():
-        tables = {sec.key: s.section_table(demo_db, sec, c) for sec in s.SECTIONS}
+        tables = {sec.key: section_table(demo_db, sec, c) for sec in sections.SECTIONS}
         counted[ics] = sum(len(t.flagged_rows) + sum(len(p.flagged_rows) for p in t.parts) for t in tables.values())
         listed[ics] = len([r for r in tables["flag-register"].rows if r.role == "detail"])
         pairs[ics] = [(r.values["payer_name"], r.values["payee_name"], r.values["period"])

@@ -9,7 +9,6 @@ import pytest
 
 from reports import formatting as f
 from tests.reports.formulas import computed, is_pack_formula
-from reports import sections as s
 from reports.excel_pack import build_board_pack
 
 

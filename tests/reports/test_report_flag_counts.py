@@ -8,7 +8,9 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from reports import sections as s
+from reports import sections
+from reports.query import ReportContext
+from reports.section_figures import flag_counts, section_table
 
 SYSTEMS = (None, "north_weald", "south_fen")
 
@@ -24,9 +26,9 @@ def test_the_summary_counts_the_rows_of_its_own_register(demo_db, months_back):
     period = periods[-1 - months_back]
     part_year_differs = False
     for ics in SYSTEMS:
-        ctx = s.ReportContext(period, ics, "")
-        pairs = [(sec, s.section_table(demo_db, sec, ctx)) for sec in s.SECTIONS]
-        counts = s.flag_counts(pairs)
+        ctx = ReportContext(period, ics, "")
+        pairs = [(sec, section_table(demo_db, sec, ctx)) for sec in sections.SECTIONS]
+        counts = flag_counts(pairs)
         total = counts.rows[-1]
         register = next(t for sec, t in pairs if sec.key == "flag-register")
         shown = sum(1 for r in register.rows if r.role == "detail")

@@ -3,24 +3,27 @@ from decimal import Decimal
 
 import openpyxl
 
-from reports import sections as s
+from reports import sections
+from reports.query import ReportContext
+from reports.section_figures import section_table
+from reports.spec import YTD, Chart, Derived, Dim, Measure, Section, SpecError
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
 from tests.reports.formulas import computed
 
 # A table the pack does not have yet (a workforce plan): a new section is a spec.
-WORKFORCE = s.Section(
+WORKFORCE = Section(
     key="workforce", title="Workforce plan", source="rpt_workforce_plan",
     description="Workforce plan schemes against ledger spend.",
-    dims=(s.Dim("ics_id", "System", "ics"), s.Dim("scheme_name", "Scheme")),
+    dims=(Dim("ics_id", "System", "ics"), Dim("scheme_name", "Scheme")),
     values=(
-        s.Measure("plan_ytd", "Plan FY to date", "planned", scope=s.YTD),
-        s.Measure("actual_ytd", "Actual FY to date", "actual", scope=s.YTD),
-        s.Derived("slippage", "Slippage", "diff", ("plan_ytd", "actual_ytd")),
+        Measure("plan_ytd", "Plan FY to date", "planned", scope=YTD),
+        Measure("actual_ytd", "Actual FY to date", "actual", scope=YTD),
+        Derived("slippage", "Slippage", "diff", ("plan_ytd", "actual_ytd")),
     ),
     subtotals=("ics_id",),
-    charts=(s.Chart("slip", "Actual spend by scheme", "hbar", x=s.Dim("scheme_name", "Scheme"),
-                    value=s.Measure("v", "Actual FY to date", "actual", scope=s.YTD),
+    charts=(Chart("slip", "Actual spend by scheme", "hbar", x=Dim("scheme_name", "Scheme"),
+                    value=Measure("v", "Actual FY to date", "actual", scope=YTD),
                     x_title="Scheme", y_title="Actual, FY to date (£)"),),
 )
 
@@ -38,7 +41,7 @@ def _add_table(con):
 
 def test_new_section_appears_in_pack_and_site(con, tmp_path, monkeypatch, fx):
     _add_table(con)
-    monkeypatch.setattr(s, "SECTIONS", s.SECTIONS + (WORKFORCE,))
+    monkeypatch.setattr(sections, "SECTIONS", sections.SECTIONS + (WORKFORCE,))
 
     wb = computed(openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "p.xlsx")))
     assert wb.sheetnames[-3:] == ["Workforce plan", "Submissions", "Transactions"]
@@ -58,7 +61,7 @@ def test_new_section_appears_in_pack_and_site(con, tmp_path, monkeypatch, fx):
 
 def test_new_section_figures(con, fx):
     _add_table(con)
-    table = s.section_table(con, WORKFORCE, s.ReportContext(fx.PERIOD))
+    table = section_table(con, WORKFORCE, ReportContext(fx.PERIOD))
     sub = {r.group: r for r in table.rows if r.role == "subtotal"}
     assert sub[("south_fen",)].values["slippage"] == Decimal("-150.00")
     assert sub[("north_weald",)].values["actual_ytd"] == Decimal("1600.50")
@@ -80,7 +83,7 @@ def test_a_month_without_figures_still_builds(con, tmp_path):
 
 def test_a_missing_rpt_table_is_a_clear_error(con, tmp_path, monkeypatch):
     import pytest
-    monkeypatch.setattr(s, "SECTIONS", s.SECTIONS + (WORKFORCE,))
-    with pytest.raises(s.SpecError, match="rpt_workforce_plan does not exist"):
+    monkeypatch.setattr(sections, "SECTIONS", sections.SECTIONS + (WORKFORCE,))
+    with pytest.raises(SpecError, match="rpt_workforce_plan does not exist"):
         build_board_pack(con, "2025-06", tmp_path / "p.xlsx")
     assert not list(tmp_path.iterdir())                     # nothing half-written

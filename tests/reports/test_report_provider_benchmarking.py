@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from reports import figure_lines as fl
-from reports import sections as s
+from reports import sections
 from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
 from tests.reports.formulas import computed
@@ -102,4 +102,4 @@ def test_the_page_shows_the_trusts_below_the_places_and_their_figures_are_not_le
     assert page.index("Funnel plot") < page.index("Provider benchmarking")
     assert "26,738 occupied bed days" in page and "£ per occupied bed day" in page
     assert "189 out-of-area placements" in page
-    assert isinstance(fl.spec_of(s.PROVIDER_BENCHMARKING), fl.NotLines)
+    assert isinstance(fl.spec_of(sections.PROVIDER_BENCHMARKING), fl.NotLines)

@@ -101,11 +101,13 @@ def test_every_assets_declared_deps_agree_with_its_sql():
 
 
 def test_board_reports_depend_on_every_table_a_section_reads():
-    """The reports' sources by a word search of reports/sections.py for rpt_ tables and of
-    reports/drilldown.py for fct_ tables, against board_reports' parents."""
+    """The reports' sources by a word search of the section declarations (reports/sections/)
+    for rpt_ tables and of them and the spec vocabulary (reports/spec.py, the drill-down
+    sources) for fct_ tables, against board_reports' parents."""
     from pipelines.definitions import defs
 
-    sections = (ROOT / "reports" / "sections.py").read_text(encoding="utf-8")
+    sections = "\n".join(path.read_text(encoding="utf-8") for path in
+                         sorted((ROOT / "reports" / "sections").glob("*.py")) + [ROOT / "reports" / "spec.py"])
     read = set(re.findall(r"source=\"(rpt_[a-z_]+)\"", sections)) | {"rpt_mh_spend"}  # PARTNER_SOURCE
     read |= set(re.findall(r"\b(fct_[a-z_]+)\b", sections)) & {"fct_ledger", "fct_mh_ledger"}
     parents = {p.to_user_string() for p in defs.resolve_asset_graph().get(_key("board_reports")).parent_keys}
