@@ -235,7 +235,10 @@
     Plotly.restyle(gd, update);
     var h = c.spec.height, n = view.keepX ? view.keepX.length : (c.spec.x ? c.spec.x[1].length : 0);
     var height = h && n ? Math.max(h[0], h[1] + h[2] * n) : c.original.height;
-    if (height !== gd.layout.height) { Plotly.relayout(gd, { height: height }); }
+    if (height !== gd.layout.height) {
+      gd.style.height = height + "px";       // the box plotly was written into, else it keeps the old height
+      Plotly.relayout(gd, { height: height });
+    }
   }
   function filterChart(c, state) {
     var view = chartView(c, state), wasHidden = c.panel.hidden;
@@ -273,8 +276,10 @@
                + ".");
     }
     if (n > 1 && (tablesPart || chartsPart)) {
-      out.push("Filtered on only the filters they have a column or axis for: "
-               + listed([tablesPart && count(tablesPart, "table"), chartsPart && count(chartsPart, "chart")]) + ".");
+      var part = listed([tablesPart && count(tablesPart, "table"), chartsPart && count(chartsPart, "chart")]);
+      out.push(part.charAt(0).toUpperCase() + part.slice(1) + (tablesPart + chartsPart === 1 ? " has" : " have")
+               + " a column or axis for only some of these filters and " + (tablesPart + chartsPart === 1 ? "is" : "are")
+               + " filtered on those.");
     }
     if (tablesWhole || chartsWhole) {
       var csvWhole = downloads.filter(function (d) { return !tableActive[tables.indexOf(d.table)].length; }).length;
