@@ -290,6 +290,10 @@
                               + " CSV download" + (csvWhole === 1 ? "" : "s") + " whole too)" : ""),
                          chartsWhole && count(chartsWhole, "chart")]) + ".");
     }
+    // words written from the whole period's figures, not rows a filter can pick
+    var prose = listed([document.getElementById("key-messages") && "the key messages",
+                        document.querySelector("main .flag-list") && "the flags listed in words"]);
+    if (prose) { out.push(prose.charAt(0).toUpperCase() + prose.slice(1) + " are not filtered."); }
     return out.join(" ");
   }
 
