@@ -12,6 +12,7 @@ receives escaped labels too (it shows entities as characters) and its JSON escap
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tempfile
@@ -33,8 +34,9 @@ from reports.coverage import add_coverage_notes
 from reports.key_messages import TOLERANCES, Message, key_messages
 from reports.query import ReportContext
 from reports.section_figures import flag_counts, section_table
+from reports.site_filters import FILTER_DIMS, HBAR_HEIGHT, chart_spec, figures_dims
 from reports.spec import Measure, Section, check_sections
-from reports.table_csv import table_csv
+from reports.table_csv import csv_lines, table_csv
 from reports.tables import Column, Row, Table, _Label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -47,11 +49,6 @@ INDEX = "index.html"
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 _FONT = "Arial, Liberation Sans, Helvetica, sans-serif"
-# The columns the page filters (templates/filter-tables.js) act on, by the column's key: a
-# table is filtered on the ones it has and shown whole without them.
-FILTER_DIMS = {"ics_id": "system", "partner_name": "partner", "icb_name": "partner",
-               "lead_provider_name": "partner", "period": "month", "as_at_period": "month",
-               "service_line_name": "service_line"}
 # number formats a filtered table may add up again (its own total row says which columns do)
 SUMMABLE = {"money", "money2", "int"}
 # a click on a chart's point opens the page of the lines behind it (its customdata[1])
@@ -69,11 +66,17 @@ class Downloads:
         self.out_dir = out_dir
         self.pending: dict[str, str] = {}
 
-    def link(self, table: Table, name: str, root: str = "") -> str:
+    def link(self, table: Table, name: str, root: str = "", filterable: bool = False) -> str:
+        """The link to the table's CSV file; on a page with filters (``filterable``) the file's lines
+        come too, so the page's script can offer the rows a filter leaves shown (nothing can be read
+        from a file:// address), and each row of the table says which line is its own (data-i)."""
         href = f"{CSV}/{name}.csv"
         self.pending[href] = table_csv(table)
-        return (f'<a class="csv" href="{f.html_text(root + href)}" download>'
+        link = (f'<a class="csv" href="{f.html_text(root + href)}" download>'
                 f"Download this table (CSV)</a>")
+        if filterable:
+            link += f'<script type="application/json" class="csv-lines">{_script_json(csv_lines(table))}</script>'
+        return link
 
     def write_before(self, page: Path, text: str) -> None:
         if self.pending:
@@ -82,6 +85,14 @@ class Downloads:
             _write(self.out_dir / href, "\ufeff" + body)   # a BOM: Excel then reads it as UTF-8 (£, accents)
         self.pending.clear()
         _write(page, text)
+
+
+def _script_json(value: Any) -> str:
+    """JSON to sit inside a <script> element: no "<" or ">" (so no text can end the element);
+    the escapes read back as the same characters."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 _GRID = "#D8DDE0"
 _MUTED = "#4C6272"
 
@@ -267,7 +278,7 @@ def _datetime_cell(value: Any) -> str:
             f"{f.html_text(f.datetime_text(value))}</td>")
 
 
-def _row_html(row: Row, columns: list[Column], outer_levels: set[int]) -> str:
+def _row_html(row: Row, columns: list[Column], outer_levels: set[int], index: int) -> str:
     cells = []
     for col in columns:
         if col.fmt == "datetime":
@@ -283,11 +294,14 @@ def _row_html(row: Row, columns: list[Column], outer_levels: set[int]) -> str:
         cls = ' class="total"'
     elif row.flagged:
         cls = ' class="flagged"'
-    return f"<tr{cls}>{''.join(cells)}</tr>"
+    return f'<tr{cls} data-i="{index}">{"".join(cells)}</tr>'
 
 
-def table_html(table: Table, *, caption: str = "", sortable: bool = True) -> str:
-    """A table; sortable by its headers, each subtotal group sorted within itself."""
+def table_html(table: Table, *, caption: str = "", sortable: bool = True,
+               dims: dict[str, str] | None = None) -> str:
+    """A table; sortable by its headers, each subtotal group sorted within itself. ``dims``: the
+    filter each column key answers to, when not the site's FILTER_DIMS (a chart's figures)."""
+    dims = FILTER_DIMS if dims is None else dims
     heads = []
     for col in table.columns:
         num = col.is_value or col.fmt == "datetime"
@@ -295,8 +309,8 @@ def table_html(table: Table, *, caption: str = "", sortable: bool = True) -> str
         inner = f'<button type="button">{label}</button>' if sortable else label
         num_cls = ' class="num"' if num else ""
         sort_attr = ' aria-sort="none"' if sortable else ""
-        if col.key in FILTER_DIMS and not col.is_value:
-            sort_attr += f' data-dim="{FILTER_DIMS[col.key]}"'
+        if col.key in dims and not col.is_value:
+            sort_attr += f' data-dim="{dims[col.key]}"'
         elif col.is_value and col.fmt in SUMMABLE:
             sort_attr += f' data-sum="{col.fmt}"'
         heads.append(f'<th scope="col"{num_cls}{sort_attr}>{inner}</th>')
@@ -305,9 +319,9 @@ def table_html(table: Table, *, caption: str = "", sortable: bool = True) -> str
     bodies, current, footer = [], [], []
     for i, row in enumerate(table.rows):
         if row.role == "total":
-            footer.append(_row_html(row, table.columns, outer))
+            footer.append(_row_html(row, table.columns, outer, i))
             continue
-        current.append(_row_html(row, table.columns, outer))
+        current.append(_row_html(row, table.columns, outer, i))
         nxt = table.rows[i + 1] if i + 1 < len(table.rows) else None
         if row.role == "subtotal" and (nxt is None or nxt.role == "detail"):
             bodies.append(current)
@@ -379,9 +393,11 @@ def _figure_html(fig: go.Figure, data, height: int, figures: Table) -> str:
         raise RuntimeError(f"chart {data.key}: plotly's drawing script not found in its HTML")
     if getattr(data, "links", None):
         div = div.replace("});</script>", _CLICK_TO_LINES.replace("$id", f"chart-{data.key}") + "});</script>", 1)
+    # what of the chart the page's filters reach (reports/site_filters.py), read by filter-tables.js
     return (f'<figure class="chart-block"><div class="chart" role="img" '
-            f'aria-label="{f.html_text(data.title)}">{div}</div></figure>'
-            + table_html(figures, caption="The figures behind this chart"))
+            f'aria-label="{f.html_text(data.title)}" data-filter="{f.html_text(json.dumps(chart_spec(data)))}">'
+            f'{div}</div></figure>'
+            + table_html(figures, caption="The figures behind this chart", dims=figures_dims(data)))
 
 
 def chart_html(data: ChartData | FunnelData) -> str:
@@ -415,7 +431,8 @@ def chart_html(data: ChartData | FunnelData) -> str:
     cat_axis = dict(title=dict(text=f.plotly_text(c.x_title)), automargin=True, type="category",
                     linecolor=_MUTED)
     n = len(cats)
-    height = max(320, 110 + 34 * n) if horizontal else 420
+    least, base, per = HBAR_HEIGHT
+    height = max(least, base + per * n) if horizontal else 420
     if horizontal:
         cat_axis["autorange"] = "reversed"
     _layout(fig, data, height, legend=len(data.series) > 1 or c.series is not None,
@@ -553,7 +570,7 @@ def _section_body(ctx: ReportContext, sec: Section, table: Table, charts: dict[s
         out.append(table_html(_without_flag_column(table), caption=sec.title))
         out.append('<p class="note">Click a column heading to sort; subtotals stay with their '
                    'group. Negative figures (credits) are in brackets.'
-                   + (f" {downloads.link(table, sec.key)}" if downloads else "") + "</p>")
+                   + (f" {downloads.link(table, sec.key, filterable=True)}" if downloads else "") + "</p>")
         if table.note:
             out.append(f'<p class="note coverage-note">{f.html_text(table.note)}</p>')
     else:
@@ -569,7 +586,7 @@ def _section_body(ctx: ReportContext, sec: Section, table: Table, charts: dict[s
         out.append(table_html(_without_flag_column(t), caption=part.title) if t.rows else
                    f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>')
         if t.rows and downloads:
-            out.append(f'<p class="note">{downloads.link(t, f"{sec.key}-{part.key}")}</p>')
+            out.append(f'<p class="note">{downloads.link(t, f"{sec.key}-{part.key}", filterable=True)}</p>')
         out.append("</section>")
         out += _charts_html([d for ch in part.charts for d in charts.get(ch.key, [])])
     return "\n".join(out)
@@ -622,7 +639,7 @@ def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: ReportContext, cov
     body = ('<section class="panel"><h2>Partners</h2><p class="lede">Every partner with mental-health spend this '
             "financial year, with its net spend to date; each name opens the partner's own page.</p>"
             + table_html(listing, caption="Partners")
-            + f'<p class="note">{downloads.link(listing, "partners")}</p></section>')
+            + f'<p class="note">{downloads.link(listing, "partners", filterable=True)}</p></section>')
     downloads.write_before(out_dir / partner_pages.INDEX,
                            _page(ctx, cover, partner_pages.INDEX, pages, "Partners", body, filters=True))
 
@@ -703,7 +720,7 @@ def _owner(section: Section) -> Section:
 def _submissions_html(ctx: ReportContext, cover: Cover, downloads: Downloads | None = None) -> str:
     def table(subs: list[Submission], caption: str, name: str) -> str:
         subs_table = submissions_table(subs, with_period=True, with_rows_read=False)
-        link = f'<p class="note">{downloads.link(subs_table, name)}</p>' if downloads else ""
+        link = f'<p class="note">{downloads.link(subs_table, name, filterable=True)}</p>' if downloads else ""
         return table_html(subs_table, caption=caption) + link
 
     out = ['<section class="panel" id="submissions">',
@@ -747,11 +764,11 @@ def _summary_body(ctx: ReportContext, cover: Cover, tables: list[Table], flags: 
            ]
     for block, table in zip(sections.SUMMARY.blocks, tables):
         empty = "" if table.rows else f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>'
-        csv_link = f'<p class="note">{downloads.link(table, f"summary-{block.key}")}</p>' \
+        csv_link = f'<p class="note">{downloads.link(table, f"summary-{block.key}", filterable=True)}</p>' \
             if table.rows and downloads else ""
         out.append(f'<div class="block">{table_html(table, caption=block.title)}{empty}{csv_link}</div>')
         if block.key == sections.SUMMARY.flags_after:
-            flags_csv = f" {downloads.link(flags, 'summary-flags')}" if downloads and flags.rows else ""
+            flags_csv = f" {downloads.link(flags, 'summary-flags', filterable=True)}" if downloads and flags.rows else ""
             out.append(f'<div class="block" id="flags">{table_html(flags, caption=flags.title)}'
                        f'<p class="note">{f.html_text(flags.description)}{flags_csv}</p></div>')
     out.append("</section>")

@@ -3,7 +3,11 @@ in their own spreadsheet: the labels as shown, the numbers exact (money 1234.50,
 percentages 44.72), one row per table row with its type (detail, subtotal, total) so a
 filter on it leaves the detail lines that add up to the totals. Text cells starting with
 = + - @ tab or CR get a leading apostrophe, the rule every openbook export follows
-(formatting.excel_text), so a partner's text can never become a formula in Excel."""
+(formatting.excel_text), so a partner's text can never become a formula in Excel.
+
+``csv_lines`` gives the same file line by line (one line per table row, the heading first),
+so a page can put together the CSV of the rows a filter leaves shown from exactly these lines
+(templates/filter-tables.js), never re-encoding a value itself."""
 from __future__ import annotations
 
 import csv
@@ -18,15 +22,29 @@ from reports.tables import Column, Row, Table
 ROW_TYPE = "Row type"
 
 
+LINE_END = "\r\n"      # RFC 4180 and Excel
+
+
 def table_csv(table: Table) -> str:
-    """The table as CSV text (CRLF line ends, as RFC 4180 and Excel)."""
+    """The table as CSV text (CRLF line ends)."""
+    return "".join(line + LINE_END for line in csv_lines(table))
+
+
+def csv_lines(table: Table) -> list[str]:
+    """The CSV file's lines without their line ends: the heading, then one per row of ``table.rows``
+    in order (a quoted value may hold a line break of its own, so these are not the file split at
+    line breaks)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, lineterminator=LINE_END)
     columns = [c for c in table.columns if c.key != "flag_text" or any(r.flagged for r in table.rows)]
-    writer.writerow([f.excel_text(ROW_TYPE)] + [f.excel_text(_heading(c)) for c in columns])
-    for row in table.rows:
-        writer.writerow([row.role] + [_cell(row, c) for c in columns])
-    return out.getvalue()
+    lines = []
+    for cells in [[f.excel_text(ROW_TYPE)] + [f.excel_text(_heading(c)) for c in columns]] + [
+            [row.role] + [_cell(row, c) for c in columns] for row in table.rows]:
+        out.seek(0)
+        out.truncate()
+        writer.writerow(cells)
+        lines.append(out.getvalue()[:-len(LINE_END)])
+    return lines
 
 
 def _heading(col: Column) -> str:

@@ -8,8 +8,20 @@
    column for a filter is shown whole, and the notice says so. While a filter is on, the
    table's subtotals and total (sums over every row) are hidden and a "Total of the rows
    shown" is added, summed exactly in pence from each cell's data-v, for the columns the
-   table's own total adds up; the charts are not filtered. The print stamp carries the
-   filters, so a printed page says what it shows. */
+   table's own total adds up. The print stamp carries the filters, so a printed page says
+   what it shows.
+
+   CSV downloads: a filtered table's link gives the rows shown, as the lines of the table's
+   own CSV file (written by reports/table_csv.py and embedded after the link, since a page
+   opened from file:// cannot read another file): its heading, then the line of each detail
+   row shown (a row's data-i is its line), in the file's order, as a data: address named
+   after the filter. Unfiltered, the link is the static file again.
+
+   Charts: a chart's data-filter (reports/site_filters.py) names the filter its categories,
+   series and facet answer to, in the words the tables show. Under a filter its other
+   categories and series are left out (Plotly.restyle on the drawn figure), a chart for
+   another facet value, or with nothing left, is hidden, and a chart no filter reaches is
+   shown whole; the notice counts each. */
 (function () {
   "use strict";
   var DIMS = [["system", "System"], ["partner", "Partner"], ["month", "Month"],
@@ -133,21 +145,166 @@
       table.tFoot.appendChild(tr);
     }
     table.setAttribute("data-filtered", active.length ? "yes" : "no");
-    return active.length > 0;
+    return active;
+  }
+
+  // ---- CSV downloads: each link with its table (the last table before it) and its file's lines
+  var downloads = [];
+  (function () {
+    var last = null;
+    document.querySelectorAll("main table.sortable, main a.csv").forEach(function (el) {
+      if (el.tagName === "TABLE") { last = el; return; }
+      var data = el.nextElementSibling;
+      if (!last || !data || !data.classList.contains("csv-lines")) { return; }
+      var lines = JSON.parse(data.textContent);
+      if (last.querySelectorAll("tr[data-i]").length !== lines.length - 1) {
+        console.error("CSV link " + el.getAttribute("href") + ": its table has "
+                      + last.querySelectorAll("tr[data-i]").length + " rows, its file " + (lines.length - 1));
+        return;
+      }
+      downloads.push({ link: el, table: last, lines: lines, href: el.getAttribute("href"),
+                       label: el.textContent });
+    });
+  }());
+  function slug(v) { return v.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-+|-+$/g, ""); }
+  function filterDownload(d, state, active) {
+    if (!active.length) {
+      d.link.setAttribute("href", d.href);
+      d.link.setAttribute("download", "");
+      d.link.textContent = d.label;
+      return;
+    }
+    var shown = detailRows(d.table).filter(function (r) { return !r.hidden; })
+      .map(function (r) { return +r.getAttribute("data-i"); })
+      .sort(function (a, b) { return a - b; });
+    var text = "\ufeff" + [d.lines[0]].concat(shown.map(function (i) { return d.lines[i + 1]; }))
+      .map(function (line) { return line + "\r\n"; }).join("");
+    var name = d.href.split("/").pop().replace(/\.csv$/, "") + "_" + active.map(function (dim) {
+      return dim + "-" + slug(state[dim]);
+    }).join("_") + ".csv";
+    d.link.setAttribute("href", "data:text/csv;charset=utf-8," + encodeURIComponent(text));
+    d.link.setAttribute("download", name);
+    d.link.textContent = "Download the " + shown.length + " row" + (shown.length === 1 ? "" : "s") + " shown (CSV)";
+  }
+
+  // ---- Charts
+  var charts = Array.prototype.map.call(document.querySelectorAll("main div.chart[data-filter]"), function (el) {
+    return { el: el, spec: JSON.parse(el.getAttribute("data-filter")), panel: el.closest("section.panel") || el,
+             gd: el.querySelector(".plotly-graph-div"), original: null };
+  });
+  var chartsDrawn = false;
+  function indices(labels, value) {
+    var out = [];
+    labels.forEach(function (v, i) { if (v === value) { out.push(i); } });
+    return out;
+  }
+  // the filters that reach a chart, whether it is hidden, and the categories and traces it keeps
+  function chartView(c, state) {
+    var sp = c.spec, view = { active: [], hidden: false, keepX: null, keepTraces: null };
+    function on(dim) { if (view.active.indexOf(dim) < 0) { view.active.push(dim); } }
+    if (sp.facet && state[sp.facet[0]]) {
+      on(sp.facet[0]);
+      view.hidden = state[sp.facet[0]] !== sp.facet[1];
+    }
+    if (sp.x && state[sp.x[0]]) { on(sp.x[0]); view.keepX = indices(sp.x[1], state[sp.x[0]]); }
+    if (sp.series && state[sp.series[0]]) {
+      on(sp.series[0]);
+      view.keepTraces = indices(sp.series[1], state[sp.series[0]]);
+    }
+    if ((view.keepX && !view.keepX.length) || (view.keepTraces && !view.keepTraces.length)) { view.hidden = true; }
+    return view;
+  }
+  var PER_POINT = ["x", "y", "customdata", "text", "hovertext"];
+  function redraw(c, view) {
+    var gd = c.gd;
+    if (!gd || !gd.data || !window.Plotly) { return; }
+    if (!c.original) {          // the figure as written, the one every view is cut from
+      c.original = { height: gd.layout.height, traces: gd.data.map(function (t) {
+        var keep = {};
+        PER_POINT.forEach(function (k) { if (Array.isArray(t[k])) { keep[k] = t[k]; } });
+        return keep;
+      }) };
+    }
+    var update = { visible: [] };
+    c.original.traces.forEach(function (t, k) {
+      update.visible.push(!view.keepTraces || view.keepTraces.indexOf(k) >= 0);
+      Object.keys(t).forEach(function (key) {
+        (update[key] = update[key] || []).push(view.keepX ? view.keepX.map(function (i) { return t[key][i]; }) : t[key]);
+      });
+    });
+    Plotly.restyle(gd, update);
+    var h = c.spec.height, n = view.keepX ? view.keepX.length : (c.spec.x ? c.spec.x[1].length : 0);
+    var height = h && n ? Math.max(h[0], h[1] + h[2] * n) : c.original.height;
+    if (height !== gd.layout.height) {
+      gd.style.height = height + "px";       // the box plotly was written into, else it keeps the old height
+      Plotly.relayout(gd, { height: height });
+    }
+  }
+  function filterChart(c, state) {
+    var view = chartView(c, state), wasHidden = c.panel.hidden;
+    c.panel.hidden = view.hidden;
+    if (chartsDrawn && !view.hidden) {
+      if (view.active.length || c.original) { redraw(c, view); }
+      if (wasHidden && c.gd && window.Plotly) { Plotly.Plots.resize(c.gd); }   // drawn while hidden: no width then
+    }
+    return view;
+  }
+
+  function count(n, what) { return n + " " + what + (n === 1 ? "" : "s"); }
+  function listed(items) {
+    items = items.filter(Boolean);
+    return items.length < 2 ? items.join("") : items.slice(0, -1).join(", ") + " and " + items[items.length - 1];
+  }
+  // the notice: what the filters changed and, exactly, what they left whole
+  function noticeText(on, scope, tableActive, chartViews) {
+    var n = on.length;
+    var tablesOn = tableActive.filter(function (a) { return a.length; }).length;
+    var tablesPart = tableActive.filter(function (a) { return a.length && a.length < n; }).length;
+    var chartsOn = chartViews.filter(function (v) { return v.active.length; }).length;
+    var chartsPart = chartViews.filter(function (v) { return v.active.length && v.active.length < n; }).length;
+    var chartsHidden = chartViews.filter(function (v) { return v.hidden; }).length;
+    var tablesWhole = tableActive.length - tablesOn, chartsWhole = chartViews.length - chartsOn;
+    var out = ["Filtered to " + scope + "."];
+    if (tablesOn) {
+      out.push("Tables show the matching rows only, with the total of the rows shown in place of their "
+               + "subtotals and totals; a table's CSV download holds the rows it shows.");
+    }
+    if (chartsOn) {
+      out.push("Charts show the matching bars, points and series only"
+               + (chartsHidden ? "; " + count(chartsHidden, "chart") + " with nothing to show for "
+                  + (n > 1 ? "these filters" : "this filter") + (chartsHidden === 1 ? " is" : " are") + " hidden" : "")
+               + ".");
+    }
+    if (n > 1 && (tablesPart || chartsPart)) {
+      var part = listed([tablesPart && count(tablesPart, "table"), chartsPart && count(chartsPart, "chart")]);
+      out.push(part.charAt(0).toUpperCase() + part.slice(1) + (tablesPart + chartsPart === 1 ? " has" : " have")
+               + " a column or axis for only some of these filters and " + (tablesPart + chartsPart === 1 ? "is" : "are")
+               + " filtered on those.");
+    }
+    if (tablesWhole || chartsWhole) {
+      var csvWhole = downloads.filter(function (d) { return !tableActive[tables.indexOf(d.table)].length; }).length;
+      out.push("Shown whole, with no column or axis for " + (n > 1 ? "these filters" : "this filter") + ": "
+               + listed([tablesWhole && count(tablesWhole, "table")
+                           + (csvWhole ? " (" + (csvWhole === tablesWhole ? (csvWhole === 1 ? "its" : "their")
+                                                 : csvWhole + " of " + (csvWhole === 1 ? "them with its" : "them with their"))
+                              + " CSV download" + (csvWhole === 1 ? "" : "s") + " whole too)" : ""),
+                         chartsWhole && count(chartsWhole, "chart")]) + ".");
+    }
+    // words written from the whole period's figures, not rows a filter can pick
+    var prose = listed([document.getElementById("key-messages") && "the key messages",
+                        document.querySelector("main .flag-list") && "the flags listed in words"]);
+    if (prose) { out.push(prose.charAt(0).toUpperCase() + prose.slice(1) + " are not filtered."); }
+    return out.join(" ");
   }
 
   function apply(state) {
-    var unfiltered = 0;
-    tables.forEach(function (t) { if (!filterTable(t, state)) { unfiltered += 1; } });
+    var tableActive = tables.map(function (t) { return filterTable(t, state); });
+    downloads.forEach(function (d) { filterDownload(d, state, tableActive[tables.indexOf(d.table)] || []); });
+    var chartViews = charts.map(function (c) { return filterChart(c, state); });
     var on = DIMS.filter(function (d) { return state[d[0]]; });
     var scope = on.map(function (d) { return d[1] + ": " + state[d[0]]; }).join(", ");
     var notice = bar.querySelector(".filter-notice");
-    notice.textContent = on.length
-      ? "Filtered to " + scope + ". Subtotals and totals are replaced by the total of the rows shown"
-        + (unfiltered ? "; " + unfiltered + " table" + (unfiltered === 1 ? " has" : "s have")
-           + " no column for this filter and " + (unfiltered === 1 ? "is" : "are") + " shown whole" : "")
-        + "; charts and CSV downloads are not filtered."
-      : "";
+    notice.textContent = on.length ? noticeText(on, scope, tableActive, chartViews) : "";
     bar.querySelectorAll("select").forEach(function (sel) { sel.value = state[sel.name] || ""; });
     if (stampStyle) {
       stampStyle.textContent = on.length
@@ -212,4 +369,10 @@
   bar.hidden = false;
   window.addEventListener("hashchange", function () { apply(readState()); });
   apply(state);
+  // the charts are drawn on DOMContentLoaded (plotly loads deferred, see html_site._PLOT_SCRIPT) by
+  // listeners added before this script ran, so this one runs after them: the figures are there
+  document.addEventListener("DOMContentLoaded", function () {
+    chartsDrawn = true;
+    charts.forEach(function (c) { filterChart(c, readState()); });
+  });
 }());
