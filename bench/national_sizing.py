@@ -149,7 +149,7 @@ class UnitCosts:
     bytes_per_line: dict  # storage item -> bytes per line
 
 
-def fit(results: dict[int, dict[str, StageFigures]], storage: dict, lake_workers: int = 2) -> UnitCosts:
+def fit(results: dict[int, dict[str, StageFigures]], storage: dict | None, lake_workers: int = 2) -> UnitCosts:
     small, large = sorted(results)[:2]
     s, l = results[small], results[large]
     full_s, full_l = stage(s, "openbook full run"), stage(l, "openbook full run")
@@ -186,7 +186,7 @@ def fit(results: dict[int, dict[str, StageFigures]], storage: dict, lake_workers
         lake_line_cpu=lake.per_line - open_book.per_line,
         lake_efficiency=lake_l.cpu / (lake_l.wall * lake_workers),
         lake_worker_rss_mib=lake_l.peak_rss_mib,
-        bytes_per_line=storage_per_line(storage))
+        bytes_per_line=storage_per_line(storage) if storage else {})
 
 
 def storage_per_line(storage: dict) -> dict:
@@ -309,7 +309,7 @@ def costs_lines(c: UnitCosts) -> list[str]:
             f"reports {c.reports.fixed:.2f} s + {c.reports.per_line * 1e6:.3f} us a line; reference {c.reference:.2f} s",
             f"lake worker: {c.lake_partition_cpu * 1e3:.0f} CPU-ms a partition + {c.lake_line_cpu * 1e6:.2f} CPU-us "
             f"a line, efficiency {c.lake_efficiency:.2f}",
-            "bytes a line: " + ", ".join(f"{k} {v:.0f}" for k, v in c.bytes_per_line.items())]
+            "bytes a line: " + (", ".join(f"{k} {v:.0f}" for k, v in c.bytes_per_line.items()) or "not measured")]
 
 
 def main(argv=None) -> int:
@@ -319,8 +319,9 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiply every partner's lines (full ledgers are larger than these files)")
     args = parser.parse_args(argv)
-    costs = fit(parse_results(args.results.read_text()), json.loads(args.storage.read_text()))
-    print(f"unit costs from {args.results.name} and {args.storage.name}:")
+    storage = json.loads(args.storage.read_text()) if args.storage.exists() else None  # no storage rows without it
+    costs = fit(parse_results(args.results.read_text()), storage)
+    print(f"unit costs from {args.results.name}" + (f" and {args.storage.name}:" if storage else ":"))
     print("\n".join(f"  {line}" for line in costs_lines(costs)))
     print()
     print("\n".join(table(costs, scale=args.scale)))
