@@ -8,7 +8,9 @@ Each run gets its own fresh copy of that home. The PostgreSQL runs use a throwaw
 (bench/throwaway_postgres.py: initdb in a temporary directory, stopped and deleted at the
 end), with the copy's dagster.yaml (openbook's DAGSTER_HOME is <home>/dagster) set to the
 configuration docs/scaling.md documents for production; a fresh database per run.
-Variants alternate (sqlite, postgres, sqlite, ...) so a busy machine's load falls on both.
+Variants alternate (sqlite, postgres, sqlite, ...) so a busy machine's load falls on both;
+with --together each pair runs at the same time instead (on a machine others are using,
+both then meet the same load; each also slows the other).
 
 Prints wall and CPU seconds and peak RSS of each `openbook run` process tree, the
 PostgreSQL server's own CPU seconds during the run (another process tree, so not in the
@@ -24,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +43,9 @@ telemetry:
 storage:
   postgres:
     postgres_db:
+      # SQLAlchemy 2.1 takes plain postgresql:// to mean psycopg 3; dagster-postgres
+      # installs psycopg2
+      scheme: postgresql+psycopg2
       hostname:
         env: DAGSTER_PG_HOST
       port:
@@ -115,6 +121,8 @@ def main(argv=None) -> int:
     parser.add_argument("--home", type=Path, help="a pristine data home (default: the demo, freshly written)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--together", action="store_true",
+                        help="run each pair at the same time, so a machine others are using loads both alike")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="openbook-dagster-storage-"))
     results = []
@@ -122,10 +130,16 @@ def main(argv=None) -> int:
         pristine = args.home or pristine_home(work)
         with throwaway_postgres() as pg:
             for index in range(args.repeats):
-                for variant in ("sqlite", "postgres"):
-                    result = one_run(pristine, work, variant, index, pg if variant == "postgres" else None)
+                run = lambda variant: one_run(pristine, work, variant, index,  # noqa: E731
+                                              pg if variant == "postgres" else None)
+                if args.together:
+                    with ThreadPoolExecutor(2) as pool:
+                        pair = list(pool.map(run, ("sqlite", "postgres")))
+                else:
+                    pair = [run(variant) for variant in ("sqlite", "postgres")]
+                for result in pair:
                     results.append(result)
-                    print(f"{variant:<9} {result['wall']:7.1f} s wall {result['cpu']:7.1f} s CPU "
+                    print(f"{result['variant']:<9} {result['wall']:7.1f} s wall {result['cpu']:7.1f} s CPU "
                           f"(+{result['server_cpu']:.1f} s PostgreSQL server) {result['peak_rss_mib']:5d} MiB "
                           f"load {result['load_before']:.1f}{'' if result['ok'] else '  FAILED'}", flush=True)
     finally:
