@@ -3,12 +3,12 @@ years of monthly files, on the single-file path (Dagster + one DuckDB file) and 
 DuckLake path (pipelines/lake.py).
 
     .venv/bin/python bench/national_sizing.py \
-        [--results docs/bench/results-2026-11-23-after.md] [--storage docs/bench/storage-2026-12-05.json]
+        [--results docs/bench/results-2026-11-23-after.md] [--storage storage.json]
 
-Inputs, both written by the bench and kept in docs/bench:
-  --results  a `make bench` results.md at two sizes: wall and CPU seconds and peak RSS per
-             stage, and each Dagster run's seconds by job
-  --storage  bench/storage_sizes.py's bytes on disk at two sizes
+Inputs, written by the bench:
+  --results  a `make bench` results.md at two sizes (kept in docs/bench): wall and CPU
+             seconds and peak RSS per stage, and each Dagster run's seconds by job
+  --storage  optional: bench/storage_sizes.py's bytes on disk at two sizes
 
 Every cost is fitted from two measured sizes of the demo (same 24 months x 12 partners,
 10x the lines): what grows between them is charged per line, what does not is split into
@@ -315,11 +315,11 @@ def costs_lines(c: UnitCosts) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=ROOT / "docs" / "bench" / "results-2026-11-23-after.md")
-    parser.add_argument("--storage", type=Path, default=ROOT / "docs" / "bench" / "storage-2026-12-05.json")
+    parser.add_argument("--storage", type=Path, help="bench/storage_sizes.py's JSON (storage rows only with it)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiply every partner's lines (full ledgers are larger than these files)")
     args = parser.parse_args(argv)
-    storage = json.loads(args.storage.read_text()) if args.storage.exists() else None  # no storage rows without it
+    storage = json.loads(args.storage.read_text()) if args.storage else None
     costs = fit(parse_results(args.results.read_text()), storage)
     print(f"unit costs from {args.results.name}" + (f" and {args.storage.name}:" if storage else ":"))
     print("\n".join(f"  {line}" for line in costs_lines(costs)))
