@@ -151,10 +151,10 @@ class UnitCosts:
 
 def fit(results: dict[int, dict[str, StageFigures]], storage: dict | None, lake_workers: int = 2) -> UnitCosts:
     small, large = sorted(results)[:2]
-    s, l = results[small], results[large]
-    full_s, full_l = stage(s, "openbook full run"), stage(l, "openbook full run")
-    inc_s, inc_l = stage(s, "incremental: openbook run"), stage(l, "incremental: openbook run")
-    lake_s, lake_l = stage(s, "DuckLake load"), stage(l, "DuckLake load")
+    at_small, at_large = results[small], results[large]
+    full_s, full_l = stage(at_small, "openbook full run"), stage(at_large, "openbook full run")
+    inc_s, inc_l = stage(at_small, "incremental: openbook run"), stage(at_large, "incremental: openbook run")
+    lake_s, lake_l = stage(at_small, "DuckLake load"), stage(at_large, "DuckLake load")
 
     # What is outside every job (process start, imports, creating runs) against the number of
     # runs: the full run makes 27 runs, the incremental run 3; mean of the two sizes.
