@@ -4,7 +4,8 @@ same inbox loaded into a DuckLake (pipelines/lake.py, one worker).
 
     .venv/bin/python bench/storage_sizes.py --sizes 40000 1000000 --json docs/bench/storage-DATE.json
 
-Two sizes, because a small warehouse is mostly fixed overhead (reference tables, check
+Sizes from about 40,000 lines (the demo's default): much smaller demos fail their own
+budget facts (demo/budgets.py). Two sizes, because a small warehouse is mostly fixed overhead (reference tables, check
 results, DuckDB's block allocation): the sizing takes the growth between them per line.
 Sizes are apparent bytes of the files (du -b), after the processes have closed them.
 """
