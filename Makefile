@@ -7,7 +7,7 @@ export OPENBOOK_HOME
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME := $(OPENBOOK_HOME)/dagster
 
-.PHONY: install demo test ui look bench clean chromium
+.PHONY: install demo test ui look bench clean chromium postgresql
 
 # uv is installed into its own small venv so nothing touches the system Python.
 $(UV):
@@ -36,6 +36,14 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 		echo "note: Chromium is missing; install it (apt-get install chromium) for the browser tests"
 
+# The bench compares Dagster's SQLite instance storage with PostgreSQL (the production
+# setting) on a throwaway server it starts itself; the server is Debian's package, installed
+# here when missing and we are root, as chromium above.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) ; } || \
+		echo "note: PostgreSQL is missing; install it (apt-get install postgresql) for bench/dagster_storage.py"
+
 # Pictures of the latest reports as a reader sees them (LibreOffice and Chromium render
 # them; ../shared/tools/look installs both when missing) into $(OPENBOOK_HOME)/look/.
 look:
@@ -51,11 +59,14 @@ ui: install
 # minutes on 2 cores); tables in bench-results/results.md and .json. Then a 150,000-row
 # spend workbook (a year of payments in one file) loaded end to end: bench-results/workbook.json.
 # Then the demo's HTML site: its size and each page's first paint in Chromium: bench-results/site.json.
+# Then the demo's `openbook run` with Dagster's instance in SQLite and in PostgreSQL:
+# bench-results/dagster-storage.json.
 BENCH_SIZES ?= 1000000 10000000
-bench: install chromium
+bench: install chromium postgresql
 	$(VENV)/bin/python bench/run_bench.py --sizes $(BENCH_SIZES) --out bench-results
 	$(VENV)/bin/python bench/workbook_bench.py --rows 150000 --out bench-results
 	$(VENV)/bin/python bench/site_bench.py --out bench-results
+	$(VENV)/bin/python bench/dagster_storage.py --json bench-results/dagster-storage.json
 
 clean:
 	rm -rf $(VENV) .uv data
