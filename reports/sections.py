@@ -2291,8 +2291,32 @@ FLAG_REGISTER = Section(
     period_col=None, fy_col=None, total=False, drop_zero_rows=False,
 )
 
+# --- the commissioner view by service line (issue 17) -------------------------------------
+SYSTEM_BY_PAYER_SERVICE_LINE = Section(
+    key="system-by-payer-service-line",
+    title="Each system's spend by who pays, by service line (commissioner view)",
+    sheet_name="Payer view by service line",  # Excel sheet names are at most 31 characters
+    source="rpt_system_by_payer_service_line",
+    description=("Net mental-health spend, financial year to date, by service line, in the two views of 'Each "
+                 "system's spend by who pays'. Commissioner view (who pays): spend coded to a place belongs to "
+                 "the place's system; a partner's other spend on a service line is shared between the systems "
+                 "whose ICBs pay the partner, in the same proportions as there (what each ICB paid it this year "
+                 "to date). A partner no ICB pays stays with its host system. Host view (second): as the open "
+                 "book files it. Every pound of each partner's service line is counted once, and each system's "
+                 "total is the same as on the by-partner view to the penny (the pennies of rounding are placed "
+                 "so both add up)."),
+    dims=(ICS, SERVICE_LINE),
+    values=(Measure("payer", "Commissioner view", "payer_net_spend"),
+            Measure("host", "Host view", "host_net_spend"),
+            Derived("moved", "Commissioner less host", "diff", ("payer", "host")),
+            Measure("placed", "Coded to a place", "placed_net_spend"),
+            Measure("apportioned", "Shared by ICB payments", "apportioned_net_spend")),
+    subtotals=("ics_id",),
+    basis="£ net of eliminations, FY to date: commissioner view, then host view",
+)
+
 SECTIONS: tuple[Section, ...] = (
-    OPEN_BOOK, SYSTEM_BY_PAYER, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION, MH_BUDGET, MHIS, VARIATION,
+    OPEN_BOOK, SYSTEM_BY_PAYER, SYSTEM_BY_PAYER_SERVICE_LINE, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION, MH_BUDGET, MHIS, VARIATION,
     FUNDING_CONSISTENCY,
     SECTOR_BY_RECIPIENT, SECTOR_SHARE, CONTRACTS, LEAD_PROVIDER, AGENCY, SPEND_BY_PARTNER, SPEND_BY_SERVICE_LINE,
     FLAG_REGISTER, DATA_QUALITY, QUARANTINE, FAILED_CHECKS,

@@ -4,7 +4,6 @@ python-calamine; nothing from demo is used to read them back)."""
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
 import re
 import time
 from collections import Counter, defaultdict
