@@ -2309,7 +2309,6 @@ SYSTEM_BY_PAYER_SERVICE_LINE = Section(
     values=(Measure("payer", "Commissioner view", "payer_net_spend"),
             Measure("host", "Host view", "host_net_spend"),
             Derived("moved", "Commissioner less host", "diff", ("payer", "host")),
-            Measure("placed", "Coded to a place", "placed_net_spend"),
             Measure("apportioned", "Shared by ICB payments", "apportioned_net_spend")),
     subtotals=("ics_id",),
     basis="£ net of eliminations, FY to date: commissioner view, then host view",
