@@ -81,8 +81,8 @@ weights AS (
     -- weights as whole millionths (the file's six places), so the phasing is exact integer arithmetic
     SELECT b.partner_id, b.service_line, b.fy, b.annual_budget, m.fy_month,
            coalesce(pr.profile_partner || ' / ' || pr.profile_service_line, 'equal twelfths') AS phasing_profile,
-           coalesce(CAST(w.weight * 1000000 AS HUGEINT), 1) AS weight_units,
-           coalesce(CAST(w.profile_weight * 1000000 AS HUGEINT), 12) AS total_units
+           coalesce(CAST(CAST(w.weight AS DECIMAL(38, 6)) * 1000000 AS HUGEINT), 1) AS weight_units,
+           coalesce(CAST(CAST(w.profile_weight AS DECIMAL(38, 6)) * 1000000 AS HUGEINT), 12) AS total_units
     FROM ref_budgets b
     CROSS JOIN months m
     LEFT JOIN profiles pr ON pr.partner_id = b.partner_id AND pr.service_line = b.service_line AND pr.fy = b.fy
