@@ -1488,8 +1488,7 @@ def _budget_text(v: Mapping[str, Any]) -> str:
         return (f"Outturn {_m(v['forecast'])} against a budget of {_m(v['annual_budget'])}: "
                 f"{_over_under(v['forecast_variance'])}{pct_text}.")
     return (f"{_over_under(v['variance_ytd'])} budget to date. Forecast outturn {_m(v['forecast'])} against "
-            f"{_m(v['annual_budget'])}: {_over_under(v['forecast_variance'])}{pct_text} if the rest of the "
-            f"phased budget is over- or underspent as it has been so far.")
+            f"{_m(v['annual_budget'])}: {_over_under(v['forecast_variance'])}{pct_text} on the trend to date.")
 
 
 def _budget_flag_text(v: Mapping[str, Any]) -> str:
