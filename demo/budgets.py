@@ -1,6 +1,12 @@
-"""Partners' annual mental-health budgets (reference/budgets.csv) and the two budget facts the
-demo plants: one partner's service line overspent against its budget, and the lead provider
-spending more than the ICBs delegated to it.
+"""Partners' annual mental-health budgets (reference/budgets.csv), how they are phased over the
+year (reference/budget_phasing.csv) and the two budget facts the demo plants: one partner's service
+line overspent against its budget, and the lead provider spending more than the ICBs delegated to it.
+
+Phasing: in the assessed year crisis resolution and home treatment budgets are weighted towards the
+winter (every partner's a little, `SERVICE_LINE_WINTER`; the trust's planted line strongly,
+`PLANTED_LINE_WINTER`, which as the more specific profile wins for it); every other budget, and every
+budget of the prior year, is phased in equal twelfths. The demo's actual spend is not seasonal, so the
+mild profile is kept mild enough to leave every other budget's RAG as it was in every month.
 
 A budget is set from the year the partner actually had, so the demo's figures stay close to
 plan whatever the seed: every budget is the year's spend plus 2.5% (an underspend inside the 3%
@@ -21,7 +27,36 @@ from demo.periods import ASSESSED_YEAR, FINANCIAL_YEARS
 from demo.system import PARTNERS
 
 HEADER = ("partner_id", "fy", "service_line", "annual_budget")
+PHASING_HEADER = ("partner_id", "service_line", "fy", "fy_month", "weight")
 _HUNDRED_POUNDS = 10_000  # pence
+
+# Relative weights, April to March. Winter pressure on crisis services: the trust's crisis line peaks
+# in December and January (12 against 9 in the summer), so its January takes the rounding remainder.
+PLANTED_LINE_WINTER = (9, 9, 9, 9, 9, 9, 10, 11, 12, 12, 11, 10)
+SERVICE_LINE_WINTER = (39, 39, 39, 39, 39, 39, 41, 41, 41, 41, 41, 41)
+
+
+def phasing_profiles() -> list[dict]:
+    """The profiles of reference/budget_phasing.csv: partner ('*' for all), service line, year, weights."""
+    partner_id, service_line = PLANTS.budget_overspend
+    return [{"partner_id": "*", "service_line": service_line, "fy": ASSESSED_YEAR,
+             "weights": list(SERVICE_LINE_WINTER)},
+            {"partner_id": partner_id, "service_line": service_line, "fy": ASSESSED_YEAR,
+             "weights": list(PLANTED_LINE_WINTER)}]
+
+
+def phasing_rows(profiles: list[dict]) -> list[tuple]:
+    return [(p["partner_id"], p["service_line"], p["fy"], str(month), str(weight))
+            for p in profiles for month, weight in enumerate(p["weights"], start=1)]
+
+
+def phased(annual_pence: int, weights: list[int]) -> list[int]:
+    """The twelve monthly budgets in pence: annual x weight / total, rounded half up, the remainder in the
+    month with the largest weight (the latest of them on a tie)."""
+    months = [ratio(annual_pence, w, sum(weights)) for w in weights]
+    largest = max(range(12), key=lambda m: (weights[m], m))
+    months[largest] += annual_pence - sum(months)
+    return months
 
 
 class BudgetFactError(AssertionError):
@@ -33,11 +68,16 @@ def _to_hundred(pence: int) -> int:
 
 
 def budget_rows(lines: pl.DataFrame) -> list[dict]:
-    """Per partner, financial year and mental-health service line it spends on: its budget and the
-    year's actual (gross mental-health expenditure in its own ledger), pence as money text."""
-    spend = (lines.filter(pl.col("line_type") == "expenditure", pl.col("mental_health"))
-             .group_by("partner_id", "fy", "service_line").agg(pl.col("amount").sum())
+    """Per partner, financial year and mental-health service line it spends on: its budget, the
+    year's actual (gross mental-health expenditure in its own ledger) and that actual month by month
+    (period -> amount, months with none left out), pence as money text."""
+    mh_spend = lines.filter(pl.col("line_type") == "expenditure", pl.col("mental_health"))
+    spend = (mh_spend.group_by("partner_id", "fy", "service_line").agg(pl.col("amount").sum())
              .sort("partner_id", "fy", "service_line"))
+    monthly: dict[tuple, dict[str, str]] = {}
+    for r in (mh_spend.group_by("partner_id", "fy", "service_line", "period").agg(pl.col("amount").sum())
+              .sort("period").to_dicts()):
+        monthly.setdefault((r["partner_id"], r["fy"], r["service_line"]), {})[r["period"]] = money_text(int(r["amount"]))
     rows = []
     for r in spend.to_dicts():
         actual = int(r["amount"])
@@ -45,12 +85,14 @@ def budget_rows(lines: pl.DataFrame) -> list[dict]:
         factor = 1000 - 10 * PLANTS.budget_overspend_pct if planted else 1025
         rows.append({"partner_id": r["partner_id"], "fy": r["fy"], "service_line": r["service_line"],
                      "annual_budget": money_text(_to_hundred(ratio(actual, factor, 1000))),
-                     "actual": money_text(actual)})
+                     "actual": money_text(actual),
+                     "monthly_actual": monthly[(r["partner_id"], r["fy"], r["service_line"])]})
     return rows
 
 
 def budget_overspend(rows: list[dict]) -> dict:
-    """The planted line at outturn (month 12 of the assessed year): budget, actual, variance, per cent."""
+    """The planted line at outturn (month 12 of the assessed year): budget, actual, variance, per cent,
+    and its budget phased by its own winter profile, April to March."""
     partner_id, service_line = PLANTS.budget_overspend
     row = next((r for r in rows if (r["partner_id"], r["service_line"], r["fy"])
                 == (partner_id, service_line, ASSESSED_YEAR)), None)
@@ -60,7 +102,9 @@ def budget_overspend(rows: list[dict]) -> dict:
     variance = actual - budget
     return {"partner_id": partner_id, "service_line": service_line, "fy": ASSESSED_YEAR,
             "annual_budget": row["annual_budget"], "actual": row["actual"], "variance": f"{variance:.2f}",
-            "variance_pct": f"{(100 * variance / budget).quantize(Decimal('0.01')):.2f}"}
+            "variance_pct": f"{(100 * variance / budget).quantize(Decimal('0.01')):.2f}",
+            "phasing_profile": f"{partner_id} / {service_line}",
+            "phased_budget": [money_text(m) for m in phased(int(budget * 100), list(PLANTED_LINE_WINTER))]}
 
 
 def lead_provider_overspend(lines: pl.DataFrame) -> dict:

@@ -35,7 +35,7 @@ from demo.layouts import LAYOUTS, Layout
 from demo.ledgers import LA_MH_CATEGORIES, Ledger, build_ledger, random_weekday
 from demo.money import money_text, pounds
 from demo.periods import PERIODS, year_month
-from demo.reference import write_budgets, write_reference
+from demo.reference import write_budget_phasing, write_budgets, write_reference
 from demo.system import SUBMITTING, Partner
 from demo.truth import build_manifest, expenditure_of, file_record, unclassified_summary, valid_summary
 
@@ -68,6 +68,7 @@ def generate_demo(home: Path, seed: int = 20261123, rows: int | None = None) -> 
                               facts["resubmission"], pl.concat(unclassified), caps)
     # Budgets are set from the year each partner had (demo/budgets.py), so written once it is known.
     write_budgets(home / "reference", manifest["mh_budget"])
+    write_budget_phasing(home / "reference", manifest["budget_phasing"])
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     (home / "demo_truth.json").write_text(text, encoding="utf-8")
     # The provider alliance (four trusts' activity beside money, for the provider measures): its

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from demo.budgets import HEADER as BUDGET_HEADER
+from demo.budgets import HEADER as BUDGET_HEADER, PHASING_HEADER, phasing_rows
 from demo.agency import reference_rows as agency_reference_rows
 from demo.cost_centres import CostCentre
 from demo.flows import SCHEMES, contracts
@@ -36,6 +36,14 @@ def write_budgets(directory: Path, budgets: list[dict]) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(BUDGET_HEADER)
         writer.writerows([tuple(b[c] for c in BUDGET_HEADER) for b in budgets])
+
+
+def write_budget_phasing(directory: Path, profiles: list[dict]) -> None:
+    """reference/budget_phasing.csv: a weight per month for each phasing profile (demo.budgets)."""
+    with open(Path(directory) / "budget_phasing.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(PHASING_HEADER)
+        writer.writerows(phasing_rows(profiles))
 
 
 def _flag(value: bool) -> str:

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
-from demo.budgets import budget_overspend, budget_rows, lead_provider_overspend
+from demo.budgets import budget_overspend, budget_rows, lead_provider_overspend, phasing_profiles
 from demo.agency import agency_fact
 from demo.cost_centres import CostCentre
 from demo.defects import QUARANTINE_REASONS, UNKNOWN_COST_CENTRE
@@ -129,6 +129,7 @@ def build_manifest(seed: int, rows: int | None, files: list[dict], summary: pl.D
         "scheme_spend_by_fy": _scheme_spend(lines),
         "lead_provider_spend": _lead_provider_spend(lines),
         "mh_budget": budgets,
+        "budget_phasing": phasing_profiles(),
         "inter_partner": inter_partner,
         "payments_to_non_submitting_partners": to_non_submitting,
         "counterparty_register": _counterparty_register(lines, unclassified),

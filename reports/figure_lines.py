@@ -186,6 +186,9 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
     "system-by-payer": NotLines("the commissioner view shares a partner's spend between systems by ICB "
                                 "payments (apportioned, not whole lines); the host view's lines are the open "
                                 "book's"),
+    "system-by-payer-service-line": NotLines("the same commissioner view by service line: a partner's spend "
+                                             "shared between systems by ICB payments (apportioned, not whole "
+                                             "lines)"),
     "system-position": NotLines("plan values and forecasts over all of an ICB's schemes; each scheme's actual "
                                 "links to its lines on the Plan against actual page"),
     # the rpt table's month row holds the year to date; its lines carry who received the money

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from warehouse.sql_files import SQL_DIR
 
-# reference/<name>.csv that may be absent: no mapping rules; no budgets; no agency caps or agency
-# suppliers (the budget and agency views are then empty); no provider alliance (the provider
-# measures then have no units).
-OPTIONAL_REFERENCES = ("mapping_rules", "budgets", "agency_caps", "agency_suppliers", "alliance_providers",
-                       "alliance_populations", "alliance_activity", "alliance_finance")
+# reference/<name>.csv that may be absent: no mapping rules; no budgets; no budget phasing profile
+# (budgets are then phased in twelfths); no agency caps or agency suppliers (the budget and agency
+# views are then empty); no provider alliance (the provider measures then have no units).
+OPTIONAL_REFERENCES = ("mapping_rules", "budgets", "budget_phasing", "agency_caps", "agency_suppliers",
+                       "alliance_providers", "alliance_populations", "alliance_activity", "alliance_finance")
 EMPTY_REFERENCES = SQL_DIR / "staging" / "empty"
 
 

@@ -39,7 +39,7 @@ from assets.ingest.reference_files import reference_file
 REFERENCE_TABLES = (
     "partners", "places", "populations", "service_lines", "cost_centre_map",
     "partner_aliases", "contracts", "investment_plans", "allocations", "lp_activity",
-    "mapping_rules", "budgets", "agency_caps", "agency_suppliers",
+    "mapping_rules", "budgets", "budget_phasing", "agency_caps", "agency_suppliers",
     "alliance_providers", "alliance_populations", "alliance_activity", "alliance_finance",
 )
 SOURCES_FILE = "sources.yaml"
@@ -114,6 +114,7 @@ class ReferenceSources(BaseModel):
     lp_activity: TableSource | None = None
     mapping_rules: TableSource | None = None
     budgets: TableSource | None = None
+    budget_phasing: TableSource | None = None
     agency_caps: TableSource | None = None
     agency_suppliers: TableSource | None = None
     alliance_providers: TableSource | None = None

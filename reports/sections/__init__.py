@@ -20,7 +20,7 @@ from reports.sections.funding_consistency import FUNDING_CONSISTENCY
 from reports.sections.gross_spend import SPEND_BY_PARTNER, SPEND_BY_SERVICE_LINE
 from reports.sections.lead_provider import LEAD_PROVIDER
 from reports.sections.mhis import MHIS, MHIS_CATEGORIES
-from reports.sections.open_book import ELIMINATIONS, OPEN_BOOK, SYSTEM_BY_PAYER
+from reports.sections.open_book import ELIMINATIONS, OPEN_BOOK, SYSTEM_BY_PAYER, SYSTEM_BY_PAYER_SERVICE_LINE
 from reports.sections.plans_and_budgets import MH_BUDGET, PLAN_VS_ACTUAL, SYSTEM_POSITION
 from reports.sections.sector import SECTOR_BY_RECIPIENT, SECTOR_SHARE
 from reports.sections.summary import SUMMARY
@@ -30,8 +30,8 @@ from reports.spec import Section
 # In the order of an MHFOG pack: the open book and its balances, plans, the standard, variation,
 # consistency, sectors, contracts, the lead provider; the gross spend behind the open book; data quality.
 SECTIONS: tuple[Section, ...] = (
-    OPEN_BOOK, SYSTEM_BY_PAYER, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION, MH_BUDGET, MHIS, VARIATION,
-    FUNDING_CONSISTENCY,
+    OPEN_BOOK, SYSTEM_BY_PAYER, SYSTEM_BY_PAYER_SERVICE_LINE, ELIMINATIONS, PLAN_VS_ACTUAL, SYSTEM_POSITION,
+    MH_BUDGET, MHIS, VARIATION, FUNDING_CONSISTENCY,
     SECTOR_BY_RECIPIENT, SECTOR_SHARE, CONTRACTS, LEAD_PROVIDER, AGENCY, SPEND_BY_PARTNER, SPEND_BY_SERVICE_LINE,
     FLAG_REGISTER, DATA_QUALITY, QUARANTINE, FAILED_CHECKS,
 )
@@ -39,7 +39,7 @@ SECTIONS: tuple[Section, ...] = (
 # The public names: the registry, its summary and every section (parts included), by name.
 __all__ = [
     "SECTIONS", "SUMMARY",
-    "OPEN_BOOK", "SYSTEM_BY_PAYER", "ELIMINATIONS", "PLAN_VS_ACTUAL", "SYSTEM_POSITION", "MH_BUDGET", "MHIS",
+    "OPEN_BOOK", "SYSTEM_BY_PAYER", "SYSTEM_BY_PAYER_SERVICE_LINE", "ELIMINATIONS", "PLAN_VS_ACTUAL", "SYSTEM_POSITION", "MH_BUDGET", "MHIS",
     "MHIS_CATEGORIES", "VARIATION", "PROVIDER_BENCHMARKING", "FUNDING_CONSISTENCY", "SECTOR_BY_RECIPIENT",
     "SECTOR_SHARE", "CONTRACTS", "LEAD_PROVIDER", "AGENCY", "SPEND_BY_PARTNER", "SPEND_BY_SERVICE_LINE",
     "FLAG_REGISTER", "DATA_QUALITY", "QUARANTINE", "FAILED_CHECKS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from reports.sections.shared import (
-    FUNDING_STREAM, ICS, KIND, MONTH_OF_FY, PARTNER, SERVICE_LINE_NAME, _m, _month, _p, _partner_in_system,
+    FUNDING_STREAM, ICS, KIND, MONTH_OF_FY, PARTNER, SERVICE_LINE, SERVICE_LINE_NAME, _m, _month, _p, _partner_in_system,
 )
 from reports.spec import DETAIL, YTD, Chart, Derived, Dim, Drill, Flag, Measure, Section
 
@@ -116,4 +116,28 @@ ELIMINATIONS = Section(
                                  "counterparty_partner_id = $payer_id AND line_type = 'income'))"),
                           figure="difference",
                           title=lambda v: f"{v['payer_name']} and {v['payee_name']}, {_month(v['period'])}")),
+)
+
+
+# --- the commissioner view by service line ----------------------------------
+SYSTEM_BY_PAYER_SERVICE_LINE = Section(
+    key="system-by-payer-service-line",
+    title="Each system's spend by who pays, by service line (commissioner view)",
+    sheet_name="Payer view by service line",  # Excel sheet names are at most 31 characters
+    source="rpt_system_by_payer_service_line",
+    description=("Net mental-health spend, financial year to date, by service line, in the two views of 'Each "
+                 "system's spend by who pays'. Commissioner view (who pays): spend coded to a place belongs to "
+                 "the place's system; a partner's other spend on a service line is shared between the systems "
+                 "whose ICBs pay the partner, in the same proportions as there (what each ICB paid it this year "
+                 "to date). A partner no ICB pays stays with its host system. Host view (second): as the open "
+                 "book files it. Every pound of each partner's service line is counted once, and each system's "
+                 "total is the same as on the by-partner view to the penny (the pennies of rounding are placed "
+                 "so both add up)."),
+    dims=(ICS, SERVICE_LINE),
+    values=(Measure("payer", "Commissioner view", "payer_net_spend"),
+            Measure("host", "Host view", "host_net_spend"),
+            Derived("moved", "Commissioner less host", "diff", ("payer", "host")),
+            Measure("apportioned", "Shared by ICB payments", "apportioned_net_spend")),
+    subtotals=("ics_id",),
+    basis="£ net of eliminations, FY to date: commissioner view, then host view",
 )

@@ -72,8 +72,7 @@ def _budget_text(v: Mapping[str, Any]) -> str:
         return (f"Outturn {_m(v['forecast'])} against a budget of {_m(v['annual_budget'])}: "
                 f"{_over_under(v['forecast_variance'])}{pct_text}.")
     return (f"{_over_under(v['variance_ytd'])} budget to date. Forecast outturn {_m(v['forecast'])} against "
-            f"{_m(v['annual_budget'])}: {_over_under(v['forecast_variance'])}{pct_text} if the variance "
-            f"so far continues.")
+            f"{_m(v['annual_budget'])}: {_over_under(v['forecast_variance'])}{pct_text} on the trend to date.")
 
 
 def _budget_flag_text(v: Mapping[str, Any]) -> str:
@@ -89,10 +88,14 @@ MH_BUDGET = Section(
     mode=DETAIL,
     description=("Each partner's mental-health budget for a service line (reference/budgets.csv) against its "
                  "own mental-health spend on it (gross, as its ledger books it: payments to other partners "
-                 "included, income not netted off), financial year to date. The annual budget is phased in "
-                 "equal twelfths. Variance is actual less budget (positive: overspent). Forecast outturn is "
-                 "actual to date plus the budget for the months to come plus the variance to date continued at "
-                 "its monthly rate; at month 12 it is the outturn. RAG on the forecast against the annual "
+                 "included, income not netted off), financial year to date. The annual budget is phased by "
+                 "month by the most specific profile in reference/budget_phasing.csv (the partner's for the "
+                 "service line, the partner's, the service line's, then everyone's), else in equal twelfths, "
+                 "each month to the penny with the rounding remainder in the month of largest weight. "
+                 "Variance is actual less budget (positive: overspent). Forecast outturn is actual to date plus "
+                 "the phased budget for the remaining months plus the year-to-date trend: that budget over- or "
+                 "underspent in the same proportion as the budget to date; at month 12 it is the outturn. "
+                 "RAG on the forecast against the annual "
                  "budget: red over by more than the red tolerance, amber over by more than the amber tolerance "
                  "or under by more than the red one (sql/settings.yaml)."),
     dims=(Dim("ics_id", "System", "ics", blank="Both systems"), PARTNER, SERVICE_LINE,
@@ -107,8 +110,9 @@ MH_BUDGET = Section(
             Measure("forecast_pct", "Forecast variance %", "forecast_variance_pct", fmt="pct", additive=False),
             Measure("red_tolerance_pct", "Red tolerance %", "red_tolerance_pct", fmt="pct", additive=False,
                     show=False),
-            Text("position", "Position", _budget_text)),
-    hidden=("is_outturn", "service_line_name"),
+            Text("position", "Position", _budget_text),
+            Text("phasing", "Phased by", lambda v: v.get("phasing_profile"))),
+    hidden=("is_outturn", "service_line_name", "phasing_profile", "month_share"),
     subtotals=("ics_id",),
     basis="£, each partner's own ledger against its budget",
     flag=Flag(where="rag = 'red'", label="Budgets over the red tolerance", text=_budget_flag_text, first=True,

@@ -109,7 +109,7 @@ PROVIDER_BENCHMARKING = Section(
 
 VARIATION = Section(
     key="variation",
-    title="Variation between places",
+    title="Variation between places and providers",
     sheet_name="Variation",
     source="rpt_variation",
     mode=DETAIL,
@@ -125,7 +125,8 @@ VARIATION = Section(
                  "apportioned); coverage is the share of the measure's spend coded to a place. Flags rest on "
                  "placed spend: a service coded to one place but serving more (e.g. a trust-wide unit) shows "
                  "as that place above its peers. Decile 10 is the highest-spending tenth. Spend is net of "
-                 "payments between partners."),
+                 "payments between partners. Below the places and their funnel plot, the trusts of the provider "
+                 "alliance are compared with each other."),
     dims=(Dim("measure_name", "Measure"), Dim("unit_name", "Place"), ICS, Dim("flag", "Position", "code")),
     values=(Measure("numerator", "Spend", "numerator", scope=FY),
             Measure("denominator", "Weighted population", "denominator", scope=FY, fmt="int"),

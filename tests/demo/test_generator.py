@@ -4,7 +4,6 @@ python-calamine; nothing from demo is used to read them back)."""
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
 import re
 import time
 from collections import Counter, defaultdict
@@ -85,7 +84,7 @@ def test_reference_files_and_source_configs_are_written(demo):
     names = {p.name for p in (home / "reference").iterdir()}
     assert names == {f"{n}.csv" for n in ("partners", "places", "populations", "service_lines", "cost_centre_map",
                                           "partner_aliases", "contracts", "investment_plans", "allocations",
-                                          "lp_activity", "counterparties", "budgets", "agency_caps",
+                                          "lp_activity", "counterparties", "budgets", "budget_phasing", "agency_caps",
                                           "agency_suppliers",
                                           # the provider alliance (demo/alliance.py), written with the demo
                                           "alliance_providers", "alliance_populations", "alliance_activity",
@@ -460,3 +459,23 @@ def test_budgets_cover_every_mental_health_line_and_plant_one_overspend(demo):
     over = {k: (actual[k] - b) / b * 100 for k, b in budgets.items()}
     assert [k for k, pct in over.items() if abs(pct) > 3] == [planted]
     assert over[planted] > 5 and Decimal(fact["variance"]) == actual[planted] - budgets[planted]
+
+
+def test_budget_phasing_plants_a_winter_profile_more_specific_than_the_service_lines(demo):
+    """reference/budget_phasing.csv holds the truth's profiles, twelve months each; the planted line's own
+    profile peaks in December and January, every partner's for the same service line is milder."""
+    home, truth = demo
+    with open(home / "reference" / "budget_phasing.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    written: dict[tuple, list[Decimal]] = {}
+    for r in rows:
+        assert 1 <= int(r["fy_month"]) <= 12
+        written.setdefault((r["partner_id"], r["service_line"], r["fy"]), []).append(Decimal(r["weight"]))
+    assert written == {(p["partner_id"], p["service_line"], p["fy"]): [Decimal(w) for w in p["weights"]]
+                       for p in truth["budget_phasing"]}
+    fact = truth["facts"]["budget_overspend"]
+    own = written[(fact["partner_id"], fact["service_line"], fact["fy"])]
+    everyone = written[("*", fact["service_line"], fact["fy"])]
+    assert max(own) / min(own) > max(everyone) / min(everyone) > 1          # both non-flat, the trust's more so
+    assert own.index(max(own)) == 8 and own[9] == max(own)                   # December and January peak
+    assert sum(Decimal(m) for m in fact["phased_budget"]) == Decimal(fact["annual_budget"])

@@ -64,6 +64,9 @@ SUB,fsc_lp,oakridge,LP,secure_care,cost_and_volume,0.01,2025-04-01,2026-03-31,re
                    "2025-05,oakridge,1,0\n",
     "budgets": "partner_id,fy,service_line,annual_budget\nwfmh,2025-26,crisis_house,999999999999.99\n"
                "haven,2025-26,crisis_house,0.00\n",
+    # wfmh's trillion phased all but entirely into April: the largest and smallest weights the file takes
+    "budget_phasing": "partner_id,service_line,fy,fy_month,weight\nwfmh,crisis_house,2025-26,1,999999999999.999999\n"
+                      + "".join(f"wfmh,crisis_house,2025-26,{m},0.000001\n" for m in range(2, 13)),
     # a provider alliance of two: a trust serving one person with no occupied bed days (dropped from the
     # bed-day measure: no denominator) and a billion pounds of inpatient spend; one serving a billion people
     "alliance_providers": ("alliance_id,alliance_name,provider_id,provider_name,ics_id,submits\n"
@@ -197,9 +200,11 @@ def test_zero_populations_and_allocations_give_empty_ratios_not_errors(con, tmp_
 
 def test_budgets_of_zero_and_of_a_trillion_pounds(built):
     # haven: £1.00 spent in April against a zero budget is red with no percentage; wfmh: £0.01 of spend
-    # in its own line against a budget of £999,999,999,999.99 is rated amber (forecast all but unspent)
+    # in its own line against a budget of £999,999,999,999.99 is rated amber (forecast all but unspent).
+    # wfmh's profile puts 999,999,999,999.999999 of 1,000,000,000,000.000010 of weight in April: every
+    # other month's share is under a penny (0), so April holds the whole budget
     zero = _one(built, "SELECT rag, forecast_variance_pct, budget_ytd FROM rpt_mh_budget "
                        "WHERE partner_id = 'haven' AND period = '2025-04'")
     assert zero == ("red", None, Decimal("0.00"))
     big = _one(built, "SELECT budget_ytd, rag FROM rpt_mh_budget WHERE partner_id = 'wfmh' AND period = '2025-04'")
-    assert big == (Decimal("83333333333.33"), "amber")
+    assert big == (Decimal("999999999999.99"), "amber")

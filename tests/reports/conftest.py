@@ -642,6 +642,23 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
         ('south_fen', 'South Fen ICS', '2025-06', '2025-26', 3, 'sf_icb', 'NHS South Fen ICB', 'icb',
          50000.00, 50000.00, 0.00, 0.00, 0.00, NULL)""")
 
+    # --- rpt_system_by_payer_service_line: the same, by service line. The trust's placed £200,000 is adult
+    # community in North Weald; its unplaced £300,000 (inpatient £180,000, crisis £120,000) is shared 2:1.
+    con.execute("""CREATE TABLE rpt_system_by_payer_service_line (ics_id VARCHAR, ics_name VARCHAR, period VARCHAR,
+        fy VARCHAR, fy_month INTEGER, partner_id VARCHAR, partner_name VARCHAR, partner_kind VARCHAR,
+        service_line VARCHAR, service_line_name VARCHAR, host_net_spend DECIMAL(18,2),
+        payer_net_spend DECIMAL(18,2), placed_net_spend DECIMAL(18,2), apportioned_net_spend DECIMAL(18,2))""")
+    trust = ("2025-06", "2025-26", 3, "wfmh", "Weald and Fen MH Trust", "nhs_trust")
+    con.executemany("INSERT INTO rpt_system_by_payer_service_line VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [
+        ("north_weald", "North Weald ICS", *trust, "adult_community", "Adult community", 200000, 200000, 200000, 0),
+        ("north_weald", "North Weald ICS", *trust, "inpatient_acute", "Acute inpatient", 180000, 120000, 0, 120000),
+        ("north_weald", "North Weald ICS", *trust, "crisis_home_treatment", "Crisis home treatment", 120000, 80000,
+         0, 80000),
+        ("south_fen", "South Fen ICS", *trust, "inpatient_acute", "Acute inpatient", 0, 60000, 0, 60000),
+        ("south_fen", "South Fen ICS", *trust, "crisis_home_treatment", "Crisis home treatment", 0, 40000, 0, 40000),
+        ("south_fen", "South Fen ICS", "2025-06", "2025-26", 3, "sf_icb", "NHS South Fen ICB", "icb", "crisis_house",
+         "Crisis houses", 50000, 50000, 0, 0)])
+
     # --- rpt_contracts and rpt_contract_mix (as at June 2025, three months elapsed)
     con.execute("""CREATE TABLE rpt_contracts (contract_id VARCHAR, ics_id VARCHAR, ics_name VARCHAR,
         commissioner_id VARCHAR, commissioner_name VARCHAR, provider_id VARCHAR, provider_name VARCHAR,
@@ -706,7 +723,8 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
     # --- budgets: the demo tests cover rpt_mh_budget's figures
     con.execute("""CREATE TABLE rpt_mh_budget (partner_id VARCHAR, partner_name VARCHAR, partner_kind VARCHAR,
         ics_id VARCHAR, ics_name VARCHAR, service_line VARCHAR, service_line_name VARCHAR, period VARCHAR,
-        fy VARCHAR, fy_month INTEGER, annual_budget DECIMAL(18,2), budget DECIMAL(18,2), actual DECIMAL(18,2),
+        fy VARCHAR, fy_month INTEGER, annual_budget DECIMAL(18,2), phasing_profile VARCHAR,
+        month_share DECIMAL(18,6), budget DECIMAL(18,2), actual DECIMAL(18,2),
         budget_ytd DECIMAL(18,2), actual_ytd DECIMAL(18,2), variance_ytd DECIMAL(18,2),
         variance_ytd_pct DECIMAL(38,2), forecast_outturn DECIMAL(18,2), forecast_variance DECIMAL(18,2),
         forecast_variance_pct DECIMAL(38,2), is_outturn BOOLEAN, rag VARCHAR, amber_tolerance_pct DECIMAL(18,2),
@@ -714,7 +732,8 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
     # one line on budget, green: 9,900 a month against twelfths of 120,000
     for m, period in enumerate(("2025-04", "2025-05", "2025-06"), start=1):
         con.execute("INSERT INTO rpt_mh_budget VALUES ('wfmh',?,'nhs_trust','north_weald','North Weald ICS',"
-                    "'crisis_house','Crisis houses',?,'2025-26',?,120000.00,10000.00,9900.00,?,?,?,-1.00,"
+                    "'crisis_house','Crisis houses',?,'2025-26',?,120000.00,'equal twelfths',0.083333,10000.00,"
+                    "9900.00,?,?,?,-1.00,"
                     "118800.00,-1200.00,-1.00,false,'green',1.00,3.00)",
                     [names["wfmh"], period, m, D(10000) * m, D(9900) * m, D(-100) * m])
 

@@ -15,7 +15,8 @@ from reports.excel_pack import build_board_pack
 # In the order of an MHFOG pack: the summary, the open book and its balances, plans, the standard,
 # variation, consistency, sectors, contracts, the lead provider, the gross spend behind the open book,
 # data quality, and the submissions the figures rest on.
-SHEETS = ["Cover", "Summary", "Open book", "System by payer", "Agreement of balances", "Plan against actual", "System position",
+SHEETS = ["Cover", "Summary", "Open book", "System by payer", "Payer view by service line", "Agreement of balances",
+          "Plan against actual", "System position",
           "MH budget", "MHIS", "Variation", "Funding consistency", "Sector by recipient", "Sector by partner", "Contracts",
           "Lead provider", "Agency spend",
           "Spend by partner", "Spend by service line", "Flag register", "Data quality", "Rows set aside", "Failed checks",

@@ -4,7 +4,7 @@ import csv
 import io
 from decimal import Decimal
 
-from reports import sections as s
+from reports import tables as s
 from reports.table_csv import csv_lines, table_csv
 
 
