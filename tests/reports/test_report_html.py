@@ -9,7 +9,7 @@ import pytest
 from reports import formatting as f
 from reports.html_site import build_html_site
 
-PAGES = ["index.html", "open-book.html", "system-by-payer.html", "eliminations.html", "plan-vs-actual.html", "system-position.html",
+PAGES = ["index.html", "open-book.html", "system-by-payer.html", "system-by-payer-service-line.html", "eliminations.html", "plan-vs-actual.html", "system-position.html",
          "mh-budget.html", "mhis.html", "variation.html", "funding-consistency.html", "sector-by-recipient.html", "sector-share.html",
          "contracts.html",
          "lead-provider.html", "agency-spend.html", "spend-by-partner.html", "spend-by-service-line.html", "flag-register.html", "data-quality.html",
@@ -99,7 +99,8 @@ def test_money_is_pounds_with_negatives_in_brackets(site):
 
 # Pages with charts (the others are tables only), and those with charts of money.
 CHART_PAGES = [p for p in PAGES if p not in ("rows-set-aside.html", "failed-checks.html", "eliminations.html",
-                                             "funding-consistency.html", "flag-register.html", "partners.html")]
+                                             "funding-consistency.html", "flag-register.html", "partners.html",
+                                             "system-by-payer-service-line.html")]  # tables only
 MONEY_CHART_PAGES = [p for p in CHART_PAGES if p not in ("data-quality.html", "sector-by-recipient.html",
                                                         "sector-share.html", "contracts.html")]
 
