@@ -35,7 +35,7 @@ _COLUMNS = (
     ("amount", "Amount", "money"), ("gross_spend", "Gross spend", "money"), ("net_spend", "Net spend", "money"),
     ("source_file", "Source file", "file"), ("source_row", "Row", "int"),
 )
-_WIDTHS = {"ics": 14, "text": 24, "funding_stream": 14, "code": 12, "money": 15, "file": 34, "int": 8}
+_WIDTHS = {"ics": 14, "text": 24, "funding_stream": 14, "code": 12, "money": 18, "file": 34, "int": 8}
 
 
 def _present(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
