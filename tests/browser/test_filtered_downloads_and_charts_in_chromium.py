@@ -18,7 +18,8 @@ from urllib.parse import quote_plus, unquote
 
 import pytest
 
-from tests.browser.devtools import Chromium
+from headless_chromium import Chromium
+from tests.browser.test_html_in_chromium import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +45,7 @@ def site(demo_home) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    b = Chromium(tmp_path_factory.mktemp("chromium"))
+    b = Chromium(tmp_path_factory.mktemp("chromium"), chromium())
     yield b
     b.close()
 

@@ -2,25 +2,21 @@
 every chart renders, no page logs a console message (errors included), and every link
 between pages resolves."""
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from headless_chromium import FLAGS, find_chromium
 from tests.html_links import page_links
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--enable-logging=stderr", "--v=0", "--virtual-time-budget=8000",
-]
+CHROMIUM_FLAGS = [*FLAGS, "--disable-quic", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=8000"]
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = find_chromium()
     assert found, "Chromium is needed for the browser tests: `apt-get install chromium` (make test does this as root)"
     return found
 
