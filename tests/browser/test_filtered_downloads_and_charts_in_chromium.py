@@ -31,8 +31,12 @@ TOTAL = "Total"
 # the CSV headings of the columns each filter reads (the site's FILTER_DIMS, as labelled)
 HEADINGS = {"system": ("System",), "partner": ("Partner", "ICB", "Lead provider"),
             "month": ("Month", "Period", "As at"), "service_line": ("Service line",)}
-_LINKS_JS = ("JSON.stringify(Array.from(document.querySelectorAll('main a.csv')).map(a => "
-             "({href: a.getAttribute('href'), download: a.getAttribute('download'), text: a.textContent})))")
+# each CSV link, whether it is on screen (not hidden with its chart) and the title of the chart above it
+_LINKS_JS = """JSON.stringify(Array.from(document.querySelectorAll('main a.csv')).map(a => {
+  const gd = a.closest('section.panel') && a.closest('section.panel').querySelector('.plotly-graph-div');
+  return {href: a.getAttribute('href'), download: a.getAttribute('download'), text: a.textContent,
+          shown: a.offsetParent !== null, chart: gd && gd.layout ? gd.layout.title.text : ""};
+}))"""
 _CHARTS_JS = """JSON.stringify(Array.from(document.querySelectorAll('main div.chart')).map(el => {
   const gd = el.querySelector('.plotly-graph-div');
   return {id: gd.id, hidden: el.closest('section.panel').hidden,
@@ -113,7 +117,9 @@ def _fragment(state: dict[str, str]) -> str:
 def test_under_a_system_filter_every_csv_link_gives_the_static_files_rows_for_that_system(site, browser):
     """Every page with filters, opened with #system=North+Weald+ICS: each CSV link of a table with a
     System column gives the static file's heading and its North Weald detail rows, byte for byte as
-    the static file writes them, named after the filter; every other link is the static file."""
+    the static file writes them, named after the filter; every other link is the static file. The
+    notice counts the tables with a column per system, and the tables shown whole: on screen (not
+    hidden with their chart), with the static file, and not under a chart drawn for North Weald."""
     filtered = whole = cut = 0
     for page in _filter_pages(site):
         browser.console.clear()
@@ -124,6 +130,16 @@ def test_under_a_system_filter_every_csv_link_gives_the_static_files_rows_for_th
         assert [link["href"] for link in links if not link["href"].startswith("data:")] == \
             [h for h in written if _matching(_static(site, h)[1], state, systems) is None], page.name
         assert len(links) == len(written), page.name
+        notice = browser.evaluate("document.querySelector('.filter-notice').textContent")
+        columns = sum(1 for h in written if len((_matching(_static(site, h)[1], state, systems) or [[]])[0])
+                      not in (0, len(_static(site, h)[1][0])))
+        said = re.search(r"(\d+) tables? with a column for each system", notice)
+        assert (int(said.group(1)) if said else 0) == columns, f"{page.name}: {notice}"
+        shown_whole = sum(1 for h, link in zip(written, links) if link["shown"]
+                          and _matching(_static(site, h)[1], state, systems) is None
+                          and not link["chart"].endswith(": " + SYSTEM))
+        said = re.search(r"Shown whole, with no column or axis for this filter: (\d+) tables?", notice)
+        assert (int(said.group(1)) if said else 0) == shown_whole, f"{page.name}: {notice}"
         for href, link in zip(written, links):
             text, rows = _static(site, href)
             expected = _matching(rows, state, systems)
