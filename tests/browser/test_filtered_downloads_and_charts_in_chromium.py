@@ -20,8 +20,6 @@ from urllib.parse import quote_plus, unquote
 
 import pytest
 
-from headless_chromium import Chromium
-from tests.browser.test_html_in_chromium import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -42,19 +40,6 @@ _CHARTS_JS = """JSON.stringify(Array.from(document.querySelectorAll('main div.ch
   return {id: gd.id, hidden: el.closest('section.panel').hidden,
           traces: gd.data.filter(t => t.visible !== false).map(t => ({name: t.name, x: t.x, y: t.y}))};
 }))"""
-
-
-@pytest.fixture(scope="module")
-def site(demo_home) -> Path:
-    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
-    return folders[-1] / "html"
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    b = Chromium(tmp_path_factory.mktemp("chromium"), chromium())
-    yield b
-    b.close()
 
 
 def _filter_pages(site: Path) -> list[Path]:

@@ -18,12 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from headless_chromium import Chromium
 from tests.browser.test_filtered_downloads_and_charts_in_chromium import (
     OTHER, SYSTEM, TOTAL, _csv_text, _data_url_text, _filter_pages, _fragment, _static, _matching,
     _written_figures, _written_links,
 )
-from tests.browser.test_html_in_chromium import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -43,22 +41,9 @@ _FIGURES_JS = """JSON.stringify(Array.from(document.querySelectorAll('main table
 
 
 @pytest.fixture(scope="module")
-def site(demo_home) -> Path:
-    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
-    return folders[-1] / "html"
-
-
-@pytest.fixture(scope="module")
 def partners(demo_home) -> list[str]:
     with (demo_home / "reference" / "partners.csv").open(newline="", encoding="utf-8") as fh:
         return [row["name"] for row in csv.DictReader(fh)]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    b = Chromium(tmp_path_factory.mktemp("chromium"), chromium())
-    yield b
-    b.close()
 
 
 def _series_charts(site: Path) -> dict[Path, dict[str, tuple[str, list[str]]]]:

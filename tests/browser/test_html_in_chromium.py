@@ -31,13 +31,6 @@ def render(page: Path, profile: Path, fragment: str = "") -> tuple[str, list[str
     return run.stdout, console
 
 
-@pytest.fixture(scope="module")
-def site(demo_home) -> Path:
-    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
-    assert folders, "the demo run wrote no reports"
-    return folders[-1] / "html"
-
-
 def test_every_page_renders_its_charts_without_console_messages(site, tmp_path):
     """Every page, partner pages included, and the drill-down pages of the flags and of one figure of
     each section: the hundreds of other drill-down pages are the same template (no charts) over other
