@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from reports.chart_figures import ChartData
 from reports.query import ReportContext
+from reports.sections.mhis import MHIS_SPEND_DRILL
 from reports.spec import ALL, FY, MONTH, PREV_MONTH, YTD, Drill, Measure, Section, SpecError, Text
 from reports.tables import Column, Row, Table
 
@@ -138,10 +139,9 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                    "headroom": "spend less required: the standard is in it",
                    "forecast": _FORECAST, "mh_spend": "all the ICB's mental-health spend; its lines are on "
                                                       "the open book page"}),
+    # the same lines as the MHIS page's figure (one condition, so one page)
     "mhis-headline": Lines(
-        {"mhis_spend": "amount"}, {"icb_name": "partner_name"},
-        where=("line_type = 'expenditure' AND in_mhis AND funding_stream IN ('recurrent', 's75_pooled') "
-               "AND partner_kind = 'icb'"),
+        flag_drill=("mhis_spend",), drill=MHIS_SPEND_DRILL,
         not_lines={"required": "the standard: last year's spend grown by the allocation",
                    "shortfall": "required less spend: the standard is in it",
                    "headroom": "spend less required: the standard is in it", "forecast": _FORECAST}),
