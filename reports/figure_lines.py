@@ -205,8 +205,13 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                                                "on the open book page"),
     "lead-provider-reconciliation": NotLines("the lead provider's spend split into mental-health and other "
                                              "service lines; its lines are on the open book page"),
-    "lead-provider-subcontractors": NotLines("spend by who the lead provider paid, grouped by its "
-                                             "subcontractor register: not yet expressed as lines"),
+    # the lead provider's own expenditure lines with who it paid, the view rpt_lead_provider_subcontractors
+    # sums (so a figure and its lines group the same way)
+    "lead-provider-subcontractors": Lines(
+        {"spend": "amount"}, {"subcontractor_name": "subcontractor_name", "subcontractor_kind": "subcontractor_kind",
+                              "service_line_name": "service_line_name"},
+        source="fct_lead_provider_ledger",
+        not_lines={"per_bed_day": "spend per occupied bed day: a ratio"}),
     "flag-register": NotLines("the amount at stake on a flag is the flag's finding (a shortfall, an "
                               "over-run, a difference), linked from the flag's own page"),
     "data-quality": NotLines("row counts, not money"),
