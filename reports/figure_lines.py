@@ -286,10 +286,11 @@ def condition(section: Section, table: Table, row: Row, col: Column,
         drill = _drill_of(section)
         rows = [row] if row.role == "detail" else _rows_under(table, row)
         parts, params = [], {}
+        if len(rows) == 1:       # a row's own condition, as its flag's: the same lines, the same page
+            return flag_condition(section, rows[0])
         for i, r in enumerate(rows):
             c = flag_condition(section, r)
-            w, p = c.where, c.bound()
-            w, p = _rename(w, p, f"_{i}") if len(rows) > 1 else (w, p)
+            w, p = _rename(c.where, c.bound(), f"_{i}")
             parts.append(f"({w})")
             params.update(p)
         if not parts:
