@@ -1,4 +1,5 @@
-"""One factory turns every expectation suite in expectations/ into Dagster asset checks.
+"""Every expectation suite in expectations/ becomes Dagster asset checks: stg_ledger's here,
+the reference tables' in their asset's own step (assets/ingest/dagster_assets.py).
 
 Each expectation becomes its own check (so the UI shows exactly which rule failed, with
 its failing values); ERROR expectations are blocking, WARN ones report only. Suites for
@@ -15,7 +16,6 @@ from pathlib import Path
 import dagster as dg
 
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome, load_suite
-from assets.quality import sql_runner
 from assets.quality.submission_suite import dq_result_rows, validate_submission
 from assets.partitions import partitioned_check_specs, periods
 from warehouse.sql_files import insert_rows, transaction
@@ -48,7 +48,7 @@ def check_name(expectation: dict) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", f"{columns}_{rule}")
 
 
-def _specs(table: str, suite: dict, partitions_def) -> list[dg.AssetCheckSpec]:
+def suite_check_specs(table: str, suite: dict, partitions_def) -> list[dg.AssetCheckSpec]:
     specs, seen = [], set()
     for expectation in suite["expectations"]:
         name = check_name(expectation)
@@ -89,7 +89,7 @@ def ledger_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
     """Checks on stg_ledger, run per current submission of the period."""
     suite = load_suite(suite_path)
     table = "stg_ledger"
-    specs = _specs(table, suite, periods)
+    specs = suite_check_specs(table, suite, periods)
 
     @dg.multi_asset_check(specs=specs, name=f"{suite_path.stem}_suite", can_subset=False)
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
@@ -118,24 +118,5 @@ def record_outcomes(con, partner_id: str, period: str, load_id: str, outcome: Su
         insert_rows(con, "dq_results", rows)
 
 
-def reference_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
-    """Checks of shape on a whole reference table (suite file named after the table)."""
-    suite = load_suite(suite_path)
-    table = suite_path.stem
-    specs = _specs(table, suite, None)
-
-    @dg.multi_asset_check(specs=specs, name=f"{table}_suite", can_subset=False)
-    def _checks(warehouse: Warehouse):
-        with warehouse.writer() as con:
-            outcome = sql_runner.validate_relation(con, table, suite_path)
-        for expectation, o in zip(suite["expectations"], outcome.outcomes):
-            yield fold_result(table, check_name(expectation), [(table, o)])
-
-    return _checks
-
-
-def all_suite_checks() -> list[dg.AssetChecksDefinition]:
-    checks = []
-    for path in sorted(EXPECTATIONS_DIR.glob("*.json")):
-        checks.append(ledger_suite_checks(path) if path.stem == "stg_ledger" else reference_suite_checks(path))
-    return checks
+# The reference tables' suites run in their own asset's step (assets/ingest/dagster_assets.py).
+stg_ledger_suite_checks = ledger_suite_checks(EXPECTATIONS_DIR / "stg_ledger.json")

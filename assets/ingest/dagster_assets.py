@@ -4,7 +4,11 @@ from collections import Counter
 
 import dagster as dg
 
-from assets.ingest.reference_integrity import ReferenceRefused, load_reference
+from assets.checks import EXPECTATIONS_DIR, check_name, fold_result, suite_check_specs
+from assets.ingest.reference_integrity import (ReferenceRefused, Violation, load_reference, unknown_partners,
+                                               unknown_places)
+from assets.quality import sql_runner
+from assets.quality.gx_runner import load_suite
 from assets.ingest.reference_sources import REFERENCE_TABLES, ReferenceSourceError
 from assets.ingest.source_config import load_source_configs
 from assets.ingest.submissions import load_period
@@ -16,26 +20,72 @@ from warehouse.sql_files import run_sql, sql_text
 from warehouse.connection import Warehouse
 
 
-def reference_asset(name: str) -> dg.AssetsDefinition:
-    """ref_<name> from its source (reference/sources.yaml, else reference/<name>.csv), swapped in
-    only when it passes its checks; a refused file keeps the last good version in use."""
-    table = f"ref_{name}"
-
-    @dg.asset(name=table, group_name="reference", kinds={"duckdb", "csv"},
-              description=parse_model_doc(sql_text(f"staging/{table}")).description)
-    def _reference(warehouse: Warehouse) -> dg.MaterializeResult:
-        paths = warehouse.paths
-        try:
-            with warehouse.writer() as con:
-                metadata = load_reference(con, paths.reference, name, paths.inbox)
-        except (ReferenceSourceError, ReferenceRefused) as problem:
-            raise dg.Failure(description=str(problem)) from None
-        return dg.MaterializeResult(metadata=metadata)
-
-    return _reference
+def _reference_suite(table: str) -> dict | None:
+    path = EXPECTATIONS_DIR / f"{table}.json"
+    return load_suite(path) if path.is_file() else None
 
 
-reference_assets = [reference_asset(name) for name in REFERENCE_TABLES]
+# Checks that span tables or folders, run once every table is loaded: (table, check, its rule).
+CROSS_CHECKS = {("ref_partners", "partners_known"): (
+                    "Every partner with an inbox folder or a ledger line has a row in partners",
+                    lambda con, paths: unknown_partners(con, paths.inbox)),
+                ("ref_populations", "places_known"): (
+                    "Every place with a population is one of the places",
+                    lambda con, paths: unknown_places(con))}
+TABLES = [f"ref_{name}" for name in REFERENCE_TABLES]
+SUITES = {table: _reference_suite(table) for table in TABLES}
+
+
+def _check_specs() -> list[dg.AssetCheckSpec]:
+    specs = [spec for table in TABLES if SUITES[table] for spec in suite_check_specs(table, SUITES[table], None)]
+    return specs + [dg.AssetCheckSpec(name=name, asset=table, description=description, blocking=True)
+                    for (table, name), (description, _) in CROSS_CHECKS.items()]
+
+
+def _cross_result(table: str, name: str, violations: list[Violation]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=table, check_name=name, passed=not violations, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"violations": dg.MetadataValue.md("\n".join(f"- {v}" for v in violations) or "none")})
+
+
+@dg.multi_asset(
+    name="reference_tables",
+    specs=[dg.AssetSpec(table, group_name="reference", kinds={"duckdb", "csv"}, skippable=True,
+                        description=parse_model_doc(sql_text(f"staging/{table}")).description) for table in TABLES],
+    check_specs=_check_specs(),
+    can_subset=True,
+)
+def reference_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Every reference table from its source (reference/sources.yaml, else reference/<name>.csv),
+    one step for all of them: each is swapped in only when it passes its checks (its suite in
+    expectations/ and the rules across tables, assets/ingest/reference_integrity.py), so a
+    refused file keeps the last good version in use; the suites' results on the tables in use
+    are then shown check by check. A refused file fails the step after every other table has
+    loaded, so the ingest and the open book are not run on reference data half refused."""
+    selected = {key.to_user_string() for key in context.selected_asset_keys}
+    checks = {(key.asset_key.to_user_string(), key.name) for key in context.selected_asset_check_keys}
+    paths = warehouse.paths
+    problems: list[str] = []
+    with warehouse.writer() as con:
+        for table in (t for t in TABLES if t in selected):  # places before populations, as listed
+            try:
+                metadata = load_reference(con, paths.reference, table.removeprefix("ref_"), paths.inbox)
+            except (ReferenceSourceError, ReferenceRefused) as problem:
+                problems.append(str(problem))
+                context.log.error(str(problem))
+                continue
+            results = []
+            if SUITES[table]:
+                outcome = sql_runner.validate_relation(con, table, EXPECTATIONS_DIR / f"{table}.json")
+                results = [fold_result(table, check_name(e), [(table, o)])
+                           for e, o in zip(SUITES[table]["expectations"], outcome.outcomes)
+                           if (table, check_name(e)) in checks]
+            yield dg.MaterializeResult(asset_key=table, metadata=metadata, check_results=results)
+        for (table, name), (_, rule) in CROSS_CHECKS.items():
+            if (table, name) in checks:
+                yield _cross_result(table, name, rule(con, paths))
+    if problems:
+        raise dg.Failure(description=problems[0])
 
 
 @dg.asset(partitions_def=periods, group_name="ingest", kinds={"duckdb"})

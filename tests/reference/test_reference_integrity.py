@@ -117,15 +117,20 @@ def test_an_empty_contracts_register_is_accepted(con, home):
 
 
 def test_the_reference_asset_fails_with_the_named_check_and_keeps_the_table(home):
-    from assets.ingest.dagster_assets import reference_asset
+    """Materialised on its own (the reference tables are one step, any subset of them can run),
+    a refused file fails the step with the named check and the table keeps its last good rows;
+    ref_partners, materialised in the same run, still loads."""
+    from assets.ingest.dagster_assets import reference_tables
     from warehouse.connection import Warehouse
 
-    asset = reference_asset("allocations")
     resources = {"warehouse": Warehouse(home=str(home))}
-    assert dg.materialize([asset], resources=resources).success
+    selection = ["ref_allocations", "ref_partners"]
+    assert dg.materialize([reference_tables], selection=selection, resources=resources).success
     _rewrite(home, "allocations", "icb_id,fy,programme_allocation\nnw_icb,2025-26,-5.00\n")
-    result = dg.materialize([asset], resources=resources, raise_on_error=False)
+    result = dg.materialize([reference_tables], selection=selection, resources=resources, raise_on_error=False)
     assert not result.success
+    assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
+            for e in [e.event_specific_data.materialization]] == ["ref_partners"]
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = failure.step_failure_data.user_failure_data.description
     assert message.startswith("allocations.csv refused, ref_allocations keeps its last good version: "
