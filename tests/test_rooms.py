@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 ROOMS = ("warehouse", "reports", "analyst", "workbench", "assets", "pipelines", "demo")
 MAY_IMPORT = {
     "warehouse": set(),
