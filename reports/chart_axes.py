@@ -34,10 +34,16 @@ def all_zero(series: list[tuple[Any, list[Decimal]]]) -> bool:
     return bool(series) and not any(v for _, values in series for v in values)
 
 
+def axis_title(text: str) -> dict:
+    """An axis title clear of every tick label: without a standoff plotly sets a vertical title
+    beside the labels around its middle only, over a longer category name above or below them."""
+    return dict(text=f.plotly_text(text), standoff=12)
+
+
 def value_axis(title: str, fmt: str, highest: Decimal | None = None, **more) -> dict:
     """A value axis: its title first (the tests read it there), ticks in the figures' format;
     ``highest``, for a count axis, the top it draws (ticks every one up to UNIT_TICKS_UP_TO)."""
-    axis = dict(title=dict(text=f.plotly_text(title)), gridcolor=GRID, zerolinecolor=MUTED,
+    axis = dict(title=axis_title(title), gridcolor=GRID, zerolinecolor=MUTED,
                 zerolinewidth=1, automargin=True)
     if fmt == "money":
         axis.update(tickformat="$~s")

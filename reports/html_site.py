@@ -28,7 +28,8 @@ import plotly.offline
 from reports import chart_links, drill_html, drilldown, figure_links, flag_links, partner_pages
 from reports import formatting as f
 from reports import sections
-from reports.chart_axes import GRID, MUTED, PLOT_LOCALE, all_zero, top, value_axis, zero_axis, zero_note
+from reports.chart_axes import (GRID, MUTED, PLOT_LOCALE, all_zero, axis_title, top, value_axis, zero_axis,
+                                 zero_note)
 from reports.chart_figures import ChartData, FunnelData, charts_data
 from reports.cover import Cover, Submission, cover as read_cover, submissions_table
 from reports.coverage import add_coverage_notes
@@ -428,7 +429,7 @@ def chart_html(data: ChartData | FunnelData) -> str:
     if zero:
         more = zero_axis(c.value.fmt)
     v_axis = value_axis(c.y_title, c.value.fmt, top(data.series, stacked), **more)
-    cat_axis = dict(title=dict(text=f.plotly_text(c.x_title)), automargin=True, type="category",
+    cat_axis = dict(title=axis_title(c.x_title), automargin=True, type="category",
                     linecolor=MUTED)
     n = len(cats)
     least, base, per = HBAR_HEIGHT
@@ -461,7 +462,7 @@ def _waterfall_html(data: ChartData) -> str:
         totals=dict(marker=dict(color=f.OKABE_ITO[0]))))
     top = max(float(v) for v in values) if values else 0.0
     _layout(fig, data, 460, legend=False,
-            xaxis=dict(title=dict(text=f.plotly_text(c.x_title)), automargin=True, type="category",
+            xaxis=dict(title=axis_title(c.x_title), automargin=True, type="category",
                        linecolor=MUTED),
             yaxis=value_axis(c.y_title, c.value.fmt, range=[0, top * 1.15 if top > 0 else 1]))
     return _figure_html(fig, data, 460, data.as_table())
@@ -511,7 +512,7 @@ def _funnel_html(data: FunnelData) -> str:
     lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
     pad = (hi - lo) * 0.12 or 1.0
     _layout(fig, data, 460, legend=True,
-            xaxis=dict(title=dict(text=f.plotly_text(c.x_title)), automargin=True, tickformat=",",
+            xaxis=dict(title=axis_title(c.x_title), automargin=True, tickformat=",",
                        gridcolor=GRID, linecolor=MUTED, zeroline=False),
             yaxis=value_axis(c.y_title, c.value.fmt, range=[max(lo - pad, 0), hi + pad], zeroline=False))
     return _figure_html(fig, data, 460, data.as_table())
