@@ -327,8 +327,8 @@
     });
     Plotly.restyle(gd, update);
     if (c.spec.counts) { countTicks(c, view); }
-    var h = c.spec.height, n = (view.keepX || allIndices(c)).length;
-    var height = h && n ? Math.max(h[0], h[1] + h[2] * n) : c.original.height;
+    var h = c.spec.height, n = h ? (view.keepX || allIndices(c)).length : 0;
+    var height = n ? Math.max(h[0], h[1] + h[2] * n) : c.original.height;
     if (height !== gd.layout.height) {
       gd.style.height = height + "px";       // the box plotly was written into, else it keeps the old height
       Plotly.relayout(gd, { height: height });
