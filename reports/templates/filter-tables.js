@@ -330,7 +330,8 @@
     var h = c.spec.height, n = h ? (view.keepX || allIndices(c)).length : 0;
     var height = n ? Math.max(h[0], h[1] + h[2] * n) : c.original.height;
     if (height !== gd.layout.height) {
-      gd.style.height = height + "px";       // the box plotly was written into, else it keeps the old height
+      // the box plotly was written into (and the box plotly.py wraps it in), else it keeps the old height
+      gd.style.height = gd.parentNode.style.height = height + "px";
       Plotly.relayout(gd, { height: height });
     }
   }

@@ -39,7 +39,8 @@ def _open(browser, url: str) -> None:
 
 def _traces_js(chart_id: str) -> str:
     return f"""JSON.stringify((() => {{ const gd = document.getElementById({json.dumps(chart_id)});
-      return {{hidden: gd.closest('section.panel').hidden,
+      return {{hidden: gd.closest('section.panel').hidden, height: gd.layout.height,
+               box: Math.round(gd.closest('div.chart').getBoundingClientRect().height),
                traces: gd.data.filter(t => t.visible !== false).map(t => ({{name: t.name, x: t.x, y: t.y}}))}}; }})())"""
 
 
@@ -57,7 +58,9 @@ def _chart_csv(site: Path, key: str) -> tuple[list[str], list[list[str]]]:
 @pytest.mark.parametrize("system", SYSTEMS)
 def test_spend_by_service_line_under_a_system_filter_is_ranked_by_that_systems_spend(site, browser, system):
     """Filtered to one system: its bars only, largest first by its own spend, and no service line it
-    spent nothing on; cleared: the chart as written again (every service line, both systems)."""
+    spent nothing on, in a chart as tall as those bars need (at least 320 px, else 110 px and 34 px a
+    bar) with no empty band under it; cleared: the chart as written again (every service line, both
+    systems, at its written height)."""
     head, rows = _chart_csv(site, "ytd_by_service_line")
     col = head.index(system)
     spend = [(r[1], Decimal(r[col])) for r in rows if Decimal(r[col]) != 0]
@@ -70,10 +73,12 @@ def test_spend_by_service_line_under_a_system_filter_is_ranked_by_that_systems_s
     _open(browser, page.resolve().as_uri() + "#system=" + quote_plus(system))
     shown = json.loads(browser.evaluate(_traces_js("chart-ytd_by_service_line")))
     assert not shown["hidden"]
+    assert shown.pop("box") == shown.pop("height") == max(320, 110 + 34 * len(want))
     assert shown["traces"] == [{"name": system, "y": [html.escape(name, quote=False) for name, _ in want],
                                 "x": [float(v) for _, v in want]}]
     browser.evaluate(_CLEAR)
     shown = json.loads(browser.evaluate(_traces_js("chart-ytd_by_service_line")))
+    assert shown["box"] == shown["height"] == max(320, 110 + 34 * len(rows))
     assert shown["traces"] == [{"name": t["name"], "x": t["x"], "y": t["y"]} for t in written]
     assert [t["name"] for t in shown["traces"]] == list(SYSTEMS)
     assert shown["traces"][0]["y"] == [html.escape(r[1], quote=False) for r in rows]
