@@ -28,6 +28,8 @@ import plotly.offline
 from reports import chart_links, drill_html, drilldown, figure_links, flag_links, partner_pages
 from reports import formatting as f
 from reports import sections
+from reports.chart_axes import (GRID, MUTED, PLOT_LOCALE, all_zero, axis_title, top, value_axis, zero_axis,
+                                 zero_note)
 from reports.chart_figures import ChartData, FunnelData, charts_data
 from reports.cover import Cover, Submission, cover as read_cover, submissions_table
 from reports.coverage import add_coverage_notes
@@ -46,7 +48,7 @@ CSV = "csv"
 PLOTLY_JS = "plotly.min.js"
 STATIC = ("openbook.css", "sort-tables.js", "filter-tables.js")
 INDEX = "index.html"
-_PLOT_CONFIG = {"displaylogo": False, "responsive": True,
+_PLOT_CONFIG = {"displaylogo": False, "responsive": True, "locale": "en-GB", "locales": PLOT_LOCALE,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
 _FONT = "Arial, Liberation Sans, Helvetica, sans-serif"
 # number formats a filtered table may add up again (its own total row says which columns do)
@@ -97,8 +99,6 @@ def _script_json(value: Any) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-_GRID = "#D8DDE0"
-_MUTED = "#4C6272"
 
 
 def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, *,
@@ -363,30 +363,17 @@ def _colours(data: ChartData) -> list[str]:
     return out
 
 
-def _value_axis(title: str, fmt: str, **more) -> dict:
-    """A value axis: its title first (the tests read it there), ticks in the figures' format."""
-    axis = dict(title=dict(text=f.plotly_text(title)), gridcolor=_GRID, zerolinecolor=_MUTED,
-                zerolinewidth=1, automargin=True)
-    if fmt == "money":
-        axis.update(tickprefix="£", tickformat="~s")
-    elif fmt == "money2":
-        axis.update(tickprefix="£", tickformat=",.2f")
-    elif fmt == "pct":
-        axis.update(ticksuffix="%", tickformat=".0f")
-    else:
-        axis.update(tickformat=",")
-    axis.update(more)
-    return axis
-
-
 def _layout(fig: go.Figure, data, height: int, *, legend: bool, **more) -> None:
     fig.update_layout(
         template="none",
         font=dict(family=_FONT, size=13, color="#212B32"),
         title=dict(text=f.plotly_text(data.title), x=0, xanchor="left", font=dict(size=16)),
         paper_bgcolor="white", plot_bgcolor="white", height=height,
-        margin=dict(l=10, r=20, t=80, b=10),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left", traceorder="normal"),
+        margin=dict(l=10, r=20, t=56, b=10),
+        # under the plot, at the foot of the figure (the margin grows to fit it): above the plot, a
+        # legend of more than one row ran into the chart's title
+        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left",
+                    traceorder="normal"),
         showlegend=legend,
         hoverlabel=dict(font=dict(family="Arial, sans-serif")),
         **more)
@@ -436,10 +423,14 @@ def chart_html(data: ChartData | FunnelData) -> str:
             fig.add_trace(go.Bar(y=cats, x=nums, orientation="h", **common))
         else:
             fig.add_trace(go.Bar(x=cats, y=nums, **common))
-    stacked_pct = c.kind.startswith("stacked") and c.value.fmt == "pct"
-    value_axis = _value_axis(c.y_title, c.value.fmt, **({"range": [0, 100]} if stacked_pct else {}))
-    cat_axis = dict(title=dict(text=f.plotly_text(c.x_title)), automargin=True, type="category",
-                    linecolor=_MUTED)
+    stacked = c.kind.startswith("stacked")
+    more = {"range": [0, 100]} if stacked and c.value.fmt == "pct" else {}
+    zero = all_zero(data.series)
+    if zero:
+        more = zero_axis(c.value.fmt)
+    v_axis = value_axis(c.y_title, c.value.fmt, top(data.series, stacked), **more)
+    cat_axis = dict(title=axis_title(c.x_title), automargin=True, type="category",
+                    linecolor=MUTED)
     n = len(cats)
     least, base, per = HBAR_HEIGHT
     height = max(least, base + per * n) if horizontal else 420
@@ -447,8 +438,9 @@ def chart_html(data: ChartData | FunnelData) -> str:
         cat_axis["autorange"] = "reversed"
     _layout(fig, data, height, legend=len(data.series) > 1 or c.series is not None,
             barmode="stack" if c.kind.startswith("stacked") else "group",
-            xaxis=value_axis if horizontal else cat_axis,
-            yaxis=cat_axis if horizontal else value_axis)
+            xaxis=v_axis if horizontal else cat_axis,
+            yaxis=cat_axis if horizontal else v_axis,
+            annotations=[zero_note(c.value.fmt)] if zero else [])
     return _figure_html(fig, data, height, data.as_table())
 
 
@@ -464,15 +456,15 @@ def _waterfall_html(data: ChartData) -> str:
         x=labels, y=[float(v) if m != "total" else 0.0 for v, m in zip(values, measure)],
         measure=measure, text=shown, textposition="outside", customdata=shown,
         hovertemplate="%{x}: %{customdata}<extra></extra>",
-        connector=dict(line=dict(color=_MUTED, width=1)),
+        connector=dict(line=dict(color=MUTED, width=1)),
         decreasing=dict(marker=dict(color=f.OKABE_ITO[5])),     # vermillion: taken off
         increasing=dict(marker=dict(color=f.OKABE_ITO[2])),
         totals=dict(marker=dict(color=f.OKABE_ITO[0]))))
     top = max(float(v) for v in values) if values else 0.0
     _layout(fig, data, 460, legend=False,
-            xaxis=dict(title=dict(text=f.plotly_text(c.x_title)), automargin=True, type="category",
-                       linecolor=_MUTED),
-            yaxis=_value_axis(c.y_title, c.value.fmt, range=[0, top * 1.15 if top > 0 else 1]))
+            xaxis=dict(title=axis_title(c.x_title), automargin=True, type="category",
+                       linecolor=MUTED),
+            yaxis=value_axis(c.y_title, c.value.fmt, range=[0, top * 1.15 if top > 0 else 1]))
     return _figure_html(fig, data, 460, data.as_table())
 
 
@@ -520,9 +512,9 @@ def _funnel_html(data: FunnelData) -> str:
     lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
     pad = (hi - lo) * 0.12 or 1.0
     _layout(fig, data, 460, legend=True,
-            xaxis=dict(title=dict(text=f.plotly_text(c.x_title)), automargin=True, tickformat=",",
-                       gridcolor=_GRID, linecolor=_MUTED, zeroline=False),
-            yaxis=_value_axis(c.y_title, c.value.fmt, range=[max(lo - pad, 0), hi + pad], zeroline=False))
+            xaxis=dict(title=axis_title(c.x_title), automargin=True, tickformat=",",
+                       gridcolor=GRID, linecolor=MUTED, zeroline=False),
+            yaxis=value_axis(c.y_title, c.value.fmt, range=[max(lo - pad, 0), hi + pad], zeroline=False))
     return _figure_html(fig, data, 460, data.as_table())
 
 

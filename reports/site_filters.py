@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from reports import formatting as f
+from reports.chart_axes import UNIT_TICKS_UP_TO
 
 # The columns the page filters act on, by the column's key: a table is filtered on the ones it
 # has and shown whole without them. A column per value of one of these dims (Column.series, a
@@ -30,7 +31,10 @@ def chart_spec(data: Any) -> dict:
     ``facet``: [dim, label] (the chart is hidden under another value), ``x``: [dim, the label of
     each category] and ``axis`` (the plotly axis holding the categories), ``series``: [dim, the
     label of each trace]; ``height`` for a horizontal bar chart, redrawn to fit the categories
-    left. Empty: no filter reaches the chart."""
+    left; ``ranked`` for a chart of categories largest first, ranked again by the series a filter
+    leaves (and without the categories that are zero in all of them); ``counts``: [the plotly axis
+    of a count, the top up to which it ticks every one], kept in whole numbers when redrawn.
+    Empty: no filter reaches the chart."""
     c = data.chart
     spec: dict[str, Any] = {}
     if c.facet is not None and c.facet.key in FILTER_DIMS and data.facet is not None:
@@ -40,11 +44,17 @@ def chart_spec(data: Any) -> dict:
     horizontal = c.kind in ("hbar", "stacked_hbar")
     if c.x.key in FILTER_DIMS:
         spec["x"] = [FILTER_DIMS[c.x.key], data.x_labels()]
-        spec["axis"] = "y" if horizontal else "x"
-        if horizontal:
-            spec["height"] = list(HBAR_HEIGHT)
     if c.series is not None and c.series.key in FILTER_DIMS:
         spec["series"] = [FILTER_DIMS[c.series.key], [data.series_label(sv) for sv, _ in data.series]]
+    if not spec:
+        return spec
+    spec["axis"] = "y" if horizontal else "x"
+    if horizontal:
+        spec["height"] = list(HBAR_HEIGHT)
+    if c.sort_by_value:
+        spec["ranked"] = True
+    if c.value.fmt == "int":
+        spec["counts"] = ["x" if horizontal else "y", UNIT_TICKS_UP_TO]
     return spec
 
 

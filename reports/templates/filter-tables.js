@@ -30,8 +30,10 @@
    Charts: a chart's data-filter (reports/site_filters.py) names the filter its categories,
    series and facet answer to, in the words the tables show. Under a filter its other
    categories and series are left out (Plotly.restyle on the drawn figure), a chart for
-   another facet value, or with nothing left, is hidden, and a chart no filter reaches is
-   shown whole; the notice counts each. */
+   another facet value, or with nothing but zeros left, is hidden, and a chart no filter reaches
+   is shown whole; the notice counts each. A chart of categories largest first keeps that order
+   for the series a filter leaves: its categories are ranked again by them, and those they are
+   zero in are left out; with the filter cleared the figure as written comes back. */
 (function () {
   "use strict";
   var DIMS = [["system", "System"], ["partner", "Partner"], ["month", "Month"],
@@ -248,6 +250,33 @@
     labels.forEach(function (v, i) { if (v === value) { out.push(i); } });
     return out;
   }
+  var PER_POINT = ["x", "y", "customdata", "text", "hovertext"];
+  // the figure as written, the one every view is cut from; none until plotly has drawn it
+  function original(c) {
+    var gd = c.gd;
+    if (!c.original && gd && gd.data && window.Plotly) {
+      c.original = { height: gd.layout.height, traces: gd.data.map(function (t) {
+        var keep = {};
+        PER_POINT.forEach(function (k) { if (Array.isArray(t[k])) { keep[k] = t[k]; } });
+        return keep;
+      }) };
+    }
+    return c.original;
+  }
+  function allIndices(c) { return c.original.traces[0][c.spec.axis].map(function (v, i) { return i; }); }
+  // a view's value of category i in each trace it shows
+  function shownValues(c, view, i) {
+    var values = c.spec.axis === "y" ? "x" : "y";
+    return c.original.traces.filter(function (t, k) { return !view.keepTraces || view.keepTraces.indexOf(k) >= 0; })
+      .map(function (t) { return t[values][i]; });
+  }
+  // a chart of categories largest first, of which a filter leaves some series: its categories ranked
+  // again by what those series add up to (ties in the written order), without the ones they are zero in
+  function ranked(c, view) {
+    function total(i) { return shownValues(c, view, i).reduce(function (a, v) { return a + v; }, 0); }
+    return (view.keepX || allIndices(c)).filter(function (i) { return shownValues(c, view, i).some(Boolean); })
+      .sort(function (a, b) { return total(b) - total(a) || a - b; });
+  }
   // the filters that reach a chart, whether it is hidden, and the categories and traces it keeps
   function chartView(c, state) {
     var sp = c.spec, view = { active: [], hidden: false, keepX: null, keepTraces: null };
@@ -261,20 +290,34 @@
       on(sp.series[0]);
       view.keepTraces = indices(sp.series[1], state[sp.series[0]]);
     }
-    if ((view.keepX && !view.keepX.length) || (view.keepTraces && !view.keepTraces.length)) { view.hidden = true; }
+    if (sp.ranked && view.keepTraces && view.keepTraces.length && original(c)) { view.keepX = ranked(c, view); }
+    // nothing left, or only zeros (plotly would draw them on a -1 to 1 axis): nothing to show
+    var zeros = (view.keepX || view.keepTraces) && original(c) && !(view.keepX || allIndices(c)).some(function (i) {
+      return shownValues(c, view, i).some(Boolean);
+    });
+    if ((view.keepX && !view.keepX.length) || (view.keepTraces && !view.keepTraces.length) || zeros) {
+      view.hidden = true;
+    }
     return view;
   }
-  var PER_POINT = ["x", "y", "customdata", "text", "hovertext"];
+  // a count axis ticks every one up to the top the page gives, as the chart was written
+  // (reports/chart_axes.py), else in plotly's own steps, which are whole numbers from there on
+  function countTicks(c, view) {
+    var axis = c.spec.counts[0], stacked = c.gd.layout.barmode === "stack", highest = 0;
+    (view.keepX || allIndices(c)).forEach(function (i) {
+      var values = shownValues(c, view, i);
+      highest = Math.max(highest, stacked ? values.reduce(function (a, v) { return a + Math.max(v, 0); }, 0)
+                                          : Math.max.apply(null, values));
+    });
+    var ticks = {}, unit = highest <= c.spec.counts[1];
+    ticks[axis + "axis.tickmode"] = unit ? "linear" : "auto";
+    ticks[axis + "axis.tick0"] = unit ? 0 : null;
+    ticks[axis + "axis.dtick"] = unit ? 1 : null;
+    Plotly.relayout(c.gd, ticks);
+  }
   function redraw(c, view) {
     var gd = c.gd;
-    if (!gd || !gd.data || !window.Plotly) { return; }
-    if (!c.original) {          // the figure as written, the one every view is cut from
-      c.original = { height: gd.layout.height, traces: gd.data.map(function (t) {
-        var keep = {};
-        PER_POINT.forEach(function (k) { if (Array.isArray(t[k])) { keep[k] = t[k]; } });
-        return keep;
-      }) };
-    }
+    if (!original(c)) { return; }
     var update = { visible: [] };
     c.original.traces.forEach(function (t, k) {
       update.visible.push(!view.keepTraces || view.keepTraces.indexOf(k) >= 0);
@@ -283,10 +326,12 @@
       });
     });
     Plotly.restyle(gd, update);
-    var h = c.spec.height, n = view.keepX ? view.keepX.length : (c.spec.x ? c.spec.x[1].length : 0);
-    var height = h && n ? Math.max(h[0], h[1] + h[2] * n) : c.original.height;
+    if (c.spec.counts) { countTicks(c, view); }
+    var h = c.spec.height, n = h ? (view.keepX || allIndices(c)).length : 0;
+    var height = n ? Math.max(h[0], h[1] + h[2] * n) : c.original.height;
     if (height !== gd.layout.height) {
-      gd.style.height = height + "px";       // the box plotly was written into, else it keeps the old height
+      // the box plotly was written into (and the box plotly.py wraps it in), else it keeps the old height
+      gd.style.height = gd.parentNode.style.height = height + "px";
       Plotly.relayout(gd, { height: height });
     }
   }
@@ -457,9 +502,10 @@
   window.addEventListener("hashchange", function () { apply(readState()); });
   apply(state);
   // the charts are drawn on DOMContentLoaded (plotly loads deferred, see html_site._PLOT_SCRIPT) by
-  // listeners added before this script ran, so this one runs after them: the figures are there
+  // listeners added before this script ran, so this one runs after them: the figures are there, and
+  // with them what a filter leaves of each chart (all zeros: hidden), so the notice is written again
   document.addEventListener("DOMContentLoaded", function () {
     chartsDrawn = true;
-    charts.forEach(function (c) { filterChart(c, readState()); });
+    apply(readState());
   });
 }());

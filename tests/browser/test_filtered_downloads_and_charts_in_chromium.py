@@ -37,7 +37,7 @@ _LINKS_JS = """JSON.stringify(Array.from(document.querySelectorAll('main a.csv')
 }))"""
 _CHARTS_JS = """JSON.stringify(Array.from(document.querySelectorAll('main div.chart')).map(el => {
   const gd = el.querySelector('.plotly-graph-div');
-  return {id: gd.id, hidden: el.closest('section.panel').hidden,
+  return {id: gd.id, hidden: el.closest('section.panel').hidden, ranked: !!JSON.parse(el.dataset.filter).ranked,
           traces: gd.data.filter(t => t.visible !== false).map(t => ({name: t.name, x: t.x, y: t.y}))};
 }))"""
 
@@ -206,10 +206,12 @@ def _written_figures(page: Path) -> dict[str, dict]:
     return out
 
 
-def _expected_chart(figure: dict) -> tuple[bool, list[dict]]:
+def _expected_chart(figure: dict, ranked: bool) -> tuple[bool, list[dict]]:
     """(hidden, the traces shown) under the system filter, from the figure as written: a chart drawn
     for the other system is hidden, one for this system is whole; traces named after systems keep
-    this system's; categories that are systems keep this system's; anything else stays whole."""
+    this system's (a chart ranked largest first is ranked again by what that trace adds up to, ties
+    in the written order, without the categories it is zero in); categories that are systems keep
+    this system's; anything else stays whole."""
     title = figure["layout"]["title"]["text"]
     traces = [{"name": t.get("name"), "x": t.get("x"), "y": t.get("y"), "orientation": t.get("orientation")}
               for t in figure["traces"]]
@@ -219,6 +221,11 @@ def _expected_chart(figure: dict) -> tuple[bool, list[dict]]:
         return False, traces
     if any(t["name"] in (SYSTEM, OTHER) for t in traces):
         traces = [t for t in traces if t["name"] == SYSTEM]
+        if ranked:
+            cats, vals = ("y", "x") if traces[0]["orientation"] == "h" else ("x", "y")
+            keep = sorted((i for i in range(len(traces[0][cats])) if any(t[vals][i] for t in traces)),
+                          key=lambda i: -sum(t[vals][i] for t in traces))
+            traces = [{**t, cats: [t[cats][i] for i in keep], vals: [t[vals][i] for i in keep]} for t in traces]
     axis = "y" if traces and traces[0]["orientation"] == "h" else "x"
     if any(c in (SYSTEM, OTHER) for t in traces for c in (t[axis] or [])):
         other = "x" if axis == "y" else "y"
@@ -240,7 +247,7 @@ def test_under_a_system_filter_charts_show_only_that_systems_points_and_traces(s
         shown = json.loads(browser.evaluate(_CHARTS_JS))
         assert [c["id"] for c in shown] == list(written), page.name
         for chart in shown:
-            hidden, traces = _expected_chart(written[chart["id"]])
+            hidden, traces = _expected_chart(written[chart["id"]], chart["ranked"])
             assert chart["hidden"] == hidden, f"{page.name}: {chart['id']}"
             if hidden:
                 counts["hidden"] += 1

@@ -127,7 +127,9 @@ def test_charts_use_okabe_ito_and_label_their_axes(site):
                 assert m.group(1).strip(), (page, axis)
         assert len(re.findall(r'"(xaxis|yaxis)":\{"title":\{"text":"[^"]+"', text)) == 2 * text.count("Plotly.newPlot("), page
         if page in MONEY_CHART_PAGES:
-            assert '"tickprefix":"£"' in text or '"tickprefix":"\\u00a3"' in text, page
+            # in pounds: d3's currency format ("$") with the pound as the charts' locale's currency
+            assert re.search(r'"tickformat":"\$[~,]', text), page
+            assert re.search(r'"locales": \{"en-GB": \{"format": \{"currency": \["(£|\\u00a3)", ""\]', text), page
 
 
 def test_failed_checks_show_fields_and_values_not_json(site):
