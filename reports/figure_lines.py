@@ -196,8 +196,12 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
         {"net": "net_spend", "paid_to_others": "paid_to_others_spend"},
         {"ics_id": "ics_id", "sector": "recipient_sector"}, source="fct_mh_ledger_by_recipient", line_scope=YTD,
         not_lines={"share": _PCT, "share_high": "a percentage: the share plus the unclassified share"}),
-    "sector-share": NotLines("by delivering partner's sector per place: not yet expressed as a condition "
-                             "over ledger lines"),
+    # the rpt table's month row holds the year to date; its lines carry the area (a system or a place) and
+    # the delivering partner's sector it is summed by
+    "sector-share": Lines(
+        {"ytd": "net_spend", "p_total": "net_spend"},
+        {"ics_id": "ics_id", "geography_level": "geography_level", "place_name": "place_name"},
+        source="fct_sector_share_ledger", pivot="sector", line_scope=YTD),
     "lead-provider": NotLines("the lead provider's budget by category with a first-year baseline; savings "
                               "and reinvestment are against that baseline"),
     "lead-provider-delegated-budget": NotLines("the delegated budget is the delegating contracts' value; the "
