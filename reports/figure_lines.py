@@ -199,7 +199,7 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
     # the rpt table's month row holds the year to date; its lines carry the area (a system or a place) and
     # the delivering partner's sector it is summed by
     "sector-share": Lines(
-        {"ytd": "net_spend", "p_total": "net_spend"},
+        {"p_total": "net_spend"},
         {"ics_id": "ics_id", "geography_level": "geography_level", "place_name": "place_name"},
         source="fct_sector_share_ledger", pivot="sector", line_scope=YTD),
     "lead-provider": NotLines("the lead provider's budget by category with a first-year baseline; savings "
