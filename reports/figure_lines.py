@@ -181,8 +181,12 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                    "variance": "agency spend less the limit: a limit is in it",
                    "agency_month": "the month's part of the year to date, whose lines are linked beside it"}),
     # --- not (yet) expressed as lines
-    "contract-mix": NotLines("contract values by type; paid to date is a sum over contracts whose lines "
-                             "are linked on the Contracts page"),
+    # the lines each contract pays, the view rpt_contracts sums (and rpt_contract_mix sums its contracts), less
+    # the budgets delegated to a lead provider, as rpt_contract_mix leaves them out
+    "contract-mix": Lines(
+        {"paid": "amount"}, {"ics_id": "ics_id", "contract_type": "contract_type"},
+        where="contract_level <> 'delegated_budget'", source="fct_contract_payment_lines",
+        not_lines={"annual_value": "contract values by type, not ledger lines"}),
     "system-by-payer": NotLines("the commissioner view shares a partner's spend between systems by ICB "
                                 "payments (apportioned, not whole lines); the host view's lines are the open "
                                 "book's"),
