@@ -221,7 +221,8 @@ def test_every_linked_figure_equals_its_breakdowns_and_its_lines_to_the_penny(si
                  "sector-share.html", "lead-provider.html"):
         assert per_page[name] > 0, f"{name}: no figure links to its lines"
     # the contract mix's paid to date (by type, each system, every system) links too, beside its unlinked values
-    (mix,) = [t for t in _tables(site / "contracts.html") if "Type" in t["head"] and "Paid to date" in t["head"]]
+    (mix,) = [t for t in _tables(site / "contracts.html")
+              if "Share of value %" in t["head"] and "Paid to date" in t["head"]]
     paid = [r["cells"][mix["head"].index("Paid to date")] for r in mix["rows"]]
     assert len(paid) > 4 and all(c["href"] for c in paid if _money(c)), [c["text"] for c in paid if not c["href"]]
     assert checked == sum(per_page.values()) and checked > 500
