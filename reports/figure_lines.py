@@ -181,8 +181,12 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                    "variance": "agency spend less the limit: a limit is in it",
                    "agency_month": "the month's part of the year to date, whose lines are linked beside it"}),
     # --- not (yet) expressed as lines
-    "contract-mix": NotLines("contract values by type; paid to date is a sum over contracts whose lines "
-                             "are linked on the Contracts page"),
+    # the lines each contract pays, the view rpt_contracts sums (and rpt_contract_mix sums its contracts), less
+    # the budgets delegated to a lead provider, as rpt_contract_mix leaves them out
+    "contract-mix": Lines(
+        {"paid": "amount"}, {"ics_id": "ics_id", "contract_type": "contract_type"},
+        where="contract_level <> 'delegated_budget'", source="fct_contract_payment_lines",
+        not_lines={"annual_value": "contract values by type, not ledger lines"}),
     "system-by-payer": NotLines("the commissioner view shares a partner's spend between systems by ICB "
                                 "payments (apportioned, not whole lines); the host view's lines are the open "
                                 "book's"),
@@ -196,8 +200,12 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
         {"net": "net_spend", "paid_to_others": "paid_to_others_spend"},
         {"ics_id": "ics_id", "sector": "recipient_sector"}, source="fct_mh_ledger_by_recipient", line_scope=YTD,
         not_lines={"share": _PCT, "share_high": "a percentage: the share plus the unclassified share"}),
-    "sector-share": NotLines("by delivering partner's sector per place: not yet expressed as a condition "
-                             "over ledger lines"),
+    # the rpt table's month row holds the year to date; its lines carry the area (a system or a place) and
+    # the delivering partner's sector it is summed by
+    "sector-share": Lines(
+        {"p_total": "net_spend"},
+        {"ics_id": "ics_id", "geography_level": "geography_level", "place_name": "place_name"},
+        source="fct_sector_share_ledger", pivot="sector", line_scope=YTD),
     "lead-provider": NotLines("the lead provider's budget by category with a first-year baseline; savings "
                               "and reinvestment are against that baseline"),
     "lead-provider-delegated-budget": NotLines("the delegated budget is the delegating contracts' value; the "

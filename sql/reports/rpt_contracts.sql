@@ -47,48 +47,22 @@ CREATE OR REPLACE TEMP MACRO money_ratio(amount, numerator, denominator) AS
          AS DECIMAL(38, 0)) * 0.01 AS DECIMAL(18, 2));
 
 CREATE OR REPLACE TABLE rpt_contracts AS
-WITH months_reported AS (
-    SELECT DISTINCT period, fy, CAST(period || '-01' AS DATE) AS month_start FROM fct_ledger
-),
-contract_years AS (
-    -- each contract in each reported year it is in force, with the months elapsed under it
-    SELECT c.*, m.fy, max(m.period) AS as_at_period, count(*) AS months_elapsed
-    FROM ref_contracts c
-    JOIN months_reported m ON m.month_start BETWEEN date_trunc('month', c.start_date) AND c.end_date
-    GROUP BY ALL
-),
-partner_payments AS (
-    -- payments between partners summed to the keys a contract can name, before matching them to
-    -- contracts: the join then meets a few thousand rows, not every ledger line
-    SELECT partner_id, counterparty_partner_id, fy, funding_stream, service_line, place_id,
-           sum(amount) AS amount, count(amount) AS lines
-    FROM fct_ledger
-    WHERE line_type = 'expenditure' AND counterparty_partner_id IS NOT NULL
-    GROUP BY ALL
-),
-payments AS (
-    SELECT c.contract_id, c.fy, sum(l.amount) AS paid_to_date, CAST(sum(l.lines) AS BIGINT) AS payment_lines
-    FROM contract_years c
-    LEFT JOIN partner_payments l
-           ON l.partner_id = c.commissioner_id AND l.counterparty_partner_id = c.provider_id
-          AND l.fy = c.fy AND l.funding_stream = c.funding_stream
-          AND (c.service_line IS NULL OR l.service_line = c.service_line)
-          AND (c.place_id IS NULL OR l.place_id = c.place_id)
+WITH payments AS (
+    -- the lines each contract pays: the one rule, in fct_contract_payment_lines (the drill-down lists it)
+    SELECT contract_id, fy, sum(amount) AS paid_to_date, count(*) AS payment_lines
+    FROM fct_contract_payment_lines
     GROUP BY ALL
 ),
 valued AS (
     SELECT c.*, CAST(coalesce(p.paid_to_date, 0) AS DECIMAL(18, 2)) AS paid_to_date,
            coalesce(p.payment_lines, 0) AS payment_lines,
            money_ratio(c.annual_value, c.months_elapsed, 12) AS expected_to_date
-    FROM contract_years c
-    JOIN payments p ON p.contract_id = c.contract_id AND p.fy = c.fy
+    FROM fct_contract_years c
+    LEFT JOIN payments p ON p.contract_id = c.contract_id AND p.fy = c.fy
 )
-SELECT v.contract_id, cm.ics_id, ics.ics_name, v.commissioner_id, cm.partner_name AS commissioner_name,
+SELECT v.contract_id, v.ics_id, ics.ics_name, v.commissioner_id, cm.partner_name AS commissioner_name,
        v.provider_id, pr.partner_name AS provider_name, pr.partner_kind AS provider_kind,
-       v.parent_contract_id,
-       CASE WHEN pr.partner_kind = 'lead_provider' THEN 'delegated_budget'
-            WHEN v.parent_contract_id IS NOT NULL OR cm.partner_kind = 'lead_provider' THEN 'subcontract'
-            ELSE 'direct' END AS contract_level,
+       v.parent_contract_id, v.contract_level,
        v.service_line, s.service_line_name, v.place_id, v.contract_type, v.funding_stream,
        v.fy, v.start_date, v.end_date, v.annual_value, v.as_at_period, v.months_elapsed,
        v.expected_to_date, v.paid_to_date, v.payment_lines,
@@ -106,4 +80,4 @@ FROM valued v
 LEFT JOIN dim_partner cm ON cm.partner_id = v.commissioner_id
 LEFT JOIN dim_partner pr ON pr.partner_id = v.provider_id
 LEFT JOIN dim_service_line s ON s.service_line = v.service_line
-LEFT JOIN (SELECT DISTINCT ics_id, ics_name FROM ref_places) ics ON ics.ics_id = cm.ics_id;
+LEFT JOIN (SELECT DISTINCT ics_id, ics_name FROM ref_places) ics ON ics.ics_id = v.ics_id;

@@ -28,23 +28,11 @@
 --   own_ledger_external_spend: the part of net_spend paid by a commissioner (ICB or council) to a
 --     supplier outside the partnership, counted to the commissioner's own sector, pounds
 CREATE OR REPLACE TABLE rpt_sector_share AS
-WITH spend_lines AS (
-    SELECT ics_id, ics_name, place_id, place_name, period, fy, fy_month, sector, sector_name, net_spend,
-           CASE WHEN sector_basis = 'own_ledger' AND partner_kind IN ('icb', 'local_authority')
-                     AND counterparty_partner_id IS NULL THEN net_spend ELSE 0 END AS own_ledger_external_spend
-    FROM fct_mh_ledger
-    WHERE line_type = 'expenditure'
-),
-by_geography AS (
-    SELECT 'ics' AS geography_level, ics_id, ics_name, NULL::VARCHAR AS place_id, ics_name AS place_name,
+-- each line's geography, sector and spend: the one rule, in fct_sector_share_ledger (the drill-down lists it)
+WITH by_geography AS (
+    SELECT geography_level, ics_id, ics_name, place_id, place_name,
            period, sector, sum(net_spend) AS net_spend, sum(own_ledger_external_spend) AS own_ledger_external_spend
-    FROM spend_lines
-    GROUP BY ALL
-    UNION ALL
-    SELECT 'place', ics_id, ics_name, place_id, place_name,
-           period, sector, sum(net_spend), sum(own_ledger_external_spend)
-    FROM spend_lines
-    WHERE place_id IS NOT NULL
+    FROM fct_sector_share_ledger
     GROUP BY ALL
 ),
 sectors AS (

@@ -9,6 +9,7 @@ does not add up to the figure that links to it. Every linked figure of every pag
 """
 from __future__ import annotations
 
+import csv
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -217,12 +218,77 @@ def test_every_linked_figure_equals_its_breakdowns_and_its_lines_to_the_penny(si
     for name in ("index.html", "open-book.html", "spend-by-partner.html", "spend-by-service-line.html",
                  "mhis.html", "contracts.html", "plan-vs-actual.html", "variation.html",
                  "eliminations.html", "funding-consistency.html", "sector-by-recipient.html",
-                 "lead-provider.html"):
+                 "sector-share.html", "lead-provider.html"):
         assert per_page[name] > 0, f"{name}: no figure links to its lines"
+    # the contract mix's paid to date (by type, each system, every system) links too, beside its unlinked values
+    (mix,) = [t for t in _tables(site / "contracts.html")
+              if "Share of value %" in t["head"] and "Paid to date" in t["head"]]
+    paid = [r["cells"][mix["head"].index("Paid to date")] for r in mix["rows"]]
+    assert len(paid) > 4 and all(c["href"] for c in paid if _money(c)), [c["text"] for c in paid if not c["href"]]
     assert checked == sum(per_page.values()) and checked > 500
     print(f"\nchecked {checked} linked figures on {len(per_page)} pages against {len(sums)} drill pages:")
     for name, n in sorted(per_page.items()):
         print(f"  {name}: {n}")
+
+
+# The delivering partner's sector by partner kind, and the page's sector columns, as docs/model.md states them
+_SECTOR_OF_KIND = {"icb": "nhs", "nhs_trust": "nhs", "lead_provider": "nhs", "local_authority": "local_authority",
+                   "vcse": "vcse", "independent": "independent"}
+_SECTOR_COLUMNS = {"Statutory NHS": "nhs", "Local authority": "local_authority", "Voluntary sector (VCSE)": "vcse",
+                   "Independent sector": "independent"}
+
+
+def _reference(home: Path, name: str) -> list[dict]:
+    with open(home / "reference" / name, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _place_sector_spend(demo_home: Path, demo_db, period: str) -> dict[tuple[str, str], Decimal]:
+    """Each place's net mental-health spend by delivering partner's sector, April to ``period``, recomputed
+    from the staged lines of the submissions that passed and the reference files alone: a line paying a
+    partner (its alias) is delivered by that partner, and eliminated when that partner sends its own ledger."""
+    partners = {r["partner_id"]: r for r in _reference(demo_home, "partners.csv")}
+    alias = {r["alias"].strip().upper(): r["partner_id"] for r in _reference(demo_home, "partner_aliases.csv")}
+    mental_health = {r["service_line"] for r in _reference(demo_home, "service_lines.csv")
+                     if r["mental_health"].strip().lower() == "true"}
+    place_name = {r["place_id"]: r["place_name"] for r in _reference(demo_home, "places.csv")}
+    year, month = int(period[:4]), int(period[5:])
+    april = f"{year if month >= 4 else year - 1}-04"
+    lines = demo_db.execute(
+        "SELECT s.partner_id, s.place_id, s.service_line, s.counterparty, s.amount FROM stg_ledger s "
+        "JOIN dq_load_status d ON d.load_id = s.load_id AND d.status = 'passed' "
+        "WHERE s.line_type = 'expenditure' AND s.place_id IS NOT NULL AND s.period BETWEEN ? AND ?",
+        [april, period]).fetchall()
+    spend: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for partner_id, place_id, service_line, counterparty, amount in lines:
+        if service_line not in mental_health:
+            continue
+        paid = alias.get((counterparty or "").strip().upper())
+        if paid is not None and paid != partner_id and partners[paid]["submits"].strip().lower() == "true":
+            continue                                   # eliminated: the partner paid counts its own spend
+        delivered_by = paid if paid is not None else partner_id
+        spend[(place_name[place_id], _SECTOR_OF_KIND[partners[delivered_by]["kind"]])] += amount
+    return spend
+
+
+def test_each_places_sector_figure_is_its_staged_lines_recomputed_and_links_to_them(site, demo_home, demo_db):
+    expected = _place_sector_spend(demo_home, demo_db, site.parent.name)
+    (table,) = [t for t in _tables(site / "sector-share.html") if "Area" in t["head"] and "Level" in t["head"]]
+    head = table["head"]
+    checked = 0
+    for row in table["rows"]:
+        cells = row["cells"]
+        if cells[head.index("Level")]["text"] != "Place":
+            continue
+        area = cells[head.index("Area")]["text"]
+        for label, sector in _SECTOR_COLUMNS.items():
+            cell = cells[head.index(label)]
+            assert _money(cell) == expected.get((area, sector), Decimal(0)), (area, label)
+            # every figure with money in it opens its lines (the drill pages' sums are checked above)
+            assert _money(cell) == 0 or re.search(r"(^|/)drill/[^/]+\.html$", cell["href"] or ""), (area, label)
+            checked += 1
+    assert checked == 6 * len(_SECTOR_COLUMNS)           # three places in each of the demo's two systems
+    assert sum(v for (_, sector), v in expected.items() if sector == "vcse") > 0
 
 
 def test_every_drill_page_is_linked_and_links_back(site):
