@@ -102,12 +102,16 @@ def lake_setting(home: Path) -> LakeSetting | None:
 # --------------------------------------------------------------------------- extensions
 
 
+# The extension each duckdb-ext-<package> wheel holds, where the names differ.
+_EXTENSION_OF = {"postgres": "postgres_scanner"}
+
+
 def extension_path(name: str = "ducklake") -> Path:
     """The .duckdb_extension file of the installed duckdb-ext-<name> wheel for this
     DuckDB version and platform (the wheels exist for DuckDB 1.4.4)."""
     version = f"v{duckdb.__version__}"
     machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), platform.machine())
-    wanted = f"duckdb_ext/extensions/{version}/{platform.system().lower()}_{machine}/{name}.duckdb_extension"
+    wanted = f"duckdb_ext/extensions/{version}/{platform.system().lower()}_{machine}/{_EXTENSION_OF.get(name, name)}.duckdb_extension"
     try:
         dist = metadata.distribution(f"duckdb-ext-{name}")
     except metadata.PackageNotFoundError:
@@ -122,7 +126,8 @@ def extension_path(name: str = "ducklake") -> Path:
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str = "ducklake") -> None:
     """LOAD the extension into the connection's database, unless it is loaded already."""
-    row = con.execute("SELECT loaded FROM duckdb_extensions() WHERE extension_name = $n", {"n": name}).fetchone()
+    row = con.execute("SELECT loaded FROM duckdb_extensions() WHERE extension_name = $n",
+                      {"n": _EXTENSION_OF.get(name, name)}).fetchone()
     if row and row[0]:
         return
     # A file path cannot be a bound parameter of LOAD; it comes from the installed wheel.
