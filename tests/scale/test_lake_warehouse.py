@@ -220,8 +220,9 @@ def test_a_broken_warehouse_yaml_is_one_line_naming_file_and_key(tmp_path):
         lake_setting(tmp_path)
     assert str(error.value).startswith(f"{config / 'warehouse.yaml'}: lake.catalog: a catalog is")
     (config / "warehouse.yaml").write_text("lake:\n  catalogue: x.ducklake\n  data_path: d\n")
-    with pytest.raises(WarehouseConfigError, match=r"lake\.catalogue: unknown key; lake\.catalog: Field required"):
+    with pytest.raises(WarehouseConfigError) as typo:
         lake_setting(tmp_path)
+    assert "lake.catalogue: unknown key" in str(typo.value) and "lake.catalog: Field required" in str(typo.value)
     (config / "warehouse.yaml").write_text("lake: [unclosed\n")
     with pytest.raises(WarehouseConfigError, match=r"not valid YAML \(line 2\)"):
         lake_setting(tmp_path)
