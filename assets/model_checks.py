@@ -1,5 +1,5 @@
 """Checks on the marts and rpt_ tables, evaluated by the model's own asset right after it is
-built (assets/sql_model.py), so a failure blocks what reads it in the same run: nothing
+built (assets/warehouse_assets.py), so a failure blocks what reads it in the same run: nothing
 downstream is built, nothing is published and no report is replaced.
 
 - `keys_unique` (every model whose SQL header names its Keys, so a new rpt_ file gets it):
@@ -26,7 +26,6 @@ import dagster as dg
 import duckdb
 
 from warehouse.sql_docs import ModelDoc
-from warehouse.connection import Warehouse
 
 # The passed submissions, recomputed from the ingest's own tables.
 _PASSED_LINES = """
@@ -143,19 +142,3 @@ RECONCILIATIONS: dict[str, list[ModelCheck]] = {
 
 def checks_for(table: str, doc: ModelDoc) -> list[ModelCheck]:
     return ([KEYS_UNIQUE] if doc.keys else []) + RECONCILIATIONS.get(table, [])
-
-
-def standalone_checks(table: str, doc: ModelDoc) -> list[dg.AssetChecksDefinition]:
-    """The same checks for a model built by an asset of its own (rpt_variation, the flag
-    register), as separate check steps after it."""
-    checks = checks_for(table, doc)
-    if not checks:
-        return []
-
-    @dg.multi_asset_check(specs=[c.spec(table) for c in checks], name=f"{table}_model_checks", can_subset=False)
-    def _checks(warehouse: Warehouse):
-        with warehouse.writer() as con:
-            for check in checks:
-                yield check.result(con, table, doc)
-
-    return [_checks]

@@ -1,52 +1,34 @@
-"""Marts (fct_/dim_/dq_) and the rpt_ tables every report reads: one asset per SQL model that
+"""The open book: every mart (fct_/dim_/dq_) and rpt_ table, one Dagster asset per model that
 warehouse/model_graph.py finds in sql/marts and sql/reports, with the dependencies DuckDB's
-parser reads from its SQL. Adding a model is adding its SQL file. Models that need a Python
-builder of their own have it elsewhere: rpt_variation (every measure in sql/measures/ through
-one template, assets/measures.py), rpt_flag_decisions and rpt_flag_register (assets/flags.py).
+parser reads from its SQL. Adding a model is adding its SQL file.
 
-The rpt_ models bind their thresholds from sql/settings.yaml (`report_params`); run_sql gives
-each statement only the parameters it names, so every model is given the same settings.
+All of them are built by one step (a multi-asset, as dbt's models are): in Dagster each model
+is still its own asset with its lineage, materialisations, metadata and checks, and any subset
+can be materialised on its own, but a run of the open book is one step on one warehouse
+connection instead of some forty, whose start, output and success events (each a commit to
+Dagster's event log) cost more than building the models of a month's data.
+
+A model is its SQL file run with the settings (sql/settings.yaml, `report_params`), except
+those with a builder of their own (assets/model_builders.py). After each model its checks run
+(assets/model_checks.py: keys unique, reconciliations across layers); a blocking check that
+fails, or an input the user must fix, stops every model downstream of it, the step fails, and
+nothing is published and no report replaced. Models that do not read it are still built.
 """
-from __future__ import annotations
 
+import graphlib
 
 import dagster as dg
 
-from assets.flags import flag_assets
-from assets.measures import rpt_variation
-from assets.model_checks import standalone_checks
-from assets.sql_model import sql_model_asset
 from assets.ingest.last_good import settle
-from workbench.counterparties import CounterpartyError, build_dim_counterparty
-from warehouse.model_graph import model_graph
-from warehouse.sql_docs import apply_comments, parse_model_doc
-from warehouse.report_settings import report_params
-from warehouse.sql_files import sql_text
+from assets.model_builders import BUILDERS, PYTHON_READS, ModelInputError
+from assets.model_checks import checks_for
 from warehouse.connection import Warehouse
-
-COUNTERPARTY_DECISIONS = "counterparty_decisions.csv"  # in <home>/config, written by `openbook counterparties decide`
-
-
-@dg.asset(name="dim_counterparty", deps=["fct_ledger", "dim_partner"], group_name="marts", kinds={"duckdb", "python"},
-          description=parse_model_doc(sql_text("marts/dim_counterparty")).table_comment)
-def dim_counterparty(warehouse: Warehouse) -> dg.MaterializeResult:
-    """The counterparty register (workbench/counterparties.py): a table built in Python because the
-    review command classifies with the very same functions, live, before the next run."""
-    paths = warehouse.paths
-    with warehouse.writer() as con:
-        try:
-            rows = build_dim_counterparty(con, paths.reference / "counterparties.csv",
-                                          paths.home / "config" / COUNTERPARTY_DECISIONS)
-        except CounterpartyError as error:
-            raise dg.Failure(str(error)) from None
-        apply_comments(con, parse_model_doc(sql_text("marts/dim_counterparty")))
-    return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "sql": "sql/marts/dim_counterparty.sql"})
-
-
+from warehouse.model_graph import Model, model_graph
+from warehouse.report_settings import report_params
+from warehouse.sql_docs import apply_comments, parse_model_doc
+from warehouse.sql_files import run_sql
 
 GROUPS = {"marts": "marts", "reports": "analytics"}
-# Models built by their own asset (not by running their file with the settings alone).
-BUILT_ELSEWHERE = [rpt_variation, dim_counterparty, *flag_assets]
 
 
 def _settle_submissions(con) -> dict:
@@ -57,33 +39,77 @@ def _settle_submissions(con) -> dict:
             for what, items in decided.items()}
 
 
-# Steps a SQL model's asset runs first, in the same step (the one hand-written exception to
+# Steps a SQL model runs first, on the same connection (the one hand-written exception to
 # "a model is its SQL file": which submissions are in use is decided in Python).
 BEFORE = {"dq_load_status": _settle_submissions}
 
 
-def _sql_models() -> list[dg.AssetsDefinition]:
-    graph = model_graph()
-    elsewhere = {key.to_user_string() for a in BUILT_ELSEWHERE for key in a.keys}
-    assets = []
-    for model in graph.build_order():
-        if model.name in elsewhere:
-            continue
-        if not model.plain:
+def _deps(name: str) -> list[str]:
+    return sorted({*model_graph().deps(name), *PYTHON_READS.get(name, [])})
+
+
+def _check_models() -> dict[str, Model]:
+    models = model_graph().models
+    for model in models.values():
+        if model.name not in BUILDERS and not model.plain:
             raise ValueError(f"{model.path}: binds parameters sql/settings.yaml does not set "
                              f"({', '.join(sorted(model.params))}) and has no builder of its own")
-        assets.append(sql_model_asset(model.name, model.layer, graph.deps(model.name), GROUPS[model.layer],
-                                      params=report_params if model.params else None,
-                                      before=BEFORE.get(model.name)))
-    return assets
+    return models
 
 
-def _checks_of_models_built_elsewhere() -> list[dg.AssetChecksDefinition]:
-    graph = model_graph()
-    return [check for asset in BUILT_ELSEWHERE for key in asset.keys
-            for check in standalone_checks(key.to_user_string(),
-                                           parse_model_doc(graph.models[key.to_user_string()].path.read_text("utf-8")))]
+MODELS = _check_models()
+DOCS = {name: parse_model_doc(model.path.read_text(encoding="utf-8")) for name, model in MODELS.items()}
+CHECKS = {name: checks_for(name, DOCS[name]) for name in MODELS}
 
 
-model_assets = [*_sql_models(), *BUILT_ELSEWHERE]
-model_checks = _checks_of_models_built_elsewhere()
+def build_order(names) -> list[str]:
+    """`names` in an order where each model comes after every model it reads (its Python
+    reads included, which the SQL graph does not know)."""
+    sorter = graphlib.TopologicalSorter()
+    for name in sorted(names):
+        sorter.add(name, *[d for d in _deps(name) if d in names])
+    return list(sorter.static_order())
+
+
+def _build_sql_model(con, model: Model) -> dict:
+    prepared = BEFORE[model.name](con) if model.name in BEFORE else {}
+    run_sql(con, model.sql_name, report_params() if model.params else None)
+    apply_comments(con, DOCS[model.name])
+    (rows,) = con.execute(f'SELECT count(*) FROM "{model.name}"').fetchone()
+    return {"rows": dg.MetadataValue.int(rows), "sql": f"sql/{model.sql_name}.sql", **prepared}
+
+
+@dg.multi_asset(
+    name="open_book_models",
+    specs=[dg.AssetSpec(name, deps=_deps(name), group_name=GROUPS[model.layer], kinds={"duckdb", "sql"},
+                        description=DOCS[name].table_comment, skippable=True)
+           for name, model in sorted(MODELS.items())],
+    check_specs=[check.spec(name) for name in sorted(MODELS) for check in CHECKS[name]],
+    can_subset=True,
+)
+def open_book_models(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    selected = {key.to_user_string() for key in context.selected_asset_keys}
+    checks = {(key.asset_key.to_user_string(), key.name) for key in context.selected_asset_check_keys}
+    stopped: dict[str, str] = {}  # model -> why it was not built
+    problems: list[str] = []
+    with warehouse.writer() as con:
+        for name in build_order(selected):
+            upstream = [d for d in _deps(name) if d in stopped]
+            if upstream:
+                stopped[name] = f"not built: {upstream[0]} {stopped[upstream[0]]}"
+                context.log.warning(f"{name}: {stopped[name]}")
+                continue
+            model = MODELS[name]
+            try:
+                metadata = BUILDERS[name](con, warehouse.paths) if name in BUILDERS else _build_sql_model(con, model)
+            except ModelInputError as problem:
+                stopped[name] = "failed"
+                problems.append(str(problem))
+                context.log.error(f"{name}: {problem}")
+                continue
+            results = [check.result(con, name, DOCS[name]) for check in CHECKS[name] if (name, check.name) in checks]
+            if any(not r.passed for r in results):  # every model check blocks
+                stopped[name] = "failed its checks"
+            yield dg.MaterializeResult(asset_key=name, metadata=metadata, check_results=results)
+    if problems:  # after the models that could still be built: the run fails with the first problem
+        raise dg.Failure(description=problems[0])

@@ -4,9 +4,10 @@
 
 Without --home it generates the demo system in a temporary data home and runs `openbook run`.
 Every page of the site (the summary, each section, the partners' index) is opened in headless
-Chromium through its DevTools protocol, a fresh navigation each time, and timed by the
-browser's own Paint Timing and Navigation Timing entries: first contentful paint (the reader
-sees the page) and the load event (charts drawn). It prints the median of --loads loads per
+Chromium through its DevTools protocol (headless_chromium.py, which the browser tests drive
+too), a fresh navigation each time, and timed by the browser's own Paint Timing and Navigation
+Timing entries: first contentful paint (the reader sees the page) and the load event (charts
+drawn). It prints the median of --loads loads per
 page, the site's size, and the target (first paint under 1 s on every page) as met / not met.
 """
 from __future__ import annotations
@@ -14,19 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from contextlib import ExitStack
 from pathlib import Path
 
-from websockets.sync.client import connect
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from headless_chromium import Chromium, find_chromium  # noqa: E402
+
 FIRST_PAINT_TARGET_MS = 1000.0
 # waits for the page's first contentful paint (reported after the load event by a headless
 # browser) and returns it with the navigation's timings, in milliseconds from navigation start
@@ -45,57 +44,10 @@ TIMINGS_JS = """new Promise(resolve => {
 })"""
 
 
-class Browser:
-    """Headless Chromium driven over its DevTools protocol (one page, one websocket)."""
-
-    def __init__(self, profile: Path):
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        if not chromium:
-            sys.exit("Chromium is needed: `make chromium` (or apt-get install chromium)")
-        self.proc = subprocess.Popen(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1400,1000",
-             "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        for _ in range(300):
-            if port_file.is_file() and port_file.read_text().strip():
-                break
-            time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:
-            target = next(t for t in json.load(resp) if t["type"] == "page")
-        self.stack = ExitStack()
-        self.ws = self.stack.enter_context(connect(target["webSocketDebuggerUrl"], max_size=None, open_timeout=30))
-        self.next_id = 0
-        self.call("Page.enable")
-
-    def call(self, method: str, **params) -> dict:
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv(timeout=60))
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-
-    def open(self, url: str) -> dict:
-        """Navigate to ``url``, wait for its load event, return its timings (ms)."""
-        self.call("Page.navigate", url=url)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            message = json.loads(self.ws.recv(timeout=60))
-            if message.get("method") == "Page.loadEventFired":
-                break
-        result = self.call("Runtime.evaluate", expression=TIMINGS_JS, awaitPromise=True, returnByValue=True)
-        return result["result"]["value"]
-
-    def close(self) -> None:
-        self.stack.close()
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+def load_timings(browser: Chromium, url: str) -> dict:
+    """Navigate to ``url``, wait for its load event, return its timings (ms)."""
+    browser.open(url)
+    return browser.evaluate(TIMINGS_JS)
 
 
 def demo_home(tmp: Path) -> Path:
@@ -128,16 +80,19 @@ def main() -> int:
     parser.add_argument("--loads", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     args = parser.parse_args()
+    chromium = find_chromium()
+    if not chromium:
+        sys.exit("Chromium is needed: `make chromium` (or apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="openbook-site-bench-") as tmp:
         home = args.home or demo_home(Path(tmp))
         site = site_of(home)
         pages = sorted(site.glob("*.html"))
         sizes = size(site)
-        browser = Browser(Path(tmp) / "profile")
+        browser = Chromium(Path(tmp) / "profile", chromium)
         try:
             rows = []
             for page in pages:
-                timings = [browser.open(page.resolve().as_uri()) for _ in range(args.loads)]
+                timings = [load_timings(browser, page.resolve().as_uri()) for _ in range(args.loads)]
                 fcp = [t["fcp"] for t in timings if t["fcp"] is not None]
                 rows.append({"page": page.name, "kib": round(page.stat().st_size / 1024),
                              "first_paint_ms": round(statistics.median(fcp)) if fcp else None,

@@ -7,19 +7,19 @@ from assets.ingest.reference_checks import reference_checks
 from assets.publish_assets import build_publish_assets
 from assets.report_assets import board_reports
 from assets.submission_checks import submission_checks
-from assets.warehouse_assets import model_assets, model_checks
+from assets.warehouse_assets import open_book_models
 from pipelines.jobs import all_jobs
 from pipelines.schedules import all_schedules
 from pipelines.sensors import all_sensors
 from warehouse.connection import Warehouse
 
-all_assets = [*reference_assets, raw_ledger, stg_ledger, *model_assets, board_reports]
+all_assets = [*reference_assets, raw_ledger, stg_ledger, open_book_models, board_reports]
 # Publishing and the data dictionary depend on every public (rpt_/fct_/dim_) asset above.
 all_assets += build_publish_assets(all_assets)
 
 defs = dg.Definitions(
     assets=all_assets,
-    asset_checks=[*all_suite_checks(), *submission_checks, *reference_checks, *model_checks],
+    asset_checks=[*all_suite_checks(), *submission_checks, *reference_checks],
     jobs=all_jobs,
     schedules=all_schedules,
     sensors=all_sensors,

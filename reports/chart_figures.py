@@ -88,9 +88,9 @@ class ChartData:
                 rows.append(Row({"x": x, "s": hit[0][1], "v": hit[0][2]},
                                 links={"v": self.links[j, i]} if (j, i) in self.links else {}))
         else:
-            cols = [xcol] + [Column(f"s{j}", self.series_label(sv), c.value.fmt, True)
+            cols = [xcol] + [Column(f"s{j}", self.series_label(sv), c.value.fmt, True, raw=sv, series=c.series.key)
                              for j, (sv, _) in enumerate(self.series)]
-            cols.append(Column("v", "Total", c.value.fmt, True))
+            cols.append(Column("v", "Total", c.value.fmt, True, across=c.series.key))
             rows = []
             for i, x in enumerate(self.x_values):
                 vals = {f"s{j}": v[i] for j, (_, v) in enumerate(self.series)}

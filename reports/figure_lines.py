@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from reports.chart_figures import ChartData
 from reports.query import ReportContext
+from reports.sections.mhis import MHIS_SPEND_DRILL
 from reports.spec import ALL, FY, MONTH, PREV_MONTH, YTD, Drill, Measure, Section, SpecError, Text
 from reports.tables import Column, Row, Table
 
@@ -138,10 +139,9 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                    "headroom": "spend less required: the standard is in it",
                    "forecast": _FORECAST, "mh_spend": "all the ICB's mental-health spend; its lines are on "
                                                       "the open book page"}),
+    # the same lines as the MHIS page's figure (one condition, so one page)
     "mhis-headline": Lines(
-        {"mhis_spend": "amount"}, {"icb_name": "partner_name"},
-        where=("line_type = 'expenditure' AND in_mhis AND funding_stream IN ('recurrent', 's75_pooled') "
-               "AND partner_kind = 'icb'"),
+        flag_drill=("mhis_spend",), drill=MHIS_SPEND_DRILL,
         not_lines={"required": "the standard: last year's spend grown by the allocation",
                    "shortfall": "required less spend: the standard is in it",
                    "headroom": "spend less required: the standard is in it", "forecast": _FORECAST}),
@@ -205,8 +205,13 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                                                "on the open book page"),
     "lead-provider-reconciliation": NotLines("the lead provider's spend split into mental-health and other "
                                              "service lines; its lines are on the open book page"),
-    "lead-provider-subcontractors": NotLines("spend by who the lead provider paid, grouped by its "
-                                             "subcontractor register: not yet expressed as lines"),
+    # the lead provider's own expenditure lines with who it paid, the view rpt_lead_provider_subcontractors
+    # sums (so a figure and its lines group the same way)
+    "lead-provider-subcontractors": Lines(
+        {"spend": "amount"}, {"subcontractor_name": "subcontractor_name", "subcontractor_kind": "subcontractor_kind",
+                              "service_line_name": "service_line_name"},
+        source="fct_lead_provider_ledger",
+        not_lines={"per_bed_day": "spend per occupied bed day: a ratio"}),
     "flag-register": NotLines("the amount at stake on a flag is the flag's finding (a shortfall, an "
                               "over-run, a difference), linked from the flag's own page"),
     "data-quality": NotLines("row counts, not money"),
@@ -281,10 +286,11 @@ def condition(section: Section, table: Table, row: Row, col: Column,
         drill = _drill_of(section)
         rows = [row] if row.role == "detail" else _rows_under(table, row)
         parts, params = [], {}
+        if len(rows) == 1:       # a row's own condition, as its flag's: the same lines, the same page
+            return flag_condition(section, rows[0])
         for i, r in enumerate(rows):
             c = flag_condition(section, r)
-            w, p = c.where, c.bound()
-            w, p = _rename(w, p, f"_{i}") if len(rows) > 1 else (w, p)
+            w, p = _rename(c.where, c.bound(), f"_{i}")
             parts.append(f"({w})")
             params.update(p)
         if not parts:

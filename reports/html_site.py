@@ -36,7 +36,7 @@ from reports.query import ReportContext
 from reports.section_figures import flag_counts, section_table
 from reports.site_filters import FILTER_DIMS, HBAR_HEIGHT, chart_spec, figures_dims
 from reports.spec import Measure, Section, check_sections
-from reports.table_csv import csv_lines, table_csv
+from reports.table_csv import csv_lines, series_csv_lines, table_csv
 from reports.tables import Column, Row, Table, _Label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -69,13 +69,17 @@ class Downloads:
     def link(self, table: Table, name: str, root: str = "", filterable: bool = False) -> str:
         """The link to the table's CSV file; on a page with filters (``filterable``) the file's lines
         come too, so the page's script can offer the rows a filter leaves shown (nothing can be read
-        from a file:// address), and each row of the table says which line is its own (data-i)."""
+        from a file:// address), and each row of the table says which line is its own (data-i); for a
+        table with a column per system, partner or month, its lines with one such column too."""
         href = f"{CSV}/{name}.csv"
         self.pending[href] = table_csv(table)
         link = (f'<a class="csv" href="{f.html_text(root + href)}" download>'
                 f"Download this table (CSV)</a>")
         if filterable:
             link += f'<script type="application/json" class="csv-lines">{_script_json(csv_lines(table))}</script>'
+            series = series_csv_lines(table, FILTER_DIMS)
+            if series:
+                link += f'<script type="application/json" class="csv-series">{_script_json(series)}</script>'
         return link
 
     def write_before(self, page: Path, text: str) -> None:
@@ -313,6 +317,12 @@ def table_html(table: Table, *, caption: str = "", sortable: bool = True,
             sort_attr += f' data-dim="{dims[col.key]}"'
         elif col.is_value and col.fmt in SUMMABLE:
             sort_attr += f' data-sum="{col.fmt}"'
+        # a column per system, partner or month is one value of a filter, and a filter on another
+        # value hides it, with the Total column adding them (filter-tables.js)
+        if col.series in FILTER_DIMS:
+            sort_attr += f' data-series="{FILTER_DIMS[col.series]}" data-value="{f.html_text(col.label)}"'
+        elif col.across in FILTER_DIMS:
+            sort_attr += f' data-across="{FILTER_DIMS[col.across]}"'
         heads.append(f'<th scope="col"{num_cls}{sort_attr}>{inner}</th>')
     levels = sorted({r.level for r in table.rows if r.role == "subtotal"})
     outer = set(levels[:-1])
@@ -518,11 +528,18 @@ def _funnel_html(data: FunnelData) -> str:
 
 # ---------------------------------------------------------------------------
 # Pages
-def _charts_html(datas: list) -> list[str]:
+def _chart_panel(data: ChartData | FunnelData, downloads: Downloads | None) -> str:
+    """A chart, the figures behind it and (with ``downloads``) their CSV file."""
+    link = f'<p class="note">{downloads.link(data.as_table(), f"chart-{data.key}", filterable=True)}</p>' \
+        if downloads else ""
+    return f'<section class="panel">{chart_html(data)}{link}</section>'
+
+
+def _charts_html(datas: list, downloads: Downloads | None = None) -> list[str]:
     out = []
     for data in datas:
         if data.series:
-            out.append(f'<section class="panel">{chart_html(data)}</section>')
+            out.append(_chart_panel(data, downloads))
         else:
             out.append(f'<section class="panel"><p class="note">No figures for '
                        f"{f.html_text(data.title)}.</p></section>")
@@ -576,7 +593,7 @@ def _section_body(ctx: ReportContext, sec: Section, table: Table, charts: dict[s
     else:
         out.append(f'<p class="note">No figures for {f.html_text(ctx.month)}.</p>')
     out.append("</section>")
-    out += _charts_html([d for ch in sec.charts for d in charts.get(ch.key, [])])
+    out += _charts_html([d for ch in sec.charts for d in charts.get(ch.key, [])], downloads)
     for part, t in zip(sec.parts, table.parts):
         out.append(f'<section class="panel" id="{f.html_text(part.key)}">'
                    f"<h2>{f.html_text(part.title)}</h2>")
@@ -588,7 +605,7 @@ def _section_body(ctx: ReportContext, sec: Section, table: Table, charts: dict[s
         if t.rows and downloads:
             out.append(f'<p class="note">{downloads.link(t, f"{sec.key}-{part.key}", filterable=True)}</p>')
         out.append("</section>")
-        out += _charts_html([d for ch in part.charts for d in charts.get(ch.key, [])])
+        out += _charts_html([d for ch in part.charts for d in charts.get(ch.key, [])], downloads)
     return "\n".join(out)
 
 
@@ -774,7 +791,7 @@ def _summary_body(ctx: ReportContext, cover: Cover, tables: list[Table], flags: 
     out.append("</section>")
     for data in charts:
         if data.series:
-            out.append(f'<section class="panel">{chart_html(data)}</section>')
+            out.append(_chart_panel(data, downloads))
     out.append('<section class="panel"><h2>Sections</h2><ul class="pages">'
                + "".join(f'<li><a href="{f.html_text(sec.key)}.html">{f.html_text(sec.title)}</a>'
                          f" — {f.html_text(sec.description)}</li>" for sec in sections.SECTIONS)

@@ -116,8 +116,9 @@ def _one_table(con: duckdb.DuckDBPyConnection, section: Section, ctx: ReportCont
         on_values = sorted({r[pivot.on.key] for r in records}, key=lambda v: f.sort_key(v, pivot.on.fmt))
         pkeys = [f"p{i}" for i in range(len(on_values))]
         columns = [Column(d.key, d.label, d.fmt, False, d.blank) for d in dims] + [
-            Column(k, f.label(v, pivot.on.fmt), pm.fmt, True, raw=v) for k, v in zip(pkeys, on_values)]
-        columns.append(Column("p_total", pivot.total_label, pm.fmt, True))
+            Column(k, f.label(v, pivot.on.fmt), pm.fmt, True, raw=v, series=pivot.on.key)
+            for k, v in zip(pkeys, on_values)]
+        columns.append(Column("p_total", pivot.total_label, pm.fmt, True, across=pivot.on.key))
         merged: dict[tuple, dict] = {}
         for r in records:
             k = tuple(r[d.key] for d in dims)

@@ -12,7 +12,8 @@ from typing import Any
 from reports import formatting as f
 
 # The columns the page filters act on, by the column's key: a table is filtered on the ones it
-# has and shown whole without them.
+# has and shown whole without them. A column per value of one of these dims (Column.series, a
+# pivot's or a chart's series) is hidden under a filter on another value (html_site.table_html).
 FILTER_DIMS = {"ics_id": "system", "partner_name": "partner", "icb_name": "partner",
                "lead_provider_name": "partner", "period": "month", "as_at_period": "month",
                "service_line_name": "service_line"}

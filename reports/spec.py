@@ -46,7 +46,7 @@ CHART_KINDS = ("bar", "stacked_bar", "hbar", "stacked_hbar", "line", "funnel", "
 EXCEL_CHART_KINDS = ("bar", "stacked_bar", "hbar", "stacked_hbar", "line", "funnel")
 DERIVED_OPS = {"diff": "money", "pct_change": "pct", "ratio": "money2", "share": "pct"}
 # Drill-down pages are the one place reports read fct_ tables: these, and nothing else.
-DRILL_SOURCES = ("fct_ledger", "fct_mh_ledger", "fct_mh_ledger_by_recipient")
+DRILL_SOURCES = ("fct_ledger", "fct_mh_ledger", "fct_mh_ledger_by_recipient", "fct_lead_provider_ledger")
 DRILL_LIMIT = 500
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")

@@ -7,14 +7,17 @@ filter on it leaves the detail lines that add up to the totals. Text cells start
 
 ``csv_lines`` gives the same file line by line (one line per table row, the heading first),
 so a page can put together the CSV of the rows a filter leaves shown from exactly these lines
-(templates/filter-tables.js), never re-encoding a value itself."""
+(templates/filter-tables.js), never re-encoding a value itself. ``series_csv_lines`` does the
+same for a table with a column per system, partner or month: the file as it would be written
+with one of those columns only, for a filter that leaves one shown."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Collection
 
 from reports import formatting as f
 from reports.tables import Column, Row, Table
@@ -45,6 +48,22 @@ def csv_lines(table: Table) -> list[str]:
         writer.writerow(cells)
         lines.append(out.getvalue()[:-len(LINE_END)])
     return lines
+
+
+def series_csv_lines(table: Table, dims: Collection[str]) -> dict[str, list[str]]:
+    """For a table with a column per value of one of ``dims`` (``Column.series``): by each such
+    column's heading, ``csv_lines`` of the table with that one of them, and by "" with none. The
+    columns totalling them (``Column.across``) are left out of each: they add the columns left
+    out too. Empty when the table has no such columns."""
+    series = [c for c in table.columns if c.series in dims]
+    if not series:
+        return {}
+    plain = [c for c in table.columns if c.series not in dims and c.across not in dims]
+    out = {"": csv_lines(dataclasses.replace(table, columns=plain))}
+    for col in series:
+        out[col.label] = csv_lines(dataclasses.replace(
+            table, columns=[c for c in table.columns if c is col or c in plain]))
+    return out
 
 
 def _heading(col: Column) -> str:

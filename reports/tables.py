@@ -19,6 +19,8 @@ class Column:
     blank: str | None = None    # a label column's text for a null value (default: the format's)
     prose: bool = False         # sentences (a Text or the flag): given room to wrap
     raw: Any = None             # a pivot column: the pivoted dim's value (its drill-down binds it)
+    series: str | None = None   # a column per value of this dim (raw is its value): a pivot's, a chart's series
+    across: str | None = None   # a total of the columns of this dim (a pivot's or a chart's Total column)
 
 
 @dataclass

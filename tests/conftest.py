@@ -2,8 +2,10 @@
 per test session (it takes a while), in a temporary data home."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -31,15 +33,34 @@ def demo_home(tmp_path_factory) -> Path:
     prebuilt = os.environ.get("OPENBOOK_TEST_DEMO_HOME")
     if prebuilt:
         return Path(prebuilt)
+    # Under pytest-xdist each worker is a session of its own: the first worker to get here
+    # builds the demo in the run's shared temporary directory and the others wait on the lock,
+    # then read the same home (tests only read it), instead of every worker building its own.
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    home = root / "openbook-demo"
+    with open(root / "openbook-demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (home / BUILT).exists():
+            shutil.rmtree(home, ignore_errors=True)
+            _build_demo(home)
+            (home / BUILT).write_text("the demo system, generated and run\n", encoding="utf-8")
+    return home
+
+
+BUILT = ".openbook-test-demo-built"  # written last: a half-built home (a worker killed) is rebuilt
+
+
+def _build_demo(home: Path) -> None:
     from demo.generator import generate_demo
     from pipelines.runner import Runner
     from warehouse.settings import Paths
 
-    home = tmp_path_factory.mktemp("openbook-demo")
+    home.mkdir(parents=True)
     generate_demo(home)
     summary = Runner(Paths(home), quiet=True).run_all(progress=lambda _: None)
     assert summary.ok, f"pipeline runs failed: {[s for s in summary.steps if not s[3]]}"
-    return home
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,15 @@ MHIS_CATEGORIES = Section(
 )
 
 
+# The lines behind an ICB's MHIS spend, by the definition rpt_mhis applied: its MHIS service lines (in_mhis,
+# from reference/service_lines.csv) from the funding streams the row names (sql/settings.yaml as the model
+# was built), so a deployment that changes what counts gets drill-downs that still add up.
+MHIS_SPEND_DRILL = Drill(keys=("icb_id", "fy", "mhis_funding_streams"), source="fct_mh_ledger",
+                         where=("partner_id = $icb_id AND fy = $fy AND line_type = 'expenditure' AND in_mhis "
+                                "AND list_contains($mhis_funding_streams, funding_stream)"),
+                         figure="mhis_spend", title=lambda v: f"{v['icb_name']}: MHIS spend {v.get('fy')}")
+
+
 _MHIS_VALUES = (
     Measure("mhis_spend", "MHIS spend", "mhis_spend", scope=FY),
     Measure("prior_year", "Prior year", "prior_year_spend", scope=FY),
@@ -105,10 +114,7 @@ MHIS = Section(
     basis="£, the ICBs' own ledgers",
     flag=Flag(where="NOT coalesce(met, forecast_met, TRUE)", label="ICBs not meeting the standard",
               text=_mhis_text,
-              drill=Drill(keys=("icb_id", "fy"), source="fct_mh_ledger",
-                          where=("partner_id = $icb_id AND fy = $fy AND line_type = 'expenditure' AND in_mhis "
-                                 "AND funding_stream IN ('recurrent', 's75_pooled')"),
-                          figure="mhis_spend", title=lambda v: f"{v['icb_name']}: MHIS spend {v.get('fy')}")),
+              drill=MHIS_SPEND_DRILL),
     charts=(
         Chart("mhis_against_required", "MHIS spend against the standard", "bar",
               x=Dim("icb_name", "ICB"), value=Measure("spend", "MHIS spend", "mhis_spend", scope=FY),

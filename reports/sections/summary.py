@@ -29,7 +29,7 @@ SUMMARY = Summary(
                         Measure("headroom", "Headroom", "headroom", scope=FY),
                         Measure("forecast", "Forecast", "forecast_mhis_spend", scope=FY, show=False),
                         Text("status", "Status", _mhis_status)),
-                period_col=None, total=False, hidden=("met",)),
+                period_col=None, total=False, hidden=("met", "icb_id", "fy", "mhis_funding_streams")),
         Section(key="by-system", title="Gross spend by system", source="rpt_mh_spend",
                 description="Total mental-health spend", dims=(ICS,), values=_HEADLINE),
         Section(key="by-partner-kind", title="Gross spend by partner kind", source="rpt_mh_spend",

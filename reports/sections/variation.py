@@ -33,7 +33,7 @@ def _variation_text(v: Mapping[str, Any]) -> str:
 
 def _variation_lines(v: Mapping[str, Any]) -> tuple[str, dict]:
     """The ledger lines of a measure's numerator: the measure's own filters (its YAML file,
-    as assets/measures.py reads it) over fct_mh_ledger, for the unit and year."""
+    as assets/model_builders.py reads it) over fct_mh_ledger, for the unit and year."""
     import yaml
     doc = yaml.safe_load((MEASURES_DIR / f"{v['measure_id']}.yaml").read_text(encoding="utf-8")) or {}
     num = doc.get("numerator") or {}

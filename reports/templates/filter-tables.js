@@ -11,11 +11,21 @@
    table's own total adds up. The print stamp carries the filters, so a printed page says
    what it shows.
 
+   A table with a column per system, partner or month (a pivot's, or the figures under a chart
+   with a series each: data-series on the heading, the value in data-value) keeps the column of
+   the value filtered to and hides the others, as the chart above it hides their series. Its
+   Total column (data-across) adds every one of those columns, the hidden ones too, so it is
+   hidden with them: recomputed from one column left it would only repeat that column, and
+   kept it would count what the filter leaves out. Its total row stays while no row is filtered
+   out (it adds the rows shown, in the columns shown).
+
    CSV downloads: a filtered table's link gives the rows shown, as the lines of the table's
    own CSV file (written by reports/table_csv.py and embedded after the link, since a page
-   opened from file:// cannot read another file): its heading, then the line of each detail
-   row shown (a row's data-i is its line), in the file's order, as a data: address named
-   after the filter. Unfiltered, the link is the static file again.
+   opened from file:// cannot read another file): its heading, then the line of each row
+   shown (a row's data-i is its line), in the file's order, as a data: address named after
+   the filter. A table whose columns a filter cut takes its lines from the file as written
+   with that one column (table_csv.series_csv_lines, embedded too). Unfiltered, the link is
+   the static file again.
 
    Charts: a chart's data-filter (reports/site_filters.py) names the filter its categories,
    series and facet answer to, in the words the tables show. Under a filter its other
@@ -38,6 +48,17 @@
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
       var dim = th.getAttribute("data-dim");
       if (dim) { (found[dim] = found[dim] || []).push(i); }
+    });
+    return found;
+  }
+  function seriesColumns(table) {      // {dim: {series: [[column index, value], ...], across: [index, ...]}}
+    var found = {};
+    function of(dim) { return (found[dim] = found[dim] || { series: [], across: [] }); }
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
+      var dim = th.getAttribute("data-series");
+      if (dim) { of(dim).series.push([i, th.getAttribute("data-value")]); }
+      dim = th.getAttribute("data-across");
+      if (dim) { of(dim).across.push(i); }
     });
     return found;
   }
@@ -95,6 +116,22 @@
     return (neg ? "-" : "") + (a / 100n).toString() + "." + (cents.length < 2 ? "0" + cents : cents);
   }
 
+  // hides the columns of the values a filter leaves out (and the Total adding them); the dims it cut
+  function filterColumns(table, state) {
+    var series = seriesColumns(table), hide = {}, cut = [];
+    DIMS.forEach(function (d) {
+      var s = series[d[0]];
+      if (!s || !s.series.length || !state[d[0]]) { return; }
+      cut.push(d[0]);
+      s.series.forEach(function (c) { if (c[1] !== state[d[0]]) { hide[c[0]] = true; } });
+      if (Object.keys(hide).length) { s.across.forEach(function (i) { hide[i] = true; }); }
+    });
+    Array.prototype.forEach.call(table.rows, function (r) {
+      Array.prototype.forEach.call(r.cells, function (cell, i) { cell.hidden = !!hide[i]; });
+    });
+    return cut;
+  }
+
   function filterTable(table, state) {
     var cols = columns(table), active = [];
     DIMS.forEach(function (d) { if (state[d[0]] && cols[d[0]]) { active.push(d[0]); } });
@@ -144,8 +181,12 @@
       });
       table.tFoot.appendChild(tr);
     }
+    var cut = filterColumns(table, state);
+    active = DIMS.map(function (d) { return d[0]; }).filter(function (dim) {
+      return active.indexOf(dim) >= 0 || cut.indexOf(dim) >= 0;
+    });
     table.setAttribute("data-filtered", active.length ? "yes" : "no");
-    return active;
+    return { active: active, cut: cut };
   }
 
   // ---- CSV downloads: each link with its table (the last table before it) and its file's lines
@@ -162,22 +203,31 @@
                       + last.querySelectorAll("tr[data-i]").length + " rows, its file " + (lines.length - 1));
         return;
       }
-      downloads.push({ link: el, table: last, lines: lines, href: el.getAttribute("href"),
+      var series = data.nextElementSibling;
+      series = series && series.classList.contains("csv-series") ? JSON.parse(series.textContent) : {};
+      downloads.push({ link: el, table: last, lines: lines, series: series, href: el.getAttribute("href"),
                        label: el.textContent });
     });
   }());
   function slug(v) { return v.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-+|-+$/g, ""); }
-  function filterDownload(d, state, active) {
+  function filterDownload(d, state, view) {
+    var active = view.active;
     if (!active.length) {
       d.link.setAttribute("href", d.href);
       d.link.setAttribute("download", "");
       d.link.textContent = d.label;
       return;
     }
-    var shown = detailRows(d.table).filter(function (r) { return !r.hidden; })
+    var lines = d.lines;
+    view.cut.forEach(function (dim) { lines = d.series[state[dim]] || d.series[""]; });
+    if (!lines) {       // a page written without its tables' column lines: never offer the wrong columns
+      console.error("CSV link " + d.href + ": no lines for the columns shown");
+      return;
+    }
+    var shown = Array.prototype.filter.call(d.table.querySelectorAll("tr[data-i]"), function (r) { return !r.hidden; })
       .map(function (r) { return +r.getAttribute("data-i"); })
       .sort(function (a, b) { return a - b; });
-    var text = "\ufeff" + [d.lines[0]].concat(shown.map(function (i) { return d.lines[i + 1]; }))
+    var text = "\ufeff" + [lines[0]].concat(shown.map(function (i) { return lines[i + 1]; }))
       .map(function (line) { return line + "\r\n"; }).join("");
     var name = d.href.split("/").pop().replace(/\.csv$/, "") + "_" + active.map(function (dim) {
       return dim + "-" + slug(state[dim]);
@@ -256,14 +306,18 @@
     return items.length < 2 ? items.join("") : items.slice(0, -1).join(", ") + " and " + items[items.length - 1];
   }
   // the notice: what the filters changed and, exactly, what they left whole
-  function noticeText(on, scope, tableActive, chartViews) {
+  function noticeText(on, scope, tableViews, chartViews) {
     var n = on.length;
+    // a table hidden with its chart (the figures under it) is counted with the chart
+    var shownViews = tableViews.filter(function (v) { return !v.hidden; });
+    var tableActive = shownViews.map(function (v) { return v.active; });
     var tablesOn = tableActive.filter(function (a) { return a.length; }).length;
+    var tablesCut = shownViews.filter(function (v) { return v.cut.length; }).length;
     var tablesPart = tableActive.filter(function (a) { return a.length && a.length < n; }).length;
     var chartsOn = chartViews.filter(function (v) { return v.active.length; }).length;
     var chartsPart = chartViews.filter(function (v) { return v.active.length && v.active.length < n; }).length;
     var chartsHidden = chartViews.filter(function (v) { return v.hidden; }).length;
-    var tablesWhole = tableActive.length - tablesOn, chartsWhole = chartViews.length - chartsOn;
+    var tablesWhole = shownViews.length - tablesOn, chartsWhole = chartViews.length - chartsOn;
     var out = ["Filtered to " + scope + "."];
     if (tablesOn) {
       out.push("Tables show the matching rows only, with the total of the rows shown in place of their "
@@ -272,8 +326,15 @@
     if (chartsOn) {
       out.push("Charts show the matching bars, points and series only"
                + (chartsHidden ? "; " + count(chartsHidden, "chart") + " with nothing to show for "
-                  + (n > 1 ? "these filters" : "this filter") + (chartsHidden === 1 ? " is" : " are") + " hidden" : "")
+                  + (n > 1 ? "these filters" : "this filter") + (chartsHidden === 1 ? " is" : " are")
+                  + " hidden, with the figures under " + (chartsHidden === 1 ? "it" : "them") : "")
                + ".");
+    }
+    if (tablesCut) {
+      out.push(count(tablesCut, "table") + " with a column for each " + listed(DIMS.filter(function (d) {
+        return shownViews.some(function (v) { return v.cut.indexOf(d[0]) >= 0; });
+      }).map(function (d) { return d[1].toLowerCase(); })) + (tablesCut === 1 ? " shows" : " show")
+               + " the matching column only, without the Total column that adds up all of them.");
     }
     if (n > 1 && (tablesPart || chartsPart)) {
       var part = listed([tablesPart && count(tablesPart, "table"), chartsPart && count(chartsPart, "chart")]);
@@ -282,7 +343,10 @@
                + " filtered on those.");
     }
     if (tablesWhole || chartsWhole) {
-      var csvWhole = downloads.filter(function (d) { return !tableActive[tables.indexOf(d.table)].length; }).length;
+      var csvWhole = downloads.filter(function (d) {
+        var v = tableViews[tables.indexOf(d.table)];
+        return !v.hidden && !v.active.length;
+      }).length;
       out.push("Shown whole, with no column or axis for " + (n > 1 ? "these filters" : "this filter") + ": "
                + listed([tablesWhole && count(tablesWhole, "table")
                            + (csvWhole ? " (" + (csvWhole === tablesWhole ? (csvWhole === 1 ? "its" : "their")
@@ -298,13 +362,26 @@
   }
 
   function apply(state) {
-    var tableActive = tables.map(function (t) { return filterTable(t, state); });
-    downloads.forEach(function (d) { filterDownload(d, state, tableActive[tables.indexOf(d.table)] || []); });
+    var tableViews = tables.map(function (t) { return filterTable(t, state); });
+    downloads.forEach(function (d) { filterDownload(d, state, tableViews[tables.indexOf(d.table)]); });
     var chartViews = charts.map(function (c) { return filterChart(c, state); });
+    // the figures under a chart go with it: hidden with it, and drawn for its facet's value
+    tables.forEach(function (t, k) {
+      var panel = t.closest("section.panel"), v = tableViews[k];
+      charts.forEach(function (c, j) {
+        if (c.panel !== panel) { return; }
+        v.hidden = chartViews[j].hidden;
+        if (c.spec.facet && state[c.spec.facet[0]] && v.active.indexOf(c.spec.facet[0]) < 0) {
+          v.active = DIMS.map(function (d) { return d[0]; }).filter(function (dim) {
+            return dim === c.spec.facet[0] || v.active.indexOf(dim) >= 0;
+          });
+        }
+      });
+    });
     var on = DIMS.filter(function (d) { return state[d[0]]; });
     var scope = on.map(function (d) { return d[1] + ": " + state[d[0]]; }).join(", ");
     var notice = bar.querySelector(".filter-notice");
-    notice.textContent = on.length ? noticeText(on, scope, tableActive, chartViews) : "";
+    notice.textContent = on.length ? noticeText(on, scope, tableViews, chartViews) : "";
     bar.querySelectorAll("select").forEach(function (sel) { sel.value = state[sel.name] || ""; });
     if (stampStyle) {
       stampStyle.textContent = on.length
@@ -332,6 +409,16 @@
           // ordered by the cell's sort value where it has one (a month's YYYY-MM), else its text
           if (v) { (values[dim] = values[dim] || {})[v] = cell.getAttribute("data-v") || v; }
         });
+      });
+    });
+  });
+  // and the values that are columns of their own (a column per partner), where no row names them
+  tables.forEach(function (table) {
+    var series = seriesColumns(table);
+    Object.keys(series).forEach(function (dim) {
+      series[dim].series.forEach(function (c) {
+        var keys = (values[dim] = values[dim] || {});
+        if (!(c[1] in keys)) { keys[c[1]] = c[1]; }
       });
     });
   });

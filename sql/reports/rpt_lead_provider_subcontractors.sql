@@ -2,7 +2,8 @@
 -- that is a partner of the system (submitting or not), and everything else (out-of-area
 -- placements with other providers, its own staff and suppliers) together - per service line and
 -- month, with the subcontractor's occupied bed days and out-of-area placements (ref_lp_activity)
--- and the cost per occupied bed day.
+-- and the cost per occupied bed day. Sums fct_lead_provider_ledger, whose lines each figure's
+-- drill-down lists.
 -- Grain: one row per lead provider, month, service line and subcontractor.
 -- Keys: lead_provider_id, period, service_line, subcontractor_id
 -- Columns:
@@ -31,18 +32,14 @@ CREATE OR REPLACE TEMP MACRO money_ratio(amount, numerator, denominator) AS
 
 CREATE OR REPLACE TABLE rpt_lead_provider_subcontractors AS
 WITH lead_provider_spend AS (
-    SELECT l.partner_id AS lead_provider_id, l.partner_name AS lead_provider_name, l.period, l.fy, l.fy_month,
-           l.service_line, coalesce(sub.partner_id, 'other') AS subcontractor_id,
-           coalesce(sub.partner_name, 'Other providers, suppliers and own staff') AS subcontractor_name,
-           sub.partner_kind AS subcontractor_kind,
-           sum(l.amount) AS spend, count(*) AS ledger_lines
-    FROM fct_ledger l
-    LEFT JOIN dim_partner sub ON sub.partner_id = l.counterparty_partner_id
-    WHERE l.partner_kind = 'lead_provider' AND l.line_type = 'expenditure'
+    SELECT partner_id AS lead_provider_id, partner_name AS lead_provider_name, period, fy, fy_month,
+           service_line, service_line_name, subcontractor_id, subcontractor_name, subcontractor_kind,
+           sum(amount) AS spend, count(*) AS ledger_lines
+    FROM fct_lead_provider_ledger
     GROUP BY ALL
 )
 SELECT s.lead_provider_id, s.lead_provider_name, s.period, s.fy, s.fy_month, s.service_line,
-       d.service_line_name, s.subcontractor_id, s.subcontractor_name, s.subcontractor_kind,
+       s.service_line_name, s.subcontractor_id, s.subcontractor_name, s.subcontractor_kind,
        CAST(s.spend AS DECIMAL(18, 2)) AS spend,
        CAST(sum(s.spend) OVER (PARTITION BY s.lead_provider_id, s.service_line, s.subcontractor_id, s.fy
                                ORDER BY s.period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
@@ -51,5 +48,4 @@ SELECT s.lead_provider_id, s.lead_provider_name, s.period, s.fy, s.fy_month, s.s
        money_ratio(s.spend, 1, nullif(a.occupied_bed_days, 0)) AS cost_per_occupied_bed_day,
        s.ledger_lines
 FROM lead_provider_spend s
-LEFT JOIN dim_service_line d ON d.service_line = s.service_line
 LEFT JOIN ref_lp_activity a ON a.provider_id = s.subcontractor_id AND a.period = s.period;

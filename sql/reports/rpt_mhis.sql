@@ -30,6 +30,9 @@
 --   mhis_share_of_allocation_pct: MHIS spend as a percentage of the programme allocation
 --   mh_spend: the ICB's expenditure on every mental-health service line, any funding stream, pounds
 --   mh_share_of_allocation_pct: mh_spend as a percentage of the programme allocation
+--   mhis_funding_streams: the funding streams mhis_spend counts (sql/settings.yaml as the model was built):
+--     the drill-down lists the ICB's lines on in_mhis service lines from these streams, so it adds up to
+--     mhis_spend whatever the definition
 CREATE OR REPLACE TEMP MACRO money_ratio(amount, numerator, denominator) AS
     -- amount x numerator / denominator rounded half up to the penny in exact integer arithmetic
     -- (DuckDB's DECIMAL division returns DOUBLE); numerator and denominator whole, denominator > 0
@@ -98,7 +101,8 @@ SELECT r.icb_id, p.partner_name AS icb_name, p.ics_id, ics.ics_name, r.fy, r.mon
        CAST(round(100 * r.mhis_spend / nullif(r.programme_allocation, 0), 4) AS DECIMAL(38, 4))
            AS mhis_share_of_allocation_pct,
        r.mh_spend,
-       CAST(round(100 * r.mh_spend / nullif(r.programme_allocation, 0), 4) AS DECIMAL(38, 4)) AS mh_share_of_allocation_pct
+       CAST(round(100 * r.mh_spend / nullif(r.programme_allocation, 0), 4) AS DECIMAL(38, 4)) AS mh_share_of_allocation_pct,
+       CAST($mhis_funding_streams AS VARCHAR[]) AS mhis_funding_streams
 FROM required r
 LEFT JOIN dim_partner p ON p.partner_id = r.icb_id
 LEFT JOIN (SELECT DISTINCT ics_id, ics_name FROM ref_places) ics ON ics.ics_id = p.ics_id;

@@ -3,10 +3,11 @@
 -- a line is coded to a place, else the system that hosts the partner). Commissioner view (who pays): a line
 -- coded to a place stays with the place's system; a partner's other spend (coded to no place) is shared
 -- between the systems whose ICBs paid that partner, in proportion to what each ICB paid it from April to the
--- month (the ICB-to-partner payment lines, eliminated from the open book as money between partners): an NHS
--- trust's by each ICB's contract income, the lead provider's by each ICB's delegated budget. A partner no ICB
--- paid keeps its host view. Pennies: each system's part is rounded to the penny and the system paying the
--- most takes the rounding, so every pound is attributed exactly once: summed over systems, both views agree.
+-- month (fct_icb_payment_shares: the ICB-to-partner payment lines, eliminated from the open book as money
+-- between partners): an NHS trust's by each ICB's contract income, the lead provider's by each ICB's delegated
+-- budget. A partner no ICB paid keeps its host view. Pennies: each system's part is rounded to the penny and
+-- the system paying the most takes the rounding, so every pound is attributed exactly once: summed over
+-- systems, both views agree.
 -- Grain: one row per system, month and partner.
 -- Keys: ics_id, period, partner_id
 -- Columns:
@@ -35,9 +36,6 @@ WITH months AS (
 systems AS (
     SELECT DISTINCT ics_id, ics_name FROM fct_mh_ledger WHERE ics_id IS NOT NULL
 ),
-partners AS (
-    SELECT DISTINCT partner_id, partner_name, partner_kind FROM fct_mh_ledger
-),
 -- net spend to date, as each month, by partner, the host view's system and whether the line has a place
 spend AS (
     SELECT mo.period, mo.fy, mo.fy_month, l.partner_id, l.ics_id, l.place_id IS NOT NULL AS placed,
@@ -47,30 +45,15 @@ spend AS (
     WHERE l.line_type = 'expenditure' AND NOT l.is_eliminated
     GROUP BY ALL
 ),
--- what each system's ICB paid each partner to date (the payer's own ledger)
-payments AS (
-    SELECT mo.period, l.counterparty_partner_id AS partner_id, l.ics_id, sum(l.amount) AS icb_paid
-    FROM months mo
-    JOIN fct_mh_ledger l ON l.fy = mo.fy AND l.period <= mo.period
-    WHERE l.line_type = 'expenditure' AND l.partner_kind = 'icb' AND l.counterparty_partner_id IS NOT NULL
-      AND l.counterparty_partner_id <> l.partner_id
-    GROUP BY ALL
-),
-weights AS (
-    SELECT *, icb_paid / nullif(sum(icb_paid) OVER w, 0) AS weight,
-           row_number() OVER (PARTITION BY period, partner_id ORDER BY icb_paid DESC, ics_id) AS payer_rank
-    FROM payments
-    WINDOW w AS (PARTITION BY period, partner_id)
-),
 unplaced AS (
     SELECT period, partner_id, sum(net_spend) AS net_spend FROM spend WHERE NOT placed GROUP BY ALL
 ),
 -- each paying system's part of the partner's unplaced spend, to the penny; the largest payer takes the rest
 shared AS (
     SELECT w.period, w.partner_id, w.ics_id, w.payer_rank, u.net_spend,
-           CAST(round(u.net_spend * w.weight, 2) AS DECIMAL(18, 2)) AS rounded
-    FROM weights w JOIN unplaced u USING (period, partner_id)
-    WHERE w.weight IS NOT NULL
+           CAST(round(u.net_spend * w.payment_share, 2) AS DECIMAL(18, 2)) AS rounded
+    FROM fct_icb_payment_shares w JOIN unplaced u USING (period, partner_id)
+    WHERE w.payment_share IS NOT NULL
 ),
 apportioned AS (
     SELECT period, partner_id, ics_id,
@@ -86,8 +69,8 @@ payer_view AS (
     SELECT period, partner_id, ics_id, 0, net_spend, 0 FROM apportioned
     UNION ALL          -- unplaced spend of a partner no ICB paid: the host view
     SELECT s.period, s.partner_id, s.ics_id, 0, 0, s.net_spend FROM spend s
-    WHERE NOT s.placed AND NOT EXISTS (SELECT 1 FROM weights w WHERE w.period = s.period
-                                        AND w.partner_id = s.partner_id AND w.weight IS NOT NULL)
+    WHERE NOT s.placed AND NOT EXISTS (SELECT 1 FROM fct_icb_payment_shares w WHERE w.period = s.period
+                                        AND w.partner_id = s.partner_id AND w.payment_share IS NOT NULL)
 ),
 grid AS (
     SELECT DISTINCT s.ics_id, s.ics_name, mo.period, mo.fy, mo.fy_month, p.partner_id, p.partner_name,
@@ -96,7 +79,7 @@ grid AS (
           UNION SELECT period, partner_id, ics_id FROM payer_view) k
     JOIN months mo USING (period)
     JOIN systems s USING (ics_id)
-    JOIN partners p USING (partner_id)
+    JOIN dim_partner p USING (partner_id)
 ),
 host AS (
     SELECT period, partner_id, ics_id, sum(net_spend) AS net_spend FROM spend GROUP BY ALL
@@ -112,8 +95,8 @@ SELECT g.ics_id, g.ics_name, g.period, g.fy, g.fy_month, g.partner_id, g.partner
        CAST(coalesce(v.placed, 0) AS DECIMAL(18, 2)) AS placed_net_spend,
        CAST(coalesce(v.apportioned, 0) AS DECIMAL(18, 2)) AS apportioned_net_spend,
        CAST(coalesce(w.icb_paid, 0) AS DECIMAL(18, 2)) AS icb_paid,
-       CAST(round(100 * w.weight, 2) AS DECIMAL(9, 2)) AS payment_share_pct
+       CAST(round(100 * w.payment_share, 2) AS DECIMAL(9, 2)) AS payment_share_pct
 FROM grid g
 LEFT JOIN host h USING (period, partner_id, ics_id)
 LEFT JOIN payer v USING (period, partner_id, ics_id)
-LEFT JOIN weights w USING (period, partner_id, ics_id);
+LEFT JOIN fct_icb_payment_shares w USING (period, partner_id, ics_id);

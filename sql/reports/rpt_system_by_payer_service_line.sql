@@ -3,8 +3,9 @@
 -- as fct_mh_ledger files it (the place's system where a line is coded to a place, else the system that hosts
 -- the partner). Commissioner view (who pays): a line coded to a place stays with the place's system; a
 -- partner's spend on a service line coded to no place is shared between the systems whose ICBs paid that
--- partner, in proportion to what each ICB paid it from April to the month (all its ICB income, the same
--- shares as rpt_system_by_payer: an NHS trust's by contract income, the lead provider's by delegated budget).
+-- partner, in proportion to what each ICB paid it from April to the month (all its ICB income: the shares
+-- of fct_icb_payment_shares, as rpt_system_by_payer: an NHS trust's by contract income, the lead provider's
+-- by delegated budget).
 -- A partner no ICB paid keeps its host view. Pennies: a paying system's parts over the partner's service
 -- lines are the steps in its rounded running share (service lines in order), so they add up exactly to its
 -- part in rpt_system_by_payer; the system paying the most takes the rest of each service line. So every pound
@@ -35,9 +36,6 @@ WITH months AS (
 systems AS (
     SELECT DISTINCT ics_id, ics_name FROM fct_mh_ledger WHERE ics_id IS NOT NULL
 ),
-partners AS (
-    SELECT DISTINCT partner_id, partner_name, partner_kind FROM fct_mh_ledger
-),
 spend AS (
     SELECT mo.period, mo.fy, mo.fy_month, l.partner_id, l.service_line, l.ics_id, l.place_id IS NOT NULL AS placed,
            sum(l.net_spend) AS net_spend
@@ -45,22 +43,6 @@ spend AS (
     JOIN fct_mh_ledger l ON l.fy = mo.fy AND l.period <= mo.period
     WHERE l.line_type = 'expenditure' AND NOT l.is_eliminated
     GROUP BY ALL
-),
--- what each system's ICB paid each partner to date, on any service line (the payer's own ledger)
-payments AS (
-    SELECT mo.period, l.counterparty_partner_id AS partner_id, l.ics_id, sum(l.amount) AS icb_paid
-    FROM months mo
-    JOIN fct_mh_ledger l ON l.fy = mo.fy AND l.period <= mo.period
-    WHERE l.line_type = 'expenditure' AND l.partner_kind = 'icb' AND l.counterparty_partner_id IS NOT NULL
-      AND l.counterparty_partner_id <> l.partner_id
-    GROUP BY ALL
-),
-weights AS (
-    -- the same shares as rpt_system_by_payer, computed the same way
-    SELECT *, icb_paid / nullif(sum(icb_paid) OVER w, 0) AS weight,
-           row_number() OVER (PARTITION BY period, partner_id ORDER BY icb_paid DESC, ics_id) AS payer_rank
-    FROM payments
-    WINDOW w AS (PARTITION BY period, partner_id)
 ),
 unplaced AS (
     SELECT period, partner_id, service_line, sum(net_spend) AS net_spend FROM spend WHERE NOT placed GROUP BY ALL
@@ -72,11 +54,12 @@ shared AS (
     SELECT *, CAST(round(running * weight, 2) AS DECIMAL(18, 2))
                   - coalesce(CAST(round((running - net_spend) * weight, 2) AS DECIMAL(18, 2)), 0) AS rounded
     FROM (
-        SELECT w.period, w.partner_id, u.service_line, w.ics_id, w.payer_rank, w.weight, u.net_spend,
+        SELECT w.period, w.partner_id, u.service_line, w.ics_id, w.payer_rank, w.payment_share AS weight,
+               u.net_spend,
                sum(u.net_spend) OVER (PARTITION BY w.period, w.partner_id, w.ics_id ORDER BY u.service_line
                                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
-        FROM weights w JOIN unplaced u USING (period, partner_id)
-        WHERE w.weight IS NOT NULL
+        FROM fct_icb_payment_shares w JOIN unplaced u USING (period, partner_id)
+        WHERE w.payment_share IS NOT NULL
     )
 ),
 apportioned AS (
@@ -94,8 +77,8 @@ payer_view AS (
     SELECT period, partner_id, service_line, ics_id, 0, net_spend, 0 FROM apportioned
     UNION ALL          -- unplaced spend of a partner no ICB paid: the host view
     SELECT s.period, s.partner_id, s.service_line, s.ics_id, 0, 0, s.net_spend FROM spend s
-    WHERE NOT s.placed AND NOT EXISTS (SELECT 1 FROM weights w WHERE w.period = s.period
-                                        AND w.partner_id = s.partner_id AND w.weight IS NOT NULL)
+    WHERE NOT s.placed AND NOT EXISTS (SELECT 1 FROM fct_icb_payment_shares w WHERE w.period = s.period
+                                        AND w.partner_id = s.partner_id AND w.payment_share IS NOT NULL)
 ),
 grid AS (
     SELECT DISTINCT s.ics_id, s.ics_name, mo.period, mo.fy, mo.fy_month, p.partner_id, p.partner_name,
@@ -104,7 +87,7 @@ grid AS (
           UNION SELECT period, partner_id, service_line, ics_id FROM payer_view) k
     JOIN months mo USING (period)
     JOIN systems s USING (ics_id)
-    JOIN partners p USING (partner_id)
+    JOIN dim_partner p USING (partner_id)
 ),
 host AS (
     SELECT period, partner_id, service_line, ics_id, sum(net_spend) AS net_spend FROM spend GROUP BY ALL

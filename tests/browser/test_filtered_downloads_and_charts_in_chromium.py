@@ -5,7 +5,9 @@ Expected figures come from the files as written, never from the page's script: a
 the static CSV file's heading and its detail rows whose System (or Partner, Month...) column holds
 the filter's value, picked out here with Python's csv module; a filtered chart is the figure as
 written into the page (plotly's JSON, parsed here) cut down to the categories and traces that name
-the system, and a chart drawn for the other system is hidden."""
+the system, and a chart drawn for the other system is hidden. A table with a column per system
+(the summary's figures by system, the figures under a chart with a series per system) keeps the
+filtered system's column: its file loses the other system's column and the Total adding both."""
 from __future__ import annotations
 
 import csv
@@ -18,35 +20,26 @@ from urllib.parse import quote_plus, unquote
 
 import pytest
 
-from tests.browser.devtools import Chromium
 
 pytestmark = pytest.mark.browser
 
 SYSTEM, OTHER = "North Weald ICS", "South Fen ICS"
 BOM = "\ufeff"
+TOTAL = "Total"
 # the CSV headings of the columns each filter reads (the site's FILTER_DIMS, as labelled)
 HEADINGS = {"system": ("System",), "partner": ("Partner", "ICB", "Lead provider"),
             "month": ("Month", "Period", "As at"), "service_line": ("Service line",)}
-_LINKS_JS = ("JSON.stringify(Array.from(document.querySelectorAll('main a.csv')).map(a => "
-             "({href: a.getAttribute('href'), download: a.getAttribute('download'), text: a.textContent})))")
+# each CSV link, whether it is on screen (not hidden with its chart) and the title of the chart above it
+_LINKS_JS = """JSON.stringify(Array.from(document.querySelectorAll('main a.csv')).map(a => {
+  const gd = a.closest('section.panel') && a.closest('section.panel').querySelector('.plotly-graph-div');
+  return {href: a.getAttribute('href'), download: a.getAttribute('download'), text: a.textContent,
+          shown: a.offsetParent !== null, chart: gd && gd.layout ? gd.layout.title.text : ""};
+}))"""
 _CHARTS_JS = """JSON.stringify(Array.from(document.querySelectorAll('main div.chart')).map(el => {
   const gd = el.querySelector('.plotly-graph-div');
   return {id: gd.id, hidden: el.closest('section.panel').hidden,
           traces: gd.data.filter(t => t.visible !== false).map(t => ({name: t.name, x: t.x, y: t.y}))};
 }))"""
-
-
-@pytest.fixture(scope="module")
-def site(demo_home) -> Path:
-    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
-    return folders[-1] / "html"
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    b = Chromium(tmp_path_factory.mktemp("chromium"))
-    yield b
-    b.close()
 
 
 def _filter_pages(site: Path) -> list[Path]:
@@ -73,17 +66,24 @@ def _static(site: Path, href: str) -> tuple[str, list[list[str]]]:
     return text, rows
 
 
-def _matching(rows: list[list[str]], state: dict[str, str]) -> list[list[str]] | None:
-    """The heading and the detail rows of a static CSV a filter keeps; None when the file has a
-    column for none of the filters (the table is shown whole). A filter is applied where the
-    file has a column for it; a row is kept when any such column holds the value."""
+def _matching(rows: list[list[str]], state: dict[str, str], series: dict[str, set[str]] | None = None,
+              by: set[int] | None = None) -> list[list[str]] | None:
+    """The rows and columns of a static CSV a filter keeps; None when it keeps all (the table is
+    shown whole). Rows: a filter is applied where the file has a column for it (of the columns
+    ``by``, when given); the heading and the detail rows are kept where any such column holds the
+    value. Columns: ``series`` gives every value of a dim, and a column headed by another value
+    than the filter's is left out, the Total column with it (it adds them)."""
     head = rows[0]
-    cols = {dim: [i for i, h in enumerate(head) if h in HEADINGS[dim]] for dim in state}
+    cols = {dim: [i for i, h in enumerate(head) if h in HEADINGS[dim] and (by is None or i in by)] for dim in state}
     cols = {dim: found for dim, found in cols.items() if found}
-    if not cols:
+    drop = {i for dim, values in (series or {}).items() if dim in state
+            for i, h in enumerate(head) if h in values and h != state[dim]}
+    drop |= {i for i, h in enumerate(head) if drop and h == TOTAL}
+    if not cols and not drop:
         return None
-    return [head] + [r for r in rows[1:] if r[0] == "detail"
-                     and all(any(r[i] == state[dim] for i in found) for dim, found in cols.items())]
+    kept = [r for r in rows[1:] if not cols or (
+        r[0] == "detail" and all(any(r[i] == state[dim] for i in found) for dim, found in cols.items()))]
+    return [[c for i, c in enumerate(r) if i not in drop] for r in [head] + kept]
 
 
 def _data_url_text(href: str) -> str:
@@ -102,19 +102,32 @@ def _fragment(state: dict[str, str]) -> str:
 def test_under_a_system_filter_every_csv_link_gives_the_static_files_rows_for_that_system(site, browser):
     """Every page with filters, opened with #system=North+Weald+ICS: each CSV link of a table with a
     System column gives the static file's heading and its North Weald detail rows, byte for byte as
-    the static file writes them, named after the filter; every other link is the static file."""
-    filtered = whole = 0
+    the static file writes them, named after the filter; every other link is the static file. The
+    notice counts the tables with a column per system, and the tables shown whole: on screen (not
+    hidden with their chart), with the static file, and not under a chart drawn for North Weald."""
+    filtered = whole = cut = 0
     for page in _filter_pages(site):
         browser.console.clear()
         browser.open(page.resolve().as_uri() + "#" + _fragment({"system": SYSTEM}))
         links = json.loads(browser.evaluate(_LINKS_JS))
         written = _written_links(page)
+        state, systems = {"system": SYSTEM}, {"system": {SYSTEM, OTHER}}
         assert [link["href"] for link in links if not link["href"].startswith("data:")] == \
-            [h for h in written if _matching(_static(site, h)[1], {"system": SYSTEM}) is None], page.name
+            [h for h in written if _matching(_static(site, h)[1], state, systems) is None], page.name
         assert len(links) == len(written), page.name
+        notice = browser.evaluate("document.querySelector('.filter-notice').textContent")
+        columns = sum(1 for h in written if len((_matching(_static(site, h)[1], state, systems) or [[]])[0])
+                      not in (0, len(_static(site, h)[1][0])))
+        said = re.search(r"(\d+) tables? with a column for each system", notice)
+        assert (int(said.group(1)) if said else 0) == columns, f"{page.name}: {notice}"
+        shown_whole = sum(1 for h, link in zip(written, links) if link["shown"]
+                          and _matching(_static(site, h)[1], state, systems) is None
+                          and not link["chart"].endswith(": " + SYSTEM))
+        said = re.search(r"Shown whole, with no column or axis for this filter: (\d+) tables?", notice)
+        assert (int(said.group(1)) if said else 0) == shown_whole, f"{page.name}: {notice}"
         for href, link in zip(written, links):
             text, rows = _static(site, href)
-            expected = _matching(rows, {"system": SYSTEM})
+            expected = _matching(rows, state, systems)
             if expected is None:
                 assert (link["href"], link["download"]) == (href, ""), f"{page.name}: {href}"
                 whole += 1
@@ -124,11 +137,12 @@ def test_under_a_system_filter_every_csv_link_gives_the_static_files_rows_for_th
             assert link["download"] == f"{Path(href).stem}_system-North-Weald-ICS.csv"
             n = len(expected) - 1
             assert link["text"] == f"Download the {n} row{'s' if n != 1 else ''} shown (CSV)"
-            assert any(r[0] == "detail" for r in rows[1:]) and n < sum(r[0] == "detail" for r in rows[1:]), \
-                f"{page.name}: {href} keeps every row: the filter was not tested"
+            assert any(r[0] == "detail" for r in rows[1:]) and expected != rows, \
+                f"{page.name}: {href} keeps every row and column: the filter was not tested"
             filtered += 1
+            cut += len(expected[0]) < len(rows[0])
         assert browser.console == [], f"{page.name} logged: {browser.console}"
-    assert filtered >= 20 and whole >= 5, (filtered, whole)
+    assert filtered >= 20 and whole >= 5 and cut >= 2, (filtered, whole, cut)
 
 
 def test_a_click_on_a_filtered_link_downloads_the_matching_rows_and_clearing_the_filter_restores_the_file(

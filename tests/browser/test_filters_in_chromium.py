@@ -78,12 +78,6 @@ def _parse(text: str) -> _Tables:
     return parser
 
 
-@pytest.fixture(scope="module")
-def site(demo_home) -> Path:
-    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
-    return folders[-1] / "html"
-
-
 def _money_columns(row: dict) -> dict[int, Decimal]:
     return {i: Decimal(v) for i, (_, v) in enumerate(row["cells"]) if v not in (None, "")}
 

@@ -2,25 +2,21 @@
 every chart renders, no page logs a console message (errors included), and every link
 between pages resolves."""
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from headless_chromium import FLAGS, find_chromium
 from tests.html_links import page_links
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--enable-logging=stderr", "--v=0", "--virtual-time-budget=8000",
-]
+CHROMIUM_FLAGS = [*FLAGS, "--disable-quic", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=8000"]
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = find_chromium()
     assert found, "Chromium is needed for the browser tests: `apt-get install chromium` (make test does this as root)"
     return found
 
@@ -33,13 +29,6 @@ def render(page: Path, profile: Path, fragment: str = "") -> tuple[str, list[str
         capture_output=True, text=True, timeout=120)
     console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
     return run.stdout, console
-
-
-@pytest.fixture(scope="module")
-def site(demo_home) -> Path:
-    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
-    assert folders, "the demo run wrote no reports"
-    return folders[-1] / "html"
 
 
 def test_every_page_renders_its_charts_without_console_messages(site, tmp_path):

@@ -492,9 +492,10 @@ def make_analytics_tables(con: duckdb.DuckDBPyConnection) -> None:
         allocation_growth_pct DECIMAL(9,4), mhis_spend_growth_pct DECIMAL(9,4), required_spend DECIMAL(18,2),
         met BOOLEAN, shortfall DECIMAL(18,2), headroom DECIMAL(18,2), forecast_mhis_spend DECIMAL(18,2),
         forecast_met BOOLEAN, mhis_share_of_allocation_pct DECIMAL(9,4), mh_spend DECIMAL(18,2),
-        mh_share_of_allocation_pct DECIMAL(9,4))""")
+        mh_share_of_allocation_pct DECIMAL(9,4), mhis_funding_streams VARCHAR[])""")
     for icb, ics, months, spend, prior, growth, required, forecast, mh, allocation in MHIS:
-        con.execute("INSERT INTO rpt_mhis VALUES (?,?,?,?,'2025-26',?,?,?,?,NULL,?,NULL,?,NULL,NULL,NULL,?,?,?,?,?)",
+        con.execute("INSERT INTO rpt_mhis VALUES (?,?,?,?,'2025-26',?,?,?,?,NULL,?,NULL,?,NULL,NULL,NULL,?,?,?,?,?,"
+                    "['recurrent', 's75_pooled'])",
                     [icb, names[icb], ics, ICS_NAMES[ics], months, D(spend), D(prior), D(allocation), D(growth),
                      D(required), D(forecast), D(forecast) >= D(required),
                      (100 * D(spend) / D(allocation)).quantize(D("0.0001")), D(mh),

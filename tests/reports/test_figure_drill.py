@@ -58,15 +58,6 @@ def test_every_money_figure_is_declared_a_sum_of_lines_or_says_why_not():
     assert undeclared == [], "each money figure is either linked or given a reason, not both nor neither"
 
 
-def test_the_mhis_drill_conditions_use_the_mhis_funding_streams_of_the_settings():
-    """The MHIS figures' drill conditions name the funding streams of the MHIS base: the same as
-    sql/settings.yaml's mhis_funding_streams, which rpt_mhis binds (change one, change the other)."""
-    from warehouse.report_settings import report_params
-    streams = ", ".join(f"'{x}'" for x in report_params()["mhis_funding_streams"])
-    assert f"funding_stream IN ({streams})" in sections.MHIS.flag.drill.where
-    assert f"funding_stream IN ({streams})" in fl.FIGURE_LINES["mhis-headline"].where
-
-
 def test_a_figure_condition_binds_its_keys_never_formats_them():
     """A hostile partner name is bound as a parameter: it never appears in the SQL text."""
     sec = sections.OPEN_BOOK
@@ -181,6 +172,21 @@ def _linked_figures(site: Path):
                         yield page, href, c
 
 
+# The MHIS figures' tables, by their headers: the standard's (MHIS spend beside Met), the summary's block
+# (beside Status) and the categories (£ in the year); a chart's figures table is not a section's.
+_MHIS_TABLES = {"mhis.html": (("Met", "MHIS spend"), ("MHIS category or exclusion", "£ in the year")),
+                "index.html": (("Status", "MHIS spend"),)}
+
+
+def _mhis_figures(site: Path):
+    for name, tables in _MHIS_TABLES.items():
+        for t in _tables(site / name):
+            for marker, column in tables:
+                if marker in t["head"] and column in t["head"]:
+                    i = t["head"].index(column)
+                    yield from ((site / name, r["cells"][i]) for r in t["rows"])
+
+
 def test_every_linked_figure_equals_its_breakdowns_and_its_lines_to_the_penny(site):
     checked, per_page, sums = 0, defaultdict(int), {}
     for page, href, cell in _linked_figures(site):
@@ -202,10 +208,16 @@ def test_every_linked_figure_equals_its_breakdowns_and_its_lines_to_the_penny(si
             assert rows == total == figure, f"{where}: by {by} adds up to {rows} (total row {total})"
         checked += 1
         per_page[str(page.relative_to(site))] += 1
+    # every MHIS figure (the standard's table, its categories, the summary's block) is linked, so the loop
+    # above has checked each one adds up
+    mhis = list(_mhis_figures(site))
+    assert len(mhis) > 20 and all(c["href"] for _, c in mhis if _money(c)), \
+        [(p.name, c["text"]) for p, c in mhis if _money(c) and not c["href"]]
     # the pages whose tables are sums of lines are linked (the registry says which are not, and why)
     for name in ("index.html", "open-book.html", "spend-by-partner.html", "spend-by-service-line.html",
                  "mhis.html", "contracts.html", "plan-vs-actual.html", "variation.html",
-                 "eliminations.html", "funding-consistency.html", "sector-by-recipient.html"):
+                 "eliminations.html", "funding-consistency.html", "sector-by-recipient.html",
+                 "lead-provider.html"):
         assert per_page[name] > 0, f"{name}: no figure links to its lines"
     assert checked == sum(per_page.values()) and checked > 500
     print(f"\nchecked {checked} linked figures on {len(per_page)} pages against {len(sums)} drill pages:")
@@ -220,6 +232,67 @@ def test_every_drill_page_is_linked_and_links_back(site):
     for p in list(pages)[:50]:
         text = p.read_text(encoding="utf-8")
         assert 'href="../index.html"' in text and "This figure is linked from:" in text
+
+
+def test_the_mhis_drill_follows_a_changed_definition(demo_home, tmp_path):
+    """A deployment that counts only recurrent money towards the MHIS (section 75 pooled funds moved to
+    the exclusions of its settings), its MHIS models rebuilt on a copy of the demo warehouse: every MHIS
+    figure of the standard's table and the summary's block is the ICB's recurrent spend on MHIS service
+    lines, recomputed here from the ledger lines and reference/service_lines.csv, and opens lines that
+    add up to it to the penny (the drill reads the definition the model applied, not its own copy)."""
+    import csv
+    import shutil
+
+    import duckdb
+    import yaml
+
+    from reports.drilldown import DrillSet
+    from reports.figure_links import link_figures
+    from reports.section_figures import section_table
+    from warehouse.report_settings import SETTINGS, report_params
+    from warehouse.sql_files import run_sql
+
+    settings = yaml.safe_load(SETTINGS.read_text(encoding="utf-8"))
+    assert settings["mhis_funding_streams"] == ["recurrent", "s75_pooled"]     # the demo's definition
+    settings["mhis_funding_streams"] = ["recurrent"]
+    settings["mhis_excluded_funding_streams"].append(
+        {"funding_stream": "s75_pooled", "label": "Section 75 pooled", "reason": "counted by the council"})
+    (tmp_path / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    shutil.copy(demo_home / "warehouse" / "openbook.duckdb", tmp_path / "openbook.duckdb")
+    con = duckdb.connect(str(tmp_path / "openbook.duckdb"))
+    params = report_params(tmp_path / "settings.yaml")
+    for model in ("reports/rpt_mhis", "reports/rpt_mhis_categories"):
+        run_sql(con, model, params)
+
+    with open(demo_home / "reference" / "service_lines.csv", newline="", encoding="utf-8") as fh:
+        mhis_lines = {r["service_line"] for r in csv.DictReader(fh) if r["in_mhis"] == "true"}
+    recurrent, both = defaultdict(Decimal), defaultdict(Decimal)
+    for icb, fy, line, stream, amount in con.execute(
+            "SELECT partner_id, fy, service_line, funding_stream, amount FROM fct_ledger "
+            "WHERE partner_kind = 'icb' AND line_type = 'expenditure'").fetchall():
+        if line in mhis_lines:
+            recurrent[icb, fy] += amount if stream == "recurrent" else 0
+            both[icb, fy] += amount if stream in ("recurrent", "s75_pooled") else 0
+
+    ctx = ReportContext(con.execute("SELECT max(period) FROM fct_ledger").fetchone()[0])
+    headline = next(b for b in sections.SUMMARY.blocks if b.key == "mhis-headline")
+    shown = [("mhis.html", "MHIS", sections.MHIS), ("index.html", "Summary", headline)]
+    tables = [(href, name, sec, section_table(con, sec, ctx)) for href, name, sec in shown]
+    drills = DrillSet(con)
+    link_figures(drills, ctx, tables, "drill")
+    pages = {f"drill/{p.slug}.html": p for p in drills.pages}
+    checked = 0
+    for _, _, _, table in tables:
+        for row in table.rows:
+            if row.role != "detail":
+                continue
+            figure, key = row.values["mhis_spend"], (row.hidden["icb_id"], row.hidden["fy"])
+            assert figure == recurrent[key] != both[key], (key, figure)
+            page = pages[row.links["mhis_spend"]]
+            assert page.figure == page.line_total == figure, (key, page.line_total, figure)
+            assert all(b.total == figure for b in page.breakdowns) and len(page.breakdowns) == 4, key
+            checked += 1
+    assert checked == 4                                 # the two ICBs' year, in both tables
 
 
 # ---------------------------------------------------------------------------

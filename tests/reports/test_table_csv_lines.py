@@ -5,7 +5,7 @@ import io
 from decimal import Decimal
 
 from reports import tables as s
-from reports.table_csv import csv_lines, table_csv
+from reports.table_csv import csv_lines, series_csv_lines, table_csv
 
 
 def test_the_lines_are_the_file_one_per_row_even_where_a_value_holds_a_line_break():
@@ -24,3 +24,20 @@ def test_the_lines_are_the_file_one_per_row_even_where_a_value_holds_a_line_brea
         ["detail", 'Ashby, "East"', "two\nlines", "1234.50"],
         ["detail", "'=cmd", "", "-0.10"],
         ["total", "Total", "", "1234.40"]]
+
+
+def test_the_lines_with_one_series_column_are_the_file_of_the_table_with_that_column_only():
+    """A column per system and a Total adding them: each system's lines are the heading and rows with
+    that system's column alone and no Total (written out here by hand), and "" has neither."""
+    table = s.Table("t", "T", [s.Column("x", "Service line", "text", False),
+                               s.Column("s0", "North Weald ICS", "money", True, raw="north_weald", series="ics_id"),
+                               s.Column("s1", "South Fen ICS", "money", True, raw="south_fen", series="ics_id"),
+                               s.Column("v", "Total", "money", True, across="ics_id")],
+                    [s.Row({"x": "Crisis, adult", "s0": Decimal("10.50"), "s1": Decimal("2"), "v": Decimal("12.50")}),
+                     s.Row({"x": s._Label("Total"), "s0": Decimal("10.50"), "s1": Decimal("2"), "v": Decimal("12.50")},
+                           "total")])
+    assert series_csv_lines(table, {"ics_id"}) == {
+        "": ["Row type,Service line", 'detail,"Crisis, adult"', "total,Total"],
+        "North Weald ICS": ["Row type,Service line,North Weald ICS", 'detail,"Crisis, adult",10.50', "total,Total,10.50"],
+        "South Fen ICS": ["Row type,Service line,South Fen ICS", 'detail,"Crisis, adult",2', "total,Total,2"]}
+    assert series_csv_lines(table, {"partner_name"}) == {}      # no column per partner: nothing to cut

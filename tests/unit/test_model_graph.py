@@ -81,7 +81,7 @@ def _mentioned(text: str, names: set[str]) -> set[str]:
 
 def test_every_assets_declared_deps_agree_with_its_sql():
     """For each model asset, the assets its SQL names (word search) are exactly its declared
-    parents; rpt_variation's Python also reads dim_service_line (assets/measures.py)."""
+    parents; rpt_variation's Python also reads dim_service_line (assets/model_builders.py)."""
     from pipelines.definitions import defs
 
     graph = defs.resolve_asset_graph()

@@ -1,9 +1,15 @@
-"""Headless Chromium driven over its DevTools protocol, for the browser tests that need more than a
-DOM dump: what a page's script holds (plotly's figures), what the browser downloads when a link is
-clicked, and every console message. bench/site_bench.py drives Chromium the same way."""
+"""Headless Chromium driven over its DevTools protocol: open a page, wait for its load event,
+evaluate script in it, collect its console messages, let a click download into a folder.
+
+The browser tests (tests/browser) and the site bench (bench/site_bench.py) both drive Chromium
+this way; it lives here, at the top of the tree and outside the installed packages, so that
+each imports it without the tests importing the bench or the bench the tests. It imports
+nothing of openbook.
+"""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 import urllib.request
@@ -12,18 +18,29 @@ from pathlib import Path
 
 from websockets.sync.client import connect
 
-from tests.browser.test_html_in_chromium import chromium
+TIMEOUT_S = 60
+# the switches every caller wants: no sandbox (containers), nothing fetched from the network
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+def find_chromium() -> str | None:
+    """The Chromium on the PATH (Debian's package is `chromium`), or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 class Chromium:
-    def __init__(self, profile: Path):
+    """One headless Chromium with one page, over two websockets: the page's and the browser's
+    (downloads are the browser's to allow)."""
+
+    def __init__(self, profile: Path, binary: str):
         profile.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1400,1000", "about:blank"],
+            [binary, *FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1400,1000",
+             "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
+            # with port 0 Chromium picks a free port and writes it into the profile
             port_file = profile / "DevToolsActivePort"
             for _ in range(600):
                 if port_file.is_file() and port_file.read_text().strip():
@@ -47,11 +64,12 @@ class Chromium:
             self.call(method)
 
     def call(self, method: str, ws=None, **params) -> dict:
+        """Send one command and wait for its answer; the events that come first are kept."""
         ws = ws or self.ws
         self.next_id += 1
         ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
         while True:
-            message = json.loads(ws.recv(timeout=60))
+            message = json.loads(ws.recv(timeout=TIMEOUT_S))
             if message.get("id") == self.next_id:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
@@ -70,15 +88,17 @@ class Chromium:
             self.events.append(message)
 
     def open(self, url: str) -> None:
-        """Navigate to ``url`` and wait for its load event (the charts are drawn before it)."""
+        """Navigate to ``url`` and wait for its load event (the site's charts are drawn before it)."""
         self.events.clear()
         self.call("Page.navigate", url=url)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + TIMEOUT_S
         while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
-            assert time.monotonic() < deadline, f"{url} did not load"
-            self._event(json.loads(self.ws.recv(timeout=60)))
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not load in {TIMEOUT_S} s")
+            self._event(json.loads(self.ws.recv(timeout=TIMEOUT_S)))
 
     def evaluate(self, expression: str):
+        """The value of ``expression`` in the page (a promise is awaited), as JSON gives it back."""
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression[:80]}: {result['exceptionDetails']}")

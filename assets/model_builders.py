@@ -1,0 +1,85 @@
+"""The models a SQL file alone cannot build, each with a builder of its own: the counterparty
+register (classified in Python by the functions the review command uses live), rpt_variation
+(every measure in sql/measures/ through one template), the flag decisions (from the oversight
+group's YAML) and the flag register (dated today). Every other model is its SQL file, run by
+assets/warehouse_assets.py.
+
+A builder takes the run's warehouse connection and the data home's paths, builds its table and
+returns the metadata its materialisation shows. A problem the user must fix (a broken
+decisions file) is a ModelInputError with a one-line message.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+import dagster as dg
+import duckdb
+
+from warehouse.measures import build_variation
+from warehouse.settings import Paths
+from warehouse.sql_docs import apply_comments, parse_model_doc
+from warehouse.sql_files import run_sql, sql_text
+from workbench.counterparties import CounterpartyError, build_dim_counterparty
+from workbench.flags import FlagError, decision_columns, decisions_path, load_decisions
+
+COUNTERPARTY_DECISIONS = "counterparty_decisions.csv"  # in <home>/config, written by `openbook counterparties decide`
+
+Builder = Callable[[duckdb.DuckDBPyConnection, Paths], dict]
+
+
+class ModelInputError(ValueError):
+    """An input a model is built from is wrong; the message says which file and why."""
+
+
+def _rows(con: duckdb.DuckDBPyConnection, table: str) -> dg.MetadataValue:
+    (rows,) = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    return dg.MetadataValue.int(rows)
+
+
+def build_counterparties(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
+    try:
+        rows = build_dim_counterparty(con, paths.reference / "counterparties.csv",
+                                      paths.home / "config" / COUNTERPARTY_DECISIONS)
+    except CounterpartyError as error:
+        raise ModelInputError(str(error)) from None
+    apply_comments(con, parse_model_doc(sql_text("marts/dim_counterparty")))
+    return {"rows": dg.MetadataValue.int(rows), "sql": "sql/marts/dim_counterparty.sql"}
+
+
+def build_measures(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
+    return {"rows": dg.MetadataValue.int(build_variation(con)), "sql": "sql/reports/measure_template.sql"}
+
+
+def build_flag_decisions(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
+    path = decisions_path(paths)
+    try:
+        doc = load_decisions(path)
+    except FlagError as error:
+        raise ModelInputError(str(error)) from None
+    run_sql(con, "reports/rpt_flag_decisions", decision_columns(doc))
+    apply_comments(con, parse_model_doc(sql_text("reports/rpt_flag_decisions")))
+    return {"rows": _rows(con, "rpt_flag_decisions"), "source": str(path),
+            "flags_decided": dg.MetadataValue.int(len(doc.flags))}
+
+
+def build_flag_register(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
+    today = dt.date.today()
+    run_sql(con, "reports/rpt_flag_register", {"today": today})
+    apply_comments(con, parse_model_doc(sql_text("reports/rpt_flag_register")))
+    counts = dict(con.execute("SELECT status, count(*) FROM rpt_flag_register GROUP BY ALL").fetchall())
+    return {"rows": dg.MetadataValue.int(sum(counts.values())), "as_of": today.isoformat(),
+            **{f"status_{status}": dg.MetadataValue.int(n) for status, n in sorted(counts.items())},
+            "sql": "sql/reports/rpt_flag_register.sql"}
+
+
+BUILDERS: dict[str, Builder] = {
+    "dim_counterparty": build_counterparties,
+    "rpt_variation": build_measures,
+    "rpt_flag_decisions": build_flag_decisions,
+    "rpt_flag_register": build_flag_register,
+}
+# Tables a builder's Python reads besides what its SQL names: rpt_variation checks the
+# measures' service lines against dim_service_line first (warehouse/measures.py); the
+# counterparty register reads the ledger and the partners (workbench/counterparties.py).
+PYTHON_READS = {"rpt_variation": ["dim_service_line"], "dim_counterparty": ["fct_ledger", "dim_partner"]}

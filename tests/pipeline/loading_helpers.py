@@ -1,0 +1,69 @@
+"""What the loading tests share: the council file they edit and small readers of the warehouse."""
+import os
+
+from tests.pipeline.conftest import query
+
+LA_FILE = "inbox/la_ashby/Spend_over_500_2025-06.csv"
+
+
+def rewrite_csv(path, transform, encoding="utf-8"):
+    lines = path.read_text(encoding=encoding).splitlines(keepends=True)
+    path.write_text("".join(transform(lines)), encoding=encoding)
+
+
+def spend(home, partner, period):
+    return query(home, "SELECT sum(spend) FROM rpt_mh_spend WHERE partner_id = $p AND period = $m",
+                 {"p": partner, "m": period})[0][0]
+
+
+def fct_expenditure(home, partner, period):
+    return query(home, "SELECT sum(amount) FROM fct_ledger WHERE partner_id = $p AND period = $m"
+                       " AND line_type = 'expenditure'", {"p": partner, "m": period})[0][0]
+
+
+def next_month(lines):
+    """Move the first payment into the next month: a valid date, outside the submitted period."""
+    cells = lines[1].split(",")
+    cells[lines[0].split(",").index("Payment Date")] = "02-Jul-25"
+    return [lines[0], ",".join(cells), *lines[2:]]
+
+
+def set_checks(home, partner, text):
+    config = home / "config" / "sources" / f"{partner}.yaml"
+    config.write_text(config.read_text(encoding="utf-8").rstrip("\n") + f"\nchecks: {text}\n", encoding="utf-8")
+
+
+def send(home, name, lines, hours_later):
+    path = home / "inbox" / "la_ashby" / name
+    path.write_text("".join(lines), encoding="utf-8")
+    later = (home / LA_FILE).stat().st_mtime + 3600 * hours_later
+    os.utime(path, (later, later))
+    return path
+
+
+def fresh(runner):
+    """A new runner on the same home: a run summary covers one runner's runs."""
+    return type(runner)(runner.paths)
+
+
+def fct_total(home):
+    return query(home, "SELECT sum(amount) FROM fct_ledger WHERE partner_id = 'la_ashby' AND period = '2025-06'")[0][0]
+
+
+def june_log(home):
+    return [(source.rsplit("/", 1)[1], status) for source, status in query(
+        home, "SELECT source_file, status FROM load_log WHERE partner_id = 'la_ashby' AND period = '2025-06'"
+              " ORDER BY loaded_at")]
+
+
+def run_once(runner, **kwargs) -> list[tuple[str, str]]:
+    """The (job, partition) runs of one run_all (the runner's summary accumulates)."""
+    before = len(runner.summary.steps)
+    runner.run_all(progress=lambda _: None, **kwargs)
+    return [(job, partition) for job, partition, _, _ in runner.summary.steps[before:]]
+
+
+def sha(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,113 @@
+"""Loading a submission its checks block: a blocked month stays out or keeps its last good submission, and is tried again."""
+import csv
+from decimal import Decimal
+
+import pytest
+
+from tests.pipeline import loading_helpers as h
+from tests.pipeline.conftest import query
+
+pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
+
+
+def test_a_date_outside_the_period_is_kept_and_reported_by_default(small_home, runner):
+    # Issue 16: the file's own period wins; the line is loaded and counted, and a WARN says so.
+    header, first = list(csv.reader((small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines()))[:2]
+    amount = Decimal(first[header.index("Amount (£)")].replace("£", "").replace(",", ""))
+    h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
+    summary = runner.run_all(progress=lambda _: None)
+    assert summary.ok, summary.steps
+    status = dict(query(small_home, "SELECT partner_id || ' ' || period, status FROM dq_load_status"))
+    assert status["la_ashby 2025-06"] == "passed"
+    warned = query(small_home, "SELECT expectation, severity, unexpected_count, description FROM dq_results"
+                               " WHERE NOT passed AND partner_id = 'la_ashby' AND period = '2025-06'"
+                               " AND expectation = 'posting_date_in_range'")
+    assert [(e, sev, n) for e, sev, n, _ in warned] == [("posting_date_in_range", "WARN", 1)]
+    assert f"1 lines, £{amount:,.2f}, are outside (0 before, 1 after; kept and counted)" in warned[0][3]
+    moved = query(small_home, "SELECT count(*) FROM fct_ledger WHERE partner_id = 'la_ashby' AND period = '2025-06'"
+                              " AND posting_date = DATE '2025-07-02'")
+    assert moved == [(1,)]
+
+
+def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
+    # Where the partner's config says so, a date outside the period is an ERROR that blocks the month.
+    h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
+    h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
+    summary = runner.run_all(progress=lambda _: None)
+    failed = {(job, part) for job, part, _, ok in summary.steps if not ok}
+    assert failed == {("ingest_job", "2025-06")}
+    blocked = [o.line for o in summary.outcomes if o.status == "blocked"]
+    assert blocked == ["ingest 2025-06: blocked: stg_ledger posting_date_in_range (1 row, 1 submission)"
+                       " — a resubmission is rejected and the month keeps its last good submission; a first"
+                       " submission stays out of the open book until a corrected file passes"]
+    status = dict(query(small_home, "SELECT partner_id || ' ' || period, status FROM dq_load_status"))
+    assert status == {"la_ashby 2025-06": "blocked", "la_ashby 2025-05": "passed",
+                      "nw_icb 2025-05": "passed", "nw_icb 2025-06": "passed"}
+    failing = query(small_home, "SELECT expectation, column_name, unexpected_count FROM dq_results"
+                                " WHERE NOT passed AND severity = 'ERROR'")
+    assert failing == [("posting_date_in_range", "posting_date", 1)]
+    assert h.spend(small_home, "la_ashby", "2025-06") is None
+    assert h.spend(small_home, "la_ashby", "2025-05") is not None
+    assert h.spend(small_home, "nw_icb", "2025-06") is not None
+
+
+def test_a_blocked_resubmission_is_rejected_and_the_month_keeps_its_good_figures(small_home, runner):
+    # Issue 19: the last good submission wins until a better one passes.
+    assert runner.run_all(progress=lambda _: None).ok
+    good = h.fct_expenditure(small_home, "la_ashby", "2025-06")
+    good_total = h.fct_total(small_home)
+    pack_before = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
+    original = (small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
+    h.send(small_home, "Spend_over_500_2025-06_v2.csv", h.next_month(original), 1)  # blocked by its dates
+
+    summary = runner.run_all(progress=lambda _: None)
+    assert [o.status for o in summary.outcomes if o.partition == "2025-06"][-2:] == ["blocked", "done"]
+    assert h.june_log(small_home) == [("Spend_over_500_2025-06.csv", "current"),
+                                     ("Spend_over_500_2025-06_v2.csv", "rejected")]
+    (message,) = query(small_home, "SELECT message FROM load_log WHERE status = 'rejected'")[0]
+    assert "posting_date_in_range (1 row)" in message and "Spend_over_500_2025-06.csv" in message
+    assert h.fct_expenditure(small_home, "la_ashby", "2025-06") == good
+    assert query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL") == pack_before
+    status = dict(query(small_home, "SELECT partner_id || ' ' || period, status FROM dq_load_status"))
+    assert status["la_ashby 2025-06"] == "passed"
+    for table in ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger"):
+        assert query(small_home, f"SELECT count(*) FROM held_{table}") == [(0,)], table
+
+    # Sent again unchanged, the rejected file is not loaded again; the period now passes.
+    assert h.fresh(runner).run_all(progress=lambda _: None).ok
+    assert h.june_log(small_home)[-1] == ("Spend_over_500_2025-06_v2.csv", "rejected")
+
+    # A corrected file that passes replaces the month; the held one is superseded.
+    h.send(small_home, "Spend_over_500_2025-06_v3.csv", original[:-1], 2)  # one line fewer: a real change
+    dropped = original[-1].rstrip("\r\n").split(",")
+    header = original[0].rstrip("\r\n").split(",")
+    assert h.fresh(runner).run_all(progress=lambda _: None).ok
+    assert h.june_log(small_home) == [("Spend_over_500_2025-06.csv", "superseded"),
+                                     ("Spend_over_500_2025-06_v2.csv", "rejected"),
+                                     ("Spend_over_500_2025-06_v3.csv", "current")]
+    amount = Decimal(dropped[header.index("Amount (£)")].replace("£", "").replace(",", "") or "0")
+    assert h.fct_total(small_home) == good_total - amount
+    for table in ("raw_ledger", "stg_ledger"):
+        assert query(small_home, f"SELECT count(*) FROM held_{table}") == [(0,)], table
+
+
+def test_a_first_submission_that_is_blocked_stays_out_and_the_next_good_one_goes_in(small_home, runner):
+    # With no earlier good submission there is nothing to keep: the month is out until a file passes.
+    h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
+    original = (small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
+    assert not runner.run_all(progress=lambda _: None).ok
+    assert h.spend(small_home, "la_ashby", "2025-06") is None
+    h.send(small_home, "Spend_over_500_2025-06_v2.csv", original, 1)
+    assert h.fresh(runner).run_all(progress=lambda _: None).ok
+    assert h.june_log(small_home) == [("Spend_over_500_2025-06.csv", "superseded"),
+                                     ("Spend_over_500_2025-06_v2.csv", "current")]
+    assert h.spend(small_home, "la_ashby", "2025-06") is not None
+
+
+def test_a_blocked_period_is_tried_again_on_the_next_run(small_home, runner):
+    h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
+    h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
+    h.run_once(runner)
+    assert h.run_once(runner) == [("ingest_job", "2025-06"), ("open_book_job", ""), ("report_job", "2025-06")]
