@@ -26,7 +26,7 @@ demo: install
 
 # Tests run in parallel, one worker per core (at most 4: each builds the demo once), a file's
 # tests on one worker so its module fixtures are built once; the 25 slowest tests are listed at the end.
-test: install chromium
+test: install chromium postgresql
 	$(VENV)/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile --durations=25
 
 # The HTML report is tested in a real headless Chromium (Debian's package); installed
@@ -36,13 +36,13 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 		echo "note: Chromium is missing; install it (apt-get install chromium) for the browser tests"
 
-# The bench compares Dagster's SQLite instance storage with PostgreSQL (the production
-# setting) on a throwaway server it starts itself; the server is Debian's package, installed
-# here when missing and we are root, as chromium above.
+# A throwaway PostgreSQL server (bench/throwaway_postgres.py) holds the DuckLake catalog in
+# tests/scale/test_lake_warehouse.py and Dagster's instance in bench/dagster_storage.py; the
+# server is Debian's package, installed here when missing and we are root, as chromium above.
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) ; } || \
-		echo "note: PostgreSQL is missing; install it (apt-get install postgresql) for bench/dagster_storage.py"
+		echo "note: PostgreSQL is missing; install it (apt-get install postgresql): the DuckLake test fails without it"
 
 # Pictures of the latest reports as a reader sees them (LibreOffice and Chromium render
 # them; ../shared/tools/look installs both when missing) into $(OPENBOOK_HOME)/look/.

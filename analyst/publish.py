@@ -33,6 +33,7 @@ import datetime as dt
 import html
 import json
 import os
+import re
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -44,7 +45,11 @@ from analyst.access import (SavedQuery, TableInfo, catalog, publish_info, querie
                                saved_queries)
 from warehouse.files import fsync_dir, write_text_atomically
 from warehouse.settings import Paths
-from warehouse.connection import exclusive_lock
+from warehouse.connection import exclusive_lock, open_lake_writer
+from warehouse.lake import LAKE, LakeSetting, lake_setting
+from warehouse.model_graph import model_graph
+from warehouse.sql_docs import apply_comments, parse_model_doc
+from warehouse.sql_files import sql_text, statements
 
 CHUNK = 4 * 1024 * 1024
 INFO_JSON = "publish_info.json"
@@ -137,24 +142,58 @@ def _stamp(db: Path, info: dict) -> int:
     return tables
 
 
+def _copy_file(source: Path, tmp: Path) -> int:
+    with exclusive_lock(lock_path(source)):
+        _checkpoint(source)
+        size = source.stat().st_size
+        with open(source, "rb") as src, open(tmp, "wb") as dst:
+            _copy_bytes(src, dst)
+            dst.flush()
+            os.fsync(dst.fileno())
+        if tmp.stat().st_size != size:
+            raise PublishError(f"copy of {source} is {tmp.stat().st_size} bytes, expected {size}")
+    return size
+
+
+def _copy_from_lake(lake: LakeSetting, tmp: Path) -> int:
+    """The lake's tables, views and comments written into a new DuckDB file, with the shared
+    macros the views call (a lake keeps no macros; the published file keeps its own)."""
+    with open_lake_writer(lake) as con:
+        con.execute(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS publishing")  # ATTACH binds no parameters
+        try:
+            con.execute(f"COPY FROM DATABASE {LAKE} TO publishing")
+            con.execute("USE publishing")
+            for statement in statements(sql_text("staging/create_tables")):
+                if re.search(r"(?i)\bcreate\s+or\s+replace\s+macro\b", statement):
+                    con.execute(statement)
+            for model in model_graph().models.values():  # the views' column comments, which a lake cannot keep
+                if model.name in _views(con):
+                    apply_comments(con, parse_model_doc(sql_text(f"{model.layer}/{model.path.stem}")))
+            con.execute(f"USE {LAKE}")
+        finally:
+            con.execute("DETACH publishing")
+    return tmp.stat().st_size
+
+
+def _views(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal").fetchall()}
+
+
 def publish(paths: Paths, run_id: str | None = None) -> PublishInfo:
     """Copy the warehouse to the published path atomically (see the module docstring)."""
-    source, target = paths.warehouse, paths.published
-    if not source.is_file():
+    lake = lake_setting(paths.home)
+    source, target = (lake.catalog if lake else paths.warehouse), paths.published
+    if lake is None and not source.is_file():
         raise PublishError(f"no warehouse at {source} to publish")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.publishing.duckdb")
     published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     try:
-        with exclusive_lock(lock_path(source)):
-            _checkpoint(source)
-            size = source.stat().st_size
-            with open(source, "rb") as src, open(tmp, "wb") as dst:
-                _copy_bytes(src, dst)
-                dst.flush()
-                os.fsync(dst.fileno())
-            if tmp.stat().st_size != size:
-                raise PublishError(f"copy of {source} is {tmp.stat().st_size} bytes, expected {size}")
+        if lake:
+            size = _copy_from_lake(lake, tmp)
+        else:
+            size = _copy_file(source, tmp)
         facts = {"published_at": published_at.isoformat(timespec="seconds"), "run_id": run_id,
                  "source": str(source), "bytes": size}
         _relative_source_files(tmp, paths.inbox)

@@ -1,6 +1,7 @@
 """A national deployment sized from measured figures: 42 ICSs, about 1,500 partners, ten
 years of monthly files, on the single-file path (Dagster + one DuckDB file) and on the
-DuckLake path (pipelines/lake.py).
+DuckLake path (measured in 2026-11 by the separate lake loader since replaced by the same
+pipeline on DuckLake, warehouse/lake.py).
 
     .venv/bin/python bench/national_sizing.py \
         [--results docs/bench/results-2026-11-23-after.md] [--storage storage.json]

@@ -18,8 +18,8 @@ os.wait4) on the same machine in the same run:
   checks                the stg_ledger suite over the warehouse's stg_ledger: SQL runner
                         (whole table; once per submission as the pipeline does) and Great
                         Expectations (whole table); at the smallest size unless told
-  lake                  the DuckLake path (pipelines/lake.py): every partner-period loaded
-                        by --lake-workers processes, then marts and rpt_ tables from it
+  lake                  `openbook run` again with the warehouse on a DuckLake (a DuckDB
+                        catalog file and Parquet files; warehouse/lake.py), --skip-lake to leave out
 
 It prints a table (stage, rows, wall s, rows/s, x baseline, CPU s, peak RSS MiB), checks
 the targets, and writes results.json and results.md (plus a per-job / per-step breakdown of
@@ -223,12 +223,12 @@ def bench_size(rows: int, work: Path, out: Path, args, progress=print) -> dict:
             results.append(stage(label, py(str(STAGES), "checks", "--db", str(warehouse), "--runner", runner),
                                  logs, timeout=args.timeout, progress=progress))
 
-    if args.lake_workers:
+    if not args.skip_lake:
         lake_dir = work / f"lake-{rows}"
         shutil.rmtree(lake_dir, ignore_errors=True)
-        results.append(stage(f"DuckLake load, {args.lake_workers} worker processes",
-                             py(str(STAGES), "lake", "--home", str(home), "--lake", str(lake_dir),
-                                "--workers", str(args.lake_workers)), logs, timeout=args.timeout, progress=progress))
+        results.append(stage("openbook run on DuckLake (DuckDB catalog file)",
+                             py(str(STAGES), "lake", "--home", str(home), "--lake", str(lake_dir)),
+                             logs, timeout=args.timeout, progress=progress))
         if not args.keep:
             shutil.rmtree(lake_dir, ignore_errors=True)
 
@@ -400,7 +400,7 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the data homes and lakes")
     parser.add_argument("--checks-sizes", type=int, nargs="*", help="sizes to run the checks stages at "
                                                                     "(default: the smallest)")
-    parser.add_argument("--lake-workers", type=int, default=2, help="processes for the DuckLake stage (0: skip)")
+    parser.add_argument("--skip-lake", action="store_true", help="leave out the run on DuckLake")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per stage before it is killed")
     parser.add_argument("--label", default="", help="what is being measured (e.g. the commit), kept in the results")
     parser.add_argument("--render", type=Path, help="only re-render results.md (and the targets) from this "

@@ -4,7 +4,7 @@
     python bench/stages.py baseline  --home H --db FILE
     python bench/stages.py checks    --db FILE --runner sql|sql_per_load|gx
     python bench/stages.py targeted  --home H --period P     (ingest_job of one period, open_book_job, report_job)
-    python bench/stages.py lake      --home H --lake DIR --workers W
+    python bench/stages.py lake      --home H --lake DIR     (openbook run with the warehouse on a DuckLake)
     python bench/stages.py breakdown --home H [--since EPOCH]  (per-job and per-step seconds from Dagster's event log)
 
 Each prints one JSON object on its last line of stdout (rows and anything worth keeping);
@@ -187,49 +187,26 @@ def cmd_targeted(args) -> int:
 
 
 def cmd_lake(args) -> int:
-    """Every partner-period of the inbox into a DuckLake by `workers` processes, then the
-    marts and rpt_ tables from it with the project's SQL."""
-    from assets.ingest.source_config import load_source_configs
-    from assets.ingest.submissions import scan_inbox
-    from pipelines.lake import Lake, create_lake_tables, load_concurrently, open_book, publish_reference
+    """`openbook run` with the warehouse on a DuckLake: the home's inbox, reference data and
+    configs copied into a fresh home under --lake whose config/warehouse.yaml names a lake in
+    it (a DuckDB catalog file, Parquet files in a folder), then the same Dagster jobs."""
+    import shutil
 
-    home = Path(args.home)
-    folder = Path(args.lake)
-    lake = Lake(str(folder / "openbook.ducklake"), str(folder / "data"))
-    timings = {}
-    started = time.perf_counter()
-    create_lake_tables(lake)
-    publish_reference(lake, home / "reference")
-    timings["setup"] = time.perf_counter() - started
+    from pipelines.runner import Runner
+    from warehouse.settings import Paths
 
+    home, lake_home = Path(args.home), Path(args.lake)
+    for part in ("inbox", "reference", "config"):
+        shutil.copytree(home / part, lake_home / part, copy_function=shutil.copy2)
+    (lake_home / "config" / "warehouse.yaml").write_text(
+        "lake:\n  catalog: lake/openbook.ducklake\n  data_path: lake/data\n")
     started = time.perf_counter()
-    partitions = defaultdict(list)
-    for item in scan_inbox(home / "inbox", load_source_configs(home / "config" / "sources")):
-        for period in item.periods or (None,):  # the lake loader takes one-month files only
-            partitions[(item.partner_id, period)].append(item)
-    timings["scan"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    outcomes = [vars(o) for o in load_concurrently(lake, list(partitions.values()), processes=args.workers)]
-    timings["load"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    # built into a file beside the lake, as the published copy would be: in memory the marts
-    # of 10M lines take about 5 GiB
-    con = open_book(lake, write_back=True, database=folder / "open_book.duckdb", memory_limit="2GB")
-    (rpt_rows,) = con.execute("SELECT count(*) FROM rpt_mh_spend").fetchone()
-    timings["open_book"] = time.perf_counter() - started
-    parts = defaultdict(float)
-    for o in outcomes:
-        for key, value in o["seconds"].items():
-            parts[key] += value
-    return _emit({
-        "rows": sum(o["rows_read"] for o in outcomes), "partitions": len(partitions), "workers": args.workers,
-        "statuses": {s: sum(1 for o in outcomes if o["status"] == s) for s in {o["status"] for o in outcomes}},
-        "retries": sum(o["retries"] for o in outcomes), "rpt_rows": rpt_rows,
-        "seconds": {k: round(v, 2) for k, v in timings.items()},
-        "worker_seconds_by_part": {k: round(v, 2) for k, v in parts.items()},
-    })
+    summary = Runner(Paths(lake_home.resolve())).run_all(progress=lambda _: None)
+    seconds = time.perf_counter() - started
+    return _emit({"ok": summary.ok, "seconds": round(seconds, 2),
+                  "partitions": sum(1 for job, *_ in summary.steps if job == "ingest_job"),
+                  "steps": [{"job": j, "partition": p, "seconds": round(s, 2), "ok": o}
+                            for j, p, s, o in summary.steps]})
 
 
 # --------------------------------------------------------------------------- breakdown
@@ -289,7 +266,6 @@ def main(argv=None) -> int:
     p = sub.add_parser("lake")
     p.add_argument("--home", required=True)
     p.add_argument("--lake", required=True)
-    p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_lake)
     p = sub.add_parser("breakdown")
     p.add_argument("--home", required=True)

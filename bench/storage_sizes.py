@@ -1,6 +1,7 @@
 """Bytes on disk per ledger line, on both paths, for the national sizing
 (bench/national_sizing.py): the demo generated at each size, `openbook run`, then the
-same inbox loaded into a DuckLake (pipelines/lake.py, one worker).
+same inbox run again with the warehouse on a DuckLake (bench/stages.py lake: a DuckDB catalog
+file and Parquet files).
 
     .venv/bin/python bench/storage_sizes.py --sizes 40000 1000000 --json docs/bench/storage-DATE.json
 
@@ -40,7 +41,7 @@ def measure(rows: int, work: Path, seed: int) -> dict:
                                   "--seed", str(seed))).stdout.strip().splitlines()[-1])
     inbox = tree_bytes(home / "inbox")
     run(openbook("--home", str(home), "run"))
-    loaded = json.loads(run(py(str(STAGES), "lake", "--home", str(home), "--lake", str(lake), "--workers", "1"))
+    loaded = json.loads(run(py(str(STAGES), "lake", "--home", str(home), "--lake", str(lake)))
                         .stdout.strip().splitlines()[-1])
     result = {"rows": generated["rows"], "files": generated["files"], "partitions": loaded["partitions"],
               "inbox_bytes": inbox,
@@ -48,9 +49,9 @@ def measure(rows: int, work: Path, seed: int) -> dict:
               "published_bytes": tree_bytes(home / "published"),
               "dagster_sqlite_bytes": tree_bytes(home / "dagster"),
               "reports_bytes": tree_bytes(home / "reports"),
-              "lake_parquet_bytes": tree_bytes(lake / "data"),
-              "lake_catalog_bytes": tree_bytes(lake / "openbook.ducklake"),
-              "lake_open_book_bytes": tree_bytes(lake / "open_book.duckdb")}
+              "lake_parquet_bytes": tree_bytes(lake / "lake" / "data"),
+              "lake_catalog_bytes": tree_bytes(lake / "lake" / "openbook.ducklake"),
+              "lake_published_bytes": tree_bytes(lake / "published")}
     shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(lake, ignore_errors=True)
     return result

@@ -1,4 +1,6 @@
-"""A throwaway PostgreSQL server in a temporary directory, for benchmarks on one machine.
+"""A throwaway PostgreSQL server in a temporary directory, for the benchmarks (Dagster's
+instance storage, bench/dagster_storage.py) and the tests (the warehouse on DuckLake with a
+PostgreSQL catalog, tests/scale/test_lake_warehouse.py) on one machine.
 
     with throwaway_postgres() as pg:
         pg.port, pg.user, pg.database, pg.server_cpu_seconds()
@@ -24,6 +26,10 @@ from pathlib import Path
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+class PostgresMissing(RuntimeError):
+    """No PostgreSQL server binaries on this machine."""
+
+
 def postgres_bin() -> Path:
     """The newest installed server's bin directory (initdb is not on PATH on Debian)."""
     found = shutil.which("initdb")
@@ -31,7 +37,8 @@ def postgres_bin() -> Path:
         return Path(found).resolve().parent  # a symlink in /usr/local/bin leads to the real bin directory
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     if not candidates:
-        raise SystemExit("PostgreSQL is not installed: apt-get install -y postgresql")
+        raise PostgresMissing("PostgreSQL is not installed: `make postgresql` installs it as root "
+                              "(or apt-get install -y postgresql)")
     return Path(candidates[-1]).parent
 
 

@@ -48,7 +48,7 @@ def no_dagster(home: Path) -> list[str]:
     from assets.ingest.submissions import inbox_periods, load_period, scan_inbox
     from assets.quality.submission_suite import validate_submission
     from warehouse.report_settings import report_params
-    from pipelines.lake import _model_order
+    from warehouse.model_graph import model_graph
     from warehouse.settings import Paths
     from warehouse.sql_files import run_sql
     from warehouse.connection import open_writer
@@ -71,7 +71,7 @@ def no_dagster(home: Path) -> list[str]:
             outcome = validate_submission(con, load_id, partner_id, period)
             record_outcomes(con, partner_id, period, load_id, outcome)
     params = report_params()
-    for layer, name in _model_order():
+    for layer, name in [(m.layer, m.path.stem) for m in model_graph().self_contained()]:
         run_sql(con, f"{layer}/{name}", params)
     held.close()
     return failed

@@ -94,6 +94,8 @@ def recorded_inputs(con) -> dict[str, str]:
 
 def record_inputs(con, fingerprints: dict[str, str]) -> None:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
+    # Delete then insert, not INSERT OR REPLACE: a DuckLake warehouse has no primary keys.
     with transaction(con):
+        con.execute("DELETE FROM run_inputs WHERE list_contains($names, name)", {"names": list(fingerprints)})
         for name, value in fingerprints.items():
-            con.execute("INSERT OR REPLACE INTO run_inputs VALUES ($n, $f, $t)", {"n": name, "f": value, "t": now})
+            con.execute("INSERT INTO run_inputs VALUES ($n, $f, $t)", {"n": name, "f": value, "t": now})

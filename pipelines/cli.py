@@ -10,6 +10,7 @@ from analyst.cli import add_analyst_commands
 from workbench.cli_mapping import add_mapping_commands
 from workbench.cli_counterparties import add_counterparty_commands
 from workbench.cli import add_workbench_commands
+from warehouse.lake import lake_setting
 from warehouse.settings import Paths
 
 
@@ -92,7 +93,11 @@ def cmd_sources_check(args) -> int:
 def _print_where(paths: Paths) -> None:
     reports = sorted(p for p in paths.reports.glob("20*") if p.is_dir()) if paths.reports.exists() else []
     print("\nWhere things are:")
-    print(f"  warehouse (DuckDB): {paths.warehouse}")
+    lake = lake_setting(paths.home)
+    if lake:
+        print(f"  warehouse (DuckLake): catalog {lake.catalog}, data {lake.data_path}")
+    else:
+        print(f"  warehouse (DuckDB): {paths.warehouse}")
     print(f"  analysts' copy:     {paths.published}   (read-only: .venv/bin/openbook sql)")
     print(f"  data dictionary:    {paths.reports / 'dictionary.html'}")
     if reports:
@@ -146,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a clear one-line message for the user, never a traceback
         known = ("SourceConfigError", "SubmissionError", "FileNotFoundError", "SuiteError", "ValueError",
-                 "PeriodError")
+                 "PeriodError", "WarehouseConfigError")
         if type(exc).__name__ in known:
             print(f"openbook: {exc}", file=sys.stderr)
             return EXIT_USAGE

@@ -164,7 +164,7 @@ class Runner:
         failed run left half rebuilt."""
         from pipelines.changes import REFERENCE, RULES, UNDATED, Inputs, plan, record_inputs, recorded_inputs
         from assets.partitions import add_periods
-        from warehouse.connection import open_writer
+        from warehouse.connection import home_writer
 
         if report_period is not None:
             self.check_report_period(report_period)
@@ -172,7 +172,7 @@ class Runner:
         self.summary.refused.extend(inputs.refused)
         for line in inputs.refused:
             progress(line)
-        with open_writer(self.paths.warehouse) as con:
+        with home_writer(self.paths) as con:
             todo = plan(inputs, recorded_inputs(con), everything)
         add_periods(self.instance, inputs.periods)
         done: dict[str, str] = {}
@@ -195,7 +195,7 @@ class Runner:
         done[RULES] = inputs.fingerprints[RULES]
         if todo.reference:
             done[REFERENCE] = inputs.fingerprints[REFERENCE]
-        with open_writer(self.paths.warehouse) as con:
+        with home_writer(self.paths) as con:
             record_inputs(con, done)
         if not self._step(progress, "open_book_job"):
             progress("stopped: the open book did not rebuild, so nothing is published and no report is replaced")

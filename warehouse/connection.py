@@ -1,4 +1,5 @@
-"""The warehouse: one persisted DuckDB file, written by one process at a time.
+"""The warehouse: one persisted DuckDB file, written by one process at a time (the default),
+or a DuckLake when <home>/config/warehouse.yaml names one (warehouse/lake.py).
 
 DuckDB allows a single writer process, so every write goes through `writer()`, which
 takes an exclusive lock file first: a second run waits for the first instead of failing
@@ -7,12 +8,17 @@ half-way or corrupting anything.
 Inside a Dagster run the first `writer()` also keeps the file open, and the lock held,
 until the run ends: the run's steps then share one DuckDB instance instead of opening the
 file, creating the tables and checkpointing it on close in every step.
+
+On a lake the writer is a cursor with the lake attached and selected, so the same SQL runs.
+A DuckDB catalog file (`*.ducklake`) is locked by DuckDB while attached, so its writers take
+the same kind of lock file; a PostgreSQL catalog takes none: its commits are PostgreSQL
+transactions, and processes write partitions at the same time.
 """
 from __future__ import annotations
 
 import fcntl
 import threading
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
@@ -20,6 +26,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
+from warehouse.lake import LAKE, LakeSetting, attached_instance, lake_setting
 from warehouse.settings import Paths
 from warehouse.sql_files import run_sql
 
@@ -88,6 +95,25 @@ def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con.close()
 
 
+@contextmanager
+def open_lake_writer(lake: LakeSetting) -> Iterator[duckdb.DuckDBPyConnection]:
+    turn = exclusive_lock(Path(lake.catalog + ".lock")) if lake.is_file_catalog else nullcontext()
+    with turn, attached_instance(lake, MEMORY_LIMIT) as instance:
+        con = instance.cursor()
+        try:
+            con.execute(f"USE {LAKE}")  # unqualified names in the SQL mean the lake's tables
+            run_sql(con, "staging/create_tables")
+            yield con
+        finally:
+            con.close()
+
+
+def home_writer(paths: Paths):
+    """The data home's warehouse writer: the lake its config names, else the DuckDB file."""
+    lake = lake_setting(paths.home)
+    return open_lake_writer(lake) if lake else open_writer(paths.warehouse)
+
+
 class Warehouse(dg.ConfigurableResource):
     """Dagster resource: where the data home is, and connections to its warehouse."""
 
@@ -112,7 +138,7 @@ class Warehouse(dg.ConfigurableResource):
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
         if self._in_run and self._run is None:
             held = ExitStack()
-            held.enter_context(open_writer(self.paths.warehouse))
+            held.enter_context(home_writer(self.paths))
             self._run = held
-        with open_writer(self.paths.warehouse) as con:
+        with home_writer(self.paths) as con:
             yield con

@@ -5,9 +5,8 @@ prefix (dim_, fct_, dq_, rpt_); sql/reports/measure_template.sql, for instance, 
 rpt_variation. What a model reads is taken from DuckDB's own parser (`json_serialize_sql`,
 the parse tree without binding, so no table need exist): every base table its statements
 select from, less the names of its own CTEs. Adding a mart or an rpt_ table is therefore
-one SQL file: the Dagster asset factory (assets/warehouse_assets.py), the scale-out path
-(pipelines/lake.py) and the scenarios (workbench/scenarios.py) all take the models, their
-dependencies and their build order from here.
+one SQL file: the Dagster asset factory (assets/warehouse_assets.py) and the scenarios
+(workbench/scenarios.py) take the models, their dependencies and their build order from here.
 
 Dependencies are named as Dagster assets: a model, a staging table (sql/staging/ref_*.sql,
 stg_ledger) or raw_ledger. The side tables the ingest writes (load_log, quarantine,
@@ -116,7 +115,7 @@ class ModelGraph:
     def self_contained(self, also: Iterable[str] = ()) -> list[Model]:
         """The plain models whose every upstream model is plain too (or one of `also`, which
         the caller knows how to build), in build order: what a path without the Python
-        builders (the lake, the scenarios) can build from SQL alone."""
+        builders (the scenarios) can build from SQL alone."""
         not_plain = {n for n, m in self.models.items() if not m.plain} - set(also)
         excluded = not_plain | self.downstream(not_plain)
         return [m for m in self.build_order() if m.name not in excluded]

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from warehouse.lake import on_lake
+
 _COLUMN = re.compile(r"^\s{2,}([A-Za-z_][A-Za-z0-9_]*):\s*(.+)$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -84,7 +86,13 @@ def _literal(text: str) -> str:
 def apply_comments(con: duckdb.DuckDBPyConnection, doc: ModelDoc) -> None:
     if not _IDENT.match(doc.table):
         raise ValueError(f"not a table name: {doc.table!r}")
-    con.execute(f'COMMENT ON TABLE "{doc.table}" IS {_literal(doc.table_comment)}')
+    view = con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = current_database()"
+                       " AND view_name = $t", {"t": doc.table}).fetchone()[0] > 0
+    con.execute(f'COMMENT ON {"VIEW" if view else "TABLE"} "{doc.table}" IS {_literal(doc.table_comment)}')
+    if view and on_lake(con):
+        # DuckLake keeps no comments on a view's columns; the analysts' copy published from a
+        # lake gets them there (analyst/publish.py).
+        return
     existing = {r[0] for r in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = $t", {"t": doc.table}).fetchall()}
     for column, text in doc.columns.items():

@@ -14,6 +14,8 @@ from typing import Iterator
 
 import duckdb
 
+from warehouse.lake import lake_statement, needs_rewrite, on_lake
+
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STATEMENT_END = re.compile(r";[ \t]*(?:--[^\n]*)?\n")
@@ -46,6 +48,8 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = Non
 
 
 def execute(con: duckdb.DuckDBPyConnection, statement: str, params: dict | None = None):
+    if needs_rewrite(statement) and on_lake(con):  # the one place the SQL meets DuckLake's dialect
+        statement = lake_statement(statement)
     wanted = set(_PARAM.findall(statement))
     bound = {k: v for k, v in (params or {}).items() if k in wanted}
     missing = wanted - bound.keys()

@@ -1,8 +1,8 @@
 """The stg_ledger suite on one submission: the one place that says what a submission is
 checked with (its period's first and last day, its partner's cost centres, the known
 service lines) and how a result becomes dq_results rows. The Dagster checks
-(assets/checks.py), the DuckLake workers (pipelines/lake.py) and the tests and benchmarks
-all call this, so they cannot drift apart. No Dagster import: lake workers stay light."""
+(assets/checks.py) and the tests and benchmarks all call this, so they cannot drift apart.
+No Dagster import: it is plain SQL over a connection."""
 from __future__ import annotations
 
 import json

@@ -115,16 +115,15 @@ def test_board_reports_depend_on_every_table_a_section_reads():
     assert {"rpt_variation", "rpt_flag_register", "rpt_dq_checks", "rpt_dq_quarantine", "rpt_dq_submissions"} <= parents
 
 
-def test_lake_and_scenarios_build_in_the_graphs_order():
-    from pipelines.lake import _model_order
+def test_self_contained_models_and_scenarios_build_in_the_graphs_order():
     from workbench.scenarios import model_graph as scenario_graph
 
-    order = [name for _, name in _model_order()]
     graph = model_graph()
+    order = [m.name for m in graph.self_contained()]
     for position, name in enumerate(order):
-        assert not set(graph.deps(name)) & set(order[position + 1:]), f"lake builds {name} before what it reads"
+        assert not set(graph.deps(name)) & set(order[position + 1:]), f"{name} is built before what it reads"
     assert {"fct_ledger", "rpt_open_book", "rpt_dq_submissions"} <= set(order)
-    assert not {"rpt_variation", "rpt_flags", "rpt_flag_register"} & set(order)  # Python builders: not in the lake
+    assert not {"rpt_variation", "rpt_flags", "rpt_flag_register"} & set(order)  # Python builders
     assert {"rpt_variation", "rpt_flags"} <= set(scenario_graph())
 
 
