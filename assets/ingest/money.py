@@ -32,7 +32,9 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 BLANK = "is blank"
 NOT_AN_AMOUNT = "is not an amount"
-TOO_PRECISE = "has more than 2 decimal places"
+# the fix is named: a workbook cell can hold a formula's fraction of a penny that Excel shows as pence
+TOO_PRECISE = ("has more than 2 decimal places (a workbook's fraction of a penny? amounts.sub_penny: round "
+               "rounds it to the pence shown)")
 TOO_LARGE = "is too large (more than 16 digits before the decimal point)"
 AMBIGUOUS = ("is ambiguous: a dot before three digits may group thousands (1.500 = 1,500?); write 2 decimal "
              "places, or set amounts.ambiguous_dot: decimal if the partner's system writes three")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from assets.ingest.money import AMBIGUOUS, money_columns, parse_money
+from assets.ingest.money import AMBIGUOUS, TOO_PRECISE, money_columns, parse_money
 from assets.ingest.source_config import AmountRules
 
 NBSP = "\u00a0"
@@ -60,9 +60,9 @@ BAD = [
     ("12 34", "is not an amount"),  # a space that is not a thousands separator
     ("12.00 CR", "is not an amount"),  # CR/DR only when configured
     ("$12.00", "is not an amount"),  # not a configured currency
-    ("12.345", "has more than 2 decimal places"),
-    ("1,234.567", "has more than 2 decimal places"),
-    ("0.001", "has more than 2 decimal places"),
+    ("12.345", TOO_PRECISE),
+    ("1,234.567", TOO_PRECISE),
+    ("0.001", TOO_PRECISE),
     ("1.500", AMBIGUOUS),  # 1.50 or 1,500?
     ("£12.340", AMBIGUOUS),
     ("(1.000)", AMBIGUOUS),

@@ -142,7 +142,8 @@ def test_quarantine_messages_name_file_row_field_and_value() -> None:
     }
     icb = parse(CASES[1]).quarantine
     assert icb.filter(pl.col("source_row") == 7)["message"].item().endswith(
-        'field amount: "1,234.567" has more than 2 decimal places'
+        'field amount: "1,234.567" has more than 2 decimal places (a workbook\'s fraction of a penny? '
+        'amounts.sub_penny: round rounds it to the pence shown)'
     )
     assert icb["field"].to_list() == ["posting_date", "amount"]
 
