@@ -12,7 +12,8 @@ Tolerances (stated on page one under the messages, TOLERANCES):
     was loaded with rows set aside or warnings; green when every partner's file passed clean.
   Agency staff spend, per NHS provider with a limit: red over its limit to date, amber at or above
     agency_amber_pct (95%) of it, green below (rated in rpt_agency_spend, shown on its page).
-  The flagged figures with the most money at stake: amber, for the group's attention.
+  The flagged figures with the most money at stake: amber, for the group's attention, or red
+    where the flag is itself a red tolerance (a budget's outturn over its red tolerance).
 """
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ TOLERANCES = ("RAG tolerances - MHIS: red not met or forecast short, amber headr
               "requirement, green met. Flags: red any overdue, amber any new or recurred, green none. "
               "Submissions: red a partner's file missing or blocked, amber rows set aside or warnings, "
               "green all clean. Agency spend: red over the provider's limit to date, amber at 95% of it or more, "
-              "green below. Flagged figures (largest first): amber, for the group's attention.")
+              "green below. Flagged figures (largest first): amber, for the group's attention; red where the flag "
+              "is a red tolerance (a budget's outturn over it).")
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,9 @@ def _largest_flags(pairs: list[tuple[Section, Table]], limit: int = 3) -> list[M
             for row in t.flagged_rows:
                 text = row.values.get("flag_text")
                 if text:
-                    found.append((_at_stake(row), part.flag.label, str(text), sec.key))
+                    found.append((_at_stake(row), part.flag.rag, part.flag.label, str(text), sec.key))
     found.sort(key=lambda x: -x[0])
-    return [Message(AMBER, label, text, key) for _, label, text, key in found[:limit]]
+    return [Message(rag, label, text, key) for _, rag, label, text, key in found[:limit]]
 
 
 def _at_stake(row: Row) -> Decimal:

@@ -200,6 +200,9 @@ class Flag:
     drill: Drill | None = None
     first: bool = False            # flagged rows first (within their subtotal group)
     column: str = "Flag"
+    # its rating on page one: amber (for the group's attention) unless the flag's own rule is a
+    # red tolerance, which page one must not soften ("Red: over by more than 3%" under Amber)
+    rag: str = "Amber"
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ MH_BUDGET = Section(
     subtotals=("ics_id",),
     basis="£, each partner's own ledger against its budget",
     flag=Flag(where="rag = 'red'", label="Budgets over the red tolerance", text=_budget_flag_text, first=True,
+              rag="Red",
               drill=Drill(keys=("partner_id", "service_line", "fy", "period"), source="fct_mh_ledger",
                           where=("partner_id = $partner_id AND service_line = $service_line AND fy = $fy "
                                  "AND period <= $period AND line_type = 'expenditure'"),

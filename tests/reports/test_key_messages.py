@@ -63,3 +63,15 @@ def test_submissions_red_when_missing_or_blocked_amber_when_rows_set_aside_green
         AMBER, "All 2 partners' files for March 2026 are in the figures; 1 with rows set aside or warnings (B).")
     assert subs([_sub("A"), _sub("B"), _sub("C", period="2026-02", dq="blocked")]) == (
         GREEN, "All 2 partners' files for March 2026 passed their checks.")
+
+
+def test_a_flag_that_is_a_red_tolerance_stays_red_on_page_one_and_others_are_amber():
+    """The largest flagged figures come to page one in their pages' words: amber for attention,
+    but a budget over its red tolerance is red there too (never "Red: over ..." under Amber)."""
+    budget = Row({"flag_text": "Trust, Crisis: outturn £110 against a budget of £100: £10 over (10.0%). Red: over "
+                               "by more than 3.0% of the annual budget.", "variance": D("10")}, flagged=True)
+    plan = Row({"flag_text": "Scheme slipping: £50 of £80 spent.", "variance": D("30")}, flagged=True)
+    pairs = [(sections.MH_BUDGET, Table("mh-budget", "MH budget", [], [budget])),
+             (sections.PLAN_VS_ACTUAL, Table("plan-vs-actual", "Plan", [], [plan]))]
+    got = [(m.rag, m.topic) for m in _messages([_sub("A")], (), *pairs) if m.topic != "Submissions"]
+    assert got == [(AMBER, sections.PLAN_VS_ACTUAL.flag.label), (RED, "Budgets over the red tolerance")]
