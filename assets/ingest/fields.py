@@ -206,7 +206,13 @@ class FieldParser:
         months = f"a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12"
         if rule.from_column is not None:
             column = self.roles["period.from_column"]
-            problem = pl.lit(f"does not tell the row's month (period.from_column: expected a date in {months})")
+            # A real date before the first month is not a typo to fix: say so, not "no month".
+            parsed, _ = dates.date_exprs(pl.col(column), self.config.dates, excel_source=self.config.file.type != "csv")
+            problem = (
+                pl.when(parsed.dt.year() < FIRST_YEAR)
+                .then(pl.lit(f"is before {FIRST_YEAR}-01, the first month openbook loads (period.from_column)"))
+                .otherwise(pl.lit(f"does not tell the row's month (period.from_column: expected a date in {months})"))
+            )
             self._check("period", ReasonCode.BAD_PERIOD, unknown, problem, shown=column)
             return
         if rule.from_year_period is not None:
