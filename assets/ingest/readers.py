@@ -66,7 +66,8 @@ _SNIFF_BYTES = 64 * 1024
 class RawTable:
     """The rows under the header. `frame` has SOURCE_ROW (Int64) and one String column
     per name in `columns`; cells are as written (null when empty). Blank rows at the
-    very end of a file or sheet are not rows: spreadsheets drag them along. When several
+    very end of a sheet, and empty lines at the end of a CSV, are not rows: spreadsheets
+    drag them along (a CSV line of bare separators is a row, a blank one). When several
     sheets are read, `frame` also has SHEET (the sheet's name), rows are in sheet order,
     and `header` is the first sheet's (the other sheets' mapped columns are renamed to
     its names)."""
@@ -151,7 +152,10 @@ def _read_csv(data: bytes, file: Path, config: SourceConfig) -> RawTable:
         frame = frame.with_columns(_last_line_of_long_records(frame))
     if ragged:
         frame = _values_past_the_extra_field(frame, utf8, spec, len(header.names))
-    return _finish(frame, header)
+    # Empty lines ending the file are not rows; a line of bare separators (",,,,,") is
+    # written content, so it is read and skipped as a blank row like any other.
+    last_written_line = utf8[: len(utf8.rstrip(b" \t\r\n"))].count(b"\n") + 1
+    return _finish(frame, header, keep_through=last_written_line)
 
 
 def _values_past_the_extra_field(frame: pl.DataFrame, utf8: bytes, spec: FileSpec, width: int) -> pl.DataFrame:
@@ -554,12 +558,13 @@ def number_text(value: float) -> str:
 # --------------------------------------------------------------------------- shared
 
 
-def _finish(frame: pl.DataFrame, header: Header) -> RawTable:
-    """Drop trailing blank rows, and columns with neither a header nor a value (column A
-    left empty; the extra-fields column when no row overflowed)."""
+def _finish(frame: pl.DataFrame, header: Header, keep_through: int = 0) -> RawTable:
+    """Drop trailing blank rows after line/row `keep_through`, and columns with neither a
+    header nor a value (column A left empty; the extra-fields column when no row overflowed)."""
     blank = is_blank_row([c for c in frame.columns if c != SOURCE_ROW])
     if frame.height and frame.tail(1).select(blank).item():  # rare: only then scan every row
-        kept = frame.select(pl.int_range(pl.len()).filter(~blank).max()).item()
+        kept_row = ~blank | (pl.col(SOURCE_ROW) <= keep_through)
+        kept = frame.select(pl.int_range(pl.len()).filter(kept_row).max()).item()
         frame = frame.head(0 if kept is None else kept + 1)
     droppable = {*header.unnamed, EXTRA_FIELDS, LAST_LINE}
     empty = [c for c in frame.columns if c in droppable and frame[c].null_count() == frame.height]

@@ -194,6 +194,15 @@ def test_rows_are_numbered_by_physical_line(tmp_path: Path) -> None:
     assert parsed.rows_read == 5
 
 
+def test_a_trailing_line_of_bare_separators_is_a_blank_row(tmp_path: Path) -> None:
+    # Excel's CSV export writes a row of empty cells as ",,,,": a line, unlike the empty ones after it.
+    text = f"{LA_HEADER}\r\nAshby,01-Apr-24,C1,S,1.00\r\n,,,,\r\n , ,,,\r\n\r\n"
+    parsed = parse_submission(write(tmp_path, text), la_config())
+    check_invariant(parsed)
+    assert parsed.skipped.select("source_row", "reason").rows() == [(3, "blank_row"), (4, "blank_row")]
+    assert parsed.rows_read == 3
+
+
 def test_header_below_a_title_and_a_bom(tmp_path: Path) -> None:
     text = "\ufeffAshby Borough Council payments\n\n" + LA_HEADER + "\nAshby,01-Apr-24,C1,S,1.00\n"
     parsed = parse_submission(write(tmp_path, text), la_config(file={"header_row": "auto"}))
