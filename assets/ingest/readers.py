@@ -34,6 +34,9 @@ EXTRA_FIELDS = "(extra fields)"
 # The last line of a CSV record that runs over several lines, where the config does not
 # allow values with line breaks (file.multiline_fields); null for one-line records.
 LAST_LINE = "(last line)"
+# CSV only: how many fields a row that is shorter than the header has (null for the rest).
+# A hidden column, not a source column: it only explains the row's quarantine message.
+FIELDS_IN_ROW = "__fields_in_row"
 
 _ZIP_MAGIC = b"PK\x03\x04"  # .xlsx
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls, and password-protected .xlsx
@@ -155,7 +158,31 @@ def _read_csv(data: bytes, file: Path, config: SourceConfig) -> RawTable:
     # Empty lines ending the file are not rows; a line of bare separators (",,,,,") is
     # written content, so it is read and skipped as a blank row like any other.
     last_written_line = utf8[: len(utf8.rstrip(b" \t\r\n"))].count(b"\n") + 1
-    return _finish(frame, header, keep_through=last_written_line)
+    table = _finish(frame, header, keep_through=last_written_line)
+    return replace(table, frame=_count_fields_of_short_rows(table, utf8, spec))
+
+
+def _count_fields_of_short_rows(table: RawTable, utf8: bytes, spec: FileSpec) -> pl.DataFrame:
+    """FIELDS_IN_ROW for rows with fewer fields than the header. polars fills the missing
+    fields with nulls, as it does empty ones, so the row's line is counted; only files
+    whose last column has an empty cell somewhere pay for it (a short row leaves it empty)."""
+    frame, width = table.frame, len(table.header.names)
+    last = table.header.names[-1]
+    if frame.is_empty() or not table.columns or (last in frame.columns and frame[last].null_count() == 0):
+        return frame.with_columns(pl.lit(None, pl.Int64).alias(FIELDS_IN_ROW))
+    quote = re.escape(spec.quote_char)
+    lines = pl.Series("line", utf8.split(b"\n"), dtype=pl.Binary).cast(pl.String)
+    # A quoted value may hold the delimiter: it is replaced by a marker before counting.
+    counted = pl.DataFrame({"line": lines}).select(
+        pl.col("line").str.strip_suffix("\r")
+        .str.replace_all(f"{quote}(?:[^{quote}]|{quote}{quote})*{quote}", "(a quoted value)")
+        .str.count_matches(spec.delimiter, literal=True).cast(pl.Int64) + 1
+    ).to_series()
+    fields = pl.lit(counted.gather(frame[SOURCE_ROW] - 1))  # SOURCE_ROW is the record's first line
+    # A record over several lines is not counted by its first line; a blank row is skipped anyway.
+    one_line = ~pl.any_horizontal(pl.col(c).str.contains("\n", literal=True).fill_null(False) for c in table.columns)
+    short = one_line & (fields < width) & ~is_blank_row(table.columns)
+    return frame.with_columns(pl.when(short).then(fields).alias(FIELDS_IN_ROW))
 
 
 def _values_past_the_extra_field(frame: pl.DataFrame, utf8: bytes, spec: FileSpec, width: int) -> pl.DataFrame:

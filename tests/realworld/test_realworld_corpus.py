@@ -44,6 +44,9 @@ def test_the_parser_reads_every_line_and_pound(config_path):
     # Every row under the header is read, a trailing line of bare separators (",,,,,") too: it is a blank row.
     assert parsed.rows_read == expected["rows_after_header"]
     assert parsed.skipped.filter(pl.col("reason") == "blank_row").height == expected["blank_rows"]
+    # A row with fewer fields than the header (Lambeth 2012 lost a comma) says so in its message.
+    short = parsed.quarantine.filter(pl.col("message").str.contains("a separator may be missing", literal=True))
+    assert short.height == expected["short_rows"]
     assert Decimal(str(parsed.lines["amount"].sum())) == Decimal(expected["total"])
 
 
