@@ -47,6 +47,8 @@ def test_the_parser_reads_every_line_and_pound(config_path):
     # A row with fewer fields than the header (Lambeth 2012 lost a comma) says so in its message.
     short = parsed.quarantine.filter(pl.col("message").str.contains("a separator may be missing", literal=True))
     assert short.height == expected["short_rows"]
+    early = parsed.quarantine.filter(pl.col("message").str.contains("is before 2010-01", literal=True))
+    assert early.height == expected["before_2010"]
     assert Decimal(str(parsed.lines["amount"].sum())) == Decimal(expected["total"])
 
 
