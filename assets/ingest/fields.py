@@ -14,7 +14,7 @@ import polars as pl
 from assets.ingest import dates, money
 from assets.ingest.canonical import CANONICAL_FIELDS, FUNDING_STREAMS, MAX_FIELD_CHARS, ReasonCode
 from assets.ingest.period import last_day_of
-from assets.ingest.readers import EXTRA_FIELDS, LAST_LINE, SHEET, SOURCE_ROW, RawTable
+from assets.ingest.readers import EXTRA_FIELDS, FIELDS_IN_ROW, LAST_LINE, SHEET, SOURCE_ROW, RawTable
 from assets.ingest.source_config import FIRST_YEAR, LAST_YEAR, SourceConfig
 
 # Fields checked for blanks in every layout; posting_date too when a column maps it.
@@ -52,6 +52,7 @@ class FieldParser:
         self.file_name = file_name
         self.period_column = period_column
         self.several_sheets = SHEET in table.frame.columns
+        self.header_width = len(table.header.names) if FIELDS_IN_ROW in table.frame.columns else None
         # Roles whose text a transform cleans are read from a working column.
         self._transforms: list[pl.Expr] = []
         self.read: dict[str, str] = {}
@@ -206,7 +207,13 @@ class FieldParser:
         months = f"a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12"
         if rule.from_column is not None:
             column = self.roles["period.from_column"]
-            problem = pl.lit(f"does not tell the row's month (period.from_column: expected a date in {months})")
+            # A real date before the first month is not a typo to fix: say so, not "no month".
+            parsed, _ = dates.date_exprs(pl.col(column), self.config.dates, excel_source=self.config.file.type != "csv")
+            problem = (
+                pl.when(parsed.dt.year() < FIRST_YEAR)
+                .then(pl.lit(f"is before {FIRST_YEAR}-01, the first month openbook loads (period.from_column)"))
+                .otherwise(pl.lit(f"does not tell the row's month (period.from_column: expected a date in {months})"))
+            )
             self._check("period", ReasonCode.BAD_PERIOD, unknown, problem, shown=column)
             return
         if rule.from_year_period is not None:
@@ -233,9 +240,20 @@ class FieldParser:
         field_part = f", field {name}" if name else ""
         where = [pl.lit(f"{self.file_name} sheet "), pl.col(SHEET)] if self.several_sheets else [pl.lit(self.file_name)]
         message = pl.concat_str(
-            *where, pl.lit(" row "), pl.col(SOURCE_ROW).cast(pl.String), pl.lit(f"{field_part}: "), *detail
+            *where, pl.lit(" row "), pl.col(SOURCE_ROW).cast(pl.String), pl.lit(f"{field_part}: "), *detail,
+            *self._short_row_note(),
         )
         self._checks.append(_Check(name, code, failed.fill_null(False), message))
+
+    def _short_row_note(self) -> list[pl.Expr]:
+        """A CSV row with fewer fields than the header failed some check: its values sit in
+        the wrong columns, so the check's complaint alone ("not a valid date") misleads."""
+        if self.header_width is None:
+            return []
+        fields = pl.col(FIELDS_IN_ROW)
+        note = pl.format(f" (the row has {{}} field{{}}, the header {self.header_width}: a separator may be missing)",
+                         fields, pl.when(fields == 1).then(pl.lit("")).otherwise(pl.lit("s")))
+        return [pl.when(fields.is_not_null()).then(note).otherwise(pl.lit(""))]
 
 
 def _quoted(text: pl.Expr) -> pl.Expr:

@@ -74,7 +74,7 @@ def _describe_config(config: SourceConfig) -> list[str]:
     rule = config.period
     period = {
         "from_file_name": lambda: f"from the file name, pattern {rule.from_file_name}",
-        "from_column": lambda: f"each row's month from column {rule.from_column!r}",
+        "from_column": lambda: "each row's month from column " + " or ".join(repr(name) for name in rule.from_column),
         "from_year_period": lambda: (f"each row's month from columns {rule.from_year_period.year!r} (financial year) "
                                      f"and {rule.from_year_period.period!r} (period, 1 = April)"),
         "from_sheet_name": lambda: f"each sheet's month from its name, pattern {rule.from_sheet_name}",

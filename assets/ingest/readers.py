@@ -34,6 +34,9 @@ EXTRA_FIELDS = "(extra fields)"
 # The last line of a CSV record that runs over several lines, where the config does not
 # allow values with line breaks (file.multiline_fields); null for one-line records.
 LAST_LINE = "(last line)"
+# CSV only: how many fields a row that is shorter than the header has (null for the rest).
+# A hidden column, not a source column: it only explains the row's quarantine message.
+FIELDS_IN_ROW = "__fields_in_row"
 
 _ZIP_MAGIC = b"PK\x03\x04"  # .xlsx
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .xls, and password-protected .xlsx
@@ -66,7 +69,8 @@ _SNIFF_BYTES = 64 * 1024
 class RawTable:
     """The rows under the header. `frame` has SOURCE_ROW (Int64) and one String column
     per name in `columns`; cells are as written (null when empty). Blank rows at the
-    very end of a file or sheet are not rows: spreadsheets drag them along. When several
+    very end of a sheet, and empty lines at the end of a CSV, are not rows: spreadsheets
+    drag them along (a CSV line of bare separators is a row, a blank one). When several
     sheets are read, `frame` also has SHEET (the sheet's name), rows are in sheet order,
     and `header` is the first sheet's (the other sheets' mapped columns are renamed to
     its names)."""
@@ -151,7 +155,34 @@ def _read_csv(data: bytes, file: Path, config: SourceConfig) -> RawTable:
         frame = frame.with_columns(_last_line_of_long_records(frame))
     if ragged:
         frame = _values_past_the_extra_field(frame, utf8, spec, len(header.names))
-    return _finish(frame, header)
+    # Empty lines ending the file are not rows; a line of bare separators (",,,,,") is
+    # written content, so it is read and skipped as a blank row like any other.
+    last_written_line = utf8[: len(utf8.rstrip(b" \t\r\n"))].count(b"\n") + 1
+    table = _finish(frame, header, keep_through=last_written_line)
+    return replace(table, frame=_count_fields_of_short_rows(table, utf8, spec))
+
+
+def _count_fields_of_short_rows(table: RawTable, utf8: bytes, spec: FileSpec) -> pl.DataFrame:
+    """FIELDS_IN_ROW for rows with fewer fields than the header. polars fills the missing
+    fields with nulls, as it does empty ones, so the row's line is counted; only files
+    whose last column has an empty cell somewhere pay for it (a short row leaves it empty)."""
+    frame, width = table.frame, len(table.header.names)
+    last = table.header.names[-1]
+    if frame.is_empty() or not table.columns or (last in frame.columns and frame[last].null_count() == 0):
+        return frame.with_columns(pl.lit(None, pl.Int64).alias(FIELDS_IN_ROW))
+    quote = re.escape(spec.quote_char)
+    lines = pl.Series("line", utf8.split(b"\n"), dtype=pl.Binary).cast(pl.String)
+    # A quoted value may hold the delimiter: it is replaced by a marker before counting.
+    counted = pl.DataFrame({"line": lines}).select(
+        pl.col("line").str.strip_suffix("\r")
+        .str.replace_all(f"{quote}(?:[^{quote}]|{quote}{quote})*{quote}", "(a quoted value)")
+        .str.count_matches(spec.delimiter, literal=True).cast(pl.Int64) + 1
+    ).to_series()
+    fields = pl.lit(counted.gather(frame[SOURCE_ROW] - 1))  # SOURCE_ROW is the record's first line
+    # A record over several lines is not counted by its first line; a blank row is skipped anyway.
+    one_line = ~pl.any_horizontal(pl.col(c).str.contains("\n", literal=True).fill_null(False) for c in table.columns)
+    short = one_line & (fields < width) & ~is_blank_row(table.columns)
+    return frame.with_columns(pl.when(short).then(fields).alias(FIELDS_IN_ROW))
 
 
 def _values_past_the_extra_field(frame: pl.DataFrame, utf8: bytes, spec: FileSpec, width: int) -> pl.DataFrame:
@@ -554,12 +585,13 @@ def number_text(value: float) -> str:
 # --------------------------------------------------------------------------- shared
 
 
-def _finish(frame: pl.DataFrame, header: Header) -> RawTable:
-    """Drop trailing blank rows, and columns with neither a header nor a value (column A
-    left empty; the extra-fields column when no row overflowed)."""
+def _finish(frame: pl.DataFrame, header: Header, keep_through: int = 0) -> RawTable:
+    """Drop trailing blank rows after line/row `keep_through`, and columns with neither a
+    header nor a value (column A left empty; the extra-fields column when no row overflowed)."""
     blank = is_blank_row([c for c in frame.columns if c != SOURCE_ROW])
     if frame.height and frame.tail(1).select(blank).item():  # rare: only then scan every row
-        kept = frame.select(pl.int_range(pl.len()).filter(~blank).max()).item()
+        kept_row = ~blank | (pl.col(SOURCE_ROW) <= keep_through)
+        kept = frame.select(pl.int_range(pl.len()).filter(kept_row).max()).item()
         frame = frame.head(0 if kept is None else kept + 1)
     droppable = {*header.unnamed, EXTRA_FIELDS, LAST_LINE}
     empty = [c for c in frame.columns if c in droppable and frame[c].null_count() == frame.height]

@@ -231,10 +231,11 @@ class PeriodRule(_Strict):
     abbreviation), or fy_start_year + fiscal_month (1 = April). Two-digit years mean 20yy. The whole file is
     one month.
     Example: `'Spend_over_500_(?P<year>\\d{4})-(?P<month>\\d{2})'`"""
-    from_column: str | None = None
-    """A date column: each row's month is its date's month (read with `dates`). The file may span months; a row
-    with no usable date is quarantined as BAD_PERIOD.
-    Example: `"Payment Date"`"""
+    from_column: ColumnNames | None = None
+    """A date column, or a list of alternative headers (the first one in the file's header wins): each row's month
+    is its date's month (read with `dates`). The file may span months; a row with no usable date is quarantined as
+    BAD_PERIOD.
+    Example: `["Payment Date", "Date Paid"]`"""
     from_year_period: YearPeriodColumns | None = None
     """NHS accounting year + period columns: each row's month from the pair (period 1 = April). The file may
     span months.
@@ -590,7 +591,7 @@ class SourceConfig(_Strict):
         for index, name in enumerate(self.columns.extra):
             needed[f"columns.extra[{index}]"] = [name]
         if self.period.from_column is not None:
-            needed["period.from_column"] = [self.period.from_column]
+            needed["period.from_column"] = self.period.from_column
         if self.period.from_year_period is not None:
             needed["period.from_year_period.year"] = [self.period.from_year_period.year]
             needed["period.from_year_period.period"] = [self.period.from_year_period.period]

@@ -29,4 +29,4 @@ def test_the_documented_example_config_is_valid() -> None:
     text = render()
     example = text[text.index("```yaml\n") + 8: text.index("```", text.index("```yaml\n") + 8)]
     config = SourceConfig.model_validate(yaml.safe_load(example))
-    assert config.period.from_column == "Payment Date" and config.columns.extra == ["VAT Registration Number"]
+    assert config.period.from_column == ["Payment Date"] and config.columns.extra == ["VAT Registration Number"]

@@ -88,6 +88,23 @@ def test_months_before_2010_are_refused_and_2010_onwards_are_fine(tmp_path: Path
     parsed = parse_submission(write(tmp_path, "old.csv", text), BY_PAYMENT_DATE)
     assert parsed.periods == ("2010-01", "2013-06")
     assert parsed.quarantine.select("source_row", "reason_code", "period").rows() == [(4, "BAD_PERIOD", "2013-06")]
+    assert parsed.quarantine["message"][0] == (
+        'old.csv row 4, field period: "31/12/2009" is before 2010-01, the first month openbook loads '
+        "(period.from_column)")
+
+
+def test_from_column_takes_alternative_headers_the_first_present_wins(tmp_path: Path) -> None:
+    # One config for two years of a partner's files whose date column was renamed.
+    either = config({"from_column": ["Date Paid", "Payment Date", "Invoice Date"]})
+    old = parse_submission(write(tmp_path, "a.csv", f"{HEADER}\n28/02/2023,03/03/2023,C1,A,1.00\n"), either)
+    renamed = HEADER.replace("Payment Date", "Date Paid")
+    new = parse_submission(write(tmp_path, "b.csv", f"{renamed}\n28/02/2023,03/04/2023,C1,A,1.00\n"), either)
+    # "Invoice Date" is present in both but listed last: the paid date's month wins.
+    assert old.periods == ("2023-03",) and new.periods == ("2023-04",)
+    with pytest.raises(SubmissionError, match="period.from_column"):
+        parse_submission(write(tmp_path, "c.csv", "Invoice Date,Cost Centre,Supplier,Amount\n"
+                                                   "28/02/2023,C1,A,1.00\n"),
+                         config({"from_column": ["Date Paid", "Payment Date"]}))
 
 
 def test_a_file_whose_rows_tell_no_month_is_refused(tmp_path: Path) -> None:

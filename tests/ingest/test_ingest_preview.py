@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from assets.ingest import preview_submission
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "real_world"
@@ -57,3 +59,12 @@ def test_preview_explains_a_file_that_does_not_fit() -> None:
     assert "CANNOT BE PARSED: payments_dunmere.csv: cannot tell the period: the file name does not match" in text
     text = preview_submission(FIXTURES / "us_dates.yaml", FIXTURES / "Spend_over_500_2020-04.csv")
     assert 'CANNOT BE PARSED: Spend_over_500_2020-04.csv row 1: the header row lacks "Date" (columns.posting_date)' in text
+
+
+def test_preview_names_every_alternative_date_column_of_the_period(tmp_path: Path) -> None:
+    document = yaml.safe_load((FIXTURES / "la_over_500.yaml").read_text())
+    document["period"] = {"from_column": ["Date Paid", "Payment Date"]}
+    config = tmp_path / "either.yaml"
+    config.write_text(yaml.safe_dump(document))
+    lines = preview_submission(config, None).splitlines()
+    assert "  period:   each row's month from column 'Date Paid' or 'Payment Date'" in lines

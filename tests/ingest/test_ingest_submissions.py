@@ -194,6 +194,35 @@ def test_rows_are_numbered_by_physical_line(tmp_path: Path) -> None:
     assert parsed.rows_read == 5
 
 
+def test_a_short_row_says_it_is_short(tmp_path: Path) -> None:
+    text = (
+        f"{LA_HEADER}\n"
+        "Ashby,01-Apr-24C1,S,1.00\n"  # the comma after the date lost: 4 fields
+        "Ashby,02-Apr-24,C1,\"S, Ltd\",2.00\n"  # 5 fields, one quoted with a comma in it
+        "Ashby,03-Apr-24,,S,\n"  # 5 fields, two empty: not short, just blank cells
+        "Ashby\n"  # 1 field
+    )
+    parsed = parse_submission(write(tmp_path, text), la_config())
+    check_invariant(parsed)
+    assert parsed.lines["source_row"].to_list() == [3]
+    assert parsed.quarantine.select("source_row", "reason_code", "message").rows() == [
+        (2, "BAD_DATE", 'Spend_over_500_2024-04.csv row 2, field posting_date: "01-Apr-24C1" is not a valid date '
+                        "(expected dd-Mon-yy) (the row has 4 fields, the header 5: a separator may be missing)"),
+        (4, "MISSING_FIELD", "Spend_over_500_2024-04.csv row 4, field cost_centre: Cost Centre Code is blank"),
+        (5, "MISSING_FIELD", "Spend_over_500_2024-04.csv row 5, field posting_date: Payment Date is blank "
+                             "(the row has 1 field, the header 5: a separator may be missing)"),
+    ]
+
+
+def test_a_trailing_line_of_bare_separators_is_a_blank_row(tmp_path: Path) -> None:
+    # Excel's CSV export writes a row of empty cells as ",,,,": a line, unlike the empty ones after it.
+    text = f"{LA_HEADER}\r\nAshby,01-Apr-24,C1,S,1.00\r\n,,,,\r\n , ,,,\r\n\r\n"
+    parsed = parse_submission(write(tmp_path, text), la_config())
+    check_invariant(parsed)
+    assert parsed.skipped.select("source_row", "reason").rows() == [(3, "blank_row"), (4, "blank_row")]
+    assert parsed.rows_read == 3
+
+
 def test_header_below_a_title_and_a_bom(tmp_path: Path) -> None:
     text = "\ufeffAshby Borough Council payments\n\n" + LA_HEADER + "\nAshby,01-Apr-24,C1,S,1.00\n"
     parsed = parse_submission(write(tmp_path, text), la_config(file={"header_row": "auto"}))

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from assets.ingest.parse import parse_submission
@@ -40,6 +41,14 @@ def test_the_parser_reads_every_line_and_pound(config_path):
     parsed = parse_submission(HERE / "files" / config.file.pattern, config)
     assert parsed.lines.height == expected["lines"]
     assert parsed.rows_read == parsed.lines.height + parsed.quarantine.height + parsed.skipped.height
+    # Every row under the header is read, a trailing line of bare separators (",,,,,") too: it is a blank row.
+    assert parsed.rows_read == expected["rows_after_header"]
+    assert parsed.skipped.filter(pl.col("reason") == "blank_row").height == expected["blank_rows"]
+    # A row with fewer fields than the header (Lambeth 2012 lost a comma) says so in its message.
+    short = parsed.quarantine.filter(pl.col("message").str.contains("a separator may be missing", literal=True))
+    assert short.height == expected["short_rows"]
+    early = parsed.quarantine.filter(pl.col("message").str.contains("is before 2010-01", literal=True))
+    assert early.height == expected["before_2010"]
     assert Decimal(str(parsed.lines["amount"].sum())) == Decimal(expected["total"])
 
 
