@@ -103,6 +103,45 @@ def money_columns(
     return frame.drop(clean, digits, shaped, negative)
 
 
+# The common case, typed by one cast: an optional minus, at most 16 digits (grouped by
+# commas when the rules say ',' groups thousands) and at most 2 decimals, once currency
+# symbols are dropped: "1234.50", "-12", "£1,234.5". For such text every stage of
+# money_columns ends in the same value with no problem (no padding, marker, third decimal
+# or 17th digit to judge), so only the other rows need the stages.
+_PLAIN = r"[0-9]{1,16}"
+_PLAIN_GROUPED = r"[0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,16}"  # at most 15 digits when grouped
+_PLAIN_SHAPE = r"^-?(?:{number})(?:\.[0-9]{{1,2}})?$"
+# A symbol or separator written with these would change what plain text reads as.
+_PLAIN_CHARACTERS = frozenset("0123456789.,-")
+
+
+def plain_is_exact(rules: AmountRules) -> bool:
+    """Whether plain_money_columns types plain text exactly as money_columns does under these rules."""
+    separator = rules.thousands_separator
+    marks = [*rules.currency_symbols, "" if separator in (None, ",") else separator]
+    return not any(_PLAIN_CHARACTERS & set(mark) for mark in marks)
+
+
+def plain_money_columns(frame: FrameT, source: str, rules: AmountRules, *, value: str, problem: str,
+                        unvouched: str) -> FrameT:
+    """money_columns' `value` and `problem` for blank and plain text (see _PLAIN_SHAPE), and
+    `unvouched`: true for any other text, whose value and problem only money_columns can tell.
+    Only for rules where plain_is_exact."""
+    stripped = pl.col(source).str.strip_chars()
+    text = f"__{value}_plain"
+    frame = frame.with_columns(_without_symbols(stripped, rules).alias(text))
+    number = _PLAIN_GROUPED if rules.thousands_separator == "," else _PLAIN
+    plain = pl.col(text).str.contains(_PLAIN_SHAPE.format(number=number))
+    blank = stripped.is_null() | (stripped == "")
+    magnitude = pl.col(text).str.replace_all(r"[-,]", "").cast(AMOUNT_DTYPE, strict=False)
+    signed = pl.when(pl.col(text).str.starts_with("-")).then(-magnitude).otherwise(magnitude)
+    return frame.with_columns(
+        pl.when(blank).then(pl.lit(BLANK)).otherwise(pl.lit(None, pl.String)).alias(problem),
+        pl.when(plain & ~blank).then(signed).cast(AMOUNT_DTYPE).alias(value),
+        (~blank & ~plain.fill_null(False)).alias(unvouched),
+    ).drop(text)
+
+
 def _pence_half_up(digits: pl.Expr) -> pl.Expr:
     """Unsigned digits ("45.348") to pence, half away from zero (the sign is applied after,
     so -45.345 is -45.35, as Excel shows it). Done in text and exact decimals, never float,
@@ -130,10 +169,15 @@ def _shape(rules: AmountRules) -> str:
     return "^(?:" + "|".join(shapes) + ")$"
 
 
-def _normalise(text: pl.Expr, rules: AmountRules) -> pl.Expr:
-    """Drop currency symbols and padding; turn every thousands separator into ','."""
+def _without_symbols(text: pl.Expr, rules: AmountRules) -> pl.Expr:
     for symbol in rules.currency_symbols:
         text = text.str.replace_all(symbol, "", literal=True)
+    return text
+
+
+def _normalise(text: pl.Expr, rules: AmountRules) -> pl.Expr:
+    """Drop currency symbols and padding; turn every thousands separator into ','."""
+    text = _without_symbols(text, rules)
     separator = rules.thousands_separator
     if separator != ",":
         # A comma is only allowed as the configured separator.
