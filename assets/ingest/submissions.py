@@ -364,13 +364,17 @@ def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: s
             ident = {"load_id": load_id, **key, "f": display_path(item.path)}
             con.register("parsed_lines", parsed.lines.to_arrow())
             con.execute(f"INSERT INTO raw_ledger ({RAW_LEDGER_COLUMNS}) {RAW_LEDGER_SELECT}", ident)
-            con.register("parsed_quarantine", parsed.quarantine.to_arrow())
-            con.execute(
-                "INSERT INTO quarantine SELECT $load_id, $p, $m, $f, source_row, 'parse', field, reason_code, message,"
-                " raw_record FROM parsed_quarantine", ident)
-            con.register("parsed_skipped", parsed.skipped.to_arrow())
-            con.execute(
-                "INSERT INTO skipped_rows SELECT $load_id, $p, $m, $f, source_row, reason, raw_record FROM parsed_skipped", ident)
+            # Most files have no quarantined or skipped row: an empty insert still costs a
+            # register, a statement and an unregister each.
+            if parsed.quarantine.height:
+                con.register("parsed_quarantine", parsed.quarantine.to_arrow())
+                con.execute(
+                    "INSERT INTO quarantine SELECT $load_id, $p, $m, $f, source_row, 'parse', field, reason_code,"
+                    " message, raw_record FROM parsed_quarantine", ident)
+            if parsed.skipped.height:
+                con.register("parsed_skipped", parsed.skipped.to_arrow())
+                con.execute("INSERT INTO skipped_rows SELECT $load_id, $p, $m, $f, source_row, reason, raw_record"
+                            " FROM parsed_skipped", ident)
             con.execute(
                 "INSERT INTO load_log VALUES ($load_id, $p, $m, $f, $sha, $bytes, $mtime, $read, $loaded, $quar, $skip,"
                 " 'current', NULL, $now, $run)",
