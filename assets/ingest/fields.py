@@ -23,8 +23,8 @@ FAILED_CHECK = "__failed_check"
 # A message quotes the bad cell, cut to this many characters: the whole row is kept in
 # raw_record, and a 30 MB cell must not become a 30 MB message in every report.
 QUOTED_CHARACTERS = 100
-# The reference path: every amount typed by money.money_columns's stages, and dates in one
-# expression, as before the fast path. Only tests/ingest/test_ingest_fast_path.py sets it,
+# The reference path: every amount typed by money.money_columns's stages, and dates (posting
+# dates, and the month of period.from_column in parse.py) as one expression, as before the fast path. Only tests/ingest/test_ingest_fast_path.py sets it,
 # to prove the fast path gives every file the same lines, messages and counts.
 REFERENCE = False
 _ROW = "__typed_row"  # the row's place in `run`'s input, to put retyped rows back in order

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.ingest import dates
+from assets.ingest import dates, fields
 from assets.ingest.canonical import (CANONICAL_FIELDS, LINES_SCHEMA, MAX_FIELD_CHARS, QUARANTINE_SCHEMA, SKIPPED_SCHEMA,
                                     SkipReason)
 from assets.ingest.errors import SubmissionError
@@ -35,6 +35,7 @@ RAW_RECORD = "__raw_record"
 SKIP_REASON = "__skip_reason"
 ROW_MONTH = "__row_month"  # the month the row itself tells (null when it tells none)
 LOAD_MONTH = "__load_month"  # the month the row is stored in (its own, or the nearest above)
+ROW_DATE = "__row_date"  # period.from_column: the date that tells the row's month
 
 
 @dataclass
@@ -97,12 +98,12 @@ def parse_table(
     table: RawTable, config: SourceConfig, *, source_file: str, sha256: str, period: str | None
 ) -> ParsedSubmission:
     file = Path(source_file)
-    month = pl.lit(period, pl.String) if period is not None else _row_month(table, config, file)
     frame = table.frame.with_columns(
         _raw_record(table).alias(RAW_RECORD),
         _skip_reason(table, config).alias(SKIP_REASON),
         pl.int_range(pl.len(), dtype=pl.Int64).alias(ORDER),
-    ).with_columns(month.alias(ROW_MONTH))
+    )
+    frame = _with_row_month(frame, table, config, file, period)
     # Rows that tell no month of their own (blank, totals, notes, or a bad date) are
     # stored with the month of the nearest row above that has one (below, at the top).
     frame = frame.with_columns(pl.col(ROW_MONTH).forward_fill().backward_fill().alias(LOAD_MONTH))
@@ -216,6 +217,21 @@ def _matches_rules(kind: str, table: RawTable, config: SourceConfig) -> pl.Expr:
         for column in columns:
             matched = matched | pl.col(column).str.strip_chars().str.contains(rule.pattern).fill_null(False)
     return matched
+
+
+def _with_row_month(frame: pl.DataFrame, table: RawTable, config: SourceConfig, file: Path,
+                    period: str | None) -> pl.DataFrame:
+    """frame + ROW_MONTH: the file's month, or each row's own."""
+    if period is not None:
+        return frame.with_columns(pl.lit(period, pl.String).alias(ROW_MONTH))
+    if config.period.from_column is None or fields.REFERENCE:
+        return frame.with_columns(_row_month(table, config, file).alias(ROW_MONTH))
+    # The date typed in stages (dates.date_columns), not as one expression that repeats
+    # each format's reading wherever it is used: month_of_date uses it twice.
+    date, problem = ROW_DATE, f"{ROW_DATE}_problem"
+    frame = dates.date_columns(frame, pl.col(table.header.roles["period.from_column"]), config.dates,
+                               excel_source=config.file.type != "csv", value=date, problem=problem)
+    return frame.with_columns(month_of_date(pl.col(date)).alias(ROW_MONTH)).drop(date, problem)
 
 
 def _row_month(table: RawTable, config: SourceConfig, file: Path) -> pl.Expr:
