@@ -24,8 +24,9 @@ FAILED_CHECK = "__failed_check"
 # raw_record, and a 30 MB cell must not become a 30 MB message in every report.
 QUOTED_CHARACTERS = 100
 # The reference path: every amount typed by money.money_columns's stages, and dates (posting
-# dates, and the month of period.from_column in parse.py) as one expression, as before the fast path. Only tests/ingest/test_ingest_fast_path.py sets it,
-# to prove the fast path gives every file the same lines, messages and counts.
+# dates, and the month of period.from_column in parse.py) as one expression, as before the
+# fast path. Only tests/ingest/test_ingest_fast_path.py sets it, to prove the fast path
+# gives every file the same lines, messages and counts.
 REFERENCE = False
 _ROW = "__typed_row"  # the row's place in `run`'s input, to put retyped rows back in order
 
