@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from warehouse import fingerprints
 from warehouse.model_graph import query_part, tables_read
 from warehouse.sql_files import execute, sql_text, statements, transaction
 
@@ -123,28 +124,19 @@ def reference_tables() -> list[str]:
 
 
 def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """sha256 of the SQL texts and of each reference table's columns, row count and hash sum."""
+    """sha256 of the SQL texts and of each reference table's fingerprint (columns, rows, hash sum)."""
     digest = hashlib.sha256()
     for name in (SQL, *THROUGH):
         digest.update(sql_text(name).encode("utf-8"))
     for table in reference_tables():
-        digest.update(table_fingerprint(con, table).encode("utf-8"))
+        digest.update(f"{table}|{fingerprints.table(con, table)}".encode("utf-8"))
     return digest.hexdigest()
-
-
-def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """A table's column names and types, row count and order-free hash of its rows: equal when
-    the content is (a hash collision aside), whatever order the rows were written in."""
-    columns = con.execute("SELECT list(column_name || ' ' || data_type ORDER BY column_index) FROM duckdb_columns()"
-                          " WHERE database_name = current_database() AND schema_name = current_schema()"
-                          " AND table_name = $t", {"t": table}).fetchone()[0]
-    rows, content = con.execute(f'SELECT count(*), sum(hash(t)::HUGEINT) FROM "{table}" t').fetchone()
-    return f"{table}|{columns}|{rows}|{content}"
 
 
 def _create_state(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE TABLE IF NOT EXISTS {STATE} (model VARCHAR, how VARCHAR, inputs VARCHAR, row_count BIGINT,
                     loads STRUCT(load_id VARCHAR, lines BIGINT, content HUGEINT)[])""")
     con.execute(f"COMMENT ON TABLE {STATE} IS 'What each model kept up to date by load was last built from "
-                "(warehouse/by_load.py): how (by load, or full and why), a fingerprint of its SQL and reference tables, its row count, and "
-                "the loads it holds with a fingerprint of each. Grain: one row per model. Internal.'")
+                "(warehouse/by_load.py): how (by load, or full and why), a fingerprint of its SQL and reference "
+                "tables, its row count, and the loads it holds with a fingerprint of each. Grain: one row per "
+                "model. Internal.'")
