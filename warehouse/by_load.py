@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import duckdb
 
@@ -114,13 +115,15 @@ def _why_full(con: duckdb.DuckDBPyConnection, inputs: str) -> str | None:
     return None
 
 
-def reference_tables() -> list[str]:
-    """The tables other than the ledger that the model's SQL and the files it reads through read."""
+@lru_cache(maxsize=None)
+def reference_tables() -> tuple[str, ...]:
+    """The tables other than the ledger that the model's SQL and the files it reads through read
+    (once per process: the SQL files ship with the code)."""
     found: set[str] = set()
     for name in (SQL, *THROUGH):
         text = sql_text(name)
         found |= tables_read(text, f"sql/{name}.sql") - set(_CREATES.findall(text))
-    return sorted(found - BY_LOAD - {MODEL})
+    return tuple(sorted(found - BY_LOAD - {MODEL}))
 
 
 def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
