@@ -26,11 +26,12 @@ beside the copy (`publish_info.json`) holds the same facts as the table, for too
 do not open DuckDB.
 
 Only what changed is copied again: publish_info keeps each warehouse table's fingerprint
-(warehouse/fingerprints.py: columns, row count, hash sum of its rows) as it was published,
-and the catalog's (every definition and comment). A run that changed a few tables, with
-the catalog as it was, copies the last published file (a file copy, fast) and replaces in
-it the rows of those tables only; rewriting every `source_file` of a whole copy is what a
-full publish spends most of its time on. Anything else (no published copy, one from an
+(warehouse/fingerprints.py: row count and hash sum of its rows; per load for the tables with
+a load_id, the ledger-sized ones) as it was published, and the catalog's (every definition
+and comment). A run that left the catalog as it was copies the last published file (a file
+copy, fast) and replaces in it only the rows that changed: a whole small table, or a ledger
+table's changed loads (one late file: its own load). Hashing the tables costs a fraction of
+copying them, and a whole copy also rewrites every `source_file` it holds. Anything else (no published copy, one from an
 older version, a table, view, macro or comment added, dropped or changed, the inbox moved,
 a lake) publishes the whole warehouse as before; both give the same copy.
 
@@ -61,7 +62,7 @@ from warehouse.connection import exclusive_lock, open_lake_writer
 from warehouse.lake import LAKE, LakeSetting, lake_setting
 from warehouse.model_graph import model_graph
 from warehouse.sql_docs import apply_comments, parse_model_doc
-from warehouse.sql_files import sql_text, statements
+from warehouse.sql_files import execute, sql_text, statements
 
 CHUNK = 4 * 1024 * 1024
 INFO_JSON = "publish_info.json"
@@ -83,7 +84,7 @@ class PublishInfo:
     path: str
     bytes: int
     tables: int
-    replaced: list[str] | None = None  # the tables copied again into the last copy; None: a whole copy
+    replaced: list[str] | None = None  # the tables replaced in the last copy (in part: their changed loads); None: a whole copy
 
 
 def wal_path(db: Path) -> Path:
@@ -180,10 +181,10 @@ def _copy_file(source: Path, tmp: Path) -> int:
     return size
 
 
-def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: bool) -> tuple[int, str, list | None]:
+def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: bool) -> tuple[int, str, dict | None]:
     """Under the writer lock: the warehouse checkpointed and fingerprinted, then either copied
     whole, or the last published copy copied and the tables that changed since replaced in it.
-    Returns (warehouse bytes, fingerprints as JSON, the tables replaced or None for a whole copy)."""
+    Returns (warehouse bytes, fingerprints as JSON, what was replaced or None for a whole copy)."""
     with exclusive_lock(lock_path(source)):
         _checkpoint(source)
         con = duckdb.connect(str(source), read_only=True)
@@ -206,9 +207,10 @@ def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: b
     return size, json.dumps(now, sort_keys=True), changed
 
 
-def _changed_since(published: Path, now: dict) -> list[str] | None:
-    """The tables whose content differs from the published copy's, or None when only a whole
-    copy will do (no copy, one without fingerprints, another catalog or inbox)."""
+def _changed_since(published: Path, now: dict) -> dict[str, list[str] | None] | None:
+    """What changed since the published copy: table -> the loads whose rows changed (tables with
+    a load_id), or None (the whole table). None when only a whole copy will do (no copy, one
+    without fingerprints, another catalog or inbox)."""
     if not published.is_file():
         return None
     try:
@@ -223,22 +225,33 @@ def _changed_since(published: Path, now: dict) -> list[str] | None:
     if (was.get("catalog"), was.get("inbox"), sorted(was.get("tables", {}))) != (
             now["catalog"], now["inbox"], sorted(now["tables"])):
         return None
-    return [t for t, fingerprint in now["tables"].items() if was["tables"][t] != fingerprint]
+    changed: dict[str, list[str] | None] = {}
+    for table, fingerprint in now["tables"].items():
+        before = was["tables"][table]
+        if isinstance(fingerprint, dict) and isinstance(before, dict):
+            loads = sorted(k for k in fingerprint.keys() | before.keys() if fingerprint.get(k) != before.get(k))
+            if loads:
+                changed[table] = loads
+        elif fingerprint != before:
+            changed[table] = None
+    return changed
 
 
-def _replace_tables(db: Path, source: Path, tables: list[str], prefix: str) -> None:
-    """Each table's rows in `db` replaced by the warehouse's, source_file made relative as a whole
-    copy would: DELETE and INSERT keep the table's definition, constraints and comments."""
+def _replace_tables(db: Path, source: Path, changed: dict[str, list[str] | None], prefix: str) -> None:
+    """The changed rows of `db` (a table's, or its changed loads') replaced by the warehouse's,
+    source_file made relative as a whole copy would: DELETE and INSERT keep each table's
+    definition, constraints and comments. No reader sees the file before it is complete."""
     con = duckdb.connect(str(db))
     try:
         con.execute(f"ATTACH '{str(source).replace(chr(39), chr(39) * 2)}' AS source (READ_ONLY)")  # ATTACH binds no parameters
         relative = set(_with_source_file(con))
-        for table in tables:
+        for table, loads in changed.items():
             name = quote_ident(table)
             columns = f"* REPLACE ({RELATIVE} AS source_file)" if table in relative else "*"
-            con.execute(f"DELETE FROM {name}")  # no reader sees the file before it is complete
-            con.execute(f"INSERT INTO {name} SELECT {columns} FROM source.main.{name}",
-                        {"p": prefix} if table in relative else None)
+            where = "" if loads is None else " WHERE coalesce(load_id, '') IN (SELECT unnest($loads))"
+            execute(con, f"DELETE FROM {name}{where}", {"loads": loads})
+            execute(con, f"INSERT INTO {name} SELECT {columns} FROM source.main.{name}{where}",
+                    {"p": prefix, "loads": loads})
         con.execute("DETACH source")
         con.execute("CHECKPOINT")
     finally:
@@ -301,7 +314,8 @@ def publish(paths: Paths, run_id: str | None = None, whole: bool = False) -> Pub
         tmp.unlink(missing_ok=True)
         wal_path(tmp).unlink(missing_ok=True)
         raise
-    info = PublishInfo(facts["published_at"], run_id, str(source), str(target), size, tables, replaced)
+    info = PublishInfo(facts["published_at"], run_id, str(source), str(target), size, tables,
+                       None if replaced is None else sorted(replaced))
     write_text_atomically(target.with_name(INFO_JSON), json.dumps(asdict(info), indent=2) + "\n")
     return info
 

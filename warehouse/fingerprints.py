@@ -29,11 +29,21 @@ def table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None
     return f"{columns}|{rows}|{content}"
 
 
-def tables(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, str]:
-    """Every base table of `database` (schema main) by name."""
-    names = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $d AND schema_name = 'main'"
-                        " ORDER BY 1", {"d": database}).fetchall()
-    return {n: table(con, n, database) for (n,) in names}
+def by_load(con: duckdb.DuckDBPyConnection, name: str, database: str) -> dict[str, str]:
+    """A ledger-shaped table's fingerprint per load_id ('' for lines without one)."""
+    rows = con.execute(f"SELECT coalesce(load_id, ''), count(*), sum(hash(t)::HUGEINT) FROM {_ident(database)}.main."
+                       f"{_ident(name)} t GROUP BY ALL").fetchall()
+    return {load: f"{n}|{content}" for load, n, content in rows}
+
+
+def tables(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, str | dict[str, str]]:
+    """Every base table of `database` (schema main) by name: a table with a text load_id column
+    by load (what a late file changes is its own loads), any other whole. Column changes are
+    the catalog's."""
+    names = con.execute("""SELECT t.table_name, bool_or(c.column_name = 'load_id' AND c.data_type = 'VARCHAR')
+        FROM duckdb_tables() t JOIN duckdb_columns() c USING (database_name, schema_name, table_name)
+        WHERE t.database_name = $d AND t.schema_name = 'main' GROUP BY ALL ORDER BY 1""", {"d": database}).fetchall()
+    return {n: by_load(con, n, database) if loads else table(con, n, database) for n, loads in names}
 
 
 _CATALOG = """

@@ -23,7 +23,7 @@ def _warehouse(home):
         con.execute("CREATE TABLE stg_lines AS SELECT * FROM (VALUES ($a, 1), ($b, 2)) t(source_file, n)",
                     {"a": str(paths.inbox / "haven" / "2025-06.csv"), "b": "/elsewhere/scenario.yaml"})
         con.execute("CREATE TABLE load_log (load_id VARCHAR PRIMARY KEY, source_file VARCHAR)")
-        con.execute("INSERT INTO load_log VALUES ('l1', $f)", {"f": str(paths.inbox / "haven" / "2025-06.csv")})
+        con.execute("INSERT INTO load_log VALUES ('l0', 'zero.csv'), ('l1', $f)", {"f": str(paths.inbox / "haven" / "2025-06.csv")})
         con.execute("CREATE MACRO twice(x) AS x * 2")
         con.execute("CREATE VIEW fct_lines AS SELECT *, twice(n) AS n2 FROM stg_lines")
     finally:
@@ -74,7 +74,7 @@ def test_only_the_tables_that_changed_are_copied_and_the_copy_equals_a_whole_pub
     assert _same_as_a_whole_publish(paths, tmp_path) == []
 
     _write(paths, "INSERT INTO stg_lines VALUES ($f, 3)", {"f": str(paths.inbox / "la_ashby" / "june.csv")})
-    _write(paths, "DELETE FROM load_log")
+    _write(paths, "DELETE FROM load_log WHERE load_id = 'l1'")  # load l0 stays as it was
     _write(paths, "INSERT INTO load_log VALUES ('l1', 'other.csv'), ('l2', 'more.csv')")
     assert pub.publish(paths, run_id="lines").replaced == ["load_log", "stg_lines"]
     assert _same_as_a_whole_publish(paths, tmp_path) == []
