@@ -187,21 +187,23 @@ def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: b
     Returns (warehouse bytes, fingerprints as JSON, what was replaced or None for a whole copy)."""
     with exclusive_lock(lock_path(source)):
         _checkpoint(source)
-        con = duckdb.connect(str(source), read_only=True)
+        # Opened as the pipeline opens it: a run's process may hold it open already, and DuckDB
+        # refuses a second connection with another configuration (read_only).
+        con = duckdb.connect(str(source))
         try:
             (database,) = con.execute("SELECT current_database()").fetchone()
             now = {"catalog": fingerprints.catalog(con, database), "inbox": _prefix(inbox),
                    "tables": fingerprints.tables(con, database)}
+            changed = None if whole else _changed_since(target, now)
+            if changed is None:
+                _copy_file(source, tmp)
+            else:
+                _copy_file(target, tmp)
+                os.chmod(tmp, 0o644)  # the published copy is read-only
+                _replace_tables(con, database, tmp, changed, _prefix(inbox))
         finally:
             con.close()
-        changed = None if whole else _changed_since(target, now)
         size = source.stat().st_size
-        if changed is None:
-            _copy_file(source, tmp)
-        else:
-            _copy_file(target, tmp)
-            os.chmod(tmp, 0o644)  # the published copy is read-only
-            _replace_tables(tmp, source, changed, _prefix(inbox))
     if changed is None:
         _relative_source_files(tmp, inbox)
     return size, json.dumps(now, sort_keys=True), changed
@@ -237,25 +239,27 @@ def _changed_since(published: Path, now: dict) -> dict[str, list[str] | None] | 
     return changed
 
 
-def _replace_tables(db: Path, source: Path, changed: dict[str, list[str] | None], prefix: str) -> None:
-    """The changed rows of `db` (a table's, or its changed loads') replaced by the warehouse's,
-    source_file made relative as a whole copy would: DELETE and INSERT keep each table's
-    definition, constraints and comments. No reader sees the file before it is complete."""
-    con = duckdb.connect(str(db))
+def _replace_tables(con: duckdb.DuckDBPyConnection, source: str, db: Path, changed: dict[str, list[str] | None],
+                    prefix: str) -> None:
+    """The changed rows of `db` (a table's, or its changed loads') replaced by those of the
+    warehouse `con` is open on (database `source`), source_file made relative as a whole copy
+    would: DELETE and INSERT keep each table's definition, constraints and comments. No reader
+    sees the file before it is complete."""
+    con.execute(f"ATTACH '{str(db).replace(chr(39), chr(39) * 2)}' AS publishing")  # ATTACH binds no parameters
     try:
-        con.execute(f"ATTACH '{str(source).replace(chr(39), chr(39) * 2)}' AS source (READ_ONLY)")  # ATTACH binds no parameters
+        con.execute("USE publishing")
         relative = set(_with_source_file(con))
         for table, loads in changed.items():
             name = quote_ident(table)
             columns = f"* REPLACE ({RELATIVE} AS source_file)" if table in relative else "*"
             where = "" if loads is None else " WHERE coalesce(load_id, '') IN (SELECT unnest($loads))"
             execute(con, f"DELETE FROM {name}{where}", {"loads": loads})
-            execute(con, f"INSERT INTO {name} SELECT {columns} FROM source.main.{name}{where}",
+            execute(con, f"INSERT INTO {name} SELECT {columns} FROM {quote_ident(source)}.main.{name}{where}",
                     {"p": prefix, "loads": loads})
-        con.execute("DETACH source")
-        con.execute("CHECKPOINT")
+        con.execute("CHECKPOINT publishing")
     finally:
-        con.close()
+        con.execute(f"USE {quote_ident(source)}")
+        con.execute("DETACH publishing")
 
 
 def _copy_from_lake(lake: LakeSetting, tmp: Path) -> int:
