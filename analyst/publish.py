@@ -252,7 +252,7 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, source: str, db: Path, chang
         for table, loads in changed.items():
             name = quote_ident(table)
             columns = f"* REPLACE ({RELATIVE} AS source_file)" if table in relative else "*"
-            where = "" if loads is None else " WHERE coalesce(load_id, '') IN (SELECT unnest($loads))"
+            where = "" if loads is None else " WHERE list_contains($loads, coalesce(load_id, ''))"
             execute(con, f"DELETE FROM {name}{where}", {"loads": loads})
             execute(con, f"INSERT INTO {name} SELECT {columns} FROM {quote_ident(source)}.main.{name}{where}",
                     {"p": prefix, "loads": loads})

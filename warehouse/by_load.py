@@ -86,7 +86,7 @@ def run_query(con: duckdb.DuckDBPyConnection, prefix: str, loads: list[str] | No
     if loads is None:
         execute(con, prefix + query)
     else:  # a filter on load_id, which the query passes through from fct_ledger unchanged
-        execute(con, f"{prefix}SELECT * FROM ({query}) WHERE load_id IN (SELECT unnest($loads))", {"loads": loads})
+        execute(con, f"{prefix}SELECT * FROM ({query}) WHERE list_contains($loads, load_id)", {"loads": loads})
 
 
 def _by_load(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -96,7 +96,7 @@ def _by_load(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     new = [r[0] for r in con.execute(f"SELECT load_id FROM (SELECT * FROM by_load_now EXCEPT {was})",
                                      {"m": MODEL}).fetchall()]
     if gone:
-        con.execute(f"DELETE FROM {MODEL} WHERE load_id IN (SELECT unnest($loads))", {"loads": gone})
+        con.execute(f"DELETE FROM {MODEL} WHERE list_contains($loads, load_id)", {"loads": gone})
     if new:
         run_query(con, f"INSERT INTO {MODEL} ", sorted(new))
     return len(gone), len(new)
