@@ -30,10 +30,11 @@ Only what changed is copied again: publish_info keeps each warehouse table's fin
 a load_id, the ledger-sized ones) as it was published, and the catalog's (every definition
 and comment). A run that left the catalog as it was copies the last published file (a file
 copy, fast) and replaces in it only the rows that changed: a whole small table, or a ledger
-table's changed loads (one late file: its own load). Hashing the tables costs a fraction of
-copying them, and a whole copy also rewrites every `source_file` it holds. Anything else (no published copy, one from an
-older version, a table, view, macro or comment added, dropped or changed, the inbox moved,
-a lake) publishes the whole warehouse as before; both give the same copy.
+table's changed loads (one late file: its own load), so `source_file` is rewritten only in
+those. Finding what changed reads every table (at 1M lines about what a whole copy costs:
+docs/scaling.md). Anything else (no published copy, one from an older version, a table, view,
+macro or comment added, dropped or changed, the inbox moved, a lake) publishes the whole
+warehouse as before; both give the same copy.
 
 The data dictionary (`<home>/reports/dictionary.md` and `.html`) is generated from the
 published copy itself: table and column comments (set from each model's SQL header by
@@ -84,7 +85,8 @@ class PublishInfo:
     path: str
     bytes: int
     tables: int
-    replaced: list[str] | None = None  # the tables replaced in the last copy (in part: their changed loads); None: a whole copy
+    # the tables replaced in the last copy (in part: their changed loads); None: a whole copy
+    replaced: list[str] | None = None
 
 
 def wal_path(db: Path) -> Path:
