@@ -13,7 +13,9 @@ The copy is made so that nobody ever sees a half-written file:
    table (published at, source run id), write `source_file` relative to the inbox
    (`haven/2025-06.csv`, not the pipeline machine's absolute path), check that DuckDB
    opens it, fsync, and make it read-only (mode 0444: no DuckDB client, nor any other
-   program, can open it for writing by mistake);
+   program, can open it for writing by mistake). When little changed, the temporary file
+   is a copy of the last published one instead, with only the tables whose content changed
+   since then replaced from the warehouse (below);
 4. `os.replace` it over the published copy (atomic on POSIX: replacing a file needs
    write access to the folder, not to the file) and fsync the folder.
 
@@ -22,6 +24,17 @@ lives on until the last reader closes it); a new connection sees the new copy. I
 anything fails, the temporary file is removed and the last good copy stays. A JSON file
 beside the copy (`publish_info.json`) holds the same facts as the table, for tools that
 do not open DuckDB.
+
+Only what changed is copied again: publish_info keeps each warehouse table's fingerprint
+(warehouse/fingerprints.py: row count and hash sum of its rows; per load for the tables with
+a load_id, the ledger-sized ones) as it was published, and the catalog's (every definition
+and comment). A run that left the catalog as it was copies the last published file (a file
+copy, fast) and replaces in it only the rows that changed: a whole small table, or a ledger
+table's changed loads (one late file: its own load), so `source_file` is rewritten only in
+those. Finding what changed reads every table (at 1M lines about what a whole copy costs:
+docs/scaling.md). Anything else (no published copy, one from an older version, a table, view,
+macro or comment added, dropped or changed, the inbox moved, a lake) publishes the whole
+warehouse as before; both give the same copy.
 
 The data dictionary (`<home>/reports/dictionary.md` and `.html`) is generated from the
 published copy itself: table and column comments (set from each model's SQL header by
@@ -43,13 +56,14 @@ import duckdb
 
 from analyst.access import (SavedQuery, TableInfo, catalog, publish_info, queries_using, quote_ident,
                                saved_queries)
+from warehouse import fingerprints
 from warehouse.files import fsync_dir, write_text_atomically
 from warehouse.settings import Paths
 from warehouse.connection import exclusive_lock, open_lake_writer
 from warehouse.lake import LAKE, LakeSetting, lake_setting
 from warehouse.model_graph import model_graph
 from warehouse.sql_docs import apply_comments, parse_model_doc
-from warehouse.sql_files import sql_text, statements
+from warehouse.sql_files import execute, sql_text, statements
 
 CHUNK = 4 * 1024 * 1024
 INFO_JSON = "publish_info.json"
@@ -71,6 +85,8 @@ class PublishInfo:
     path: str
     bytes: int
     tables: int
+    # the tables replaced in the last copy (in part: their changed loads); None: a whole copy
+    replaced: list[str] | None = None
 
 
 def wal_path(db: Path) -> Path:
@@ -101,11 +117,19 @@ def _checkpoint(warehouse: Path) -> None:
                            "another process has it open for writing")
 
 
+# source_file relative to the inbox, where it is inside it ($p: the inbox with a trailing slash)
+RELATIVE = "CASE WHEN starts_with(source_file, $p) THEN substr(source_file, length($p) + 1) ELSE source_file END"
+
+
+def _prefix(inbox: Path) -> str:
+    return str(inbox).rstrip("/") + "/"
+
+
 def _relative_source_files(db: Path, inbox: Path) -> None:
     """source_file relative to the inbox in every table that has one (views such as
     fct_ledger follow): analysts see `haven/2025-06.csv`, the file as the partner sent it,
     not where the pipeline's machine keeps its inbox. Paths outside the inbox stay whole."""
-    prefix = str(inbox).rstrip("/") + "/"
+    prefix = _prefix(inbox)
     con = duckdb.connect(str(db))
     try:
         _relative_in(con, prefix)
@@ -115,14 +139,18 @@ def _relative_source_files(db: Path, inbox: Path) -> None:
 
 
 def _relative_in(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
-    tables = con.execute("""SELECT c.table_name FROM duckdb_columns() c
+    for table in _with_source_file(con):
+        con.execute(f"UPDATE {quote_ident(table)} SET source_file = {RELATIVE} WHERE starts_with(source_file, $p)",
+                    {"p": prefix})
+
+
+def _with_source_file(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables of the current database with a text source_file column."""
+    return [r[0] for r in con.execute("""SELECT c.table_name FROM duckdb_columns() c
         JOIN duckdb_tables() t ON t.database_name = c.database_name AND t.schema_name = c.schema_name
                                AND t.table_name = c.table_name
         WHERE c.database_name = current_database() AND c.column_name = 'source_file'
-          AND c.data_type = 'VARCHAR' ORDER BY 1""").fetchall()
-    for (table,) in tables:
-        con.execute(f"UPDATE {quote_ident(table)} SET source_file = substr(source_file, length($p) + 1) "
-                    "WHERE starts_with(source_file, $p)", {"p": prefix})
+          AND c.data_type = 'VARCHAR' ORDER BY 1""").fetchall()]
 
 
 def _stamp(db: Path, info: dict) -> int:
@@ -131,10 +159,12 @@ def _stamp(db: Path, info: dict) -> int:
     try:
         con.execute("""CREATE OR REPLACE TABLE publish_info AS
             SELECT CAST($published_at AS TIMESTAMP) AS published_at, CAST($run_id AS VARCHAR) AS run_id,
-                   CAST($source AS VARCHAR) AS source, CAST($bytes AS BIGINT) AS source_bytes""",
-                    {k: info[k] for k in ("published_at", "run_id", "source", "bytes")})
+                   CAST($source AS VARCHAR) AS source, CAST($bytes AS BIGINT) AS source_bytes,
+                   CAST($fingerprints AS VARCHAR) AS fingerprints""",
+                    {k: info[k] for k in ("published_at", "run_id", "source", "bytes", "fingerprints")})
         con.execute("COMMENT ON TABLE publish_info IS 'When this copy was published (UTC) and from which "
-                    "pipeline run. Grain: one row. Internal.'")
+                    "pipeline run; fingerprints: what each warehouse table held when published, as JSON, "
+                    "for the next publish to copy only what changed. Grain: one row. Internal.'")
         tables = con.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchone()[0]
         con.execute("CHECKPOINT")
     finally:
@@ -143,16 +173,95 @@ def _stamp(db: Path, info: dict) -> int:
 
 
 def _copy_file(source: Path, tmp: Path) -> int:
+    size = source.stat().st_size
+    with open(source, "rb") as src, open(tmp, "wb") as dst:
+        _copy_bytes(src, dst)
+        dst.flush()
+        os.fsync(dst.fileno())
+    if tmp.stat().st_size != size:
+        raise PublishError(f"copy of {source} is {tmp.stat().st_size} bytes, expected {size}")
+    return size
+
+
+def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: bool) -> tuple[int, str, dict | None]:
+    """Under the writer lock: the warehouse checkpointed and fingerprinted, then either copied
+    whole, or the last published copy copied and the tables that changed since replaced in it.
+    Returns (warehouse bytes, fingerprints as JSON, what was replaced or None for a whole copy)."""
     with exclusive_lock(lock_path(source)):
         _checkpoint(source)
+        # Opened as the pipeline opens it: a run's process may hold it open already, and DuckDB
+        # refuses a second connection with another configuration (read_only).
+        con = duckdb.connect(str(source))
+        try:
+            (database,) = con.execute("SELECT current_database()").fetchone()
+            now = {"catalog": fingerprints.catalog(con, database), "inbox": _prefix(inbox),
+                   "tables": fingerprints.tables(con, database)}
+            changed = None if whole else _changed_since(target, now)
+            if changed is None:
+                _copy_file(source, tmp)
+            else:
+                _copy_file(target, tmp)
+                os.chmod(tmp, 0o644)  # the published copy is read-only
+                _replace_tables(con, database, tmp, changed, _prefix(inbox))
+        finally:
+            con.close()
         size = source.stat().st_size
-        with open(source, "rb") as src, open(tmp, "wb") as dst:
-            _copy_bytes(src, dst)
-            dst.flush()
-            os.fsync(dst.fileno())
-        if tmp.stat().st_size != size:
-            raise PublishError(f"copy of {source} is {tmp.stat().st_size} bytes, expected {size}")
-    return size
+    if changed is None:
+        _relative_source_files(tmp, inbox)
+    return size, json.dumps(now, sort_keys=True), changed
+
+
+def _changed_since(published: Path, now: dict) -> dict[str, list[str] | None] | None:
+    """What changed since the published copy: table -> the loads whose rows changed (tables with
+    a load_id), or None (the whole table). None when only a whole copy will do (no copy, one
+    without fingerprints, another catalog or inbox)."""
+    if not published.is_file():
+        return None
+    try:
+        con = duckdb.connect(str(published), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        info = publish_info(con) or {}
+    finally:
+        con.close()
+    was = json.loads(info.get("fingerprints") or "null") or {}
+    if (was.get("catalog"), was.get("inbox"), sorted(was.get("tables", {}))) != (
+            now["catalog"], now["inbox"], sorted(now["tables"])):
+        return None
+    changed: dict[str, list[str] | None] = {}
+    for table, fingerprint in now["tables"].items():
+        before = was["tables"][table]
+        if isinstance(fingerprint, dict) and isinstance(before, dict):
+            loads = sorted(k for k in fingerprint.keys() | before.keys() if fingerprint.get(k) != before.get(k))
+            if loads:
+                changed[table] = loads
+        elif fingerprint != before:
+            changed[table] = None
+    return changed
+
+
+def _replace_tables(con: duckdb.DuckDBPyConnection, source: str, db: Path, changed: dict[str, list[str] | None],
+                    prefix: str) -> None:
+    """The changed rows of `db` (a table's, or its changed loads') replaced by those of the
+    warehouse `con` is open on (database `source`), source_file made relative as a whole copy
+    would: DELETE and INSERT keep each table's definition, constraints and comments. No reader
+    sees the file before it is complete."""
+    con.execute(f"ATTACH '{str(db).replace(chr(39), chr(39) * 2)}' AS publishing")  # ATTACH binds no parameters
+    try:
+        con.execute("USE publishing")
+        relative = set(_with_source_file(con))
+        for table, loads in changed.items():
+            name = quote_ident(table)
+            columns = f"* REPLACE ({RELATIVE} AS source_file)" if table in relative else "*"
+            where = "" if loads is None else " WHERE list_contains($loads, coalesce(load_id, ''))"
+            execute(con, f"DELETE FROM {name}{where}", {"loads": loads})
+            execute(con, f"INSERT INTO {name} SELECT {columns} FROM {quote_ident(source)}.main.{name}{where}",
+                    {"p": prefix, "loads": loads})
+        con.execute("CHECKPOINT publishing")
+    finally:
+        con.execute(f"USE {quote_ident(source)}")
+        con.execute("DETACH publishing")
 
 
 def _copy_from_lake(lake: LakeSetting, tmp: Path) -> int:
@@ -180,8 +289,9 @@ def _views(con: duckdb.DuckDBPyConnection) -> set[str]:
         "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal").fetchall()}
 
 
-def publish(paths: Paths, run_id: str | None = None) -> PublishInfo:
-    """Copy the warehouse to the published path atomically (see the module docstring)."""
+def publish(paths: Paths, run_id: str | None = None, whole: bool = False) -> PublishInfo:
+    """Copy the warehouse to the published path atomically (see the module docstring); `whole`
+    copies the whole warehouse even when only a few tables changed."""
     lake = lake_setting(paths.home)
     source, target = (lake.catalog if lake else paths.warehouse), paths.published
     if lake is None and not source.is_file():
@@ -191,12 +301,12 @@ def publish(paths: Paths, run_id: str | None = None) -> PublishInfo:
     published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     try:
         if lake:
-            size = _copy_from_lake(lake, tmp)
+            size, prints, replaced = _copy_from_lake(lake, tmp), None, None
+            _relative_source_files(tmp, paths.inbox)
         else:
-            size = _copy_file(source, tmp)
+            size, prints, replaced = _copy_warehouse(source, target, tmp, paths.inbox, whole)
         facts = {"published_at": published_at.isoformat(timespec="seconds"), "run_id": run_id,
-                 "source": str(source), "bytes": size}
-        _relative_source_files(tmp, paths.inbox)
+                 "source": str(source), "bytes": size, "fingerprints": prints}
         tables = _stamp(tmp, facts)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -210,7 +320,8 @@ def publish(paths: Paths, run_id: str | None = None) -> PublishInfo:
         tmp.unlink(missing_ok=True)
         wal_path(tmp).unlink(missing_ok=True)
         raise
-    info = PublishInfo(facts["published_at"], run_id, str(source), str(target), size, tables)
+    info = PublishInfo(facts["published_at"], run_id, str(source), str(target), size, tables,
+                       None if replaced is None else sorted(replaced))
     write_text_atomically(target.with_name(INFO_JSON), json.dumps(asdict(info), indent=2) + "\n")
     return info
 

@@ -1,5 +1,6 @@
 """The models a SQL file alone cannot build, each with a builder of its own: the counterparty
-register (classified in Python by the functions the review command uses live), rpt_variation
+register (classified in Python by the functions the review command uses live), fct_mh_ledger
+(its own SQL file, kept up to date by load rather than rebuilt: warehouse/by_load.py), rpt_variation
 (every measure in sql/measures/ through one template), the flag decisions (from the oversight
 group's YAML) and the flag register (dated today). Every other model is its SQL file, run by
 assets/warehouse_assets.py.
@@ -16,6 +17,7 @@ from typing import Callable
 import dagster as dg
 import duckdb
 
+from warehouse import by_load
 from warehouse.measures import build_variation
 from warehouse.settings import Paths
 from warehouse.sql_docs import apply_comments, parse_model_doc
@@ -47,6 +49,15 @@ def build_counterparties(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     return {"rows": dg.MetadataValue.int(rows), "sql": "sql/marts/dim_counterparty.sql"}
 
 
+def build_mh_ledger(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
+    built = by_load.build(con)
+    if built.how != "by load":  # a table made anew has lost its comments
+        apply_comments(con, parse_model_doc(sql_text(by_load.SQL)))
+    return {"rows": _rows(con, by_load.MODEL), "sql": f"sql/{by_load.SQL}.sql", "build": built.how,
+            "loads_deleted": dg.MetadataValue.int(built.deleted),
+            "loads_inserted": dg.MetadataValue.int(built.inserted)}
+
+
 def build_measures(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     return {"rows": dg.MetadataValue.int(build_variation(con)), "sql": "sql/reports/measure_template.sql"}
 
@@ -75,6 +86,7 @@ def build_flag_register(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
 
 BUILDERS: dict[str, Builder] = {
     "dim_counterparty": build_counterparties,
+    "fct_mh_ledger": build_mh_ledger,
     "rpt_variation": build_measures,
     "rpt_flag_decisions": build_flag_decisions,
     "rpt_flag_register": build_flag_register,

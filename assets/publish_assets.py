@@ -38,6 +38,8 @@ def build_publish_assets(assets: Iterable[dg.AssetsDefinition]) -> list[dg.Asset
             "published_at": info.published_at,
             "bytes": dg.MetadataValue.int(info.bytes),
             "tables": dg.MetadataValue.int(info.tables),
+            "copied": dg.MetadataValue.text("the whole warehouse" if info.replaced is None else
+                                            f"the last copy, with changes in: {', '.join(info.replaced) or 'none'}"),
         })
 
     @dg.asset(name="data_dictionary", group_name=GROUP, deps=[*upstream, published_warehouse],

@@ -133,7 +133,7 @@ def tables_read(sql: str, where: str = "SQL", con: duckdb.DuckDBPyConnection | N
             except duckdb.Error as error:
                 raise ModelGraphError(f"{where}: DuckDB cannot parse a statement: {error}") from None
             for statement in parsed:
-                query = _query_part(statement.query)
+                query = query_part(statement.query)
                 if query is None:
                     continue
                 # The repository's own SQL, quoted as a literal: binding it as a parameter would
@@ -152,7 +152,7 @@ def tables_read(sql: str, where: str = "SQL", con: duckdb.DuckDBPyConnection | N
             con.close()
 
 
-def _query_part(statement: str) -> str | None:
+def query_part(statement: str) -> str | None:
     """The query inside a statement: all of a SELECT, the `AS ...` of CREATE TABLE/VIEW, the
     source of an INSERT. None for statements that read nothing (CREATE TABLE (columns),
     CREATE MACRO, DELETE, COMMENT ON)."""

@@ -1,0 +1,145 @@
+"""fct_mh_ledger kept up to date by load (dbt's delete+insert incremental strategy).
+
+fct_mh_ledger is one row per mental-health line of fct_ledger, and a line's row depends only on
+the line itself and on small tables (dim_service_line, dim_partner, ref_places). Rebuilding it
+reads every line of the ledger, yet after one late partner-month only one load is new. So:
+
+- the loads in fct_ledger (stg_ledger's lines of the loads dq_load_status passes) are listed,
+  each with its line count and a hash of its staged lines: a load's lines can change under the
+  same load_id (its period staged again with other mapping tables, a held submission put back
+  with lines staged earlier), so status alone would not say what changed;
+- that list is compared with the one kept in `model_state` at the last build: the rows of
+  loads gone or changed (superseded, blocked, rejected, restaged) are deleted, and the lines of
+  loads new or changed inserted, by the model's own SQL with a load filter on its query;
+- the model is rebuilt whole when anything else it is made from may have changed: the SQL of
+  the model and of what it reads through (fct_ledger, stg_ledger), or the content of any other
+  table those files read (dim_service_line, dim_partner, ref_places, ref_partners, the
+  cost-centre map, mapping rules, partner aliases, source checks), found by DuckDB's parser so
+  a new join is followed without editing this file; also when the table is not as the last
+  build left it (missing, or another row count: something else wrote it).
+
+Deleting and inserting in one transaction with the new state, a failed build leaves the table
+and its state as they were.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import duckdb
+
+from warehouse import fingerprints
+from warehouse.model_graph import query_part, tables_read
+from warehouse.sql_files import execute, sql_text, statements, transaction
+
+STATE = "model_state"
+MODEL = "fct_mh_ledger"
+SQL = "marts/fct_mh_ledger"
+# The files fct_mh_ledger's lines come through: the fct_ledger view, and the staging that
+# writes stg_ledger from raw_ledger with the mapping tables.
+THROUGH = ("marts/fct_ledger", "staging/stg_ledger")
+# Ledger-sized tables those files read: followed load by load (LOADS), never hashed whole.
+BY_LOAD = frozenset({"fct_ledger", "stg_ledger", "raw_ledger", "dq_load_status"})
+# The loads fct_ledger holds, as fct_ledger decides them, each with a fingerprint of its lines.
+LOADS = """SELECT s.load_id, count(*) AS lines, sum(hash(s)::HUGEINT) AS content
+FROM stg_ledger s JOIN dq_load_status d ON d.load_id = s.load_id AND d.status = 'passed'
+GROUP BY s.load_id"""
+_CREATES = re.compile(r"(?i)\bcreate\s+(?:or\s+replace\s+)?(?:temp\w*\s+)?(?:table|view)\s+(?:if\s+not\s+exists\s+)?(\w+)")
+
+
+@dataclass(frozen=True)
+class Built:
+    how: str          # "full: <why>" or "by load"
+    deleted: int      # loads whose rows were deleted (by load)
+    inserted: int     # loads whose rows were inserted (by load)
+
+
+def build(con: duckdb.DuckDBPyConnection) -> Built:
+    """Bring fct_mh_ledger up to date, by load where it can (see the module docstring)."""
+    _create_state(con)
+    inputs = inputs_fingerprint(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE by_load_now AS {LOADS}")
+    why = _why_full(con, inputs)
+    how = f"full: {why}" if why else "by load"
+    with transaction(con):
+        if why:
+            run_query(con, f"CREATE OR REPLACE TABLE {MODEL} AS ")
+            deleted = inserted = 0
+        else:
+            deleted, inserted = _by_load(con)
+        con.execute(f"DELETE FROM {STATE} WHERE model = $m", {"m": MODEL})
+        con.execute(f"""INSERT INTO {STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {MODEL}),
+                        (SELECT coalesce(list({{'load_id': load_id, 'lines': lines, 'content': content}}
+                                              ORDER BY load_id), []) FROM by_load_now)""",
+                    {"m": MODEL, "how": how, "inputs": inputs})
+    con.execute("DROP TABLE by_load_now")
+    return Built(how, deleted, inserted)
+
+
+def run_query(con: duckdb.DuckDBPyConnection, prefix: str, loads: list[str] | None = None) -> None:
+    """The model's query (its file's one CREATE ... AS statement) after `prefix`, on every
+    line or, given `loads`, only on those loads' lines: one SQL file serves both builds."""
+    (statement,) = statements(sql_text(SQL))
+    query = query_part(statement)
+    if loads is None:
+        execute(con, prefix + query)
+    else:  # a filter on load_id, which the query passes through from fct_ledger unchanged
+        execute(con, f"{prefix}SELECT * FROM ({query}) WHERE list_contains($loads, load_id)", {"loads": loads})
+
+
+def _by_load(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    was = f"SELECT unnest(loads, recursive := true) FROM {STATE} WHERE model = $m"
+    gone = [r[0] for r in con.execute(f"SELECT load_id FROM ({was} EXCEPT SELECT * FROM by_load_now)",
+                                      {"m": MODEL}).fetchall()]
+    new = [r[0] for r in con.execute(f"SELECT load_id FROM (SELECT * FROM by_load_now EXCEPT {was})",
+                                     {"m": MODEL}).fetchall()]
+    if gone:
+        con.execute(f"DELETE FROM {MODEL} WHERE list_contains($loads, load_id)", {"loads": gone})
+    if new:
+        run_query(con, f"INSERT INTO {MODEL} ", sorted(new))
+    return len(gone), len(new)
+
+
+def _why_full(con: duckdb.DuckDBPyConnection, inputs: str) -> str | None:
+    state = con.execute(f"SELECT inputs, row_count FROM {STATE} WHERE model = $m", {"m": MODEL}).fetchone()
+    if state is None:
+        return "first build"
+    if state[0] != inputs:
+        return "its SQL or reference data changed"
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+                         " AND schema_name = current_schema() AND table_name = $t", {"t": MODEL}).fetchone()[0]
+    if not exists or con.execute(f"SELECT count(*) FROM {MODEL}").fetchone()[0] != state[1]:
+        return "the table is not as its last build left it"
+    return None
+
+
+@lru_cache(maxsize=None)
+def reference_tables() -> tuple[str, ...]:
+    """The tables other than the ledger that the model's SQL and the files it reads through read
+    (once per process: the SQL files ship with the code)."""
+    found: set[str] = set()
+    for name in (SQL, *THROUGH):
+        text = sql_text(name)
+        found |= tables_read(text, f"sql/{name}.sql") - set(_CREATES.findall(text))
+    return tuple(sorted(found - BY_LOAD - {MODEL}))
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """sha256 of the SQL texts and of each reference table's fingerprint (columns, rows, hash sum)."""
+    digest = hashlib.sha256()
+    for name in (SQL, *THROUGH):
+        digest.update(sql_text(name).encode("utf-8"))
+    for table in reference_tables():
+        digest.update(f"{table}|{fingerprints.table(con, table)}".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _create_state(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {STATE} (model VARCHAR, how VARCHAR, inputs VARCHAR, row_count BIGINT,
+                    loads STRUCT(load_id VARCHAR, lines BIGINT, content HUGEINT)[])""")
+    con.execute(f"COMMENT ON TABLE {STATE} IS 'What each model kept up to date by load was last built from "
+                "(warehouse/by_load.py): how (by load, or full and why), a fingerprint of its SQL and reference "
+                "tables, its row count, and the loads it holds with a fingerprint of each. Grain: one row per "
+                "model. Internal.'")

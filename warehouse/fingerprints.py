@@ -1,0 +1,62 @@
+"""Cheap fingerprints of what a DuckDB database holds, to tell what changed without comparing it row
+by row: fct_mh_ledger's reference data (warehouse/by_load.py) and the tables to publish again
+(analyst/publish.py).
+
+A table's fingerprint is its columns, row count and the sum of its rows' hashes: equal when the
+content is (a 64-bit hash collision aside), whatever order the rows were written in, and a
+duplicated row counts twice (a sum, not an XOR). The catalog's fingerprint covers what is not
+a table's rows: every table's, view's, index's and macro's definition and every comment.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None) -> str:
+    database = database or con.execute("SELECT current_database()").fetchone()[0]
+    columns = con.execute("SELECT list(column_name || ' ' || data_type ORDER BY column_index) FROM duckdb_columns()"
+                          " WHERE database_name = $d AND schema_name = 'main' AND table_name = $t",
+                          {"d": database, "t": name}).fetchone()[0]
+    rows, content = con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {_ident(database)}.main."
+                                f"{_ident(name)} t").fetchone()
+    return f"{columns}|{rows}|{content}"
+
+
+def by_load(con: duckdb.DuckDBPyConnection, name: str, database: str) -> dict[str, str]:
+    """A ledger-shaped table's fingerprint per load_id ('' for lines without one)."""
+    rows = con.execute(f"SELECT coalesce(load_id, ''), count(*), sum(hash(t)::HUGEINT) FROM {_ident(database)}.main."
+                       f"{_ident(name)} t GROUP BY ALL").fetchall()
+    return {load: f"{n}|{content}" for load, n, content in rows}
+
+
+def tables(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, str | dict[str, str]]:
+    """Every base table of `database` (schema main) by name: a table with a text load_id column
+    by load (what a late file changes is its own loads), any other whole. Column changes are
+    the catalog's."""
+    names = con.execute("""SELECT t.table_name, bool_or(c.column_name = 'load_id' AND c.data_type = 'VARCHAR')
+        FROM duckdb_tables() t JOIN duckdb_columns() c USING (database_name, schema_name, table_name)
+        WHERE t.database_name = $d AND t.schema_name = 'main' GROUP BY ALL ORDER BY 1""", {"d": database}).fetchall()
+    return {n: by_load(con, n, database) if loads else table(con, n, database) for n, loads in names}
+
+
+_CATALOG = """
+SELECT 'table', table_name, sql, comment FROM duckdb_tables() WHERE database_name = $d
+UNION ALL SELECT 'column', table_name || '.' || column_name, data_type, comment FROM duckdb_columns()
+    WHERE database_name = $d
+UNION ALL SELECT 'view', view_name, sql, comment FROM duckdb_views() WHERE database_name = $d AND NOT internal
+UNION ALL SELECT 'index', index_name, sql, comment FROM duckdb_indexes() WHERE database_name = $d
+UNION ALL SELECT 'macro', function_name, macro_definition || ' ' || CAST(parameters AS VARCHAR), comment
+    FROM duckdb_functions() WHERE database_name = $d AND function_type IN ('macro', 'table_macro')
+ORDER BY ALL"""
+
+
+def catalog(con: duckdb.DuckDBPyConnection, database: str) -> str:
+    rows = con.execute(_CATALOG, {"d": database}).fetchall()
+    return hashlib.sha256(repr(rows).encode("utf-8")).hexdigest()
