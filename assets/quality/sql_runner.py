@@ -33,7 +33,7 @@ from assets.quality.gx_runner import (
     substitute,
 )
 
-__all__ = ["validate_relation", "quote_ident", "quote_table", "UnsupportedExpectation"]
+__all__ = ["validate_relation", "validate_groups", "values_list", "quote_ident", "quote_table", "UnsupportedExpectation"]
 
 _IDENT = re.compile(r"[A-Za-z0-9_]+")
 _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8")
@@ -80,6 +80,15 @@ def _kind(coltype: str) -> str:
     if t == "VARCHAR" or t.startswith("VARCHAR"):
         return "text"
     return "other"
+
+
+def values_list(rows: list[tuple], names: list[str], alias: str) -> tuple[str, list]:
+    """A small table of values for a query, `(VALUES (?, ...), ...) alias(names)`, and its
+    bound parameters: values are never formatted into the SQL."""
+    row = "(" + ", ".join("?" * len(names)) + ")"
+    columns = ", ".join(quote_ident(n) for n in names)
+    return (f"(VALUES {', '.join([row] * len(rows))}) {quote_ident(alias)}({columns})",
+            [value for r in rows for value in r])
 
 
 _GROUP = "__openbook_group"  # the group key of each row, in every query over src
@@ -129,15 +138,12 @@ class _Relation:
             self.con.execute(f"SELECT rowid FROM {self.qtable} LIMIT 0")
         except duckdb.Error as exc:
             raise ValueError(f"several groups need a table (with a rowid), not {self.table}") from exc
-        names = ", ".join([_GROUP] + columns)
-        row = "(" + ", ".join("?" * (1 + len(columns))) + ")"
-        rows = ", ".join([row] * len(keys))
+        table, params = values_list([(key, *values[key]) for key in keys], [_GROUP] + columns, "g")
         # the IN list lets the scan skip other groups' row groups (zone maps)
         where.insert(0, f"t.{qcol} IN ({', '.join('?' * len(keys))})")
         self.src = (f"SELECT t.*, t.rowid AS {_ROW}, g.* FROM {self.qtable} t"
-                    f" JOIN (VALUES {rows}) g({names}) ON t.{qcol} = g.{_GROUP}"
-                    f" WHERE {' AND '.join(where)}")
-        self.base_params = [v for key in keys for v in [key, *values[key]]] + list(keys) + self.where_params
+                    f" JOIN {table} ON t.{qcol} = g.{_GROUP} WHERE {' AND '.join(where)}")
+        self.base_params = params + list(keys) + self.where_params
 
     def key(self, group: Any) -> Any:
         """The caller's key of a group value read from src (one group: NULL)."""
