@@ -173,7 +173,7 @@ def unmapped_outcomes(con, load_ids: list[str]) -> dict[str, ExpectationOutcome]
         # cost centre, expense type and supplier, so the list is the same on every run)
         for load_id, cc, et, who, n, total in con.execute(
                 "SELECT load_id, cost_centre, expense_type, counterparty, count(*), sum(amount) FROM stg_ledger"
-                " WHERE list_contains($l, load_id) AND mapped_by = 'unmapped' GROUP BY ALL"
+                " WHERE list_contains($l, load_id) AND mapped_by = 'unmapped' GROUP BY 1, 2, 3, 4"
                 " QUALIFY row_number() OVER (PARTITION BY load_id ORDER BY abs(sum(amount)) DESC, count(*) DESC,"
                 " cost_centre, expense_type, counterparty) <= $n"
                 " ORDER BY load_id, abs(sum(amount)) DESC, count(*) DESC, cost_centre, expense_type, counterparty",
