@@ -138,9 +138,14 @@ class _Relation:
             self.con.execute(f"SELECT rowid FROM {self.qtable} LIMIT 0")
         except duckdb.Error as exc:
             raise ValueError(f"several groups need a table (with a rowid), not {self.table}") from exc
-        table, params = values_list([(key, *values[key]) for key in keys], [_GROUP] + columns, "g")
         # the IN list lets the scan skip other groups' row groups (zone maps)
         where.insert(0, f"t.{qcol} IN ({', '.join('?' * len(keys))})")
+        if not columns:  # no values differ between the groups: no join needed
+            self.src = (f"SELECT t.*, t.rowid AS {_ROW}, t.{qcol} AS {_GROUP} FROM {self.qtable} t"
+                        f" WHERE {' AND '.join(where)}")
+            self.base_params = list(keys) + self.where_params
+            return
+        table, params = values_list([(key, *values[key]) for key in keys], [_GROUP] + columns, "g")
         self.src = (f"SELECT t.*, t.rowid AS {_ROW}, g.* FROM {self.qtable} t"
                     f" JOIN {table} ON t.{qcol} = g.{_GROUP} WHERE {' AND '.join(where)}")
         self.base_params = params + list(keys) + self.where_params
@@ -374,7 +379,8 @@ class _Batch:
 
 def _batches(plans: dict, rel: _Relation, keys: list) -> tuple[list[_Batch], list[str], dict]:
     """Each expectation's plans over the groups, batched by their SQL, and the columns of
-    the groups' values (key -> values in column order) when there are several groups."""
+    the groups' values (key -> values in column order) when there are several groups and
+    a batch's groups bind different values (e.g. each its own period's dates)."""
     by_sql: dict[tuple, _Batch] = {}
     for key in keys:
         for index, plan in plans[key].items():
@@ -388,6 +394,8 @@ def _batches(plans: dict, rel: _Relation, keys: list) -> tuple[list[_Batch], lis
         return batches, [], {}
     columns, values = [], {key: [] for key in keys}
     for number, batch in enumerate(batches):
+        if all(plans[key][batch.index].params == batch.plan.params for key in batch.keys):
+            continue  # the same values for every group: bound once, as for one group
         names = [f"__openbook_p{number}_{k}" for k in range(len(batch.plan.params))]
         for key in keys:
             mine = key in batch.keys
