@@ -192,8 +192,9 @@ def _mostly_ok(considered: int, unexpected: int, mostly: float) -> bool:
 
 # --------------------------------------------------------------------------- expectation types
 # Each expectation becomes a _Plan: SQL conditions counted for all expectations together in
-# one pass over the rows (one aggregate query), then per-expectation queries only where
-# needed: duplicate groups for the uniqueness checks, samples for failures.
+# one pass over the rows (one aggregate query, GROUP BY the group: a submission), then
+# per-expectation queries only where needed: duplicate groups for the uniqueness checks,
+# samples for failures -- each once for all groups, never once per group.
 
 
 @dataclass
