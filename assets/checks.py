@@ -4,8 +4,10 @@ the reference tables' in their asset's own step (assets/ingest/dagster_assets.py
 Each expectation becomes its own check (so the UI shows exactly which rule failed, with
 its failing values); ERROR expectations are blocking, WARN ones report only. Suites for
 stg_ledger are evaluated per submission (load) of the period, with the period's dates and
-the partner's cost centres as suite parameters; every result is kept in dq_results, which
-decides what reaches fct_ledger.
+the partner's cost centres as suite parameters; each expectation is one grouped pass over
+all the period's submissions (check_submissions takes submissions of any periods, for a
+run that covers several). Every result is kept in dq_results, which decides what reaches
+fct_ledger.
 """
 
 import json
@@ -16,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome, load_suite
-from assets.quality.submission_suite import dq_result_rows, validate_submission
+from assets.quality.submission_suite import Submission, dq_result_rows, validate_submissions
 from assets.partitions import partitioned_check_specs, periods
 from warehouse.sql_files import insert_rows, transaction
 from warehouse.connection import Warehouse
@@ -86,36 +88,66 @@ def fold_result(table: str, name: str, outcomes: list[tuple[str, ExpectationOutc
 
 
 def ledger_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
-    """Checks on stg_ledger, run per current submission of the period."""
+    """Checks on stg_ledger, run on every current submission of the period at once."""
     suite = load_suite(suite_path)
     table = "stg_ledger"
     specs = suite_check_specs(table, suite, periods)
 
     @dg.multi_asset_check(specs=specs, name=f"{suite_path.stem}_suite", can_subset=False)
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        period = context.partition_key
-        by_check: dict[str, list] = {spec.name: [] for spec in specs}
         with warehouse.writer() as con:
-            loads = con.execute(
-                "SELECT load_id, partner_id FROM load_log WHERE period = $m AND status = 'current' ORDER BY 1",
-                {"m": period}).fetchall()
-            for load_id, partner_id in loads:
-                outcome = validate_submission(con, load_id, partner_id, period, suite_path)
-                record_outcomes(con, partner_id, period, load_id, outcome)
-                for expectation, o in zip(suite["expectations"], outcome.outcomes):
-                    by_check[check_name(expectation)].append((load_id, o))
-        for name, outcomes in by_check.items():
-            yield fold_result(table, name, outcomes)
+            loads = current_loads(con, [context.partition_key])
+            outcomes = check_submissions(con, loads, suite_path)
+        yield from suite_results(table, suite, loads, outcomes)
 
     return _checks
 
 
-def record_outcomes(con, partner_id: str, period: str, load_id: str, outcome: SuiteOutcome) -> None:
-    """Replace the load's results of this suite, in one transaction and one INSERT."""
-    rows = dq_result_rows(partner_id, period, load_id, outcome, datetime.now(timezone.utc).replace(tzinfo=None))
+def current_loads(con, periods: list[str]) -> list[Submission]:
+    """The current submissions (load_id, partner_id, period) of the periods, by load_id."""
+    return con.execute(
+        "SELECT load_id, partner_id, period FROM load_log WHERE list_contains($m, period) AND status = 'current'"
+        " ORDER BY load_id", {"m": list(periods)}).fetchall()
+
+
+def check_submissions(con, loads: list[Submission], suite_path: Path) -> dict[str, SuiteOutcome]:
+    """The stg_ledger suite on the submissions (of any periods), evaluated and recorded in
+    dq_results at once: load_id -> outcome."""
+    outcomes = validate_submissions(con, loads, suite_path)
+    record_results(con, [(partner_id, period, load_id, outcomes[load_id]) for load_id, partner_id, period in loads])
+    return outcomes
+
+
+def suite_results(table: str, suite: dict, loads: list[Submission],
+                  outcomes: dict[str, SuiteOutcome]) -> list[dg.AssetCheckResult]:
+    """One result per expectation, folded over the submissions in `loads` order."""
+    by_check: dict[str, list] = {check_name(expectation): [] for expectation in suite["expectations"]}
+    for load_id, _, _ in loads:
+        for expectation, o in zip(suite["expectations"], outcomes[load_id].outcomes):
+            by_check[check_name(expectation)].append((load_id, o))
+    return [fold_result(table, name, found) for name, found in by_check.items()]
+
+
+def record_results(con, results: list[tuple[str, str, str, SuiteOutcome]]) -> None:
+    """Replace the results of the submissions (partner_id, period, load_id, outcome) of one
+    suite: one DELETE, one INSERT, one transaction (not a commit per submission)."""
+    if not results:
+        return
+    suites = {outcome.suite for *_, outcome in results}
+    if len(suites) != 1:
+        raise ValueError(f"record_results records one suite at a time, not {sorted(suites)}")
+    checked_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    rows = [row for partner_id, period, load_id, outcome in results
+            for row in dq_result_rows(partner_id, period, load_id, outcome, checked_at)]
     with transaction(con):
-        con.execute("DELETE FROM dq_results WHERE load_id = ? AND suite = ?", [load_id, outcome.suite])
+        con.execute("DELETE FROM dq_results WHERE list_contains(?, load_id) AND suite = ?",
+                    [[load_id for _, _, load_id, _ in results], suites.pop()])
         insert_rows(con, "dq_results", rows)
+
+
+def record_outcomes(con, partner_id: str, period: str, load_id: str, outcome: SuiteOutcome) -> None:
+    """Replace one submission's results of this suite (record_results of one)."""
+    record_results(con, [(partner_id, period, load_id, outcome)])
 
 
 # The reference tables' suites run in their own asset's step (assets/ingest/dagster_assets.py).

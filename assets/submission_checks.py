@@ -9,11 +9,12 @@ from decimal import Decimal
 
 import dagster as dg
 
-from assets.checks import fold_result, record_outcomes
+from assets.checks import current_loads, fold_result, record_results
 from assets.ingest.money import parse_money
 from assets.ingest.source_config import load_source_configs
 from assets.quality import staging_policy
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome
+from assets.quality.submission_suite import Submission
 from assets.partitions import partitioned_check_specs, periods
 from warehouse.quality_settings import load_quality_settings
 from warehouse.periods import previous_period
@@ -32,14 +33,39 @@ def _outcome(check: str, description: str, failed: bool, sample: list) -> Expect
         unexpected_count=int(failed), unexpected_sample=sample)
 
 
+# (load_id, the partner's amount column(s), its amount rules): a submission whose file may
+# carry a totals row
+ControlLoad = tuple[str, list[str], object]
+
+
+def control_total_outcomes(con, loads: list[ControlLoad], tolerance: Decimal) -> dict[str, ExpectationOutcome]:
+    """Of the submissions whose file has a totals row (the others are left out): whether its
+    total agrees with the loaded lines. Three grouped queries for all the submissions."""
+    ids = [load_id for load_id, _, _ in loads]
+    totals: dict[str, list[str]] = {}
+    for load_id, raw in con.execute(
+            "SELECT load_id, raw_record FROM skipped_rows WHERE list_contains($l, load_id) AND reason = 'totals_row'"
+            " ORDER BY load_id, rowid", {"l": ids}).fetchall():
+        totals.setdefault(load_id, []).append(raw)
+    if not totals:
+        return {}
+    found = {load_id: (loaded, quarantined) for load_id, loaded, quarantined in con.execute(
+        "SELECT l.load_id, (SELECT coalesce(sum(amount), 0) FROM raw_ledger r WHERE r.load_id = l.load_id),"
+        " (SELECT count(*) FROM quarantine q WHERE q.load_id = l.load_id AND stage = 'parse')"
+        " FROM unnest($l) l(load_id)", {"l": sorted(totals)}).fetchall()}
+    return {load_id: _control_total(totals[load_id], columns, rules, tolerance, *found[load_id])
+            for load_id, columns, rules in loads if load_id in totals}
+
+
 def control_total_outcome(con, load_id: str, amount_columns: list[str], rules, tolerance: Decimal):
     """None when the file has no totals row; else whether its total agrees with the loaded lines."""
-    totals = con.execute(
-        "SELECT raw_record FROM skipped_rows WHERE load_id = $l AND reason = 'totals_row'", {"l": load_id}).fetchall()
-    if not totals:
-        return None
+    return control_total_outcomes(con, [(load_id, amount_columns, rules)], tolerance).get(load_id)
+
+
+def _control_total(totals: list[str], amount_columns: list[str], rules, tolerance: Decimal,
+                   loaded, quarantined) -> ExpectationOutcome:
     stated = Decimal(0)
-    for (raw,) in totals:
+    for raw in totals:
         record = json.loads(raw)
         text = next((record[c] for c in amount_columns if record.get(c) not in (None, "")), None)
         try:
@@ -47,9 +73,6 @@ def control_total_outcome(con, load_id: str, amount_columns: list[str], rules, t
         except ValueError as problem:  # a totals row that is not a number ("TBC"): report it, do not crash
             return _outcome(CONTROL_TOTAL, "The file's own total row agrees with the lines we loaded", True,
                             [{"control_total": text, "problem": str(problem)}])
-    (loaded,) = con.execute("SELECT coalesce(sum(amount), 0) FROM raw_ledger WHERE load_id = $l", {"l": load_id}).fetchone()
-    (quarantined,) = con.execute(
-        "SELECT count(*) FROM quarantine WHERE load_id = $l AND stage = 'parse'", {"l": load_id}).fetchone()
     failed = abs(stated - loaded) > tolerance
     sample = [{"control_total": str(stated), "loaded_total": str(loaded), "difference": str(stated - loaded),
                "rows_quarantined": quarantined}] if failed else []
@@ -59,18 +82,26 @@ def control_total_outcome(con, load_id: str, amount_columns: list[str], rules, t
 def control_total_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     settings = load_quality_settings(warehouse.paths.quality_settings)
     configs = load_source_configs(warehouse.paths.source_configs)
-    outcomes = []
     with warehouse.writer() as con:
-        for load_id, partner_id in _current_loads(con, context.partition_key):
-            config = configs.get(partner_id)
-            if config is None or config.columns.amount is None:
-                continue
-            names = config.columns.amount if isinstance(config.columns.amount, list) else [config.columns.amount]
-            outcome = control_total_outcome(con, load_id, names, config.amounts, settings.control_total_tolerance)
-            if outcome is not None:
-                record_outcomes(con, partner_id, context.partition_key, load_id, SuiteOutcome(SUITE + "_control", [outcome]))
-                outcomes.append((load_id, outcome))
+        loads = current_loads(con, [context.partition_key])
+        outcomes = check_control_totals(con, loads, configs, settings.control_total_tolerance)
     return fold_result("stg_ledger", CONTROL_TOTAL, outcomes)
+
+
+def check_control_totals(con, loads: list[Submission], configs: dict, tolerance: Decimal) -> list[tuple]:
+    """The control totals of the submissions (any periods) whose partner's config names an
+    amount column, recorded in one write: [(load_id, outcome)] of those with a totals row."""
+    amounts = {}
+    for load_id, partner_id, _ in loads:
+        config = configs.get(partner_id)
+        if config is not None and config.columns.amount is not None:
+            names = config.columns.amount
+            amounts[load_id] = (load_id, names if isinstance(names, list) else [names], config.amounts)
+    outcomes = control_total_outcomes(con, list(amounts.values()), tolerance)
+    checked = [load for load in loads if load[0] in outcomes]
+    record_results(con, [(partner_id, period, load_id, SuiteOutcome(SUITE + "_control", [outcomes[load_id]]))
+                         for load_id, partner_id, period in checked])
+    return [(load_id, outcomes[load_id]) for load_id, _, _ in checked]
 
 
 with partitioned_check_specs():
@@ -92,9 +123,10 @@ def movement_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse)
             sample = [{"expenditure": str(spend), "previous_month": str(previous), "movement": str(movement),
                        "movement_pct": str(pct), "factor": str(factor)}] if failed else []
             outcome = _outcome(MOVEMENT, f"Expenditure is within {factor}x of the previous month's", failed, sample)
-            record_outcomes(con, partner_id, period, load_id, SuiteOutcome(SUITE + "_movement", [outcome]))
-            outcomes.append((load_id, outcome))
-    return fold_result("stg_ledger", MOVEMENT, outcomes)
+            outcomes.append((partner_id, load_id, outcome))
+        record_results(con, [(partner_id, period, load_id, SuiteOutcome(SUITE + "_movement", [outcome]))
+                             for partner_id, load_id, outcome in outcomes])
+    return fold_result("stg_ledger", MOVEMENT, [(load_id, outcome) for _, load_id, outcome in outcomes])
 
 
 with partitioned_check_specs():
@@ -110,12 +142,6 @@ def moved_too_far(spend, previous, factor: Decimal) -> bool:
     if spend is None or previous is None or previous <= 0:
         return False
     return spend > previous * factor or spend < previous / factor
-
-
-def _current_loads(con, period: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "SELECT load_id, partner_id FROM load_log WHERE period = $m AND status = 'current' ORDER BY 1", {"m": period}
-    ).fetchall()
 
 
 with partitioned_check_specs():
@@ -142,16 +168,28 @@ def staging_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse)
     """The staging checks of every current submission of the period, with its partner's `checks:`."""
     configs = load_source_configs(warehouse.paths.source_configs)
     period = context.partition_key
-    by_check: dict[str, list] = {spec.name: [] for spec in STAGING_SPECS}
     with warehouse.writer() as con:
-        for load_id, partner_id in _current_loads(con, period):
-            config = configs.get(partner_id)
-            outcome = staging_policy.validate_staging(con, load_id, period, config.checks if config else None)
-            record_outcomes(con, partner_id, period, load_id, outcome)
-            for o in outcome.outcomes:
-                by_check[o.expectation_type].append((f"{partner_id} {period}", o))
-    for name, outcomes in by_check.items():
-        yield staging_result(name, outcomes)
+        loads = current_loads(con, [period])
+        outcomes = check_staging(con, loads, configs)
+    by_check: dict[str, list] = {spec.name: [] for spec in STAGING_SPECS}
+    for load_id, partner_id, period in loads:
+        for o in outcomes[load_id].outcomes:
+            by_check[o.expectation_type].append((f"{partner_id} {period}", o))
+    for name, found in by_check.items():
+        yield staging_result(name, found)
+
+
+def check_staging(con, loads: list[Submission], configs: dict) -> dict[str, SuiteOutcome]:
+    """The staging checks of the submissions (any periods), each with its partner's
+    `checks:`, recorded in one write: load_id -> outcome."""
+    def checks(partner_id):
+        config = configs.get(partner_id)
+        return config.checks if config else None
+
+    outcomes = staging_policy.validate_stagings(
+        con, [(load_id, period, checks(partner_id)) for load_id, partner_id, period in loads])
+    record_results(con, [(partner_id, period, load_id, outcomes[load_id]) for load_id, partner_id, period in loads])
+    return outcomes
 
 
 def staging_result(name: str, outcomes: list[tuple[str, ExpectationOutcome]]) -> dg.AssetCheckResult:

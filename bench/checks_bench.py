@@ -1,6 +1,7 @@
-"""Benchmark: the stg_ledger suite on 1,000,000 ledger lines, Great Expectations vs DuckDB SQL.
+"""Benchmark: the stg_ledger suite on 1,000,000 ledger lines, Great Expectations vs DuckDB SQL,
+and the pipeline's way: per submission, one at a time or all in one grouped pass.
 
-    .venv/bin/python bench/checks_bench.py [--rows N] [--seed S]
+    .venv/bin/python bench/checks_bench.py [--rows N] [--seed S] [--loads L] [--no-gx]
 
 Builds a stg_ledger-shaped polars frame (one partner x one month, realistic values, a few
 planted failures), then in one run times
@@ -10,9 +11,15 @@ planted failures), then in one run times
 * sql_runner.validate_relation on a DuckDB table holding the same rows, and on the polars
   frame registered as a relation (no copy);
 
+* the same rows as L submissions (--loads, default 289 as the demo's 24 months: contiguous
+  blocks, each its own load_id, partner and period with its own suite parameters), as
+  assets/checks.py runs the suite: sql_runner.validate_groups once per submission (the
+  pipeline until issue 20) and once for all submissions (GROUP BY load_id);
+
 prints wall seconds, rows/s and the ratio to the SQL runner, and checks that the runners
-agree on every expectation (success, unexpected_count, element_count).  Exits 1 if not.
-Writes nothing to disk.
+agree on every expectation (success, unexpected_count, element_count), and that the
+grouped pass gives every submission the outcome it gets alone (every field, samples
+included).  Exits 1 if not.  Writes nothing to disk.
 """
 from __future__ import annotations
 
@@ -125,6 +132,25 @@ def params() -> dict:
             "known_cost_centres": COST_CENTRES, "known_service_lines": SERVICE_LINES}
 
 
+def split_loads(frame: pl.DataFrame, loads: int) -> tuple[pl.DataFrame, dict]:
+    """The rows as `loads` submissions in contiguous blocks (as staging writes them), 12
+    partners over the months from 2024-04, and each submission's suite parameters."""
+    n = frame.height
+    block = pl.int_range(pl.len()) * loads // n
+    partner = (block % 12).cast(pl.String)
+    month = block // 12
+    period = pl.format("{}-{}", 2024 + (month + 3) // 12, ((month + 3) % 12 + 1).cast(pl.String).str.zfill(2))
+    frame = frame.with_columns(partner_id=pl.lit("p") + partner, period=period).with_columns(
+        load_id=pl.col("partner_id") + "." + pl.col("period") + ".v1")
+    parameters = {}
+    for load_id, partner_id, period in frame.select("load_id", "partner_id", "period").unique(
+            maintain_order=True).iter_rows():
+        start = dt.date(int(period[:4]), int(period[5:]), 1)
+        end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        parameters[load_id] = {**params(), "period_start": start, "period_end": end}
+    return frame, parameters
+
+
 def timed(fn, repeat: int = 1):
     """(result, best wall seconds, median wall seconds) over `repeat` runs."""
     times = []
@@ -140,6 +166,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20241)
     parser.add_argument("--repeat", type=int, default=3, help="runs per runner; best and median shown")
+    parser.add_argument("--loads", type=int, default=289, help="submissions the rows are split into")
+    parser.add_argument("--no-gx", action="store_true", help="leave Great Expectations out")
     args = parser.parse_args(argv)
 
     frame, t_build, _ = timed(lambda: build(args.rows, args.seed))
@@ -157,27 +185,44 @@ def main(argv=None) -> int:
     sql_frame, t_sql_frame, m_sql_frame = timed(
         lambda: sql_runner.validate_relation(con, "ledger_frame", SUITE, params()), args.repeat)
 
-    # GE: import + ephemeral context, paid once per process, then the validation itself
-    # (polars -> pandas conversion included: it is part of validate_frame)
-    _, t_gx_start, _ = timed(gx_runner._gx)
-    gx_out, t_gx, m_gx = timed(lambda: gx_runner.validate_frame(frame, SUITE, params()), args.repeat)
+    # the pipeline's way: the rows as submissions, each checked alone, then all in one pass
+    split, by_load = split_loads(frame, args.loads)
+    con.register("split_frame", split)
+    con.execute("CREATE TABLE split_ledger AS SELECT * FROM split_frame")
+    alone, t_alone, m_alone = timed(lambda: {
+        load_id: sql_runner.validate_groups(con, "split_ledger", SUITE, "load_id", {load_id: p})[load_id]
+        for load_id, p in by_load.items()}, args.repeat)
+    grouped, t_grouped, m_grouped = timed(
+        lambda: sql_runner.validate_groups(con, "split_ledger", SUITE, "load_id", by_load), args.repeat)
+    differ = [load_id for load_id in by_load if alone[load_id].outcomes != grouped[load_id].outcomes]
 
     n = frame.height
     table = [
         ("sql_runner, DuckDB table", t_sql_table, m_sql_table),
         ("sql_runner, polars frame registered", t_sql_frame, m_sql_frame),
-        ("gx_runner.validate_frame (GE, pandas)", t_gx, m_gx),
+        (f"per submission, one at a time ({len(by_load)})", t_alone, m_alone),
+        (f"per submission, grouped pass ({len(by_load)})", t_grouped, m_grouped),
     ]
+    gx_out = sql_frame  # without GE, the table compares the SQL runner on the table and on the frame
+    if not args.no_gx:
+        # GE: import + ephemeral context, paid once per process, then the validation itself
+        # (polars -> pandas conversion included: it is part of validate_frame)
+        _, t_gx_start, _ = timed(gx_runner._gx)
+        gx_out, t_gx, m_gx = timed(lambda: gx_runner.validate_frame(frame, SUITE, params()), args.repeat)
+        table.append(("gx_runner.validate_frame (GE, pandas)", t_gx, m_gx))
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; best and median of {args.repeat} runs")
     print()
     print(f"{'runner':<40} {'best s':>7} {'median s':>9} {'rows/s (best)':>14} {'x SQL table':>12}")
     for name, best, median in table:
         print(f"{name:<40} {best:>7.2f} {median:>9.2f} {n / best:>14,.0f} {best / t_sql_table:>12.1f}")
-    print(f"{'(GE import + context, once per process)':<40} {t_gx_start:>7.2f}")
+    if not args.no_gx:
+        print(f"{'(GE import + context, once per process)':<40} {t_gx_start:>7.2f}")
+    print(f"grouped pass vs one at a time: {t_alone / t_grouped:.1f}x faster; "
+          + (f"{len(differ)} SUBMISSIONS DIFFER" if differ else f"the same outcome for all {len(by_load)} submissions"))
     print(f"{len(gx_out.outcomes)} expectations; suite {SUITE.name}")
 
     print()
-    print(f"{'#':>2} {'expectation':<52} {'sev':<5} {'GE':>9} {'SQL':>9}  agree")
+    print(f"{'#':>2} {'expectation':<52} {'sev':<5} {'GE' if not args.no_gx else 'frame':>9} {'SQL':>9}  agree")
     disagreements = 0
     for g, s, f in zip(gx_out.outcomes, sql_table.outcomes, sql_frame.outcomes):
         key = lambda o: (o.success, o.errored, o.unexpected_count, o.element_count)  # noqa: E731
@@ -188,9 +233,9 @@ def main(argv=None) -> int:
             f" {o.unexpected_count}" if o.unexpected_count else "")
         print(f"{g.index:>2} {label[:52]:<52} {g.severity:<5} {fmt(g):>9} {fmt(s):>9}  {'yes' if agree else 'NO'}")
     print()
-    print(f"GE passed={gx_out.passed}, SQL passed={sql_table.passed}; "
+    print(f"{'GE' if not args.no_gx else 'frame'} passed={gx_out.passed}, SQL passed={sql_table.passed}; "
           f"{'runners agree on every expectation' if not disagreements else f'{disagreements} DISAGREEMENTS'}")
-    return 1 if disagreements else 0
+    return 1 if disagreements or differ else 0
 
 
 if __name__ == "__main__":

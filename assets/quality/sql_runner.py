@@ -33,7 +33,7 @@ from assets.quality.gx_runner import (
     substitute,
 )
 
-__all__ = ["validate_relation", "quote_ident", "quote_table", "UnsupportedExpectation"]
+__all__ = ["validate_relation", "validate_groups", "values_list", "quote_ident", "quote_table", "UnsupportedExpectation"]
 
 _IDENT = re.compile(r"[A-Za-z0-9_]+")
 _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8")
@@ -82,8 +82,22 @@ def _kind(coltype: str) -> str:
     return "other"
 
 
+def values_list(rows: list[tuple], names: list[str], alias: str) -> tuple[str, list]:
+    """A small table of values for a query, `(VALUES (?, ...), ...) alias(names)`, and its
+    bound parameters: values are never formatted into the SQL."""
+    row = "(" + ", ".join("?" * len(names)) + ")"
+    columns = ", ".join(quote_ident(n) for n in names)
+    return (f"(VALUES {', '.join([row] * len(rows))}) {quote_ident(alias)}({columns})",
+            [value for r in rows for value in r])
+
+
+_GROUP = "__openbook_group"  # the group key of each row, in every query over src
+_ROW = "__openbook_row"  # the row's rowid: "first rows" of a group, in table order
+
+
 class _Relation:
-    """The rows to validate: a table/view, optionally filtered by a where clause."""
+    """The rows to validate: a table/view, optionally filtered by a where clause, in groups
+    (``bind``): every query is over ``src``, the rows with their group key as a column."""
 
     def __init__(self, con, table: str, where: str | None, where_params: list | None):
         if where_params and not where:
@@ -92,13 +106,56 @@ class _Relation:
             raise ValueError("the where clause must be a single expression (no ';')")
         self.con = con
         self.table = table
-        qtable = quote_table(table)
-        self.src = f"SELECT * FROM {qtable}" + (f" WHERE ({where})" if where else "")
-        self.base_params = list(where_params or [])
+        self.qtable = quote_table(table)
+        self.where = where
+        self.where_params = list(where_params or [])
         self.types = {
             row[0]: str(row[1])
-            for row in con.execute(f"DESCRIBE SELECT * FROM {qtable}").fetchall()
+            for row in con.execute(f"DESCRIBE SELECT * FROM {self.qtable}").fetchall()
         }
+        self.src, self.base_params = "", []
+
+    def bind(self, group_column: str | None, keys: list, columns: list[str], values: dict) -> None:
+        """Set src. One group: the rows (of `group_column` = its key), as a plain filter,
+        the plans' values bound in each query. Several: the rows of every key joined to
+        a VALUES list of (key, the groups' plan values as columns `columns`), in table
+        order (rowid), so that each group's first failing rows are the ones it would
+        show alone."""
+        where = [f"({self.where})"] if self.where else []
+        self.keys, self.single = list(keys), len(keys) == 1
+        if len(keys) == 1:
+            key = keys[0]
+            if group_column is not None:
+                where.insert(0, f"{quote_ident(group_column)} = ?")
+            self.src = (f"SELECT *, NULL AS {_GROUP} FROM {self.qtable}"
+                        + (f" WHERE {' AND '.join(where)}" if where else ""))
+            self.base_params = ([key] if group_column is not None else []) + self.where_params
+            return
+        if group_column is None:
+            raise ValueError("several groups need a group column")
+        qcol = quote_ident(group_column)
+        try:
+            self.con.execute(f"SELECT rowid FROM {self.qtable} LIMIT 0")
+        except duckdb.Error as exc:
+            raise ValueError(f"several groups need a table (with a rowid), not {self.table}") from exc
+        # the IN list lets the scan skip other groups' row groups (zone maps)
+        where.insert(0, f"t.{qcol} IN ({', '.join('?' * len(keys))})")
+        if not columns:  # no values differ between the groups: no join needed
+            self.src = (f"SELECT t.*, t.rowid AS {_ROW}, t.{qcol} AS {_GROUP} FROM {self.qtable} t"
+                        f" WHERE {' AND '.join(where)}")
+            self.base_params = list(keys) + self.where_params
+            return
+        table, params = values_list([(key, *values[key]) for key in keys], [_GROUP] + columns, "g")
+        self.src = (f"SELECT t.*, t.rowid AS {_ROW}, g.* FROM {self.qtable} t"
+                    f" JOIN {table} ON t.{qcol} = g.{_GROUP} WHERE {' AND '.join(where)}")
+        self.base_params = params + list(keys) + self.where_params
+
+    def key(self, group: Any) -> Any:
+        """The caller's key of a group value read from src (one group: NULL)."""
+        return self.keys[0] if self.single else group
+
+    def group(self, key: Any) -> Any:
+        return None if self.single else key
 
     def query(self, body: str, params: list | None = None) -> list[tuple]:
         sql = f"WITH src AS ({self.src}) {body}"
@@ -135,8 +192,9 @@ def _mostly_ok(considered: int, unexpected: int, mostly: float) -> bool:
 
 # --------------------------------------------------------------------------- expectation types
 # Each expectation becomes a _Plan: SQL conditions counted for all expectations together in
-# one pass over the rows (one aggregate query), then per-expectation queries only where
-# needed: duplicate groups for the uniqueness checks, samples for failures.
+# one pass over the rows (one aggregate query, GROUP BY the group: a submission), then
+# per-expectation queries only where needed: duplicate groups for the uniqueness checks,
+# samples for failures -- each once for all groups, never once per group.
 
 
 @dataclass
@@ -311,56 +369,108 @@ def _row_count_ok(n: int, kw: dict) -> bool:
     return ok
 
 
-def _aggregate(rel: _Relation, plans: dict[int, _Plan]) -> tuple[int, dict[int, tuple]]:
-    """Row count, and (considered, unexpected-or-None) per plan, in one pass."""
-    select, params = ["count(*)"], []
-    for plan in plans.values():
-        select.append(f"count(*) FILTER (WHERE {plan.considered})")
-        if plan.unexpected is not None:
-            select.append(f"count(*) FILTER (WHERE {plan.unexpected})")
-            params.extend(plan.params)
-    (row,) = rel.query(f"SELECT {', '.join(select)} FROM src", params)
-    values = iter(row)
-    n = next(values)
-    counts = {}
-    for index, plan in plans.items():
-        considered = next(values)
-        counts[index] = (considered, next(values) if plan.unexpected is not None else None)
-    return n, counts
+@dataclass
+class _Batch:
+    """One expectation over the groups whose plans are the same SQL (normally all of them:
+    only the bound values differ). With several groups those values are columns of src."""
+    index: int
+    plan: _Plan
+    keys: list
 
 
-def _duplicates(rel: _Relation, plan: _Plan, as_dict: bool) -> tuple[int, list]:
-    """Rows (among the considered) whose key occurs more than once; nulls equal each
-    other, as in pandas duplicated().  Returns (count, sample)."""
+def _batches(plans: dict, rel: _Relation, keys: list) -> tuple[list[_Batch], list[str], dict]:
+    """Each expectation's plans over the groups, batched by their SQL, and the columns of
+    the groups' values (key -> values in column order) when there are several groups and
+    a batch's groups bind different values (e.g. each its own period's dates)."""
+    by_sql: dict[tuple, _Batch] = {}
+    for key in keys:
+        for index, plan in plans[key].items():
+            sql = (index, plan.considered, plan.unexpected, plan.sample, plan.pair,
+                   tuple(plan.dup_keys or ()), tuple(type(v) for v in plan.params))
+            if sql not in by_sql:
+                by_sql[sql] = _Batch(index, plan, [])
+            by_sql[sql].keys.append(key)
+    batches = list(by_sql.values())
+    if len(keys) == 1:
+        return batches, [], {}
+    columns, values = [], {key: [] for key in keys}
+    for number, batch in enumerate(batches):
+        if all(plans[key][batch.index].params == batch.plan.params for key in batch.keys):
+            continue  # the same values for every group: bound once, as for one group
+        names = [f"__openbook_p{number}_{k}" for k in range(len(batch.plan.params))]
+        for key in keys:
+            mine = key in batch.keys
+            values[key].extend(plans[key][batch.index].params if mine else [None] * len(names))
+        columns += names
+        # the plan's placeholders become the group's column (identifiers never hold a '?')
+        parts = batch.plan.unexpected.split("?") if batch.plan.unexpected else []
+        if names:
+            unexpected = parts[0] + "".join(f"{n}{p}" for n, p in zip(names, parts[1:]))
+            batch.plan = _Plan(**{**batch.plan.__dict__, "unexpected": unexpected, "params": []})
+    return batches, columns, values
+
+
+def _aggregate(rel: _Relation, batches: list[_Batch], only: Any = None) -> dict[Any, tuple[int, list]]:
+    """Per group value: row count, and (considered, unexpected-or-None) per batch, in one
+    pass (GROUP BY the group); `only`: that group's rows alone."""
+    select, params = [f"{_GROUP}", "count(*)"], []
+    for batch in batches:
+        select.append(f"count(*) FILTER (WHERE {batch.plan.considered})")
+        if batch.plan.unexpected is not None:
+            select.append(f"count(*) FILTER (WHERE {batch.plan.unexpected})")
+            params.extend(batch.plan.params)
+    where = f" WHERE {_GROUP} = ?" if only is not None else ""
+    result = {}
+    for group, n, *values in rel.query(
+            f"SELECT {', '.join(select)} FROM src{where} GROUP BY {_GROUP}",
+            params + ([only] if only is not None else [])):
+        values = iter(values)
+        result[group] = (n, [(next(values), next(values) if b.plan.unexpected is not None else None)
+                             for b in batches])
+    return result
+
+
+def _duplicates(rel: _Relation, plan: _Plan, as_dict: bool) -> dict[Any, tuple[int, list]]:
+    """Per group value: rows (among the considered) whose key occurs more than once in the
+    group, nulls equal to each other as in pandas duplicated(); (count, sample)."""
     names = plan.dup_names
     key_sql = ", ".join(f"{k} AS {quote_ident(c)}" for k, c in zip(plan.dup_keys, names))
     groups = (
-        f"SELECT {key_sql}, count(*) AS n FROM src WHERE {plan.considered} "
+        f"SELECT {_GROUP}, {key_sql}, count(*) AS n FROM src WHERE {plan.considered} "
         f"GROUP BY ALL HAVING count(*) > 1"
     )
     order = ", ".join(f"{quote_ident(c)} NULLS FIRST" for c in names)
-    # one aggregation gives both the count (a window over the duplicate groups) and a sample
+    # one aggregation gives both the count (a window over the group's duplicate keys) and
+    # its first keys in key order
     rows = rel.query(
-        f"SELECT *, sum(n) OVER () AS total FROM ({groups}) ORDER BY {order} LIMIT {SAMPLE_SIZE}"
+        f"SELECT *, sum(n) OVER (PARTITION BY {_GROUP}) AS total FROM ({groups}) "
+        f"QUALIFY row_number() OVER (PARTITION BY {_GROUP} ORDER BY {order}) <= {SAMPLE_SIZE} "
+        f"ORDER BY {_GROUP}, {order}"
     )
-    bad = int(rows[0][-1]) if rows else 0
-    sample: list = []
-    for *values, count, _ in rows:
+    result: dict[Any, tuple[int, list]] = {}
+    for group, *values, count, total in rows:
+        bad, sample = result.setdefault(group, (int(total), []))
         item = dict(zip(names, values)) if as_dict else values[0]
         sample.extend([jsonable(item)] * min(count, SAMPLE_SIZE - len(sample)))
-        if len(sample) >= SAMPLE_SIZE:
-            break
-    return bad, sample
+    return result
 
 
-def _sample(rel: _Relation, plan: _Plan, bad: int) -> list:
-    if not bad:
-        return []
+def _samples(rel: _Relation, plan: _Plan, bad: dict) -> dict[Any, list]:
+    """Per group value with failing rows (`bad`: group value -> count): its first
+    SAMPLE_SIZE failing values in table order."""
     if plan.sample is None:  # not_null: the failing values are the nulls
-        return [None] * min(bad, SAMPLE_SIZE)
-    rows = rel.query(f"SELECT {plan.sample} FROM src WHERE {plan.unexpected} LIMIT {SAMPLE_SIZE}",
-                     plan.params)
-    return [jsonable(list(r) if plan.pair else r[0]) for r in rows]
+        return {group: [None] * min(n, SAMPLE_SIZE) for group, n in bad.items()}
+    if len(bad) == 1 and rel.single:
+        body, params = f"SELECT {_GROUP}, {plan.sample} FROM src WHERE {plan.unexpected} LIMIT {SAMPLE_SIZE}", []
+    else:
+        body = (f"SELECT {_GROUP}, {plan.sample} FROM src WHERE ({plan.unexpected}) AND list_contains(?, {_GROUP})"
+                f" QUALIFY row_number() OVER (PARTITION BY {_GROUP} ORDER BY {_ROW}) <= {SAMPLE_SIZE}"
+                f" ORDER BY {_GROUP}, {_ROW}")
+        params = [list(bad)]
+    result: dict[Any, list] = {group: [] for group in bad}
+    for group, *values in rel.query(body, plan.params + params):
+        result[group].append(jsonable(list(values) if plan.pair else values[0]))
+    return result
 
 
 def validate_relation(
@@ -378,64 +488,127 @@ def validate_relation(
     Outcomes are in the suite file's order.  An expectation that cannot be evaluated
     (missing column, incomparable bound, SQL error) is errored: success=False.
     """
+    return validate_groups(con, table, suite_path, None, {None: parameters or {}}, where, where_params)[None]
+
+
+def validate_groups(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    suite_path: Path,
+    group_column: str | None,
+    parameters: dict[Any, dict],
+    where: str | None = None,
+    where_params: list | None = None,
+) -> dict[Any, SuiteOutcome]:
+    """Validate each group of a table's rows -- the rows whose `group_column` is the key
+    (e.g. one submission's load_id) -- against a suite file, each with its own suite
+    parameters (`parameters`: key -> parameters), as if each group were validated alone.
+
+    Every expectation is evaluated once over all groups (GROUP BY the key; the groups'
+    bound values are a VALUES list joined on the key), not once per group. Several groups
+    need a table (its rowid orders each group's failing rows as a scan of the group
+    alone would). `group_column` None: one group, all rows (validate_relation).
+    """
     suite_path = Path(suite_path)
     suite = load_suite(suite_path)
-    params = resolve_parameters(suite, parameters, suite_path)
+    keys = list(parameters)
+    if not keys:
+        return {}
+    if group_column is None and len(keys) > 1:
+        raise ValueError("several groups need a group column")
     for index, exp in enumerate(suite["expectations"]):
         if exp["type"] not in _PLANNERS and exp["type"] not in _TABLE_LEVEL:
             raise UnsupportedExpectation(  # load_suite already refuses these; belt and braces
                 f"{suite_path}: expectation #{index}: the SQL runner does not support {exp['type']!r}"
             )
     rel = _Relation(con, table, where, where_params)
-    kwargs = [substitute(exp["kwargs"], params) for exp in suite["expectations"]]
+    kwargs = {key: [substitute(exp["kwargs"], resolve_parameters(suite, parameters[key], suite_path))
+                    for exp in suite["expectations"]] for key in keys}
 
-    errors: dict[int, str] = {}
-    plans: dict[int, _Plan] = {}
-    for index, exp in enumerate(suite["expectations"]):
-        if exp["type"] in _PLANNERS:
-            try:
-                plans[index] = _PLANNERS[exp["type"]](rel, kwargs[index])
-            except _Errored as exc:
-                errors[index] = str(exc)
+    errors: dict[Any, dict[int, str]] = {key: {} for key in keys}
+    plans: dict[Any, dict[int, _Plan]] = {key: {} for key in keys}
+    for key in keys:
+        for index, exp in enumerate(suite["expectations"]):
+            if exp["type"] in _PLANNERS:
+                try:
+                    plans[key][index] = _PLANNERS[exp["type"]](rel, kwargs[key][index])
+                except _Errored as exc:
+                    errors[key][index] = str(exc)
+    batches, columns, values = _batches(plans, rel, keys)
+    rel.bind(group_column, keys, columns, values)
+
+    # per key: row count, and (considered, unexpected) per expectation index
+    n_rows = {key: 0 for key in keys}
+    counts: dict[Any, dict[int, tuple]] = {key: {} for key in keys}
+
+    def take(found: dict, chosen: list[_Batch]) -> None:
+        for group, (n, per_batch) in found.items():
+            key = rel.key(group)
+            n_rows[key] = n
+            for batch, count in zip(chosen, per_batch):
+                if key in batch.keys:
+                    counts[key][batch.index] = count
+
     try:
-        n_rows, counts = _aggregate(rel, plans)
-    except duckdb.Error:  # one expectation's SQL fails: find it, keep the others
-        ((n_rows,),) = rel.query("SELECT count(*) FROM src")
-        counts = {}
-        for index, plan in plans.items():
-            try:
-                counts[index] = _aggregate(rel, {index: plan})[1][index]
-            except duckdb.Error as exc:
-                errors[index] = f"{type(exc).__name__}: {exc}"
+        take(_aggregate(rel, batches), batches)
+    except duckdb.Error:  # one expectation's SQL fails: find it (and the groups), keep the others
+        take(_aggregate(rel, []), [])
+        for batch in batches:
+            for key in ([None] if rel.single else batch.keys):
+                try:
+                    take(_aggregate(rel, [batch], key), [batch])
+                except duckdb.Error as exc:
+                    for k in (batch.keys if key is None else [key]):
+                        errors[k][batch.index] = f"{type(exc).__name__}: {exc}"
 
-    outcomes = []
-    for index, exp in enumerate(suite["expectations"]):
-        kw = kwargs[index]
-        common = outcome_identity(suite, index, exp)
+    # failing rows' samples (and the uniqueness checks' counts), one query per batch
+    found: dict[tuple, tuple] = {}
+    for batch in batches:
+        exp = suite["expectations"][batch.index]
         try:
-            if index in errors:
-                raise _Errored(errors[index])
-            if exp["type"] in _TABLE_LEVEL:
-                outcomes.append(ExpectationOutcome(
-                    **common, success=_row_count_ok(n_rows, kw), errored=False, error_message=None,
-                    element_count=n_rows, unexpected_count=0, observed_value=n_rows,
-                ))
-                continue
-            plan = plans[index]
-            considered, bad = counts[index]
-            if plan.unexpected is None:
-                bad, sample = _duplicates(rel, plan, as_dict=exp["type"] == "expect_compound_columns_to_be_unique")
+            if batch.plan.unexpected is None:
+                dups = _duplicates(rel, batch.plan, exp["type"] == "expect_compound_columns_to_be_unique")
+                for group, result in dups.items():
+                    found[rel.key(group), batch.index] = result
             else:
-                sample = _sample(rel, plan, bad)
-            outcomes.append(ExpectationOutcome(
-                **common, success=_mostly_ok(considered, bad, kw.get("mostly", 1)), errored=False,
-                error_message=None, element_count=n_rows, unexpected_count=int(bad),
-                unexpected_sample=sample,
-            ))
-        except (_Errored, duckdb.Error) as exc:
-            message = f"{type(exc).__name__}: {exc}" if isinstance(exc, duckdb.Error) else str(exc)
-            outcomes.append(ExpectationOutcome(
-                **common, success=False, errored=True, error_message=message,
-                element_count=n_rows, unexpected_count=0,
-            ))
-    return SuiteOutcome(suite=suite["name"], outcomes=outcomes)
+                bad = {rel.group(key): counts[key][batch.index][1] for key in batch.keys
+                       if batch.index in counts[key] and counts[key][batch.index][1]}
+                for group, sample in (_samples(rel, batch.plan, bad) if bad else {}).items():
+                    found[rel.key(group), batch.index] = (bad[group], sample)
+        except duckdb.Error as exc:
+            for key in batch.keys:
+                errors[key].setdefault(batch.index, f"{type(exc).__name__}: {exc}")
+
+    return {key: SuiteOutcome(suite=suite["name"], outcomes=[
+        _outcome(suite, index, exp, kwargs[key][index], n_rows[key], errors[key].get(index),
+                 counts[key].get(index), found.get((key, index), (0, [])))
+        for index, exp in enumerate(suite["expectations"])]) for key in keys}
+
+
+def _outcome(suite: dict, index: int, exp: dict, kw: dict, n_rows: int, error: str | None,
+             count: tuple | None, found: tuple[int, list]) -> ExpectationOutcome:
+    """One expectation's outcome on one group, from its counts (considered, unexpected),
+    and its (unexpected, sample) from the duplicate or sample query."""
+    common = outcome_identity(suite, index, exp)
+    try:
+        if error is not None:
+            raise _Errored(error)
+        if exp["type"] in _TABLE_LEVEL:
+            return ExpectationOutcome(
+                **common, success=_row_count_ok(n_rows, kw), errored=False, error_message=None,
+                element_count=n_rows, unexpected_count=0, observed_value=n_rows,
+            )
+        considered, bad = count if count is not None else (0, None)
+        if bad is None:  # uniqueness: counted from the duplicate groups
+            bad = found[0]
+        sample = found[1]
+        return ExpectationOutcome(
+            **common, success=_mostly_ok(considered, bad, kw.get("mostly", 1)), errored=False,
+            error_message=None, element_count=n_rows, unexpected_count=int(bad),
+            unexpected_sample=sample,
+        )
+    except _Errored as exc:
+        return ExpectationOutcome(
+            **common, success=False, errored=True, error_message=str(exc),
+            element_count=n_rows, unexpected_count=0,
+        )

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from assets.ingest.source_config import SourceConfig, StagingChecks
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome
+from assets.quality.sql_runner import values_list
 from assets.quality.submission_suite import period_bounds
 from warehouse.sql_files import insert_rows, transaction
 
@@ -51,14 +52,43 @@ def _outcome(name: str, column: str, description: str, severity: str, element_co
         unexpected_count=unexpected, unexpected_sample=sample)
 
 
-def dates_outside_outcome(con, load_id: str, period: str, checks: StagingChecks) -> ExpectationOutcome:
-    """Lines dated outside the window: kept, and counted with their pounds."""
+# Every check below is one grouped query over all the submissions it is given (GROUP BY
+# load_id, samples the first lines of each submission by a window), never one per
+# submission: a run checks a few hundred submissions at once.
+StagingLoad = tuple[str, str, "StagingChecks | None"]  # (load_id, period, the partner's checks)
+
+
+def _windows(loads: list[StagingLoad]) -> tuple[str, list]:
+    """The submissions' date windows as a VALUES list w(load_id, s, e), bound."""
+    rows = [(load_id, *date_window(period, checks or StagingChecks())) for load_id, period, checks in loads]
+    return values_list(rows, ["load_id", "s", "e"], "w")
+
+
+def dates_outside_outcomes(con, loads: list[StagingLoad]) -> dict[str, ExpectationOutcome]:
+    """Lines dated outside each submission's window: kept, and counted with their pounds."""
+    windows, params = _windows(loads)
+    outside = "posting_date < w.s OR posting_date > w.e"
+    counts = {row[0]: row[1:] for row in con.execute(
+        f"SELECT w.load_id, count(l.load_id), count(*) FILTER (WHERE {outside}),"
+        " count(*) FILTER (WHERE posting_date < w.s), count(*) FILTER (WHERE posting_date > w.e),"
+        f" sum(amount) FILTER (WHERE {outside})"
+        f" FROM {windows} LEFT JOIN stg_ledger l ON l.load_id = w.load_id GROUP BY w.load_id", params).fetchall()}
+    lines_outside: dict[str, list] = {load_id: [] for load_id, *_ in loads}
+    if any(c[1] for c in counts.values()):
+        for load_id, row, day, value, who in con.execute(
+                f"SELECT l.load_id, source_row, posting_date, amount, counterparty"
+                f" FROM stg_ledger l JOIN {windows} ON l.load_id = w.load_id WHERE {outside}"
+                f" QUALIFY row_number() OVER (PARTITION BY l.load_id ORDER BY abs(amount) DESC, source_row) <= ?"
+                " ORDER BY l.load_id, abs(amount) DESC, source_row", params + [SAMPLE_LINES]).fetchall():
+            lines_outside[load_id].append({"row": row, "posting_date": str(day), "amount": str(value),
+                                           "counterparty": who})
+    return {load_id: _dates_outcome(period, checks or StagingChecks(), *counts[load_id], lines_outside[load_id])
+            for load_id, period, checks in loads}
+
+
+def _dates_outcome(period: str, checks: StagingChecks, lines: int, outside: int, before: int, after: int,
+                   amount, lines_outside: list[dict]) -> ExpectationOutcome:
     start, end = date_window(period, checks)
-    lines, outside, before, after, amount = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE posting_date < $s OR posting_date > $e),"
-        " count(*) FILTER (WHERE posting_date < $s), count(*) FILTER (WHERE posting_date > $e),"
-        " sum(amount) FILTER (WHERE posting_date < $s OR posting_date > $e)"
-        " FROM stg_ledger WHERE load_id = $l", {"l": load_id, "s": start, "e": end}).fetchone()
     window = f"{start} to {end}" + (f" (the month ± {checks.date_tolerance_days} days)"
                                     if checks.date_tolerance_days else "")
     severity = "ERROR" if checks.dates_outside_period == "error" else "WARN"
@@ -68,42 +98,54 @@ def dates_outside_outcome(con, load_id: str, period: str, checks: StagingChecks)
     if outside:
         description += f": {outside} lines, {pounds(amount)}, are outside ({before} before, {after} after; {consequence})"
         sample = [{"lines_outside": outside, "amount_outside": str(amount), "before": before, "after": after,
-                   "window": [str(start), str(end)]}]
-        sample += [{"row": row, "posting_date": str(day), "amount": str(value), "counterparty": who}
-                   for row, day, value, who in con.execute(
-                       "SELECT source_row, posting_date, amount, counterparty FROM stg_ledger"
-                       " WHERE load_id = $l AND (posting_date < $s OR posting_date > $e)"
-                       " ORDER BY abs(amount) DESC, source_row LIMIT $n",
-                       {"l": load_id, "s": start, "e": end, "n": SAMPLE_LINES}).fetchall()]
+                   "window": [str(start), str(end)]}] + lines_outside
     return _outcome(DATES, "posting_date", description, severity, lines, outside, sample)
 
 
 # Same partner (one submission), supplier, amount, date and reference: the transaction number,
 # or for a line without one its cost centre, expense type and description together (a payroll
 # run split into equal amounts over staff groups is not a duplicate; a line exported twice is).
-# Lines without a supplier are not compared.
+# Lines without a supplier are not compared. Each submission's groups, largest repeated pounds first.
 _DUPLICATE_GROUPS = """
-SELECT counterparty, amount, posting_date,
+SELECT load_id, counterparty, amount, posting_date,
        coalesce(transaction_id, concat_ws(' | ', cost_centre, expense_type, description)) AS reference,
        count(*) AS lines, list(source_row ORDER BY source_row) AS rows, amount * (count(*) - 1) AS repeated_amount
 FROM stg_ledger
-WHERE load_id = $l AND counterparty IS NOT NULL
-GROUP BY 1, 2, 3, 4
+WHERE list_contains($l, load_id) AND counterparty IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5
 HAVING count(*) > 1
-ORDER BY abs(amount * (count(*) - 1)) DESC, min(source_row)
+ORDER BY load_id, abs(amount * (count(*) - 1)) DESC, min(source_row)
 """
 
 
-def duplicate_groups(con, load_id: str) -> list[tuple]:
-    """(supplier, amount, date, reference, lines, rows, repeated amount) of each group of
-    lines that look like one payment made more than once, largest repeated pounds first."""
-    return con.execute(_DUPLICATE_GROUPS, {"l": load_id}).fetchall()
+def duplicate_groups(con, load_ids: list[str]) -> dict[str, list[tuple]]:
+    """load_id -> (supplier, amount, date, reference, lines, rows, repeated amount) of each
+    group of lines that look like one payment made more than once, largest repeated pounds first."""
+    groups: dict[str, list[tuple]] = {load_id: [] for load_id in load_ids}
+    for load_id, *group in con.execute(_DUPLICATE_GROUPS, {"l": list(load_ids)}).fetchall():
+        groups[load_id].append(tuple(group))
+    return groups
+
+
+def duplicates_outcomes(con, load_ids: list[str]) -> dict[str, ExpectationOutcome]:
+    """Possible duplicate payments, listed with pounds for review; every line stays loaded."""
+    lines = _line_counts(con, load_ids)
+    return {load_id: _duplicates_outcome(lines[load_id], groups)
+            for load_id, groups in duplicate_groups(con, load_ids).items()}
 
 
 def duplicates_outcome(con, load_id: str) -> ExpectationOutcome:
-    """Possible duplicate payments, listed with pounds for review; every line stays loaded."""
-    (lines,) = con.execute("SELECT count(*) FROM stg_ledger WHERE load_id = $l", {"l": load_id}).fetchone()
-    groups = duplicate_groups(con, load_id)
+    """duplicates_outcomes of one submission."""
+    return duplicates_outcomes(con, [load_id])[load_id]
+
+
+def _line_counts(con, load_ids: list[str]) -> dict[str, int]:
+    counts = dict(con.execute("SELECT load_id, count(*) FROM stg_ledger WHERE list_contains($l, load_id)"
+                              " GROUP BY load_id", {"l": list(load_ids)}).fetchall())
+    return {load_id: counts.get(load_id, 0) for load_id in load_ids}
+
+
+def _duplicates_outcome(lines: int, groups: list[tuple]) -> ExpectationOutcome:
     in_groups = sum(g[4] for g in groups)
     repeated = sum((g[6] for g in groups), Decimal(0))
     description = ("No payment appears twice: the same supplier, amount, date and reference (the transaction number,"
@@ -118,29 +160,49 @@ def duplicates_outcome(con, load_id: str) -> ExpectationOutcome:
                     lines, in_groups, sample)
 
 
-def unmapped_outcome(con, load_id: str) -> ExpectationOutcome:
+def unmapped_outcomes(con, load_ids: list[str]) -> dict[str, ExpectationOutcome]:
     """Lines no cost-centre map row or mapping rule classifies (service line 'unclassified')."""
-    lines, unmapped, amount = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE mapped_by = 'unmapped'),"
-        " sum(amount) FILTER (WHERE mapped_by = 'unmapped') FROM stg_ledger WHERE load_id = $l",
-        {"l": load_id}).fetchone()
+    counts = {row[0]: row[1:] for row in con.execute(
+        "SELECT load_id, count(*), count(*) FILTER (WHERE mapped_by = 'unmapped'),"
+        " sum(amount) FILTER (WHERE mapped_by = 'unmapped') FROM stg_ledger WHERE list_contains($l, load_id)"
+        " GROUP BY load_id", {"l": list(load_ids)}).fetchall()}
+    unmapped = [load_id for load_id in load_ids if counts.get(load_id, (0, 0))[1]]
+    groups: dict[str, list[dict]] = {load_id: [] for load_id in load_ids}
+    if unmapped:
+        # the largest unclassified pounds of each submission first (ties: by more lines, then
+        # cost centre, expense type and supplier, so the list is the same on every run)
+        for load_id, cc, et, who, n, total in con.execute(
+                "SELECT load_id, cost_centre, expense_type, counterparty, count(*), sum(amount) FROM stg_ledger"
+                " WHERE list_contains($l, load_id) AND mapped_by = 'unmapped' GROUP BY 1, 2, 3, 4"
+                " QUALIFY row_number() OVER (PARTITION BY load_id ORDER BY abs(sum(amount)) DESC, count(*) DESC,"
+                " cost_centre, expense_type, counterparty) <= $n"
+                " ORDER BY load_id, abs(sum(amount)) DESC, count(*) DESC, cost_centre, expense_type, counterparty",
+                {"l": unmapped, "n": SAMPLE_LINES}).fetchall():
+            groups[load_id].append({"cost_centre": cc, "expense_type": et, "counterparty": who, "lines": n,
+                                    "amount": str(total)})
+    return {load_id: _unmapped_outcome(*counts.get(load_id, (0, 0, None)), groups[load_id]) for load_id in load_ids}
+
+
+def _unmapped_outcome(lines: int, unmapped: int, amount, sample: list[dict]) -> ExpectationOutcome:
     description = ("Every line is mapped to a service line (by the cost-centre map, a mapping rule or the"
                    " partner's default rule)")
-    sample: list = []
     if unmapped:
         description += (f": {unmapped} lines, {pounds(amount)}, are unclassified (kept and counted; not"
                          " mental-health spend until mapped; `openbook mapping unmapped` lists them)")
-        sample = [{"cost_centre": cc, "expense_type": et, "counterparty": who, "lines": n, "amount": str(total)}
-                  for cc, et, who, n, total in con.execute(
-                      "SELECT cost_centre, expense_type, counterparty, count(*), sum(amount) FROM stg_ledger"
-                      " WHERE load_id = $l AND mapped_by = 'unmapped' GROUP BY ALL"
-                      " ORDER BY abs(sum(amount)) DESC, count(*) DESC LIMIT $n",
-                      {"l": load_id, "n": SAMPLE_LINES}).fetchall()]
     return _outcome(UNMAPPED, "service_line", description, "WARN", lines, unmapped, sample)
 
 
+def validate_stagings(con, loads: list[StagingLoad]) -> dict[str, SuiteOutcome]:
+    """The three staging checks of each submission (load_id, period, the partner's checks;
+    any periods), in a fixed order (dates, duplicates, mapping): load_id -> outcome."""
+    load_ids = [load_id for load_id, _, _ in loads]
+    dates = dates_outside_outcomes(con, loads)
+    duplicates = duplicates_outcomes(con, load_ids)
+    unmapped = unmapped_outcomes(con, load_ids)
+    return {load_id: SuiteOutcome(SUITE, [dates[load_id], duplicates[load_id], unmapped[load_id]])
+            for load_id in load_ids}
+
+
 def validate_staging(con, load_id: str, period: str, checks: StagingChecks | None = None) -> SuiteOutcome:
-    """The three staging checks of one submission, in a fixed order (dates, duplicates, mapping)."""
-    checks = checks or StagingChecks()
-    return SuiteOutcome(SUITE, [dates_outside_outcome(con, load_id, period, checks),
-                                duplicates_outcome(con, load_id), unmapped_outcome(con, load_id)])
+    """The three staging checks of one submission (validate_stagings of it alone)."""
+    return validate_stagings(con, [(load_id, period, checks)])[load_id]
