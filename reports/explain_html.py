@@ -41,14 +41,18 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
         op = ("" if i == 0 and t.sign > 0 else "+ " if t.sign > 0 else "− ")
         src = f' <span class="note">({f.html_text(_source_text(t.source))})</span>' if t.source else ""
         out.append(f'<tr data-role="term" data-sign="{t.sign}" data-v="{f.html_text(t.value)}">'
-                   f'<th scope="row">{op}{f.html_text(t.label)}{src}</th>{_cell(t.value, page.fmt, t.href)}</tr>')
+                   f'<th scope="row">{op}{f.html_text(t.label)}{src}</th>{_cell(t.value, t.fmt, t.href)}</tr>')
     if how.scaled or how.floor is not None:
         out.append(f'<tr data-role="sum" data-v="{f.html_text(how.total)}"><th scope="row">'
-                   f'{"Sum" if len(how.terms) > 1 else "That is"}</th>{_cell(how.total, page.fmt)}</tr>')
+                   f'{"Sum" if len(how.terms) > 1 else "That is"}</th>{_cell(how.total, how.terms[0].fmt)}</tr>')
     if how.scaled:
+        per = f.html_text(f"{how.per:,}")
+        if how.per_href:
+            per = f'<a href="{f.html_text(how.per_href)}">{per}</a>'
         out.append(f'<tr data-role="scale" data-times="{how.times}" data-per="{how.per}" data-places="{how.places}">'
-                   f'<th scope="row">× {how.times} ÷ {how.per}, rounded half up to the penny</th>'
-                   f'<td class="num"></td></tr>')
+                   f'<th scope="row">{f.html_text(how.by)}: × {f.html_text(f"{how.times:,}")} ÷ {per}, rounded half '
+                   f'up to {len(how.places) - 2} decimal place{"s" if len(how.places) != 3 else ""}</th>'
+                   '<td class="num"></td></tr>')
     if how.floor is not None:
         out.append(f'<tr data-role="floor" data-v="{how.floor}"><th scope="row">Or {_money(how.floor, page.fmt)} '
                    "if that is less</th><td class=\"num\"></td></tr>")
@@ -73,7 +77,7 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
 
 def reference_html(page: figure_explain.ExplainPage, table_html: Callable[..., str]) -> str:
     """The reference rows behind the terms, a table per reference table, with file and line."""
-    sources = [t.source for t in page.explanation.terms if t.source is not None]
+    sources = [t.source for t in page.explanation.terms if t.source is not None] + page.explanation.sources
     if not sources:
         return ""
     out = ['<section class="panel" id="reference-rows"><h2>The reference rows</h2>'

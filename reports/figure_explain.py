@@ -34,6 +34,10 @@ from reports.tables import Column, Row, Table
 from warehouse import periods
 
 
+# money, and the percentages whose working is a ratio of money figures
+EXPLAINED_FMTS = MONEY_FMTS + ("pct",)
+
+
 @dataclass(frozen=True)
 class Source:
     """The reference row a term was read from: its table, the file it was loaded from and the file's
@@ -52,6 +56,7 @@ class Term:
     column: str | None = None        # a figure of the row: its link is the term's
     href: str | None = None          # the page behind the term (lines or an explanation)
     source: Source | None = None
+    fmt: str = "money2"
 
 
 @dataclass
@@ -62,6 +67,9 @@ class Explanation:
     per: Decimal = Decimal(1)
     places: str = "0.01"
     floor: Decimal | None = None     # the result is at least this (an over-run is never negative)
+    by: str = ""                     # what times and per are, in words ("× 100 ÷ the system's net spend")
+    per_href: str | None = None      # the page behind the divisor, when it is a figure with one
+    sources: list[Source] = field(default_factory=list)   # reference rows behind times and per
 
     @property
     def total(self) -> Decimal:
@@ -81,7 +89,20 @@ class Explanation:
         return value
 
 
-Explainer = Callable[[duckdb.DuckDBPyConnection, Section, Mapping[str, Any]], "Explanation | None"]
+@dataclass
+class At:
+    """The figure being explained: its row of its section's table (facts: every value, hidden keys too)."""
+    con: duckdb.DuckDBPyConnection
+    section: Section
+    table: Table
+    row: Row
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self.row.facts
+
+
+Explainer = Callable[[At], "Explanation | None"]
 
 
 # ---------------------------------------------------------------------------
@@ -117,21 +138,23 @@ def _label(section: Section, key: str) -> str:
     return next(v.label for v in section.values if v.key == key)
 
 
-def _figure(section: Section, facts: Mapping[str, Any], key: str, sign: int = 1) -> Term:
-    return Term(_label(section, key), Decimal(facts.get(key) or 0), sign, column=key)
+def _figure(at: At, key: str, sign: int = 1) -> Term:
+    fmt = next(v.fmt for v in at.section.values if v.key == key)
+    return Term(_label(at.section, key), Decimal(at.facts.get(key) or 0), sign, column=key, fmt=fmt)
 
 
 def _difference(a: str, b: str) -> Explainer:
     """a − b, two figures of the row, each linked to its own page."""
-    def explain(con, section, facts):
-        return Explanation(f"{_label(section, a)} less {_label(section, b)}",
-                           [_figure(section, facts, a), _figure(section, facts, b, -1)])
+    def explain(at: At):
+        return Explanation(f"{_label(at.section, a).lower()} less {_label(at.section, b).lower()}",
+                           [_figure(at, a), _figure(at, b, -1)])
     return explain
 
 
 def _plan(whole_year: bool) -> Explainer:
     """A scheme's plan rows of reference/investment_plans.csv, month by month, for the year or to date."""
-    def explain(con, section, facts):
+    def explain(at: At):
+        con, facts = at.con, at.facts
         fy, period = facts["fy"], facts["period"]
         last = periods.fy_end(period) if whole_year else period
         rows = _ref_rows(con, "ref_investment_plans", ("icb_id", "scheme_id", "period", "planned_amount"),
@@ -144,29 +167,28 @@ def _plan(whole_year: bool) -> Explainer:
     return explain
 
 
-def _forecast_profile(con, section, facts):
+def _forecast_profile(at: At):
     return Explanation("actual to date plus the plan for the months still to come (the year's plan less the "
-                       "plan to date)", [_figure(section, facts, "actual_ytd"), _figure(section, facts, "fy_plan"),
-                                         _figure(section, facts, "plan_ytd", -1)])
+                       "plan to date)", [_figure(at, "actual_ytd"), _figure(at, "fy_plan"), _figure(at, "plan_ytd", -1)])
 
 
-def _run_rate(con, section, facts):
-    month = periods.fy_month_of(facts["period"])
+def _run_rate(at: At):
+    month = periods.fy_month_of(at.facts["period"])
     return Explanation(f"actual to date ÷ {month} month{'s' if month != 1 else ''} elapsed × 12, rounded half up "
-                       "to the penny", [_figure(section, facts, "actual_ytd")], times=Decimal(12),
-                       per=Decimal(month))
+                       "to the penny", [_figure(at, "actual_ytd")], times=Decimal(12), per=Decimal(month),
+                       by=f"× 12 months ÷ {month} elapsed")
 
 
 def _one_ref(table: str, fields: tuple[str, ...], keys: tuple[tuple[str, str], ...], value: str,
              what: str) -> Explainer:
     """A value read from one reference row: ``keys`` (table column, the row's fact) pick it."""
-    def explain(con, section, facts):
-        rows = _ref_rows(con, table, fields, " AND ".join(f"{col} = ?" for col, _ in keys),
-                         [facts.get(k) for _, k in keys], "rowid")
+    def explain(at: At):
+        rows = _ref_rows(at.con, table, fields, " AND ".join(f"{col} = ?" for col, _ in keys),
+                         [at.facts.get(k) for _, k in keys], "rowid")
         if len(rows) != 1:
             return None              # none, or several the SQL adds up: not one row to show
-        return Explanation(what, [Term(_label(section, _value_key(section, value)), Decimal(_field(rows[0], value)),
-                                       source=rows[0])])
+        return Explanation(what, [Term(_label(at.section, _value_key(at.section, value)),
+                                       Decimal(_field(rows[0], value)), source=rows[0])])
     return explain
 
 
@@ -178,13 +200,13 @@ def _value_key(section: Section, column: str) -> str:
 def _pro_rata(value: str, months: Callable[[duckdb.DuckDBPyConnection, Mapping[str, Any]], int | None],
               what: str) -> Explainer:
     """A year's value (a figure of the row) × the months elapsed ÷ 12, to the penny."""
-    def explain(con, section, facts):
-        n = months(con, facts)
+    def explain(at: At):
+        n = months(at.con, at.facts)
         if n is None:
             return None
-        return Explanation(f"{_label(section, value).lower()} × {n} month{'s' if n != 1 else ''} {what} ÷ 12, "
-                           "rounded half up to the penny", [_figure(section, facts, value)],
-                           times=Decimal(n), per=Decimal(12))
+        return Explanation(f"{_label(at.section, value).lower()} × {n} month{'s' if n != 1 else ''} {what} ÷ 12, "
+                           "rounded half up to the penny", [_figure(at, value)],
+                           times=Decimal(n), per=Decimal(12), by=f"× {n} months ÷ 12")
     return explain
 
 
@@ -194,15 +216,18 @@ def _contract_months(con, facts) -> int | None:
     return row[0] if row else None
 
 
-def _overrun(con, section, facts):
-    return Explanation("paid to date less the annual value, when more than nothing (else £0)",
-                       [_figure(section, facts, "paid_to_date"), _figure(section, facts, "annual_value", -1)],
-                       floor=Decimal(0))
+def _floored(a: str, b: str) -> Explainer:
+    """a − b when more than nothing, else £0 (an over-run, a shortfall, a headroom)."""
+    def explain(at: At):
+        return Explanation(f"{_label(at.section, a).lower()} less {_label(at.section, b).lower()}, when more than "
+                           "nothing (else £0)", [_figure(at, a), _figure(at, b, -1)], floor=Decimal(0))
+    return explain
 
 
-def _phased_budget(con, section, facts):
+def _phased_budget(at: At):
     """The budget to date: each month's phased budget (rpt_mh_budget, annual × the month's share of its
     profile) from April, with the budget row and the profile's weights behind them."""
+    con, facts = at.con, at.facts
     period = facts["period"]
     months = con.execute(
         "SELECT period, budget, month_share, phasing_profile FROM rpt_mh_budget WHERE partner_id = ? "
@@ -224,7 +249,66 @@ def _cap_months(con, facts) -> int:
     return periods.fy_month_of(facts["period"])
 
 
+def _required(at: At):
+    """The standard: last year's MHIS spend × this year's programme allocation ÷ last year's, to the penny
+    (reference/allocations.csv)."""
+    fy, icb = at.facts["fy"], at.facts["icb_id"]
+    prior_fy = f"{int(fy[:4]) - 1}-{fy[2:4]}"
+    rows = _ref_rows(at.con, "ref_allocations", ("icb_id", "fy", "programme_allocation"),
+                     "icb_id = ? AND fy IN (?, ?)", [icb, fy, prior_fy], "fy")
+    alloc = {_field(r, "fy"): Decimal(_field(r, "programme_allocation")) for r in rows}
+    prior = at.con.execute("SELECT prior_year_spend FROM rpt_mhis WHERE icb_id = ? AND fy = ?", [icb, fy]).fetchone()
+    if fy not in alloc or prior_fy not in alloc or not prior or prior[0] is None:
+        return None
+    return Explanation(f"last year's MHIS spend grown as the programme allocation grew: × {fy}'s allocation ÷ "
+                       f"{prior_fy}'s, rounded half up to the penny",
+                       [Term(f"MHIS spend in {prior_fy}", Decimal(prior[0]))], times=alloc[fy],
+                       per=alloc[prior_fy], by=f"× the {fy} programme allocation ÷ the {prior_fy} one",
+                       sources=rows)
+
+
+def _share(at: At):
+    """A sector's share: its net spend × 100 ÷ the system's net spend (the system's subtotal), 2 places."""
+    total = _subtotal(at)
+    if total is None or not total.values.get("net"):
+        return None
+    return Explanation("the sector's net spend as a percentage of the system's, rounded half up to 2 places",
+                       [_figure(at, "net")], times=Decimal(100), per=Decimal(total.values["net"]),
+                       by="× 100 ÷ the system's net spend",
+                       per_href=_beside(total.links["net"]) if total.links.get("net") else None)
+
+
+def _subtotal(at: At) -> Row | None:
+    """The first subtotal below a detail row: the group (a system) it adds up into."""
+    rows = at.table.rows
+    return next((r for r in rows[rows.index(at.row) + 1:] if r.role == "subtotal" and r.level == 0), None)
+
+
+def _rate(at: At):
+    """Spend per weighted head: the numerator × the measure's scale ÷ the weighted population, 4 places."""
+    row = at.con.execute("SELECT scale FROM rpt_variation WHERE measure_id = ? AND unit_id = ? AND fy = ? "
+                         "AND grouping = ?", [at.facts["measure_id"], at.facts["unit_id"], at.facts["fy"],
+                                              at.facts["grouping"]]).fetchone()
+    if not row or not at.facts.get("denominator"):
+        return None
+    return Explanation(f"spend × {row[0]:,} ÷ the weighted population (reference/populations.csv), rounded half "
+                       "up to 4 places (shown to the penny)", [_figure(at, "numerator")], times=Decimal(row[0]),
+                       per=Decimal(at.facts["denominator"]), places="0.0001",
+                       by=f"× {row[0]:,} ÷ the weighted population")
+
+
+_MHIS_EXPLAIN: dict[str, Explainer] = {
+    "required": _required,
+    "shortfall": _floored("required", "mhis_spend"),
+    "headroom": _floored("mhis_spend", "required"),
+}
+
 EXPLAIN: dict[str, dict[str, Explainer]] = {
+    "mhis": _MHIS_EXPLAIN,
+    "mhis-headline": _MHIS_EXPLAIN,
+    "sector-by-recipient": {"share": _share},
+    "variation": {"rate": _rate},
+
     "plan-vs-actual": {
         "fy_plan": _plan(whole_year=True),
         "plan_ytd": _plan(whole_year=False),
@@ -249,7 +333,7 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
                                  "the contract's value for a year (reference/contracts.csv)"),
         "expected_to_date": _pro_rata("annual_value", _contract_months, "of the year reported while in force"),
         "variance": _difference("paid_to_date", "expected_to_date"),
-        "overrun": _overrun,
+        "overrun": _floored("paid_to_date", "annual_value"),
     },
     "agency-spend": {
         "annual_cap": _one_ref("ref_agency_caps", ("partner_id", "fy", "annual_cap", "basis"),
@@ -321,10 +405,12 @@ class ExplainSet:
 
     def _page(self, section: Section, table: Table, row: Row, col: Column) -> ExplainPage | None:
         value = row.values.get(col.key)
-        if value is None or col.fmt not in MONEY_FMTS:
+        if value is None or col.fmt not in EXPLAINED_FMTS:
             return None
+        if row.role != "detail" and col.fmt not in MONEY_FMTS:
+            return None                           # a subtotal of percentages is not the sum of its rows
         if row.role == "detail":
-            how = explainer(section, col.key)(self.con, section, row.facts)
+            how = explainer(section, col.key)(At(self.con, section, table, row))
             keys = _keys(row.facts)
         else:
             how = _rows_total(table, row, col)

@@ -160,7 +160,9 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
                                   DRILL, root="../")
     explain_set = figure_explain.ExplainSet(con)
     explain_set.link([(f"{sec.key}.html", sec.sheet, part, t) for sec, table in zip(sections.SECTIONS, tables)
-                      for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))], EXPLAIN)
+                      for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))]
+                     + [(INDEX, sections.SUMMARY.title, b, t) for b, t in zip(sections.SUMMARY.blocks, summary_tables)],
+                     EXPLAIN)
     drills = drill_set.pages
     _link_partner_names(tables, partners)
     if drills:
