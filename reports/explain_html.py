@@ -24,6 +24,11 @@ def _cell(value, fmt: str, href: str | None = None) -> str:
     return f'<td class="num">{text}</td>'
 
 
+def _factor(value: Decimal, fmt: str) -> str:
+    """A multiplier or divisor: pounds, or a plain number (months, 100, a weighted population)."""
+    return f.money2_text(value) if fmt == "money" else f"{value.normalize():,f}"
+
+
 def _source_text(s: figure_explain.Source) -> str:
     where = s.file or s.table
     return f"{where}, line {s.line}" if s.line else where
@@ -42,17 +47,18 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
         src = f' <span class="note">({f.html_text(_source_text(t.source))})</span>' if t.source else ""
         out.append(f'<tr data-role="term" data-sign="{t.sign}" data-v="{f.html_text(t.value)}">'
                    f'<th scope="row">{op}{f.html_text(t.label)}{src}</th>{_cell(t.value, t.fmt, t.href)}</tr>')
-    if how.scaled or how.floor is not None:
-        out.append(f'<tr data-role="sum" data-v="{f.html_text(how.total)}"><th scope="row">'
-                   f'{"Sum" if len(how.terms) > 1 else "That is"}</th>{_cell(how.total, how.terms[0].fmt)}</tr>')
+    if len(how.terms) > 1 and (how.scaled or how.floor is not None):
+        out.append(f'<tr data-role="sum" data-v="{f.html_text(how.total)}"><th scope="row">Sum</th>'
+                   f"{_cell(how.total, how.terms[0].fmt)}</tr>")
     if how.scaled:
-        per = f.html_text(f"{how.per:,}")
+        per = f.html_text(_factor(how.per, how.per_fmt))
         if how.per_href:
             per = f'<a href="{f.html_text(how.per_href)}">{per}</a>'
+        rounding = "the penny" if page.fmt in ("money", "money2") and how.places == "0.01" else \
+            f"{len(how.places) - 2} decimal places"
         out.append(f'<tr data-role="scale" data-times="{how.times}" data-per="{how.per}" data-places="{how.places}">'
-                   f'<th scope="row">{f.html_text(how.by)}: × {f.html_text(f"{how.times:,}")} ÷ {per}, rounded half '
-                   f'up to {len(how.places) - 2} decimal place{"s" if len(how.places) != 3 else ""}</th>'
-                   '<td class="num"></td></tr>')
+                   f'<th scope="row">{f.html_text(how.by)}: × {f.html_text(_factor(how.times, how.times_fmt))} ÷ {per}, rounded '
+                   f'half up to {rounding}</th><td class="num"></td></tr>')
     if how.floor is not None:
         out.append(f'<tr data-role="floor" data-v="{how.floor}"><th scope="row">Or {_money(how.floor, page.fmt)} '
                    "if that is less</th><td class=\"num\"></td></tr>")

@@ -69,6 +69,8 @@ class Explanation:
     floor: Decimal | None = None     # the result is at least this (an over-run is never negative)
     by: str = ""                     # what times and per are, in words ("× 100 ÷ the system's net spend")
     per_href: str | None = None      # the page behind the divisor, when it is a figure with one
+    times_fmt: str = "number"        # "money" when the multiplier or the divisor is pounds
+    per_fmt: str = "number"
     sources: list[Source] = field(default_factory=list)   # reference rows behind times and per
 
     @property
@@ -245,6 +247,19 @@ def _phased_budget(at: At):
                        f"{f.month_label(period)}, added up", terms)
 
 
+def _budget_forecast(at: At):
+    """Actual to date, the budget still to come, and the trend to date carried over it (rpt_mh_budget's rule)."""
+    actual, annual, to_date = (Decimal(at.facts.get(k) or 0) for k in ("actual_ytd", "annual_budget", "budget_ytd"))
+    trend = Decimal(0)
+    if to_date > 0:
+        trend = ((actual - to_date) * (annual - to_date) / to_date).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Explanation("actual to date, plus the budget for the months still to come, plus the trend to date "
+                       "carried over them (that budget over- or underspent in the same proportion as the budget "
+                       "to date)", [_figure(at, "actual_ytd"), _figure(at, "annual_budget"), _figure(at, "budget_ytd", -1),
+                                    Term("Trend: variance to date × (budget for the year − budget to date) ÷ budget "
+                                         "to date, rounded half up to the penny", trend)])
+
+
 def _cap_months(con, facts) -> int:
     return periods.fy_month_of(facts["period"])
 
@@ -264,6 +279,7 @@ def _required(at: At):
                        f"{prior_fy}'s, rounded half up to the penny",
                        [Term(f"MHIS spend in {prior_fy}", Decimal(prior[0]))], times=alloc[fy],
                        per=alloc[prior_fy], by=f"× the {fy} programme allocation ÷ the {prior_fy} one",
+                       times_fmt="money", per_fmt="money",
                        sources=rows)
 
 
@@ -274,7 +290,7 @@ def _share(at: At):
         return None
     return Explanation("the sector's net spend as a percentage of the system's, rounded half up to 2 places",
                        [_figure(at, "net")], times=Decimal(100), per=Decimal(total.values["net"]),
-                       by="× 100 ÷ the system's net spend",
+                       by="× 100 ÷ the system's net spend", per_fmt="money",
                        per_href=_beside(total.links["net"]) if total.links.get("net") else None)
 
 
@@ -324,6 +340,7 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
                                                    "(reference/budgets.csv)"),
         "budget_ytd": _phased_budget,
         "variance_ytd": _difference("actual_ytd", "budget_ytd"),
+        "forecast": _budget_forecast,
         "forecast_variance": _difference("forecast", "annual_budget"),
     },
     "contracts": {
@@ -420,7 +437,7 @@ class ExplainSet:
         for t in how.terms:                       # a figure of the row: the page the row links it to
             if t.column is not None and row.links.get(t.column):
                 t.href = _beside(row.links[t.column])
-        what = " · ".join(row.text(c) for c in table.label_columns if not c.prose and row.text(c)) or section.title
+        what = " · ".join(row.text(c) for c in table.label_columns if _names(c) and row.text(c)) or section.title
         ident = json.dumps([section.key, col.key, row.role, keys], sort_keys=True, default=str)
         page = self._by_key.get(ident)
         if page is None:
@@ -430,6 +447,11 @@ class ExplainSet:
             self._by_key[ident] = page
             self.pages.append(page)
         return page
+
+
+def _names(col: Column) -> bool:
+    """A label column naming what the figure is of (not a sentence, a rating or a yes/no beside it)."""
+    return not col.prose and col.fmt != "bool" and col.key not in ("status", "rag", "flag", "met")
 
 
 def _beside(link: str) -> str:
@@ -444,7 +466,7 @@ def _rows_total(table: Table, total: Row, col: Column) -> Explanation | None:
         return None
     terms = []
     for r in rows:
-        what = " · ".join(r.text(c) for c in table.label_columns if not c.prose and r.text(c))
+        what = " · ".join(r.text(c) for c in table.label_columns if _names(c) and r.text(c))
         terms.append(Term(what, Decimal(r.values.get(col.key) or 0), column=None,
                           href=_beside(r.links[col.key]) if r.links.get(col.key) else None))
     return Explanation(f"the {col.label.lower()} of the {len(rows)} row{'s' if len(rows) != 1 else ''} "

@@ -216,6 +216,7 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
         "mh-budget:annual_budget": lambda: wh.annual_budget(k),
         "mh-budget:budget_ytd": lambda: wh.budget_to_date(k),
         "mh-budget:variance_ytd": lambda: wh.budget_actual(k) - wh.budget_to_date(k),
+        "mh-budget:forecast": lambda: wh.budget_forecast(k),
         "mh-budget:forecast_variance": lambda: wh.budget_forecast(k) - wh.annual_budget(k),
         "contracts:annual_value": lambda: wh.contract_value(k),
         "contracts:expected_to_date": lambda: wh.contract_expected(k),
