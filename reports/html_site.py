@@ -3,7 +3,9 @@
 ``<out_dir>/index.html`` (the summary and the submissions), one page per section of
 ``sections.SECTIONS``, ``<out_dir>/drill/<name>.html`` for every flagged figure and every
 money figure that is a sum of ledger lines (reports/figure_lines.py says which; one page per
-distinct set of lines, see reports/drilldown.py, the one place reports read fct_ tables), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
+distinct set of lines, see reports/drilldown.py, the one place reports read fct_ tables),
+``<out_dir>/explain/<name>.html`` for every figure made by arithmetic from reference rows and other
+figures (reports/figure_explain.py), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
 installed plotly package), the stylesheet and the table-sorting script. Nothing refers
 to the internet. Every text from the data is escaped with ``html.escape``; plotly
 receives escaped labels too (it shows entities as characters) and its JSON escapes
