@@ -8,7 +8,7 @@ import json
 from decimal import Decimal
 from typing import Callable
 
-from reports import figure_explain
+from reports import drill_html, figure_explain
 from reports import formatting as f
 from reports.tables import Column, Row, Table
 
@@ -73,10 +73,7 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
     else:
         out.append(f'<p class="warn">The working differs from the figure by '
                    f"{_money(how.result - page.figure, page.fmt)}: the figure should be checked.</p>")
-    if page.linked_from:
-        links = "; ".join(f'<a href="../{f.html_text(href)}">{f.html_text(label)}</a>'
-                          for href, label in page.linked_from)
-        out.append(f'<p class="note">This figure is linked from: {links}.</p>')
+    out.append(drill_html.linked_from_html(page.linked_from))
     out.append("</section>")
     return "\n".join(out)
 
