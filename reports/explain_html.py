@@ -14,6 +14,12 @@ from reports.tables import Column, Row, Table
 
 
 def _money(value, fmt: str) -> str:
+    """A figure of the working in full: pence, or the places a rate or a share is rounded to (the page's
+    table shows it shorter)."""
+    if fmt == "pct":
+        return f.html_text(f"{value:,}%")
+    if fmt in ("money", "money2") and value.as_tuple().exponent < -2:
+        return f.html_text(f"{'−' if value < 0 else ''}£{abs(value):,}")
     return f.html_text(f.money2_text(value) if fmt in ("money", "money2") else f.number_text(value, fmt))
 
 
@@ -52,12 +58,13 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
                    f"{_cell(how.total, how.terms[0].fmt)}</tr>")
     if how.scaled:
         per = f.html_text(_factor(how.per, how.per_fmt))
+        times = "" if how.times == 1 else f"× {f.html_text(_factor(how.times, how.times_fmt))} "
         if how.per_href:
             per = f'<a href="{f.html_text(how.per_href)}">{per}</a>'
         rounding = "the penny" if page.fmt in ("money", "money2") and how.places == "0.01" else \
             f"{len(how.places) - 2} decimal places"
         out.append(f'<tr data-role="scale" data-times="{how.times}" data-per="{how.per}" data-places="{how.places}">'
-                   f'<th scope="row">{f.html_text(how.by)}: × {f.html_text(_factor(how.times, how.times_fmt))} ÷ {per}, rounded '
+                   f'<th scope="row">{f.html_text(how.by)}: {times}÷ {per}, rounded '
                    f'half up to {rounding}</th><td class="num"></td></tr>')
     if how.floor is not None:
         out.append(f'<tr data-role="floor" data-v="{how.floor}"><th scope="row">Or {_money(how.floor, page.fmt)} '

@@ -307,10 +307,10 @@ def _rate(at: At):
                                               at.facts["grouping"]]).fetchone()
     if not row or not at.facts.get("denominator"):
         return None
-    return Explanation(f"spend × {row[0]:,} ÷ the weighted population (reference/populations.csv), rounded half "
-                       "up to 4 places (shown to the penny)", [_figure(at, "numerator")], times=Decimal(row[0]),
-                       per=Decimal(at.facts["denominator"]), places="0.0001",
-                       by=f"× {row[0]:,} ÷ the weighted population")
+    per = "÷ the weighted population" if row[0] == 1 else f"× {row[0]:,} ÷ the weighted population"
+    return Explanation(f"spend {per} (reference/populations.csv), rounded half up to 4 places (the page shows it "
+                       "to the penny)", [_figure(at, "numerator")], times=Decimal(row[0]),
+                       per=Decimal(at.facts["denominator"]), places="0.0001", by=per)
 
 
 _MHIS_EXPLAIN: dict[str, Explainer] = {
