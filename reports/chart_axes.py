@@ -7,9 +7,13 @@ so d3's "$" format puts it after the minus sign, where a tick prefix would go be
 ``UNIT_TICKS_UP_TO`` it ticks every one, and above that its own steps (1, 2, 5, 10, ...) are whole
 already. A chart whose figures are all zero would get plotly's −1 to 1 axis (and £200m ticks): it
 keeps the £0 line and says in words that every figure is zero, which a reader can take in at a glance.
+Large money ticks read as a finance reader writes them, £1.2bn, £4.5m, £500k: d3's SI suffixes (G, M)
+cannot be renamed in a format string, so each chart's script rewrites its tick labels after every
+drawing (``MONEY_TICKS_JS``: a filter redraws the axis, and the words come back with it).
 """
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +22,16 @@ from reports import formatting as f
 PLOT_LOCALE = {"en-GB": {"format": {"currency": ["£", ""]}}}
 UNIT_TICKS_UP_TO = 10
 GRID = "#D8DDE0"
+# d3's SI suffix -> the finance reader's unit (k stays k)
+MONEY_UNITS = {"k": "k", "M": "m", "G": "bn", "T": "tn"}
+# run in the chart's own script once plotly has drawn it ($id: the chart's element id); only a label
+# that is a money tick (−£1.2G) is touched, never a category name
+MONEY_TICKS_JS = ('var gd = document.getElementById("$id"); if (gd && gd.on) { var units = '
+                  + json.dumps(MONEY_UNITS) + '; var money = function () { '
+                  'gd.querySelectorAll("[class*=tick] > text").forEach(function (t) { '
+                  'var m = /^([\\u2212-]?£[0-9.,]+)([kMGT])$/.exec(t.textContent); '
+                  'if (m) { t.textContent = m[1] + units[m[2]]; } }); }; '
+                  'gd.on("plotly_afterplot", money); money(); }')
 MUTED = "#4C6272"
 
 

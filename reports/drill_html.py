@@ -10,11 +10,7 @@ from reports.tables import Column, Row, Table, _Label
 
 
 def breakdowns_html(page: drilldown.DrillPage, table_html: Callable[..., str]) -> str:
-    out = ['<section class="panel" id="breakdowns">']
-    if page.linked_from:
-        links = "; ".join(f'<a href="../{f.html_text(href)}">{f.html_text(label)}</a>'
-                          for href, label in page.linked_from)
-        out.append(f'<p class="note">This figure is linked from: {links}.</p>')
+    out = ['<section class="panel" id="breakdowns">', linked_from_html(page.linked_from)]
     if not page.breakdowns:
         out.append("</section>")
         return "\n".join(out)
@@ -35,6 +31,14 @@ def breakdowns_html(page: drilldown.DrillPage, table_html: Callable[..., str]) -
                                 caption=f"By {b.label.lower()}", sortable=False) + "</div>")
     out.append("</div></section>")
     return "\n".join(out)
+
+
+def linked_from_html(linked_from: list[tuple[str, str]]) -> str:
+    """Where a drill or explain page's figure is shown (hrefs from the site's root), or nothing."""
+    if not linked_from:
+        return ""
+    links = "; ".join(f'<a href="../{f.html_text(href)}">{f.html_text(label)}</a>' for href, label in linked_from)
+    return f'<p class="note">This figure is linked from: {links}.</p>'
 
 
 def see_also_html(page: drilldown.DrillPage) -> str:

@@ -584,8 +584,7 @@ def _write_summary(ws: Worksheet, ctx: ReportContext, cover: Cover, tables: list
             chart.y_axis.delete = False
             peak = max((abs(r_.values.get(c.key) or 0) for r_ in table.detail_rows
                         for c in table.value_columns), default=0)
-            chart.y_axis.numFmt = ('£#,##0.0,,"m"' if peak >= 1_000_000 else
-                                   '£#,##0,"k"' if peak >= 10_000 else '£#,##0')
+            chart.y_axis.numFmt = _axis_format("money", peak)
             chart.gapWidth = 60
             chart.legend.position = "b"
             for k, j in enumerate(series_cols):
@@ -742,6 +741,8 @@ def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int,
 def _axis_format(fmt: str, peak: float) -> str:
     if fmt == "pct":
         return f.PCT_AXIS_FORMAT          # the cells hold fractions
+    if fmt in ("money", "money2") and peak >= 1_000_000_000:
+        return '£#,##0.0,,,"bn"'
     if fmt in ("money", "money2") and peak >= 1_000_000:
         return '£#,##0.0,,"m"'
     if fmt in ("money", "money2") and peak >= 10_000:

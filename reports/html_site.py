@@ -3,7 +3,9 @@
 ``<out_dir>/index.html`` (the summary and the submissions), one page per section of
 ``sections.SECTIONS``, ``<out_dir>/drill/<name>.html`` for every flagged figure and every
 money figure that is a sum of ledger lines (reports/figure_lines.py says which; one page per
-distinct set of lines, see reports/drilldown.py, the one place reports read fct_ tables), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
+distinct set of lines, see reports/drilldown.py, the one place reports read fct_ tables),
+``<out_dir>/explain/<name>.html`` for every figure made by arithmetic from reference rows and other
+figures (reports/figure_explain.py), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
 installed plotly package), the stylesheet and the table-sorting script. Nothing refers
 to the internet. Every text from the data is escaped with ``html.escape``; plotly
 receives escaped labels too (it shows entities as characters) and its JSON escapes
@@ -25,10 +27,11 @@ import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 
-from reports import chart_links, drill_html, drilldown, figure_links, flag_links, partner_pages
+from reports import (chart_links, drill_html, drilldown, explain_html, figure_explain, figure_links, flag_links,
+                     partner_pages)
 from reports import formatting as f
 from reports import sections
-from reports.chart_axes import (GRID, MUTED, PLOT_LOCALE, all_zero, axis_title, top, value_axis, zero_axis,
+from reports.chart_axes import (GRID, MONEY_TICKS_JS, MUTED, PLOT_LOCALE, all_zero, axis_title, top, value_axis, zero_axis,
                                  zero_note)
 from reports.chart_figures import ChartData, FunnelData, charts_data
 from reports.cover import Cover, Submission, cover as read_cover, submissions_table
@@ -44,6 +47,7 @@ from reports.tables import Column, Row, Table, _Label
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ASSETS = "assets"
 DRILL = "drill"
+EXPLAIN = "explain"
 CSV = "csv"
 PLOTLY_JS = "plotly.min.js"
 STATIC = ("openbook.css", "sort-tables.js", "filter-tables.js")
@@ -156,14 +160,25 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         own[p.partner_id] = [(sec, section_table(con, sec, pctx)) for sec in partner_pages.SECTIONS]
         figure_links.link_figures(drill_set, pctx, [(p.href, p.name, sec, table) for sec, table in own[p.partner_id]],
                                   DRILL, root="../")
+    explain_set = figure_explain.ExplainSet(con)
+    explain_set.link([(f"{sec.key}.html", sec.sheet, part, t) for sec, table in zip(sections.SECTIONS, tables)
+                      for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))]
+                     + [(INDEX, sections.SUMMARY.title, b, t) for b, t in zip(sections.SUMMARY.blocks, summary_tables)],
+                     EXPLAIN)
     drills = drill_set.pages
     _link_partner_names(tables, partners)
     if drills:
         (out_dir / DRILL).mkdir(exist_ok=True)
+    if explain_set.pages:
+        (out_dir / EXPLAIN).mkdir(exist_ok=True)
     for page in drills:
         downloads.write_before(out_dir / DRILL / f"{page.slug}.html",
                                _page(ctx, cover, "", pages, f"Ledger lines: {page.title}",
                                      _drill_body(ctx, page, downloads), root="../"))
+    for page in explain_set.pages:
+        downloads.write_before(out_dir / EXPLAIN / f"{page.slug}.html",
+                               _page(ctx, cover, "", pages, f"How it is made: {page.title}",
+                                     _explain_body(page), root="../"))
     for sec, table in zip(sections.SECTIONS, tables):
         body = _section_body(ctx, sec, table, charts[sec.key], lines_behind, downloads)
         downloads.write_before(out_dir / f"{sec.key}.html",
@@ -390,6 +405,8 @@ def _figure_html(fig: go.Figure, data, height: int, figures: Table) -> str:
         raise RuntimeError(f"chart {data.key}: plotly's drawing script not found in its HTML")
     if getattr(data, "links", None):
         div = div.replace("});</script>", _CLICK_TO_LINES.replace("$id", f"chart-{data.key}") + "});</script>", 1)
+    if data.chart.value.fmt in ("money", "money2"):
+        div = div.replace("});</script>", MONEY_TICKS_JS.replace("$id", f"chart-{data.key}") + "});</script>", 1)
     # what of the chart the page's filters reach (reports/site_filters.py), read by filter-tables.js
     return (f'<figure class="chart-block"><div class="chart" role="img" '
             f'aria-label="{f.html_text(data.title)}" data-filter="{f.html_text(json.dumps(chart_spec(data)))}">'
@@ -719,6 +736,17 @@ def _drill_body(ctx: ReportContext, page: drilldown.DrillPage, downloads: Downlo
     out.append(f'<p><a href="{f.html_text(back)}">Back to {f.html_text(owner.title)}</a></p>')
     out.append("</section>")
     return "\n".join(out)
+
+
+def _explain_body(page: figure_explain.ExplainPage) -> str:
+    """How a figure that is not a sum of ledger lines is made (reports/figure_explain.py)."""
+    sec = page.section
+    owner = _owner(sec)
+    href = page.linked_from[0][0] if page.linked_from else f"{owner.key}.html"
+    back = "../" + href + ("" if owner is sec else f"#{sec.key}")
+    return "\n".join([explain_html.arithmetic_html(page, back, owner.sheet),
+                      explain_html.reference_html(page, table_html),
+                      f'<p><a href="{f.html_text(back)}">Back to {f.html_text(owner.title)}</a></p>'])
 
 
 def _owner(section: Section) -> Section:

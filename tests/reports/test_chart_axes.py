@@ -46,3 +46,12 @@ def test_a_count_ticks_every_one_up_to_ten_stacked_and_in_plotlys_steps_above():
     # side by side the top is the largest bar, 9, not 9 + 3
     grouped = _layout(chart_html(_chart("bar", "int", [("A", ["9", "0", "0"]), ("B", ["3", "0", "0"])])))
     assert grouped["yaxis"]["dtick"] == 1
+
+
+def test_the_workbooks_money_axes_read_bn_m_and_k_by_the_largest_figure():
+    """Excel's number format scales by thousands per comma: £1.2bn, £4.5m, £500k, then whole pounds."""
+    from reports.excel_pack import _axis_format
+    assert _axis_format("money", 1_200_000_000) == '£#,##0.0,,,"bn"'
+    assert _axis_format("money2", 999_999_999) == '£#,##0.0,,"m"'
+    assert _axis_format("money", 500_000) == '£#,##0,"k"'
+    assert _axis_format("money", 9_999) == "£#,##0"

@@ -1,0 +1,289 @@
+"""Explain pages: every figure that is not a sum of ledger lines but is made by arithmetic from reference
+data and other figures (plans, budgets, contract values and limits, their shares to date, differences,
+the MHIS standard, sector shares, spend per weighted head) links to a page whose working reproduces it
+to the penny.
+
+For every such figure of every page (not a sample) the check reads the linking cell and the explain
+page as a reader would, redoes the page's arithmetic with Decimal, and recomputes the figure from the
+warehouse's own tables with SQL of its own here (the reference rows, the ledger lines) - never through
+reports/figure_explain.py. The reference rows the page cites are looked up in the demo's reference files
+at the line the page names.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.reports.test_figure_drill import _money, _tables
+
+_EXPLAIN_LINK = re.compile(r"^explain/[^/]+\.html$")
+_ROW = re.compile(r'<tr(?: class="total")? data-role="([a-z]+)"([^>]*)>(.*?)</tr>', re.S)
+_ATTR = re.compile(r'data-([a-z]+)="([^"]*)"')
+
+
+@pytest.fixture(scope="module")
+def site(demo_home) -> Path:
+    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
+    return folders[-1] / "html"
+
+
+def _explained_figures(site: Path):
+    """Every number cell of a top-level page linking to an explain page: (page, href, cell)."""
+    for page in sorted(site.glob("*.html")):
+        for t in _tables(page):
+            for r in t["rows"]:
+                for c in r["cells"]:
+                    if "num" in (c["attrs"].get("class") or "") and _EXPLAIN_LINK.match(c["href"] or ""):
+                        yield page, c["href"], c
+
+
+def _working(page: Path) -> dict:
+    """An explain page's own numbers: what it explains, the row's keys, its terms, scaling, floor and
+    result, the figure it states, and the reference rows it cites (file, line, values)."""
+    text = page.read_text(encoding="utf-8")
+    head = re.search(r'<table class="reconcile explain" ([^>]*)>', text).group(1)
+    attrs = {k: html.unescape(v) for k, v in _ATTR.findall(head)}
+    out = {"what": attrs["explain"], "row": attrs["row"], "keys": json.loads(attrs["keys"]), "terms": []}
+    for role, row_attrs, body in _ROW.findall(text):
+        a = dict(_ATTR.findall(row_attrs))
+        if role == "term":
+            href = re.search(r'<a href="([^"]+)"', body)
+            out["terms"].append((int(a["sign"]), Decimal(a["v"]), href.group(1) if href else None))
+        elif role == "scale":
+            out["scale"] = (Decimal(a["times"]), Decimal(a["per"]), Decimal(a["places"]))
+        elif role in ("floor", "result", "figure", "sum"):
+            out[role] = Decimal(a["v"])
+    refs = re.search(r'<section class="panel" id="reference-rows">(.*?)</section>', text, re.S)
+    out["refs"] = [] if not refs else [
+        [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+        for r in re.findall(r"<tr[^>]*>(.*?)</tr>", refs.group(1), re.S) if "<td" in r]
+    return out
+
+
+def _redo(w: dict) -> Decimal:
+    """The page's arithmetic, done again here."""
+    value = sum((sign * v for sign, v, _ in w["terms"]), Decimal(0))
+    if "scale" in w:
+        times, per, places = w["scale"]
+        value = (value * times / per).quantize(places, rounding=ROUND_HALF_UP)
+    if "floor" in w:
+        value = max(value, w["floor"])
+    return value
+
+
+def _half_up(value: Decimal, places: str = "0.01") -> Decimal:
+    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def _fy_months(fy: str) -> list[str]:
+    start = int(fy[:4])
+    return [f"{start + (m > 9)}-{(m + 3) % 12 or 12:02d}" for m in range(1, 13)]
+
+
+def _fy_month(period: str) -> int:
+    return (int(period[5:]) - 4) % 12 + 1
+
+
+class _Warehouse:
+    """Each kind of figure recomputed from the warehouse's tables, with SQL written here."""
+
+    def __init__(self, db, home: Path):
+        self.db, self.home = db, home
+
+    def one(self, sql: str, params: list) -> Decimal:
+        (v,) = self.db.execute(sql, params).fetchone()
+        return Decimal(v or 0)
+
+    # --- investment plans: reference/investment_plans.csv and the ICB's lines on the scheme's cost centres
+    def plan(self, k: dict, to_date: bool) -> Decimal:
+        months = [m for m in _fy_months(k["fy"]) if not to_date or m <= k["period"]]
+        return self.one("SELECT sum(planned_amount) FROM ref_investment_plans WHERE icb_id = ? AND scheme_id = ? "
+                        "AND list_contains(?, period)", [k["icb_id"], k["scheme_id"], months])
+
+    def plan_actual(self, k: dict) -> Decimal:
+        return self.one("SELECT sum(amount) FROM fct_ledger WHERE partner_id = ? AND scheme_id = ? AND "
+                        "line_type = 'expenditure' AND fy = ? AND period <= ?",
+                        [k["icb_id"], k["scheme_id"], k["fy"], k["period"]])
+
+    # --- budgets: reference/budgets.csv phased here by reference/budget_phasing.csv, as docs/model.md says
+    def annual_budget(self, k: dict) -> Decimal:
+        return self.one("SELECT annual_budget FROM ref_budgets WHERE partner_id = ? AND fy = ? AND service_line = ?",
+                        [k["partner_id"], k["fy"], k["service_line"]])
+
+    def budget_to_date(self, k: dict) -> Decimal:
+        annual = self.annual_budget(k)
+        weights = self.db.execute("SELECT partner_id, service_line, fy_month, weight FROM ref_budget_phasing "
+                                  "WHERE fy = ?", [k["fy"]]).fetchall()
+        for who, line in ((k["partner_id"], k["service_line"]), (k["partner_id"], "*"), ("*", k["service_line"]),
+                          ("*", "*")):
+            w = {m: Decimal(wt) for p, s, m, wt in weights if p == who and s == line}
+            if w:
+                break
+        else:
+            w = {m: Decimal(1) for m in range(1, 13)}
+        total = sum(w.values())
+        month = {m: _half_up(annual * w[m] / total) for m in w}
+        largest = max(w, key=lambda m: (w[m], m))            # the remainder: largest weight, latest on a tie
+        month[largest] += annual - sum(month.values())
+        return sum((month[m] for m in w if m <= _fy_month(k["period"])), Decimal(0))
+
+    def budget_actual(self, k: dict) -> Decimal:
+        return self.one("SELECT sum(gross_spend) FROM fct_mh_ledger WHERE partner_id = ? AND service_line = ? "
+                        "AND fy = ? AND period <= ? AND line_type = 'expenditure'",
+                        [k["partner_id"], k["service_line"], k["fy"], k["period"]])
+
+    def budget_forecast(self, k: dict) -> Decimal:
+        """Actual to date, the budget still to come, and the trend to date carried over it (docs/model.md)."""
+        actual, budget, annual = self.budget_actual(k), self.budget_to_date(k), self.annual_budget(k)
+        trend = _half_up((actual - budget) * (annual - budget) / budget) if budget > 0 else Decimal(0)
+        return actual + (annual - budget) + trend
+
+    # --- contracts: reference/contracts.csv and the commissioner's payments naming the provider
+    def contract_value(self, k: dict) -> Decimal:
+        return self.one("SELECT annual_value FROM ref_contracts WHERE contract_id = ?", [k["contract_id"]])
+
+    def contract_expected(self, k: dict) -> Decimal:
+        (as_at,) = self.db.execute("SELECT max(period) FROM fct_ledger WHERE fy = ?", [k["fy"]]).fetchone()
+        start, end = self.db.execute("SELECT strftime(start_date, '%Y-%m'), strftime(end_date, '%Y-%m') FROM "
+                                     "ref_contracts WHERE contract_id = ?", [k["contract_id"]]).fetchone()
+        months = sum(1 for m in _fy_months(k["fy"]) if start <= m <= end and m <= as_at)
+        return _half_up(self.contract_value(k) * months / 12)
+
+    def contract_paid(self, k: dict) -> Decimal:
+        return self.one("SELECT sum(amount) FROM fct_ledger WHERE partner_id = ? AND counterparty_partner_id = ? "
+                        "AND fy = ? AND line_type = 'expenditure' AND funding_stream = ? AND "
+                        "(? IS NULL OR service_line = ?) AND (? IS NULL OR place_id = ?)",
+                        [k["commissioner_id"], k["provider_id"], k["fy"], k["funding_stream"], k["service_line"],
+                         k["service_line"], k["place_id"], k["place_id"]])
+
+    # --- agency: reference/agency_caps.csv and the provider's payments to the listed agencies
+    def cap(self, k: dict) -> Decimal:
+        return self.one("SELECT annual_cap FROM ref_agency_caps WHERE partner_id = ? AND fy = ?",
+                        [k["partner_id"], k["fy"]])
+
+    def agency(self, k: dict) -> Decimal:
+        return self.one("SELECT sum(amount) FROM fct_ledger WHERE partner_id = ? AND fy = ? AND period <= ? AND "
+                        "line_type = 'expenditure' AND lower(trim(regexp_replace(counterparty, '\\s+', ' ', 'g'))) "
+                        "IN (SELECT name_key FROM ref_agency_suppliers)", [k["partner_id"], k["fy"], k["period"]])
+
+    # --- the MHIS standard: last year's spend grown by reference/allocations.csv
+    def required(self, k: dict) -> Decimal:
+        prior_fy = f"{int(k['fy'][:4]) - 1}-{k['fy'][2:4]}"
+        alloc = dict(self.db.execute("SELECT fy, programme_allocation FROM ref_allocations WHERE icb_id = ?",
+                                     [k["icb_id"]]).fetchall())
+        prior = self.one("SELECT mhis_spend FROM rpt_mhis WHERE icb_id = ? AND fy = ?", [k["icb_id"], prior_fy])
+        return _half_up(prior * alloc[k["fy"]] / alloc[prior_fy])
+
+    def mhis_spend(self, k: dict) -> Decimal:
+        return self.one("SELECT mhis_spend FROM rpt_mhis WHERE icb_id = ? AND fy = ?", [k["icb_id"], k["fy"]])
+
+    # --- a sector's share of its system's net spend; spend per weighted head
+    def share(self, k: dict, period: str) -> Decimal:
+        net = self.one("SELECT sum(net_spend) FROM rpt_sector_share_by_recipient WHERE ics_id = ? AND sector = ? "
+                       "AND period = ?", [k["ics_id"], k["sector"], period])
+        system = self.one("SELECT sum(net_spend) FROM rpt_sector_share_by_recipient WHERE ics_id = ? AND period = ?",
+                          [k["ics_id"], period])
+        return _half_up(net * 100 / system)
+
+    def rate(self, k: dict) -> Decimal:
+        num, den, scale = self.db.execute(
+            "SELECT numerator, denominator, scale FROM rpt_variation WHERE measure_id = ? AND unit_id = ? AND fy = ? "
+            "AND grouping = ?", [k["measure_id"], k["unit_id"], k["fy"], k["grouping"]]).fetchone()
+        return _half_up(Decimal(num) * scale / Decimal(den), "0.0001")
+
+
+def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
+    plan = lambda: wh.plan(k, to_date=True)                                      # noqa: E731
+    fy_plan = lambda: wh.plan(k, to_date=False)                                  # noqa: E731
+    profile = lambda: wh.plan_actual(k) + fy_plan() - plan()                     # noqa: E731
+    mhis = {"required": lambda: wh.required(k),
+            "shortfall": lambda: max(wh.required(k) - wh.mhis_spend(k), Decimal(0)),
+            "headroom": lambda: max(wh.mhis_spend(k) - wh.required(k), Decimal(0))}
+    recompute = {
+        "plan-vs-actual:fy_plan": fy_plan,
+        "plan-vs-actual:plan_ytd": plan,
+        "plan-vs-actual:slippage": lambda: plan() - wh.plan_actual(k),
+        "plan-vs-actual:forecast_run_rate": lambda: _half_up(wh.plan_actual(k) * 12 / _fy_month(k["period"])),
+        "plan-vs-actual:forecast_profile": profile,
+        "plan-vs-actual:underspend": lambda: fy_plan() - profile(),
+        "mh-budget:annual_budget": lambda: wh.annual_budget(k),
+        "mh-budget:budget_ytd": lambda: wh.budget_to_date(k),
+        "mh-budget:variance_ytd": lambda: wh.budget_actual(k) - wh.budget_to_date(k),
+        "mh-budget:forecast": lambda: wh.budget_forecast(k),
+        "mh-budget:forecast_variance": lambda: wh.budget_forecast(k) - wh.annual_budget(k),
+        "contracts:annual_value": lambda: wh.contract_value(k),
+        "contracts:expected_to_date": lambda: wh.contract_expected(k),
+        "contracts:variance": lambda: wh.contract_paid(k) - wh.contract_expected(k),
+        "contracts:overrun": lambda: max(wh.contract_paid(k) - wh.contract_value(k), Decimal(0)),
+        "agency-spend:annual_cap": lambda: wh.cap(k),
+        "agency-spend:cap_ytd": lambda: _half_up(wh.cap(k) * _fy_month(k["period"]) / 12),
+        "agency-spend:variance": lambda: wh.agency(k) - _half_up(wh.cap(k) * _fy_month(k["period"]) / 12),
+        **{f"mhis:{key}": fn for key, fn in mhis.items()}, **{f"mhis-headline:{key}": fn for key, fn in mhis.items()},
+        "sector-by-recipient:share": lambda: wh.share(k, period),
+        "variation:rate": lambda: wh.rate(k),
+    }
+    return recompute[what]()
+
+
+def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penny(site, demo_home, demo_db):
+    wh, period = _Warehouse(demo_db, demo_home), site.parent.name
+    checked, recomputed, per_page, pages = 0, defaultdict(int), defaultdict(int), {}
+    for page, href, cell in _explained_figures(site):
+        target = (page.parent / href).resolve()
+        assert target.is_file(), (page.name, href)
+        w = pages.setdefault(target, _working(target))
+        where = f"{page.name} -> {href} ({w['what']})"
+        figure = _money(cell)
+        assert w["figure"] == figure, f"{where}: the page states {w['figure']}, the link's figure is {figure}"
+        assert _redo(w) == w["result"] == figure, f"{where}: the working makes {_redo(w)}, not {figure}"
+        for _, v, term_href in w["terms"]:              # each linked term is the figure its own page states
+            if (term_href or "").startswith("../explain/"):
+                assert _working((target.parent / term_href).resolve())["figure"] == v, (where, term_href)
+        if w["row"] == "detail":
+            expected = _expected(wh, w["what"], w["keys"], period)
+            assert expected == figure, f"{where}: recomputed from the warehouse {expected}, the figure is {figure}"
+            recomputed[w["what"]] += 1
+        else:                                            # a subtotal: the rows it adds up, each on its own page
+            assert w["terms"] and all(h for _, _, h in w["terms"]), where
+        checked += 1
+        per_page[page.name] += 1
+    for name in ("plan-vs-actual.html", "mh-budget.html", "contracts.html", "agency-spend.html", "mhis.html",
+                 "index.html", "sector-by-recipient.html", "variation.html"):
+        assert per_page[name] > 0, f"{name}: no figure links to its working"
+    assert set(recomputed) >= {"plan-vs-actual:fy_plan", "plan-vs-actual:slippage", "mh-budget:budget_ytd",
+                               "contracts:annual_value", "contracts:overrun", "agency-spend:cap_ytd",
+                               "mhis:required", "sector-by-recipient:share", "variation:rate"}, sorted(recomputed)
+    assert {p.resolve() for p in (site / "explain").glob("*.html")} == set(pages), "an explain page no figure links"
+    print(f"\nchecked {checked} explained figures against {len(pages)} explain pages:")
+    for name, n in sorted(per_page.items()):
+        print(f"  {name}: {n}")
+
+
+def test_the_reference_rows_an_explain_page_cites_are_at_that_line_of_that_file(site, demo_home):
+    """Each reference row shown (file, line, its values) is the line of the demo's reference file."""
+    cited = 0
+    for page in sorted((site / "explain").glob("*.html")):
+        for cells in _working(page)["refs"]:
+            file, line, values = cells[0], int(cells[1].replace(",", "")), cells[2:]
+            with open(demo_home / "reference" / file, encoding="utf-8", newline="") as fh:
+                lines = list(csv.reader(fh))
+            row = lines[line - 1]
+            for v in values:
+                plain = v.replace("£", "").replace(",", "")
+                assert v in row or plain in row or any(_same_money(plain, x) for x in row), (page.name, file, line, v, row)
+            cited += 1
+    assert cited > 100
+
+
+def _same_money(shown: str, raw: str) -> bool:
+    try:
+        return Decimal(shown) == Decimal(raw)
+    except ArithmeticError:
+        return False
