@@ -51,6 +51,20 @@ def partitioned_check_specs():
         yield
 
 
+def period_asset(**kwargs):
+    """@dg.asset for an asset by period that takes a range of periods in one run (`openbook
+    run`: every changed period at once, so a first load is one run, not one per month); a
+    launch of one partition (the UI, the inbox sensor) is a range of one. Its function
+    loops over `run_periods(context)`; its checks record each period's result against its
+    own partition (assets/checks.py period_checks), so the per-period history is kept.
+    Dagster 1.13 calls backfill_policy beta and warns at every import: silenced here only."""
+    def decorate(fn):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy")
+            return dg.asset(partitions_def=periods, backfill_policy=dg.BackfillPolicy.single_run(), **kwargs)(fn)
+    return decorate
+
+
 class PeriodError(ValueError):
     """A period that is not a month, or outside the deployment's range; one line, for the user."""
 
@@ -160,3 +174,26 @@ def add_periods(instance: dg.DagsterInstance, wanted: list[str]) -> None:
     new = [p for p in wanted if not instance.has_dynamic_partition(periods.name, p)]
     if new:
         instance.add_dynamic_partitions(periods.name, new)
+
+
+def run_periods(context) -> list[str]:
+    """The periods of this run, in order: one, or the range `openbook run` launched."""
+    return sorted(context.partition_keys)
+
+
+def period_ranges(instance: dg.DagsterInstance, wanted: list[str]) -> list[list[str]]:
+    """`wanted` as ranges of partitions that follow one another, one ingest run each.
+
+    A run covers a range from its first to its last partition in the order the partitions
+    were added (not month order: a late old month is added last), so a changed period with
+    an unchanged one between it and the next is a range of its own. Each range is in that
+    order (its first and last are the run's range), the ranges by their first month."""
+    keep, ranges, current = set(wanted), [], []
+    for key in instance.get_dynamic_partitions(periods.name):
+        if key in keep:
+            current.append(key)
+        elif current:
+            ranges.append(current)
+            current = []
+    ranges += [current] if current else []
+    return sorted(ranges, key=min)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import dagster as dg
 
-from assets.checks import fold_result, record_outcomes
+from assets.checks import current_loads, fold_result, period_checks, record_outcomes
 from assets.ingest.money import parse_money
 from assets.ingest.source_config import load_source_configs
 from assets.quality import staging_policy
@@ -56,53 +56,57 @@ def control_total_outcome(con, load_id: str, amount_columns: list[str], rules, t
     return _outcome(CONTROL_TOTAL, "The file's own total row agrees with the lines we loaded", failed, sample)
 
 
-def control_total_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+def control_totals(warehouse: Warehouse, run: list[str]):
+    """The partner's own control (totals) row against the lines loaded, per current submission."""
     settings = load_quality_settings(warehouse.paths.quality_settings)
     configs = load_source_configs(warehouse.paths.source_configs)
-    outcomes = []
+    by_period = {period: [] for period in run}
     with warehouse.writer() as con:
-        for load_id, partner_id in _current_loads(con, context.partition_key):
+        for load_id, partner_id, period in current_loads(con, run):
             config = configs.get(partner_id)
             if config is None or config.columns.amount is None:
                 continue
             names = config.columns.amount if isinstance(config.columns.amount, list) else [config.columns.amount]
             outcome = control_total_outcome(con, load_id, names, config.amounts, settings.control_total_tolerance)
             if outcome is not None:
-                record_outcomes(con, partner_id, context.partition_key, load_id, SuiteOutcome(SUITE + "_control", [outcome]))
-                outcomes.append((load_id, outcome))
-    return fold_result("stg_ledger", CONTROL_TOTAL, outcomes)
+                record_outcomes(con, partner_id, period, load_id, SuiteOutcome(SUITE + "_control", [outcome]))
+                by_period[period].append((load_id, outcome))
+    return {period: [fold_result("stg_ledger", CONTROL_TOTAL, outcomes)] for period, outcomes in by_period.items()}
 
 
 with partitioned_check_specs():
-    control_total_check = dg.asset_check(
-        asset="stg_ledger", partitions_def=periods, name=CONTROL_TOTAL, blocking=False,
+    control_total_check = period_checks(CONTROL_TOTAL, [dg.AssetCheckSpec(
+        name=CONTROL_TOTAL, asset="stg_ledger", partitions_def=periods, blocking=False,
         description="The partner's own control (totals) row agrees with the total of the lines loaded",
-    )(control_total_check)
+    )], control_totals)
 
 
-def movement_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+def movements(warehouse: Warehouse, run: list[str]):
+    """Each current submission's expenditure against the partner's previous month."""
     factor = load_quality_settings(warehouse.paths.quality_settings).movement_factor
-    period = context.partition_key
-    outcomes = []
+    results = {}
     with warehouse.writer() as con:
-        rows = run_sql(con, "staging/submission_movement",
-                       {"period": period, "previous_period": previous_period(period)}).fetchall()
-        for load_id, partner_id, spend, previous, movement, pct in rows:
-            failed = moved_too_far(spend, previous, factor)
-            sample = [{"expenditure": str(spend), "previous_month": str(previous), "movement": str(movement),
-                       "movement_pct": str(pct), "factor": str(factor)}] if failed else []
-            outcome = _outcome(MOVEMENT, f"Expenditure is within {factor}x of the previous month's", failed, sample)
-            record_outcomes(con, partner_id, period, load_id, SuiteOutcome(SUITE + "_movement", [outcome]))
-            outcomes.append((load_id, outcome))
-    return fold_result("stg_ledger", MOVEMENT, outcomes)
+        for period in run:
+            outcomes = []
+            rows = run_sql(con, "staging/submission_movement",
+                           {"period": period, "previous_period": previous_period(period)}).fetchall()
+            for load_id, partner_id, spend, previous, movement, pct in rows:
+                failed = moved_too_far(spend, previous, factor)
+                sample = [{"expenditure": str(spend), "previous_month": str(previous), "movement": str(movement),
+                           "movement_pct": str(pct), "factor": str(factor)}] if failed else []
+                outcome = _outcome(MOVEMENT, f"Expenditure is within {factor}x of the previous month's", failed, sample)
+                record_outcomes(con, partner_id, period, load_id, SuiteOutcome(SUITE + "_movement", [outcome]))
+                outcomes.append((load_id, outcome))
+            results[period] = [fold_result("stg_ledger", MOVEMENT, outcomes)]
+    return results
 
 
 with partitioned_check_specs():
-    movement_check = dg.asset_check(
-        asset="stg_ledger", partitions_def=periods, name=MOVEMENT, blocking=False,
+    movement_check = period_checks(MOVEMENT, [dg.AssetCheckSpec(
+        name=MOVEMENT, asset="stg_ledger", partitions_def=periods, blocking=False,
         description="A partner's expenditure more than doubling or halving on last month (factor configurable) "
                     "is flagged",
-    )(movement_check)
+    )], movements)
 
 
 def moved_too_far(spend, previous, factor: Decimal) -> bool:
@@ -110,12 +114,6 @@ def moved_too_far(spend, previous, factor: Decimal) -> bool:
     if spend is None or previous is None or previous <= 0:
         return False
     return spend > previous * factor or spend < previous / factor
-
-
-def _current_loads(con, period: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "SELECT load_id, partner_id FROM load_log WHERE period = $m AND status = 'current' ORDER BY 1", {"m": period}
-    ).fetchall()
 
 
 with partitioned_check_specs():
@@ -137,21 +135,22 @@ with partitioned_check_specs():
     ]
 
 
-@dg.multi_asset_check(specs=STAGING_SPECS, name="staging_checks", can_subset=False)
-def staging_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-    """The staging checks of every current submission of the period, with its partner's `checks:`."""
+def staging(warehouse: Warehouse, run: list[str]):
+    """The staging checks of every current submission of the periods, with its partner's `checks:`."""
     configs = load_source_configs(warehouse.paths.source_configs)
-    period = context.partition_key
-    by_check: dict[str, list] = {spec.name: [] for spec in STAGING_SPECS}
+    by_period = {period: {spec.name: [] for spec in STAGING_SPECS} for period in run}
     with warehouse.writer() as con:
-        for load_id, partner_id in _current_loads(con, period):
+        for load_id, partner_id, period in current_loads(con, run):
             config = configs.get(partner_id)
             outcome = staging_policy.validate_staging(con, load_id, period, config.checks if config else None)
             record_outcomes(con, partner_id, period, load_id, outcome)
             for o in outcome.outcomes:
-                by_check[o.expectation_type].append((f"{partner_id} {period}", o))
-    for name, outcomes in by_check.items():
-        yield staging_result(name, outcomes)
+                by_period[period][o.expectation_type].append((f"{partner_id} {period}", o))
+    return {period: [staging_result(name, outcomes) for name, outcomes in by_check.items()]
+            for period, by_check in by_period.items()}
+
+
+staging_checks = period_checks("staging_checks", STAGING_SPECS, staging)
 
 
 def staging_result(name: str, outcomes: list[tuple[str, ExpectationOutcome]]) -> dg.AssetCheckResult:
