@@ -51,20 +51,6 @@ def partitioned_check_specs():
         yield
 
 
-def period_asset(**kwargs):
-    """@dg.asset for an asset by period that takes a range of periods in one run (`openbook
-    run`: every changed period at once, so a first load is one run, not one per month); a
-    launch of one partition (the UI, the inbox sensor) is a range of one. Its function
-    loops over `run_periods(context)`; its checks record each period's result against its
-    own partition (assets/checks.py period_checks), so the per-period history is kept.
-    Dagster 1.13 calls backfill_policy beta and warns at every import: silenced here only."""
-    def decorate(fn):
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy")
-            return dg.asset(partitions_def=periods, backfill_policy=dg.BackfillPolicy.single_run(), **kwargs)(fn)
-    return decorate
-
-
 class PeriodError(ValueError):
     """A period that is not a month, or outside the deployment's range; one line, for the user."""
 
@@ -177,7 +163,12 @@ def add_periods(instance: dg.DagsterInstance, wanted: list[str]) -> None:
 
 
 def run_periods(context) -> list[str]:
-    """The periods of this run, in order: one, or the range `openbook run` launched."""
+    """The periods of this run, in order. An asset or check by period loops over them: a run
+    from the UI, the inbox sensor or a backfill has one (no backfill policy is set, so a
+    backfill is still one run per period and can run them in parallel on a lake), a run of
+    `openbook run` a range of them, every changed period at once, so a first load is one
+    run, not one per month. Checks record each period's result against its own partition
+    (assets/checks.py period_checks), so the per-period history is kept."""
     return sorted(context.partition_keys)
 
 

@@ -14,7 +14,7 @@ from assets.ingest.source_config import load_source_configs
 from assets.ingest.submissions import load_period
 from assets.quality.staging_policy import write_source_checks
 from warehouse.sql_docs import parse_model_doc
-from assets.partitions import file_periods, period_asset, run_periods
+from assets.partitions import file_periods, periods, run_periods
 from assets.partitions import scan as inbox_scan
 from warehouse.sql_files import run_sql, sql_text
 from warehouse.connection import Warehouse
@@ -88,7 +88,7 @@ def reference_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
         raise dg.Failure(description=problems[0])
 
 
-@period_asset(group_name="ingest", kinds={"duckdb"})
+@dg.asset(partitions_def=periods, group_name="ingest", kinds={"duckdb"})
 def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
     """Every partner's submission for the period, parsed by its source config: lines to
     raw_ledger, rejected rows to quarantine, totals/blank rows to skipped_rows, and one
@@ -119,9 +119,9 @@ def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
         })
 
 
-@period_asset(group_name="ingest", kinds={"duckdb", "sql"},
-              deps=[raw_ledger, "ref_cost_centre_map", "ref_mapping_rules", "ref_partner_aliases"],
-              description=parse_model_doc(sql_text("staging/stg_ledger")).description)
+@dg.asset(partitions_def=periods, group_name="ingest", kinds={"duckdb", "sql"},
+          deps=[raw_ledger, "ref_cost_centre_map", "ref_mapping_rules", "ref_partner_aliases"],
+          description=parse_model_doc(sql_text("staging/stg_ledger")).description)
 def stg_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
     configs = load_source_configs(warehouse.paths.source_configs)
     with warehouse.writer() as con:
