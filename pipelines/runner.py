@@ -2,9 +2,11 @@
 home, so `make ui` shows every run, materialisation and check result afterwards.
 
 One `openbook run` is one run group: every Dagster run it launches carries the tags
-openbook/run_group=<id>, openbook/trigger=<cli|...> and openbook/step=<job [period]>, so
-the UI can filter the group. Each run ends in one outcome line (loaded, blocked: which
-check and how many rows, failed: why); Dagster's own log and any traceback go to the run's
+openbook/run_group=<id>, openbook/trigger=<cli|...> and openbook/step=<job [period or
+first...last]>, so the UI can filter the group. Changed periods that follow one another are
+ingested in one run (Dagster's per-run cost, not the data, was a third of a full run), and
+each period ends in one outcome line as each other run does (loaded, blocked: which check
+and how many rows, failed: why); Dagster's own log and any traceback go to the run's
 event log (`make ui`) and to <home>/logs/<run group>.log, never to the terminal.
 """
 from __future__ import annotations
