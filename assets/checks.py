@@ -12,14 +12,17 @@ fct_ledger.
 
 import json
 import re
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (  # not exported by dagster 1.13
+    AssetCheckEvaluationTargetMaterializationData)
 
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome, load_suite
 from assets.quality.submission_suite import Submission, dq_result_rows, validate_submissions
-from assets.partitions import partitioned_check_specs, periods
+from assets.partitions import partitioned_check_specs, periods, run_periods
 from warehouse.sql_files import insert_rows, transaction
 from warehouse.connection import Warehouse
 
@@ -87,20 +90,67 @@ def fold_result(table: str, name: str, outcomes: list[tuple[str, ExpectationOutc
     )
 
 
+PeriodResults = Mapping[str, Iterable[dg.AssetCheckResult]]
+
+
+def period_checks(name: str, specs: list[dg.AssetCheckSpec],
+                  evaluate: Callable[[Warehouse, list[str]], PeriodResults]) -> dg.AssetChecksDefinition:
+    """Checks of stg_ledger per period, as one step: `evaluate(warehouse, periods)` is called
+    once for every period of the run (one from the UI or the sensor, a range from `openbook
+    run`) and gives each period's results, each recorded against its own partition.
+
+    Why not return AssetCheckResults: Dagster 1.13 takes a result's partition from the
+    step's single partition key, so a run over a range would record them without one and
+    the UI would lose each period's check history. An AssetCheckEvaluation carries its
+    partition; yielded from the step, a failed blocking one still fails the step (after
+    every period is evaluated), which is how a blocked period is told."""
+    by_name = {spec.name: spec for spec in specs}
+
+    @dg.multi_asset_check(specs=specs, name=name, can_subset=False, description=evaluate.__doc__)
+    def _checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        run = run_periods(context.op_execution_context)
+        results = evaluate(warehouse, run)
+        for period in run:
+            target = _materialization(context.instance, period)
+            for result in results.get(period, ()):
+                spec = by_name[result.check_name]
+                yield dg.AssetCheckEvaluation(
+                    asset_key=spec.asset_key, check_name=spec.name, partition=period, passed=result.passed,
+                    metadata=result.metadata, severity=result.severity, description=result.description,
+                    blocking=spec.blocking, target_materialization_data=target)
+        for spec in specs:  # the check's output: the step ran (its evaluations are above)
+            yield dg.Output(None, output_name=spec.get_python_identifier())
+
+    return _checks
+
+
+def _materialization(instance: dg.DagsterInstance, period: str):
+    """The period's latest stg_ledger materialisation, which its check evaluation is of (what
+    Dagster looks up itself for an AssetCheckResult), so the UI can tell a current result."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("stg_ledger"), asset_partitions=[period]), limit=1).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=records[0].storage_id, run_id=records[0].run_id, timestamp=records[0].timestamp)
+
+
 def ledger_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:
     """Checks on stg_ledger, run on every current submission of the period at once."""
     suite = load_suite(suite_path)
     table = "stg_ledger"
     specs = suite_check_specs(table, suite, periods)
 
-    @dg.multi_asset_check(specs=specs, name=f"{suite_path.stem}_suite", can_subset=False)
-    def _checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+    def evaluate(warehouse: Warehouse, run: list[str]) -> PeriodResults:
+        """The suite on every current submission of the periods in one grouped pass, folded
+        per period and check."""
         with warehouse.writer() as con:
-            loads = current_loads(con, [context.partition_key])
+            loads = current_loads(con, run)
             outcomes = check_submissions(con, loads, suite_path)
-        yield from suite_results(table, suite, loads, outcomes)
+        return {period: suite_results(table, suite, [load for load in loads if load[2] == period], outcomes)
+                for period in run}
 
-    return _checks
+    return period_checks(f"{suite_path.stem}_suite", specs, evaluate)
 
 
 def current_loads(con, periods: list[str]) -> list[Submission]:
@@ -143,11 +193,6 @@ def record_results(con, results: list[tuple[str, str, str, SuiteOutcome]]) -> No
         con.execute("DELETE FROM dq_results WHERE list_contains(?, load_id) AND suite = ?",
                     [[load_id for _, _, load_id, _ in results], suites.pop()])
         insert_rows(con, "dq_results", rows)
-
-
-def record_outcomes(con, partner_id: str, period: str, load_id: str, outcome: SuiteOutcome) -> None:
-    """Replace one submission's results of this suite (record_results of one)."""
-    record_results(con, [(partner_id, period, load_id, outcome)])
 
 
 # The reference tables' suites run in their own asset's step (assets/ingest/dagster_assets.py).

@@ -160,3 +160,31 @@ def add_periods(instance: dg.DagsterInstance, wanted: list[str]) -> None:
     new = [p for p in wanted if not instance.has_dynamic_partition(periods.name, p)]
     if new:
         instance.add_dynamic_partitions(periods.name, new)
+
+
+def run_periods(context) -> list[str]:
+    """The periods of this run, in order. An asset or check by period loops over them: a run
+    from the UI, the inbox sensor or a backfill has one (no backfill policy is set, so a
+    backfill is still one run per period and can run them in parallel on a lake), a run of
+    `openbook run` a range of them, every changed period at once, so a first load is one
+    run, not one per month. Checks record each period's result against its own partition
+    (assets/checks.py period_checks), so the per-period history is kept."""
+    return sorted(context.partition_keys)
+
+
+def period_ranges(instance: dg.DagsterInstance, wanted: list[str]) -> list[list[str]]:
+    """`wanted` as ranges of partitions that follow one another, one ingest run each.
+
+    A run covers a range from its first to its last partition in the order the partitions
+    were added (not month order: a late old month is added last), so a changed period with
+    an unchanged one between it and the next is a range of its own. Each range is in that
+    order (its first and last are the run's range), the ranges by their first month."""
+    keep, ranges, current = set(wanted), [], []
+    for key in instance.get_dynamic_partitions(periods.name):
+        if key in keep:
+            current.append(key)
+        elif current:
+            ranges.append(current)
+            current = []
+    ranges += [current] if current else []
+    return sorted(ranges, key=min)

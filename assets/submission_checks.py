@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import dagster as dg
 
-from assets.checks import current_loads, fold_result, record_results
+from assets.checks import current_loads, fold_result, period_checks, record_results
 from assets.ingest.money import parse_money
 from assets.ingest.source_config import load_source_configs
 from assets.quality import staging_policy
@@ -79,13 +79,17 @@ def _control_total(totals: list[str], amount_columns: list[str], rules, toleranc
     return _outcome(CONTROL_TOTAL, "The file's own total row agrees with the lines we loaded", failed, sample)
 
 
-def control_total_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+def control_totals(warehouse: Warehouse, run: list[str]):
+    """The partner's own control (totals) row against the lines loaded, per current submission."""
     settings = load_quality_settings(warehouse.paths.quality_settings)
     configs = load_source_configs(warehouse.paths.source_configs)
     with warehouse.writer() as con:
-        loads = current_loads(con, [context.partition_key])
+        loads = current_loads(con, run)
         outcomes = check_control_totals(con, loads, configs, settings.control_total_tolerance)
-    return fold_result("stg_ledger", CONTROL_TOTAL, outcomes)
+    period_of = {load_id: period for load_id, _, period in loads}
+    return {period: [fold_result("stg_ledger", CONTROL_TOTAL, [(load_id, o) for load_id, o in outcomes
+                                                               if period_of[load_id] == period])]
+            for period in run}
 
 
 def check_control_totals(con, loads: list[Submission], configs: dict, tolerance: Decimal) -> list[tuple]:
@@ -105,36 +109,40 @@ def check_control_totals(con, loads: list[Submission], configs: dict, tolerance:
 
 
 with partitioned_check_specs():
-    control_total_check = dg.asset_check(
-        asset="stg_ledger", partitions_def=periods, name=CONTROL_TOTAL, blocking=False,
+    control_total_check = period_checks(CONTROL_TOTAL, [dg.AssetCheckSpec(
+        name=CONTROL_TOTAL, asset="stg_ledger", partitions_def=periods, blocking=False,
         description="The partner's own control (totals) row agrees with the total of the lines loaded",
-    )(control_total_check)
+    )], control_totals)
 
 
-def movement_check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+def movements(warehouse: Warehouse, run: list[str]):
+    """Each current submission's expenditure against the partner's previous month."""
     factor = load_quality_settings(warehouse.paths.quality_settings).movement_factor
-    period = context.partition_key
-    outcomes = []
+    results = {}
     with warehouse.writer() as con:
-        rows = run_sql(con, "staging/submission_movement",
-                       {"period": period, "previous_period": previous_period(period)}).fetchall()
-        for load_id, partner_id, spend, previous, movement, pct in rows:
-            failed = moved_too_far(spend, previous, factor)
-            sample = [{"expenditure": str(spend), "previous_month": str(previous), "movement": str(movement),
-                       "movement_pct": str(pct), "factor": str(factor)}] if failed else []
-            outcome = _outcome(MOVEMENT, f"Expenditure is within {factor}x of the previous month's", failed, sample)
-            outcomes.append((partner_id, load_id, outcome))
+        for period in run:
+            rows = run_sql(con, "staging/submission_movement",
+                           {"period": period, "previous_period": previous_period(period)}).fetchall()
+            outcomes = []
+            for load_id, partner_id, spend, previous, movement, pct in rows:
+                failed = moved_too_far(spend, previous, factor)
+                sample = [{"expenditure": str(spend), "previous_month": str(previous), "movement": str(movement),
+                           "movement_pct": str(pct), "factor": str(factor)}] if failed else []
+                outcome = _outcome(MOVEMENT, f"Expenditure is within {factor}x of the previous month's", failed, sample)
+                outcomes.append((partner_id, period, load_id, outcome))
+            results[period] = outcomes
         record_results(con, [(partner_id, period, load_id, SuiteOutcome(SUITE + "_movement", [outcome]))
-                             for partner_id, load_id, outcome in outcomes])
-    return fold_result("stg_ledger", MOVEMENT, [(load_id, outcome) for _, load_id, outcome in outcomes])
+                             for outcomes in results.values() for partner_id, period, load_id, outcome in outcomes])
+    return {period: [fold_result("stg_ledger", MOVEMENT, [(load_id, o) for _, _, load_id, o in outcomes])]
+            for period, outcomes in results.items()}
 
 
 with partitioned_check_specs():
-    movement_check = dg.asset_check(
-        asset="stg_ledger", partitions_def=periods, name=MOVEMENT, blocking=False,
+    movement_check = period_checks(MOVEMENT, [dg.AssetCheckSpec(
+        name=MOVEMENT, asset="stg_ledger", partitions_def=periods, blocking=False,
         description="A partner's expenditure more than doubling or halving on last month (factor configurable) "
                     "is flagged",
-    )(movement_check)
+    )], movements)
 
 
 def moved_too_far(spend, previous, factor: Decimal) -> bool:
@@ -163,20 +171,18 @@ with partitioned_check_specs():
     ]
 
 
-@dg.multi_asset_check(specs=STAGING_SPECS, name="staging_checks", can_subset=False)
-def staging_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-    """The staging checks of every current submission of the period, with its partner's `checks:`."""
+def staging(warehouse: Warehouse, run: list[str]):
+    """The staging checks of every current submission of the periods, with its partner's `checks:`."""
     configs = load_source_configs(warehouse.paths.source_configs)
-    period = context.partition_key
     with warehouse.writer() as con:
-        loads = current_loads(con, [period])
+        loads = current_loads(con, run)
         outcomes = check_staging(con, loads, configs)
-    by_check: dict[str, list] = {spec.name: [] for spec in STAGING_SPECS}
+    by_period = {period: {spec.name: [] for spec in STAGING_SPECS} for period in run}
     for load_id, partner_id, period in loads:
         for o in outcomes[load_id].outcomes:
-            by_check[o.expectation_type].append((f"{partner_id} {period}", o))
-    for name, found in by_check.items():
-        yield staging_result(name, found)
+            by_period[period][o.expectation_type].append((f"{partner_id} {period}", o))
+    return {period: [staging_result(name, found) for name, found in by_check.items()]
+            for period, by_check in by_period.items()}
 
 
 def check_staging(con, loads: list[Submission], configs: dict) -> dict[str, SuiteOutcome]:
@@ -190,6 +196,9 @@ def check_staging(con, loads: list[Submission], configs: dict) -> dict[str, Suit
         con, [(load_id, period, checks(partner_id)) for load_id, partner_id, period in loads])
     record_results(con, [(partner_id, period, load_id, outcomes[load_id]) for load_id, partner_id, period in loads])
     return outcomes
+
+
+staging_checks = period_checks("staging_checks", STAGING_SPECS, staging)
 
 
 def staging_result(name: str, outcomes: list[tuple[str, ExpectationOutcome]]) -> dg.AssetCheckResult:

@@ -204,7 +204,7 @@ def cmd_lake(args) -> int:
     summary = Runner(Paths(lake_home.resolve())).run_all(progress=lambda _: None)
     seconds = time.perf_counter() - started
     return _emit({"ok": summary.ok, "seconds": round(seconds, 2),
-                  "partitions": sum(1 for job, *_ in summary.steps if job == "ingest_job"),
+                  "partitions": sum(1 for o in summary.outcomes if o.job == "ingest_job"),
                   "steps": [{"job": j, "partition": p, "seconds": round(s, 2), "ok": o}
                             for j, p, s, o in summary.steps]})
 

@@ -12,7 +12,8 @@ reference_job = dg.define_asset_job(
 ingest_job = dg.define_asset_job(
     "ingest_job", selection=dg.AssetSelection.groups("ingest"),
     executor_def=dg.in_process_executor,
-    description="Load every partner's submission for one period, stage it and run its checks.")
+    description="Load every partner's submission for one period (or, from `openbook run`, a range of periods), "
+                "stage it and run its checks, recorded per period.")
 
 open_book_job = dg.define_asset_job(
     "open_book_job", selection=dg.AssetSelection.groups("marts", "analytics", "publish"),

@@ -57,13 +57,26 @@ def june_log(home):
 
 
 def run_once(runner, **kwargs) -> list[tuple[str, str]]:
-    """The (job, partition) runs of one run_all (the runner's summary accumulates)."""
-    before = len(runner.summary.steps)
+    """The (job, partition) outcomes of one run_all, one per period ingested (several periods
+    share one Dagster run) and per other job (the runner's summary accumulates)."""
+    before = len(runner.summary.outcomes)
     runner.run_all(progress=lambda _: None, **kwargs)
-    return [(job, partition) for job, partition, _, _ in runner.summary.steps[before:]]
+    return [(o.job, o.partition) for o in runner.summary.outcomes[before:]]
 
 
 def sha(path):
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_history(instance, check: str) -> dict[str, list[str]]:
+    """stg_ledger check `check`'s recorded executions per period, oldest first, as Dagster's
+    event log storage (which the UI reads) gives them."""
+    import dagster as dg
+
+    key = dg.AssetCheckKey(dg.AssetKey("stg_ledger"), check)
+    history: dict[str, list[str]] = {}
+    for record in reversed(instance.event_log_storage.get_asset_check_execution_history(key, limit=100)):
+        history.setdefault(record.partition, []).append(record.status.value)
+    return history

@@ -84,14 +84,15 @@ def test_a_file_outside_the_periods_is_refused_and_a_failed_run_never_publishes(
     logged = query(small_home, "SELECT status, message FROM load_log WHERE source_file LIKE '%2024-12%'")
     assert logged and {status for status, _ in logged} == {"failed"} and "refused" in logged[0][1]
     assert h.spend(small_home, "la_ashby", "2025-06") is not None
-    # one run group: every Dagster run of this run_all carries its id and the trigger
+    # one run group: every Dagster run of this run_all carries its id and the trigger; both
+    # periods are ingested in one run
     import dagster as dg
 
     runs = runner.instance.get_runs(filters=dg.RunsFilter(tags={"openbook/run_group": runner.run_group}))
-    assert len(runs) == len(first.outcomes) == 5
+    assert len(runs) == len(first.outcomes) - 1 == 4
     assert {r.tags["openbook/trigger"] for r in runs} == {"cli"}
     assert sorted(r.tags["openbook/step"] for r in runs) == [
-        "ingest_job 2025-05", "ingest_job 2025-06", "open_book_job", "reference_job", "report_job 2025-06"]
+        "ingest_job 2025-05...2025-06", "open_book_job", "reference_job", "report_job 2025-06"]
 
     published = small_home / "published" / "openbook.duckdb"
     before = (h.sha(published), os.readlink(small_home / "reports" / "2025-06"))
@@ -103,3 +104,30 @@ def test_a_file_outside_the_periods_is_refused_and_a_failed_run_never_publishes(
     assert "flag_decisions.yaml: not valid YAML" in second.failed[0].detail
     assert "Traceback" not in second.failed[0].line and "\n" not in second.failed[0].line
     assert (h.sha(published), os.readlink(small_home / "reports" / "2025-06")) == before
+
+
+def test_a_period_that_crashes_costs_no_other_period_of_its_run(small_home, runner, monkeypatch):
+    """Both months are ingested in one run; when one of them crashes (here: its loader raises),
+    the other still loads and is recorded, the crashed one fails on its own line, is not
+    recorded, and is the only period the next run redoes."""
+    import assets.ingest.dagster_assets as ingest
+
+    load_period = ingest.load_period
+
+    def crash_in_june(con, files, period, run_id):
+        if period == "2025-06":
+            raise OSError("disk full")
+        return load_period(con, files, period, run_id)
+
+    monkeypatch.setattr(ingest, "load_period", crash_in_june)
+    summary = runner.run_all(progress=lambda _: None)
+    ingests = [(o.partition, o.status) for o in summary.outcomes if o.job == "ingest_job"]
+    assert ingests == [("2025-05", "loaded"), ("2025-06", "failed")]
+    assert summary.failed[0].line.startswith("ingest 2025-06: failed: raw_ledger: ") and "disk full" in summary.failed[0].line
+    # the range's run, then each period on its own
+    assert [(job, part, ok) for job, part, _, ok in summary.steps if job == "ingest_job"] == [
+        ("ingest_job", "2025-05...2025-06", False), ("ingest_job", "2025-05", True), ("ingest_job", "2025-06", False)]
+    assert h.spend(small_home, "nw_icb", "2025-05") is not None and h.spend(small_home, "nw_icb", "2025-06") is None
+    monkeypatch.setattr(ingest, "load_period", load_period)
+    assert h.run_once(runner) == [("ingest_job", "2025-06"), ("open_book_job", ""), ("report_job", "2025-06")]
+    assert h.spend(small_home, "nw_icb", "2025-06") is not None

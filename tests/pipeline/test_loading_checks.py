@@ -35,7 +35,9 @@ def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
     h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
     summary = runner.run_all(progress=lambda _: None)
     failed = {(job, part) for job, part, _, ok in summary.steps if not ok}
-    assert failed == {("ingest_job", "2025-06")}
+    assert failed == {("ingest_job", "2025-05...2025-06")}  # both months in one run, which the block fails
+    assert [(o.partition, o.status) for o in summary.outcomes if o.job == "ingest_job"] == [
+        ("2025-05", "loaded"), ("2025-06", "blocked")]
     blocked = [o.line for o in summary.outcomes if o.status == "blocked"]
     assert blocked == ["ingest 2025-06: blocked: stg_ledger posting_date_in_range (1 row, 1 submission)"
                        " — a resubmission is rejected and the month keeps its last good submission; a first"
@@ -49,6 +51,13 @@ def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
     assert h.spend(small_home, "la_ashby", "2025-06") is None
     assert h.spend(small_home, "la_ashby", "2025-05") is not None
     assert h.spend(small_home, "nw_icb", "2025-06") is not None
+    # Dagster keeps each period's check result, though one run checked both periods
+    history = h.check_history(runner.instance, "posting_date_in_range")
+    assert history == {"2025-05": ["SUCCEEDED"], "2025-06": ["FAILED"]}
+    # and blocks 2025-06 again after a rerun of 2025-06 alone (as from the UI), on top of its history
+    assert not runner.run("ingest_job", "2025-06")
+    assert h.check_history(runner.instance, "posting_date_in_range") == {"2025-05": ["SUCCEEDED"],
+                                                                           "2025-06": ["FAILED", "FAILED"]}
 
 
 def test_a_blocked_resubmission_is_rejected_and_the_month_keeps_its_good_figures(small_home, runner):
