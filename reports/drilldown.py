@@ -11,10 +11,7 @@ to the figure whatever its size.
 from __future__ import annotations
 
 import hashlib
-import os
-import queue
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import PurePosixPath
@@ -124,7 +121,7 @@ def slug(section: Section, row: Row, used: set[str]) -> str:
 
 
 def drill_page(con: duckdb.DuckDBPyConnection, section: Section, row: Row, name: str,
-               limit: int = DRILL_LIMIT, fetcher: _Fetcher | None = None) -> DrillPage:
+               limit: int = DRILL_LIMIT) -> DrillPage:
     """The ledger lines behind one flagged row of a detail section (largest first, at most ``limit``)."""
     drill = section.flag.drill
     facts = row.facts
@@ -132,32 +129,19 @@ def drill_page(con: duckdb.DuckDBPyConnection, section: Section, row: Row, name:
     value = next(v for v in section.values if v.key == drill.figure)
     return lines_page(con, cond, name=name, title=drill.title(facts), section=section,
                       flag_text=row.values.get("flag_text") or "", figure_label=value.label,
-                      figure=row.values.get(drill.figure), fmt=value.fmt, limit=limit, facts=facts, fetcher=fetcher)
+                      figure=row.values.get(drill.figure), fmt=value.fmt, limit=limit, facts=facts)
 
 
 def lines_page(con: duckdb.DuckDBPyConnection, cond: Condition, *, name: str, title: str,
                section: Section, figure_label: str, figure: Decimal | None, fmt: str,
                flag_text: str = "", limit: int = FIGURE_LIMIT, facts: dict | None = None,
-               columns: set[str] | None = None, fetcher: _Fetcher | None = None) -> DrillPage:
+               columns: set[str] | None = None) -> DrillPage:
     """The lines behind a figure: their count and sum, four breakdowns each adding up to that sum
-    (one grouping-sets query), and the largest ``limit`` lines. With a ``fetcher`` the page comes
-    back empty and its lines are read on the fetcher's threads (filled in by its ``wait``)."""
+    (one grouping-sets query), and the largest ``limit`` lines."""
     if cond.source not in DRILL_SOURCES:
         raise SpecError(f"drill-down source {cond.source!r} not one of {DRILL_SOURCES}")
-    columns = columns if columns is not None else _columns(con, cond.source)
-    page = DrillPage(slug=name, title=title, section=section, flag_text=flag_text, figure_label=figure_label,
-                     figure=figure, fmt=fmt, lines=[], line_count=0, line_total=Decimal(0), facts=facts or {})
-    if fetcher is None:
-        _fill(page, con, cond, limit, columns)
-    else:
-        fetcher.submit(page, cond, limit, columns)
-    return page
-
-
-def _fill(page: DrillPage, con: duckdb.DuckDBPyConnection, cond: Condition, limit: int,
-          columns: set[str]) -> None:
-    """Read the page's lines, their count and sum and the breakdowns."""
     amount, bound = cond.amount, _json_safe(cond.bound())
+    columns = columns if columns is not None else _columns(con, cond.source)
     sl = "service_line_name" if "service_line_name" in columns else "service_line"
     groups = con.execute(
         f"SELECT partner_name, {sl}, counterparty, period, "
@@ -178,54 +162,9 @@ def _fill(page: DrillPage, con: duckdb.DuckDBPyConnection, cond: Condition, limi
         f"ORDER BY abs({amount}) DESC, load_id, source_row LIMIT {int(limit)}", bound).fetchall()
     breakdowns = [_breakdown(key, label, by[i], chronological=(key == "period"))
                   for i, (key, label) in enumerate(BREAKDOWNS)]
-    page.lines, page.line_count, page.line_total = [DrillLine(*r) for r in recs], count, total
-    page.breakdowns = breakdowns if count else []
-
-
-class _Fetcher:
-    """Reads drill pages' lines on a few threads, each with its own cursor of the connection: a
-    site has hundreds of pages of two small queries each, and one query at a time leaves DuckDB
-    waiting on thread hand-offs (on a busy 2-core machine 1,374 pages took 78 s one after another,
-    47 s two at a time). DuckDB releases the GIL while a query runs. Each page's queries are the
-    ones lines_page runs, so its figures are the same to the penny."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, threads: int = min(4, os.cpu_count() or 1)):
-        self._con, self._threads = con, threads
-        self._pool: ThreadPoolExecutor | None = None
-        self._cursors: queue.SimpleQueue = queue.SimpleQueue()
-        self._pending: list[Future] = []
-
-    def submit(self, page: DrillPage, cond: Condition, limit: int, columns: set[str]) -> None:
-        if self._pool is None:
-            # a cursor starts in the default catalog: it reads where the connection reads (a lake is USEd)
-            where = ".".join('"' + n.replace('"', '""') + '"' for n in
-                             self._con.execute("SELECT current_database(), current_schema()").fetchone())
-            for _ in range(self._threads):
-                cursor = self._con.cursor()
-                cursor.execute(f"USE {where}")
-                self._cursors.put(cursor)
-            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="drill")
-        self._pending.append(self._pool.submit(self._run, page, cond, limit, columns))
-
-    def _run(self, page: DrillPage, cond: Condition, limit: int, columns: set[str]) -> None:
-        cursor = self._cursors.get()
-        try:
-            _fill(page, cursor, cond, limit, columns)
-        finally:
-            self._cursors.put(cursor)
-
-    def wait(self) -> None:
-        """Every page submitted is filled in (an error reading one is raised here)."""
-        try:
-            for future in self._pending:
-                future.result()
-        finally:
-            self._pending = []
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
-                while not self._cursors.empty():
-                    self._cursors.get().close()
+    return DrillPage(slug=name, title=title, section=section, flag_text=flag_text, figure_label=figure_label,
+                     figure=figure, fmt=fmt, lines=[DrillLine(*r) for r in recs], line_count=count,
+                     line_total=total, facts=facts or {}, breakdowns=breakdowns if count else [])
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
@@ -255,13 +194,11 @@ _SQL_WORDS = {"and", "or", "not", "is", "distinct", "from", "in", "null", "true"
 class DrillSet:
     """Every drill-down page of a site, one per distinct set of lines: two figures with the same
     condition (the open book's net spend of a row and the same figure on the spend page) share a
-    page, which lists every place linking to it. Pages come back at once and their lines are read
-    on a few threads meanwhile (_Fetcher); ``pages`` waits for them."""
+    page, which lists every place linking to it."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
-        self._pages: list[DrillPage] = []
-        self._fetcher = _Fetcher(con)
+        self.pages: list[DrillPage] = []
         self._by_key: dict[tuple, DrillPage] = {}
         self._used: set[str] = set()
         self._cols: dict[str, set[str]] = {}
@@ -271,7 +208,7 @@ class DrillSet:
         cond = figure_lines.flag_condition(section, row)
         page = self._by_key.get(cond.key)
         if page is None:
-            page = drill_page(self.con, section, row, slug(section, row, self._used), fetcher=self._fetcher)
+            page = drill_page(self.con, section, row, slug(section, row, self._used))
             self._add(cond, page)
         return page
 
@@ -295,18 +232,11 @@ class DrillSet:
         if page is None:
             name = f"{section.key}-{hashlib.sha1(repr(cond.key).encode()).hexdigest()[:10]}"
             page = lines_page(self.con, cond, name=name, title=title, section=section,
-                              figure_label=label, figure=figure, fmt=fmt, columns=self._cols[cond.source],
-                              fetcher=self._fetcher)
+                              figure_label=label, figure=figure, fmt=fmt, columns=self._cols[cond.source])
             self._add(cond, page)
         if linked_from not in page.linked_from:
             page.linked_from.append(linked_from)
         return page
-
-    @property
-    def pages(self) -> list[DrillPage]:
-        """Every page, its lines read (they are read on threads while the site is linked up)."""
-        self._fetcher.wait()
-        return self._pages
 
     def _readable(self, cond: Condition) -> bool:
         if cond.source not in self._cols:
@@ -317,4 +247,4 @@ class DrillSet:
 
     def _add(self, cond: Condition, page: DrillPage) -> None:
         self._by_key[cond.key] = page
-        self._pages.append(page)
+        self.pages.append(page)

@@ -433,18 +433,6 @@ def test_every_flagged_figure_reconciles_to_its_ledger_lines(con, fx):
     assert sorted(p.figure for p in pages["contracts"]) == [e["underrun"]["paid"], e["overrun"]["paid"]]
 
 
-def test_a_drill_set_reads_each_page_as_drill_page_does_alone(con, fx):
-    """DrillSet reads its pages' lines on cursors in threads: each page, once `pages` is read, is
-    the one drill_page reads on the connection itself (lines, counts, sums, breakdowns)."""
-    flagged, used = list(_flagged(con, fx)), set()
-    alone = [drilldown.drill_page(con, part, row, drilldown.slug(part, row, used)) for part, row in flagged]
-    assert alone and all(page.line_count and page.breakdowns for page in alone)
-    drill_set = drilldown.DrillSet(con)
-    for part, row in flagged:
-        drill_set.flagged(part, row)
-    assert drill_set.pages == alone
-
-
 def test_a_drill_down_page_is_bounded_and_says_what_it_leaves_out(con, fx):
     part, row = next((p, r) for p, r in _flagged(con, fx) if p.key == "plan-vs-actual")
     page = drilldown.drill_page(con, part, row, "x", limit=2)
