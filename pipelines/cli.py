@@ -51,9 +51,10 @@ def cmd_run(args) -> int:
     summary = runner.run_all(report_period=args.period, everything=args.all,
                              progress=lambda msg: print(f"  {msg}", flush=True))
     counts = {status: sum(o.status == status for o in summary.outcomes) for status in ("loaded", "blocked", "failed")}
-    print(f"pipeline finished in {time.perf_counter() - started:.1f} s: {len(summary.outcomes)} runs "
-          f"({counts['loaded']} loaded, {counts['blocked']} blocked, {counts['failed']} failed; "
-          f"run group {runner.run_group})")
+    # Outcomes are per job and period; one Dagster run can hold several periods' ingest.
+    print(f"pipeline finished in {time.perf_counter() - started:.1f} s: {len(summary.steps)} Dagster runs, "
+          f"{len(summary.outcomes)} outcomes ({counts['loaded']} loaded, {counts['blocked']} blocked, "
+          f"{counts['failed']} failed; run group {runner.run_group})")
     if summary.refused:
         print(f"  {len(summary.refused)} file(s) refused for their period (listed above)")
     _print_where(paths)
