@@ -33,6 +33,11 @@ def breakdowns_html(page: drilldown.DrillPage, table_html: Callable[..., str]) -
     return "\n".join(out)
 
 
+def reconciliation_html(reconciles: bool, agrees: str, differs: str) -> str:
+    """The sentence under a working or a drill's totals: it reconciles, or by how much it does not."""
+    return f'<p class="note">{agrees}</p>' if reconciles else f'<p class="warn">{differs}</p>'
+
+
 def linked_from_html(linked_from: list[tuple[str, str]]) -> str:
     """Where a drill or explain page's figure is shown (hrefs from the site's root), or nothing."""
     if not linked_from:

@@ -75,11 +75,10 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
                f'{f.html_text(page.figure_label)} on the <a href="{f.html_text(back)}">{f.html_text(back_name)}</a> '
                f'page</th>{_cell(page.figure, page.fmt)}</tr>')
     out.append("</tbody></table>")
-    if page.reconciles:
-        out.append('<p class="note">The working reproduces the figure to the penny.</p>')
-    else:
-        out.append(f'<p class="warn">The working differs from the figure by '
-                   f"{_money(how.result - page.figure, page.fmt)}: the figure should be checked.</p>")
+    out.append(drill_html.reconciliation_html(
+        page.reconciles, "The working reproduces the figure to the penny.",
+        f"The working differs from the figure by {_money(how.result - page.figure, page.fmt)}: "
+        "the figure should be checked." if not page.reconciles else ""))
     out.append(drill_html.linked_from_html(page.linked_from))
     out.append("</section>")
     return "\n".join(out)

@@ -700,11 +700,10 @@ def _drill_body(ctx: ReportContext, page: drilldown.DrillPage, downloads: Downlo
                    f'not shown</th><td class="num" data-role="not-shown" data-v="{f.html_text(page.not_shown_total)}">'
                    f'{money(page.not_shown_total)}</td></tr>')
     out.append("</tbody></table>")
-    if page.reconciles:
-        out.append('<p class="note">The lines reconcile to the figure to the penny.</p>')
-    else:
-        out.append(f'<p class="warn">The lines differ from the figure by {money(diff)}: '
-                   "the figure and the ledger should be checked.</p>")
+    out.append(drill_html.reconciliation_html(
+        page.reconciles, "The lines reconcile to the figure to the penny.",
+        f"The lines differ from the figure by {money(diff)}: the figure and the ledger should be checked."
+        if not page.reconciles else ""))
     out.append("</section>")
     out.append(drill_html.see_also_html(page))
     out.append(drill_html.breakdowns_html(page, table_html))
