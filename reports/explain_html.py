@@ -54,7 +54,8 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
         out.append(f'<tr data-role="term" data-sign="{t.sign}" data-v="{f.html_text(t.value)}">'
                    f'<th scope="row">{op}{f.html_text(t.label)}{src}</th>{_cell(t.value, t.fmt, t.href)}</tr>')
     if len(how.terms) > 1 and (how.scaled or how.floor is not None):
-        out.append(f'<tr data-role="sum" data-v="{f.html_text(how.total)}"><th scope="row">Sum</th>'
+        out.append(f'<tr data-role="sum" data-v="{f.html_text(how.total)}"><th scope="row">'
+                   f'{"Difference" if any(t.sign < 0 for t in how.terms) else "Sum"}</th>'
                    f"{_cell(how.total, how.terms[0].fmt)}</tr>")
     if how.scaled:
         per = f.html_text(_factor(how.per, how.per_fmt))

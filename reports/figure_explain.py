@@ -140,6 +140,12 @@ def _label(section: Section, key: str) -> str:
     return next(v.label for v in section.values if v.key == key)
 
 
+def _in_sentence(label: str) -> str:
+    """A column label inside a sentence: its first letter lowered unless it starts an acronym
+    ("Plan to date" -> "plan to date", "MHIS spend" stays)."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
 def _figure(at: At, key: str, sign: int = 1) -> Term:
     fmt = next(v.fmt for v in at.section.values if v.key == key)
     return Term(_label(at.section, key), Decimal(at.facts.get(key) or 0), sign, column=key, fmt=fmt)
@@ -148,7 +154,7 @@ def _figure(at: At, key: str, sign: int = 1) -> Term:
 def _difference(a: str, b: str) -> Explainer:
     """a − b, two figures of the row, each linked to its own page."""
     def explain(at: At):
-        return Explanation(f"{_label(at.section, a).lower()} less {_label(at.section, b).lower()}",
+        return Explanation(f"{_in_sentence(_label(at.section, a))} less {_in_sentence(_label(at.section, b))}",
                            [_figure(at, a), _figure(at, b, -1)])
     return explain
 
@@ -206,7 +212,7 @@ def _pro_rata(value: str, months: Callable[[duckdb.DuckDBPyConnection, Mapping[s
         n = months(at.con, at.facts)
         if n is None:
             return None
-        return Explanation(f"{_label(at.section, value).lower()} × {n} month{'s' if n != 1 else ''} {what} ÷ 12, "
+        return Explanation(f"{_in_sentence(_label(at.section, value))} × {n} month{'s' if n != 1 else ''} {what} ÷ 12, "
                            "rounded half up to the penny", [_figure(at, value)],
                            times=Decimal(n), per=Decimal(12), by=f"× {n} months ÷ 12")
     return explain
@@ -221,7 +227,7 @@ def _contract_months(con, facts) -> int | None:
 def _floored(a: str, b: str) -> Explainer:
     """a − b when more than nothing, else £0 (an over-run, a shortfall, a headroom)."""
     def explain(at: At):
-        return Explanation(f"{_label(at.section, a).lower()} less {_label(at.section, b).lower()}, when more than "
+        return Explanation(f"{_in_sentence(_label(at.section, a))} less {_in_sentence(_label(at.section, b))}, when more than "
                            "nothing (else £0)", [_figure(at, a), _figure(at, b, -1)], floor=Decimal(0))
     return explain
 
@@ -472,5 +478,5 @@ def _rows_total(table: Table, total: Row, col: Column) -> Explanation | None:
         what = " · ".join(r.text(c) for c in table.label_columns if _names(c) and r.text(c))
         terms.append(Term(what, Decimal(r.values.get(col.key) or 0), column=None,
                           href=_beside(r.links[col.key]) if r.links.get(col.key) else None))
-    return Explanation(f"the {col.label.lower()} of the {len(rows)} row{'s' if len(rows) != 1 else ''} "
+    return Explanation(f"the {_in_sentence(col.label)} of the {len(rows)} row{'s' if len(rows) != 1 else ''} "
                        "it adds up", terms)
