@@ -14,6 +14,25 @@ import pytest
 from warehouse.sql_files import run_sql
 
 
+def pytest_collection_modifyitems(config, items):
+    """Slow files first, so the long ones do not run alone at the end while the other parallel
+    worker idles (xdist hands out whole files in this order, one as a worker runs low). The
+    first worker starts on a slow file that reads the demo, building the demo once for the
+    run; the other takes the slow files that do not need it meanwhile."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    demo = {item.path for item in items if "demo_home" in item.fixturenames}
+    builds_demo = next((item.path for item in items if item.path in slow and item.path in demo), None)
+
+    def rank(item) -> int:
+        if item.path == builds_demo:
+            return 0
+        if item.path in slow:
+            return 2 if item.path in demo else 1
+        return 3
+
+    items.sort(key=rank)  # stable: a file's tests keep their order
+
+
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
     """An in-memory warehouse with the ingest tables and macros created."""

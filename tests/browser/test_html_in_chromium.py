@@ -10,7 +10,7 @@ import pytest
 from headless_chromium import FLAGS, find_chromium
 from tests.html_links import page_links
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # every page of the demo site
 
 CHROMIUM_FLAGS = [*FLAGS, "--disable-quic", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=8000"]
 

@@ -22,6 +22,8 @@ from tests.reliability.fault_tools import (
     PERIOD, REPO, STARTED, figures, half_loaded, kill_leftovers, openbook, report_set, sigkill, start, wait_for_pause,
 )
 
+pytestmark = pytest.mark.slow  # whole pipeline runs, killed and rerun
+
 LA_JUNE = "inbox/la_ashby/Spend_over_500_2025-06.csv"
 
 

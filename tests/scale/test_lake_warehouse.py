@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from throwaway_postgres import throwaway_postgres  # noqa: E402
 
+pytestmark = pytest.mark.slow  # three whole-pipeline runs of a demo slice
+
 PARTNERS = ("sf_icb", "wfmh", "fsc_lp", "la_ashby", "la_brookcarrow", "haven")
 PERIODS = ("2024-04", "2025-06")  # 2025-06: la_brookcarrow's corrected resubmission
 PUBLIC = ("rpt_", "fct_", "dim_", "dq_")  # the marts and the report tables
