@@ -13,8 +13,8 @@ variants
   ephemeral       Dagster's instance in memory: no SQLite run and event storage (what a
                   PostgreSQL-backed instance, or fewer events, would save)
   no_dagster      the same asset functions' work with no Dagster at all: load_file for every
-                  file, sql/staging/stg_ledger.sql per period, the stg_ledger suite per
-                  submission through the SQL runner, then every mart and rpt_ model (the
+                  file, sql/staging/stg_ledger.sql per period, the stg_ledger suite in one
+                  grouped pass over every submission through the SQL runner, then every mart and rpt_ model (the
                   floor the orchestration sits on)
 
 Prints one JSON line: the variant, seconds, and runs that failed.
@@ -41,12 +41,11 @@ def ephemeral(runner) -> None:
 def no_dagster(home: Path) -> list[str]:
     from contextlib import ExitStack
 
-    from assets.checks import record_outcomes
+    from assets.checks import EXPECTATIONS_DIR, check_submissions, current_loads
     from assets.ingest.dagster_assets import REFERENCE_TABLES
     from assets.ingest.reference_files import reference_file
     from assets.ingest.source_config import load_source_configs
     from assets.ingest.submissions import inbox_periods, load_period, scan_inbox
-    from assets.quality.submission_suite import validate_submission
     from warehouse.report_settings import report_params
     from warehouse.model_graph import model_graph
     from warehouse.settings import Paths
@@ -60,16 +59,14 @@ def no_dagster(home: Path) -> list[str]:
         run_sql(con, f"staging/ref_{name}", {"path": str(reference_file(paths.reference, name))})
     files = scan_inbox(paths.inbox, load_source_configs(paths.source_configs))
     failed = []
-    for period in inbox_periods(files):
+    periods = inbox_periods(files)
+    for period in periods:
         for outcome in load_period(con, files, period, "no-dagster"):
             if outcome.status == "failed":
                 failed.append(outcome.source_file)
         run_sql(con, "staging/stg_ledger", {"period": period})
-        for load_id, partner_id in con.execute(
-                "SELECT load_id, partner_id FROM load_log WHERE period = $m AND status = 'current'",
-                {"m": period}).fetchall():
-            outcome = validate_submission(con, load_id, partner_id, period)
-            record_outcomes(con, partner_id, period, load_id, outcome)
+    # the suite in one grouped pass over every submission, as one ingest run does
+    check_submissions(con, current_loads(con, periods), EXPECTATIONS_DIR / "stg_ledger.json")
     params = report_params()
     for layer, name in [(m.layer, m.path.stem) for m in model_graph().self_contained()]:
         run_sql(con, f"{layer}/{name}", params)
