@@ -32,6 +32,7 @@ from typing import Any, Iterable
 import duckdb
 
 from warehouse.settings import Paths
+from warehouse.sql_files import quote_ident
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
 PUBLIC_PREFIXES = ("rpt_", "fct_", "dim_")
@@ -274,10 +275,6 @@ def catalog(con: duckdb.DuckDBPyConnection, *, row_counts: bool = True) -> list[
             rows = con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchone()[0]
         infos.append(TableInfo(name, kind, comment.strip(), rows, columns.get(name, [])))
     return sorted(infos, key=lambda t: (not t.public, t.name))
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def missing_descriptions(con: duckdb.DuckDBPyConnection) -> list[str]:

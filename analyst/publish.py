@@ -54,7 +54,7 @@ from typing import BinaryIO
 
 import duckdb
 
-from analyst.access import (SavedQuery, TableInfo, catalog, publish_info, queries_using, quote_ident,
+from analyst.access import (SavedQuery, TableInfo, catalog, publish_info, queries_using,
                                saved_queries)
 from warehouse import fingerprints
 from warehouse.files import fsync_dir, write_text_atomically
@@ -63,7 +63,7 @@ from warehouse.connection import exclusive_lock, open_lake_writer
 from warehouse.lake import LAKE, LakeSetting, lake_setting
 from warehouse.model_graph import model_graph
 from warehouse.sql_docs import apply_comments, parse_model_doc
-from warehouse.sql_files import execute, sql_text, statements
+from warehouse.sql_files import execute, quote_ident, sql_text, statements
 
 CHUNK = 4 * 1024 * 1024
 INFO_JSON = "publish_info.json"
@@ -201,7 +201,7 @@ def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: b
                 _copy_file(source, tmp)
             else:
                 _copy_file(target, tmp)
-                os.chmod(tmp, 0o644)  # the published copy is read-only
+                os.chmod(tmp, 0o644)  # the published copy is read-only (0444): its copy must be written to
                 _replace_tables(con, database, tmp, changed, _prefix(inbox))
         finally:
             con.close()

@@ -13,10 +13,7 @@ import hashlib
 
 import duckdb
 
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from warehouse.sql_files import quote_ident
 
 
 def table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None) -> str:
@@ -24,15 +21,15 @@ def table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None
     columns = con.execute("SELECT list(column_name || ' ' || data_type ORDER BY column_index) FROM duckdb_columns()"
                           " WHERE database_name = $d AND schema_name = 'main' AND table_name = $t",
                           {"d": database, "t": name}).fetchone()[0]
-    rows, content = con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {_ident(database)}.main."
-                                f"{_ident(name)} t").fetchone()
+    rows, content = con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {quote_ident(database)}.main."
+                                f"{quote_ident(name)} t").fetchone()
     return f"{columns}|{rows}|{content}"
 
 
 def by_load(con: duckdb.DuckDBPyConnection, name: str, database: str) -> dict[str, str]:
     """A ledger-shaped table's fingerprint per load_id ('' for lines without one)."""
-    rows = con.execute(f"SELECT coalesce(load_id, ''), count(*), sum(hash(t)::HUGEINT) FROM {_ident(database)}.main."
-                       f"{_ident(name)} t GROUP BY ALL").fetchall()
+    rows = con.execute(f"SELECT coalesce(load_id, ''), count(*), sum(hash(t)::HUGEINT) "
+                       f"FROM {quote_ident(database)}.main.{quote_ident(name)} t GROUP BY ALL").fetchall()
     return {load: f"{n}|{content}" for load, n, content in rows}
 
 

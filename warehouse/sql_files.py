@@ -22,6 +22,11 @@ _STATEMENT_END = re.compile(r";[ \t]*(?:--[^\n]*)?\n")
 
 
 @lru_cache(maxsize=None)
+def quote_ident(name: str) -> str:
+    """One SQL identifier (a table or database name read from the catalog), quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def sql_text(name: str) -> str:
     """The text of sql/<name>.sql, e.g. sql_text("staging/stg_ledger")."""
     path = SQL_DIR / f"{name}.sql"
