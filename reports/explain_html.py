@@ -8,7 +8,7 @@ import json
 from decimal import Decimal
 from typing import Callable
 
-from reports import drill_html, figure_explain
+from reports import drill_html, explain_working, figure_explain
 from reports import formatting as f
 from reports.tables import Column, Row, Table
 
@@ -27,7 +27,7 @@ def _cell(value, fmt: str, href: str | None = None) -> str:
     text = _money(value, fmt)
     if href:
         text = f'<a href="{f.html_text(href)}">{text}</a>'
-    return f'<td class="num">{text}</td>'
+    return f'<td class="num" data-v="{f.html_text(value)}">{text}</td>'
 
 
 def _factor(value: Decimal, fmt: str) -> str:
@@ -35,7 +35,7 @@ def _factor(value: Decimal, fmt: str) -> str:
     return f.money2_text(value) if fmt == "money" else f"{value.normalize():,f}"
 
 
-def _source_text(s: figure_explain.Source) -> str:
+def _source_text(s: explain_working.Source) -> str:
     where = s.file or s.table
     return f"{where}, line {s.line}" if s.line else where
 
@@ -45,6 +45,8 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
     out = ['<section class="panel">', f"<h2>{f.html_text(page.title)}</h2>",
            f'<p class="lede">Not a sum of ledger lines: {f.html_text(how.rule)}. Each figure links to the ledger '
            "lines or the working behind it.</p>",
+           (f'<p class="definition"><strong>Definition.</strong> {f.html_text(how.definition)}</p>'
+            if how.definition else ""),
            f'<table class="reconcile explain" data-explain="{f.html_text(page.section.key)}:'
            f'{f.html_text(page.value_key)}" data-row="{f.html_text(page.role)}" '
            f'data-keys="{f.html_text(json.dumps(page.keys, sort_keys=True))}"><tbody>']
@@ -57,6 +59,9 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
         out.append(f'<tr data-role="sum" data-v="{f.html_text(how.total)}"><th scope="row">'
                    f'{"Difference" if any(t.sign < 0 for t in how.terms) else "Sum"}</th>'
                    f"{_cell(how.total, how.terms[0].fmt)}</tr>")
+    for t in how.factors:                    # the multiplier and divisor as figures, linked to their lines
+        out.append(f'<tr data-role="factor" data-v="{f.html_text(t.value)}"><th scope="row">{f.html_text(t.label)}'
+                   f"</th>{_cell(t.value, t.fmt, t.href)}</tr>")
     if how.scaled:
         per = f.html_text(_factor(how.per, how.per_fmt))
         times = "" if how.times == 1 else f"× {f.html_text(_factor(how.times, how.times_fmt))} "
@@ -64,9 +69,10 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
             per = f'<a href="{f.html_text(how.per_href)}">{per}</a>'
         rounding = "the penny" if page.fmt in ("money", "money2") and how.places == "0.01" else \
             f"{len(how.places) - 2} decimal places"
+        what = (f"{f.html_text(how.by)}: {times}÷ {per}, rounded half up" if how.times != 1 or how.per != 1
+                else "Rounded half up")
         out.append(f'<tr data-role="scale" data-times="{how.times}" data-per="{how.per}" data-places="{how.places}">'
-                   f'<th scope="row">{f.html_text(how.by)}: {times}÷ {per}, rounded '
-                   f'half up to {rounding}</th><td class="num"></td></tr>')
+                   f'<th scope="row">{what} to {rounding}</th><td class="num"></td></tr>')
     if how.floor is not None:
         out.append(f'<tr data-role="floor" data-v="{how.floor}"><th scope="row">Or {_money(how.floor, page.fmt)} '
                    "if that is less</th><td class=\"num\"></td></tr>")
@@ -82,7 +88,31 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
         "the figure should be checked." if not page.reconciles else ""))
     out.append(drill_html.linked_from_html(page.linked_from))
     out.append("</section>")
+    if how.listing is not None:
+        out.append(_listing_html(how.listing))
     return "\n".join(out)
+
+
+def _listing_html(listing: explain_working.Listing) -> str:
+    """The units a rate or a median is taken over, those making the figure marked (data-mark) and why."""
+    head = "".join(f'<th scope="col"{" class=num" if fmt != "text" else ""}>{f.html_text(label)}</th>'
+                   for label, fmt in listing.columns)
+    body = []
+    for values, note in listing.rows:
+        cells = "".join(f'<td class="num">{f.html_text(_plain(v, fmt))}</td>' if fmt != "text"
+                        else f"<td>{f.html_text(v or '')}</td>" for v, (_, fmt) in zip(values, listing.columns))
+        mark = f' data-mark="{f.html_text(note)}" class="marked"' if note else ""
+        body.append(f"<tr{mark}>{cells}<td>{f.html_text(note)}</td></tr>")
+    why = f'<p class="note">{f.html_text(listing.why)}</p>' if listing.why else ""
+    return (f'<section class="panel" id="units-compared"><h2>{f.html_text(listing.caption)}</h2>'
+            f'<table class="listing"><thead><tr>{head}<th scope="col">Role in the figure</th></tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>{why}</section>')
+
+
+def _plain(value, fmt: str) -> str:
+    if fmt == "rate":
+        return f"£{value:,}"
+    return f.number_text(value, fmt)
 
 
 def reference_html(page: figure_explain.ExplainPage, table_html: Callable[..., str]) -> str:

@@ -20,16 +20,18 @@ warehouse.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Mapping
 
 import duckdb
 
+from reports import explain_payer, explain_peers
 from reports import formatting as f
-from reports.figure_lines import MONEY_FMTS, _rows_under
-from reports.spec import Measure, Section
+from reports.explain_working import (At, Explainer, Explanation, Term, beside, field_of, figure, in_sentence, label_of,
+                                     page_identity, ref_rows, row_keys, value_key)
+from reports.figure_lines import MONEY_FMTS, Condition, _rows_under
+from reports.spec import Section
 from reports.tables import Column, Row, Table
 from warehouse import periods
 
@@ -38,124 +40,13 @@ from warehouse import periods
 EXPLAINED_FMTS = MONEY_FMTS + ("pct",)
 
 
-@dataclass(frozen=True)
-class Source:
-    """The reference row a term was read from: its table, the file it was loaded from and the file's
-    line (header = line 1), and the row's columns as shown."""
-    table: str
-    file: str | None
-    line: int | None
-    fields: tuple[tuple[str, Any], ...]
-
-
-@dataclass
-class Term:
-    label: str
-    value: Decimal
-    sign: int = 1                    # +1 added, -1 taken off
-    column: str | None = None        # a figure of the row: its link is the term's
-    href: str | None = None          # the page behind the term (lines or an explanation)
-    source: Source | None = None
-    fmt: str = "money2"
-
-
-@dataclass
-class Explanation:
-    rule: str                        # the arithmetic in words
-    terms: list[Term]
-    times: Decimal = Decimal(1)      # the sum of the terms × times ÷ per, rounded half up to ``places``
-    per: Decimal = Decimal(1)
-    places: str = "0.01"
-    floor: Decimal | None = None     # the result is at least this (an over-run is never negative)
-    by: str = ""                     # what times and per are, in words ("× 100 ÷ the system's net spend")
-    per_href: str | None = None      # the page behind the divisor, when it is a figure with one
-    times_fmt: str = "number"        # "money" when the multiplier or the divisor is pounds
-    per_fmt: str = "number"
-    sources: list[Source] = field(default_factory=list)   # reference rows behind times and per
-
-    @property
-    def total(self) -> Decimal:
-        return sum((t.sign * t.value for t in self.terms), Decimal(0))
-
-    @property
-    def scaled(self) -> bool:
-        return self.times != 1 or self.per != 1
-
-    @property
-    def result(self) -> Decimal:
-        value = self.total
-        if self.scaled:
-            value = (value * self.times / self.per).quantize(Decimal(self.places), rounding=ROUND_HALF_UP)
-        if self.floor is not None:
-            value = max(value, self.floor)
-        return value
-
-
-@dataclass
-class At:
-    """The figure being explained: its row of its section's table (facts: every value, hidden keys too)."""
-    con: duckdb.DuckDBPyConnection
-    section: Section
-    table: Table
-    row: Row
-
-    @property
-    def facts(self) -> dict[str, Any]:
-        return self.row.facts
-
-
-Explainer = Callable[[At], "Explanation | None"]
-
-
-# ---------------------------------------------------------------------------
-# Reference rows
-def _ref_file(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
-    """The file the table was last loaded from (ref_load_log), or None when the log is not there."""
-    try:
-        row = con.execute("SELECT source_file FROM ref_load_log WHERE table_name = ? AND status = 'accepted' "
-                          "ORDER BY loaded_at DESC LIMIT 1", [table]).fetchone()
-    except duckdb.Error:
-        return None
-    return row[0] if row else None
-
-
-def _ref_rows(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str, ...], where: str,
-              params: list[Any], order: str) -> list[Source]:
-    """Reference rows with where they came from. A CSV file is loaded in file order, so a row's place in
-    the table is its line in the file (after the header); from a workbook the line is not known."""
-    file = _ref_file(con, table)
-    csv = bool(file) and file.lower().endswith(".csv")
-    recs = con.execute(f"SELECT rowid, {', '.join(fields)} FROM {table} WHERE {where} ORDER BY {order}",
-                       params).fetchall()
-    return [Source(table, file, (r[0] + 2) if csv else None, tuple(zip(fields, r[1:]))) for r in recs]
-
-
-def _field(source: Source, name: str) -> Any:
-    return dict(source.fields)[name]
-
-
 # ---------------------------------------------------------------------------
 # How each kind of figure is made
-def _label(section: Section, key: str) -> str:
-    return next(v.label for v in section.values if v.key == key)
-
-
-def _in_sentence(label: str) -> str:
-    """A column label inside a sentence: its first letter lowered unless it starts an acronym
-    ("Plan to date" -> "plan to date", "MHIS spend" stays)."""
-    return label if label[:2].isupper() else label[:1].lower() + label[1:]
-
-
-def _figure(at: At, key: str, sign: int = 1) -> Term:
-    fmt = next(v.fmt for v in at.section.values if v.key == key)
-    return Term(_label(at.section, key), Decimal(at.facts.get(key) or 0), sign, column=key, fmt=fmt)
-
-
 def _difference(a: str, b: str) -> Explainer:
     """a − b, two figures of the row, each linked to its own page."""
     def explain(at: At):
-        return Explanation(f"{_in_sentence(_label(at.section, a))} less {_in_sentence(_label(at.section, b))}",
-                           [_figure(at, a), _figure(at, b, -1)])
+        return Explanation(f"{in_sentence(label_of(at.section, a))} less {in_sentence(label_of(at.section, b))}",
+                           [figure(at, a), figure(at, b, -1)])
     return explain
 
 
@@ -165,10 +56,10 @@ def _plan(whole_year: bool) -> Explainer:
         con, facts = at.con, at.facts
         fy, period = facts["fy"], facts["period"]
         last = periods.fy_end(period) if whole_year else period
-        rows = _ref_rows(con, "ref_investment_plans", ("icb_id", "scheme_id", "period", "planned_amount"),
+        rows = ref_rows(con, "ref_investment_plans", ("icb_id", "scheme_id", "period", "planned_amount"),
                          "icb_id = ? AND scheme_id = ? AND period BETWEEN ? AND ?",
                          [facts["icb_id"], facts["scheme_id"], periods.fy_start(period), last], "period")
-        terms = [Term(f"Planned for {f.month_label(_field(s, 'period'))}", Decimal(_field(s, "planned_amount")),
+        terms = [Term(f"Planned for {f.month_label(field_of(s, 'period'))}", Decimal(field_of(s, "planned_amount")),
                       source=s) for s in rows]
         return Explanation(f"the scheme's planned amounts for the months of {fy}"
                            + ("" if whole_year else f" to {f.month_label(period)}") + ", added up", terms)
@@ -177,13 +68,13 @@ def _plan(whole_year: bool) -> Explainer:
 
 def _forecast_profile(at: At):
     return Explanation("actual to date plus the plan for the months still to come (the year's plan less the "
-                       "plan to date)", [_figure(at, "actual_ytd"), _figure(at, "fy_plan"), _figure(at, "plan_ytd", -1)])
+                       "plan to date)", [figure(at, "actual_ytd"), figure(at, "fy_plan"), figure(at, "plan_ytd", -1)])
 
 
 def _run_rate(at: At):
     month = periods.fy_month_of(at.facts["period"])
     return Explanation(f"actual to date ÷ {month} month{'s' if month != 1 else ''} elapsed × 12, rounded half up "
-                       "to the penny", [_figure(at, "actual_ytd")], times=Decimal(12), per=Decimal(month),
+                       "to the penny", [figure(at, "actual_ytd")], times=Decimal(12), per=Decimal(month),
                        by=f"× 12 months ÷ {month} elapsed")
 
 
@@ -191,18 +82,13 @@ def _one_ref(table: str, fields: tuple[str, ...], keys: tuple[tuple[str, str], .
              what: str) -> Explainer:
     """A value read from one reference row: ``keys`` (table column, the row's fact) pick it."""
     def explain(at: At):
-        rows = _ref_rows(at.con, table, fields, " AND ".join(f"{col} = ?" for col, _ in keys),
+        rows = ref_rows(at.con, table, fields, " AND ".join(f"{col} = ?" for col, _ in keys),
                          [at.facts.get(k) for _, k in keys], "rowid")
         if len(rows) != 1:
             return None              # none, or several the SQL adds up: not one row to show
-        return Explanation(what, [Term(_label(at.section, _value_key(at.section, value)),
-                                       Decimal(_field(rows[0], value)), source=rows[0])])
+        return Explanation(what, [Term(label_of(at.section, value_key(at.section, value)),
+                                       Decimal(field_of(rows[0], value)), source=rows[0])])
     return explain
-
-
-def _value_key(section: Section, column: str) -> str:
-    """The key of the section's value over an rpt column of the same name (annual_budget, annual_cap)."""
-    return next((v.key for v in section.values if isinstance(v, Measure) and v.column == column), column)
 
 
 def _pro_rata(value: str, months: Callable[[duckdb.DuckDBPyConnection, Mapping[str, Any]], int | None],
@@ -212,8 +98,8 @@ def _pro_rata(value: str, months: Callable[[duckdb.DuckDBPyConnection, Mapping[s
         n = months(at.con, at.facts)
         if n is None:
             return None
-        return Explanation(f"{_in_sentence(_label(at.section, value))} × {n} month{'s' if n != 1 else ''} {what} ÷ 12, "
-                           "rounded half up to the penny", [_figure(at, value)],
+        return Explanation(f"{in_sentence(label_of(at.section, value))} × {n} month{'s' if n != 1 else ''} {what} ÷ 12, "
+                           "rounded half up to the penny", [figure(at, value)],
                            times=Decimal(n), per=Decimal(12), by=f"× {n} months ÷ 12")
     return explain
 
@@ -227,8 +113,8 @@ def _contract_months(con, facts) -> int | None:
 def _floored(a: str, b: str) -> Explainer:
     """a − b when more than nothing, else £0 (an over-run, a shortfall, a headroom)."""
     def explain(at: At):
-        return Explanation(f"{_in_sentence(_label(at.section, a))} less {_in_sentence(_label(at.section, b))}, when more than "
-                           "nothing (else £0)", [_figure(at, a), _figure(at, b, -1)], floor=Decimal(0))
+        return Explanation(f"{in_sentence(label_of(at.section, a))} less {in_sentence(label_of(at.section, b))}, when more than "
+                           "nothing (else £0)", [figure(at, a), figure(at, b, -1)], floor=Decimal(0))
     return explain
 
 
@@ -241,7 +127,7 @@ def _phased_budget(at: At):
         "SELECT period, budget, month_share, phasing_profile FROM rpt_mh_budget WHERE partner_id = ? "
         "AND service_line = ? AND fy = ? AND period <= ? ORDER BY period",
         [facts["partner_id"], facts["service_line"], facts["fy"], period]).fetchall()
-    budget = _ref_rows(con, "ref_budgets", ("partner_id", "fy", "service_line", "annual_budget"),
+    budget = ref_rows(con, "ref_budgets", ("partner_id", "fy", "service_line", "annual_budget"),
                        "partner_id = ? AND fy = ? AND service_line = ?",
                        [facts["partner_id"], facts["fy"], facts["service_line"]], "rowid")
     terms = [Term(f"Budget for {f.month_label(p)}: {f.money2_text(budget[0].fields[3][1]) if budget else 'the annual budget'}"
@@ -261,7 +147,7 @@ def _budget_forecast(at: At):
         trend = ((actual - to_date) * (annual - to_date) / to_date).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return Explanation("actual to date, plus the budget for the months still to come, plus the trend to date "
                        "carried over them (that budget over- or underspent in the same proportion as the budget "
-                       "to date)", [_figure(at, "actual_ytd"), _figure(at, "annual_budget"), _figure(at, "budget_ytd", -1),
+                       "to date)", [figure(at, "actual_ytd"), figure(at, "annual_budget"), figure(at, "budget_ytd", -1),
                                     Term("Trend: variance to date × (budget for the year − budget to date) ÷ budget "
                                          "to date, rounded half up to the penny", trend)])
 
@@ -275,9 +161,9 @@ def _required(at: At):
     (reference/allocations.csv)."""
     fy, icb = at.facts["fy"], at.facts["icb_id"]
     prior_fy = f"{int(fy[:4]) - 1}-{fy[2:4]}"
-    rows = _ref_rows(at.con, "ref_allocations", ("icb_id", "fy", "programme_allocation"),
+    rows = ref_rows(at.con, "ref_allocations", ("icb_id", "fy", "programme_allocation"),
                      "icb_id = ? AND fy IN (?, ?)", [icb, fy, prior_fy], "fy")
-    alloc = {_field(r, "fy"): Decimal(_field(r, "programme_allocation")) for r in rows}
+    alloc = {field_of(r, "fy"): Decimal(field_of(r, "programme_allocation")) for r in rows}
     prior = at.con.execute("SELECT prior_year_spend FROM rpt_mhis WHERE icb_id = ? AND fy = ?", [icb, fy]).fetchone()
     if fy not in alloc or prior_fy not in alloc or not prior or prior[0] is None:
         return None
@@ -295,9 +181,9 @@ def _share(at: At):
     if total is None or not total.values.get("net"):
         return None
     return Explanation("the sector's net spend as a percentage of the system's, rounded half up to 2 places",
-                       [_figure(at, "net")], times=Decimal(100), per=Decimal(total.values["net"]),
+                       [figure(at, "net")], times=Decimal(100), per=Decimal(total.values["net"]),
                        by="× 100 ÷ the system's net spend", per_fmt="money",
-                       per_href=_beside(total.links["net"]) if total.links.get("net") else None)
+                       per_href=beside(total.links["net"]) if total.links.get("net") else None)
 
 
 def _subtotal(at: At) -> Row | None:
@@ -315,12 +201,150 @@ def _rate(at: At):
         return None
     per = "÷ the weighted population" if row[0] == 1 else f"× {row[0]:,} ÷ the weighted population"
     return Explanation(f"spend {per} (reference/populations.csv), rounded half up to 4 places (the page shows it "
-                       "to the penny)", [_figure(at, "numerator")], times=Decimal(row[0]),
+                       "to the penny)", [figure(at, "numerator")], times=Decimal(row[0]),
                        per=Decimal(at.facts["denominator"]), places="0.0001", by=per)
+
+
+_OPEN_BOOK_COLUMNS = ("ics_id", "partner_kind", "partner_name", "service_line_name", "funding_stream")
+
+
+def _open_book_forecast(at: At):
+    """The open book's forecast outturn: each of its rows (system, place, partner, service line, funding stream)
+    forecast on its own, net to date × 12 ÷ the months elapsed, to the penny; a figure over several rows adds
+    their forecasts up (rpt_open_book's rule, so the pennies are the table's)."""
+    if at.period is None:
+        return None
+    keys = [k for k in _OPEN_BOOK_COLUMNS if k in at.facts]
+    rows = at.con.execute(
+        "SELECT place_name, partner_name, service_line_name, funding_stream, ytd_net_spend, fy_month "
+        "FROM rpt_open_book WHERE period = ? " + "".join(f"AND {k} IS NOT DISTINCT FROM ? " for k in keys)
+        + "ORDER BY partner_name, service_line_name, funding_stream, place_name",
+        [at.period] + [at.facts[k] for k in keys]).fetchall()
+    if not rows:
+        return None
+    month = rows[0][5]
+    definition = ("Net of payments between partners (each pound counted once, where it is finally spent), host "
+                  "view (as the open book files each partner), mental-health service lines only; a run rate, not "
+                  "money booked.")
+    if len(rows) == 1 and "net_ytd" in at.facts:
+        return Explanation(f"net spend to date ÷ {month} month{'s' if month != 1 else ''} elapsed × 12, rounded "
+                           "half up to the penny", [figure(at, "net_ytd")], times=Decimal(12), per=Decimal(month),
+                           by=f"× 12 months ÷ {month} elapsed", definition=definition)
+    shown = [k for k in ("partner_name", "service_line_name", "funding_stream") if k not in keys]
+    terms = [Term(" · ".join([str(r[1 + ("partner_name", "service_line_name", "funding_stream").index(k)])
+                              for k in shown] + [r[0]])
+                  + f": {f.money2_text(r[4])} net to date × 12 ÷ {month}, to the penny",
+                  (Decimal(r[4]) * 12 / month).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) for r in rows]
+    return Explanation(f"the forecast of each of the open book's {len(rows)} rows behind the figure (net spend to "
+                       f"date ÷ {month} months elapsed × 12, each rounded half up to the penny), added up", terms,
+                       definition=definition)
+
+
+def _mhis_forecast(at: At):
+    row = at.con.execute("SELECT months_reported FROM rpt_mhis WHERE icb_id = ? AND fy = ?",
+                         [at.facts["icb_id"], at.facts["fy"]]).fetchone()
+    if not row or not row[0]:
+        return None
+    month = row[0]
+    return Explanation(f"MHIS spend to date ÷ {month} month{'s' if month != 1 else ''} reported × 12, rounded half "
+                       "up to the penny", [figure(at, "mhis_spend")], times=Decimal(12), per=Decimal(month),
+                       by=f"× 12 months ÷ {month} reported",
+                       definition="Gross, the ICB's own ledger: its MHIS service lines from the funding streams in "
+                                  "the MHIS base (learning disability and autism, ADHD, SDF and other ring-fenced or "
+                                  "non-recurrent money left out); a run rate, not money booked.")
+
+
+# ---------------------------------------------------------------------------
+# The lead provider's delegated budget: a twelfth of each delegating contract's annual value a month
+_LP_DEFINITION = ("The budget the ICBs delegated to the lead provider: a twelfth of the annual value of each "
+                  "contract to it (reference/contracts.csv) for every month the contract is in force; its spend is "
+                  "all its own ledger's expenditure (mental health, hub and corporate costs).")
+
+
+def _lead_provider(at: At) -> str | None:
+    row = at.con.execute("SELECT partner_id FROM dim_partner WHERE partner_kind = 'lead_provider' AND "
+                         "partner_name = ?", [at.facts.get("lead_provider_name")]).fetchone() \
+        if at.facts.get("lead_provider_name") else \
+        at.con.execute("SELECT partner_id FROM dim_partner WHERE partner_kind = 'lead_provider'").fetchone()
+    return row[0] if row else None
+
+
+def _delegated_terms(at: At, months: list[str]) -> list[Term] | None:
+    """Each delegating contract's twelfth (to the penny) × the months of ``months`` it is in force."""
+    lp = _lead_provider(at)
+    if lp is None:
+        return None
+    contracts = ref_rows(at.con, "ref_contracts", ("contract_id", "commissioner_id", "provider_id", "annual_value",
+                                                  "start_date", "end_date"), "provider_id = ?", [lp], "rowid")
+    terms = []
+    for c in contracts:
+        start, end = str(field_of(c, "start_date"))[:7], str(field_of(c, "end_date"))
+        live = [m for m in months if start <= m and f"{m}-01" <= end]
+        if not live:
+            continue
+        twelfth = (Decimal(field_of(c, "annual_value")) / 12).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        terms.append(Term(f"{field_of(c, 'contract_id')}: {f.money2_text(field_of(c, 'annual_value'))} ÷ 12 = "
+                          f"{f.money2_text(twelfth)} a month, × {len(live)} month{'s' if len(live) != 1 else ''} in "
+                          "force", twelfth * len(live), source=c))
+    return terms
+
+
+def _delegated_to_date(at: At):
+    period = at.facts.get("period") or at.period
+    months = [m for m in _fy_months(period) if m <= period]
+    terms = _delegated_terms(at, months)
+    if terms is None:
+        return None
+    return Explanation(f"a twelfth of each delegating contract's annual value (rounded half up to the penny) for "
+                       f"each month from April to {f.month_label(period)} it is in force, added up", terms,
+                       definition=_LP_DEFINITION)
+
+
+def _delegated_month(at: At):
+    terms = _delegated_terms(at, [at.facts["period"]])
+    if terms is None:
+        return None
+    return Explanation(f"a twelfth of the annual value of each contract delegating budget to the lead provider in "
+                       f"force in {f.month_label(at.facts['period'])}, rounded half up to the penny, added up", terms,
+                       definition=_LP_DEFINITION)
+
+
+def _lp_spend_lines(at: At) -> Condition | None:
+    lp, period = _lead_provider(at), at.facts.get("period") or at.period
+    if lp is None or period is None:
+        return None
+    return Condition("fct_ledger", "amount", "partner_id = $partner_id AND fy = $fy AND period <= $period AND "
+                     "line_type = 'expenditure' AND amount <> 0",
+                     (("fy", periods.fy_of(period)), ("partner_id", lp), ("period", period)))
+
+
+def _lp_spend(at: At):
+    spend = figure(at, "spend")
+    spend.lines = _lp_spend_lines(at)
+    return Explanation("all the lead provider's expenditure from April to the month, as its own ledger books it",
+                       [spend], definition=_LP_DEFINITION)
+
+
+def _lp_over(at: At):
+    spend = figure(at, "spend")
+    spend.lines = _lp_spend_lines(at)
+    return Explanation("spend to date less the budget delegated for those months", [spend, figure(at, "delegated", -1)],
+                       definition=_LP_DEFINITION)
+
+
+def _fy_months(period: str) -> list[str]:
+    first = periods.fy_start(period)
+    months, m = [], first
+    while m <= periods.fy_end(period):
+        months.append(m)
+        y, mo = periods.year_month(m)
+        m = f"{y + mo // 12}-{mo % 12 + 1:02d}"
+    return months
 
 
 _MHIS_EXPLAIN: dict[str, Explainer] = {
     "required": _required,
+    "forecast": _mhis_forecast,
     "shortfall": _floored("required", "mhis_spend"),
     "headroom": _floored("mhis_spend", "required"),
 }
@@ -329,7 +353,20 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
     "mhis": _MHIS_EXPLAIN,
     "mhis-headline": _MHIS_EXPLAIN,
     "sector-by-recipient": {"share": _share},
-    "variation": {"rate": _rate},
+    "variation": {"rate": _rate, "peer_rate": explain_peers.PEER_RATE, "pooled_rate": explain_peers.POOLED_RATE,
+                  "from_median": explain_peers.from_median, "difference": explain_peers.above_pooled,
+                  "total_rate": explain_peers.total_rate},
+    "funding-consistency": {
+        "value_per_unit": explain_peers.per_unit("annual_value", "the contract's annual value"),
+        "median": explain_peers.like_median,
+        "vs_median": explain_peers.against_median,
+        "provider_per_unit": explain_peers.per_unit("provider_spend", "the provider's own spend on the service"),
+    },
+    "system-by-payer": {"apportioned": explain_payer.apportioned, "share": explain_payer.payment_share},
+    "open-book": {"forecast": _open_book_forecast},
+    "net-by-system": {"forecast": _open_book_forecast},
+    "lead-provider": {"delegated": _delegated_month},
+    "lead-provider-delegated-budget": {"delegated": _delegated_to_date, "spend": _lp_spend, "over": _lp_over},
 
     "plan-vs-actual": {
         "fy_plan": _plan(whole_year=True),
@@ -393,19 +430,16 @@ class ExplainPage:
         return self.explanation.result == self.figure
 
 
-def _keys(facts: Mapping[str, Any]) -> dict[str, Any]:
-    """The row's keys as JSON can hold them (what a test needs to find the figure again)."""
-    return {k: (str(v) if not isinstance(v, (str, int, type(None))) else v) for k, v in facts.items()
-            if not isinstance(v, Decimal) and k not in ("flag_text",)}
-
-
 class ExplainSet:
     """Every explain page of a site, one per figure."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, period: str | None = None, drill_set: Any = None):
         self.con = con
+        self.period = period                      # the month the site reports
+        self.drill_set = drill_set                # reports/drilldown.DrillSet: pages for a term's own lines
         self.pages: list[ExplainPage] = []
         self._by_key: dict[str, ExplainPage] = {}
+        self._folder = "explain"
 
     def link(self, tables: list[tuple[str, str, Section, Table]], folder: str) -> int:
         """Set ``row.links`` of every figure of ``tables`` that EXPLAIN covers and no page links yet
@@ -424,7 +458,30 @@ class ExplainSet:
                         page.linked_from.append(where)
                     row.links[col.key] = f"{folder}/{page.slug}.html"
                     linked += 1
+        self._folder = folder
+        self._link_other_figures()
         return linked
+
+    def _link_other_figures(self) -> None:
+        """A term that is another figure's explained result (another system's part of the same partner's
+        spend) links to that figure's page, once every page is made."""
+        for page in self.pages:
+            for t in page.explanation.terms:
+                other = self._by_key.get(t.explained_by or "")
+                if other is not None and t.href is None:
+                    t.href = beside(f"{self._folder}/{other.slug}.html")
+
+    def _link_lines(self, page: "ExplainPage") -> None:
+        """Each term (and multiplier or divisor) that is a sum of ledger lines of its own opens its drill page."""
+        how = page.explanation
+        if self.drill_set is None:
+            return
+        here = (f"{self._folder}/{page.slug}.html", f"How it is made: {page.title}")
+        for t in how.terms + how.factors:
+            if t.lines is not None and t.href is None and t.value != 0:     # £0: no lines to show
+                lines = self.drill_set.point(t.lines, page.section, f"{t.label}: {page.title}", t.label, t.value,
+                                             "money2", here)
+                t.href = beside(f"drill/{lines.slug}.html") if lines is not None else None
 
     def _page(self, section: Section, table: Table, row: Row, col: Column) -> ExplainPage | None:
         value = row.values.get(col.key)
@@ -434,10 +491,10 @@ class ExplainSet:
             return None                           # a subtotal of percentages is not the sum of its rows
         if row.role == "detail":
             try:
-                how = explainer(section, col.key)(At(self.con, section, table, row))
+                how = explainer(section, col.key)(At(self.con, section, table, row, self.period))
             except duckdb.CatalogException:     # a cut-down warehouse without the reference table: left unlinked
                 how = None
-            keys = _keys(row.facts)
+            keys = row_keys(row.facts)
         else:
             how = _rows_total(table, row, col)
             keys = {"group": [str(g) for g in row.group]}
@@ -445,9 +502,9 @@ class ExplainSet:
             return None
         for t in how.terms:                       # a figure of the row: the page the row links it to
             if t.column is not None and row.links.get(t.column):
-                t.href = _beside(row.links[t.column])
+                t.href = beside(row.links[t.column])
         what = " · ".join(row.text(c) for c in table.label_columns if _names(c) and row.text(c)) or section.title
-        ident = json.dumps([section.key, col.key, row.role, keys], sort_keys=True, default=str)
+        ident = page_identity(section.key, col.key, row.role, keys)
         page = self._by_key.get(ident)
         if page is None:
             slug = f"explain-{section.key}-{hashlib.sha1(ident.encode()).hexdigest()[:10]}"
@@ -455,6 +512,7 @@ class ExplainSet:
                                how, keys, row.role)
             self._by_key[ident] = page
             self.pages.append(page)
+            self._link_lines(page)
         return page
 
 
@@ -462,10 +520,6 @@ def _names(col: Column) -> bool:
     """A label column naming what the figure is of (not a sentence, a rating or a yes/no beside it)."""
     return not col.prose and col.fmt != "bool" and col.key not in ("status", "rag", "flag", "met")
 
-
-def _beside(link: str) -> str:
-    """A link from the site's root (drill/..., explain/...) as an explain page, one folder down, writes it."""
-    return "../" + link
 
 
 def _rows_total(table: Table, total: Row, col: Column) -> Explanation | None:
@@ -477,6 +531,7 @@ def _rows_total(table: Table, total: Row, col: Column) -> Explanation | None:
     for r in rows:
         what = " · ".join(r.text(c) for c in table.label_columns if _names(c) and r.text(c))
         terms.append(Term(what, Decimal(r.values.get(col.key) or 0), column=None,
-                          href=_beside(r.links[col.key]) if r.links.get(col.key) else None))
-    return Explanation(f"the {_in_sentence(col.label)} of the {len(rows)} row{'s' if len(rows) != 1 else ''} "
+                          href=beside(r.links[col.key]) if r.links.get(col.key) else None))
+    return Explanation(f"the {in_sentence(col.label)} of the {len(rows)} row{'s' if len(rows) != 1 else ''} "
                        "it adds up", terms)
+

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reports.test_figure_drill import _money, _tables
+from tests.reports.test_figure_drill import _drill_sums, _money, _tables
 
 _EXPLAIN_LINK = re.compile(r"^explain/[^/]+\.html$")
 _ROW = re.compile(r'<tr(?: class="total")? data-role="([a-z]+)"([^>]*)>(.*?)</tr>', re.S)
@@ -50,12 +50,16 @@ def _working(page: Path) -> dict:
     text = page.read_text(encoding="utf-8")
     head = re.search(r'<table class="reconcile explain" ([^>]*)>', text).group(1)
     attrs = {k: html.unescape(v) for k, v in _ATTR.findall(head)}
-    out = {"what": attrs["explain"], "row": attrs["row"], "keys": json.loads(attrs["keys"]), "terms": []}
+    out = {"what": attrs["explain"], "row": attrs["row"], "keys": json.loads(attrs["keys"]), "terms": [],
+           "factors": []}
     for role, row_attrs, body in _ROW.findall(text):
         a = dict(_ATTR.findall(row_attrs))
         if role == "term":
             href = re.search(r'<a href="([^"]+)"', body)
             out["terms"].append((int(a["sign"]), Decimal(a["v"]), href.group(1) if href else None))
+        elif role == "factor":
+            href = re.search(r'<a href="([^"]+)"', body)
+            out["factors"].append((1, Decimal(a["v"]), href.group(1) if href else None))
         elif role == "scale":
             out["scale"] = (Decimal(a["times"]), Decimal(a["per"]), Decimal(a["places"]))
         elif role in ("floor", "result", "figure", "sum"):
@@ -198,6 +202,117 @@ class _Warehouse:
             "AND grouping = ?", [k["measure_id"], k["unit_id"], k["fy"], k["grouping"]]).fetchone()
         return _half_up(Decimal(num) * scale / Decimal(den), "0.0001")
 
+    # --- the commissioner view: a partner's spend coded to no place shared by what each system's ICB paid it
+    def _partner(self, name: str) -> str:
+        (pid,) = self.db.execute("SELECT partner_id FROM dim_partner WHERE partner_name = ?", [name]).fetchone()
+        return pid
+
+    def _icb_payments(self, partner_id: str, period: str) -> list[tuple[str, Decimal]]:
+        """What each system's ICB paid the partner to date (its own lines naming the partner), largest first."""
+        rows = self.db.execute(
+            "SELECT ics_id, sum(amount) FROM fct_mh_ledger WHERE partner_kind = 'icb' AND counterparty_partner_id = ? "
+            "AND partner_id <> ? AND line_type = 'expenditure' AND fy = ? AND period <= ? GROUP BY ics_id",
+            [partner_id, partner_id, _fy(period), period]).fetchall()
+        return sorted(((i, Decimal(v)) for i, v in rows), key=lambda x: (-x[1], x[0]))
+
+    def apportioned(self, k: dict, period: str) -> Decimal:
+        pid = self._partner(k["partner_name"])
+        unplaced = self.one("SELECT sum(net_spend) FROM fct_mh_ledger WHERE partner_id = ? AND fy = ? AND period <= ? "
+                            "AND line_type = 'expenditure' AND NOT is_eliminated AND place_id IS NULL",
+                            [pid, _fy(period), period])
+        paid = self._icb_payments(pid, period)
+        total = sum(v for _, v in paid)
+        parts = {ics: _half_up(unplaced * v / total) for ics, v in paid[1:]}
+        if paid:                                             # the largest payer takes the rest
+            parts[paid[0][0]] = unplaced - sum(parts.values())
+        return parts.get(k["ics_id"], Decimal(0))
+
+    def payment_share(self, k: dict, period: str) -> Decimal:
+        paid = dict(self._icb_payments(self._partner(k["partner_name"]), period))
+        return _half_up(paid[k["ics_id"]] * 100 / sum(paid.values()))
+
+    # --- variation: peers, pooled, median, as docs/model.md states them, from each place's spend and population
+    def _places(self, k: dict) -> list[tuple[str, Decimal, Decimal, int]]:
+        return [(u, Decimal(n), Decimal(d), s) for u, n, d, s in self.db.execute(
+            "SELECT unit_id, numerator, denominator, scale FROM rpt_variation WHERE measure_id = ? AND fy = ? "
+            "AND grouping = ?", [k["measure_id"], k["fy"], k["grouping"]]).fetchall()]
+
+    def pooled(self, k: dict, peers_only: bool) -> Decimal:
+        rows = [r for r in self._places(k) if not peers_only or r[0] != k["unit_id"]]
+        return _half_up(sum(r[1] for r in rows) * rows[0][3] / sum(r[2] for r in rows), "0.0001")
+
+    def from_median(self, k: dict) -> Decimal:
+        rates = {u: n * s / d for u, n, d, s in self._places(k)}
+        ordered = sorted(rates.values())
+        n = len(ordered)
+        median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+        return _half_up(rates[k["unit_id"]] - median, "0.0001")
+
+    def above_pooled(self, k: dict) -> Decimal:
+        rows = self._places(k)
+        (mine,) = [r for r in rows if r[0] == k["unit_id"]]
+        return mine[1] - _half_up(sum(r[1] for r in rows) * mine[2] / sum(r[2] for r in rows))
+
+    def total_rate(self, k: dict) -> Decimal:
+        num, app, den, scale = self.db.execute(
+            "SELECT numerator, apportioned_numerator, denominator, scale FROM rpt_variation WHERE measure_id = ? "
+            "AND unit_id = ? AND fy = ? AND grouping = ?", [k["measure_id"], k["unit_id"], k["fy"], k["grouping"]]).fetchone()
+        return _half_up((Decimal(num) + Decimal(app)) * scale / Decimal(den), "0.0001")
+
+    # --- funding consistency: reference/contracts.csv's value and capacity, the like contracts' median
+    def per_unit(self, contract_id: str) -> Decimal:
+        value, capacity = self.db.execute("SELECT annual_value, capacity FROM ref_contracts WHERE contract_id = ?",
+                                          [contract_id]).fetchone()
+        return _half_up(Decimal(value) / Decimal(capacity))
+
+    def like_median(self, k: dict) -> Decimal:
+        like = [c for (c,) in self.db.execute(
+            "SELECT b.contract_id FROM rpt_funding_consistency a JOIN rpt_funding_consistency b USING (fy, service_line, "
+            "capacity_unit, provider_kind) WHERE a.contract_id = ? AND a.fy = ?", [k["contract_id"], k["fy"]]).fetchall()]
+        values = sorted(self.per_unit(c) for c in like)
+        n = len(values)
+        return values[n // 2] if n % 2 else _half_up((values[n // 2 - 1] + values[n // 2]) / 2)
+
+    def provider_per_unit(self, k: dict) -> Decimal:
+        (capacity,) = self.db.execute("SELECT capacity FROM ref_contracts WHERE contract_id = ?",
+                                      [k["contract_id"]]).fetchone()
+        spend = self.one("SELECT sum(amount) FROM fct_ledger WHERE partner_id = ? AND fy = ? AND line_type = "
+                         "'expenditure' AND service_line = ? AND (? IS NULL OR place_id = ?)",
+                         [k["provider_id"], k["fy"], k["service_line"], k["place_id"], k["place_id"]])
+        return _half_up(spend / Decimal(capacity))
+
+    # --- run-rate forecasts: each open-book row (system, place, partner, service line, stream) on its own
+    def open_book_forecast(self, k: dict, period: str) -> Decimal:
+        keys = [c for c in ("ics_id", "partner_kind", "partner_name", "service_line_name", "funding_stream") if c in k]
+        rows = self.db.execute(
+            "SELECT sum(net_spend) FROM fct_mh_ledger WHERE line_type = 'expenditure' AND fy = ? AND period <= ? "
+            + "".join(f"AND {c} = ? " for c in keys)
+            + "GROUP BY ics_id, place_id, partner_id, service_line, funding_stream",
+            [_fy(period), period] + [k[c] for c in keys]).fetchall()
+        return sum((_half_up(Decimal(v) * 12 / _fy_month(period)) for (v,) in rows), Decimal(0))
+
+    def mhis_forecast(self, k: dict) -> Decimal:
+        (months,) = self.db.execute("SELECT count(DISTINCT period) FROM fct_ledger WHERE fy = ?", [k["fy"]]).fetchone()
+        return _half_up(self.mhis_spend(k) * 12 / months)
+
+    # --- the lead provider: a twelfth of each contract to it a month it is in force; all its expenditure
+    def delegated(self, k: dict, months: list[str]) -> Decimal:
+        rows = self.db.execute(
+            "SELECT c.annual_value, strftime(c.start_date, '%Y-%m'), c.end_date FROM ref_contracts c JOIN dim_partner p "
+            "ON p.partner_id = c.provider_id WHERE p.partner_kind = 'lead_provider'").fetchall()
+        return sum((_half_up(Decimal(v) / 12) for v, start, end in rows for m in months
+                    if start <= m and f"{m}-01" <= str(end)), Decimal(0))
+
+    def lead_provider_spend(self, period: str) -> Decimal:
+        return self.one("SELECT sum(l.amount) FROM fct_ledger l JOIN dim_partner p USING (partner_id) WHERE "
+                        "p.partner_kind = 'lead_provider' AND l.line_type = 'expenditure' AND l.fy = ? AND l.period <= ?",
+                        [_fy(period), period])
+
+
+def _fy(period: str) -> str:
+    start = int(period[:4]) - (int(period[5:]) < 4)
+    return f"{start}-{(start + 1) % 100:02d}"
+
 
 def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
     plan = lambda: wh.plan(k, to_date=True)                                      # noqa: E731
@@ -228,6 +343,28 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
         **{f"mhis:{key}": fn for key, fn in mhis.items()}, **{f"mhis-headline:{key}": fn for key, fn in mhis.items()},
         "sector-by-recipient:share": lambda: wh.share(k, period),
         "variation:rate": lambda: wh.rate(k),
+        "variation:peer_rate": lambda: wh.pooled(k, peers_only=True),
+        "variation:pooled_rate": lambda: wh.pooled(k, peers_only=False),
+        "variation:from_median": lambda: wh.from_median(k),
+        "variation:difference": lambda: wh.above_pooled(k),
+        "variation:total_rate": lambda: wh.total_rate(k),
+        "funding-consistency:value_per_unit": lambda: wh.per_unit(k["contract_id"]),
+        "funding-consistency:median": lambda: wh.like_median(k),
+        "funding-consistency:vs_median": lambda: _half_up((wh.per_unit(k["contract_id"]) - wh.like_median(k)) * 100
+                                                          / wh.like_median(k)),
+        "funding-consistency:provider_per_unit": lambda: wh.provider_per_unit(k),
+        "system-by-payer:apportioned": lambda: wh.apportioned(k, period),
+        "system-by-payer:share": lambda: wh.payment_share(k, period),
+        "open-book:forecast": lambda: wh.open_book_forecast(k, period),
+        "net-by-system:forecast": lambda: wh.open_book_forecast(k, period),
+        "mhis:forecast": lambda: wh.mhis_forecast(k),
+        "mhis-headline:forecast": lambda: wh.mhis_forecast(k),
+        "lead-provider:delegated": lambda: wh.delegated(k, [k["period"]]),
+        "lead-provider-delegated-budget:delegated": lambda: wh.delegated(
+            k, [m for m in _fy_months(_fy(k["period"])) if m <= k["period"]]),
+        "lead-provider-delegated-budget:spend": lambda: wh.lead_provider_spend(k["period"]),
+        "lead-provider-delegated-budget:over": lambda: wh.lead_provider_spend(k["period"]) - wh.delegated(
+            k, [m for m in _fy_months(_fy(k["period"])) if m <= k["period"]]),
     }
     return recompute[what]()
 
@@ -243,9 +380,11 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
         figure = _money(cell)
         assert w["figure"] == figure, f"{where}: the page states {w['figure']}, the link's figure is {figure}"
         assert _redo(w) == w["result"] == figure, f"{where}: the working makes {_redo(w)}, not {figure}"
-        for _, v, term_href in w["terms"]:              # each linked term is the figure its own page states
+        for _, v, term_href in w["terms"] + w["factors"]:   # each linked term is the figure its own page states
             if (term_href or "").startswith("../explain/"):
                 assert _working((target.parent / term_href).resolve())["figure"] == v, (where, term_href)
+            elif (term_href or "").startswith("../drill/"):     # ... or the sum of the lines its page lists
+                assert _drill_sums((target.parent / term_href).resolve())["lines_total"] == v, (where, term_href)
         if w["row"] == "detail":
             expected = _expected(wh, w["what"], w["keys"], period)
             assert expected == figure, f"{where}: recomputed from the warehouse {expected}, the figure is {figure}"
@@ -255,11 +394,18 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
         checked += 1
         per_page[page.name] += 1
     for name in ("plan-vs-actual.html", "mh-budget.html", "contracts.html", "agency-spend.html", "mhis.html",
-                 "index.html", "sector-by-recipient.html", "variation.html"):
+                 "index.html", "sector-by-recipient.html", "variation.html", "system-by-payer.html",
+                 "funding-consistency.html", "open-book.html", "lead-provider.html"):
         assert per_page[name] > 0, f"{name}: no figure links to its working"
     assert set(recomputed) >= {"plan-vs-actual:fy_plan", "plan-vs-actual:slippage", "mh-budget:budget_ytd",
                                "contracts:annual_value", "contracts:overrun", "agency-spend:cap_ytd",
-                               "mhis:required", "sector-by-recipient:share", "variation:rate"}, sorted(recomputed)
+                               "mhis:required", "sector-by-recipient:share", "variation:rate",
+                               "system-by-payer:apportioned", "system-by-payer:share", "variation:peer_rate",
+                               "variation:pooled_rate", "variation:from_median", "variation:difference",
+                               "funding-consistency:value_per_unit", "funding-consistency:median",
+                               "funding-consistency:vs_median", "open-book:forecast", "net-by-system:forecast",
+                               "mhis:forecast", "lead-provider:delegated", "lead-provider-delegated-budget:delegated",
+                               "lead-provider-delegated-budget:over"}, sorted(recomputed)
     assert {p.resolve() for p in (site / "explain").glob("*.html")} == set(pages), "an explain page no figure links"
     print(f"\nchecked {checked} explained figures against {len(pages)} explain pages:")
     for name, n in sorted(per_page.items()):

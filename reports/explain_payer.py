@@ -1,0 +1,118 @@
+"""How the commissioner view shares a partner's spend between systems (rpt_system_by_payer): each paying
+system's part of the partner's spend coded to no place is that spend × what the system's ICB paid the
+partner ÷ what all ICBs paid it, rounded to the penny; the system paying the most takes what is left, so
+every pound is attributed once. The payment share is what the ICB paid as a percentage of all ICBs'.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from reports import formatting as f
+from reports.explain_working import At, Explanation, Term, half_up, page_identity, row_keys
+from reports.figure_lines import Condition
+
+_DEFINITION = ("Commissioner view, net of payments between partners, financial year to date: a partner's "
+               "mental-health spend coded to no place is shared between the systems whose ICBs paid the partner "
+               "this year, in proportion to what each paid (an NHS trust's contract income, the lead provider's "
+               "delegated budget); spend coded to a place stays with the place's system and is not in this figure.")
+
+
+def _unplaced_lines(partner_id: str, fy: str, period: str) -> Condition:
+    """The partner's net expenditure to date coded to no place: what is shared."""
+    return Condition("fct_mh_ledger", "net_spend",
+                     "partner_id = $partner_id AND fy = $fy AND period <= $period AND line_type = 'expenditure' "
+                     "AND NOT is_eliminated AND place_id IS NULL AND net_spend <> 0",
+                     (("fy", fy), ("partner_id", partner_id), ("period", period)))
+
+
+def _payment_lines(partner_id: str, ics_id: str | None, fy: str, period: str) -> Condition:
+    """What one system's ICB (or, without ``ics_id``, every ICB) paid the partner to date."""
+    where = ("partner_kind = 'icb' AND counterparty_partner_id = $partner_id AND partner_id <> $partner_id "
+             "AND line_type = 'expenditure' AND fy = $fy AND period <= $period AND amount <> 0")
+    params = [("fy", fy), ("partner_id", partner_id), ("period", period)]
+    if ics_id is not None:
+        where += " AND ics_id = $ics_id"
+        params.insert(1, ("ics_id", ics_id))
+    return Condition("fct_mh_ledger", "amount", where, tuple(params))
+
+
+def _context(at: At):
+    """The partner, its unplaced spend to date and each paying system's payments (rank 1 pays the most)."""
+    con, facts = at.con, at.facts
+    row = con.execute("SELECT partner_id FROM dim_partner WHERE partner_name = ?", [facts["partner_name"]]).fetchone()
+    if row is None or at.period is None:
+        return None
+    partner_id = row[0]
+    fy = con.execute("SELECT DISTINCT fy FROM fct_ledger WHERE period = ?", [at.period]).fetchone()[0]
+    (unplaced,) = con.execute(
+        "SELECT coalesce(sum(net_spend), 0) FROM fct_mh_ledger WHERE partner_id = ? AND fy = ? AND period <= ? "
+        "AND line_type = 'expenditure' AND NOT is_eliminated AND place_id IS NULL",
+        [partner_id, fy, at.period]).fetchone()
+    payers = con.execute(
+        "SELECT w.ics_id, w.icb_paid, w.all_icbs_paid, w.payer_rank FROM fct_icb_payment_shares w "
+        "WHERE w.period = ? AND w.partner_id = ? AND w.payment_share IS NOT NULL ORDER BY w.payer_rank",
+        [at.period, partner_id]).fetchall()
+    return partner_id, fy, Decimal(unplaced), payers
+
+
+def apportioned(at: At):
+    got = _context(at)
+    if got is None:
+        return None
+    partner_id, fy, unplaced, payers = got
+    ics_id = at.facts["ics_id"]
+    mine = next((p for p in payers if p[0] == ics_id), None)
+    spend = Term(f"{at.facts['partner_name']}: net spend to date coded to no place", unplaced,
+                 lines=_unplaced_lines(partner_id, fy, at.period))
+    if mine is None:
+        rule = ("no share: " + ("no ICB paid the partner this year, so its spend coded to no place stays with "
+                                "its host system" if not payers else "this system's ICB paid the partner nothing"))
+        return Explanation(rule, [Term("Share of the spend coded to no place", Decimal(0))],
+                           definition=_DEFINITION)
+    _, paid, all_paid, rank = mine
+    if rank > 1:
+        return Explanation(
+            "the partner's net spend coded to no place × what this system's ICB paid it ÷ what all ICBs paid it, "
+            "rounded to the penny", [spend], times=Decimal(paid), per=Decimal(all_paid),
+            by=f"× {f.ics_label(ics_id)}'s ICB payments ÷ all ICBs' payments", times_fmt="money", per_fmt="money",
+            factors=[_paid(f"{f.ics_label(ics_id)}'s ICB payments to the partner to date (the multiplier)", paid,
+                           partner_id, ics_id, fy, at.period),
+                     _paid("All ICBs' payments to the partner to date (the divisor)", all_paid, partner_id, None, fy,
+                           at.period)],
+            definition=_DEFINITION)
+    others = [Term(f"{f.ics_label(o)}'s part: {f.money2_text(unplaced)} × {f.money2_text(Decimal(p))} ÷ "
+                   f"{f.money2_text(Decimal(a))}, rounded to the penny",
+                   half_up(unplaced * Decimal(p) / Decimal(a)), -1,
+                   explained_by=_identity(at, o)) for o, p, a, r in payers if r > 1]
+    return Explanation(
+        "the largest payer takes the rest: the partner's net spend coded to no place less the other paying "
+        "systems' parts (each rounded to the penny), so the parts add up to the spend exactly",
+        [spend] + others, definition=_DEFINITION)
+
+
+def _identity(at: At, ics_id: str) -> str:
+    """The page of the same partner's figure in another system's row."""
+    return page_identity(at.section.key, "apportioned", "detail", row_keys({**at.row.facts, "ics_id": ics_id}))
+
+
+def payment_share(at: At):
+    got = _context(at)
+    if got is None:
+        return None
+    partner_id, fy, _, payers = got
+    mine = next((p for p in payers if p[0] == at.facts["ics_id"]), None)
+    if mine is None:
+        return None
+    _, paid, all_paid, _ = mine
+    return Explanation("what this system's ICB paid the partner as a percentage of what all ICBs paid it, to 2 "
+                       "places", [Term(f"{f.ics_label(at.facts['ics_id'])}'s ICB payments to the partner to date",
+                                       Decimal(paid), lines=_payment_lines(partner_id, at.facts["ics_id"], fy,
+                                                                           at.period))],
+                       times=Decimal(100), per=Decimal(all_paid), by="× 100 ÷ all ICBs' payments to the partner",
+                       per_fmt="money", definition=_DEFINITION,
+                       factors=[_paid("All ICBs' payments to the partner to date (the divisor)", all_paid, partner_id,
+                                      None, fy, at.period)])
+
+
+def _paid(label: str, value, partner_id: str, ics_id: str | None, fy: str, period: str) -> Term:
+    return Term(label, Decimal(value), lines=_payment_lines(partner_id, ics_id, fy, period))

@@ -1,0 +1,228 @@
+"""How the figures that compare a unit with others are made: a place's spend per weighted head against its
+peers' and the pooled rate and the median (rpt_variation, sql/reports/measure_template.sql), and a
+contract's value per unit of capacity against the median of its like contracts (rpt_funding_consistency).
+Each page lists the units compared, with the ones that make the figure marked and why.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from reports import formatting as f
+from reports.explain_working import (At, Explanation, Listing, Term, figure, half_up, page_identity, ref_rows,
+                                     row_keys)
+from reports.figure_lines import flag_condition
+from reports.tables import Row
+
+_RATE_PLACES = "0.0001"
+_EXACT = "0.00000001"                     # an unrounded rate as the page shows it
+
+
+# ---------------------------------------------------------------------------
+# Variation: spend per weighted head
+def _variation_definition(at: At, scale: int) -> str:
+    per = "per weighted head" if scale == 1 else f"per {scale:,} weighted population"
+    return (f"Spend {per}, net of payments between partners (unless the measure says gross), financial year "
+            f"{at.facts['fy']}: spend coded to the place only (spend with no place is apportioned beside it, not "
+            "compared); a place's peers are every other place of the year (it never sets its own centre).")
+
+
+def _units(at: At) -> list[Row]:
+    """The rows of the same measure and year: every unit compared."""
+    k = at.facts
+    return [r for r in at.table.rows if r.role == "detail" and all(
+        r.facts.get(x) == k.get(x) for x in ("measure_id", "fy", "grouping"))]
+
+
+def _scale(at: At) -> int | None:
+    row = at.con.execute("SELECT scale FROM rpt_variation WHERE measure_id = ? AND unit_id = ? AND fy = ? AND grouping = ?",
+                         [at.facts["measure_id"], at.facts["unit_id"], at.facts["fy"], at.facts["grouping"]]).fetchone()
+    return row[0] if row else None
+
+
+def _exact_rate(r: Row, scale: int) -> Decimal:
+    return Decimal(r.facts["numerator"]) * scale / Decimal(r.facts["denominator"])
+
+
+def _median(values: list[Decimal]) -> tuple[Decimal, list[int]]:
+    """The median and the positions (in ascending order) of the one or two values it is taken from."""
+    ordered = sorted(values)
+    n = len(ordered)
+    mid = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+    return sum((ordered[i] for i in mid), Decimal(0)) / len(mid), mid
+
+
+def _unit_listing(at: At, units: list[Row], scale: int, marks: dict[str, str], why: str) -> Listing:
+    rows = [((r.facts["unit_name"], Decimal(r.facts["numerator"]), Decimal(r.facts["denominator"]),
+              half_up(_exact_rate(r, scale), _RATE_PLACES)), marks.get(r.facts["unit_id"], ""))
+            for r in sorted(units, key=lambda r: _exact_rate(r, scale))]
+    return Listing(f"The {len(units)} places compared, lowest rate first",
+                   (("Place", "text"), ("Spend", "money2"), ("Weighted population", "int"),
+                    ("Per head (4 places)", "rate")), rows, why)
+
+
+def _spend_terms(units: list[Row], at: At) -> list[Term]:
+    """Each unit's spend, linked to its lines (the same page as its Spend figure)."""
+    return [Term(f"{r.facts['unit_name']}: spend", Decimal(r.facts["numerator"]), lines=flag_condition(at.section, r))
+            for r in units]
+
+
+def _pooled(peers_only: bool):
+    def explain(at: At):
+        scale = _scale(at)
+        if scale is None:
+            return None
+        units = _units(at)
+        used = [r for r in units if not peers_only or r.facts["unit_id"] != at.facts["unit_id"]]
+        population = sum((Decimal(r.facts["denominator"]) for r in used), Decimal(0))
+        if not used or population == 0:
+            return None
+        who = "its peers (every other place of the year)" if peers_only else "every place of the year"
+        marks = {r.facts["unit_id"]: "peer" if peers_only else "pooled" for r in used}
+        if peers_only:
+            marks[at.facts["unit_id"]] = "this place: not among its own peers"
+        times = "" if scale == 1 else f"× {scale:,} "
+        return Explanation(
+            f"the spend of {who} added up, {times}÷ their weighted populations added up, rounded half up to 4 "
+            "places (the page shows it to the penny)", _spend_terms(used, at), times=Decimal(scale),
+            per=population, places=_RATE_PLACES, by=f"{times}÷ the weighted populations of {who}",
+            definition=_variation_definition(at, scale),
+            listing=_unit_listing(at, units, scale, marks, "A pooled rate weighs each place by its population: "
+                                  "it is total spend over total population, not the average of the rates."))
+    return explain
+
+
+def from_median(at: At):
+    scale = _scale(at)
+    if scale is None:
+        return None
+    units = _units(at)
+    rates = {r.facts["unit_id"]: _exact_rate(r, scale) for r in units}
+    median, mid = _median(list(rates.values()))
+    ordered = sorted(rates, key=rates.get)
+    marks = {u: ("median: the middle rate" if len(mid) == 1 else "median: the mean of the two middle rates")
+             for u in (ordered[i] for i in mid)}
+    marks[at.facts["unit_id"]] = "this place" + (f"; {marks[at.facts['unit_id']]}" if at.facts["unit_id"] in marks else "")
+    how = (f"the middle of the {len(units)} rates" if len(mid) == 1 else
+           f"the mean of the two middle rates of {len(units)} (an even number)")
+    return Explanation(
+        "the place's rate less the median rate of the places of the year, both unrounded, the difference rounded "
+        "half up to 4 places (the page shows it to the penny)",
+        [Term("Per head, unrounded (spend × scale ÷ weighted population)", half_up(rates[at.facts["unit_id"]], _EXACT),
+              fmt="money2"),
+         Term(f"Median rate: {how}", half_up(median, _EXACT), -1)],
+        rounded=True, places=_RATE_PLACES, by="rounded", definition=_variation_definition(at, scale),
+        listing=_unit_listing(at, units, scale, marks, f"The median is {how}: half the places spend more per head "
+                              "and half less, whatever the size of the highest and lowest."))
+
+
+def above_pooled(at: At):
+    """The place's spend less its spend were it at the pooled rate (expected_numerator, to the penny)."""
+    scale = _scale(at)
+    units = _units(at)
+    spend = sum((Decimal(r.facts["numerator"]) for r in units), Decimal(0))
+    population = sum((Decimal(r.facts["denominator"]) for r in units), Decimal(0))
+    if scale is None or population == 0:
+        return None
+    expected = half_up(spend * Decimal(at.facts["denominator"]) / population)
+    return Explanation(
+        "the place's spend less what it would spend at the pooled rate (every place's spend × its weighted "
+        "population ÷ every place's weighted population, rounded to the penny)",
+        [figure(at, "numerator"),
+         Term(f"At the pooled rate: {f.money2_text(spend)} × {f.int_text(at.facts['denominator'])} ÷ "
+              f"{f.int_text(population)}", expected, -1)],
+        definition=_variation_definition(at, scale),
+        listing=_unit_listing(at, units, scale, {r.facts["unit_id"]: "pooled" for r in units},
+                              "Every place's spend and population make the pooled rate."))
+
+
+def total_rate(at: At):
+    scale = _scale(at)
+    if scale is None or not at.facts.get("denominator"):
+        return None
+    times = "" if scale == 1 else f"× {scale:,} "
+    return Explanation(
+        f"the place's spend plus its share of its system's spend coded to no place, {times}÷ its weighted "
+        "population, rounded half up to 4 places (the page shows it to the penny)",
+        [figure(at, "numerator"), figure(at, "apportioned")], times=Decimal(scale),
+        per=Decimal(at.facts["denominator"]), places=_RATE_PLACES, by=f"{times}÷ the weighted population",
+        definition=_variation_definition(at, scale))
+
+
+PEER_RATE = _pooled(peers_only=True)
+POOLED_RATE = _pooled(peers_only=False)
+
+
+# ---------------------------------------------------------------------------
+# Funding consistency: value per unit of capacity
+_FUNDING_DEFINITION = ("A contract's annual value (reference/contracts.csv) per unit of its capacity, compared with "
+                       "its like contracts: the same financial year, service line, unit of capacity and kind of "
+                       "provider. Contracts without a capacity are left out.")
+
+
+def _contract_row(at: At):
+    rows = ref_rows(at.con, "ref_contracts", ("contract_id", "commissioner_id", "provider_id", "annual_value",
+                                              "capacity", "capacity_unit"),
+                    "contract_id = ?", [at.facts["contract_id"]], "rowid")
+    return rows[0] if len(rows) == 1 else None
+
+
+def per_unit(value: str, what: str):
+    """A figure of the row ÷ the contract's capacity, to the penny."""
+    def explain(at: At):
+        source = _contract_row(at)
+        capacity = at.facts.get("capacity")
+        if source is None or not capacity or at.facts.get(value) is None:
+            return None
+        unit = at.facts.get("capacity_unit") or "units"
+        return Explanation(f"{what} ÷ the contract's capacity ({f.number_text(capacity, 'dec1')} {unit}), rounded "
+                           "half up to the penny", [figure(at, value)], per=Decimal(capacity),
+                           by=f"÷ the capacity in {unit}", sources=[source], definition=_FUNDING_DEFINITION)
+    return explain
+
+
+def _like(at: At) -> list[Row]:
+    """The like contracts of the row: its group in rpt_funding_consistency, as rows of the table."""
+    ids = {c for (c,) in at.con.execute(
+        "SELECT b.contract_id FROM rpt_funding_consistency a JOIN rpt_funding_consistency b USING "
+        "(fy, service_line, capacity_unit, provider_kind) WHERE a.contract_id = ? AND a.fy = ?",
+        [at.facts["contract_id"], at.facts["fy"]]).fetchall()}
+    return [r for r in at.table.rows if r.role == "detail" and r.facts.get("contract_id") in ids
+            and r.facts.get("fy") == at.facts["fy"]]
+
+
+def _like_listing(at: At, like: list[Row], marks: dict[str, str], why: str) -> Listing:
+    rows = [((r.facts["contract_id"], r.facts.get("provider_name"), r.facts.get("place_name"),
+              Decimal(r.facts["value_per_unit"])), marks.get(r.facts["contract_id"], ""))
+            for r in sorted(like, key=lambda r: (r.facts["value_per_unit"], r.facts["contract_id"]))]
+    return Listing(f"The {len(like)} like contracts, lowest value per unit first",
+                   (("Contract", "text"), ("Provider", "text"), ("Place", "text"), ("Value per unit", "money2")),
+                   rows, why)
+
+
+def like_median(at: At):
+    like = _like(at)
+    if not like or len(like) != len({r.facts["contract_id"] for r in like}):
+        return None
+    ordered = sorted(like, key=lambda r: (r.facts["value_per_unit"], r.facts["contract_id"]))
+    _, mid = _median([Decimal(r.facts["value_per_unit"]) for r in like])
+    middle = [ordered[i] for i in mid]
+    how = "the middle value" if len(mid) == 1 else "the mean of the two middle values (an even number)"
+    marks = {r.facts["contract_id"]: f"median: {how}" for r in middle}
+    terms = [Term(f"{r.facts['contract_id']}: value per unit", Decimal(r.facts["value_per_unit"]),
+                  explained_by=page_identity(at.section.key, "value_per_unit", "detail", row_keys(r.facts)))
+             for r in middle]
+    return Explanation(f"the median value per unit of the {len(like)} like contracts: {how}"
+                       + ("" if len(mid) == 1 else ", rounded half up to the penny"), terms,
+                       per=Decimal(len(mid)), by="÷ 2 (the mean of two)" if len(mid) == 2 else "",
+                       definition=_FUNDING_DEFINITION,
+                       listing=_like_listing(at, like, marks, f"The median is {how} of the like contracts: half "
+                                             "cost more per unit and half less."))
+
+
+def against_median(at: At):
+    if not at.facts.get("median"):
+        return None
+    return Explanation("the value per unit less the median, as a percentage of the median, rounded half up to 2 "
+                       "places", [figure(at, "value_per_unit"), figure(at, "median", -1)], times=Decimal(100),
+                       per=Decimal(at.facts["median"]), by="× 100 ÷ the median", per_fmt="money",
+                       definition=_FUNDING_DEFINITION)
