@@ -163,8 +163,9 @@ def site(demo_home) -> Path:
 
 
 def _linked_figures(site: Path):
-    """Every number cell of every page that links to a drill page: (page, href, value, text)."""
-    for page in sorted(site.glob("*.html")) + sorted(site.glob("partners/*.html")):
+    """Every number cell of every page that links to a drill page: (page, href, value, text); an explain page's
+    terms that are sums of ledger lines (a partner's spend shared out, an ICB's payments) link to them too."""
+    for page in sorted(site.glob("*.html")) + sorted(site.glob("partners/*.html")) + sorted(site.glob("explain/*.html")):
         for t in _tables(page):
             for r in t["rows"]:
                 for c in r["cells"]:
