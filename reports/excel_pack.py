@@ -42,7 +42,7 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports import excel_transactions
+from reports import excel_explain, excel_transactions
 from reports import formatting as f
 from reports import sections
 from reports.chart_figures import ChartData, FunnelData, charts_data
@@ -97,8 +97,10 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     _write_cover(wb.active, cover, messages)
     summary = wb.create_sheet(sections.SUMMARY.title)
     placed = _write_summary(summary, ctx, cover, summary_tables, flags)
+    sheets = {}
     for sec, table, charts in zip(sections.SECTIONS, section_tables, section_charts):
-        _write_section(wb.create_sheet(sec.sheet), ctx, cover, table, charts)
+        sheets[sec.key] = wb.create_sheet(sec.sheet)
+        _write_section(sheets[sec.key], ctx, cover, table, charts)
     _write_submissions(wb.create_sheet(SUBMISSIONS_SHEET), ctx, cover)
     # the month's lines, and the summary's month figures linked to them (reports/excel_transactions.py)
     tx = wb.create_sheet(excel_transactions.SHEET)
@@ -106,6 +108,14 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     _print_setup(tx, ctx, title_rows=None)          # the pack's page set-up, header and footer
     tx.print_area = f"A1:{get_column_letter(tx.max_column)}{tx.max_row}"
     excel_transactions.link_summary(summary, placed, first_of)
+    # the key figures' workings, each figure linked to its own (reports/excel_explain.py)
+    ex = wb.create_sheet(excel_explain.SHEET)
+    excel_explain.write_explain(ex, con, ctx, [
+        (summary, placed[b.key][0], b, placed[b.key][2]) for b in sections.SUMMARY.blocks
+        if b.key in excel_explain.KEY_BLOCKS and b.key in placed] + [
+        (sheets[sec.key], HEADER_ROW, sec, table) for sec, table in zip(sections.SECTIONS, section_tables)
+        if sec.key in excel_explain.KEY_SECTIONS and table.rows])
+    _print_setup(ex, ctx, title_rows="4:4")
 
     save_atomically(Path(out_path), wb.save)  # shared: 0644, like every pack
     return out_path

@@ -231,11 +231,12 @@ def _open_book_forecast(at: At):
                            "half up to the penny", [figure(at, "net_ytd")], times=Decimal(12), per=Decimal(month),
                            by=f"× 12 months ÷ {month} elapsed", definition=definition)
     shown = [k for k in ("partner_name", "service_line_name", "funding_stream") if k not in keys]
+    rows = [r for r in rows if r[4]]                # a row with no net spend forecasts nothing
     terms = [Term(" · ".join([str(r[1 + ("partner_name", "service_line_name", "funding_stream").index(k)])
                               for k in shown] + [r[0]])
                   + f": {f.money2_text(r[4])} net to date × 12 ÷ {month}, to the penny",
                   (Decimal(r[4]) * 12 / month).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) for r in rows]
-    return Explanation(f"the forecast of each of the open book's {len(rows)} rows behind the figure (net spend to "
+    return Explanation(f"the forecast of each of the open book's {len(rows)} rows with net spend behind the figure (net spend to "
                        f"date ÷ {month} months elapsed × 12, each rounded half up to the penny), added up", terms,
                        definition=definition)
 
@@ -492,8 +493,8 @@ class ExplainSet:
         if row.role == "detail":
             try:
                 how = explainer(section, col.key)(At(self.con, section, table, row, self.period))
-            except duckdb.CatalogException:     # a cut-down warehouse without the reference table: left unlinked
-                how = None
+            except (duckdb.CatalogException, duckdb.BinderException):
+                how = None                        # a cut-down warehouse without the table or column: left unlinked
             keys = row_keys(row.facts)
         else:
             how = _rows_total(table, row, col)

@@ -15,7 +15,7 @@ from reports.section_figures import section_table
 from reports.excel_pack import build_board_pack
 from tests.reports.formulas import computed
 
-SHEETS = ["Cover", "Summary"] + [sec.sheet for sec in sections.SECTIONS] + ["Submissions", "Transactions"]
+SHEETS = ["Cover", "Summary"] + [sec.sheet for sec in sections.SECTIONS] + ["Submissions", "Transactions", "Explain"]
 
 
 def money(text) -> float:

@@ -44,7 +44,7 @@ def test_new_section_appears_in_pack_and_site(con, tmp_path, monkeypatch, fx):
     monkeypatch.setattr(sections, "SECTIONS", sections.SECTIONS + (WORKFORCE,))
 
     wb = computed(openpyxl.load_workbook(build_board_pack(con, fx.PERIOD, tmp_path / "p.xlsx")))
-    assert wb.sheetnames[-3:] == ["Workforce plan", "Submissions", "Transactions"]
+    assert wb.sheetnames[-4:] == ["Workforce plan", "Submissions", "Transactions", "Explain"]
     ws = wb["Workforce plan"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5)]
     assert rows[0] == ["System", "Scheme", "Plan FY to date", "Actual FY to date", "Slippage"]

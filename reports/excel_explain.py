@@ -1,0 +1,198 @@
+"""The board pack's Explain sheet: how the key figures that are not sums of ledger lines were made.
+
+For the key figures of the Summary, MHIS and Sector share by recipient sheets (the standard, its shortfall
+and headroom, the run-rate forecasts, each sector's share) the sheet shows the working the site's explain
+pages show (reports/figure_explain.py, the same ``ExplainSet``): each term with its reference file and line,
+the multiplier, divisor and rounding, any £0 floor, the result and whether it reproduces the figure to the
+penny. Each figure's cell on its sheet links to its working, and the working links back. A term that is a
+sum of the month's ledger lines links to the Transactions sheet; a term over the year to date says the
+site's drill page lists its lines (the Transactions sheet holds the month only).
+
+Money is written as numbers under a £ format, percentages as fractions under a % format; the sheet has no
+filter, so no total sits inside one.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reports import excel_transactions, figure_lines
+from reports import formatting as f
+from reports.explain_working import Explanation, Term
+from reports.figure_explain import ExplainPage, ExplainSet
+from reports.query import ReportContext
+from reports.spec import Section
+from reports.tables import Table
+
+SHEET = "Explain"
+# the sheets whose figures are explained here: the summary's blocks and these sections' main tables
+KEY_BLOCKS = ("net-by-system", "mhis-headline")
+KEY_SECTIONS = ("mhis", "sector-by-recipient")
+_BLUE = "005EB8"
+_GREY = "4C6272"
+_WIDTHS = {"A": 78, "B": 20, "C": 46, "D": 16}
+_CHARS_PER_LINE = {"A": 100, "C": 54}          # Arial 10 characters a wrapped line of the column holds (with room)
+# a term that is one of these figures of its row is the sum of the month's ledger lines
+_MONTH_FIGURES = {"net_month": "Net spend", "gross_month": "Gross spend", "month": "Gross spend"}
+
+
+def write_explain(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportContext,
+                  figures: list[tuple[Worksheet, int, Section, Table]]) -> int:
+    """Write the workings of the figures of ``figures`` ((sheet, header row, section, table) each) and link
+    each figure's cell to its working; return how many cells were linked."""
+    explain = ExplainSet(con, ctx.period)
+    ws["A1"] = f"How the key figures are made — {ctx.month}"
+    ws["A1"].font = _font(bold=True, size=14, color=_BLUE)
+    _wrapped(ws, 2, "A", "Each figure below is not a sum of ledger lines but made by arithmetic from reference rows "
+                         "and other figures: its terms (with the reference file and line they come from), what they "
+                         "are multiplied and divided by, the rounding, and whether the working reproduces the figure "
+                         "to the penny. Click a figure on its sheet to come here; click its sheet's name to go back.",
+             italic=True, color=_GREY)
+    for col, width in _WIDTHS.items():
+        ws.column_dimensions[col].width = width
+    for j, head in enumerate(("Figure and its working", "Amount", "Source", "Reconciles"), start=1):
+        c = ws.cell(row=4, column=j, value=head)
+        c.font = _font(bold=True, color="FFFFFF")
+        c.fill = PatternFill("solid", fgColor=_BLUE)
+        c.alignment = Alignment(horizontal="right" if j == 2 else "left", indent=1 if j == 3 else 0)
+    ws.freeze_panes = "A5"
+    r, at_row, linked = 5, {}, 0
+    for sheet, top, section, table in figures:
+        explain.link([(sheet.title, sheet.title, section, table)], "explain")
+        pages = {f"explain/{p.slug}.html": p for p in explain.pages}
+        for i, row in enumerate(table.rows):
+            for j, col in enumerate(table.columns, start=1):
+                page = pages.get(row.links.get(col.key, ""))
+                if page is None:
+                    continue
+                cell = sheet.cell(row=top + 1 + i, column=j)
+                if page.slug not in at_row:
+                    at_row[page.slug] = r
+                    r = _write_working(ws, r, page, f"'{sheet.title}'!{cell.coordinate}", sheet.title, ctx,
+                                       at_row) + 1
+                _link(cell, f"'{SHEET}'!A{at_row[page.slug]}", f"How it is made: the {SHEET} sheet")
+                linked += 1
+    ws.print_area = f"A1:D{max(r - 1, 4)}"
+    return linked
+
+
+def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_name: str, ctx: ReportContext,
+                   at_row: dict[str, int]) -> int:
+    """One figure's working from row ``r``; returns its last row."""
+    how = page.explanation
+    ws.cell(row=r, column=1, value=f.excel_text(page.title)).font = _font(bold=True, color=_BLUE)
+    _amount(ws.cell(row=r, column=2), page.figure, page.fmt, bold=True)
+    _link(ws.cell(row=r, column=3, value=f"on the {sheet_name} sheet"), back, f"Back to the {sheet_name} sheet")
+    ws.cell(row=r, column=4, value="Yes" if page.reconciles else "No").font = _font(bold=True)
+    r += 1
+    _wrapped(ws, r, "A", f"How: {how.rule}.", italic=True, color=_GREY)
+    if how.definition:
+        r += 1
+        _wrapped(ws, r, "A", f"Definition: {how.definition}", italic=True, color=_GREY)
+    for i, t in enumerate(how.terms):
+        r += 1
+        # words, not + and −: a cell starting with + would be taken for a formula
+        op = "" if i == 0 and t.sign > 0 else "plus " if t.sign > 0 else "less "
+        _wrapped(ws, r, "A", f"{op}{t.label}")
+        _amount(ws.cell(row=r, column=2), t.sign * t.value, t.fmt)
+        _source(ws, r, t, ctx, page.section, at_row)
+    for t in how.factors:
+        r += 1
+        _wrapped(ws, r, "A", t.label)
+        _amount(ws.cell(row=r, column=2), t.sign * t.value, t.fmt)
+        _source(ws, r, t, ctx, page.section, at_row)
+    if how.scaled:
+        r += 1
+        _wrapped(ws, r, "A", _scaling(how, page.fmt))
+        if how.sources:
+            _wrapped(ws, r, "C", "; ".join(_where(s) for s in how.sources), color=_GREY)
+    if how.floor is not None:
+        r += 1
+        ws.cell(row=r, column=1, value=f"Or {f.money2_text(how.floor)} if that is less")
+    r += 1
+    ws.cell(row=r, column=1, value=f.excel_text(f"Result: {page.figure_label}")).font = _font(bold=True)
+    _amount(ws.cell(row=r, column=2), how.result, page.fmt, bold=True)
+    ws.cell(row=r, column=4, value="Yes" if page.reconciles else
+            f"No: differs by {f.money2_text(how.result - page.figure)}")
+    return r
+
+
+def _scaling(how: Explanation, fmt: str) -> str:
+    def factor(v: Decimal, kind: str) -> str:
+        return f.money2_text(v) if kind == "money" else f"{v.normalize():,f}"
+    places = "the penny" if fmt in ("money", "money2") and how.places == "0.01" else \
+        f"{len(how.places) - 2} decimal places"
+    if how.times == 1 and how.per == 1:
+        return f"Rounded half up to {places}"
+    times = "" if how.times == 1 else f"× {factor(how.times, how.times_fmt)} "
+    return f"{how.by}: {times}÷ {factor(how.per, how.per_fmt)}, rounded half up to {places}"
+
+
+def _source(ws: Worksheet, r: int, t: Term, ctx: ReportContext, section: Section, at_row: dict[str, int]) -> None:
+    """Where a term comes from: its reference row, another figure's working above, the month's lines on the
+    Transactions sheet, or (the year's lines) the site's drill page."""
+    c = ws.cell(row=r, column=3)
+    other = (t.href or "").rsplit("/", 1)[-1].removesuffix(".html")
+    if other in at_row:
+        c.value = "its own working, above"
+        _link(c, f"'{SHEET}'!A{at_row[other]}", "How this term is made")
+    elif t.source is not None:
+        _wrapped(ws, r, "C", _where(t.source), color=_GREY)
+    elif t.column in _MONTH_FIGURES:
+        c.value = f"the {ctx.month} lines: the Transactions sheet, column {_MONTH_FIGURES[t.column]}"
+        _link(c, f"'{excel_transactions.SHEET}'!A{excel_transactions.HEADER_ROW}",
+              f"Filter the {excel_transactions.SHEET} sheet; the sum of the lines shown is above the header")
+    elif t.lines is not None or _is_ledger_sum(section, t.column):
+        _wrapped(ws, r, "C", "a sum of ledger lines over the year to date: the HTML site's drill page lists them",
+                 color=_GREY)
+
+
+def _is_ledger_sum(section: Section, key: str | None) -> bool:
+    spec = figure_lines.spec_of(section)
+    return key is not None and isinstance(spec, figure_lines.Lines) and (key in spec.amounts or key in spec.flag_drill)
+
+
+def _where(s: Any) -> str:
+    return f"{s.file or s.table}, line {s.line}" if s.line else (s.file or s.table)
+
+
+def _amount(c, value: Decimal, fmt: str, bold: bool = False) -> None:
+    if fmt == "pct":
+        # a share is worked to 2 places of a percent: shown to them, as a fraction under a % format
+        c.value, c.number_format = f.excel_pct(value), f.PCT_FORMAT.replace("0.0%", "0.00%")
+    else:
+        # a rate to 4 places or a working to 8 keeps its places; money shows pence
+        places = -value.as_tuple().exponent if isinstance(value, Decimal) else 2
+        c.value = Decimal(value)
+        c.number_format = f.EXCEL_FORMATS["money2"] if places <= 2 else \
+            f.EXCEL_FORMATS["money2"].replace("0.00", "0." + "0" * places)
+    c.font = _font(bold=bold)
+    c.alignment = Alignment(horizontal="right", vertical="top")
+
+
+def _wrapped(ws: Worksheet, r: int, col: str, text: str, **font) -> None:
+    """Text that wraps in its column, the row made tall enough for it (no application sizes it on open)."""
+    c = ws[f"{col}{r}"]
+    c.value = f.excel_text(text)
+    c.data_type = "s"
+    c.font = _font(**font)
+    c.alignment = Alignment(wrap_text=True, vertical="top", indent=1 if col == "C" else 0)
+    lines = max(1, -(-len(text) // _CHARS_PER_LINE.get(col, 80)))
+    current = ws.row_dimensions[r].height or 12.75
+    ws.row_dimensions[r].height = max(current, 12.75 * lines + 1)
+
+
+def _link(c, location: str, tooltip: str) -> None:
+    c.hyperlink = Hyperlink(ref=c.coordinate, location=location, tooltip=tooltip)
+    c.font = _font(bold=c.font.b, color=_BLUE, underline="single")
+
+
+
+def _font(**style) -> Font:
+    """The pack's font (Arial 10: the widths and row heights are counted in it)."""
+    return Font(name="Arial", size=style.pop("size", 10), **style)

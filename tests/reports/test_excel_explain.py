@@ -1,0 +1,124 @@
+"""The board pack's Explain sheet: every key figure of the Summary, MHIS and Sector by recipient sheets that
+is made by arithmetic links to its working, and the working (terms, multiplier, divisor, half-up rounding,
+£0 floor) redone here from the sheet's own cells gives the figure to the penny; the MHIS standard is also
+recomputed from reference/allocations.csv with SQL of its own here. Money is a number under a £ format,
+a share a fraction under a % format, and the sheet holds no filter (so no total inside one)."""
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+import duckdb
+import openpyxl
+import pytest
+
+from reports.excel_pack import build_board_pack
+
+_FACTORS = re.compile(r"(?:× (£?[\d,.]+) )?÷ (£?[\d,.]+), rounded half up to (the penny|(\d+) decimal places)$")
+
+
+@pytest.fixture(scope="module")
+def pack(demo_home, tmp_path_factory):
+    con = duckdb.connect(str(demo_home / "warehouse" / "openbook.duckdb"), read_only=True)
+    try:
+        (period,) = con.execute("SELECT max(period) FROM fct_ledger").fetchone()
+        path = build_board_pack(con, period, tmp_path_factory.mktemp("pack") / "pack.xlsx", run_id="t")
+    finally:
+        con.close()
+    return openpyxl.load_workbook(path)
+
+
+def _number(text: str) -> Decimal:
+    return Decimal(text.replace("£", "").replace(",", ""))
+
+
+def _amount(cell) -> Decimal:
+    """The cell's value as the working states it: pounds, or a share in percent (the cell holds a fraction)."""
+    v = Decimal(str(cell.value))
+    return (v * 100).quantize(Decimal("0.01")) if "%" in cell.number_format else v
+
+
+def _workings(ws) -> dict[int, dict]:
+    """Each working on the sheet by its first row: the figure, its terms, the scaling, the floor, the result."""
+    out, current = {}, None
+    for r in range(5, ws.max_row + 1):
+        a, b, d = ws.cell(r, 1), ws.cell(r, 2), ws.cell(r, 4)
+        text = str(a.value or "")
+        if a.font.b and a.font.color is not None and a.font.color.rgb.endswith("005EB8"):
+            current = out[r] = {"figure": _amount(b), "terms": [], "reconciles": d.value}
+        elif current is None or not text:
+            continue
+        elif text.startswith("Result: "):
+            current["result"] = _amount(b)
+        elif _FACTORS.search(text):
+            m = _FACTORS.search(text)
+            current["scale"] = (_number(m.group(1)) if m.group(1) else Decimal(1), _number(m.group(2)),
+                                Decimal("0.01") if m.group(3) == "the penny" else Decimal(1).scaleb(-int(m.group(4))))
+        elif text.startswith("Rounded half up to "):
+            places = re.search(r"(\d+) decimal places", text)
+            current["scale"] = (Decimal(1), Decimal(1), Decimal(1).scaleb(-int(places.group(1))) if places
+                                else Decimal("0.01"))
+        elif text.startswith("Or £"):
+            current["floor"] = _number(text.split()[1])
+        elif b.value is not None:
+            current["terms"].append(_amount(b))
+    return out
+
+
+def _redo(w: dict) -> Decimal:
+    value = sum(w["terms"], Decimal(0))
+    if "scale" in w:
+        times, per, places = w["scale"]
+        value = (value * times / per).quantize(places, rounding=ROUND_HALF_UP)
+    return max(value, w["floor"]) if "floor" in w else value
+
+
+def test_each_key_figure_links_to_a_working_that_makes_it_to_the_penny(pack):
+    ws = pack["Explain"]
+    assert ws.auto_filter.ref is None                   # no filter: no total can sit inside one
+    workings = _workings(ws)
+    linked = {"Summary": 0, "MHIS": 0, "Sector by recipient": 0}
+    for name in linked:
+        for row in pack[name].iter_rows():
+            for c in row:
+                if c.hyperlink is None or not (c.hyperlink.location or "").startswith("'Explain'!A"):
+                    continue
+                w = workings[int(c.hyperlink.location.split("!A")[1])]
+                if isinstance(c.value, str) and c.value.startswith("="):     # a total: the sheet's own formula
+                    assert re.match(r"=(SUM|SUBTOTAL)\(", c.value), (name, c.coordinate, c.value)
+                    figure = w["figure"]
+                else:
+                    figure = _amount(c)
+                assert w["figure"] == w["result"] == figure, (name, c.coordinate, w, figure)
+                assert _redo(w) == figure, (name, c.coordinate, w)
+                assert w["reconciles"] == "Yes"
+                linked[name] += 1
+    assert all(n > 0 for n in linked.values()), linked
+    for c in ws["B"][4:]:
+        if isinstance(c.value, (int, float)) or c.value is not None and not isinstance(c.value, str):
+            assert "£" in c.number_format or "%" in c.number_format, (c.coordinate, c.number_format)
+
+
+def test_the_mhis_standard_on_its_working_is_last_years_spend_grown_by_the_allocation(pack, demo_db):
+    """Required = last year's MHIS spend × this year's programme allocation ÷ last year's (SQL of its own)."""
+    ws, mhis = pack["Explain"], pack["MHIS"]
+    workings = _workings(ws)
+    head = [c.value for c in mhis[5]]
+    checked = 0
+    for row in mhis.iter_rows(min_row=6):
+        icb, required = row[head.index("ICB")].value, row[head.index("Required")]
+        if not icb or required.hyperlink is None:
+            continue
+        fy, prior, spend_then, alloc, alloc_then = demo_db.execute(
+            "SELECT m.fy, m.prior_year_spend, p.mhis_spend, a.programme_allocation, b.programme_allocation "
+            "FROM rpt_mhis m JOIN dim_partner d ON d.partner_id = m.icb_id "
+            "JOIN rpt_mhis p ON p.icb_id = m.icb_id AND p.fy = (CAST(left(m.fy, 4) AS INTEGER) - 1) || '-' || "
+            "right(left(m.fy, 4), 2) "
+            "JOIN ref_allocations a ON a.icb_id = m.icb_id AND a.fy = m.fy "
+            "JOIN ref_allocations b ON b.icb_id = m.icb_id AND b.fy = p.fy "
+            "WHERE d.partner_name = ? ORDER BY m.fy DESC LIMIT 1", [icb]).fetchone()
+        expected = (Decimal(spend_then) * Decimal(alloc) / Decimal(alloc_then)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        w = workings[int(required.hyperlink.location.split("!A")[1])]
+        assert w["figure"] == expected == _redo(w), (icb, fy, w, expected)
+        checked += 1
+    assert checked >= 2
