@@ -74,7 +74,7 @@ def write_explain(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportCont
                 if page.slug not in at_row:
                     at_row[page.slug] = r
                     r = _write_working(ws, r, page, f"'{sheet.title}'!{cell.coordinate}", sheet.title, ctx,
-                                       at_row) + 1
+                                       at_row) + 2    # a blank row between workings
                 _link(cell, f"'{SHEET}'!A{at_row[page.slug]}", f"How it is made: the {SHEET} sheet")
                 linked += 1
     ws.print_area = f"A1:D{max(r - 1, 4)}"
