@@ -5,9 +5,12 @@ and says why each other money figure is not one. Those made by plain arithmetic 
 and from figures of the same row are explained here (``EXPLAIN``: section key -> value key -> how):
 a plan or a budget (its rows of reference/investment_plans.csv, reference/budgets.csv, phased by
 month), a contract value or a limit (its row of the reference file) and its share to date, a
-difference of two figures, a ratio. An explanation is a list of terms (each a reference row with
+difference of two figures, a ratio, a run-rate forecast, the lead provider's delegated budget; and, in
+explain_peers.py and explain_payer.py, the rates and medians that compare a unit with its peers and the
+commissioner view's shares of a partner's spend. The vocabulary is explain_working.py. An explanation
+is a list of terms (each a reference row with
 its file and line, or a figure of the row: a ledger sum linked to its lines, or a figure explained
-in turn), added up, then optionally scaled (× a ÷ b, rounded half up to the penny, as the SQL of the
+in turn, or a sum of ledger lines of its own linked to a drill page), added up, then optionally scaled (× a ÷ b, rounded half up to the penny, as the SQL of the
 rpt table does) and floored at zero. A subtotal or total adds up the figures of the rows it totals,
 each linked to its own page.
 

@@ -265,7 +265,8 @@ def _num_cell(value: Any, fmt: str, href: str | None = None) -> str:
     text = f.html_text(f.number_text(value, fmt))
     neg = " neg" if Decimal(str(value)) < 0 and text.startswith("(") else ""
     if href:
-        text = f'<a href="{f.html_text(href)}" title="The ledger lines behind this figure">{text}</a>'
+        what = "How this figure is made" if href.startswith(f"{EXPLAIN}/") else "The ledger lines behind this figure"
+        text = f'<a href="{f.html_text(href)}" title="{what}">{text}</a>'
     return f'<td class="num{neg}" data-v="{f.html_text(value)}">{text}</td>'
 
 
