@@ -14,7 +14,6 @@ filter, so no total sits inside one.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import duckdb
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -110,7 +109,7 @@ def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_na
         r += 1
         _wrapped(ws, r, "A", _scaling(how, page.fmt))
         if how.sources:
-            _wrapped(ws, r, "C", "; ".join(_where(s) for s in how.sources), color=_GREY)
+            _wrapped(ws, r, "C", "; ".join(s.where for s in how.sources), color=_GREY)
     if how.floor is not None:
         r += 1
         ws.cell(row=r, column=1, value=f"Or {f.money2_text(how.floor)} if that is less")
@@ -142,7 +141,7 @@ def _source(ws: Worksheet, r: int, t: Term, ctx: ReportContext, section: Section
         c.value = "its own working, above"
         _link(c, f"'{SHEET}'!A{at_row[other]}", "How this term is made")
     elif t.source is not None:
-        _wrapped(ws, r, "C", _where(t.source), color=_GREY)
+        _wrapped(ws, r, "C", t.source.where, color=_GREY)
     elif t.column in _MONTH_FIGURES:
         c.value = f"the {ctx.month} lines: the Transactions sheet, column {_MONTH_FIGURES[t.column]}"
         _link(c, f"'{excel_transactions.SHEET}'!A{excel_transactions.HEADER_ROW}",
@@ -155,10 +154,6 @@ def _source(ws: Worksheet, r: int, t: Term, ctx: ReportContext, section: Section
 def _is_ledger_sum(section: Section, key: str | None) -> bool:
     spec = figure_lines.spec_of(section)
     return key is not None and isinstance(spec, figure_lines.Lines) and (key in spec.amounts or key in spec.flag_drill)
-
-
-def _where(s: Any) -> str:
-    return f"{s.file or s.table}, line {s.line}" if s.line else (s.file or s.table)
 
 
 def _amount(c, value: Decimal, fmt: str, bold: bool = False) -> None:

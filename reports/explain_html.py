@@ -35,11 +35,6 @@ def _factor(value: Decimal, fmt: str) -> str:
     return f.money2_text(value) if fmt == "money" else f"{value.normalize():,f}"
 
 
-def _source_text(s: explain_working.Source) -> str:
-    where = s.file or s.table
-    return f"{where}, line {s.line}" if s.line else where
-
-
 def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str) -> str:
     how = page.explanation
     out = ['<section class="panel">', f"<h2>{f.html_text(page.title)}</h2>",
@@ -52,7 +47,7 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
            f'data-keys="{f.html_text(json.dumps(page.keys, sort_keys=True))}"><tbody>']
     for i, t in enumerate(how.terms):
         op = ("" if i == 0 and t.sign > 0 else "+ " if t.sign > 0 else "− ")
-        src = f' <span class="note">({f.html_text(_source_text(t.source))})</span>' if t.source else ""
+        src = f' <span class="note">({f.html_text(t.source.where)})</span>' if t.source else ""
         out.append(f'<tr data-role="term" data-sign="{t.sign}" data-v="{f.html_text(t.value)}">'
                    f'<th scope="row">{op}{f.html_text(t.label)}{src}</th>{_cell(t.value, t.fmt, t.href)}</tr>')
     if len(how.terms) > 1 and (how.scaled or how.floor is not None):
@@ -127,7 +122,7 @@ def reference_html(page: figure_explain.ExplainPage, table_html: Callable[..., s
         cols = ([Column("file", "File", "text", False), Column("line", "Line", "int", True)]
                 + [Column(n, n, "money2" if isinstance(v, Decimal) else "text", isinstance(v, Decimal))
                    for n, v in rows_of[0].fields])
-        rows = [Row({"file": s.file or s.table, "line": s.line, **{n: v for n, v in s.fields}}) for s in rows_of]
+        rows = [Row({"file": s.file_text, "line": s.line, **{n: v for n, v in s.fields}}) for s in rows_of]
         out.append(table_html(Table(table, table, cols, rows), caption=f"{table} ({len(rows)} row"
                               f"{'s' if len(rows) != 1 else ''})", sortable=False))
     out.append("</section>")

@@ -26,6 +26,20 @@ class Source:
     file: str | None
     line: int | None
     fields: tuple[tuple[str, Any], ...]
+    sheet: str | None = None         # a workbook's sheet: the line is the sheet's row
+
+    @property
+    def file_text(self) -> str:
+        """The file (and a workbook's sheet) as a reader opens it."""
+        where = self.file or self.table
+        return f"{where}, sheet {self.sheet}" if self.sheet else where
+
+    @property
+    def where(self) -> str:
+        """Where the row is: 'contracts.csv, line 4', 'Register.xlsx, sheet Contracts, row 7'."""
+        if not self.line:
+            return self.file_text
+        return f"{self.file_text}, {'row' if self.sheet else 'line'} {self.line}"
 
 
 
@@ -110,25 +124,36 @@ Explainer = Callable[[At], "Explanation | None"]
 
 # ---------------------------------------------------------------------------
 # Reference rows
-def ref_file(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
-    """The file the table was last loaded from (ref_load_log), or None when the log is not there."""
+def ref_file(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str | None, str | None, list[int] | None]:
+    """The file the table was last loaded from (ref_load_log), the workbook's sheet and the sheet's row of each
+    of the table's rows (a workbook source), or Nones when the log is not there (or predates the rows)."""
     try:
-        row = con.execute("SELECT source_file FROM ref_load_log WHERE table_name = ? AND status = 'accepted' "
+        row = con.execute("SELECT * FROM ref_load_log WHERE table_name = ? AND status = 'accepted' "
                           "ORDER BY loaded_at DESC LIMIT 1", [table]).fetchone()
+        names = [d[0] for d in con.description]
     except duckdb.Error:
-        return None
-    return row[0] if row else None
+        return None, None, None
+    if row is None:
+        return None, None, None
+    got = dict(zip(names, row))
+    return got["source_file"], got.get("sheet"), got.get("source_rows")
 
 
 def ref_rows(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str, ...], where: str,
-              params: list[Any], order: str) -> list[Source]:
+             params: list[Any], order: str) -> list[Source]:
     """Reference rows with where they came from. A CSV file is loaded in file order, so a row's place in
-    the table is its line in the file (after the header); from a workbook the line is not known."""
-    file = ref_file(con, table)
+    the table is its line in the file (after the header); a workbook's rows are at the sheet rows the load
+    recorded; else the line is not known."""
+    file, sheet, rows_at = ref_file(con, table)
     csv = bool(file) and file.lower().endswith(".csv")
     recs = con.execute(f"SELECT rowid, {', '.join(fields)} FROM {table} WHERE {where} ORDER BY {order}",
                        params).fetchall()
-    return [Source(table, file, (r[0] + 2) if csv else None, tuple(zip(fields, r[1:]))) for r in recs]
+
+    def line(rowid: int) -> int | None:
+        if csv:
+            return rowid + 2
+        return rows_at[rowid] if rows_at and rowid < len(rows_at) else None
+    return [Source(table, file, line(r[0]), tuple(zip(fields, r[1:])), sheet if not csv else None) for r in recs]
 
 
 def field_of(source: Source, name: str) -> Any:

@@ -108,13 +108,24 @@ def reference_violations(con, name: str, inbox: Path) -> list[Violation]:
 
 LOG_TABLE = """CREATE TABLE IF NOT EXISTS ref_load_log (
     table_name VARCHAR, source_file VARCHAR, loaded_at TIMESTAMP, status VARCHAR, rows BIGINT, problems VARCHAR)"""
+# a workbook source: the sheet read, and the sheet's row of each of the table's rows in load order (rowid 0
+# first), so a report can cite a reference row where the reader finds it; null for a CSV (its rows are its
+# lines in order) and for a source rolled up from many rows (weighted populations). Added to an older log.
+LOG_SOURCE_ROWS = ("ALTER TABLE ref_load_log ADD COLUMN IF NOT EXISTS sheet VARCHAR",
+                   "ALTER TABLE ref_load_log ADD COLUMN IF NOT EXISTS source_rows INTEGER[]")
 
 
-def _log(con, table: str, source: Path, status: str, rows: int | None, problems: str) -> None:
+def _log(con, table: str, source: Path, status: str, rows: int | None, problems: str,
+         notes: dict | None = None) -> None:
     con.execute(LOG_TABLE)
-    con.execute("INSERT INTO ref_load_log VALUES ($t, $s, $at, $st, $r, $p)", {
-        "t": table, "s": source.name, "at": datetime.now(timezone.utc).replace(tzinfo=None),
-        "st": status, "r": rows, "p": problems})
+    for sql in LOG_SOURCE_ROWS:
+        con.execute(sql)
+    notes = notes or {}
+    con.execute("INSERT INTO ref_load_log BY NAME SELECT $t AS table_name, $s AS source_file, $at AS loaded_at, "
+                "$st AS status, $r AS rows, $p AS problems, $sheet AS sheet, $source_rows::INTEGER[] AS source_rows", {
+                    "t": table, "s": source.name, "at": datetime.now(timezone.utc).replace(tzinfo=None),
+                    "st": status, "r": rows, "p": problems, "sheet": notes.get("sheet"),
+                    "source_rows": notes.get("source_rows")})
 
 
 def load_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path, name: str, inbox: Path) -> dict:
@@ -136,6 +147,7 @@ def load_reference(con: duckdb.DuckDBPyConnection, reference_dir: Path, name: st
         except ReferenceRefused as refused:
             _log(con, table, source.source, "refused", None, "; ".join(map(str, refused.violations)))
             raise
-        _log(con, table, source.source, "accepted", rows, "")
-        return {"rows": rows, "source": str(source.source), **{k: str(v) for k, v in source.notes.items()}}
+        _log(con, table, source.source, "accepted", rows, "", source.notes)
+        return {"rows": rows, "source": str(source.source),
+                **{k: str(v) for k, v in source.notes.items() if k != "source_rows"}}
 

@@ -231,12 +231,15 @@ def write_sheet(path: Path, spec: TableSource, out: Path) -> dict:
     if header_index is None or header_index >= len(texts) or not any(texts[header_index]):
         raise ReferenceSourceError(f"{path}: sheet {sheet!r} has no headings (header_row)")
     headings = _trim(texts[header_index])
-    rows = [_pad(row, len(headings)) for row in texts[header_index + 1:] if any(row)]
+    kept = [(i + 1, row) for i, row in enumerate(texts) if i > header_index and any(row)]
+    rows = [_pad(row, len(headings)) for _, row in kept]
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(headings)
         writer.writerows(rows)
-    return {"sheet": sheet, "header_row": header_index + 1, "rows": len(rows)}
+    # the sheet's row of each row written (blank rows are skipped): where a reader finds a table's row again
+    return {"sheet": sheet, "header_row": header_index + 1, "rows": len(rows),
+            "source_rows": [number for number, _ in kept]}
 
 
 def _trim(row: list[str | None]) -> list[str]:

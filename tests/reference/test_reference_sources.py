@@ -191,3 +191,34 @@ def test_the_demo_reference_files_load_unchanged(tmp_path):
         metadata = load_reference(con, tmp_path, name, tmp_path / "inbox")
         with (tmp_path / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
             assert metadata["rows"] == sum(1 for _ in csv.DictReader(handle)), name
+
+
+def test_a_workbook_tables_rows_are_cited_at_their_sheet_row(tmp_path):
+    """Explain pages cite a reference row where the reader finds it: for an .xlsx source the sheet and the
+    sheet's row (title rows above the headings and blank rows between the data skipped), read here from the
+    workbook itself with openpyxl."""
+    from reports.explain_working import ref_rows  # noqa: PLC0415
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Notes"
+    sheet = workbook.create_sheet("Allocations")
+    sheet.append(["Programme allocations"])
+    sheet.append([])
+    sheet.append(["icb_id", "fy", "programme_allocation"])
+    sheet.append(["nw_icb", "2024-25", 2100.00])
+    sheet.append([])
+    sheet.append(["nw_icb", "2025-26", 2200.50])
+    sheet.append(["sf_icb", "2025-26", 1234.56])
+    workbook.save(tmp_path / "allocations.xlsx")
+    _sources(tmp_path, "allocations:\n  file: allocations.xlsx\n  sheet: Allocations\n  header_row: 3\n")
+    con = duckdb.connect()
+    load_reference(con, tmp_path, "allocations", tmp_path / "inbox")
+    cited = ref_rows(con, "ref_allocations", ("icb_id", "fy", "programme_allocation"), "TRUE", [], "icb_id, fy")
+    read_back = openpyxl.load_workbook(tmp_path / "allocations.xlsx")["Allocations"]
+    assert [s.where for s in cited] == ["allocations.xlsx, sheet Allocations, row 4",
+                                        "allocations.xlsx, sheet Allocations, row 6",
+                                        "allocations.xlsx, sheet Allocations, row 7"]
+    for s in cited:
+        row = [c.value for c in read_back[s.line]]
+        assert row[:2] == [dict(s.fields)["icb_id"], dict(s.fields)["fy"]], (s.where, row)
+        assert D(str(row[2])).quantize(D("0.01")) == dict(s.fields)["programme_allocation"]
