@@ -10,6 +10,7 @@ from decimal import Decimal
 from reports import formatting as f
 from reports.explain_working import At, Explanation, Term, half_up, page_identity, row_keys
 from reports.figure_lines import Condition
+from warehouse import periods
 
 _DEFINITION = ("Commissioner view, net of payments between partners, financial year to date: a partner's "
                "mental-health spend coded to no place is shared between the systems whose ICBs paid the partner "
@@ -43,7 +44,7 @@ def _context(at: At):
     if row is None or at.period is None:
         return None
     partner_id = row[0]
-    fy = con.execute("SELECT DISTINCT fy FROM fct_ledger WHERE period = ?", [at.period]).fetchone()[0]
+    fy = periods.fy_of(at.period)
     (unplaced,) = con.execute(
         "SELECT coalesce(sum(net_spend), 0) FROM fct_mh_ledger WHERE partner_id = ? AND fy = ? AND period <= ? "
         "AND line_type = 'expenditure' AND NOT is_eliminated AND place_id IS NULL",
