@@ -117,3 +117,57 @@ def payment_share(at: At):
 
 def _paid(label: str, value, partner_id: str, ics_id: str | None, fy: str, period: str) -> Term:
     return Term(label, Decimal(value), lines=_payment_lines(partner_id, ics_id, fy, period))
+
+
+def apportioned_by_service_line(at: At):
+    """A system's share of every partner's spend on one service line coded to no place: for each partner its
+    ICB paid, the step in the system's rounded running share over the partner's service lines (in service-line
+    order), so a system's parts over the service lines add up to its part on the by-partner view; the largest
+    payer takes the rest of each service line (rpt_system_by_payer_service_line's rule)."""
+    if at.period is None:
+        return None
+    con, ics_id, fy = at.con, at.facts["ics_id"], periods.fy_of(at.period)
+    row = con.execute("SELECT service_line FROM dim_service_line WHERE service_line_name = ?",
+                      [at.facts.get("service_line_name")]).fetchone()
+    if row is None:
+        return None
+    line = row[0]
+    unplaced: dict[str, list[tuple[str, Decimal]]] = {}
+    for partner_id, service_line, net in con.execute(
+            "SELECT partner_id, service_line, sum(net_spend) FROM fct_mh_ledger WHERE fy = ? AND period <= ? "
+            "AND line_type = 'expenditure' AND NOT is_eliminated AND place_id IS NULL GROUP BY ALL "
+            "ORDER BY partner_id, service_line", [fy, at.period]).fetchall():
+        unplaced.setdefault(partner_id, []).append((service_line, Decimal(net)))
+    payers: dict[str, list[tuple]] = {}
+    for partner_id, payer, paid, all_paid, rank in con.execute(
+            "SELECT partner_id, ics_id, icb_paid, all_icbs_paid, payer_rank FROM fct_icb_payment_shares "
+            "WHERE period = ? AND payment_share IS NOT NULL ORDER BY partner_id, payer_rank", [at.period]).fetchall():
+        payers.setdefault(partner_id, []).append((payer, Decimal(paid), Decimal(all_paid), rank))
+    names = dict(con.execute("SELECT partner_id, partner_name FROM dim_partner").fetchall())
+    terms = []
+    for partner_id, lines in unplaced.items():
+        paying = payers.get(partner_id, [])
+        net = dict(lines).get(line)
+        if net is None or ics_id not in {p[0] for p in paying}:
+            continue
+        before = sum((n for s, n in lines if s < line), Decimal(0))
+
+        def step(paid: Decimal, all_paid: Decimal) -> Decimal:
+            return half_up((before + net) * paid / all_paid) - half_up(before * paid / all_paid)
+        parts = {p: step(paid, all_paid) for p, paid, all_paid, rank in paying if rank > 1}
+        mine = next(p for p in paying if p[0] == ics_id)
+        if mine[3] > 1:
+            label = (f"{names.get(partner_id, partner_id)}: {f.money2_text(before + net)} to this service line × "
+                     f"{f.money2_text(mine[1])} ÷ {f.money2_text(mine[2])}, less {f.money2_text(before)} before it "
+                     "× the same, each rounded to the penny")
+            terms.append(Term(label, parts[ics_id]))
+        else:
+            label = (f"{names.get(partner_id, partner_id)}: its {f.money2_text(net)} coded to no place less the "
+                     f"other paying systems' parts ({', '.join(f.money2_text(v) for v in parts.values()) or 'none'}): "
+                     "the largest payer takes the rest")
+            terms.append(Term(label, net - sum(parts.values(), Decimal(0))))
+    if not terms:
+        terms = [Term("No partner its ICB paid has spend on the service line coded to no place", Decimal(0))]
+    return Explanation("each partner's spend on the service line coded to no place shared by what the system's ICB "
+                       "paid it (the step in its rounded running share over the partner's service lines; the "
+                       "largest payer takes the rest), added up over the partners", terms, definition=_DEFINITION)

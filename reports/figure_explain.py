@@ -367,6 +367,7 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
         "provider_per_unit": explain_peers.per_unit("provider_spend", "the provider's own spend on the service"),
     },
     "system-by-payer": {"apportioned": explain_payer.apportioned, "share": explain_payer.payment_share},
+    "system-by-payer-service-line": {"apportioned": explain_payer.apportioned_by_service_line},
     "open-book": {"forecast": _open_book_forecast},
     "net-by-system": {"forecast": _open_book_forecast},
     "lead-provider": {"delegated": _delegated_month},

@@ -227,6 +227,29 @@ class _Warehouse:
             parts[paid[0][0]] = unplaced - sum(parts.values())
         return parts.get(k["ics_id"], Decimal(0))
 
+    def apportioned_by_service_line(self, k: dict, period: str) -> Decimal:
+        """Per partner: this system's rounded share of the running total to the service line less that before it
+        (service lines in code order), or, paying the most, the line's spend less the other systems' parts."""
+        rows = self.db.execute(
+            "WITH u AS (SELECT partner_id, service_line, sum(net_spend) AS net FROM fct_mh_ledger WHERE fy = ? "
+            "AND period <= ? AND line_type = 'expenditure' AND NOT is_eliminated AND place_id IS NULL GROUP BY ALL) "
+            "SELECT partner_id, service_line, net, sum(net) OVER (PARTITION BY partner_id ORDER BY service_line) "
+            "FROM u", [_fy(period), period]).fetchall()
+        (line,) = self.db.execute("SELECT service_line FROM dim_service_line WHERE service_line_name = ?",
+                                  [k["service_line_name"]]).fetchone()
+        total = Decimal(0)
+        for pid, sl, net, running in rows:
+            if sl != line:
+                continue
+            paid = self._icb_payments(pid, period)
+            if k["ics_id"] not in dict(paid):
+                continue
+            everyone = sum(v for _, v in paid)
+            parts = {i: _half_up(Decimal(running) * v / everyone) - _half_up((Decimal(running) - Decimal(net)) * v
+                                                                             / everyone) for i, v in paid[1:]}
+            total += parts[k["ics_id"]] if k["ics_id"] in parts else Decimal(net) - sum(parts.values())
+        return total
+
     def payment_share(self, k: dict, period: str) -> Decimal:
         paid = dict(self._icb_payments(self._partner(k["partner_name"]), period))
         return _half_up(paid[k["ics_id"]] * 100 / sum(paid.values()))
@@ -355,6 +378,7 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
         "funding-consistency:provider_per_unit": lambda: wh.provider_per_unit(k),
         "system-by-payer:apportioned": lambda: wh.apportioned(k, period),
         "system-by-payer:share": lambda: wh.payment_share(k, period),
+        "system-by-payer-service-line:apportioned": lambda: wh.apportioned_by_service_line(k, period),
         "open-book:forecast": lambda: wh.open_book_forecast(k, period),
         "net-by-system:forecast": lambda: wh.open_book_forecast(k, period),
         "mhis:forecast": lambda: wh.mhis_forecast(k),
@@ -395,12 +419,14 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
         per_page[page.name] += 1
     for name in ("plan-vs-actual.html", "mh-budget.html", "contracts.html", "agency-spend.html", "mhis.html",
                  "index.html", "sector-by-recipient.html", "variation.html", "system-by-payer.html",
-                 "funding-consistency.html", "open-book.html", "lead-provider.html"):
+                 "funding-consistency.html", "open-book.html", "lead-provider.html",
+                 "system-by-payer-service-line.html"):
         assert per_page[name] > 0, f"{name}: no figure links to its working"
     assert set(recomputed) >= {"plan-vs-actual:fy_plan", "plan-vs-actual:slippage", "mh-budget:budget_ytd",
                                "contracts:annual_value", "contracts:overrun", "agency-spend:cap_ytd",
                                "mhis:required", "sector-by-recipient:share", "variation:rate",
-                               "system-by-payer:apportioned", "system-by-payer:share", "variation:peer_rate",
+                               "system-by-payer:apportioned", "system-by-payer:share",
+                               "system-by-payer-service-line:apportioned", "variation:peer_rate",
                                "variation:pooled_rate", "variation:from_median", "variation:difference",
                                "funding-consistency:value_per_unit", "funding-consistency:median",
                                "funding-consistency:vs_median", "open-book:forecast", "net-by-system:forecast",
