@@ -38,6 +38,7 @@ ASKED = "drill_asked"
 ASKED_ROWS = "drill_asked_rows"          # the bound parameter holding it
 PAGE_ID = "drill_page_id"
 PAGE_LIMIT = "drill_page_limit"
+DRILL_LINES = "drill_lines"              # the temporary table of one pass's matching lines
 
 
 @dataclass
@@ -95,34 +96,40 @@ def read_many(con: duckdb.DuckDBPyConnection, asks: list[tuple[Condition, int]],
 
 def _read_group(con: duckdb.DuckDBPyConnection, template: tuple[str, str, str],
                 asks: list[tuple[Condition, int]], service_line: str) -> list[LinesRead]:
-    """The pages of one template, in two queries over the source joined to their parameters."""
+    """The pages of one template: the source joined once to their parameters, the lines that match
+    kept in a temporary table (DRILL_LINES), then two queries over it."""
     source, amount, where = template
     _check_source(source)
     params = [_json_safe(cond.bound()) for cond, _ in asks]
     names = sorted(set(_PARAM_REF.findall(where)))
-    varying = [n for n in names if len({repr(p[n]) for p in params}) > 1]
     if {PAGE_ID, PAGE_LIMIT, ASKED_ROWS} & set(names):
         raise SpecError(f"drill-down condition uses a reserved parameter name: {where}")
+    varying = {n for n in names if len({repr(p[n]) for p in params}) > 1}
     bound = {n: params[0][n] for n in names if n not in varying}
     bound[ASKED_ROWS] = [{PAGE_ID: i, PAGE_LIMIT: int(limit), **{n: p[n] for n in varying}}
                          for i, (p, (_, limit)) in enumerate(zip(params, asks))]
     joined = _PARAM_REF.sub(lambda m: f"{ASKED}.{quote_ident(m.group(1))}" if m.group(1) in varying
                             else m.group(0), where)
-    lines_from = (f"FROM {source} JOIN (SELECT unnest(${ASKED_ROWS}) AS {ASKED}) AS {ASKED}_relation "
-                  f"ON ({joined})")
-    page, keys = f"{ASKED}.{PAGE_ID}", _keys(service_line)
-    reads = [LinesRead() for _ in asks]
-    sets = ", ".join(f"({page}, {k})" for k in keys.split(", "))
-    for i, *values, g, n, v in con.execute(
-            f"SELECT {page}, {keys}, grouping({keys}) AS g, count(*), coalesce(sum({amount}), 0) "
-            f"{lines_from} GROUP BY GROUPING SETS (({page}), {sets})", bound).fetchall():
-        reads[i].add_group(tuple(values), g, n, v)
-    order = f"abs({amount}) DESC, load_id, source_row"
-    for i, *line in con.execute(
-            f"SELECT {page}, {_line_columns(amount)} {lines_from} "
-            f"QUALIFY row_number() OVER (PARTITION BY {page} ORDER BY {order}) <= {ASKED}.{PAGE_LIMIT} "
-            f"ORDER BY {page}, {order}", bound).fetchall():
-        reads[i].lines.append(tuple(line))
+    keys = _keys(service_line)
+    columns = ", ".join(dict.fromkeys(keys.split(", ") + [c for c in LINE_COLUMNS if c != "amount"]))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {DRILL_LINES} AS SELECT {ASKED}.{PAGE_ID}, {ASKED}.{PAGE_LIMIT}, "
+                f"{columns}, {amount} AS amount FROM {source} "
+                f"JOIN (SELECT unnest(${ASKED_ROWS}) AS {ASKED}) AS {ASKED}_relation ON ({joined})", bound)
+    try:
+        reads = [LinesRead() for _ in asks]
+        sets = ", ".join(f"({PAGE_ID}, {k})" for k in keys.split(", "))
+        for i, *values, g, n, v in con.execute(
+                f"SELECT {PAGE_ID}, {keys}, grouping({keys}) AS g, count(*), coalesce(sum(amount), 0) "
+                f"FROM {DRILL_LINES} GROUP BY GROUPING SETS (({PAGE_ID}), {sets})").fetchall():
+            reads[i].add_group(tuple(values), g, n, v)
+        order = "abs(amount) DESC, load_id, source_row"
+        for i, *line in con.execute(
+                f"SELECT {PAGE_ID}, {', '.join(LINE_COLUMNS)} FROM {DRILL_LINES} "
+                f"QUALIFY row_number() OVER (PARTITION BY {PAGE_ID} ORDER BY {order}) <= {PAGE_LIMIT} "
+                f"ORDER BY {PAGE_ID}, {order}").fetchall():
+            reads[i].lines.append(tuple(line))
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {DRILL_LINES}")
     return reads
 
 
