@@ -25,18 +25,17 @@ def con():
     connection.close()
 
 
+def _site_reading_the_book(con, period, out_dir, *, run_id=""):
+    """The site's stand-in: a page of the book's net to date, read through a view."""
+    total = con.execute("SELECT sum(net) FROM v_book WHERE period <= $p", {"p": period}).fetchone()[0]
+    out_dir.mkdir()
+    (out_dir / "index.html").write_text(f"{run_id} {total}")
+
+
 @pytest.fixture(autouse=True)
 def stub_builders(monkeypatch):
-    def board_pack(con, period, path, *, ics_id=None, run_id=""):
-        path.write_text(run_id)
-
-    def html_site(con, period, out_dir, *, run_id=""):
-        total = con.execute("SELECT sum(net) FROM v_book WHERE period <= $p", {"p": period}).fetchone()[0]
-        out_dir.mkdir()
-        (out_dir / "index.html").write_text(f"{run_id} {total}")
-
-    monkeypatch.setattr(report_assets, "build_board_pack", board_pack)
-    monkeypatch.setattr(report_assets, "build_html_site", html_site)
+    monkeypatch.setattr(report_assets, "build_board_pack", lambda con, period, path, **_: path.write_text("pack"))
+    monkeypatch.setattr(report_assets, "build_html_site", _site_reading_the_book)
 
 
 def _live(reports):
