@@ -130,9 +130,7 @@ def slug(section: Section, row: Row, used: set[str]) -> str:
 def drill_page(con: duckdb.DuckDBPyConnection, section: Section, row: Row, name: str,
                limit: int = DRILL_LIMIT) -> DrillPage:
     """The ledger lines behind one flagged row of a detail section (largest first, at most ``limit``)."""
-    page = _flag_page(section, row, name, limit)
-    page.fill(drill_pass.read_one(con, page.condition, limit, _service_line(_columns(con, page.condition.source))))
-    return page
+    return _read_alone(con, _flag_page(section, row, name, limit))
 
 
 def _flag_page(section: Section, row: Row, name: str, limit: int) -> DrillPage:
@@ -153,8 +151,13 @@ def lines_page(con: duckdb.DuckDBPyConnection, cond: Condition, *, name: str, ti
     to that sum (one grouping-sets query), and the largest ``limit`` lines."""
     page = DrillPage(slug=name, title=title, section=section, flag_text=flag_text, figure_label=figure_label,
                      figure=figure, fmt=fmt, facts=facts or {}, condition=cond, limit=limit)
-    columns = columns if columns is not None else _columns(con, cond.source)
-    page.fill(drill_pass.read_one(con, cond, limit, _service_line(columns)))
+    return _read_alone(con, page, columns)
+
+
+def _read_alone(con: duckdb.DuckDBPyConnection, page: DrillPage, columns: set[str] | None = None) -> DrillPage:
+    """The page with its lines read by its own two queries (reports/drill_pass.read_one)."""
+    columns = columns if columns is not None else _columns(con, page.condition.source)
+    page.fill(drill_pass.read_one(con, page.condition, page.limit, _service_line(columns)))
     return page
 
 
