@@ -8,7 +8,8 @@ reads every page's lines with its own two queries (reports/drill_pass.read_one, 
 before the grouped passes); ``grouped`` is the site as it is. Both modes alternate, so load on a
 shared machine falls on both alike. It prints, per mode, the median CPU seconds (user + sys of the
 process, DuckDB's threads included) and wall seconds of the whole site and of reading the drill
-pages' lines alone, and the number of pages and of queries.
+pages' lines alone, the number of pages, and the number of passes over a source that read them
+(one a page, or one a template).
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def build(home: Path, period: str | None, mode: str) -> dict:
 
     from reports import drill_pass, html_site
 
-    read_many, spent = drill_pass.read_many, {"cpu": 0.0, "wall": 0.0, "pages": 0, "queries": 0}
+    read_many, spent = drill_pass.read_many, {"cpu": 0.0, "wall": 0.0, "pages": 0, "passes": 0}
 
     def per_page(con, asks, service_line_of):
         return [drill_pass.read_one(con, cond, limit, service_line_of(cond.source)) for cond, limit in asks]
@@ -48,7 +49,7 @@ def build(home: Path, period: str | None, mode: str) -> dict:
         templates = {drill_pass._template(cond) for cond, _ in asks}
         spent.update(cpu=spent["cpu"] + _cpu() - cpu, wall=spent["wall"] + time.perf_counter() - wall,
                      pages=spent["pages"] + len(asks),
-                     queries=spent["queries"] + 2 * (len(asks) if mode == "per_page" else len(templates)))
+                     passes=spent["passes"] + (len(asks) if mode == "per_page" else len(templates)))
         return reads
 
     drill_pass.read_many = timed
@@ -59,7 +60,7 @@ def build(home: Path, period: str | None, mode: str) -> dict:
         html_site.build_html_site(con, period, Path(out) / "html")
     return {"mode": mode, "site_cpu": _cpu() - cpu, "site_wall": time.perf_counter() - wall,
             "drill_cpu": spent["cpu"], "drill_wall": spent["wall"], "pages": spent["pages"],
-            "queries": spent["queries"]}
+            "passes": spent["passes"]}
 
 
 def main(argv=None) -> int:
@@ -80,13 +81,13 @@ def main(argv=None) -> int:
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             runs[mode].append(json.loads(out.strip().splitlines()[-1]))
     print(f"{'mode':10s} {'site CPU s':>11s} {'site wall s':>12s} {'drill CPU s':>12s} {'drill wall s':>13s}"
-          f" {'pages':>6s} {'queries':>8s}   (medians of {args.repeat} fresh processes)")
+          f" {'pages':>6s} {'passes':>7s}   (medians of {args.repeat} fresh processes)")
     medians = {}
     for mode, results in runs.items():
         m = {k: statistics.median(r[k] for r in results) for k in ("site_cpu", "site_wall", "drill_cpu", "drill_wall")}
         medians[mode] = m
         print(f"{mode:10s} {m['site_cpu']:11.2f} {m['site_wall']:12.2f} {m['drill_cpu']:12.2f} {m['drill_wall']:13.2f}"
-              f" {results[0]['pages']:6d} {results[0]['queries']:8d}")
+              f" {results[0]['pages']:6d} {results[0]['passes']:7d}")
     before, after = medians["per_page"], medians["grouped"]
     print(f"grouped / per_page: site CPU {after['site_cpu'] / before['site_cpu']:.2f}, "
           f"drill CPU {after['drill_cpu'] / before['drill_cpu']:.2f}")
