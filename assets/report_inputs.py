@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,10 @@ class Recording:
         return self._con.execute(sql, *args, **kwargs)
 
 
+@lru_cache(maxsize=None)
 def code_version() -> str:
+    """The report code as this process first saw it: the code it runs (files edited under a long-lived
+    process do not change what it runs)."""
     digest = hashlib.sha256()
     for folder in CODE:
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
