@@ -7,6 +7,10 @@ by one atomic rename of a new link over the old (os.replace), so at every instan
 fails or is killed half-way leaves the last good reports in place, and a reader never
 finds the folder missing. Each report is stamped with the run that made it. Versions
 left behind by an interrupted run are removed by the next one.
+
+A version records what it was made from (assets/report_inputs.py): when the code and every
+table its build read are as they were, the run keeps it rather than writing the same reports
+again, and says so in the asset's metadata.
 """
 
 import dataclasses
@@ -19,6 +23,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets import report_inputs
 from assets.partitions import periods
 from warehouse.files import fsync_dir
 from warehouse.connection import Warehouse
@@ -63,29 +68,40 @@ def report_sources() -> list[str]:
     return sorted(found)
 
 
-def write_reports(con, period: str, reports_home: Path, run_id: str) -> Path:
-    """Build every report for `period` into a new version, then make reports_home/<period> point at it."""
+@dataclasses.dataclass(frozen=True)
+class Written:
+    folder: Path      # reports_home/<period>
+    kept: bool        # the current version was kept: nothing it was made from had changed
+
+
+def write_reports(con, period: str, reports_home: Path, run_id: str) -> Written:
+    """Build every report for `period` into a new version, then make reports_home/<period> point at
+    it; or keep the current version when nothing it was made from changed."""
     reports_home.mkdir(parents=True, exist_ok=True)
     final = reports_home / period
     stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     version = reports_home / f".{period}.{stamp}"
     _remove_versions(reports_home, period, keep=current_version(final))
+    if report_inputs.unchanged(con, current_version(final)):
+        return Written(final, kept=True)
     version.mkdir()
+    recording = report_inputs.Recording(con)
     try:
-        systems = [r[0] for r in con.execute(
+        systems = [r[0] for r in recording.execute(
             "SELECT DISTINCT ics_id FROM rpt_mh_spend WHERE ics_id IS NOT NULL ORDER BY 1").fetchall()]
-        build_board_pack(con, period, version / f"openbook-board-pack-{period}-all-systems.xlsx", run_id=run_id)
+        build_board_pack(recording, period, version / f"openbook-board-pack-{period}-all-systems.xlsx", run_id=run_id)
         for ics_id in systems:
-            build_board_pack(con, period, version / f"openbook-board-pack-{period}-{ics_id}.xlsx", ics_id=ics_id,
+            build_board_pack(recording, period, version / f"openbook-board-pack-{period}-{ics_id}.xlsx", ics_id=ics_id,
                              run_id=run_id)
-        build_html_site(con, period, version / "html", run_id=run_id)
+        build_html_site(recording, period, version / "html", run_id=run_id)
+        report_inputs.keep(version, report_inputs.fingerprint(con, recording.tables))
         _fsync_tree(version)  # on disk before it goes live, so a power cut cannot expose empty files
     except BaseException:
         shutil.rmtree(version, ignore_errors=True)
         raise
     _point(final, version, stamp)
     _remove_versions(reports_home, period, keep=version)
-    return final
+    return Written(final, kept=False)
 
 
 def current_version(final: Path) -> Path | None:
@@ -144,9 +160,15 @@ def _fsync_file(path: Path) -> None:
 def board_reports(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Excel board packs (one per system and a combined one) and the HTML site for the period."""
     with warehouse.writer() as con:
-        folder = write_reports(con, context.partition_key, warehouse.paths.reports, context.run.run_id)
-    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        written = write_reports(con, context.partition_key, warehouse.paths.reports, context.run.run_id)
+    folder = written.folder
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()
+                   and p.name != report_inputs.INPUTS)
+    if written.kept:
+        context.log.info(f"reports for {context.partition_key} kept: nothing they were made from changed")
     return dg.MaterializeResult(metadata={
         "folder": dg.MetadataValue.path(str(folder)),
+        "kept": dg.MetadataValue.text("yes: nothing they were made from changed since they were written"
+                                      if written.kept else "no: written by this run"),
         "files": dg.MetadataValue.md("\n".join(f"- {f}" for f in files if not f.startswith("html/assets"))),
     })

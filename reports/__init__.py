@@ -5,11 +5,11 @@
 Both read only rpt_* tables (plus load_log / dq_load_status for the cover) through a
 DuckDB connection they are given; the exceptions are the HTML site's drill-down pages,
 which list the ledger lines behind a figure from fct_ledger / fct_mh_ledger
-(reports/drilldown.py, reports/figure_lines.py), the explain pages, which show the reference rows
-(ref_ tables) a plan, budget, contract or limit figure rests on and the lines a term of its working sums
-(reports/figure_explain.py with explain_working.py, explain_peers.py, explain_payer.py; the workbook's
-Explain sheet shows the same workings, reports/excel_explain.py), and the workbook's Transactions sheet
-(reports/excel_transactions.py).
+(reports/drilldown.py, reports/figure_lines.py; read in grouped passes by reports/drill_pass.py), the
+explain pages, which show the reference rows (ref_ tables) a plan, budget, contract or limit figure rests
+on and the lines a term of its working sums (reports/figure_explain.py with explain_working.py,
+explain_peers.py, explain_payer.py; the workbook's Explain sheet shows the same workings,
+reports/excel_explain.py), and the workbook's Transactions sheet (reports/excel_transactions.py).
 
 What lives here: the spec vocabulary (spec.py); the sections, declared by subject
 (sections/, listed in report order in sections/__init__.py); the query layer that turns

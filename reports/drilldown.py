@@ -19,14 +19,11 @@ from typing import Any
 
 import duckdb
 
-from reports import figure_lines
+from reports import drill_pass, figure_lines
 from reports.figure_lines import Condition
-from reports.spec import DRILL_LIMIT, DRILL_SOURCES, Section, SpecError
+from reports.spec import DRILL_LIMIT, Section
 from reports.tables import Column, Row, Table
 
-LINE_COLUMNS = ("partner_name", "period", "cost_centre", "counterparty", "description", "line_type",
-                "amount", "source_file", "source_row", "load_id")
-_PARAM_REF = re.compile(r"\$([a-z_][a-z0-9_]*)")
 # A figure's page (one not flagged) lists fewer lines than a flag's: there are many more of them,
 # and the breakdowns above the lines already explain the figure; the remainder is still stated.
 FIGURE_LIMIT = 100
@@ -83,13 +80,23 @@ class DrillPage:
     figure_label: str
     figure: Decimal | None
     fmt: str                    # the figure's format (money, money2)
-    lines: list[DrillLine]      # the lines shown, largest first
-    line_count: int             # every line behind the figure
-    line_total: Decimal         # their sum
+    condition: Condition        # the lines behind the figure
+    limit: int                  # how many of them are listed
+    # what the lines hold, None until they are read (DrillSet reads every page's at once)
+    lines: list[DrillLine] | None = None    # the lines shown, largest first
+    line_count: int | None = None           # every line behind the figure
+    line_total: Decimal | None = None       # their sum
     facts: dict[str, Any] = field(default_factory=dict)
     breakdowns: list[Breakdown] = field(default_factory=list)
     linked_from: list[tuple[str, str]] = field(default_factory=list)   # (href from the site root, label)
     see_also: list = field(default_factory=list)   # flag_links.Link: other flags and warnings on the same lines
+
+    def fill(self, read: drill_pass.LinesRead) -> None:
+        """The page's lines as read: count, sum, breakdowns (none when no line) and those listed."""
+        self.lines = [DrillLine(*r) for r in read.lines]
+        self.line_count, self.line_total = read.count, read.total
+        self.breakdowns = [_breakdown(key, label, read.groups[i], chronological=(key == "period"))
+                           for i, (key, label) in enumerate(BREAKDOWNS)] if read.count else []
 
     @property
     def shown_total(self) -> Decimal:
@@ -123,57 +130,45 @@ def slug(section: Section, row: Row, used: set[str]) -> str:
 def drill_page(con: duckdb.DuckDBPyConnection, section: Section, row: Row, name: str,
                limit: int = DRILL_LIMIT) -> DrillPage:
     """The ledger lines behind one flagged row of a detail section (largest first, at most ``limit``)."""
+    return _read_alone(con, _flag_page(section, row, name, limit))
+
+
+def _flag_page(section: Section, row: Row, name: str, limit: int) -> DrillPage:
+    """A flagged row's page, its lines not read yet."""
     drill = section.flag.drill
-    facts = row.facts
-    cond = figure_lines.flag_condition(section, row)
     value = next(v for v in section.values if v.key == drill.figure)
-    return lines_page(con, cond, name=name, title=drill.title(facts), section=section,
-                      flag_text=row.values.get("flag_text") or "", figure_label=value.label,
-                      figure=row.values.get(drill.figure), fmt=value.fmt, limit=limit, facts=facts)
+    return DrillPage(slug=name, title=drill.title(row.facts), section=section,
+                     flag_text=row.values.get("flag_text") or "", figure_label=value.label,
+                     figure=row.values.get(drill.figure), fmt=value.fmt, facts=row.facts,
+                     condition=figure_lines.flag_condition(section, row), limit=limit)
 
 
 def lines_page(con: duckdb.DuckDBPyConnection, cond: Condition, *, name: str, title: str,
                section: Section, figure_label: str, figure: Decimal | None, fmt: str,
                flag_text: str = "", limit: int = FIGURE_LIMIT, facts: dict | None = None,
                columns: set[str] | None = None) -> DrillPage:
-    """The lines behind a figure: their count and sum, four breakdowns each adding up to that sum
-    (one grouping-sets query), and the largest ``limit`` lines."""
-    if cond.source not in DRILL_SOURCES:
-        raise SpecError(f"drill-down source {cond.source!r} not one of {DRILL_SOURCES}")
-    amount, bound = cond.amount, _json_safe(cond.bound())
-    columns = columns if columns is not None else _columns(con, cond.source)
-    sl = "service_line_name" if "service_line_name" in columns else "service_line"
-    groups = con.execute(
-        f"SELECT partner_name, {sl}, counterparty, period, "
-        f"grouping(partner_name, {sl}, counterparty, period) AS g, count(*), coalesce(sum({amount}), 0) "
-        f"FROM {cond.source} WHERE {cond.where} "
-        f"GROUP BY GROUPING SETS ((partner_name), ({sl}), (counterparty), (period), ())", bound).fetchall()
-    count, total = 0, Decimal(0)
-    by: dict[int, list[tuple[Any, int, Decimal]]] = {i: [] for i in range(4)}
-    for *keys, g, n, v in groups:
-        if g == 15:                              # the grand total: every grouping column rolled up
-            count, total = n, Decimal(v)
-            continue
-        i = [15 - (1 << (3 - j)) for j in range(4)].index(g)
-        by[i].append((keys[i], n, Decimal(v)))
-    cols = ", ".join(f"{amount} AS amount" if c == "amount" else c for c in LINE_COLUMNS)
-    recs = con.execute(
-        f"SELECT {cols} FROM {cond.source} WHERE {cond.where} "
-        f"ORDER BY abs({amount}) DESC, load_id, source_row LIMIT {int(limit)}", bound).fetchall()
-    breakdowns = [_breakdown(key, label, by[i], chronological=(key == "period"))
-                  for i, (key, label) in enumerate(BREAKDOWNS)]
-    return DrillPage(slug=name, title=title, section=section, flag_text=flag_text, figure_label=figure_label,
-                     figure=figure, fmt=fmt, lines=[DrillLine(*r) for r in recs], line_count=count,
-                     line_total=total, facts=facts or {}, breakdowns=breakdowns if count else [])
+    """The lines behind a figure, read alone: their count and sum, four breakdowns each adding up
+    to that sum (one grouping-sets query), and the largest ``limit`` lines."""
+    page = DrillPage(slug=name, title=title, section=section, flag_text=flag_text, figure_label=figure_label,
+                     figure=figure, fmt=fmt, facts=facts or {}, condition=cond, limit=limit)
+    return _read_alone(con, page, columns)
+
+
+def _read_alone(con: duckdb.DuckDBPyConnection, page: DrillPage, columns: set[str] | None = None) -> DrillPage:
+    """The page with its lines read by its own two queries (reports/drill_pass.read_one)."""
+    columns = columns if columns is not None else _columns(con, page.condition.source)
+    page.fill(drill_pass.read_one(con, page.condition, page.limit, _service_line(columns)))
+    return page
+
+
+def _service_line(columns: set[str]) -> str:
+    """The column a source's service-line breakdown groups by: the line's name where it carries one."""
+    return "service_line_name" if "service_line_name" in columns else "service_line"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
-
-
-def _json_safe(params: dict) -> dict:
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
 
 
 def _breakdown(key: str, label: str, groups: list[tuple[Any, int, Decimal]], *, chronological: bool) -> Breakdown:
@@ -194,22 +189,38 @@ _SQL_WORDS = {"and", "or", "not", "is", "distinct", "from", "in", "null", "true"
 class DrillSet:
     """Every drill-down page of a site, one per distinct set of lines: two figures with the same
     condition (the open book's net spend of a row and the same figure on the spend page) share a
-    page, which lists every place linking to it."""
+    page, which lists every place linking to it.
+
+    Registering a figure (``flagged``, ``figure``, ``point``) names its page at once and reads
+    nothing; the lines of every page registered are read together, in grouped passes
+    (reports/drill_pass.py), when ``pages`` is first asked for after a registration: the site
+    links every figure first, then asks for the pages to write them."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
-        self.pages: list[DrillPage] = []
+        self._pages: list[DrillPage] = []
+        self._unread: list[DrillPage] = []
         self._by_key: dict[tuple, DrillPage] = {}
         self._used: set[str] = set()
         self._cols: dict[str, set[str]] = {}
+
+    @property
+    def pages(self) -> list[DrillPage]:
+        """Every page, its lines read."""
+        if self._unread:
+            reads = drill_pass.read_many(self.con, [(p.condition, p.limit) for p in self._unread],
+                                         lambda source: _service_line(self._columns(source)))
+            for page, read in zip(self._unread, reads):
+                page.fill(read)
+            self._unread = []
+        return self._pages
 
     def flagged(self, section: Section, row: Row) -> DrillPage:
         """A flagged row's page, named from its keys (as before figures had pages of their own)."""
         cond = figure_lines.flag_condition(section, row)
         page = self._by_key.get(cond.key)
         if page is None:
-            page = drill_page(self.con, section, row, slug(section, row, self._used))
-            self._add(cond, page)
+            page = self._add(_flag_page(section, row, slug(section, row, self._used), DRILL_LIMIT))
         return page
 
     def figure(self, cond: Condition, section: Section, table: Table, row: Row, col: Column,
@@ -231,20 +242,24 @@ class DrillSet:
             return None
         if page is None:
             name = f"{section.key}-{hashlib.sha1(repr(cond.key).encode()).hexdigest()[:10]}"
-            page = lines_page(self.con, cond, name=name, title=title, section=section,
-                              figure_label=label, figure=figure, fmt=fmt, columns=self._cols[cond.source])
-            self._add(cond, page)
+            page = self._add(DrillPage(slug=name, title=title, section=section, flag_text="", figure_label=label,
+                                       figure=figure, fmt=fmt, condition=cond, limit=FIGURE_LIMIT))
         if linked_from not in page.linked_from:
             page.linked_from.append(linked_from)
         return page
 
+    def _columns(self, source: str) -> set[str]:
+        if source not in self._cols:
+            self._cols[source] = _columns(self.con, source)
+        return self._cols[source]
+
     def _readable(self, cond: Condition) -> bool:
-        if cond.source not in self._cols:
-            self._cols[cond.source] = _columns(self.con, cond.source)
         words = set(re.findall(r"\b([a-z_][a-z0-9_]*)\b", re.sub(r"'[^']*'|\$[a-z_0-9]+", "", cond.where)))
         needed = (words - _SQL_WORDS) | {cond.amount}
-        return needed <= self._cols[cond.source]
+        return needed <= self._columns(cond.source)
 
-    def _add(self, cond: Condition, page: DrillPage) -> None:
-        self._by_key[cond.key] = page
-        self.pages.append(page)
+    def _add(self, page: DrillPage) -> DrillPage:
+        self._by_key[page.condition.key] = page
+        self._pages.append(page)
+        self._unread.append(page)
+        return page

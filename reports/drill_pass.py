@@ -1,0 +1,154 @@
+"""The ledger lines behind drill pages, read in grouped passes.
+
+A page's lines are a condition over a source (reports/figure_lines.Condition): a WHERE template
+with ``$name`` parameters. Read one page at a time, a site of a thousand pages scans the ledger
+two thousand times. Conditions with the same source, amount and template differ only in their
+parameters, so they are read together: the parameters that differ between them become the
+columns of a small relation with one row per page (``drill_asked``), the template is the join
+condition from the lines to it, and one GROUP BY GROUPING SETS gives every page's count, sum and
+four breakdowns, one window every page's largest lines. A parameter with the same value on every
+page stays a bound parameter, so the scan still filters on it (the period, the financial year).
+
+``read_one`` is the per-page reading (two queries) and the reference the grouped pass is tested
+against (tests/reports/test_drill_pass.py); a template used by one page only is read with it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import groupby
+from typing import Any, Callable
+
+import duckdb
+
+from reports.figure_lines import Condition
+from reports.spec import DRILL_SOURCES, SpecError
+from warehouse.sql_files import quote_ident
+
+LINE_COLUMNS = ("partner_name", "period", "cost_centre", "counterparty", "description", "line_type",
+                "amount", "source_file", "source_row", "load_id")
+# the four breakdowns' columns, in the order of the pages' breakdowns; the service line's column
+# is the source's (its name where the source carries one)
+GROUPED_BY = ("partner_name", None, "counterparty", "period")
+_ALL_ROLLED_UP = 15                      # grouping() of the four columns when all are rolled up
+_PARAM_REF = re.compile(r"\$([a-z_][a-z0-9_]*)")
+# the relation of the pages' differing parameters (one struct per page) and its own fields
+ASKED = "drill_asked"
+ASKED_ROWS = "drill_asked_rows"          # the bound parameter holding it
+PAGE_ID = "drill_page_id"
+PAGE_LIMIT = "drill_page_limit"
+DRILL_LINES = "drill_lines"              # the temporary table of one pass's matching lines
+
+
+@dataclass
+class LinesRead:
+    """What a page shows of its lines: their count and sum, the (value, lines, sum) groups of each
+    breakdown (0-3, as GROUPED_BY), and the largest lines (LINE_COLUMNS), largest first."""
+    count: int = 0
+    total: Decimal = Decimal(0)
+    groups: dict[int, list[tuple[Any, int, Decimal]]] = field(default_factory=lambda: {i: [] for i in range(4)})
+    lines: list[tuple] = field(default_factory=list)
+
+    def add_group(self, keys: tuple, grouping: int, count: int, total: Any) -> None:
+        """One row of the grouping-sets query: the grand total, or one value of one breakdown."""
+        if grouping == _ALL_ROLLED_UP:
+            self.count, self.total = count, Decimal(total)
+            return
+        i = [_ALL_ROLLED_UP - (1 << (3 - j)) for j in range(4)].index(grouping)
+        self.groups[i].append((keys[i], count, Decimal(total)))
+
+
+def read_one(con: duckdb.DuckDBPyConnection, cond: Condition, limit: int, service_line: str) -> LinesRead:
+    """One page's lines, by two queries with the condition's parameters bound."""
+    _check_source(cond.source)
+    amount, bound = cond.amount, _json_safe(cond.bound())
+    keys = _keys(service_line)
+    read = LinesRead()
+    for *values, g, n, v in con.execute(
+            f"SELECT {keys}, grouping({keys}) AS g, count(*), coalesce(sum({amount}), 0) "
+            f"FROM {cond.source} WHERE {cond.where} "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({k})' for k in keys.split(', '))}, ())", bound).fetchall():
+        read.add_group(tuple(values), g, n, v)
+    read.lines = con.execute(
+        f"SELECT {_line_columns(amount)} FROM {cond.source} WHERE {cond.where} "
+        f"ORDER BY abs({amount}) DESC, load_id, source_row LIMIT {int(limit)}", bound).fetchall()
+    return read
+
+
+def read_many(con: duckdb.DuckDBPyConnection, asks: list[tuple[Condition, int]],
+              service_line_of: Callable[[str], str]) -> list[LinesRead]:
+    """Every asked page's lines (condition, lines to list), in the order asked: one grouped pass per
+    template (source, amount, WHERE) shared by several pages, ``read_one`` for a template of one."""
+    out: list[LinesRead | None] = [None] * len(asks)
+    order = sorted(range(len(asks)), key=lambda i: _template(asks[i][0]))
+    for template, members in groupby(order, key=lambda i: _template(asks[i][0])):
+        members = list(members)
+        sl = service_line_of(template[0])
+        if len(members) == 1:
+            cond, limit = asks[members[0]]
+            out[members[0]] = read_one(con, cond, limit, sl)
+            continue
+        for i, read in zip(members, _read_group(con, template, [asks[i] for i in members], sl)):
+            out[i] = read
+    return out
+
+
+def _read_group(con: duckdb.DuckDBPyConnection, template: tuple[str, str, str],
+                asks: list[tuple[Condition, int]], service_line: str) -> list[LinesRead]:
+    """The pages of one template: the source joined once to their parameters, the lines that match
+    kept in a temporary table (DRILL_LINES), then two queries over it."""
+    source, amount, where = template
+    _check_source(source)
+    params = [_json_safe(cond.bound()) for cond, _ in asks]
+    names = sorted(set(_PARAM_REF.findall(where)))
+    if {PAGE_ID, PAGE_LIMIT, ASKED_ROWS} & set(names):
+        raise SpecError(f"drill-down condition uses a reserved parameter name: {where}")
+    varying = {n for n in names if len({repr(p[n]) for p in params}) > 1}
+    bound = {n: params[0][n] for n in names if n not in varying}
+    bound[ASKED_ROWS] = [{PAGE_ID: i, PAGE_LIMIT: int(limit), **{n: p[n] for n in varying}}
+                         for i, (p, (_, limit)) in enumerate(zip(params, asks))]
+    joined = _PARAM_REF.sub(lambda m: f"{ASKED}.{quote_ident(m.group(1))}" if m.group(1) in varying
+                            else m.group(0), where)
+    keys = _keys(service_line)
+    columns = ", ".join(dict.fromkeys(keys.split(", ") + [c for c in LINE_COLUMNS if c != "amount"]))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {DRILL_LINES} AS SELECT {ASKED}.{PAGE_ID}, {ASKED}.{PAGE_LIMIT}, "
+                f"{columns}, {amount} AS amount FROM {source} "
+                f"JOIN (SELECT unnest(${ASKED_ROWS}) AS {ASKED}) AS {ASKED}_relation ON ({joined})", bound)
+    try:
+        reads = [LinesRead() for _ in asks]
+        sets = ", ".join(f"({PAGE_ID}, {k})" for k in keys.split(", "))
+        for i, *values, g, n, v in con.execute(
+                f"SELECT {PAGE_ID}, {keys}, grouping({keys}) AS g, count(*), coalesce(sum(amount), 0) "
+                f"FROM {DRILL_LINES} GROUP BY GROUPING SETS (({PAGE_ID}), {sets})").fetchall():
+            reads[i].add_group(tuple(values), g, n, v)
+        order = "abs(amount) DESC, load_id, source_row"
+        for i, *line in con.execute(
+                f"SELECT {PAGE_ID}, {', '.join(LINE_COLUMNS)} FROM {DRILL_LINES} "
+                f"QUALIFY row_number() OVER (PARTITION BY {PAGE_ID} ORDER BY {order}) <= {PAGE_LIMIT} "
+                f"ORDER BY {PAGE_ID}, {order}").fetchall():
+            reads[i].lines.append(tuple(line))
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {DRILL_LINES}")
+    return reads
+
+
+def _template(cond: Condition) -> tuple[str, str, str]:
+    return (cond.source, cond.amount, cond.where)
+
+
+def _keys(service_line: str) -> str:
+    return ", ".join(k or service_line for k in GROUPED_BY)
+
+
+def _line_columns(amount: str) -> str:
+    return ", ".join(f"{amount} AS amount" if c == "amount" else c for c in LINE_COLUMNS)
+
+
+def _check_source(source: str) -> None:
+    if source not in DRILL_SOURCES:
+        raise SpecError(f"drill-down source {source!r} not one of {DRILL_SOURCES}")
+
+
+def _json_safe(params: dict) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}

@@ -1,0 +1,112 @@
+"""Drill pages read in grouped passes (reports/drill_pass.py) show exactly what each page read
+alone shows: on a hand-made ledger against figures worked out by hand, and on the demo site against
+the per-page reading (drilldown.lines_page, two queries per page with its parameters bound), every
+page's count, total, breakdown rows and listed lines."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from reports import drill_pass, drilldown
+from reports.figure_lines import Condition
+
+_LINES = [  # partner, service line, counterparty, period, fy, amount, source row, load id
+    ("a", "crisis", "S1", "2025-04", "2025/26", "100.00", 1, "L1"),
+    ("a", "crisis", "S2", "2025-05", "2025/26", "-250.00", 2, "L1"),
+    ("a", "eating", "S1", "2025-05", "2025/26", "250.00", 3, "L1"),    # ties with row 2 on abs(amount)
+    ("a", "eating", "S3", "2025-05", "2025/26", "250.00", 7, "L0"),    # ... and comes first: load L0
+    (None, "crisis", "S2", "2025-04", "2025/26", "40.50", 4, "L2"),   # no partner: a null key's line
+    ("b", "crisis", "S1", "2025-04", "2024/25", "999.99", 5, "L3"),   # another year
+]
+
+
+@pytest.fixture
+def ledger():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE fct_ledger (partner_id VARCHAR, partner_name VARCHAR, service_line VARCHAR, "
+                "counterparty VARCHAR, period VARCHAR, fy VARCHAR, amount DECIMAL(18,2), cost_centre VARCHAR, "
+                "description VARCHAR, line_type VARCHAR, source_file VARCHAR, source_row INTEGER, load_id VARCHAR)")
+    for p, sl, cp, period, fy, amount, row, load in _LINES:
+        con.execute("INSERT INTO fct_ledger VALUES ($p, $p, $sl, $cp, $period, $fy, $amount, 'CC', 'd', "
+                    "'expenditure', 'f.csv', $row, $load)",
+                    {"p": p, "sl": sl, "cp": cp, "period": period, "fy": fy, "amount": amount, "row": row,
+                     "load": load})
+    yield con
+    con.close()
+
+
+def _cond(where: str, **params) -> Condition:
+    return Condition("fct_ledger", "amount", where, tuple(sorted(
+        (k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+
+
+def test_a_grouped_pass_gives_each_page_its_own_lines_worked_out_by_hand(ledger):
+    by_partner = "partner_id IS NOT DISTINCT FROM $k_partner AND fy = $fy"
+    in_lines = "fy = $fy AND list_contains($service_lines, service_line)"
+    asks = [(_cond(by_partner, k_partner="a", fy="2025/26"), 2),
+            (_cond(in_lines, fy="2025/26", service_lines=["crisis"]), 5),
+            (_cond(by_partner, k_partner=None, fy="2025/26"), 5),      # the line with no partner
+            (_cond(by_partner, k_partner="z", fy="2025/26"), 5),       # no line at all
+            (_cond(in_lines, fy="2025/26", service_lines=["eating", "crisis"]), 1),
+            (_cond("partner_id = $p", p="b"), 3)]                      # a template of one page
+    reads = drill_pass.read_many(ledger, asks, lambda source: "service_line")
+
+    a, crisis, no_partner, none, both, b = reads
+    assert (a.count, a.total) == (4, Decimal("350.00"))              # 100 - 250 + 250 + 250
+    # largest first by size; equal sizes by load id, then row: L0 row 7, then L1 row 2; two listed
+    assert [(x[6], x[9], x[8]) for x in a.lines] == [(Decimal("250.00"), "L0", 7), (Decimal("-250.00"), "L1", 2)]
+    assert sorted(a.groups[1]) == [("crisis", 2, Decimal("-150.00")), ("eating", 2, Decimal("500.00"))]
+    assert sorted(a.groups[3]) == [("2025-04", 1, Decimal("100.00")), ("2025-05", 3, Decimal("250.00"))]
+    assert (crisis.count, crisis.total) == (3, Decimal("-109.50"))   # 100 - 250 + 40.50, this year only
+    assert sorted(crisis.groups[0], key=str) == [("a", 2, Decimal("-150.00")), (None, 1, Decimal("40.50"))]
+    assert (no_partner.count, no_partner.total, len(no_partner.lines)) == (1, Decimal("40.50"), 1)
+    assert (none.count, none.total, none.lines, none.groups) == (0, Decimal(0), [], {i: [] for i in range(4)})
+    assert (both.count, both.total) == (5, Decimal("390.50"))
+    assert [(x[6], x[9]) for x in both.lines] == [(Decimal("250.00"), "L0")]        # its own limit: one
+    assert (b.count, b.total, [x[8] for x in b.lines]) == (1, Decimal("999.99"), [5])
+    for read, (cond, limit) in zip(reads, asks):                       # each as the page read alone
+        assert read == drill_pass.read_one(ledger, cond, limit, "service_line")
+
+
+@pytest.mark.slow  # the demo site built once, then every drill page read again alone
+def test_every_drill_page_of_the_demo_site_is_the_page_read_alone(demo_home, tmp_path, monkeypatch):
+    from reports import html_site
+
+    built: list[drilldown.DrillSet] = []
+
+    class Recorded(drilldown.DrillSet):
+        def __init__(self, con):
+            super().__init__(con)
+            built.append(self)
+
+    grouped: list[int] = []
+    read_group = drill_pass._read_group
+
+    def counted(con, template, asks, service_line):
+        grouped.append(len(asks))
+        return read_group(con, template, asks, service_line)
+
+    monkeypatch.setattr(html_site.drilldown, "DrillSet", Recorded)
+    monkeypatch.setattr(drill_pass, "_read_group", counted)
+    con = duckdb.connect(str(demo_home / "warehouse" / "openbook.duckdb"), read_only=True)
+    try:
+        period = con.execute("SELECT max(period) FROM rpt_open_book").fetchone()[0]
+        html_site.build_html_site(con, period, tmp_path / "html")
+        pages = built[0].pages
+        # most pages came from passes over many pages at once, not one by one
+        assert len(pages) > 1000 and sum(grouped) > 0.9 * len(pages) and max(grouped) > 100
+        checked = 0
+        for page in pages:
+            alone = drilldown.lines_page(con, page.condition, name=page.slug, title=page.title, section=page.section,
+                                         figure_label=page.figure_label, figure=page.figure, fmt=page.fmt,
+                                         limit=page.limit)
+            assert (page.line_count, page.line_total) == (alone.line_count, alone.line_total), page.slug
+            assert [(b.key, b.rows, b.rest, b.rest_lines, b.rest_total) for b in page.breakdowns] == \
+                   [(b.key, b.rows, b.rest, b.rest_lines, b.rest_total) for b in alone.breakdowns], page.slug
+            assert page.lines == alone.lines, page.slug
+            checked += bool(page.line_count)
+        assert checked > 1000                                            # pages with lines, not empty ones
+    finally:
+        con.close()
