@@ -128,9 +128,11 @@ def ref_file(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str | None, st
     """The file the table was last loaded from (ref_load_log), the workbook's sheet and the sheet's row of each
     of the table's rows (a workbook source), or Nones when the log is not there (or predates the rows)."""
     try:
-        row = con.execute("SELECT * FROM ref_load_log WHERE table_name = ? AND status = 'accepted' "
-                          "ORDER BY loaded_at DESC LIMIT 1", [table]).fetchone()
-        names = [d[0] for d in con.description]
+        # the description is read from what execute returned: the connection may be a wrapper that records queries
+        result = con.execute("SELECT * FROM ref_load_log WHERE table_name = ? AND status = 'accepted' "
+                             "ORDER BY loaded_at DESC LIMIT 1", [table])
+        row = result.fetchone()
+        names = [d[0] for d in result.description]
     except duckdb.Error:
         return None, None, None
     if row is None:
