@@ -255,9 +255,11 @@ pooled AS (
 ),
 peer_spread AS (
     -- over each unit's peers j: Q x (cv c)^2 = sum d_j (rate_j - c)^2 and sum d_j^2
+    -- summed in unit order: a sum of doubles in whatever order the threads meet them differs in its
+    -- last bits from one build to the next, and an unchanged ledger must give an unchanged table
     SELECT i.fy, i.unit_id,
-           sum(CAST(j.denominator AS DOUBLE) * power(j.rate_value - i.peer_value, 2)) AS scaled_q,
-           sum(power(CAST(j.denominator AS DOUBLE), 2)) AS peer_denominator_squares
+           sum(CAST(j.denominator AS DOUBLE) * power(j.rate_value - i.peer_value, 2) ORDER BY j.unit_id) AS scaled_q,
+           sum(power(CAST(j.denominator AS DOUBLE), 2) ORDER BY j.unit_id) AS peer_denominator_squares
     FROM pooled i
     JOIN pooled j ON j.fy = i.fy AND j.unit_id <> i.unit_id
     GROUP BY ALL

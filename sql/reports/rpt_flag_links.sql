@@ -174,7 +174,7 @@ flag_to_payments AS (
                      || 'references; no load check warns on these)'
            END AS related_subject,
            string_agg(counterparty || ' ' || link_money(amount) || ' x ' || lines || ' on '
-                      || strftime(posting_date, '%Y-%m-%d'), '; ' ORDER BY amount DESC, counterparty) AS payments,
+                      || strftime(posting_date, '%Y-%m-%d'), '; ' ORDER BY amount DESC, counterparty, posting_date, lines) AS payments,
            sum(shared_lines) AS shared_lines,
            sum(amount * (lines - 1)) AS shared_amount
     FROM group_links
