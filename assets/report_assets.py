@@ -31,21 +31,34 @@ from reports.excel_pack import build_board_pack
 from reports.html_site import build_html_site
 
 
-# Tables the reports read beside their sections' sources: the cover's submissions
-# (reports/cover.py `cover`): load_log joined to dq_load_status, which is built from it
-# after every ingest (load_log is written by the partitioned ingest, so it is not named:
-# a period's pack reads many periods' submissions).
-COVER_TABLES = ("dq_load_status",)
+# Tables the reports read beside their sections' sources:
+# - the cover's submissions (reports/cover.py `cover`): dq_load_status;
+# - the drill pages' lines that are not a section's source (reports/figure_lines.py): the contract
+#   payments, the lead provider's ledger and the ledger seen by recipient and by sector;
+# - the explain pages' workings (reports/figure_explain.py and its explainers): the reference rows a
+#   plan, budget, contract, cap or allocation rests on, the ICB payment shares, the flags behind the
+#   flag register's links, and the dimensions that name partners and service lines.
+# tests/pipeline/test_report_deps.py compares this with the tables a real build read.
+OTHER_SOURCES = ("dq_load_status",
+                 "fct_contract_payment_lines", "fct_lead_provider_ledger", "fct_mh_ledger_by_recipient",
+                 "fct_sector_share_ledger",
+                 "ref_agency_caps", "ref_agency_suppliers", "ref_allocations", "ref_budgets", "ref_contracts",
+                 "ref_investment_plans", "fct_icb_payment_shares", "rpt_flag_links", "rpt_flags",
+                 "dim_partner", "dim_service_line")
+# Read too, but written inside other assets' steps rather than being assets of their own: the
+# submissions' log and configs (the partitioned ingest writes them: a period's pack reads many
+# periods' submissions) and the reference loads' log (each reference asset writes its row).
+LOG_TABLES = ("load_log", "load_configs", "ref_load_log")
 
 
 def report_sources() -> list[str]:
     """Every table the board packs and HTML read: each section's, summary block's and
     drill-down's `source` (found by walking the specs, so a new section is picked up), and
-    the cover's."""
+    those of the cover, the drill pages and the explain pages (OTHER_SOURCES)."""
     from reports import sections
     from reports.cover import PARTNER_SOURCE
 
-    found: set[str] = set(COVER_TABLES)
+    found: set[str] = set(OTHER_SOURCES)
     seen: set[int] = set()
 
     def walk(value) -> None:
