@@ -6,7 +6,6 @@ rows the report itself wrote for that system (computed by SQL and formatted in P
 the rows shown are checked against the page as written, so neither side checks itself."""
 from decimal import Decimal
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
