@@ -48,7 +48,7 @@ def cmd_run(args) -> int:
     paths = _paths(args)
     started = time.perf_counter()
     runner = Runner(paths)
-    summary = runner.run_all(report_period=args.period, everything=args.all,
+    summary = runner.run_all(report_period=args.period, everything=args.all, reports=not args.no_reports,
                              progress=lambda msg: print(f"  {msg}", flush=True))
     counts = {status: sum(o.status == status for o in summary.outcomes) for status in ("loaded", "blocked", "failed")}
     # Outcomes are per job and period; one Dagster run can hold several periods' ingest.
@@ -125,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--period", help="report period YYYY-MM (default: the latest in the inbox)")
     run.add_argument("--all", action="store_true",
                      help="reload reference data and re-run every period's ingest, not only what changed")
+    run.add_argument("--no-reports", action="store_true",
+                     help="load and publish the warehouse only; leave the board packs and HTML as they are")
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="write the board packs and HTML for one period")

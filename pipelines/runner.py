@@ -184,10 +184,12 @@ class Runner:
                           f"run {run_id} step {event.step_key}\n")
                 log.write((error.to_string() if error else str(event.message)) + "\n")
 
-    def run_all(self, report_period: str | None = None, progress=print, everything: bool = False) -> RunSummary:
+    def run_all(self, report_period: str | None = None, progress=print, everything: bool = False,
+                reports: bool = True) -> RunSummary:
         """Reference data and the periods whose inputs changed since they last ran
         (everything when told, or when the reference data or the rules changed), then the
-        open book and the reports. What succeeded is recorded, so a failed or blocked
+        open book and (unless `reports` is False: the warehouse loaded and published, for
+        whoever only wants to query it) the reports. What succeeded is recorded, so a failed or blocked
         period is tried again next time. A failed reference or open-book run stops the
         group there: nothing is published and no report is swapped in from a warehouse a
         failed run left half rebuilt."""
@@ -232,7 +234,7 @@ class Runner:
             progress("stopped: the open book did not rebuild, so nothing is published and no report is replaced")
             return self.summary
         target = report_period or (inputs.periods[-1] if inputs.periods else None)
-        if target:
+        if target and reports:
             self._step(progress, "report_job", target)
         return self.summary
 

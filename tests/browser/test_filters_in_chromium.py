@@ -6,7 +6,6 @@ rows the report itself wrote for that system (computed by SQL and formatted in P
 the rows shown are checked against the page as written, so neither side checks itself."""
 from decimal import Decimal
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
@@ -82,7 +81,7 @@ def _money_columns(row: dict) -> dict[int, Decimal]:
     return {i: Decimal(v) for i, (_, v) in enumerate(row["cells"]) if v not in (None, "")}
 
 
-def test_a_system_filter_in_the_address_shows_that_systems_rows_and_their_exact_total(site, tmp_path):
+def test_a_system_filter_in_the_address_shows_that_systems_rows_and_their_exact_total(site, browser):
     """Every section page opened with #system=North+Weald+ICS: each table with a System column
     shows exactly the North Weald rows it was written with (the others hidden), its subtotals and
     total are hidden, and the total of the rows shown equals, in every summed column, the North
@@ -92,7 +91,7 @@ def test_a_system_filter_in_the_address_shows_that_systems_rows_and_their_exact_
     filtered_tables = 0
     for page in sorted(site.glob("*.html")):
         written = _parse(page.read_text(encoding="utf-8"))
-        dom, console = render(Path(f"{page}"), tmp_path / "profile", fragment=f"system={quote_plus(SYSTEM)}")
+        dom, console = render(browser, page, fragment=f"system={quote_plus(SYSTEM)}")
         assert console == [], f"{page.name} logged: {console}"
         shown = _parse(dom)
         assert len(shown.tables) == len(written.tables), page.name
@@ -124,13 +123,13 @@ def test_a_system_filter_in_the_address_shows_that_systems_rows_and_their_exact_
     assert filtered_tables >= 10 and checked_totals >= 3, (filtered_tables, checked_totals)
 
 
-def test_two_filters_combine_and_a_single_row_total_is_that_row(site, tmp_path):
+def test_two_filters_combine_and_a_single_row_total_is_that_row(site, browser):
     page = site / "spend-by-service-line.html"
     written = _parse(page.read_text(encoding="utf-8"))
     first = written.tables[0]
     row = next(r for r in first["rows"] if r["class"] == "" and r["cells"] and r["cells"][0][0].strip() == SYSTEM)
     service_line = row["cells"][first["head"].index("service_line")][0].strip()
-    dom, console = render(page, tmp_path / "profile",
+    dom, console = render(browser, page,
                           fragment=f"system={quote_plus(SYSTEM)}&service_line={quote_plus(service_line)}")
     assert console == []
     table = _parse(dom).tables[0]

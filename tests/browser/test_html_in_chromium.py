@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from headless_chromium import FLAGS, find_chromium
+from headless_chromium import FLAGS, Chromium, find_chromium
 from tests.html_links import page_links
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # every page of the demo site
@@ -21,17 +21,20 @@ def chromium() -> str:
     return found
 
 
-def render(page: Path, profile: Path, fragment: str = "") -> tuple[str, list[str]]:
-    """The DOM after scripts ran, and the console messages Chromium logged; ``fragment`` is
-    added to the page's address after "#" (where the site's filters keep their state)."""
-    run = subprocess.run(
-        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.resolve().as_uri() + (f"#{fragment}" if fragment else "")],
-        capture_output=True, text=True, timeout=120)
-    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
-    return run.stdout, console
+def render(browser: Chromium, page: Path, fragment: str = "") -> tuple[str, list[str]]:
+    """The DOM after scripts ran, and the console messages the page logged, in the module's one
+    Chromium (a browser started per page cost more than the pages); ``fragment`` is added to the
+    page's address after "#" (where the site's filters keep their state). The page is left for a
+    blank one before returning, so what it logs until then is its own, and the next address,
+    even the same page with another fragment, is a new load."""
+    browser.console.clear()
+    browser.open(page.resolve().as_uri() + (f"#{fragment}" if fragment else ""))
+    dom = browser.evaluate("document.documentElement.outerHTML")
+    browser.open("about:blank")
+    return dom, list(browser.console)
 
 
-def test_every_page_renders_its_charts_without_console_messages(site, tmp_path):
+def test_every_page_renders_its_charts_without_console_messages(site, browser):
     """Every page, partner pages included, and the drill-down pages of the flags and of one figure of
     each section: the hundreds of other drill-down pages are the same template (no charts) over other
     lines, which tests/reports/test_figure_drill.py reads every one of."""
@@ -50,7 +53,7 @@ def test_every_page_renders_its_charts_without_console_messages(site, tmp_path):
     for page in pages:
         source = page.read_text(encoding="utf-8")
         expected_charts = source.count("Plotly.newPlot(")
-        dom, console = render(page, tmp_path / "profile")
+        dom, console = render(browser, page)
         assert console == [], f"{page.name} logged: {console}"
         rendered = len(re.findall(r'class="plotly-graph-div[^"]*"[^>]*>\s*<div class="plot-container', dom))
         assert rendered == expected_charts, f"{page.name}: {rendered} of {expected_charts} charts rendered"

@@ -407,10 +407,11 @@ def test_mhis_and_place_spend_match_an_independent_reading(demo, reread):
 
 def test_rows_scales_the_csv_volume_and_keeps_the_planted_facts(demo, tmp_path):
     _, truth = demo
-    started = time.perf_counter()
+    # CPU seconds, not wall: on a machine other work shares, the wall time measures the others
+    started = time.process_time()
     scaled = generate_demo(tmp_path, rows=200_000)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 30, f"200k lines took {elapsed:.1f} s"
+    elapsed = time.process_time() - started
+    assert elapsed < 30, f"200k lines took {elapsed:.1f} s of CPU"
     assert scaled["rows"] == 200_000
     assert abs(scaled["ledger_lines"] - 200_000) < 2_000
     assert sum(f["rows_read"] for f in scaled["files"]) == scaled["ledger_lines"]

@@ -10,7 +10,7 @@ counts, and the raw_ledger, quarantine, skipped_rows and load_log tables must be
 """
 from __future__ import annotations
 
-import os
+import shutil
 from decimal import Decimal
 import tempfile
 from pathlib import Path
@@ -120,7 +120,8 @@ def test_real_world_corpus_loads_the_same(tmp_path, monkeypatch):
         config = load_source_config(config_path)
         configs[config.partner_id] = config
         (tmp_path / config.partner_id).mkdir()
-        os.link(REAL_WORLD / "files" / config.file.pattern, tmp_path / config.partner_id / config.file.pattern)
+        # copied, not linked: the temporary folder may be on another file system (a RAM disk)
+        shutil.copy2(REAL_WORLD / "files" / config.file.pattern, tmp_path / config.partner_id / config.file.pattern)
     tables = assert_same_load(tmp_path, configs, monkeypatch)
     assert len(tables["raw_ledger"]) > 10_000 and tables["quarantine"]  # the corpus has both
 
@@ -142,7 +143,7 @@ def test_real_world_fixtures_load_the_same(tmp_path, monkeypatch):
         config = load_source_config(FIXTURES / f"{config_name}.yaml").model_copy(update={"partner_id": config_name})
         configs[config_name] = config
         (tmp_path / config_name).mkdir()
-        os.link(FIXTURES / file_name, tmp_path / config_name / file_name)
+        shutil.copy2(FIXTURES / file_name, tmp_path / config_name / file_name)
     tables = assert_same_load(tmp_path, configs, monkeypatch)
     assert tables["raw_ledger"] and tables["skipped_rows"]
 

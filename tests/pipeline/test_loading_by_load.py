@@ -12,6 +12,8 @@ from warehouse.settings import Paths
 from warehouse.sql_files import run_sql
 
 pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
+# Runs here leave the board packs and site out (reports=False): the tests read the warehouse, and the
+# report job is half a small home's run.
 
 LATE = "inbox/nw_icb/NHS North Weald ICB spend over 25k - June 2025.csv"
 
@@ -52,7 +54,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
     held_back = tmp_path / "late.csv"
     shutil.move(small_home / LATE, held_back)
-    assert runner.run_all(progress=lambda _: None).ok
+    assert runner.run_all(progress=lambda _: None, reports=False).ok
     assert last_build(small_home) == "full: first build"
     only_kept, only_full, rows = full_rebuild_differences(small_home, tmp_path)
     assert (only_kept, only_full) == (0, 0) and rows > 0
@@ -60,7 +62,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
 
     # A late partner-month: its load's lines are inserted, nothing else is touched.
     shutil.copyfile(held_back, small_home / LATE)
-    assert h.fresh(runner).run_all(progress=lambda _: None).ok
+    assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
     assert last_build(small_home) == "by load"
     assert len(mh_loads(small_home) - before) == 1 and before <= mh_loads(small_home)
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
@@ -69,7 +71,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     source = (small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
     h.send(small_home, "Spend_over_500_2025-06_v2.csv", source[:-3], 1)  # three lines fewer
     replaced = mh_loads(small_home)
-    assert h.fresh(runner).run_all(progress=lambda _: None).ok
+    assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
     assert last_build(small_home) == "by load"
     assert len(replaced - mh_loads(small_home)) == 1 and len(mh_loads(small_home) - replaced) == 1
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
@@ -77,7 +79,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     # A blocked resubmission is rejected: the month keeps its last good load.
     kept = mh_loads(small_home)
     h.send(small_home, "Spend_over_500_2025-06_v3.csv", h.next_month(source), 2)
-    h.fresh(runner).run_all(progress=lambda _: None)
+    h.fresh(runner).run_all(progress=lambda _: None, reports=False)
     assert h.june_log(small_home)[-1] == ("Spend_over_500_2025-06_v3.csv", "rejected")
     assert last_build(small_home) == "by load"
     assert mh_loads(small_home) == kept
@@ -86,7 +88,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     # Reference data changes (a place renamed): the model is rebuilt whole.
     places = small_home / "reference" / "places.csv"
     places.write_text(places.read_text(encoding="utf-8").replace(",Ashby,", ",Ashby and District,"), encoding="utf-8")
-    assert h.fresh(runner).run_all(progress=lambda _: None).ok
+    assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
     assert last_build(small_home) == "full: its SQL or reference data changed"
     assert query(small_home, "SELECT count(*) FROM fct_mh_ledger WHERE place_name = 'Ashby and District'")[0][0] > 0
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)

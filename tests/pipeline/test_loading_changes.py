@@ -3,45 +3,48 @@ import csv
 import os
 from decimal import Decimal
 
+import duckdb
 import pytest
 
 from tests.pipeline import loading_helpers as h
 from tests.pipeline.conftest import query
 
 pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
+# Runs here leave the board packs and site out (reports=False): the tests read the warehouse, and the
+# report job is half a small home's run. The one about a failed run keeps them, to see them untouched.
 
 
 def test_a_late_file_reruns_its_own_period_only_and_gives_the_from_scratch_figures(small_home, runner, tmp_path):
     late = small_home / h.LA_FILE
     held = tmp_path / "held.csv"
     os.replace(late, held)
-    assert h.run_once(runner) == [("reference_job", ""), ("ingest_job", "2025-05"), ("ingest_job", "2025-06"),
-                            ("open_book_job", ""), ("report_job", "2025-06")]
+    assert h.run_once(runner, reports=False) == [("reference_job", ""), ("ingest_job", "2025-05"),
+                                                 ("ingest_job", "2025-06"), ("open_book_job", "")]
     assert h.spend(small_home, "la_ashby", "2025-06") is None
 
     os.replace(held, late)
-    assert h.run_once(runner) == [("ingest_job", "2025-06"), ("open_book_job", ""), ("report_job", "2025-06")]
+    assert h.run_once(runner, reports=False) == [("ingest_job", "2025-06"), ("open_book_job", "")]
     incremental = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
     assert h.spend(small_home, "la_ashby", "2025-06") is not None
     # the same inputs with every period re-run: the figures do not depend on the order of arrival
-    assert len(h.run_once(runner, everything=True)) == 5
+    assert len(h.run_once(runner, everything=True, reports=False)) == 4
     assert query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL") == incremental
 
 
 def test_nothing_new_means_no_ingest_and_changed_reference_means_every_period(small_home, runner):
-    h.run_once(runner)
-    assert h.run_once(runner) == [("open_book_job", ""), ("report_job", "2025-06")]
+    h.run_once(runner, reports=False)
+    assert h.run_once(runner, reports=False) == [("open_book_job", "")]
     partners = small_home / "reference" / "partners.csv"
     later = partners.stat().st_mtime + 60
     os.utime(partners, (later, later))  # the same rows in a newer file
-    assert h.run_once(runner) == [("reference_job", ""), ("ingest_job", "2025-05"), ("ingest_job", "2025-06"),
-                            ("open_book_job", ""), ("report_job", "2025-06")]
+    assert h.run_once(runner, reports=False) == [("reference_job", ""), ("ingest_job", "2025-05"),
+                                                 ("ingest_job", "2025-06"), ("open_book_job", "")]
 
 
 def test_a_changed_source_config_restages_its_partner_and_leaves_the_others(small_home, runner):
     """Issue 19: same files, new rules. The council decides REDACTED payments (to individuals) are
     not to be published: a skip rule in its config removes exactly those lines from every month."""
-    h.run_once(runner)
+    h.run_once(runner, reports=False)
     def loads(partner):
         return query(small_home, "SELECT period, load_id FROM load_log WHERE partner_id = $p AND status = 'current'"
                                  " ORDER BY 1", {"p": partner})
@@ -58,14 +61,14 @@ def test_a_changed_source_config_restages_its_partner_and_leaves_the_others(smal
         "      pattern: '(?i)^total'\n    - column: Supplier Name\n      pattern: '^REDACTED$'\n"), encoding="utf-8")
     assert "REDACTED$" in config.read_text(encoding="utf-8")
 
-    assert h.run_once(runner) == [("ingest_job", "2025-05"), ("ingest_job", "2025-06"), ("open_book_job", ""),
-                            ("report_job", "2025-06")]
+    assert h.run_once(runner, reports=False) == [("ingest_job", "2025-05"), ("ingest_job", "2025-06"),
+                                                 ("open_book_job", "")]
     assert loads("nw_icb") == icb_loads                       # not re-read
     assert [p for p, _ in loads("la_ashby")] == ["2025-05", "2025-06"]
     assert not set(loads("la_ashby")) & set(council_loads)   # re-read with the new rule
     for month, total in before.items():
         assert h.fct_expenditure(small_home, "la_ashby", month) == total - redacted[month]
-    assert h.run_once(runner) == [("open_book_job", ""), ("report_job", "2025-06")]  # and then nothing to redo
+    assert h.run_once(runner, reports=False) == [("open_book_job", "")]  # and then nothing to redo
 
 
 def test_a_file_outside_the_periods_is_refused_and_a_failed_run_never_publishes(small_home, runner):
@@ -120,7 +123,7 @@ def test_a_period_that_crashes_costs_no_other_period_of_its_run(small_home, runn
         return load_period(con, files, period, run_id)
 
     monkeypatch.setattr(ingest, "load_period", crash_in_june)
-    summary = runner.run_all(progress=lambda _: None)
+    summary = runner.run_all(progress=lambda _: None, reports=False)
     ingests = [(o.partition, o.status) for o in summary.outcomes if o.job == "ingest_job"]
     assert ingests == [("2025-05", "loaded"), ("2025-06", "failed")]
     assert summary.failed[0].line.startswith("ingest 2025-06: failed: raw_ledger: ") and "disk full" in summary.failed[0].line
@@ -129,5 +132,22 @@ def test_a_period_that_crashes_costs_no_other_period_of_its_run(small_home, runn
         ("ingest_job", "2025-05...2025-06", False), ("ingest_job", "2025-05", True), ("ingest_job", "2025-06", False)]
     assert h.spend(small_home, "nw_icb", "2025-05") is not None and h.spend(small_home, "nw_icb", "2025-06") is None
     monkeypatch.setattr(ingest, "load_period", load_period)
-    assert h.run_once(runner) == [("ingest_job", "2025-06"), ("open_book_job", ""), ("report_job", "2025-06")]
+    assert h.run_once(runner, reports=False) == [("ingest_job", "2025-06"), ("open_book_job", "")]
     assert h.spend(small_home, "nw_icb", "2025-06") is not None
+
+
+def test_no_reports_loads_and_publishes_the_warehouse_and_writes_no_report(small_home, monkeypatch):
+    """`openbook run --no-reports`: every period loaded, the open book built and the analysts' copy
+    published, and no board pack or site written."""
+    from pipelines.cli import EXIT_OK, main
+
+    for name in ("OPENBOOK_HOME", "DAGSTER_HOME"):  # the run sets both; put back after the test
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    assert main(["--home", str(small_home), "run", "--no-reports"]) == EXIT_OK
+    assert h.spend(small_home, "la_ashby", "2025-06") is not None
+    published = duckdb.connect(str(small_home / "published" / "openbook.duckdb"), read_only=True)
+    try:
+        assert published.execute("SELECT count(*) FROM rpt_mh_spend").fetchone()[0] > 0
+    finally:
+        published.close()
+    assert not list((small_home / "reports").glob("20*"))

@@ -8,6 +8,8 @@ from tests.pipeline import loading_helpers as h
 from tests.pipeline.conftest import query
 
 pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
+# Runs here leave the board packs and site out (reports=False): the tests read the warehouse, and the
+# report job is half a small home's run.
 
 
 def test_a_date_outside_the_period_is_kept_and_reported_by_default(small_home, runner):
@@ -15,7 +17,7 @@ def test_a_date_outside_the_period_is_kept_and_reported_by_default(small_home, r
     header, first = list(csv.reader((small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines()))[:2]
     amount = Decimal(first[header.index("Amount (£)")].replace("£", "").replace(",", ""))
     h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
-    summary = runner.run_all(progress=lambda _: None)
+    summary = runner.run_all(progress=lambda _: None, reports=False)
     assert summary.ok, summary.steps
     status = dict(query(small_home, "SELECT partner_id || ' ' || period, status FROM dq_load_status"))
     assert status["la_ashby 2025-06"] == "passed"
@@ -33,7 +35,7 @@ def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
     # Where the partner's config says so, a date outside the period is an ERROR that blocks the month.
     h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
     h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
-    summary = runner.run_all(progress=lambda _: None)
+    summary = runner.run_all(progress=lambda _: None, reports=False)
     failed = {(job, part) for job, part, _, ok in summary.steps if not ok}
     assert failed == {("ingest_job", "2025-05...2025-06")}  # both months in one run, which the block fails
     assert [(o.partition, o.status) for o in summary.outcomes if o.job == "ingest_job"] == [
@@ -62,7 +64,7 @@ def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
 
 def test_a_blocked_resubmission_is_rejected_and_the_month_keeps_its_good_figures(small_home, runner):
     # Issue 19: the last good submission wins until a better one passes.
-    assert runner.run_all(progress=lambda _: None).ok
+    assert runner.run_all(progress=lambda _: None, reports=False).ok
     good = h.fct_expenditure(small_home, "la_ashby", "2025-06")
     good_total = h.fct_total(small_home)
     pack_before = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
@@ -70,7 +72,7 @@ def test_a_blocked_resubmission_is_rejected_and_the_month_keeps_its_good_figures
     h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
     h.send(small_home, "Spend_over_500_2025-06_v2.csv", h.next_month(original), 1)  # blocked by its dates
 
-    summary = runner.run_all(progress=lambda _: None)
+    summary = runner.run_all(progress=lambda _: None)  # with the reports: the block stops none of them
     assert [o.status for o in summary.outcomes if o.partition == "2025-06"][-2:] == ["blocked", "done"]
     assert h.june_log(small_home) == [("Spend_over_500_2025-06.csv", "current"),
                                      ("Spend_over_500_2025-06_v2.csv", "rejected")]
@@ -84,14 +86,14 @@ def test_a_blocked_resubmission_is_rejected_and_the_month_keeps_its_good_figures
         assert query(small_home, f"SELECT count(*) FROM held_{table}") == [(0,)], table
 
     # Sent again unchanged, the rejected file is not loaded again; the period now passes.
-    assert h.fresh(runner).run_all(progress=lambda _: None).ok
+    assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
     assert h.june_log(small_home)[-1] == ("Spend_over_500_2025-06_v2.csv", "rejected")
 
     # A corrected file that passes replaces the month; the held one is superseded.
     h.send(small_home, "Spend_over_500_2025-06_v3.csv", original[:-1], 2)  # one line fewer: a real change
     dropped = original[-1].rstrip("\r\n").split(",")
     header = original[0].rstrip("\r\n").split(",")
-    assert h.fresh(runner).run_all(progress=lambda _: None).ok
+    assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
     assert h.june_log(small_home) == [("Spend_over_500_2025-06.csv", "superseded"),
                                      ("Spend_over_500_2025-06_v2.csv", "rejected"),
                                      ("Spend_over_500_2025-06_v3.csv", "current")]
@@ -106,10 +108,10 @@ def test_a_first_submission_that_is_blocked_stays_out_and_the_next_good_one_goes
     h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
     original = (small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
     h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
-    assert not runner.run_all(progress=lambda _: None).ok
+    assert not runner.run_all(progress=lambda _: None, reports=False).ok
     assert h.spend(small_home, "la_ashby", "2025-06") is None
     h.send(small_home, "Spend_over_500_2025-06_v2.csv", original, 1)
-    assert h.fresh(runner).run_all(progress=lambda _: None).ok
+    assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
     assert h.june_log(small_home) == [("Spend_over_500_2025-06.csv", "superseded"),
                                      ("Spend_over_500_2025-06_v2.csv", "current")]
     assert h.spend(small_home, "la_ashby", "2025-06") is not None
@@ -118,5 +120,5 @@ def test_a_first_submission_that_is_blocked_stays_out_and_the_next_good_one_goes
 def test_a_blocked_period_is_tried_again_on_the_next_run(small_home, runner):
     h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
     h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
-    h.run_once(runner)
-    assert h.run_once(runner) == [("ingest_job", "2025-06"), ("open_book_job", ""), ("report_job", "2025-06")]
+    h.run_once(runner, reports=False)
+    assert h.run_once(runner, reports=False) == [("ingest_job", "2025-06"), ("open_book_job", "")]

@@ -9,10 +9,12 @@ from tests.pipeline import loading_helpers as h
 from tests.pipeline.conftest import query
 
 pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
+# Runs here leave the board packs and site out (reports=False): the tests read the warehouse, and the
+# report job is half a small home's run.
 
 
 def test_an_identical_file_sent_again_under_another_name_changes_nothing(small_home, runner):
-    runner.run_all(progress=lambda _: None)
+    runner.run_all(progress=lambda _: None, reports=False)
     before = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
     lines = query(small_home, "SELECT count(*), sum(amount) FROM stg_ledger WHERE partner_id = 'la_ashby'"
                               " AND period = '2025-06'")
@@ -20,23 +22,23 @@ def test_an_identical_file_sent_again_under_another_name_changes_nothing(small_h
     again.write_bytes((small_home / h.LA_FILE).read_bytes())
     later = (small_home / h.LA_FILE).stat().st_mtime + 3600
     os.utime(again, (later, later))
-    assert runner.run_all(progress=lambda _: None).ok
+    assert runner.run_all(progress=lambda _: None, reports=False).ok
     assert query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL") == before
     assert query(small_home, "SELECT count(*), sum(amount) FROM stg_ledger WHERE partner_id = 'la_ashby'"
                              " AND period = '2025-06'") == lines
 
 
 def test_rerunning_on_the_same_inputs_changes_nothing(small_home, runner):
-    runner.run_all(progress=lambda _: None)
+    runner.run_all(progress=lambda _: None, reports=False)
     before = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
     loads_before = query(small_home, "SELECT load_id, status FROM load_log ORDER BY 1")
-    runner.run_all(progress=lambda _: None)
+    runner.run_all(progress=lambda _: None, reports=False)
     assert query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL") == before
     assert query(small_home, "SELECT load_id, status FROM load_log ORDER BY 1") == loads_before
 
 
 def test_a_resubmission_replaces_the_period_and_the_log_keeps_both(small_home, runner):
-    runner.run_all(progress=lambda _: None)
+    runner.run_all(progress=lambda _: None, reports=False)
     original = h.fct_expenditure(small_home, "la_ashby", "2025-06")
     corrected = small_home / "inbox/la_ashby/Spend_over_500_2025-06_v2.csv"
     source = (small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
@@ -66,7 +68,7 @@ def test_bad_files_are_logged_and_block_nothing_else(small_home, runner):
     (small_home / "inbox/la_ashby/notes from finance.txt").write_text("not a ledger")
     bad = small_home / "inbox/nw_icb/NHS North Weald ICB spend over 25k - June 2025.csv"
     h.rewrite_csv(bad, lambda lines: [lines[0].replace("Amount", "Value"), *lines[1:]], encoding="cp1252")
-    runner.run_all(progress=lambda _: None)
+    runner.run_all(progress=lambda _: None, reports=False)
     problems = query(small_home, "SELECT status, message FROM load_log WHERE status IN ('failed', 'unmatched') ORDER BY 1")
     assert [p[0] for p in problems] == ["failed", "unmatched"]
     assert "Amount" in problems[0][1]
@@ -85,7 +87,7 @@ def test_an_unmapped_line_is_counted_as_unclassified_until_a_rule_maps_it(small_
                 "Amount (£)": "4321.09"})
     with open(small_home / h.LA_FILE, "a", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerow([row[h] for h in header])
-    assert runner.run_all(progress=lambda _: None).ok
+    assert runner.run_all(progress=lambda _: None, reports=False).ok
     spend = h.spend(small_home, "la_ashby", "2025-06")
     line = query(small_home, "SELECT service_line, mapped_by, amount FROM fct_ledger WHERE cost_centre = 'NEW-99'")
     assert line == [("unclassified", "unmapped", Decimal("4321.09"))]
@@ -95,7 +97,7 @@ def test_an_unmapped_line_is_counted_as_unclassified_until_a_rule_maps_it(small_
     (small_home / "reference" / "mapping_rules.csv").write_text(
         "partner_id,priority,field,match,pattern,service_line,place_id,line_type,funding_stream,scheme_id\n"
         "la_ashby,10,counterparty,prefix,northgate crisis,crisis_house,ashby,expenditure,recurrent,\n", encoding="utf-8")
-    assert runner.run_all(progress=lambda _: None).ok
+    assert runner.run_all(progress=lambda _: None, reports=False).ok
     line = query(small_home, "SELECT service_line, mapped_by, mapping_rule FROM fct_ledger WHERE cost_centre = 'NEW-99'")
     assert line == [("crisis_house", "rule", 'mapping_rules line 2 (priority 10): counterparty prefix "northgate crisis"')]
     assert h.spend(small_home, "la_ashby", "2025-06") == spend + Decimal("4321.09")
