@@ -407,11 +407,8 @@ def test_mhis_and_place_spend_match_an_independent_reading(demo, reread):
 
 def test_rows_scales_the_csv_volume_and_keeps_the_planted_facts(demo, tmp_path):
     _, truth = demo
-    # CPU seconds, not wall: on a machine other work shares, the wall time measures the others
-    started = time.process_time()
+    # how long generation takes at volume is make bench's to report (bench/run_bench.py), not a test's
     scaled = generate_demo(tmp_path, rows=200_000)
-    elapsed = time.process_time() - started
-    assert elapsed < 30, f"200k lines took {elapsed:.1f} s of CPU"
     assert scaled["rows"] == 200_000
     assert abs(scaled["ledger_lines"] - 200_000) < 2_000
     assert sum(f["rows_read"] for f in scaled["files"]) == scaled["ledger_lines"]
