@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
