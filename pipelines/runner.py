@@ -167,6 +167,8 @@ class Runner:
             return Outcome(job_name, partition, FAILED, f"the run did not succeed (run {run_id})", run_id)
         if job_name == "ingest_job":
             return Outcome(job_name, partition, LOADED, _loaded_detail(result, partition), run_id)
+        if job_name == "report_job":
+            return Outcome(job_name, partition, DONE, _report_detail(result), run_id)
         return Outcome(job_name, partition, DONE, "", run_id)
 
     def _log_name(self) -> str:
@@ -286,6 +288,14 @@ def _blocked_detail(evaluations, keeps: bool = True) -> str:
         parts.append(f"{e.asset_key.to_user_string()} {e.check_name}" + (f" ({', '.join(counts)})" if counts else ""))
     return "; ".join(parts) + (" — a resubmission is rejected and the month keeps its last good submission; a first submission stays"
                                 " out of the open book until a corrected file passes" if keeps else "")
+
+
+def _report_detail(result) -> str:
+    """Whether the reports were written or the current ones kept (assets/report_assets.py): a reader
+    seeing "done" after a run that changed nothing would otherwise look for new files."""
+    events = result.asset_materializations_for_node("board_reports")
+    kept = events and str(getattr(events[-1].metadata.get("kept"), "value", "")).startswith("yes")
+    return "kept the current reports: nothing they are made from changed" if kept else ""
 
 
 def _loaded_detail(result, partition: str) -> str:
