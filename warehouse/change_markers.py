@@ -9,7 +9,8 @@ tables in MARKED, `change_markers` holds:
 
 - one row per load: the fingerprint of that load's rows (the same numbers fingerprints.by_load
   would compute), refreshed by the writer for the loads it wrote, computed on those loads'
-  rows only (a filter on load_id, which skips the other loads' row groups);
+  rows only (a filter on load_id, which skips the other loads' row groups: at 1M lines, a
+  period's loads cost 0.01-0.02 CPU s against 0.17-0.26 for every load);
 - one row per table (load_id NULL): its columns and row count after the last marked write.
 
 A writer wraps its write (inside its own transaction, so marker and rows commit together):
@@ -145,9 +146,10 @@ def _mark(con: duckdb.DuckDBPyConnection, table: str, load_ids: list[str] | None
     else:
         con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t AND (load_id IS NULL OR list_contains($l, load_id))",
                     {"t": table, "l": load_ids})
-        # IN (a subquery) rather than list_contains: DuckDB pushes it into the scan, which then
-        # skips the row groups of every other load (the ledgers are written load by load).
-        where = " WHERE load_id IN (SELECT unnest($l))"
+        # list_contains with a bound list: DuckDB pushes it into the scan, which then skips the
+        # row groups of every other load (the ledgers are written load by load); IN (SELECT
+        # unnest(...)) plans a semi join, 10x slower for a period's loads at 1M lines.
+        where = " WHERE list_contains($l, load_id)"
     con.execute(f"INSERT INTO {TABLE} SELECT $t, coalesce(load_id, ''), count(*), sum(hash(t)::HUGEINT), NULL"
                 f" FROM {name} t{where} GROUP BY ALL", {"t": table, **({} if load_ids is None else {"l": load_ids})})
     (rows,) = con.execute(f"SELECT count(*) FROM {name}").fetchone()
