@@ -64,7 +64,7 @@ def build(con: duckdb.DuckDBPyConnection) -> Built:
     """Bring fct_mh_ledger up to date, by load where it can (see the module docstring)."""
     _create_state(con)
     inputs = inputs_fingerprint(con)
-    change_markers.adopt(con, "stg_ledger")
+    change_markers.settle(con)  # what staging and the held submissions put back wrote (or, untrusted, every load)
     con.execute(f"CREATE OR REPLACE TEMP TABLE by_load_now AS {LOADS}")
     why = _why_full(con, inputs)
     how = f"full: {why}" if why else "by load"
@@ -82,6 +82,7 @@ def build(con: duckdb.DuckDBPyConnection) -> Built:
                                               ORDER BY load_id), []) FROM by_load_now)""",
                     {"m": MODEL, "how": how, "inputs": inputs})
     con.execute("DROP TABLE by_load_now")
+    change_markers.settle(con, [MODEL])
     return Built(how, len(gone), len(new))
 
 

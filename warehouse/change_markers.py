@@ -1,5 +1,5 @@
 """Change markers: what each load of a ledger-sized table holds, kept up to date by the code that
-writes the table, so that finding what changed never reads the table itself.
+writes the table, so that finding what changed never reads the whole table.
 
 Publishing the analysts' copy (analyst/publish.py) and keeping fct_mh_ledger by load
 (warehouse/by_load.py) both need each load's fingerprint (warehouse/fingerprints.py: row count
@@ -8,10 +8,10 @@ costs about what copying it does; the writer, though, knows which loads it wrote
 tables in MARKED, `change_markers` holds:
 
 - one row per load: the fingerprint of that load's rows (the same numbers fingerprints.by_load
-  would compute), refreshed by the writer for the loads it wrote, computed on those loads'
-  rows only (a filter on load_id, which skips the other loads' row groups: at 1M lines, a
-  period's loads cost 0.01-0.02 CPU s against 0.17-0.26 for every load);
-- one row per table (load_id NULL): its columns and row count after the last marked write.
+  computes), or none yet (row_count NULL: the load was written since, "dirty");
+- one row per table (load_id NULL): its columns and row count after the last marked write, and
+  whether every load is to be read again (`whole`: the table was made anew, or its markers
+  could not be trusted when it was written).
 
 A writer wraps its write (inside its own transaction, so marker and rows commit together):
 
@@ -19,11 +19,21 @@ A writer wraps its write (inside its own transaction, so marker and rows commit 
         ... DELETE / INSERT ...
         touched.loads(load_ids)      # every load whose rows may have changed, or touched.all()
 
+which costs a few catalog lookups; once its step is done, `settle(con)` computes the dirty
+loads' fingerprints in one pass over their rows only (a bound list_contains on load_id, which
+DuckDB pushes into the scan: it skips the other loads' row groups, the ledgers being written
+load by load). One pass per step, not per write: a filtered scan has a fixed cost (about 7 ms
+at 1M lines), which paid for each of a first load's 288 files would cost more than hashing
+every line once.
+
 Readers use the markers only when they can be trusted: the table's row exists, the table still
-has those columns (a new column changes every row's hash) and that many rows. Anything else
-(an old warehouse, a write that did not mark) and the reader falls back to hashing the rows, as
-before. A marked write that finds the markers untrusted when it starts recomputes every load's
-fingerprint from the rows when it ends, so an unmarked insert or delete before it is not hidden.
+has those columns (a new column changes every row's hash) and that many rows, and the loads'
+row counts add up to it. Anything else (an old warehouse, a write that did not mark, a writer
+that named too few loads) and the reader hashes the rows, as before, and the next `settle`
+makes the markers again from the rows. Dirty loads left unsettled are read by the reader, those
+only. A write that does not mark and keeps the row count (an UPDATE in place) is not seen:
+every writer of a table in MARKED marks (tests/pipeline/test_loading_by_load.py checks the
+markers against the rows after each kind of change a run makes).
 
 `stamp(con, tables)` answers "did any of these tables change since" cheaply: a digest of their
 markers (of their content for the small tables without any), to keep and compare later.
@@ -46,9 +56,10 @@ MARKED = ("raw_ledger", "stg_ledger", "fct_mh_ledger")
 _CREATE = f"""CREATE TABLE {TABLE} (
     table_name VARCHAR NOT NULL,
     load_id    VARCHAR,            -- NULL: the table's own row
-    row_count  BIGINT NOT NULL,    -- rows of the load (of the whole table on the table's row)
-    content    HUGEINT,            -- sum of the load's rows' hashes (NULL on the table's row)
-    columns    VARCHAR             -- the table's columns and types (the table's row only)
+    row_count  BIGINT,             -- the load's rows (NULL: written since, not settled); the table's on its row
+    content    HUGEINT,            -- sum of the load's rows' hashes
+    columns    VARCHAR,            -- the table's columns and types (the table's row only)
+    whole      BOOLEAN             -- the table's row: every load to be read again
 )"""
 _COMMENT = (f"COMMENT ON TABLE {TABLE} IS 'Change markers (warehouse/change_markers.py): for each ledger-sized table, "
             "the row count and hash sum of each load''s rows, kept by the code that writes the table, and the "
@@ -79,29 +90,59 @@ def writing(con: duckdb.DuckDBPyConnection, *tables: str) -> Iterator[Touched]:
     trusted = {table: _trusted_count(con, table, database) is not None for table in tables}
     touched = Touched()
     yield touched
+    ids = sorted(touched.ids)
     for table in tables:
-        if touched.everything or not trusted[table]:
-            _mark(con, table, None)
-        elif touched.ids:
-            _mark(con, table, sorted(touched.ids))
+        whole = touched.everything or not trusted[table]
+        con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t AND (load_id IS NULL OR $whole"
+                    " OR list_contains($l, load_id))", {"t": table, "whole": whole, "l": ids})
+        if ids and not whole:
+            con.execute(f"INSERT INTO {TABLE} SELECT $t, unnest($l), NULL, NULL, NULL, NULL", {"t": table, "l": ids})
+        _table_row(con, table, database, whole)
 
 
-def adopt(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Markers for `table` from its rows (a whole read, once), unless it has trusted ones."""
+def settle(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = MARKED) -> None:
+    """Store the fingerprints of the loads written since the last settle (every load's, when the
+    markers cannot be trusted or the table was made anew), each table in one pass."""
     _create(con)
-    if _trusted_count(con, table, _database(con)) is None:
-        _mark(con, table, None)
+    database = _database(con)
+    for table in tables:
+        if not _exists(con, table, database):
+            continue
+        dirty, whole = con.execute(
+            f"SELECT list(load_id) FILTER (WHERE load_id IS NOT NULL AND row_count IS NULL),"
+            f" coalesce(bool_or(whole), false) FROM {TABLE} WHERE table_name = $t", {"t": table}).fetchone()
+        trusted = _trusted_count(con, table, database) is not None
+        if trusted and not whole and not dirty:
+            continue
+        _store(con, table, dirty if trusted and not whole else None)
+        (marked, rows) = con.execute(f"SELECT sum(row_count), (SELECT count(*) FROM {quote_ident(table)})"
+                                     f" FROM {TABLE} WHERE table_name = $t AND load_id IS NOT NULL",
+                                     {"t": table}).fetchone()
+        if (marked or 0) != rows:  # rows of a load no writer named: every load from its rows
+            _store(con, table, None)
+        _table_row(con, table, database, False)
 
 
 def loads(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> dict[str, tuple[int, int]] | None:
-    """The table's fingerprint per load, (row count, hash sum), from its markers; None when they
-    cannot be trusted (the reader then hashes the rows)."""
+    """The table's fingerprint per load, (row count, hash sum), from its markers (dirty loads read
+    from their rows); None when they cannot be trusted (the reader then hashes the rows)."""
     database = database or _database(con)
-    if _trusted_count(con, table, database) is None:
+    rows = _trusted_count(con, table, database)
+    if rows is None:
         return None
-    rows = con.execute(f"SELECT load_id, row_count, content FROM {_markers(database)}"
-                       " WHERE table_name = $t AND load_id IS NOT NULL", {"t": table}).fetchall()
-    return {load: (n, content) for load, n, content in rows}
+    marked = con.execute(f"SELECT load_id, row_count, content FROM {_markers(database)}"
+                         " WHERE table_name = $t AND load_id IS NOT NULL", {"t": table}).fetchall()
+    (whole,) = con.execute(f"SELECT whole FROM {_markers(database)} WHERE table_name = $t AND load_id IS NULL",
+                           {"t": table}).fetchone()
+    dirty = [load for load, n, _ in marked if n is None]
+    found = {load: (n, content) for load, n, content in marked if n is not None}
+    if whole:
+        found = _read(con, table, database, None)
+    elif dirty:
+        found |= _read(con, table, database, dirty)
+    if sum(n for n, _ in found.values()) != rows:  # rows of a load no writer named
+        return None
+    return found
 
 
 def known(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, dict[str, str]]:
@@ -130,41 +171,43 @@ def stamp(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+_BY_LOAD = "SELECT coalesce(load_id, '') AS load_id, count(*) AS n, sum(hash(t)::HUGEINT) AS content FROM {} t{} GROUP BY ALL"
+
+
+def _read(con: duckdb.DuckDBPyConnection, table: str, database: str, load_ids: list[str] | None
+          ) -> dict[str, tuple[int, int]]:
+    """Each load's (row count, hash sum) read from its rows: of `load_ids`, or of every load."""
+    where = "" if load_ids is None else " WHERE list_contains($l, load_id)"
+    rows = con.execute(_BY_LOAD.format(f"{quote_ident(database)}.main.{quote_ident(table)}", where),
+                       {} if load_ids is None else {"l": load_ids}).fetchall()
+    return {load: (n, content) for load, n, content in rows}
+
+
+def _store(con: duckdb.DuckDBPyConnection, table: str, load_ids: list[str] | None) -> None:
+    """The markers of `load_ids` (None: of every load) replaced by what their rows hold."""
+    con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t AND load_id IS NOT NULL"
+                " AND ($all OR list_contains($l, load_id))", {"t": table, "all": load_ids is None, "l": load_ids or []})
+    where = "" if load_ids is None else " WHERE list_contains($l, load_id)"
+    con.execute(f"INSERT INTO {TABLE} SELECT $t, load_id, n, content, NULL, NULL FROM ("
+                + _BY_LOAD.format(quote_ident(table), where) + ")",
+                {"t": table, **({} if load_ids is None else {"l": load_ids})})
+
+
+def _table_row(con: duckdb.DuckDBPyConnection, table: str, database: str, whole: bool) -> None:
+    con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t AND load_id IS NULL", {"t": table})
+    (rows,) = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()
+    con.execute(f"INSERT INTO {TABLE} VALUES ($t, NULL, $n, NULL, $c, $whole)",
+                {"t": table, "n": rows, "c": _columns(con, table, database), "whole": whole})
+
+
 def _create(con: duckdb.DuckDBPyConnection) -> None:
     if not _exists(con, TABLE, _database(con)):
         con.execute(_CREATE)
         con.execute(_COMMENT)
 
 
-def _mark(con: duckdb.DuckDBPyConnection, table: str, load_ids: list[str] | None) -> None:
-    """Recompute the markers of `load_ids` (None: every load) from their rows, and the table's row."""
-    database = _database(con)
-    name = quote_ident(table)
-    if load_ids is None:
-        con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t", {"t": table})
-        where = ""
-    else:
-        con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t AND (load_id IS NULL OR list_contains($l, load_id))",
-                    {"t": table, "l": load_ids})
-        # list_contains with a bound list: DuckDB pushes it into the scan, which then skips the
-        # row groups of every other load (the ledgers are written load by load); IN (SELECT
-        # unnest(...)) plans a semi join, 10x slower for a period's loads at 1M lines.
-        where = " WHERE list_contains($l, load_id)"
-    con.execute(f"INSERT INTO {TABLE} SELECT $t, coalesce(load_id, ''), count(*), sum(hash(t)::HUGEINT), NULL"
-                f" FROM {name} t{where} GROUP BY ALL", {"t": table, **({} if load_ids is None else {"l": load_ids})})
-    (rows,) = con.execute(f"SELECT count(*) FROM {name}").fetchone()
-    (marked,) = con.execute(f"SELECT coalesce(sum(row_count), 0) FROM {TABLE} WHERE table_name = $t",
-                            {"t": table}).fetchone()
-    if load_ids is not None and marked != rows:
-        # rows of loads nobody named (a writer that marked too few): every load from its rows
-        _mark(con, table, None)
-        return
-    con.execute(f"INSERT INTO {TABLE} VALUES ($t, NULL, $n, NULL, $c)",
-                {"t": table, "n": rows, "c": _columns(con, table, database)})
-
-
 def _trusted_count(con: duckdb.DuckDBPyConnection, table: str, database: str) -> int | None:
-    """The table's row count when its markers can be trusted, else None."""
+    """The table's row count when its markers can be trusted (see the module docstring), else None."""
     if not _exists(con, TABLE, database) or not _exists(con, table, database):
         return None
     row = con.execute(f"SELECT row_count, columns FROM {_markers(database)} WHERE table_name = $t AND load_id IS NULL",

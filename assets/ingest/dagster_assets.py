@@ -119,6 +119,8 @@ def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
             "problems": dg.MetadataValue.md("\n".join(
                 f"- `{o.source_file}`: {o.message}" for o in outcomes if o.message) or "none"),
         })
+    with warehouse.writer() as con:
+        change_markers.settle(con)  # the loads written above, in one pass
 
 
 @dg.asset(partitions_def=periods, group_name="ingest", kinds={"duckdb", "sql"},
@@ -143,3 +145,4 @@ def stg_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
                 "rows": rows, **{f"quarantined_{reason}": n for reason, n in reasons},
                 **{f"mapped_by_{by}": dg.MetadataValue.text(f"{n} lines, £{total:,.2f}") for by, n, total in mapped},
             })
+        change_markers.settle(con)  # the loads staged above, in one pass

@@ -107,11 +107,13 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     # A late partner-month: its load's lines are inserted, nothing else is touched; no ledger-sized
     # table is read whole to find that out (neither by publish nor by the by-load build).
     read_whole = []
-    by_load, mark = fingerprints.by_load, change_markers._mark
+    by_load, read, store = fingerprints.by_load, change_markers._read, change_markers._store
     monkeypatch.setattr(fingerprints, "by_load", lambda con, name, database: read_whole.append(name) or by_load(
         con, name, database))
-    monkeypatch.setattr(change_markers, "_mark", lambda con, table, loads: (
-        read_whole.append(table) if loads is None else None) or mark(con, table, loads))
+    monkeypatch.setattr(change_markers, "_read", lambda con, table, database, loads: (
+        read_whole.append(table) if loads is None else None) or read(con, table, database, loads))
+    monkeypatch.setattr(change_markers, "_store", lambda con, table, loads: (
+        read_whole.append(table) if loads is None else None) or store(con, table, loads))
     shutil.copyfile(held_back, small_home / LATE)
     assert h.fresh(runner).run_all(progress=lambda _: None).ok
     monkeypatch.undo()
