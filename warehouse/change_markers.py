@@ -53,7 +53,7 @@ TABLE = "change_markers"
 # The ledger-sized tables whose writers keep markers; every other table is small enough to hash.
 MARKED = ("raw_ledger", "stg_ledger", "fct_mh_ledger")
 
-_CREATE = f"""CREATE TABLE {TABLE} (
+_CREATE = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     table_name VARCHAR NOT NULL,
     load_id    VARCHAR,            -- NULL: the table's own row
     row_count  BIGINT,             -- the load's rows (NULL: written since, not settled); the table's on its row
@@ -84,20 +84,38 @@ class Touched:
 @contextmanager
 def writing(con: duckdb.DuckDBPyConnection, *tables: str) -> Iterator[Touched]:
     """Mark a write of `tables` (see the module docstring). Use inside the write's transaction:
-    when the write fails, the markers roll back with it."""
-    _create(con)
-    database = _database(con)
-    trusted = {table: _trusted_count(con, table, database) is not None for table in tables}
+    when the write fails, the markers roll back with it. Kept to a few small statements (no
+    catalog function: a first load makes hundreds of writes): the table's row keeps the columns
+    it was settled with, so a column added since is still seen by the readers."""
+    con.execute(_CREATE)
+    before = {table: _marked_count(con, table) for table in tables}
     touched = Touched()
     yield touched
     ids = sorted(touched.ids)
     for table in tables:
-        whole = touched.everything or not trusted[table]
-        con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t AND (load_id IS NULL OR $whole"
-                    " OR list_contains($l, load_id))", {"t": table, "whole": whole, "l": ids})
-        if ids and not whole:
+        (rows,) = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()
+        trusted = before[table] is not None and before[table][0] == before[table][1]
+        if touched.everything or not trusted:
+            con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t", {"t": table})
+            con.execute(f"INSERT INTO {TABLE} VALUES ($t, NULL, $n, NULL, $c, true)",  # every load read again
+                        {"t": table, "n": rows, "c": _columns(con, table, _database(con))})
+            continue
+        if ids:
+            con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t AND list_contains($l, load_id)",
+                        {"t": table, "l": ids})
             con.execute(f"INSERT INTO {TABLE} SELECT $t, unnest($l), NULL, NULL, NULL, NULL", {"t": table, "l": ids})
-        _table_row(con, table, database, whole)
+        con.execute(f"UPDATE {TABLE} SET row_count = $n WHERE table_name = $t AND load_id IS NULL",
+                    {"t": table, "n": rows})
+
+
+def _marked_count(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int] | None:
+    """(rows the markers last saw, rows now), or None when the table has no markers."""
+    row = con.execute(f"SELECT row_count FROM {TABLE} WHERE table_name = $t AND load_id IS NULL",
+                      {"t": table}).fetchone()
+    if row is None:
+        return None
+    (rows,) = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()
+    return row[0], rows
 
 
 def settle(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = MARKED) -> None:
@@ -203,7 +221,7 @@ def _table_row(con: duckdb.DuckDBPyConnection, table: str, database: str, whole:
 def _create(con: duckdb.DuckDBPyConnection) -> None:
     if not _exists(con, TABLE, _database(con)):
         con.execute(_CREATE)
-        con.execute(_COMMENT)
+    con.execute(_COMMENT)
 
 
 def _trusted_count(con: duckdb.DuckDBPyConnection, table: str, database: str) -> int | None:
