@@ -1,6 +1,5 @@
 """The inbox sensor asks for exactly the affected periods, one run per range of them in a row
 (checks still recorded per period); the schedule picks its day."""
-import os
 import shutil
 from datetime import date, datetime
 
