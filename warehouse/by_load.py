@@ -46,10 +46,13 @@ THROUGH = ("marts/fct_ledger", "staging/stg_ledger")
 # Ledger-sized tables those files read: followed load by load (LOADS), never hashed whole.
 BY_LOAD = frozenset({"fct_ledger", "stg_ledger", "raw_ledger", "dq_load_status"})
 # The loads fct_ledger holds, as fct_ledger decides them, each with the fingerprint of its lines
-# that stg_ledger's change markers keep.
+# that stg_ledger's change markers keep; on a lake, which keeps none, read from the lines.
 LOADS = f"""SELECT m.load_id, m.row_count AS lines, m.content
 FROM {change_markers.TABLE} m JOIN dq_load_status d ON d.load_id = m.load_id AND d.status = 'passed'
 WHERE m.table_name = 'stg_ledger' AND m.load_id IS NOT NULL"""
+LOADS_FROM_LINES = """SELECT s.load_id, count(*) AS lines, sum(hash(s)::HUGEINT) AS content
+FROM stg_ledger s JOIN dq_load_status d ON d.load_id = s.load_id AND d.status = 'passed'
+GROUP BY s.load_id"""
 _CREATES = re.compile(r"(?i)\bcreate\s+(?:or\s+replace\s+)?(?:temp\w*\s+)?(?:table|view)\s+(?:if\s+not\s+exists\s+)?(\w+)")
 
 
@@ -65,7 +68,7 @@ def build(con: duckdb.DuckDBPyConnection) -> Built:
     _create_state(con)
     inputs = inputs_fingerprint(con)
     change_markers.settle(con)  # what staging and the held submissions put back wrote (or, untrusted, every load)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE by_load_now AS {LOADS}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE by_load_now AS {LOADS if change_markers.kept(con) else LOADS_FROM_LINES}")
     why = _why_full(con, inputs)
     how = f"full: {why}" if why else "by load"
     with transaction(con), change_markers.writing(con, MODEL) as touched:

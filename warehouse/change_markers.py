@@ -35,6 +35,10 @@ only. A write that does not mark and keeps the row count (an UPDATE in place) is
 every writer of a table in MARKED marks (tests/pipeline/test_loading_by_load.py checks the
 markers against the rows after each kind of change a run makes).
 
+Markers are kept in a DuckDB file warehouse only. On a lake with a PostgreSQL catalog several
+processes write partitions at the same time, and their marker rows would conflict (and a lake
+is published whole anyway): there nothing is marked and readers hash the rows.
+
 `stamp(con, tables)` answers "did any of these tables change since" cheaply: a digest of their
 markers (of their content for the small tables without any), to keep and compare later.
 """
@@ -47,6 +51,7 @@ from typing import Iterable, Iterator
 import duckdb
 
 from warehouse import fingerprints
+from warehouse.lake import on_lake
 from warehouse.sql_files import quote_ident
 
 TABLE = "change_markers"
@@ -87,9 +92,12 @@ def writing(con: duckdb.DuckDBPyConnection, *tables: str) -> Iterator[Touched]:
     when the write fails, the markers roll back with it. Kept to a few small statements (no
     catalog function: a first load makes hundreds of writes): the table's row keeps the columns
     it was settled with, so a column added since is still seen by the readers."""
+    touched = Touched()
+    if not kept(con):
+        yield touched
+        return
     con.execute(_CREATE)
     before = {table: _marked_count(con, table) for table in tables}
-    touched = Touched()
     yield touched
     ids = sorted(touched.ids)
     for table in tables:
@@ -108,6 +116,11 @@ def writing(con: duckdb.DuckDBPyConnection, *tables: str) -> Iterator[Touched]:
                     {"t": table, "n": rows})
 
 
+def kept(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this warehouse keeps change markers (not on a lake: see the module docstring)."""
+    return not on_lake(con)
+
+
 def _marked_count(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int] | None:
     """(rows the markers last saw, rows now), or None when the table has no markers."""
     row = con.execute(f"SELECT row_count FROM {TABLE} WHERE table_name = $t AND load_id IS NULL",
@@ -121,6 +134,8 @@ def _marked_count(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]
 def settle(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = MARKED) -> None:
     """Store the fingerprints of the loads written since the last settle (every load's, when the
     markers cannot be trusted or the table was made anew), each table in one pass."""
+    if not kept(con):
+        return
     _create(con)
     database = _database(con)
     for table in tables:
