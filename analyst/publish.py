@@ -31,10 +31,12 @@ a load_id, the ledger-sized ones) as it was published, and the catalog's (every 
 and comment). A run that left the catalog as it was copies the last published file (a file
 copy, fast) and replaces in it only the rows that changed: a whole small table, or a ledger
 table's changed loads (one late file: its own load), so `source_file` is rewritten only in
-those. Finding what changed reads every table (at 1M lines about what a whole copy costs:
-docs/scaling.md). Anything else (no published copy, one from an older version, a table, view,
-macro or comment added, dropped or changed, the inbox moved, a lake) publishes the whole
-warehouse as before; both give the same copy.
+those. Finding what changed hashes the small tables; the ledger-sized ones' fingerprints by
+load are their change markers, kept by the code that writes them (warehouse/change_markers.py),
+so their rows are not read, unless the markers cannot be trusted (then they are hashed too).
+Anything else (no published copy, one from an older version, a table, view, macro or comment
+added, dropped or changed, the inbox moved, a lake) publishes the whole warehouse as before;
+both give the same copy.
 
 The data dictionary (`<home>/reports/dictionary.md` and `.html`) is generated from the
 published copy itself: table and column comments (set from each model's SQL header by
@@ -56,7 +58,7 @@ import duckdb
 
 from analyst.access import (SavedQuery, TableInfo, catalog, publish_info, queries_using,
                                saved_queries)
-from warehouse import fingerprints
+from warehouse import change_markers, fingerprints
 from warehouse.files import fsync_dir, write_text_atomically
 from warehouse.settings import Paths
 from warehouse.connection import exclusive_lock, open_lake_writer
@@ -195,7 +197,7 @@ def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: b
         try:
             (database,) = con.execute("SELECT current_database()").fetchone()
             now = {"catalog": fingerprints.catalog(con, database), "inbox": _prefix(inbox),
-                   "tables": fingerprints.tables(con, database)}
+                   "tables": fingerprints.tables(con, database, change_markers.known(con, database))}
             changed = None if whole else _changed_since(target, now)
             if changed is None:
                 _copy_file(source, tmp)

@@ -17,9 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (  # not exported by dagster 1.13
-    AssetCheckEvaluationTargetMaterializationData)
 
+from assets.dagster_internals import TargetMaterializationData
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome, load_suite
 from assets.quality.submission_suite import Submission, dq_result_rows, validate_submissions
 from assets.partitions import partitioned_check_specs, periods, run_periods
@@ -131,7 +130,7 @@ def _materialization(instance: dg.DagsterInstance, period: str):
         dg.AssetRecordsFilter(asset_key=dg.AssetKey("stg_ledger"), asset_partitions=[period]), limit=1).records
     if not records:
         return None
-    return AssetCheckEvaluationTargetMaterializationData(
+    return TargetMaterializationData(
         storage_id=records[0].storage_id, run_id=records[0].run_id, timestamp=records[0].timestamp)
 
 

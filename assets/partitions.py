@@ -172,15 +172,16 @@ def run_periods(context) -> list[str]:
     return sorted(context.partition_keys)
 
 
-def period_ranges(instance: dg.DagsterInstance, wanted: list[str]) -> list[list[str]]:
+def period_ranges(instance: dg.DagsterInstance, wanted: list[str], adding: list[str] = ()) -> list[list[str]]:
     """`wanted` as ranges of partitions that follow one another, one ingest run each.
 
     A run covers a range from its first to its last partition in the order the partitions
     were added (not month order: a late old month is added last), so a changed period with
     an unchanged one between it and the next is a range of its own. Each range is in that
-    order (its first and last are the run's range), the ranges by their first month."""
+    order (its first and last are the run's range), the ranges by their first month.
+    `adding`: periods about to be added as partitions, in that order (a sensor's request)."""
     keep, ranges, current = set(wanted), [], []
-    for key in instance.get_dynamic_partitions(periods.name):
+    for key in [*instance.get_dynamic_partitions(periods.name), *adding]:
         if key in keep:
             current.append(key)
         elif current:

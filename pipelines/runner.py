@@ -135,15 +135,15 @@ class Runner:
     def _execute(self, job_name: str, partitions: list[str]):
         """One Dagster run of the job: unpartitioned, one partition, or the range from the
         first of `partitions` to the last (in the partitions' order)."""
+        from assets.dagster_internals import partition_range_tags
         from assets.partitions import add_periods
-        from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
         job = self.defs.resolve_job_def(job_name)
         add_periods(self.instance, partitions)
         label = f"{partitions[0]}...{partitions[-1]}" if len(partitions) > 1 else "".join(partitions)
         tags = {**self.tags, "openbook/step": f"{job_name} {label}".strip()}
         if len(partitions) > 1:
-            tags |= {ASSET_PARTITION_RANGE_START_TAG: partitions[0], ASSET_PARTITION_RANGE_END_TAG: partitions[-1]}
+            tags |= partition_range_tags(partitions[0], partitions[-1])
         started = time.perf_counter()
         result = job.execute_in_process(run_config=self.run_config, instance=self.instance,
                                         partition_key=partitions[0] if len(partitions) == 1 else None,

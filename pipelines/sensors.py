@@ -1,12 +1,14 @@
-"""Sensors: new or corrected submissions in the inbox trigger the affected periods only,
-and a successful ingest triggers the open book rebuild."""
+"""Sensors: new or corrected submissions in the inbox trigger the affected periods only (every
+affected period in a row in one run, as `openbook run` does), and a successful ingest
+triggers the open book rebuild."""
 
 import json
 
 import dagster as dg
 
 from pipelines.jobs import ingest_job, open_book_job
-from assets.partitions import file_periods, periods, scan
+from assets.dagster_internals import partition_range_tags
+from assets.partitions import file_periods, period_ranges, periods, scan
 from warehouse.settings import Paths
 from pipelines.changes import file_stamp
 from warehouse.connection import Warehouse
@@ -20,11 +22,14 @@ def inbox_fingerprint(paths: Paths) -> dict[str, str]:
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
-           description="Every minute: a new, late or corrected file in the inbox requests an ingest run of "
-                       "its period (adding the period as a partition first). A file whose period is "
-                       "outside the data home's range is refused in the sensor's log and requests nothing.")
+           description="Every minute: new, late or corrected files in the inbox request an ingest run of "
+                       "their periods, one run for each range of affected periods in a row (adding the "
+                       "periods as partitions first; checks are still recorded per period). A file whose "
+                       "period is outside the data home's range is refused in the sensor's log and "
+                       "requests nothing.")
 def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
-    """Watches the inbox: every new, late or corrected file requests an ingest run of its period."""
+    """Watches the inbox: new, late or corrected files request one ingest run per range of
+    their periods in a row (assets/partitions.py period_ranges)."""
     paths = warehouse.paths
     seen = json.loads(context.cursor) if context.cursor else {}
     now = inbox_fingerprint(paths)
@@ -38,13 +43,21 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
         period for f in inbox.files if str(f.path.relative_to(paths.inbox)) in changed for period in file_periods(f)
     })
     late = "late or corrected" if any(seen) else "new"
-    requests = [dg.RunRequest(run_key=f"ingest-{period}-{now_key(now, changed)}", partition_key=period,
-                              tags={"openbook/trigger": f"{late} submission"}) for period in affected]
-    new = [p for p in affected if not context.instance.has_dynamic_partition(periods.name, p)] if affected else []
+    new = [p for p in affected if not context.instance.has_dynamic_partition(periods.name, p)]
+    key, tags = now_key(now, changed), {"openbook/trigger": f"{late} submission"}
+    requests = [ingest_request(run, key, tags) for run in period_ranges(context.instance, affected, adding=new)]
     return dg.SensorResult(
         run_requests=requests, cursor=json.dumps(now),
         dynamic_partitions_requests=[periods.build_add_request(new)] if new else [],
         skip_reason=None if requests else "changed files, but none for a period in range")
+
+
+def ingest_request(run: list[str], key: str, tags: dict[str, str]) -> dg.RunRequest:
+    """One ingest run of `run`, periods in partition order: one partition, or the range of them."""
+    if len(run) == 1:
+        return dg.RunRequest(run_key=f"ingest-{run[0]}-{key}", partition_key=run[0], tags=tags)
+    return dg.RunRequest(run_key=f"ingest-{run[0]}...{run[-1]}-{key}",
+                         tags={**tags, **partition_range_tags(run[0], run[-1])})
 
 
 def now_key(now: dict[str, str], changed: set[str]) -> str:

@@ -7,7 +7,10 @@ reads every line of the ledger, yet after one late partner-month only one load i
 - the loads in fct_ledger (stg_ledger's lines of the loads dq_load_status passes) are listed,
   each with its line count and a hash of its staged lines: a load's lines can change under the
   same load_id (its period staged again with other mapping tables, a held submission put back
-  with lines staged earlier), so status alone would not say what changed;
+  with lines staged earlier), so status alone would not say what changed. Those figures are
+  stg_ledger's change markers, kept by the code that stages it (warehouse/change_markers.py),
+  so no staged line is read; a warehouse whose markers cannot be trusted has them made from
+  its lines first (the same figures, read from every line once);
 - that list is compared with the one kept in `model_state` at the last build: the rows of
   loads gone or changed (superseded, blocked, rejected, restaged) are deleted, and the lines of
   loads new or changed inserted, by the model's own SQL with a load filter on its query;
@@ -18,8 +21,8 @@ reads every line of the ledger, yet after one late partner-month only one load i
   a new join is followed without editing this file; also when the table is not as the last
   build left it (missing, or another row count: something else wrote it).
 
-Deleting and inserting in one transaction with the new state, a failed build leaves the table
-and its state as they were.
+Deleting and inserting in one transaction with the new state and fct_mh_ledger's own change
+markers (for the next publish), a failed build leaves the table and its state as they were.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from functools import lru_cache
 
 import duckdb
 
-from warehouse import fingerprints
+from warehouse import change_markers, fingerprints
 from warehouse.model_graph import query_part, tables_read
 from warehouse.sql_files import execute, sql_text, statements, transaction
 
@@ -42,8 +45,12 @@ SQL = "marts/fct_mh_ledger"
 THROUGH = ("marts/fct_ledger", "staging/stg_ledger")
 # Ledger-sized tables those files read: followed load by load (LOADS), never hashed whole.
 BY_LOAD = frozenset({"fct_ledger", "stg_ledger", "raw_ledger", "dq_load_status"})
-# The loads fct_ledger holds, as fct_ledger decides them, each with a fingerprint of its lines.
-LOADS = """SELECT s.load_id, count(*) AS lines, sum(hash(s)::HUGEINT) AS content
+# The loads fct_ledger holds, as fct_ledger decides them, each with the fingerprint of its lines
+# that stg_ledger's change markers keep; on a lake, which keeps none, read from the lines.
+LOADS = f"""SELECT m.load_id, m.row_count AS lines, m.content
+FROM {change_markers.TABLE} m JOIN dq_load_status d ON d.load_id = m.load_id AND d.status = 'passed'
+WHERE m.table_name = 'stg_ledger' AND m.load_id IS NOT NULL"""
+LOADS_FROM_LINES = """SELECT s.load_id, count(*) AS lines, sum(hash(s)::HUGEINT) AS content
 FROM stg_ledger s JOIN dq_load_status d ON d.load_id = s.load_id AND d.status = 'passed'
 GROUP BY s.load_id"""
 _CREATES = re.compile(r"(?i)\bcreate\s+(?:or\s+replace\s+)?(?:temp\w*\s+)?(?:table|view)\s+(?:if\s+not\s+exists\s+)?(\w+)")
@@ -60,22 +67,26 @@ def build(con: duckdb.DuckDBPyConnection) -> Built:
     """Bring fct_mh_ledger up to date, by load where it can (see the module docstring)."""
     _create_state(con)
     inputs = inputs_fingerprint(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE by_load_now AS {LOADS}")
+    change_markers.settle(con)  # what staging and the held submissions put back wrote (or, untrusted, every load)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE by_load_now AS {LOADS if change_markers.kept(con) else LOADS_FROM_LINES}")
     why = _why_full(con, inputs)
     how = f"full: {why}" if why else "by load"
-    with transaction(con):
+    with transaction(con), change_markers.writing(con, MODEL) as touched:
         if why:
             run_query(con, f"CREATE OR REPLACE TABLE {MODEL} AS ")
-            deleted = inserted = 0
+            touched.all()
+            gone, new = [], []
         else:
-            deleted, inserted = _by_load(con)
+            gone, new = _by_load(con)
+            touched.loads(gone + new)
         con.execute(f"DELETE FROM {STATE} WHERE model = $m", {"m": MODEL})
         con.execute(f"""INSERT INTO {STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {MODEL}),
                         (SELECT coalesce(list({{'load_id': load_id, 'lines': lines, 'content': content}}
                                               ORDER BY load_id), []) FROM by_load_now)""",
                     {"m": MODEL, "how": how, "inputs": inputs})
     con.execute("DROP TABLE by_load_now")
-    return Built(how, deleted, inserted)
+    change_markers.settle(con, [MODEL])
+    return Built(how, len(gone), len(new))
 
 
 def run_query(con: duckdb.DuckDBPyConnection, prefix: str, loads: list[str] | None = None) -> None:
@@ -89,7 +100,9 @@ def run_query(con: duckdb.DuckDBPyConnection, prefix: str, loads: list[str] | No
         execute(con, f"{prefix}SELECT * FROM ({query}) WHERE list_contains($loads, load_id)", {"loads": loads})
 
 
-def _by_load(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+def _by_load(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    """Delete the rows of the loads gone or changed since the last build, insert those of the
+    loads new or changed; returns (gone, new)."""
     was = f"SELECT unnest(loads, recursive := true) FROM {STATE} WHERE model = $m"
     gone = [r[0] for r in con.execute(f"SELECT load_id FROM ({was} EXCEPT SELECT * FROM by_load_now)",
                                       {"m": MODEL}).fetchall()]
@@ -99,7 +112,7 @@ def _by_load(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         con.execute(f"DELETE FROM {MODEL} WHERE list_contains($loads, load_id)", {"loads": gone})
     if new:
         run_query(con, f"INSERT INTO {MODEL} ", sorted(new))
-    return len(gone), len(new)
+    return gone, new
 
 
 def _why_full(con: duckdb.DuckDBPyConnection, inputs: str) -> str | None:

@@ -1,6 +1,7 @@
 """Cheap fingerprints of what a DuckDB database holds, to tell what changed without comparing it row
 by row: fct_mh_ledger's reference data (warehouse/by_load.py) and the tables to publish again
-(analyst/publish.py).
+(analyst/publish.py). The ledger-sized tables' fingerprints by load are kept by their writers
+instead (warehouse/change_markers.py), with the same figures.
 
 A table's fingerprint is its columns, row count and the sum of its rows' hashes: equal when the
 content is (a 64-bit hash collision aside), whatever order the rows were written in, and a
@@ -33,14 +34,18 @@ def by_load(con: duckdb.DuckDBPyConnection, name: str, database: str) -> dict[st
     return {load: f"{n}|{content}" for load, n, content in rows}
 
 
-def tables(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, str | dict[str, str]]:
+def tables(con: duckdb.DuckDBPyConnection, database: str,
+           known: dict[str, dict[str, str]] | None = None) -> dict[str, str | dict[str, str]]:
     """Every base table of `database` (schema main) by name: a table with a text load_id column
     by load (what a late file changes is its own loads), any other whole. Column changes are
-    the catalog's."""
+    the catalog's. `known`: tables whose fingerprints by load are known without reading them
+    (their change markers, warehouse/change_markers.py)."""
+    known = known or {}
     names = con.execute("""SELECT t.table_name, bool_or(c.column_name = 'load_id' AND c.data_type = 'VARCHAR')
         FROM duckdb_tables() t JOIN duckdb_columns() c USING (database_name, schema_name, table_name)
         WHERE t.database_name = $d AND t.schema_name = 'main' GROUP BY ALL ORDER BY 1""", {"d": database}).fetchall()
-    return {n: by_load(con, n, database) if loads else table(con, n, database) for n, loads in names}
+    return {n: known[n] if n in known and loads else by_load(con, n, database) if loads else table(con, n, database)
+            for n, loads in names}
 
 
 _CATALOG = """

@@ -11,12 +11,14 @@ from assets.quality import sql_runner
 from assets.quality.gx_runner import load_suite
 from assets.ingest.reference_sources import REFERENCE_TABLES, ReferenceSourceError
 from assets.ingest.source_config import load_source_configs
+from assets.ingest.last_good import submission_loads
 from assets.ingest.submissions import load_period
 from assets.quality.staging_policy import write_source_checks
 from warehouse.sql_docs import parse_model_doc
 from assets.partitions import file_periods, periods, run_periods
 from assets.partitions import scan as inbox_scan
-from warehouse.sql_files import run_sql, sql_text
+from warehouse import change_markers
+from warehouse.sql_files import run_sql, sql_text, transaction
 from warehouse.connection import Warehouse
 
 
@@ -117,6 +119,8 @@ def raw_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
             "problems": dg.MetadataValue.md("\n".join(
                 f"- `{o.source_file}`: {o.message}" for o in outcomes if o.message) or "none"),
         })
+    with warehouse.writer() as con:
+        change_markers.settle(con)  # the loads written above, in one pass
 
 
 @dg.asset(partitions_def=periods, group_name="ingest", kinds={"duckdb", "sql"},
@@ -127,7 +131,9 @@ def stg_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
     with warehouse.writer() as con:
         write_source_checks(con, configs)
         for period in run_periods(context):
-            run_sql(con, "staging/stg_ledger", {"period": period})
+            with transaction(con), change_markers.writing(con, "stg_ledger") as touched:
+                run_sql(con, "staging/stg_ledger", {"period": period})
+                touched.loads(submission_loads(con, period))
             (rows,) = con.execute("SELECT count(*) FROM stg_ledger WHERE period = $m", {"m": period}).fetchone()
             reasons = con.execute(
                 "SELECT reason_code, count(*) FROM quarantine WHERE period = $m GROUP BY ALL ORDER BY 1", {"m": period}
@@ -139,3 +145,4 @@ def stg_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
                 "rows": rows, **{f"quarantined_{reason}": n for reason, n in reasons},
                 **{f"mapped_by_{by}": dg.MetadataValue.text(f"{n} lines, £{total:,.2f}") for by, n, total in mapped},
             })
+        change_markers.settle(con)  # the loads staged above, in one pass

@@ -17,10 +17,21 @@ from __future__ import annotations
 
 import duckdb
 
+from warehouse import change_markers
 from warehouse.sql_files import transaction
 
 # The tables holding a partner-month's rows, each with a held_ twin of the same columns.
 SUBMISSION_TABLES = ("raw_ledger", "quarantine", "skipped_rows", "stg_ledger")
+# Those of them whose writers keep change markers (the ledger-sized ones).
+MARKED_TABLES = tuple(t for t in SUBMISSION_TABLES if t in change_markers.MARKED)
+
+
+def submission_loads(con: duckdb.DuckDBPyConnection, period: str, partner_id: str | None = None) -> list[str]:
+    """Every load load_log lists for the partner-month (for the whole period without a partner):
+    the loads whose rows a write of it may change, for its change markers."""
+    return [r[0] for r in con.execute(
+        "SELECT load_id FROM load_log WHERE period = $m AND ($p IS NULL OR partner_id = $p)",
+        {"m": period, "p": partner_id}).fetchall()]
 
 
 def verdict(con: duckdb.DuckDBPyConnection, load_id: str) -> str:
@@ -62,11 +73,12 @@ def settle(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
         outcome = verdict(con, current[0]) if current else "blocked"
         if outcome == "unchecked":
             continue
-        with transaction(con):
+        with transaction(con), change_markers.writing(con, *MARKED_TABLES) as touched:
             if outcome == "passed":
                 _drop_held(con, key)
                 decided["replaced"].append(f"{partner_id} {period}")
                 continue
+            touched.loads(submission_loads(con, period, partner_id))
             for table in SUBMISSION_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE partner_id = $p AND period = $m", key)
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM held_{table}"

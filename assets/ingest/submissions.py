@@ -37,10 +37,12 @@ import duckdb
 import polars as pl
 
 from assets.ingest.errors import SubmissionError
-from assets.ingest.last_good import SUBMISSION_TABLES, hold_or_supersede_current
+from assets.ingest.last_good import (MARKED_TABLES, SUBMISSION_TABLES, hold_or_supersede_current,
+                                     submission_loads)
 from assets.ingest.parse import ParsedSubmission, parse_submission
 from assets.ingest.period import period_from_name
 from assets.ingest.source_config import SourceConfig, match_config
+from warehouse import change_markers
 from warehouse.sql_files import transaction
 
 
@@ -356,7 +358,7 @@ def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: s
     """Swap the partner-period's rows for this submission's (its rows of `period`) in one transaction."""
     key = {"p": parsed.partner_id, "m": period}
     try:
-        with transaction(con):
+        with transaction(con), change_markers.writing(con, *MARKED_TABLES) as touched:
             load_id = _new_load_id(con, parsed.partner_id, period, parsed.sha256)
             hold_or_supersede_current(con, parsed.partner_id, period)  # last good submission kept in reserve
             for table in SUBMISSION_TABLES:
@@ -385,6 +387,7 @@ def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: s
             con.execute("INSERT INTO load_configs VALUES ($load_id, $config, $threshold)",
                         {"load_id": load_id, "config": config_sha256(item.config),
                          "threshold": item.config.coverage_threshold})
+            touched.loads(submission_loads(con, period, parsed.partner_id))  # the new load and those it replaced
     finally:
         for view in ("parsed_lines", "parsed_quarantine", "parsed_skipped"):
             con.unregister(view)

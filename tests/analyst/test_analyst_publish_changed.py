@@ -3,12 +3,14 @@ tables replaced is the copy a whole publish makes, table for table and row for r
 from __future__ import annotations
 
 import shutil
+from decimal import Decimal
 
 import duckdb
 
 from analyst import publish as pub
-from warehouse import fingerprints
+from warehouse import change_markers, fingerprints
 from warehouse.settings import Paths
+from warehouse.sql_files import transaction
 
 from analyst_helpers import make_warehouse, set_spend
 
@@ -98,3 +100,47 @@ def test_a_changed_catalog_publishes_the_whole_warehouse(tmp_path):
     _write(paths, "DROP TABLE rpt_new")
     assert pub.publish(paths, run_id="dropped").replaced is None
     assert pub.publish(paths, run_id="same").replaced == []
+
+
+def _ledger_write(paths, sql, loads, params=None):
+    """A write of raw_ledger as the pipeline's writers make it: rows and change markers together."""
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        with transaction(con), change_markers.writing(con, "raw_ledger") as touched:
+            con.execute(sql, params or {})
+            touched.loads(loads)
+    finally:
+        con.close()
+
+
+def test_a_marked_ledger_is_not_read_to_find_its_changed_loads_and_an_unmarked_write_is_still_found(tmp_path,
+                                                                                                      monkeypatch):
+    paths = _warehouse(tmp_path / "home")
+    inbox = str(paths.inbox / "haven")
+    _write(paths, "CREATE TABLE raw_ledger (load_id VARCHAR, source_file VARCHAR, amount DECIMAL(18,2))")
+    _ledger_write(paths, "INSERT INTO raw_ledger SELECT 'load' || (i % 4), $f || '/' || (i % 4) || '.csv', i"
+                         " FROM range(4000) t(i)", ["load0", "load1", "load2", "load3"], {"f": inbox})
+    pub.publish(paths, run_id="first")
+    hashed = []
+    by_load = fingerprints.by_load
+    monkeypatch.setattr(fingerprints, "by_load", lambda con, name, database: hashed.append(name) or by_load(
+        con, name, database))
+
+    # a late load through the writer: found from the markers, the ledger not read
+    _ledger_write(paths, "INSERT INTO raw_ledger VALUES ('load4', $f, 12.50)", ["load4"], {"f": inbox + "/late.csv"})
+    info = pub.publish(paths, run_id="late")
+    assert info.replaced == ["change_markers", "raw_ledger"] and "raw_ledger" not in hashed
+    assert _same_as_a_whole_publish(paths, tmp_path) == []
+
+    # a write that did not mark: the markers are not trusted, the ledger is read and the row published
+    _write(paths, "UPDATE raw_ledger SET amount = amount + 1 WHERE load_id = 'load4'")
+    _write(paths, "INSERT INTO raw_ledger VALUES ('load1', 'other.csv', 1)")
+    hashed.clear()
+    info = pub.publish(paths, run_id="unmarked")
+    assert "raw_ledger" in hashed and info.replaced == ["raw_ledger"]
+    assert _same_as_a_whole_publish(paths, tmp_path) == []
+    con = duckdb.connect(str(paths.published), read_only=True)
+    try:
+        assert con.execute("SELECT amount FROM raw_ledger WHERE load_id = 'load4'").fetchall() == [(Decimal("13.50"),)]
+    finally:
+        con.close()

@@ -1,6 +1,8 @@
 """fct_mh_ledger kept up to date by load (warehouse/by_load.py) equals the model rebuilt whole from
 its SQL, row for row, after each change a run can bring: a late file, a resubmission replacing a
-load, a blocked resubmission, a change of reference data."""
+load, a blocked resubmission, a change of reference data (every period staged again), and a
+warehouse without change markers. After each, the ledgers' change markers (warehouse/
+change_markers.py) equal what their rows say, and the published copy equals the warehouse."""
 import shutil
 
 import duckdb
@@ -8,6 +10,7 @@ import pytest
 
 from tests.pipeline import loading_helpers as h
 from tests.pipeline.conftest import query
+from warehouse import change_markers, fingerprints
 from warehouse.settings import Paths
 from warehouse.sql_files import run_sql
 
@@ -40,6 +43,47 @@ def full_rebuild_differences(home, tmp_path) -> tuple[int, int, int]:
     return only_kept, only_full, rows
 
 
+def markers_unlike_rows(home) -> list[str]:
+    """The marked tables whose markers are missing or differ from each load's row count and hash
+    sum read from its rows: a writer that changed a ledger without marking it."""
+    con = duckdb.connect(str(Paths(home).warehouse), read_only=True)
+    try:
+        return [t for t in change_markers.MARKED if change_markers.loads(con, t) != {
+            load: (n, content) for load, n, content in con.execute(
+                f"SELECT load_id, count(*), sum(hash(t)::HUGEINT) FROM {t} t GROUP BY 1").fetchall()}]
+    finally:
+        con.close()
+
+
+def published_unlike_warehouse(home) -> list[str]:
+    """Each table of the warehouse against the published copy's, rows both ways (EXCEPT ALL), with
+    source_file as the copy writes it (inside the inbox: relative to it)."""
+    paths = Paths(home)
+    inbox = str(paths.inbox).rstrip("/") + "/"
+    con = duckdb.connect(str(paths.published), read_only=True)
+    try:
+        con.execute(f"ATTACH '{paths.warehouse}' AS wh (READ_ONLY)")
+        names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh'"
+                                           ).fetchall()}
+        published = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = "
+                                               "current_database()").fetchall()} - {"publish_info"}
+        problems = [f"tables only in the warehouse or the copy: {sorted(names ^ published)}"] if names ^ published else []
+        for name in sorted(names & published):
+            columns = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = 'wh'"
+                                                 " AND table_name = $t", {"t": name}).fetchall()}
+            select = "* REPLACE (replace(source_file, $inbox, '') AS source_file)" if "source_file" in columns else "*"
+            for a, b in ((f"wh.{name}", name), (name, f"wh.{name}")):
+                a_rows = f"SELECT {select} FROM {a}" if a.startswith("wh.") else f"SELECT * FROM {a}"
+                b_rows = f"SELECT {select} FROM {b}" if b.startswith("wh.") else f"SELECT * FROM {b}"
+                params = {"inbox": inbox} if select != "*" else {}
+                (n,) = con.execute(f"SELECT count(*) FROM ({a_rows} EXCEPT ALL {b_rows})", params).fetchone()
+                if n:
+                    problems.append(f"{name}: {n} rows only in {a}")
+    finally:
+        con.close()
+    return problems
+
+
 def last_build(home) -> str:
     return query(home, "SELECT how FROM model_state WHERE model = 'fct_mh_ledger'")[0][0]
 
@@ -48,7 +92,7 @@ def mh_loads(home) -> set[str]:
     return {r[0] for r in query(home, "SELECT DISTINCT load_id FROM fct_mh_ledger")}
 
 
-def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, runner, tmp_path):
+def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, runner, tmp_path, monkeypatch):
     # Where la_ashby's config makes a date outside the period block the month (set now: a change
     # of source config is a change of what staging reads, which rebuilds the model whole).
     h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
@@ -60,12 +104,26 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert (only_kept, only_full) == (0, 0) and rows > 0
     before = mh_loads(small_home)
 
-    # A late partner-month: its load's lines are inserted, nothing else is touched.
+    assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
+
+    # A late partner-month: its load's lines are inserted, nothing else is touched; no ledger-sized
+    # table is read whole to find that out (neither by publish nor by the by-load build).
+    read_whole = []
+    by_load, read, store = fingerprints.by_load, change_markers._read, change_markers._store
+    monkeypatch.setattr(fingerprints, "by_load", lambda con, name, database: read_whole.append(name) or by_load(
+        con, name, database))
+    monkeypatch.setattr(change_markers, "_read", lambda con, table, database, loads: (
+        read_whole.append(table) if loads is None else None) or read(con, table, database, loads))
+    monkeypatch.setattr(change_markers, "_store", lambda con, table, loads: (
+        read_whole.append(table) if loads is None else None) or store(con, table, loads))
     shutil.copyfile(held_back, small_home / LATE)
     assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
+    monkeypatch.undo()
+    assert set(read_whole) & set(change_markers.MARKED) == set()
     assert last_build(small_home) == "by load"
     assert len(mh_loads(small_home) - before) == 1 and before <= mh_loads(small_home)
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
+    assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # A resubmission replaces la_ashby's June: the old load's rows go, the new one's come in.
     source = (small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
@@ -75,6 +133,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert last_build(small_home) == "by load"
     assert len(replaced - mh_loads(small_home)) == 1 and len(mh_loads(small_home) - replaced) == 1
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
+    assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # A blocked resubmission is rejected: the month keeps its last good load.
     kept = mh_loads(small_home)
@@ -84,6 +143,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert last_build(small_home) == "by load"
     assert mh_loads(small_home) == kept
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
+    assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # Reference data changes (a place renamed): the model is rebuilt whole.
     places = small_home / "reference" / "places.csv"
@@ -92,3 +152,14 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert last_build(small_home) == "full: its SQL or reference data changed"
     assert query(small_home, "SELECT count(*) FROM fct_mh_ledger WHERE place_name = 'Ashby and District'")[0][0] > 0
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
+    assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
+
+    # A warehouse without change markers (made before them): the next run makes them from the rows,
+    # and a corrected file still reaches fct_mh_ledger and the published copy.
+    con = duckdb.connect(str(Paths(small_home).warehouse))
+    con.execute(f"DROP TABLE {change_markers.TABLE}")
+    con.close()
+    h.send(small_home, "Spend_over_500_2025-06_v4.csv", source[:-5], 3)
+    assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
+    assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
+    assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []

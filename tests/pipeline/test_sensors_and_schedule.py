@@ -1,11 +1,14 @@
-"""The inbox sensor asks for exactly the affected periods; the schedule picks its day."""
-import os
+"""The inbox sensor asks for exactly the affected periods, one run per range of them in a row
+(checks still recorded per period); the schedule picks its day."""
+import shutil
 from datetime import date, datetime
 
 import dagster as dg
 
+from assets.partitions import add_periods
 from pipelines.schedules import monthly_board_pack, nth_working_day, previous_period
 from pipelines.sensors import inbox_sensor
+from tests.pipeline import loading_helpers as h
 from warehouse.connection import Warehouse
 
 
@@ -16,6 +19,12 @@ def _evaluate(home, cursor=None, instance=None):
                                  resources={"warehouse": Warehouse(home=str(home))}) as context:
         result = inbox_sensor(context)
         return list(result.run_requests or []), result.cursor
+
+
+def _runs(requests) -> list[list[str]]:
+    """What each request's run covers: [its partition], or [first, last] of its range."""
+    return [[r.partition_key] if r.partition_key_range is None
+            else [r.partition_key_range.start, r.partition_key_range.end] for r in requests]
 
 
 def test_sensor_adds_the_periods_it_requests_as_partitions(small_home):
@@ -30,12 +39,12 @@ def test_sensor_refuses_a_file_outside_the_range_and_requests_the_rest(small_hom
     bad = small_home / "inbox/la_ashby/Spend_over_500_2009-12.csv"
     bad.write_bytes((small_home / "inbox/la_ashby/Spend_over_500_2025-06.csv").read_bytes())
     requests, _ = _evaluate(small_home)
-    assert sorted(r.partition_key for r in requests) == ["2025-05", "2025-06"]
+    assert _runs(requests) == [["2025-05", "2025-06"]]
 
 
 def test_sensor_requests_only_new_or_changed_periods(small_home):
     first, cursor = _evaluate(small_home)
-    assert sorted(r.partition_key for r in first) == ["2025-05", "2025-06"]
+    assert _runs(first) == [["2025-05", "2025-06"]]  # a first load: one run over the two months
     again, cursor = _evaluate(small_home, cursor)
     assert again == []
     late = small_home / "inbox/la_ashby/Spend_over_500_2025-06_v2.csv"
@@ -43,6 +52,43 @@ def test_sensor_requests_only_new_or_changed_periods(small_home):
     corrected, _ = _evaluate(small_home, cursor)
     assert [r.partition_key for r in corrected] == ["2025-06"]
     assert corrected[0].tags["openbook/trigger"] == "late or corrected submission"
+
+
+def test_sensor_requests_one_run_per_range_of_changed_periods_in_a_row(small_home):
+    instance = dg.DagsterInstance.ephemeral()
+    june = small_home / "inbox/la_ashby/Spend_over_500_2025-06.csv"
+    shutil.copyfile(june, june.with_name("Spend_over_500_2025-07.csv"))
+    _, cursor = _evaluate(small_home, instance=instance)
+    add_periods(instance, ["2025-05", "2025-06", "2025-07"])  # as the sensor's partition request did
+    for month in ("2025-05", "2025-07"):  # corrected files for May and July; June unchanged between them
+        path = small_home / f"inbox/la_ashby/Spend_over_500_{month}_v2.csv"
+        path.write_bytes(june.read_bytes())
+    requests, _ = _evaluate(small_home, cursor, instance)
+    assert _runs(requests) == [["2025-05"], ["2025-07"]]
+    (small_home / "inbox/la_ashby/Spend_over_500_2025-06_v2.csv").write_bytes(june.read_bytes())
+    later = small_home / "inbox/la_ashby/Spend_over_500_2025-07_v3.csv"
+    later.write_bytes(june.read_bytes())
+    requests, _ = _evaluate(small_home, cursor, instance)  # May to July changed since the cursor: one run
+    assert _runs(requests) == [["2025-05", "2025-07"]]
+    assert len({r.run_key for r in requests}) == 1
+
+
+def test_a_range_the_sensor_requests_runs_once_and_records_each_periods_checks(small_home, runner):
+    assert runner.run("reference_job")  # what the ingest reads, as `openbook run` loads it first
+    with dg.build_sensor_context(instance=runner.instance,
+                                 resources={"warehouse": Warehouse(home=str(small_home))}) as context:
+        result = inbox_sensor(context)
+    for request in result.dynamic_partitions_requests:
+        add_periods(runner.instance, list(request.partition_keys))
+    (request,) = result.run_requests
+    job = runner.defs.resolve_job_def("ingest_job")
+    run = job.execute_in_process(run_config=runner.run_config, instance=runner.instance, tags=request.tags,
+                                 raise_on_error=False)
+    assert run.success
+    assert sorted(r.partition for r in run.get_asset_materialization_events() if r.asset_key ==
+                  dg.AssetKey("stg_ledger")) == ["2025-05", "2025-06"]
+    assert h.check_history(runner.instance, "posting_date_in_range") == {"2025-05": ["SUCCEEDED"],
+                                                                           "2025-06": ["SUCCEEDED"]}
 
 
 def test_working_day_and_previous_period():
