@@ -1,6 +1,7 @@
 """Sensors: new or corrected submissions in the inbox trigger the affected periods only (every
 affected period in a row in one run, as `openbook run` does), and a successful ingest
-triggers the open book rebuild."""
+triggers the open book rebuild. On a lake with a PostgreSQL catalog each period is a run of its own,
+so the runs can write side by side."""
 
 import json
 
@@ -12,6 +13,7 @@ from assets.partitions import file_periods, period_ranges, periods, scan
 from warehouse.settings import Paths
 from pipelines.changes import file_stamp
 from warehouse.connection import Warehouse
+from warehouse.lake import lake_setting
 
 
 def inbox_fingerprint(paths: Paths) -> dict[str, str]:
@@ -45,11 +47,22 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
     late = "late or corrected" if any(seen) else "new"
     new = [p for p in affected if not context.instance.has_dynamic_partition(periods.name, p)]
     key, tags = now_key(now, changed), {"openbook/trigger": f"{late} submission"}
-    requests = [ingest_request(run, key, tags) for run in period_ranges(context.instance, affected, adding=new)]
+    requests = [ingest_request(run, key, tags) for run in runs(paths, context.instance, affected, new)]
     return dg.SensorResult(
         run_requests=requests, cursor=json.dumps(now),
         dynamic_partitions_requests=[periods.build_add_request(new)] if new else [],
         skip_reason=None if requests else "changed files, but none for a period in range")
+
+
+def runs(paths: Paths, instance: dg.DagsterInstance, affected: list[str], new: list[str]) -> list[list[str]]:
+    """The periods of each ingest run. A lake on a PostgreSQL catalog takes many writers at once, so
+    each period is a run of its own and the run queue runs them side by side; any other warehouse
+    (the DuckDB file, a lake on a catalog file) takes one writer at a time, so one run per range
+    saves a run's start-up per period."""
+    lake = lake_setting(paths.home)
+    if lake is not None and not lake.is_file_catalog:
+        return [[period] for period in affected]
+    return period_ranges(instance, affected, adding=new)
 
 
 def ingest_request(run: list[str], key: str, tags: dict[str, str]) -> dg.RunRequest:

@@ -73,6 +73,19 @@ def test_sensor_requests_one_run_per_range_of_changed_periods_in_a_row(small_hom
     assert len({r.run_key for r in requests}) == 1
 
 
+def test_on_a_lake_with_a_postgresql_catalog_each_period_is_a_run_of_its_own(small_home):
+    # many writers at once are what the server catalog is for: the run queue runs these side by side
+    (small_home / "config").mkdir(exist_ok=True)
+    (small_home / "config/warehouse.yaml").write_text(
+        "lake:\n  catalog: 'postgres:dbname=openbook_lake host=127.0.0.1'\n  data_path: lake/data\n")
+    requests, _ = _evaluate(small_home)
+    assert _runs(requests) == [["2025-05"], ["2025-06"]]
+    (small_home / "config/warehouse.yaml").write_text("lake:\n  catalog: lake/openbook.ducklake\n"
+                                                       "  data_path: lake/data\n")
+    requests, _ = _evaluate(small_home)     # a catalog file takes one writer at a time: one run
+    assert _runs(requests) == [["2025-05", "2025-06"]]
+
+
 def test_a_range_the_sensor_requests_runs_once_and_records_each_periods_checks(small_home, runner):
     assert runner.run("reference_job")  # what the ingest reads, as `openbook run` loads it first
     with dg.build_sensor_context(instance=runner.instance,
