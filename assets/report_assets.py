@@ -87,15 +87,15 @@ class Written:
     kept: bool        # the current version was kept: nothing it was made from had changed
 
 
-def write_reports(con, period: str, reports_home: Path, run_id: str) -> Written:
+def write_reports(con, period: str, reports_home: Path, run_id: str, rebuild: bool = False) -> Written:
     """Build every report for `period` into a new version, then make reports_home/<period> point at
-    it; or keep the current version when nothing it was made from changed."""
+    it; or keep the current version when nothing it was made from changed (unless `rebuild`)."""
     reports_home.mkdir(parents=True, exist_ok=True)
     final = reports_home / period
     stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     version = reports_home / f".{period}.{stamp}"
     _remove_versions(reports_home, period, keep=current_version(final))
-    if report_inputs.unchanged(con, current_version(final)):
+    if not rebuild and report_inputs.unchanged(con, current_version(final)):
         return Written(final, kept=True)
     version.mkdir()
     recording = report_inputs.Recording(con)
@@ -169,11 +169,16 @@ def _fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+class ReportConfig(dg.Config):
+    rebuild: bool = False     # write the reports even when nothing they are made from changed
+
+
 @dg.asset(partitions_def=periods, group_name="reports", deps=report_sources(), kinds={"excel", "html"})
-def board_reports(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def board_reports(context: dg.AssetExecutionContext, warehouse: Warehouse, config: ReportConfig) -> dg.MaterializeResult:
     """Excel board packs (one per system and a combined one) and the HTML site for the period."""
     with warehouse.writer() as con:
-        written = write_reports(con, context.partition_key, warehouse.paths.reports, context.run.run_id)
+        written = write_reports(con, context.partition_key, warehouse.paths.reports, context.run.run_id,
+                                rebuild=config.rebuild)
     folder = written.folder
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()
                    and p.name != report_inputs.INPUTS)

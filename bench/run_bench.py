@@ -14,7 +14,7 @@ os.wait4) on the same machine in the same run:
                         is copied into the inbox for its period), `openbook run` again
   incremental targeted  another late file, through the jobs it needs only (ingest_job of
                         its period, open_book_job, report_job)
-  reports               `openbook report --period <latest>`
+  reports               `openbook report --period <latest> --rebuild` (built, not kept)
   checks                the stg_ledger suite over the warehouse's stg_ledger: SQL runner
                         (whole table; once per submission as the pipeline does) and Great
                         Expectations (whole table); at the smallest size unless told
@@ -212,7 +212,7 @@ def bench_size(rows: int, work: Path, out: Path, args, progress=print) -> dict:
     results.append(targeted)
 
     fct_rows = _count(home, "fct_ledger")
-    results.append(stage(f"reports alone ({latest})", openbook("--home", str(home), "report", "--period", latest),
+    results.append(stage(f"reports alone ({latest})", openbook("--home", str(home), "report", "--period", latest, "--rebuild"),
                          logs, rows=fct_rows, timeout=args.timeout, progress=progress))
 
     if rows in args.checks_sizes:

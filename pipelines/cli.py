@@ -72,9 +72,12 @@ def cmd_report(args) -> int:
     paths = _paths(args)
     runner = Runner(paths)
     runner.check_report_period(args.period)
-    ok = runner.run("report_job", args.period)
+    ok = runner.run("report_job", args.period,
+                    ops={"board_reports": {"config": {"rebuild": True}}} if args.rebuild else None)
     if ok:
-        print(f"reports for {args.period}: {paths.reports / args.period}")
+        kept = runner.summary.outcomes[-1].detail      # says so when the current reports were kept
+        print(f"reports for {args.period}: {paths.reports / args.period}"
+              + (f" ({kept}; --rebuild writes them again)" if kept else ""))
         return EXIT_OK
     print(f"{runner.summary.outcomes[-1].line}; the last good reports are untouched", file=sys.stderr)
     return EXIT_FAILED
@@ -131,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write the board packs and HTML for one period")
     report.add_argument("--period", required=True, help="YYYY-MM")
+    report.add_argument("--rebuild", action="store_true",
+                        help="write the reports even when nothing they are made from changed (else the current ones are kept)")
     report.set_defaults(func=cmd_report)
 
     sources = sub.add_parser("sources", help="source configs")

@@ -109,8 +109,10 @@ class Runner:
             raise PeriodError(f"--period: no data for {period} in this data home (periods with data: {held})")
 
     # ------------------------------------------------------------------ runs
-    def run(self, job_name: str, partition_key: str | None = None) -> bool:
-        result = self._execute(job_name, [partition_key] if partition_key else [])
+    def run(self, job_name: str, partition_key: str | None = None, ops: dict | None = None) -> bool:
+        """One run of the job (over one partition, if given); `ops`: the run config of its ops, e.g.
+        {"board_reports": {"config": {"rebuild": True}}}."""
+        result = self._execute(job_name, [partition_key] if partition_key else [], ops)
         self.summary.outcomes.append(self._outcome(job_name, partition_key or "", result))
         return result.success
 
@@ -132,7 +134,7 @@ class Runner:
         self.summary.outcomes.extend(outcomes)
         return outcomes
 
-    def _execute(self, job_name: str, partitions: list[str]):
+    def _execute(self, job_name: str, partitions: list[str], ops: dict | None = None):
         """One Dagster run of the job: unpartitioned, one partition, or the range from the
         first of `partitions` to the last (in the partitions' order)."""
         from assets.dagster_internals import partition_range_tags
@@ -145,7 +147,8 @@ class Runner:
         if len(partitions) > 1:
             tags |= partition_range_tags(partitions[0], partitions[-1])
         started = time.perf_counter()
-        result = job.execute_in_process(run_config=self.run_config, instance=self.instance,
+        run_config = {**self.run_config, "ops": ops} if ops else self.run_config
+        result = job.execute_in_process(run_config=run_config, instance=self.instance,
                                         partition_key=partitions[0] if len(partitions) == 1 else None,
                                         raise_on_error=False, tags=tags)
         self.summary.steps.append((job_name, label, time.perf_counter() - started, result.success))

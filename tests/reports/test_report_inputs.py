@@ -67,6 +67,35 @@ def test_reports_are_kept_until_a_table_they_read_or_their_code_changes(con, tmp
     assert _live(reports)[1] == "six 62.00"
 
 
+def test_a_rebuild_writes_the_reports_though_nothing_changed(con, tmp_path):
+    # `openbook report --rebuild` (the board_reports asset's `rebuild` config): a new version all the same
+    reports = tmp_path / "reports"
+    report_assets.write_reports(con, PERIOD, reports, "one")
+    rebuilt = report_assets.write_reports(con, PERIOD, reports, "two", rebuild=True)
+    assert not rebuilt.kept and _live(reports)[1] == "two 30.00"
+    assert report_assets.write_reports(con, PERIOD, reports, "three").kept
+
+
+def test_the_report_command_passes_rebuild_to_the_asset(monkeypatch, tmp_path):
+    from pipelines import cli
+    from pipelines.runner import DONE, Outcome, Runner, RunSummary
+
+    asked = []
+
+    def run(self, job, period, ops=None):
+        asked.append((job, period, ops))
+        self.summary.outcomes.append(Outcome(job, period, DONE, ""))
+        return True
+
+    monkeypatch.setattr(Runner, "__init__", lambda self, paths: setattr(self, "summary", RunSummary()))
+    monkeypatch.setattr(Runner, "check_report_period", lambda self, period: None)
+    monkeypatch.setattr(Runner, "run", run)
+    for extra in ([], ["--rebuild"]):
+        assert cli.main(["--home", str(tmp_path), "report", "--period", PERIOD, *extra]) == 0
+    assert asked == [("report_job", PERIOD, None),
+                     ("report_job", PERIOD, {"board_reports": {"config": {"rebuild": True}}})]
+
+
 def test_what_a_build_read_is_recorded_with_views_followed(con, tmp_path):
     reports = tmp_path / "reports"
     report_assets.write_reports(con, PERIOD, reports, "one")
