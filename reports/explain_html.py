@@ -79,7 +79,8 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
     out.append("</tbody></table>")
     out.append(drill_html.reconciliation_html(
         page.reconciles, "The working reproduces the figure " + (
-            "to the penny." if page.fmt in ("money", "money2") else "exactly, to its last decimal place."),
+            "to the penny." if page.fmt in ("money", "money2") and how.places == "0.01"
+            else "exactly, to its last decimal place."),
         f"The working differs from the figure by {_money(how.result - page.figure, page.fmt)}: "
         "the figure should be checked." if not page.reconciles else ""))
     out.append(drill_html.linked_from_html(page.linked_from))
