@@ -5,7 +5,8 @@ A report build reads the warehouse through ``Recording``, which notes every tabl
 name (by DuckDB's parser, warehouse/model_graph.tables_read); views are followed to the tables
 they read. The reports' fingerprint is then: the report code (every file of reports/ and the
 measure definitions the variation section reads), the catalog (every view's and macro's
-definition), and each table read, by count and content hash (warehouse/fingerprints.py). It is
+definition), and each table read, by count and content hash (warehouse/fingerprints.py; the ledgers
+from the change markers their writers keep, warehouse/change_markers.py, rather than by reading them). It is
 kept beside the reports it describes (``INPUTS`` in the version's folder).
 
 Why the tables the last build read are enough: the queries a build runs are decided by the code
@@ -23,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse import fingerprints
+from warehouse import change_markers, fingerprints
 from warehouse.model_graph import tables_read
 
 INPUTS = ".inputs.json"           # in a report version's folder: what it was made from
@@ -73,7 +74,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, A
         if name in views:
             todo += sorted(tables_read(views[name], f"view {name}", con))
     return {"code": code_version(), "catalog": fingerprints.catalog(con, database), "tables": sorted(tables),
-            "content": {n: fingerprints.table(con, n, database) if n in base else None for n in sorted(read)}}
+            "content": {n: change_markers.content(con, n, database) if n in base else None for n in sorted(read)}}
 
 
 def kept(version: Path | None) -> dict[str, Any] | None:
