@@ -52,31 +52,66 @@ CREATE OR REPLACE TABLE rpt_flag_links AS
 WITH flag_year AS (
     SELECT flag_id, kind, subject, last_seen_period, fy_of(last_seen_period) AS fy FROM rpt_flags
 ),
-flag_lines AS (
-    SELECT f.flag_id, l.load_id, l.source_row, l.amount
+ledger_scopes AS (
+    -- each flag's ledger lines described as a scope (whose ledger, which line type, year and months, and what a
+    -- contract, counterparty or scheme narrows them to), so the ledger is read once for all the flags, not once
+    -- per kind of flag
+    SELECT f.flag_id, 'contract' AS narrowed_by, c.commissioner_id AS partner_id, 'expenditure' AS line_type,
+           c.fy, NULL AS period, NULL AS up_to_period, c.provider_id AS counterparty_partner_id, c.funding_stream,
+           c.service_line, c.place_id, NULL AS scheme_id
     FROM flag_year f
     JOIN rpt_contracts c ON c.fy = f.fy
         AND ((f.kind = 'contract_overrun' AND f.flag_id = 'OVER-' || c.contract_id || '-' || c.fy)
              OR (f.kind = 'funding_inconsistency' AND f.flag_id = 'FUND-' || c.contract_id))
-    JOIN fct_ledger l ON l.partner_id = c.commissioner_id AND l.counterparty_partner_id = c.provider_id
-        AND l.fy = c.fy AND l.line_type = 'expenditure' AND l.funding_stream = c.funding_stream
-        AND (c.service_line IS NULL OR l.service_line = c.service_line)
-        AND (c.place_id IS NULL OR l.place_id = c.place_id)
-    UNION ALL
-    SELECT f.flag_id, l.load_id, l.source_row, l.amount
+    UNION ALL BY NAME
+    SELECT f.flag_id, 'counterparty' AS narrowed_by, side.partner_id, side.line_type, NULL AS fy, e.period,
+           e.period AS up_to_period, side.counterparty_partner_id
     FROM flag_year f
     JOIN rpt_eliminations e ON f.kind = 'reconciliation_break'
         AND f.flag_id = 'ELIM-' || e.payer_id || '-' || e.payee_id || '-' || e.period
-    JOIN fct_ledger l ON l.period = e.period
-        AND ((l.partner_id = e.payer_id AND l.counterparty_partner_id = e.payee_id AND l.line_type = 'expenditure')
-             OR (l.partner_id = e.payee_id AND l.counterparty_partner_id = e.payer_id AND l.line_type = 'income'))
-    UNION ALL
-    SELECT f.flag_id, l.load_id, l.source_row, l.amount
+    CROSS JOIN LATERAL (VALUES (e.payer_id, 'expenditure', e.payee_id), (e.payee_id, 'income', e.payer_id))
+        AS side(partner_id, line_type, counterparty_partner_id)
+    UNION ALL BY NAME
+    SELECT f.flag_id, 'scheme' AS narrowed_by, s.icb_id AS partner_id, 'expenditure' AS line_type, s.fy,
+           f.last_seen_period AS up_to_period, s.scheme_id
     FROM flag_year f
     JOIN (SELECT DISTINCT icb_id, scheme_id, fy FROM rpt_plan_vs_actual) s ON f.kind = 'slippage'
         AND f.flag_id = 'SLIP-' || s.scheme_id || '-' || s.fy
-    JOIN fct_ledger l ON l.partner_id = s.icb_id AND l.scheme_id = s.scheme_id AND l.fy = s.fy
-        AND l.period <= f.last_seen_period AND l.line_type = 'expenditure'
+    UNION ALL BY NAME
+    SELECT f.flag_id, 'nothing' AS narrowed_by, p.lead_provider_id AS partner_id, 'expenditure' AS line_type, f.fy,
+           f.last_seen_period AS up_to_period
+    FROM flag_year f
+    JOIN (SELECT DISTINCT lead_provider_id FROM rpt_lead_provider) p ON f.kind = 'lead_provider_overspend'
+        AND f.flag_id = 'LPOVER-' || p.lead_provider_id
+    UNION ALL BY NAME
+    SELECT f.flag_id, 'agency' AS narrowed_by, a.partner_id, 'expenditure' AS line_type, f.fy,
+           f.last_seen_period AS up_to_period
+    FROM flag_year f
+    JOIN (SELECT DISTINCT partner_id FROM rpt_agency_spend) a ON f.kind = 'agency_over_cap'
+        AND f.flag_id = 'AGENCY-' || a.partner_id
+),
+scoped_lines AS MATERIALIZED (
+    SELECT s.flag_id, s.narrowed_by, l.load_id, l.source_row, l.amount, l.counterparty
+    FROM ledger_scopes s
+    JOIN fct_ledger l ON l.partner_id = s.partner_id AND l.line_type = s.line_type
+        AND (s.fy IS NULL OR l.fy = s.fy) AND (s.period IS NULL OR l.period = s.period)
+        AND (s.up_to_period IS NULL OR l.period <= s.up_to_period)
+        AND CASE s.narrowed_by
+                WHEN 'contract' THEN l.counterparty_partner_id = s.counterparty_partner_id
+                    AND l.funding_stream = s.funding_stream
+                    AND (s.service_line IS NULL OR l.service_line = s.service_line)
+                    AND (s.place_id IS NULL OR l.place_id = s.place_id)
+                WHEN 'counterparty' THEN l.counterparty_partner_id = s.counterparty_partner_id
+                WHEN 'scheme' THEN l.scheme_id = s.scheme_id
+                ELSE true
+            END
+),
+flag_lines AS (
+    SELECT flag_id, load_id, source_row, amount
+    FROM scoped_lines
+    -- a staffing agency's name is normalised on the flagged partner's lines only, not on every line of the ledger
+    WHERE narrowed_by <> 'agency'
+       OR lower(trim(regexp_replace(counterparty, '\s+', ' ', 'g'))) IN (SELECT name_key FROM ref_agency_suppliers)
     UNION ALL
     SELECT f.flag_id, l.load_id, l.source_row, l.amount
     FROM flag_year f
@@ -90,21 +125,6 @@ flag_lines AS (
         AND f.flag_id = 'BUDGET-' || b.partner_id || '-' || b.service_line
     JOIN fct_mh_ledger l ON l.partner_id = b.partner_id AND l.service_line = b.service_line AND l.fy = f.fy
         AND l.period <= f.last_seen_period AND l.line_type = 'expenditure'
-    UNION ALL
-    SELECT f.flag_id, l.load_id, l.source_row, l.amount
-    FROM flag_year f
-    JOIN (SELECT DISTINCT lead_provider_id FROM rpt_lead_provider) p ON f.kind = 'lead_provider_overspend'
-        AND f.flag_id = 'LPOVER-' || p.lead_provider_id
-    JOIN fct_ledger l ON l.partner_id = p.lead_provider_id AND l.fy = f.fy AND l.period <= f.last_seen_period
-        AND l.line_type = 'expenditure'
-    UNION ALL
-    SELECT f.flag_id, l.load_id, l.source_row, l.amount
-    FROM flag_year f
-    JOIN (SELECT DISTINCT partner_id FROM rpt_agency_spend) a ON f.kind = 'agency_over_cap'
-        AND f.flag_id = 'AGENCY-' || a.partner_id
-    JOIN fct_ledger l ON l.partner_id = a.partner_id AND l.fy = f.fy AND l.period <= f.last_seen_period
-        AND l.line_type = 'expenditure'
-        AND lower(trim(regexp_replace(l.counterparty, '\s+', ' ', 'g'))) IN (SELECT name_key FROM ref_agency_suppliers)
 ),
 warned AS (
     -- the load checks that warned on a current submission
@@ -126,6 +146,16 @@ duplicate_groups AS (
              coalesce(l.transaction_id, concat_ws(' | ', l.cost_centre, l.expense_type, l.description))
     HAVING count(*) > 1
 ),
+repeat_candidates AS (
+    -- the same payee, amount, day, cost centre and expense type on more than one line of a load, found by a hash
+    -- of the six: a cheap first pass over the whole ledger (a collision only adds a candidate, which the exact
+    -- grouping below drops), so the references are compared (a distinct count per group) on these few groups only
+    SELECT hash(l.load_id, l.counterparty, l.amount, l.posting_date, l.cost_centre, l.expense_type) AS payment_key
+    FROM fct_ledger l
+    WHERE l.line_type = 'expenditure' AND l.counterparty IS NOT NULL AND upper(trim(l.counterparty)) <> 'REDACTED'
+    GROUP BY payment_key
+    HAVING count(*) > 1
+),
 repeat_groups AS (
     SELECT 'REPEAT-' || any_value(l.partner_id) || '-' || any_value(l.period) AS related_id,
            'repeat_payment' AS related_kind,
@@ -133,6 +163,8 @@ repeat_groups AS (
            l.load_id, l.counterparty, l.amount, l.posting_date, count(*) AS lines,
            list(l.source_row ORDER BY l.source_row) AS rows
     FROM fct_ledger l
+    SEMI JOIN repeat_candidates c
+        ON c.payment_key = hash(l.load_id, l.counterparty, l.amount, l.posting_date, l.cost_centre, l.expense_type)
     WHERE l.line_type = 'expenditure' AND l.counterparty IS NOT NULL AND upper(trim(l.counterparty)) <> 'REDACTED'
     GROUP BY l.load_id, l.counterparty, l.amount, l.posting_date, l.cost_centre, l.expense_type
     HAVING count(*) > 1
@@ -142,11 +174,16 @@ repeat_groups AS (
 payment_groups AS (
     SELECT * FROM duplicate_groups UNION ALL BY NAME SELECT * FROM repeat_groups
 ),
+group_lines AS (
+    SELECT related_id, related_kind, partner_name, period, counterparty, amount, posting_date, lines, load_id,
+           unnest(rows) AS source_row
+    FROM payment_groups
+),
 group_links AS (
     SELECT fl.flag_id, g.related_id, g.related_kind, g.partner_name, g.period, g.counterparty, g.amount,
            g.posting_date, g.lines, count(*) AS shared_lines
-    FROM payment_groups g
-    JOIN flag_lines fl ON fl.load_id = g.load_id AND list_contains(g.rows, fl.source_row)
+    FROM group_lines g
+    JOIN flag_lines fl ON fl.load_id = g.load_id AND fl.source_row = g.source_row
     GROUP BY ALL
 ),
 unmapped_lines AS (
