@@ -418,6 +418,12 @@ def css_string(value: Any) -> str:
     return "".join(f"\\{ord(c):X} " if c in '"\\<>&\n\r' else c for c in text)
 
 
+# the characters html.escape replaces: most texts (names, months, figures) hold none, and a site
+# escapes a million of them, so those are returned as they are without five replace passes
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
+
+
 def html_text(value: Any) -> str:
     """Text safe inside HTML element content and quoted attribute values."""
-    return html.escape("" if value is None else str(value), quote=True)
+    text = "" if value is None else str(value)
+    return html.escape(text, quote=True) if _HTML_SPECIAL.search(text) else text
