@@ -56,7 +56,9 @@ def compare(before: Path, after: Path) -> tuple[int, int, list[str]]:
                 continue
             for stamp in _STAMPS:
                 x, y = stamp.sub(b"<stamp>", x), stamp.sub(b"<stamp>", y)
-            if x != y:
+            if x == y:
+                print(f"{member}: differs in its produced-at stamps only")
+            else:
                 only_stamps = False
                 at = next(i for i in range(min(len(x), len(y)) + 1) if i == min(len(x), len(y)) or x[i] != y[i])
                 problems.append(f"{member}: differs at byte {at}: {x[max(0, at - 60):at + 60]!r} / "
