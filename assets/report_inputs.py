@@ -40,9 +40,12 @@ class Recording:
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self._con = con
         self.tables: set[str] = set()
+        self._parsed: set[str] = set()     # the texts already parsed: the packs and the site run the same queries
 
     def execute(self, sql: str, *args: Any, **kwargs: Any):
-        self.tables |= tables_read(sql, "a report query", self._con)
+        if sql not in self._parsed:        # what a text reads is decided by the text alone (parameters are bound)
+            self.tables |= tables_read(sql, "a report query", self._con)
+            self._parsed.add(sql)
         return self._con.execute(sql, *args, **kwargs)
 
 

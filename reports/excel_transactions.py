@@ -85,23 +85,26 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
             t.number_format = f.EXCEL_FORMATS["money2"]
             t.font = Font(bold=True)
     first_of: dict[Any, int] = {}
+    has_system = "ics_id" in {k for k, _, _ in cols}
+    money2 = f.EXCEL_FORMATS["money2"]
+    indent = Alignment(indent=1)        # one style object for every line's file cell (the same style either way)
     for i, rec in enumerate(recs):
         r = HEADER_ROW + 1 + i
         for j, ((key, _, kind), v) in enumerate(zip(cols, rec), start=1):
             c = ws.cell(row=r, column=j)
             if kind == "money":
                 c.value = None if v is None else Decimal(v)        # a number, never text or a float
-                c.number_format = f.EXCEL_FORMATS["money2"]
+                c.number_format = money2
             elif kind == "int":
                 c.value = v
             elif kind == "file":
                 c.value, c.data_type = f.excel_text(_file_name(v)), "s"
-                c.alignment = Alignment(indent=1)        # off the right-aligned figures beside it
+                c.alignment = indent        # off the right-aligned figures beside it
             else:
                 text = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
                 c.value = None if text is None else f.excel_text(str(text))
                 c.data_type = "s"
-        if "ics_id" in {k for k, _, _ in cols}:
+        if has_system:
             first_of.setdefault(rec[0], r)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(cols))}{max(last, HEADER_ROW + 1)}"
     ws.freeze_panes = f"A{HEADER_ROW + 1}"

@@ -31,6 +31,7 @@ import html
 import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from warehouse.periods import year_month
@@ -129,6 +130,9 @@ _ACRONYMS = {"icb", "ics", "nhs", "vcse", "sdf", "la", "lp", "mhis", "camhs", "i
              "ld", "ed", "s75", "gp", "a&e", "cyp", "smi", "ips", "eip"}
 
 
+# The labels below are pure functions of a few hundred distinct codes and months, asked for once per
+# cell: a drill page's table and its CSV ask again for every line, so each is worked out once.
+@lru_cache(maxsize=4096)
 def humanise_code(code: str) -> str:
     """'adult_community_mh' -> 'Adult community MH'; 'camhs_tier4' -> 'CAMHS tier4'."""
     words = re.split(r"[_\s]+", code.strip())
@@ -143,6 +147,7 @@ def humanise_code(code: str) -> str:
     return " ".join(out)
 
 
+@lru_cache(maxsize=256)
 def ics_label(ics_id: str | None) -> str:
     if ics_id is None or ics_id == "":
         return "Not assigned to a system"
@@ -189,6 +194,8 @@ def label(value: Any, fmt: str) -> str:
     """The display text of a dimension value (before any medium-specific escaping)."""
     if value is None:
         return {"ics": "Not assigned to a system", "bool": "—"}.get(fmt, "(blank)")
+    if fmt == "text":               # the commonest by far (every ledger line's names), first
+        return str(value)
     if fmt == "bool":
         return "Yes" if value else "No"
     if fmt == "partner_kind":
@@ -366,6 +373,7 @@ def sample_text(value: Any) -> str:
 # Periods: arithmetic in warehouse/periods.py; labels here
 
 
+@lru_cache(maxsize=1024)
 def month_label(period: str, short: bool = False) -> str:
     y, m = year_month(period)
     return dt.date(y, m, 1).strftime("%b %Y" if short else "%B %Y")
@@ -410,6 +418,12 @@ def css_string(value: Any) -> str:
     return "".join(f"\\{ord(c):X} " if c in '"\\<>&\n\r' else c for c in text)
 
 
+# the characters html.escape replaces: most texts (names, months, figures) hold none, and a site
+# escapes a million of them, so those are returned as they are without five replace passes
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
+
+
 def html_text(value: Any) -> str:
     """Text safe inside HTML element content and quoted attribute values."""
-    return html.escape("" if value is None else str(value), quote=True)
+    text = "" if value is None else str(value)
+    return html.escape(text, quote=True) if _HTML_SPECIAL.search(text) else text

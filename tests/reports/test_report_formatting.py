@@ -1,3 +1,4 @@
+import html
 from decimal import Decimal
 
 import pytest
@@ -46,6 +47,13 @@ def test_html_text_and_plotly_text():
     assert f.html_text("<script>alert('1')</script>") == \
         "&lt;script&gt;alert(&#x27;1&#x27;)&lt;/script&gt;"
     assert f.plotly_text("a<b & 'c'") == "a&lt;b &amp; 'c'"
+
+
+@pytest.mark.parametrize("value", ["&", "<", ">", '"', "'", "plain text", "", "£1,234 é", "a & b <c> \"d\" 'e'",
+                                   None, 12, "line\nbreak"])
+def test_html_text_is_html_escape_with_quotes(value):
+    # the standard library's escaping is the reference: text with nothing to escape is passed through as is
+    assert f.html_text(value) == html.escape("" if value is None else str(value), quote=True)
 
 
 def test_header_footer_text_escapes_ampersand():

@@ -104,3 +104,19 @@ def test_what_a_build_read_is_recorded_with_views_followed(con, tmp_path):
     assert sorted(inputs["content"]) == ["rpt_mh_spend", "rpt_open_book", "v_book"]
     assert inputs["content"]["v_book"] is None and inputs["content"]["rpt_open_book"].endswith("|2|" + str(
         con.execute("SELECT sum(hash(t)::HUGEINT) FROM rpt_open_book t").fetchone()[0]))
+
+
+def test_recording_notes_each_table_once_a_text_is_run_again(con, monkeypatch):
+    """A text run again (the packs and the site run the same queries) is parsed once; a text
+    naming another table, or the same table under other parameters, is still noted."""
+    parsed = []
+    monkeypatch.setattr(report_inputs, "tables_read",
+                        lambda sql, *a, _read=report_inputs.tables_read: parsed.append(sql) or _read(sql, *a))
+    recording = report_inputs.Recording(con)
+    for period in ("2025-05", "2025-06"):
+        assert recording.execute("SELECT sum(net) FROM rpt_open_book WHERE period = $p", {"p": period}).fetchone()
+    assert recording.tables == {"rpt_open_book"}
+    recording.execute("SELECT count(*) FROM rpt_unread").fetchone()
+    recording.execute("SELECT count(*) FROM v_book").fetchone()
+    assert recording.tables == {"rpt_open_book", "rpt_unread", "v_book"}
+    assert len(parsed) == 3 and len(set(parsed)) == 3
