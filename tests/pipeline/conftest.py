@@ -7,15 +7,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from demo.generator import generate_demo
-
 KEEP = {("nw_icb", "2025-05"), ("nw_icb", "2025-06"), ("la_ashby", "2025-05"), ("la_ashby", "2025-06")}
 
 
 @pytest.fixture(scope="session")
-def _small_template(tmp_path_factory) -> Path:
+def _small_template(tmp_path_factory, demo_files) -> Path:
     home = tmp_path_factory.mktemp("small-template")
-    truth = generate_demo(home)
+    truth = demo_files(home)
     keep = {f["path"] for f in truth["files"] if (f["partner_id"], f["period"]) in KEEP}
     for path in (home / "inbox").rglob("*"):
         if path.is_file() and str(path.relative_to(home)) not in keep:
