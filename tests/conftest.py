@@ -35,7 +35,8 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     """Slow files first, so the long ones do not run alone at the end while the other parallel
-    worker idles (xdist hands out whole files in this order, one as a worker runs low). The
+    worker idles (xdist hands out whole files in this order, one as a worker runs low, with
+    --no-loadscope-reorder in pyproject's addopts: by default it orders files by test count). The
     first worker starts on a slow file that reads the demo, building the demo once for the
     run; the other takes the slow files that do not need it meanwhile."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
