@@ -74,17 +74,13 @@ def demo_files(tmp_path_factory):
     copied from one generation per test run. The generator is deterministic (tests/demo checks
     it, byte for byte and time for time) and costs about 5 s of CPU a call; a copy keeps each
     file's bytes and modification time. The first worker to need it generates it under a lock."""
-    root = _run_root(tmp_path_factory)
-    generated = root / "openbook-demo-files"
-    with open(root / "openbook-demo-files.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (generated / BUILT).exists():
-            from demo.generator import generate_demo
+    def generate(generated: Path) -> None:
+        from demo.generator import generate_demo
 
-            shutil.rmtree(generated, ignore_errors=True)
-            truth = generate_demo(generated / "home")
-            (generated / "truth.pickle").write_bytes(pickle.dumps(truth))
-            (generated / BUILT).write_text("the demo system, generated\n", encoding="utf-8")
+        truth = generate_demo(generated / "home")
+        (generated / "truth.pickle").write_bytes(pickle.dumps(truth))
+
+    generated = _built_once(_run_root(tmp_path_factory) / "openbook-demo-files", generate)
 
     def copy_demo(home: Path) -> dict:
         shutil.copytree(generated / "home", home, copy_function=shutil.copy2, dirs_exist_ok=True)
@@ -106,25 +102,30 @@ def demo_home(tmp_path_factory, request) -> Path:
     # Under pytest-xdist each worker is a session of its own: the first worker to get here
     # builds the demo in the run's shared temporary directory and the others wait on the lock,
     # then read the same home (tests only read it), instead of every worker building its own.
-    root = _run_root(tmp_path_factory)
-    home = root / "openbook-demo"
-    with open(root / "openbook-demo.lock", "w") as lock:
+    copy_demo = request.getfixturevalue("demo_files")
+    return _built_once(_run_root(tmp_path_factory) / "openbook-demo", lambda home: _build_demo(home, copy_demo))
+
+
+BUILT = ".openbook-test-demo-built"  # written last: a half-built folder (a worker killed) is built again
+
+
+def _built_once(folder: Path, build) -> Path:
+    """`folder`, made by build(folder) unless a worker already made it this run: the first worker
+    to get here builds it and the others wait on the lock, then read it."""
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (home / BUILT).exists():
-            shutil.rmtree(home, ignore_errors=True)
-            _build_demo(home, request.getfixturevalue("demo_files"))
-            (home / BUILT).write_text("the demo system, generated and run\n", encoding="utf-8")
-    return home
-
-
-BUILT = ".openbook-test-demo-built"  # written last: a half-built home (a worker killed) is rebuilt
+        if not (folder / BUILT).exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            build(folder)
+            (folder / BUILT).write_text("built\n", encoding="utf-8")
+    return folder
 
 
 def _build_demo(home: Path, copy_demo) -> None:
     from pipelines.runner import Runner
     from warehouse.settings import Paths
 
-    home.mkdir(parents=True)
     copy_demo(home)
     summary = Runner(Paths(home), quiet=True).run_all(progress=lambda _: None)
     assert summary.ok, f"pipeline runs failed: {[s for s in summary.steps if not s[3]]}"
