@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -34,7 +35,8 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     """Slow files first, so the long ones do not run alone at the end while the other parallel
-    worker idles (xdist hands out whole files in this order, one as a worker runs low). The
+    worker idles (xdist hands out whole files in this order, one as a worker runs low, with
+    --no-loadscope-reorder in pyproject's addopts: by default it orders files by test count). The
     first worker starts on a slow file that reads the demo, building the demo once for the
     run; the other takes the slow files that do not need it meanwhile."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
@@ -60,8 +62,35 @@ def con() -> duckdb.DuckDBPyConnection:
     connection.close()
 
 
+def _run_root(tmp_path_factory) -> Path:
+    """The run's temporary directory every parallel worker shares (each worker's own is below it)."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+
 @pytest.fixture(scope="session")
-def demo_home(tmp_path_factory) -> Path:
+def demo_files(tmp_path_factory):
+    """`copy_demo(home) -> truth`: what generate_demo(home) writes and returns (the default seed),
+    copied from one generation per test run. The generator is deterministic (tests/demo checks
+    it, byte for byte and time for time) and costs about 5 s of CPU a call; a copy keeps each
+    file's bytes and modification time. The first worker to need it generates it under a lock."""
+    def generate(generated: Path) -> None:
+        from demo.generator import generate_demo
+
+        truth = generate_demo(generated / "home")
+        (generated / "truth.pickle").write_bytes(pickle.dumps(truth))
+
+    generated = _built_once(_run_root(tmp_path_factory) / "openbook-demo-files", generate)
+
+    def copy_demo(home: Path) -> dict:
+        shutil.copytree(generated / "home", home, copy_function=shutil.copy2, dirs_exist_ok=True)
+        return pickle.loads((generated / "truth.pickle").read_bytes())
+
+    return copy_demo
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory, request) -> Path:
     """A data home with the demo system generated and the whole pipeline run once.
 
     OPENBOOK_TEST_DEMO_HOME names a home already built from this same tree (`openbook
@@ -73,29 +102,31 @@ def demo_home(tmp_path_factory) -> Path:
     # Under pytest-xdist each worker is a session of its own: the first worker to get here
     # builds the demo in the run's shared temporary directory and the others wait on the lock,
     # then read the same home (tests only read it), instead of every worker building its own.
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    home = root / "openbook-demo"
-    with open(root / "openbook-demo.lock", "w") as lock:
+    copy_demo = request.getfixturevalue("demo_files")
+    return _built_once(_run_root(tmp_path_factory) / "openbook-demo", lambda home: _build_demo(home, copy_demo))
+
+
+BUILT = ".openbook-test-demo-built"  # written last: a half-built folder (a worker killed) is built again
+
+
+def _built_once(folder: Path, build) -> Path:
+    """`folder`, made by build(folder) unless a worker already made it this run: the first worker
+    to get here builds it and the others wait on the lock, then read it."""
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (home / BUILT).exists():
-            shutil.rmtree(home, ignore_errors=True)
-            _build_demo(home)
-            (home / BUILT).write_text("the demo system, generated and run\n", encoding="utf-8")
-    return home
+        if not (folder / BUILT).exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            build(folder)
+            (folder / BUILT).write_text("built\n", encoding="utf-8")
+    return folder
 
 
-BUILT = ".openbook-test-demo-built"  # written last: a half-built home (a worker killed) is rebuilt
-
-
-def _build_demo(home: Path) -> None:
-    from demo.generator import generate_demo
+def _build_demo(home: Path, copy_demo) -> None:
     from pipelines.runner import Runner
     from warehouse.settings import Paths
 
-    home.mkdir(parents=True)
-    generate_demo(home)
+    copy_demo(home)
     summary = Runner(Paths(home), quiet=True).run_all(progress=lambda _: None)
     assert summary.ok, f"pipeline runs failed: {[s for s in summary.steps if not s[3]]}"
 

@@ -37,9 +37,9 @@ HEADERS = {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> tuple[Path, dict]:
+def demo(tmp_path_factory, demo_files) -> tuple[Path, dict]:
     home = tmp_path_factory.mktemp("demo")
-    return home, generate_demo(home)
+    return home, demo_files(home)
 
 
 def _files_under(home: Path) -> dict[str, Path]:

@@ -11,7 +11,6 @@ import pytest
 from openpyxl import load_workbook
 
 from assets.ingest import load_source_configs, match_config, parse_submission
-from demo.generator import generate_demo
 
 # Planted defects the parser catches; the rest (unknown cost centre, duplicate
 # transaction) are parsed lines here and are caught later, against reference data.
@@ -19,9 +18,9 @@ PARSE_REASONS = {"BAD_AMOUNT", "BAD_DATE", "BLANK_SUPPLIER"}
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> tuple[Path, dict]:
+def demo(tmp_path_factory, demo_files) -> tuple[Path, dict]:
     home = tmp_path_factory.mktemp("demo")
-    truth = generate_demo(home)
+    truth = demo_files(home)
     return home, truth
 
 

@@ -36,12 +36,10 @@ TABLES = ("raw_ledger", "quarantine", "skipped_rows", "load_log")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
+def demo(tmp_path_factory, demo_files) -> Path:
     """The demo system's inbox and source configs (the bad-input corpus uses its configs too)."""
-    from demo.generator import generate_demo
-
     home = tmp_path_factory.mktemp("fast-path-demo")
-    generate_demo(home)
+    demo_files(home)
     return home
 
 

@@ -7,15 +7,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from demo.generator import generate_demo
-
 KEEP = {("nw_icb", "2025-05"), ("nw_icb", "2025-06"), ("la_ashby", "2025-05"), ("la_ashby", "2025-06")}
 
 
 @pytest.fixture(scope="session")
-def _small_template(tmp_path_factory) -> Path:
+def _small_template(tmp_path_factory, demo_files) -> Path:
     home = tmp_path_factory.mktemp("small-template")
-    truth = generate_demo(home)
+    truth = demo_files(home)
     keep = {f["path"] for f in truth["files"] if (f["partner_id"], f["period"]) in KEEP}
     for path in (home / "inbox").rglob("*"):
         if path.is_file() and str(path.relative_to(home)) not in keep:
@@ -32,16 +30,55 @@ def small_home(_small_template, tmp_path) -> Path:
 
 @pytest.fixture
 def runner(small_home):
+    yield from _runner_on(small_home)
+
+
+def _runner_on(home: Path):
+    """A Runner on `home`; OPENBOOK_HOME and DAGSTER_HOME (which it sets) put back afterwards."""
     from pipelines.runner import Runner
     from warehouse.settings import Paths
 
     saved = {k: os.environ.get(k) for k in ("OPENBOOK_HOME", "DAGSTER_HOME")}
-    yield Runner(Paths(small_home))
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    try:
+        yield Runner(Paths(home))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def _loaded_snapshot(_small_template, tmp_path_factory) -> tuple[Path, Path]:
+    """(where, snapshot): the small home after one `openbook run --no-reports`, run at `where`
+    and copied whole to `snapshot`. The warehouse and the run's recorded fingerprints hold the
+    home's absolute paths, so a copy is only the same home put back at `where` (loaded_home)."""
+    where = tmp_path_factory.getbasetemp() / "loaded-home"
+    shutil.copytree(_small_template, where, copy_function=shutil.copy2)
+    for runner in _runner_on(where):
+        summary = runner.run_all(progress=lambda _: None, reports=False)
+        assert summary.ok, summary.steps
+        runner.instance.dispose()
+    snapshot = tmp_path_factory.mktemp("loaded-snapshot") / "home"
+    shutil.copytree(where, snapshot, copy_function=shutil.copy2, symlinks=True)
+    return where, snapshot
+
+
+@pytest.fixture
+def loaded_home(_loaded_snapshot) -> Path:
+    """The small home after one uninterrupted `openbook run --no-reports`, at the path it ran at
+    (each test gets it as that run left it: one run per session instead of one per test)."""
+    where, snapshot = _loaded_snapshot
+    shutil.rmtree(where)
+    shutil.copytree(snapshot, where, copy_function=shutil.copy2, symlinks=True)  # copy2 keeps mtimes
+    return where
+
+
+@pytest.fixture
+def loaded_runner(loaded_home):
+    """A new Runner on loaded_home: its summary holds only the test's own runs."""
+    yield from _runner_on(loaded_home)
 
 
 def query(home: Path, sql: str, params: dict | None = None) -> list[tuple]:

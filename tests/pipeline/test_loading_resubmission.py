@@ -13,8 +13,8 @@ pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
 # report job is half a small home's run.
 
 
-def test_an_identical_file_sent_again_under_another_name_changes_nothing(small_home, runner):
-    runner.run_all(progress=lambda _: None, reports=False)
+def test_an_identical_file_sent_again_under_another_name_changes_nothing(loaded_home, loaded_runner):
+    small_home, runner = loaded_home, loaded_runner  # after one run
     before = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
     lines = query(small_home, "SELECT count(*), sum(amount) FROM stg_ledger WHERE partner_id = 'la_ashby'"
                               " AND period = '2025-06'")
@@ -28,8 +28,8 @@ def test_an_identical_file_sent_again_under_another_name_changes_nothing(small_h
                              " AND period = '2025-06'") == lines
 
 
-def test_rerunning_on_the_same_inputs_changes_nothing(small_home, runner):
-    runner.run_all(progress=lambda _: None, reports=False)
+def test_rerunning_on_the_same_inputs_changes_nothing(loaded_home, loaded_runner):
+    small_home, runner = loaded_home, loaded_runner  # after one run
     before = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
     loads_before = query(small_home, "SELECT load_id, status FROM load_log ORDER BY 1")
     runner.run_all(progress=lambda _: None, reports=False)
@@ -37,8 +37,8 @@ def test_rerunning_on_the_same_inputs_changes_nothing(small_home, runner):
     assert query(small_home, "SELECT load_id, status FROM load_log ORDER BY 1") == loads_before
 
 
-def test_a_resubmission_replaces_the_period_and_the_log_keeps_both(small_home, runner):
-    runner.run_all(progress=lambda _: None, reports=False)
+def test_a_resubmission_replaces_the_period_and_the_log_keeps_both(loaded_home, loaded_runner):
+    small_home, runner = loaded_home, loaded_runner  # after one run
     original = h.fct_expenditure(small_home, "la_ashby", "2025-06")
     corrected = small_home / "inbox/la_ashby/Spend_over_500_2025-06_v2.csv"
     source = (small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)

@@ -53,14 +53,13 @@ def test_the_parser_reads_every_line_and_pound(config_path):
 
 
 @pytest.fixture(scope="module")
-def loaded_home(tmp_path_factory):
+def loaded_home(tmp_path_factory, demo_files):
     """The demo's reference data, the corpus partners added, each file in its inbox; one run."""
-    from demo.generator import generate_demo
     from pipelines.runner import Runner
     from warehouse.settings import Paths
 
     home = tmp_path_factory.mktemp("realworld")
-    generate_demo(home)
+    demo_files(home)
     shutil.rmtree(home / "inbox")
     shutil.rmtree(home / "config" / "sources")
     (home / "config" / "sources").mkdir(parents=True)

@@ -40,13 +40,11 @@ def _inbox_files(home: Path):
 
 
 @pytest.fixture(scope="module")
-def slice_home(tmp_path_factory) -> Path:
+def slice_home(tmp_path_factory, demo_files) -> Path:
     """The demo system cut down to PARTNERS x PERIODS (files copied with their times, so the
     resubmission is still the newer file)."""
-    from demo.generator import generate_demo
-
     full = tmp_path_factory.mktemp("demo-full")
-    generate_demo(full)
+    demo_files(full)
     home = tmp_path_factory.mktemp("demo-slice")
     shutil.copytree(full / "reference", home / "reference")
     shutil.copytree(full / "config", home / "config")
