@@ -122,10 +122,19 @@ def reference_html(page: figure_explain.ExplainPage, table_html: Callable[..., s
     for table in dict.fromkeys(s.table for s in sources):
         rows_of = [s for s in sources if s.table == table]
         cols = ([Column("file", "File", "text", False), Column("line", "Line", "int", True)]
-                + [Column(n, n, "money2" if isinstance(v, Decimal) else "text", isinstance(v, Decimal))
-                   for n, v in rows_of[0].fields])
+                + [Column(n, n, _ref_fmt(n, v), isinstance(v, Decimal)) for n, v in rows_of[0].fields])
         rows = [Row({"file": s.file_text, "line": s.line, **{n: v for n, v in s.fields}}) for s in rows_of]
         out.append(table_html(Table(table, table, cols, rows), caption=f"{table} ({len(rows)} row"
                               f"{'s' if len(rows) != 1 else ''})", sortable=False))
     out.append("</section>")
     return "\n".join(out)
+
+
+# the reference columns that hold a count, not pounds, though stored as decimals
+_REF_COUNTS = ("capacity",)
+
+
+def _ref_fmt(name: str, value) -> str:
+    if not isinstance(value, Decimal):
+        return "text"
+    return "dec1" if name in _REF_COUNTS else "money2"
