@@ -31,7 +31,7 @@ from reports.tables import Table
 SHEET = "Explain"
 # the sheets whose figures are explained here: the summary's blocks and these sections' main tables
 KEY_BLOCKS = ("net-by-system", "mhis-headline")
-KEY_SECTIONS = ("mhis", "sector-by-recipient")
+KEY_SECTIONS = ("mhis", "sector-by-recipient", "variation", "funding-consistency")
 _BLUE = "005EB8"
 _GREY = "4C6272"
 _WIDTHS = {"A": 78, "B": 20, "C": 46, "D": 16}
@@ -160,6 +160,8 @@ def _amount(c, value: Decimal, fmt: str, bold: bool = False) -> None:
     if fmt == "pct":
         # a share is worked to 2 places of a percent: shown to them, as a fraction under a % format
         c.value, c.number_format = f.excel_pct(value), f.PCT_FORMAT.replace("0.0%", "0.00%")
+    elif fmt in ("int", "dec1"):                 # a count (a capacity in beds): no £
+        c.value, c.number_format = Decimal(value), f.EXCEL_FORMATS[fmt]
     else:
         # a rate to 4 places or a working to 8 keeps its places; money shows pence
         places = -value.as_tuple().exponent if isinstance(value, Decimal) else 2
