@@ -35,7 +35,9 @@ KEY_SECTIONS = ("mhis", "sector-by-recipient", "variation", "funding-consistency
 _BLUE = "005EB8"
 _GREY = "4C6272"
 _WIDTHS = {"A": 78, "B": 20, "C": 46, "D": 16}
-_CHARS_PER_LINE = {"A": 100, "C": 54}          # Arial 10 characters a wrapped line of the column holds (with room)
+# Arial 10 characters a wrapped line of the column holds, with room (italic and bold text, long words: LibreOffice
+# wrapped a 100-character count's text onto one line more than it counted)
+_CHARS_PER_LINE = {"A": 86, "C": 48}
 # a term that is one of these figures of its row is the sum of the month's ledger lines
 _MONTH_FIGURES = {"net_month": "Net spend", "gross_month": "Gross spend", "month": "Gross spend"}
 
@@ -84,7 +86,7 @@ def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_na
                    at_row: dict[str, int]) -> int:
     """One figure's working from row ``r``; returns its last row."""
     how = page.explanation
-    ws.cell(row=r, column=1, value=f.excel_text(page.title)).font = _font(bold=True, color=_BLUE)
+    _wrapped(ws, r, "A", page.title, bold=True, color=_BLUE)     # a long title (a measure and a place) wraps
     _amount(ws.cell(row=r, column=2), page.figure, page.fmt, bold=True)
     _link(ws.cell(row=r, column=3, value=f"on the {sheet_name} sheet"), back, f"Back to the {sheet_name} sheet")
     ws.cell(row=r, column=4, value="Yes" if page.reconciles else "No").font = _font(bold=True)

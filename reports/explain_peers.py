@@ -156,6 +156,10 @@ def apportioned(at: At):
     k = at.facts
     if k.get("grouping") != "place" or not k.get("denominator"):
         return None
+    if "ics_id" not in k:                 # a one-system pack shows no System column: the place's system
+        (ics_id,) = at.con.execute("SELECT ics_id FROM rpt_variation WHERE measure_id = ? AND unit_id = ? AND fy = ?",
+                                   [k["measure_id"], k["unit_id"], k["fy"]]).fetchone()
+        k = {**k, "ics_id": ics_id}
     system = at.con.execute("SELECT unit_id, unit_name, denominator FROM rpt_variation WHERE measure_id = ? AND fy = ? "
                             "AND grouping = ? AND ics_id = ? ORDER BY unit_name",
                             [k["measure_id"], k["fy"], k["grouping"], k["ics_id"]]).fetchall()
