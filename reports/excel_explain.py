@@ -90,6 +90,8 @@ def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_na
     _amount(ws.cell(row=r, column=2), page.figure, page.fmt, bold=True)
     _link(ws.cell(row=r, column=3, value=f"on the {sheet_name} sheet"), back, f"Back to the {sheet_name} sheet")
     ws.cell(row=r, column=4, value="Yes" if page.reconciles else "No").font = _font(bold=True)
+    for col in (3, 4):                       # beside a title on two lines: level with its first
+        ws.cell(row=r, column=col).alignment = Alignment(vertical="top")
     r += 1
     _wrapped(ws, r, "A", f"How: {how.rule}.", italic=True, color=_GREY)
     if how.definition:

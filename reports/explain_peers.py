@@ -191,7 +191,7 @@ POOLED_RATE = _pooled(peers_only=False)
 
 # ---------------------------------------------------------------------------
 # Funding consistency: value per unit of capacity
-_FUNDING_DEFINITION = ("A contract's annual value (reference/contracts.csv) per unit of its capacity, compared with "
+FUNDING_DEFINITION = ("A contract's annual value (reference/contracts.csv) per unit of its capacity, compared with "
                        "its like contracts: the same financial year, service line, unit of capacity and kind of "
                        "provider. Contracts without a capacity are left out.")
 
@@ -213,7 +213,7 @@ def per_unit(value: str, what: str):
         unit = at.facts.get("capacity_unit") or "units"
         return Explanation(f"{what} ÷ the contract's capacity ({f.number_text(capacity, 'dec1')} {unit}), rounded "
                            "half up to the penny", [figure(at, value)], per=Decimal(capacity),
-                           by=f"÷ the capacity in {unit}", sources=[source], definition=_FUNDING_DEFINITION)
+                           by=f"÷ the capacity in {unit}", sources=[source], definition=FUNDING_DEFINITION)
     return explain
 
 
@@ -251,7 +251,7 @@ def like_median(at: At):
     return Explanation(f"the median value per unit of the {len(like)} like contracts: {how}"
                        + ("" if len(mid) == 1 else ", rounded half up to the penny"), terms,
                        per=Decimal(len(mid)), by="÷ 2 (the mean of two)" if len(mid) == 2 else "",
-                       definition=_FUNDING_DEFINITION,
+                       definition=FUNDING_DEFINITION,
                        listing=_like_listing(at, like, marks, f"The median is {how} of the like contracts: half "
                                              "cost more per unit and half less."))
 
@@ -262,4 +262,4 @@ def against_median(at: At):
     return Explanation("the value per unit less the median, as a percentage of the median, rounded half up to 2 "
                        "places", [figure(at, "value_per_unit"), figure(at, "median", -1)], times=Decimal(100),
                        per=Decimal(at.facts["median"]), by="× 100 ÷ the median", per_fmt="money",
-                       definition=_FUNDING_DEFINITION)
+                       definition=FUNDING_DEFINITION)

@@ -83,7 +83,7 @@ def _run_rate(at: At):
 
 
 def _one_ref(table: str, fields: tuple[str, ...], keys: tuple[tuple[str, str], ...], value: str,
-             what: str) -> Explainer:
+             what: str, definition: str = "") -> Explainer:
     """A value read from one reference row: ``keys`` (table column, the row's fact) pick it."""
     def explain(at: At):
         rows = ref_rows(at.con, table, fields, " AND ".join(f"{col} = ?" for col, _ in keys),
@@ -92,7 +92,7 @@ def _one_ref(table: str, fields: tuple[str, ...], keys: tuple[tuple[str, str], .
             return None              # none, or several the SQL adds up: not one row to show
         key = value_key(at.section, value)
         return Explanation(what, [Term(label_of(at.section, key), Decimal(field_of(rows[0], value)), source=rows[0],
-                                       fmt=_fmt_of(at.section, key, exact=True))])
+                                       fmt=_fmt_of(at.section, key, exact=True))], definition=definition)
     return explain
 
 
@@ -377,6 +377,13 @@ def _activity(column: str, by_subcontractor: bool) -> Explainer:
     return explain
 
 
+# the definition of a section's Derived figures where the section's basis does not say enough
+_DERIVED_DEFINITIONS = {
+    "lead-provider-delegated-budget": _LP_DEFINITION,
+    "lead-provider-subcontractors": ("The lead provider's own expenditure paid to the subcontractor for the service "
+                                     "line from April to the month (its ledger), over the occupied bed days the "
+                                     "subcontractor returned for those months (reference/lp_activity.csv)."),
+}
 _CONTRACT_FIELDS = ("contract_id", "commissioner_id", "provider_id", "contract_type", "annual_value", "start_date",
                     "end_date")
 _MHIS_EXPLAIN: dict[str, Explainer] = {
@@ -399,10 +406,12 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
         "vs_median": explain_peers.against_median,
         "provider_per_unit": explain_peers.per_unit("provider_spend", "the provider's own spend on the service"),
         "annual_value": _one_ref("ref_contracts", _CONTRACT_FIELDS, (("contract_id", "contract_id"),), "annual_value",
-                                 "the contract's value for a year (reference/contracts.csv)"),
+                                 "the contract's value for a year (reference/contracts.csv)",
+                                 explain_peers.FUNDING_DEFINITION),
         "capacity": _one_ref("ref_contracts", _CONTRACT_FIELDS + ("capacity", "capacity_unit"),
                              (("contract_id", "contract_id"),), "capacity",
-                             "the contract's capacity, in its unit (reference/contracts.csv)"),
+                             "the contract's capacity, in its unit (reference/contracts.csv)",
+                             explain_peers.FUNDING_DEFINITION),
     },
     "system-by-payer": {"apportioned": explain_payer.apportioned, "share": explain_payer.payment_share},
     "system-by-payer-service-line": {"apportioned": explain_payer.apportioned_by_service_line},
@@ -457,23 +466,29 @@ def _derived(d: Derived) -> Explainer:
 
     def explain(at: At):
         base = Decimal(at.facts.get(b) or 0)
+        what_a, what_b = in_sentence(label_of(at.section, a)), in_sentence(label_of(at.section, b))
+        definition = _DERIVED_DEFINITIONS.get(at.section.key) or (
+            f"Made from the row's {what_a} and {what_b}, each as the {at.section.title} table counts it "
+            f"({at.section.basis}); each links to its own lines or working.")
         if d.op == "diff":
-            return _difference(a, b)(at)
+            how = _difference(a, b)(at)
+            how.definition = definition
+            return how
         if base == 0:
             return None
-        what_a, what_b = in_sentence(label_of(at.section, a)), in_sentence(label_of(at.section, b))
         per_href = beside(at.row.links[b]) if at.row.links.get(b) else None
         if d.op == "ratio":
             return Explanation(f"{what_a} ÷ {what_b}, rounded half up to the penny", [figure(at, a)], per=base,
-                               by=f"÷ {what_b}", per_fmt=_fmt_of(at.section, b), per_href=per_href)
+                               by=f"÷ {what_b}", per_fmt=_fmt_of(at.section, b), per_href=per_href,
+                               definition=definition)
         if d.op == "share":
             return Explanation(f"{what_a} as a percentage of {what_b}, rounded half up to 1 place", [figure(at, a)],
                                times=Decimal(100), per=base, places="0.1", by=f"× 100 ÷ {what_b}",
-                               per_fmt=_fmt_of(at.section, b), per_href=per_href)
+                               per_fmt=_fmt_of(at.section, b), per_href=per_href, definition=definition)
         return Explanation(f"the change from {what_b} to {what_a} as a percentage of {what_b} (its size, whatever "
                            "its sign), rounded half up to 1 place", [figure(at, a), figure(at, b, -1)],
                            times=Decimal(100), per=abs(base), places="0.1", by=f"× 100 ÷ {what_b}",
-                           per_fmt=_fmt_of(at.section, b), per_href=per_href)
+                           per_fmt=_fmt_of(at.section, b), per_href=per_href, definition=definition)
     return explain
 
 
