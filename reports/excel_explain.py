@@ -22,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import excel_transactions, figure_lines
 from reports import formatting as f
-from reports.explain_working import Explanation, Term
+from reports.explain_working import Explanation, Term, rounded_to
 from reports.figure_explain import ExplainPage, ExplainSet
 from reports.query import ReportContext
 from reports.spec import Section
@@ -128,8 +128,7 @@ def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_na
 def _scaling(how: Explanation, fmt: str) -> str:
     def factor(v: Decimal, kind: str) -> str:
         return f.money2_text(v) if kind == "money" else f"{v.normalize():,f}"
-    places = "the penny" if fmt in ("money", "money2") and how.places == "0.01" else \
-        f"{len(how.places) - 2} decimal places"
+    places = rounded_to(fmt, how.places)
     if how.times == 1 and how.per == 1:
         return f"Rounded half up to {places}"
     times = "" if how.times == 1 else f"× {factor(how.times, how.times_fmt)} "

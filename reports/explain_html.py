@@ -62,8 +62,7 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
         times = "" if how.times == 1 else f"× {f.html_text(_factor(how.times, how.times_fmt))} "
         if how.per_href:
             per = f'<a href="{f.html_text(how.per_href)}">{per}</a>'
-        rounding = "the penny" if page.fmt in ("money", "money2") and how.places == "0.01" else \
-            f"{len(how.places) - 2} decimal places"
+        rounding = explain_working.rounded_to(page.fmt, how.places)
         what = (f"{f.html_text(how.by)}: {times}÷ {per}, rounded half up" if how.times != 1 or how.per != 1
                 else "Rounded half up")
         out.append(f'<tr data-role="scale" data-times="{how.times}" data-per="{how.per}" data-places="{how.places}">'

@@ -16,7 +16,7 @@ import pytest
 from reports import formatting as f
 from reports.excel_pack import build_board_pack
 
-_FACTORS = re.compile(r"(?:× (£?[\d,.]+) )?÷ (£?[\d,.]+), rounded half up to (the penny|(\d+) decimal places)$")
+_FACTORS = re.compile(r"(?:× (£?[\d,.]+) )?÷ (£?[\d,.]+), rounded half up to (the penny|(\d+) decimal places?)$")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def _workings(ws) -> dict[int, dict]:
             current["scale"] = (_number(m.group(1)) if m.group(1) else Decimal(1), _number(m.group(2)),
                                 Decimal("0.01") if m.group(3) == "the penny" else Decimal(1).scaleb(-int(m.group(4))))
         elif text.startswith("Rounded half up to "):
-            places = re.search(r"(\d+) decimal places", text)
+            places = re.search(r"(\d+) decimal places?", text)
             current["scale"] = (Decimal(1), Decimal(1), Decimal(1).scaleb(-int(places.group(1))) if places
                                 else Decimal("0.01"))
         elif text.startswith("Or £"):
