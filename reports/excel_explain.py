@@ -1,7 +1,9 @@
 """The board pack's Explain sheet: how the key figures that are not sums of ledger lines were made.
 
-For the key figures of the Summary, MHIS and Sector share by recipient sheets (the standard, its shortfall
-and headroom, the run-rate forecasts, each sector's share) the sheet shows the working the site's explain
+For the key figures of the Summary, MHIS, Variation, Funding consistency and Sector share by recipient sheets (the
+standard, its shortfall and headroom, the run-rate forecasts, spend per weighted head against the peers and the
+median, the spend apportioned to a place, a contract's value per unit against its like contracts', each sector's
+share) the sheet shows the working the site's explain
 pages show (reports/figure_explain.py, the same ``ExplainSet``): each term with its reference file and line,
 the multiplier, divisor and rounding, any £0 floor, the result and whether it reproduces the figure to the
 penny. Each figure's cell on its sheet links to its working, and the working links back. A term that is a
