@@ -1,7 +1,9 @@
 """The board pack's Explain sheet: how the key figures that are not sums of ledger lines were made.
 
-For the key figures of the Summary, MHIS and Sector share by recipient sheets (the standard, its shortfall
-and headroom, the run-rate forecasts, each sector's share) the sheet shows the working the site's explain
+For the key figures of the Summary, MHIS, Variation, Funding consistency and Sector share by recipient sheets (the
+standard, its shortfall and headroom, the run-rate forecasts, spend per weighted head against the peers and the
+median, the spend apportioned to a place, a contract's value per unit against its like contracts', each sector's
+share) the sheet shows the working the site's explain
 pages show (reports/figure_explain.py, the same ``ExplainSet``): each term with its reference file and line,
 the multiplier, divisor and rounding, any £0 floor, the result and whether it reproduces the figure to the
 penny. Each figure's cell on its sheet links to its working, and the working links back. A term that is a
@@ -22,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import excel_transactions, figure_lines
 from reports import formatting as f
-from reports.explain_working import Explanation, Term
+from reports.explain_working import Explanation, Term, rounded_to
 from reports.figure_explain import ExplainPage, ExplainSet
 from reports.query import ReportContext
 from reports.spec import Section
@@ -31,11 +33,13 @@ from reports.tables import Table
 SHEET = "Explain"
 # the sheets whose figures are explained here: the summary's blocks and these sections' main tables
 KEY_BLOCKS = ("net-by-system", "mhis-headline")
-KEY_SECTIONS = ("mhis", "sector-by-recipient")
+KEY_SECTIONS = ("mhis", "sector-by-recipient", "variation", "funding-consistency")
 _BLUE = "005EB8"
 _GREY = "4C6272"
 _WIDTHS = {"A": 78, "B": 20, "C": 46, "D": 16}
-_CHARS_PER_LINE = {"A": 100, "C": 54}          # Arial 10 characters a wrapped line of the column holds (with room)
+# Arial 10 characters a wrapped line of the column holds, with room (italic and bold text, long words: LibreOffice
+# wrapped a 100-character count's text onto one line more than it counted)
+_CHARS_PER_LINE = {"A": 86, "C": 48}
 # a term that is one of these figures of its row is the sum of the month's ledger lines
 _MONTH_FIGURES = {"net_month": "Net spend", "gross_month": "Gross spend", "month": "Gross spend"}
 
@@ -84,10 +88,12 @@ def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_na
                    at_row: dict[str, int]) -> int:
     """One figure's working from row ``r``; returns its last row."""
     how = page.explanation
-    ws.cell(row=r, column=1, value=f.excel_text(page.title)).font = _font(bold=True, color=_BLUE)
+    _wrapped(ws, r, "A", page.title, bold=True, color=_BLUE)     # a long title (a measure and a place) wraps
     _amount(ws.cell(row=r, column=2), page.figure, page.fmt, bold=True)
     _link(ws.cell(row=r, column=3, value=f"on the {sheet_name} sheet"), back, f"Back to the {sheet_name} sheet")
     ws.cell(row=r, column=4, value="Yes" if page.reconciles else "No").font = _font(bold=True)
+    for col in (3, 4):                       # beside a title on two lines: level with its first
+        ws.cell(row=r, column=col).alignment = Alignment(vertical="top")
     r += 1
     _wrapped(ws, r, "A", f"How: {how.rule}.", italic=True, color=_GREY)
     if how.definition:
@@ -124,8 +130,7 @@ def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_na
 def _scaling(how: Explanation, fmt: str) -> str:
     def factor(v: Decimal, kind: str) -> str:
         return f.money2_text(v) if kind == "money" else f"{v.normalize():,f}"
-    places = "the penny" if fmt in ("money", "money2") and how.places == "0.01" else \
-        f"{len(how.places) - 2} decimal places"
+    places = rounded_to(fmt, how.places)
     if how.times == 1 and how.per == 1:
         return f"Rounded half up to {places}"
     times = "" if how.times == 1 else f"× {factor(how.times, how.times_fmt)} "
@@ -160,6 +165,8 @@ def _amount(c, value: Decimal, fmt: str, bold: bool = False) -> None:
     if fmt == "pct":
         # a share is worked to 2 places of a percent: shown to them, as a fraction under a % format
         c.value, c.number_format = f.excel_pct(value), f.PCT_FORMAT.replace("0.0%", "0.00%")
+    elif fmt in ("int", "dec1"):                 # a count (a capacity in beds): no £
+        c.value, c.number_format = Decimal(value), f.EXCEL_FORMATS[fmt]
     else:
         # a rate to 4 places or a working to 8 keeps its places; money shows pence
         places = -value.as_tuple().exponent if isinstance(value, Decimal) else 2

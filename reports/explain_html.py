@@ -62,8 +62,7 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
         times = "" if how.times == 1 else f"× {f.html_text(_factor(how.times, how.times_fmt))} "
         if how.per_href:
             per = f'<a href="{f.html_text(how.per_href)}">{per}</a>'
-        rounding = "the penny" if page.fmt in ("money", "money2") and how.places == "0.01" else \
-            f"{len(how.places) - 2} decimal places"
+        rounding = explain_working.rounded_to(page.fmt, how.places)
         what = (f"{f.html_text(how.by)}: {times}÷ {per}, rounded half up" if how.times != 1 or how.per != 1
                 else "Rounded half up")
         out.append(f'<tr data-role="scale" data-times="{how.times}" data-per="{how.per}" data-places="{how.places}">'
@@ -122,10 +121,19 @@ def reference_html(page: figure_explain.ExplainPage, table_html: Callable[..., s
     for table in dict.fromkeys(s.table for s in sources):
         rows_of = [s for s in sources if s.table == table]
         cols = ([Column("file", "File", "text", False), Column("line", "Line", "int", True)]
-                + [Column(n, n, "money2" if isinstance(v, Decimal) else "text", isinstance(v, Decimal))
-                   for n, v in rows_of[0].fields])
+                + [Column(n, n, _ref_fmt(n, v), isinstance(v, Decimal)) for n, v in rows_of[0].fields])
         rows = [Row({"file": s.file_text, "line": s.line, **{n: v for n, v in s.fields}}) for s in rows_of]
         out.append(table_html(Table(table, table, cols, rows), caption=f"{table} ({len(rows)} row"
                               f"{'s' if len(rows) != 1 else ''})", sortable=False))
     out.append("</section>")
     return "\n".join(out)
+
+
+# the reference columns that hold a count, not pounds, though stored as decimals
+_REF_COUNTS = ("capacity",)
+
+
+def _ref_fmt(name: str, value) -> str:
+    if not isinstance(value, Decimal):
+        return "text"
+    return "dec1" if name in _REF_COUNTS else "money2"

@@ -10,7 +10,8 @@ from decimal import Decimal
 from reports import formatting as f
 from reports.explain_working import (At, Explanation, Listing, Term, figure, half_up, page_identity, ref_rows,
                                      row_keys)
-from reports.figure_lines import flag_condition
+from reports.figure_lines import Condition, _freeze, flag_condition
+from reports.sections.variation import unplaced_lines
 from reports.tables import Row
 
 _RATE_PLACES = "0.0001"
@@ -148,13 +149,49 @@ def total_rate(at: At):
         definition=_variation_definition(at, scale))
 
 
+def apportioned(at: At):
+    """The place's part of its system's spend coded to no place: that spend × the place's weighted population ÷
+    the weighted population of the system's places, rounded half up to the penny (money_ratio in
+    sql/reports/measure_template.sql)."""
+    k = at.facts
+    if k.get("grouping") != "place" or not k.get("denominator"):
+        return None
+    if "ics_id" not in k:                 # a one-system pack shows no System column: the place's system
+        (ics_id,) = at.con.execute("SELECT ics_id FROM rpt_variation WHERE measure_id = ? AND unit_id = ? AND fy = ?",
+                                   [k["measure_id"], k["unit_id"], k["fy"]]).fetchone()
+        k = {**k, "ics_id": ics_id}
+    system = at.con.execute("SELECT unit_id, unit_name, denominator FROM rpt_variation WHERE measure_id = ? AND fy = ? "
+                            "AND grouping = ? AND ics_id = ? ORDER BY unit_name",
+                            [k["measure_id"], k["fy"], k["grouping"], k["ics_id"]]).fetchall()
+    population = sum((Decimal(d) for _, _, d in system), Decimal(0))
+    if population == 0:
+        return None
+    where, params = unplaced_lines(k)
+    lines = Condition("fct_mh_ledger", "amount", where, _freeze(params))
+    (unplaced,) = at.con.execute(f"SELECT coalesce(sum(amount), 0) FROM fct_mh_ledger WHERE {where}", params).fetchone()
+    ics = f.label(k["ics_id"], "ics")
+    rows = [((name, Decimal(d)), "this place" if unit == k["unit_id"] else "") for unit, name, d in system]
+    return Explanation(
+        f"{ics}'s spend on the measure coded to no place (trust-wide services) × the place's weighted population ÷ "
+        "the weighted population of the system's places, rounded half up to the penny",
+        [Term(f"{ics}: spend on the measure coded to no place", Decimal(unplaced), lines=lines if unplaced else None)],
+        times=Decimal(k["denominator"]), per=population,
+        by="× the place's weighted population ÷ the system's", definition=(
+            f"Spend coded to no place by {ics}'s partners on the measure's lines, net of payments between partners "
+            f"(unless the measure says gross), financial year {k['fy']}, shared between the system's places by "
+            "their weighted population. Shown beside the place's own spend, never compared: it adds the same "
+            "amount per head to every place of the system."),
+        listing=Listing(f"The {len(system)} places of {ics}", (("Place", "text"), ("Weighted population", "int")),
+                        rows, "The system's weighted population is the sum of its places'."))
+
+
 PEER_RATE = _pooled(peers_only=True)
 POOLED_RATE = _pooled(peers_only=False)
 
 
 # ---------------------------------------------------------------------------
 # Funding consistency: value per unit of capacity
-_FUNDING_DEFINITION = ("A contract's annual value (reference/contracts.csv) per unit of its capacity, compared with "
+FUNDING_DEFINITION = ("A contract's annual value (reference/contracts.csv) per unit of its capacity, compared with "
                        "its like contracts: the same financial year, service line, unit of capacity and kind of "
                        "provider. Contracts without a capacity are left out.")
 
@@ -176,7 +213,7 @@ def per_unit(value: str, what: str):
         unit = at.facts.get("capacity_unit") or "units"
         return Explanation(f"{what} ÷ the contract's capacity ({f.number_text(capacity, 'dec1')} {unit}), rounded "
                            "half up to the penny", [figure(at, value)], per=Decimal(capacity),
-                           by=f"÷ the capacity in {unit}", sources=[source], definition=_FUNDING_DEFINITION)
+                           by=f"÷ the capacity in {unit}", sources=[source], definition=FUNDING_DEFINITION)
     return explain
 
 
@@ -214,7 +251,7 @@ def like_median(at: At):
     return Explanation(f"the median value per unit of the {len(like)} like contracts: {how}"
                        + ("" if len(mid) == 1 else ", rounded half up to the penny"), terms,
                        per=Decimal(len(mid)), by="÷ 2 (the mean of two)" if len(mid) == 2 else "",
-                       definition=_FUNDING_DEFINITION,
+                       definition=FUNDING_DEFINITION,
                        listing=_like_listing(at, like, marks, f"The median is {how} of the like contracts: half "
                                              "cost more per unit and half less."))
 
@@ -225,4 +262,4 @@ def against_median(at: At):
     return Explanation("the value per unit less the median, as a percentage of the median, rounded half up to 2 "
                        "places", [figure(at, "value_per_unit"), figure(at, "median", -1)], times=Decimal(100),
                        per=Decimal(at.facts["median"]), by="× 100 ÷ the median", per_fmt="money",
-                       definition=_FUNDING_DEFINITION)
+                       definition=FUNDING_DEFINITION)

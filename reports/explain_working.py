@@ -189,6 +189,14 @@ def beside(link: str) -> str:
     return "../" + link
 
 
+def rounded_to(fmt: str, places: str) -> str:
+    """What a working rounds to, in words: the penny (money to 0.01), else its decimal places."""
+    if fmt in ("money", "money2") and places == "0.01":
+        return "the penny"
+    n = len(places) - 2
+    return f"{n} decimal place{'s' if n != 1 else ''}"
+
+
 def half_up(value: Decimal, places: str = "0.01") -> Decimal:
     return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
 

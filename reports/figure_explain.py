@@ -5,8 +5,9 @@ and says why each other money figure is not one. Those made by plain arithmetic 
 and from figures of the same row are explained here (``EXPLAIN``: section key -> value key -> how):
 a plan or a budget (its rows of reference/investment_plans.csv, reference/budgets.csv, phased by
 month), a contract value or a limit (its row of the reference file) and its share to date, a
-difference of two figures, a ratio, a run-rate forecast, the lead provider's delegated budget; and, in
-explain_peers.py and explain_payer.py, the rates and medians that compare a unit with its peers and the
+difference of two figures, a ratio, a run-rate forecast, the lead provider's delegated budget, its providers'
+bed days and out-of-area placements (reference/lp_activity.csv), and any figure a section derives from two
+others of its row (spec.Derived: a percentage, a change, a cost per bed day); and, in explain_peers.py and explain_payer.py, the rates and medians that compare a unit with its peers and the
 commissioner view's shares of a partner's spend. The vocabulary is explain_working.py. An explanation
 is a list of terms (each a reference row with
 its file and line, or a figure of the row: a ledger sum linked to its lines, or a figure explained
@@ -34,13 +35,14 @@ from reports import formatting as f
 from reports.explain_working import (At, Explainer, Explanation, Term, beside, field_of, figure, in_sentence, label_of,
                                      page_identity, ref_rows, row_keys, value_key)
 from reports.figure_lines import MONEY_FMTS, Condition, _rows_under
-from reports.spec import Section
+from reports.spec import Derived, Section
 from reports.tables import Column, Row, Table
 from warehouse import periods
 
 
-# money, and the percentages whose working is a ratio of money figures
-EXPLAINED_FMTS = MONEY_FMTS + ("pct",)
+# money, the percentages whose working is a ratio of money figures, and the counts read from reference rows (a
+# contract's capacity, the lead provider's bed days)
+EXPLAINED_FMTS = MONEY_FMTS + ("pct", "int", "dec1")
 
 
 # ---------------------------------------------------------------------------
@@ -82,15 +84,16 @@ def _run_rate(at: At):
 
 
 def _one_ref(table: str, fields: tuple[str, ...], keys: tuple[tuple[str, str], ...], value: str,
-             what: str) -> Explainer:
+             what: str, definition: str = "") -> Explainer:
     """A value read from one reference row: ``keys`` (table column, the row's fact) pick it."""
     def explain(at: At):
         rows = ref_rows(at.con, table, fields, " AND ".join(f"{col} = ?" for col, _ in keys),
                          [at.facts.get(k) for _, k in keys], "rowid")
         if len(rows) != 1:
             return None              # none, or several the SQL adds up: not one row to show
-        return Explanation(what, [Term(label_of(at.section, value_key(at.section, value)),
-                                       Decimal(field_of(rows[0], value)), source=rows[0])])
+        key = value_key(at.section, value)
+        return Explanation(what, [Term(label_of(at.section, key), Decimal(field_of(rows[0], value)), source=rows[0],
+                                       fmt=_fmt_of(at.section, key, exact=True))], definition=definition)
     return explain
 
 
@@ -346,6 +349,44 @@ def _fy_months(period: str) -> list[str]:
     return months
 
 
+# ---------------------------------------------------------------------------
+# The lead provider's activity: its providers' monthly returns (reference/lp_activity.csv)
+def _activity(column: str, by_subcontractor: bool) -> Explainer:
+    """Occupied bed days or out-of-area placements: the month's row of each provider (the lead provider's page),
+    or the subcontractor's rows from April to the month (its spend by subcontractor), added up."""
+    def explain(at: At):
+        period = at.facts.get("period") or at.period
+        if period is None:
+            return None
+        if by_subcontractor:
+            where, params = ("provider_id IN (SELECT partner_id FROM dim_partner WHERE partner_name = ?) AND "
+                             "period BETWEEN ? AND ?", [at.facts.get("subcontractor_name"), periods.fy_start(period),
+                                                        period])
+        else:
+            where, params = "period = ?", [period]
+        rows = ref_rows(at.con, "ref_lp_activity", ("period", "provider_id", column), where, params, "period, rowid")
+        if not rows:
+            return None
+        what = in_sentence(label_of(at.section, value_key(at.section, column)))
+        terms = [Term(f"{field_of(r, 'provider_id')}, {f.month_label(field_of(r, 'period'))}",
+                      Decimal(field_of(r, column) or 0), source=r, fmt="int") for r in rows]
+        scope = (f"the subcontractor's months from April to {f.month_label(period)}" if by_subcontractor
+                 else f"each provider's return for {f.month_label(period)}")
+        return Explanation(f"{what} from {scope} (reference/lp_activity.csv), added up", terms,
+                           definition=f"{what[:1].upper()}{what[1:]} as the providers return them to the lead "
+                                      "provider each month (reference/lp_activity.csv), not ledger lines.")
+    return explain
+
+
+# the definition of a section's Derived figures where the section's basis does not say enough
+_DERIVED_DEFINITIONS = {
+    "lead-provider-delegated-budget": _LP_DEFINITION,
+    "lead-provider-subcontractors": ("The lead provider's own expenditure paid to the subcontractor for the service "
+                                     "line from April to the month (its ledger), over the occupied bed days the "
+                                     "subcontractor returned for those months (reference/lp_activity.csv)."),
+}
+_CONTRACT_FIELDS = ("contract_id", "commissioner_id", "provider_id", "contract_type", "annual_value", "start_date",
+                    "end_date")
 _MHIS_EXPLAIN: dict[str, Explainer] = {
     "required": _required,
     "forecast": _mhis_forecast,
@@ -359,18 +400,29 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
     "sector-by-recipient": {"share": _share},
     "variation": {"rate": _rate, "peer_rate": explain_peers.PEER_RATE, "pooled_rate": explain_peers.POOLED_RATE,
                   "from_median": explain_peers.from_median, "difference": explain_peers.above_pooled,
-                  "total_rate": explain_peers.total_rate},
+                  "total_rate": explain_peers.total_rate, "apportioned": explain_peers.apportioned},
     "funding-consistency": {
         "value_per_unit": explain_peers.per_unit("annual_value", "the contract's annual value"),
         "median": explain_peers.like_median,
         "vs_median": explain_peers.against_median,
         "provider_per_unit": explain_peers.per_unit("provider_spend", "the provider's own spend on the service"),
+        "annual_value": _one_ref("ref_contracts", _CONTRACT_FIELDS, (("contract_id", "contract_id"),), "annual_value",
+                                 "the contract's value for a year (reference/contracts.csv)",
+                                 explain_peers.FUNDING_DEFINITION),
+        "capacity": _one_ref("ref_contracts", _CONTRACT_FIELDS + ("capacity", "capacity_unit"),
+                             (("contract_id", "contract_id"),), "capacity",
+                             "the contract's capacity, in its unit (reference/contracts.csv)",
+                             explain_peers.FUNDING_DEFINITION),
     },
     "system-by-payer": {"apportioned": explain_payer.apportioned, "share": explain_payer.payment_share},
     "system-by-payer-service-line": {"apportioned": explain_payer.apportioned_by_service_line},
     "open-book": {"forecast": _open_book_forecast},
     "net-by-system": {"forecast": _open_book_forecast},
-    "lead-provider": {"delegated": _delegated_month},
+    "lead-provider": {"delegated": _delegated_month,
+                      "bed_days": _activity("occupied_bed_days", by_subcontractor=False),
+                      "oaps": _activity("out_of_area_placements", by_subcontractor=False)},
+    "lead-provider-subcontractors": {"bed_days": _activity("occupied_bed_days", by_subcontractor=True),
+                                     "oaps": _activity("out_of_area_placements", by_subcontractor=True)},
     "lead-provider-delegated-budget": {"delegated": _delegated_to_date, "spend": _lp_spend, "over": _lp_over},
 
     "plan-vs-actual": {
@@ -392,9 +444,7 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
         "forecast_variance": _difference("forecast", "annual_budget"),
     },
     "contracts": {
-        "annual_value": _one_ref("ref_contracts", ("contract_id", "commissioner_id", "provider_id", "contract_type",
-                                                   "annual_value", "start_date", "end_date"),
-                                 (("contract_id", "contract_id"),), "annual_value",
+        "annual_value": _one_ref("ref_contracts", _CONTRACT_FIELDS, (("contract_id", "contract_id"),), "annual_value",
                                  "the contract's value for a year (reference/contracts.csv)"),
         "expected_to_date": _pro_rata("annual_value", _contract_months, "of the year reported while in force"),
         "variance": _difference("paid_to_date", "expected_to_date"),
@@ -410,8 +460,52 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
 }
 
 
+def _derived(d: Derived) -> Explainer:
+    """A figure made from two others of its row by the section's Derived rule (reports/section_figures.py):
+    a less b, a as a percentage of b (or of the change from b), or a per b."""
+    a, b = d.args
+
+    def explain(at: At):
+        base = Decimal(at.facts.get(b) or 0)
+        what_a, what_b = in_sentence(label_of(at.section, a)), in_sentence(label_of(at.section, b))
+        definition = _DERIVED_DEFINITIONS.get(at.section.key) or (
+            f"Made from the row's {what_a} and {what_b}, each as the {at.section.title} table counts it "
+            f"({at.section.basis}); each links to its own lines or working.")
+        if d.op == "diff":
+            how = _difference(a, b)(at)
+            how.definition = definition
+            return how
+        if base == 0:
+            return None
+        per_href = beside(at.row.links[b]) if at.row.links.get(b) else None
+        if d.op == "ratio":
+            return Explanation(f"{what_a} ÷ {what_b}, rounded half up to the penny", [figure(at, a)], per=base,
+                               by=f"÷ {what_b}", per_fmt=_fmt_of(at.section, b), per_href=per_href,
+                               definition=definition)
+        if d.op == "share":
+            return Explanation(f"{what_a} as a percentage of {what_b}, rounded half up to 1 place", [figure(at, a)],
+                               times=Decimal(100), per=base, places="0.1", by=f"× 100 ÷ {what_b}",
+                               per_fmt=_fmt_of(at.section, b), per_href=per_href, definition=definition)
+        return Explanation(f"the change from {what_b} to {what_a} as a percentage of {what_b} (its size, whatever "
+                           "its sign), rounded half up to 1 place", [figure(at, a), figure(at, b, -1)],
+                           times=Decimal(100), per=abs(base), places="0.1", by=f"× 100 ÷ {what_b}",
+                           per_fmt=_fmt_of(at.section, b), per_href=per_href, definition=definition)
+    return explain
+
+
+def _fmt_of(section: Section, key: str, exact: bool = False) -> str:
+    """A figure's format (``exact``), or as a multiplier or divisor: pounds, or a plain number (bed days)."""
+    fmt = next(v.fmt for v in section.values if v.key == key)
+    return fmt if exact else "money" if fmt in MONEY_FMTS else "number"
+
+
 def explainer(section: Section, key: str) -> Explainer | None:
-    return EXPLAIN.get(section.key, {}).get(key)
+    """The section's own explainer of the figure, else its Derived rule's."""
+    found = EXPLAIN.get(section.key, {}).get(key)
+    if found is None:
+        d = next((v for v in section.values if isinstance(v, Derived) and v.key == key), None)
+        found = _derived(d) if d is not None else None
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -492,14 +586,15 @@ class ExplainSet:
         value = row.values.get(col.key)
         if value is None or col.fmt not in EXPLAINED_FMTS:
             return None
-        if row.role != "detail" and col.fmt not in MONEY_FMTS:
+        derived = any(isinstance(v, Derived) and v.key == col.key for v in section.values)
+        if row.role != "detail" and col.fmt not in MONEY_FMTS + ("int",) and not derived:
             return None                           # a subtotal of percentages is not the sum of its rows
-        if row.role == "detail":
+        if row.role == "detail" or derived:       # a subtotal's Derived figure: its rule over the subtotal's figures
             try:
                 how = explainer(section, col.key)(At(self.con, section, table, row, self.period))
             except (duckdb.CatalogException, duckdb.BinderException):
                 how = None                        # a cut-down warehouse without the table or column: left unlinked
-            keys = row_keys(row.facts)
+            keys = row_keys(row.facts) if row.role == "detail" else {"group": [str(g) for g in row.group]}
         else:
             how = _rows_total(table, row, col)
             keys = {"group": [str(g) for g in row.group]}

@@ -51,6 +51,7 @@ EXPLAIN = "explain"
 CSV = "csv"
 PLOTLY_JS = "plotly.min.js"
 STATIC = ("openbook.css", "sort-tables.js", "filter-tables.js")
+WIDE_COLUMNS = 12        # a table with this many columns or more is set compact
 INDEX = "index.html"
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True, "locale": "en-GB", "locales": PLOT_LOCALE,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}
@@ -356,7 +357,9 @@ def table_html(table: Table, *, caption: str = "", sortable: bool = True,
         bodies.append(current)
     cls = ' class="sortable"' if sortable else ""
     cap = f"<caption>{f.html_text(caption)}</caption>" if caption else ""
-    html = [f'<div class="table-wrap"><table{cls}>{cap}<thead><tr>{"".join(heads)}</tr></thead>']
+    # a table of many columns is set compact (openbook.css: .wide) so it fits a 1400-pixel window
+    wrap = "table-wrap wide" if len(table.columns) >= WIDE_COLUMNS else "table-wrap"
+    html = [f'<div class="{wrap}"><table{cls}>{cap}<thead><tr>{"".join(heads)}</tr></thead>']
     html += [f"<tbody>{''.join(b)}</tbody>" for b in bodies] or ["<tbody></tbody>"]
     if footer:
         html.append(f"<tfoot>{''.join(footer)}</tfoot>")

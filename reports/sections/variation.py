@@ -34,13 +34,26 @@ def _variation_text(v: Mapping[str, Any]) -> str:
 def _variation_lines(v: Mapping[str, Any]) -> tuple[str, dict]:
     """The ledger lines of a measure's numerator: the measure's own filters (its YAML file,
     as assets/model_builders.py reads it) over fct_mh_ledger, for the unit and year."""
+    unit_col = "ics_id" if v.get("grouping") == "ics" else "place_id"
+    where, params = _measure_filters(v)
+    return f"{unit_col} = $unit_id AND {where}", {"unit_id": v["unit_id"], **params}
+
+
+def unplaced_lines(v: Mapping[str, Any]) -> tuple[str, dict]:
+    """The lines of a measure coded to no place by the partners of the unit's system in the year: the spend
+    apportioned to the system's places by population (apportioned_numerator, sql/reports/measure_template.sql)."""
+    where, params = _measure_filters(v)
+    return f"place_id IS NULL AND ics_id = $ics_id AND {where}", {"ics_id": v["ics_id"], **params}
+
+
+def _measure_filters(v: Mapping[str, Any]) -> tuple[str, dict]:
+    """A measure's filters over fct_mh_ledger for the year: line types, service lines, funding streams, partner
+    kinds and its basis (net leaves out eliminated lines)."""
     import yaml
     doc = yaml.safe_load((MEASURES_DIR / f"{v['measure_id']}.yaml").read_text(encoding="utf-8")) or {}
     num = doc.get("numerator") or {}
-    unit_col = "ics_id" if v.get("grouping") == "ics" else "place_id"
-    params: dict[str, Any] = {"unit_id": v["unit_id"], "fy": v["fy"],
-                              "line_types": list(num.get("line_types") or ["expenditure"])}
-    sql = [f"{unit_col} = $unit_id", "fy = $fy", "list_contains($line_types, line_type)"]
+    params: dict[str, Any] = {"fy": v["fy"], "line_types": list(num.get("line_types") or ["expenditure"])}
+    sql = ["fy = $fy", "list_contains($line_types, line_type)"]
     for key, col in (("service_lines", "service_line"), ("funding_streams", "funding_stream"),
                      ("partner_kinds", "partner_kind")):
         if num.get(key):

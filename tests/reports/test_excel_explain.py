@@ -1,7 +1,8 @@
-"""The board pack's Explain sheet: every key figure of the Summary, MHIS and Sector by recipient sheets that
-is made by arithmetic links to its working, and the working (terms, multiplier, divisor, half-up rounding,
-£0 floor) redone here from the sheet's own cells gives the figure to the penny; the MHIS standard is also
-recomputed from reference/allocations.csv with SQL of its own here. Money is a number under a £ format,
+"""The board pack's Explain sheet: every key figure of the Summary, MHIS, Variation, Funding consistency and Sector
+by recipient sheets that is made by arithmetic links to its working, and the working (terms, multiplier, divisor,
+half-up rounding, £0 floor) redone here from the sheet's own cells gives the figure to the penny; the MHIS
+standard, a contract's value per unit and a place's apportioned spend are also recomputed with SQL of their own
+here. Money is a number under a £ format,
 a share a fraction under a % format, and the sheet holds no filter (so no total inside one)."""
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import duckdb
 import openpyxl
 import pytest
 
+from reports import formatting as f
 from reports.excel_pack import build_board_pack
 
-_FACTORS = re.compile(r"(?:× (£?[\d,.]+) )?÷ (£?[\d,.]+), rounded half up to (the penny|(\d+) decimal places)$")
+_FACTORS = re.compile(r"(?:× (£?[\d,.]+) )?÷ (£?[\d,.]+), rounded half up to (the penny|(\d+) decimal places?)$")
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,7 @@ def _workings(ws) -> dict[int, dict]:
             current["scale"] = (_number(m.group(1)) if m.group(1) else Decimal(1), _number(m.group(2)),
                                 Decimal("0.01") if m.group(3) == "the penny" else Decimal(1).scaleb(-int(m.group(4))))
         elif text.startswith("Rounded half up to "):
-            places = re.search(r"(\d+) decimal places", text)
+            places = re.search(r"(\d+) decimal places?", text)
             current["scale"] = (Decimal(1), Decimal(1), Decimal(1).scaleb(-int(places.group(1))) if places
                                 else Decimal("0.01"))
         elif text.startswith("Or £"):
@@ -77,7 +79,7 @@ def test_each_key_figure_links_to_a_working_that_makes_it_to_the_penny(pack):
     ws = pack["Explain"]
     assert ws.auto_filter.ref is None                   # no filter: no total can sit inside one
     workings = _workings(ws)
-    linked = {"Summary": 0, "MHIS": 0, "Sector by recipient": 0}
+    linked = {"Summary": 0, "MHIS": 0, "Sector by recipient": 0, "Variation": 0, "Funding consistency": 0}
     for name in linked:
         for row in pack[name].iter_rows():
             for c in row:
@@ -96,7 +98,9 @@ def test_each_key_figure_links_to_a_working_that_makes_it_to_the_penny(pack):
     assert all(n > 0 for n in linked.values()), linked
     for c in ws["B"][4:]:
         if isinstance(c.value, (int, float)) or c.value is not None and not isinstance(c.value, str):
-            assert "£" in c.number_format or "%" in c.number_format, (c.coordinate, c.number_format)
+            # pounds, a percentage, or a count (a contract's capacity) as the sheets show it
+            assert "£" in c.number_format or "%" in c.number_format or c.number_format in (
+                f.EXCEL_FORMATS["int"], f.EXCEL_FORMATS["dec1"]), (c.coordinate, c.number_format)
 
 
 def test_the_mhis_standard_on_its_working_is_last_years_spend_grown_by_the_allocation(pack, demo_db):
@@ -122,3 +126,41 @@ def test_the_mhis_standard_on_its_working_is_last_years_spend_grown_by_the_alloc
         assert w["figure"] == expected == _redo(w), (icb, fy, w, expected)
         checked += 1
     assert checked >= 2
+
+
+def _sheet_workings(pack, name: str, column: str):
+    """(the row's cells by heading, the working) of each figure of ``column`` on sheet ``name`` linking to one."""
+    ws, workings = pack[name], _workings(pack["Explain"])
+    head = [c.value for c in ws[5]]
+    for row in ws.iter_rows(min_row=6):
+        cell = row[head.index(column)]
+        if cell.hyperlink is not None and (cell.hyperlink.location or "").startswith("'Explain'!A"):
+            yield dict(zip(head, row)), workings[int(cell.hyperlink.location.split("!A")[1])]
+
+
+def test_a_contracts_value_per_unit_on_its_working_is_its_value_over_its_capacity(pack, demo_db):
+    checked = 0
+    for row, w in _sheet_workings(pack, "Funding consistency", "Value per unit"):
+        value, capacity = demo_db.execute("SELECT annual_value, capacity FROM ref_contracts WHERE contract_id = ?",
+                                          [row["Contract"].value]).fetchone()
+        expected = (Decimal(value) / Decimal(capacity)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        assert w["figure"] == expected == _redo(w), (row["Contract"].value, w, expected)
+        checked += 1
+    assert checked >= 4
+
+
+def test_a_places_apportioned_spend_on_its_working_is_its_systems_unplaced_spend_by_population(pack, demo_db,
+                                                                                                 demo_home):
+    from tests.reports.test_figure_explain import _Warehouse
+    wh, checked = _Warehouse(demo_db, demo_home), 0
+    names = {n: (u, m) for u, m, n in demo_db.execute(
+        "SELECT DISTINCT v.unit_id, v.measure_id, v.unit_name || '|' || v.measure_name FROM rpt_variation v "
+        "WHERE grouping = 'place'").fetchall()}
+    for row, w in _sheet_workings(pack, "Variation", "Apportioned"):
+        unit, measure = names[f"{row['Place'].value}|{row['Measure'].value}"]
+        (fy, ics) = demo_db.execute("SELECT max(fy), any_value(ics_id) FROM rpt_variation WHERE unit_id = ? AND "
+                                    "measure_id = ?", [unit, measure]).fetchone()
+        expected = wh.apportioned_to_place({"measure_id": measure, "unit_id": unit, "fy": fy, "ics_id": ics})
+        assert w["figure"] == expected == _redo(w), (row["Place"].value, row["Measure"].value, w, expected)
+        checked += 1
+    assert checked >= 12

@@ -20,8 +20,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 
+from reports import sections
+from reports.spec import Derived
 from tests.reports.test_figure_drill import _drill_sums, _money, _tables
+
+_MEASURES = Path(__file__).resolve().parents[2] / "sql" / "measures"
 
 _EXPLAIN_LINK = re.compile(r"^explain/[^/]+\.html$")
 _ROW = re.compile(r'<tr(?: class="total")? data-role="([a-z]+)"([^>]*)>(.*?)</tr>', re.S)
@@ -35,13 +40,28 @@ def site(demo_home) -> Path:
 
 
 def _explained_figures(site: Path):
-    """Every number cell of a top-level page linking to an explain page: (page, href, cell)."""
+    """Every number cell of a top-level page linking to an explain page: (page, href, cell, {column: cell} of
+    its row)."""
     for page in sorted(site.glob("*.html")):
         for t in _tables(page):
             for r in t["rows"]:
                 for c in r["cells"]:
                     if "num" in (c["attrs"].get("class") or "") and _EXPLAIN_LINK.match(c["href"] or ""):
-                        yield page, c["href"], c
+                        yield page, c["href"], c, dict(zip(t["head"], r["cells"]))
+
+
+# A figure made from two others of its row (a Derived value of its section), redone here from those two as the
+# row shows them: a less b; a × 100 ÷ b to 0.1; the change a − b × 100 ÷ |b| to 0.1; a ÷ b to the penny.
+_DERIVED = {f"{sec.key}:{v.key}": (v.op, [next(x.label for x in sec.values if x.key == a) for a in v.args])
+            for sec in (s for top in sections.SECTIONS + sections.SUMMARY.blocks for s in (top, *top.parts))
+            for v in sec.values if isinstance(v, Derived)}
+
+
+def _derived(what: str, row: dict) -> Decimal:
+    op, (a_label, b_label) = _DERIVED[what]
+    a, b = (_money(row[label]) for label in (a_label, b_label))
+    return {"diff": lambda: a - b, "share": lambda: _half_up(a * 100 / b, "0.1"),
+            "pct_change": lambda: _half_up((a - b) * 100 / abs(b), "0.1"), "ratio": lambda: _half_up(a / b)}[op]()
 
 
 def _working(page: Path) -> dict:
@@ -282,6 +302,41 @@ class _Warehouse:
             "AND unit_id = ? AND fy = ? AND grouping = ?", [k["measure_id"], k["unit_id"], k["fy"], k["grouping"]]).fetchone()
         return _half_up((Decimal(num) + Decimal(app)) * scale / Decimal(den), "0.0001")
 
+    def apportioned_to_place(self, k: dict) -> Decimal:
+        """The system's spend on the measure's lines (its YAML file, read here) coded to no place × the place's
+        population ÷ the system's places' population, half up (away from zero) to the penny."""
+        num = (yaml.safe_load((_MEASURES / f"{k['measure_id']}.yaml").read_text(encoding="utf-8")) or {})["numerator"]
+        sql, params = ["place_id IS NULL", "ics_id = ?", "fy = ?", "list_contains(?, line_type)"], [
+            k["ics_id"], k["fy"], num.get("line_types") or ["expenditure"]]
+        for key, col in (("service_lines", "service_line"), ("funding_streams", "funding_stream"),
+                         ("partner_kinds", "partner_kind")):
+            if num.get(key):
+                sql.append(f"list_contains(?, {col})")
+                params.append(num[key])
+        if (num.get("basis") or "net") == "net":
+            sql.append("NOT is_eliminated")
+        unplaced = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {' AND '.join(sql)}", params)
+        populations = dict(self.db.execute(
+            "SELECT unit_id, denominator FROM rpt_variation WHERE measure_id = ? AND fy = ? AND grouping = 'place' "
+            "AND ics_id = ?", [k["measure_id"], k["fy"], k["ics_id"]]).fetchall())
+        return _half_up(unplaced * Decimal(populations[k["unit_id"]]) / sum(Decimal(v) for v in populations.values()))
+
+    # --- the lead provider's activity: reference/lp_activity.csv, the month or a subcontractor's year to date
+    def activity(self, column: str, period: str, k: dict | None = None) -> Decimal:
+        if k is None:
+            return self.one(f"SELECT sum({column}) FROM ref_lp_activity WHERE period = ?", [period])
+        return self.one(f"SELECT sum(a.{column}) FROM ref_lp_activity a JOIN dim_partner p ON p.partner_id = "
+                        "a.provider_id WHERE p.partner_name = ? AND a.period BETWEEN ? AND ?",
+                        [k["subcontractor_name"], _fy_months(_fy(period))[0], period])
+
+    def subcontractor_spend(self, k: dict, period: str) -> Decimal:
+        return self.one("SELECT sum(l.amount) FROM fct_ledger l JOIN dim_partner p ON p.partner_id = "
+                        "l.counterparty_partner_id JOIN dim_service_line s ON s.service_line = l.service_line "
+                        "JOIN dim_partner lp ON lp.partner_id = l.partner_id WHERE lp.partner_kind = 'lead_provider' "
+                        "AND p.partner_name = ? AND s.service_line_name = ? AND l.line_type = 'expenditure' AND "
+                        "l.fy = ? AND l.period <= ?", [k["subcontractor_name"], k["service_line_name"], _fy(period),
+                                                         period])
+
     # --- funding consistency: reference/contracts.csv's value and capacity, the like contracts' median
     def per_unit(self, contract_id: str) -> Decimal:
         value, capacity = self.db.execute("SELECT annual_value, capacity FROM ref_contracts WHERE contract_id = ?",
@@ -332,6 +387,11 @@ class _Warehouse:
                         [_fy(period), period])
 
 
+# the Derived figures recomputed from the warehouse (above) rather than from the figures beside them
+_RECOMPUTED_DERIVED = {"lead-provider-delegated-budget:over_pct", "lead-provider-subcontractors:per_bed_day",
+                       "contracts:utilisation", "plan-vs-actual:slippage_pct"}
+
+
 def _fy(period: str) -> str:
     start = int(period[:4]) - (int(period[5:]) < 4)
     return f"{start}-{(start + 1) % 100:02d}"
@@ -341,6 +401,7 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
     plan = lambda: wh.plan(k, to_date=True)                                      # noqa: E731
     fy_plan = lambda: wh.plan(k, to_date=False)                                  # noqa: E731
     profile = lambda: wh.plan_actual(k) + fy_plan() - plan()                     # noqa: E731
+    delegated = lambda: wh.delegated(k, [m for m in _fy_months(_fy(k["period"])) if m <= k["period"]])  # noqa: E731
     mhis = {"required": lambda: wh.required(k),
             "shortfall": lambda: max(wh.required(k) - wh.mhis_spend(k), Decimal(0)),
             "headroom": lambda: max(wh.mhis_spend(k) - wh.required(k), Decimal(0))}
@@ -389,6 +450,20 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
         "lead-provider-delegated-budget:spend": lambda: wh.lead_provider_spend(k["period"]),
         "lead-provider-delegated-budget:over": lambda: wh.lead_provider_spend(k["period"]) - wh.delegated(
             k, [m for m in _fy_months(_fy(k["period"])) if m <= k["period"]]),
+        "lead-provider-delegated-budget:over_pct": lambda: _half_up(
+            (wh.lead_provider_spend(k["period"]) - delegated()) * 100 / delegated(), "0.1"),
+        "lead-provider:bed_days": lambda: wh.activity("occupied_bed_days", k["period"]),
+        "lead-provider:oaps": lambda: wh.activity("out_of_area_placements", k["period"]),
+        "lead-provider-subcontractors:bed_days": lambda: wh.activity("occupied_bed_days", period, k),
+        "lead-provider-subcontractors:oaps": lambda: wh.activity("out_of_area_placements", period, k),
+        "lead-provider-subcontractors:per_bed_day": lambda: _half_up(
+            wh.subcontractor_spend(k, period) / wh.activity("occupied_bed_days", period, k)),
+        "variation:apportioned": lambda: wh.apportioned_to_place(k),
+        "funding-consistency:annual_value": lambda: wh.contract_value(k),
+        "funding-consistency:capacity": lambda: wh.one("SELECT capacity FROM ref_contracts WHERE contract_id = ?",
+                                                       [k["contract_id"]]),
+        "contracts:utilisation": lambda: _half_up(wh.contract_paid(k) * 100 / wh.contract_value(k), "0.1"),
+        "plan-vs-actual:slippage_pct": lambda: _half_up((plan() - wh.plan_actual(k)) * 100 / plan(), "0.1"),
     }
     return recompute[what]()
 
@@ -396,7 +471,7 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
 def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penny(site, demo_home, demo_db):
     wh, period = _Warehouse(demo_db, demo_home), site.parent.name
     checked, recomputed, per_page, pages = 0, defaultdict(int), defaultdict(int), {}
-    for page, href, cell in _explained_figures(site):
+    for page, href, cell, row in _explained_figures(site):
         target = (page.parent / href).resolve()
         assert target.is_file(), (page.name, href)
         w = pages.setdefault(target, _working(target))
@@ -409,7 +484,11 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
                 assert _working((target.parent / term_href).resolve())["figure"] == v, (where, term_href)
             elif (term_href or "").startswith("../drill/"):     # ... or the sum of the lines its page lists
                 assert _drill_sums((target.parent / term_href).resolve())["lines_total"] == v, (where, term_href)
-        if w["row"] == "detail":
+        if w["what"] in _DERIVED and w["what"] not in _RECOMPUTED_DERIVED:   # from the figures beside it
+            expected = _derived(w["what"], row)
+            assert expected == figure, f"{where}: redone from its row {expected}, the figure is {figure}"
+            recomputed[w["what"]] += 1
+        elif w["row"] == "detail":
             expected = _expected(wh, w["what"], w["keys"], period)
             assert expected == figure, f"{where}: recomputed from the warehouse {expected}, the figure is {figure}"
             recomputed[w["what"]] += 1
@@ -433,7 +512,7 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
                                "mhis:forecast", "lead-provider:delegated", "lead-provider-delegated-budget:delegated",
                                "lead-provider-delegated-budget:over"}, sorted(recomputed)
     assert {p.resolve() for p in (site / "explain").glob("*.html")} == set(pages), "an explain page no figure links"
-    print(f"\nchecked {checked} explained figures against {len(pages)} explain pages:")
+    print(f"\nchecked {checked} explained figures against {len(pages)} explain pages; recomputed: {dict(recomputed)}")
     for name, n in sorted(per_page.items()):
         print(f"  {name}: {n}")
 

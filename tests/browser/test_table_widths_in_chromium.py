@@ -1,0 +1,39 @@
+"""Every table of the site fits a 1400-pixel window (the one Chromium of tests/browser/conftest.py opens at
+1400 × 1000): no table's scroll container (.table-wrap) is wider inside than it shows, so a finance director
+never reads a table cut off at the right. Every top-level page and partner page, and one explain and one drill
+page of each section (the others are the same templates over other figures)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+_WIDE = """JSON.stringify([window.innerWidth, document.querySelectorAll('.table-wrap').length,
+  Array.from(document.querySelectorAll('.table-wrap')).filter(function (w) { return w.scrollWidth > w.clientWidth; })
+    .map(function (w) { var c = w.querySelector('caption');
+                        return [c ? c.textContent : '', w.scrollWidth, w.clientWidth]; })])"""
+
+
+def _one_per_section(pages):
+    """The first page of each section's explain or drill pages (named <kind>-<section>-<hash>.html)."""
+    first = {}
+    for p in sorted(pages):
+        first.setdefault(p.name.rsplit("-", 1)[0], p)
+    return list(first.values())
+
+
+def test_no_table_of_any_page_is_wider_than_its_container_at_1400_pixels(site, browser):
+    pages = (sorted(site.glob("*.html")) + sorted(site.glob("partners/*.html"))
+             + _one_per_section(site.glob("explain/*.html")) + _one_per_section(site.glob("drill/*.html")))
+    assert len(pages) > 40
+    wide, tables = [], 0
+    for page in pages:
+        browser.open(page.resolve().as_uri())
+        width, count, over = json.loads(browser.evaluate(_WIDE))
+        assert width == 1400, f"{page.name}: the window is {width} pixels wide, not 1400"
+        tables += count
+        wide += [(str(page.relative_to(site)), caption, f"{inner} px in {shown} px") for caption, inner, shown in over]
+    assert tables > 100
+    assert wide == [], f"tables that scroll sideways at 1400 pixels: {wide}"
