@@ -43,7 +43,7 @@ OTHER_SOURCES = ("dq_load_status",
                  "fct_contract_payment_lines", "fct_lead_provider_ledger", "fct_mh_ledger_by_recipient",
                  "fct_sector_share_ledger",
                  "ref_agency_caps", "ref_agency_suppliers", "ref_allocations", "ref_budgets", "ref_contracts",
-                 "ref_investment_plans", "fct_icb_payment_shares", "rpt_flag_links", "rpt_flags",
+                 "ref_investment_plans", "ref_lp_activity", "fct_icb_payment_shares", "rpt_flag_links", "rpt_flags",
                  "dim_partner", "dim_service_line")
 # Read too, but written inside other assets' steps rather than being assets of their own: the
 # submissions' log and configs (the partitioned ingest writes them: a period's pack reads many
