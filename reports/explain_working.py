@@ -55,6 +55,10 @@ class Term:
     fmt: str = "money2"
     lines: Condition | None = None   # the ledger lines summing to the term: linked to their drill page
     explained_by: str | None = None  # another figure's explain page (its identity): linked to it
+    working: "Explanation | None" = None   # how the term is made, when no table shows it (a baseline): the page
+                                           # of identity ``explained_by`` is made from it
+    figure_of: tuple[str, str, tuple[tuple[str, Any], ...]] | None = None  # another table's figure (section key,
+                                           # value key, row keys it has): linked to that figure's explain page
 
 
 @dataclass

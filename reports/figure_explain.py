@@ -24,13 +24,14 @@ warehouse.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Mapping
 
 import duckdb
 
-from reports import explain_payer, explain_peers
+from reports import explain_lead_provider, explain_payer, explain_peers, explain_plans
 from reports import formatting as f
 from reports.explain_working import (At, Explainer, Explanation, Term, beside, field_of, figure, in_sentence, label_of,
                                      page_identity, ref_rows, row_keys, value_key)
@@ -459,6 +460,11 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
     },
 }
 
+# the kinds explained in modules of their own (a section's dict is shared by another: copied, not changed)
+for _more in (explain_plans.EXPLAIN, explain_lead_provider.EXPLAIN):
+    for _key, _explainers in _more.items():
+        EXPLAIN[_key] = {**EXPLAIN.get(_key, {}), **_explainers}
+
 
 def _derived(d: Derived) -> Explainer:
     """A figure made from two others of its row by the section's Derived rule (reports/section_figures.py):
@@ -563,12 +569,37 @@ class ExplainSet:
 
     def _link_other_figures(self) -> None:
         """A term that is another figure's explained result (another system's part of the same partner's
-        spend) links to that figure's page, once every page is made."""
+        spend, a scheme's plan on Plan against actual) links to that figure's page, once every page is made."""
+        by_figure: dict[tuple[str, str], list[ExplainPage]] = {}
+        for page in self.pages:
+            by_figure.setdefault((page.section.key, page.value_key), []).append(page)
         for page in self.pages:
             for t in page.explanation.terms:
                 other = self._by_key.get(t.explained_by or "")
+                if other is None and t.figure_of is not None:
+                    section_key, value_key, keys = t.figure_of
+                    other = next((p for p in by_figure.get((section_key, value_key), ())
+                                  if all(p.keys.get(k) == v for k, v in keys)), None)
                 if other is not None and t.href is None:
                     t.href = beside(f"{self._folder}/{other.slug}.html")
+
+    def _term_pages(self, page: "ExplainPage") -> None:
+        """A term with a working of its own that no table shows (the lead provider's first-year baseline) gets a
+        page of its own, shared by every figure it is a term of."""
+        for t in page.explanation.terms:
+            if t.working is None:
+                continue
+            term_page = self._by_key.get(t.explained_by)
+            if term_page is None:
+                section_key, value_key, role, keys = json.loads(t.explained_by)
+                term_page = ExplainPage(
+                    f"explain-{section_key}-{hashlib.sha1(t.explained_by.encode()).hexdigest()[:10]}", t.label,
+                    page.section, value_key, t.label, t.value, t.fmt, t.working, keys, role,
+                    [(f"{page.section.key}.html", page.section.title)])
+                self._by_key[t.explained_by] = term_page
+                self.pages.append(term_page)
+                self._link_lines(term_page)
+            term_page.linked_from.append((f"{self._folder}/{page.slug}.html", f"How it is made: {page.title}"))
 
     def _link_lines(self, page: "ExplainPage") -> None:
         """Each term (and multiplier or divisor) that is a sum of ledger lines of its own opens its drill page."""
@@ -613,6 +644,7 @@ class ExplainSet:
             self._by_key[ident] = page
             self.pages.append(page)
             self._link_lines(page)
+            self._term_pages(page)
         return page
 
 

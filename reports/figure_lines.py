@@ -14,9 +14,10 @@ independently). A figure's condition is built here; reports/drilldown.py runs it
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
+from reports import figure_drills
 from reports.chart_figures import ChartData
 from reports.query import ReportContext
 from reports.sections.mhis import MHIS_SPEND_DRILL
@@ -49,6 +50,7 @@ class Lines:
     flag_drill: tuple[str, ...] = ()
     not_lines: Mapping[str, str] = field(default_factory=dict)
     drill: Drill | None = None
+    drills: Mapping[str, Drill] = field(default_factory=dict)
     line_scope: str | None = None   # the lines' period scope when not the measure's (an rpt table whose
                                     # month row holds the year to date: YTD)
 
@@ -133,12 +135,11 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                    "underspend": "a forecast less the plan"}),
     "mhis": Lines(
         flag_drill=("mhis_spend",),
-        not_lines={"prior_year": "last year's MHIS spend as the standard takes it",
-                   "required": "the standard: last year's spend grown by the allocation",
+        drills={"prior_year": figure_drills.MHIS_PRIOR_YEAR, "mh_spend": figure_drills.MHIS_ALL_MH},
+        not_lines={"required": "the standard: last year's spend grown by the allocation",
                    "shortfall": "required less spend: the standard is in it",
                    "headroom": "spend less required: the standard is in it",
-                   "forecast": _FORECAST, "mh_spend": "all the ICB's mental-health spend; its lines are on "
-                                                      "the open book page"}),
+                   "forecast": _FORECAST}),
     # the same lines as the MHIS page's figure (one condition, so one page)
     "mhis-headline": Lines(
         flag_drill=("mhis_spend",), drill=MHIS_SPEND_DRILL,
@@ -147,8 +148,7 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                    "headroom": "spend less required: the standard is in it", "forecast": _FORECAST}),
     "mhis-categories": Lines(
         flag_drill=("amount",), drill=_MHIS_CATEGORY_DRILL,
-        not_lines={"cyp_amount": "the children and young people's categories' amounts, each linked in the "
-                                 "amount column beside it"}),
+        drills={"cyp_amount": replace(_MHIS_CATEGORY_DRILL, figure="cyp_amount")}),
     "variation": Lines(
         flag_drill=("numerator",),
         not_lines={"rate": "spend per weighted head: a ratio", "peer_rate": "a ratio over the place's peers",
@@ -206,13 +206,22 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
         {"p_total": "net_spend"},
         {"ics_id": "ics_id", "geography_level": "geography_level", "place_name": "place_name"},
         source="fct_sector_share_ledger", pivot="sector", line_scope=YTD),
-    "lead-provider": NotLines("the lead provider's budget by category with a first-year baseline; savings "
-                              "and reinvestment are against that baseline"),
+    # the lead provider's expenditure lines of each month by category (beds, community, the rest, all)
+    "lead-provider": Lines(
+        drills=figure_drills.LEAD_PROVIDER_SPEND,
+        not_lines={"delegated": "a twelfth of each delegating contract's value, not ledger lines",
+                   "income": "its income lines turned positive (the ledger books income as credits)",
+                   "saving": "against the first year's monthly average", "reinvestment":
+                   "against the first year's monthly average"}),
     "lead-provider-delegated-budget": NotLines("the delegated budget is the delegating contracts' value; the "
                                                "lead provider's spend is a total over its whole ledger, linked "
                                                "on the open book page"),
-    "lead-provider-reconciliation": NotLines("the lead provider's spend split into mental-health and other "
-                                             "service lines; its lines are on the open book page"),
+    # all the lead provider's expenditure lines, April to the month; the split by service line is worked out
+    "lead-provider-reconciliation": Lines(
+        {"total_spend": "amount"}, {"lead_provider_name": "partner_name"},
+        where="partner_kind = 'lead_provider' AND line_type = 'expenditure'", source="fct_ledger",
+        not_lines={"non_mh_spend": "all its expenditure less that on mental-health service lines",
+                   "mh_spend": "its expenditure on mental-health service lines, as Spend by partner counts it"}),
     # the lead provider's own expenditure lines with who it paid, the view rpt_lead_provider_subcontractors
     # sums (so a figure and its lines group the same way)
     "lead-provider-subcontractors": Lines(
@@ -271,9 +280,9 @@ def _drill_of(section: Section) -> Drill | None:
     return spec.drill if isinstance(spec, Lines) else None
 
 
-def flag_condition(section: Section, row: Row) -> Condition:
-    """A detail row's lines, as its section's Drill spec names them (flagged or not)."""
-    drill = _drill_of(section)
+def flag_condition(section: Section, row: Row, drill: Drill | None = None) -> Condition:
+    """A detail row's lines, as its section's Drill spec names them (flagged or not), or as ``drill`` does."""
+    drill = drill or _drill_of(section)
     if callable(drill.where):
         where, params = drill.where(row.facts)
     else:
@@ -290,14 +299,16 @@ def condition(section: Section, table: Table, row: Row, col: Column,
     spec = spec_of(section)
     if not isinstance(spec, Lines) or row.values.get(col.key) is None:
         return None
-    if col.key in spec.flag_drill and _drill_of(section) is not None:
-        drill = _drill_of(section)
-        rows = [row] if row.role == "detail" else _rows_under(table, row)
+    drill = spec.drills.get(col.key) or (_drill_of(section) if col.key in spec.flag_drill else None)
+    if drill is not None:
+        # a subtotal's lines are its rows' (those with the figure: a row without it adds nothing to it)
+        rows = [row] if row.role == "detail" else [r for r in _rows_under(table, row)
+                                                     if r.values.get(col.key) is not None]
         parts, params = [], {}
         if len(rows) == 1:       # a row's own condition, as its flag's: the same lines, the same page
-            return flag_condition(section, rows[0])
+            return flag_condition(section, rows[0], drill)
         for i, r in enumerate(rows):
-            c = flag_condition(section, r)
+            c = flag_condition(section, r, drill)
             w, p = _rename(c.where, c.bound(), f"_{i}")
             parts.append(f"({w})")
             params.update(p)
