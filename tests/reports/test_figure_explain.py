@@ -386,6 +386,64 @@ class _Warehouse:
                         "p.partner_kind = 'lead_provider' AND l.line_type = 'expenditure' AND l.fy = ? AND l.period <= ?",
                         [_fy(period), period])
 
+    # --- the lead provider's months by category, as sql/settings.yaml names its bed-based and community lines
+    def _lead_provider_lines(self, category: str | None, line_type: str, where: str, params: list) -> Decimal:
+        settings = yaml.safe_load((_MEASURES.parent / "settings.yaml").read_text(encoding="utf-8"))
+        lines = settings[f"lead_provider_{category}_service_lines"] if category else None
+        return self.one("SELECT sum(l.amount) FROM fct_ledger l JOIN dim_partner p USING (partner_id) WHERE "
+                        f"p.partner_kind = 'lead_provider' AND l.line_type = ? AND {where} "
+                        "AND (? IS NULL OR list_contains(?, l.service_line))", [line_type, *params, lines, lines])
+
+    def lead_provider_income(self, period: str) -> Decimal:
+        return -self._lead_provider_lines(None, "income", "l.period = ?", [period])
+
+    def lead_provider_baseline(self, category: str) -> Decimal:
+        """The first year's spend on the category ÷ the months of that year the lead provider sent lines for."""
+        first, months = self.db.execute(
+            "SELECT fy, count(DISTINCT period) FROM fct_ledger l JOIN dim_partner p USING (partner_id) WHERE "
+            "p.partner_kind = 'lead_provider' GROUP BY fy ORDER BY fy LIMIT 1").fetchone()
+        return _half_up(self._lead_provider_lines(category, "expenditure", "l.fy = ?", [first]) / months)
+
+    def lead_provider_month(self, category: str, period: str) -> Decimal:
+        return self._lead_provider_lines(category, "expenditure", "l.period = ?", [period])
+
+    def lead_provider_mh_spend(self, period: str) -> Decimal:
+        """Its expenditure to date on the service lines reference/service_lines.csv marks mental health."""
+        mh = [r["service_line"] for r in csv.DictReader(open(self.home / "reference" / "service_lines.csv",
+                                                             encoding="utf-8", newline=""))
+              if r["mental_health"].strip().lower() == "true"]
+        return self._lead_provider_lines(None, "expenditure", "l.fy = ? AND l.period <= ? AND list_contains(?, "
+                                         "l.service_line)", [_fy(period), period, mh])
+
+    # --- the MHIS page's allocation figures: reference/allocations.csv read here
+    def allocation(self, icb_id: str, fy: str) -> Decimal:
+        rows = csv.DictReader(open(self.home / "reference" / "allocations.csv", encoding="utf-8", newline=""))
+        (value,) = [Decimal(r["programme_allocation"]) for r in rows if (r["icb_id"], r["fy"]) == (icb_id, fy)]
+        return value
+
+    def icb_mh_spend(self, k: dict) -> Decimal:
+        return self.one("SELECT sum(l.amount) FROM fct_ledger l JOIN dim_service_line s USING (service_line) WHERE "
+                        "l.partner_id = ? AND l.fy = ? AND l.line_type = 'expenditure' AND s.mental_health",
+                        [k["icb_id"], k["fy"]])
+
+    # --- a system's position: every scheme of its ICB's plan, as at the row's month, as docs/model.md states it
+    def position(self, k: dict, value: str) -> Decimal:
+        period = k["as_at_period"]
+        (icb,) = self.db.execute("SELECT partner_id FROM dim_partner WHERE partner_kind = 'icb' AND ics_id = ?",
+                                 [k["ics_id"]]).fetchone()
+        schemes = [s for (s,) in self.db.execute("SELECT DISTINCT scheme_id FROM ref_investment_plans WHERE "
+                                                 "icb_id = ? ORDER BY 1", [icb]).fetchall()]
+        figures = []
+        for scheme in schemes:
+            s = {"icb_id": icb, "scheme_id": scheme, "fy": _fy(period), "period": period}
+            plan, fy_plan, actual = self.plan(s, to_date=True), self.plan(s, to_date=False), self.plan_actual(s)
+            underspend = fy_plan - (actual + fy_plan - plan)
+            figures.append({"fy_plan": fy_plan, "actual_ytd": actual, "forecast_profile": actual + fy_plan - plan,
+                            "forecast_run_rate": _half_up(actual * 12 / _fy_month(period)),
+                            "net_underspend": underspend, "rebalance": max(underspend, Decimal(0)),
+                            "cover": max(-underspend, Decimal(0))}[value])
+        return sum(figures, Decimal(0))
+
 
 # the Derived figures recomputed from the warehouse (above) rather than from the figures beside them
 _RECOMPUTED_DERIVED = {"lead-provider-delegated-budget:over_pct", "lead-provider-subcontractors:per_bed_day",
@@ -402,6 +460,7 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
     fy_plan = lambda: wh.plan(k, to_date=False)                                  # noqa: E731
     profile = lambda: wh.plan_actual(k) + fy_plan() - plan()                     # noqa: E731
     delegated = lambda: wh.delegated(k, [m for m in _fy_months(_fy(k["period"])) if m <= k["period"]])  # noqa: E731
+    prior_allocation = lambda: wh.allocation(k["icb_id"], f"{int(k['fy'][:4]) - 1}-{k['fy'][2:4]}")  # noqa: E731
     mhis = {"required": lambda: wh.required(k),
             "shortfall": lambda: max(wh.required(k) - wh.mhis_spend(k), Decimal(0)),
             "headroom": lambda: max(wh.mhis_spend(k) - wh.required(k), Decimal(0))}
@@ -464,13 +523,33 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
                                                        [k["contract_id"]]),
         "contracts:utilisation": lambda: _half_up(wh.contract_paid(k) * 100 / wh.contract_value(k), "0.1"),
         "plan-vs-actual:slippage_pct": lambda: _half_up((plan() - wh.plan_actual(k)) * 100 / plan(), "0.1"),
+        "mh-budget:variance_pct": lambda: _half_up((wh.budget_actual(k) - wh.budget_to_date(k)) * 100
+                                                   / wh.budget_to_date(k)),
+        "mh-budget:forecast_pct": lambda: _half_up((wh.budget_forecast(k) - wh.annual_budget(k)) * 100
+                                                   / wh.annual_budget(k)),
+        "mhis:allocation_growth": lambda: _half_up((wh.allocation(k["icb_id"], k["fy"]) - prior_allocation())
+                                                   * 100 / prior_allocation(), "0.0001"),
+        "mhis:mhis_share": lambda: _half_up(wh.mhis_spend(k) * 100 / wh.allocation(k["icb_id"], k["fy"]), "0.0001"),
+        "mhis:mh_share": lambda: _half_up(wh.icb_mh_spend(k) * 100 / wh.allocation(k["icb_id"], k["fy"]), "0.0001"),
+        "lead-provider:income": lambda: wh.lead_provider_income(k["period"]),
+        "lead-provider:saving": lambda: (wh.lead_provider_baseline("inpatient")
+                                         - wh.lead_provider_month("inpatient", k["period"])),
+        "lead-provider:reinvestment": lambda: (wh.lead_provider_month("community", k["period"])
+                                               - wh.lead_provider_baseline("community")),
+        "lead-provider:baseline_inpatient": lambda: wh.lead_provider_baseline("inpatient"),
+        "lead-provider:baseline_community": lambda: wh.lead_provider_baseline("community"),
+        "lead-provider-reconciliation:mh_spend": lambda: wh.lead_provider_mh_spend(period),
+        "lead-provider-reconciliation:non_mh_spend": lambda: (wh.lead_provider_spend(period)
+                                                              - wh.lead_provider_mh_spend(period)),
+        **{f"system-position:{v}": (lambda v=v: wh.position(k, v)) for v in (
+            "fy_plan", "actual_ytd", "forecast_run_rate", "forecast_profile", "net_underspend", "rebalance", "cover")},
     }
     return recompute[what]()
 
 
 def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penny(site, demo_home, demo_db):
     wh, period = _Warehouse(demo_db, demo_home), site.parent.name
-    checked, recomputed, per_page, pages = 0, defaultdict(int), defaultdict(int), {}
+    checked, recomputed, per_page, pages, terms_pages = 0, defaultdict(int), defaultdict(int), {}, set()
     for page, href, cell, row in _explained_figures(site):
         target = (page.parent / href).resolve()
         assert target.is_file(), (page.name, href)
@@ -482,6 +561,7 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
         for _, v, term_href in w["terms"] + w["factors"]:   # each linked term is the figure its own page states
             if (term_href or "").startswith("../explain/"):
                 assert _working((target.parent / term_href).resolve())["figure"] == v, (where, term_href)
+                terms_pages.add((target.parent / term_href).resolve())
             elif (term_href or "").startswith("../drill/"):     # ... or the sum of the lines its page lists
                 assert _drill_sums((target.parent / term_href).resolve())["lines_total"] == v, (where, term_href)
         if w["what"] in _DERIVED and w["what"] not in _RECOMPUTED_DERIVED:   # from the figures beside it
@@ -496,10 +576,18 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
             assert w["terms"] and all(h for _, _, h in w["terms"]), where
         checked += 1
         per_page[page.name] += 1
+    # a term's own page that no table links (the lead provider's first-year average): its working redone and
+    # recomputed from the warehouse as well
+    for target in sorted(terms_pages - set(pages)):
+        w = pages[target] = _working(target)
+        assert _redo(w) == w["result"] == w["figure"], f"{target.name}: the working makes {_redo(w)}"
+        expected = _expected(wh, w["what"], w["keys"], period)
+        assert expected == w["figure"], f"{target.name}: recomputed from the warehouse {expected}, not {w['figure']}"
+        recomputed[w["what"]] += 1
     for name in ("plan-vs-actual.html", "mh-budget.html", "contracts.html", "agency-spend.html", "mhis.html",
                  "index.html", "sector-by-recipient.html", "variation.html", "system-by-payer.html",
                  "funding-consistency.html", "open-book.html", "lead-provider.html",
-                 "system-by-payer-service-line.html"):
+                 "system-by-payer-service-line.html", "system-position.html"):
         assert per_page[name] > 0, f"{name}: no figure links to its working"
     assert set(recomputed) >= {"plan-vs-actual:fy_plan", "plan-vs-actual:slippage", "mh-budget:budget_ytd",
                                "contracts:annual_value", "contracts:overrun", "agency-spend:cap_ytd",
@@ -510,7 +598,14 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
                                "funding-consistency:value_per_unit", "funding-consistency:median",
                                "funding-consistency:vs_median", "open-book:forecast", "net-by-system:forecast",
                                "mhis:forecast", "lead-provider:delegated", "lead-provider-delegated-budget:delegated",
-                               "lead-provider-delegated-budget:over"}, sorted(recomputed)
+                               "lead-provider-delegated-budget:over", "mh-budget:variance_pct", "mh-budget:forecast_pct",
+                               "mhis:allocation_growth", "mhis:mhis_share", "mhis:mh_share", "lead-provider:income",
+                               "lead-provider:saving", "lead-provider:reinvestment", "lead-provider:baseline_inpatient",
+                               "lead-provider:baseline_community", "lead-provider-reconciliation:mh_spend",
+                               "lead-provider-reconciliation:non_mh_spend", "system-position:fy_plan",
+                               "system-position:actual_ytd", "system-position:forecast_run_rate",
+                               "system-position:forecast_profile", "system-position:net_underspend",
+                               "system-position:rebalance", "system-position:cover"}, sorted(recomputed)
     assert {p.resolve() for p in (site / "explain").glob("*.html")} == set(pages), "an explain page no figure links"
     print(f"\nchecked {checked} explained figures against {len(pages)} explain pages; recomputed: {dict(recomputed)}")
     for name, n in sorted(per_page.items()):
