@@ -163,8 +163,10 @@ def _is_ledger_sum(section: Section, key: str | None) -> bool:
 
 def _amount(c, value: Decimal, fmt: str, bold: bool = False) -> None:
     if fmt == "pct":
-        # a share is worked to 2 places of a percent: shown to them, as a fraction under a % format
-        c.value, c.number_format = f.excel_pct(value), f.PCT_FORMAT.replace("0.0%", "0.00%")
+        # a share is worked to 2 places of a percent (the MHIS page's shares of the allocation to 4): shown to
+        # them, as a fraction under a % format
+        places = max(2, -Decimal(value).as_tuple().exponent)
+        c.value, c.number_format = f.excel_pct(value), f.PCT_FORMAT.replace("0.0%", f"0.{'0' * places}%")
     elif fmt in ("int", "dec1"):                 # a count (a capacity in beds): no £
         c.value, c.number_format = Decimal(value), f.EXCEL_FORMATS[fmt]
     else:

@@ -35,9 +35,10 @@ def _number(text: str) -> Decimal:
 
 
 def _amount(cell) -> Decimal:
-    """The cell's value as the working states it: pounds, or a share in percent (the cell holds a fraction)."""
+    """The cell's value as the working states it: pounds, or a share in percent (the cell holds a fraction), to the
+    4 places the finest working (a share of the MHIS allocation) is rounded to."""
     v = Decimal(str(cell.value))
-    return (v * 100).quantize(Decimal("0.01")) if "%" in cell.number_format else v
+    return (v * 100).quantize(Decimal("0.0001")) if "%" in cell.number_format else v
 
 
 def _workings(ws) -> dict[int, dict]:
