@@ -20,8 +20,7 @@ from reports.figure_drills import lead_provider_service_lines
 from reports.figure_lines import Condition, _freeze
 from warehouse import periods
 
-_DEFINITION = ("The lead provider's own ledger: {what}. One lead provider's figures, month by month "
-               "(reference/lp_activity.csv holds one's activity).")
+_DEFINITION = "The lead provider's own ledger: {what}."
 
 
 def _lines(con: duckdb.DuckDBPyConnection, source: str, where: str, params: dict[str, Any]) -> tuple[Decimal,
@@ -58,14 +57,15 @@ def _baseline(con: duckdb.DuckDBPyConnection, category: str, label: str) -> Term
     total, lines = _lines(con, "fct_ledger", "line_type = 'expenditure' AND fy = $fy AND "
                           "list_contains($service_lines, service_line)",
                           {"fy": first, "service_lines": list(inpatient if category == "inpatient" else community)})
+    measured = "the saving on beds" if category == "inpatient" else "the reinvestment in the community"
     working = Explanation(
-        f"the {label.lower()} spend of the {months} months of {first} it reported, added up, ÷ {months}, rounded "
-        "half up to the penny", [Term(f"{label}, {first}: its lines", total, lines=lines)], per=Decimal(months),
-        by=f"÷ {months} months", definition=_DEFINITION.format(
+        f"its {label.lower()} spend in the {months} months of {first} it reported, added up, ÷ {months}, rounded "
+        "half up to the penny", [Term(f"{label}, {first} ({months} months)", total, lines=lines)],
+        per=Decimal(months), by="The months of the year it reported", definition=_DEFINITION.format(
             what=f"its expenditure on {label.lower()} service lines (sql/settings.yaml) in its first financial "
-                 f"year in the warehouse, {first}, over the months of that year it reported: the baseline of the "
-                 "saving on beds and the reinvestment in the community"))
-    return Term(f"{label}: first-year ({first}) monthly average", working.result,
+                 f"year in the warehouse, {first}, over the months of that year it reported: the baseline "
+                 f"{measured} is measured against"))
+    return Term(f"{label}: monthly average of {first}, its first year", working.result,
                 explained_by=page_identity("lead-provider", f"baseline_{category}", "detail", {"fy": first}),
                 working=working)
 
@@ -80,6 +80,7 @@ def _against_baseline(category: str, label: str, saving: bool) -> Explainer:
         if base is None:
             return None
         month = figure(at, category)
+        month.label = f"{label}, {f.month_label(at.facts['period'])}"
         if saving:
             base.sign, month.sign = 1, -1
             terms, rule = [base, month], "the first year's monthly average on beds less the month's spend on beds"

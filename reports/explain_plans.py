@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from reports import formatting as f
 from reports.explain_working import (At, Explainer, Explanation, Term, beside, field_of, figure, in_sentence,
                                      label_of, ref_rows)
 from reports.figure_lines import flag_condition
@@ -106,7 +107,9 @@ def position(value: str, which: str = "all") -> Explainer:
             if (which == "under" and v <= 0) or (which == "over" and v >= 0):
                 continue
             keys = (("icb_id", s[0]), ("scheme_id", s[1]), ("period", s[4]))
-            term = Term(s[2], v, -1 if which == "over" else 1, figure_of=("plan-vs-actual", value, keys))
+            label = f"{s[2]}: {in_sentence(label_of(PLAN_VS_ACTUAL, value))}" + (" (negative: over plan)"
+                                                                                if which == "over" else "")
+            term = Term(label, v, -1 if which == "over" else 1, figure_of=("plan-vs-actual", value, keys))
             if value == "actual_ytd":               # its lines: the scheme's actual on Plan against actual
                 term.figure_of = None
                 term.lines = flag_condition(PLAN_VS_ACTUAL, Row({}, hidden={"icb_id": s[0], "scheme_id": s[1],
@@ -118,7 +121,7 @@ def position(value: str, which: str = "all") -> Explainer:
                 "over": f"the {pva} of each scheme forecast to spend more than its plan (a negative underspend), "
                         "added up with the sign turned"}[which]
         return Explanation(rule, terms, definition=_POSITION.format(
-            month=at.facts["as_at_period"], what={
+            month=f.month_label(str(at.facts["as_at_period"])), what={
                 "all": f"its {pva}", "under": "money forecast unspent on schemes behind plan, which could be "
                                               "moved to other schemes in year",
                 "over": "money forecast spent over plan on schemes ahead of it"}[which]))
