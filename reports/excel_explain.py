@@ -158,7 +158,8 @@ def _source(ws: Worksheet, r: int, t: Term, ctx: ReportContext, section: Section
 
 def _is_ledger_sum(section: Section, key: str | None) -> bool:
     spec = figure_lines.spec_of(section)
-    return key is not None and isinstance(spec, figure_lines.Lines) and (key in spec.amounts or key in spec.flag_drill)
+    return key is not None and isinstance(spec, figure_lines.Lines) and (
+        key in spec.amounts or key in spec.flag_drill or key in spec.drills)
 
 
 def _amount(c, value: Decimal, fmt: str, bold: bool = False) -> None:

@@ -7,7 +7,10 @@ a plan or a budget (its rows of reference/investment_plans.csv, reference/budget
 month), a contract value or a limit (its row of the reference file) and its share to date, a
 difference of two figures, a ratio, a run-rate forecast, the lead provider's delegated budget, its providers'
 bed days and out-of-area placements (reference/lp_activity.csv), and any figure a section derives from two
-others of its row (spec.Derived: a percentage, a change, a cost per bed day); and, in explain_peers.py and explain_payer.py, the rates and medians that compare a unit with its peers and the
+others of its row (spec.Derived: a percentage, a change, a cost per bed day); in explain_plans.py and
+explain_lead_provider.py, a budget variance as a percentage, the allocation's growth and shares of it, a
+system's position over its schemes, the lead provider's income, first-year baseline and reconciliation;
+and, in explain_peers.py and explain_payer.py, the rates and medians that compare a unit with its peers and the
 commissioner view's shares of a partner's spend. The vocabulary is explain_working.py. An explanation
 is a list of terms (each a reference row with
 its file and line, or a figure of the row: a ledger sum linked to its lines, or a figure explained
