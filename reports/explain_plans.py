@@ -115,6 +115,8 @@ def position(value: str, which: str = "all") -> Explainer:
                 term.lines = flag_condition(PLAN_VS_ACTUAL, Row({}, hidden={"icb_id": s[0], "scheme_id": s[1],
                                                                              "fy": s[3], "period": s[4]}))
             terms.append(term)
+        if not terms:                               # no scheme under (or over) its plan: £0, nothing behind it
+            return None
         pva = in_sentence(label_of(PLAN_VS_ACTUAL, value))
         rule = {"all": f"the {pva} of each of the ICB's {len(schemes)} schemes, added up",
                 "under": f"the {pva} of each scheme forecast to spend less than its plan, added up",
