@@ -48,11 +48,11 @@ def income(at: At):
 def _baseline(con: duckdb.DuckDBPyConnection, category: str, label: str) -> Term | None:
     """The first financial year's monthly average on a category: its lines that year ÷ the months of that year
     the lead provider reported (any line), rounded half up to the penny; a term with its own page."""
-    first = con.execute("SELECT min(fy) FROM fct_ledger WHERE partner_kind = 'lead_provider'").fetchone()[0]
-    if first is None:
+    found = con.execute("SELECT fy, count(DISTINCT period) FROM fct_ledger WHERE partner_kind = 'lead_provider' "
+                        "GROUP BY fy ORDER BY fy LIMIT 1").fetchone()
+    if found is None:
         return None
-    (months,) = con.execute("SELECT count(DISTINCT period) FROM fct_ledger WHERE partner_kind = 'lead_provider' "
-                            "AND fy = ?", [first]).fetchone()
+    first, months = found
     inpatient, community = lead_provider_service_lines()
     total, lines = _lines(con, "fct_ledger", "line_type = 'expenditure' AND fy = $fy AND "
                           "list_contains($service_lines, service_line)",
