@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from string import Template
@@ -51,6 +52,7 @@ EXPLAIN = "explain"
 CSV = "csv"
 PLOTLY_JS = "plotly.min.js"
 STATIC = ("openbook.css", "sort-tables.js", "filter-tables.js")
+STAMP = "build-stamp.css"     # the build's stamps (data as at, run, time produced), written by each build
 WIDE_COLUMNS = 12        # a table with this many columns or more is set compact
 INDEX = "index.html"
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True, "locale": "en-GB", "locales": PLOT_LOCALE,
@@ -121,6 +123,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     downloads = Downloads(out_dir)
     (out_dir / ASSETS).mkdir(parents=True, exist_ok=True)
     _write_assets(out_dir / ASSETS)
+    _write_stamp(out_dir / ASSETS, cover, run_id)
 
     pages = ([(INDEX, sections.SUMMARY.title)] + [(f"{sec.key}.html", sec.sheet) for sec in sections.SECTIONS]
              + [(partner_pages.INDEX, "Partners")])
@@ -230,6 +233,19 @@ def _write_assets(assets: Path) -> None:
         _write(assets / name, (TEMPLATES / name).read_bytes())
 
 
+def _write_stamp(assets: Path, cover: Cover, run_id: str) -> None:
+    """The build's stamps, the one file of the site that differs between two builds of the same data:
+    custom properties the pages show (openbook.css, and page.html's print stamp), read offline and
+    without scripts."""
+    produced = f.datetime_text(datetime.now(timezone.utc))
+    build = (f" · run {run_id}" if run_id else "") + f" · produced {produced} UTC"
+    _write(assets / STAMP, "/* This build's stamps: every page of the site shows them from here. */\n"
+                           ":root {\n"
+                           f'  --data-as-at: "{f.css_string(f.datetime_text(cover.data_as_at) or "no submissions")}";\n'
+                           f'  --build: "{f.css_string(build)}";\n'
+                           "}\n")
+
+
 # ---------------------------------------------------------------------------
 # Page parts
 # The filter bar (templates/filter-tables.js fills it) on the summary, section and partners pages; a drill
@@ -244,12 +260,13 @@ def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, st
         f'<li><a href="{f.html_text(root + href)}"'
         + (' aria-current="page"' if href == name else "")
         + f">{f.html_text(title)}</a></li>" for href, title in pages)
+    # the data-as-at, run and time produced come from the build's stamp file (_write_stamp)
     meta = (f"{f.html_text(f.systems_label(cover.systems))} · {f.html_text(ctx.month)} "
             f"(month {ctx.fy_month} of {f.html_text(ctx.fy)}) · data as at "
-            f"{f.html_text(f.datetime_text(cover.data_as_at) or 'no submissions')}")
+            '<span class="stamp-data-as-at"></span>')
     footer = (f"{f.html_text(ctx.title)} · mental-health expenditure in £: gross as each partner "
               f"booked it, net of payments between partners that send their own ledgers"
-              + (f" · run {f.html_text(ctx.run_id)}" if ctx.run_id else ""))
+              '<span class="stamp-build"></span>')
     template = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
     return template.substitute(
         title=f.html_text(f"{heading} — {ctx.title}"),
@@ -257,7 +274,7 @@ def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, st
         meta=meta, nav=nav, body=body, footer=footer, root=f.html_text(root),
         filters=_FILTERS if filters else "",
         stamp=f.css_string(f"{heading} · {f.systems_label(cover.systems)} · {ctx.month} (month {ctx.fy_month} "
-                           f"of {ctx.fy}) · data as at {f.datetime_text(cover.data_as_at) or 'no submissions'}"))
+                           f"of {ctx.fy})"))
 
 
 def _num_cell(value: Any, fmt: str, href: str | None = None) -> str:
