@@ -10,7 +10,9 @@ left behind by an interrupted run are removed by the next one.
 
 A version records what it was made from (assets/report_inputs.py): when the code and every
 table its build read are as they were, the run keeps it rather than writing the same reports
-again, and says so in the asset's metadata.
+again, and says so in the asset's metadata. When something changed, the new site keeps the drill
+pages nothing they show changed from the current version (reports/drill_reuse.py), and links every
+file whose bytes are the same from there instead of writing it; `rebuild` builds every page anew.
 """
 
 import dataclasses
@@ -186,7 +188,7 @@ def board_reports(context: dg.AssetExecutionContext, warehouse: Warehouse, confi
                                 rebuild=config.rebuild)
     folder = written.folder
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()
-                   and p.name != report_inputs.INPUTS)
+                   and p.name not in (report_inputs.INPUTS, drill_reuse.RECORD))
     if written.kept:
         context.log.info(f"reports for {context.partition_key} kept: nothing they were made from changed")
     return dg.MaterializeResult(metadata={

@@ -6,7 +6,8 @@ money figure that is a sum of ledger lines (reports/figure_lines.py says which; 
 distinct set of lines, see reports/drilldown.py, the one place reports read fct_ tables),
 ``<out_dir>/explain/<name>.html`` for every figure made by arithmetic from reference rows and other
 figures (reports/figure_explain.py), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
-installed plotly package), the stylesheet and the table-sorting script. Nothing refers
+installed plotly package), the stylesheet, the table-sorting script and build-stamp.css: the
+build's data-as-at, run and time produced, the one file two builds of the same data differ in. Nothing refers
 to the internet. Every text from the data is escaped with ``html.escape``; plotly
 receives escaped labels too (it shows entities as characters) and its JSON escapes
 ``<``, so no data can close a ``<script>``.
