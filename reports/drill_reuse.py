@@ -81,7 +81,7 @@ class Reuse:
     def record(self) -> str:
         """The record, as text (the site writer writes it like any other file)."""
         return json.dumps({"version": self.last.version, "loads": self.last.inputs.loads,
-                           "sources": self.last.inputs.sources, "pages": self.pages}, sort_keys=True, indent=0)
+                           "sources": self.last.inputs.sources, "pages": self.pages}, sort_keys=True, separators=(",", ":"))
 
 
 def plan(con: duckdb.DuckDBPyConnection, pages: list[DrillPage], last: Last, frame: str) -> Reuse:
