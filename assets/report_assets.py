@@ -10,7 +10,9 @@ left behind by an interrupted run are removed by the next one.
 
 A version records what it was made from (assets/report_inputs.py): when the code and every
 table its build read are as they were, the run keeps it rather than writing the same reports
-again, and says so in the asset's metadata.
+again, and says so in the asset's metadata. When something changed, the new site keeps the drill
+pages nothing they show changed from the current version (reports/drill_reuse.py), and links every
+file whose bytes are the same from there instead of writing it; `rebuild` builds every page anew.
 """
 
 import dataclasses
@@ -28,6 +30,7 @@ from assets.partitions import periods
 from warehouse.files import fsync_dir
 from warehouse.connection import Warehouse
 from reports.excel_pack import build_board_pack
+from reports import drill_reuse
 from reports.html_site import build_html_site
 
 
@@ -94,9 +97,13 @@ def write_reports(con, period: str, reports_home: Path, run_id: str, rebuild: bo
     final = reports_home / period
     stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     version = reports_home / f".{period}.{stamp}"
-    _remove_versions(reports_home, period, keep=current_version(final))
-    if not rebuild and report_inputs.unchanged(con, current_version(final)):
+    before = current_version(final)
+    _remove_versions(reports_home, period, keep=before)
+    if not rebuild and report_inputs.unchanged(con, before):
         return Written(final, kept=True)
+    # the drill pages nothing changed are kept from the current site (`rebuild`: every page built anew)
+    last = drill_reuse.last(con, before / "html" if before is not None and not rebuild else None,
+                            report_inputs.build_version(con))
     version.mkdir()
     recording = report_inputs.Recording(con)
     try:
@@ -106,7 +113,7 @@ def write_reports(con, period: str, reports_home: Path, run_id: str, rebuild: bo
         for ics_id in systems:
             build_board_pack(recording, period, version / f"openbook-board-pack-{period}-{ics_id}.xlsx", ics_id=ics_id,
                              run_id=run_id)
-        build_html_site(recording, period, version / "html", run_id=run_id)
+        build_html_site(recording, period, version / "html", run_id=run_id, last=last)
         report_inputs.keep(version, report_inputs.fingerprint(con, recording.tables))
         _fsync_tree(version)  # on disk before it goes live, so a power cut cannot expose empty files
     except BaseException:
@@ -181,7 +188,7 @@ def board_reports(context: dg.AssetExecutionContext, warehouse: Warehouse, confi
                                 rebuild=config.rebuild)
     folder = written.folder
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()
-                   and p.name != report_inputs.INPUTS)
+                   and p.name not in (report_inputs.INPUTS, drill_reuse.RECORD))
     if written.kept:
         context.log.info(f"reports for {context.partition_key} kept: nothing they were made from changed")
     return dg.MaterializeResult(metadata={

@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 
 from warehouse import change_markers, fingerprints
-from warehouse.model_graph import tables_read
+from warehouse.model_graph import tables_behind, tables_read
 
 INPUTS = ".inputs.json"           # in a report version's folder: what it was made from
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,22 +60,19 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
+def build_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The report code and the catalog: what a page kept from the last build must have been made by."""
+    database = con.execute("SELECT current_database()").fetchone()[0]
+    return f"{code_version()}:{fingerprints.catalog(con, database)}"
+
+
 def fingerprint(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, Any]:
     """The reports' inputs: the code, the catalog, and every table of ``tables`` (views followed to
     the tables they read) by content; a table that is not there (a temporary one) by its absence."""
     database = con.execute("SELECT current_database()").fetchone()[0]
-    views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = $d "
-                             "AND schema_name = 'main' AND NOT internal", {"d": database}).fetchall())
     base = set(r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $d "
                                          "AND schema_name = 'main'", {"d": database}).fetchall())
-    read, todo = set(), sorted(tables)
-    while todo:
-        name = todo.pop()
-        if name in read:
-            continue
-        read.add(name)
-        if name in views:
-            todo += sorted(tables_read(views[name], f"view {name}", con))
+    read = tables_behind(con, tables, database)
     return {"code": code_version(), "catalog": fingerprints.catalog(con, database), "tables": sorted(tables),
             "content": {n: change_markers.content(con, n, database) if n in base else None for n in sorted(read)}}
 

@@ -39,6 +39,7 @@ ASKED_ROWS = "drill_asked_rows"          # the bound parameter holding it
 PAGE_ID = "drill_page_id"
 PAGE_LIMIT = "drill_page_limit"
 DRILL_LINES = "drill_lines"              # the temporary table of one pass's matching lines
+CHANGED_LOADS = "drill_changed_loads"    # the loads `matching` asks about
 
 
 @dataclass
@@ -49,6 +50,7 @@ class LinesRead:
     total: Decimal = Decimal(0)
     groups: dict[int, list[tuple[Any, int, Decimal]]] = field(default_factory=lambda: {i: [] for i in range(4)})
     lines: list[tuple] = field(default_factory=list)
+    loads: list[str] = field(default_factory=list)    # every load with a line behind the page (reports/drill_reuse.py)
 
     def add_group(self, keys: tuple, grouping: int, count: int, total: Any) -> None:
         """One row of the grouping-sets query: the grand total, or one value of one breakdown."""
@@ -65,11 +67,13 @@ def read_one(con: duckdb.DuckDBPyConnection, cond: Condition, limit: int, servic
     amount, bound = cond.amount, _json_safe(cond.bound())
     keys = _keys(service_line)
     read = LinesRead()
-    for *values, g, n, v in con.execute(
-            f"SELECT {keys}, grouping({keys}) AS g, count(*), coalesce(sum({amount}), 0) "
+    for *values, g, n, v, loads in con.execute(
+            f"SELECT {keys}, grouping({keys}) AS g, count(*), coalesce(sum({amount}), 0), "
+            f"CASE WHEN grouping({keys}) = {_ALL_ROLLED_UP} THEN list(DISTINCT load_id ORDER BY load_id) END "
             f"FROM {cond.source} WHERE {cond.where} "
             f"GROUP BY GROUPING SETS ({', '.join(f'({k})' for k in keys.split(', '))}, ())", bound).fetchall():
         read.add_group(tuple(values), g, n, v)
+        read.loads = loads if loads is not None else read.loads
     read.lines = con.execute(
         f"SELECT {_line_columns(amount)} FROM {cond.source} WHERE {cond.where} "
         f"ORDER BY abs({amount}) DESC, load_id, source_row LIMIT {int(limit)}", bound).fetchall()
@@ -99,17 +103,7 @@ def _read_group(con: duckdb.DuckDBPyConnection, template: tuple[str, str, str],
     """The pages of one template: the source joined once to their parameters, the lines that match
     kept in a temporary table (DRILL_LINES), then two queries over it."""
     source, amount, where = template
-    _check_source(source)
-    params = [_json_safe(cond.bound()) for cond, _ in asks]
-    names = sorted(set(_PARAM_REF.findall(where)))
-    if {PAGE_ID, PAGE_LIMIT, ASKED_ROWS} & set(names):
-        raise SpecError(f"drill-down condition uses a reserved parameter name: {where}")
-    varying = {n for n in names if len({repr(p[n]) for p in params}) > 1}
-    bound = {n: params[0][n] for n in names if n not in varying}
-    bound[ASKED_ROWS] = [{PAGE_ID: i, PAGE_LIMIT: int(limit), **{n: p[n] for n in varying}}
-                         for i, (p, (_, limit)) in enumerate(zip(params, asks))]
-    joined = _PARAM_REF.sub(lambda m: f"{ASKED}.{quote_ident(m.group(1))}" if m.group(1) in varying
-                            else m.group(0), where)
+    joined, bound = _asked(template, asks)
     keys = _keys(service_line)
     columns = ", ".join(dict.fromkeys(keys.split(", ") + [c for c in LINE_COLUMNS if c != "amount"]))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {DRILL_LINES} AS SELECT {ASKED}.{PAGE_ID}, {ASKED}.{PAGE_LIMIT}, "
@@ -128,9 +122,48 @@ def _read_group(con: duckdb.DuckDBPyConnection, template: tuple[str, str, str],
                 f"QUALIFY row_number() OVER (PARTITION BY {PAGE_ID} ORDER BY {order}) <= {PAGE_LIMIT} "
                 f"ORDER BY {PAGE_ID}, {order}").fetchall():
             reads[i].lines.append(tuple(line))
+        for i, loads in con.execute(f"SELECT {PAGE_ID}, list(DISTINCT load_id ORDER BY load_id) FROM {DRILL_LINES} "
+                                    f"GROUP BY ALL").fetchall():
+            reads[i].loads = loads
     finally:
         con.execute(f"DROP TABLE IF EXISTS {DRILL_LINES}")
     return reads
+
+
+def matching(con: duckdb.DuckDBPyConnection, conds: list[Condition], loads: list[str]) -> list[bool]:
+    """Whether each condition matches any line of ``loads``: one query per template, over those
+    loads' lines only (the source filtered on load_id before the pages' join)."""
+    out = [False] * len(conds)
+    order = sorted(range(len(conds)), key=lambda i: _template(conds[i]))
+    for template, members in groupby(order, key=lambda i: _template(conds[i])):
+        members = list(members)
+        source = template[0]
+        joined, bound = _asked(template, [(conds[i], 0) for i in members])
+        bound[CHANGED_LOADS] = loads
+        for (i,) in con.execute(
+                f"SELECT DISTINCT {ASKED}.{PAGE_ID} FROM (SELECT * FROM {source} "
+                f"WHERE list_contains(${CHANGED_LOADS}, load_id)) AS {source} "
+                f"JOIN (SELECT unnest(${ASKED_ROWS}) AS {ASKED}) AS {ASKED}_relation ON ({joined})", bound).fetchall():
+            out[members[i]] = True
+    return out
+
+
+def _asked(template: tuple[str, str, str], asks: list[tuple[Condition, int]]) -> tuple[str, dict[str, Any]]:
+    """The join condition from a template's lines to its pages' parameters (``ASKED``, one struct per
+    page), and the parameters to bind: those the pages share as themselves, the others in ASKED_ROWS."""
+    source, _, where = template
+    _check_source(source)
+    params = [_json_safe(cond.bound()) for cond, _ in asks]
+    names = sorted(set(_PARAM_REF.findall(where)))
+    if {PAGE_ID, PAGE_LIMIT, ASKED_ROWS, CHANGED_LOADS} & set(names):
+        raise SpecError(f"drill-down condition uses a reserved parameter name: {where}")
+    varying = {n for n in names if len({repr(p[n]) for p in params}) > 1}
+    bound = {n: params[0][n] for n in names if n not in varying}
+    bound[ASKED_ROWS] = [{PAGE_ID: i, PAGE_LIMIT: int(limit), **{n: p[n] for n in varying}}
+                         for i, (p, (_, limit)) in enumerate(zip(params, asks))]
+    joined = _PARAM_REF.sub(lambda m: f"{ASKED}.{quote_ident(m.group(1))}" if m.group(1) in varying
+                            else m.group(0), where)
+    return joined, bound
 
 
 def _template(cond: Condition) -> tuple[str, str, str]:

@@ -90,11 +90,13 @@ class DrillPage:
     breakdowns: list[Breakdown] = field(default_factory=list)
     linked_from: list[tuple[str, str]] = field(default_factory=list)   # (href from the site root, label)
     see_also: list = field(default_factory=list)   # flag_links.Link: other flags and warnings on the same lines
+    loads: list[str] = field(default_factory=list)  # every load with a line behind the figure (reports/drill_reuse.py)
 
     def fill(self, read: drill_pass.LinesRead) -> None:
         """The page's lines as read: count, sum, breakdowns (none when no line) and those listed."""
         self.lines = [DrillLine(*r) for r in read.lines]
         self.line_count, self.line_total = read.count, read.total
+        self.loads = read.loads
         self.breakdowns = [_breakdown(key, label, read.groups[i], chronological=(key == "period"))
                            for i, (key, label) in enumerate(BREAKDOWNS)] if read.count else []
 
@@ -214,6 +216,15 @@ class DrillSet:
                 page.fill(read)
             self._unread = []
         return self._pages
+
+    @property
+    def registered(self) -> list[DrillPage]:
+        """Every page registered so far, its lines read or not."""
+        return list(self._pages)
+
+    def keep(self, slugs: set[str]) -> None:
+        """Leave these pages' lines unread: the site keeps their files from its last build."""
+        self._unread = [p for p in self._unread if p.slug not in slugs]
 
     def flagged(self, section: Section, row: Row) -> DrillPage:
         """A flagged row's page, named from its keys (as before figures had pages of their own)."""

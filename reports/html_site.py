@@ -6,18 +6,19 @@ money figure that is a sum of ledger lines (reports/figure_lines.py says which; 
 distinct set of lines, see reports/drilldown.py, the one place reports read fct_ tables),
 ``<out_dir>/explain/<name>.html`` for every figure made by arithmetic from reference rows and other
 figures (reports/figure_explain.py), and ``<out_dir>/assets/`` holding plotly.min.js (written once, from the
-installed plotly package), the stylesheet and the table-sorting script. Nothing refers
+installed plotly package), the stylesheet, the table-sorting script and build-stamp.css: the
+build's data-as-at, run and time produced, the one file two builds of the same data differ in. Nothing refers
 to the internet. Every text from the data is escaped with ``html.escape``; plotly
 receives escaped labels too (it shows entities as characters) and its JSON escapes
 ``<``, so no data can close a ``<script>``.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import tempfile
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from string import Template
@@ -27,8 +28,8 @@ import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 
-from reports import (chart_links, drill_html, drilldown, explain_html, figure_explain, figure_links, flag_links,
-                     partner_pages)
+from reports import (chart_links, drill_html, drill_reuse, drilldown, explain_html, figure_explain, figure_links,
+                     flag_links, partner_pages)
 from reports import formatting as f
 from reports import sections
 from reports.chart_axes import (GRID, MONEY_TICKS_JS, MUTED, PLOT_LOCALE, all_zero, axis_title, top, value_axis, zero_axis,
@@ -51,6 +52,7 @@ EXPLAIN = "explain"
 CSV = "csv"
 PLOTLY_JS = "plotly.min.js"
 STATIC = ("openbook.css", "sort-tables.js", "filter-tables.js")
+STAMP = "build-stamp.css"     # the build's stamps (data as at, run, time produced), written by each build
 WIDE_COLUMNS = 12        # a table with this many columns or more is set compact
 INDEX = "index.html"
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True, "locale": "en-GB", "locales": PLOT_LOCALE,
@@ -66,11 +68,14 @@ _PLOT_SCRIPT = re.compile(r"<script(?: type=\"text/javascript\")?>(\s*window\.PL
 
 
 class Downloads:
-    """The CSV file of every table, collected while a page is built and written (by
-    write_before) before the page that links to it."""
+    """The site's files: the CSV file of every table, collected while a page is built and written (by
+    write_before) before the page that links to it, and every other file (``put``). A file with the
+    same bytes as the last build's (``previous``, the site folder it wrote) is linked from there
+    rather than written again; ``keep`` links a kept drill page's files (reports/drill_reuse.py)."""
 
-    def __init__(self, out_dir: Path):
+    def __init__(self, out_dir: Path, previous: Path | None = None):
         self.out_dir = out_dir
+        self.previous = previous
         self.pending: dict[str, str] = {}
 
     def link(self, table: Table, name: str, root: str = "", filterable: bool = False) -> str:
@@ -89,13 +94,33 @@ class Downloads:
                 link += f'<script type="application/json" class="csv-series">{_script_json(series)}</script>'
         return link
 
-    def write_before(self, page: Path, text: str) -> None:
+    def write_before(self, page: Path, text: str) -> list[str]:
+        """The pending CSV files, then the page; returns their names in the site."""
         if self.pending:
             (self.out_dir / CSV).mkdir(exist_ok=True)
+        written = list(self.pending)
         for href, body in self.pending.items():
-            _write(self.out_dir / href, "\ufeff" + body)   # a BOM: Excel then reads it as UTF-8 (£, accents)
+            self.put(self.out_dir / href, "\ufeff" + body)   # a BOM: Excel then reads it as UTF-8 (£, accents)
         self.pending.clear()
-        _write(page, text)
+        self.put(page, text)
+        return written + [str(page.relative_to(self.out_dir))]
+
+    def put(self, path: Path, text: str | bytes) -> None:
+        """Write a file unless it is there with these bytes; linked from the last build when it has them."""
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        before = self.previous / path.relative_to(self.out_dir) if self.previous is not None else None
+        if _holds(path, data):
+            return
+        if before is not None and _holds(before, data):
+            _link(before, path)
+        else:
+            _write(path, data)
+
+    def keep(self, names: list[str]) -> None:
+        """Files of the last build kept as they are (a drill page not rebuilt), linked into this one."""
+        for name in names:
+            (self.out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            _link(self.previous / name, self.out_dir / name)
 
 
 def _script_json(value: Any) -> str:
@@ -107,20 +132,23 @@ def _script_json(value: Any) -> str:
 
 
 def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, *,
-                    run_id: str = "") -> Path:
+                    run_id: str = "", last: drill_reuse.Last | None = None) -> Path:
     """Write the site for ``period`` (YYYY-MM, both systems) under ``out_dir``; return index.html.
 
     Every file is written to a temporary file and moved into place: drill-down pages first,
     then the section pages that link to them, index.html last, so no page ever links to a
-    page that is not there yet.
+    page that is not there yet. ``last``: the last build (reports/drill_reuse.last): its drill
+    pages that nothing changed are kept, any file this build would write with the same bytes is
+    linked from it, and the site records what its drill pages were made from for the next build.
     """
     ctx = ReportContext(period, None, run_id)
     check_sections(sections.SECTIONS)
     cover = read_cover(con, ctx)
     out_dir = Path(out_dir)
-    downloads = Downloads(out_dir)
+    downloads = Downloads(out_dir, last.site if last is not None else None)
     (out_dir / ASSETS).mkdir(parents=True, exist_ok=True)
-    _write_assets(out_dir / ASSETS)
+    _write_assets(downloads, out_dir / ASSETS)
+    _write_stamp(downloads, out_dir / ASSETS, cover, run_id)
 
     pages = ([(INDEX, sections.SUMMARY.title)] + [(f"{sec.key}.html", sec.sheet) for sec in sections.SECTIONS]
              + [(partner_pages.INDEX, "Partners")])
@@ -166,6 +194,10 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
                       for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))]
                      + [(INDEX, sections.SUMMARY.title, b, t) for b, t in zip(sections.SUMMARY.blocks, summary_tables)],
                      EXPLAIN)
+    reuse = drill_reuse.plan(con, drill_set.registered, last, frame=_page(ctx, cover, "", pages, "", "", root="../")) \
+        if last is not None else None
+    if reuse is not None:
+        drill_set.keep(reuse.kept)
     drills = drill_set.pages
     _link_partner_names(tables, partners)
     if drills:
@@ -173,9 +205,16 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     if explain_set.pages:
         (out_dir / EXPLAIN).mkdir(exist_ok=True)
     for page in drills:
-        downloads.write_before(out_dir / DRILL / f"{page.slug}.html",
-                               _page(ctx, cover, "", pages, f"Ledger lines: {page.title}",
-                                     _drill_body(ctx, page, downloads), root="../"))
+        if reuse is not None and page.slug in reuse.kept:
+            downloads.keep(reuse.files_of(page))
+            continue
+        written = downloads.write_before(out_dir / DRILL / f"{page.slug}.html",
+                                         _page(ctx, cover, "", pages, f"Ledger lines: {page.title}",
+                                               _drill_body(ctx, page, downloads), root="../"))
+        if reuse is not None:
+            reuse.written(page, written)
+    if reuse is not None:
+        downloads.put(out_dir / drill_reuse.RECORD, reuse.record())
     for page in explain_set.pages:
         downloads.write_before(out_dir / EXPLAIN / f"{page.slug}.html",
                                _page(ctx, cover, "", pages, f"How it is made: {page.title}",
@@ -220,14 +259,45 @@ def _write(path: Path, text: str | bytes) -> None:
         raise
 
 
-def _write_assets(assets: Path) -> None:
-    js = plotly.offline.get_plotlyjs().encode("utf-8")
-    target = assets / PLOTLY_JS
-    # written once: left alone when an identical copy is already there
-    if not target.is_file() or hashlib.sha256(target.read_bytes()).digest() != hashlib.sha256(js).digest():
-        _write(target, js)
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` holds exactly ``data``."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except FileNotFoundError:
+        return False
+
+
+def _link(source: Path, path: Path) -> None:
+    """``path`` made the same file as ``source`` (a hard link: a file is never changed in place, only
+    replaced), in one atomic step; a copy where the file system cannot link."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}.link"
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        _write(path, source.read_bytes())
+        return
+    os.replace(tmp, path)
+
+
+def _write_assets(files: Downloads, assets: Path) -> None:
+    # plotly.min.js is written once: left alone (or linked) when an identical copy is there
+    files.put(assets / PLOTLY_JS, plotly.offline.get_plotlyjs().encode("utf-8"))
     for name in STATIC:
-        _write(assets / name, (TEMPLATES / name).read_bytes())
+        files.put(assets / name, (TEMPLATES / name).read_bytes())
+
+
+def _write_stamp(files: Downloads, assets: Path, cover: Cover, run_id: str) -> None:
+    """The build's stamps, the one file of the site that differs between two builds of the same data:
+    custom properties the pages show (openbook.css, and page.html's print stamp), read offline and
+    without scripts."""
+    produced = f.datetime_text(datetime.now(timezone.utc))
+    build = (f" · run {run_id}" if run_id else "") + f" · produced {produced} UTC"
+    files.put(assets / STAMP, "/* This build's stamps: every page of the site shows them from here. */\n"
+                           ":root {\n"
+                           f'  --data-as-at: "{f.css_string(f.datetime_text(cover.data_as_at) or "no submissions")}";\n'
+                           f'  --build: "{f.css_string(build)}";\n'
+                           "}\n")
 
 
 # ---------------------------------------------------------------------------
@@ -244,12 +314,13 @@ def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, st
         f'<li><a href="{f.html_text(root + href)}"'
         + (' aria-current="page"' if href == name else "")
         + f">{f.html_text(title)}</a></li>" for href, title in pages)
+    # the data-as-at, run and time produced come from the build's stamp file (_write_stamp)
     meta = (f"{f.html_text(f.systems_label(cover.systems))} · {f.html_text(ctx.month)} "
             f"(month {ctx.fy_month} of {f.html_text(ctx.fy)}) · data as at "
-            f"{f.html_text(f.datetime_text(cover.data_as_at) or 'no submissions')}")
+            '<span class="stamp-data-as-at"></span>')
     footer = (f"{f.html_text(ctx.title)} · mental-health expenditure in £: gross as each partner "
               f"booked it, net of payments between partners that send their own ledgers"
-              + (f" · run {f.html_text(ctx.run_id)}" if ctx.run_id else ""))
+              '<span class="stamp-build"></span>')
     template = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
     return template.substitute(
         title=f.html_text(f"{heading} — {ctx.title}"),
@@ -257,7 +328,7 @@ def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, st
         meta=meta, nav=nav, body=body, footer=footer, root=f.html_text(root),
         filters=_FILTERS if filters else "",
         stamp=f.css_string(f"{heading} · {f.systems_label(cover.systems)} · {ctx.month} (month {ctx.fy_month} "
-                           f"of {ctx.fy}) · data as at {f.datetime_text(cover.data_as_at) or 'no submissions'}"))
+                           f"of {ctx.fy})"))
 
 
 def _num_cell(value: Any, fmt: str, href: str | None = None) -> str:

@@ -242,3 +242,18 @@ def model_graph(sql_dir: Path = SQL_DIR) -> ModelGraph:
 
 def build_order(names: Iterable[str] | None = None) -> list[Model]:
     return model_graph().build_order(names)
+
+
+def tables_behind(con: duckdb.DuckDBPyConnection, names: Iterable[str], database: str) -> set[str]:
+    """`names` and every name they read, views (of `database`) followed to the tables they read."""
+    views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = $d "
+                             "AND schema_name = 'main' AND NOT internal", {"d": database}).fetchall())
+    seen, todo = set(), sorted(names)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in views:
+            todo += sorted(tables_read(views[name], f"view {name}", con))
+    return seen

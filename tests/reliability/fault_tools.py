@@ -138,6 +138,6 @@ def report_set(home: Path, period: str = PERIOD) -> dict:
             assert data.rstrip().endswith(b"</html>"), f"{name} is cut short"
         files[name] = hashlib.sha256(data).hexdigest()
     assert any(name.endswith("all-systems.xlsx") for name in files) and "html/index.html" in files, sorted(files)
-    index = (folder / "html" / "index.html").read_text(encoding="utf-8")
-    run = index.split(" · run ", 1)[1].split("<", 1)[0].strip() if " · run " in index else None
+    stamp = (folder / "html" / "assets" / "build-stamp.css").read_text(encoding="utf-8")  # the site's stamps
+    run = stamp.split(" · run ", 1)[1].split(" · ", 1)[0].strip() if " · run " in stamp else None
     return {"files": files, "run": run, "target": os.readlink(folder) if folder.is_symlink() else None}

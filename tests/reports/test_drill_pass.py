@@ -66,8 +66,21 @@ def test_a_grouped_pass_gives_each_page_its_own_lines_worked_out_by_hand(ledger)
     assert (both.count, both.total) == (5, Decimal("390.50"))
     assert [(x[6], x[9]) for x in both.lines] == [(Decimal("250.00"), "L0")]        # its own limit: one
     assert (b.count, b.total, [x[8] for x in b.lines]) == (1, Decimal("999.99"), [5])
+    # the loads behind each page (what a late file must reach to change it): every line's, not only those listed
+    assert [r.loads for r in reads] == [["L0", "L1"], ["L1", "L2"], ["L2"], [], ["L0", "L1", "L2"], ["L3"]]
     for read, (cond, limit) in zip(reads, asks):                       # each as the page read alone
         assert read == drill_pass.read_one(ledger, cond, limit, "service_line")
+
+
+def test_matching_says_which_pages_a_set_of_loads_has_lines_for(ledger):
+    by_partner = "partner_id IS NOT DISTINCT FROM $k_partner AND fy = $fy"
+    conds = [_cond(by_partner, k_partner="a", fy="2025/26"), _cond(by_partner, k_partner=None, fy="2025/26"),
+             _cond(by_partner, k_partner="b", fy="2025/26"), _cond("partner_id = $p", p="b")]
+    # by hand from _LINES: L2 holds the line with no partner only; L3 partner b's 2024/25 line; L0 one of a's
+    assert drill_pass.matching(ledger, conds, ["L2"]) == [False, True, False, False]
+    assert drill_pass.matching(ledger, conds, ["L3"]) == [False, False, False, True]
+    assert drill_pass.matching(ledger, conds, ["L0", "L3"]) == [True, False, False, True]
+    assert drill_pass.matching(ledger, conds, ["L9"]) == [False] * 4
 
 
 @pytest.mark.slow  # the demo site built once, then every drill page read again alone

@@ -137,3 +137,24 @@ def test_failed_checks_show_fields_and_values_not_json(site):
     assert ('<td class="prose lines">Posting date: 2025-07-02; Amount: £1,250.50\n'
             'Posting date: 2025-07-03; Amount: (£20.00)</td>') in text
     assert "posting_date" not in text and "[{" not in text
+
+
+def test_two_builds_of_the_same_data_differ_only_in_their_stamp_file(site, con, fx, tmp_path):
+    """The data-as-at, run and time produced are in assets/build-stamp.css, which every page reads:
+    every other file of a second build (another run, another time) is byte for byte the first's."""
+    again = build_html_site(con, fx.PERIOD, tmp_path / "again", run_id="run-43").parent
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    first, second = files(site), files(again)
+    assert first.keys() == second.keys() and len(first) > len(PAGES)
+    assert [name for name in sorted(first) if first[name] != second[name]] == ["assets/build-stamp.css"]
+    stamp = first["assets/build-stamp.css"].decode("utf-8")
+    # the latest current submission up to the month: L5, loaded at T0 + 4 hours (conftest LOADS)
+    assert '--data-as-at: "08 Jul 2025 13:30";' in stamp
+    assert " · run run-42 · produced " in stamp and " · run run-43 · produced " in second["assets/build-stamp.css"].decode()
+    for page in PAGES:
+        text = (site / page).read_text(encoding="utf-8")
+        assert 'href="assets/build-stamp.css"' in text and '<span class="stamp-data-as-at"></span>' in text, page
+        assert "run-42" not in text, page
