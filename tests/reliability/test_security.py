@@ -80,18 +80,14 @@ def hostile_run(_small_template, tmp_path_factory):
     import shutil
 
     from pipelines.runner import Runner
-    from warehouse.settings import Paths
+    from warehouse.settings import HOME_VARIABLES, Paths, environment_restored
 
     root = tmp_path_factory.mktemp("hostile")
     home = root / "home"
     shutil.copytree(_small_template, home, copy_function=shutil.copy2)
     _make_hostile(home, root / "outside")
-    saved = {k: os.environ.get(k) for k in ("OPENBOOK_HOME", "DAGSTER_HOME")}
-    try:
+    with environment_restored(*HOME_VARIABLES):
         summary = Runner(Paths(home)).run_all(progress=lambda _: None)
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     return home, summary
 
 
