@@ -91,6 +91,7 @@ def hostile_run(_small_template, tmp_path_factory):
     return home, summary
 
 
+@pytest.mark.slow  # hostile_run: a whole pipeline run, reports included
 def test_hostile_text_leaves_every_table_intact_and_is_stored_as_sent(hostile_run):
     home, summary = hostile_run
     assert summary.ok, [step for step in summary.steps if not step[3]]
@@ -114,6 +115,7 @@ def test_hostile_text_leaves_every_table_intact_and_is_stored_as_sent(hostile_ru
     assert loaded == [(HOSTILE_FILE,)]
 
 
+@pytest.mark.slow  # hostile_run: a whole pipeline run, reports included
 def test_a_link_in_the_inbox_is_not_followed(hostile_run):
     home, _ = hostile_run
     assert query(home, "SELECT count(*) FROM raw_ledger WHERE transaction_id = 'SECRET'") == [(0,)]
@@ -139,6 +141,7 @@ def _own_formula(text: str) -> bool:
             and re.fullmatch(r"[0-9(),:+\-*/=.]*", rest) is not None)
 
 
+@pytest.mark.slow  # hostile_run: a whole pipeline run, reports included
 def test_board_packs_hold_no_formula_and_neutralise_partner_text(hostile_run):
     home, _ = hostile_run
     neutralised = []
@@ -160,6 +163,7 @@ def test_board_packs_hold_no_formula_and_neutralise_partner_text(hostile_run):
     assert any(HOSTILE_FILE in value for value in neutralised), "the hostile file name is not in any pack"
 
 
+@pytest.mark.slow  # hostile_run: a whole pipeline run, reports included
 def test_html_pages_escape_partner_text(hostile_run):
     home, _ = hostile_run
     pages = {path: path.read_text(encoding="utf-8") for path in _report_files(home, ".html")}
