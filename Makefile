@@ -7,7 +7,7 @@ export OPENBOOK_HOME
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME := $(OPENBOOK_HOME)/dagster
 
-.PHONY: install demo test ui look bench clean chromium postgresql
+.PHONY: install demo test test-quick ui look bench clean chromium postgresql
 
 # uv is installed into its own small venv so nothing touches the system Python.
 $(UV):
@@ -34,6 +34,13 @@ CODE := analyst assets bench demo pipelines reports warehouse workbench
 test: install chromium postgresql
 	@$(VENV)/bin/python -m compileall -q -j 0 $(CODE) tests >/dev/null
 	$(VENV)/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile --durations=25
+
+# While working: every test not marked slow (pyproject's markers: no whole-pipeline run of its own,
+# no browser pass over every page). The demo home the read-only tests share is still built once.
+# `make test` runs everything.
+test-quick: install chromium
+	@$(VENV)/bin/python -m compileall -q -j 0 $(CODE) tests >/dev/null
+	$(VENV)/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile -m "not slow" --durations=10
 
 # The HTML report is tested in a real headless Chromium (Debian's package); installed
 # here when missing and we are root (as in CI), else the browser tests say what to do.

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from run_bench import openbook, run_process  # noqa: E402
 from throwaway_postgres import throwaway_postgres  # noqa: E402
+from warehouse.settings import environment_restored  # noqa: E402
 
 # What production puts in $DAGSTER_HOME/dagster.yaml: every instance store (runs, event
 # log, schedules) in one PostgreSQL database, credentials from the environment.
@@ -71,7 +72,7 @@ def one_run(pristine: Path, work: Path, variant: str, index: int, pg=None) -> di
     shutil.copytree(pristine, home, copy_function=shutil.copy2)  # mtimes kept: resubmissions stay newer
     shutil.rmtree(home / "dagster", ignore_errors=True)
     shutil.rmtree(home / "warehouse", ignore_errors=True)
-    saved = {}
+    env = {}
     if variant == "postgres":
         database = f"dagster_{index}"
         pg.createdb(database)
@@ -79,18 +80,11 @@ def one_run(pristine: Path, work: Path, variant: str, index: int, pg=None) -> di
         (home / "dagster" / "dagster.yaml").write_text(POSTGRES_DAGSTER_YAML)
         env = {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(pg.port), "DAGSTER_PG_DB": database,
                "DAGSTER_PG_USERNAME": pg.user, "DAGSTER_PG_PASSWORD": "throwaway"}  # trust auth: any password
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)  # run_process passes this process's environment on
     server_before = pg.server_cpu_seconds() if pg else 0.0
     load_before = os.getloadavg()[0]
-    try:
+    with environment_restored(*env):
+        os.environ.update(env)  # run_process passes this process's environment on
         code, wall, cpu, rss, last = run_process(openbook("--home", str(home), "run"), work / f"{variant}-{index}.log")
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     result = {"variant": variant, "ok": code == 0, "wall": round(wall, 2), "cpu": round(cpu, 2),
               "server_cpu": round(pg.server_cpu_seconds() - server_before, 2) if pg else 0.0,
               "peak_rss_mib": round(rss), "load_before": load_before, "load_after": os.getloadavg()[0],

@@ -6,10 +6,12 @@ warehouse, the analysts' published copy and the reports. Everything else derives
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_HOME = "data"
+HOME_VARIABLES = ("OPENBOOK_HOME", "DAGSTER_HOME")  # what a Runner sets for its process (pipelines/runner.py)
 
 
 @dataclass(frozen=True)
@@ -52,3 +54,19 @@ class Paths:
     @property
     def truth(self) -> Path:
         return self.home / "demo_truth.json"
+
+
+@contextmanager
+def environment_restored(*names: str):
+    """On leaving the block, the environment variables `names` are as they were on entering it
+    (set to the same value, or unset). A Runner sets HOME_VARIABLES for its whole process: a
+    process that runs more than one home (the tests, the benches) puts them back after each."""
+    saved = {name: os.environ.get(name) for name in names}
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

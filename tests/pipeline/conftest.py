@@ -1,6 +1,5 @@
 """A small data home: the demo's reference data and configs with only a few submissions,
 so pipeline behaviours (blocking, resubmission, idempotency, sensors) run in seconds."""
-import os
 import shutil
 from pathlib import Path
 
@@ -36,17 +35,10 @@ def runner(small_home):
 def _runner_on(home: Path):
     """A Runner on `home`; OPENBOOK_HOME and DAGSTER_HOME (which it sets) put back afterwards."""
     from pipelines.runner import Runner
-    from warehouse.settings import Paths
+    from warehouse.settings import HOME_VARIABLES, Paths, environment_restored
 
-    saved = {k: os.environ.get(k) for k in ("OPENBOOK_HOME", "DAGSTER_HOME")}
-    try:
+    with environment_restored(*HOME_VARIABLES):
         yield Runner(Paths(home))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -56,7 +55,7 @@ def test_the_parser_reads_every_line_and_pound(config_path):
 def loaded_home(tmp_path_factory, demo_files):
     """The demo's reference data, the corpus partners added, each file in its inbox; one run."""
     from pipelines.runner import Runner
-    from warehouse.settings import Paths
+    from warehouse.settings import HOME_VARIABLES, Paths, environment_restored
 
     home = tmp_path_factory.mktemp("realworld")
     demo_files(home)
@@ -76,12 +75,8 @@ def loaded_home(tmp_path_factory, demo_files):
             (home / "inbox" / config.partner_id).mkdir(parents=True)
             shutil.copy2(HERE / "files" / config.file.pattern, home / "inbox" / config.partner_id)
             shutil.copy2(config_path, home / "config" / "sources")
-    saved = {k: os.environ.get(k) for k in ("OPENBOOK_HOME", "DAGSTER_HOME")}
-    try:
+    with environment_restored(*HOME_VARIABLES):
         summary = Runner(Paths(home)).run_all(progress=lambda _: None)
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     return home, summary
 
 

@@ -80,21 +80,18 @@ def hostile_run(_small_template, tmp_path_factory):
     import shutil
 
     from pipelines.runner import Runner
-    from warehouse.settings import Paths
+    from warehouse.settings import HOME_VARIABLES, Paths, environment_restored
 
     root = tmp_path_factory.mktemp("hostile")
     home = root / "home"
     shutil.copytree(_small_template, home, copy_function=shutil.copy2)
     _make_hostile(home, root / "outside")
-    saved = {k: os.environ.get(k) for k in ("OPENBOOK_HOME", "DAGSTER_HOME")}
-    try:
+    with environment_restored(*HOME_VARIABLES):
         summary = Runner(Paths(home)).run_all(progress=lambda _: None)
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     return home, summary
 
 
+@pytest.mark.slow  # hostile_run: a whole pipeline run, reports included
 def test_hostile_text_leaves_every_table_intact_and_is_stored_as_sent(hostile_run):
     home, summary = hostile_run
     assert summary.ok, [step for step in summary.steps if not step[3]]
@@ -118,6 +115,7 @@ def test_hostile_text_leaves_every_table_intact_and_is_stored_as_sent(hostile_ru
     assert loaded == [(HOSTILE_FILE,)]
 
 
+@pytest.mark.slow  # hostile_run: a whole pipeline run, reports included
 def test_a_link_in_the_inbox_is_not_followed(hostile_run):
     home, _ = hostile_run
     assert query(home, "SELECT count(*) FROM raw_ledger WHERE transaction_id = 'SECRET'") == [(0,)]
@@ -143,6 +141,7 @@ def _own_formula(text: str) -> bool:
             and re.fullmatch(r"[0-9(),:+\-*/=.]*", rest) is not None)
 
 
+@pytest.mark.slow  # hostile_run: a whole pipeline run, reports included
 def test_board_packs_hold_no_formula_and_neutralise_partner_text(hostile_run):
     home, _ = hostile_run
     neutralised = []
@@ -164,6 +163,7 @@ def test_board_packs_hold_no_formula_and_neutralise_partner_text(hostile_run):
     assert any(HOSTILE_FILE in value for value in neutralised), "the hostile file name is not in any pack"
 
 
+@pytest.mark.slow  # hostile_run: a whole pipeline run, reports included
 def test_html_pages_escape_partner_text(hostile_run):
     home, _ = hostile_run
     pages = {path: path.read_text(encoding="utf-8") for path in _report_files(home, ".html")}

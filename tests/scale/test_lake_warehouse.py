@@ -62,14 +62,12 @@ def run_pipeline(slice_home: Path, home: Path, warehouse_yaml: str | None = None
     told, the latest month's reports) on a copy of the slice; returns its wall seconds. The
     tables compared here are all built before the reports, which were half a run."""
     from pipelines.runner import Runner
-    from warehouse.settings import Paths
+    from warehouse.settings import HOME_VARIABLES, Paths, environment_restored
 
     shutil.copytree(slice_home, home, copy_function=shutil.copy2)
     if warehouse_yaml:
         (home / "config" / "warehouse.yaml").write_text(warehouse_yaml)
-    with pytest.MonkeyPatch.context() as env:  # the Runner sets OPENBOOK_HOME and DAGSTER_HOME
-        env.setenv("OPENBOOK_HOME", str(home))
-        env.setenv("DAGSTER_HOME", str(home / "dagster"))
+    with environment_restored(*HOME_VARIABLES):
         started = time.perf_counter()
         summary = Runner(Paths(home)).run_all(progress=lambda _: None, reports=reports)
         seconds = time.perf_counter() - started
@@ -268,11 +266,9 @@ def test_two_periods_load_into_a_postgres_catalog_lake_at_the_same_time(slice_ho
         f"lake:\n  catalog: 'postgres:dbname=openbook_two_writers host=127.0.0.1 port={postgres.port}"
         f" user={postgres.user}'\n  data_path: lake/parquet\n")
     from pipelines.runner import Runner
-    from warehouse.settings import Paths
+    from warehouse.settings import HOME_VARIABLES, Paths, environment_restored
 
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("OPENBOOK_HOME", str(home))
-        env.setenv("DAGSTER_HOME", str(home / "dagster"))
+    with environment_restored(*HOME_VARIABLES):
         assert Runner(Paths(home)).run("reference_job")
     workers = [subprocess.Popen([sys.executable, "-c", INGEST_ONE_PERIOD, str(home), period], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for period in PERIODS]
