@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -141,7 +142,9 @@ def main(argv=None) -> int:
     code = openbook(["--home", str(home), "run", *(["--no-reports"] if args.no_reports else [])])
     sampler.stop()
     steps = _steps(home, since)
-    figures = {"exit": code, "peak_rss_mib": round(_status_kib("VmHWM") / 1024, 1),
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures = {"exit": code, "wall_s": round(time.time() - since, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+               "peak_rss_mib": round(_status_kib("VmHWM") / 1024, 1),
                "peak_duckdb_mib": round(max((d for _, _, d in sampler.samples), default=0) / MIB, 1),
                "steps": per_step(sampler.samples, steps)}
     width = max(len(name) for name in figures["steps"])
@@ -149,7 +152,8 @@ def main(argv=None) -> int:
     for name, row in sorted(figures["steps"].items(), key=lambda kv: -kv[1]["peak_rss_mib"]):
         print(f"{name:<{width}} | {row['seconds']:>7.1f} | {row['peak_rss_mib']:>12.0f} | "
               f"{row['duckdb_at_peak_mib']:>11.0f} | {row['peak_duckdb_mib']:>11.0f}")
-    print(f"process peak RSS (VmHWM) {figures['peak_rss_mib']:.0f} MiB; DuckDB's peak {figures['peak_duckdb_mib']:.0f} MiB")
+    print(f"process peak RSS (VmHWM) {figures['peak_rss_mib']:.0f} MiB; DuckDB's peak {figures['peak_duckdb_mib']:.0f} MiB; "
+          f"{figures['wall_s']:.0f} s wall, {figures['cpu_s']:.0f} s CPU")
     if args.trace:
         with open(args.trace, "w") as out:
             for at, rss, duck in sampler.samples:
