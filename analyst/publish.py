@@ -63,6 +63,7 @@ from warehouse.files import fsync_dir, write_text_atomically
 from warehouse.settings import Paths
 from warehouse.connection import exclusive_lock, open_lake_writer
 from warehouse.lake import LAKE, LakeSetting, lake_setting
+from warehouse.memory import COPY_MEMORY_LIMIT, bound_memory
 from warehouse.model_graph import model_graph
 from warehouse.sql_docs import apply_comments, parse_model_doc
 from warehouse.sql_files import execute, quote_ident, sql_text, statements
@@ -132,7 +133,7 @@ def _relative_source_files(db: Path, inbox: Path) -> None:
     fct_ledger follow): analysts see `haven/2025-06.csv`, the file as the partner sent it,
     not where the pipeline's machine keeps its inbox. Paths outside the inbox stay whole."""
     prefix = _prefix(inbox)
-    con = duckdb.connect(str(db))
+    con = _open_copy(db)
     try:
         _relative_in(con, prefix)
         con.execute("CHECKPOINT")
@@ -140,10 +141,29 @@ def _relative_source_files(db: Path, inbox: Path) -> None:
         con.close()
 
 
+# DuckDB holds an UPDATE's new values in memory until a checkpoint writes them, and cannot
+# spill them: 10M ledger lines updated at once took gigabytes. So many rows at a time, each
+# batch checkpointed, keep the copy's instance within COPY_MEMORY_LIMIT at any size.
+UPDATE_BATCH_ROWS = 500_000
+
+
 def _relative_in(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
     for table in _with_source_file(con):
-        con.execute(f"UPDATE {quote_ident(table)} SET source_file = {RELATIVE} WHERE starts_with(source_file, $p)",
-                    {"p": prefix})
+        name = quote_ident(table)
+        (last,) = con.execute(f"SELECT max(rowid) FROM {name}").fetchone()
+        for first in range(0, (last if last is not None else -1) + 1, UPDATE_BATCH_ROWS):
+            con.execute(f"UPDATE {name} SET source_file = {RELATIVE}"
+                        " WHERE rowid >= $first AND rowid < $end AND starts_with(source_file, $p)",
+                        {"p": prefix, "first": first, "end": first + UPDATE_BATCH_ROWS})
+            con.execute("CHECKPOINT")
+
+
+def _open_copy(db: Path) -> duckdb.DuckDBPyConnection:
+    """The copy being published, in an instance of its own beside the pipeline's: capped, so the
+    two together stay within a run's memory (warehouse/memory.py)."""
+    con = duckdb.connect(str(db))
+    bound_memory(con, COPY_MEMORY_LIMIT)
+    return con
 
 
 def _with_source_file(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -157,7 +177,7 @@ def _with_source_file(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _stamp(db: Path, info: dict) -> int:
     """Write publish_info into the copy and check DuckDB can read it; returns the table count."""
-    con = duckdb.connect(str(db))
+    con = _open_copy(db)
     try:
         con.execute("""CREATE OR REPLACE TABLE publish_info AS
             SELECT CAST($published_at AS TIMESTAMP) AS published_at, CAST($run_id AS VARCHAR) AS run_id,

@@ -77,7 +77,9 @@ class Stage:
 def run_process(argv: list[str], log: Path, timeout: float | None = None) -> tuple[int, float, float, float, str]:
     """(exit status, wall s, CPU s, peak RSS MiB, last stdout line) of one process and
     everything it waited for. wait4 gives this process tree's own rusage, so each stage's
-    peak is its own however many stages ran before."""
+    peak is its own however many stages ran before. Its ru_maxrss is the peak of the largest
+    single process of the tree, not of the tree's processes added up: `openbook run` is one
+    process (Dagster runs in-process), so for it the two are the same."""
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "POLARS_SKIP_CPU_CHECK": "1"}
     with open(log, "w") as out:
@@ -314,8 +316,10 @@ def judge(sizes: list[dict]) -> list[dict]:
     full = by_name(largest, "openbook full run")
     if full:
         gib = full["peak_rss_mib"] / 1024
+        late = by_name(largest, "incremental: openbook run")  # the same pipeline on a warm warehouse: said too
+        also = f"; after one late file {late['peak_rss_mib'] / 1024:.2f} GiB" if late else ""
         verdicts.append({"target": f"full run peak RSS under {TARGETS['peak_rss_gib']:g} GiB ({largest['rows']:,} lines)",
-                         "measured": f"{gib:.2f} GiB", "met": gib < TARGETS["peak_rss_gib"]})
+                         "measured": f"{gib:.2f} GiB{also}", "met": gib < TARGETS["peak_rss_gib"]})
     if len(sizes) > 1:
         small, large = by_name(smallest, "openbook full run"), by_name(largest, "openbook full run")
         if small and large:
@@ -351,7 +355,8 @@ def markdown(report: dict) -> str:
            *([f"Measured: {report['label']}", ""] if report.get("label") else []),
            f"{env['cpus']} CPUs, {env['memory_gib']:.0f} GiB RAM, Python {env['python']}, DuckDB {env['duckdb']}, "
            f"polars {env['polars']}, commit {env['commit']}; load average at start {env['load_at_start']:.1f}. "
-           "Each stage is its own process; wall and CPU seconds and peak RSS are that process tree's. "
+           "Each stage is its own process; wall and CPU seconds are that process tree's, peak RSS its largest "
+           "process's (wait4's ru_maxrss). "
            "`x baseline` is wall time over the bare DuckDB load of the same files.", ""]
     for size in report["sizes"]:
         g = size["generate"]

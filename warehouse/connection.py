@@ -27,6 +27,7 @@ import duckdb
 from pydantic import PrivateAttr
 
 from warehouse.lake import LAKE, LakeSetting, attached_instance, lake_setting
+from warehouse.memory import bound_memory
 from warehouse.settings import Paths
 from warehouse.sql_files import run_sql
 
@@ -62,7 +63,6 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
 NOW_VIEWS = ("fct_ledger",)
 
 
-MEMORY_LIMIT = "2GB"  # DuckDB's share of a run's memory; its operators spill to disk beyond it
 _MIGRATED: set[str] = set()  # warehouses already looked at by this process
 
 
@@ -87,7 +87,7 @@ def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             # filled row group again and again (about a third of the raw layer's time).
             con.execute("SET checkpoint_threshold = '256MB'")
             # A run keeps the instance (and its buffer cache) for all its steps: bound it.
-            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            bound_memory(con)
             run_sql(con, "staging/create_tables")
             _drop_tables_now_views(con, path)
             yield con
@@ -98,7 +98,7 @@ def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 @contextmanager
 def open_lake_writer(lake: LakeSetting) -> Iterator[duckdb.DuckDBPyConnection]:
     turn = exclusive_lock(Path(lake.catalog + ".lock")) if lake.is_file_catalog else nullcontext()
-    with turn, attached_instance(lake, MEMORY_LIMIT) as instance:
+    with turn, attached_instance(lake) as instance:
         con = instance.cursor()
         try:
             con.execute(f"USE {LAKE}")  # unqualified names in the SQL mean the lake's tables

@@ -27,6 +27,7 @@ from typing import Iterator
 import duckdb
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from warehouse.memory import bound_memory
 from warehouse.yaml_files import read_yaml, validation_problems
 
 LAKE = "lake"  # the name the lake is attached under
@@ -193,7 +194,7 @@ _GUARD = threading.Lock()
 
 
 @contextmanager
-def attached_instance(lake: LakeSetting, memory_limit: str) -> Iterator[duckdb.DuckDBPyConnection]:
+def attached_instance(lake: LakeSetting) -> Iterator[duckdb.DuckDBPyConnection]:
     """This process's in-memory DuckDB with the lake attached, for as long as any writer
     has it open (a run keeps one open for all its steps). One instance per process: the
     same catalog attached twice in one process would be two writers of it."""
@@ -201,7 +202,7 @@ def attached_instance(lake: LakeSetting, memory_limit: str) -> Iterator[duckdb.D
         entry = _ATTACHED.get(lake)
         if entry is None:
             instance = duckdb.connect()
-            instance.execute(f"SET memory_limit = '{_sql_string(memory_limit)}'")
+            bound_memory(instance)
             try:
                 attach_lake(instance, lake)
             except BaseException:

@@ -282,6 +282,29 @@ def test_source_file_is_relative_to_the_inbox_in_the_published_copy(small_wareho
         live.close()
 
 
+def test_source_files_are_made_relative_batch_by_batch_over_the_whole_table(small_warehouse, monkeypatch):
+    """The copy is updated a few rows at a time (its memory stays bounded): every row of every
+    batch is made relative, rows outside the inbox stay whole, gaps left by deletes included."""
+    paths = Paths(small_warehouse)
+    monkeypatch.setattr(pub, "UPDATE_BATCH_ROWS", 2)
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        con.execute("CREATE TABLE stg_many AS SELECT n, CASE WHEN n % 3 = 0 THEN '/elsewhere/' || n || '.csv'"
+                    " ELSE $inbox || '/p/' || n || '.csv' END AS source_file FROM range(1, 12) t(n)",
+                    {"inbox": str(paths.inbox)})
+        con.execute("DELETE FROM stg_many WHERE n IN (4, 5)")
+    finally:
+        con.close()
+    pub.publish(paths, run_id="batches", whole=True)
+    con = analyst.connect(small_warehouse)
+    try:
+        rows = con.execute("SELECT n, source_file FROM stg_many ORDER BY n").fetchall()
+    finally:
+        con.close()
+    assert rows == [(1, "p/1.csv"), (2, "p/2.csv"), (3, "/elsewhere/3.csv"), (6, "/elsewhere/6.csv"),
+                    (7, "p/7.csv"), (8, "p/8.csv"), (9, "/elsewhere/9.csv"), (10, "p/10.csv"), (11, "p/11.csv")]
+
+
 def test_the_demo_copy_names_files_relative_to_the_inbox(published_home):
     paths = Paths(published_home)
     con = analyst.connect(published_home)
