@@ -20,21 +20,21 @@ _DEFINITION = ("Commissioner view, net of payments between partners, financial y
 
 def _unplaced_lines(partner_id: str, fy: str, period: str) -> Condition:
     """The partner's net expenditure to date coded to no place: what is shared."""
-    return Condition("fct_mh_ledger", "net_spend",
-                     "partner_id = $partner_id AND fy = $fy AND period <= $period AND line_type = 'expenditure' "
-                     "AND NOT is_eliminated AND place_id IS NULL AND net_spend <> 0",
-                     (("fy", fy), ("partner_id", partner_id), ("period", period)))
+    return Condition.of("fct_mh_ledger", "net_spend",
+                        "partner_id = $partner_id AND fy = $fy AND period <= $period AND line_type = 'expenditure' "
+                        "AND NOT is_eliminated AND place_id IS NULL AND net_spend <> 0",
+                        {"fy": fy, "partner_id": partner_id, "period": period})
 
 
 def _payment_lines(partner_id: str, ics_id: str | None, fy: str, period: str) -> Condition:
     """What one system's ICB (or, without ``ics_id``, every ICB) paid the partner to date."""
     where = ("partner_kind = 'icb' AND counterparty_partner_id = $partner_id AND partner_id <> $partner_id "
              "AND line_type = 'expenditure' AND fy = $fy AND period <= $period AND amount <> 0")
-    params = [("fy", fy), ("partner_id", partner_id), ("period", period)]
+    params = {"fy": fy, "partner_id": partner_id, "period": period}
     if ics_id is not None:
         where += " AND ics_id = $ics_id"
-        params.insert(1, ("ics_id", ics_id))
-    return Condition("fct_mh_ledger", "amount", where, tuple(params))
+        params["ics_id"] = ics_id
+    return Condition.of("fct_mh_ledger", "amount", where, params)
 
 
 def _context(at: At):

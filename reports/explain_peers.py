@@ -10,7 +10,7 @@ from decimal import Decimal
 from reports import formatting as f
 from reports.explain_working import (At, Explanation, Listing, Term, figure, half_up, page_identity, ref_rows,
                                      row_keys)
-from reports.figure_lines import Condition, _freeze, flag_condition
+from reports.figure_lines import Condition, flag_condition
 from reports.sections.variation import unplaced_lines
 from reports.tables import Row
 
@@ -160,15 +160,11 @@ def apportioned(at: At):
         (ics_id,) = at.con.execute("SELECT ics_id FROM rpt_variation WHERE measure_id = ? AND unit_id = ? AND fy = ?",
                                    [k["measure_id"], k["unit_id"], k["fy"]]).fetchone()
         k = {**k, "ics_id": ics_id}
-    system = at.con.execute("SELECT unit_id, unit_name, denominator FROM rpt_variation WHERE measure_id = ? AND fy = ? "
-                            "AND grouping = ? AND ics_id = ? ORDER BY unit_name",
-                            [k["measure_id"], k["fy"], k["grouping"], k["ics_id"]]).fetchall()
+    system, lines, unplaced = at.once(("apportioned", k["measure_id"], k["fy"], k["grouping"], k["ics_id"]),
+                                      lambda: _system_unplaced(at, k))
     population = sum((Decimal(d) for _, _, d in system), Decimal(0))
     if population == 0:
         return None
-    where, params = unplaced_lines(k)
-    lines = Condition("fct_mh_ledger", "amount", where, _freeze(params))
-    (unplaced,) = at.con.execute(f"SELECT coalesce(sum(amount), 0) FROM fct_mh_ledger WHERE {where}", params).fetchone()
     ics = f.label(k["ics_id"], "ics")
     rows = [((name, Decimal(d)), "this place" if unit == k["unit_id"] else "") for unit, name, d in system]
     return Explanation(
@@ -183,6 +179,18 @@ def apportioned(at: At):
             "amount per head to every place of the system."),
         listing=Listing(f"The {len(system)} places of {ics}", (("Place", "text"), ("Weighted population", "int")),
                         rows, "The system's weighted population is the sum of its places'."))
+
+
+def _system_unplaced(at: At, k: dict) -> tuple[list[tuple], Condition, Decimal]:
+    """The system's places (unit, name, weighted population) and its spend on the measure coded to no place
+    (the lines and their sum): the same for every place of the system, so read once per measure, year and
+    system."""
+    system = at.con.execute("SELECT unit_id, unit_name, denominator FROM rpt_variation WHERE measure_id = ? AND fy = ? "
+                            "AND grouping = ? AND ics_id = ? ORDER BY unit_name",
+                            [k["measure_id"], k["fy"], k["grouping"], k["ics_id"]]).fetchall()
+    where, params = unplaced_lines(k)
+    (unplaced,) = at.con.execute(f"SELECT coalesce(sum(amount), 0) FROM fct_mh_ledger WHERE {where}", params).fetchone()
+    return system, Condition.of("fct_mh_ledger", "amount", where, params), Decimal(unplaced)
 
 
 PEER_RATE = _pooled(peers_only=True)

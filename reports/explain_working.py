@@ -113,10 +113,19 @@ class At:
     table: Table
     row: Row
     period: str | None = None
+    # what the workings of several figures of one set read alike (a system's spend coded to no place, shared by
+    # all its places' pages), read once: key -> value, kept by the ExplainSet
+    shared: dict = field(default_factory=dict)
 
     @property
     def facts(self) -> dict[str, Any]:
         return self.row.facts
+
+    def once(self, key: tuple, read: Callable[[], Any]) -> Any:
+        """``read()``'s value, read the first time ``key`` is asked for in the set."""
+        if key not in self.shared:
+            self.shared[key] = read()
+        return self.shared[key]
 
 
 Explainer = Callable[[At], "Explanation | None"]

@@ -5,21 +5,24 @@ and says why each other money figure is not one. Those made by plain arithmetic 
 and from figures of the same row are explained here (``EXPLAIN``: section key -> value key -> how):
 a plan or a budget (its rows of reference/investment_plans.csv, reference/budgets.csv, phased by
 month), a contract value or a limit (its row of the reference file) and its share to date, a
-difference of two figures, a ratio, a run-rate forecast, the lead provider's delegated budget, its providers'
-bed days and out-of-area placements (reference/lp_activity.csv), and any figure a section derives from two
-others of its row (spec.Derived: a percentage, a change, a cost per bed day); and, in explain_peers.py and explain_payer.py, the rates and medians that compare a unit with its peers and the
-commissioner view's shares of a partner's spend. The vocabulary is explain_working.py. An explanation
-is a list of terms (each a reference row with
-its file and line, or a figure of the row: a ledger sum linked to its lines, or a figure explained
-in turn, or a sum of ledger lines of its own linked to a drill page), added up, then optionally scaled (× a ÷ b, rounded half up to the penny, as the SQL of the
-rpt table does) and floored at zero. A subtotal or total adds up the figures of the rows it totals,
-each linked to its own page.
+difference of two figures, a ratio, a run-rate forecast, the lead provider's delegated budget, its
+providers' bed days and out-of-area placements (reference/lp_activity.csv), and any figure a section
+derives from two others of its row (spec.Derived: a percentage, a change, a cost per bed day); and, in
+explain_peers.py and explain_payer.py, the rates, medians and coverage that compare a unit with its peers
+and the commissioner view of a partner's spend; and, in explain_composed.py, the figures made from other
+rows of their table or the other side's lines (a contract type's value and share, a sector's share were
+all the unclassified money its, what a payee booked).
+The vocabulary is explain_working.py. An explanation is a list of terms (each a reference row with its
+file and line, or a figure of the row: a ledger sum linked to its lines, or a figure explained in turn,
+or a sum of ledger lines of its own linked to a drill page), added up, then optionally scaled (× a ÷ b,
+rounded half up to the penny, as the SQL of the rpt table does) and floored at zero. A subtotal or total
+adds up the figures of the rows it totals, each linked to its own page.
 
 Explain pages read ref_ tables (and the rpt table behind the figure) beside the drill pages' fct_
 tables: the reference rows are what the figure rests on. The page of each figure is built by
 ``ExplainSet`` (one per figure, shared by every place showing it) and written by html_site.py
-(reports/explain_html.py) under explain/; tests/reports/test_figure_explain.py recomputes every one from the
-warehouse.
+(reports/explain_html.py) under explain/; tests/reports/test_figure_explain.py recomputes every one
+from the warehouse.
 """
 from __future__ import annotations
 
@@ -499,11 +502,16 @@ def _fmt_of(section: Section, key: str, exact: bool = False) -> str:
     return fmt if exact else "money" if fmt in MONEY_FMTS else "number"
 
 
+def derived_rule(section: Section, key: str) -> Derived | None:
+    """The section's Derived rule of the figure, when the section makes it from two others of its row."""
+    return next((v for v in section.values if isinstance(v, Derived) and v.key == key), None)
+
+
 def explainer(section: Section, key: str) -> Explainer | None:
     """The section's own explainer of the figure, else its Derived rule's."""
     found = EXPLAIN.get(section.key, {}).get(key)
     if found is None:
-        d = next((v for v in section.values if isinstance(v, Derived) and v.key == key), None)
+        d = derived_rule(section, key)
         found = _derived(d) if d is not None else None
     return found
 
@@ -539,6 +547,7 @@ class ExplainSet:
         self.pages: list[ExplainPage] = []
         self._by_key: dict[str, ExplainPage] = {}
         self._folder = "explain"
+        self._shared: dict = {}                   # what several figures' workings read alike (At.shared)
 
     def link(self, tables: list[tuple[str, str, Section, Table]], folder: str) -> int:
         """Set ``row.links`` of every figure of ``tables`` that EXPLAIN covers and no page links yet
@@ -586,12 +595,12 @@ class ExplainSet:
         value = row.values.get(col.key)
         if value is None or col.fmt not in EXPLAINED_FMTS:
             return None
-        derived = any(isinstance(v, Derived) and v.key == col.key for v in section.values)
+        derived = derived_rule(section, col.key) is not None
         if row.role != "detail" and col.fmt not in MONEY_FMTS + ("int",) and not derived:
             return None                           # a subtotal of percentages is not the sum of its rows
         if row.role == "detail" or derived:       # a subtotal's Derived figure: its rule over the subtotal's figures
             try:
-                how = explainer(section, col.key)(At(self.con, section, table, row, self.period))
+                how = explainer(section, col.key)(At(self.con, section, table, row, self.period, self._shared))
             except (duckdb.CatalogException, duckdb.BinderException):
                 how = None                        # a cut-down warehouse without the table or column: left unlinked
             keys = row_keys(row.facts) if row.role == "detail" else {"group": [str(g) for g in row.group]}

@@ -67,6 +67,13 @@ class Condition:
     where: str
     params: tuple[tuple[str, Any], ...]
 
+    @classmethod
+    def of(cls, source: str, amount: str, where: str, params: Mapping[str, Any]) -> "Condition":
+        """The condition with its parameters frozen (sorted by name, lists as tuples), so the same lines asked
+        for twice make the same key, hence one page."""
+        return cls(source, amount, where,
+                   tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+
     @property
     def key(self) -> tuple:
         return (self.source, self.amount, self.where, self.params)
@@ -258,11 +265,6 @@ def _rename(where: str, params: dict, suffix: str) -> tuple[str, dict]:
             {f"{k}{suffix}": v for k, v in params.items()})
 
 
-def _freeze(params: dict) -> tuple[tuple[str, Any], ...]:
-    """Parameters as a hashable, ordered tuple (lists as tuples): identical conditions dedupe."""
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
-
-
 def _drill_of(section: Section) -> Drill | None:
     """The Drill naming a detail row's lines: its flag's, else the registry's own (a section flagging nothing)."""
     if section.flag is not None and section.flag.drill is not None:
@@ -281,7 +283,7 @@ def flag_condition(section: Section, row: Row) -> Condition:
     wanted = set(_PARAM_REF.findall(where))
     if wanted - set(params):
         raise SpecError(f"section {section.key}: drill-down condition needs {sorted(wanted - set(params))}")
-    return Condition(drill.source, drill.amount, where, _freeze({k: v for k, v in params.items() if k in wanted}))
+    return Condition.of(drill.source, drill.amount, where, {k: v for k, v in params.items() if k in wanted})
 
 
 def condition(section: Section, table: Table, row: Row, col: Column,
@@ -303,7 +305,7 @@ def condition(section: Section, table: Table, row: Row, col: Column,
             params.update(p)
         if not parts:
             return None
-        return Condition(drill.source, drill.amount, " OR ".join(parts), _freeze(params))
+        return Condition.of(drill.source, drill.amount, " OR ".join(parts), params)
     # a pivot column: the pivoted measure, with the pivot's dim bound to the column's value
     pivot_value = None
     if section.pivot is not None and col.key.startswith("p") and col.key != "p_total":
@@ -353,7 +355,7 @@ def _sum_condition(section: Section, spec: Lines, amount: str, scope: str, keys:
     text = " AND ".join(where)
     wanted = set(_PARAM_REF.findall(text))
     params.update({k: v for k, v in base.items() if k in wanted})
-    return Condition(spec.source, amount, text, _freeze(params))
+    return Condition.of(spec.source, amount, text, params)
 
 
 def _row_keys(section: Section, row: Row) -> dict[str, Any]:
