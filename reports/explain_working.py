@@ -188,6 +188,12 @@ def figure(at: At, key: str, sign: int = 1) -> Term:
     return Term(label_of(at.section, key), Decimal(at.facts.get(key) or 0), sign, column=key, fmt=fmt)
 
 
+def subtotal_below(at: At) -> Row | None:
+    """The first subtotal below a detail row: the group (a system) it adds up into."""
+    rows = at.table.rows
+    return next((r for r in rows[rows.index(at.row) + 1:] if r.role == "subtotal" and r.level == 0), None)
+
+
 def value_key(section: Section, column: str) -> str:
     """The key of the section's value over an rpt column of the same name (annual_budget, annual_cap)."""
     return next((v.key for v in section.values if isinstance(v, Measure) and v.column == column), column)

@@ -33,19 +33,19 @@ from typing import Any, Callable, Mapping
 
 import duckdb
 
-from reports import explain_payer, explain_peers
+from reports import explain_composed, explain_payer, explain_peers
 from reports import formatting as f
 from reports.explain_working import (At, Explainer, Explanation, Term, beside, field_of, figure, in_sentence, label_of,
-                                     page_identity, ref_rows, row_keys, value_key)
+                                     page_identity, ref_rows, row_keys, subtotal_below, value_key)
 from reports.figure_lines import MONEY_FMTS, Condition, _rows_under
 from reports.spec import Derived, Section
 from reports.tables import Column, Row, Table
 from warehouse import periods
 
 
-# money, the percentages whose working is a ratio of money figures, and the counts read from reference rows (a
-# contract's capacity, the lead provider's bed days)
-EXPLAINED_FMTS = MONEY_FMTS + ("pct", "int", "dec1")
+# money, the percentages whose working is a ratio of money figures, the counts read from reference rows (a
+# contract's capacity, the lead provider's bed days) and the trusts' rates in their measures' own units
+EXPLAINED_FMTS = MONEY_FMTS + ("pct", "int", "dec1", "dec2")
 
 
 # ---------------------------------------------------------------------------
@@ -186,19 +186,13 @@ def _required(at: At):
 
 def _share(at: At):
     """A sector's share: its net spend × 100 ÷ the system's net spend (the system's subtotal), 2 places."""
-    total = _subtotal(at)
+    total = subtotal_below(at)
     if total is None or not total.values.get("net"):
         return None
     return Explanation("the sector's net spend as a percentage of the system's, rounded half up to 2 places",
                        [figure(at, "net")], times=Decimal(100), per=Decimal(total.values["net"]),
                        by="× 100 ÷ the system's net spend", per_fmt="money",
                        per_href=beside(total.links["net"]) if total.links.get("net") else None)
-
-
-def _subtotal(at: At) -> Row | None:
-    """The first subtotal below a detail row: the group (a system) it adds up into."""
-    rows = at.table.rows
-    return next((r for r in rows[rows.index(at.row) + 1:] if r.role == "subtotal" and r.level == 0), None)
 
 
 def _rate(at: At):
@@ -400,10 +394,12 @@ _MHIS_EXPLAIN: dict[str, Explainer] = {
 EXPLAIN: dict[str, dict[str, Explainer]] = {
     "mhis": _MHIS_EXPLAIN,
     "mhis-headline": _MHIS_EXPLAIN,
-    "sector-by-recipient": {"share": _share},
+    "sector-by-recipient": {"share": _share, "share_high": explain_composed.share_if_unclassified},
     "variation": {"rate": _rate, "peer_rate": explain_peers.PEER_RATE, "pooled_rate": explain_peers.POOLED_RATE,
                   "from_median": explain_peers.from_median, "difference": explain_peers.above_pooled,
-                  "total_rate": explain_peers.total_rate, "apportioned": explain_peers.apportioned},
+                  "total_rate": explain_peers.total_rate, "apportioned": explain_peers.apportioned,
+                  "coverage": explain_peers.coverage},
+    "provider-benchmarking": {"median": explain_peers.trust_median, "from_median": explain_peers.trust_from_median},
     "funding-consistency": {
         "value_per_unit": explain_peers.per_unit("annual_value", "the contract's annual value"),
         "median": explain_peers.like_median,
@@ -417,8 +413,13 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
                              "the contract's capacity, in its unit (reference/contracts.csv)",
                              explain_peers.FUNDING_DEFINITION),
     },
-    "system-by-payer": {"apportioned": explain_payer.apportioned, "share": explain_payer.payment_share},
-    "system-by-payer-service-line": {"apportioned": explain_payer.apportioned_by_service_line},
+    "system-by-payer": {"apportioned": explain_payer.apportioned, "share": explain_payer.payment_share,
+                        "payer": explain_payer.commissioner_view},
+    "system-by-payer-service-line": {"apportioned": explain_payer.apportioned_by_service_line,
+                                     "payer": explain_payer.commissioner_view_by_service_line},
+    "contract-mix": {"annual_value": explain_composed.contract_type_value,
+                     "share": explain_composed.contract_type_share},
+    "eliminations": {"payee_amount": explain_composed.payee_booked},
     "open-book": {"forecast": _open_book_forecast},
     "net-by-system": {"forecast": _open_book_forecast},
     "lead-provider": {"delegated": _delegated_month,
