@@ -216,6 +216,13 @@ def _unpaid_partners(at: At) -> list[str]:
         [at.period]).fetchall()])
 
 
+_VIEW_DEFINITION = ("Commissioner view (who pays), net of payments between partners, financial year to date: spend "
+                    "coded to a place belongs to the place's system; a partner's spend coded to no place is shared "
+                    "between the systems whose ICBs paid the partner this year, in proportion to what each paid (an "
+                    "NHS trust's contract income, the lead provider's delegated budget); a partner no ICB paid keeps "
+                    "it with its host system. Summed over the systems, every pound is counted once.")
+
+
 def _whole(at: At, placed: Condition, kept: Condition | None, what: str):
     """Placed + shared out by ICB payments (the row's figure, on its own page) + kept, = the commissioner view."""
     shared = Decimal(at.facts.get("apportioned") or 0)
@@ -227,7 +234,7 @@ def _whole(at: At, placed: Condition, kept: Condition | None, what: str):
                   _sum(at, kept) if kept is not None else Decimal(0), lines=kept)]
     return Explanation(f"{what}: the spend coded to a place of the system, plus the system's part of the spend coded "
                        "to no place shared out by ICB payments, plus the spend coded to no place of a partner no ICB "
-                       "paid, which stays with its host system", terms, definition=_DEFINITION)
+                       "paid, which stays with its host system", terms, definition=_VIEW_DEFINITION)
 
 
 def commissioner_view(at: At):

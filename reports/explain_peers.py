@@ -287,15 +287,16 @@ def coverage(at: At):
         return None
     unit = "a place" if k["grouping"] == "place" else "a system"
     return Explanation(
-        f"the year's spend on the measure coded to {unit} as a percentage of all its spend on the measure, coded to "
-        "a unit or not, rounded half up to 1 place", [Term(f"Spend on the measure coded to {unit}", placed[1],
-                                                           lines=placed[0] if placed[1] else None)],
+        f"the year's spend on the measure coded to {unit} as a percentage of all the spend on the measure, coded "
+        f"to {unit} or not, rounded half up to 1 place", [Term(f"Spend on the measure coded to {unit}", placed[1],
+                                                               lines=placed[0] if placed[1] else None)],
         times=Decimal(100), per=every[1], places="0.1", by="× 100 ÷ all the spend on the measure", per_fmt="money",
-        factors=[Term("All the spend on the measure, coded to a unit or not (the divisor)", every[1],
+        factors=[Term(f"All the spend on the measure, coded to {unit} or not (the divisor)", every[1],
                       lines=every[0])],
         definition=(f"The measure's lines (net of payments between partners unless the measure says gross), "
-                    f"financial year {k['fy']}, every system: the same for every unit of the measure and year. Spend "
-                    "coded to no unit (trust-wide services) is apportioned beside the compared spend, not in it."))
+                    f"financial year {k['fy']}, every system: the same for every {unit[2:]} of the measure and year. "
+                    f"Spend coded to no {unit[2:]} (trust-wide services) is apportioned beside the compared spend, "
+                    "not in it."))
 
 
 def _coverage_lines(at: At, k: dict) -> tuple[tuple[Condition, Decimal], tuple[Condition, Decimal]]:
@@ -332,8 +333,11 @@ def _trust_rates(trusts: list[tuple], scale: int) -> dict[str, Decimal]:
 def _trust_listing(at: At, trusts: list[tuple], rates: dict[str, Decimal], marks: dict[str, str], why: str) -> Listing:
     rows = [((name, Decimal(n), Decimal(d), half_up(rates[u], _RATE_PLACES)), marks.get(u, ""))
             for u, name, n, d in sorted(trusts, key=lambda t: rates[t[0]])]
+    # a count (placements, bed days, a population) shown whole, pounds to the penny
+    whole = ["int" if all(Decimal(t[i]) == Decimal(t[i]).to_integral_value() for t in trusts) else "dec2"
+             for i in (2, 3)]
     return Listing(f"The {len(trusts)} trusts compared, lowest rate first",
-                   (("Trust", "text"), ("Numerator", "dec2"), ("Denominator", "dec2"), ("Rate (4 places)", "dec4")),
+                   (("Trust", "text"), ("Numerator", whole[0]), ("Denominator", whole[1]), ("Rate (4 places)", "dec4")),
                    rows, why)
 
 
