@@ -259,7 +259,8 @@ class DrillSet:
         text = re.sub(r"'[^']*'|\$[a-z_0-9]+|\(SELECT [^()]*\)|\b[a-z_]+\(", " ", cond.where)
         words = set(re.findall(r"\b([a-z_][a-z0-9_]*)\b", text))
         needed = (words - _SQL_WORDS) | {cond.amount}
-        return needed <= self._columns(cond.source)
+        subqueried = re.findall(r"\(SELECT [^()]* FROM ([a-z_][a-z0-9_]*)\)", cond.where)
+        return needed <= self._columns(cond.source) and all(self._columns(t) for t in subqueried)
 
     def _add(self, page: DrillPage) -> DrillPage:
         self._by_key[page.condition.key] = page
