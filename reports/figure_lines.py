@@ -302,7 +302,7 @@ def _drill_of(section: Section) -> Drill | None:
 
 
 def flag_condition(section: Section, row: Row, drill: Drill | None = None) -> Condition:
-    """A detail row's lines, as its section's Drill spec names them (flagged or not), or ``drill``'s."""
+    """A detail row's lines, as its section's Drill spec names them (flagged or not), or as ``drill`` does."""
     drill = drill or _drill_of(section)
     if callable(drill.where):
         where, params = drill.where(row.facts)
@@ -322,7 +322,9 @@ def condition(section: Section, table: Table, row: Row, col: Column,
         return None
     drill = spec.drills.get(col.key) or (_drill_of(section) if col.key in spec.flag_drill else None)
     if drill is not None:
-        rows = [row] if row.role == "detail" else _rows_under(table, row)
+        # a subtotal's lines are its rows' (those with the figure: a row without it adds nothing to it)
+        rows = [row] if row.role == "detail" else [r for r in _rows_under(table, row)
+                                                     if r.values.get(col.key) is not None]
         parts, params = [], {}
         if len(rows) == 1:       # a row's own condition, as its flag's: the same lines, the same page
             return flag_condition(section, rows[0], drill)

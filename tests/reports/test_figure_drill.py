@@ -52,10 +52,11 @@ def test_every_money_figure_is_declared_a_sum_of_lines_or_says_why_not():
                 assert drill is not None and drill.figure == key, (sec.key, key)
                 if drill is spec.drill:      # a flag's drill keys are read anyway; the registry's must be hidden
                     assert set(drill.keys) <= {d.key for d in sec.dims} | set(sec.hidden), (sec.key, drill.keys)
-        for key, drill in spec.drills.items():      # a figure's own lines: read from the row's hidden keys
-            assert drill.figure == key and key not in spec.flag_drill, (sec.key, key)
-            flag_keys = sec.flag.drill.keys if sec.flag and sec.flag.drill else ()
-            assert set(drill.keys) <= {d.key for d in sec.dims} | set(sec.hidden) | set(flag_keys), (sec.key, key)
+            if key in spec.drills:           # a figure's own lines: bound from the row's dims and hidden keys
+                drill, flag = spec.drills[key], sec.flag.drill if sec.flag and sec.flag.drill else spec.drill
+                assert drill.figure == key and key not in spec.flag_drill, (sec.key, key)
+                assert set(drill.keys) <= ({d.key for d in sec.dims} | set(sec.hidden)
+                                           | set(flag.keys if flag else ())), (sec.key, key, drill.keys)
         assert set(spec.not_lines) <= {v.key for v in sec.values}, sec.key
         assert all(reason.strip() for reason in spec.not_lines.values()), sec.key
         if sec.pivot is not None and spec.amounts:

@@ -305,17 +305,9 @@ class _Warehouse:
     def apportioned_to_place(self, k: dict) -> Decimal:
         """The system's spend on the measure's lines (its YAML file, read here) coded to no place × the place's
         population ÷ the system's places' population, half up (away from zero) to the penny."""
-        num = (yaml.safe_load((_MEASURES / f"{k['measure_id']}.yaml").read_text(encoding="utf-8")) or {})["numerator"]
-        sql, params = ["place_id IS NULL", "ics_id = ?", "fy = ?", "list_contains(?, line_type)"], [
-            k["ics_id"], k["fy"], num.get("line_types") or ["expenditure"]]
-        for key, col in (("service_lines", "service_line"), ("funding_streams", "funding_stream"),
-                         ("partner_kinds", "partner_kind")):
-            if num.get(key):
-                sql.append(f"list_contains(?, {col})")
-                params.append(num[key])
-        if (num.get("basis") or "net") == "net":
-            sql.append("NOT is_eliminated")
-        unplaced = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {' AND '.join(sql)}", params)
+        sql, params = _measure_lines(k)
+        unplaced = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {sql} AND place_id IS NULL AND ics_id = ?",
+                            params + [k["ics_id"]])
         populations = dict(self.db.execute(
             "SELECT unit_id, denominator FROM rpt_variation WHERE measure_id = ? AND fy = ? AND grouping = 'place' "
             "AND ics_id = ?", [k["measure_id"], k["fy"], k["ics_id"]]).fetchall())
@@ -377,19 +369,10 @@ class _Warehouse:
 
     # --- a measure's coverage: the year's spend on its lines (its YAML file) coded to a unit, of all of it
     def coverage(self, k: dict) -> Decimal:
-        num = (yaml.safe_load((_MEASURES / f"{k['measure_id']}.yaml").read_text(encoding="utf-8")) or {})["numerator"]
-        sql, params = ["fy = ?", "list_contains(?, line_type)"], [k["fy"], num.get("line_types") or ["expenditure"]]
-        for key, col in (("service_lines", "service_line"), ("funding_streams", "funding_stream"),
-                         ("partner_kinds", "partner_kind")):
-            if num.get(key):
-                sql.append(f"list_contains(?, {col})")
-                params.append(num[key])
-        if (num.get("basis") or "net") == "net":
-            sql.append("NOT is_eliminated")
+        sql, params = _measure_lines(k)
         unit = "ics_id" if k["grouping"] == "ics" else "place_id"
-        every = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {' AND '.join(sql)}", params)
-        placed = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {' AND '.join(sql)} AND {unit} IS NOT NULL",
-                          params)
+        every = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {sql}", params)
+        placed = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {sql} AND {unit} IS NOT NULL", params)
         return _half_up(placed * 100 / every, "0.1")
 
     # --- the alliance's trusts: the median of their rates (numerator x scale / denominator) and the distance to it
@@ -467,6 +450,20 @@ class _Warehouse:
         return self.one("SELECT sum(l.amount) FROM fct_ledger l JOIN dim_partner p USING (partner_id) WHERE "
                         "p.partner_kind = 'lead_provider' AND l.line_type = 'expenditure' AND l.fy = ? AND l.period <= ?",
                         [_fy(period), period])
+
+
+def _measure_lines(k: dict) -> tuple[str, list]:
+    """A measure's lines of the year over fct_mh_ledger, as its YAML file (read here) states them."""
+    num = (yaml.safe_load((_MEASURES / f"{k['measure_id']}.yaml").read_text(encoding="utf-8")) or {})["numerator"]
+    sql, params = ["fy = ?", "list_contains(?, line_type)"], [k["fy"], num.get("line_types") or ["expenditure"]]
+    for key, col in (("service_lines", "service_line"), ("funding_streams", "funding_stream"),
+                     ("partner_kinds", "partner_kind")):
+        if num.get(key):
+            sql.append(f"list_contains(?, {col})")
+            params.append(num[key])
+    if (num.get("basis") or "net") == "net":
+        sql.append("NOT is_eliminated")
+    return " AND ".join(sql), params
 
 
 # the Derived figures recomputed from the warehouse (above) rather than from the figures beside them
