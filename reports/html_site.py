@@ -187,9 +187,9 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         body = _section_body(ctx, sec, table, charts[sec.key], lines_behind, downloads)
         downloads.write_before(out_dir / f"{sec.key}.html",
                                _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body, filters=True))
-    open_book = tables[sections.SECTIONS.index(sections.OPEN_BOOK)]
+    open_book = next((t for sec, t in zip(sections.SECTIONS, tables) if sec is sections.OPEN_BOOK), None)
     _write_partner_pages(con, ctx, cover, pages, out_dir, downloads, partners, own,
-                         open_book.rows[-1].links.get("net_ytd") if open_book.rows else None)
+                         open_book.rows[-1].links.get("net_ytd") if open_book and open_book.rows else None)
     flags = flag_counts(list(zip(sections.SECTIONS, tables)))
     for row in flags.rows:
         if row.role == "detail":
