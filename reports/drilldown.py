@@ -265,9 +265,13 @@ class DrillSet:
         return self._cols[source]
 
     def _readable(self, cond: Condition) -> bool:
-        words = set(re.findall(r"\b([a-z_][a-z0-9_]*)\b", re.sub(r"'[^']*'|\$[a-z_0-9]+", "", cond.where)))
+        # the columns the condition names: not its strings, parameters, subqueries over reference tables
+        # (the agency suppliers) or functions
+        text = re.sub(r"'[^']*'|\$[a-z_0-9]+|\(SELECT [^()]*\)|\b[a-z_]+\(", " ", cond.where)
+        words = set(re.findall(r"\b([a-z_][a-z0-9_]*)\b", text))
         needed = (words - _SQL_WORDS) | {cond.amount}
-        return needed <= self._columns(cond.source)
+        subqueried = re.findall(r"\(SELECT [^()]* FROM ([a-z_][a-z0-9_]*)\)", cond.where)
+        return needed <= self._columns(cond.source) and all(self._columns(t) for t in subqueried)
 
     def _add(self, page: DrillPage) -> DrillPage:
         self._by_key[page.condition.key] = page

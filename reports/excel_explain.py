@@ -64,24 +64,43 @@ def write_explain(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportCont
         c.fill = PatternFill("solid", fgColor=_BLUE)
         c.alignment = Alignment(horizontal="right" if j == 2 else "left", indent=1 if j == 3 else 0)
     ws.freeze_panes = "A5"
-    r, at_row, linked = 5, {}, 0
+    at_row, linked, next_row = {}, 0, [5]
     for sheet, top, section, table in figures:
         explain.link([(sheet.title, sheet.title, section, table)], "explain")
         pages = {f"explain/{p.slug}.html": p for p in explain.pages}
+        cells = {}                                # page -> (its first cell on the sheet, its sheet row)
+        for i, row in enumerate(table.rows):
+            for j, col in enumerate(table.columns, start=1):
+                page = pages.get(row.links.get(col.key, ""))
+                if page is not None:
+                    cells.setdefault(page.slug, sheet.cell(row=top + 1 + i, column=j))
         for i, row in enumerate(table.rows):
             for j, col in enumerate(table.columns, start=1):
                 page = pages.get(row.links.get(col.key, ""))
                 if page is None:
                     continue
-                cell = sheet.cell(row=top + 1 + i, column=j)
-                if page.slug not in at_row:
-                    at_row[page.slug] = r
-                    r = _write_working(ws, r, page, f"'{sheet.title}'!{cell.coordinate}", sheet.title, ctx,
-                                       at_row) + 2    # a blank row between workings
-                _link(cell, f"'{SHEET}'!A{at_row[page.slug]}", f"How it is made: the {SHEET} sheet")
+                _write_once(ws, page, pages, cells, sheet.title, ctx, at_row, next_row)
+                _link(sheet.cell(row=top + 1 + i, column=j), f"'{SHEET}'!A{at_row[page.slug]}",
+                      f"How it is made: the {SHEET} sheet")
                 linked += 1
-    ws.print_area = f"A1:D{max(r - 1, 4)}"
+    ws.print_area = f"A1:D{max(next_row[0] - 1, 4)}"
     return linked
+
+
+def _write_once(ws: Worksheet, page: ExplainPage, pages: dict[str, ExplainPage], cells: dict, sheet_name: str,
+                ctx: ReportContext, at_row: dict[str, int], next_row: list[int]) -> None:
+    """The page's working, unless written already, after the workings of the figures it is made from (a median's
+    middle values), so each term's "its own working, above" holds whatever the order of the figures' cells."""
+    if page.slug in at_row:
+        return
+    at_row[page.slug] = 0                          # being written: a term naming it again waits for none
+    for t in page.explanation.terms + page.explanation.factors:
+        other = pages.get((t.href or "").removeprefix("../"))
+        if other is not None and other.slug in cells:
+            _write_once(ws, other, pages, cells, sheet_name, ctx, at_row, next_row)
+    at_row[page.slug] = next_row[0]
+    back = f"'{sheet_name}'!{cells[page.slug].coordinate}"
+    next_row[0] = _write_working(ws, next_row[0], page, back, sheet_name, ctx, at_row) + 2   # a blank row between
 
 
 def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_name: str, ctx: ReportContext,

@@ -18,6 +18,8 @@ def _money(value, fmt: str) -> str:
     table shows it shorter)."""
     if fmt == "pct":
         return f.html_text(f"{value:,}%")
+    if fmt in ("dec2", "dec4"):              # a rate in its measure's own unit: every place it is worked to
+        return f.html_text(f"{value:,}")
     if fmt in ("money", "money2") and value.as_tuple().exponent < -2:
         return f.html_text(f"{'−' if value < 0 else ''}£{abs(value):,}")
     return f.html_text(f.money2_text(value) if fmt in ("money", "money2") else f.number_text(value, fmt))
@@ -108,6 +110,8 @@ def _listing_html(listing: explain_working.Listing) -> str:
 def _plain(value, fmt: str) -> str:
     if fmt == "rate":
         return f"£{value:,}"
+    if fmt == "dec4":
+        return f"{value:,}"
     return f.number_text(value, fmt)
 
 

@@ -17,7 +17,7 @@ import duckdb
 from reports import formatting as f
 from reports.explain_working import At, Explainer, Explanation, Term, figure, page_identity
 from reports.figure_drills import lead_provider_service_lines
-from reports.figure_lines import Condition, _freeze
+from reports.figure_lines import Condition
 from warehouse import periods
 
 _DEFINITION = "The lead provider's own ledger: {what}."
@@ -28,7 +28,7 @@ def _lines(con: duckdb.DuckDBPyConnection, source: str, where: str, params: dict
     """The lead provider's lines meeting ``where``: their sum, and the condition that opens them."""
     where = f"partner_kind = 'lead_provider' AND {where} AND amount <> 0"
     (total,) = con.execute(f"SELECT coalesce(sum(amount), 0) FROM {source} WHERE {where}", params).fetchone()
-    return Decimal(total), Condition(source, "amount", where, _freeze(params))
+    return Decimal(total), Condition.of(source, "amount", where, params)
 
 
 def income(at: At):

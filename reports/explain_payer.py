@@ -20,21 +20,21 @@ _DEFINITION = ("Commissioner view, net of payments between partners, financial y
 
 def _unplaced_lines(partner_id: str, fy: str, period: str) -> Condition:
     """The partner's net expenditure to date coded to no place: what is shared."""
-    return Condition("fct_mh_ledger", "net_spend",
-                     "partner_id = $partner_id AND fy = $fy AND period <= $period AND line_type = 'expenditure' "
-                     "AND NOT is_eliminated AND place_id IS NULL AND net_spend <> 0",
-                     (("fy", fy), ("partner_id", partner_id), ("period", period)))
+    return Condition.of("fct_mh_ledger", "net_spend",
+                        "partner_id = $partner_id AND fy = $fy AND period <= $period AND line_type = 'expenditure' "
+                        "AND NOT is_eliminated AND place_id IS NULL AND net_spend <> 0",
+                        {"fy": fy, "partner_id": partner_id, "period": period})
 
 
 def _payment_lines(partner_id: str, ics_id: str | None, fy: str, period: str) -> Condition:
     """What one system's ICB (or, without ``ics_id``, every ICB) paid the partner to date."""
     where = ("partner_kind = 'icb' AND counterparty_partner_id = $partner_id AND partner_id <> $partner_id "
              "AND line_type = 'expenditure' AND fy = $fy AND period <= $period AND amount <> 0")
-    params = [("fy", fy), ("partner_id", partner_id), ("period", period)]
+    params = {"fy": fy, "partner_id": partner_id, "period": period}
     if ics_id is not None:
         where += " AND ics_id = $ics_id"
-        params.insert(1, ("ics_id", ics_id))
-    return Condition("fct_mh_ledger", "amount", where, tuple(params))
+        params["ics_id"] = ics_id
+    return Condition.of("fct_mh_ledger", "amount", where, params)
 
 
 def _context(at: At):
@@ -171,3 +171,92 @@ def apportioned_by_service_line(at: At):
     return Explanation("each partner's spend on the service line coded to no place shared by what the system's ICB "
                        "paid it (the step in its rounded running share over the partner's service lines; the "
                        "largest payer takes the rest), added up over the partners", terms, definition=_DEFINITION)
+
+
+# ---------------------------------------------------------------------------
+# The commissioner view whole: placed, shared out and kept
+def _placed_lines(ics_id: str, fy: str, period: str, partner_id: str | None = None,
+                  service_line: str | None = None) -> Condition:
+    """Net expenditure to date coded to a place of the system (a partner's, or every partner's on a service
+    line): the same in both views."""
+    where, params = _view_lines(ics_id, fy, period, partner_id, service_line)
+    return Condition.of("fct_mh_ledger", "net_spend", where + " AND place_id IS NOT NULL", params)
+
+
+def _kept_lines(ics_id: str, fy: str, period: str, partners: list[str], service_line: str | None = None) -> Condition:
+    """The spend coded to no place, filed under the system, of the partners no ICB paid: kept as the host view."""
+    where, params = _view_lines(ics_id, fy, period, None, service_line)
+    return Condition.of("fct_mh_ledger", "net_spend", where + " AND place_id IS NULL AND list_contains($partners, "
+                        "partner_id)", {**params, "partners": partners})
+
+
+def _view_lines(ics_id: str, fy: str, period: str, partner_id: str | None,
+                service_line: str | None) -> tuple[str, dict]:
+    where = ("ics_id = $ics_id AND fy = $fy AND period <= $period AND line_type = 'expenditure' AND NOT is_eliminated "
+             "AND net_spend <> 0")
+    params = {"ics_id": ics_id, "fy": fy, "period": period}
+    for column, value in (("partner_id", partner_id), ("service_line", service_line)):
+        if value is not None:
+            where += f" AND {column} = ${column}"
+            params[column] = value
+    return where, params
+
+
+def _sum(at: At, cond: Condition) -> Decimal:
+    (v,) = at.con.execute(f"SELECT coalesce(sum({cond.amount}), 0) FROM {cond.source} WHERE {cond.where}",
+                          cond.bound()).fetchone()
+    return Decimal(v)
+
+
+def _unpaid_partners(at: At) -> list[str]:
+    """The partners no ICB paid to date: their spend coded to no place stays with their host system."""
+    return at.once(("unpaid partners", at.period), lambda: [p for (p,) in at.con.execute(
+        "SELECT DISTINCT partner_id FROM fct_mh_ledger WHERE partner_id NOT IN (SELECT partner_id FROM "
+        "fct_icb_payment_shares WHERE period = ? AND payment_share IS NOT NULL) ORDER BY partner_id",
+        [at.period]).fetchall()])
+
+
+_VIEW_DEFINITION = ("Commissioner view (who pays), net of payments between partners, financial year to date: spend "
+                    "coded to a place belongs to the place's system; a partner's spend coded to no place is shared "
+                    "between the systems whose ICBs paid the partner this year, in proportion to what each paid (an "
+                    "NHS trust's contract income, the lead provider's delegated budget); a partner no ICB paid keeps "
+                    "it with its host system. Summed over the systems, every pound is counted once.")
+
+
+def _whole(at: At, placed: Condition, kept: Condition | None, what: str):
+    """Placed + shared out by ICB payments (the row's figure, on its own page) + kept, = the commissioner view."""
+    shared = Decimal(at.facts.get("apportioned") or 0)
+    terms = [Term(f"Coded to a place of {f.ics_label(at.facts['ics_id'])}", _sum(at, placed), lines=placed),
+             Term("Shared out by ICB payments (spend coded to no place)", shared,
+                  explained_by=page_identity(at.section.key, "apportioned", "detail", row_keys(at.row.facts))
+                  if shared else None),
+             Term("Kept with the host system (spend coded to no place of a partner no ICB paid)",
+                  _sum(at, kept) if kept is not None else Decimal(0), lines=kept)]
+    return Explanation(f"{what}: the spend coded to a place of the system, plus the system's part of the spend coded "
+                       "to no place shared out by ICB payments, plus the spend coded to no place of a partner no ICB "
+                       "paid, which stays with its host system", terms, definition=_VIEW_DEFINITION)
+
+
+def commissioner_view(at: At):
+    got = _context(at)
+    if got is None:
+        return None
+    partner_id, fy, _, payers = got
+    ics_id = at.facts["ics_id"]
+    kept = None if payers else _kept_lines(ics_id, fy, at.period, [partner_id])
+    return _whole(at, _placed_lines(ics_id, fy, at.period, partner_id=partner_id), kept,
+                  "the partner's net spend to date attributed to the system")
+
+
+def commissioner_view_by_service_line(at: At):
+    if at.period is None:
+        return None
+    row = at.con.execute("SELECT service_line FROM dim_service_line WHERE service_line_name = ?",
+                         [at.facts.get("service_line_name")]).fetchone()
+    if row is None:
+        return None
+    ics_id, fy = at.facts["ics_id"], periods.fy_of(at.period)
+    unpaid = _unpaid_partners(at)
+    return _whole(at, _placed_lines(ics_id, fy, at.period, service_line=row[0]),
+                  _kept_lines(ics_id, fy, at.period, unpaid, service_line=row[0]) if unpaid else None,
+                  "every partner's net spend to date on the service line attributed to the system")

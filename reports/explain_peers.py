@@ -10,9 +10,10 @@ from decimal import Decimal
 from reports import formatting as f
 from reports.explain_working import (At, Explanation, Listing, Term, figure, half_up, page_identity, ref_rows,
                                      row_keys)
-from reports.figure_lines import Condition, _freeze, flag_condition
-from reports.sections.variation import unplaced_lines
+from reports.figure_lines import Condition, flag_condition
+from reports.sections.variation import measure_filters, unplaced_lines
 from reports.tables import Row
+from warehouse import periods
 
 _RATE_PLACES = "0.0001"
 _EXACT = "0.00000001"                     # an unrounded rate as the page shows it
@@ -160,15 +161,11 @@ def apportioned(at: At):
         (ics_id,) = at.con.execute("SELECT ics_id FROM rpt_variation WHERE measure_id = ? AND unit_id = ? AND fy = ?",
                                    [k["measure_id"], k["unit_id"], k["fy"]]).fetchone()
         k = {**k, "ics_id": ics_id}
-    system = at.con.execute("SELECT unit_id, unit_name, denominator FROM rpt_variation WHERE measure_id = ? AND fy = ? "
-                            "AND grouping = ? AND ics_id = ? ORDER BY unit_name",
-                            [k["measure_id"], k["fy"], k["grouping"], k["ics_id"]]).fetchall()
+    system, lines, unplaced = at.once(("apportioned", k["measure_id"], k["fy"], k["grouping"], k["ics_id"]),
+                                      lambda: _system_unplaced(at, k))
     population = sum((Decimal(d) for _, _, d in system), Decimal(0))
     if population == 0:
         return None
-    where, params = unplaced_lines(k)
-    lines = Condition("fct_mh_ledger", "amount", where, _freeze(params))
-    (unplaced,) = at.con.execute(f"SELECT coalesce(sum(amount), 0) FROM fct_mh_ledger WHERE {where}", params).fetchone()
     ics = f.label(k["ics_id"], "ics")
     rows = [((name, Decimal(d)), "this place" if unit == k["unit_id"] else "") for unit, name, d in system]
     return Explanation(
@@ -183,6 +180,18 @@ def apportioned(at: At):
             "amount per head to every place of the system."),
         listing=Listing(f"The {len(system)} places of {ics}", (("Place", "text"), ("Weighted population", "int")),
                         rows, "The system's weighted population is the sum of its places'."))
+
+
+def _system_unplaced(at: At, k: dict) -> tuple[list[tuple], Condition, Decimal]:
+    """The system's places (unit, name, weighted population) and its spend on the measure coded to no place
+    (the lines and their sum): the same for every place of the system, so read once per measure, year and
+    system."""
+    system = at.con.execute("SELECT unit_id, unit_name, denominator FROM rpt_variation WHERE measure_id = ? AND fy = ? "
+                            "AND grouping = ? AND ics_id = ? ORDER BY unit_name",
+                            [k["measure_id"], k["fy"], k["grouping"], k["ics_id"]]).fetchall()
+    where, params = unplaced_lines(k)
+    (unplaced,) = at.con.execute(f"SELECT coalesce(sum(amount), 0) FROM fct_mh_ledger WHERE {where}", params).fetchone()
+    return system, Condition.of("fct_mh_ledger", "amount", where, params), Decimal(unplaced)
 
 
 PEER_RATE = _pooled(peers_only=True)
@@ -263,3 +272,124 @@ def against_median(at: At):
                        "places", [figure(at, "value_per_unit"), figure(at, "median", -1)], times=Decimal(100),
                        per=Decimal(at.facts["median"]), by="× 100 ÷ the median", per_fmt="money",
                        definition=FUNDING_DEFINITION)
+
+
+# ---------------------------------------------------------------------------
+# Coverage: how much of a measure's spend is coded to a unit
+def coverage(at: At):
+    """The year's spend on the measure's lines coded to a unit (a place, or a system) × 100 ÷ all of it, placed or
+    not, every system, 1 place (coverage_pct in sql/reports/measure_template.sql)."""
+    k = at.facts
+    if k.get("grouping") not in ("place", "ics"):
+        return None
+    placed, every = at.once(("coverage", k["measure_id"], k["fy"], k["grouping"]), lambda: _coverage_lines(at, k))
+    if every[1] == 0:
+        return None
+    unit = "a place" if k["grouping"] == "place" else "a system"
+    return Explanation(
+        f"the year's spend on the measure coded to {unit} as a percentage of all the spend on the measure, coded "
+        f"to {unit} or not, rounded half up to 1 place", [Term(f"Spend on the measure coded to {unit}", placed[1],
+                                                               lines=placed[0] if placed[1] else None)],
+        times=Decimal(100), per=every[1], places="0.1", by="× 100 ÷ all the spend on the measure", per_fmt="money",
+        factors=[Term(f"All the spend on the measure, coded to {unit} or not (the divisor)", every[1],
+                      lines=every[0])],
+        definition=(f"The measure's lines (net of payments between partners unless the measure says gross), "
+                    f"financial year {k['fy']}, every system: the same for every {unit[2:]} of the measure and year. "
+                    f"Spend coded to no {unit[2:]} (trust-wide services) is apportioned beside the compared spend, "
+                    "not in it."))
+
+
+def _coverage_lines(at: At, k: dict) -> tuple[tuple[Condition, Decimal], tuple[Condition, Decimal]]:
+    """The measure's lines of the year coded to a unit, and all of them: each condition with its sum."""
+    where, params = measure_filters(k)
+    unit_col = "ics_id" if k["grouping"] == "ics" else "place_id"
+    out = []
+    for cond in (f"{where} AND {unit_col} IS NOT NULL", where):
+        (total,) = at.con.execute(f"SELECT coalesce(sum(amount), 0) FROM fct_mh_ledger WHERE {cond}",
+                                  params).fetchone()
+        out.append((Condition.of("fct_mh_ledger", "amount", f"{cond} AND amount <> 0", params), Decimal(total)))
+    return out[0], out[1]
+
+
+# ---------------------------------------------------------------------------
+# The alliance's trusts: each measure's median rate and a trust's distance from it
+def _trusts(at: At) -> tuple[list[tuple], int] | None:
+    """The trusts of the row's measure and year (unit, name, numerator, denominator) and the measure's scale."""
+    if at.period is None:
+        return None
+    rows = at.con.execute(
+        "SELECT unit_id, unit_name, numerator, denominator, scale FROM rpt_variation WHERE grouping = 'provider' "
+        "AND measure_name = ? AND fy = ? AND denominator <> 0 ORDER BY unit_id",
+        [at.facts.get("measure_name"), periods.fy_of(at.period)]).fetchall()
+    if not rows or len({r[4] for r in rows}) != 1:
+        return None
+    return [r[:4] for r in rows], rows[0][4]
+
+
+def _trust_rates(trusts: list[tuple], scale: int) -> dict[str, Decimal]:
+    return {u: Decimal(n) * scale / Decimal(d) for u, _, n, d in trusts}
+
+
+def _trust_listing(at: At, trusts: list[tuple], rates: dict[str, Decimal], marks: dict[str, str], why: str) -> Listing:
+    rows = [((name, Decimal(n), Decimal(d), half_up(rates[u], _RATE_PLACES)), marks.get(u, ""))
+            for u, name, n, d in sorted(trusts, key=lambda t: rates[t[0]])]
+    # a count (placements, bed days, a population) shown whole, pounds to the penny
+    whole = ["int" if all(Decimal(t[i]) == Decimal(t[i]).to_integral_value() for t in trusts) else "dec2"
+             for i in (2, 3)]
+    return Listing(f"The {len(trusts)} trusts compared, lowest rate first",
+                   (("Trust", "text"), ("Numerator", whole[0]), ("Denominator", whole[1]), ("Rate (4 places)", "dec4")),
+                   rows, why)
+
+
+def _trust_median(at: At, trusts: list[tuple], rates: dict[str, Decimal], unit: str | None):
+    median, mid = _median(list(rates.values()))
+    ordered = sorted(rates, key=rates.get)
+    how = (f"the middle of the {len(rates)} rates" if len(mid) == 1 else
+           f"the mean of the two middle rates of {len(rates)} (an even number)")
+    marks = {ordered[i]: "median: " + ("the middle rate" if len(mid) == 1 else "one of the two middle rates")
+             for i in mid}
+    if unit is not None:
+        marks[unit] = "this trust" + (f"; {marks[unit]}" if unit in marks else "")
+    return median, mid, ordered, how, marks
+
+
+_TRUST_DEFINITION = ("The measure's rate for each trust of the provider alliance (its own cost return or activity, "
+                     "reference/alliance_*.csv, over its denominator, in the measure's unit), financial year to date; "
+                     "the median is taken over the trusts of the year, unrounded, and shown to 4 places.")
+
+
+def trust_median(at: At):
+    got = _trusts(at)
+    if got is None:
+        return None
+    trusts, scale = got
+    rates = _trust_rates(trusts, scale)
+    median, mid, ordered, how, marks = _trust_median(at, trusts, rates, None)
+    names = {u: name for u, name, _, _ in trusts}
+    times = "" if scale == 1 else f" × {scale:,}"
+    return Explanation(
+        f"the median of the trusts' rates (numerator{times} ÷ denominator, unrounded): {how}, rounded half up to 4 "
+        "places", [Term(f"{names[ordered[i]]}: rate, unrounded", half_up(rates[ordered[i]], _EXACT), fmt="dec4")
+                   for i in mid],
+        per=Decimal(len(mid)), places=_RATE_PLACES, rounded=True,
+        by="÷ 2 (the mean of two)" if len(mid) == 2 else "rounded", definition=_TRUST_DEFINITION,
+        listing=_trust_listing(at, trusts, rates, marks, f"The median is {how}: half the trusts are higher and half "
+                               "lower, whatever the size of the highest and lowest."))
+
+
+def trust_from_median(at: At):
+    got = _trusts(at)
+    if got is None:
+        return None
+    trusts, scale = got
+    unit = next((u for u, name, _, _ in trusts if name == at.facts.get("unit_name")), None)
+    if unit is None:
+        return None
+    rates = _trust_rates(trusts, scale)
+    median, mid, ordered, how, marks = _trust_median(at, trusts, rates, unit)
+    return Explanation(
+        "the trust's rate less the median rate of the trusts, both unrounded, the difference rounded half up to 4 "
+        "places", [Term("The trust's rate, unrounded", half_up(rates[unit], _EXACT), fmt="dec4"),
+                   Term(f"Median rate: {how}", half_up(median, _EXACT), -1, fmt="dec4")],
+        rounded=True, places=_RATE_PLACES, by="rounded", definition=_TRUST_DEFINITION,
+        listing=_trust_listing(at, trusts, rates, marks, f"The median is {how}."))

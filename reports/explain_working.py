@@ -117,10 +117,19 @@ class At:
     table: Table
     row: Row
     period: str | None = None
+    # what the workings of several figures of one set read alike (a system's spend coded to no place, shared by
+    # all its places' pages), read once: key -> value, kept by the ExplainSet
+    shared: dict = field(default_factory=dict)
 
     @property
     def facts(self) -> dict[str, Any]:
         return self.row.facts
+
+    def once(self, key: tuple, read: Callable[[], Any]) -> Any:
+        """``read()``'s value, read the first time ``key`` is asked for in the set."""
+        if key not in self.shared:
+            self.shared[key] = read()
+        return self.shared[key]
 
 
 Explainer = Callable[[At], "Explanation | None"]
@@ -181,6 +190,12 @@ def in_sentence(label: str) -> str:
 def figure(at: At, key: str, sign: int = 1) -> Term:
     fmt = next(v.fmt for v in at.section.values if v.key == key)
     return Term(label_of(at.section, key), Decimal(at.facts.get(key) or 0), sign, column=key, fmt=fmt)
+
+
+def subtotal_below(at: At) -> Row | None:
+    """The first subtotal below a detail row: the group (a system) it adds up into."""
+    rows = at.table.rows
+    return next((r for r in rows[rows.index(at.row) + 1:] if r.role == "subtotal" and r.level == 0), None)
 
 
 def value_key(section: Section, column: str) -> str:

@@ -5,24 +5,26 @@ and says why each other money figure is not one. Those made by plain arithmetic 
 and from figures of the same row are explained here (``EXPLAIN``: section key -> value key -> how):
 a plan or a budget (its rows of reference/investment_plans.csv, reference/budgets.csv, phased by
 month), a contract value or a limit (its row of the reference file) and its share to date, a
-difference of two figures, a ratio, a run-rate forecast, the lead provider's delegated budget, its providers'
-bed days and out-of-area placements (reference/lp_activity.csv), and any figure a section derives from two
-others of its row (spec.Derived: a percentage, a change, a cost per bed day); in explain_plans.py and
-explain_lead_provider.py, a budget variance as a percentage, the allocation's growth and shares of it, a
-system's position over its schemes, the lead provider's income, first-year baseline and reconciliation;
-and, in explain_peers.py and explain_payer.py, the rates and medians that compare a unit with its peers and the
-commissioner view's shares of a partner's spend. The vocabulary is explain_working.py. An explanation
-is a list of terms (each a reference row with
-its file and line, or a figure of the row: a ledger sum linked to its lines, or a figure explained
-in turn, or a sum of ledger lines of its own linked to a drill page), added up, then optionally scaled (× a ÷ b, rounded half up to the penny, as the SQL of the
-rpt table does) and floored at zero. A subtotal or total adds up the figures of the rows it totals,
-each linked to its own page.
+difference of two figures, a ratio, a run-rate forecast, the lead provider's delegated budget, its
+providers' bed days and out-of-area placements (reference/lp_activity.csv), and any figure a section
+derives from two others of its row (spec.Derived: a percentage, a change, a cost per bed day); in
+explain_plans.py and explain_lead_provider.py, a budget variance as a percentage, the allocation's growth
+and shares of it, a system's position over its schemes, the lead provider's income, first-year baseline
+and reconciliation; in explain_peers.py and explain_payer.py, the rates, medians and coverage that
+compare a unit with its peers and the commissioner view of a partner's spend; and, in explain_composed.py,
+the figures made from other rows of their table or the other side's lines (a contract type's value and
+share, a sector's share were all the unclassified money its, what a payee booked).
+The vocabulary is explain_working.py. An explanation is a list of terms (each a reference row with its
+file and line, or a figure of the row: a ledger sum linked to its lines, or a figure explained in turn,
+or a sum of ledger lines of its own linked to a drill page), added up, then optionally scaled (× a ÷ b,
+rounded half up to the penny, as the SQL of the rpt table does) and floored at zero. A subtotal or total
+adds up the figures of the rows it totals, each linked to its own page.
 
 Explain pages read ref_ tables (and the rpt table behind the figure) beside the drill pages' fct_
 tables: the reference rows are what the figure rests on. The page of each figure is built by
 ``ExplainSet`` (one per figure, shared by every place showing it) and written by html_site.py
-(reports/explain_html.py) under explain/; tests/reports/test_figure_explain.py recomputes every one from the
-warehouse.
+(reports/explain_html.py) under explain/; tests/reports/test_figure_explain.py recomputes every one
+from the warehouse.
 """
 from __future__ import annotations
 
@@ -34,19 +36,19 @@ from typing import Any, Callable, Mapping
 
 import duckdb
 
-from reports import explain_lead_provider, explain_payer, explain_peers, explain_plans
+from reports import explain_composed, explain_lead_provider, explain_payer, explain_peers, explain_plans
 from reports import formatting as f
 from reports.explain_working import (At, Explainer, Explanation, Term, beside, field_of, figure, in_sentence, label_of,
-                                     page_identity, ref_rows, row_keys, value_key)
+                                     page_identity, ref_rows, row_keys, subtotal_below, value_key)
 from reports.figure_lines import MONEY_FMTS, Condition, _rows_under
 from reports.spec import Derived, Section
 from reports.tables import Column, Row, Table
 from warehouse import periods
 
 
-# money, the percentages whose working is a ratio of money figures, and the counts read from reference rows (a
-# contract's capacity, the lead provider's bed days)
-EXPLAINED_FMTS = MONEY_FMTS + ("pct", "int", "dec1")
+# money, the percentages whose working is a ratio of money figures, the counts read from reference rows (a
+# contract's capacity, the lead provider's bed days) and the trusts' rates in their measures' own units
+EXPLAINED_FMTS = MONEY_FMTS + ("pct", "int", "dec1", "dec2")
 
 
 # ---------------------------------------------------------------------------
@@ -187,19 +189,13 @@ def _required(at: At):
 
 def _share(at: At):
     """A sector's share: its net spend × 100 ÷ the system's net spend (the system's subtotal), 2 places."""
-    total = _subtotal(at)
+    total = subtotal_below(at)
     if total is None or not total.values.get("net"):
         return None
     return Explanation("the sector's net spend as a percentage of the system's, rounded half up to 2 places",
                        [figure(at, "net")], times=Decimal(100), per=Decimal(total.values["net"]),
                        by="× 100 ÷ the system's net spend", per_fmt="money",
                        per_href=beside(total.links["net"]) if total.links.get("net") else None)
-
-
-def _subtotal(at: At) -> Row | None:
-    """The first subtotal below a detail row: the group (a system) it adds up into."""
-    rows = at.table.rows
-    return next((r for r in rows[rows.index(at.row) + 1:] if r.role == "subtotal" and r.level == 0), None)
 
 
 def _rate(at: At):
@@ -401,10 +397,12 @@ _MHIS_EXPLAIN: dict[str, Explainer] = {
 EXPLAIN: dict[str, dict[str, Explainer]] = {
     "mhis": _MHIS_EXPLAIN,
     "mhis-headline": _MHIS_EXPLAIN,
-    "sector-by-recipient": {"share": _share},
+    "sector-by-recipient": {"share": _share, "share_high": explain_composed.share_if_unclassified},
     "variation": {"rate": _rate, "peer_rate": explain_peers.PEER_RATE, "pooled_rate": explain_peers.POOLED_RATE,
                   "from_median": explain_peers.from_median, "difference": explain_peers.above_pooled,
-                  "total_rate": explain_peers.total_rate, "apportioned": explain_peers.apportioned},
+                  "total_rate": explain_peers.total_rate, "apportioned": explain_peers.apportioned,
+                  "coverage": explain_peers.coverage},
+    "provider-benchmarking": {"median": explain_peers.trust_median, "from_median": explain_peers.trust_from_median},
     "funding-consistency": {
         "value_per_unit": explain_peers.per_unit("annual_value", "the contract's annual value"),
         "median": explain_peers.like_median,
@@ -418,8 +416,13 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
                              "the contract's capacity, in its unit (reference/contracts.csv)",
                              explain_peers.FUNDING_DEFINITION),
     },
-    "system-by-payer": {"apportioned": explain_payer.apportioned, "share": explain_payer.payment_share},
-    "system-by-payer-service-line": {"apportioned": explain_payer.apportioned_by_service_line},
+    "system-by-payer": {"apportioned": explain_payer.apportioned, "share": explain_payer.payment_share,
+                        "payer": explain_payer.commissioner_view},
+    "system-by-payer-service-line": {"apportioned": explain_payer.apportioned_by_service_line,
+                                     "payer": explain_payer.commissioner_view_by_service_line},
+    "contract-mix": {"annual_value": explain_composed.contract_type_value,
+                     "share": explain_composed.contract_type_share},
+    "eliminations": {"payee_amount": explain_composed.payee_booked},
     "open-book": {"forecast": _open_book_forecast},
     "net-by-system": {"forecast": _open_book_forecast},
     "lead-provider": {"delegated": _delegated_month,
@@ -508,11 +511,16 @@ def _fmt_of(section: Section, key: str, exact: bool = False) -> str:
     return fmt if exact else "money" if fmt in MONEY_FMTS else "number"
 
 
+def derived_rule(section: Section, key: str) -> Derived | None:
+    """The section's Derived rule of the figure, when the section makes it from two others of its row."""
+    return next((v for v in section.values if isinstance(v, Derived) and v.key == key), None)
+
+
 def explainer(section: Section, key: str) -> Explainer | None:
     """The section's own explainer of the figure, else its Derived rule's."""
     found = EXPLAIN.get(section.key, {}).get(key)
     if found is None:
-        d = next((v for v in section.values if isinstance(v, Derived) and v.key == key), None)
+        d = derived_rule(section, key)
         found = _derived(d) if d is not None else None
     return found
 
@@ -548,6 +556,7 @@ class ExplainSet:
         self.pages: list[ExplainPage] = []
         self._by_key: dict[str, ExplainPage] = {}
         self._folder = "explain"
+        self._shared: dict = {}                   # what several figures' workings read alike (At.shared)
 
     def link(self, tables: list[tuple[str, str, Section, Table]], folder: str) -> int:
         """Set ``row.links`` of every figure of ``tables`` that EXPLAIN covers and no page links yet
@@ -620,12 +629,12 @@ class ExplainSet:
         value = row.values.get(col.key)
         if value is None or col.fmt not in EXPLAINED_FMTS:
             return None
-        derived = any(isinstance(v, Derived) and v.key == col.key for v in section.values)
+        derived = derived_rule(section, col.key) is not None
         if row.role != "detail" and col.fmt not in MONEY_FMTS + ("int",) and not derived:
             return None                           # a subtotal of percentages is not the sum of its rows
         if row.role == "detail" or derived:       # a subtotal's Derived figure: its rule over the subtotal's figures
             try:
-                how = explainer(section, col.key)(At(self.con, section, table, row, self.period))
+                how = explainer(section, col.key)(At(self.con, section, table, row, self.period, self._shared))
             except (duckdb.CatalogException, duckdb.BinderException):
                 how = None                        # a cut-down warehouse without the table or column: left unlinked
             keys = row_keys(row.facts) if row.role == "detail" else {"group": [str(g) for g in row.group]}

@@ -20,9 +20,12 @@ from typing import Any, Mapping
 from reports import figure_drills
 from reports.chart_figures import ChartData
 from reports.query import ReportContext
+from reports.sections.agency import AGENCY_LINES
 from reports.sections.mhis import MHIS_SPEND_DRILL
+from reports.sections.open_book import PAYEE_SIDE, PAYER_SIDE
 from reports.spec import ALL, FY, MONTH, PREV_MONTH, YTD, Drill, Measure, Section, SpecError, Text
 from reports.tables import Column, Row, Table
+from warehouse import periods
 
 MONEY_FMTS = ("money", "money2")
 # a section's filters over its rpt table that hold verbatim over the lines too (the lines carry
@@ -41,7 +44,9 @@ class Lines:
     ``pivot``: the line column a pivot's columns are values of. ``flag_drill``: the value keys
     whose lines are the section's Flag.drill condition (bound from every detail row, flagged
     or not), or ``drill``'s for a detail section that flags nothing (each row names its own
-    lines). ``not_lines``: value key -> why that figure is not linked."""
+    lines). ``drills``: value key -> the Drill naming a detail row's lines for that figure,
+    when they are not the flag's (the month's part of a year to date, one side of a pair).
+    ``not_lines``: value key -> why that figure is not linked."""
     amounts: Mapping[str, str] = field(default_factory=dict)
     keys: Mapping[str, str] = field(default_factory=dict)
     where: str = "line_type = 'expenditure'"
@@ -68,6 +73,13 @@ class Condition:
     amount: str
     where: str
     params: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def of(cls, source: str, amount: str, where: str, params: Mapping[str, Any]) -> "Condition":
+        """The condition with its parameters frozen (sorted by name, lists as tuples), so the same lines asked
+        for twice make the same key, hence one page."""
+        return cls(source, amount, where,
+                   tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
 
     @property
     def key(self) -> tuple:
@@ -104,9 +116,33 @@ def _mhis_category_lines(v: Mapping[str, Any]) -> tuple[str, dict]:
     return " AND ".join(where), params
 
 
+_COMMISSIONER_NOT = {"payer": "placed spend, plus a share of the spend coded to no place by ICB payments, plus "
+                              "what is kept: not whole lines",
+                     "moved": "the commissioner view less the host view: a share is in it",
+                     "apportioned": "a partner's spend coded to no place shared by ICB payments, not whole lines"}
+
 _MHIS_CATEGORY_DRILL = Drill(keys=("icb_id", "fy", "service_lines", "funding_streams"), source="fct_ledger",
                                where=_mhis_category_lines, figure="amount",
                                title=lambda v: f"{v['icb_name']}: {v['line_name']}, {v.get('fy')}")
+
+def _pair_to_date(v: Mapping[str, Any]) -> tuple[str, dict]:
+    """Both sides of a payer and payee's agreement from April to the row's month: their differences added up."""
+    return (f"fy = $fy AND period <= $period AND ({PAYER_SIDE} OR {PAYEE_SIDE})",
+            {"payer_id": v["payer_id"], "payee_id": v["payee_id"], "fy": periods.fy_of(v["period"]),
+             "period": v["period"]})
+
+
+def _pair_title(v: Mapping[str, Any]) -> str:
+    return f"{v['payer_name']} and {v['payee_name']}, {v['period']}"
+
+
+_PAYER_BOOKED = Drill(keys=("payer_id", "payee_id", "period"), where=f"period = $period AND {PAYER_SIDE}",
+                      figure="payer_amount", title=_pair_title)
+_DIFFERENCE_TO_DATE = Drill(keys=("payer_id", "payee_id", "period"), where=_pair_to_date, figure="ytd_difference",
+                            title=_pair_title)
+_AGENCY_MONTH = Drill(keys=("partner_id", "period"),
+                      where=f"partner_id = $partner_id AND period = $period AND {AGENCY_LINES}",
+                      figure="agency_month", title=lambda v: f"{v['partner_name']}: agency spend in {v['period']}")
 
 FIGURE_LINES: dict[str, Lines | NotLines] = {
     # --- rpt_open_book and rpt_mh_spend: sums of fct_mh_ledger expenditure lines by their keys
@@ -123,11 +159,11 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
     "partner-spend": Lines(_OPEN_BOOK_AMOUNTS, _OPEN_BOOK_DIMS),
     "partner-months": Lines({"gross": _GROSS, "eliminated": _ELIM, "net": _NET}, {**_OPEN_BOOK_DIMS, "period": "period"}),
     # --- detail sections: the lines their Flag.drill names, for every row
+    # the payer's side and the year to date are sums of lines; the payee's side is its income lines with the
+    # sign turned (reports/explain_composed.py)
     "eliminations": Lines(
-        flag_drill=("difference",),
-        not_lines={"payer_amount": "one side of the agreement; the difference links to both sides' lines",
-                   "payee_amount": "one side of the agreement; the difference links to both sides' lines",
-                   "ytd_difference": "a running total of the monthly differences, each linked on its month's row"}),
+        flag_drill=("difference",), drills={"payer_amount": _PAYER_BOOKED, "ytd_difference": _DIFFERENCE_TO_DATE},
+        not_lines={"payee_amount": "the payee's income lines with their sign turned (money in is booked negative)"}),
     "plan-vs-actual": Lines(
         flag_drill=("actual_ytd",),
         not_lines={"fy_plan": _PLAN, "plan_ytd": _PLAN, "slippage": "plan less actual: a plan value is in it",
@@ -175,24 +211,22 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
                    "forecast": "a forecast: actual plus budget to come plus the variance trend",
                    "forecast_variance": "a forecast less the budget"}),
     "agency-spend": Lines(
-        flag_drill=("agency_ytd",),
+        flag_drill=("agency_ytd",), drills={"agency_month": _AGENCY_MONTH},
         not_lines={"annual_cap": "a limit from the agency caps file, not ledger lines",
                    "cap_ytd": "the limit phased to date, not ledger lines",
-                   "variance": "agency spend less the limit: a limit is in it",
-                   "agency_month": "the month's part of the year to date, whose lines are linked beside it"}),
+                   "variance": "agency spend less the limit: a limit is in it"}),
     # --- not (yet) expressed as lines
     # the lines each contract pays, the view rpt_contracts sums (and rpt_contract_mix sums its contracts), less
     # the budgets delegated to a lead provider, as rpt_contract_mix leaves them out
     "contract-mix": Lines(
         {"paid": "amount"}, {"ics_id": "ics_id", "contract_type": "contract_type"},
         where="contract_level <> 'delegated_budget'", source="fct_contract_payment_lines",
-        not_lines={"annual_value": "contract values by type, not ledger lines"}),
-    "system-by-payer": NotLines("the commissioner view shares a partner's spend between systems by ICB "
-                                "payments (apportioned, not whole lines); the host view's lines are the open "
-                                "book's"),
-    "system-by-payer-service-line": NotLines("the same commissioner view by service line: a partner's spend "
-                                             "shared between systems by ICB payments (apportioned, not whole "
-                                             "lines)"),
+        not_lines={"annual_value": "contract values by type (reference rows), not ledger lines"}),
+    # the host view is the open book's net spend, year to date at each month; the commissioner view shares a
+    # partner's spend between systems by ICB payments (apportioned, not whole lines: reports/explain_payer.py)
+    "system-by-payer": Lines({"host": _NET}, _OPEN_BOOK_DIMS, line_scope=YTD, not_lines=_COMMISSIONER_NOT),
+    "system-by-payer-service-line": Lines({"host": _NET}, _OPEN_BOOK_DIMS, line_scope=YTD,
+                                          not_lines=_COMMISSIONER_NOT),
     "system-position": NotLines("plan values and forecasts over all of an ICB's schemes; each scheme's actual "
                                 "links to its lines on the Plan against actual page"),
     # the rpt table's month row holds the year to date; its lines carry who received the money
@@ -267,11 +301,6 @@ def _rename(where: str, params: dict, suffix: str) -> tuple[str, dict]:
             {f"{k}{suffix}": v for k, v in params.items()})
 
 
-def _freeze(params: dict) -> tuple[tuple[str, Any], ...]:
-    """Parameters as a hashable, ordered tuple (lists as tuples): identical conditions dedupe."""
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
-
-
 def _drill_of(section: Section) -> Drill | None:
     """The Drill naming a detail row's lines: its flag's, else the registry's own (a section flagging nothing)."""
     if section.flag is not None and section.flag.drill is not None:
@@ -290,7 +319,7 @@ def flag_condition(section: Section, row: Row, drill: Drill | None = None) -> Co
     wanted = set(_PARAM_REF.findall(where))
     if wanted - set(params):
         raise SpecError(f"section {section.key}: drill-down condition needs {sorted(wanted - set(params))}")
-    return Condition(drill.source, drill.amount, where, _freeze({k: v for k, v in params.items() if k in wanted}))
+    return Condition.of(drill.source, drill.amount, where, {k: v for k, v in params.items() if k in wanted})
 
 
 def condition(section: Section, table: Table, row: Row, col: Column,
@@ -314,7 +343,7 @@ def condition(section: Section, table: Table, row: Row, col: Column,
             params.update(p)
         if not parts:
             return None
-        return Condition(drill.source, drill.amount, " OR ".join(parts), _freeze(params))
+        return Condition.of(drill.source, drill.amount, " OR ".join(parts), params)
     # a pivot column: the pivoted measure, with the pivot's dim bound to the column's value
     pivot_value = None
     if section.pivot is not None and col.key.startswith("p") and col.key != "p_total":
@@ -364,7 +393,7 @@ def _sum_condition(section: Section, spec: Lines, amount: str, scope: str, keys:
     text = " AND ".join(where)
     wanted = set(_PARAM_REF.findall(text))
     params.update({k: v for k, v in base.items() if k in wanted})
-    return Condition(spec.source, amount, text, _freeze(params))
+    return Condition.of(spec.source, amount, text, params)
 
 
 def _row_keys(section: Section, row: Row) -> dict[str, Any]:

@@ -29,7 +29,7 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from reports import (chart_links, drill_html, drill_reuse, drilldown, explain_html, figure_explain, figure_links,
-                     flag_links, partner_pages)
+                     flag_amounts, flag_links, partner_pages)
 from reports import formatting as f
 from reports import sections
 from reports.chart_axes import (GRID, MONEY_TICKS_JS, MUTED, PLOT_LOCALE, all_zero, axis_title, top, value_axis, zero_axis,
@@ -194,6 +194,9 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
                       for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))]
                      + [(INDEX, sections.SUMMARY.title, b, t) for b, t in zip(sections.SUMMARY.blocks, summary_tables)],
                      EXPLAIN)
+    # the register's amounts open the page of the same figure where the flag is raised (linked just above)
+    flag_amounts.link_amounts([(part, t) for sec, table in zip(sections.SECTIONS, tables)
+                               for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))], links)
     reuse = drill_reuse.plan(con, drill_set.registered, last, frame=_page(ctx, cover, "", pages, "", "", root="../")) \
         if last is not None else None
     if reuse is not None:
@@ -223,7 +226,9 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         body = _section_body(ctx, sec, table, charts[sec.key], lines_behind, downloads)
         downloads.write_before(out_dir / f"{sec.key}.html",
                                _page(ctx, cover, f"{sec.key}.html", pages, sec.title, body, filters=True))
-    _write_partner_pages(con, ctx, cover, pages, out_dir, downloads, partners, own)
+    open_book = next((t for sec, t in zip(sections.SECTIONS, tables) if sec is sections.OPEN_BOOK), None)
+    _write_partner_pages(con, ctx, cover, pages, out_dir, downloads, partners, own,
+                         open_book.rows[-1].links.get("net_ytd") if open_book and open_book.rows else None)
     flags = flag_counts(list(zip(sections.SECTIONS, tables)))
     for row in flags.rows:
         if row.role == "detail":
@@ -710,9 +715,9 @@ def _link_partner_names(tables: list[Table], found: list[partner_pages.Partner])
 def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: ReportContext, cover: Cover,
                          pages: list[tuple[str, str]], out_dir: Path, downloads: Downloads,
                          found: list[partner_pages.Partner],
-                         own: dict[str, list[tuple[Section, Table]]]) -> None:
+                         own: dict[str, list[tuple[Section, Table]]], open_book_total: str | None) -> None:
     """A page per partner (``own``: its sections' tables), then the page listing them (which links
-    to them)."""
+    to them; ``open_book_total``: the page of every partner's net spend to date, the open book's total)."""
     (out_dir / partner_pages.FOLDER).mkdir(exist_ok=True)
     for partner in found:
         out = ['<section class="panel">', f"<h2>{f.html_text(partner.name)}</h2>",
@@ -736,13 +741,25 @@ def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: ReportContext, cov
         out.append("</section>")
         downloads.write_before(out_dir / partner.href,
                                _page(ctx, cover, "", pages, partner.name, "\n".join(out), root="../"))
-    listing = partner_pages.partner_list(con, ctx, found)
+    # each partner's net spend to date opens the lines of its own page's total; every partner's, the open book's
+    net_links = {p.partner_id: _own_link(t, "net_ytd") for p in found for sec, t in own[p.partner_id]
+                 if sec is partner_pages.SPEND}
+    listing = partner_pages.partner_list(con, ctx, found, net_links, open_book_total)
     body = ('<section class="panel"><h2>Partners</h2><p class="lede">Every partner with mental-health spend this '
             "financial year, with its net spend to date; each name opens the partner's own page.</p>"
             + table_html(listing, caption="Partners")
             + f'<p class="note">{downloads.link(listing, "partners", filterable=True)}</p></section>')
     downloads.write_before(out_dir / partner_pages.INDEX,
                            _page(ctx, cover, partner_pages.INDEX, pages, "Partners", body, filters=True))
+
+
+def _own_link(table: Table, key: str) -> str | None:
+    """The link of a partner page's table's whole (its total, or its one row), as the partners page writes it:
+    from the site's root, not one folder down."""
+    rows = table.rows
+    whole = rows[-1] if rows and rows[-1].role == "total" else rows[0] if len(rows) == 1 else None
+    link = whole.links.get(key) if whole is not None else None
+    return link.removeprefix("../") if link else None
 
 
 def _drill_body(ctx: ReportContext, page: drilldown.DrillPage, downloads: Downloads | None = None) -> str:

@@ -8,6 +8,7 @@ computed by the same engine as every other page and add up to the open book."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import duckdb
 
@@ -63,8 +64,10 @@ def partners(con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> list[Partner
     return sorted(found, key=lambda p: (p.ics_id or "~", p.kind, p.name.casefold()))
 
 
-def partner_list(con: duckdb.DuckDBPyConnection, ctx: ReportContext, found: list[Partner]) -> Table:
-    """The partners page's table: each partner with its net spend FY to date, linked to its page."""
+def partner_list(con: duckdb.DuckDBPyConnection, ctx: ReportContext, found: list[Partner],
+                 net_links: Mapping[str, str | None] | None = None, total_link: str | None = None) -> Table:
+    """The partners page's table: each partner with its net spend FY to date, linked to its page; the net spend
+    linked to its lines (``net_links``: partner id -> the page; ``total_link``: every partner's)."""
     net = dict(con.execute(
         "SELECT partner_id, sum(net_spend) FROM rpt_open_book WHERE fy = $fy AND period <= $period GROUP BY ALL",
         {"fy": ctx.fy, "period": ctx.period}).fetchall())
@@ -74,8 +77,10 @@ def partner_list(con: duckdb.DuckDBPyConnection, ctx: ReportContext, found: list
     for p in found:
         row = Row({"ics_id": p.ics_id, "kind": p.kind, "partner": p.name, "net_ytd": net.get(p.partner_id)})
         row.links["partner"] = p.href
+        if net_links and net_links.get(p.partner_id):
+            row.links["net_ytd"] = net_links[p.partner_id]
         rows.append(row)
     if rows:
         rows.append(Row({"ics_id": _Label("Total"), "net_ytd": sum(r.values["net_ytd"] or 0 for r in rows)},
-                          "total"))
+                          "total", links={"net_ytd": total_link} if total_link else {}))
     return Table("partners", "Partners", cols, rows)

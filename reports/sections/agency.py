@@ -9,6 +9,11 @@ from reports.spec import DETAIL, YTD, Chart, Derived, Dim, Drill, Flag, Measure,
 
 
 # --- agency staffing spend against its limit ----------------------------------------
+# a provider's lines paid to a listed staffing agency (the name as rpt_agency_spend keys it)
+AGENCY_LINES = ("line_type = 'expenditure' AND lower(trim(regexp_replace(counterparty, '\\s+', ' ', 'g'))) "
+                "IN (SELECT name_key FROM ref_agency_suppliers)")
+
+
 def _agency_text(v: Mapping[str, Any]) -> str:
     return (f"{v['partner_name']} has paid staffing agencies {_m(v['agency_ytd'])} this financial year to "
             f"{_month(v.get('period'))}, {_m(v['variance'])} ({f.pct_text(v['variance_pct'] or 0)}) over its "
@@ -42,9 +47,7 @@ AGENCY = Section(
     drop_zero_rows=False,
     flag=Flag(where="rag = 'red'", label="Providers over their agency spending limit", text=_agency_text,
               drill=Drill(keys=("partner_id", "fy", "period"),
-                          where=("partner_id = $partner_id AND fy = $fy AND period <= $period "
-                                 "AND line_type = 'expenditure' AND lower(trim(regexp_replace(counterparty, "
-                                 "'\\s+', ' ', 'g'))) IN (SELECT name_key FROM ref_agency_suppliers)"),
+                          where=f"partner_id = $partner_id AND fy = $fy AND period <= $period AND {AGENCY_LINES}",
                           figure="agency_ytd",
                           title=lambda v: f"{v['partner_name']}: agency spend to {_month(v.get('period'))}")),
     charts=(

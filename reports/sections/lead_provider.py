@@ -56,7 +56,8 @@ LEAD_PROVIDER = Section(
                         Measure("spend", "Spend to date", "ytd_total_spend"),
                         Measure("over", "Over (+) or under (-) the delegated budget", "ytd_over_delegated_budget"),
                         Derived("over_pct", "Over %", "share", ("over", "delegated"))),
-                basis="£, the lead provider's own ledger", hidden=("period",),
+                # the lead provider's id: the key its flag is raised under (rpt_flags.source_keys)
+                basis="£, the lead provider's own ledger", hidden=("period", "lead_provider_id"),
                 total=False, drop_zero_rows=False,
                 flag=Flag(where="ytd_over_delegated_budget > 0", label="Lead provider over its delegated budget",
                           text=_lp_over_text, first=True)),

@@ -73,6 +73,10 @@ SYSTEM_BY_PAYER = Section(
 
 
 # --- eliminations: agreement of balances --------------------------------------
+# each side of a payer and payee's agreement: the payer's payments naming the payee, the payee's income naming
+# the payer (booked as money in: negative)
+PAYER_SIDE = "(partner_id = $payer_id AND counterparty_partner_id = $payee_id AND line_type = 'expenditure')"
+PAYEE_SIDE = "(partner_id = $payee_id AND counterparty_partner_id = $payer_id AND line_type = 'income')"
 def _aob_text(v: Mapping[str, Any]) -> str:
     return (f"In {_month(v['period'])} {v['payer_name']} booked {_p(v['payer_amount'])} paid to "
             f"{v['payee_name']}, which booked {_p(v['payee_amount'])} received: a difference of "
@@ -111,9 +115,7 @@ ELIMINATIONS = Section(
     basis="£ as each side booked it",
     flag=Flag(where="status = 'mismatched'", label="Balances that do not agree", text=_aob_text, first=True,
               drill=Drill(keys=("payer_id", "payee_id", "period"),
-                          where=("period = $period AND ((partner_id = $payer_id AND counterparty_partner_id "
-                                 "= $payee_id AND line_type = 'expenditure') OR (partner_id = $payee_id AND "
-                                 "counterparty_partner_id = $payer_id AND line_type = 'income'))"),
+                          where=f"period = $period AND ({PAYER_SIDE} OR {PAYEE_SIDE})",
                           figure="difference",
                           title=lambda v: f"{v['payer_name']} and {v['payee_name']}, {_month(v['period'])}")),
 )

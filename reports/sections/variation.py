@@ -35,18 +35,18 @@ def _variation_lines(v: Mapping[str, Any]) -> tuple[str, dict]:
     """The ledger lines of a measure's numerator: the measure's own filters (its YAML file,
     as assets/model_builders.py reads it) over fct_mh_ledger, for the unit and year."""
     unit_col = "ics_id" if v.get("grouping") == "ics" else "place_id"
-    where, params = _measure_filters(v)
+    where, params = measure_filters(v)
     return f"{unit_col} = $unit_id AND {where}", {"unit_id": v["unit_id"], **params}
 
 
 def unplaced_lines(v: Mapping[str, Any]) -> tuple[str, dict]:
     """The lines of a measure coded to no place by the partners of the unit's system in the year: the spend
     apportioned to the system's places by population (apportioned_numerator, sql/reports/measure_template.sql)."""
-    where, params = _measure_filters(v)
+    where, params = measure_filters(v)
     return f"place_id IS NULL AND ics_id = $ics_id AND {where}", {"ics_id": v["ics_id"], **params}
 
 
-def _measure_filters(v: Mapping[str, Any]) -> tuple[str, dict]:
+def measure_filters(v: Mapping[str, Any]) -> tuple[str, dict]:
     """A measure's filters over fct_mh_ledger for the year: line types, service lines, funding streams, partner
     kinds and its basis (net leaves out eliminated lines)."""
     import yaml

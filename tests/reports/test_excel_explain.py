@@ -14,7 +14,11 @@ import openpyxl
 import pytest
 
 from reports import formatting as f
+from reports import sections
+from reports.excel_explain import write_explain
 from reports.excel_pack import build_board_pack
+from reports.query import ReportContext
+from reports.section_figures import section_table
 
 _FACTORS = re.compile(r"(?:× (£?[\d,.]+) )?÷ (£?[\d,.]+), rounded half up to (the penny|(\d+) decimal places?)$")
 
@@ -63,6 +67,8 @@ def _workings(ws) -> dict[int, dict]:
                                 else Decimal("0.01"))
         elif text.startswith("Or £"):
             current["floor"] = _number(text.split()[1])
+        elif b.value is not None and re.search(r"\(the (multiplier|divisor)\)$", text):
+            current.setdefault("factors", []).append(_amount(b))       # the multiplier or divisor as a figure
         elif b.value is not None:
             current["terms"].append(_amount(b))
     return out
@@ -94,6 +100,8 @@ def test_each_key_figure_links_to_a_working_that_makes_it_to_the_penny(pack):
                     figure = _amount(c)
                 assert w["figure"] == w["result"] == figure, (name, c.coordinate, w, figure)
                 assert _redo(w) == figure, (name, c.coordinate, w)
+                # a multiplier or divisor shown as a figure of its own is the one the working scales by
+                assert all(v in w["scale"][:2] for v in w.get("factors", [])), (name, c.coordinate, w)
                 assert w["reconciles"] == "Yes"
                 linked[name] += 1
     assert all(n > 0 for n in linked.values()), linked
@@ -165,3 +173,50 @@ def test_a_places_apportioned_spend_on_its_working_is_its_systems_unplaced_spend
         assert w["figure"] == expected == _redo(w), (row["Place"].value, row["Measure"].value, w, expected)
         checked += 1
     assert checked >= 12
+
+
+def test_a_medians_working_links_each_middle_value_to_its_own_working_above_it(pack):
+    """The median of like contracts is made from the middle values per unit, each a figure with its own working:
+    each term links to that working, written above the median's."""
+    assert _median_terms_link_above(pack["Explain"]) > 0
+
+
+def test_a_medians_working_is_complete_whatever_the_order_of_the_sheets_rows(demo_home, tmp_path):
+    """The funding-consistency rows written in reverse (each median's row now above its middle contracts'): the
+    middle values' workings still come first, so each median's terms still link to them above."""
+    con = duckdb.connect(str(demo_home / "warehouse" / "openbook.duckdb"), read_only=True)
+    try:
+        (period,) = con.execute("SELECT max(period) FROM fct_ledger").fetchone()
+        ctx = ReportContext(period, None, "t")
+        table = section_table(con, sections.FUNDING_CONSISTENCY, ctx)
+        table.rows = [r for r in reversed(table.rows) if r.role == "detail"]
+        wb = openpyxl.Workbook()
+        sheet = wb.active
+        sheet.title = "Funding consistency"
+        write_explain(wb.create_sheet("Explain"), con, ctx, [(sheet, 1, sections.FUNDING_CONSISTENCY, table)])
+    finally:
+        con.close()
+    assert _median_terms_link_above(wb["Explain"]) > 0
+
+
+def _median_terms_link_above(ws) -> int:
+    """Each median working's terms (a middle contract's value per unit) link to that value's working above it;
+    returns how many terms were checked."""
+    starts = set(_workings(ws))
+    medians, checked = [r for r in starts if str(ws.cell(r, 1).value).startswith("Median of like contracts:")], 0
+    assert medians
+    for first in medians:
+        r, terms = first + 1, 0
+        while r <= ws.max_row and r not in starts:
+            label = str(ws.cell(r, 1).value or "")
+            if label.endswith(": value per unit"):            # a term: one middle contract's value per unit
+                link = ws.cell(r, 3).hyperlink
+                assert ws.cell(r, 3).value == "its own working, above" and link is not None, (first, r, label)
+                target = int(link.location.split("!A")[1])
+                assert target in starts and target < first, (first, r, target)
+                assert str(ws.cell(target, 1).value).startswith("Value per unit"), ws.cell(target, 1).value
+                terms += 1
+            r += 1
+        assert terms >= 1, (first, ws.cell(first, 1).value)
+        checked += terms
+    return checked

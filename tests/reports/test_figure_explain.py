@@ -305,21 +305,86 @@ class _Warehouse:
     def apportioned_to_place(self, k: dict) -> Decimal:
         """The system's spend on the measure's lines (its YAML file, read here) coded to no place × the place's
         population ÷ the system's places' population, half up (away from zero) to the penny."""
-        num = (yaml.safe_load((_MEASURES / f"{k['measure_id']}.yaml").read_text(encoding="utf-8")) or {})["numerator"]
-        sql, params = ["place_id IS NULL", "ics_id = ?", "fy = ?", "list_contains(?, line_type)"], [
-            k["ics_id"], k["fy"], num.get("line_types") or ["expenditure"]]
-        for key, col in (("service_lines", "service_line"), ("funding_streams", "funding_stream"),
-                         ("partner_kinds", "partner_kind")):
-            if num.get(key):
-                sql.append(f"list_contains(?, {col})")
-                params.append(num[key])
-        if (num.get("basis") or "net") == "net":
-            sql.append("NOT is_eliminated")
-        unplaced = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {' AND '.join(sql)}", params)
+        sql, params = _measure_lines(k)
+        unplaced = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {sql} AND place_id IS NULL AND ics_id = ?",
+                            params + [k["ics_id"]])
         populations = dict(self.db.execute(
             "SELECT unit_id, denominator FROM rpt_variation WHERE measure_id = ? AND fy = ? AND grouping = 'place' "
             "AND ics_id = ?", [k["measure_id"], k["fy"], k["ics_id"]]).fetchall())
         return _half_up(unplaced * Decimal(populations[k["unit_id"]]) / sum(Decimal(v) for v in populations.values()))
+
+    # --- the contract mix: reference/contracts.csv, the contracts of a system's ICBs in force in a month reported
+    def contract_type_values(self, k: dict, period: str) -> dict[str, Decimal]:
+        """Each contract type's annual value over the system's provider-facing contracts (a contract to a lead
+        provider is a delegated budget, left out) in force in a month of the year the ledgers report."""
+        months = [m for (m,) in self.db.execute("SELECT DISTINCT period FROM fct_ledger WHERE fy = ?",
+                                                [_fy(period)]).fetchall()]
+        out: dict[str, Decimal] = defaultdict(Decimal)
+        for ctype, value, start, end in self.db.execute(
+                "SELECT c.contract_type, c.annual_value, strftime(c.start_date, '%Y-%m'), CAST(c.end_date AS VARCHAR) "
+                "FROM ref_contracts c JOIN dim_partner cm ON cm.partner_id = c.commissioner_id JOIN dim_partner pr "
+                "ON pr.partner_id = c.provider_id WHERE cm.ics_id = ? AND pr.partner_kind <> 'lead_provider'",
+                [k["ics_id"]]).fetchall():
+            if any(start <= m and f"{m}-01" <= end for m in months):
+                out[ctype] += Decimal(value)
+        return out
+
+    def contract_type_share(self, k: dict, period: str) -> Decimal:
+        values = self.contract_type_values(k, period)
+        return _half_up(values[k["contract_type"]] * 100 / sum(values.values()))
+
+    # --- agreement of balances: what the payee's ledger says it received from the payer in the month
+    def payee_booked(self, k: dict) -> Decimal:
+        return -self.one("SELECT sum(amount) FROM fct_ledger WHERE partner_id = ? AND counterparty_partner_id = ? "
+                         "AND line_type = 'income' AND period = ?", [k["payee_id"], k["payer_id"], k["period"]])
+
+    # --- a sector's share were all the system's unclassified money its
+    def share_high(self, k: dict, period: str) -> Decimal:
+        net = {s: Decimal(v) for s, v in self.db.execute(
+            "SELECT sector, sum(net_spend) FROM rpt_sector_share_by_recipient WHERE ics_id = ? AND period = ? "
+            "GROUP BY sector", [k["ics_id"], period]).fetchall()}
+        extra = net.get("unclassified", Decimal(0)) if k["sector"] != "unclassified" else Decimal(0)
+        return _half_up((net.get(k["sector"], Decimal(0)) + extra) * 100 / sum(net.values()))
+
+    # --- the commissioner view whole: placed + shared by ICB payments (above) + kept by a partner no ICB paid
+    def _net(self, where: str, params: list, period: str) -> Decimal:
+        return self.one("SELECT sum(net_spend) FROM fct_mh_ledger WHERE line_type = 'expenditure' AND NOT is_eliminated "
+                        f"AND fy = ? AND period <= ? AND {where}", [_fy(period), period] + params)
+
+    def commissioner_view(self, k: dict, period: str) -> Decimal:
+        pid = self._partner(k["partner_name"])
+        placed = self._net("partner_id = ? AND ics_id = ? AND place_id IS NOT NULL", [pid, k["ics_id"]], period)
+        kept = Decimal(0) if self._icb_payments(pid, period) else self._net(
+            "partner_id = ? AND ics_id = ? AND place_id IS NULL", [pid, k["ics_id"]], period)
+        return placed + self.apportioned(k, period) + kept
+
+    def commissioner_view_by_service_line(self, k: dict, period: str) -> Decimal:
+        where = "service_line_name = ? AND ics_id = ?"
+        placed = self._net(f"{where} AND place_id IS NOT NULL", [k["service_line_name"], k["ics_id"]], period)
+        kept = sum((self._net(f"{where} AND place_id IS NULL AND partner_id = ?",
+                              [k["service_line_name"], k["ics_id"], pid], period)
+                    for (pid,) in self.db.execute("SELECT partner_id FROM dim_partner").fetchall()
+                    if not self._icb_payments(pid, period)), Decimal(0))
+        return placed + self.apportioned_by_service_line(k, period) + kept
+
+    # --- a measure's coverage: the year's spend on its lines (its YAML file) coded to a unit, of all of it
+    def coverage(self, k: dict) -> Decimal:
+        sql, params = _measure_lines(k)
+        unit = "ics_id" if k["grouping"] == "ics" else "place_id"
+        every = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {sql}", params)
+        placed = self.one(f"SELECT sum(amount) FROM fct_mh_ledger WHERE {sql} AND {unit} IS NOT NULL", params)
+        return _half_up(placed * 100 / every, "0.1")
+
+    # --- the alliance's trusts: the median of their rates (numerator x scale / denominator) and the distance to it
+    def _trust_rates(self, k: dict, period: str) -> dict[str, Decimal]:
+        return {name: Decimal(n) * s / Decimal(d) for name, n, d, s in self.db.execute(
+            "SELECT unit_name, numerator, denominator, scale FROM rpt_variation WHERE grouping = 'provider' AND "
+            "measure_name = ? AND fy = ?", [k["measure_name"], _fy(period)]).fetchall()}
+
+    def trust_median(self, k: dict, period: str) -> Decimal:
+        ordered = sorted(self._trust_rates(k, period).values())
+        n = len(ordered)
+        return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
     # --- the lead provider's activity: reference/lp_activity.csv, the month or a subcontractor's year to date
     def activity(self, column: str, period: str, k: dict | None = None) -> Decimal:
@@ -445,6 +510,20 @@ class _Warehouse:
         return sum(figures, Decimal(0))
 
 
+def _measure_lines(k: dict) -> tuple[str, list]:
+    """A measure's lines of the year over fct_mh_ledger, as its YAML file (read here) states them."""
+    num = (yaml.safe_load((_MEASURES / f"{k['measure_id']}.yaml").read_text(encoding="utf-8")) or {})["numerator"]
+    sql, params = ["fy = ?", "list_contains(?, line_type)"], [k["fy"], num.get("line_types") or ["expenditure"]]
+    for key, col in (("service_lines", "service_line"), ("funding_streams", "funding_stream"),
+                     ("partner_kinds", "partner_kind")):
+        if num.get(key):
+            sql.append(f"list_contains(?, {col})")
+            params.append(num[key])
+    if (num.get("basis") or "net") == "net":
+        sql.append("NOT is_eliminated")
+    return " AND ".join(sql), params
+
+
 # the Derived figures recomputed from the warehouse (above) rather than from the figures beside them
 _RECOMPUTED_DERIVED = {"lead-provider-delegated-budget:over_pct", "lead-provider-subcontractors:per_bed_day",
                        "contracts:utilisation", "plan-vs-actual:slippage_pct"}
@@ -543,6 +622,16 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
                                                               - wh.lead_provider_mh_spend(period)),
         **{f"system-position:{v}": (lambda v=v: wh.position(k, v)) for v in (
             "fy_plan", "actual_ytd", "forecast_run_rate", "forecast_profile", "net_underspend", "rebalance", "cover")},
+        "contract-mix:annual_value": lambda: wh.contract_type_values(k, period)[k["contract_type"]],
+        "contract-mix:share": lambda: wh.contract_type_share(k, period),
+        "eliminations:payee_amount": lambda: wh.payee_booked(k),
+        "sector-by-recipient:share_high": lambda: wh.share_high(k, period),
+        "system-by-payer:payer": lambda: wh.commissioner_view(k, period),
+        "system-by-payer-service-line:payer": lambda: wh.commissioner_view_by_service_line(k, period),
+        "variation:coverage": lambda: wh.coverage(k),
+        "provider-benchmarking:median": lambda: _half_up(wh.trust_median(k, period), "0.0001"),
+        "provider-benchmarking:from_median": lambda: _half_up(
+            wh._trust_rates(k, period)[k["unit_name"]] - wh.trust_median(k, period), "0.0001"),
     }
     return recompute[what]()
 
@@ -587,7 +676,8 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
     for name in ("plan-vs-actual.html", "mh-budget.html", "contracts.html", "agency-spend.html", "mhis.html",
                  "index.html", "sector-by-recipient.html", "variation.html", "system-by-payer.html",
                  "funding-consistency.html", "open-book.html", "lead-provider.html",
-                 "system-by-payer-service-line.html", "system-position.html"):
+                 "system-by-payer-service-line.html", "system-position.html", "eliminations.html",
+                 "flag-register.html"):
         assert per_page[name] > 0, f"{name}: no figure links to its working"
     assert set(recomputed) >= {"plan-vs-actual:fy_plan", "plan-vs-actual:slippage", "mh-budget:budget_ytd",
                                "contracts:annual_value", "contracts:overrun", "agency-spend:cap_ytd",
@@ -605,7 +695,11 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
                                "lead-provider-reconciliation:non_mh_spend", "system-position:fy_plan",
                                "system-position:actual_ytd", "system-position:forecast_run_rate",
                                "system-position:forecast_profile", "system-position:net_underspend",
-                               "system-position:rebalance", "system-position:cover"}, sorted(recomputed)
+                               "system-position:rebalance", "system-position:cover",
+                               "contract-mix:annual_value", "contract-mix:share",
+                               "eliminations:payee_amount", "sector-by-recipient:share_high", "system-by-payer:payer",
+                               "system-by-payer-service-line:payer", "variation:coverage",
+                               "provider-benchmarking:median", "provider-benchmarking:from_median"}, sorted(recomputed)
     assert {p.resolve() for p in (site / "explain").glob("*.html")} == set(pages), "an explain page no figure links"
     print(f"\nchecked {checked} explained figures against {len(pages)} explain pages; recomputed: {dict(recomputed)}")
     for name, n in sorted(per_page.items()):
