@@ -60,6 +60,13 @@ class LinesRead:
         i = [_ALL_ROLLED_UP - (1 << (3 - j)) for j in range(4)].index(grouping)
         self.groups[i].append((keys[i], count, Decimal(total)))
 
+    def in_key_order(self) -> "LinesRead":
+        """The breakdowns in one order, by key, whatever order the grouped query returned them in (the
+        pages sort them again): the same lines read alone or in a pass make an equal read."""
+        for values in self.groups.values():
+            values.sort(key=lambda g: (g[0] is None, str(g[0])))
+        return self
+
 
 def read_one(con: duckdb.DuckDBPyConnection, cond: Condition, limit: int, service_line: str) -> LinesRead:
     """One page's lines, by two queries with the condition's parameters bound."""
@@ -77,7 +84,7 @@ def read_one(con: duckdb.DuckDBPyConnection, cond: Condition, limit: int, servic
     read.lines = con.execute(
         f"SELECT {_line_columns(amount)} FROM {cond.source} WHERE {cond.where} "
         f"ORDER BY abs({amount}) DESC, load_id, source_row LIMIT {int(limit)}", bound).fetchall()
-    return read
+    return read.in_key_order()
 
 
 def read_many(con: duckdb.DuckDBPyConnection, asks: list[tuple[Condition, int]],
@@ -127,7 +134,7 @@ def _read_group(con: duckdb.DuckDBPyConnection, template: tuple[str, str, str],
             reads[i].loads = loads
     finally:
         con.execute(f"DROP TABLE IF EXISTS {DRILL_LINES}")
-    return reads
+    return [read.in_key_order() for read in reads]
 
 
 def matching(con: duckdb.DuckDBPyConnection, conds: list[Condition], loads: list[str]) -> list[bool]:
