@@ -70,8 +70,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, A
     """The reports' inputs: the code, the catalog, and every table of ``tables`` (views followed to
     the tables they read) by content; a table that is not there (a temporary one) by its absence."""
     database = con.execute("SELECT current_database()").fetchone()[0]
-    base = set(r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $d "
-                                         "AND schema_name = 'main'", {"d": database}).fetchall())
+    base = fingerprints.base_tables(con, database)
     read = tables_behind(con, tables, database)
     return {"code": code_version(), "catalog": fingerprints.catalog(con, database), "tables": sorted(tables),
             "content": {n: change_markers.content(con, n, database) if n in base else None for n in sorted(read)}}

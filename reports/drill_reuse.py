@@ -123,8 +123,7 @@ def read_inputs(con: duckdb.DuckDBPyConnection, sources: list[str]) -> Inputs:
     """Each load's fingerprint in every table with a load_id the sources read (from the change markers
     where they can be trusted), and each source's fingerprint of the other tables it reads."""
     database = con.execute("SELECT current_database()").fetchone()[0]
-    base = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $d "
-                                      "AND schema_name = 'main'", {"d": database}).fetchall()}
+    base = fingerprints.base_tables(con, database)
     per_load = {r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_columns() WHERE database_name = $d AND schema_name = 'main' "
         "AND column_name = 'load_id' AND data_type = 'VARCHAR'", {"d": database}).fetchall()} & base

@@ -17,6 +17,12 @@ import duckdb
 from warehouse.sql_files import quote_ident
 
 
+def base_tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
+    """The names of ``database``'s tables (not views) in its main schema."""
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $d "
+                                      "AND schema_name = 'main'", {"d": database}).fetchall()}
+
+
 def table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None) -> str:
     database = database or con.execute("SELECT current_database()").fetchone()[0]
     columns = con.execute("SELECT list(column_name || ' ' || data_type ORDER BY column_index) FROM duckdb_columns()"
