@@ -21,6 +21,7 @@ import pytest
 
 from assets.ingest.parse import parse_submission
 from assets.ingest.source_config import load_source_config
+from tests.dagster_events import events_in_memory
 
 HERE = Path(__file__).resolve().parent
 EXPECTED = json.loads((HERE / "expected.json").read_text(encoding="utf-8"))
@@ -75,6 +76,7 @@ def loaded_home(tmp_path_factory, demo_files):
             (home / "inbox" / config.partner_id).mkdir(parents=True)
             shutil.copy2(HERE / "files" / config.file.pattern, home / "inbox" / config.partner_id)
             shutil.copy2(config_path, home / "config" / "sources")
+    events_in_memory(home)  # one Runner; the tests read the warehouse and reports only
     with environment_restored(*HOME_VARIABLES):
         summary = Runner(Paths(home)).run_all(progress=lambda _: None)
     return home, summary

@@ -21,6 +21,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.dagster_events import events_in_memory
 from tests.pipeline.conftest import query
 from tests.reliability.corpus_harness import CASES
 
@@ -86,6 +87,7 @@ def hostile_run(_small_template, tmp_path_factory):
     home = root / "home"
     shutil.copytree(_small_template, home, copy_function=shutil.copy2)
     _make_hostile(home, root / "outside")
+    events_in_memory(home)  # one Runner; the tests read the warehouse and reports only
     with environment_restored(*HOME_VARIABLES):
         summary = Runner(Paths(home)).run_all(progress=lambda _: None)
     return home, summary

@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from throwaway_postgres import throwaway_postgres  # noqa: E402
 
+from tests.dagster_events import events_in_memory  # noqa: E402
+
 pytestmark = pytest.mark.slow  # three whole-pipeline runs of a demo slice
 
 PARTNERS = ("sf_icb", "wfmh", "fsc_lp", "la_ashby", "la_brookcarrow", "haven")
@@ -65,6 +67,7 @@ def run_pipeline(slice_home: Path, home: Path, warehouse_yaml: str | None = None
     from warehouse.settings import HOME_VARIABLES, Paths, environment_restored
 
     shutil.copytree(slice_home, home, copy_function=shutil.copy2)
+    events_in_memory(home)  # one Runner, and only the warehouses and reports are read afterwards
     if warehouse_yaml:
         (home / "config" / "warehouse.yaml").write_text(warehouse_yaml)
     with environment_restored(*HOME_VARIABLES):
