@@ -30,3 +30,8 @@ def events_in_memory(home: Path) -> Path:
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(IN_MEMORY, encoding="utf-8")
     return home
+
+
+def events_kept_in_memory(home: Path) -> bool:
+    config = home / "dagster" / "dagster.yaml"
+    return config.exists() and config.read_text(encoding="utf-8") == IN_MEMORY

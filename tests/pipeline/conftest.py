@@ -6,6 +6,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.dagster_events import events_in_memory
+
 KEEP = {("nw_icb", "2025-05"), ("nw_icb", "2025-06"), ("la_ashby", "2025-05"), ("la_ashby", "2025-06")}
 
 
@@ -28,7 +30,9 @@ def small_home(_small_template, tmp_path) -> Path:
 
 
 @pytest.fixture
-def runner(small_home):
+def runner(small_home, request):
+    if request.node.get_closest_marker("events_in_memory"):
+        events_in_memory(small_home)
     yield from _runner_on(small_home)
 
 

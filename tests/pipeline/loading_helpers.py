@@ -1,6 +1,7 @@
 """What the loading tests share: the council file they edit and small readers of the warehouse."""
 import os
 
+from tests.dagster_events import events_kept_in_memory
 from tests.pipeline.conftest import query
 
 LA_FILE = "inbox/la_ashby/Spend_over_500_2025-06.csv"
@@ -43,6 +44,7 @@ def send(home, name, lines, hours_later):
 
 def fresh(runner):
     """A new runner on the same home: a run summary covers one runner's runs."""
+    assert not events_kept_in_memory(runner.paths.home), "a new Runner would start without the home's periods"
     return type(runner)(runner.paths)
 
 

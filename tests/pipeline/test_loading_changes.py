@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
 # report job is half a small home's run. The one about a failed run keeps them, to see them untouched.
 
 
+@pytest.mark.events_in_memory
 def test_a_late_file_reruns_its_own_period_only_and_gives_the_from_scratch_figures(small_home, runner, tmp_path):
     late = small_home / h.LA_FILE
     held = tmp_path / "held.csv"
@@ -109,6 +110,7 @@ def test_a_file_outside_the_periods_is_refused_and_a_failed_run_never_publishes(
     assert (h.sha(published), os.readlink(small_home / "reports" / "2025-06")) == before
 
 
+@pytest.mark.events_in_memory
 def test_a_period_that_crashes_costs_no_other_period_of_its_run(small_home, runner, monkeypatch):
     """Both months are ingested in one run; when one of them crashes (here: its loader raises),
     the other still loads and is recorded, the crashed one fails on its own line, is not

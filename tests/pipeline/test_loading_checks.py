@@ -12,6 +12,7 @@ pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
 # report job is half a small home's run.
 
 
+@pytest.mark.events_in_memory
 def test_a_date_outside_the_period_is_kept_and_reported_by_default(small_home, runner):
     # Issue 16: the file's own period wins; the line is loaded and counted, and a WARN says so.
     header, first = list(csv.reader((small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines()))[:2]
@@ -117,6 +118,7 @@ def test_a_first_submission_that_is_blocked_stays_out_and_the_next_good_one_goes
     assert h.spend(small_home, "la_ashby", "2025-06") is not None
 
 
+@pytest.mark.events_in_memory
 def test_a_blocked_period_is_tried_again_on_the_next_run(small_home, runner):
     h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
     h.rewrite_csv(small_home / h.LA_FILE, h.next_month)

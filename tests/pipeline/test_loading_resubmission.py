@@ -64,6 +64,7 @@ def test_a_resubmission_replaces_the_period_and_the_log_keeps_both(loaded_home, 
                              " WHERE partner_id = 'la_ashby' AND period = '2025-06'") == [(1,)]
 
 
+@pytest.mark.events_in_memory
 def test_bad_files_are_logged_and_block_nothing_else(small_home, runner):
     (small_home / "inbox/la_ashby/notes from finance.txt").write_text("not a ledger")
     bad = small_home / "inbox/nw_icb/NHS North Weald ICB spend over 25k - June 2025.csv"
@@ -79,6 +80,7 @@ def test_bad_files_are_logged_and_block_nothing_else(small_home, runner):
     assert h.spend(small_home, "la_ashby", "2025-06") is not None
 
 
+@pytest.mark.events_in_memory
 def test_an_unmapped_line_is_counted_as_unclassified_until_a_rule_maps_it(small_home, runner):
     # Issue 16: a cost centre nobody mapped no longer leaves the totals; a rule then classifies it.
     header, first = list(csv.reader((small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines()))[:2]

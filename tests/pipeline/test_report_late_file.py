@@ -22,6 +22,7 @@ def _files(site: Path) -> dict[str, Path]:
     return {str(p.relative_to(site)): p for p in sorted(site.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.events_in_memory
 def test_a_late_file_rebuilds_the_drill_pages_it_reaches_and_keeps_the_others(small_home, runner, tmp_path,
                                                                                monkeypatch):
     late = small_home / h.LA_FILE
