@@ -9,6 +9,9 @@ it: a test that starts a second Runner or an `openbook` process on the home, or 
 history, check results or partitions back (the Dagster UI, sensors, schedules), keeps the
 default SQLite storage. Runs and schedules stay in SQLite either way; production's
 dagster.yaml (pipelines/runner.py `dagster_home`) is untouched.
+
+Used by the DuckLake, real-world and hostile-input runs, and by the tests of tests/pipeline
+marked `events_in_memory` (their `runner` fixture writes it).
 """
 from __future__ import annotations
 
