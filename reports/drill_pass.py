@@ -10,10 +10,7 @@ four breakdowns, one window every page's largest lines. A parameter with the sam
 page stays a bound parameter, so the scan still filters on it (the period, the financial year).
 
 ``read_one`` is the per-page reading (two queries) and the reference the grouped pass is tested
-against (tests/reports/test_drill_pass.py). A template used by one page only is read by a pass too:
-the source is scanned once into the pass's table of matching lines (the page's parameters all bound,
-so the scan filters on them), where ``read_one`` scans it twice; after a late file most of the pages
-rebuilt are the only page of their template to be read.
+against (tests/reports/test_drill_pass.py); a template used by one page only is read with it.
 """
 from __future__ import annotations
 
@@ -94,12 +91,16 @@ def read_one(con: duckdb.DuckDBPyConnection, cond: Condition, limit: int, servic
 def read_many(con: duckdb.DuckDBPyConnection, asks: list[tuple[Condition, int]],
               service_line_of: Callable[[str], str]) -> list[LinesRead]:
     """Every asked page's lines (condition, lines to list), in the order asked: one grouped pass per
-    template (source, amount, WHERE), whether one page asks for it or many."""
+    template (source, amount, WHERE) shared by several pages, ``read_one`` for a template of one."""
     out: list[LinesRead | None] = [None] * len(asks)
     order = sorted(range(len(asks)), key=lambda i: _template(asks[i][0]))
     for template, members in groupby(order, key=lambda i: _template(asks[i][0])):
         members = list(members)
         sl = service_line_of(template[0])
+        if len(members) == 1:
+            cond, limit = asks[members[0]]
+            out[members[0]] = read_one(con, cond, limit, sl)
+            continue
         for i, read in zip(members, _read_group(con, template, [asks[i] for i in members], sl)):
             out[i] = read
     return out
