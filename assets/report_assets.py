@@ -31,6 +31,7 @@ from warehouse.files import fsync_dir
 from warehouse.connection import Warehouse
 from reports.excel_pack import build_board_pack
 from reports import drill_reuse
+from reports.warehouse_reading import Reading
 from reports.html_site import build_html_site
 
 
@@ -99,11 +100,12 @@ def write_reports(con, period: str, reports_home: Path, run_id: str, rebuild: bo
     version = reports_home / f".{period}.{stamp}"
     before = current_version(final)
     _remove_versions(reports_home, period, keep=before)
-    if not rebuild and report_inputs.unchanged(con, before):
+    reading = Reading(con)      # what the warehouse holds, read once for everything below
+    if not rebuild and report_inputs.unchanged(reading, before):
         return Written(final, kept=True)
     # the drill pages nothing changed are kept from the current site (`rebuild`: every page built anew)
-    last = drill_reuse.last(con, before / "html" if before is not None and not rebuild else None,
-                            report_inputs.build_version(con))
+    last = drill_reuse.last(reading, before / "html" if before is not None and not rebuild else None,
+                            report_inputs.build_version(reading))
     version.mkdir()
     recording = report_inputs.Recording(con)
     try:
@@ -114,7 +116,7 @@ def write_reports(con, period: str, reports_home: Path, run_id: str, rebuild: bo
             build_board_pack(recording, period, version / f"openbook-board-pack-{period}-{ics_id}.xlsx", ics_id=ics_id,
                              run_id=run_id)
         build_html_site(recording, period, version / "html", run_id=run_id, last=last)
-        report_inputs.keep(version, report_inputs.fingerprint(con, recording.tables))
+        report_inputs.keep(version, report_inputs.fingerprint(reading, recording.tables))
         _fsync_tree(version)  # on disk before it goes live, so a power cut cannot expose empty files
     except BaseException:
         shutil.rmtree(version, ignore_errors=True)

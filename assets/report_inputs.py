@@ -6,8 +6,9 @@ name (by DuckDB's parser, warehouse/model_graph.tables_read); views are followed
 they read. The reports' fingerprint is then: the report code (every file of reports/ and the
 measure definitions the variation section reads), the catalog (every view's and macro's
 definition), and each table read, by count and content hash (warehouse/fingerprints.py; the ledgers
-from the change markers their writers keep, warehouse/change_markers.py, rather than by reading them). It is
-kept beside the reports it describes (``INPUTS`` in the version's folder).
+from the change markers their writers keep, warehouse/change_markers.py, rather than by reading them), read
+through the build's one ``Reading`` (reports/warehouse_reading.py), which the drill pages' record asks too. It
+is kept beside the reports it describes (``INPUTS`` in the version's folder).
 
 Why the tables the last build read are enough: the queries a build runs are decided by the code
 and by what the queries before them returned, so with the same code and the same content in
@@ -24,8 +25,8 @@ from typing import Any
 
 import duckdb
 
-from warehouse import change_markers, fingerprints
-from warehouse.model_graph import tables_behind, tables_read
+from reports.warehouse_reading import Reading
+from warehouse.model_graph import tables_read
 
 INPUTS = ".inputs.json"           # in a report version's folder: what it was made from
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,20 +61,16 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def build_version(con: duckdb.DuckDBPyConnection) -> str:
+def build_version(reading: Reading) -> str:
     """The report code and the catalog: what a page kept from the last build must have been made by."""
-    database = con.execute("SELECT current_database()").fetchone()[0]
-    return f"{code_version()}:{fingerprints.catalog(con, database)}"
+    return f"{code_version()}:{reading.catalog}"
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, Any]:
+def fingerprint(reading: Reading, tables: set[str]) -> dict[str, Any]:
     """The reports' inputs: the code, the catalog, and every table of ``tables`` (views followed to
     the tables they read) by content; a table that is not there (a temporary one) by its absence."""
-    database = con.execute("SELECT current_database()").fetchone()[0]
-    base = fingerprints.base_tables(con, database)
-    read = tables_behind(con, tables, database)
-    return {"code": code_version(), "catalog": fingerprints.catalog(con, database), "tables": sorted(tables),
-            "content": {n: change_markers.content(con, n, database) if n in base else None for n in sorted(read)}}
+    return {"code": code_version(), "catalog": reading.catalog, "tables": sorted(tables),
+            "content": {n: reading.content(n) if n in reading.base else None for n in sorted(reading.behind(tables))}}
 
 
 def kept(version: Path | None) -> dict[str, Any] | None:
@@ -84,10 +81,10 @@ def kept(version: Path | None) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def unchanged(con: duckdb.DuckDBPyConnection, version: Path | None) -> bool:
+def unchanged(reading: Reading, version: Path | None) -> bool:
     """Whether the reports in ``version`` would come out the same from the warehouse as it is now."""
     before = kept(version)
-    return before is not None and fingerprint(con, set(before["tables"])) == before
+    return before is not None and fingerprint(reading, set(before["tables"])) == before
 
 
 def keep(version: Path, inputs: dict[str, Any]) -> None:

@@ -40,6 +40,7 @@ PAGE_ID = "drill_page_id"
 PAGE_LIMIT = "drill_page_limit"
 DRILL_LINES = "drill_lines"              # the temporary table of one pass's matching lines
 CHANGED_LOADS = "drill_changed_loads"    # the loads `matching` asks about
+CHANGED_LINES = "drill_changed_lines"    # the temporary table of their lines in one source
 
 
 @dataclass
@@ -138,20 +139,27 @@ def _read_group(con: duckdb.DuckDBPyConnection, template: tuple[str, str, str],
 
 
 def matching(con: duckdb.DuckDBPyConnection, conds: list[Condition], loads: list[str]) -> list[bool]:
-    """Whether each condition matches any line of ``loads``: one query per template, over those
-    loads' lines only (the source filtered on load_id before the pages' join)."""
+    """Whether each condition matches any line of ``loads``: those loads' lines of each source are kept
+    once in a temporary table (CHANGED_LINES: the source filtered on load_id, a scan that skips the other
+    loads), then one query per template over them."""
     out = [False] * len(conds)
     order = sorted(range(len(conds)), key=lambda i: _template(conds[i]))
-    for template, members in groupby(order, key=lambda i: _template(conds[i])):
-        members = list(members)
-        source = template[0]
-        joined, bound = _asked(template, [(conds[i], 0) for i in members])
-        bound[CHANGED_LOADS] = loads
-        for (i,) in con.execute(
-                f"SELECT DISTINCT {ASKED}.{PAGE_ID} FROM (SELECT * FROM {source} "
-                f"WHERE list_contains(${CHANGED_LOADS}, load_id)) AS {source} "
-                f"JOIN (SELECT unnest(${ASKED_ROWS}) AS {ASKED}) AS {ASKED}_relation ON ({joined})", bound).fetchall():
-            out[members[i]] = True
+    by_source = groupby(order, key=lambda i: conds[i].source)
+    for source, of_source in by_source:
+        _check_source(source)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED_LINES} AS SELECT * FROM {source} "
+                    f"WHERE list_contains(${CHANGED_LOADS}, load_id)", {CHANGED_LOADS: loads})
+        try:
+            for template, members in groupby(of_source, key=lambda i: _template(conds[i])):
+                members = list(members)
+                joined, bound = _asked(template, [(conds[i], 0) for i in members])
+                for (i,) in con.execute(
+                        f"SELECT DISTINCT {ASKED}.{PAGE_ID} FROM {CHANGED_LINES} AS {source} "
+                        f"JOIN (SELECT unnest(${ASKED_ROWS}) AS {ASKED}) AS {ASKED}_relation ON ({joined})",
+                        bound).fetchall():
+                    out[members[i]] = True
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {CHANGED_LINES}")
     return out
 
 

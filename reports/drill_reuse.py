@@ -35,8 +35,7 @@ import duckdb
 from reports import drill_pass
 from reports.drilldown import DrillPage
 from reports.spec import DRILL_SOURCES
-from warehouse import change_markers, fingerprints
-from warehouse.model_graph import tables_behind
+from reports.warehouse_reading import Reading
 
 RECORD = ".drill-pages.json"
 
@@ -57,8 +56,8 @@ class Last:
     inputs: Inputs
 
 
-def last(con: duckdb.DuckDBPyConnection, site: Path | None, version: str) -> Last:
-    return Last(site, version, read_inputs(con, list(DRILL_SOURCES)))
+def last(reading: Reading, site: Path | None, version: str) -> Last:
+    return Last(site, version, read_inputs(reading, list(DRILL_SOURCES)))
 
 
 @dataclass
@@ -119,26 +118,18 @@ def page_key(page: DrillPage, frame: str, inputs: Inputs) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def read_inputs(con: duckdb.DuckDBPyConnection, sources: list[str]) -> Inputs:
+def read_inputs(reading: Reading, sources: list[str]) -> Inputs:
     """Each load's fingerprint in every table with a load_id the sources read (from the change markers
     where they can be trusted), and each source's fingerprint of the other tables it reads."""
-    database = con.execute("SELECT current_database()").fetchone()[0]
-    base = fingerprints.base_tables(con, database)
-    per_load = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_columns() WHERE database_name = $d AND schema_name = 'main' "
-        "AND column_name = 'load_id' AND data_type = 'VARCHAR'", {"d": database}).fetchall()} & base
-    behind = {source: tables_behind(con, [source], database) & base for source in sources}
+    behind = {source: reading.behind([source]) & reading.base for source in sources}
+    read = set().union(*behind.values()) if behind else set()
     loads: dict[str, list[str]] = {}
-    for table in sorted(set().union(*behind.values()) & per_load) if behind else []:
-        marked = change_markers.loads(con, table, database) if table in change_markers.MARKED else None
-        by_load = ({load: f"{n}|{content}" for load, (n, content) in marked.items()} if marked is not None
-                   else fingerprints.by_load(con, table, database))
-        for load, fingerprint in by_load.items():
+    for table in sorted(read & reading.per_load):
+        for load, fingerprint in reading.loads(table).items():
             loads.setdefault(load, []).append(f"{table}={fingerprint}")
-    whole = {table: change_markers.content(con, table, database)
-             for table in sorted(set().union(*behind.values()) - per_load) if behind}
+    whole = {table: reading.content(table) for table in sorted(read - reading.per_load)}
     return Inputs(loads={load: ";".join(parts) for load, parts in loads.items()},
-                  sources={source: hashlib.sha256(repr([(t, whole[t]) for t in sorted(tables - per_load)])
+                  sources={source: hashlib.sha256(repr([(t, whole[t]) for t in sorted(tables - reading.per_load)])
                                                   .encode("utf-8")).hexdigest()
                            for source, tables in behind.items()})
 

@@ -45,18 +45,15 @@ def income(at: At):
                                                           "other), shown as a positive amount"))
 
 
-def _baseline(con: duckdb.DuckDBPyConnection, category: str, label: str) -> Term | None:
+def _baseline(at: At, category: str, label: str) -> Term | None:
     """The first financial year's monthly average on a category: its lines that year ÷ the months of that year
-    the lead provider reported (any line), rounded half up to the penny; a term with its own page."""
-    found = con.execute("SELECT fy, count(DISTINCT period) FROM fct_ledger WHERE partner_kind = 'lead_provider' "
-                        "GROUP BY fy ORDER BY fy LIMIT 1").fetchone()
-    if found is None:
+    the lead provider reported (any line), rounded half up to the penny; a term with its own page. Its lines are
+    read once for the set (every month's saving or reinvestment has it as a term); the term is made anew for
+    each figure, which sets its sign."""
+    read = at.once(("lead provider baseline", category), lambda: _baseline_lines(at.con, category))
+    if read is None:
         return None
-    first, months = found
-    inpatient, community = lead_provider_service_lines()
-    total, lines = _lines(con, "fct_ledger", "line_type = 'expenditure' AND fy = $fy AND "
-                          "list_contains($service_lines, service_line)",
-                          {"fy": first, "service_lines": list(inpatient if category == "inpatient" else community)})
+    first, months, total, lines = read
     measured = "the saving on beds" if category == "inpatient" else "the reinvestment in the community"
     working = Explanation(
         f"its {label.lower()} spend in the {months} months of {first} it reported, added up, ÷ {months}, rounded "
@@ -70,13 +67,28 @@ def _baseline(con: duckdb.DuckDBPyConnection, category: str, label: str) -> Term
                 working=working)
 
 
+def _baseline_lines(con: duckdb.DuckDBPyConnection, category: str) -> tuple[str, int, Decimal, Condition] | None:
+    """The lead provider's first financial year, the months of it it reported, and its lines that year on the
+    category's service lines: their sum and condition."""
+    found = con.execute("SELECT fy, count(DISTINCT period) FROM fct_ledger WHERE partner_kind = 'lead_provider' "
+                        "GROUP BY fy ORDER BY fy LIMIT 1").fetchone()
+    if found is None:
+        return None
+    first, months = found
+    inpatient, community = lead_provider_service_lines()
+    total, lines = _lines(con, "fct_ledger", "line_type = 'expenditure' AND fy = $fy AND "
+                          "list_contains($service_lines, service_line)",
+                          {"fy": first, "service_lines": list(inpatient if category == "inpatient" else community)})
+    return first, months, total, lines
+
+
 def _against_baseline(category: str, label: str, saving: bool) -> Explainer:
     """The saving on beds (the baseline less the month's spend) or the reinvestment in the community (the month's
     spend less the baseline)."""
     def explain(at: At):
         if at.facts.get("period") is None:
             return None
-        base = _baseline(at.con, category, label)
+        base = _baseline(at, category, label)
         if base is None:
             return None
         month = figure(at, category)

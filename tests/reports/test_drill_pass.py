@@ -123,3 +123,32 @@ def test_every_drill_page_of_the_demo_site_is_the_page_read_alone(demo_home, tmp
         assert checked > 1000                                            # pages with lines, not empty ones
     finally:
         con.close()
+
+
+def test_a_page_whose_figure_moved_though_its_lines_did_not_is_built_again(ledger, tmp_path):
+    """A figure that compares places (a variation against every place's median) moves when another place's late
+    file comes in, though no line of the page did: the drill page of it must not be kept (reports/drill_reuse.py)."""
+    from reports import drill_reuse, sections
+    from reports.warehouse_reading import Reading
+
+    cond = _cond("partner_id IS NOT DISTINCT FROM $k_partner AND fy = $fy", k_partner="a", fy="2025/26")
+
+    def page(figure: str) -> drilldown.DrillPage:
+        return drilldown.DrillPage("partner-a", "Partner a", sections.SECTIONS[0], "Above its peers", "Spend",
+                                   Decimal(figure), "money", cond, 100)
+
+    site = tmp_path / "html"
+    (site / "drill").mkdir(parents=True)
+    (site / "drill" / "partner-a.html").write_text("the last build's page", encoding="utf-8")
+    built = drill_reuse.plan(ledger, [page("350.00")], drill_reuse.last(Reading(ledger), None, "v1"), frame="f")
+    assert built.kept == set()                                  # no last build: every page built
+    shown = page("350.00")
+    shown.loads, shown.line_count, shown.line_total = ["L0", "L1"], 4, Decimal("350.00")   # by hand from _LINES
+    built.written(shown, ["drill/partner-a.html"])
+    (site / drill_reuse.RECORD).write_text(built.record(), encoding="utf-8")
+
+    last = drill_reuse.last(Reading(ledger), site, "v1")
+    assert drill_reuse.plan(ledger, [page("350.00")], last, frame="f").kept == {"partner-a"}   # nothing moved
+    assert drill_reuse.plan(ledger, [page("351.00")], last, frame="f").kept == set()           # its figure moved
+    assert drill_reuse.plan(ledger, [page("350.00")], drill_reuse.last(Reading(ledger), site, "v2"),
+                            frame="f").kept == set()                                        # other code
