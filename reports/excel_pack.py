@@ -43,6 +43,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import excel_explain, excel_transactions
+from reports.excel_text import FONT, text_width
 from reports import formatting as f
 from reports import sections
 from reports.chart_figures import ChartData, FunnelData, charts_data
@@ -55,7 +56,6 @@ from reports.spec import Chart, Derived, check_sections
 from reports.tables import Column, Row, Table
 from warehouse.files import save_atomically
 
-FONT = "Arial"
 NHS_BLUE = "005EB8"
 RAG_FILLS = {"Red": "D5281B", "Amber": "FFB81C", "Green": "007F3B"}   # NHS red, warm yellow, dark green
 DARK = "212B32"
@@ -137,25 +137,6 @@ def _workbook() -> Workbook:
 
 # ---------------------------------------------------------------------------
 # Cell helpers
-# Advance widths of Arial (= Helvetica metrics), in 1/1000 em; others count as 'n'.
-_ARIAL = {c: w for chars, w in (
-    (" !',./:;[\\]fIijlt", 278), ("()-`r", 333), ("*", 389), ("\"", 355), ("^", 469),
-    ("Jckvxyzs", 500), ("#$0123456789?_abdeghnopqu£L", 556), ("+<=>~", 584), ("FTZ", 611),
-    ("ABEKPSVXY&", 667), ("CDHNRUw", 722), ("GOQ", 778), ("Mm", 833), ("%", 889),
-    ("W", 944), ("—", 1000), ("@", 1015), ("|", 260), ("{}", 334), ("·", 278))
-    for c in chars}
-
-
-def text_width(text: str, *, bold: bool = False, size: float = 10) -> float:
-    """Width of text in Excel column-width units (the '0' of the default font, ~7 px)."""
-    em = 0.0
-    for ch in text:
-        w = _ARIAL.get(ch, 556)
-        em += w * (1.08 if bold and not ch.isdigit() else 1.0)
-    px = em / 1000 * size * 96 / 72
-    return px / 7
-
-
 class _Widths:
     """Widest displayed text per column, to size columns so nothing shows ####.
 

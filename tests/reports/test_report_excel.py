@@ -290,6 +290,31 @@ def test_columns_wide_enough_for_their_text(wb):
                 r += 1
 
 
+def test_transactions_sheet_is_in_the_packs_font_and_its_text_fits_or_wraps(wb):
+    from reports.excel_pack import text_width
+    from openpyxl.utils import get_column_letter
+    fonts = {wb[name]["A1"].font.name for name in ("Summary", "Spend by partner")}
+    assert fonts == {"Arial"}
+    ws = wb["Transactions"]
+    header = [c.value for c in ws[5]]
+    assert "Partner" in header and "Funding stream" in header
+    lines = 0
+    for row in ws.iter_rows(min_row=1):
+        for c in row:
+            if c.value is None:
+                continue
+            assert c.font.name == "Arial", (c.coordinate, c.value, c.font.name)
+            if c.row > 5 and isinstance(c.value, str) and not c.alignment.wrap_text:
+                width = ws.column_dimensions[get_column_letter(c.column)].width
+                assert text_width(c.value) + 1 <= width, (c.coordinate, c.value, width)
+                lines += 1
+    assert lines
+    # the headings fit with the filter's button beside them
+    for c in ws[5]:
+        width = ws.column_dimensions[get_column_letter(c.column)].width
+        assert text_width(c.value, bold=True) + 2 <= width, (c.coordinate, c.value, width)
+
+
 def _charts(pack) -> list[str]:
     with zipfile.ZipFile(pack) as z:
         return [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart")]
