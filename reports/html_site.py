@@ -721,8 +721,8 @@ def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: ReportContext, cov
     (out_dir / partner_pages.FOLDER).mkdir(exist_ok=True)
     for partner in found:
         out = ['<section class="panel">', f"<h2>{f.html_text(partner.name)}</h2>",
-               f'<p class="lede">{f.html_text(f.label(partner.kind, "partner_kind"))} in '
-               f"{f.html_text(f.ics_label(partner.ics_id))}: its own figures for {f.html_text(ctx.month)} and "
+               f'<p class="lede">{f.html_text(f.label(partner.kind, "partner_kind"))} '
+               f"{f.html_text(partner.where())}: its own figures for {f.html_text(ctx.month)} and "
                f"the financial year {f.html_text(ctx.fy)} to date. Mental-health expenditure in £.</p></section>"]
         for sec, table in own[partner.partner_id]:
             out.append(f'<section class="panel"><h2>{f.html_text(sec.title)}</h2>'
