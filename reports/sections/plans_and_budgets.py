@@ -75,23 +75,16 @@ def _budget_text(v: Mapping[str, Any]) -> str:
             f"{_m(v['annual_budget'])}: {_over_under(v['forecast_variance'])}{pct_text} on the trend to date.")
 
 
-def _lower_first(name: str) -> str:
-    """A name inside a sentence: 'Crisis resolution' -> 'crisis resolution' (an acronym such as 'IAPT' kept)."""
-    return name[:1].lower() + name[1:] if name[1:2].islower() else name
-
-
 def _phasing_text(v: Mapping[str, Any]) -> str | None:
     """The profile that phased the budget, in words. rpt_mh_budget names it '<partner> / <service line>' as in
     reference/budget_phasing.csv ('*' for every one); the profile is the row's own partner's or service line's
-    or everyone's (the most specific that exists), so the row's names say whose it is."""
+    or everyone's (the most specific that exists), and the row names both, so the words say only whose it is."""
     profile = v.get("phasing_profile")
     if profile is None or " / " not in profile:
         return profile                          # 'equal twelfths' (or nothing): already words
     partner, service_line = profile.split(" / ", 1)
-    whose = "everyone's profile" if partner == "*" else f"{v.get('partner_name') or partner}'s profile"
-    if service_line == "*":
-        return f"{whose} for every service line"
-    return f"{whose} for {_lower_first(v.get('service_line_name') or service_line)}"
+    whose = "everyone's profile" if partner == "*" else "the partner's profile"
+    return f"{whose} for {'every service line' if service_line == '*' else 'this service line'}"
 
 
 def _budget_flag_text(v: Mapping[str, Any]) -> str:
