@@ -38,13 +38,28 @@ _COLUMNS = (
     ("source_file", "Source file", "file"), ("source_row", "Row", "int"),
 )
 _WIDTHS = {"money": 18, "int": 8}      # figures: as wide as the largest; every other column fits its text
-_WIDEST = 48        # a text column wider than this (a long description) wraps within it
+_WIDEST = 32        # a text column wider than this (a long description, a file's path) wraps within it
+ROW_PT = 12.75      # a row's height in points, a line of the pack's 10-point type
 _width = functools.lru_cache(maxsize=4096)(text_width)     # names repeat on thousands of lines
 
 
 def _font(**style) -> Font:
     """The pack's font (openpyxl's Font() names none, which LibreOffice shows in a serif)."""
     return Font(name=FONT, **style)
+
+
+def _lines(text: str, indent: int) -> int:
+    """The lines a wrapped cell's text takes in a column _WIDEST wide (greedy word wrap, as the apps do)."""
+    room = _WIDEST - 2.5 - indent * 1.5
+    n, used = 1, 0.0
+    for word in text.split(" "):
+        w = _width(word)
+        if used and used + _width(" ") + w > room:
+            n, used = n + 1, w
+        else:
+            used += (_width(" ") if used else 0) + w
+        n += int(w // room) if w > room else 0       # a path with no spaces breaks anywhere
+    return n
 
 
 def _present(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
@@ -98,8 +113,10 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
     money2 = f.EXCEL_FORMATS["money2"]
     indent = Alignment(indent=1)        # one style object for every line's file cell (the same style either way)
     wrap = Alignment(wrap_text=True, vertical="top")
+    indent_wrap = Alignment(indent=1, wrap_text=True, vertical="top")
     for i, rec in enumerate(recs):
         r = HEADER_ROW + 1 + i
+        lines = 1
         for j, ((key, _, kind), v) in enumerate(zip(cols, rec), start=1):
             c = ws.cell(row=r, column=j)
             if kind == "money":
@@ -109,8 +126,10 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
                 c.value = v
             elif kind == "file":
                 c.value, c.data_type = f.excel_text(_file_name(v)), "s"
-                c.alignment = indent        # off the right-aligned figures beside it
-                widest[j - 1] = max(widest[j - 1], _width(c.value) + 1)
+                width = _width(c.value) + 1
+                widest[j - 1] = max(widest[j - 1], width)
+                c.alignment = indent_wrap if width + 2.5 > _WIDEST else indent   # off the figures beside it
+                lines = max(lines, _lines(c.value, 1))
             else:
                 text = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
                 c.value = None if text is None else f.excel_text(str(text))
@@ -120,6 +139,9 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
                     widest[j - 1] = max(widest[j - 1], width)
                     if width + 2.5 > _WIDEST:
                         c.alignment = wrap
+                        lines = max(lines, _lines(c.value, 0))
+        if lines > 1:           # LibreOffice does not fit a row to wrapped text on opening: its height, set
+            ws.row_dimensions[r].height = ROW_PT * lines
         if has_system:
             first_of.setdefault(rec[0], r)
     for j, (_, _, kind) in enumerate(cols, start=1):
