@@ -105,10 +105,14 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     # the month's lines, and the summary's month figures linked to them (reports/excel_transactions.py)
     tx = wb.create_sheet(excel_transactions.SHEET)
     first_of = excel_transactions.write_transactions(tx, con, ctx)
-    # the pack's page set-up, header and footer; the header row on every page of lines
-    _print_setup(tx, ctx, title_rows=f"{excel_transactions.HEADER_ROW}:{excel_transactions.HEADER_ROW}",
-                 across=_pages_across(tx, tx.max_column, TITLE_COLUMNS))
+    # the pack's page set-up, header and footer; the header row on every page when the lines run over one
     tx.print_area = f"A1:{get_column_letter(tx.max_column)}{tx.max_row}"
+    across = _pages_across(tx, tx.max_column, TITLE_COLUMNS)
+    long_table, pages = _paginate(tx, tx.max_column, tx.max_row, [], across)
+    header = excel_transactions.HEADER_ROW
+    _print_setup(tx, ctx, title_rows=f"{header}:{header}" if long_table else None, across=across)
+    if pages:
+        tx.page_setup.fitToHeight = pages
     excel_transactions.link_summary(summary, placed, first_of)
     # the key figures' workings, each figure linked to its own (reports/excel_explain.py)
     ex = wb.create_sheet(excel_explain.SHEET)
