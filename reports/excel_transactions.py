@@ -38,7 +38,7 @@ _COLUMNS = (
     ("source_file", "Source file", "file"), ("source_row", "Row", "int"),
 )
 _WIDTHS = {"money": 18, "int": 8}      # figures: as wide as the largest; every other column fits its text
-_WIDEST = 32        # a text column wider than this (a long description, a file's path) wraps within it
+_WIDEST = 40        # a text column wider than this (a long description, a file's path) wraps within it: a service line fits
 ROW_PT = 12.75      # a row's height in points, a line of the pack's 10-point type
 _width = functools.lru_cache(maxsize=4096)(text_width)     # names repeat on thousands of lines
 
