@@ -31,6 +31,7 @@ class ChartData:
     facet_label: str = ""
     steps: list[str] = field(default_factory=list)     # waterfall: absolute | relative | total per x
     links: dict[tuple[int, int], str] = field(default_factory=dict)   # (series, x) -> its lines' page (HTML)
+    total_links: dict[int, str] = field(default_factory=dict)         # x -> its series' lines together (HTML)
 
     @property
     def key(self) -> str:
@@ -94,9 +95,10 @@ class ChartData:
             rows = []
             for i, x in enumerate(self.x_values):
                 vals = {f"s{j}": v[i] for j, (_, v) in enumerate(self.series)}
-                rows.append(Row({"x": x, **vals, "v": sum(vals.values(), Decimal(0))},
-                                links={f"s{j}": self.links[j, i] for j in range(len(self.series))
-                                       if (j, i) in self.links}))
+                links = {f"s{j}": self.links[j, i] for j in range(len(self.series)) if (j, i) in self.links}
+                if i in self.total_links:
+                    links["v"] = self.total_links[i]
+                rows.append(Row({"x": x, **vals, "v": sum(vals.values(), Decimal(0))}, links=links))
         if len(rows) > 1 and c.total_row:
             tot = {col.key: sum((r.values[col.key] for r in rows), Decimal(0))
                    for col in cols if col.is_value}
