@@ -390,6 +390,6 @@ def trust_from_median(at: At):
     return Explanation(
         "the trust's rate less the median rate of the trusts, both unrounded, the difference rounded half up to 4 "
         "places", [Term("The trust's rate, unrounded", half_up(rates[unit], _EXACT), fmt="dec4"),
-                   Term(f"Median rate: {how}", half_up(median, _EXACT), -1, column="median", fmt="dec4")],
+                   Term(f"Median rate: {how}", half_up(median, _EXACT), -1, fmt="dec4")],
         rounded=True, places=_RATE_PLACES, by="rounded", definition=_TRUST_DEFINITION,
         listing=_trust_listing(at, trusts, rates, marks, f"The median is {how}."))

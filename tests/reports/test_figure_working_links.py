@@ -157,19 +157,3 @@ def test_every_figure_of_every_page_links_to_its_lines_or_its_working(site):
     gone = sorted(set(STILL_WITHOUT_WORKING) - columns)
     assert not gone, f"no such figure column on the site: take it off STILL_WITHOUT_WORKING: {gone}"
 
-
-def test_from_median_links_its_median_term_to_the_medians_working(site):
-    """An alliance trust's distance from the median: its working's median term opens the median rate's own working
-    (the page the row's Median rate opens), not a dead figure."""
-    parser = _Figures()
-    parser.feed((site / "variation.html").read_text(encoding="utf-8"))
-    cells = [c for c in parser.cells if c[0].startswith("Provider benchmarking")]
-    medians = [c[5] for c in cells if c[1] == "Median rate"]
-    froms = [c[5] for c in cells if c[1] == "From median"]
-    assert medians and len(medians) == len(froms) and all(medians) and all(froms)
-    for median, from_median in zip(medians, froms):
-        page = (site / from_median).read_text(encoding="utf-8")
-        term = re.search(r'<th scope="row">[^<]*Median rate: [^<]*</th><td[^>]*><a href="([^"]+)">', page)
-        assert term, from_median
-        assert (site / from_median).parent.joinpath(term.group(1)).resolve() == (site / median).resolve(), \
-            (from_median, median, term.group(1))
