@@ -46,7 +46,7 @@ def _link_totals(drill_set: drilldown.DrillSet, ctx: ReportContext, href: str, p
                  data: ChartData, drill_dir: str) -> int:
     """The Total column of a chart's figures (a category's series added up, e.g. a service line's spend in every
     system): the lines of all its series together, when they are sums of lines."""
-    if data.chart.series is None or data.chart.also or len(data.series) <= 1:
+    if not data.has_total_column():
         return 0
     linked = 0
     measure = data.chart.value
