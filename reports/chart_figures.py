@@ -31,6 +31,7 @@ class ChartData:
     facet_label: str = ""
     steps: list[str] = field(default_factory=list)     # waterfall: absolute | relative | total per x
     links: dict[tuple[int, int], str] = field(default_factory=dict)   # (series, x) -> its lines' page (HTML)
+    total_links: dict[int, str] = field(default_factory=dict)         # x -> its series' lines together (HTML)
 
     @property
     def key(self) -> str:
@@ -52,6 +53,13 @@ class ChartData:
             return s.label
         return self.chart.value.label if self.chart.series is None else f.label(s, self.chart.series.fmt)
 
+    def has_total_column(self) -> bool:
+        """Whether the figures have a column per series and a Total adding them: a chart with series, unless
+        each category falls in a single series (the series only colours it, e.g. a partner's kind)."""
+        c = self.chart
+        return not c.also and c.series is not None and len(self.series) > 1 and any(
+            sum(1 for _, vals in self.series if vals[i]) > 1 for i in range(len(self.x_values)))
+
     def as_table(self) -> Table:
         """The figures behind the chart, so a reader without the chart sees them too.
 
@@ -68,14 +76,12 @@ class ChartData:
                     for x, v, k in zip(self.x_values, self.series[0][1], self.steps)]
             return Table(self.key, self.title, cols, rows)
         xcol = Column("x", c.x.label, c.x.fmt, False)
-        n = len(self.x_values)
         if c.also:
             cols = [xcol] + [Column(f"s{j}", m.label, m.fmt, True) for j, (m, _) in enumerate(self.series)]
             rows = [Row({"x": x, **{f"s{j}": v[i] for j, (_, v) in enumerate(self.series)}},
                         links={f"s{j}": self.links[j, i] for j in range(len(self.series)) if (j, i) in self.links})
                     for i, x in enumerate(self.x_values)]
-        elif c.series is None or len(self.series) <= 1 or all(
-                sum(1 for _, vals in self.series if vals[i]) <= 1 for i in range(n)):
+        elif not self.has_total_column():
             cols = [xcol]
             if c.series is not None:
                 cols.append(Column("s", c.series.label, c.series.fmt, False))
@@ -94,9 +100,10 @@ class ChartData:
             rows = []
             for i, x in enumerate(self.x_values):
                 vals = {f"s{j}": v[i] for j, (_, v) in enumerate(self.series)}
-                rows.append(Row({"x": x, **vals, "v": sum(vals.values(), Decimal(0))},
-                                links={f"s{j}": self.links[j, i] for j in range(len(self.series))
-                                       if (j, i) in self.links}))
+                links = {f"s{j}": self.links[j, i] for j in range(len(self.series)) if (j, i) in self.links}
+                if i in self.total_links:
+                    links["v"] = self.total_links[i]
+                rows.append(Row({"x": x, **vals, "v": sum(vals.values(), Decimal(0))}, links=links))
         if len(rows) > 1 and c.total_row:
             tot = {col.key: sum((r.values[col.key] for r in rows), Decimal(0))
                    for col in cols if col.is_value}

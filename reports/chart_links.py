@@ -7,6 +7,8 @@ The chart's "figures behind this chart" table links the same pages.
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from reports import drilldown, figure_lines
 from reports.chart_figures import ChartData, FunnelData
 from reports.query import ReportContext
@@ -36,4 +38,26 @@ def link_points(drill_set: drilldown.DrillSet, ctx: ReportContext,
                     continue
                 data.links[j, i] = f"{drill_dir}/{page.slug}.html"
                 linked += 1
+        linked += _link_totals(drill_set, ctx, href, page_name, section, data, drill_dir)
+    return linked
+
+
+def _link_totals(drill_set: drilldown.DrillSet, ctx: ReportContext, href: str, page_name: str, section: Section,
+                 data: ChartData, drill_dir: str) -> int:
+    """The Total column of a chart's figures (a category's series added up, e.g. a service line's spend in every
+    system): the lines of all its series together, when they are sums of lines."""
+    if not data.has_total_column():
+        return 0
+    linked = 0
+    measure = data.chart.value
+    for i, label in enumerate(data.x_labels()):
+        cond = figure_lines.chart_point_condition(section, data, None, i, ctx)
+        if cond is None:
+            continue
+        total = sum((vals[i] or 0 for _, vals in data.series), Decimal(0))
+        page = drill_set.point(cond, section, f"{measure.label}: {data.title} · {label} · Total", measure.label,
+                               total, measure.fmt, (href, f"{page_name}: chart {data.title}"))
+        if page is not None:
+            data.total_links[i] = f"{drill_dir}/{page.slug}.html"
+            linked += 1
     return linked

@@ -37,12 +37,13 @@ from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphPrope
 from openpyxl.drawing.text import Font as DrawingFont
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import excel_explain, excel_transactions
+from reports.excel_text import FONT, text_width
 from reports import formatting as f
 from reports import sections
 from reports.chart_figures import ChartData, FunnelData, charts_data
@@ -55,7 +56,6 @@ from reports.spec import Chart, Derived, check_sections
 from reports.tables import Column, Row, Table
 from warehouse.files import save_atomically
 
-FONT = "Arial"
 NHS_BLUE = "005EB8"
 RAG_FILLS = {"Red": "D5281B", "Amber": "FFB81C", "Green": "007F3B"}   # NHS red, warm yellow, dark green
 DARK = "212B32"
@@ -105,8 +105,14 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     # the month's lines, and the summary's month figures linked to them (reports/excel_transactions.py)
     tx = wb.create_sheet(excel_transactions.SHEET)
     first_of = excel_transactions.write_transactions(tx, con, ctx)
-    _print_setup(tx, ctx, title_rows=None)          # the pack's page set-up, header and footer
+    # the pack's page set-up, header and footer; the header row on every page when the lines run over one
     tx.print_area = f"A1:{get_column_letter(tx.max_column)}{tx.max_row}"
+    across = _pages_across(tx, tx.max_column, TITLE_COLUMNS)
+    long_table, pages = _paginate(tx, tx.max_column, tx.max_row, [], across)
+    header = excel_transactions.HEADER_ROW
+    _print_setup(tx, ctx, title_rows=f"{header}:{header}" if long_table else None, across=across)
+    if pages:
+        tx.page_setup.fitToHeight = pages
     excel_transactions.link_summary(summary, placed, first_of)
     # the key figures' workings, each figure linked to its own (reports/excel_explain.py)
     ex = wb.create_sheet(excel_explain.SHEET)
@@ -137,32 +143,15 @@ def _workbook() -> Workbook:
 
 # ---------------------------------------------------------------------------
 # Cell helpers
-# Advance widths of Arial (= Helvetica metrics), in 1/1000 em; others count as 'n'.
-_ARIAL = {c: w for chars, w in (
-    (" !',./:;[\\]fIijlt", 278), ("()-`r", 333), ("*", 389), ("\"", 355), ("^", 469),
-    ("Jckvxyzs", 500), ("#$0123456789?_abdeghnopqu£L", 556), ("+<=>~", 584), ("FTZ", 611),
-    ("ABEKPSVXY&", 667), ("CDHNRUw", 722), ("GOQ", 778), ("Mm", 833), ("%", 889),
-    ("W", 944), ("—", 1000), ("@", 1015), ("|", 260), ("{}", 334), ("·", 278))
-    for c in chars}
-
-
-def text_width(text: str, *, bold: bool = False, size: float = 10) -> float:
-    """Width of text in Excel column-width units (the '0' of the default font, ~7 px)."""
-    em = 0.0
-    for ch in text:
-        w = _ARIAL.get(ch, 556)
-        em += w * (1.08 if bold and not ch.isdigit() else 1.0)
-    px = em / 1000 * size * 96 / 72
-    return px / 7
-
-
 class _Widths:
     """Widest displayed text per column, to size columns so nothing shows ####.
 
     Numbers never wrap, so a column is never narrower than its widest number. Text wraps:
     a column of text is capped at ``maximum``, and when the sheet would be wider than
-    ``budget`` (it prints scaled down to fit the page's width) its text columns are capped
-    lower, down to 28 (sentences - a flag, a position - to 44), until it fits or cannot."""
+    ``budget`` (it prints scaled down to fit the page's width: 230 is about two thirds of
+    full size) its text columns are capped lower, down to 28 (sentences - a flag, a position -
+    to 44), then, for a sheet still too wide to print readably (the Variation sheet's text
+    printed at a third of its size), on down to 16 (sentences to 32), until it fits or cannot."""
 
     def __init__(self):
         self.units: dict[int, float] = {}
@@ -182,12 +171,14 @@ class _Widths:
         natural = {col: max(n + 2.5, minimum) for col, n in self.units.items()}   # padding, margin
 
         def widths_at(cap: float) -> dict[int, float]:
-            limit = {col: max(cap, self.numbers.get(col, 0) + 2.5, self.floor.get(col, 0)) for col in natural}
+            # a sentence keeps 16 more than other text (its floor of 44 from a cap of 28 down)
+            limit = {col: max(cap, self.numbers.get(col, 0) + 2.5, min(self.floor.get(col, 0), cap + 16))
+                     for col in natural}
             # a column only a little over the cap keeps its width: wrapping it would not save room
             return {col: w if w <= limit[col] + 2 else limit[col] for col, w in natural.items()}
         cap = maximum
         width = widths_at(cap)
-        while budget and sum(width.values()) > budget and cap > 28:
+        while budget and sum(width.values()) > budget and cap > 16:
             cap -= 2
             width = widths_at(cap)
         for col, w in width.items():
@@ -279,10 +270,10 @@ def _display(value: Any, fmt: str) -> str:
 
 
 def _print_setup(ws: Worksheet, ctx: ReportContext, *, title_rows: str | None,
-                 one_page: bool = False):
+                 one_page: bool = False, across: int = 1):
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = across
     ws.page_setup.fitToHeight = 1 if one_page else 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
@@ -662,6 +653,8 @@ PAGE_WIDTH_PT = 770.0       # A4 landscape inside 0.5 in side margins
 PAGE_HEIGHT_PT = 487.0      # ... inside 0.75 in top and bottom margins
 PAGE_SAFETY = 0.9           # keep clear of the applications' own page breaks
 ORPHAN_PAGE = 0.25          # a last page less full than this is folded into the pages before (scaled)
+MIN_PRINT_SCALE = 0.55      # fitted to one page's width below this (text under 5.5 pt), a sheet prints two across
+TITLE_COLUMNS = 2           # at most this many row labels repeat on each page across
 
 
 def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table,
@@ -739,25 +732,61 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     end = max([main_last] + [b for _, b in blocks])
     ws.print_area = f"A1:{get_column_letter(width)}{end}"
-    long_table, pages = _paginate(ws, width, main_last, blocks)
+    labels = next((j for j, col in enumerate(table.columns) if col.is_value), 0)
+    across = _pages_across(ws, width, min(labels, TITLE_COLUMNS))
+    long_table, pages = _paginate(ws, width, main_last, blocks, across)
     # the header row repeats on every page only when the table itself runs over a page
-    _print_setup(ws, ctx, title_rows=f"{HEADER_ROW}:{HEADER_ROW}" if long_table else None)
+    _print_setup(ws, ctx, title_rows=f"{HEADER_ROW}:{HEADER_ROW}" if long_table else None, across=across)
     if pages:
         ws.page_setup.fitToHeight = pages         # a last page of a few rows is folded into the one before
+
+
+def _column_pt(ws: Worksheet, j: int) -> float:
+    """A column's printed width at full size, points (a column is width x 7 + 5 pixels)."""
+    return ((ws.column_dimensions[get_column_letter(j)].width or 8.43) * 7 + 5) * 0.75
+
+
+def _page_pt(ws: Worksheet, ncols: int, across: int) -> float:
+    """The width a page must hold at full size: the sheet's, or with two pages across half the columns
+    beyond the row labels that repeat on each (print_title_cols)."""
+    content = sum(_column_pt(ws, j) for j in range(1, ncols + 1))
+    if across == 1:
+        return content
+    titles = sum(_column_pt(ws, j) for j in range(1, _title_columns(ws) + 1))
+    return titles + (content - titles) / across
+
+
+def _title_columns(ws: Worksheet) -> int:
+    cols = ws.print_title_cols        # 'A:B' or None
+    return column_index_from_string(cols.split(":")[1].lstrip("$")) if cols else 0
+
+
+def _pages_across(ws: Worksheet, ncols: int, title_columns: int) -> int:
+    """1, or 2 for a sheet too wide to read fitted to one page's width (its text printed under
+    MIN_PRINT_SCALE of its size: the Variation sheet's eighteen columns at a third): then its first
+    ``title_columns`` (the row labels) repeat on each page, and pages run across then down, so each
+    band of rows is read left half then right half."""
+    if PAGE_WIDTH_PT / max(_page_pt(ws, ncols, 1), 1.0) >= MIN_PRINT_SCALE:
+        return 1
+    if title_columns:
+        ws.print_title_cols = f"A:{get_column_letter(title_columns)}"
+    ws.page_setup.pageOrder = "overThenDown"
+    return 2
 
 
 def _row_pt(ws: Worksheet, row: int) -> float:
     return ws.row_dimensions[row].height or ROW_PT
 
 
-def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int, int]]) -> tuple[bool, int]:
+def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int, int]],
+              across: int = 1) -> tuple[bool, int]:
     """Page breaks so that no chart or extra table is split across pages (a block that would
     not fit on what is left of a page starts a new one); returns whether the main table itself
     runs over more than one page, and the number of pages to fit the sheet to when its last page
     would hold only a few rows (the last totals, say) - else 0. Pages are estimated as the
-    applications print them: A4 landscape, scaled to fit the width of the widest table."""
-    content_pt = sum(((ws.column_dimensions[get_column_letter(j)].width or 8.43) * 7 + 5) * 0.75
-                     for j in range(1, ncols + 1))
+    applications print them: A4 landscape, scaled to fit the width of the widest table (``across``
+    pages wide)."""
+    content_pt = _page_pt(ws, ncols, across)
     scale = min(1.0, PAGE_WIDTH_PT / max(content_pt, 1.0))
     page = PAGE_HEIGHT_PT * PAGE_SAFETY / scale
     used = sum(_row_pt(ws, row) for row in range(1, main_last + 1))

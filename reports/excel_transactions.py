@@ -10,6 +10,7 @@ sheet reads fct_mh_ledger (see reports/drilldown.py): the one place the pack rea
 """
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Any
@@ -21,6 +22,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formatting as f
+from reports.excel_text import FONT, text_width
 from reports.query import ReportContext
 from reports.tables import Table
 
@@ -35,7 +37,29 @@ _COLUMNS = (
     ("amount", "Amount", "money"), ("gross_spend", "Gross spend", "money"), ("net_spend", "Net spend", "money"),
     ("source_file", "Source file", "file"), ("source_row", "Row", "int"),
 )
-_WIDTHS = {"ics": 14, "text": 24, "funding_stream": 14, "code": 12, "money": 18, "file": 34, "int": 8}
+_WIDTHS = {"money": 18, "int": 8}      # figures: as wide as the largest; every other column fits its text
+_WIDEST = 40        # a text column wider than this (a long description, a file's path) wraps within it: a service line fits
+ROW_PT = 12.75      # a row's height in points, a line of the pack's 10-point type
+_width = functools.lru_cache(maxsize=4096)(text_width)     # names repeat on thousands of lines
+
+
+def _font(**style) -> Font:
+    """The pack's font (openpyxl's Font() names none, which LibreOffice shows in a serif)."""
+    return Font(name=FONT, **style)
+
+
+def _lines(text: str, indent: int) -> int:
+    """The lines a wrapped cell's text takes in a column _WIDEST wide (greedy word wrap, as the apps do)."""
+    room = _WIDEST - 2.5 - indent * 1.5
+    n, used = 1, 0.0
+    for word in text.split(" "):
+        w = _width(word)
+        if used and used + _width(" ") + w > room:
+            n, used = n + 1, w
+        else:
+            used += (_width(" ") if used else 0) + w
+        n += int(w // room) if w > room else 0       # a path with no spaces breaks anywhere
+    return n
 
 
 def _present(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
@@ -64,32 +88,35 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
         f"ORDER BY {', '.join(order)}", {"period": ctx.period, "ics_id": ctx.ics_id}).fetchall()
     blue = "005EB8"
     ws["A1"] = f"Transactions — {ctx.month}"
-    ws["A1"].font = Font(bold=True, size=14, color=blue)
+    ws["A1"].font = _font(bold=True, size=14, color=blue)
     ws["A2"] = (f"Every mental-health ledger line of {ctx.month}, as each partner booked it: amount positive "
                 "for money out, negative for money in; gross and net spend are each line's part of the "
                 "open book's figures. Filter any column; the row above the header sums the lines shown.")
-    ws["A2"].font = Font(italic=True, color="4C6272")
+    ws["A2"].font = _font(italic=True, color="4C6272")
     last = HEADER_ROW + len(recs)
-    ws.cell(row=HEADER_ROW - 1, column=1, value="Lines shown by the filter: total").font = Font(bold=True)
+    ws.cell(row=HEADER_ROW - 1, column=1, value="Lines shown by the filter: total").font = _font(bold=True)
     for j, (key, label, kind) in enumerate(cols, start=1):
         c = ws.cell(row=HEADER_ROW, column=j, value=label)
-        c.font = Font(bold=True, color="FFFFFF")
+        c.font = _font(bold=True, color="FFFFFF")
         c.fill = PatternFill("solid", fgColor=blue)
         c.alignment = Alignment(horizontal="right" if kind in ("money", "int") else "left")
-        ws.column_dimensions[get_column_letter(j)].width = _WIDTHS[kind]
         if kind == "money":
             letter = get_column_letter(j)
             # SUBTOTAL(109, ...) ignores rows the filter hides (the pack's one total formula): the sum of what the reader sees
             t = ws.cell(row=HEADER_ROW - 1, column=j,
                         value=f"=SUBTOTAL(109,{letter}{HEADER_ROW + 1}:{letter}{max(last, HEADER_ROW + 1)})")
             t.number_format = f.EXCEL_FORMATS["money2"]
-            t.font = Font(bold=True)
+            t.font = _font(bold=True)
+    widest = [text_width(label, bold=True) + 2 for _, label, _ in cols]     # the header's, with its filter button
     first_of: dict[Any, int] = {}
     has_system = "ics_id" in {k for k, _, _ in cols}
     money2 = f.EXCEL_FORMATS["money2"]
     indent = Alignment(indent=1)        # one style object for every line's file cell (the same style either way)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    indent_wrap = Alignment(indent=1, wrap_text=True, vertical="top")
     for i, rec in enumerate(recs):
         r = HEADER_ROW + 1 + i
+        lines = 1
         for j, ((key, _, kind), v) in enumerate(zip(cols, rec), start=1):
             c = ws.cell(row=r, column=j)
             if kind == "money":
@@ -99,17 +126,31 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
                 c.value = v
             elif kind == "file":
                 c.value, c.data_type = f.excel_text(_file_name(v)), "s"
-                c.alignment = indent        # off the right-aligned figures beside it
+                width = _width(c.value) + 1
+                widest[j - 1] = max(widest[j - 1], width)
+                c.alignment = indent_wrap if width + 2.5 > _WIDEST else indent   # off the figures beside it
+                lines = max(lines, _lines(c.value, 1))
             else:
                 text = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
                 c.value = None if text is None else f.excel_text(str(text))
                 c.data_type = "s"
+                if c.value:
+                    width = _width(c.value)
+                    widest[j - 1] = max(widest[j - 1], width)
+                    if width + 2.5 > _WIDEST:
+                        c.alignment = wrap
+                        lines = max(lines, _lines(c.value, 0))
+        if lines > 1:           # LibreOffice does not fit a row to wrapped text on opening: its height, set
+            ws.row_dimensions[r].height = ROW_PT * lines
         if has_system:
             first_of.setdefault(rec[0], r)
+    for j, (_, _, kind) in enumerate(cols, start=1):
+        fitted = round(min(widest[j - 1] + 2.5, _WIDEST), 1)     # padding and margin, as the other sheets
+        ws.column_dimensions[get_column_letter(j)].width = _WIDTHS.get(kind, fitted)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(cols))}{max(last, HEADER_ROW + 1)}"
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     if not recs:
-        ws.cell(row=HEADER_ROW + 1, column=1, value=f"No ledger lines for {ctx.month}.").font = Font(italic=True)
+        ws.cell(row=HEADER_ROW + 1, column=1, value=f"No ledger lines for {ctx.month}.").font = _font(italic=True)
     return first_of
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any, Mapping
 
 from reports import figure_drills
@@ -430,26 +431,31 @@ def _pivot_raw(table: Table, col: Column, section: Section) -> Any:
     raise SpecError(f"section {section.key}: pivot column {col.key} has no raw value")
 
 
-def chart_point_condition(section: Section, data: ChartData, series: int, index: int,
+def chart_point_condition(section: Section, data: ChartData, series: int | None, index: int,
                           ctx: ReportContext) -> Condition | None:
     """The lines behind one point (bar, line marker) of a section's chart, or None when the point
     is not a sum of ledger lines: its measure must be one of the section's linked sums (same
     column, same aggregate), and the chart's category, series and facet must be columns the lines
     carry. Funnels and waterfalls are not sums of one set of lines; a chart with SQL filters of its
     own (over the rpt table, not the lines) is left unlinked rather than linked wrongly, and so is a
-    section's filter that does not hold over the lines (_sum_condition)."""
+    section's filter that does not hold over the lines (_sum_condition). ``series`` None: the
+    category's total over its series (the Total column of the chart's figures)."""
     spec, chart = spec_of(section), data.chart
     if not isinstance(spec, Lines) or chart.kind in ("funnel", "waterfall") or chart.where:
         return None
-    sv, values = data.series[series]
+    if series is None:
+        sv, value = None, sum((vals[index] or 0 for _, vals in data.series), Decimal(0))
+    else:
+        sv, values = data.series[series]
+        value = values[index]
     measure = sv if isinstance(sv, Measure) else chart.value
-    if measure.agg != "sum" or measure.fmt not in MONEY_FMTS or not values[index]:
+    if measure.agg != "sum" or measure.fmt not in MONEY_FMTS or not value:
         return None
     amount = _chart_amount(section, spec, measure)
     if amount is None:
         return None
     keys = {chart.x.key: data.x_values[index]}
-    if chart.series is not None and not isinstance(sv, Measure):
+    if chart.series is not None and sv is not None and not isinstance(sv, Measure):
         keys[chart.series.key] = sv
     if chart.facet is not None:
         keys[chart.facet.key] = data.facet

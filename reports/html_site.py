@@ -394,6 +394,15 @@ def _row_html(row: Row, columns: list[Column], outer_levels: set[int], index: in
     return f'<tr{cls} data-i="{index}">{"".join(cells)}</tr>'
 
 
+def _sentences(table: Table, col: Column) -> bool:
+    """A column of sentences (a budget's position in words), not of a few words: the middle of its rows says
+    60 characters or more. A compact table gives it more room than its other text (openbook.css)."""
+    if not col.prose:
+        return False
+    lengths = sorted(len(row.text(col) or "") for row in table.rows if row.role == "detail")
+    return bool(lengths) and lengths[len(lengths) // 2] >= 60
+
+
 def table_html(table: Table, *, caption: str = "", sortable: bool = True,
                dims: dict[str, str] | None = None) -> str:
     """A table; sortable by its headers, each subtotal group sorted within itself. ``dims``: the
@@ -404,7 +413,7 @@ def table_html(table: Table, *, caption: str = "", sortable: bool = True,
         num = col.is_value or col.fmt == "datetime"
         label = f.html_text(col.label)
         inner = f'<button type="button">{label}</button>' if sortable else label
-        num_cls = ' class="num"' if num else ""
+        num_cls = ' class="num"' if num else ' class="sentences"' if _sentences(table, col) else ""
         sort_attr = ' aria-sort="none"' if sortable else ""
         if col.key in dims and not col.is_value:
             sort_attr += f' data-dim="{dims[col.key]}"'
@@ -721,8 +730,8 @@ def _write_partner_pages(con: duckdb.DuckDBPyConnection, ctx: ReportContext, cov
     (out_dir / partner_pages.FOLDER).mkdir(exist_ok=True)
     for partner in found:
         out = ['<section class="panel">', f"<h2>{f.html_text(partner.name)}</h2>",
-               f'<p class="lede">{f.html_text(f.label(partner.kind, "partner_kind"))} in '
-               f"{f.html_text(f.ics_label(partner.ics_id))}: its own figures for {f.html_text(ctx.month)} and "
+               f'<p class="lede">{f.html_text(f.label(partner.kind, "partner_kind"))} '
+               f"{f.html_text(partner.where())}: its own figures for {f.html_text(ctx.month)} and "
                f"the financial year {f.html_text(ctx.fy)} to date. Mental-health expenditure in £.</p></section>"]
         for sec, table in own[partner.partner_id]:
             out.append(f'<section class="panel"><h2>{f.html_text(sec.title)}</h2>'

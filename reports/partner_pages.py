@@ -12,6 +12,7 @@ from typing import Mapping
 
 import duckdb
 
+from reports import formatting as f
 from reports.query import ReportContext
 from reports.sections.shared import FUNDING_STREAM, MONTH_OF_FY, SERVICE_LINE_NAME
 from reports.spec import YTD, Measure, Section
@@ -48,19 +49,39 @@ class Partner:
     partner_id: str
     name: str
     kind: str
-    ics_id: str | None
+    ics_id: str | None                  # its system in reference/partners.csv (None: serves more than one)
+    spend_in: tuple[str, ...] = ()      # the systems its spend this year falls in
 
     @property
     def href(self) -> str:
         return f"{FOLDER}/{self.partner_id}.html"
 
+    def where(self) -> str:
+        """Its system in words, and the systems its spend falls in when that is more than its own."""
+        home = f"in {f.ics_label(self.ics_id)}" if self.ics_id else "not assigned to a system"
+        if set(self.spend_in) <= {self.ics_id}:
+            return home
+        return f"{home} (its spend this year falls in {f.systems_label(list(self.spend_in))})"
+
 
 def partners(con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> list[Partner]:
-    """The partners with mental-health spend this financial year, by system, kind and name."""
+    """The partners with mental-health spend this financial year, by system, kind and name.
+
+    A partner's system is the one reference/partners.csv gives it, as Data quality shows it (its
+    submissions), not the system of any one of its lines: a partner whose spend falls in both systems
+    (Haven Crisis Houses) is not assigned to a system, and a trust of one system serving the other
+    stays in its own. Each system's share of a partner's spend is on Spend by partner and System by payer.
+    A partner with no submission listed (a cut-down warehouse) takes the one system its spend falls in."""
     rows = con.execute(
-        "SELECT partner_id, any_value(partner_name), any_value(partner_kind), any_value(ics_id) FROM rpt_open_book "
-        "WHERE fy = $fy AND period <= $period GROUP BY partner_id", {"fy": ctx.fy, "period": ctx.period}).fetchall()
-    found = [Partner(*row) for row in rows]
+        "SELECT o.partner_id, any_value(o.partner_name), any_value(o.partner_kind), "
+        "CASE WHEN bool_or(h.partner_id IS NOT NULL) THEN any_value(h.ics_id) "
+        "     WHEN count(DISTINCT o.ics_id) = 1 THEN any_value(o.ics_id) END, "
+        "list(DISTINCT o.ics_id ORDER BY o.ics_id) FILTER (WHERE o.ics_id IS NOT NULL AND o.ics_id <> 'both_systems') "
+        "FROM rpt_open_book o LEFT JOIN (SELECT DISTINCT partner_id, ics_id FROM rpt_dq_submissions) h "
+        "ON h.partner_id = o.partner_id "
+        "WHERE o.fy = $fy AND o.period <= $period GROUP BY o.partner_id",
+        {"fy": ctx.fy, "period": ctx.period}).fetchall()
+    found = [Partner(pid, name, kind, ics, tuple(spend_in or ())) for pid, name, kind, ics, spend_in in rows]
     return sorted(found, key=lambda p: (p.ics_id or "~", p.kind, p.name.casefold()))
 
 

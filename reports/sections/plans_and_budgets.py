@@ -75,6 +75,18 @@ def _budget_text(v: Mapping[str, Any]) -> str:
             f"{_m(v['annual_budget'])}: {_over_under(v['forecast_variance'])}{pct_text} on the trend to date.")
 
 
+def _phasing_text(v: Mapping[str, Any]) -> str | None:
+    """The profile that phased the budget, in words. rpt_mh_budget names it '<partner> / <service line>' as in
+    reference/budget_phasing.csv ('*' for every one); the profile is the row's own partner's or service line's
+    or everyone's (the most specific that exists), and the row names both, so the words say only whose it is."""
+    profile = v.get("phasing_profile")
+    if profile is None or " / " not in profile:
+        return profile                          # 'equal twelfths' (or nothing): already words
+    partner, service_line = profile.split(" / ", 1)
+    whose = "everyone's profile" if partner == "*" else "the partner's profile"
+    return f"{whose} for {'every service line' if service_line == '*' else 'this service line'}"
+
+
 def _budget_flag_text(v: Mapping[str, Any]) -> str:
     return (f"{v['partner_name']}, {v['service_line_name']}: {_budget_text(v)} Red: over by more than "
             f"{f.pct_text(v['red_tolerance_pct'])} of the annual budget.")
@@ -111,7 +123,7 @@ MH_BUDGET = Section(
             Measure("red_tolerance_pct", "Red tolerance %", "red_tolerance_pct", fmt="pct", additive=False,
                     show=False),
             Text("position", "Position", _budget_text),
-            Text("phasing", "Phased by", lambda v: v.get("phasing_profile"))),
+            Text("phasing", "Phased by", _phasing_text)),
     hidden=("is_outturn", "service_line_name", "phasing_profile", "month_share"),
     subtotals=("ics_id",),
     basis="£, each partner's own ledger against its budget",

@@ -37,3 +37,18 @@ def test_no_table_of_any_page_is_wider_than_its_container_at_1400_pixels(site, b
         wide += [(str(page.relative_to(site)), caption, f"{inner} px in {shown} px") for caption, inner, shown in over]
     assert tables > 100
     assert wide == [], f"tables that scroll sideways at 1400 pixels: {wide}"
+
+
+_COLUMN_WIDTHS = """JSON.stringify(Array.from(document.querySelector('.table-wrap table').querySelectorAll('thead th'))
+  .map(function (th) { return [th.textContent, th.getBoundingClientRect().width]; }))"""
+
+
+def test_a_column_of_sentences_has_room_in_a_compact_table(site, browser):
+    """MH budget's Position (a sentence a row, in a table of fourteen columns, set compact) is given room to read
+    on a few lines: at least 160 pixels, half as wide again as its Phased by column of a few words, not squeezed
+    to the same 7rem, its sentences six lines tall."""
+    browser.open((site / "mh-budget.html").resolve().as_uri())
+    widths = dict(json.loads(browser.evaluate(_COLUMN_WIDTHS)))
+    assert len(widths) >= 12
+    assert widths["Position"] >= 160, widths
+    assert widths["Position"] >= 1.5 * widths["Phased by"], widths

@@ -120,3 +120,21 @@ def test_each_partner_page_adds_up_to_the_partners_open_book(site, demo_home):
             assert totals in ([], [expected]), (pid, table)     # a one-line table has no total row
     (total,) = [r for r in _csv(site / "csv" / "partners.csv") if r["Row type"] == "total"]
     assert Decimal(total["Net FY to date"]) == sum(net.values())
+
+
+def test_partners_are_listed_under_their_system_in_reference_partners(site, demo_home):
+    """The partners page names each partner's system as reference/partners.csv gives it (as Data quality
+    does), whatever system its lines fall in: a partner of no system (the crisis houses, spend in both)
+    is not assigned to one, and its own page says its spend falls in both."""
+    with open(demo_home / "reference" / "partners.csv", newline="", encoding="utf-8") as fh:
+        reference = {r["name"]: r["ics_id"] for r in csv.DictReader(fh)}
+    systems = {"north_weald": "North Weald ICS", "south_fen": "South Fen ICS", "": "Not assigned to a system"}
+    listed = {r["Partner"]: r["System"] for r in _csv(site / "csv" / "partners.csv") if r["Row type"] == "detail"}
+    assert len(listed) >= 10
+    assert listed == {name: systems[reference[name]] for name in listed}
+    unassigned = [name for name, ics in reference.items() if not ics and name in listed]
+    assert unassigned == ["Haven Crisis Houses"]
+    (page,) = [p for p in site.glob("partners/*.html") if "<h2>Haven Crisis Houses</h2>" in p.read_text("utf-8")]
+    lede = re.search(r'<p class="lede">(.*?)</p>', page.read_text("utf-8"), re.S).group(1)
+    assert lede.startswith("VCSE not assigned to a system (its spend this year falls in North Weald ICS and "
+                           "South Fen ICS)"), lede

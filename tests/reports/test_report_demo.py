@@ -287,6 +287,11 @@ def test_mh_budget_sheet_shows_the_planted_overspend_as_outturn_in_red(pack, dem
     assert position.startswith("Outturn £") and f"£{Decimal(fact['variance']):,.0f} over" in position
     assert "rebalanc" not in position and row[col["Flag"]]
     assert [r for r in rows if r[col["RAG"]] == "Red"] == [row]     # the one budget over the red tolerance
+    # the profile that phased it in words: the planted line is phased by its partner's own profile for it
+    assert fact["phasing_profile"] == f"{fact['partner_id']} / {fact['service_line']}"
+    assert row[col["Phased by"]] == "the partner's profile for this service line"
+    phased_by = {r[col["Phased by"]] for r in rows if r[col["Phased by"]]}
+    assert phased_by and not [p for p in phased_by if "/" in p or "_" in p or "*" in p], phased_by
 
 
 def test_combined_totals_say_which_partners_files_list_only_larger_payments(pack, reports_dir):

@@ -250,7 +250,7 @@ def test_freeze_filter_and_print_setup(wb):
         ws = wb[name]
         ps = ws.page_setup
         assert ps.orientation == "landscape" and int(ps.paperSize) == 9, name   # A4
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth == 1, name
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth in (1, 2), name
         assert ws.oddFooter.center.text == "Page &P of &N", name
         assert ws.oddHeader.center.text == "Mental health open book — June 2025", name
         assert ws.print_area, name
@@ -263,6 +263,31 @@ def test_freeze_filter_and_print_setup(wb):
         assert ws.print_title_rows is None, name
     assert wb["Summary"].page_setup.fitToHeight == 1            # one page
     assert wb["Summary"].freeze_panes == "A5"
+
+
+def _printed_scale(ws) -> float:
+    """The scale a sheet prints at, fitted to its pages across: A4 landscape inside half-inch margins holds
+    770 pt; a column prints (width x 7 + 5) px; with two across, its title columns print on each page."""
+    from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+    ref = ws.print_area.split("!")[-1].replace("$", "")
+    _, _, last, _ = range_boundaries(ref)
+    pt = [((ws.column_dimensions[get_column_letter(j)].width or 8.43) * 7 + 5) * 0.75 for j in range(1, last + 1)]
+    titles = column_index_from_string(ws.print_title_cols.split(":")[1].lstrip("$")) if ws.print_title_cols else 0
+    across = ws.page_setup.fitToWidth
+    page = sum(pt[:titles]) + (sum(pt) - sum(pt[:titles])) / across
+    return min(1.0, 770 / page)
+
+
+def test_no_sheet_prints_its_text_too_small_to_read(wb):
+    """Fitted to one page's width the Variation sheet's text printed at a third of its size: a sheet that would
+    print under 0.55 of it prints two pages across, its row labels on each page, across then down."""
+    for ws in wb:
+        assert _printed_scale(ws) >= 0.55, (ws.title, _printed_scale(ws))
+        if ws.page_setup.fitToWidth == 2:
+            assert ws.print_title_cols and ws.page_setup.pageOrder == "overThenDown", ws.title
+            ws.page_setup.fitToWidth = 1
+            assert _printed_scale(ws) < 0.55, ws.title         # two across only where one would not do
+    assert wb["Variation"].print_title_cols == "$A:$B"
 
 
 def test_columns_wide_enough_for_their_text(wb):
@@ -288,6 +313,31 @@ def test_columns_wide_enough_for_their_text(wb):
                     assert text_width(shown, bold=bool(c.font.b)) + 1 <= width, \
                         (name, c.coordinate, shown, width)
                 r += 1
+
+
+def test_transactions_sheet_is_in_the_packs_font_and_its_text_fits_or_wraps(wb):
+    from reports.excel_pack import text_width
+    from openpyxl.utils import get_column_letter
+    fonts = {wb[name]["A1"].font.name for name in ("Summary", "Spend by partner")}
+    assert fonts == {"Arial"}
+    ws = wb["Transactions"]
+    header = [c.value for c in ws[5]]
+    assert "Partner" in header and "Funding stream" in header
+    lines = 0
+    for row in ws.iter_rows(min_row=1):
+        for c in row:
+            if c.value is None:
+                continue
+            assert c.font.name == "Arial", (c.coordinate, c.value, c.font.name)
+            if c.row > 5 and isinstance(c.value, str) and not c.alignment.wrap_text:
+                width = ws.column_dimensions[get_column_letter(c.column)].width
+                assert text_width(c.value) + 1 <= width, (c.coordinate, c.value, width)
+                lines += 1
+    assert lines
+    # the headings fit with the filter's button beside them
+    for c in ws[5]:
+        width = ws.column_dimensions[get_column_letter(c.column)].width
+        assert text_width(c.value, bold=True) + 2 <= width, (c.coordinate, c.value, width)
 
 
 def _charts(pack) -> list[str]:

@@ -1,0 +1,25 @@
+"""The board pack's font and the width of text set in it (column widths are counted in it).
+
+Apart from reports/excel_pack.py so that every sheet's writer (reports/excel_transactions.py too, which
+the pack imports) sets its cells in the one font and sizes its columns by the one measure."""
+from __future__ import annotations
+
+FONT = "Arial"
+
+# Advance widths of Arial (= Helvetica metrics), in 1/1000 em; others count as 'n'.
+_ARIAL = {c: w for chars, w in (
+    (" !',./:;[\\]fIijlt", 278), ("()-`r", 333), ("*", 389), ("\"", 355), ("^", 469),
+    ("Jckvxyzs", 500), ("#$0123456789?_abdeghnopqu£L", 556), ("+<=>~", 584), ("FTZ", 611),
+    ("ABEKPSVXY&", 667), ("CDHNRUw", 722), ("GOQ", 778), ("Mm", 833), ("%", 889),
+    ("W", 944), ("—", 1000), ("@", 1015), ("|", 260), ("{}", 334), ("·", 278))
+    for c in chars}
+
+
+def text_width(text: str, *, bold: bool = False, size: float = 10) -> float:
+    """Width of text in Excel column-width units (the '0' of the default font, ~7 px)."""
+    em = 0.0
+    for ch in text:
+        w = _ARIAL.get(ch, 556)
+        em += w * (1.08 if bold and not ch.isdigit() else 1.0)
+    px = em / 1000 * size * 96 / 72
+    return px / 7
