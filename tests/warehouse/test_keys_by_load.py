@@ -21,6 +21,7 @@ def con(demo_home, tmp_path):
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(demo_home / "warehouse" / "openbook.duckdb", copy)
     con = duckdb.connect(str(copy))
+    con.execute("DELETE FROM model_state WHERE model LIKE '% keys_unique'")  # as before any check by load
     yield con
     con.close()
 
@@ -38,7 +39,7 @@ def repeated_keys(con, model: str) -> int:
 
 
 def passed_loads(con) -> list[str]:
-    return [r[0] for r in con.execute("SELECT load_id FROM dq_load_status WHERE status = 'passed' ORDER BY 1")]
+    return [r[0] for r in con.execute("SELECT load_id FROM dq_load_status WHERE status = 'passed' ORDER BY 1").fetchall()]
 
 
 def repeat_a_line(con, load_id: str, mark: bool) -> None:
@@ -59,7 +60,7 @@ def test_every_line_model_is_keyed_by_load():
 
 
 def test_only_changed_loads_are_grouped_and_every_repeat_is_found(con):
-    first, second, third = passed_loads(con)[:3]
+    first, second = passed_loads(con)[:2]
     assert check(con, "fct_ledger") == (True, 0, "all")  # no check passed yet: every row
     assert check(con, "fct_ledger") == (True, 0, "0")    # nothing changed since
 
