@@ -1,6 +1,5 @@
 """The checks on marts and rpt_ tables (assets/model_checks.py) on a warehouse built by hand:
 each passes on figures that reconcile and fails on a penny out, a dropped line or a repeated key."""
-from decimal import Decimal
 
 import duckdb
 import pytest
