@@ -25,6 +25,7 @@ from typing import Callable
 import dagster as dg
 import duckdb
 
+from warehouse import keys_by_load
 from warehouse.sql_docs import ModelDoc
 
 # The passed submissions, recomputed from the ingest's own tables.
@@ -60,13 +61,23 @@ class ModelCheck:
 
 def _keys_unique(con, table: str, doc: ModelDoc) -> Evaluation:
     keys = ", ".join(f'"{k}"' for k in doc.keys)
-    rows = con.execute(f'SELECT {keys}, count(*) AS n FROM "{table}" GROUP BY ALL HAVING count(*) > 1 '
-                       f"ORDER BY n DESC LIMIT 5").fetchall()
-    (duplicated,) = con.execute(f'SELECT count(*) FROM (SELECT {keys} FROM "{table}" GROUP BY ALL '
-                                f"HAVING count(*) > 1)").fetchone()
-    metadata = {"keys": ", ".join(doc.keys), "duplicated_keys": dg.MetadataValue.int(duplicated)}
+    # A line model's rows of loads unchanged since the last check that passed are not grouped
+    # again (warehouse/keys_by_load.py): their keys include load_id, so none can repeat a new row's.
+    scope = keys_by_load.scope(con, table) if table in keys_by_load.LINE_MODELS else None
+    loads = scope.loads if scope else None
+    where = "" if loads is None else " WHERE list_contains($loads, load_id)"
+    # One grouping of the table for both the count of repeated keys and the five examples: on a
+    # ledger-sized view each grouping computes the view again.
+    rows = con.execute(f'SELECT *, count(*) OVER () FROM (SELECT {keys}, count(*) AS n FROM "{table}"{where} '
+                       f"GROUP BY ALL HAVING count(*) > 1) ORDER BY n DESC LIMIT 5",
+                       {} if loads is None else {"loads": loads}).fetchall()
+    duplicated = rows[0][-1] if rows else 0
+    if scope:
+        keys_by_load.record(con, scope, passed=duplicated == 0)
+    metadata = {"keys": ", ".join(doc.keys), "duplicated_keys": dg.MetadataValue.int(duplicated),
+                **({} if scope is None else {"loads_grouped": "all" if loads is None else str(len(loads))})}
     if rows:
-        metadata["examples"] = dg.MetadataValue.md("\n".join(f"- {r[:-1]}: {r[-1]} rows" for r in rows))
+        metadata["examples"] = dg.MetadataValue.md("\n".join(f"- {r[:-2]}: {r[-2]} rows" for r in rows))
     return duplicated == 0, metadata
 
 

@@ -65,7 +65,7 @@ class Built:
 
 def build(con: duckdb.DuckDBPyConnection) -> Built:
     """Bring fct_mh_ledger up to date, by load where it can (see the module docstring)."""
-    _create_state(con)
+    create_state(con)
     inputs = inputs_fingerprint(con)
     change_markers.settle(con)  # what staging and the held submissions put back wrote (or, untrusted, every load)
     con.execute(f"CREATE OR REPLACE TEMP TABLE by_load_now AS {LOADS if change_markers.kept(con) else LOADS_FROM_LINES}")
@@ -149,7 +149,7 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return digest.hexdigest()
 
 
-def _create_state(con: duckdb.DuckDBPyConnection) -> None:
+def create_state(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""CREATE TABLE IF NOT EXISTS {STATE} (model VARCHAR, how VARCHAR, inputs VARCHAR, row_count BIGINT,
                     loads STRUCT(load_id VARCHAR, lines BIGINT, content HUGEINT)[])""")
     con.execute(f"COMMENT ON TABLE {STATE} IS 'What each model kept up to date by load was last built from "

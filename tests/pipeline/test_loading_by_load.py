@@ -10,7 +10,7 @@ import pytest
 
 from tests.pipeline import loading_helpers as h
 from tests.pipeline.conftest import query
-from warehouse import change_markers, fingerprints
+from warehouse import change_markers, fingerprints, keys_by_load
 from warehouse.settings import Paths
 from warehouse.sql_files import run_sql
 
@@ -88,6 +88,12 @@ def last_build(home) -> str:
     return query(home, "SELECT how FROM model_state WHERE model = 'fct_mh_ledger'")[0][0]
 
 
+def keys_checked(home) -> dict[str, str]:
+    """How each line model's keys_unique check last grouped its rows (warehouse/keys_by_load.py)."""
+    return dict(query(home, "SELECT replace(model, ' keys_unique', ''), how FROM model_state"
+                            " WHERE model LIKE '% keys_unique'"))
+
+
 def mh_loads(home) -> set[str]:
     return {r[0] for r in query(home, "SELECT DISTINCT load_id FROM fct_mh_ledger")}
 
@@ -121,6 +127,9 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     monkeypatch.undo()
     assert set(read_whole) & set(change_markers.MARKED) == set()
     assert last_build(small_home) == "by load"
+    # fct_mh_ledger_by_recipient reads dim_counterparty, whose ledger totals any file changes
+    assert keys_checked(small_home) == {model: "every row" if model == "fct_mh_ledger_by_recipient" else "by load"
+                                        for model in keys_by_load.LINE_MODELS}
     assert len(mh_loads(small_home) - before) == 1 and before <= mh_loads(small_home)
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
@@ -150,6 +159,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     places.write_text(places.read_text(encoding="utf-8").replace(",Ashby,", ",Ashby and District,"), encoding="utf-8")
     assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
     assert last_build(small_home) == "full: its SQL or reference data changed"
+    assert set(keys_checked(small_home).values()) == {"every row"}  # ref_places is on the way to every line model
     assert query(small_home, "SELECT count(*) FROM fct_mh_ledger WHERE place_name = 'Ashby and District'")[0][0] > 0
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []

@@ -1,6 +1,5 @@
 """The checks on marts and rpt_ tables (assets/model_checks.py) on a warehouse built by hand:
 each passes on figures that reconcile and fails on a penny out, a dropped line or a repeated key."""
-from decimal import Decimal
 
 import duckdb
 import pytest
@@ -74,3 +73,17 @@ def test_keys_unique_and_not_empty(con):
     assert not NOT_EMPTY.evaluate(con, "rpt_open_book", DOC)[0]
     con.execute("UPDATE dq_results SET passed = false WHERE load_id = 'a.v2'")  # nothing passed: empty is right
     assert NOT_EMPTY.evaluate(con, "rpt_open_book", DOC)[0]
+
+
+def test_keys_unique_counts_every_repeated_key_and_shows_the_five_most_repeated():
+    con = duckdb.connect()
+    # By hand: keys 1..7 repeated (key k appears k + 1 times), keys 8 and 9 once: seven repeated
+    # keys; the five most repeated are 7, 6, 5, 4, 3 (8, 7, 6, 5, 4 rows).
+    con.execute("CREATE TABLE t AS SELECT k FROM range(1, 8) r(k), range(0, 8) c(i) WHERE i <= k "
+                "UNION ALL SELECT * FROM (VALUES (8), (9))")
+    passed, meta = KEYS_UNIQUE.evaluate(con, "t", DOC)
+    assert not passed and meta["duplicated_keys"].value == 7
+    assert meta["examples"].value.splitlines() == [f"- ({k},): {k + 1} rows" for k in (7, 6, 5, 4, 3)]
+    con.execute("DELETE FROM t WHERE k < 8")
+    passed, meta = KEYS_UNIQUE.evaluate(con, "t", DOC)
+    assert passed and meta["duplicated_keys"].value == 0 and "examples" not in meta
