@@ -26,7 +26,7 @@ import math
 import weakref
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 from openpyxl import Workbook
@@ -107,10 +107,10 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     first_of = excel_transactions.write_transactions(tx, con, ctx)
     # the pack's page set-up, header and footer; the header row on every page when the lines run over one
     tx.print_area = f"A1:{get_column_letter(tx.max_column)}{tx.max_row}"
-    across = _pages_across(tx, tx.max_column, TITLE_COLUMNS)
-    long_table, pages = _paginate(tx, tx.max_column, tx.max_row, [], across)
+    layout = _print_layout(tx, tx.max_column, TITLE_COLUMNS)
+    long_table, pages = _paginate(tx, tx.max_column, tx.max_row, [], layout)
     header = excel_transactions.HEADER_ROW
-    _print_setup(tx, ctx, title_rows=f"{header}:{header}" if long_table else None, across=across)
+    _print_setup(tx, ctx, title_rows=f"{header}:{header}" if long_table else None, layout=layout)
     if pages:
         tx.page_setup.fitToHeight = pages
     excel_transactions.link_summary(summary, placed, first_of)
@@ -270,9 +270,10 @@ def _display(value: Any, fmt: str) -> str:
 
 
 def _print_setup(ws: Worksheet, ctx: ReportContext, *, title_rows: str | None,
-                 one_page: bool = False, across: int = 1):
+                 one_page: bool = False, layout: "PrintLayout | None" = None):
+    paper, across = layout or (A4, 1)
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = paper.size
     ws.page_setup.fitToWidth = across
     ws.page_setup.fitToHeight = 1 if one_page else 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -649,11 +650,9 @@ def _in_excel(chart: Chart) -> bool:
 CHART_ROWS = 19             # rows a native chart takes beside its figures (8.5 cm at 12.75 pt)
 CHART_CM = (17.0, 8.5)      # a section chart's width and height
 ROW_PT = 12.75              # a row's default height, points
-PAGE_WIDTH_PT = 770.0       # A4 landscape inside 0.5 in side margins
-PAGE_HEIGHT_PT = 487.0      # ... inside 0.75 in top and bottom margins
 PAGE_SAFETY = 0.9           # keep clear of the applications' own page breaks
 ORPHAN_PAGE = 0.25          # a last page less full than this is folded into the pages before (scaled)
-MIN_PRINT_SCALE = 0.55      # fitted to one page's width below this (text under 5.5 pt), a sheet prints two across
+MIN_PRINT_SCALE = 0.55      # fitted to an A4 page's width below this (text under 5.5 pt), a sheet prints on A3
 TITLE_COLUMNS = 2           # at most this many row labels repeat on each page across
 
 
@@ -733,10 +732,10 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
     end = max([main_last] + [b for _, b in blocks])
     ws.print_area = f"A1:{get_column_letter(width)}{end}"
     labels = next((j for j, col in enumerate(table.columns) if col.is_value), 0)
-    across = _pages_across(ws, width, min(labels, TITLE_COLUMNS))
-    long_table, pages = _paginate(ws, width, main_last, blocks, across)
+    layout = _print_layout(ws, width, min(labels, TITLE_COLUMNS))
+    long_table, pages = _paginate(ws, width, main_last, blocks, layout)
     # the header row repeats on every page only when the table itself runs over a page
-    _print_setup(ws, ctx, title_rows=f"{HEADER_ROW}:{HEADER_ROW}" if long_table else None, across=across)
+    _print_setup(ws, ctx, title_rows=f"{HEADER_ROW}:{HEADER_ROW}" if long_table else None, layout=layout)
     if pages:
         ws.page_setup.fitToHeight = pages         # a last page of a few rows is folded into the one before
 
@@ -761,17 +760,35 @@ def _title_columns(ws: Worksheet) -> int:
     return column_index_from_string(cols.split(":")[1].lstrip("$")) if cols else 0
 
 
-def _pages_across(ws: Worksheet, ncols: int, title_columns: int) -> int:
-    """1, or 2 for a sheet too wide to read fitted to one page's width (its text printed under
-    MIN_PRINT_SCALE of its size: the Variation sheet's eighteen columns at a third): then its first
-    ``title_columns`` (the row labels) repeat on each page, and pages run across then down, so each
-    band of rows is read left half then right half."""
-    if PAGE_WIDTH_PT / max(_page_pt(ws, ncols, 1), 1.0) >= MIN_PRINT_SCALE:
-        return 1
+class Paper(NamedTuple):
+    """A paper size a sheet prints on, landscape: openpyxl's code for it, and the width and height
+    its page holds inside half-inch side and three-quarter-inch top and bottom margins, points."""
+    size: str            # openpyxl's PAPERSIZE_ constants are strings
+    width_pt: float
+    height_pt: float
+
+
+A4 = Paper(Worksheet.PAPERSIZE_A4, 770.0, 487.0)
+A3 = Paper(Worksheet.PAPERSIZE_A3, 1118.5, 734.0)
+
+
+class PrintLayout(NamedTuple):
+    paper: Paper
+    across: int          # pages across: 1, or 2 for a sheet too wide to read even on A3
+
+
+def _print_layout(ws: Worksheet, ncols: int, title_columns: int) -> PrintLayout:
+    """A4 fitted to the page's width; a sheet whose text would print there under MIN_PRINT_SCALE of its
+    size (the Variation sheet's seventeen columns at 0.44, the month's Transactions) on A3, as wide
+    board papers are printed, where it reads at about two thirds; one still too wide on A3 two pages
+    across, its first ``title_columns`` (the row labels) repeating on each, pages across then down."""
+    for paper in (A4, A3):
+        if paper.width_pt / max(_page_pt(ws, ncols, 1), 1.0) >= MIN_PRINT_SCALE:
+            return PrintLayout(paper, 1)
     if title_columns:
         ws.print_title_cols = f"A:{get_column_letter(title_columns)}"
     ws.page_setup.pageOrder = "overThenDown"
-    return 2
+    return PrintLayout(A3, 2)
 
 
 def _row_pt(ws: Worksheet, row: int) -> float:
@@ -779,21 +796,22 @@ def _row_pt(ws: Worksheet, row: int) -> float:
 
 
 def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int, int]],
-              across: int = 1) -> tuple[bool, int]:
+              layout: PrintLayout = PrintLayout(A4, 1)) -> tuple[bool, int]:
     """Page breaks so that no chart or extra table is split across pages (a block that would
     not fit on what is left of a page starts a new one); returns whether the main table itself
     runs over more than one page, and the number of pages to fit the sheet to when its last page
     would hold only a few rows (the last totals, say) - else 0. Pages are estimated as the
-    applications print them: A4 landscape, scaled to fit the width of the widest table (``across``
-    pages wide)."""
+    applications print them: landscape on the layout's paper, scaled to fit the width of the widest
+    table (``layout.across`` pages wide)."""
+    paper, across = layout
     content_pt = _page_pt(ws, ncols, across)
-    scale = min(1.0, PAGE_WIDTH_PT / max(content_pt, 1.0))
-    page = PAGE_HEIGHT_PT * PAGE_SAFETY / scale
+    scale = min(1.0, paper.width_pt / max(content_pt, 1.0))
+    page = paper.height_pt * PAGE_SAFETY / scale
     used = sum(_row_pt(ws, row) for row in range(1, main_last + 1))
     long_table = used > page
     fold = 0
     if long_table and not blocks:
-        printed = used / (PAGE_HEIGHT_PT / scale)          # pages as printed (no safety margin)
+        printed = used / (paper.height_pt / scale)          # pages as printed (no safety margin)
         whole = math.floor(printed)
         if whole >= 1 and printed - whole < ORPHAN_PAGE:
             fold = whole

@@ -114,6 +114,7 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
     indent = Alignment(indent=1)        # one style object for every line's file cell (the same style either way)
     wrap = Alignment(wrap_text=True, vertical="top")
     indent_wrap = Alignment(indent=1, wrap_text=True, vertical="top")
+    top, indent_top = Alignment(vertical="top"), Alignment(indent=1, vertical="top")
     for i, rec in enumerate(recs):
         r = HEADER_ROW + 1 + i
         lines = 1
@@ -142,6 +143,9 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
                         lines = max(lines, _lines(c.value, 0))
         if lines > 1:           # LibreOffice does not fit a row to wrapped text on opening: its height, set
             ws.row_dimensions[r].height = ROW_PT * lines
+            for c in ws[r]:     # the row's figures at the top beside its wrapped text, not at the foot of the row
+                if not c.alignment.wrap_text:
+                    c.alignment = indent_top if c.alignment.indent else top
         if has_system:
             first_of.setdefault(rec[0], r)
     for j, (_, _, kind) in enumerate(cols, start=1):

@@ -319,3 +319,12 @@ def test_the_agency_breach_is_red_on_its_sheet_and_page(pack, reports_dir, truth
         assert trust[col["Over (under) the limit"]] == money(fact["over_cap"])
     html = (reports_dir / "html" / "agency-spend.html").read_text(encoding="utf-8")
     assert "has paid staffing agencies" in html and "over its limit to date" in html
+
+
+def test_a_transactions_row_with_wrapped_text_has_its_figures_at_the_top(pack):
+    """A long file name wraps onto a second line; the row's other cells sit at the top beside its first
+    line (at the foot, printed, the figures read as the next row's)."""
+    wrapped = [row for row in pack["Transactions"].iter_rows(min_row=6) if any(c.alignment.wrap_text for c in row)]
+    assert wrapped        # the demo's longer file names (la_brookcarrow/Spend_over_500_2026-03.csv) wrap
+    for row in wrapped:
+        assert all(c.alignment.vertical == "top" for c in row), [(c.coordinate, c.alignment.vertical) for c in row]

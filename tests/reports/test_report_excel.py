@@ -249,7 +249,8 @@ def test_freeze_filter_and_print_setup(wb):
     for name in SHEETS:
         ws = wb[name]
         ps = ws.page_setup
-        assert ps.orientation == "landscape" and int(ps.paperSize) == 9, name   # A4
+        # A4; A3 for a sheet too wide to read on A4 (test_no_sheet_prints_its_text_too_small_to_read)
+        assert ps.orientation == "landscape" and int(ps.paperSize) in (9, 8), name
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth in (1, 2), name
         assert ws.oddFooter.center.text == "Page &P of &N", name
         assert ws.oddHeader.center.text == "Mental health open book — June 2025", name
@@ -266,8 +267,9 @@ def test_freeze_filter_and_print_setup(wb):
 
 
 def _printed_scale(ws) -> float:
-    """The scale a sheet prints at, fitted to its pages across: A4 landscape inside half-inch margins holds
-    770 pt; a column prints (width x 7 + 5) px; with two across, its title columns print on each page."""
+    """The scale a sheet prints at, fitted to its pages across: landscape inside half-inch side margins an A4
+    page holds 770 pt across, an A3 page 1,118.5 pt (420 mm less an inch); a column prints (width x 7 + 5) px;
+    with two across, its title columns print on each page."""
     from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
     ref = ws.print_area.split("!")[-1].replace("$", "")
     _, _, last, _ = range_boundaries(ref)
@@ -275,19 +277,25 @@ def _printed_scale(ws) -> float:
     titles = column_index_from_string(ws.print_title_cols.split(":")[1].lstrip("$")) if ws.print_title_cols else 0
     across = ws.page_setup.fitToWidth
     page = sum(pt[:titles]) + (sum(pt) - sum(pt[:titles])) / across
-    return min(1.0, 770 / page)
+    paper_pt = {9: 770.0, 8: 420 / 25.4 * 72 - 72}[int(ws.page_setup.paperSize)]   # A4, A3
+    return min(1.0, paper_pt / page)
 
 
 def test_no_sheet_prints_its_text_too_small_to_read(wb):
-    """Fitted to one page's width the Variation sheet's text printed at a third of its size: a sheet that would
-    print under 0.55 of it prints two pages across, its row labels on each page, across then down."""
+    """Fitted to one A4 page's width the Variation sheet's text printed at a third of its size: a sheet that
+    would print under 0.55 of it on A4 prints on A3 (and two A3 pages across only where one would not do)."""
     for ws in wb:
         assert _printed_scale(ws) >= 0.55, (ws.title, _printed_scale(ws))
+        if int(ws.page_setup.paperSize) == 8:                     # A3
+            ws.page_setup.paperSize = ws.PAPERSIZE_A4
+            assert _printed_scale(ws) < 0.55, ws.title         # A3 only where A4 would not do
+            ws.page_setup.paperSize = ws.PAPERSIZE_A3
         if ws.page_setup.fitToWidth == 2:
             assert ws.print_title_cols and ws.page_setup.pageOrder == "overThenDown", ws.title
             ws.page_setup.fitToWidth = 1
             assert _printed_scale(ws) < 0.55, ws.title         # two across only where one would not do
-    assert wb["Variation"].print_title_cols == "$A:$B"
+    assert int(wb["Variation"].page_setup.paperSize) == 8       # A3
+    assert wb["Variation"].page_setup.fitToWidth == 1 and not wb["Variation"].print_title_cols
 
 
 def test_columns_wide_enough_for_their_text(wb):
