@@ -92,8 +92,8 @@ def read_many(con: duckdb.DuckDBPyConnection, asks: list[tuple[Condition, int]],
     """Every asked page's lines (condition, lines to list), in the order asked: one grouped pass per
     template (source, amount, WHERE) shared by several pages, ``read_one`` for a template of one."""
     out: list[LinesRead | None] = [None] * len(asks)
-    order = sorted(range(len(asks)), key=lambda i: _template(asks[i][0]))
-    for template, members in groupby(order, key=lambda i: _template(asks[i][0])):
+    order = sorted(range(len(asks)), key=lambda i: template_of(asks[i][0]))
+    for template, members in groupby(order, key=lambda i: template_of(asks[i][0])):
         members = list(members)
         sl = service_line_of(template[0])
         if len(members) == 1:
@@ -141,8 +141,8 @@ def matching(con: duckdb.DuckDBPyConnection, conds: list[Condition], loads: list
     """Whether each condition matches any line of ``loads``: one query per template, over those
     loads' lines only (the source filtered on load_id before the pages' join)."""
     out = [False] * len(conds)
-    order = sorted(range(len(conds)), key=lambda i: _template(conds[i]))
-    for template, members in groupby(order, key=lambda i: _template(conds[i])):
+    order = sorted(range(len(conds)), key=lambda i: template_of(conds[i]))
+    for template, members in groupby(order, key=lambda i: template_of(conds[i])):
         members = list(members)
         source = template[0]
         joined, bound = _asked(template, [(conds[i], 0) for i in members])
@@ -173,7 +173,8 @@ def _asked(template: tuple[str, str, str], asks: list[tuple[Condition, int]]) ->
     return joined, bound
 
 
-def _template(cond: Condition) -> tuple[str, str, str]:
+def template_of(cond: Condition) -> tuple[str, str, str]:
+    """What pages read together in one pass share: the source, the amount and the WHERE template."""
     return (cond.source, cond.amount, cond.where)
 
 
