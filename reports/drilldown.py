@@ -210,12 +210,8 @@ class DrillSet:
     @property
     def pages(self) -> list[DrillPage]:
         """Every page, its lines read."""
-        if self._unread:
-            reads = drill_pass.read_many(self.con, [(p.condition, p.limit) for p in self._unread],
-                                         lambda source: _service_line(self._columns(source)))
-            for page, read in zip(self._unread, reads):
-                page.fill(read)
-            self._unread = []
+        for _ in self.in_turn():
+            pass
         return self._pages
 
     def in_turn(self) -> Iterator[DrillPage]:
