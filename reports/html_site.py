@@ -207,7 +207,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     if explain_set.pages:
         (out_dir / EXPLAIN).mkdir(exist_ok=True)
     # read and written one pass's pages at a time, each let go once written: the lines of every
-    # page at once were the report job's largest holder at 10M lines (docs/scaling.md, "Memory")
+    # page at once were the report job's largest Python holder (docs/scaling.md, "Memory: the report job")
     for page in drill_set.in_turn():
         if reuse is not None and page.slug in reuse.kept:
             downloads.keep(reuse.files_of(page))
