@@ -217,7 +217,8 @@ class DrillSet:
     def in_turn(self) -> Iterator[DrillPage]:
         """Every page, those not read yet read one template at a time (the pages one grouped pass
         reads, reports/drill_pass.py): a caller that lets go of each page once it is written
-        (``let_go``) holds one template's lines at a time, not every page's (docs/scaling.md, "Memory: the report job")."""
+        (``let_go``) holds one template's lines at a time, not every page's
+        (docs/scaling.md, "Memory: the report job")."""
         unread = {id(p) for p in self._unread}
         yield from (p for p in self._pages if id(p) not in unread)
         in_order = sorted(self._unread, key=lambda p: drill_pass.template_of(p.condition))
