@@ -14,8 +14,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import PurePosixPath
 from itertools import groupby
+from pathlib import PurePosixPath
 from typing import Any, Iterator
 
 import duckdb
