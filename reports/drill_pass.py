@@ -93,8 +93,8 @@ def read_many(con: duckdb.DuckDBPyConnection, asks: list[tuple[Condition, int]],
     """Every asked page's lines (condition, lines to list), in the order asked: one grouped pass per
     template (source, amount, WHERE) shared by several pages, ``read_one`` for a template of one."""
     out: list[LinesRead | None] = [None] * len(asks)
-    order = sorted(range(len(asks)), key=lambda i: _template(asks[i][0]))
-    for template, members in groupby(order, key=lambda i: _template(asks[i][0])):
+    order = sorted(range(len(asks)), key=lambda i: template_of(asks[i][0]))
+    for template, members in groupby(order, key=lambda i: template_of(asks[i][0])):
         members = list(members)
         sl = service_line_of(template[0])
         if len(members) == 1:
@@ -143,14 +143,14 @@ def matching(con: duckdb.DuckDBPyConnection, conds: list[Condition], loads: list
     once in a temporary table (CHANGED_LINES: the source filtered on load_id, a scan that skips the other
     loads), then one query per template over them."""
     out = [False] * len(conds)
-    order = sorted(range(len(conds)), key=lambda i: _template(conds[i]))
+    order = sorted(range(len(conds)), key=lambda i: template_of(conds[i]))
     by_source = groupby(order, key=lambda i: conds[i].source)
     for source, of_source in by_source:
         _check_source(source)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED_LINES} AS SELECT * FROM {source} "
                     f"WHERE list_contains(${CHANGED_LOADS}, load_id)", {CHANGED_LOADS: loads})
         try:
-            for template, members in groupby(of_source, key=lambda i: _template(conds[i])):
+            for template, members in groupby(of_source, key=lambda i: template_of(conds[i])):
                 members = list(members)
                 joined, bound = _asked(template, [(conds[i], 0) for i in members])
                 for (i,) in con.execute(
@@ -181,7 +181,8 @@ def _asked(template: tuple[str, str, str], asks: list[tuple[Condition, int]]) ->
     return joined, bound
 
 
-def _template(cond: Condition) -> tuple[str, str, str]:
+def template_of(cond: Condition) -> tuple[str, str, str]:
+    """What pages read together in one pass share: the source, the amount and the WHERE template."""
     return (cond.source, cond.amount, cond.where)
 
 

@@ -14,8 +14,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import groupby
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Iterator
 
 import duckdb
 
@@ -209,13 +210,34 @@ class DrillSet:
     @property
     def pages(self) -> list[DrillPage]:
         """Every page, its lines read."""
-        if self._unread:
-            reads = drill_pass.read_many(self.con, [(p.condition, p.limit) for p in self._unread],
-                                         lambda source: _service_line(self._columns(source)))
-            for page, read in zip(self._unread, reads):
-                page.fill(read)
-            self._unread = []
+        for _ in self.in_turn():
+            pass
         return self._pages
+
+    def in_turn(self) -> Iterator[DrillPage]:
+        """Every page, those not read yet read one template at a time (the pages one grouped pass
+        reads, reports/drill_pass.py): a caller that lets go of each page once it is written
+        (``let_go``) holds one template's lines at a time, not every page's
+        (docs/scaling.md, "Memory: the report job")."""
+        unread = {id(p) for p in self._unread}
+        yield from (p for p in self._pages if id(p) not in unread)
+        in_order = sorted(self._unread, key=lambda p: drill_pass.template_of(p.condition))
+        for _, pages in groupby(in_order, key=lambda p: drill_pass.template_of(p.condition)):
+            pages = list(pages)
+            reads = drill_pass.read_many(self.con, [(p.condition, p.limit) for p in pages],
+                                         lambda source: _service_line(self._columns(source)))
+            read = {id(p) for p in pages}
+            self._unread = [p for p in self._unread if id(p) not in read]
+            for page, lines in zip(pages, reads):
+                page.fill(lines)
+            del reads
+            yield from pages
+
+    def let_go(self, page: DrillPage) -> None:
+        """Drop a written page's lines and breakdowns; its count, sum and loads stay (the flags' list
+        and the site's record of its pages read them). ``pages`` reads them again if asked."""
+        page.lines, page.breakdowns = None, []
+        self._unread.append(page)
 
     @property
     def registered(self) -> list[DrillPage]:

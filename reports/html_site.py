@@ -201,13 +201,14 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         if last is not None else None
     if reuse is not None:
         drill_set.keep(reuse.kept)
-    drills = drill_set.pages
     _link_partner_names(tables, partners)
-    if drills:
+    if drill_set.registered:
         (out_dir / DRILL).mkdir(exist_ok=True)
     if explain_set.pages:
         (out_dir / EXPLAIN).mkdir(exist_ok=True)
-    for page in drills:
+    # read and written one pass's pages at a time, each let go once written: the lines of every
+    # page at once were the report job's largest Python holder (docs/scaling.md, "Memory: the report job")
+    for page in drill_set.in_turn():
         if reuse is not None and page.slug in reuse.kept:
             downloads.keep(reuse.files_of(page))
             continue
@@ -216,6 +217,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
                                                _drill_body(ctx, page, downloads), root="../"))
         if reuse is not None:
             reuse.written(page, written)
+        drill_set.let_go(page)
     if reuse is not None:
         downloads.put(out_dir / drill_reuse.RECORD, reuse.record())
     for page in explain_set.pages:
