@@ -40,7 +40,7 @@ _COLUMNS = (
 _WIDTHS = {"money": 18, "int": 8}      # figures: as wide as the largest; every other column fits its text
 _WIDEST = 40        # a text column wider than this (a long description, a file's path) wraps within it: a service line fits
 ROW_PT = 12.75      # a row's height in points, a line of the pack's 10-point type
-_width = functools.lru_cache(maxsize=4096)(text_width)     # names repeat on thousands of lines
+_width = functools.lru_cache(maxsize=1 << 16)(text_width)  # names repeat on thousands of lines
 
 
 def _font(**style) -> Font:
@@ -129,8 +129,11 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
                 c.value, c.data_type = f.excel_text(_file_name(v)), "s"
                 width = _width(c.value) + 1
                 widest[j - 1] = max(widest[j - 1], width)
-                c.alignment = indent_wrap if width + 2.5 > _WIDEST else indent   # off the figures beside it
-                lines = max(lines, _lines(c.value, 1))
+                if width + 2.5 > _WIDEST:       # off the figures beside it, wrapped when too long
+                    c.alignment = indent_wrap
+                    lines = max(lines, _lines(c.value, 1))
+                else:
+                    c.alignment = indent
             else:
                 text = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
                 c.value = None if text is None else f.excel_text(str(text))
@@ -143,7 +146,9 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
                         lines = max(lines, _lines(c.value, 0))
         if lines > 1:           # LibreOffice does not fit a row to wrapped text on opening: its height, set
             ws.row_dimensions[r].height = ROW_PT * lines
-            for c in ws[r]:     # the row's figures at the top beside its wrapped text, not at the foot of the row
+            # the row's figures at the top beside its wrapped text, not at the foot of the row (each cell
+            # by its column: ws[r] works out the sheet's widest row from every cell, per row)
+            for c in (ws.cell(row=r, column=j) for j in range(1, len(cols) + 1)):
                 if not c.alignment.wrap_text:
                     c.alignment = indent_top if c.alignment.indent else top
         if has_system:
