@@ -43,7 +43,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import excel_explain, excel_transactions
-from reports.excel_text import FONT, text_width
+from reports.excel_text import FONT, ROW_PT, text_width
 from reports import formatting as f
 from reports import sections
 from reports.chart_figures import ChartData, FunnelData, charts_data
@@ -649,7 +649,6 @@ def _in_excel(chart: Chart) -> bool:
 
 CHART_ROWS = 19             # rows a native chart takes beside its figures (8.5 cm at 12.75 pt)
 CHART_CM = (17.0, 8.5)      # a section chart's width and height
-ROW_PT = 12.75              # a row's default height, points
 PAGE_SAFETY = 0.9           # keep clear of the applications' own page breaks
 ORPHAN_PAGE = 0.25          # a last page less full than this is folded into the pages before (scaled)
 MIN_PRINT_SCALE = 0.55      # fitted to an A4 page's width below this (text under 5.5 pt), a sheet prints on A3

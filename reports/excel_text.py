@@ -5,6 +5,7 @@ the pack imports) sets its cells in the one font and sizes its columns by the on
 from __future__ import annotations
 
 FONT = "Arial"
+ROW_PT = 12.75      # a row's height in points: a line of the pack's 10-point type
 
 # Advance widths of Arial (= Helvetica metrics), in 1/1000 em; others count as 'n'.
 _ARIAL = {c: w for chars, w in (

@@ -22,7 +22,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formatting as f
-from reports.excel_text import FONT, text_width
+from reports.excel_text import FONT, ROW_PT, text_width
 from reports.query import ReportContext
 from reports.tables import Table
 
@@ -39,7 +39,6 @@ _COLUMNS = (
 )
 _WIDTHS = {"money": 18, "int": 8}      # figures: as wide as the largest; every other column fits its text
 _WIDEST = 40        # a text column wider than this (a long description, a file's path) wraps within it: a service line fits
-ROW_PT = 12.75      # a row's height in points, a line of the pack's 10-point type
 _width = functools.lru_cache(maxsize=1 << 16)(text_width)  # names repeat on thousands of lines
 
 
