@@ -16,7 +16,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import duckdb
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
@@ -59,6 +61,40 @@ def _lines(text: str, indent: int) -> int:
             used += (_width(" ") if used else 0) + w
         n += int(w // room) if w > room else 0       # a path with no spaces breaks anywhere
     return n
+
+
+class _Styles:
+    """The lines' cells, each made with its style whole: a style set attribute by attribute is looked up in the
+    workbook's list of styles by hashing and comparing every field of it, which for the tens of thousands of lines of
+    a large month was most of the sheet's time. Each style is looked up once per sheet here and copied to its cells
+    (openpyxl's own way of giving a cell another cell's style), so every cell's style is what it was."""
+
+    def __init__(self, ws: Worksheet):
+        self.ws = ws
+        self._made: dict[tuple[str, bool, bool], StyleArray | None] = {}
+        self._money2 = f.EXCEL_FORMATS["money2"]
+
+    def cell(self, kind: str, value: Any, wrapped: bool, top: bool) -> Cell:
+        key = (kind, wrapped, top)
+        if key not in self._made:
+            self._made[key] = self._style(*key)
+        c = Cell(self.ws, value=value, style_array=self._made[key])
+        if kind not in ("money", "int"):
+            c.data_type = "s"           # text, never a formula (formatting.excel_text)
+        return c
+
+    def _style(self, kind: str, wrapped: bool, top: bool) -> StyleArray | None:
+        probe = Cell(self.ws)
+        if kind == "money":
+            probe.number_format = self._money2
+        indent = 1 if kind == "file" else 0     # the file off the figures beside it
+        if wrapped:
+            probe.alignment = Alignment(indent=indent, wrap_text=True, vertical="top")
+        elif top:
+            probe.alignment = Alignment(indent=indent, vertical="top")
+        elif indent:
+            probe.alignment = Alignment(indent=indent)
+        return probe._style if probe.has_style else None
 
 
 def _present(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
@@ -109,47 +145,34 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
     widest = [text_width(label, bold=True) + 2 for _, label, _ in cols]     # the header's, with its filter button
     first_of: dict[Any, int] = {}
     has_system = "ics_id" in {k for k, _, _ in cols}
-    money2 = f.EXCEL_FORMATS["money2"]
-    indent = Alignment(indent=1)        # one style object for every line's file cell (the same style either way)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    indent_wrap = Alignment(indent=1, wrap_text=True, vertical="top")
-    top, indent_top = Alignment(vertical="top"), Alignment(indent=1, vertical="top")
-    for i, rec in enumerate(recs):
-        r = HEADER_ROW + 1 + i
-        lines = 1
-        for j, ((key, _, kind), v) in enumerate(zip(cols, rec), start=1):
-            c = ws.cell(row=r, column=j)
+    styles = _Styles(ws)
+    for r, rec in enumerate(recs, start=HEADER_ROW + 1):
+        values, wraps, lines = [], [], 1
+        for j, ((_, _, kind), v) in enumerate(zip(cols, rec)):
+            wrapped = False
             if kind == "money":
-                c.value = None if v is None else Decimal(v)        # a number, never text or a float
-                c.number_format = money2
-            elif kind == "int":
-                c.value = v
+                v = None if v is None else Decimal(v)        # a number, never text or a float
             elif kind == "file":
-                c.value, c.data_type = f.excel_text(_file_name(v)), "s"
-                width = _width(c.value) + 1
-                widest[j - 1] = max(widest[j - 1], width)
-                if width + 2.5 > _WIDEST:       # off the figures beside it, wrapped when too long
-                    c.alignment = indent_wrap
-                    lines = max(lines, _lines(c.value, 1))
-                else:
-                    c.alignment = indent
-            else:
+                v = f.excel_text(_file_name(v))
+                width = _width(v) + 1
+                widest[j] = max(widest[j], width)
+                wrapped = width + 2.5 > _WIDEST        # off the figures beside it, wrapped when too long
+                lines = max(lines, _lines(v, 1)) if wrapped else lines
+            elif kind != "int":
                 text = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
-                c.value = None if text is None else f.excel_text(str(text))
-                c.data_type = "s"
-                if c.value:
-                    width = _width(c.value)
-                    widest[j - 1] = max(widest[j - 1], width)
-                    if width + 2.5 > _WIDEST:
-                        c.alignment = wrap
-                        lines = max(lines, _lines(c.value, 0))
+                v = None if text is None else f.excel_text(str(text))
+                if v:
+                    width = _width(v)
+                    widest[j] = max(widest[j], width)
+                    wrapped = width + 2.5 > _WIDEST
+                    lines = max(lines, _lines(v, 0)) if wrapped else lines
+            values.append(v)
+            wraps.append(wrapped)
+        # row r (the sheet's rows so far end at the one before it); a wrapped row's figures sit at the top
+        # beside its wrapped text, not at the foot of the row
+        ws.append([styles.cell(kind, v, wrapped, lines > 1) for (_, _, kind), v, wrapped in zip(cols, values, wraps)])
         if lines > 1:           # LibreOffice does not fit a row to wrapped text on opening: its height, set
             ws.row_dimensions[r].height = ROW_PT * lines
-            # the row's figures at the top beside its wrapped text, not at the foot of the row (each cell
-            # by its column: ws[r] works out the sheet's widest row from every cell, per row)
-            for c in (ws.cell(row=r, column=j) for j in range(1, len(cols) + 1)):
-                if not c.alignment.wrap_text:
-                    c.alignment = indent_top if c.alignment.indent else top
         if has_system:
             first_of.setdefault(rec[0], r)
     for j, (_, _, kind) in enumerate(cols, start=1):
