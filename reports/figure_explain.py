@@ -402,7 +402,8 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
                   "from_median": explain_peers.from_median, "difference": explain_peers.above_pooled,
                   "total_rate": explain_peers.total_rate, "apportioned": explain_peers.apportioned,
                   "coverage": explain_peers.coverage},
-    "provider-benchmarking": {"median": explain_peers.trust_median, "from_median": explain_peers.trust_from_median},
+    "provider-benchmarking": {"median": explain_peers.trust_median, "from_median": explain_peers.trust_from_median,
+                              "rate": explain_peers.trust_rate, "peer_rate": explain_peers.trust_peer_rate},
     "funding-consistency": {
         "value_per_unit": explain_peers.per_unit("annual_value", "the contract's annual value"),
         "median": explain_peers.like_median,
@@ -578,6 +579,36 @@ class ExplainSet:
         self._folder = folder
         self._link_other_figures()
         return linked
+
+    @property
+    def folder(self) -> str:
+        """The site's folder of explain pages, as the pages linking to them write it."""
+        return self._folder
+
+    def sum_page(self, section: Section, value_key: str, title: str, label: str, fmt: str, keys: dict[str, Any],
+                 terms: list[tuple[str, Decimal, str]], linked_from: tuple[str, str]) -> "ExplainPage":
+        """A figure a chart shows that adds up figures the site links (a partner's forecast variance over its
+        service lines, a system's shares added up): each term linked to its own page (from the site's root)."""
+        how = Explanation(f"the {len(terms)} figure{'s' if len(terms) != 1 else ''} it adds up, each linked to its "
+                          "own page", [Term(what, value, href=beside(href), fmt=fmt) for what, value, href in terms])
+        return self.chart_page(section, value_key, title, label, how.result, fmt, keys, how, linked_from,
+                               role="subtotal")
+
+    def chart_page(self, section: Section, value_key: str, title: str, label: str, figure: Decimal, fmt: str,
+                   keys: dict[str, Any], how: Explanation, linked_from: tuple[str, str],
+                   role: str = "detail") -> "ExplainPage":
+        """The page of a chart's figure that no table shows, worked as ``how`` (its terms' own lines linked)."""
+        ident = page_identity(section.key, value_key, role, keys)
+        page = self._by_key.get(ident)
+        if page is None:
+            slug = f"explain-{section.key}-{hashlib.sha1(ident.encode()).hexdigest()[:10]}"
+            page = ExplainPage(slug, title, section, value_key, label, Decimal(figure), fmt, how, keys, role)
+            self._by_key[ident] = page
+            self.pages.append(page)
+            self._link_lines(page)
+        if linked_from not in page.linked_from:
+            page.linked_from.append(linked_from)
+        return page
 
     def _link_other_figures(self) -> None:
         """A term that is another figure's explained result (another system's part of the same partner's

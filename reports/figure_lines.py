@@ -237,10 +237,10 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
         {"ics_id": "ics_id", "sector": "recipient_sector"}, source="fct_mh_ledger_by_recipient", line_scope=YTD,
         not_lines={"share": _PCT, "share_high": "a percentage: the share plus the unclassified share"}),
     # the rpt table's month row holds the year to date; its lines carry the area (a system or a place) and
-    # the delivering partner's sector it is summed by
+    # the delivering partner's sector it is summed by, and their month (the chart's shares month by month)
     "sector-share": Lines(
         {"p_total": "net_spend"},
-        {"ics_id": "ics_id", "geography_level": "geography_level", "place_name": "place_name"},
+        {"ics_id": "ics_id", "geography_level": "geography_level", "place_name": "place_name", "period": "period"},
         source="fct_sector_share_ledger", pivot="sector", line_scope=YTD),
     # the lead provider's expenditure lines of each month by category (beds, community, the rest, all)
     "lead-provider": Lines(
