@@ -358,6 +358,30 @@ _TRUST_DEFINITION = ("The measure's rate for each trust of the provider alliance
                      "the median is taken over the trusts of the year, unrounded, and shown to 4 places.")
 
 
+_TEN = "0.0000000001"
+
+
+def _median_term(at: At, trusts: list[tuple], rates: dict[str, Decimal], unit: str | None) -> Term:
+    """The median of the trusts' rates unrounded (to 8 places), as both the median's page and a trust's distance
+    from it take it: one page of its own works it out from the middle rates, and both link to it."""
+    median, mid, ordered, how, marks = _trust_median(at, trusts, rates, unit)
+    names = {u: name for u, name, _, _ in trusts}
+    value = half_up(median, _EXACT)
+    label = f"Median rate of {at.facts.get('measure_name')}, unrounded: {how}"
+    working = Explanation(
+        f"the median of the trusts' rates: {how}, rounded half up to 8 places",
+        [Term(f"{names[ordered[i]]}: rate, to 10 places", half_up(rates[ordered[i]], _TEN), fmt="dec4") for i in mid],
+        per=Decimal(len(mid)), places=_EXACT, rounded=True,
+        by="÷ 2 (the mean of two)" if len(mid) == 2 else "rounded", definition=_TRUST_DEFINITION,
+        listing=_trust_listing(at, trusts, rates, marks, f"The median is {how}: half the trusts are higher and half "
+                               "lower, whatever the size of the highest and lowest."))
+    if working.result != value:
+        return Term(label, value, fmt="dec4")         # no page whose figure is the term's
+    keys = {"measure_name": at.facts.get("measure_name"), "fy": periods.fy_of(at.period)}
+    return Term(label, value, fmt="dec4", working=working,
+                explained_by=page_identity(at.section.key, "median_unrounded", "detail", keys))
+
+
 def trust_median(at: At):
     got = _trusts(at)
     if got is None:
@@ -365,14 +389,10 @@ def trust_median(at: At):
     trusts, scale = got
     rates = _trust_rates(trusts, scale)
     median, mid, ordered, how, marks = _trust_median(at, trusts, rates, None)
-    names = {u: name for u, name, _, _ in trusts}
-    times = "" if scale == 1 else f" × {scale:,}"
     return Explanation(
-        f"the median of the trusts' rates (numerator{times} ÷ denominator, unrounded): {how}, rounded half up to 4 "
-        "places", [Term(f"{names[ordered[i]]}: rate, unrounded", half_up(rates[ordered[i]], _EXACT), fmt="dec4")
-                   for i in mid],
-        per=Decimal(len(mid)), places=_RATE_PLACES, rounded=True,
-        by="÷ 2 (the mean of two)" if len(mid) == 2 else "rounded", definition=_TRUST_DEFINITION,
+        "the median of the trusts' rates (numerator" + ("" if scale == 1 else f" × {scale:,}") + " ÷ denominator), "
+        "unrounded, rounded half up to 4 places", [_median_term(at, trusts, rates, None)],
+        places=_RATE_PLACES, rounded=True, by="rounded", definition=_TRUST_DEFINITION,
         listing=_trust_listing(at, trusts, rates, marks, f"The median is {how}: half the trusts are higher and half "
                                "lower, whatever the size of the highest and lowest."))
 
@@ -387,10 +407,11 @@ def trust_from_median(at: At):
         return None
     rates = _trust_rates(trusts, scale)
     median, mid, ordered, how, marks = _trust_median(at, trusts, rates, unit)
+    median_term = _median_term(at, trusts, rates, unit)
+    median_term.sign = -1
     return Explanation(
         "the trust's rate less the median rate of the trusts, both unrounded, the difference rounded half up to 4 "
-        "places", [Term("The trust's rate, unrounded", half_up(rates[unit], _EXACT), fmt="dec4"),
-                   Term(f"Median rate: {how}", half_up(median, _EXACT), -1, fmt="dec4")],
+        "places", [Term("The trust's rate, unrounded", half_up(rates[unit], _EXACT), fmt="dec4"), median_term],
         rounded=True, places=_RATE_PLACES, by="rounded", definition=_TRUST_DEFINITION,
         listing=_trust_listing(at, trusts, rates, marks, f"The median is {how}."))
 

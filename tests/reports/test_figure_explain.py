@@ -677,6 +677,7 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
         "system-by-payer-service-line:payer": lambda: wh.commissioner_view_by_service_line(k, period),
         "variation:coverage": lambda: wh.coverage(k),
         "provider-benchmarking:median": lambda: _half_up(wh.trust_median(k, period), "0.0001"),
+        "provider-benchmarking:median_unrounded": lambda: _half_up(wh.trust_median(k, period), "0.00000001"),
         "provider-benchmarking:rate": lambda: (lambda n, d, scale: _half_up(n * scale / d, "0.0001"))(
             *wh.trust_returns(k, k["unit_name"], period)),
         "provider-benchmarking:peer_rate": lambda: wh.trust_peer_rate(k, period),
@@ -751,7 +752,8 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
                                "system-by-payer-service-line:payer", "variation:coverage",
                                "provider-benchmarking:median", "provider-benchmarking:from_median",
                                "sector-share:ytd_share_pct", "sector-share:share_pct", "provider-benchmarking:rate",
-                               "provider-benchmarking:peer_rate"}, sorted(recomputed)
+                               "provider-benchmarking:peer_rate",
+                               "provider-benchmarking:median_unrounded"}, sorted(recomputed)
     assert {p.resolve() for p in (site / "explain").glob("*.html")} == set(pages), "an explain page no figure links"
     print(f"\nchecked {checked} explained figures against {len(pages)} explain pages; recomputed: {dict(recomputed)}")
     for name, n in sorted(per_page.items()):

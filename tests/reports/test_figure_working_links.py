@@ -22,8 +22,8 @@ import pytest
 _LINK = re.compile(r"(^|/)(drill|explain)/[^/]+\.html$")
 _CHART_FIGURES = "The figures behind this chart"
 
-# (page, column) -> why it has no working yet. Every figure column links now; a new one must link its
-# figures or be listed here with the reason (the test below fails otherwise)
+# (page, column) -> why it has no working yet. A new figure column must link its figures or be listed here
+# with the reason (the test below fails otherwise)
 STILL_WITHOUT_WORKING: dict[tuple[str, str], str] = {
     ("variation.html", "z-score"): "a place's distance from its peers' rate in standard deviations (a statistic "
                                    "held as a double, the deviation from the peers' spread): no working yet",
