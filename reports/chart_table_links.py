@@ -24,6 +24,10 @@ from reports.tables import Table
 
 # the funnel's figures that are the table's own (its column -> the rpt column): the limits are not
 _FUNNEL_COLUMNS = {"v": None, "p": "pooled_rate", "c": "peer_rate"}
+# a chart's measure that no table shows but a working has as a term with a page of its own (section, rpt
+# column) -> that page's figure: the lead provider's first-year averages, drawn flat across the months
+_TERM_PAGES = {("lead-provider", "baseline_inpatient_spend"): "baseline_inpatient",
+               ("lead-provider", "baseline_community_spend"): "baseline_community"}
 
 
 class _Cells:
@@ -111,10 +115,21 @@ def _link_bars(data: ChartData, cells: _Cells, section: Section, explain_set: Ex
                     {"chart": data.key, "point": what, "measure": measure.key},
                     [(" · ".join(str(k[n]) for n in names), v, h) for k, v, h in parts], where)
                 href = f"{explain_set.folder}/{page.slug}.html"
+            if href is None:
+                href = _term_page(explain_set, section, measure, value)
             if href is not None:
                 data.links[j, i] = href
                 linked += 1
     return linked
+
+
+def _term_page(explain_set: ExplainSet, section: Section, measure: Measure, value: Any) -> str | None:
+    """The page of the term the point is (_TERM_PAGES), when its figure is the point's value."""
+    key = _TERM_PAGES.get((section.key, measure.column))
+    pages = [p for p in explain_set.pages if p.section.key == section.key and p.value_key == key]
+    if len(pages) != 1 or pages[0].figure != value:
+        return None
+    return f"{explain_set.folder}/{pages[0].slug}.html"
 
 
 def _link_totals(data: ChartData, section: Section, explain_set: ExplainSet, where: tuple[str, str]) -> int:

@@ -585,6 +585,14 @@ class ExplainSet:
         """The site's folder of explain pages, as the pages linking to them write it."""
         return self._folder
 
+    def figure_page(self, section: Section, table: Table, row: Row, col: Column,
+                    linked_from: tuple[str, str]) -> "ExplainPage | None":
+        """The page of one figure of a table no page shows (a row of an earlier month a chart draws)."""
+        page = self._page(section, table, row, col)
+        if page is not None and linked_from not in page.linked_from:
+            page.linked_from.append(linked_from)
+        return page
+
     def sum_page(self, section: Section, value_key: str, title: str, label: str, fmt: str, keys: dict[str, Any],
                  terms: list[tuple[str, Decimal, str]], linked_from: tuple[str, str]) -> "ExplainPage":
         """A figure a chart shows that adds up figures the site links (a partner's forecast variance over its

@@ -28,8 +28,9 @@ import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 
-from reports import (chart_links, chart_sector_shares, chart_table_links, drill_html, drill_reuse, drilldown,
-                     explain_html, figure_explain, figure_links, flag_amounts, flag_links, partner_pages)
+from reports import (chart_links, chart_running_totals, chart_sector_shares, chart_table_links, drill_html,
+                     drill_reuse, drilldown, explain_html, figure_explain, figure_links, flag_amounts, flag_links,
+                     partner_pages)
 from reports import formatting as f
 from reports import sections
 from reports.chart_axes import (GRID, MONEY_TICKS_JS, MUTED, PLOT_LOCALE, all_zero, axis_title, top, value_axis, zero_axis,
@@ -199,6 +200,8 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         for part, t in [(sec, table)] + list(zip(sec.parts, table.parts)):
             datas = [d for ch in part.charts for d in charts[sec.key][ch.key]]
             chart_sector_shares.link_shares(con, explain_set, ctx, part, t, datas, f"{sec.key}.html", sec.sheet)
+            chart_running_totals.link_months(con, drill_set, explain_set, ctx, part, t, datas, f"{sec.key}.html",
+                                             sec.sheet, DRILL)
             chart_table_links.link_to_table(part, t, datas, explain_set, f"{sec.key}.html", sec.sheet)
     for b, t in zip(sections.SUMMARY.blocks, summary_tables):
         chart_table_links.link_to_table(b, t, [d for block, d in summary_charts if block is b], explain_set, INDEX,

@@ -30,16 +30,8 @@ STILL_WITHOUT_WORKING: dict[tuple[str, str], str] = {
 }
 # The figures under the charts that do not yet open the page of the figure they repeat, by page and why
 _CHARTS_WITHOUT_WORKING = {
-    "agency-spend.html": {k: "each month's running total of the year: the table shows the latest month's only, and no "
-                             "page works out an earlier month's yet" for k in ("Agency spend to date", "Limit to date")},
-    "lead-provider.html": {k: "the first year's monthly average drawn flat across the months: its working is a term of "
-                              "the saving and reinvestment pages, not yet a page of its own for the chart" for k in (
-        "Beds: first-year average", "Community: first-year average")},
     "open-book.html": {"£ FY to date": "a waterfall's gross, eliminations (drawn negative, as taken off) and net: the "
                                        "chart's click and its table's links do not carry a waterfall's bars yet"},
-    "plan-vs-actual.html": {k: "each month's running total of the year over a system's schemes: the table shows the "
-                               "latest month's by scheme only, and no page works out an earlier month's yet" for k in (
-        "Actual to date", "Plan to date")},
     "variation.html": {k: "a funnel plot's control limits (the peers' rate ± z × the place's standard deviation): no "
                           "working yet" for k in ("Lower 95%", "Lower 99.8%", "Upper 95%", "Upper 99.8%")},
 }
