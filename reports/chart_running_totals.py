@@ -46,7 +46,7 @@ def link_months(con: duckdb.DuckDBPyConnection, drill_set: drilldown.DrillSet, e
                 rows = _rows(con, ctx, section, table, data, m, data.x_values[i])
                 if not rows or sum((Decimal(r.values.get(value_of.key) or 0) for r in rows), Decimal(0)) != value:
                     continue
-                what = f"{m.label}: {data.title} · {data.facet_label} · {data.x_labels()[i]}"
+                what = f"{m.label}: {data.title} · {data.x_labels()[i]}"
                 link = _lines_page(drill_set, spec, section, rows, value_of, value, what, where, drill_dir) \
                     if value_of.key in spec.flag_drill else \
                     _working_page(explain_set, section, rows, value_of, value, what, data, i, where)

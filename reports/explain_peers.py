@@ -8,8 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from reports import formatting as f
-from reports.explain_working import (At, Explanation, Listing, Source, Term, field_of, figure, half_up, page_identity,
-                                     ref_rows, row_keys)
+from reports.explain_working import (At, Explanation, Listing, Source, Term, field_of, figure, half_up, in_sentence,
+                                     page_identity, ref_rows, row_keys)
 from reports.figure_lines import Condition, flag_condition
 from reports.sections.variation import MEASURES_DIR, _measure, measure_filters, unplaced_lines
 from reports.tables import Row
@@ -367,7 +367,7 @@ def _median_term(at: At, trusts: list[tuple], rates: dict[str, Decimal], unit: s
     median, mid, ordered, how, marks = _trust_median(at, trusts, rates, unit)
     names = {u: name for u, name, _, _ in trusts}
     value = half_up(median, _EXACT)
-    label = f"Median rate of {at.facts.get('measure_name')}, unrounded: {how}"
+    label = f"Median rate of {in_sentence(str(at.facts.get('measure_name')))}, unrounded: {how}"
     working = Explanation(
         f"the median of the trusts' rates: {how}, rounded half up to 8 places",
         [Term(f"{names[ordered[i]]}: rate, to 10 places", half_up(rates[ordered[i]], _TEN), fmt="dec4") for i in mid],
@@ -391,7 +391,7 @@ def trust_median(at: At):
     median, mid, ordered, how, marks = _trust_median(at, trusts, rates, None)
     return Explanation(
         "the median of the trusts' rates (numerator" + ("" if scale == 1 else f" × {scale:,}") + " ÷ denominator), "
-        "unrounded, rounded half up to 4 places", [_median_term(at, trusts, rates, None)],
+        "worked unrounded on a page of its own, rounded half up to 4 places", [_median_term(at, trusts, rates, None)],
         places=_RATE_PLACES, rounded=True, by="rounded", definition=_TRUST_DEFINITION,
         listing=_trust_listing(at, trusts, rates, marks, f"The median is {how}: half the trusts are higher and half "
                                "lower, whatever the size of the highest and lowest."))
@@ -444,7 +444,7 @@ def _trust_returns(at: At, unit: str, fy: str, measure_id: str, side: str) -> tu
                 params = params + [list(num[key])]
         rows = ref_rows(at.con, "ref_alliance_finance", ("period", "provider_id", "service_line", "service_hours",
                                                           "spend"), where, params, "period, rowid")
-        return rows, "spend", "spend on " + ", ".join(num.get("service_lines") or ["every service line"])
+        return rows, "spend", _spend_on(at, num)
     name = doc.get("denominator")
     if name == "weighted_population_served":
         rows = ref_rows(at.con, "ref_alliance_populations", ("fy", "provider_id", "weighted_population_served"),
@@ -457,6 +457,17 @@ def _trust_returns(at: At, unit: str, fy: str, measure_id: str, side: str) -> tu
     rows = ref_rows(at.con, "ref_alliance_finance", ("period", "provider_id", "service_line", "service_hours",
                                                       "spend"), *months, "period, rowid")
     return rows, "spend", "all its spend"
+
+
+def _spend_on(at: At, num: dict) -> str:
+    """What a finance measure's numerator counts, in words: 'spend on adult acute inpatient care', 'spend on
+    seven-day services'."""
+    names = [n for (n,) in at.con.execute("SELECT service_line_name FROM dim_service_line WHERE "
+                                          "list_contains(?, service_line) ORDER BY service_line_name",
+                                          [list(num.get("service_lines") or [])]).fetchall()]
+    hours = " or ".join(h.replace("_", "-") for h in num.get("service_hours") or [])
+    return "spend on " + (" and ".join(names) if names else f"{hours} services" if hours else "every service line") \
+        + (f", {hours} hours" if names and hours else "")
 
 
 def _trust_row(at: At) -> tuple | None:
