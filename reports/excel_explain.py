@@ -119,9 +119,10 @@ def _write_once(ws: Worksheet, page: ExplainPage, pages: dict[str, ExplainPage],
 
 
 def _content(page: ExplainPage) -> tuple:
-    """What a working shows: two pages showing the same are the same figure, worked the same way."""
+    """What a working shows but its title (which names the figure by the columns of its sheet, a system's on the
+    MHIS sheet of the pack of both systems): two pages showing the same are the same figure, worked the same way."""
     how = page.explanation
-    return (page.title, page.figure_label, page.figure, page.fmt, how.rule, how.times, how.per, how.places,
+    return (page.value_key, page.figure_label, page.figure, page.fmt, how.rule, how.times, how.per, how.places,
             how.floor, tuple((t.label, t.sign, t.value, t.source) for t in how.terms + how.factors))
 
 
