@@ -643,10 +643,10 @@ class ExplainSet:
             term_page = self._by_key.get(t.explained_by)
             if term_page is None:
                 section_key, value_key, role, keys = json.loads(t.explained_by)
+                # linked from the pages of the figures it is a term of (a part's key names no page of the site)
                 term_page = ExplainPage(
                     f"explain-{section_key}-{hashlib.sha1(t.explained_by.encode()).hexdigest()[:10]}", t.label,
-                    page.section, value_key, t.label, t.value, t.fmt, t.working, keys, role,
-                    [(f"{page.section.key}.html", page.section.title)])
+                    page.section, value_key, t.label, t.value, t.fmt, t.working, keys, role)
                 self._by_key[t.explained_by] = term_page
                 self.pages.append(term_page)
                 self._link_lines(term_page)

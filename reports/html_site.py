@@ -869,7 +869,8 @@ def _explain_body(page: figure_explain.ExplainPage) -> str:
     """How a figure that is not a sum of ledger lines is made (reports/figure_explain.py)."""
     sec = page.section
     owner = _owner(sec)
-    href = page.linked_from[0][0] if page.linked_from else f"{owner.key}.html"
+    # the first page of the site linking here; a working that is only a term of others' goes back to its section
+    href = next((h for h, _ in page.linked_from if not h.startswith(f"{EXPLAIN}/")), f"{owner.key}.html")
     back = "../" + href + ("" if owner is sec else f"#{sec.key}")
     return "\n".join([explain_html.arithmetic_html(page, back, owner.sheet),
                       explain_html.reference_html(page, table_html),
