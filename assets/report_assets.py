@@ -41,13 +41,15 @@ from reports.html_site import build_html_site
 #   payments, the lead provider's ledger and the ledger seen by recipient and by sector;
 # - the explain pages' workings (reports/figure_explain.py and its explainers): the reference rows a
 #   plan, budget, contract, cap or allocation rests on, the ICB payment shares, the flags behind the
-#   flag register's links, and the dimensions that name partners and service lines.
+#   flag register's links, the alliance trusts' returns behind their rates, and the dimensions that name
+#   partners and service lines.
 # tests/pipeline/test_report_deps.py compares this with the tables a real build read.
 OTHER_SOURCES = ("dq_load_status",
                  "fct_contract_payment_lines", "fct_lead_provider_ledger", "fct_mh_ledger_by_recipient",
                  "fct_sector_share_ledger",
                  "ref_agency_caps", "ref_agency_suppliers", "ref_allocations", "ref_budgets", "ref_contracts",
-                 "ref_investment_plans", "ref_lp_activity", "fct_icb_payment_shares", "rpt_flag_links", "rpt_flags",
+                 "ref_investment_plans", "ref_lp_activity", "ref_alliance_finance", "ref_alliance_activity",
+                 "ref_alliance_populations", "fct_icb_payment_shares", "rpt_flag_links", "rpt_flags",
                  "dim_partner", "dim_service_line")
 # Read too, but written inside other assets' steps rather than being assets of their own: the
 # submissions' log and configs (the partitioned ingest writes them: a period's pack reads many

@@ -32,6 +32,7 @@ class ChartData:
     steps: list[str] = field(default_factory=list)     # waterfall: absolute | relative | total per x
     links: dict[tuple[int, int], str] = field(default_factory=dict)   # (series, x) -> its lines' page (HTML)
     total_links: dict[int, str] = field(default_factory=dict)         # x -> its series' lines together (HTML)
+    total_row_links: dict[str, str] = field(default_factory=dict)     # column of as_table -> its Total row's lines
 
     @property
     def key(self) -> str:
@@ -107,7 +108,7 @@ class ChartData:
         if len(rows) > 1 and c.total_row:
             tot = {col.key: sum((r.values[col.key] for r in rows), Decimal(0))
                    for col in cols if col.is_value}
-            rows.append(Row({"x": _Label("Total"), **tot}, "total"))
+            rows.append(Row({"x": _Label("Total"), **tot}, "total", links=dict(self.total_row_links)))
         return Table(self.key, self.title, cols, rows)
 
 
@@ -119,6 +120,7 @@ class FunnelPoint:
     limits: dict[str, Decimal | None]        # lower_998, lower_95, upper_95, upper_998 (none: not assessed)
     flag: str
     centre: Decimal | None = None            # the rate of the unit's peers, which it is compared with
+    raw: Any = None                          # the unit as its table names it (the label unformatted)
 
 
 @dataclass
@@ -130,6 +132,7 @@ class FunnelData:
     curves: dict[str, list[tuple[float, float]]]   # limit name -> (denominator, rate) points
     facet: Any = None
     facet_label: str = ""
+    links: dict[tuple[int, str], str] = field(default_factory=dict)   # (point, column of as_table) -> its page
 
     key = ChartData.key
     title = ChartData.title
@@ -150,7 +153,8 @@ class FunnelData:
                 Column("upper_95", "Upper 95%", money, True), Column("upper_998", "Upper 99.8%", money, True),
                 Column("flag", "Flag", "code", False)]
         rows = [Row({"x": p.label, "d": p.denominator, "v": p.rate, "p": self.pooled, "c": p.centre, **p.limits,
-                     "flag": p.flag}, flagged=p.flag not in (None, "none")) for p in self.points]
+                     "flag": p.flag}, flagged=p.flag not in (None, "none"),
+                    links={c: h for (i, c), h in self.links.items() if i == n}) for n, p in enumerate(self.points)]
         return Table(self.key, self.title, cols, rows)
 
 
@@ -271,7 +275,7 @@ def _funnel_data(con, section: Section, chart: Chart, ctx: ReportContext, extra:
     recs = _execute(con, sql, ctx.params()).fetchall()
     points = [FunnelPoint(f.label(r[0], chart.x.fmt), r[2], r[1],
                           {"lower_998": r[5], "lower_95": r[6], "upper_95": r[7], "upper_998": r[8]}, r[9],
-                          r[4])
+                          r[4], r[0])
               for r in recs if r[2]]
     pooled = recs[0][3] if recs else None
     curves: dict[str, list[tuple[float, float]]] = {}

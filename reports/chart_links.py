@@ -39,6 +39,33 @@ def link_points(drill_set: drilldown.DrillSet, ctx: ReportContext,
                 data.links[j, i] = f"{drill_dir}/{page.slug}.html"
                 linked += 1
         linked += _link_totals(drill_set, ctx, href, page_name, section, data, drill_dir)
+        linked += _link_total_row(drill_set, ctx, href, page_name, section, data, drill_dir)
+    return linked
+
+
+def _link_total_row(drill_set: drilldown.DrillSet, ctx: ReportContext, href: str, page_name: str, section: Section,
+                    data: ChartData, drill_dir: str) -> int:
+    """The Total row of a chart's figures (each column's categories added up, e.g. every partner's spend to
+    date): the lines of all its points together, when they are sums of lines."""
+    table = data.as_table()
+    if not table.rows or table.rows[-1].role != "total":
+        return 0
+    linked = 0
+    for col in table.value_columns:
+        # a series' column (s0, s1...), or the one value column (v) or the Total column: every series
+        series = int(col.key[1:]) if col.key.startswith("s") else None
+        cond = figure_lines.chart_point_condition(section, data, series, None, ctx)
+        if cond is None:
+            continue
+        measure = data.series[series][0] if series is not None and isinstance(data.series[series][0], Measure) \
+            else data.chart.value
+        total = table.rows[-1].values[col.key]
+        page = drill_set.point(cond, section, f"{measure.label}: {data.title} · Total"
+                               + ("" if col.key == "v" else f" · {col.label}"), measure.label, total, measure.fmt,
+                               (href, f"{page_name}: chart {data.title}"))
+        if page is not None:
+            data.total_row_links[col.key] = f"{drill_dir}/{page.slug}.html"
+            linked += 1
     return linked
 
 
@@ -61,3 +88,4 @@ def _link_totals(drill_set: drilldown.DrillSet, ctx: ReportContext, href: str, p
             data.total_links[i] = f"{drill_dir}/{page.slug}.html"
             linked += 1
     return linked
+

@@ -65,6 +65,7 @@ def write_explain(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportCont
         c.alignment = Alignment(horizontal="right" if j == 2 else "left", indent=1 if j == 3 else 0)
     ws.freeze_panes = "A5"
     at_row, linked, next_row = {}, 0, [5]
+    written: dict[tuple, tuple[str, int]] = {}     # a working's content -> its page and its result row
     for sheet, top, section, table in figures:
         explain.link([(sheet.title, sheet.title, section, table)], "explain")
         pages = {f"explain/{p.slug}.html": p for p in explain.pages}
@@ -79,7 +80,7 @@ def write_explain(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportCont
                 page = pages.get(row.links.get(col.key, ""))
                 if page is None:
                     continue
-                _write_once(ws, page, pages, cells, sheet.title, ctx, at_row, next_row)
+                _write_once(ws, page, pages, cells, sheet.title, ctx, at_row, next_row, written)
                 _link(sheet.cell(row=top + 1 + i, column=j), f"'{SHEET}'!A{at_row[page.slug]}",
                       f"How it is made: the {SHEET} sheet")
                 linked += 1
@@ -88,19 +89,41 @@ def write_explain(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportCont
 
 
 def _write_once(ws: Worksheet, page: ExplainPage, pages: dict[str, ExplainPage], cells: dict, sheet_name: str,
-                ctx: ReportContext, at_row: dict[str, int], next_row: list[int]) -> None:
+                ctx: ReportContext, at_row: dict[str, int], next_row: list[int],
+                written: dict[tuple, tuple[str, int]]) -> None:
     """The page's working, unless written already, after the workings of the figures it is made from (a median's
-    middle values), so each term's "its own working, above" holds whatever the order of the figures' cells."""
+    middle values), so each term's "its own working, above" holds whatever the order of the figures' cells. The
+    same figure on another sheet (an ICB's MHIS standard on the Summary and MHIS sheets) is worked once: its cell
+    links to that working, whose result row links back to it."""
     if page.slug in at_row:
+        return
+    same = written.get(_content(page))
+    if same is not None:
+        first, result_row = same
+        at_row[page.slug] = at_row[first]
+        c = ws.cell(row=result_row, column=3)
+        if c.value is None:
+            c.value = f"also on the {sheet_name} sheet"
+            _link(c, f"'{sheet_name}'!{cells[page.slug].coordinate}", f"Back to the {sheet_name} sheet")
         return
     at_row[page.slug] = 0                          # being written: a term naming it again waits for none
     for t in page.explanation.terms + page.explanation.factors:
         other = pages.get((t.href or "").removeprefix("../"))
         if other is not None and other.slug in cells:
-            _write_once(ws, other, pages, cells, sheet_name, ctx, at_row, next_row)
+            _write_once(ws, other, pages, cells, sheet_name, ctx, at_row, next_row, written)
     at_row[page.slug] = next_row[0]
     back = f"'{sheet_name}'!{cells[page.slug].coordinate}"
-    next_row[0] = _write_working(ws, next_row[0], page, back, sheet_name, ctx, at_row) + 2   # a blank row between
+    last = _write_working(ws, next_row[0], page, back, sheet_name, ctx, at_row)
+    written[_content(page)] = (page.slug, last)
+    next_row[0] = last + 2                         # a blank row between
+
+
+def _content(page: ExplainPage) -> tuple:
+    """What a working shows but its title (which names the figure by the columns of its sheet, a system's on the
+    MHIS sheet of the pack of both systems): two pages showing the same are the same figure, worked the same way."""
+    how = page.explanation
+    return (page.value_key, page.figure_label, page.figure, page.fmt, how.rule, how.times, how.per, how.places,
+            how.floor, tuple((t.label, t.sign, t.value, t.source) for t in how.terms + how.factors))
 
 
 def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_name: str, ctx: ReportContext,

@@ -8,10 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from reports import formatting as f
-from reports.explain_working import (At, Explanation, Listing, Term, figure, half_up, page_identity, ref_rows,
-                                     row_keys)
+from reports.explain_working import (At, Explanation, Listing, Source, Term, field_of, figure, half_up, in_sentence,
+                                     page_identity, ref_rows, row_keys)
 from reports.figure_lines import Condition, flag_condition
-from reports.sections.variation import measure_filters, unplaced_lines
+from reports.sections.variation import MEASURES_DIR, _measure, measure_filters, unplaced_lines
 from reports.tables import Row
 from warehouse import periods
 
@@ -358,6 +358,30 @@ _TRUST_DEFINITION = ("The measure's rate for each trust of the provider alliance
                      "the median is taken over the trusts of the year, unrounded, and shown to 4 places.")
 
 
+_TEN = "0.0000000001"
+
+
+def _median_term(at: At, trusts: list[tuple], rates: dict[str, Decimal], unit: str | None) -> Term:
+    """The median of the trusts' rates unrounded (to 8 places), as both the median's page and a trust's distance
+    from it take it: one page of its own works it out from the middle rates, and both link to it."""
+    median, mid, ordered, how, marks = _trust_median(at, trusts, rates, unit)
+    names = {u: name for u, name, _, _ in trusts}
+    value = half_up(median, _EXACT)
+    label = f"Median rate of {in_sentence(str(at.facts.get('measure_name')))}, unrounded: {how}"
+    working = Explanation(
+        f"the median of the trusts' rates: {how}, rounded half up to 8 places",
+        [Term(f"{names[ordered[i]]}: rate, to 10 places", half_up(rates[ordered[i]], _TEN), fmt="dec4") for i in mid],
+        per=Decimal(len(mid)), places=_EXACT, rounded=True,
+        by="÷ 2 (the mean of two)" if len(mid) == 2 else "rounded", definition=_TRUST_DEFINITION,
+        listing=_trust_listing(at, trusts, rates, marks, f"The median is {how}: half the trusts are higher and half "
+                               "lower, whatever the size of the highest and lowest."))
+    if working.result != value:
+        return Term(label, value, fmt="dec4")         # no page whose figure is the term's
+    keys = {"measure_name": at.facts.get("measure_name"), "fy": periods.fy_of(at.period)}
+    return Term(label, value, fmt="dec4", working=working,
+                explained_by=page_identity(at.section.key, "median_unrounded", "detail", keys))
+
+
 def trust_median(at: At):
     got = _trusts(at)
     if got is None:
@@ -365,14 +389,10 @@ def trust_median(at: At):
     trusts, scale = got
     rates = _trust_rates(trusts, scale)
     median, mid, ordered, how, marks = _trust_median(at, trusts, rates, None)
-    names = {u: name for u, name, _, _ in trusts}
-    times = "" if scale == 1 else f" × {scale:,}"
     return Explanation(
-        f"the median of the trusts' rates (numerator{times} ÷ denominator, unrounded): {how}, rounded half up to 4 "
-        "places", [Term(f"{names[ordered[i]]}: rate, unrounded", half_up(rates[ordered[i]], _EXACT), fmt="dec4")
-                   for i in mid],
-        per=Decimal(len(mid)), places=_RATE_PLACES, rounded=True,
-        by="÷ 2 (the mean of two)" if len(mid) == 2 else "rounded", definition=_TRUST_DEFINITION,
+        "the median of the trusts' rates (numerator" + ("" if scale == 1 else f" × {scale:,}") + " ÷ denominator), "
+        "worked unrounded on a page of its own, rounded half up to 4 places", [_median_term(at, trusts, rates, None)],
+        places=_RATE_PLACES, rounded=True, by="rounded", definition=_TRUST_DEFINITION,
         listing=_trust_listing(at, trusts, rates, marks, f"The median is {how}: half the trusts are higher and half "
                                "lower, whatever the size of the highest and lowest."))
 
@@ -387,9 +407,142 @@ def trust_from_median(at: At):
         return None
     rates = _trust_rates(trusts, scale)
     median, mid, ordered, how, marks = _trust_median(at, trusts, rates, unit)
+    median_term = _median_term(at, trusts, rates, unit)
+    median_term.sign = -1
     return Explanation(
         "the trust's rate less the median rate of the trusts, both unrounded, the difference rounded half up to 4 "
-        "places", [Term("The trust's rate, unrounded", half_up(rates[unit], _EXACT), fmt="dec4"),
-                   Term(f"Median rate: {how}", half_up(median, _EXACT), -1, fmt="dec4")],
+        "places", [Term("The trust's rate, unrounded", half_up(rates[unit], _EXACT), fmt="dec4"), median_term],
         rounded=True, places=_RATE_PLACES, by="rounded", definition=_TRUST_DEFINITION,
         listing=_trust_listing(at, trusts, rates, marks, f"The median is {how}."))
+
+
+# ---------------------------------------------------------------------------
+# The alliance's trusts: a trust's rate and the other trusts' pooled rate, from their returns
+# (reference/alliance_finance.csv, alliance_activity.csv, alliance_populations.csv)
+def _fy_months(fy: str) -> tuple[str, str]:
+    """The first and last month of a financial year ('2025-26' -> 2025-04, 2026-03)."""
+    return f"{fy[:4]}-04", f"{int(fy[:4]) + 1}-03"
+
+
+def _trust_returns(at: At, unit: str, fy: str, measure_id: str, side: str) -> tuple[list[Source], str, str]:
+    """The return rows behind one side of a trust's rate (``side``: numerator or denominator), with the column
+    summed and what it is in words: the measure's own file (sql/measures/<id>.yaml) says which rows."""
+    doc = at.once(("measure", measure_id), lambda: _measure((MEASURES_DIR / f"{measure_id}.yaml").read_text(
+        encoding="utf-8")))
+    first, last = _fy_months(fy)
+    months = ("provider_id = ? AND period BETWEEN ? AND ?", [unit, first, last])
+    if side == "numerator":
+        num = doc.get("numerator") or {}
+        if num.get("source") == "provider_activity":
+            column = num["activity"]
+            rows = ref_rows(at.con, "ref_alliance_activity", ("period", "provider_id", column), *months, "period")
+            return rows, column, column.replace("_", " ")
+        where, params = months
+        for key, col in (("service_lines", "service_line"), ("service_hours", "service_hours")):
+            if num.get(key):
+                where += f" AND list_contains(?, {col})"
+                params = params + [list(num[key])]
+        rows = ref_rows(at.con, "ref_alliance_finance", ("period", "provider_id", "service_line", "service_hours",
+                                                          "spend"), where, params, "period, rowid")
+        return rows, "spend", _spend_on(at, num)
+    name = doc.get("denominator")
+    if name == "weighted_population_served":
+        rows = ref_rows(at.con, "ref_alliance_populations", ("fy", "provider_id", "weighted_population_served"),
+                        "provider_id = ? AND fy = ?", [unit, fy], "rowid")
+        return rows, "weighted_population_served", "weighted population served"
+    if name == "occupied_bed_days":
+        rows = ref_rows(at.con, "ref_alliance_activity", ("period", "provider_id", "occupied_bed_days"), *months,
+                        "period")
+        return rows, "occupied_bed_days", "occupied bed days"
+    rows = ref_rows(at.con, "ref_alliance_finance", ("period", "provider_id", "service_line", "service_hours",
+                                                      "spend"), *months, "period, rowid")
+    return rows, "spend", "all its spend"
+
+
+def _spend_on(at: At, num: dict) -> str:
+    """What a finance measure's numerator counts, in words: 'spend on adult acute inpatient care', 'spend on
+    seven-day services'."""
+    names = [n for (n,) in at.con.execute("SELECT service_line_name FROM dim_service_line WHERE "
+                                          "list_contains(?, service_line) ORDER BY service_line_name",
+                                          [list(num.get("service_lines") or [])]).fetchall()]
+    hours = " or ".join(h.replace("_", "-") for h in num.get("service_hours") or [])
+    return "spend on " + (" and ".join(names) if names else f"{hours} services" if hours else "every service line") \
+        + (f", {hours} hours" if names and hours else "")
+
+
+def _trust_row(at: At) -> tuple | None:
+    """The row's trust in rpt_variation: unit, measure, year, numerator, denominator and scale."""
+    if at.period is None:
+        return None
+    return at.con.execute(
+        "SELECT unit_id, measure_id, fy, numerator, denominator, scale FROM rpt_variation WHERE grouping = 'provider' "
+        "AND measure_name = ? AND unit_name = ? AND fy = ?",
+        [at.facts.get("measure_name"), at.facts.get("unit_name"), periods.fy_of(at.period)]).fetchone()
+
+
+def _returns_sum(at: At, unit: str, name: str, fy: str, measure_id: str, side: str, sources: list[Source]) -> Term:
+    """One trust's side of the rate: its return rows added up (the rows listed under the working)."""
+    rows, column, what = _trust_returns(at, unit, fy, measure_id, side)
+    sources.extend(rows)
+    total = sum((Decimal(field_of(r, column) or 0) for r in rows), Decimal(0))
+    whole = all(Decimal(field_of(r, column) or 0) == Decimal(field_of(r, column) or 0).to_integral_value()
+                for r in rows)
+    return Term(f"{name}: {what}, {fy} ({len(rows)} return row{'s' if len(rows) != 1 else ''} added up)", total,
+                fmt="int" if whole and column != "spend" else "money2")
+
+
+def trust_rate(at: At):
+    """A trust's rate: its numerator × the measure's scale ÷ its denominator, each the trust's return rows added
+    up, rounded half up to 4 places (rate_per_head in sql/reports/measure_template.sql)."""
+    got = _trust_row(at)
+    if got is None:
+        return None
+    unit, measure_id, fy, _, _, scale = got
+    sources: list[Source] = []
+    name = at.facts.get("unit_name")
+    num = _returns_sum(at, unit, name, fy, measure_id, "numerator", sources)
+    den = _returns_sum(at, unit, name, fy, measure_id, "denominator", sources)
+    if den.value == 0:
+        return None
+    times = "" if scale == 1 else f"× {scale:,} "
+    return Explanation(f"the trust's numerator {times}÷ its denominator, each its return rows for {fy} added up, "
+                       "rounded half up to 4 places", [num], times=Decimal(scale), per=den.value,
+                       places=_RATE_PLACES, by=f"{times}÷ the denominator",
+                       per_fmt="money" if den.fmt == "money2" else "number",
+                       factors=[Term(f"{den.label} (the divisor)", den.value, fmt=den.fmt)], sources=sources,
+                       definition=_TRUST_DEFINITION)
+
+
+def trust_peer_rate(at: At):
+    """The other trusts' pooled rate: their numerators added up × the scale ÷ their denominators added up, to 4
+    places (peer_rate in sql/reports/measure_template.sql: the trust never sets its own centre)."""
+    got = _trust_row(at)
+    if got is None:
+        return None
+    unit, measure_id, fy, _, _, scale = got
+    others = at.con.execute(
+        "SELECT unit_id, unit_name FROM rpt_variation WHERE grouping = 'provider' AND measure_id = ? AND fy = ? AND "
+        "unit_id <> ? AND denominator <> 0 ORDER BY unit_name", [measure_id, fy, unit]).fetchall()
+    if not others:
+        return None
+    sources: list[Source] = []
+    nums = [_returns_sum(at, u, n, fy, measure_id, "numerator", sources) for u, n in others]
+    dens = [_returns_sum(at, u, n, fy, measure_id, "denominator", sources) for u, n in others]
+    population = sum((d.value for d in dens), Decimal(0))
+    if population == 0:
+        return None
+    times = "" if scale == 1 else f"× {scale:,} "
+    trusts, _ = _trusts(at) or ([], scale)
+    rates = _trust_rates(trusts, scale)
+    marks = {u: "one of the other trusts" for u, _ in others}
+    marks[unit] = "this trust: not among its own peers"
+    return Explanation(
+        f"the other {len(others)} trusts' numerators added up {times}÷ their denominators added up, rounded half up "
+        "to 4 places", nums, times=Decimal(scale), per=population, places=_RATE_PLACES,
+        by=f"{times}÷ the other trusts' denominators", per_fmt="money" if dens[0].fmt == "money2" else "number",
+        factors=[
+            Term(f"{d.label} (part of the divisor)", d.value, fmt=d.fmt) for d in dens], sources=sources,
+        definition=_TRUST_DEFINITION + " The other trusts' rate pools their returns: total over total, not the "
+                                       "average of their rates.",
+        listing=_trust_listing(at, trusts, rates, marks, "Each trust is compared with the others pooled.")
+        if trusts else None)

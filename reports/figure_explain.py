@@ -402,7 +402,8 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
                   "from_median": explain_peers.from_median, "difference": explain_peers.above_pooled,
                   "total_rate": explain_peers.total_rate, "apportioned": explain_peers.apportioned,
                   "coverage": explain_peers.coverage},
-    "provider-benchmarking": {"median": explain_peers.trust_median, "from_median": explain_peers.trust_from_median},
+    "provider-benchmarking": {"median": explain_peers.trust_median, "from_median": explain_peers.trust_from_median,
+                              "rate": explain_peers.trust_rate, "peer_rate": explain_peers.trust_peer_rate},
     "funding-consistency": {
         "value_per_unit": explain_peers.per_unit("annual_value", "the contract's annual value"),
         "median": explain_peers.like_median,
@@ -579,6 +580,44 @@ class ExplainSet:
         self._link_other_figures()
         return linked
 
+    @property
+    def folder(self) -> str:
+        """The site's folder of explain pages, as the pages linking to them write it."""
+        return self._folder
+
+    def figure_page(self, section: Section, table: Table, row: Row, col: Column,
+                    linked_from: tuple[str, str]) -> "ExplainPage | None":
+        """The page of one figure of a table no page shows (a row of an earlier month a chart draws)."""
+        page = self._page(section, table, row, col)
+        if page is not None and linked_from not in page.linked_from:
+            page.linked_from.append(linked_from)
+        return page
+
+    def sum_page(self, section: Section, value_key: str, title: str, label: str, fmt: str, keys: dict[str, Any],
+                 terms: list[tuple[str, Decimal, str]], linked_from: tuple[str, str]) -> "ExplainPage":
+        """A figure a chart shows that adds up figures the site links (a partner's forecast variance over its
+        service lines, a system's shares added up): each term linked to its own page (from the site's root)."""
+        how = Explanation(f"the {len(terms)} figure{'s' if len(terms) != 1 else ''} it adds up, each linked to its "
+                          "own page", [Term(what, value, href=beside(href), fmt=fmt) for what, value, href in terms])
+        return self.chart_page(section, value_key, title, label, how.result, fmt, keys, how, linked_from,
+                               role="subtotal")
+
+    def chart_page(self, section: Section, value_key: str, title: str, label: str, figure: Decimal, fmt: str,
+                   keys: dict[str, Any], how: Explanation, linked_from: tuple[str, str],
+                   role: str = "detail") -> "ExplainPage":
+        """The page of a chart's figure that no table shows, worked as ``how`` (its terms' own lines linked)."""
+        ident = page_identity(section.key, value_key, role, keys)
+        page = self._by_key.get(ident)
+        if page is None:
+            slug = f"explain-{section.key}-{hashlib.sha1(ident.encode()).hexdigest()[:10]}"
+            page = ExplainPage(slug, title, section, value_key, label, Decimal(figure), fmt, how, keys, role)
+            self._by_key[ident] = page
+            self.pages.append(page)
+            self._link_lines(page)
+        if linked_from not in page.linked_from:
+            page.linked_from.append(linked_from)
+        return page
+
     def _link_other_figures(self) -> None:
         """A term that is another figure's explained result (another system's part of the same partner's
         spend, a scheme's plan on Plan against actual) links to that figure's page, once every page is made."""
@@ -604,10 +643,10 @@ class ExplainSet:
             term_page = self._by_key.get(t.explained_by)
             if term_page is None:
                 section_key, value_key, role, keys = json.loads(t.explained_by)
+                # linked from the pages of the figures it is a term of (a part's key names no page of the site)
                 term_page = ExplainPage(
                     f"explain-{section_key}-{hashlib.sha1(t.explained_by.encode()).hexdigest()[:10]}", t.label,
-                    page.section, value_key, t.label, t.value, t.fmt, t.working, keys, role,
-                    [(f"{page.section.key}.html", page.section.title)])
+                    page.section, value_key, t.label, t.value, t.fmt, t.working, keys, role)
                 self._by_key[t.explained_by] = term_page
                 self.pages.append(term_page)
                 self._link_lines(term_page)

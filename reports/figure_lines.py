@@ -154,7 +154,8 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
     "net-by-funding-stream": Lines(_OPEN_BOOK_AMOUNTS, _OPEN_BOOK_DIMS),
     "net-by-system": Lines(_OPEN_BOOK_AMOUNTS, _OPEN_BOOK_DIMS, not_lines={"forecast": _FORECAST}),
     "by-system": Lines(_GROSS_AMOUNTS, _OPEN_BOOK_DIMS, not_lines=_HEADLINE_NOT),
-    "by-partner-kind": Lines(_GROSS_AMOUNTS, _OPEN_BOOK_DIMS, not_lines=_HEADLINE_NOT),
+    # the month-by-month chart picks a month's lines by their period
+    "by-partner-kind": Lines(_GROSS_AMOUNTS, {**_OPEN_BOOK_DIMS, "period": "period"}, not_lines=_HEADLINE_NOT),
     "ytd-kind-system": Lines({"p_total": _GROSS}, _OPEN_BOOK_DIMS, pivot="ics_id"),
     # --- a partner's own page (reports/partner_pages.py): the open book's lines of that partner
     "partner-spend": Lines(_OPEN_BOOK_AMOUNTS, _OPEN_BOOK_DIMS),
@@ -236,10 +237,10 @@ FIGURE_LINES: dict[str, Lines | NotLines] = {
         {"ics_id": "ics_id", "sector": "recipient_sector"}, source="fct_mh_ledger_by_recipient", line_scope=YTD,
         not_lines={"share": _PCT, "share_high": "a percentage: the share plus the unclassified share"}),
     # the rpt table's month row holds the year to date; its lines carry the area (a system or a place) and
-    # the delivering partner's sector it is summed by
+    # the delivering partner's sector it is summed by, and their month (the chart's shares month by month)
     "sector-share": Lines(
         {"p_total": "net_spend"},
-        {"ics_id": "ics_id", "geography_level": "geography_level", "place_name": "place_name"},
+        {"ics_id": "ics_id", "geography_level": "geography_level", "place_name": "place_name", "period": "period"},
         source="fct_sector_share_ledger", pivot="sector", line_scope=YTD),
     # the lead provider's expenditure lines of each month by category (beds, community, the rest, all)
     "lead-provider": Lines(
@@ -431,7 +432,7 @@ def _pivot_raw(table: Table, col: Column, section: Section) -> Any:
     raise SpecError(f"section {section.key}: pivot column {col.key} has no raw value")
 
 
-def chart_point_condition(section: Section, data: ChartData, series: int | None, index: int,
+def chart_point_condition(section: Section, data: ChartData, series: int | None, index: int | None,
                           ctx: ReportContext) -> Condition | None:
     """The lines behind one point (bar, line marker) of a section's chart, or None when the point
     is not a sum of ledger lines: its measure must be one of the section's linked sums (same
@@ -439,22 +440,22 @@ def chart_point_condition(section: Section, data: ChartData, series: int | None,
     carry. Funnels and waterfalls are not sums of one set of lines; a chart with SQL filters of its
     own (over the rpt table, not the lines) is left unlinked rather than linked wrongly, and so is a
     section's filter that does not hold over the lines (_sum_condition). ``series`` None: the
-    category's total over its series (the Total column of the chart's figures)."""
+    category's total over its series (the Total column of the chart's figures); ``index`` None: the
+    series' total over every category (the Total row of the chart's figures)."""
     spec, chart = spec_of(section), data.chart
     if not isinstance(spec, Lines) or chart.kind in ("funnel", "waterfall") or chart.where:
         return None
-    if series is None:
-        sv, value = None, sum((vals[index] or 0 for _, vals in data.series), Decimal(0))
-    else:
-        sv, values = data.series[series]
-        value = values[index]
+    at = range(len(data.x_values)) if index is None else [index]
+    sv = None if series is None else data.series[series][0]
+    value = sum((vals[i] or 0 for j, (_, vals) in enumerate(data.series) if series in (None, j) for i in at),
+                Decimal(0))
     measure = sv if isinstance(sv, Measure) else chart.value
     if measure.agg != "sum" or measure.fmt not in MONEY_FMTS or not value:
         return None
     amount = _chart_amount(section, spec, measure)
     if amount is None:
         return None
-    keys = {chart.x.key: data.x_values[index]}
+    keys = {chart.x.key: data.x_values[index]} if index is not None else {}
     if chart.series is not None and sv is not None and not isinstance(sv, Measure):
         keys[chart.series.key] = sv
     if chart.facet is not None:
@@ -481,3 +482,4 @@ def _chart_amount(section: Section, spec: Lines, measure: Measure) -> str | None
         if section.pivot is not None and value.key == section.pivot.value and "p_total" in spec.amounts:
             return spec.amounts["p_total"]
     return None
+

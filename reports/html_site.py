@@ -28,8 +28,9 @@ import duckdb
 import plotly.graph_objects as go
 import plotly.offline
 
-from reports import (chart_links, drill_html, drill_reuse, drilldown, explain_html, figure_explain, figure_links,
-                     flag_amounts, flag_links, partner_pages)
+from reports import (chart_links, chart_running_totals, chart_sector_shares, chart_table_links, drill_html,
+                     drill_reuse, drilldown, explain_html, figure_explain, figure_links, flag_amounts, flag_links,
+                     partner_pages)
 from reports import formatting as f
 from reports import sections
 from reports.chart_axes import (GRID, MONEY_TICKS_JS, MUTED, PLOT_LOCALE, all_zero, axis_title, top, value_axis, zero_axis,
@@ -194,6 +195,17 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
                       for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))]
                      + [(INDEX, sections.SUMMARY.title, b, t) for b, t in zip(sections.SUMMARY.blocks, summary_tables)],
                      EXPLAIN)
+    # a chart point repeating a figure of its section's table opens that figure's page (linked just above)
+    for sec, table in zip(sections.SECTIONS, tables):
+        for part, t in [(sec, table)] + list(zip(sec.parts, table.parts)):
+            datas = [d for ch in part.charts for d in charts[sec.key][ch.key]]
+            chart_sector_shares.link_shares(con, explain_set, ctx, part, t, datas, f"{sec.key}.html", sec.sheet)
+            chart_running_totals.link_months(con, drill_set, explain_set, ctx, part, t, datas, f"{sec.key}.html",
+                                             sec.sheet, DRILL)
+            chart_table_links.link_to_table(part, t, datas, explain_set, f"{sec.key}.html", sec.sheet)
+    for b, t in zip(sections.SUMMARY.blocks, summary_tables):
+        chart_table_links.link_to_table(b, t, [d for block, d in summary_charts if block is b], explain_set, INDEX,
+                                        sections.SUMMARY.title)
     # the register's amounts open the page of the same figure where the flag is raised (linked just above)
     flag_amounts.link_amounts([(part, t) for sec, table in zip(sections.SECTIONS, tables)
                                for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))], links)
@@ -519,12 +531,12 @@ def chart_html(data: ChartData | FunnelData) -> str:
         name = f.plotly_text(data.series_label(sv))
         fmt = sv.fmt if isinstance(sv, Measure) else c.value.fmt
         nums = [float(v) for v in values]
-        # each point's text as shown and the page of the lines behind it (a click opens it)
+        # each point's text as shown and the page of the lines or working behind it (a click opens it)
         custom = [[f.plotly_text(f.number_text(v, fmt)), data.links.get((j, i), "")] for i, v in enumerate(values)]
         common = dict(name=name, customdata=custom, marker_color=colour,
                       hovertemplate=("%{y}" if horizontal else "%{x}")
-                      + "<br>" + name + ": %{customdata[0]}"
-                      + ("<br><i>Click for the ledger lines</i>" if data.links else "") + "<extra></extra>")
+                      + "<br>" + name + ": %{customdata[0]}" + _click_hint([h for _, h in custom if h])
+                      + "<extra></extra>")
         if c.kind == "line":
             fig.add_trace(go.Scatter(x=cats, y=nums, mode="lines+markers", line_color=colour, **common))
         elif horizontal:
@@ -550,6 +562,16 @@ def chart_html(data: ChartData | FunnelData) -> str:
             yaxis=cat_axis if horizontal else v_axis,
             annotations=[zero_note(c.value.fmt)] if zero else [])
     return _figure_html(fig, data, height, data.as_table())
+
+
+def _click_hint(hrefs: list[str]) -> str:
+    """What a click on a series' points opens, for their hover text: their lines, their working, or either."""
+    if not hrefs:
+        return ""
+    kinds = {h.startswith(f"{EXPLAIN}/") for h in hrefs}
+    what = "how it is made" if kinds == {True} else "the ledger lines" if kinds == {False} else \
+        "the lines or working behind it"
+    return f"<br><i>Click for {what}</i>"
 
 
 def _waterfall_html(data: ChartData) -> str:
@@ -599,12 +621,14 @@ def _funnel_html(data: FunnelData) -> str:
             line=dict(color=colour, dash=dash, width=1.5)))
         legend_done.add(label)
     for outside in (False, True):
-        pts = [p for p in data.points if (p.flag not in (None, "none")) == outside]
+        pts = [(i, p) for i, p in enumerate(data.points) if (p.flag not in (None, "none")) == outside]
         if not pts:
             continue
         colour = f.OKABE_ITO[5] if outside else f.OKABE_ITO[0]
-        custom = [[f.plotly_text(p.label), f.plotly_text(f.int_text(p.denominator)),
-                   f.plotly_text(f.money2_text(p.rate)), f.plotly_text(f.label(p.flag, "code"))] for p in pts]
+        # a place's label, the page of its rate's working (a click opens it), its population, rate and flag
+        custom = [[f.plotly_text(p.label), data.links.get((i, "v"), ""), f.plotly_text(f.int_text(p.denominator)),
+                   f.plotly_text(f.money2_text(p.rate)), f.plotly_text(f.label(p.flag, "code"))] for i, p in pts]
+        pts = [p for _, p in pts]
         fig.add_trace(go.Scatter(
             x=[float(p.denominator) for p in pts], y=[float(p.rate) for p in pts],
             mode="markers+text" if outside else "markers",
@@ -615,7 +639,8 @@ def _funnel_html(data: FunnelData) -> str:
                         line=dict(color="white", width=1)),
             customdata=custom,
             hovertemplate=("%{customdata[0]}<br>" + f.plotly_text(fn.denominator_label)
-                           + ": %{customdata[1]}<br>%{customdata[2]} per head<br>%{customdata[3]}<extra></extra>")))
+                           + ": %{customdata[2]}<br>%{customdata[3]} per head<br>%{customdata[4]}"
+                           + _click_hint([c[1] for c in custom if c[1]]) + "<extra></extra>")))
     ys = [float(p.rate) for p in data.points] + [y for cv in data.curves.values() for _, y in cv]
     lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
     pad = (hi - lo) * 0.12 or 1.0
@@ -844,7 +869,8 @@ def _explain_body(page: figure_explain.ExplainPage) -> str:
     """How a figure that is not a sum of ledger lines is made (reports/figure_explain.py)."""
     sec = page.section
     owner = _owner(sec)
-    href = page.linked_from[0][0] if page.linked_from else f"{owner.key}.html"
+    # the first page of the site linking here; a working that is only a term of others' goes back to its section
+    href = next((h for h, _ in page.linked_from if not h.startswith(f"{EXPLAIN}/")), f"{owner.key}.html")
     back = "../" + href + ("" if owner is sec else f"#{sec.key}")
     return "\n".join([explain_html.arithmetic_html(page, back, owner.sheet),
                       explain_html.reference_html(page, table_html),

@@ -83,11 +83,13 @@ def test_every_linked_chart_point_opens_the_page_its_figure_links_to(site):
             points = 0
             for trace in traces:
                 custom = trace.get("customdata") or []
-                if not custom or not isinstance(custom[0], list) or len(custom[0]) != 2:
+                if not custom or not isinstance(custom[0], list) or len(custom[0]) not in (2, 5):
                     continue
                 cats = trace["y"] if trace.get("orientation") == "h" else trace["x"]
                 values = trace["x"] if trace.get("orientation") == "h" else trace["y"]
-                for cat, value, (_, href) in zip(cats, values, custom):
+                if len(custom[0]) == 5:      # a funnel's places: x is the population, the place is named first
+                    cats = [c[0] for c in custom]
+                for cat, value, (_, href, *_) in zip(cats, values, custom):
                     if not href:
                         continue
                     # the figures table names the column by series (or the value's label for one series)
@@ -97,9 +99,11 @@ def test_every_linked_chart_point_opens_the_page_its_figure_links_to(site):
                     assert abs(float(match[0][1][1]) - value) < 0.005, (page.name, chart_id, cat, value)
                     assert (site / href).is_file(), href
                     points += 1
-            # the Total column (a category's series added up) is no point of the chart: its links are the lines
-            # of the series together, each reconciled to its figure by test_figure_drill.py
-            at_points = {k: v for k, v in table.items() if k[1] != "Total"}
+            # the Total column and row (series and categories added up) and a funnel's pooled and peers' rates
+            # are no points of the chart: their links are reconciled to their figures by test_figure_drill.py and
+            # test_figure_explain.py
+            at_points = {k: v for k, v in table.items()
+                         if k[1] not in ("Total", "Pooled rate", "Peers' rate") and k[0] != "Total"}
             assert points == len(at_points), \
                 f"{page.name} {chart_id}: {points} linked points, {len(at_points)} table links"
             totals[f"{page.name} {chart_id}"] = len(table) - len(at_points)

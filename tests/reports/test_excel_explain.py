@@ -220,3 +220,25 @@ def _median_terms_link_above(ws) -> int:
         assert terms >= 1, (first, ws.cell(first, 1).value)
         checked += terms
     return checked
+
+
+def test_a_figure_on_two_sheets_is_worked_once_and_links_back_to_both(pack):
+    """An ICB's MHIS standard, shortfall and headroom are on the Summary and the MHIS sheets: one working each, which
+    both cells open, and which links back to both sheets."""
+    ws = pack["Explain"]
+    titles = [(ws.cell(r, 1).value, ws.cell(r, 2).value) for r in _workings(ws)]
+    assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)
+    opened: dict[str, set[str]] = {}
+    for name in ("Summary", "MHIS"):
+        for row in pack[name].iter_rows():
+            for c in row:
+                if c.hyperlink is not None and (c.hyperlink.location or "").startswith("'Explain'!A"):
+                    opened.setdefault(c.hyperlink.location, set()).add(name)
+    both = [loc for loc, names in opened.items() if names == {"Summary", "MHIS"}]
+    assert len(both) >= 3, opened                       # required, shortfall and headroom at least
+    for loc in both:
+        first = int(loc.split("!A")[1])
+        rows = range(first, next((r for r in _workings(ws) if r > first), ws.max_row + 1))
+        back = {ws.cell(r, 3).hyperlink.location.split("!")[0].strip("'") for r in rows
+                if ws.cell(r, 3).hyperlink is not None and "Explain" not in ws.cell(r, 3).hyperlink.location}
+        assert back >= {"Summary", "MHIS"}, (loc, back)

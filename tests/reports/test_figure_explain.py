@@ -216,6 +216,15 @@ class _Warehouse:
                           [k["ics_id"], period])
         return _half_up(net * 100 / system)
 
+    def sector_share(self, k: dict, period: str) -> Decimal:
+        """A delivering sector's share of an area's net spend from its lines: the area (a system or a place, by
+        name) from April to the month, or a system's month (the chart month by month)."""
+        where, params = ("place_name = ? AND fy = ? AND period <= ?", [k["x"], _fy(period), period]) \
+            if k["column"] == "ytd_share_pct" else ("geography_level = 'ics' AND period = ?", [k["x"]])
+        spend = dict(self.db.execute(f"SELECT sector, sum(net_spend) FROM fct_sector_share_ledger WHERE ics_id = ? "
+                                     f"AND {where} GROUP BY sector", [k["ics_id"]] + params).fetchall())
+        return _half_up(Decimal(spend.get(k["sector"]) or 0) * 100 / Decimal(sum(spend.values())))
+
     def rate(self, k: dict) -> Decimal:
         num, den, scale = self.db.execute(
             "SELECT numerator, denominator, scale FROM rpt_variation WHERE measure_id = ? AND unit_id = ? AND fy = ? "
@@ -380,6 +389,42 @@ class _Warehouse:
         return {name: Decimal(n) * s / Decimal(d) for name, n, d, s in self.db.execute(
             "SELECT unit_name, numerator, denominator, scale FROM rpt_variation WHERE grouping = 'provider' AND "
             "measure_name = ? AND fy = ?", [k["measure_name"], _fy(period)]).fetchall()}
+
+    def trust_returns(self, k: dict, unit_name: str, period: str) -> tuple[Decimal, Decimal, int]:
+        """A trust's numerator and denominator for the year from the alliance's returns (the reference tables),
+        picked as its measure's file says, and the measure's scale."""
+        doc = next(d for d in (yaml.safe_load(p.read_text(encoding="utf-8")) for p in _MEASURES.glob("*.yaml"))
+                   if d.get("title") == k["measure_name"])
+        (unit,) = self.db.execute("SELECT provider_id FROM ref_alliance_providers WHERE provider_name = ?",
+                                  [unit_name]).fetchone()
+        fy = _fy(period)
+        months = _fy_months(fy)
+        num = doc["numerator"]
+        if num["source"] == "provider_activity":
+            numerator = self.one(f"SELECT sum({num['activity']}) FROM ref_alliance_activity WHERE provider_id = ? "
+                                 "AND list_contains(?, period)", [unit, months])
+        else:
+            numerator = self.one("SELECT sum(spend) FROM ref_alliance_finance WHERE provider_id = ? AND "
+                                 "list_contains(?, period) AND (? IS NULL OR list_contains(?, service_line)) AND "
+                                 "(? IS NULL OR list_contains(?, service_hours))",
+                                 [unit, months, num.get("service_lines"), num.get("service_lines"),
+                                  num.get("service_hours"), num.get("service_hours")])
+        denominator = {
+            "weighted_population_served": ("SELECT sum(weighted_population_served) FROM ref_alliance_populations "
+                                           "WHERE provider_id = ? AND fy = ?", [unit, fy]),
+            "occupied_bed_days": ("SELECT sum(occupied_bed_days) FROM ref_alliance_activity WHERE provider_id = ? AND "
+                                  "list_contains(?, period)", [unit, months]),
+            "provider_total_spend": ("SELECT sum(spend) FROM ref_alliance_finance WHERE provider_id = ? AND "
+                                     "list_contains(?, period)", [unit, months])}[doc["denominator"]]
+        return numerator, self.one(*denominator), int(doc.get("scale") or 1)
+
+    def trust_peer_rate(self, k: dict, period: str) -> Decimal:
+        """The other trusts' returns pooled: their numerators × scale ÷ their denominators, to 4 places."""
+        names = [n for (n,) in self.db.execute("SELECT provider_name FROM ref_alliance_providers WHERE provider_name "
+                                               "<> ?", [k["unit_name"]]).fetchall()]
+        sides = [self.trust_returns(k, n, period) for n in names]
+        sides = [s for s in sides if s[1]]
+        return _half_up(sum(s[0] for s in sides) * sides[0][2] / sum(s[1] for s in sides), "0.0001")
 
     def trust_median(self, k: dict, period: str) -> Decimal:
         ordered = sorted(self._trust_rates(k, period).values())
@@ -564,6 +609,8 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
         "agency-spend:variance": lambda: wh.agency(k) - _half_up(wh.cap(k) * _fy_month(k["period"]) / 12),
         **{f"mhis:{key}": fn for key, fn in mhis.items()}, **{f"mhis-headline:{key}": fn for key, fn in mhis.items()},
         "sector-by-recipient:share": lambda: wh.share(k, period),
+        "sector-share:ytd_share_pct": lambda: wh.sector_share(k, period),
+        "sector-share:share_pct": lambda: wh.sector_share(k, period),
         "variation:rate": lambda: wh.rate(k),
         "variation:peer_rate": lambda: wh.pooled(k, peers_only=True),
         "variation:pooled_rate": lambda: wh.pooled(k, peers_only=False),
@@ -630,6 +677,10 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
         "system-by-payer-service-line:payer": lambda: wh.commissioner_view_by_service_line(k, period),
         "variation:coverage": lambda: wh.coverage(k),
         "provider-benchmarking:median": lambda: _half_up(wh.trust_median(k, period), "0.0001"),
+        "provider-benchmarking:median_unrounded": lambda: _half_up(wh.trust_median(k, period), "0.00000001"),
+        "provider-benchmarking:rate": lambda: (lambda n, d, scale: _half_up(n * scale / d, "0.0001"))(
+            *wh.trust_returns(k, k["unit_name"], period)),
+        "provider-benchmarking:peer_rate": lambda: wh.trust_peer_rate(k, period),
         "provider-benchmarking:from_median": lambda: _half_up(
             wh._trust_rates(k, period)[k["unit_name"]] - wh.trust_median(k, period), "0.0001"),
     }
@@ -699,7 +750,10 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
                                "contract-mix:annual_value", "contract-mix:share",
                                "eliminations:payee_amount", "sector-by-recipient:share_high", "system-by-payer:payer",
                                "system-by-payer-service-line:payer", "variation:coverage",
-                               "provider-benchmarking:median", "provider-benchmarking:from_median"}, sorted(recomputed)
+                               "provider-benchmarking:median", "provider-benchmarking:from_median",
+                               "sector-share:ytd_share_pct", "sector-share:share_pct", "provider-benchmarking:rate",
+                               "provider-benchmarking:peer_rate",
+                               "provider-benchmarking:median_unrounded"}, sorted(recomputed)
     assert {p.resolve() for p in (site / "explain").glob("*.html")} == set(pages), "an explain page no figure links"
     print(f"\nchecked {checked} explained figures against {len(pages)} explain pages; recomputed: {dict(recomputed)}")
     for name, n in sorted(per_page.items()):
