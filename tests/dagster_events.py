@@ -4,11 +4,13 @@ pipeline once in their own process and read only what it wrote to the warehouse 
 Dagster's default SQLite event log opens an engine and commits for every event (about 2,400
 in one small `openbook run`); kept in memory, the same run of the DuckLake slice took about a
 quarter less CPU (docs/bench/test-suite-2026-12-06.md, fourth pass). The event log also holds
-the dynamic partitions (the periods), so it lasts only as long as the one Runner that made
-it: a test that starts a second Runner or an `openbook` process on the home, or reads the run
-history, check results or partitions back (the Dagster UI, sensors, schedules), keeps the
-default SQLite storage. Runs and schedules stay in SQLite either way; production's
-dagster.yaml (pipelines/runner.py `dagster_home`) is untouched.
+the dynamic partitions (the periods), so it lasts only as long as the instance that holds it:
+a later Runner in the same process takes over the first one's instance
+(tests/pipeline/loading_helpers.py `fresh`), as a later process would read the same events
+from disk. A test that starts an `openbook` process or a Runner without that instance on the
+home, or reads check results back (what the Dagster UI shows), keeps the default SQLite
+storage. Runs and schedules stay in SQLite either way; production's dagster.yaml
+(pipelines/runner.py `dagster_home`) is untouched.
 
 Used by the DuckLake, real-world and hostile-input runs, and by the tests of tests/pipeline
 marked `events_in_memory` (their `runner` fixture writes it).

@@ -47,15 +47,17 @@ def _runner_on(home: Path):
 
 @pytest.fixture(scope="session")
 def _loaded_snapshot(_small_template, tmp_path_factory) -> tuple[Path, Path]:
-    """(where, snapshot): the small home after one `openbook run --no-reports`, run at `where`
+    """(where, snapshot): the small home after one `openbook run --no-reports` (the command line,
+    which must exit OK: test_loading_changes.py reads this run as the option's test), run at `where`
     and copied whole to `snapshot`. The warehouse and the run's recorded fingerprints hold the
     home's absolute paths, so a copy is only the same home put back at `where` (loaded_home)."""
+    from pipelines.cli import EXIT_OK, main
+    from warehouse.settings import HOME_VARIABLES, environment_restored
+
     where = tmp_path_factory.getbasetemp() / "loaded-home"
     shutil.copytree(_small_template, where, copy_function=shutil.copy2)
-    for runner in _runner_on(where):
-        summary = runner.run_all(progress=lambda _: None, reports=False)
-        assert summary.ok, summary.steps
-        runner.instance.dispose()
+    with environment_restored(*HOME_VARIABLES):
+        assert main(["--home", str(where), "run", "--no-reports"]) == EXIT_OK
     snapshot = tmp_path_factory.mktemp("loaded-snapshot") / "home"
     shutil.copytree(where, snapshot, copy_function=shutil.copy2, symlinks=True)
     return where, snapshot

@@ -98,6 +98,7 @@ def mh_loads(home) -> set[str]:
     return {r[0] for r in query(home, "SELECT DISTINCT load_id FROM fct_mh_ledger")}
 
 
+@pytest.mark.events_in_memory
 def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, runner, tmp_path, monkeypatch):
     # Where la_ashby's config makes a date outside the period block the month (set now: a change
     # of source config is a change of what staging reads, which rebuilds the model whole).

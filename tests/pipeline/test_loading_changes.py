@@ -72,6 +72,7 @@ def test_a_changed_source_config_restages_its_partner_and_leaves_the_others(load
     assert h.run_once(runner, reports=False) == [("open_book_job", "")]  # and then nothing to redo
 
 
+@pytest.mark.events_in_memory
 def test_a_file_outside_the_periods_is_refused_and_a_failed_run_never_publishes(small_home, runner):
     """A file naming a period before the range the data home accepts (config/periods.yaml) is
     refused on one line and logged; everything else loads. Then a run whose open book fails (a broken flag decisions file) changes neither the
@@ -138,18 +139,14 @@ def test_a_period_that_crashes_costs_no_other_period_of_its_run(small_home, runn
     assert h.spend(small_home, "nw_icb", "2025-06") is not None
 
 
-def test_no_reports_loads_and_publishes_the_warehouse_and_writes_no_report(small_home, monkeypatch):
+def test_no_reports_loads_and_publishes_the_warehouse_and_writes_no_report(loaded_home):
     """`openbook run --no-reports`: every period loaded, the open book built and the analysts' copy
-    published, and no board pack or site written."""
-    from pipelines.cli import EXIT_OK, main
-
-    for name in ("OPENBOOK_HOME", "DAGSTER_HOME"):  # the run sets both; put back after the test
-        monkeypatch.setenv(name, os.environ.get(name, ""))
-    assert main(["--home", str(small_home), "run", "--no-reports"]) == EXIT_OK
-    assert h.spend(small_home, "la_ashby", "2025-06") is not None
-    published = duckdb.connect(str(small_home / "published" / "openbook.duckdb"), read_only=True)
+    published, and no board pack or site written. The run is the loaded home's (tests/pipeline/
+    conftest.py `_loaded_snapshot`: `main(["--home", home, "run", "--no-reports"])`, asserted to exit OK)."""
+    assert h.spend(loaded_home, "la_ashby", "2025-06") is not None
+    published = duckdb.connect(str(loaded_home / "published" / "openbook.duckdb"), read_only=True)
     try:
         assert published.execute("SELECT count(*) FROM rpt_mh_spend").fetchone()[0] > 0
     finally:
         published.close()
-    assert not list((small_home / "reports").glob("20*"))
+    assert not list((loaded_home / "reports").glob("20*"))

@@ -104,6 +104,7 @@ def test_a_blocked_resubmission_is_rejected_and_the_month_keeps_its_good_figures
         assert query(small_home, f"SELECT count(*) FROM held_{table}") == [(0,)], table
 
 
+@pytest.mark.events_in_memory
 def test_a_first_submission_that_is_blocked_stays_out_and_the_next_good_one_goes_in(small_home, runner):
     # With no earlier good submission there is nothing to keep: the month is out until a file passes.
     h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
