@@ -37,7 +37,7 @@ def rows_built_in_this_run(context: dg.AssetExecutionContext, models: list[dg.As
     events = context.instance.get_latest_materialization_events(models)
     return {key.to_user_string(): event.asset_materialization.metadata["rows"].value
             for key, event in events.items()
-            if event and event.run_id == context.run_id and "rows" in event.asset_materialization.metadata}
+            if event and event.run_id == context.run.run_id and "rows" in event.asset_materialization.metadata}
 
 
 def build_publish_assets(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
