@@ -62,18 +62,14 @@ def build(con: duckdb.DuckDBPyConnection, model: str, params: dict) -> Built:
     change_markers.settle(con, ["stg_ledger"])
     inputs = _inputs(con, model, params)
     con.execute(f"CREATE OR REPLACE TEMP TABLE by_key_loads AS {by_load.LOADS}")
-    why = _why_full(con, model, inputs)
+    why = by_load.why_full(con, _state_name(model), model, inputs, "its SQL, settings or the tables on its way changed")
     with transaction(con):
         if why:
             _run_whole(con, sql_name, params)
             loads, keys = 0, 0
         else:
             loads, keys = _by_key(con, model, sql_name, params)
-        con.execute(f"DELETE FROM {by_load.STATE} WHERE model = $m", {"m": _state_name(model)})
-        con.execute(f"""INSERT INTO {by_load.STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {model}),
-                        (SELECT coalesce(list({{'load_id': load_id, 'lines': lines, 'content': content}}
-                                              ORDER BY load_id), []) FROM by_key_loads)""",
-                    {"m": _state_name(model), "how": f"full: {why}" if why else "by key", "inputs": inputs})
+        by_load.record(con, _state_name(model), model, f"full: {why}" if why else "by key", inputs, "by_key_loads")
     con.execute("DROP TABLE by_key_loads")
     return Built(f"full: {why}" if why else "by key", loads, keys)
 
@@ -106,20 +102,6 @@ def _by_key(con: duckdb.DuckDBPyConnection, model: str, sql_name: str, params: d
     con.execute("DROP TABLE reached_by")
     con.execute("DROP TABLE reached_keys")
     return len(changed), reached
-
-
-def _why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str) -> str | None:
-    state = con.execute(f"SELECT inputs, row_count FROM {by_load.STATE} WHERE model = $m",
-                        {"m": _state_name(model)}).fetchone()
-    if state is None:
-        return "first build"
-    if state[0] != inputs:
-        return "its SQL, settings or the tables on its way changed"
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
-                         " AND schema_name = current_schema() AND table_name = $t", {"t": model}).fetchone()[0]
-    if not exists or con.execute(f"SELECT count(*) FROM {model}").fetchone()[0] != state[1]:
-        return "the table is not as its last build left it"
-    return None
 
 
 def _inputs(con: duckdb.DuckDBPyConnection, model: str, params: dict) -> str:
