@@ -2,8 +2,7 @@
 register (classified in Python by the functions the review command uses live), fct_mh_ledger
 (its own SQL file, kept up to date by load rather than rebuilt: warehouse/by_load.py), rpt_variation
 (every measure in sql/measures/ through one template), the flag decisions (from the oversight
-group's YAML), the flag register (dated today) and the rpt_ tables kept up to date by key
-(warehouse/by_key.py). Every other model is its SQL file, run by
+group's YAML) and the flag register (dated today). Every other model is its SQL file, run by
 assets/warehouse_assets.py.
 
 A builder takes the run's warehouse connection and the data home's paths, builds its table and
@@ -18,10 +17,8 @@ from typing import Callable
 import dagster as dg
 import duckdb
 
-from warehouse import by_key, by_load
+from warehouse import by_load
 from warehouse.measures import build_variation
-from warehouse.model_graph import model_graph
-from warehouse.report_settings import report_params
 from warehouse.settings import Paths
 from warehouse.sql_docs import apply_comments, parse_model_doc
 from warehouse.sql_files import run_sql, sql_text
@@ -61,18 +58,6 @@ def build_mh_ledger(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
             "loads_inserted": dg.MetadataValue.int(built.inserted)}
 
 
-def build_by_key(name: str) -> Builder:
-    """The builder of an rpt_ table kept up to date by key (warehouse/by_key.py)."""
-    sql_name = model_graph().models[name].sql_name
-
-    def build(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
-        built = by_key.build(con, name, report_params())
-        apply_comments(con, parse_model_doc(sql_text(sql_name)))
-        return {"rows": _rows(con, name), "sql": f"sql/{sql_name}.sql", "build": built.how,
-                "loads_changed": dg.MetadataValue.int(built.loads), "keys_rebuilt": dg.MetadataValue.int(built.keys)}
-    return build
-
-
 def build_measures(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     return {"rows": dg.MetadataValue.int(build_variation(con)), "sql": "sql/reports/measure_template.sql"}
 
@@ -105,7 +90,6 @@ BUILDERS: dict[str, Builder] = {
     "rpt_variation": build_measures,
     "rpt_flag_decisions": build_flag_decisions,
     "rpt_flag_register": build_flag_register,
-    **{name: build_by_key(name) for name in by_key.REACH},
 }
 # Tables a builder's Python reads besides what its SQL names: rpt_variation checks the
 # measures' service lines against dim_service_line first (warehouse/measures.py); the

@@ -69,7 +69,7 @@ def build(con: duckdb.DuckDBPyConnection) -> Built:
     inputs = inputs_fingerprint(con)
     change_markers.settle(con)  # what staging and the held submissions put back wrote (or, untrusted, every load)
     con.execute(f"CREATE OR REPLACE TEMP TABLE by_load_now AS {LOADS if change_markers.kept(con) else LOADS_FROM_LINES}")
-    why = why_full(con, MODEL, MODEL, inputs, "its SQL or reference data changed")
+    why = _why_full(con, inputs)
     how = f"full: {why}" if why else "by load"
     with transaction(con), change_markers.writing(con, MODEL) as touched:
         if why:
@@ -79,7 +79,11 @@ def build(con: duckdb.DuckDBPyConnection) -> Built:
         else:
             gone, new = _by_load(con)
             touched.loads(gone + new)
-        record(con, MODEL, MODEL, how, inputs, "by_load_now")
+        con.execute(f"DELETE FROM {STATE} WHERE model = $m", {"m": MODEL})
+        con.execute(f"""INSERT INTO {STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {MODEL}),
+                        (SELECT coalesce(list({{'load_id': load_id, 'lines': lines, 'content': content}}
+                                              ORDER BY load_id), []) FROM by_load_now)""",
+                    {"m": MODEL, "how": how, "inputs": inputs})
     con.execute("DROP TABLE by_load_now")
     change_markers.settle(con, [MODEL])
     return Built(how, len(gone), len(new))
@@ -111,29 +115,17 @@ def _by_load(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
     return gone, new
 
 
-def why_full(con: duckdb.DuckDBPyConnection, state: str, table: str, inputs: str, changed: str) -> str | None:
-    """Why `table` (kept under model `state` in STATE) must be rebuilt whole, or None: `changed`
-    when its inputs' fingerprint is not the last build's."""
-    was = con.execute(f"SELECT inputs, row_count FROM {STATE} WHERE model = $m", {"m": state}).fetchone()
-    if was is None:
+def _why_full(con: duckdb.DuckDBPyConnection, inputs: str) -> str | None:
+    state = con.execute(f"SELECT inputs, row_count FROM {STATE} WHERE model = $m", {"m": MODEL}).fetchone()
+    if state is None:
         return "first build"
-    if was[0] != inputs:
-        return changed
+    if state[0] != inputs:
+        return "its SQL or reference data changed"
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
-                         " AND schema_name = current_schema() AND table_name = $t", {"t": table}).fetchone()[0]
-    if not exists or con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] != was[1]:
+                         " AND schema_name = current_schema() AND table_name = $t", {"t": MODEL}).fetchone()[0]
+    if not exists or con.execute(f"SELECT count(*) FROM {MODEL}").fetchone()[0] != state[1]:
         return "the table is not as its last build left it"
     return None
-
-
-def record(con: duckdb.DuckDBPyConnection, state: str, table: str, how: str, inputs: str, loads: str) -> None:
-    """Keep what `table` was built from as model `state`: how, the inputs' fingerprint, its row
-    count and the loads listed in the temp table `loads` (as LOADS gives them)."""
-    con.execute(f"DELETE FROM {STATE} WHERE model = $m", {"m": state})
-    con.execute(f"""INSERT INTO {STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {table}),
-                    (SELECT coalesce(list({{'load_id': load_id, 'lines': lines, 'content': content}}
-                                          ORDER BY load_id), []) FROM {loads})""",
-                {"m": state, "how": how, "inputs": inputs})
 
 
 @lru_cache(maxsize=None)
