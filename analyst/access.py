@@ -252,8 +252,10 @@ def split_comment(comment: str | None) -> tuple[str, str, list[str]]:
     return text, grain, keys
 
 
-def catalog(con: duckdb.DuckDBPyConnection, *, row_counts: bool = True) -> list[TableInfo]:
-    """Every table and view of the connected database, public (rpt_/fct_/dim_) first."""
+def catalog(con: duckdb.DuckDBPyConnection, *, row_counts: bool = True,
+            view_rows: dict[str, int] | None = None) -> list[TableInfo]:
+    """Every table and view of the connected database, public (rpt_/fct_/dim_) first. `view_rows`:
+    views whose row count is already known (counting a view computes it)."""
     db = con.execute("SELECT current_database()").fetchone()[0]
     objects = con.execute("""
         SELECT table_name, 'table' AS kind, coalesce(comment, '') FROM duckdb_tables()
@@ -271,7 +273,9 @@ def catalog(con: duckdb.DuckDBPyConnection, *, row_counts: bool = True) -> list[
     infos = []
     for name, kind, comment in objects:
         rows = None
-        if row_counts:
+        if row_counts and kind == "view" and name in (view_rows or {}):
+            rows = view_rows[name]
+        elif row_counts:
             rows = con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchone()[0]
         infos.append(TableInfo(name, kind, comment.strip(), rows, columns.get(name, [])))
     return sorted(infos, key=lambda t: (not t.public, t.name))

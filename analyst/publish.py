@@ -380,8 +380,8 @@ class Dictionary:
         return [t for t in self.tables if not t.public]
 
 
-def read_dictionary(con: duckdb.DuckDBPyConnection) -> Dictionary:
-    return Dictionary(catalog(con), publish_info(con), list(saved_queries().values()))
+def read_dictionary(con: duckdb.DuckDBPyConnection, view_rows: dict[str, int] | None = None) -> Dictionary:
+    return Dictionary(catalog(con, view_rows=view_rows), publish_info(con), list(saved_queries().values()))
 
 
 def _stamp_text(info: dict | None) -> str:
@@ -549,9 +549,11 @@ def render_html(d: Dictionary) -> str:
     return "\n".join(parts) + "\n"
 
 
-def write_dictionary(con: duckdb.DuckDBPyConnection, out_dir: Path) -> tuple[Path, Path]:
-    """Write dictionary.md and dictionary.html for the connected warehouse into out_dir."""
-    d = read_dictionary(con)
+def write_dictionary(con: duckdb.DuckDBPyConnection, out_dir: Path,
+                     view_rows: dict[str, int] | None = None) -> tuple[Path, Path]:
+    """Write dictionary.md and dictionary.html for the connected warehouse into out_dir
+    (`view_rows`: views whose row count is known, see `catalog`)."""
+    d = read_dictionary(con, view_rows)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     md, page = out_dir / "dictionary.md", out_dir / "dictionary.html"

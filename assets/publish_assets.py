@@ -15,6 +15,7 @@ import dagster as dg
 from analyst import access as analyst
 from analyst.publish import publish, write_dictionary
 from warehouse.connection import Warehouse
+from warehouse.lake import lake_setting
 
 GROUP = "publish"
 
@@ -22,6 +23,21 @@ GROUP = "publish"
 def public_models(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetKey]:
     keys = {key for a in assets for key in getattr(a, "keys", [])}
     return sorted((k for k in keys if analyst.is_public(k.to_user_string())), key=lambda k: k.to_user_string())
+
+
+def rows_built_in_this_run(context: dg.AssetExecutionContext, models: list[dg.AssetKey],
+                           warehouse: Warehouse) -> dict[str, int]:
+    """Each model's row count as its build took it in this run (its materialisation's `rows`), so
+    the dictionary need not count a view again (counting a view computes it over the ledger). The
+    published copy holds the same rows: the run keeps the warehouse and its writer lock from the
+    build to the publish (warehouse/connection.py), so nothing writes between them. A lake takes no
+    lock (its partitions are written by several processes at once): there every view is counted."""
+    if lake_setting(warehouse.paths.home):
+        return {}
+    events = context.instance.get_latest_materialization_events(models)
+    return {key.to_user_string(): event.asset_materialization.metadata["rows"].value
+            for key, event in events.items()
+            if event and event.run_id == context.run.run_id and "rows" in event.asset_materialization.metadata}
 
 
 def build_publish_assets(assets: Iterable[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
@@ -44,13 +60,14 @@ def build_publish_assets(assets: Iterable[dg.AssetsDefinition]) -> list[dg.Asset
 
     @dg.asset(name="data_dictionary", group_name=GROUP, deps=[*upstream, published_warehouse],
               kinds={"markdown", "html"})
-    def data_dictionary(warehouse: Warehouse) -> dg.MaterializeResult:
+    def data_dictionary(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         """The data dictionary of the published warehouse (<home>/reports/dictionary.md and .html):
         every table and column with its description, grain, keys, row count and an example query."""
+        view_rows = rows_built_in_this_run(context, upstream, warehouse)
         con = analyst.connect(warehouse.paths.home)
         try:
             missing = analyst.missing_descriptions(con)
-            md, page = write_dictionary(con, warehouse.paths.reports)
+            md, page = write_dictionary(con, warehouse.paths.reports, view_rows)
         finally:
             con.close()
         return dg.MaterializeResult(metadata={

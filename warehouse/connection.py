@@ -58,23 +58,28 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# Models that were tables in earlier warehouses and are views now: a view cannot replace a
-# table of the same name, so the old table goes when the warehouse is opened.
+# Models whose kind changed since earlier warehouses: a view cannot replace a table of the same
+# name, nor a table a view, so the old object goes when the warehouse is opened. fct_ledger was a
+# table; fct_contract_years was a view computed over the whole ledger wherever it was read.
 NOW_VIEWS = ("fct_ledger",)
+NOW_TABLES = ("fct_contract_years",)
 
 
 _MIGRATED: set[str] = set()  # warehouses already looked at by this process
 
 
-def _drop_tables_now_views(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    if str(path) in _MIGRATED:
+def _drop_old_kinds(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    if where in _MIGRATED:
         return
-    _MIGRATED.add(str(path))
-    old = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-                      " AND schema_name = 'main' AND list_contains($names, table_name)",
-                      {"names": list(NOW_VIEWS)}).fetchall()
-    for (name,) in old:
-        con.execute(f'DROP TABLE "{name}"')
+    _MIGRATED.add(where)
+    old = con.execute("""SELECT 'TABLE', table_name FROM duckdb_tables() WHERE database_name = current_database()
+                         AND schema_name = 'main' AND list_contains($views, table_name)
+                         UNION ALL
+                         SELECT 'VIEW', view_name FROM duckdb_views() WHERE database_name = current_database()
+                         AND schema_name = 'main' AND list_contains($tables, view_name)""",
+                      {"views": list(NOW_VIEWS), "tables": list(NOW_TABLES)}).fetchall()
+    for kind, name in old:
+        con.execute(f'DROP {kind} "{name}"')
 
 
 @contextmanager
@@ -89,7 +94,7 @@ def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             # A run keeps the instance (and its buffer cache) for all its steps: bound it.
             bound_memory(con)
             run_sql(con, "staging/create_tables")
-            _drop_tables_now_views(con, path)
+            _drop_old_kinds(con, str(path))
             yield con
         finally:
             con.close()
@@ -103,6 +108,7 @@ def open_lake_writer(lake: LakeSetting) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
             con.execute(f"USE {LAKE}")  # unqualified names in the SQL mean the lake's tables
             run_sql(con, "staging/create_tables")
+            _drop_old_kinds(con, lake.catalog)
             yield con
         finally:
             con.close()

@@ -33,9 +33,10 @@ import duckdb
 from warehouse import by_load, change_markers, fingerprints
 from warehouse.model_graph import model_graph
 
-# Models whose rows of a load are made from that load's lines and small tables only (read from
-# their SQL: each line is joined to contracts, dimensions or geographies, never grouped or
-# windowed with other lines), each keyed by load_id and more.
+# Models whose rows of a load are made from that load's lines and small tables only (each line is
+# joined to contracts, dimensions or geographies, never grouped or windowed with other lines), each
+# keyed by load_id and more. Written out to be read in review; a test requires it to be exactly the
+# models their SQL makes line by line (warehouse/line_models.py).
 LINE_MODELS = frozenset({"fct_ledger", "fct_mh_ledger", "fct_drilldown", "fct_lead_provider_ledger",
                          "fct_mh_ledger_by_recipient", "fct_sector_share_ledger", "fct_contract_payment_lines"})
 # The ledger itself, followed load by load: stg_ledger's lines (their change markers) and which

@@ -136,13 +136,7 @@ def tables_read(sql: str, where: str = "SQL", con: duckdb.DuckDBPyConnection | N
                 query = query_part(statement.query)
                 if query is None:
                     continue
-                # The repository's own SQL, quoted as a literal: binding it as a parameter would
-                # make DuckDB's Python client import pandas (6 s) just to parse the files.
-                quoted = "'" + query.replace("'", "''") + "'"
-                (serialized,) = con.execute(f"SELECT json_serialize_sql({quoted})::VARCHAR").fetchone()
-                tree = json.loads(serialized)
-                if tree.get("error"):
-                    raise ModelGraphError(f"{where}: DuckDB cannot parse a statement: {tree.get('error_message')}")
+                tree = parse_tree(con, query, where)
                 tables, ctes = set(), set()
                 _walk(tree, tables, ctes)
                 found |= tables - ctes
@@ -150,6 +144,18 @@ def tables_read(sql: str, where: str = "SQL", con: duckdb.DuckDBPyConnection | N
     finally:
         if own:
             con.close()
+
+
+def parse_tree(con: duckdb.DuckDBPyConnection, query: str, where: str = "SQL") -> dict:
+    """DuckDB's parse tree of one query (`json_serialize_sql`: nothing is bound or run)."""
+    # The repository's own SQL, quoted as a literal: binding it as a parameter would
+    # make DuckDB's Python client import pandas (6 s) just to parse the files.
+    quoted = "'" + query.replace("'", "''") + "'"
+    (serialized,) = con.execute(f"SELECT json_serialize_sql({quoted})::VARCHAR").fetchone()
+    tree = json.loads(serialized)
+    if tree.get("error"):
+        raise ModelGraphError(f"{where}: DuckDB cannot parse a statement: {tree.get('error_message')}")
+    return tree
 
 
 def query_part(statement: str) -> str | None:

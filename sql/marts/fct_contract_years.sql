@@ -1,7 +1,8 @@
 -- fct_contract_years: each contract in each financial year it is in force (a reported month falls between
 -- its start and end), with the months of the year reported while it was, its commissioner's system and
 -- its level - the one rule rpt_contracts values and fct_contract_payment_lines ties ledger lines to.
--- A view: reference contracts over the months the ledger reports.
+-- A table, built each run: reference contracts over the months the ledger reports (its readers, the
+-- fct_contract_payment_lines view and rpt_contracts, would otherwise compute it over every line each time).
 -- Grain: one row per contract and financial year it is in force.
 -- Keys: contract_id, fy
 -- Columns:
@@ -22,7 +23,7 @@
 --   fy: financial year, e.g. 2025-26
 --   as_at_period: the latest month reported in the year
 --   months_elapsed: months of the year reported so far while the contract was in force
-CREATE OR REPLACE VIEW fct_contract_years AS
+CREATE OR REPLACE TABLE fct_contract_years AS
 WITH months_reported AS (
     SELECT DISTINCT period, fy, CAST(period || '-01' AS DATE) AS month_start FROM fct_ledger
 ),

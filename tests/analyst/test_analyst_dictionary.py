@@ -128,3 +128,16 @@ def test_the_dictionary_says_the_copy_is_read_only_and_what_load_log_counts(dict
         for count in ("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped"):
             assert f"{count}</code>:" in text or f"`{count}`:" in text, (name, count)
         assert "not the rows staged" in text and "stage = 'staging'" in text, name
+
+
+def test_the_pipelines_dictionary_counts_each_view_as_the_published_copy_holds_it(published_home, acon):
+    """The run's dictionary takes a view's row count from the view's build in the same run rather
+    than computing the view again: each count is what a count of the published copy finds."""
+    md = (Paths(published_home).reports / "dictionary.md").read_text()
+    views = [r[0] for r in acon.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal "
+                                        "AND view_name LIKE 'fct_%' ORDER BY 1").fetchall()]
+    assert "fct_ledger" in views and "fct_contract_payment_lines" in views
+    for view in views:
+        (rows,) = acon.execute(f'SELECT count(*) FROM "{view}"').fetchone()
+        section = md.split(f"### {view}\n", 1)[1].split("\n### ", 1)[0]
+        assert f"- **Rows:** {rows:,}" in section, view

@@ -13,6 +13,8 @@ import pytest
 from assets.model_checks import KEYS_UNIQUE
 from assets.warehouse_assets import DOCS
 from warehouse import change_markers, keys_by_load
+from warehouse.line_models import line_models
+from warehouse.model_graph import model_graph
 from warehouse.sql_files import transaction
 
 
@@ -93,3 +95,58 @@ def test_a_change_on_the_way_groups_every_row_again(con):
     found = repeated_keys(con, model)
     assert found > 0
     assert check(con, model) == (False, found, "all")
+
+
+def test_the_line_models_listed_are_those_their_sql_makes_line_by_line():
+    """keys_by_load.LINE_MODELS is written by hand; the SQL of every model reading the ledger says
+    which models are made line by line (warehouse/line_models.py), and the two must agree."""
+    found = line_models(model_graph())
+    made_line_by_line = {name for name, problems in found.items() if not problems}
+    assert made_line_by_line == keys_by_load.LINE_MODELS, {
+        name: found.get(name, ["reads no ledger lines"])
+        for name in made_line_by_line ^ keys_by_load.LINE_MODELS}
+
+
+LINE_HEADER = "-- {name}: a model over the lines\n-- Grain: one row per line\n-- Keys: {keys}\n"
+
+
+@pytest.mark.parametrize("sql, keys, why", [
+    ("SELECT s.load_id, s.source_row, p.name FROM stg_ledger s LEFT JOIN ref_a p ON p.k = s.k", "load_id, source_row",
+     None),
+    ("WITH l AS (SELECT * FROM stg_ledger WHERE amount > 0) SELECT l.*, g.level FROM l "
+     "JOIN (VALUES ('ics'), ('place')) g(level) ON true", "load_id, source_row, level", None),
+    ("SELECT load_id, source_row FROM stg_ledger", "source_row", "its keys do not include load_id"),
+    ("SELECT load_id, period, sum(amount) AS amount FROM stg_ledger GROUP BY ALL", "load_id, period", "groups lines"),
+    ("SELECT load_id, source_row, sum(amount) OVER (PARTITION BY period) FROM stg_ledger", "load_id, source_row",
+     "windows over lines"),
+    ("SELECT DISTINCT load_id, period FROM stg_ledger", "load_id, period", "takes DISTINCT lines"),
+    ("SELECT a.load_id, a.source_row FROM stg_ledger a JOIN stg_ledger b ON b.period = a.period",
+     "load_id, source_row", "joins lines to lines"),
+    ("WITH l AS (SELECT * FROM stg_ledger) SELECT a.load_id, a.source_row FROM l a, l b", "load_id, source_row",
+     "reads the lines of l 2 times"),
+    ("SELECT load_id, source_row FROM stg_ledger s WHERE amount > (SELECT avg(amount) FROM stg_ledger)",
+     "load_id, source_row", "reads lines in a subquery of an expression"),
+    ("SELECT load_id, source_row FROM stg_ledger UNION ALL SELECT load_id, source_row FROM stg_ledger",
+     "load_id, source_row", "a UNION over lines"),
+])
+def test_a_model_grouping_windowing_or_joining_lines_is_not_a_line_model(tmp_path, sql, keys, why):
+    """A model reading the lines of fct_new, itself made line by line from stg_ledger, is found
+    (or not, and why) from its SQL alone: a new line model cannot join the list unseen, nor a
+    grouping one join it wrongly."""
+    sql_dir = tmp_path / "sql"
+    (sql_dir / "staging").mkdir(parents=True)
+    (sql_dir / "staging" / "ref_a.sql").write_text("-- ref_a: reference\nCREATE TABLE ref_a AS SELECT 1 AS k;\n")
+    (sql_dir / "marts").mkdir()
+    (sql_dir / "reports").mkdir()
+    (sql_dir / "marts" / "fct_new.sql").write_text(
+        LINE_HEADER.format(name="fct_new", keys="load_id, source_row")
+        + "CREATE OR REPLACE VIEW fct_new AS SELECT * FROM stg_ledger;\n")
+    (sql_dir / "marts" / "fct_over_new.sql").write_text(
+        LINE_HEADER.format(name="fct_over_new", keys=keys)
+        + f"CREATE OR REPLACE VIEW fct_over_new AS {sql.replace('stg_ledger', 'fct_new')};\n")
+    found = line_models(model_graph.__wrapped__(sql_dir))
+    assert found["fct_new"] == []
+    if why is None:
+        assert found["fct_over_new"] == []
+    else:
+        assert why in found["fct_over_new"]

@@ -131,3 +131,24 @@ def _key(name: str):
     import dagster as dg
 
     return dg.AssetKey(name)
+
+
+def test_a_model_whose_kind_changed_replaces_the_old_object_when_the_warehouse_is_opened(tmp_path):
+    """fct_ledger was a table and is a view; fct_contract_years was a view and is a table. DuckDB
+    cannot replace one kind with the other, so a warehouse made before is put right when opened."""
+    import duckdb
+
+    from warehouse.connection import NOW_TABLES, NOW_VIEWS, open_writer
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE fct_ledger AS SELECT 1 AS k")
+    con.execute("CREATE VIEW fct_contract_years AS SELECT 1 AS k")
+    con.close()
+    assert "fct_ledger" in NOW_VIEWS and "fct_contract_years" in NOW_TABLES
+    with open_writer(path) as con:
+        left = con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name IN ('fct_ledger', "
+                           "'fct_contract_years') UNION ALL SELECT view_name FROM duckdb_views() WHERE view_name "
+                           "IN ('fct_ledger', 'fct_contract_years')").fetchall()
+        assert left == []
+        con.execute("CREATE OR REPLACE TABLE fct_contract_years AS SELECT 2 AS k")  # what its SQL now does
