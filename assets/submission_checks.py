@@ -44,7 +44,8 @@ def control_total_outcomes(con, loads: list[ControlLoad], tolerance: Decimal) ->
     ids = [load_id for load_id, _, _ in loads]
     totals: dict[str, list[str]] = {}
     for load_id, raw in con.execute(
-            "SELECT load_id, raw_record FROM skipped_rows WHERE list_contains($l, load_id) AND reason = 'totals_row'"
+            "SELECT load_id, raw_record(load_id, raw_cells) FROM skipped_rows"
+            " WHERE list_contains($l, load_id) AND reason = 'totals_row'"
             " ORDER BY load_id, rowid", {"l": ids}).fetchall():
         totals.setdefault(load_id, []).append(raw)
     if not totals:

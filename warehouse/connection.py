@@ -82,6 +82,26 @@ def _drop_old_kinds(con: duckdb.DuckDBPyConnection, where: str) -> None:
         con.execute(f'DROP {kind} "{name}"')
 
 
+# Warehouses made before raw rows were kept as cells have raw_record, a JSON object per row
+# (column -> text), in these tables: its keys become the load's raw_columns and its values the
+# row's raw_cells, once.
+RAW_ROW_TABLES = ("raw_ledger", "quarantine", "skipped_rows", "held_raw_ledger", "held_quarantine",
+                  "held_skipped_rows")
+
+
+def _raw_records_to_cells(con: duckdb.DuckDBPyConnection) -> None:
+    old = con.execute("SELECT table_name FROM duckdb_columns() WHERE database_name = current_database()"
+                      " AND schema_name = 'main' AND column_name = 'raw_record' AND list_contains($names, table_name)",
+                      {"names": list(RAW_ROW_TABLES)}).fetchall()
+    for (table,) in old:
+        con.execute(f"INSERT INTO raw_columns SELECT load_id, to_json(json_keys(any_value(raw_record)))"
+                    f" FROM {table} WHERE raw_record IS NOT NULL AND load_id NOT IN (SELECT load_id FROM raw_columns)"
+                    " GROUP BY load_id")
+        con.execute(f"ALTER TABLE {table} ADD COLUMN raw_cells VARCHAR")
+        con.execute(f"UPDATE {table} SET raw_cells = to_json(json_extract_string(raw_record, '$.*'))")
+        con.execute(f"ALTER TABLE {table} DROP COLUMN raw_record")
+
+
 @contextmanager
 def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     with exclusive_lock(path.with_suffix(".lock")):
@@ -95,6 +115,7 @@ def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             bound_memory(con)
             run_sql(con, "staging/create_tables")
             _drop_old_kinds(con, str(path))
+            _raw_records_to_cells(con)
             yield con
         finally:
             con.close()
@@ -109,6 +130,7 @@ def open_lake_writer(lake: LakeSetting) -> Iterator[duckdb.DuckDBPyConnection]:
             con.execute(f"USE {LAKE}")  # unqualified names in the SQL mean the lake's tables
             run_sql(con, "staging/create_tables")
             _drop_old_kinds(con, lake.catalog)
+            _raw_records_to_cells(con)
             yield con
         finally:
             con.close()

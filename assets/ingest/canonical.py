@@ -56,6 +56,12 @@ SKIPPED_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+def stored_schema(schema: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
+    """A frame's schema as the load writes it: raw_record (the row as a JSON object) is kept as
+    raw_cells (its cells as a JSON array; the column names once per load, parse.raw_columns)."""
+    return {("raw_cells" if name == "raw_record" else name): dtype for name, dtype in schema.items()}
+
+
 # The longest value a ledger cell holds: Excel's own limit for one cell. Longer values are
 # quarantined (FIELD_TOO_LONG) and kept in raw_record cut to this length, so one bad field
 # cannot bloat the warehouse.

@@ -9,6 +9,12 @@ fixed) or its own (from_column, from_year_period, from_sheet_name), so one file 
 cover many months; `ParsedSubmission.for_period` cuts out one month's rows. A row that
 tells no month (blank, totals, a bad date) goes with the nearest row above that does.
 All of it is polars expressions over whole columns, so a 10M-row CSV is one pass.
+
+Each row also keeps its cells as the partner sent them: stored compactly as `raw_cells` (a
+JSON array, in the order of `raw_columns`, the file's column names, written once per load)
+rather than as a JSON object per row, whose repeated column names were most of the raw
+layer's bytes. `lines`, `quarantine` and `skipped` show each row as that object
+(`raw_record`, column -> text); the load writes the `stored_` frames.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import polars as pl
 
 from assets.ingest import dates, fields
 from assets.ingest.canonical import (CANONICAL_FIELDS, LINES_SCHEMA, MAX_FIELD_CHARS, QUARANTINE_SCHEMA, SKIPPED_SCHEMA,
-                                    SkipReason)
+                                    SkipReason, stored_schema)
 from assets.ingest.errors import SubmissionError
 from assets.ingest.fields import FieldParser, output
 from assets.ingest.period import month_of_date, month_of_year_period, period_from_name
@@ -31,7 +37,7 @@ from assets.ingest.source_config import SourceConfig
 from assets.ingest.totals import ORDER, totals_rows
 
 # Working columns; the "__" keeps them clear of any header a partner might use.
-RAW_RECORD = "__raw_record"
+RAW_CELLS = "__raw_cells"
 SKIP_REASON = "__skip_reason"
 ROW_MONTH = "__row_month"  # the month the row itself tells (null when it tells none)
 LOAD_MONTH = "__load_month"  # the month the row is stored in (its own, or the nearest above)
@@ -45,12 +51,31 @@ class ParsedSubmission:
     source_file: str
     sha256: str
     rows_read: int  # == len(lines) + len(quarantine) + len(skipped)
-    lines: pl.DataFrame
-    quarantine: pl.DataFrame
-    skipped: pl.DataFrame
+    # As written to the warehouse: each row's cells in `raw_cells`, named by raw_columns.
+    stored_lines: pl.DataFrame
+    stored_quarantine: pl.DataFrame
+    stored_skipped: pl.DataFrame
+    raw_columns: list[str]  # the names of raw_cells' cells: the file's columns, then "(sheet)" if read
     header_row: int = 0  # where the header was found (1-based; the first sheet's)
     source_columns: list[str] = field(default_factory=list)  # the file's columns, in order
     column_map: dict[str, str] = field(default_factory=dict)  # role -> source column used
+
+    @property
+    def lines(self) -> pl.DataFrame:
+        return self._readable(self.stored_lines)
+
+    @property
+    def quarantine(self) -> pl.DataFrame:
+        return self._readable(self.stored_quarantine)
+
+    @property
+    def skipped(self) -> pl.DataFrame:
+        return self._readable(self.stored_skipped)
+
+    def _readable(self, stored: pl.DataFrame) -> pl.DataFrame:
+        """The rows with raw_record, the row as a JSON object (column -> text), in raw_cells' place."""
+        return stored.with_columns(raw_record(pl.col("raw_cells"), self.raw_columns).alias("raw_cells")).rename(
+            {"raw_cells": "raw_record"})
 
     @property
     def period(self) -> str | None:
@@ -60,9 +85,10 @@ class ParsedSubmission:
     def for_period(self, period: str) -> ParsedSubmission:
         """The rows of one month: what one partner-month load of this file holds."""
         month = pl.col("period") == period
-        lines, quarantine, skipped = (frame.filter(month) for frame in (self.lines, self.quarantine, self.skipped))
-        return replace(self, periods=(period,), lines=lines, quarantine=quarantine, skipped=skipped,
-                       rows_read=lines.height + quarantine.height + skipped.height)
+        lines, quarantine, skipped = (frame.filter(month) for frame in
+                                      (self.stored_lines, self.stored_quarantine, self.stored_skipped))
+        return replace(self, periods=(period,), stored_lines=lines, stored_quarantine=quarantine,
+                       stored_skipped=skipped, rows_read=lines.height + quarantine.height + skipped.height)
 
 
 def parse_submission(path: Path | str, config: SourceConfig) -> ParsedSubmission:
@@ -99,7 +125,7 @@ def parse_table(
 ) -> ParsedSubmission:
     file = Path(source_file)
     frame = table.frame.with_columns(
-        _raw_record(table).alias(RAW_RECORD),
+        _raw_cells(table).alias(RAW_CELLS),
         _skip_reason(table, config).alias(SKIP_REASON),
         pl.int_range(pl.len(), dtype=pl.Int64).alias(ORDER),
     )
@@ -127,15 +153,15 @@ def parse_table(
         pl.col(SOURCE_ROW).alias("source_row"),
         *(pl.col(output(name)).alias(name) for name in CANONICAL_FIELDS),
         _extra(table, config).alias("extra"),
-        pl.col(RAW_RECORD).alias("raw_record"),
+        pl.col(RAW_CELLS).alias("raw_cells"),
     )
     quarantine = fields.explain(checked.filter(fields.failed)).select(
         pl.col(LOAD_MONTH).alias("period"), pl.col(SOURCE_ROW).alias("source_row"), "field", "reason_code", "message",
-        pl.col(RAW_RECORD).alias("raw_record"),
+        pl.col(RAW_CELLS).alias("raw_cells"),
     )
     skipped = frame.filter(pl.col(SKIP_REASON).is_not_null()).select(
         pl.col(LOAD_MONTH).alias("period"), pl.col(SOURCE_ROW).alias("source_row"), pl.col(SKIP_REASON).alias("reason"),
-        pl.col(RAW_RECORD).alias("raw_record"),
+        pl.col(RAW_CELLS).alias("raw_cells"),
     )
     months = sorted(set(frame[LOAD_MONTH].drop_nulls().unique().to_list()))
 
@@ -145,30 +171,46 @@ def parse_table(
         source_file=source_file,
         sha256=sha256,
         rows_read=frame.height,
-        lines=lines.cast(LINES_SCHEMA),
-        quarantine=quarantine.cast(QUARANTINE_SCHEMA),
-        skipped=skipped.cast(SKIPPED_SCHEMA),
+        stored_lines=lines.cast(stored_schema(LINES_SCHEMA)),
+        stored_quarantine=quarantine.cast(stored_schema(QUARANTINE_SCHEMA)),
+        stored_skipped=skipped.cast(stored_schema(SKIPPED_SCHEMA)),
+        raw_columns=_raw_columns(table),
         header_row=table.header.row,
         source_columns=[name for name in table.header.names if name not in table.header.unnamed],
         column_map={role: table.header.roles[role] for role in config.source_columns},
     )
     # Cheap, and the one property every downstream count relies on.
-    assert parsed.rows_read == parsed.lines.height + parsed.quarantine.height + parsed.skipped.height
+    assert parsed.rows_read == parsed.stored_lines.height + parsed.stored_quarantine.height + parsed.stored_skipped.height
     return parsed
 
 
 # --------------------------------------------------------------------------- rows
 
 
-def _raw_record(table: RawTable) -> pl.Expr:
-    """The row as the partner sent it: JSON object of column -> text (null if empty),
-    and "(sheet)": the sheet's name when the source reads several sheets."""
-    parts = [_cut(pl.col(c)) for c in table.columns]
+def _raw_columns(table: RawTable) -> list[str]:
+    """The names of a row's raw cells: the file's columns, and "(sheet)" when the source reads several sheets."""
+    return [*table.columns, *(["(sheet)"] if SHEET in table.frame.columns else [])]
+
+
+def _raw_cells(table: RawTable) -> pl.Expr:
+    """The row as the partner sent it: a JSON array of its cells' text (null if empty), in
+    the order of _raw_columns. Each cell is JSON-encoded on its own (as a one-field object,
+    whose fixed `{"":` and `}` are cut off) and the cells joined: a list column's encoding
+    costs polars three times as much."""
+    cells = [_cut(pl.col(c)) for c in table.columns]
     if SHEET in table.frame.columns:
-        parts.append(pl.col(SHEET).alias("(sheet)"))
-    if not parts:
+        cells.append(pl.col(SHEET))
+    if not cells:
+        return pl.lit("[]")
+    encoded = [pl.struct(cell.alias("")).struct.json_encode().str.slice(4).str.head(-1) for cell in cells]
+    return pl.concat_str([pl.lit("["), pl.concat_str(encoded, separator=","), pl.lit("]")])
+
+
+def raw_record(cells: pl.Expr, columns: list[str]) -> pl.Expr:
+    """raw_cells back to the row as a JSON object: column -> text (null if empty)."""
+    if not columns:
         return pl.lit("{}")
-    return pl.struct(parts).struct.json_encode()
+    return cells.str.json_decode(pl.List(pl.String)).list.to_struct(fields=columns).struct.json_encode()
 
 
 def _cut(value: pl.Expr) -> pl.Expr:

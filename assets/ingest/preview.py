@@ -48,7 +48,7 @@ def preview(config_path: Path, file_path: Path | None, max_rows: int = 10,
         return "\n".join(lines) + "\n", False
     lines += _describe_file(parsed, config)
     lines += ["", *_describe_counts(parsed)]
-    usable = parsed.lines.height > 0
+    usable = parsed.stored_lines.height > 0
     if reference_dir is not None:
         # imported here: the staging checks import this package (a cycle at import time)
         from assets.ingest.staging_preview import preview_staging
@@ -62,7 +62,8 @@ def preview(config_path: Path, file_path: Path | None, max_rows: int = 10,
             usable = usable or staged.would_load
     elif not usable:
         lines.append("NOTHING WOULD LOAD: no row of the file became a ledger line")
-    lines += ["", f"First {min(max_rows, parsed.lines.height)} parsed lines:", _table(parsed.lines, max_rows)]
+    shown = parsed.stored_lines
+    lines += ["", f"First {min(max_rows, shown.height)} parsed lines:", _table(shown, max_rows)]
     return "\n".join(lines) + "\n", usable
 
 
@@ -106,23 +107,23 @@ def _describe_file(parsed: ParsedSubmission, config: SourceConfig) -> list[str]:
 def _months(parsed: ParsedSubmission) -> str:
     if len(parsed.periods) <= 1:
         return parsed.period or "none"
-    counts = dict(parsed.lines.group_by("period").len().iter_rows())
+    counts = dict(parsed.stored_lines.group_by("period").len().iter_rows())
     shown = ", ".join(f"{p} ({counts.get(p, 0)} lines)" for p in parsed.periods)
     return f"{len(parsed.periods)} months: {shown}"
 
 
 def _describe_counts(parsed: ParsedSubmission) -> list[str]:
-    total = parsed.lines.select(pl.col("amount").sum()).item()
+    total = parsed.stored_lines.select(pl.col("amount").sum()).item()
     lines = [
         f"Rows read:   {parsed.rows_read}",
-        f"  parsed:      {parsed.lines.height}  (total amount {total or 0:,.2f})",
-        f"  quarantined: {parsed.quarantine.height}{_by(parsed.quarantine, 'reason_code')}",
+        f"  parsed:      {parsed.stored_lines.height}  (total amount {total or 0:,.2f})",
+        f"  quarantined: {parsed.stored_quarantine.height}{_by(parsed.stored_quarantine, 'reason_code')}",
     ]
-    messages = parsed.quarantine.get_column("message").head(MESSAGES_SHOWN).to_list()
+    messages = parsed.stored_quarantine.get_column("message").head(MESSAGES_SHOWN).to_list()
     lines += [f"      {message}" for message in messages]
-    if parsed.quarantine.height > MESSAGES_SHOWN:
-        lines.append(f"      ... and {parsed.quarantine.height - MESSAGES_SHOWN} more")
-    skipped = parsed.skipped.sort("source_row")
+    if parsed.stored_quarantine.height > MESSAGES_SHOWN:
+        lines.append(f"      ... and {parsed.stored_quarantine.height - MESSAGES_SHOWN} more")
+    skipped = parsed.stored_skipped.sort("source_row")
     lines.append(f"  skipped:     {skipped.height}{_by(skipped, 'reason')}")
     for row, reason in skipped.head(MESSAGES_SHOWN).select("source_row", "reason").iter_rows():
         lines.append(f"      row {row}: {reason}")
@@ -139,7 +140,7 @@ def _by(frame: pl.DataFrame, column: str) -> str:
 def _table(lines: pl.DataFrame, max_rows: int) -> str:
     # A value spanning lines (a quoted CSV cell with a line break) would break the grid.
     quiet = [c for c in ("period", "extra") if c in lines.columns and lines[c].n_unique() <= 1]
-    shown = lines.drop("raw_record", *quiet).head(max_rows).with_columns(pl.col(pl.String).str.replace_all(r"\s+", " "))
+    shown = lines.drop("raw_cells", *quiet).head(max_rows).with_columns(pl.col(pl.String).str.replace_all(r"\s+", " "))
     with pl.Config(
         tbl_rows=max_rows,
         tbl_cols=-1,

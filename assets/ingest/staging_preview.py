@@ -44,7 +44,7 @@ def preview_staging(parsed: ParsedSubmission, config: SourceConfig, reference_di
     if missing:
         return StagingPreview(
             [f"Staging: not previewed: no {', '.join(f'{m}.csv' for m in missing)} in {reference_dir}"],
-            rows_staged=parsed.lines.height)
+            rows_staged=parsed.stored_lines.height)
     con = duckdb.connect()
     try:
         return _stage(con, parsed, config, reference_dir)
@@ -56,7 +56,7 @@ def _stage(con, parsed: ParsedSubmission, config: SourceConfig, reference_dir: P
     run_sql(con, "staging/create_tables")
     for name in STAGING_REFERENCES:
         run_sql(con, f"staging/ref_{name}", {"path": str(reference_file(reference_dir, name))})
-    con.register("parsed_lines", parsed.lines.to_arrow())
+    con.register("parsed_lines", parsed.stored_lines.to_arrow())
     con.execute(f"INSERT INTO raw_ledger ({RAW_LEDGER_COLUMNS}) {RAW_LEDGER_SELECT}",
                 {"load_id": LOAD_ID, "p": parsed.partner_id, "m": parsed.period, "f": parsed.source_file})
     con.unregister("parsed_lines")

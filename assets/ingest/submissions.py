@@ -27,6 +27,7 @@ followed, so nothing outside the inbox is read through one.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -212,9 +213,9 @@ def _fingerprint(path: Path) -> tuple[str, int | None, datetime | None]:
 
 # Named, not positional: raw_ledger gained a column (extra) after warehouses existed.
 RAW_LEDGER_COLUMNS = ("load_id, partner_id, period, source_file, source_row, posting_date, cost_centre, expense_type,"
-                      " counterparty, description, transaction_id, amount, funding_stream, raw_record, extra")
+                      " counterparty, description, transaction_id, amount, funding_stream, raw_cells, extra")
 RAW_LEDGER_SELECT = ("SELECT $load_id, $p, $m, $f, source_row, posting_date, cost_centre, expense_type, counterparty,"
-                     " description, transaction_id, amount, funding_stream, raw_record, extra FROM parsed_lines")
+                     " description, transaction_id, amount, funding_stream, raw_cells, extra FROM parsed_lines")
 
 
 @dataclass(frozen=True)
@@ -263,8 +264,8 @@ def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | Non
     outcomes = []
     for month in waiting:
         part = parsed.for_period(month)
-        rows = (part.rows_read, part.lines.height, part.quarantine.height, part.skipped.height)
-        if part.lines.height == 0:
+        rows = (part.rows_read, part.stored_lines.height, part.stored_quarantine.height, part.stored_skipped.height)
+        if part.stored_lines.height == 0:
             # Loading it would replace the partner-period's last good submission with nothing.
             message = no_lines_message(item.path, part, month if len(parsed.periods) > 1 else None)
             _log_problem(con, item, month, fingerprint, "failed", message, run_id)
@@ -292,10 +293,11 @@ def no_lines_message(path: Path, parsed: ParsedSubmission, month: str | None = N
         return f"{path.name}: the file has a header but no rows under it; nothing was loaded"
     of_month = f" of {month}" if month is not None else ""
     message = (f"{path.name}: none of its {parsed.rows_read} rows{of_month} is a usable ledger line "
-               f"({parsed.quarantine.height} set aside, {parsed.skipped.height} skipped as totals, notes or blanks); "
+               f"({parsed.stored_quarantine.height} set aside, {parsed.stored_skipped.height} skipped as totals, notes"
+               " or blanks); "
                "the file was not loaded, and the period keeps any earlier submission")
-    if parsed.quarantine.height:
-        message += f". First problem: {parsed.quarantine['message'][0]}"
+    if parsed.stored_quarantine.height:
+        message += f". First problem: {parsed.stored_quarantine['message'][0]}"
     return message
 
 
@@ -364,25 +366,28 @@ def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: s
             for table in SUBMISSION_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE partner_id = $p AND period = $m", key)
             ident = {"load_id": load_id, **key, "f": display_path(item.path)}
-            con.register("parsed_lines", parsed.lines.to_arrow())
+            con.execute("INSERT INTO raw_columns VALUES ($load_id, $columns)",
+                        {"load_id": load_id, "columns": json.dumps(parsed.raw_columns, ensure_ascii=False)})
+            con.register("parsed_lines", parsed.stored_lines.to_arrow())
             con.execute(f"INSERT INTO raw_ledger ({RAW_LEDGER_COLUMNS}) {RAW_LEDGER_SELECT}", ident)
             # Most files have no quarantined or skipped row: an empty insert still costs a
             # register, a statement and an unregister each.
-            if parsed.quarantine.height:
-                con.register("parsed_quarantine", parsed.quarantine.to_arrow())
+            if parsed.stored_quarantine.height:
+                con.register("parsed_quarantine", parsed.stored_quarantine.to_arrow())
                 con.execute(
                     "INSERT INTO quarantine SELECT $load_id, $p, $m, $f, source_row, 'parse', field, reason_code,"
-                    " message, raw_record FROM parsed_quarantine", ident)
-            if parsed.skipped.height:
-                con.register("parsed_skipped", parsed.skipped.to_arrow())
-                con.execute("INSERT INTO skipped_rows SELECT $load_id, $p, $m, $f, source_row, reason, raw_record"
+                    " message, raw_cells FROM parsed_quarantine", ident)
+            if parsed.stored_skipped.height:
+                con.register("parsed_skipped", parsed.stored_skipped.to_arrow())
+                con.execute("INSERT INTO skipped_rows SELECT $load_id, $p, $m, $f, source_row, reason, raw_cells"
                             " FROM parsed_skipped", ident)
             con.execute(
                 "INSERT INTO load_log VALUES ($load_id, $p, $m, $f, $sha, $bytes, $mtime, $read, $loaded, $quar, $skip,"
                 " 'current', NULL, $now, $run)",
                 {**ident, "sha": parsed.sha256, "bytes": fingerprint[1], "mtime": fingerprint[2],
-                 "read": parsed.rows_read, "loaded": parsed.lines.height, "quar": parsed.quarantine.height,
-                 "skip": parsed.skipped.height, "now": _now(), "run": run_id},
+                 "read": parsed.rows_read, "loaded": parsed.stored_lines.height,
+                 "quar": parsed.stored_quarantine.height, "skip": parsed.stored_skipped.height, "now": _now(),
+                 "run": run_id},
             )
             con.execute("INSERT INTO load_configs VALUES ($load_id, $config, $threshold)",
                         {"load_id": load_id, "config": config_sha256(item.config),

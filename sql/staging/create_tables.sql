@@ -1,7 +1,10 @@
 -- The tables the ingest layer writes. Created once; every statement is idempotent.
--- raw_record (each source row as JSON) is declared FSST: DuckDB's automatic choice tries
+-- Each source row is kept as the partner sent it: raw_cells, a JSON array of its cells' text
+-- (null when empty) in the order of its load's raw_columns (the file's column names, once per
+-- load, rather than again in every row). raw_record(load_id, raw_cells) rebuilds the row as a
+-- JSON object, column -> text. raw_cells is declared FSST: DuckDB's automatic choice tries
 -- every compression on every segment of these long unique strings and picks FSST anyway,
--- at about six times the CPU (docs/scaling.md).
+-- at several times the CPU (docs/scaling.md).
 CREATE TABLE IF NOT EXISTS load_log (
     load_id          VARCHAR PRIMARY KEY,
     partner_id       VARCHAR,            -- null when the file matched no source config
@@ -29,6 +32,12 @@ CREATE TABLE IF NOT EXISTS load_configs (
     config_sha256       VARCHAR NOT NULL,
     coverage_threshold  BIGINT             -- null: not stated; 0: every payment
 );
+-- The names of each load's raw_cells, a JSON array: the file's columns, then "(sheet)" (the
+-- sheet's name) when its source reads several sheets.
+CREATE TABLE IF NOT EXISTS raw_columns (
+    load_id VARCHAR PRIMARY KEY,
+    columns VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS raw_ledger (
     load_id        VARCHAR NOT NULL,
     partner_id     VARCHAR NOT NULL,
@@ -43,7 +52,7 @@ CREATE TABLE IF NOT EXISTS raw_ledger (
     transaction_id VARCHAR,
     amount         DECIMAL(18,2),
     funding_stream VARCHAR,
-    raw_record     VARCHAR USING COMPRESSION fsst,
+    raw_cells      VARCHAR USING COMPRESSION fsst,
     extra          VARCHAR              -- JSON of the source's columns.extra -> text; NULL when none
 );
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -56,7 +65,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     field       VARCHAR,
     reason_code VARCHAR NOT NULL,
     message     VARCHAR NOT NULL,
-    raw_record  VARCHAR USING COMPRESSION fsst
+    raw_cells   VARCHAR USING COMPRESSION fsst
 );
 CREATE TABLE IF NOT EXISTS skipped_rows (
     load_id     VARCHAR NOT NULL,
@@ -65,7 +74,7 @@ CREATE TABLE IF NOT EXISTS skipped_rows (
     source_file VARCHAR NOT NULL,
     source_row  BIGINT,
     reason      VARCHAR NOT NULL,
-    raw_record  VARCHAR USING COMPRESSION fsst
+    raw_cells   VARCHAR USING COMPRESSION fsst
 );
 CREATE TABLE IF NOT EXISTS stg_ledger (
     load_id                 VARCHAR NOT NULL,
@@ -126,6 +135,11 @@ CREATE TABLE IF NOT EXISTS run_inputs (
     name        VARCHAR PRIMARY KEY,
     fingerprint VARCHAR NOT NULL,
     recorded_at TIMESTAMP NOT NULL
+);
+-- A raw row as a JSON object, column -> text (null when empty), from its load's raw_columns.
+CREATE OR REPLACE MACRO raw_record(of_load, cells) AS (
+    SELECT to_json(map(from_json(columns, '["VARCHAR"]'), from_json(cells, '["VARCHAR"]')))
+    FROM raw_columns WHERE load_id = of_load
 );
 -- Financial year of a period: 2024-04 .. 2025-03 is '2024-25'.
 CREATE OR REPLACE MACRO fy_of(period) AS

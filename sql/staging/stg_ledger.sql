@@ -8,7 +8,7 @@
 -- mapped each line. Every line is kept; only where the partner's config declares its
 -- transaction ids unique (source_checks) does a repeated id go to quarantine
 -- (DUPLICATE_TRANSACTION, the first row kept).
--- raw_record stays out of the candidates (it is most of a raw row's bytes) and is joined
+-- raw_cells stays out of the candidates (it is most of a raw row's bytes) and is joined
 -- back for the few quarantined lines; staged rows are written in load order so that the
 -- checks' per-submission scans skip the other submissions' row groups.
 DELETE FROM stg_ledger WHERE period = $period;
@@ -73,7 +73,7 @@ defaults AS (
     GROUP BY ALL
 ),
 mapped AS (
-    SELECT r.* EXCLUDE (raw_record),
+    SELECT r.* EXCLUDE (raw_cells),
            coalesce(r.source_row > d.first_row, false) AS is_repeat,
            d.first_row,
            CASE WHEN m.cost_centre IS NOT NULL THEN
@@ -124,7 +124,7 @@ SELECT c.load_id, c.partner_id, c.period, c.source_file, c.source_row, 'staging'
        format('{} row {}, field transaction_id: "{}" repeats row {} (amount {})',
               parse_filename(c.source_file), c.source_row, c.transaction_id, c.first_row,
               CAST(c.amount AS VARCHAR)),
-       r.raw_record
+       r.raw_cells
 FROM stg_candidates c
 JOIN raw_ledger r ON r.load_id = c.load_id AND r.source_row = c.source_row
 WHERE c.is_repeat;
