@@ -78,6 +78,8 @@ def test_a_totals_row_that_is_not_a_number_is_reported_not_raised(con):
     from assets.ingest.source_config import AmountRules
     from assets.submission_checks import control_total_outcome
 
-    con.execute("INSERT INTO skipped_rows VALUES ('L1', 'p1', '2024-05', 'f.csv', 9, 'totals_row', '{\"Amount\": \"TBC\"}')")
+    # a raw row is its cells, with the file's column names once per load
+    con.execute("INSERT INTO raw_columns VALUES ('L1', '[\"Amount\"]')")
+    con.execute("INSERT INTO skipped_rows VALUES ('L1', 'p1', '2024-05', 'f.csv', 9, 'totals_row', '[\"TBC\"]')")
     outcome = control_total_outcome(con, "L1", ["Amount"], AmountRules(), Decimal("0"))
     assert not outcome.success and outcome.unexpected_sample[0]["control_total"] == "TBC"
