@@ -74,8 +74,14 @@ def build_flag_decisions(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
             "flags_decided": dg.MetadataValue.int(len(doc.flags))}
 
 
+def judged_on() -> dt.date:
+    """The date the flag register judges each flag's status on: today (a function of its own so a test
+    comparing runs made minutes apart can hold one date when they straddle midnight)."""
+    return dt.date.today()
+
+
 def build_flag_register(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
-    today = dt.date.today()
+    today = judged_on()
     run_sql(con, "reports/rpt_flag_register", {"today": today})
     apply_comments(con, parse_model_doc(sql_text("reports/rpt_flag_register")))
     counts = dict(con.execute("SELECT status, count(*) FROM rpt_flag_register GROUP BY ALL").fetchall())

@@ -10,6 +10,7 @@ la_brookcarrow resubmits (two files: the newer must replace the older in every w
 """
 from __future__ import annotations
 
+import datetime
 import shutil
 import sys
 import time
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.slow  # three whole-pipeline runs of a demo slice
 PARTNERS = ("sf_icb", "wfmh", "fsc_lp", "la_ashby", "la_brookcarrow", "haven")
 PERIODS = ("2024-04", "2025-06")  # 2025-06: la_brookcarrow's corrected resubmission
 PUBLIC = ("rpt_", "fct_", "dim_", "dq_")  # the marts and the report tables
+JUDGED_ON = datetime.date.today()  # the flag register's date for all three runs
 
 
 def _inbox_files(home: Path):
@@ -70,7 +72,9 @@ def run_pipeline(slice_home: Path, home: Path, warehouse_yaml: str | None = None
     events_in_memory(home)  # one Runner, and only the warehouses and reports are read afterwards
     if warehouse_yaml:
         (home / "config" / "warehouse.yaml").write_text(warehouse_yaml)
-    with environment_restored(*HOME_VARIABLES):
+    with environment_restored(*HOME_VARIABLES), pytest.MonkeyPatch.context() as patch:
+        # every run judges the flag register on one date, or runs either side of midnight differ in it
+        patch.setattr("assets.model_builders.judged_on", lambda: JUDGED_ON)
         started = time.perf_counter()
         summary = Runner(Paths(home)).run_all(progress=lambda _: None, reports=reports)
         seconds = time.perf_counter() - started
