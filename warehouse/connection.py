@@ -68,10 +68,16 @@ NOW_TABLES = ("fct_contract_years",)
 _MIGRATED: set[str] = set()  # warehouses already looked at by this process
 
 
-def _drop_old_kinds(con: duckdb.DuckDBPyConnection, where: str) -> None:
+def _bring_up_to_date(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    """A warehouse made by an earlier openbook put right, once per process: each writer opens it."""
     if where in _MIGRATED:
         return
     _MIGRATED.add(where)
+    _drop_old_kinds(con)
+    _raw_records_to_cells(con)
+
+
+def _drop_old_kinds(con: duckdb.DuckDBPyConnection) -> None:
     old = con.execute("""SELECT 'TABLE', table_name FROM duckdb_tables() WHERE database_name = current_database()
                          AND schema_name = 'main' AND list_contains($views, table_name)
                          UNION ALL
@@ -114,8 +120,7 @@ def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             # A run keeps the instance (and its buffer cache) for all its steps: bound it.
             bound_memory(con)
             run_sql(con, "staging/create_tables")
-            _drop_old_kinds(con, str(path))
-            _raw_records_to_cells(con)
+            _bring_up_to_date(con, str(path))
             yield con
         finally:
             con.close()
@@ -129,8 +134,7 @@ def open_lake_writer(lake: LakeSetting) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
             con.execute(f"USE {LAKE}")  # unqualified names in the SQL mean the lake's tables
             run_sql(con, "staging/create_tables")
-            _drop_old_kinds(con, lake.catalog)
-            _raw_records_to_cells(con)
+            _bring_up_to_date(con, lake.catalog)
             yield con
         finally:
             con.close()

@@ -111,14 +111,17 @@ def test_a_warehouse_with_raw_records_is_turned_into_cells(tmp_path: Path) -> No
     opening it for writing keeps the same rows as cells and the names once per load."""
     path = tmp_path / "old.duckdb"
     old_row = {"Date": "01/04/2024", "Supplier": 'Smith, "J" \\ é', "Amount": "1.00", "Notes": None}
-    with open_writer(path) as con:
-        for table in ("raw_ledger", "quarantine", "skipped_rows"):
-            con.execute(f"ALTER TABLE {table} DROP COLUMN raw_cells")
-            con.execute(f"ALTER TABLE {table} ADD COLUMN raw_record VARCHAR")
-        con.execute("INSERT INTO raw_ledger (load_id, partner_id, period, source_file, source_row, amount, raw_record)"
-                    " VALUES ('L1', 'trust', '2024-04', 'f.csv', 2, 1.00, $r)", {"r": json.dumps(old_row)})
-        con.execute("INSERT INTO skipped_rows VALUES ('L1', 'trust', '2024-04', 'f.csv', 3, 'blank_row', $r)",
-                    {"r": json.dumps(dict.fromkeys(old_row))})
+    # made as that openbook made it, outside open_writer (which puts a warehouse right once per process)
+    con = duckdb.connect(str(path))
+    run_sql(con, "staging/create_tables")
+    for table in ("raw_ledger", "quarantine", "skipped_rows"):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN raw_cells")
+        con.execute(f"ALTER TABLE {table} ADD COLUMN raw_record VARCHAR")
+    con.execute("INSERT INTO raw_ledger (load_id, partner_id, period, source_file, source_row, amount, raw_record)"
+                " VALUES ('L1', 'trust', '2024-04', 'f.csv', 2, 1.00, $r)", {"r": json.dumps(old_row)})
+    con.execute("INSERT INTO skipped_rows VALUES ('L1', 'trust', '2024-04', 'f.csv', 3, 'blank_row', $r)",
+                {"r": json.dumps(dict.fromkeys(old_row))})
+    con.close()
     with open_writer(path) as con:
         columns = {row[0] for row in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = 'raw_ledger'").fetchall()}
