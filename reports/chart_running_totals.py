@@ -81,16 +81,9 @@ def _rows(con, ctx: ReportContext, section: Section, table: Table, data: ChartDa
 def _lines_page(drill_set: drilldown.DrillSet, spec: figure_lines.Lines, section: Section, rows: list[Row],
                 value_of: Measure, value: Any, what: str, where: tuple[str, str], drill_dir: str) -> str | None:
     """The rows' lines together (one row: its own condition, the same page as its table's figure)."""
-    conds = [figure_lines.flag_condition(section, r) for r in rows if r.values.get(value_of.key)]
-    if len(conds) == 1:
-        cond = conds[0]
-    else:
-        parts, params = [], {}
-        for n, c in enumerate(conds):
-            w, p = figure_lines._rename(c.where, c.bound(), f"_{n}")
-            parts.append(f"({w})")
-            params.update(p)
-        cond = figure_lines.Condition.of(conds[0].source, conds[0].amount, " OR ".join(parts), params)
+    cond = figure_lines.rows_condition(section, [r for r in rows if r.values.get(value_of.key)])
+    if cond is None:
+        return None
     page = drill_set.point(cond, section, what, value_of.label, value, value_of.fmt, where)
     return f"{drill_dir}/{page.slug}.html" if page is not None else None
 

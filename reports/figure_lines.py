@@ -324,6 +324,23 @@ def flag_condition(section: Section, row: Row, drill: Drill | None = None) -> Co
     return Condition.of(drill.source, drill.amount, where, {k: v for k, v in params.items() if k in wanted})
 
 
+def rows_condition(section: Section, rows: list[Row], drill: Drill | None = None) -> Condition | None:
+    """The lines of several detail rows together (None for no row). One row: its own condition, as its flag's, so
+    the same lines open the same page."""
+    drill = drill or _drill_of(section)
+    if len(rows) == 1:
+        return flag_condition(section, rows[0], drill)
+    parts, params = [], {}
+    for i, r in enumerate(rows):
+        c = flag_condition(section, r, drill)
+        w, p = _rename(c.where, c.bound(), f"_{i}")
+        parts.append(f"({w})")
+        params.update(p)
+    if not parts:
+        return None
+    return Condition.of(drill.source, drill.amount, " OR ".join(parts), params)
+
+
 def condition(section: Section, table: Table, row: Row, col: Column,
               ctx: ReportContext) -> Condition | None:
     """The lines behind one figure of a section's table, or None when it is not a sum of lines."""
@@ -335,17 +352,7 @@ def condition(section: Section, table: Table, row: Row, col: Column,
         # a subtotal's lines are its rows' (those with the figure: a row without it adds nothing to it)
         rows = [row] if row.role == "detail" else [r for r in _rows_under(table, row)
                                                      if r.values.get(col.key) is not None]
-        parts, params = [], {}
-        if len(rows) == 1:       # a row's own condition, as its flag's: the same lines, the same page
-            return flag_condition(section, rows[0], drill)
-        for i, r in enumerate(rows):
-            c = flag_condition(section, r, drill)
-            w, p = _rename(c.where, c.bound(), f"_{i}")
-            parts.append(f"({w})")
-            params.update(p)
-        if not parts:
-            return None
-        return Condition.of(drill.source, drill.amount, " OR ".join(parts), params)
+        return rows_condition(section, rows, drill)
     # a pivot column: the pivoted measure, with the pivot's dim bound to the column's value
     pivot_value = None
     if section.pivot is not None and col.key.startswith("p") and col.key != "p_total":
