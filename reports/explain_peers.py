@@ -419,17 +419,12 @@ def trust_from_median(at: At):
 # ---------------------------------------------------------------------------
 # The alliance's trusts: a trust's rate and the other trusts' pooled rate, from their returns
 # (reference/alliance_finance.csv, alliance_activity.csv, alliance_populations.csv)
-def _fy_months(fy: str) -> tuple[str, str]:
-    """The first and last month of a financial year ('2025-26' -> 2025-04, 2026-03)."""
-    return f"{fy[:4]}-04", f"{int(fy[:4]) + 1}-03"
-
-
 def _trust_returns(at: At, unit: str, fy: str, measure_id: str, side: str) -> tuple[list[Source], str, str]:
     """The return rows behind one side of a trust's rate (``side``: numerator or denominator), with the column
     summed and what it is in words: the measure's own file (sql/measures/<id>.yaml) says which rows."""
     doc = at.once(("measure", measure_id), lambda: _measure((MEASURES_DIR / f"{measure_id}.yaml").read_text(
         encoding="utf-8")))
-    first, last = _fy_months(fy)
+    first, last = periods.fy_start(at.period), periods.fy_end(at.period)   # fy is the period's (_trust_row)
     months = ("provider_id = ? AND period BETWEEN ? AND ?", [unit, first, last])
     if side == "numerator":
         num = doc.get("numerator") or {}
