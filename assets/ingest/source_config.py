@@ -122,7 +122,8 @@ class FileSpec(_Strict):
     """xlsx/xls only: which sheet(s) to read. None: the first visible sheet; a name; a list of names; or "all"
     (every visible sheet, or with period.from_sheet_name every visible sheet whose name tells a month). A hidden
     sheet is read only when named here. Several sheets are read one
-    after another; each row keeps its sheet's name in raw_record under "(sheet)".
+    after another; each row keeps its sheet's name as its last raw cell, under the column name "(sheet)"
+    (`raw_record(load_id, raw_cells)` shows it as the row's "(sheet)" key).
     Example: `["Apr 2023", "May 2023"]`"""
     header_row: int | Literal["auto"] = 1
     """The header's row (xlsx) or line (csv) number, 1-based, or "auto": the first of the first 30 rows holding
@@ -542,8 +543,8 @@ class SourceConfig(_Strict):
     """Funding stream of a line with no funding-stream column, or a blank one.
     Example: `recurrent`"""
     transforms: dict[CanonicalField, list[Transform]] = {}
-    """Canonical field -> regex replacements applied in order to its text before it is typed (raw_record keeps
-    the text as sent).
+    """Canonical field -> regex replacements applied in order to its text before it is typed (the raw row,
+    raw_cells, keeps the text as sent).
     Example: `{counterparty: [{regex: "^[A-Z0-9]{12} : ", replace: ""}]}`"""
 
     @field_validator("partner_id")
