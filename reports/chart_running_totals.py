@@ -64,7 +64,8 @@ def _rows(con, ctx: ReportContext, section: Section, table: Table, data: ChartDa
         return [r for r in table.rows if r.role == "detail" and (facet is None or r.values.get(facet.key) == data.facet)]
     sql = (f"SELECT * FROM {section.source} WHERE {_where(section, ctx, {measure.scope}, data.chart.where)} "
            f"AND {section.period_col} = $k_period"
-           + (f" AND {facet.key} IS NOT DISTINCT FROM $k_facet" if facet is not None else ""))
+           + (f" AND {facet.key} IS NOT DISTINCT FROM $k_facet" if facet is not None else "")
+           + " ORDER BY ALL")   # the rows in one order whatever order the table was written in: their pages' names
     params = {**ctx.params(), "k_period": period, "k_facet": data.facet}
     wanted = set(re.findall(r"\$([a-z_]+)", sql))
     cur = con.execute(sql, {k: v for k, v in params.items() if k in wanted})   # bound, never formatted in
