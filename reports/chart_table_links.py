@@ -17,12 +17,15 @@ from decimal import Decimal
 from typing import Any
 
 from reports.chart_figures import ChartData, FunnelData
+from reports import explain_funnel
+from reports.explain_working import At
 from reports.figure_explain import ExplainSet
 from reports.figure_lines import _row_keys
 from reports.spec import Measure, Section
 from reports.tables import Table
 
-# the funnel's figures that are the table's own (its column -> the rpt column): the limits are not
+# the funnel's figures that are the table's own (its column -> the rpt column): the limits are not (their own
+# workings, _link_limits)
 _FUNNEL_COLUMNS = {"v": None, "p": "pooled_rate", "c": "peer_rate"}
 # a chart's measure that no table shows but a working has as a term with a page of its own (section, rpt
 # column) -> that page's figure: the lead provider's first-year averages, drawn flat across the months
@@ -76,6 +79,7 @@ def link_to_table(section: Section, table: Table, datas: list[ChartData | Funnel
     for data in datas:
         if isinstance(data, FunnelData):
             linked += _link_funnel(data, cells)
+            linked += _link_limits(data, section, table, explain_set, (href, f"{page_name}: chart {data.title}"))
         elif data.chart.kind != "waterfall":
             where = (href, f"{page_name}: chart {data.title}")
             linked += _link_bars(data, cells, section, explain_set, where)
@@ -186,4 +190,28 @@ def _link_funnel(data: FunnelData, cells: _Cells) -> int:
             if href is not None:
                 data.links[i, col] = href
                 linked += 1
+    return linked
+
+
+def _link_limits(data: FunnelData, section: Section, table: Table, explain_set: ExplainSet,
+                 where: tuple[str, str]) -> int:
+    """Each place's control limits: a working of their own each (reports/explain_funnel.py), from the place's row
+    of the table (its spend and population, and its peers' rows)."""
+    linked = 0
+    labels = {c.key: c.label for c in data.as_table().columns}
+    for i, point in enumerate(data.points):
+        rows = [r for r in table.rows if r.role == "detail" and r.facts.get(data.chart.x.key) == point.raw
+                and (data.chart.facet is None or r.facts.get(data.chart.facet.key) == data.facet)]
+        if len(rows) != 1:
+            continue
+        at = At(explain_set.con, section, table, rows[0], explain_set.period, explain_set.shared)
+        for name, value in point.limits.items():
+            how = explain_funnel.limit(at, name) if value is not None else None
+            if how is None:
+                continue
+            page = explain_set.chart_page(section, name, f"{labels[name]}: {data.title} · {point.label}",
+                                          labels[name], value,
+                                          data.chart.value.fmt, explain_funnel.keys_of(at), how, where)
+            data.links[i, name] = f"{explain_set.folder}/{page.slug}.html"
+            linked += 1
     return linked

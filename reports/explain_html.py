@@ -59,6 +59,8 @@ def arithmetic_html(page: figure_explain.ExplainPage, back: str, back_name: str)
     for t in how.factors:                    # the multiplier and divisor as figures, linked to their lines
         out.append(f'<tr data-role="factor" data-v="{f.html_text(t.value)}"><th scope="row">{f.html_text(t.label)}'
                    f"</th>{_cell(t.value, t.fmt, t.href)}</tr>")
+    if how.root:
+        out.append('<tr data-role="root"><th scope="row">Square root of that</th><td class="num"></td></tr>')
     if how.scaled:
         per = f.html_text(_factor(how.per, how.per_fmt))
         times = "" if how.times == 1 else f"× {f.html_text(_factor(how.times, how.times_fmt))} "

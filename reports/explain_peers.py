@@ -68,7 +68,12 @@ def _spend_terms(units: list[Row], at: At) -> list[Term]:
             for r in units]
 
 
-def _pooled(peers_only: bool):
+def _pooled(peers_only: bool, places: str = _RATE_PLACES):
+    """The peers' (or every place's) spend over their population: to 4 places as the table's figure, or to more
+    (``places``) as the z-score and the control limits take it (reports/explain_funnel.py)."""
+    shown = ("(the page shows it to the penny)" if places == _RATE_PLACES
+             else "(as the z-score and the control limits take it; the table shows it to the penny)")
+
     def explain(at: At):
         scale = _scale(at)
         if scale is None:
@@ -84,9 +89,9 @@ def _pooled(peers_only: bool):
             marks[at.facts["unit_id"]] = "this place: not among its own peers"
         times = "" if scale == 1 else f"× {scale:,} "
         return Explanation(
-            f"the spend of {who} added up, {times}÷ their weighted populations added up, rounded half up to 4 "
-            "places (the page shows it to the penny)", _spend_terms(used, at), times=Decimal(scale),
-            per=population, places=_RATE_PLACES, by=f"{times}÷ the weighted populations of {who}",
+            f"the spend of {who} added up, {times}÷ their weighted populations added up, rounded half up to "
+            f"{len(places) - 2} places {shown}", _spend_terms(used, at), times=Decimal(scale),
+            per=population, places=places, by=f"{times}÷ the weighted populations of {who}",
             definition=_variation_definition(at, scale),
             listing=_unit_listing(at, units, scale, marks, "A pooled rate weighs each place by its population: "
                                   "it is total spend over total population, not the average of the rates."))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any, Callable, Mapping
 
 import duckdb
@@ -89,6 +89,8 @@ class Explanation:
     listing: Listing | None = None
     factors: list[Term] = field(default_factory=list)   # the multiplier or divisor as figures of their own
                                                          # (a sum of ledger lines), each linked to its page
+    root: bool = False               # the square root of the sum, before the rounding (a standard deviation from
+                                     # its variances)
 
     @property
     def total(self) -> Decimal:
@@ -96,13 +98,16 @@ class Explanation:
 
     @property
     def scaled(self) -> bool:
-        return self.times != 1 or self.per != 1 or self.rounded
+        return self.times != 1 or self.per != 1 or self.rounded or self.root
 
     @property
     def result(self) -> Decimal:
         value = self.total
         if self.scaled:
-            value = (value * self.times / self.per).quantize(Decimal(self.places), rounding=ROUND_HALF_UP)
+            value = value * self.times / self.per
+            if self.root:
+                value = value.sqrt(Context(prec=40))
+            value = value.quantize(Decimal(self.places), rounding=ROUND_HALF_UP)
         if self.floor is not None:
             value = max(value, self.floor)
         return value

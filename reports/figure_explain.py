@@ -36,7 +36,7 @@ from typing import Any, Callable, Mapping
 
 import duckdb
 
-from reports import explain_composed, explain_lead_provider, explain_payer, explain_peers, explain_plans
+from reports import explain_composed, explain_funnel, explain_lead_provider, explain_payer, explain_peers, explain_plans
 from reports import formatting as f
 from reports.explain_working import (At, Explainer, Explanation, Term, beside, field_of, figure, in_sentence, label_of,
                                      page_identity, ref_rows, row_keys, subtotal_below, value_key)
@@ -467,6 +467,10 @@ EXPLAIN: dict[str, dict[str, Explainer]] = {
     },
 }
 
+# the site's only: a place's z-score, worked from its standard deviation (a square root of variances, each its own
+# page); the board pack's Explain sheet keeps to its key figures
+STATISTICS: dict[str, dict[str, Explainer]] = {"variation": {"z": explain_funnel.z_score}}
+
 # the kinds explained in modules of their own (a section's dict is shared by another: copied, not changed)
 for _more in (explain_plans.EXPLAIN, explain_lead_provider.EXPLAIN):
     for _key, _explainers in _more.items():
@@ -550,8 +554,10 @@ class ExplainPage:
 class ExplainSet:
     """Every explain page of a site, one per figure."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, period: str | None = None, drill_set: Any = None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, period: str | None = None, drill_set: Any = None,
+                 statistics: bool = False):
         self.con = con
+        self.statistics = statistics              # the site's: the z-scores' workings too (STATISTICS)
         self.period = period                      # the month the site reports
         self.drill_set = drill_set                # reports/drilldown.DrillSet: pages for a term's own lines
         self.pages: list[ExplainPage] = []
@@ -566,7 +572,7 @@ class ExplainSet:
         for href, page_name, section, table in tables:
             for row in table.rows:
                 for col in table.columns:
-                    if col.key in row.links or explainer(section, col.key) is None:
+                    if col.key in row.links or self._explainer(section, col.key) is None:
                         continue
                     page = self._page(section, table, row, col)
                     if page is None:
@@ -579,6 +585,11 @@ class ExplainSet:
         self._folder = folder
         self._link_other_figures()
         return linked
+
+    @property
+    def shared(self) -> dict:
+        """What the workings of several figures read alike (At.shared), for a chart's figures' workings."""
+        return self._shared
 
     @property
     def folder(self) -> str:
@@ -614,9 +625,14 @@ class ExplainSet:
             self._by_key[ident] = page
             self.pages.append(page)
             self._link_lines(page)
+            self._term_pages(page)
         if linked_from not in page.linked_from:
             page.linked_from.append(linked_from)
         return page
+
+    def _explainer(self, section: Section, key: str) -> Explainer | None:
+        found = STATISTICS.get(section.key, {}).get(key) if self.statistics else None
+        return found or explainer(section, key)
 
     def _link_other_figures(self) -> None:
         """A term that is another figure's explained result (another system's part of the same partner's
@@ -625,7 +641,7 @@ class ExplainSet:
         for page in self.pages:
             by_figure.setdefault((page.section.key, page.value_key), []).append(page)
         for page in self.pages:
-            for t in page.explanation.terms:
+            for t in page.explanation.terms + page.explanation.factors:
                 other = self._by_key.get(t.explained_by or "")
                 if other is None and t.figure_of is not None:
                     section_key, value_key, keys = t.figure_of
@@ -636,8 +652,9 @@ class ExplainSet:
 
     def _term_pages(self, page: "ExplainPage") -> None:
         """A term with a working of its own that no table shows (the lead provider's first-year baseline) gets a
-        page of its own, shared by every figure it is a term of."""
-        for t in page.explanation.terms:
+        page of its own, shared by every figure it is a term of (a term page's own such terms get theirs in turn:
+        a z-score's standard deviation, and the spread between the peers it is made from)."""
+        for t in page.explanation.terms + page.explanation.factors:
             if t.working is None:
                 continue
             term_page = self._by_key.get(t.explained_by)
@@ -650,6 +667,9 @@ class ExplainSet:
                 self._by_key[t.explained_by] = term_page
                 self.pages.append(term_page)
                 self._link_lines(term_page)
+                self._term_pages(term_page)
+            if t.href is None:
+                t.href = beside(f"{self._folder}/{term_page.slug}.html")
             term_page.linked_from.append((f"{self._folder}/{page.slug}.html", f"How it is made: {page.title}"))
 
     def _link_lines(self, page: "ExplainPage") -> None:
@@ -673,7 +693,8 @@ class ExplainSet:
             return None                           # a subtotal of percentages is not the sum of its rows
         if row.role == "detail" or derived:       # a subtotal's Derived figure: its rule over the subtotal's figures
             try:
-                how = explainer(section, col.key)(At(self.con, section, table, row, self.period, self._shared))
+                how = self._explainer(section, col.key)(At(self.con, section, table, row, self.period,
+                                                           self._shared))
             except (duckdb.CatalogException, duckdb.BinderException):
                 how = None                        # a cut-down warehouse without the table or column: left unlinked
             keys = row_keys(row.facts) if row.role == "detail" else {"group": [str(g) for g in row.group]}
@@ -690,13 +711,24 @@ class ExplainSet:
         page = self._by_key.get(ident)
         if page is None:
             slug = f"explain-{section.key}-{hashlib.sha1(ident.encode()).hexdigest()[:10]}"
-            page = ExplainPage(slug, f"{col.label}: {what}", section, col.key, col.label, Decimal(value), col.fmt,
-                               how, keys, row.role)
+            page = ExplainPage(slug, f"{col.label}: {what}", section, col.key, col.label, shown(value, col.fmt),
+                               col.fmt, how, keys, row.role)
             self._by_key[ident] = page
             self.pages.append(page)
             self._link_lines(page)
             self._term_pages(page)
         return page
+
+
+_SHOWN_PLACES = {"dec1": "0.1", "dec2": "0.01"}
+
+
+def shown(value: Any, fmt: str) -> Decimal:
+    """A figure as its page states it: a statistic held as a double (a z-score) to the places the table shows it
+    (its working is exact Decimal arithmetic, rounded to those places), any other figure as it is."""
+    if isinstance(value, float):
+        return Decimal(repr(value)).quantize(Decimal(_SHOWN_PLACES[fmt]), rounding=ROUND_HALF_UP)
+    return Decimal(value)
 
 
 def _names(col: Column) -> bool:
