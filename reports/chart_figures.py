@@ -30,6 +30,8 @@ class ChartData:
     facet: Any = None
     facet_label: str = ""
     steps: list[str] = field(default_factory=list)     # waterfall: absolute | relative | total per x
+    step_values: list[Any] = field(default_factory=list)  # waterfall: each step's category as its table names it
+                                                          # (None for the start and end totals)
     links: dict[tuple[int, int], str] = field(default_factory=dict)   # (series, x) -> its lines' page (HTML)
     total_links: dict[int, str] = field(default_factory=dict)         # x -> its series' lines together (HTML)
     total_row_links: dict[str, str] = field(default_factory=dict)     # column of as_table -> its Total row's lines
@@ -73,8 +75,9 @@ class ChartData:
         if c.kind == "waterfall":
             cols = [Column("x", c.x_title, "text", False), Column("v", c.value.label, c.value.fmt, True)]
             # the start and end totals stay in place (a subtotal row), between them the steps
-            rows = [Row({"x": x, "v": v}, "subtotal" if k == "total" else "detail")
-                    for x, v, k in zip(self.x_values, self.series[0][1], self.steps)]
+            rows = [Row({"x": x, "v": v}, "subtotal" if k == "total" else "detail",
+                        links={"v": self.links[0, i]} if (0, i) in self.links else {})
+                    for i, (x, v, k) in enumerate(zip(self.x_values, self.series[0][1], self.steps))]
             return Table(self.key, self.title, cols, rows)
         xcol = Column("x", c.x.label, c.x.fmt, False)
         if c.also:
@@ -262,7 +265,8 @@ def _waterfall_data(con, section: Section, chart: Chart, ctx: ReportContext, ext
         + [chart.end_label]
     values = [start] + [-v for _, v in steps] + [start - sum((v for _, v in steps), Decimal(0))]
     kinds = ["total"] + ["relative"] * len(steps) + ["total"]
-    return ChartData(chart, labels, [(None, values)], facet, facet_label, kinds)
+    return ChartData(chart, labels, [(None, values)], facet, facet_label, kinds,
+                     step_values=[None] + [x for x, _ in steps] + [None])
 
 
 def _funnel_data(con, section: Section, chart: Chart, ctx: ReportContext, extra: tuple[str, ...],

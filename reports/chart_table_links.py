@@ -18,7 +18,7 @@ from typing import Any
 
 from reports.chart_figures import ChartData, FunnelData
 from reports import explain_funnel
-from reports.explain_working import At
+from reports.explain_working import At, Explanation, Term, beside, in_sentence
 from reports.figure_explain import ExplainSet
 from reports.figure_lines import _row_keys
 from reports.spec import Measure, Section
@@ -80,7 +80,9 @@ def link_to_table(section: Section, table: Table, datas: list[ChartData | Funnel
         if isinstance(data, FunnelData):
             linked += _link_funnel(data, cells)
             linked += _link_limits(data, section, table, explain_set, (href, f"{page_name}: chart {data.title}"))
-        elif data.chart.kind != "waterfall":
+        elif data.chart.kind == "waterfall":
+            linked += _link_waterfall(data, cells, section, explain_set, (href, f"{page_name}: chart {data.title}"))
+        else:
             where = (href, f"{page_name}: chart {data.title}")
             linked += _link_bars(data, cells, section, explain_set, where)
             linked += _link_totals(data, section, explain_set, where)
@@ -215,3 +217,44 @@ def _link_limits(data: FunnelData, section: Section, table: Table, explain_set: 
             data.links[i, name] = f"{explain_set.folder}/{page.slug}.html"
             linked += 1
     return linked
+
+
+def _link_waterfall(data: ChartData, cells: _Cells, section: Section, explain_set: ExplainSet,
+                    where: tuple[str, str]) -> int:
+    """A waterfall's start and end totals open the table's figures they are (gross and net spend: their lines);
+    a step, drawn negative as taken off, opens a page saying so, its one term the table's figure it takes off
+    (the eliminated lines, adding up to the positive amount)."""
+    chart = data.chart
+    facet = {chart.facet.key: str(data.facet)} if chart.facet is not None else {}
+    values = data.series[0][1] if data.series else []
+    linked = 0
+    for i, (value, kind, raw) in enumerate(zip(values, data.steps, data.step_values)):
+        if not value:
+            continue
+        if kind == "total":
+            measure = chart.start if i == 0 else chart.end
+            found = cells.same(measure.column, measure.scope, facet, value) if measure is not None else None
+        else:
+            keys = {**facet, chart.x.key: str(raw)}
+            taken = cells.same(chart.value.column, chart.value.scope, keys, -value)
+            found = None if taken is None else _taken_off(data, i, taken, section, explain_set, keys, where)
+        if found is not None:
+            data.links[0, i] = found
+            linked += 1
+    return linked
+
+
+def _taken_off(data: ChartData, i: int, taken: str, section: Section, explain_set: ExplainSet, keys: dict[str, str],
+               where: tuple[str, str]) -> str:
+    """The page of a waterfall step: the figure it takes off (linked to its lines), with the sign turned."""
+    step, value, m = data.x_labels()[i], data.series[0][1][i], data.chart.value
+    how = Explanation(f"{in_sentence(step)}, drawn on the chart as a reduction: the amount taken off is the "
+                      "eliminated spend of the table, a positive sum of lines, shown on the chart negative",
+                      [Term(f"{step}: eliminated, FY to date (the lines, adding up to the amount taken off)", -value,
+                            -1, href=beside(taken), fmt=m.fmt)],
+                      definition="Eliminated spend is what a partner paid to another partner that sends its own "
+                                 "ledger: that partner's spend of the money is counted instead, so the payment is "
+                                 "taken off gross spend to reach net (each pound counted once).")
+    page = explain_set.chart_page(section, m.key, f"{m.label}: {data.title} · {step}", m.label, value, m.fmt,
+                                  {"chart": data.key, **keys}, how, where)
+    return f"{explain_set.folder}/{page.slug}.html"

@@ -582,10 +582,12 @@ def _waterfall_html(data: ChartData) -> str:
     shown = [f.plotly_text(f.number_text(v, c.value.fmt)) for v in values]
     measure = ["absolute" if i == 0 else "total" if k == "total" else "relative"
                for i, k in enumerate(data.steps)]
+    # each bar's text as shown and the page behind it (a click opens it: the lines, or a step's page)
+    custom = [[s, data.links.get((0, i), "")] for i, s in enumerate(shown)]
     fig = go.Figure(go.Waterfall(
         x=labels, y=[float(v) if m != "total" else 0.0 for v, m in zip(values, measure)],
-        measure=measure, text=shown, textposition="outside", customdata=shown,
-        hovertemplate="%{x}: %{customdata}<extra></extra>",
+        measure=measure, text=shown, textposition="outside", customdata=custom,
+        hovertemplate="%{x}: %{customdata[0]}" + _click_hint([h for _, h in custom if h]) + "<extra></extra>",
         connector=dict(line=dict(color=MUTED, width=1)),
         decreasing=dict(marker=dict(color=f.OKABE_ITO[5])),     # vermillion: taken off
         increasing=dict(marker=dict(color=f.OKABE_ITO[2])),

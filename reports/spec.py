@@ -261,6 +261,7 @@ class Chart:
     total_row: bool = True
     funnel: Funnel | None = None
     start: Measure | None = None  # waterfall: the total the steps are taken off
+    end: Measure | None = None    # waterfall: the table's figure its end total is (what is left), to link to it
     start_label: str = ""
     end_label: str = ""
     step_label: str = "{}"        # waterfall: a step's label, from its category's label

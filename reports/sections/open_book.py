@@ -34,6 +34,7 @@ OPEN_BOOK = Section(
         Chart("gross_to_net", "From gross to net spend, FY to date", "waterfall", x=KIND,
               value=Measure("v", "£ FY to date", "eliminated_spend", scope=YTD),
               start=Measure("g", "Gross", "gross_spend", scope=YTD), facet=ICS,
+              end=Measure("n", "Net", "net_spend", scope=YTD),
               start_label="Gross spend", end_label="Net spend",
               step_label="{} eliminations",
               x_title="Step", y_title="£, FY to date"),

@@ -24,17 +24,9 @@ _CHART_FIGURES = "The figures behind this chart"
 
 # (page, column) -> why it has no working yet. A new figure column must link its figures or be listed here
 # with the reason (the test below fails otherwise)
-STILL_WITHOUT_WORKING: dict[tuple[str, str], str] = {
-    ("variation.html", "z-score"): "a place's distance from its peers' rate in standard deviations (a statistic "
-                                   "held as a double, the deviation from the peers' spread): no working yet",
-}
+STILL_WITHOUT_WORKING: dict[tuple[str, str], str] = {}
 # The figures under the charts that do not yet open the page of the figure they repeat, by page and why
-_CHARTS_WITHOUT_WORKING = {
-    "open-book.html": {"£ FY to date": "a waterfall's gross, eliminations (drawn negative, as taken off) and net: the "
-                                       "chart's click and its table's links do not carry a waterfall's bars yet"},
-    "variation.html": {k: "a funnel plot's control limits (the peers' rate ± z × the place's standard deviation): no "
-                          "working yet" for k in ("Lower 95%", "Lower 99.8%", "Upper 95%", "Upper 99.8%")},
-}
+_CHARTS_WITHOUT_WORKING: dict[str, dict[str, str]] = {}
 STILL_WITHOUT_WORKING.update({(page, f"{_CHART_FIGURES}: {head}"): why
                               for page, heads in _CHARTS_WITHOUT_WORKING.items() for head, why in heads.items()})
 _TWO_PLACES = re.compile(r"\(?-?[0-9,]+\.[0-9]{2}\)?")     # a rate or a distance: neither money nor a percentage
