@@ -255,6 +255,6 @@ def _taken_off(data: ChartData, i: int, taken: str, section: Section, explain_se
                       definition="Eliminated spend is what a partner paid to another partner that sends its own "
                                  "ledger: that partner's spend of the money is counted instead, so the payment is "
                                  "taken off gross spend to reach net (each pound counted once).")
-    page = explain_set.chart_page(section, m.key, f"{m.label}: {data.title} · {step}", m.label, value, m.fmt,
-                                  {"chart": data.key, **keys}, how, where)
+    page = explain_set.chart_page(section, m.key, f"{step} taken off gross: {data.title}",
+                                  "Taken off gross on the chart", value, m.fmt, {"chart": data.key, **keys}, how, where)
     return f"{explain_set.folder}/{page.slug}.html"

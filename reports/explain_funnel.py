@@ -100,7 +100,8 @@ def _definition(at: At, fn: _Funnel) -> str:
 def _centre_term(at: At, sign: int = 1) -> Term:
     """The peers' rate to 10 places: a page of its own (their spend over their population)."""
     working = _pooled(peers_only=True, places=_RATE)(at)
-    return Term("Peers' rate, unrounded (10 places): their spend ÷ their weighted population", working.result, sign,
+    return Term(f"Peers' rate (every place but {at.facts['unit_name']}), unrounded (10 places): their spend ÷ their "
+                "weighted population", working.result, sign,
                 fmt="money2", working=working,
                 explained_by=page_identity(at.section.key, "peer_rate_unrounded", "detail", keys_of(at)))
 
@@ -119,7 +120,7 @@ def _tau_term(at: At, fn: _Funnel) -> Term:
         "squared, added up, ÷ it, all ÷ (cv × peers' rate)²), rounded half up to 12 places; 0 when the peers differ "
         "no more than chance", [
             Term(f"Q: each peer's weighted population × (its rate − the peers' rate)², added up, ÷ (cv × peers' rate)²"
-                 f" = ({fn.cv} × {fn.centre})² (16 places; each peer's part is listed below)", fn.q, fmt="dec4"),
+                 f" = ({fn.cv} × £{fn.centre})² (16 places; each peer's part is listed below)", fn.q, fmt="dec4"),
             Term(f"m − 1: the {m} peers less one", Decimal(m - 1), -1, fmt="int")],
         per=fn.q_divisor, places=_VARIANCE, floor=Decimal(0), by="÷ the weights' spread (16 places)",
         definition=_definition(at, fn),
@@ -128,7 +129,8 @@ def _tau_term(at: At, fn: _Funnel) -> Term:
             ("Part of Q (6 places)", "dec4")), rows,
             "A peer's part of Q is its weighted population × (its rate − the peers' rate)² ÷ (cv × peers' rate)²: "
             "the further a large place is from the others, the larger Q."))
-    return Term("Between places beyond chance, τ² (DerSimonian-Laird over the peers)", fn.tau2, fmt="dec4",
+    return Term(f"Variance between {at.facts['unit_name']}'s peers beyond chance, τ² (DerSimonian-Laird)", fn.tau2,
+                fmt="dec4",
                 working=working, explained_by=page_identity(at.section.key, "tau_squared", "detail", keys_of(at)))
 
 
@@ -145,7 +147,7 @@ def _sd_term(at: At, fn: _Funnel) -> Term:
         "the square root of four variances added up: the place's own rate's (within it), the spread between places "
         "beyond chance, and the two of its peers' rate (itself estimated from them), each to 12 places; the root "
         "rounded half up to 10 places", terms, root=True, places=_RATE, definition=_definition(at, fn))
-    return Term("The place's standard deviation (10 places)", fn.sd, fmt="money2", working=working,
+    return Term(f"{at.facts['unit_name']}'s standard deviation (10 places)", fn.sd, fmt="money2", working=working,
                 explained_by=page_identity(at.section.key, "rate_sd", "detail", keys_of(at)))
 
 
@@ -156,9 +158,12 @@ def z_score(at: At):
         return None
     spend, population = _numbers(fn.place)
     times = "" if fn.scale == 1 else f" × {fn.scale:,}"
+    held = at.facts.get("z")
     return Explanation(
         "the place's rate less its peers' rate, ÷ the place's standard deviation (each worked to 10 places), rounded "
-        "half up to 2 places: how many standard deviations the place is from its peers",
+        "half up to 2 places: how many standard deviations the place is from its peers"
+        + (f" (the warehouse holds {held!r}, worked in floating point; the table shows 2 places)"
+           if isinstance(held, float) else ""),
         [Term(f"Per head, unrounded (10 places): {f.money2_text(spend)}{times} ÷ {f.int_text(population)}", fn.rate,
               fmt="money2"), _centre_term(at, -1)],
         per=fn.sd, by="÷ the place's standard deviation", factors=[_sd_term(at, fn)], definition=_definition(at, fn))
@@ -175,7 +180,7 @@ def limit(at: At, name: str):
         (MEASURES_DIR / f"{at.facts['measure_id']}.yaml").read_text(encoding="utf-8")))
     z = Decimal(str((doc.get("thresholds") or {}).get(key, default)))
     sd = _sd_term(at, fn)
-    sd.label = "The place's standard deviation (10 places), worked on its own page"
+    sd.label = f"{sd.label}, worked on its own page"
     return Explanation(
         f"the peers' rate {'plus' if sign > 0 else 'less'} {z} standard deviations of the place (the {words} "
         "threshold of the measure), rounded half up to 4 places" + (", or 0 if that is less" if sign < 0 else ""),
