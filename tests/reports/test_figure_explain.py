@@ -16,7 +16,7 @@ import html
 import json
 import re
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
 import pytest
@@ -82,6 +82,8 @@ def _working(page: Path) -> dict:
             out["factors"].append((1, Decimal(a["v"]), href.group(1) if href else None))
         elif role == "scale":
             out["scale"] = (Decimal(a["times"]), Decimal(a["per"]), Decimal(a["places"]))
+        elif role == "root":
+            out["root"] = True
         elif role in ("floor", "result", "figure", "sum"):
             out[role] = Decimal(a["v"])
     refs = re.search(r'<section class="panel" id="reference-rows">(.*?)</section>', text, re.S)
@@ -96,7 +98,10 @@ def _redo(w: dict) -> Decimal:
     value = sum((sign * v for sign, v, _ in w["terms"]), Decimal(0))
     if "scale" in w:
         times, per, places = w["scale"]
-        value = (value * times / per).quantize(places, rounding=ROUND_HALF_UP)
+        value = value * times / per
+        if w.get("root"):                    # a standard deviation: the square root of its variances
+            value = value.sqrt(Context(prec=40))
+        value = value.quantize(places, rounding=ROUND_HALF_UP)
     if "floor" in w:
         value = max(value, w["floor"])
     return value
@@ -321,6 +326,38 @@ class _Warehouse:
             "SELECT unit_id, denominator FROM rpt_variation WHERE measure_id = ? AND fy = ? AND grouping = 'place' "
             "AND ics_id = ?", [k["measure_id"], k["fy"], k["ics_id"]]).fetchall())
         return _half_up(unplaced * Decimal(populations[k["unit_id"]]) / sum(Decimal(v) for v in populations.values()))
+
+    # --- the funnel: each place against its peers (docs/model.md, 'Measures of variation'), redone here in Decimal
+    # from each place's spend and population, each step to the places its page states
+    def funnel(self, k: dict) -> dict[str, Decimal]:
+        places = {u: (n, d) for u, n, d, _ in self._places(k)}
+        scale, cv = self.db.execute("SELECT scale, within_unit_cv FROM rpt_variation WHERE measure_id = ? AND "
+                                    "fy = ? AND grouping = ? LIMIT 1", [k["measure_id"], k["fy"], k["grouping"]]).fetchone()
+        cv = Decimal(repr(cv))
+        n_i, d_i = places[k["unit_id"]]
+        peers = [v for u, v in places.items() if u != k["unit_id"]]
+        big_d = sum(d for _, d in peers)
+        squares = sum(d * d for _, d in peers)
+        c = _half_up(sum(n for n, _ in peers) * scale / big_d, "0.0000000001")
+        w = (cv * c) ** 2
+        q = _half_up(sum(d * (n * scale / d - c) ** 2 for n, d in peers) / w, "0.0000000000000001")
+        divisor = _half_up((big_d - squares / big_d) / w, "0.0000000000000001")
+        tau2 = max(_half_up((q - (len(peers) - 1)) / divisor, "0.000000000001"), Decimal(0))
+        parts = [w / d_i, tau2, w / big_d, tau2 * squares / (big_d * big_d)]
+        sd = _half_up(sum(_half_up(x, "0.000000000001") for x in parts).sqrt(Context(prec=40)), "0.0000000001")
+        doc = yaml.safe_load((_MEASURES / f"{k['measure_id']}.yaml").read_text(encoding="utf-8")) or {}
+        z95, z998 = (Decimal(str((doc.get("thresholds") or {}).get(t, dflt))) for t, dflt in
+                     (("z_95", "1.96"), ("z_998", "3.09")))
+        rate = _half_up(n_i * scale / d_i, "0.0000000001")
+        limit = lambda sign, z: _half_up(c + sign * _half_up(z * sd, "0.0000000001"), "0.0001")  # noqa: E731
+        return {"peer_rate_unrounded": c, "tau_squared": tau2, "rate_sd": sd, "z": _half_up((rate - c) / sd),
+                "lower_998": max(limit(-1, z998), Decimal(0)), "lower_95": max(limit(-1, z95), Decimal(0)),
+                "upper_95": limit(1, z95), "upper_998": limit(1, z998)}
+
+    def eliminated(self, k: dict, period: str) -> Decimal:
+        """A kind of partner's eliminated spend in a system, FY to date: what it paid to submitting partners."""
+        return self.one("SELECT sum(amount) FROM fct_mh_ledger WHERE is_eliminated AND ics_id = ? AND partner_kind = ? "
+                        "AND fy = ? AND period <= ?", [k["ics_id"], k["partner_kind"], _fy(period), period])
 
     # --- the contract mix: reference/contracts.csv, the contracts of a system's ICBs in force in a month reported
     def contract_type_values(self, k: dict, period: str) -> dict[str, Decimal]:
@@ -676,6 +713,9 @@ def _expected(wh: _Warehouse, what: str, k: dict, period: str) -> Decimal:
         "system-by-payer:payer": lambda: wh.commissioner_view(k, period),
         "system-by-payer-service-line:payer": lambda: wh.commissioner_view_by_service_line(k, period),
         "variation:coverage": lambda: wh.coverage(k),
+        **{f"variation:{v}": (lambda v=v: wh.funnel(k)[v]) for v in (
+            "peer_rate_unrounded", "tau_squared", "rate_sd", "z", "lower_998", "lower_95", "upper_95", "upper_998")},
+        "open-book:v": lambda: -wh.eliminated(k, period),
         "provider-benchmarking:median": lambda: _half_up(wh.trust_median(k, period), "0.0001"),
         "provider-benchmarking:median_unrounded": lambda: _half_up(wh.trust_median(k, period), "0.00000001"),
         "provider-benchmarking:rate": lambda: (lambda n, d, scale: _half_up(n * scale / d, "0.0001"))(
@@ -696,6 +736,9 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
         w = pages.setdefault(target, _working(target))
         where = f"{page.name} -> {href} ({w['what']})"
         figure = _money(cell)
+        if w["what"] == "variation:z":       # held as a double: the page states it to the 2 places the table shows
+            assert cell["text"] == f"{_half_up(figure):.2f}", (where, cell["text"])
+            figure = _half_up(figure)
         assert w["figure"] == figure, f"{where}: the page states {w['figure']}, the link's figure is {figure}"
         assert _redo(w) == w["result"] == figure, f"{where}: the working makes {_redo(w)}, not {figure}"
         for _, v, term_href in w["terms"] + w["factors"]:   # each linked term is the figure its own page states
@@ -718,8 +761,16 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
         per_page[page.name] += 1
     # a term's own page that no table links (the lead provider's first-year average): its working redone and
     # recomputed from the warehouse as well
-    for target in sorted(terms_pages - set(pages)):
+    todo = sorted(terms_pages - set(pages))
+    while todo:
+        target = todo.pop()
+        if target in pages:
+            continue
         w = pages[target] = _working(target)
+        for sign, v, term_href in w["terms"] + w["factors"]:   # a term page's own term pages (τ² of a deviation)
+            if (term_href or "").startswith("../explain/"):
+                assert _working((target.parent / term_href).resolve())["figure"] == v, (target.name, term_href)
+                todo.append((target.parent / term_href).resolve())
         assert _redo(w) == w["result"] == w["figure"], f"{target.name}: the working makes {_redo(w)}"
         expected = _expected(wh, w["what"], w["keys"], period)
         assert expected == w["figure"], f"{target.name}: recomputed from the warehouse {expected}, not {w['figure']}"
@@ -753,7 +804,10 @@ def test_every_explained_figure_is_its_working_and_its_recomputation_to_the_penn
                                "provider-benchmarking:median", "provider-benchmarking:from_median",
                                "sector-share:ytd_share_pct", "sector-share:share_pct", "provider-benchmarking:rate",
                                "provider-benchmarking:peer_rate",
-                               "provider-benchmarking:median_unrounded"}, sorted(recomputed)
+                               "provider-benchmarking:median_unrounded", "variation:z", "variation:rate_sd",
+                               "variation:tau_squared", "variation:peer_rate_unrounded", "variation:lower_998",
+                               "variation:lower_95", "variation:upper_95", "variation:upper_998",
+                               "open-book:v"}, sorted(recomputed)
     assert {p.resolve() for p in (site / "explain").glob("*.html")} == set(pages), "an explain page no figure links"
     print(f"\nchecked {checked} explained figures against {len(pages)} explain pages; recomputed: {dict(recomputed)}")
     for name, n in sorted(per_page.items()):
