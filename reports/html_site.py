@@ -593,7 +593,9 @@ def _waterfall_html(data: ChartData) -> str:
         increasing=dict(marker=dict(color=f.OKABE_ITO[2])),
         totals=dict(marker=dict(color=f.OKABE_ITO[0]))))
     top = max(float(v) for v in values) if values else 0.0
-    _layout(fig, data, 460, legend=False,
+    # a step of a few thousand pounds beside hundreds of millions is a sliver no pointer can find: the hover (and
+    # the click) take the bar of the column under the pointer, wherever it is in the column
+    _layout(fig, data, 460, legend=False, hovermode="x",
             xaxis=dict(title=axis_title(c.x_title), automargin=True, type="category",
                        linecolor=MUTED),
             yaxis=value_axis(c.y_title, c.value.fmt, range=[0, top * 1.15 if top > 0 else 1]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import time
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -100,3 +101,39 @@ def test_money_ticks_read_bn_m_and_k_not_si_letters(site, browser):
     assert not [t for t in money if re.search(r"[0-9][GMT]$", t)], money
     assert [t for t in ticks if t.endswith("m")], ticks
     assert "£1bn" in billions and "£3bn" in billions, billions
+
+
+# the open book's first waterfall: each bar's centre on the screen, once drawn, and the link of its figure in the
+# table under the chart (the same row order: gross, each step, net)
+_WATERFALL = """(async () => {
+  const drawn = () => document.querySelector('[id^="chart-gross_to_net"] .point path');
+  for (let i = 0; i < 200 && !drawn(); i++) await new Promise(r => setTimeout(r, 100));
+  const gd = document.querySelector('[id^="chart-gross_to_net"]');
+  gd.scrollIntoView({block: 'center'});                     // in the window, where a mouse can reach it
+  await new Promise(r => setTimeout(r, 300));
+  const bars = Array.from(gd.querySelectorAll('.point path')).map(p => p.getBoundingClientRect());
+  let under = gd.closest('figure').nextElementSibling;     // the figures behind the chart, just after it
+  while (under && !(under.matches('table') || under.querySelector('table'))) under = under.nextElementSibling;
+  const table = under.matches('table') ? under : under.querySelector('table');
+  const links = Array.from(table.querySelectorAll('tbody tr')).map(r => {
+      const a = r.querySelector('td.num a'); return a ? a.getAttribute('href') : null; });
+  return JSON.stringify({bars: bars.map(b => [b.left + b.width / 2, b.top + b.height / 2]), links}); })()"""
+
+
+def test_a_click_on_each_bar_of_the_open_books_waterfall_opens_the_page_its_figure_links(site, browser):
+    """A real mouse click on each bar (gross, each kind's eliminations, net) goes where the figure under the chart
+    goes: gross and net to their lines, an elimination step to the page taking its lines off gross."""
+    page = (site / "open-book.html").resolve().as_uri()
+    browser.open(page)
+    drawn = json.loads(browser.evaluate(_WATERFALL))
+    assert len(drawn["bars"]) == len(drawn["links"]) >= 3 and all(drawn["links"]), drawn
+    for (x, y), href in zip(drawn["bars"], drawn["links"]):
+        browser.open(page)
+        browser.evaluate(_WATERFALL)                     # drawn again, at the same place
+        browser.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+        time.sleep(0.5)                                  # plotly clicks the point its hover found
+        for kind in ("mousePressed", "mouseReleased"):
+            browser.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+        landed = _wait_for(browser, "location.pathname.includes('/drill/') || location.pathname.includes('/explain/')"
+                                    " ? location.pathname : null")
+        assert landed.endswith("/" + href), (href, landed)
