@@ -134,6 +134,18 @@ def test_a_click_on_each_bar_of_the_open_books_waterfall_opens_the_page_its_figu
         time.sleep(0.5)                                  # plotly clicks the point its hover found
         for kind in ("mousePressed", "mouseReleased"):
             browser.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
-        landed = _wait_for(browser, "location.pathname.includes('/drill/') || location.pathname.includes('/explain/')"
-                                    " ? location.pathname : null")
-        assert landed.endswith("/" + href), (href, landed)
+        assert _landed(browser).endswith("/" + href), href
+
+
+def _landed(browser, timeout_s: float = 20.0) -> str:
+    """The page a click went to, once it is there (asked again while the old page is being left)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            where = browser.evaluate("location.pathname")
+        except RuntimeError:                             # the page was navigating away
+            where = ""
+        if "/drill/" in where or "/explain/" in where:
+            return where
+        time.sleep(0.2)
+    raise TimeoutError("the click opened no page")
