@@ -72,6 +72,18 @@ class _FigureLinks(HTMLParser):
             self._cell["text"] += data
 
 
+_FUNNEL_LIMITS = ("Lower 99.8%", "Lower 95%", "Upper 95%", "Upper 99.8%")
+
+
+def _waterfall_heights(trace: dict) -> list[float]:
+    """Each bar of a waterfall as drawn: a step its own value, a total the running sum of those before it."""
+    running, out = 0.0, []
+    for y, measure in zip(trace["y"], trace["measure"]):
+        running = running if measure == "total" else running + y if measure == "relative" else y
+        out.append(running if measure == "total" else y)
+    return out
+
+
 def test_every_linked_chart_point_opens_the_page_its_figure_links_to(site):
     checked, totals = {}, {}
     for page in sorted(site.glob("*.html")):
@@ -89,6 +101,8 @@ def test_every_linked_chart_point_opens_the_page_its_figure_links_to(site):
                 values = trace["x"] if trace.get("orientation") == "h" else trace["y"]
                 if len(custom[0]) == 5:      # a funnel's places: x is the population, the place is named first
                     cats = [c[0] for c in custom]
+                if trace.get("type") == "waterfall":     # a total bar is drawn at the running sum (its y is 0)
+                    values = _waterfall_heights(trace)
                 for cat, value, (_, href, *_) in zip(cats, values, custom):
                     if not href:
                         continue
@@ -102,8 +116,10 @@ def test_every_linked_chart_point_opens_the_page_its_figure_links_to(site):
             # the Total column and row (series and categories added up) and a funnel's pooled and peers' rates
             # are no points of the chart: their links are reconciled to their figures by test_figure_drill.py and
             # test_figure_explain.py
+            # a funnel's limits are drawn as curves joining the places' limits, not as points: their figures link
+            # their workings from the table (reconciled by test_figure_explain.py)
             at_points = {k: v for k, v in table.items()
-                         if k[1] not in ("Total", "Pooled rate", "Peers' rate") and k[0] != "Total"}
+                         if k[1] not in ("Total", "Pooled rate", "Peers' rate") + _FUNNEL_LIMITS and k[0] != "Total"}
             assert points == len(at_points), \
                 f"{page.name} {chart_id}: {points} linked points, {len(at_points)} table links"
             totals[f"{page.name} {chart_id}"] = len(table) - len(at_points)
@@ -111,6 +127,9 @@ def test_every_linked_chart_point_opens_the_page_its_figure_links_to(site):
                 checked[f"{page.name} {chart_id}"] = points
     assert checked.get("spend-by-service-line.html chart-ytd_by_service_line", 0) >= 20, checked
     assert checked.get("spend-by-partner.html chart-ytd_by_partner", 0) >= 10, checked
+    # the open book's waterfalls: gross, each kind's eliminations and net, every bar
+    assert [checked.get(f"open-book.html chart-gross_to_net-{s}", 0) >= 3 for s in ("north-weald", "south-fen")] \
+        == [True, True], checked
     assert totals.get("spend-by-service-line.html chart-ytd_by_service_line", 0) >= 10, totals
     # a click on a linked chart opens its point's page
     for name in checked:
