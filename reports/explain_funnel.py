@@ -43,7 +43,7 @@ class _Funnel:
     q: Decimal                   # the peers' spread about their rate, in units of their own variance, to 16 places
     q_divisor: Decimal           # (Σd − Σd² ÷ Σd) ÷ (cv × centre)², to 16 places
     tau2: Decimal                # the variance between the peers beyond chance, to 12 places (0 at least)
-    variances: list[tuple[str, Decimal]]    # the four variances of the standard deviation, each to 12 places
+    variances: list[tuple[str, Decimal]]    # the four variances of the standard deviation (what, to 12 places)
     sd: Decimal                  # the place's standard deviation, to 10 places
 
 
@@ -71,13 +71,13 @@ def _funnel(at: At) -> _Funnel | None:
                 _FINE)
     q_divisor = half_up((total - squares / total) / within, _FINE)
     tau2 = max(half_up((q - (len(peers) - 1)) / q_divisor, _VARIANCE), Decimal(0))
-    variances = [("the place's own: (cv × peers' rate)² ÷ its weighted population", half_up(within / population,
-                                                                                             _VARIANCE)),
-                 ("between places beyond chance, τ² (DerSimonian-Laird, over the peers)", tau2),
-                 ("the peers' rate's own, within: (cv × peers' rate)² ÷ the peers' weighted population",
-                  half_up(within / total, _VARIANCE)),
-                 ("the peers' rate's own, between: τ² × the peers' populations squared, added up, ÷ their sum squared",
-                  half_up(tau2 * squares / (total * total), _VARIANCE))]
+    variances = [(f"Variance within the place: (cv × peers' rate)² ÷ its weighted population of "
+                  f"{f.int_text(population)}", half_up(within / population, _VARIANCE)),
+                 ("Variance between the peers beyond chance, τ²", tau2),
+                 (f"Variance of the peers' rate, within: (cv × peers' rate)² ÷ the peers' weighted population of "
+                  f"{f.int_text(total)}", half_up(within / total, _VARIANCE)),
+                 ("Variance of the peers' rate, between: τ² × the peers' populations squared, added up, ÷ their sum "
+                  "squared", half_up(tau2 * squares / (total * total), _VARIANCE))]
     how = Explanation("", [Term(w, v) for w, v in variances], root=True, places=_RATE)
     return _Funnel(place, peers, scale, cv, half_up(spend * scale / population, _RATE), centre, within, q,
                    q_divisor, tau2, variances, how.result)
@@ -135,14 +135,8 @@ def _tau_term(at: At, fn: _Funnel) -> Term:
 
 
 def _sd_term(at: At, fn: _Funnel) -> Term:
-    terms = [Term(f"Variance {w}", v, fmt="dec4") for w, v in fn.variances]
-    terms[1] = _tau_term(at, fn)
-    d = _numbers(fn.place)[1]
-    total = sum((_numbers(r)[1] for r in fn.peers), Decimal(0))
-    terms[0].label = f"Variance within the place: (cv × peers' rate)² ÷ its weighted population of {f.int_text(d)}"
-    terms[2].label = ("Variance of the peers' rate, within: (cv × peers' rate)² ÷ the peers' weighted population "
-                      f"of {f.int_text(total)}")
-    terms[3].label = "Variance of the peers' rate, between: τ² × the peers' populations squared, added up, ÷ their sum squared"
+    terms = [Term(w, v, fmt="dec4") for w, v in fn.variances]
+    terms[1] = _tau_term(at, fn)            # the one with a page of its own
     working = Explanation(
         "the square root of four variances added up: the place's own rate's (within it), the spread between places "
         "beyond chance, and the two of its peers' rate (itself estimated from them), each to 12 places; the root "
