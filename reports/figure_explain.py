@@ -726,9 +726,9 @@ _SHOWN_PLACES = {"dec1": "0.1", "dec2": "0.01"}
 def shown(value: Any, fmt: str) -> Decimal:
     """A figure as its page states it: a statistic held as a double (a z-score) to the places the table shows it
     (its working is exact Decimal arithmetic, rounded to those places), any other figure as it is."""
-    if isinstance(value, float):
+    if isinstance(value, float) and fmt in _SHOWN_PLACES:
         return Decimal(repr(value)).quantize(Decimal(_SHOWN_PLACES[fmt]), rounding=ROUND_HALF_UP)
-    return Decimal(value)
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 
 def _names(col: Column) -> bool:
