@@ -728,7 +728,7 @@ def shown(value: Any, fmt: str) -> Decimal:
     (its working is exact Decimal arithmetic, rounded to those places), any other figure as it is."""
     if isinstance(value, float) and fmt in _SHOWN_PLACES:
         return Decimal(repr(value)).quantize(Decimal(_SHOWN_PLACES[fmt]), rounding=ROUND_HALF_UP)
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return Decimal(value)
 
 
 def _names(col: Column) -> bool:
