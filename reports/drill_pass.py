@@ -6,8 +6,9 @@ two thousand times. Conditions with the same source, amount and template differ 
 parameters, so they are read together: the parameters that differ between them become the
 columns of a small relation with one row per page (``drill_asked``), the template is the join
 condition from the lines to it, and one GROUP BY GROUPING SETS gives every page's count, sum and
-four breakdowns, one bounded top-N aggregate (min_by) every page's largest lines and its loads. A parameter with the same value on every
-page stays a bound parameter, so the scan still filters on it (the period, the financial year).
+four breakdowns, one top-N aggregate (``min_by`` with a count) every page's largest lines and its
+loads. A parameter with the same value on every page stays a bound parameter, so the scan still
+filters on it (the period, the financial year).
 
 ``read_one`` is the per-page reading (two queries) and the reference the grouped pass is tested
 against (tests/reports/test_drill_pass.py); a template used by one page only is read with it.
