@@ -6,8 +6,9 @@ two thousand times. Conditions with the same source, amount and template differ 
 parameters, so they are read together: the parameters that differ between them become the
 columns of a small relation with one row per page (``drill_asked``), the template is the join
 condition from the lines to it, and one GROUP BY GROUPING SETS gives every page's count, sum and
-four breakdowns, one window every page's largest lines. A parameter with the same value on every
-page stays a bound parameter, so the scan still filters on it (the period, the financial year).
+four breakdowns, one top-N aggregate (``min_by`` with a count) every page's largest lines and its
+loads. A parameter with the same value on every page stays a bound parameter, so the scan still
+filters on it (the period, the financial year).
 
 ``read_one`` is the per-page reading (two queries) and the reference the grouped pass is tested
 against (tests/reports/test_drill_pass.py); a template used by one page only is read with it.
@@ -124,14 +125,15 @@ def _read_group(con: duckdb.DuckDBPyConnection, template: tuple[str, str, str],
                 f"SELECT {PAGE_ID}, {keys}, grouping({keys}) AS g, count(*), coalesce(sum(amount), 0) "
                 f"FROM {DRILL_LINES} GROUP BY GROUPING SETS (({PAGE_ID}), {sets})").fetchall():
             reads[i].add_group(tuple(values), g, n, v)
-        order = "abs(amount) DESC, load_id, source_row"
-        for i, *line in con.execute(
-                f"SELECT {PAGE_ID}, {', '.join(LINE_COLUMNS)} FROM {DRILL_LINES} "
-                f"QUALIFY row_number() OVER (PARTITION BY {PAGE_ID} ORDER BY {order}) <= {PAGE_LIMIT} "
-                f"ORDER BY {PAGE_ID}, {order}").fetchall():
-            reads[i].lines.append(tuple(line))
-        for i, loads in con.execute(f"SELECT {PAGE_ID}, list(DISTINCT load_id ORDER BY load_id) FROM {DRILL_LINES} "
-                                    f"GROUP BY ALL").fetchall():
+        # each page's largest lines (abs(amount) DESC, load_id, source_row, as read_one orders them) kept by
+        # min_by's bounded heap per page rather than a window sorting every matching line; and its loads
+        widest = max(int(limit) for _, limit in asks)
+        line = ", ".join(f"{c} := {c}" for c in LINE_COLUMNS)
+        for i, lines, loads in con.execute(
+                f"SELECT {PAGE_ID}, list_slice(min_by(struct_pack({line}), (-abs(amount), load_id, source_row), "
+                f"{widest}), 1, any_value({PAGE_LIMIT})), list(DISTINCT load_id ORDER BY load_id) "
+                f"FROM {DRILL_LINES} GROUP BY {PAGE_ID}").fetchall():
+            reads[i].lines = [tuple(x.values()) for x in lines]
             reads[i].loads = loads
     finally:
         con.execute(f"DROP TABLE IF EXISTS {DRILL_LINES}")
