@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from tests.dagster_events import events_in_memory
+from tests.worker_units import ONE_WORKER
 
 KEEP = {("nw_icb", "2025-05"), ("nw_icb", "2025-06"), ("la_ashby", "2025-05"), ("la_ashby", "2025-06")}
 
@@ -64,9 +65,11 @@ def _loaded_snapshot(_small_template, tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def loaded_home(_loaded_snapshot) -> Path:
+def loaded_home(_loaded_snapshot, request) -> Path:
     """The small home after one uninterrupted `openbook run --no-reports`, at the path it ran at
     (each test gets it as that run left it: one run per session instead of one per test)."""
+    file = request.node.nodeid.split("::")[0]
+    assert file in ONE_WORKER, f"{file} uses loaded_home: add it to tests/worker_units.py, to build it once a run"
     where, snapshot = _loaded_snapshot
     shutil.rmtree(where)
     shutil.copytree(snapshot, where, copy_function=shutil.copy2, symlinks=True)  # copy2 keeps mtimes
