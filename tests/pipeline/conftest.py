@@ -51,7 +51,8 @@ def _loaded_snapshot(_small_template, tmp_path_factory) -> tuple[Path, Path]:
     """(where, snapshot): the small home after one `openbook run --no-reports` (the command line,
     which must exit OK: test_loading_changes.py reads this run as the option's test), run at `where`
     and copied whole to `snapshot`. The warehouse and the run's recorded fingerprints hold the
-    home's absolute paths, so a copy is only the same home put back at `where` (loaded_home)."""
+    home's absolute paths, so a copy is only the same home put back at `where` (loaded_home), and
+    the files that use it go to one parallel worker (tests/worker_units.py): it is made once a run."""
     from pipelines.cli import EXIT_OK, main
     from warehouse.settings import HOME_VARIABLES, environment_restored
 
