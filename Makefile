@@ -30,7 +30,8 @@ CODE := analyst assets bench demo pipelines reports warehouse workbench
 
 # Our own modules are compiled first for the same reason as above (the tests start many processes).
 # Tests run in parallel, one worker per core (at most 4), a file's
-# tests on one worker so its module fixtures are built once; the 25 slowest tests are listed at the end.
+# tests on one worker so its module fixtures are built once (tests/worker_units.py: files that share
+# a fixture go together); the 25 slowest tests are listed at the end.
 test: install chromium postgresql
 	@$(VENV)/bin/python -m compileall -q -j 0 $(CODE) tests >/dev/null
 	$(VENV)/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile --durations=25

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.worker_units import unit_of
 from warehouse.sql_files import run_sql
 
 
@@ -51,6 +52,21 @@ def pytest_collection_modifyitems(config, items):
         return 3
 
     items.sort(key=rank)  # stable: a file's tests keep their order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, but the files tests/worker_units.py groups go to one worker as one unit (handed
+    out where the first of them comes in the order above)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(super()._split_scope(nodeid))
+
+    return FilesTogether(config, log)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from tests.dagster_events import events_in_memory
+from tests.worker_units import ONE_WORKER
 
 KEEP = {("nw_icb", "2025-05"), ("nw_icb", "2025-06"), ("la_ashby", "2025-05"), ("la_ashby", "2025-06")}
 
@@ -50,7 +51,8 @@ def _loaded_snapshot(_small_template, tmp_path_factory) -> tuple[Path, Path]:
     """(where, snapshot): the small home after one `openbook run --no-reports` (the command line,
     which must exit OK: test_loading_changes.py reads this run as the option's test), run at `where`
     and copied whole to `snapshot`. The warehouse and the run's recorded fingerprints hold the
-    home's absolute paths, so a copy is only the same home put back at `where` (loaded_home)."""
+    home's absolute paths, so a copy is only the same home put back at `where` (loaded_home), and
+    the files that use it go to one parallel worker (tests/worker_units.py): it is made once a run."""
     from pipelines.cli import EXIT_OK, main
     from warehouse.settings import HOME_VARIABLES, environment_restored
 
@@ -64,9 +66,11 @@ def _loaded_snapshot(_small_template, tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def loaded_home(_loaded_snapshot) -> Path:
+def loaded_home(_loaded_snapshot, request) -> Path:
     """The small home after one uninterrupted `openbook run --no-reports`, at the path it ran at
     (each test gets it as that run left it: one run per session instead of one per test)."""
+    file = request.node.nodeid.split("::")[0]
+    assert file in ONE_WORKER, f"{file} uses loaded_home: add it to tests/worker_units.py, to build it once a run"
     where, snapshot = _loaded_snapshot
     shutil.rmtree(where)
     shutil.copytree(snapshot, where, copy_function=shutil.copy2, symlinks=True)  # copy2 keeps mtimes
