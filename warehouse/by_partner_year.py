@@ -1,0 +1,149 @@
+"""rpt_ tables kept by partner and financial year: after a late file, only the partner-years whose
+mental-health lines changed are computed again (dbt's delete+insert strategy, by key).
+
+The models of PARTNER_YEAR_MODELS are made from each partner's lines of one financial year on
+their own: every row has a partner_id and a fy, and its figures are sums and running totals over
+that partner's fct_mh_ledger lines of that year (their GROUP BY and PARTITION BY hold partner_id
+and the year, or the period within it); besides, `rpt_open_book` gives each partner-year a row for
+every month reported in the year (by anyone: the months of fct_ledger). So a partner-year's rows
+change only when its lines do, or the months, or the model's SQL.
+
+- fct_mh_ledger's lines are fingerprinted per partner-year from its change markers
+  (warehouse/change_markers.py), without reading a line: a load is one partner's file for one
+  month (stg_ledger stages each line with its load's partner and period, as load_log records
+  them), so the sum of its loads' hash sums is the hash sum of a partner-year's rows;
+- compared with the fingerprints kept at the last build (`model_state`), the partner-years new,
+  gone or changed are the ones reached. The rows of their partners' and years' every combination
+  are deleted and the model's own query inserts them again, run on fct_mh_ledger narrowed to those
+  partners and years (a CTE of that name in front of the query): each partner-year inside the
+  narrowed lines is whole, so its rows are those of a whole build;
+- the model is built whole when anything else may have changed: its SQL, the months of
+  fct_ledger, any other table it reads (hashed), the table not as its last build left it, or
+  markers that cannot be trusted (a lake).
+
+Deleting and inserting in one transaction with the new state, a failed build leaves the table and
+its state as they were.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import duckdb
+
+from warehouse import by_load, change_markers, fingerprints
+from warehouse.model_graph import model_graph, query_part
+from warehouse.sql_files import execute, sql_text, statements, transaction
+
+PARTNER_YEAR_MODELS = frozenset({"rpt_open_book", "rpt_mh_spend"})
+LINES = "fct_mh_ledger"
+# Read whole, but only for the months it reports, which the inputs' fingerprint holds.
+MONTHS = "SELECT coalesce(list(DISTINCT period ORDER BY period), []) FROM fct_ledger"
+_NOT_HASHED = frozenset({LINES, "fct_ledger"})
+
+
+@dataclass(frozen=True)
+class Built:
+    how: str             # "full: <why>" or "by partner-year"
+    partner_years: int   # partner-years computed again (by partner-year)
+
+
+def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None) -> Built:
+    """Bring `model` up to date, by partner-year where it can (see the module docstring)."""
+    by_load.create_state(con)
+    before, create = _statements(model)
+    for statement in before:  # the file's macros
+        execute(con, statement, params)
+    inputs = _inputs_fingerprint(con, model)
+    now = _partner_years(con)
+    why, reached = _why_full(con, model, inputs, now)
+    with transaction(con):
+        if why:
+            execute(con, create, params)
+        elif reached:
+            partners = sorted({p for p, _ in reached})
+            years = sorted({y for _, y in reached})
+            narrowed = {"partners": partners, "years": years}
+            con.execute(f"DELETE FROM {model} WHERE list_contains($partners, partner_id) AND list_contains($years, fy)",
+                        narrowed)
+            execute(con, f"INSERT INTO {model} {_narrowed(query_part(create))}", {**(params or {}), **narrowed})
+        con.execute(f"DELETE FROM {by_load.STATE} WHERE model = $m", {"m": model})
+        if now is not None:  # model_state's loads column holds a partner-year ('partner|fy') each
+            con.execute("CREATE OR REPLACE TEMP TABLE partner_years_now (key VARCHAR, lines BIGINT, content HUGEINT)")
+            # the hash sums as text: a Python int past 64 bits would be bound as a DOUBLE
+            con.executemany("INSERT INTO partner_years_now VALUES (?, ?, CAST(? AS HUGEINT))",
+                            [(key, n, str(content)) for key, (n, content) in sorted(now.items())])
+            con.execute(f"""INSERT INTO {by_load.STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {model}),
+                            (SELECT coalesce(list({{'load_id': key, 'lines': lines, 'content': content}}
+                                                  ORDER BY key), []) FROM partner_years_now)""",
+                        {"m": model, "how": f"full: {why}" if why else "by partner-year", "inputs": inputs})
+            con.execute("DROP TABLE partner_years_now")
+    return Built(f"full: {why}" if why else "by partner-year", 0 if why else len(reached))
+
+
+def _statements(model: str) -> tuple[list[str], str]:
+    """The file's statements before its CREATE TABLE (macros), and that statement."""
+    *before, create = statements(sql_text(model_graph().models[model].sql_name))
+    return before, create
+
+
+def _narrowed(query: str) -> str:
+    """`query` with fct_mh_ledger narrowed to the bound $partners' lines in the bound $years."""
+    lines = (f"{LINES} AS (SELECT * FROM main.{LINES} WHERE list_contains($partners, partner_id)"
+             " AND list_contains($years, fy))")
+    head = query.lstrip()
+    if head[:4].upper() == "WITH":
+        return f"WITH {lines},{head[4:]}"
+    return f"WITH {lines} {head}"
+
+
+def _partner_years(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]] | None:
+    """fct_mh_ledger's (rows, hash sum) per 'partner|fy', from its markers and load_log; None when
+    the markers cannot be trusted."""
+    if not change_markers.kept(con):
+        return None
+    marked = change_markers.loads(con, LINES)
+    if marked is None:
+        return None
+    partner_year = dict(con.execute("SELECT load_id, partner_id || '|' || fy_of(period) FROM load_log "
+                                    "WHERE list_contains($l, load_id)", {"l": sorted(marked)}).fetchall())
+    found: dict[str, tuple[int, int]] = {}
+    for load, (n, content) in marked.items():
+        if n == 0:
+            continue
+        key = partner_year.get(load)
+        if key is None:  # lines of a load load_log does not know: no partner-year to put them in
+            return None
+        rows, total = found.get(key, (0, 0))
+        found[key] = (rows + n, total + content)
+    return found
+
+
+def _why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str,
+              now: dict[str, tuple[int, int]] | None) -> tuple[str | None, set[tuple[str, str]]]:
+    """(why the model is built whole, or None; the partner-years reached)."""
+    if now is None:
+        return "fct_mh_ledger's change markers cannot be trusted", set()
+    state = con.execute(f"SELECT inputs, row_count, loads FROM {by_load.STATE} WHERE model = $m",
+                        {"m": model}).fetchone()
+    if state is None:
+        return "first build", set()
+    if state[0] != inputs:
+        return "its SQL, the months reported or a table it reads changed", set()
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+                         " AND schema_name = current_schema() AND table_name = $t", {"t": model}).fetchone()[0]
+    if not exists or con.execute(f"SELECT count(*) FROM {model}").fetchone()[0] != state[1]:
+        return "the table is not as its last build left it", set()
+    was = {row["load_id"]: (row["lines"], row["content"]) for row in state[2]}
+    changed = {key for key in was.keys() | now.keys() if was.get(key) != now.get(key)}
+    return None, {tuple(key.split("|", 1)) for key in changed}
+
+
+def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: str) -> str:
+    """sha256 of the model's SQL, the months fct_ledger reports and every other table it reads."""
+    graph = model_graph().models[model]
+    digest = hashlib.sha256(graph.path.read_text(encoding="utf-8").encode("utf-8"))
+    digest.update(repr(con.execute(MONTHS).fetchone()[0]).encode("utf-8"))
+    for table in sorted(graph.reads - _NOT_HASHED - {model}):
+        digest.update(f"{table}|{fingerprints.table(con, table)}".encode("utf-8"))
+    return digest.hexdigest()
