@@ -20,6 +20,7 @@ import duckdb
 
 from warehouse import by_load, by_partner_year
 from warehouse.measures import build_variation
+from warehouse.report_settings import report_params
 from warehouse.settings import Paths
 from warehouse.sql_docs import apply_comments, parse_model_doc
 from warehouse.sql_files import run_sql, sql_text
@@ -63,7 +64,7 @@ def build_by_partner_year(model: str) -> Builder:
     """A builder of a model kept by partner-year (warehouse/by_partner_year.py): its own SQL file,
     run whole or on the partner-years whose lines changed."""
     def build(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
-        built = by_partner_year.build(con, model)
+        built = by_partner_year.build(con, model, report_params())
         apply_comments(con, parse_model_doc(sql_text(f"reports/{model}")))  # a table made anew has none
         return {"rows": _rows(con, model), "sql": f"sql/reports/{model}.sql", "build": built.how,
                 "partner_years_built": dg.MetadataValue.int(built.partner_years)}

@@ -4,9 +4,10 @@ mental-health lines changed are computed again (dbt's delete+insert strategy, by
 The models of PARTNER_YEAR_MODELS are made from each partner's lines of one financial year on
 their own: every row has a partner_id and a fy, and its figures are sums and running totals over
 that partner's fct_mh_ledger lines of that year (their GROUP BY and PARTITION BY hold partner_id
-and the year, or the period within it); besides, `rpt_open_book` gives each partner-year a row for
-every month reported in the year (by anyone: the months of fct_ledger). So a partner-year's rows
-change only when its lines do, or the months, or the model's SQL.
+and the year, or the period within it) and small tables; besides, `rpt_open_book` gives each
+partner-year a row for every month reported in the year and `rpt_mh_budget` each budget's months up
+to the latest reported (by anyone: the months of fct_ledger). So a partner-year's rows change only
+when its lines do, or the months, the small tables or the model's SQL.
 
 - fct_mh_ledger's lines are fingerprinted per partner-year from its change markers
   (warehouse/change_markers.py), without reading a line: a load is one partner's file for one
@@ -15,8 +16,9 @@ change only when its lines do, or the months, or the model's SQL.
 - compared with the fingerprints kept at the last build (`model_state`), the partner-years new,
   gone or changed are the ones reached. The rows of their partners' and years' every combination
   are deleted and the model's own query inserts them again, run on fct_mh_ledger narrowed to those
-  partners and years (a CTE of that name in front of the query): each partner-year inside the
-  narrowed lines is whole, so its rows are those of a whole build;
+  partners and years (a CTE of that name in front of the query) and kept to those partners and
+  years (a budget of another partner comes out of the narrowed query without its spend): each
+  partner-year inside the narrowed lines is whole, so its rows are those of a whole build;
 - the model is built whole when anything else may have changed: its SQL, the months of
   fct_ledger, any other table it reads (hashed), the table not as its last build left it, or
   markers that cannot be trusted (a lake).
@@ -35,7 +37,7 @@ from warehouse import by_load, change_markers, fingerprints
 from warehouse.model_graph import model_graph, query_part
 from warehouse.sql_files import execute, sql_text, statements, transaction
 
-PARTNER_YEAR_MODELS = frozenset({"rpt_open_book", "rpt_mh_spend"})
+PARTNER_YEAR_MODELS = frozenset({"rpt_open_book", "rpt_mh_spend", "rpt_mh_budget"})
 LINES = "fct_mh_ledger"
 # Read whole, but only for the months it reports, which the inputs' fingerprint holds.
 MONTHS = "SELECT coalesce(list(DISTINCT period ORDER BY period), []) FROM fct_ledger"
@@ -66,7 +68,8 @@ def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None
             narrowed = {"partners": partners, "years": years}
             con.execute(f"DELETE FROM {model} WHERE list_contains($partners, partner_id) AND list_contains($years, fy)",
                         narrowed)
-            execute(con, f"INSERT INTO {model} {_narrowed(query_part(create))}", {**(params or {}), **narrowed})
+            execute(con, f"INSERT INTO {model} SELECT * FROM ({_narrowed(query_part(create))}) WHERE "
+                         "list_contains($partners, partner_id) AND list_contains($years, fy)", {**(params or {}), **narrowed})
         con.execute(f"DELETE FROM {by_load.STATE} WHERE model = $m", {"m": model})
         if now is not None:  # model_state's loads column holds a partner-year ('partner|fy') each
             con.execute("CREATE OR REPLACE TEMP TABLE partner_years_now (key VARCHAR, lines BIGINT, content HUGEINT)")

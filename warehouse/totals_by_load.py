@@ -63,9 +63,10 @@ def totals(con: duckdb.DuckDBPyConnection, name: str, query: str, listed: dict[s
         keep = set(found) <= set(listed)
     con.execute(f"DELETE FROM {TABLE} WHERE total = $t", {"t": name})
     if keep:
-        rows = [(name, load, listed[load], *found.get(load, (0, Decimal(0)))) for load in sorted(listed)]
+        rows = [(name, load, listed[load], lines, str(amount))  # the pounds as text: bound exactly
+                for load in sorted(listed) for lines, amount in [found.get(load, (0, Decimal(0)))]]
         if rows:
-            con.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?)", rows)
+            con.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, CAST(? AS DECIMAL(38, 2)))", rows)
     return found
 
 
