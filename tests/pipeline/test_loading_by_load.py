@@ -5,6 +5,7 @@ warehouse without change markers. So do the rpt_ tables kept by partner-year (wa
 by_partner_year.py) equal their SQL files run whole. After each, the ledgers' change markers (warehouse/
 change_markers.py) equal what their rows say, and the published copy equals the warehouse."""
 import shutil
+from contextlib import contextmanager
 
 import duckdb
 import pytest
@@ -23,39 +24,40 @@ pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
 LATE = "inbox/nw_icb/NHS North Weald ICB spend over 25k - June 2025.csv"
 
 
-def full_rebuild_differences(home, tmp_path) -> tuple[int, int, int]:
-    """(rows only in the kept table, rows only in a full rebuild, rows) on a copy of the warehouse,
-    where the model's SQL file is run whole: the independent reference."""
+@contextmanager
+def warehouse_copy(home, tmp_path):
+    """A connection to a copy of the home's warehouse, deleted afterwards."""
     warehouse = Paths(home).warehouse
-    copy = tmp_path / "full_rebuild.duckdb"
+    copy = tmp_path / "whole_rebuild.duckdb"
     shutil.copyfile(warehouse, copy)
     if warehouse.with_name(warehouse.name + ".wal").exists():
         shutil.copyfile(warehouse.with_name(warehouse.name + ".wal"), copy.with_name(copy.name + ".wal"))
     con = duckdb.connect(str(copy))
     try:
+        yield con
+    finally:
+        con.close()
+        copy.unlink()
+        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+
+
+def full_rebuild_differences(home, tmp_path) -> tuple[int, int, int]:
+    """(rows only in the kept table, rows only in a full rebuild, rows) on a copy of the warehouse,
+    where the model's SQL file is run whole: the independent reference."""
+    with warehouse_copy(home, tmp_path) as con:
         con.execute("CREATE TABLE kept AS SELECT * FROM fct_mh_ledger")
         run_sql(con, "marts/fct_mh_ledger")
         (only_kept,) = con.execute("SELECT count(*) FROM (FROM kept EXCEPT ALL FROM fct_mh_ledger)").fetchone()
         (only_full,) = con.execute("SELECT count(*) FROM (FROM fct_mh_ledger EXCEPT ALL FROM kept)").fetchone()
         (rows,) = con.execute("SELECT count(*) FROM fct_mh_ledger").fetchone()
-    finally:
-        con.close()
-        copy.unlink()
-        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
     return only_kept, only_full, rows
 
 
 def partner_years_unlike_whole(home, tmp_path) -> list[str]:
     """The rpt_ tables kept by partner-year (warehouse/by_partner_year.py) that differ, row for row
     either way, from their SQL file run whole on a copy of the warehouse: the independent reference."""
-    warehouse = Paths(home).warehouse
-    copy = tmp_path / "whole_rpt.duckdb"
-    shutil.copyfile(warehouse, copy)
-    if warehouse.with_name(warehouse.name + ".wal").exists():
-        shutil.copyfile(warehouse.with_name(warehouse.name + ".wal"), copy.with_name(copy.name + ".wal"))
-    con = duckdb.connect(str(copy))
     differ = []
-    try:
+    with warehouse_copy(home, tmp_path) as con:
         for model in sorted(by_partner_year.PARTNER_YEAR_MODELS):
             con.execute(f"CREATE TABLE kept AS SELECT * FROM {model}")
             run_sql(con, f"reports/{model}", report_params())
@@ -63,10 +65,6 @@ def partner_years_unlike_whole(home, tmp_path) -> list[str]:
                 if con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0]:
                     differ.append(f"{model}: rows only in {a}")
             con.execute("DROP TABLE kept")
-    finally:
-        con.close()
-        copy.unlink()
-        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
     return differ
 
 
