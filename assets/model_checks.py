@@ -106,9 +106,11 @@ _PASSED_LOADS = """
     GROUP BY ALL"""
 
 
-def _staged(con, name: str, query: str, also: str = "") -> tuple[int, Decimal]:
-    """Lines and pounds of the passed submissions' staged lines that `query` adds up by load."""
-    by_load = totals_by_load.totals(con, name, query, totals_by_load.fingerprints_of(con, "stg_ledger", also))
+def _staged(con, name: str, query: str, lines: dict[str, str] | None, also: str = "") -> tuple[int, Decimal]:
+    """Lines and pounds of the passed submissions' staged lines that `query` adds up by load, given
+    the staged lines' fingerprints by load (`lines`, totals_by_load.fingerprints_of)."""
+    listed = None if lines is None else {load: f"{fp}|{also}" for load, fp in lines.items()}
+    by_load = totals_by_load.totals(con, name, query, listed)
     passed = dict(con.execute(_PASSED_LOADS).fetchall())
     return _sum(by_load, passed)
 
@@ -120,12 +122,12 @@ def _sum(by_load: totals_by_load.Totals, times: dict[str, int] | None = None) ->
 
 
 def _fct_ledger_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
-    staged = _staged(con, "staged lines", _STAGED_BY_LOAD)
+    lines = totals_by_load.fingerprints_of(con, "stg_ledger")
+    staged = _staged(con, "staged lines", _STAGED_BY_LOAD, lines)
     # a load's fct_ledger rows are made from its staged lines, its status and what else the view reads
     status = dict(con.execute("SELECT load_id, string_agg(status, ',' ORDER BY status) FROM dq_load_status "
                               "GROUP BY ALL").fetchall())
     inputs = keys_by_load.inputs_fingerprint(con, "fct_ledger")
-    lines = totals_by_load.fingerprints_of(con, "stg_ledger")
     listed = None if lines is None else {load: f"{fp}|{status.get(load)}|{inputs}" for load, fp in lines.items()}
     built = _sum(totals_by_load.totals(con, "fct_ledger lines", _FCT_BY_LOAD, listed))
     return staged == built, {
@@ -136,7 +138,7 @@ def _fct_ledger_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
 
 def _open_book_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
     _, staged = _staged(con, "staged mental-health expenditure", _STAGED_MH_BY_LOAD,
-                        also=fingerprints.table(con, "ref_service_lines"))
+                        totals_by_load.fingerprints_of(con, "stg_ledger"), also=fingerprints.table(con, "ref_service_lines"))
     _, eliminated = _sum(totals_by_load.totals(con, "fct_mh_ledger eliminations", _ELIMINATED_BY_LOAD,
                                                totals_by_load.fingerprints_of(con, "fct_mh_ledger")))
     gross, elim, net = con.execute("SELECT coalesce(sum(gross_spend), 0), coalesce(sum(eliminated_spend), 0), "

@@ -72,15 +72,13 @@ def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None
                          "list_contains($partners, partner_id) AND list_contains($years, fy)", {**(params or {}), **narrowed})
         con.execute(f"DELETE FROM {by_load.STATE} WHERE model = $m", {"m": model})
         if now is not None:  # model_state's loads column holds a partner-year ('partner|fy') each
-            con.execute("CREATE OR REPLACE TEMP TABLE partner_years_now (key VARCHAR, lines BIGINT, content HUGEINT)")
-            # the hash sums as text: a Python int past 64 bits would be bound as a DOUBLE
-            con.executemany("INSERT INTO partner_years_now VALUES (?, ?, CAST(? AS HUGEINT))",
-                            [(key, n, str(content)) for key, (n, content) in sorted(now.items())])
+            keys = sorted(now)  # the hash sums as text: a Python int past 64 bits would be bound as a DOUBLE
             con.execute(f"""INSERT INTO {by_load.STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {model}),
-                            (SELECT coalesce(list({{'load_id': key, 'lines': lines, 'content': content}}
-                                                  ORDER BY key), []) FROM partner_years_now)""",
-                        {"m": model, "how": f"full: {why}" if why else "by partner-year", "inputs": inputs})
-            con.execute("DROP TABLE partner_years_now")
+                            (SELECT coalesce(list({{'load_id': key, 'lines': lines, 'content': CAST(content AS HUGEINT)}}
+                                                  ORDER BY key), [])
+                             FROM (SELECT unnest($keys) AS key, unnest($lines) AS lines, unnest($contents) AS content))""",
+                        {"m": model, "how": f"full: {why}" if why else "by partner-year", "inputs": inputs,
+                         "keys": keys, "lines": [now[k][0] for k in keys], "contents": [str(now[k][1]) for k in keys]})
     return Built(f"full: {why}" if why else "by partner-year", 0 if why else len(reached))
 
 
