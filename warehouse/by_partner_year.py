@@ -16,7 +16,8 @@ when its lines do, or the months, the small tables or the model's SQL.
 - compared with the fingerprints kept at the last build (`model_state`), the partner-years new,
   gone or changed are the ones reached. The rows of their partners' and years' every combination
   are deleted and the model's own query inserts them again, run on fct_mh_ledger narrowed to those
-  partners and years (a CTE of that name in front of the query) and kept to those partners and
+  partners and years (a CTE of that name in front of the query; another gives fct_ledger's months,
+  all these models read of it, from load_log and the change markers) and kept to those partners and
   years (a budget of another partner comes out of the narrowed query without its spend): each
   partner-year inside the narrowed lines is whole, so its rows are those of a whole build;
 - the model is built whole when anything else may have changed: its SQL, the months of
@@ -39,8 +40,11 @@ from warehouse.sql_files import execute, sql_text, statements, transaction
 
 PARTNER_YEAR_MODELS = frozenset({"rpt_open_book", "rpt_mh_spend", "rpt_mh_budget"})
 LINES = "fct_mh_ledger"
-# Read whole, but only for the months it reports, which the inputs' fingerprint holds.
-MONTHS = "SELECT coalesce(list(DISTINCT period ORDER BY period), []) FROM fct_ledger"
+# The months fct_ledger reports (all these models read of it), without reading a line: the periods of
+# the loads dq_load_status passes that staged a line (each staged line carries its load's period).
+MONTHS = f"""SELECT coalesce(list(DISTINCT l.period ORDER BY l.period), []) FROM load_log l
+JOIN dq_load_status d ON d.load_id = l.load_id AND d.status = 'passed'
+JOIN {change_markers.TABLE} m ON m.table_name = 'stg_ledger' AND m.load_id = l.load_id AND m.row_count > 0"""
 _NOT_HASHED = frozenset({LINES, "fct_ledger"})
 
 
@@ -56,22 +60,24 @@ def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None
     before, create = _statements(model)
     for statement in before:  # the file's macros
         execute(con, statement, params)
-    inputs = _inputs_fingerprint(con, model)
     now = _partner_years(con)
-    why, reached = _why_full(con, model, inputs, now)
+    trusted = now is not None and change_markers.loads(con, "stg_ledger") is not None
+    months = con.execute(MONTHS).fetchone()[0] if trusted else None
+    inputs = _inputs_fingerprint(con, model, months)
+    why, reached = _why_full(con, model, inputs, now if trusted else None)
     with transaction(con):
         if why:
             execute(con, create, params)
         elif reached:
             partners = sorted({p for p, _ in reached})
             years = sorted({y for _, y in reached})
-            narrowed = {"partners": partners, "years": years}
-            con.execute(f"DELETE FROM {model} WHERE list_contains($partners, partner_id) AND list_contains($years, fy)",
-                        narrowed)
+            narrowed = {"partners": partners, "years": years, "months": months}
+            execute(con, f"DELETE FROM {model} WHERE list_contains($partners, partner_id) AND list_contains($years, fy)",
+                    narrowed)
             execute(con, f"INSERT INTO {model} SELECT * FROM ({_narrowed(query_part(create))}) WHERE "
                          "list_contains($partners, partner_id) AND list_contains($years, fy)", {**(params or {}), **narrowed})
         con.execute(f"DELETE FROM {by_load.STATE} WHERE model = $m", {"m": model})
-        if now is not None:  # model_state's loads column holds a partner-year ('partner|fy') each
+        if trusted:  # model_state's loads column holds a partner-year ('partner|fy') each
             keys = sorted(now)  # the hash sums as text: a Python int past 64 bits would be bound as a DOUBLE
             con.execute(f"""INSERT INTO {by_load.STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {model}),
                             (SELECT coalesce(list({{'load_id': key, 'lines': lines, 'content': CAST(content AS HUGEINT)}}
@@ -89,9 +95,11 @@ def _statements(model: str) -> tuple[list[str], str]:
 
 
 def _narrowed(query: str) -> str:
-    """`query` with fct_mh_ledger narrowed to the bound $partners' lines in the bound $years."""
+    """`query` with fct_mh_ledger narrowed to the bound $partners' lines in the bound $years, and
+    fct_ledger to its months (the bound $months: a model reading more of it fails to bind)."""
     lines = (f"{LINES} AS (SELECT * FROM main.{LINES} WHERE list_contains($partners, partner_id)"
-             " AND list_contains($years, fy))")
+             " AND list_contains($years, fy)), fct_ledger AS (SELECT period, fy_of(period) AS fy,"
+             " fy_month_of(period) AS fy_month FROM unnest(CAST($months AS VARCHAR[])) AS m(period))")
     head = query.lstrip()
     if head[:4].upper() == "WITH":
         return f"WITH {lines},{head[4:]}"
@@ -124,7 +132,7 @@ def _why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str,
               now: dict[str, tuple[int, int]] | None) -> tuple[str | None, set[tuple[str, str]]]:
     """(why the model is built whole, or None; the partner-years reached)."""
     if now is None:
-        return "fct_mh_ledger's change markers cannot be trusted", set()
+        return "the ledgers' change markers cannot be trusted", set()
     state = con.execute(f"SELECT inputs, row_count, loads FROM {by_load.STATE} WHERE model = $m",
                         {"m": model}).fetchone()
     if state is None:
@@ -140,11 +148,11 @@ def _why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str,
     return None, {tuple(key.split("|", 1)) for key in changed}
 
 
-def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: str) -> str:
+def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: str, months: list[str] | None) -> str:
     """sha256 of the model's SQL, the months fct_ledger reports and every other table it reads."""
     graph = model_graph().models[model]
     digest = hashlib.sha256(graph.path.read_text(encoding="utf-8").encode("utf-8"))
-    digest.update(repr(con.execute(MONTHS).fetchone()[0]).encode("utf-8"))
+    digest.update(repr(months).encode("utf-8"))
     for table in sorted(graph.reads - _NOT_HASHED - {model}):
         digest.update(f"{table}|{fingerprints.table(con, table)}".encode("utf-8"))
     return digest.hexdigest()
