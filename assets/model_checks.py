@@ -19,6 +19,7 @@ downstream is built, nothing is published and no report is replaced.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
@@ -121,15 +122,23 @@ def _sum(by_load: totals_by_load.Totals, times: dict[str, int] | None = None) ->
     return sum(lines for lines, _ in picked), sum((amount for _, amount in picked), Decimal(0))
 
 
+def _fct_ledger_loads(con, lines: dict[str, str] | None) -> dict[str, str] | None:
+    """fct_ledger's loads, each with what its rows are made from: its staged lines' fingerprint, its
+    status and the view's definition and other inputs; None (every row read) unless it is a view."""
+    view = con.execute("SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
+                       "AND schema_name = 'main' AND view_name = 'fct_ledger'").fetchone()
+    if lines is None or view is None:
+        return None
+    status = dict(con.execute("SELECT load_id, string_agg(status, ',' ORDER BY status) FROM dq_load_status "
+                              "GROUP BY ALL").fetchall())
+    inputs = keys_by_load.inputs_fingerprint(con, "fct_ledger") + hashlib.sha256(view[0].encode("utf-8")).hexdigest()
+    return {load: f"{fp}|{status.get(load)}|{inputs}" for load, fp in lines.items()}
+
+
 def _fct_ledger_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
     lines = totals_by_load.fingerprints_of(con, "stg_ledger")
     staged = _staged(con, "staged lines", _STAGED_BY_LOAD, lines)
-    # a load's fct_ledger rows are made from its staged lines, its status and what else the view reads
-    status = dict(con.execute("SELECT load_id, string_agg(status, ',' ORDER BY status) FROM dq_load_status "
-                              "GROUP BY ALL").fetchall())
-    inputs = keys_by_load.inputs_fingerprint(con, "fct_ledger")
-    listed = None if lines is None else {load: f"{fp}|{status.get(load)}|{inputs}" for load, fp in lines.items()}
-    built = _sum(totals_by_load.totals(con, "fct_ledger lines", _FCT_BY_LOAD, listed))
+    built = _sum(totals_by_load.totals(con, "fct_ledger lines", _FCT_BY_LOAD, _fct_ledger_loads(con, lines)))
     return staged == built, {
         "staged_lines": dg.MetadataValue.int(staged[0]), "fct_lines": dg.MetadataValue.int(built[0]),
         "staged_amount": _money(staged[1]), "fct_amount": _money(built[1]),
@@ -139,8 +148,11 @@ def _fct_ledger_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
 def _open_book_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
     _, staged = _staged(con, "staged mental-health expenditure", _STAGED_MH_BY_LOAD,
                         totals_by_load.fingerprints_of(con, "stg_ledger"), also=fingerprints.table(con, "ref_service_lines"))
-    _, eliminated = _sum(totals_by_load.totals(con, "fct_mh_ledger eliminations", _ELIMINATED_BY_LOAD,
-                                               totals_by_load.fingerprints_of(con, "fct_mh_ledger")))
+    listed = totals_by_load.fingerprints_of(con, "fct_mh_ledger")
+    if listed is None:  # every row, not by load (a lake, or a table made by hand without load ids)
+        (eliminated,) = con.execute("SELECT coalesce(sum(eliminated_spend), 0) FROM fct_mh_ledger").fetchone()
+    else:
+        _, eliminated = _sum(totals_by_load.totals(con, "fct_mh_ledger eliminations", _ELIMINATED_BY_LOAD, listed))
     gross, elim, net = con.execute("SELECT coalesce(sum(gross_spend), 0), coalesce(sum(eliminated_spend), 0), "
                                    "coalesce(sum(net_spend), 0) FROM rpt_open_book").fetchone()
     passed = gross == staged and elim == eliminated and net == staged - eliminated

@@ -34,8 +34,10 @@ Totals = dict[str, tuple[int, Decimal]]  # load_id -> (lines, amount)
 
 def fingerprints_of(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str] | None:
     """Each load of a marked table with its rows' fingerprint, or None when the table's markers
-    cannot be trusted."""
-    if not change_markers.kept(con):
+    cannot be trusted (or it has no load_id: a warehouse made by hand)."""
+    if not change_markers.kept(con) or not con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main'"
+            " AND table_name = $t AND column_name = 'load_id'", {"t": table}).fetchone()[0]:
         return None
     change_markers.settle(con, [table])  # a no-op unless a write since left loads unsettled
     marked = change_markers.loads(con, table)
