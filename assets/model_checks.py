@@ -16,6 +16,8 @@ downstream is built, nothing is published and no report is replaced.
               mental-health expenditure;
   rpt_mhis_categories `adds_up_to_mhis_and_mh_spend`: per ICB and year its MHIS categories
               add up to rpt_mhis's MHIS spend, and with the exclusions to its mental-health spend.
+The first two add their totals up load by load and read only the loads whose rows may have changed
+since they last did (warehouse/totals_by_load.py); which submissions pass is decided afresh each time.
 """
 from __future__ import annotations
 
@@ -147,7 +149,8 @@ def _fct_ledger_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
 
 def _open_book_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
     _, staged = _staged(con, "staged mental-health expenditure", _STAGED_MH_BY_LOAD,
-                        totals_by_load.fingerprints_of(con, "stg_ledger"), also=fingerprints.table(con, "ref_service_lines"))
+                        totals_by_load.fingerprints_of(con, "stg_ledger"),
+                        also=fingerprints.table(con, "ref_service_lines"))
     listed = totals_by_load.fingerprints_of(con, "fct_mh_ledger")
     if listed is None:  # every row, not by load (a lake, or a table made by hand without load ids)
         (eliminated,) = con.execute("SELECT coalesce(sum(eliminated_spend), 0) FROM fct_mh_ledger").fetchone()

@@ -69,22 +69,23 @@ def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None
         if why:
             execute(con, create, params)
         elif reached:
-            partners = sorted({p for p, _ in reached})
-            years = sorted({y for _, y in reached})
-            narrowed = {"partners": partners, "years": years, "months": months}
-            execute(con, f"DELETE FROM {model} WHERE list_contains($partners, partner_id) AND list_contains($years, fy)",
-                    narrowed)
-            execute(con, f"INSERT INTO {model} SELECT * FROM ({_narrowed(query_part(create))}) WHERE "
-                         "list_contains($partners, partner_id) AND list_contains($years, fy)", {**(params or {}), **narrowed})
+            narrowed = {"partners": sorted({p for p, _ in reached}), "years": sorted({y for _, y in reached}),
+                        "months": months}
+            kept_to = "list_contains($partners, partner_id) AND list_contains($years, fy)"
+            execute(con, f"DELETE FROM {model} WHERE {kept_to}", narrowed)
+            execute(con, f"INSERT INTO {model} SELECT * FROM ({_narrowed(query_part(create))}) WHERE {kept_to}",
+                    {**(params or {}), **narrowed})
         con.execute(f"DELETE FROM {by_load.STATE} WHERE model = $m", {"m": model})
         if trusted:  # model_state's loads column holds a partner-year ('partner|fy') each
             keys = sorted(now)  # the hash sums as text: a Python int past 64 bits would be bound as a DOUBLE
             con.execute(f"""INSERT INTO {by_load.STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {model}),
-                            (SELECT coalesce(list({{'load_id': key, 'lines': lines, 'content': CAST(content AS HUGEINT)}}
-                                                  ORDER BY key), [])
-                             FROM (SELECT unnest($keys) AS key, unnest($lines) AS lines, unnest($contents) AS content))""",
+                            (SELECT coalesce(list({{'load_id': key, 'lines': lines,
+                                                    'content': CAST(content AS HUGEINT)}} ORDER BY key), [])
+                             FROM (SELECT unnest($keys) AS key, unnest($lines) AS lines,
+                                          unnest($contents) AS content))""",
                         {"m": model, "how": f"full: {why}" if why else "by partner-year", "inputs": inputs,
-                         "keys": keys, "lines": [now[k][0] for k in keys], "contents": [str(now[k][1]) for k in keys]})
+                         "keys": keys, "lines": [now[k][0] for k in keys],
+                         "contents": [str(now[k][1]) for k in keys]})
     return Built(f"full: {why}" if why else "by partner-year", 0 if why else len(reached))
 
 
