@@ -2,7 +2,8 @@
 register (classified in Python by the functions the review command uses live), fct_mh_ledger
 (its own SQL file, kept up to date by load rather than rebuilt: warehouse/by_load.py), rpt_variation
 (every measure in sql/measures/ through one template), the flag decisions (from the oversight
-group's YAML) and the flag register (dated today). Every other model is its SQL file, run by
+group's YAML), the flag register (dated today), and the rpt_ tables kept by partner-year rather than
+rebuilt (their own SQL files: warehouse/by_partner_year.py). Every other model is its SQL file, run by
 assets/warehouse_assets.py.
 
 A builder takes the run's warehouse connection and the data home's paths, builds its table and
@@ -17,8 +18,9 @@ from typing import Callable
 import dagster as dg
 import duckdb
 
-from warehouse import by_load
+from warehouse import by_load, by_partner_year
 from warehouse.measures import build_variation
+from warehouse.report_settings import report_params
 from warehouse.settings import Paths
 from warehouse.sql_docs import apply_comments, parse_model_doc
 from warehouse.sql_files import run_sql, sql_text
@@ -56,6 +58,17 @@ def build_mh_ledger(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     return {"rows": _rows(con, by_load.MODEL), "sql": f"sql/{by_load.SQL}.sql", "build": built.how,
             "loads_deleted": dg.MetadataValue.int(built.deleted),
             "loads_inserted": dg.MetadataValue.int(built.inserted)}
+
+
+def build_by_partner_year(model: str) -> Builder:
+    """A builder of a model kept by partner-year (warehouse/by_partner_year.py): its own SQL file,
+    run whole or on the partner-years whose lines changed."""
+    def build(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
+        built = by_partner_year.build(con, model, report_params())
+        apply_comments(con, parse_model_doc(sql_text(f"reports/{model}")))  # a table made anew has none
+        return {"rows": _rows(con, model), "sql": f"sql/reports/{model}.sql", "build": built.how,
+                "partner_years_built": dg.MetadataValue.int(built.partner_years)}
+    return build
 
 
 def build_measures(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
@@ -96,6 +109,7 @@ BUILDERS: dict[str, Builder] = {
     "rpt_variation": build_measures,
     "rpt_flag_decisions": build_flag_decisions,
     "rpt_flag_register": build_flag_register,
+    **{model: build_by_partner_year(model) for model in sorted(by_partner_year.PARTNER_YEAR_MODELS)},
 }
 # Tables a builder's Python reads besides what its SQL names: rpt_variation checks the
 # measures' service lines against dim_service_line first (warehouse/measures.py); the

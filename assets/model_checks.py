@@ -16,16 +16,20 @@ downstream is built, nothing is published and no report is replaced.
               mental-health expenditure;
   rpt_mhis_categories `adds_up_to_mhis_and_mh_spend`: per ICB and year its MHIS categories
               add up to rpt_mhis's MHIS spend, and with the exclusions to its mental-health spend.
+The first two add their totals up load by load and read only the loads whose rows may have changed
+since they last did (warehouse/totals_by_load.py); which submissions pass is decided afresh each time.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Callable
 
 import dagster as dg
 import duckdb
 
-from warehouse import keys_by_load
+from warehouse import fingerprints, keys_by_load, totals_by_load
 from warehouse.sql_docs import ModelDoc
 
 # The passed submissions, recomputed from the ingest's own tables.
@@ -85,18 +89,73 @@ def _money(value) -> str:
     return f"{value:,.2f}"
 
 
+# Each reconciliation adds up its sides load by load (warehouse/totals_by_load.py: a load's total is
+# read again only when its rows may have changed), then keeps the loads that count. `{loads}` is where
+# the load filter goes.
+_STAGED_BY_LOAD = "SELECT load_id, count(*), coalesce(sum(amount), 0) FROM stg_ledger WHERE {loads} GROUP BY ALL"
+_STAGED_MH_BY_LOAD = """
+    SELECT s.load_id, count(*), coalesce(sum(s.amount), 0) FROM stg_ledger s
+    JOIN ref_service_lines sl ON sl.service_line = s.service_line AND sl.mental_health
+    WHERE s.line_type = 'expenditure' AND {loads} GROUP BY ALL"""
+_FCT_BY_LOAD = "SELECT load_id, count(*), coalesce(sum(amount), 0) FROM fct_ledger WHERE {loads} GROUP BY ALL"
+_ELIMINATED_BY_LOAD = ("SELECT load_id, count(*), coalesce(sum(eliminated_spend), 0) FROM fct_mh_ledger "
+                       "WHERE {loads} GROUP BY ALL")
+# The submissions that pass, from the ingest's own tables (as _PASSED_LINES): each with the number of
+# its current load_log rows, which that join counts each staged line by.
+_PASSED_LOADS = """
+    SELECT l.load_id, count(*) FROM load_log l WHERE l.status = 'current'
+      AND EXISTS (SELECT 1 FROM dq_results r WHERE r.load_id = l.load_id)
+      AND NOT EXISTS (SELECT 1 FROM dq_results r WHERE r.load_id = l.load_id AND r.severity = 'ERROR' AND NOT r.passed)
+    GROUP BY ALL"""
+
+
+def _staged(con, name: str, query: str, lines: dict[str, str] | None, also: str = "") -> tuple[int, Decimal]:
+    """Lines and pounds of the passed submissions' staged lines that `query` adds up by load, given
+    the staged lines' fingerprints by load (`lines`, totals_by_load.fingerprints_of)."""
+    listed = None if lines is None else {load: f"{fp}|{also}" for load, fp in lines.items()}
+    by_load = totals_by_load.totals(con, name, query, listed)
+    passed = dict(con.execute(_PASSED_LOADS).fetchall())
+    return _sum(by_load, passed)
+
+
+def _sum(by_load: totals_by_load.Totals, times: dict[str, int] | None = None) -> tuple[int, Decimal]:
+    picked = [(lines * n, amount * n) for load, (lines, amount) in by_load.items()
+              for n in [1 if times is None else times.get(load, 0)]]
+    return sum(lines for lines, _ in picked), sum((amount for _, amount in picked), Decimal(0))
+
+
+def _fct_ledger_loads(con, lines: dict[str, str] | None) -> dict[str, str] | None:
+    """fct_ledger's loads, each with what its rows are made from: its staged lines' fingerprint, its
+    status and the view's definition and other inputs; None (every row read) unless it is a view."""
+    view = con.execute("SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
+                       "AND schema_name = 'main' AND view_name = 'fct_ledger'").fetchone()
+    if lines is None or view is None:
+        return None
+    status = dict(con.execute("SELECT load_id, string_agg(status, ',' ORDER BY status) FROM dq_load_status "
+                              "GROUP BY ALL").fetchall())
+    inputs = keys_by_load.inputs_fingerprint(con, "fct_ledger") + hashlib.sha256(view[0].encode("utf-8")).hexdigest()
+    return {load: f"{fp}|{status.get(load)}|{inputs}" for load, fp in lines.items()}
+
+
 def _fct_ledger_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
-    staged = con.execute(f"SELECT count(*), coalesce(sum(amount), 0) FROM ({_PASSED_LINES})").fetchone()
-    built = con.execute("SELECT count(*), coalesce(sum(amount), 0) FROM fct_ledger").fetchone()
-    return tuple(staged) == tuple(built), {
+    lines = totals_by_load.fingerprints_of(con, "stg_ledger")
+    staged = _staged(con, "staged lines", _STAGED_BY_LOAD, lines)
+    built = _sum(totals_by_load.totals(con, "fct_ledger lines", _FCT_BY_LOAD, _fct_ledger_loads(con, lines)))
+    return staged == built, {
         "staged_lines": dg.MetadataValue.int(staged[0]), "fct_lines": dg.MetadataValue.int(built[0]),
         "staged_amount": _money(staged[1]), "fct_amount": _money(built[1]),
         "difference": _money(built[1] - staged[1])}
 
 
 def _open_book_reconciles(con, table: str, doc: ModelDoc) -> Evaluation:
-    (staged,) = con.execute(_STAGED_MH_GROSS).fetchone()
-    (eliminated,) = con.execute("SELECT coalesce(sum(eliminated_spend), 0) FROM fct_mh_ledger").fetchone()
+    _, staged = _staged(con, "staged mental-health expenditure", _STAGED_MH_BY_LOAD,
+                        totals_by_load.fingerprints_of(con, "stg_ledger"),
+                        also=fingerprints.table(con, "ref_service_lines"))
+    listed = totals_by_load.fingerprints_of(con, "fct_mh_ledger")
+    if listed is None:  # every row, not by load (a lake, or a table made by hand without load ids)
+        (eliminated,) = con.execute("SELECT coalesce(sum(eliminated_spend), 0) FROM fct_mh_ledger").fetchone()
+    else:
+        _, eliminated = _sum(totals_by_load.totals(con, "fct_mh_ledger eliminations", _ELIMINATED_BY_LOAD, listed))
     gross, elim, net = con.execute("SELECT coalesce(sum(gross_spend), 0), coalesce(sum(eliminated_spend), 0), "
                                    "coalesce(sum(net_spend), 0) FROM rpt_open_book").fetchone()
     passed = gross == staged and elim == eliminated and net == staged - eliminated

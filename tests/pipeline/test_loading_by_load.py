@@ -1,16 +1,19 @@
 """fct_mh_ledger kept up to date by load (warehouse/by_load.py) equals the model rebuilt whole from
 its SQL, row for row, after each change a run can bring: a late file, a resubmission replacing a
 load, a blocked resubmission, a change of reference data (every period staged again), and a
-warehouse without change markers. After each, the ledgers' change markers (warehouse/
+warehouse without change markers. So do the rpt_ tables kept by partner-year (warehouse/
+by_partner_year.py) equal their SQL files run whole. After each, the ledgers' change markers (warehouse/
 change_markers.py) equal what their rows say, and the published copy equals the warehouse."""
 import shutil
+from contextlib import contextmanager
 
 import duckdb
 import pytest
 
 from tests.pipeline import loading_helpers as h
 from tests.pipeline.conftest import query
-from warehouse import change_markers, fingerprints, keys_by_load
+from warehouse import by_partner_year, change_markers, fingerprints, keys_by_load
+from warehouse.report_settings import report_params
 from warehouse.settings import Paths
 from warehouse.sql_files import run_sql
 
@@ -21,26 +24,53 @@ pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
 LATE = "inbox/nw_icb/NHS North Weald ICB spend over 25k - June 2025.csv"
 
 
-def full_rebuild_differences(home, tmp_path) -> tuple[int, int, int]:
-    """(rows only in the kept table, rows only in a full rebuild, rows) on a copy of the warehouse,
-    where the model's SQL file is run whole: the independent reference."""
+@contextmanager
+def warehouse_copy(home, tmp_path):
+    """A connection to a copy of the home's warehouse, deleted afterwards."""
     warehouse = Paths(home).warehouse
-    copy = tmp_path / "full_rebuild.duckdb"
+    copy = tmp_path / "whole_rebuild.duckdb"
     shutil.copyfile(warehouse, copy)
     if warehouse.with_name(warehouse.name + ".wal").exists():
         shutil.copyfile(warehouse.with_name(warehouse.name + ".wal"), copy.with_name(copy.name + ".wal"))
     con = duckdb.connect(str(copy))
     try:
+        yield con
+    finally:
+        con.close()
+        copy.unlink()
+        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+
+
+def full_rebuild_differences(home, tmp_path) -> tuple[int, int, int]:
+    """(rows only in the kept table, rows only in a full rebuild, rows) on a copy of the warehouse,
+    where the model's SQL file is run whole: the independent reference."""
+    with warehouse_copy(home, tmp_path) as con:
         con.execute("CREATE TABLE kept AS SELECT * FROM fct_mh_ledger")
         run_sql(con, "marts/fct_mh_ledger")
         (only_kept,) = con.execute("SELECT count(*) FROM (FROM kept EXCEPT ALL FROM fct_mh_ledger)").fetchone()
         (only_full,) = con.execute("SELECT count(*) FROM (FROM fct_mh_ledger EXCEPT ALL FROM kept)").fetchone()
         (rows,) = con.execute("SELECT count(*) FROM fct_mh_ledger").fetchone()
-    finally:
-        con.close()
-        copy.unlink()
-        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
     return only_kept, only_full, rows
+
+
+def partner_years_unlike_whole(home, tmp_path) -> list[str]:
+    """The rpt_ tables kept by partner-year (warehouse/by_partner_year.py) that differ, row for row
+    either way, from their SQL file run whole on a copy of the warehouse: the independent reference."""
+    differ = []
+    with warehouse_copy(home, tmp_path) as con:
+        for model in sorted(by_partner_year.PARTNER_YEAR_MODELS):
+            con.execute(f"CREATE TABLE kept AS SELECT * FROM {model}")
+            run_sql(con, f"reports/{model}", report_params())
+            for a, b in (("kept", model), (model, "kept")):
+                if con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0]:
+                    differ.append(f"{model}: rows only in {a}")
+            con.execute("DROP TABLE kept")
+    return differ
+
+
+def partner_years_built(home) -> set[str]:
+    return {r[0] for r in query(home, "SELECT how FROM model_state WHERE list_contains($m, model)",
+                                {"m": sorted(by_partner_year.PARTNER_YEAR_MODELS)})}
 
 
 def markers_unlike_rows(home) -> list[str]:
@@ -109,6 +139,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert last_build(small_home) == "full: first build"
     only_kept, only_full, rows = full_rebuild_differences(small_home, tmp_path)
     assert (only_kept, only_full) == (0, 0) and rows > 0
+    assert partner_years_unlike_whole(small_home, tmp_path) == []
     before = mh_loads(small_home)
 
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
@@ -128,11 +159,13 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     monkeypatch.undo()
     assert set(read_whole) & set(change_markers.MARKED) == set()
     assert last_build(small_home) == "by load"
+    assert partner_years_built(small_home) == {"by partner-year"}
     # fct_mh_ledger_by_recipient reads dim_counterparty, whose ledger totals any file changes
     assert keys_checked(small_home) == {model: "every row" if model == "fct_mh_ledger_by_recipient" else "by load"
                                         for model in keys_by_load.LINE_MODELS}
     assert len(mh_loads(small_home) - before) == 1 and before <= mh_loads(small_home)
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
+    assert partner_years_unlike_whole(small_home, tmp_path) == []
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # A resubmission replaces la_ashby's June: the old load's rows go, the new one's come in.
@@ -143,6 +176,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert last_build(small_home) == "by load"
     assert len(replaced - mh_loads(small_home)) == 1 and len(mh_loads(small_home) - replaced) == 1
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
+    assert partner_years_unlike_whole(small_home, tmp_path) == []
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # A blocked resubmission is rejected: the month keeps its last good load.
@@ -153,6 +187,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert last_build(small_home) == "by load"
     assert mh_loads(small_home) == kept
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
+    assert partner_years_unlike_whole(small_home, tmp_path) == []
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # Reference data changes (a place renamed): the model is rebuilt whole.
@@ -163,6 +198,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert set(keys_checked(small_home).values()) == {"every row"}  # ref_places is on the way to every line model
     assert query(small_home, "SELECT count(*) FROM fct_mh_ledger WHERE place_name = 'Ashby and District'")[0][0] > 0
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
+    assert partner_years_unlike_whole(small_home, tmp_path) == []
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # A warehouse without change markers (made before them): the next run makes them from the rows,
@@ -173,4 +209,5 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     h.send(small_home, "Spend_over_500_2025-06_v4.csv", source[:-5], 3)
     assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
+    assert partner_years_unlike_whole(small_home, tmp_path) == []
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []

@@ -1,0 +1,112 @@
+"""The rpt_ tables kept by partner-year (warehouse/by_partner_year.py), on a copy of the demo
+warehouse: after each change fct_mh_ledger can bring (a load withdrawn, a late load, a resubmitted
+load, reference data changed, a month gone) only the partner-years it reaches are computed again,
+and each table equals its SQL file run whole into a table of its own (the independent reference),
+row for row both ways."""
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from warehouse import by_load, by_partner_year, change_markers
+from warehouse.model_graph import model_graph
+from warehouse.report_settings import report_params
+from warehouse.sql_files import execute, sql_text, statements, transaction
+
+MODELS = sorted(by_partner_year.PARTNER_YEAR_MODELS)
+
+
+@pytest.fixture
+def con(demo_home, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_home / "warehouse" / "openbook.duckdb", copy)
+    con = duckdb.connect(str(copy))
+    con.execute(f"DELETE FROM {by_load.STATE} WHERE list_contains($m, model)", {"m": MODELS})  # as before any kept build
+    yield con
+    con.close()
+
+
+def differences(con, model: str) -> tuple[int, int, int]:
+    """(rows only in the kept table, rows only in the SQL run whole, rows of the whole run)."""
+    for statement in statements(sql_text(f"reports/{model}")):
+        execute(con, statement.replace(f"CREATE OR REPLACE TABLE {model} AS", "CREATE OR REPLACE TEMP TABLE whole AS"),
+                report_params())
+    (only_kept,) = con.execute(f"SELECT count(*) FROM (FROM {model} EXCEPT ALL FROM whole)").fetchone()
+    (only_whole,) = con.execute(f"SELECT count(*) FROM (FROM whole EXCEPT ALL FROM {model})").fetchone()
+    (rows,) = con.execute("SELECT count(*) FROM whole").fetchone()
+    return only_kept, only_whole, rows
+
+
+def build_all(con) -> dict[str, tuple[str, int]]:
+    out = {}
+    for model in MODELS:
+        built = by_partner_year.build(con, model, report_params())
+        out[model] = (built.how, built.partner_years)
+        only_kept, only_whole, rows = differences(con, model)
+        assert (only_kept, only_whole) == (0, 0) and rows > 0, model
+    return out
+
+
+def set_status(con, load_id: str, status: str) -> None:
+    con.execute("UPDATE dq_load_status SET status = $s WHERE load_id = $l", {"s": status, "l": load_id})
+    by_load.build(con)
+
+
+def mh_load(con, period: str) -> tuple[str, str]:
+    """A load of `period` with mental-health expenditure, from a partner with other loads that year."""
+    return con.execute("SELECT load_id, partner_id FROM fct_mh_ledger WHERE period = $p AND line_type = 'expenditure'"
+                       " ORDER BY load_id LIMIT 1", {"p": period}).fetchone()
+
+
+def test_kept_by_partner_year_equals_a_whole_build_after_each_change(con):
+    periods = [r[0] for r in con.execute("SELECT DISTINCT period FROM fct_mh_ledger ORDER BY 1").fetchall()]
+    load, partner = mh_load(con, periods[-2])
+    assert build_all(con) == {m: ("full: first build", 0) for m in MODELS}
+    assert build_all(con) == {m: ("by partner-year", 0) for m in MODELS}  # nothing changed
+
+    # A load withdrawn (its month is still reported by others): its partner-year only.
+    set_status(con, load, "blocked")
+    assert con.execute("SELECT count(*) FROM fct_mh_ledger WHERE load_id = $l", {"l": load}).fetchone()[0] == 0
+    assert build_all(con) == {m: ("by partner-year", 1) for m in MODELS}
+
+    # The same load arrives late.
+    set_status(con, load, "passed")
+    assert build_all(con) == {m: ("by partner-year", 1) for m in MODELS}
+
+    # A resubmission: the load's staged lines change (one amount), fct_mh_ledger follows by load.
+    with transaction(con), change_markers.writing(con, "stg_ledger") as touched:
+        con.execute("UPDATE stg_ledger SET amount = amount + 100 WHERE rowid = (SELECT min(s.rowid) FROM stg_ledger s "
+                    "JOIN fct_mh_ledger m USING (load_id, source_row) WHERE s.load_id = $l AND m.line_type = "
+                    "'expenditure')", {"l": load})
+        touched.loads([load])
+    change_markers.settle(con, ["stg_ledger"])
+    assert by_load.build(con).how == "by load"
+    assert build_all(con) == {m: ("by partner-year", 1) for m in MODELS}
+
+    # Reference data (a service line's name): fct_mh_ledger is rebuilt whole, every partner-year with
+    # a line of that service line is reached; a table reading dim_service_line itself is built whole.
+    service_line = con.execute("SELECT service_line FROM fct_mh_ledger WHERE partner_id = $p LIMIT 1",
+                               {"p": partner}).fetchone()[0]
+    con.execute("UPDATE dim_service_line SET service_line_name = service_line_name || ' (renamed)' "
+                "WHERE service_line = $s", {"s": service_line})
+    assert by_load.build(con).how.startswith("full")
+    reached = con.execute("SELECT count(DISTINCT (partner_id, fy)) FROM fct_mh_ledger WHERE service_line = $s",
+                          {"s": service_line}).fetchone()[0]
+    assert build_all(con) == {m: ("full: its SQL, the months reported or a table it reads changed", 0)
+                              if "dim_service_line" in model_graph().models[m].reads else ("by partner-year", reached)
+                              for m in MODELS}
+    assert build_all(con) == {m: ("by partner-year", 0) for m in MODELS}
+
+    # The last month withdrawn whole: the months reported change, so each table is built whole.
+    with transaction(con):
+        con.execute("UPDATE dq_load_status SET status = 'blocked' WHERE load_id IN "
+                    "(SELECT load_id FROM load_log WHERE period = $p)", {"p": periods[-1]})
+    by_load.build(con)
+    assert build_all(con) == {m: ("full: its SQL, the months reported or a table it reads changed", 0) for m in MODELS}
+
+    # Something else wrote the table: built whole.
+    con.execute(f"DELETE FROM {MODELS[0]} WHERE partner_id = $p", {"p": partner})
+    assert by_partner_year.build(con, MODELS[0], report_params()).how == "full: the table is not as its last build left it"
+    assert differences(con, MODELS[0])[:2] == (0, 0)
