@@ -101,6 +101,9 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     for sec, table, charts in zip(sections.SECTIONS, section_tables, section_charts):
         sheets[sec.key] = wb.create_sheet(sec.sheet)
         _write_section(sheets[sec.key], ctx, cover, table, charts)
+        for part in table.parts:
+            if _own_sheet(part):
+                _write_section(wb.create_sheet(part.section.sheet), ctx, cover, part, charts)
     _write_submissions(wb.create_sheet(SUBMISSIONS_SHEET), ctx, cover)
     # the month's lines, and the summary's month figures linked to them (reports/excel_transactions.py)
     tx = wb.create_sheet(excel_transactions.SHEET)
@@ -660,7 +663,7 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
     charts = charts or {}
     widths = _Widths()
     sec = table.section
-    tables = [table] + list(table.parts)
+    tables = [table] + [part for part in table.parts if not _own_sheet(part)]
     ncols = max(len(t.columns) for t in tables)
     money = any(c.fmt == "money" for c in table.columns)
     _titles(ws, ctx, cover, table.title, table.description, ncols, money, sec.basis if sec else None)
@@ -737,6 +740,13 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
     _print_setup(ws, ctx, title_rows=f"{HEADER_ROW}:{HEADER_ROW}" if long_table else None, layout=layout)
     if pages:
         ws.page_setup.fitToHeight = pages         # a last page of a few rows is folded into the one before
+
+
+def _own_sheet(part: Table) -> bool:
+    """A part with a sheet name of its own prints on its own sheet, after its section's: its columns (the
+    alliance's prose Numerator, Denominator and Definition) would otherwise set the width of every table
+    on its section's sheet, and theirs its."""
+    return part.section is not None and bool(part.section.sheet_name)
 
 
 def _column_pt(ws: Worksheet, j: int) -> float:
