@@ -151,10 +151,10 @@ class _Widths:
 
     Numbers never wrap, so a column is never narrower than its widest number. Text wraps:
     a column of text is capped at ``maximum``, and when the sheet would be wider than
-    ``budget`` (it prints scaled down to fit the page's width: 230 is about two thirds of
-    full size) its text columns are capped lower, down to 28 (sentences - a flag, a position -
-    to 44), then, for a sheet still too wide to print readably (the Variation sheet's text
-    printed at a third of its size), on down to 16 (sentences to 32), until it fits or cannot."""
+    ``budget_pt`` (it prints scaled down to fit the page's width: by default what an A4 page
+    holds at PRINT_SCALE) its text columns are capped lower, down to 28 (sentences - a flag, a
+    position - to 44), then on down to 16 (sentences to 32), until it fits or cannot. (A budget of
+    230 widths, the sheet's text at about 60% on A4, printed most sheets too small to read.)"""
 
     def __init__(self):
         self.units: dict[int, float] = {}
@@ -168,8 +168,14 @@ class _Widths:
         if number:
             self.numbers[col] = max(self.numbers.get(col, 0), n)
 
+    def room_beside(self, ncols: int) -> bool:
+        """Whether a chart (CHART_CM wide) beside the first ``ncols`` columns leaves the sheet within what an A4
+        page holds at PRINT_SCALE, the columns as wide as their text so far (at most the widest a text column gets)."""
+        pt = sum((min(max(self.units.get(col, 0) + 2.5, 8), 64) * 7 + 5) * 0.75 for col in range(1, ncols + 1))
+        return pt + CHART_CM[0] / 2.54 * 72 <= A4.width_pt / PRINT_SCALE
+
     def apply(self, ws: Worksheet, minimum: float = 8, maximum: float = 64,
-              budget: float | None = 230) -> set[int]:
+              budget_pt: float | None = None) -> set[int]:
         """Set the widths; returns the columns capped (their text must wrap)."""
         natural = {col: max(n + 2.5, minimum) for col, n in self.units.items()}   # padding, margin
 
@@ -179,9 +185,13 @@ class _Widths:
                      for col in natural}
             # a column only a little over the cap keeps its width: wrapping it would not save room
             return {col: w if w <= limit[col] + 2 else limit[col] for col, w in natural.items()}
+        budget_pt = budget_pt or A4.width_pt / PRINT_SCALE
+
+        def printed_pt(width: dict[int, float]) -> float:      # a column prints (width x 7 + 5) px
+            return sum((w * 7 + 5) * 0.75 for w in width.values())
         cap = maximum
         width = widths_at(cap)
-        while budget and sum(width.values()) > budget and cap > 16:
+        while printed_pt(width) > budget_pt and cap > 16:
             cap -= 2
             width = widths_at(cap)
         for col, w in width.items():
@@ -654,6 +664,7 @@ CHART_ROWS = 19             # rows a native chart takes beside its figures (8.5 
 CHART_CM = (17.0, 8.5)      # a section chart's width and height
 PAGE_SAFETY = 0.9           # keep clear of the applications' own page breaks
 ORPHAN_PAGE = 0.25          # a last page less full than this is folded into the pages before (scaled)
+PRINT_SCALE = 0.75          # a sheet's columns are narrowed (text wrapped) to print at this scale on A4, or as near
 MIN_PRINT_SCALE = 0.55      # fitted to an A4 page's width below this (text under 5.5 pt), a sheet prints on A3
 TITLE_COLUMNS = 2           # at most this many row labels repeat on each page across
 
@@ -686,7 +697,7 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
         notes.append((last, table.note))
     main_last = last
     r = last + 2
-    pending: list[tuple[ChartData, int, int, Table]] = []   # native charts, drawn once widths are set
+    pending: list[tuple[ChartData, int, Table, tuple[int, int]]] = []   # native charts, drawn once widths are set
     for i, t in enumerate(tables):
         part = t.section
         if i > 0:
@@ -717,9 +728,12 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
                           bold=True, size=11, color=NHS_BLUE)
                 top, last = _write_table(ws, figures, r + 1, widths)
                 spans.append((top, last, len(figures.columns)))
-                if chart.excel:                  # the chart beside its figures
-                    pending.append((data, top, last, figures))
+                if chart.excel and widths.room_beside(len(figures.columns) + 1):   # the chart beside its figures
+                    pending.append((data, top, figures, (len(figures.columns) + 2, top)))
                     last = max(last, top + CHART_ROWS)
+                elif chart.excel:                # under them: beside, it would widen the sheet past the page
+                    pending.append((data, top, figures, (1, last + 2)))
+                    last += 1 + CHART_ROWS
                 blocks.append((first, last))
                 r = last + 2
     capped = widths.apply(ws)
@@ -728,8 +742,8 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
     for row, text in notes:
         _description_height(ws, text, ncols, row)
     width = max([ncols] + [n for _, _, n in spans])
-    for data, top, last, figures in pending:
-        width = max(width, _add_native_chart(ws, data, top, figures))
+    for data, top, figures, at in pending:
+        width = max(width, _add_native_chart(ws, data, top, figures, at))
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     end = max([main_last] + [b for _, b in blocks])
     ws.print_area = f"A1:{get_column_letter(width)}{end}"
@@ -853,16 +867,16 @@ def _axis_format(fmt: str, peak: float) -> str:
     return "#,##0"
 
 
-def _add_native_chart(ws: Worksheet, data: ChartData, top: int, figures: Table) -> int:
+def _add_native_chart(ws: Worksheet, data: ChartData, top: int, figures: Table, at: tuple[int, int]) -> int:
     """A native bar, line or funnel chart of a figures table written from row ``top`` (its
-    header), placed beside it; returns the last column the chart covers (for the print area)."""
+    header), its top left corner at ``at`` (column, row: beside the figures or under them); returns the
+    last column the chart covers (for the print area)."""
     c = data.chart
     ndetail = len(figures.detail_rows)
-    first_col = len(figures.columns) + 2
     if not ndetail:
-        return first_col
+        return len(figures.columns)
     if c.kind == "funnel":
-        return _add_funnel_chart(ws, data, top, figures, first_col)
+        return _add_funnel_chart(ws, data, top, figures, at)
     value_cols = [j for j, col in enumerate(figures.columns, start=1) if col.is_value]
     if len(value_cols) > 1 and figures.columns[value_cols[-1] - 1].label == "Total" and not c.also:
         value_cols = value_cols[:-1]                 # the total column is not a series
@@ -905,11 +919,11 @@ def _add_native_chart(ws: Worksheet, data: ChartData, top: int, figures: Table) 
             series.graphicalProperties.line.noFill = True
     chart.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + ndetail))
     chart.width, chart.height = CHART_CM
-    ws.add_chart(chart, f"{get_column_letter(first_col)}{top}")
-    return _covered(ws, first_col, chart.width)
+    ws.add_chart(chart, f"{get_column_letter(at[0])}{at[1]}")
+    return _covered(ws, at[0], chart.width)
 
 
-def _add_funnel_chart(ws: Worksheet, data: FunnelData, top: int, figures: Table, first_col: int) -> int:
+def _add_funnel_chart(ws: Worksheet, data: FunnelData, top: int, figures: Table, at: tuple[int, int]) -> int:
     """A scatter chart of the funnel's figures (rows in order of population): each place's rate as a
     marker, and the pooled rate and the 95% and 99.8% limits at each place's population as lines."""
     n = len(figures.detail_rows)
@@ -951,8 +965,8 @@ def _add_funnel_chart(ws: Worksheet, data: FunnelData, top: int, figures: Table,
     chart.y_axis.scaling.min = math.floor(max(lo - pad, 0))
     chart.y_axis.scaling.max = math.ceil(hi + pad)
     chart.width, chart.height = CHART_CM
-    ws.add_chart(chart, f"{get_column_letter(first_col)}{top}")
-    return _covered(ws, first_col, chart.width)
+    ws.add_chart(chart, f"{get_column_letter(at[0])}{at[1]}")
+    return _covered(ws, at[0], chart.width)
 
 
 def _covered(ws: Worksheet, first_col: int, width_cm: float) -> int:
