@@ -665,7 +665,7 @@ CHART_CM = (17.0, 8.5)      # a section chart's width and height
 PAGE_SAFETY = 0.9           # keep clear of the applications' own page breaks
 ORPHAN_PAGE = 0.25          # a last page less full than this is folded into the pages before (scaled)
 PRINT_SCALE = 0.75          # a sheet's columns are narrowed (text wrapped) to print at this scale on A4, or as near
-MIN_PRINT_SCALE = 0.55      # fitted to an A4 page's width below this (text under 5.5 pt), a sheet prints on A3
+MIN_PRINT_SCALE = 0.55      # fitted to an A3 page's width below this (text under 5.5 pt), a sheet prints two pages across
 TITLE_COLUMNS = 2           # at most this many row labels repeat on each page across
 
 
@@ -736,12 +736,14 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
                     last += 1 + CHART_ROWS
                 blocks.append((first, last))
                 r = last + 2
+    width = max([ncols] + [n for _, _, n in spans])
     capped = widths.apply(ws)
+    if A4.width_pt / _page_pt(ws, width, 1) < PRINT_SCALE:     # it prints on A3 (_print_layout): wrap to that page
+        capped = widths.apply(ws, budget_pt=A3.width_pt / PRINT_SCALE)
     for top, last, n in spans:
         _fit_rows(ws, top, last, n, capped)
     for row, text in notes:
         _description_height(ws, text, ncols, row)
-    width = max([ncols] + [n for _, _, n in spans])
     for data, top, figures, at in pending:
         width = max(width, _add_native_chart(ws, data, top, figures, at))
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
@@ -801,13 +803,15 @@ class PrintLayout(NamedTuple):
 
 
 def _print_layout(ws: Worksheet, ncols: int, title_columns: int) -> PrintLayout:
-    """A4 fitted to the page's width; a sheet whose text would print there under MIN_PRINT_SCALE of its
-    size (the Variation sheet's seventeen columns at 0.44, the month's Transactions) on A3, as wide
-    board papers are printed, where it reads at about two thirds; one still too wide on A3 two pages
+    """A4 fitted to the page's width; a sheet whose text would print there under PRINT_SCALE of its
+    size (the Variation sheet's eighteen columns, Contracts' fifteen, the month's Transactions) on A3, as wide
+    board papers are printed; one whose text would print under MIN_PRINT_SCALE even on A3 two pages
     across, its first ``title_columns`` (the row labels) repeating on each, pages across then down."""
-    for paper in (A4, A3):
-        if paper.width_pt / max(_page_pt(ws, ncols, 1), 1.0) >= MIN_PRINT_SCALE:
-            return PrintLayout(paper, 1)
+    scale = {paper: paper.width_pt / max(_page_pt(ws, ncols, 1), 1.0) for paper in (A4, A3)}
+    if scale[A4] >= PRINT_SCALE:
+        return PrintLayout(A4, 1)
+    if scale[A3] >= MIN_PRINT_SCALE:
+        return PrintLayout(A3, 1)
     if title_columns:
         ws.print_title_cols = f"A:{get_column_letter(title_columns)}"
     ws.page_setup.pageOrder = "overThenDown"
