@@ -42,8 +42,9 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports import excel_explain, excel_transactions
+from reports import excel_explain, excel_flag_links, excel_transactions
 from reports.excel_text import FONT, ROW_PT, text_width
+from reports.flag_links import FlagLinks
 from reports import formatting as f
 from reports import sections
 from reports.chart_figures import ChartData, FunnelData, charts_data
@@ -91,6 +92,9 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     flags = flag_counts(list(zip(sections.SECTIONS, section_tables)))
     messages = key_messages(cover, list(zip(sections.SECTIONS, section_tables)))
 
+    register = section_tables[sections.SECTIONS.index(sections.FLAG_REGISTER)]
+    register.note = " ".join(n for n in (register.note, excel_flag_links.UNLINKED_NOTE) if n)
+
     wb = _workbook()
     wb.properties.title = ctx.title
     wb.properties.creator = "openbook"
@@ -98,12 +102,18 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     summary = wb.create_sheet(sections.SUMMARY.title)
     placed = _write_summary(summary, ctx, cover, summary_tables, flags)
     sheets = {}
+    placed_tables: list[tuple[str, int, Any, Table]] = []     # (sheet, header row, section, table) of every table
     for sec, table, charts in zip(sections.SECTIONS, section_tables, section_charts):
         sheets[sec.key] = wb.create_sheet(sec.sheet)
-        _write_section(sheets[sec.key], ctx, cover, table, charts)
+        placed_tables += [(sec.sheet, top, t.section, t) for top, t in
+                          _write_section(sheets[sec.key], ctx, cover, table, charts)]
         for part in table.parts:
             if _own_sheet(part):
-                _write_section(wb.create_sheet(part.section.sheet), ctx, cover, part, charts)
+                placed_tables += [(part.section.sheet, top, t.section, t) for top, t in
+                                  _write_section(wb.create_sheet(part.section.sheet), ctx, cover, part, charts)]
+    # each flag of the register opens the row raising it (reports/excel_flag_links.py)
+    excel_flag_links.link_register(sheets[sections.FLAG_REGISTER.key], HEADER_ROW, register,
+                                   excel_flag_links.flag_rows(placed_tables, FlagLinks(con)))
     _write_submissions(wb.create_sheet(SUBMISSIONS_SHEET), ctx, cover)
     # the month's lines, and the summary's month figures linked to them (reports/excel_transactions.py)
     tx = wb.create_sheet(excel_transactions.SHEET)
@@ -670,7 +680,8 @@ TITLE_COLUMNS = 2           # at most this many row labels repeat on each page a
 
 
 def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table,
-                   charts: dict[str, list] | None = None):
+                   charts: dict[str, list] | None = None) -> list[tuple[int, Table]]:
+    """The section's sheet; returns the header row of each of its tables with rows (its own, then its parts')."""
     charts = charts or {}
     widths = _Widths()
     sec = table.section
@@ -681,8 +692,10 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
     spans: list[tuple[int, int, int]] = []          # (header row, last row, columns) of every table
     notes: list[tuple[int, str]] = [(3, table.description)]
     blocks: list[tuple[int, int]] = []              # (first row, last row) kept together on a page
+    written: list[tuple[int, Table]] = []
     if table.rows:
         _, last = _write_table(ws, table, HEADER_ROW, widths, autofilter=True)
+        written.append((HEADER_ROW, table))
     else:
         for j, col in enumerate(table.columns, start=1):
             _put_text(ws, HEADER_ROW, j, col.label, bold=True)
@@ -712,6 +725,7 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
             if t.rows:
                 top, last = _write_table(ws, t, r + 1, widths)
                 spans.append((top, last, len(t.columns)))
+                written.append((top, t))
             else:
                 last = r + 1
                 _put_text(ws, last, 1, f"No figures for {ctx.month}.", italic=True)
@@ -756,6 +770,7 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
     _print_setup(ws, ctx, title_rows=f"{HEADER_ROW}:{HEADER_ROW}" if long_table else None, layout=layout)
     if pages:
         ws.page_setup.fitToHeight = pages         # a last page of a few rows is folded into the one before
+    return written
 
 
 def _own_sheet(part: Table) -> bool:
