@@ -661,7 +661,22 @@ def _write_summary(ws: Worksheet, ctx: ReportContext, cover: Cover, tables: list
             last_row = r + math.ceil(chart.height / 0.5) + 1
     ws.print_area = f"A1:{get_column_letter(ncols)}{last_row}"
     _print_setup(ws, ctx, title_rows=None, one_page=True)
+    if "flags" in placed and last_row > r:
+        _two_summary_pages(ws, placed["flags"][1] + 2, last_row, ncols)
     return placed
+
+
+def _two_summary_pages(ws: Worksheet, split: int, last_row: int, ncols: int) -> None:
+    """The summary on two pages, the open book, the standard and the flags on the first, the gross spend and the
+    chart on the second (on one page together they printed at 55%), at the one scale both fit at: set, not fitted,
+    as an application fitting a sheet to two pages tall puts the break where the rows run out."""
+    def tall(first: int, last: int) -> float:
+        return sum(_row_pt(ws, row) for row in range(first, last + 1))
+    fit = min(1.0, A4.width_pt / _page_pt(ws, ncols, 1),
+              A4.height_pt * PAGE_SAFETY / tall(1, split - 1), A4.height_pt * PAGE_SAFETY / tall(split, last_row))
+    ws.row_breaks.append(Break(id=split - 1))
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = math.floor(fit * 100)
 
 
 def _in_excel(chart: Chart) -> bool:

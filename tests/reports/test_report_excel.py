@@ -251,7 +251,8 @@ def test_freeze_filter_and_print_setup(wb):
         ps = ws.page_setup
         # A4; A3 for a sheet too wide to read on A4 (test_no_sheet_prints_its_text_too_small_to_read)
         assert ps.orientation == "landscape" and int(ps.paperSize) in (9, 8), name
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth in (1, 2), name
+        if name != "Summary":                   # two pages at a set scale (test_summary_prints_on_two_readable_pages)
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth in (1, 2), name
         assert ws.oddFooter.center.text == "Page &P of &N", name
         assert ws.oddHeader.center.text == "Mental health open book — June 2025", name
         assert ws.print_area, name
@@ -273,8 +274,29 @@ def test_freeze_filter_and_print_setup(wb):
             assert height <= page, (name, height, page)
         else:
             assert ws.print_title_rows == "$5:$5" and height > 0.9 * page, (name, ws.print_title_rows, height, page)
-    assert wb["Summary"].page_setup.fitToHeight == 1            # one page
     assert wb["Summary"].freeze_panes == "A5"
+
+
+def test_summary_prints_on_two_readable_pages(wb):
+    """On one page with its chart the summary printed at 55%: the open book, the standard and the flags on page
+    one, the gross spend and its chart on page two, each fitting an A4 page (487 pt tall, 770 pt wide inside
+    the margins) at the scale set, 75% or more."""
+    from openpyxl.utils import get_column_letter, range_boundaries
+    ws = wb["Summary"]
+    split = next(c.row for c in ws["A"] if c.value == "Gross spend by system")
+    assert [b.id for b in ws.row_breaks.brk] == [split - 1]
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage
+    scale = ws.page_setup.scale / 100
+    assert scale >= 0.75, scale
+    _, _, last_col, last_row = range_boundaries(ws.print_area.split("!")[-1].replace("$", ""))
+    chart_pt = ws._charts[0].height / 2.54 * 72
+    assert ws._charts[0].anchor._from.row + 1 > split                       # the chart is on page two
+    tall = [sum(ws.row_dimensions[r].height or 12.75 for r in rows) for rows in (range(1, split),
+                                                                                 range(split, last_row + 1))]
+    assert tall[0] * scale <= 487 and max(tall[1], (ws._charts[0].anchor._from.row + 1 - split) * 12.75
+                                           + chart_pt) * scale <= 487, (tall, scale)
+    wide = sum(((ws.column_dimensions[get_column_letter(j)].width or 8.43) * 7 + 5) * 0.75 for j in range(1, last_col + 1))
+    assert wide * scale <= 770, (wide, scale)
 
 
 def _printed_scale(ws) -> float:
