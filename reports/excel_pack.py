@@ -169,6 +169,7 @@ class _Widths:
     def __init__(self):
         self.units: dict[int, float] = {}
         self.numbers: dict[int, float] = {}
+        self.words: dict[int, float] = {}         # the longest word of a column's text: it cannot wrap
         self.floor: dict[int, float] = {}
 
     def see(self, col: int, text: str, bold: bool = False, size: float = 10, number: bool = False):
@@ -177,6 +178,9 @@ class _Widths:
         self.units[col] = max(self.units.get(col, 0), n)
         if number:
             self.numbers[col] = max(self.numbers.get(col, 0), n)
+        else:
+            word = max((text_width(w, bold=bold, size=size) for w in str(text).split()), default=0)
+            self.words[col] = max(self.words.get(col, 0), word)
 
     def room_beside(self, ncols: int) -> bool:
         """Whether a chart (CHART_CM wide) beside the first ``ncols`` columns leaves the sheet within what an A4
@@ -191,7 +195,8 @@ class _Widths:
 
         def widths_at(cap: float) -> dict[int, float]:
             # a sentence keeps 16 more than other text (its floor of 44 from a cap of 28 down)
-            limit = {col: max(cap, self.numbers.get(col, 0) + 2.5, min(self.floor.get(col, 0), cap + 16))
+            limit = {col: max(cap, self.numbers.get(col, 0) + 2.5, self.words.get(col, 0) + 2.5,
+                              min(self.floor.get(col, 0), cap + 16))
                      for col in natural}
             # a column only a little over the cap keeps its width: wrapping it would not save room
             return {col: w if w <= limit[col] + 2 else limit[col] for col, w in natural.items()}
@@ -395,6 +400,11 @@ def _write_table(ws: Worksheet, table: Table, top: int, widths: _Widths, *,
             level = table_levels.index(row.level) if row.level in table_levels else 0
             for k in range(level, len(group_start)):
                 group_start[k] = r + 1            # this group closed: the next one starts below
+    for j, col in enumerate(table.columns, start=1):
+        # a column of sentences (what the analytics found on a flag), not of a few words, wraps no narrower than one
+        lengths = sorted(len(row.text(col)) for row in table.detail_rows) if not right[j - 1] else []
+        if lengths and lengths[len(lengths) // 2] >= 60:
+            widths.floor[j] = 44
     # the filter covers the detail rows and the subtotals between them (SUBTOTAL formulas, which
     # filtering and each other leave out); the grand total sits below it, outside the range
     last_filtered = r - 1 if table.rows and table.rows[-1].role == "total" else r
@@ -566,7 +576,8 @@ def _write_cover(ws: Worksheet, cover: Cover, messages: list[Message] = ()):
     last_col = get_column_letter(ncols)
     ws.print_area = f"A1:{last_col}{r + 1}"
     _print_setup(ws, ctx, title_rows=None)
-    ws.page_setup.fitToHeight = 0
+    _, pages = _paginate(ws, ncols, r + 1, [])
+    ws.page_setup.fitToHeight = pages           # a last page of a row or two is folded into the one before
 
 
 
