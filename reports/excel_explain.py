@@ -236,7 +236,8 @@ def _wrapped(ws: Worksheet, r: int, col: str, text: str, **font) -> None:
     c.data_type = "s"
     c.font = _font(**font)
     c.alignment = Alignment(wrap_text=True, vertical="top", indent=1 if col == "C" else 0)
-    lines = max(1, -(-len(text) // _CHARS_PER_LINE.get(col, 80)))
+    per_line = int(_CHARS_PER_LINE.get(col, 80) / (1.1 if font.get("bold") else 1))   # bold is about a tenth wider
+    lines = max(1, -(-len(text) // per_line))
     current = ws.row_dimensions[r].height or 12.75
     ws.row_dimensions[r].height = max(current, 12.75 * lines + 1)
 
