@@ -54,7 +54,9 @@ def write_explain(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportCont
     _wrapped(ws, 2, "A", "Each figure below is not a sum of ledger lines but made by arithmetic from reference rows "
                          "and other figures: its terms (with the reference file and line they come from), what they "
                          "are multiplied and divided by, the rounding, and whether the working reproduces the figure "
-                         "to the penny. Click a figure on its sheet to come here; click its sheet's name to go back.",
+                         "to the penny. Click a figure on its sheet to come here; click its sheet's name to go back. Each working "
+                         "is folded under its figure's row: click the + beside it (Excel: Data, Show Detail) to open "
+                         "it, the 2 above the row numbers to open them all. Printed, the sheet lists the figures.",
              italic=True, color=_GREY)
     for col, width in _WIDTHS.items():
         ws.column_dimensions[col].width = width
@@ -64,6 +66,7 @@ def write_explain(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportCont
         c.fill = PatternFill("solid", fgColor=_BLUE)
         c.alignment = Alignment(horizontal="right" if j == 2 else "left", indent=1 if j == 3 else 0)
     ws.freeze_panes = "A5"
+    ws.sheet_properties.outlinePr.summaryBelow = False     # a working's + sits on its figure's row, above it
     at_row, linked, next_row = {}, 0, [5]
     written: dict[tuple, tuple[str, int]] = {}     # a working's content -> its page and its result row
     for sheet, top, section, table in figures:
@@ -114,6 +117,10 @@ def _write_once(ws: Worksheet, page: ExplainPage, pages: dict[str, ExplainPage],
     at_row[page.slug] = next_row[0]
     back = f"'{sheet_name}'!{cells[page.slug].coordinate}"
     last = _write_working(ws, next_row[0], page, back, sheet_name, ctx, at_row)
+    # folded under its title row, which shows the figure, its sheet and whether it reconciles: printed, the
+    # sheet is a list of the figures (the workings were most of the pack's pages); on screen, + opens one
+    ws.row_dimensions.group(next_row[0] + 1, last, outline_level=1, hidden=True)
+    ws.row_dimensions[next_row[0]].collapsed = True
     written[_content(page)] = (page.slug, last)
     next_row[0] = last + 2                         # a blank row between
 
@@ -229,7 +236,8 @@ def _wrapped(ws: Worksheet, r: int, col: str, text: str, **font) -> None:
     c.data_type = "s"
     c.font = _font(**font)
     c.alignment = Alignment(wrap_text=True, vertical="top", indent=1 if col == "C" else 0)
-    lines = max(1, -(-len(text) // _CHARS_PER_LINE.get(col, 80)))
+    per_line = int(_CHARS_PER_LINE.get(col, 80) / (1.1 if font.get("bold") else 1))   # bold is about a tenth wider
+    lines = max(1, -(-len(text) // per_line))
     current = ws.row_dimensions[r].height or 12.75
     ws.row_dimensions[r].height = max(current, 12.75 * lines + 1)
 

@@ -42,8 +42,9 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports import excel_explain, excel_transactions
+from reports import excel_explain, excel_flag_links, excel_transactions
 from reports.excel_text import FONT, ROW_PT, text_width
+from reports.flag_links import FlagLinks
 from reports import formatting as f
 from reports import sections
 from reports.chart_figures import ChartData, FunnelData, charts_data
@@ -91,6 +92,9 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     flags = flag_counts(list(zip(sections.SECTIONS, section_tables)))
     messages = key_messages(cover, list(zip(sections.SECTIONS, section_tables)))
 
+    register = section_tables[sections.SECTIONS.index(sections.FLAG_REGISTER)]
+    register.note = " ".join(n for n in (register.note, excel_flag_links.UNLINKED_NOTE) if n)
+
     wb = _workbook()
     wb.properties.title = ctx.title
     wb.properties.creator = "openbook"
@@ -98,9 +102,18 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     summary = wb.create_sheet(sections.SUMMARY.title)
     placed = _write_summary(summary, ctx, cover, summary_tables, flags)
     sheets = {}
+    placed_tables: list[tuple[str, int, Any, Table]] = []     # (sheet, header row, section, table) of every table
     for sec, table, charts in zip(sections.SECTIONS, section_tables, section_charts):
         sheets[sec.key] = wb.create_sheet(sec.sheet)
-        _write_section(sheets[sec.key], ctx, cover, table, charts)
+        placed_tables += [(sec.sheet, top, t.section, t) for top, t in
+                          _write_section(sheets[sec.key], ctx, cover, table, charts)]
+        for part in table.parts:
+            if _own_sheet(part):
+                placed_tables += [(part.section.sheet, top, t.section, t) for top, t in
+                                  _write_section(wb.create_sheet(part.section.sheet), ctx, cover, part, charts)]
+    # each flag of the register opens the row raising it (reports/excel_flag_links.py)
+    excel_flag_links.link_register(sheets[sections.FLAG_REGISTER.key], HEADER_ROW, register,
+                                   excel_flag_links.flag_rows(placed_tables, FlagLinks(con)))
     _write_submissions(wb.create_sheet(SUBMISSIONS_SHEET), ctx, cover)
     # the month's lines, and the summary's month figures linked to them (reports/excel_transactions.py)
     tx = wb.create_sheet(excel_transactions.SHEET)
@@ -148,14 +161,15 @@ class _Widths:
 
     Numbers never wrap, so a column is never narrower than its widest number. Text wraps:
     a column of text is capped at ``maximum``, and when the sheet would be wider than
-    ``budget`` (it prints scaled down to fit the page's width: 230 is about two thirds of
-    full size) its text columns are capped lower, down to 28 (sentences - a flag, a position -
-    to 44), then, for a sheet still too wide to print readably (the Variation sheet's text
-    printed at a third of its size), on down to 16 (sentences to 32), until it fits or cannot."""
+    ``budget_pt`` (it prints scaled down to fit the page's width: by default what an A4 page
+    holds at PRINT_SCALE) its text columns are capped lower, down to 28 (sentences - a flag, a
+    position - to 44), then on down to 16 (sentences to 32), until it fits or cannot. (A budget of
+    230 widths, the sheet's text at about 60% on A4, printed most sheets too small to read.)"""
 
     def __init__(self):
         self.units: dict[int, float] = {}
         self.numbers: dict[int, float] = {}
+        self.words: dict[int, float] = {}         # the longest word of a column's text: it cannot wrap
         self.floor: dict[int, float] = {}
 
     def see(self, col: int, text: str, bold: bool = False, size: float = 10, number: bool = False):
@@ -164,21 +178,35 @@ class _Widths:
         self.units[col] = max(self.units.get(col, 0), n)
         if number:
             self.numbers[col] = max(self.numbers.get(col, 0), n)
+        else:
+            word = max((text_width(w, bold=bold, size=size) for w in str(text).split()), default=0)
+            self.words[col] = max(self.words.get(col, 0), word)
+
+    def room_beside(self, ncols: int) -> bool:
+        """Whether a chart (CHART_CM wide) beside the first ``ncols`` columns leaves the sheet within what an A4
+        page holds at PRINT_SCALE, the columns as wide as their text so far (at most the widest a text column gets)."""
+        pt = sum((min(max(self.units.get(col, 0) + 2.5, 8), 64) * 7 + 5) * 0.75 for col in range(1, ncols + 1))
+        return pt + CHART_CM[0] / 2.54 * 72 <= A4.width_pt / PRINT_SCALE
 
     def apply(self, ws: Worksheet, minimum: float = 8, maximum: float = 64,
-              budget: float | None = 230) -> set[int]:
+              budget_pt: float | None = None) -> set[int]:
         """Set the widths; returns the columns capped (their text must wrap)."""
         natural = {col: max(n + 2.5, minimum) for col, n in self.units.items()}   # padding, margin
 
         def widths_at(cap: float) -> dict[int, float]:
             # a sentence keeps 16 more than other text (its floor of 44 from a cap of 28 down)
-            limit = {col: max(cap, self.numbers.get(col, 0) + 2.5, min(self.floor.get(col, 0), cap + 16))
+            limit = {col: max(cap, self.numbers.get(col, 0) + 2.5, self.words.get(col, 0) + 2.5,
+                              min(self.floor.get(col, 0), cap + 16))
                      for col in natural}
             # a column only a little over the cap keeps its width: wrapping it would not save room
             return {col: w if w <= limit[col] + 2 else limit[col] for col, w in natural.items()}
+        budget_pt = budget_pt or A4.width_pt / PRINT_SCALE
+
+        def printed_pt(width: dict[int, float]) -> float:      # a column prints (width x 7 + 5) px
+            return sum((w * 7 + 5) * 0.75 for w in width.values())
         cap = maximum
         width = widths_at(cap)
-        while budget and sum(width.values()) > budget and cap > 16:
+        while printed_pt(width) > budget_pt and cap > 16:
             cap -= 2
             width = widths_at(cap)
         for col, w in width.items():
@@ -372,6 +400,11 @@ def _write_table(ws: Worksheet, table: Table, top: int, widths: _Widths, *,
             level = table_levels.index(row.level) if row.level in table_levels else 0
             for k in range(level, len(group_start)):
                 group_start[k] = r + 1            # this group closed: the next one starts below
+    for j, col in enumerate(table.columns, start=1):
+        # a column of sentences (what the analytics found on a flag), not of a few words, wraps no narrower than one
+        lengths = sorted(len(row.text(col)) for row in table.detail_rows) if not right[j - 1] else []
+        if lengths and lengths[len(lengths) // 2] >= 60:
+            widths.floor[j] = 44
     # the filter covers the detail rows and the subtotals between them (SUBTOTAL formulas, which
     # filtering and each other leave out); the grand total sits below it, outside the range
     last_filtered = r - 1 if table.rows and table.rows[-1].role == "total" else r
@@ -543,7 +576,8 @@ def _write_cover(ws: Worksheet, cover: Cover, messages: list[Message] = ()):
     last_col = get_column_letter(ncols)
     ws.print_area = f"A1:{last_col}{r + 1}"
     _print_setup(ws, ctx, title_rows=None)
-    ws.page_setup.fitToHeight = 0
+    _, pages = _paginate(ws, ncols, r + 1, [])
+    ws.page_setup.fitToHeight = pages           # a last page of a row or two is folded into the one before
 
 
 
@@ -638,7 +672,22 @@ def _write_summary(ws: Worksheet, ctx: ReportContext, cover: Cover, tables: list
             last_row = r + math.ceil(chart.height / 0.5) + 1
     ws.print_area = f"A1:{get_column_letter(ncols)}{last_row}"
     _print_setup(ws, ctx, title_rows=None, one_page=True)
+    if "flags" in placed and last_row > r:
+        _two_summary_pages(ws, placed["flags"][1] + 2, last_row, ncols)
     return placed
+
+
+def _two_summary_pages(ws: Worksheet, split: int, last_row: int, ncols: int) -> None:
+    """The summary on two pages, the open book, the standard and the flags on the first, the gross spend and the
+    chart on the second (on one page together they printed at 55%), at the one scale both fit at: set, not fitted,
+    as an application fitting a sheet to two pages tall puts the break where the rows run out."""
+    def tall(first: int, last: int) -> float:
+        return sum(_row_pt(ws, row) for row in range(first, last + 1))
+    fit = min(1.0, A4.width_pt / _page_pt(ws, ncols, 1),
+              A4.height_pt * PAGE_SAFETY / tall(1, split - 1), A4.height_pt * PAGE_SAFETY / tall(split, last_row))
+    ws.row_breaks.append(Break(id=split - 1))
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = math.floor(fit * 100)
 
 
 def _in_excel(chart: Chart) -> bool:
@@ -651,24 +700,28 @@ CHART_ROWS = 19             # rows a native chart takes beside its figures (8.5 
 CHART_CM = (17.0, 8.5)      # a section chart's width and height
 PAGE_SAFETY = 0.9           # keep clear of the applications' own page breaks
 ORPHAN_PAGE = 0.25          # a last page less full than this is folded into the pages before (scaled)
-MIN_PRINT_SCALE = 0.55      # fitted to an A4 page's width below this (text under 5.5 pt), a sheet prints on A3
+PRINT_SCALE = 0.75          # a sheet's columns are narrowed (text wrapped) to print at this scale on A4, or as near
+MIN_PRINT_SCALE = 0.55      # fitted to an A3 page's width below this (text under 5.5 pt), a sheet prints two pages across
 TITLE_COLUMNS = 2           # at most this many row labels repeat on each page across
 
 
 def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table,
-                   charts: dict[str, list] | None = None):
+                   charts: dict[str, list] | None = None) -> list[tuple[int, Table]]:
+    """The section's sheet; returns the header row of each of its tables with rows (its own, then its parts')."""
     charts = charts or {}
     widths = _Widths()
     sec = table.section
-    tables = [table] + list(table.parts)
+    tables = [table] + [part for part in table.parts if not _own_sheet(part)]
     ncols = max(len(t.columns) for t in tables)
     money = any(c.fmt == "money" for c in table.columns)
     _titles(ws, ctx, cover, table.title, table.description, ncols, money, sec.basis if sec else None)
     spans: list[tuple[int, int, int]] = []          # (header row, last row, columns) of every table
     notes: list[tuple[int, str]] = [(3, table.description)]
     blocks: list[tuple[int, int]] = []              # (first row, last row) kept together on a page
+    written: list[tuple[int, Table]] = []
     if table.rows:
         _, last = _write_table(ws, table, HEADER_ROW, widths, autofilter=True)
+        written.append((HEADER_ROW, table))
     else:
         for j, col in enumerate(table.columns, start=1):
             _put_text(ws, HEADER_ROW, j, col.label, bold=True)
@@ -683,7 +736,7 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
         notes.append((last, table.note))
     main_last = last
     r = last + 2
-    pending: list[tuple[ChartData, int, int, Table]] = []   # native charts, drawn once widths are set
+    pending: list[tuple[ChartData, int, Table, tuple[int, int]]] = []   # native charts, drawn once widths are set
     for i, t in enumerate(tables):
         part = t.section
         if i > 0:
@@ -698,6 +751,7 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
             if t.rows:
                 top, last = _write_table(ws, t, r + 1, widths)
                 spans.append((top, last, len(t.columns)))
+                written.append((top, t))
             else:
                 last = r + 1
                 _put_text(ws, last, 1, f"No figures for {ctx.month}.", italic=True)
@@ -714,19 +768,24 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
                           bold=True, size=11, color=NHS_BLUE)
                 top, last = _write_table(ws, figures, r + 1, widths)
                 spans.append((top, last, len(figures.columns)))
-                if chart.excel:                  # the chart beside its figures
-                    pending.append((data, top, last, figures))
+                if chart.excel and widths.room_beside(len(figures.columns) + 1):   # the chart beside its figures
+                    pending.append((data, top, figures, (len(figures.columns) + 2, top)))
                     last = max(last, top + CHART_ROWS)
+                elif chart.excel:                # under them: beside, it would widen the sheet past the page
+                    pending.append((data, top, figures, (1, last + 2)))
+                    last += 1 + CHART_ROWS
                 blocks.append((first, last))
                 r = last + 2
+    width = max([ncols] + [n for _, _, n in spans])
     capped = widths.apply(ws)
+    if A4.width_pt / _page_pt(ws, width, 1) < PRINT_SCALE:     # it prints on A3 (_print_layout): wrap to that page
+        capped = widths.apply(ws, budget_pt=A3.width_pt / PRINT_SCALE)
     for top, last, n in spans:
         _fit_rows(ws, top, last, n, capped)
     for row, text in notes:
         _description_height(ws, text, ncols, row)
-    width = max([ncols] + [n for _, _, n in spans])
-    for data, top, last, figures in pending:
-        width = max(width, _add_native_chart(ws, data, top, figures))
+    for data, top, figures, at in pending:
+        width = max(width, _add_native_chart(ws, data, top, figures, at))
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     end = max([main_last] + [b for _, b in blocks])
     ws.print_area = f"A1:{get_column_letter(width)}{end}"
@@ -737,6 +796,14 @@ def _write_section(ws: Worksheet, ctx: ReportContext, cover: Cover, table: Table
     _print_setup(ws, ctx, title_rows=f"{HEADER_ROW}:{HEADER_ROW}" if long_table else None, layout=layout)
     if pages:
         ws.page_setup.fitToHeight = pages         # a last page of a few rows is folded into the one before
+    return written
+
+
+def _own_sheet(part: Table) -> bool:
+    """A part with a sheet name of its own prints on its own sheet, after its section's: its columns (the
+    alliance's prose Numerator, Denominator and Definition) would otherwise set the width of every table
+    on its section's sheet, and theirs its."""
+    return part.section is not None and bool(part.section.sheet_name)
 
 
 def _column_pt(ws: Worksheet, j: int) -> float:
@@ -777,13 +844,15 @@ class PrintLayout(NamedTuple):
 
 
 def _print_layout(ws: Worksheet, ncols: int, title_columns: int) -> PrintLayout:
-    """A4 fitted to the page's width; a sheet whose text would print there under MIN_PRINT_SCALE of its
-    size (the Variation sheet's seventeen columns at 0.44, the month's Transactions) on A3, as wide
-    board papers are printed, where it reads at about two thirds; one still too wide on A3 two pages
+    """A4 fitted to the page's width; a sheet whose text would print there under PRINT_SCALE of its
+    size (the Variation sheet's eighteen columns, Contracts' fifteen, the month's Transactions) on A3, as wide
+    board papers are printed; one whose text would print under MIN_PRINT_SCALE even on A3 two pages
     across, its first ``title_columns`` (the row labels) repeating on each, pages across then down."""
-    for paper in (A4, A3):
-        if paper.width_pt / max(_page_pt(ws, ncols, 1), 1.0) >= MIN_PRINT_SCALE:
-            return PrintLayout(paper, 1)
+    scale = {paper: paper.width_pt / max(_page_pt(ws, ncols, 1), 1.0) for paper in (A4, A3)}
+    if scale[A4] >= PRINT_SCALE:
+        return PrintLayout(A4, 1)
+    if scale[A3] >= MIN_PRINT_SCALE:
+        return PrintLayout(A3, 1)
     if title_columns:
         ws.print_title_cols = f"A:{get_column_letter(title_columns)}"
     ws.page_setup.pageOrder = "overThenDown"
@@ -843,16 +912,16 @@ def _axis_format(fmt: str, peak: float) -> str:
     return "#,##0"
 
 
-def _add_native_chart(ws: Worksheet, data: ChartData, top: int, figures: Table) -> int:
+def _add_native_chart(ws: Worksheet, data: ChartData, top: int, figures: Table, at: tuple[int, int]) -> int:
     """A native bar, line or funnel chart of a figures table written from row ``top`` (its
-    header), placed beside it; returns the last column the chart covers (for the print area)."""
+    header), its top left corner at ``at`` (column, row: beside the figures or under them); returns the
+    last column the chart covers (for the print area)."""
     c = data.chart
     ndetail = len(figures.detail_rows)
-    first_col = len(figures.columns) + 2
     if not ndetail:
-        return first_col
+        return len(figures.columns)
     if c.kind == "funnel":
-        return _add_funnel_chart(ws, data, top, figures, first_col)
+        return _add_funnel_chart(ws, data, top, figures, at)
     value_cols = [j for j, col in enumerate(figures.columns, start=1) if col.is_value]
     if len(value_cols) > 1 and figures.columns[value_cols[-1] - 1].label == "Total" and not c.also:
         value_cols = value_cols[:-1]                 # the total column is not a series
@@ -895,11 +964,11 @@ def _add_native_chart(ws: Worksheet, data: ChartData, top: int, figures: Table) 
             series.graphicalProperties.line.noFill = True
     chart.set_categories(Reference(ws, min_col=1, min_row=top + 1, max_row=top + ndetail))
     chart.width, chart.height = CHART_CM
-    ws.add_chart(chart, f"{get_column_letter(first_col)}{top}")
-    return _covered(ws, first_col, chart.width)
+    ws.add_chart(chart, f"{get_column_letter(at[0])}{at[1]}")
+    return _covered(ws, at[0], chart.width)
 
 
-def _add_funnel_chart(ws: Worksheet, data: FunnelData, top: int, figures: Table, first_col: int) -> int:
+def _add_funnel_chart(ws: Worksheet, data: FunnelData, top: int, figures: Table, at: tuple[int, int]) -> int:
     """A scatter chart of the funnel's figures (rows in order of population): each place's rate as a
     marker, and the pooled rate and the 95% and 99.8% limits at each place's population as lines."""
     n = len(figures.detail_rows)
@@ -941,8 +1010,8 @@ def _add_funnel_chart(ws: Worksheet, data: FunnelData, top: int, figures: Table,
     chart.y_axis.scaling.min = math.floor(max(lo - pad, 0))
     chart.y_axis.scaling.max = math.ceil(hi + pad)
     chart.width, chart.height = CHART_CM
-    ws.add_chart(chart, f"{get_column_letter(first_col)}{top}")
-    return _covered(ws, first_col, chart.width)
+    ws.add_chart(chart, f"{get_column_letter(at[0])}{at[1]}")
+    return _covered(ws, at[0], chart.width)
 
 
 def _covered(ws: Worksheet, first_col: int, width_cm: float) -> int:

@@ -305,7 +305,7 @@ class Section:
     period_col: str | None = "period"
     fy_col: str | None = "fy"
     system_col: str | None = "ics_id"
-    sheet_name: str = ""
+    sheet_name: str = ""        # a part's: the board pack gives it a sheet of its own (the site: its section's page)
     drop_zero_rows: bool = True
     mode: str = AGGREGATE
     flag: Flag | None = None
@@ -391,7 +391,8 @@ def check_sections(sections: tuple[Section, ...]) -> None:
     if len(set(keys)) != len(keys):
         raise SpecError(f"duplicate section keys in {keys}")
     seen = {n.casefold() for n in RESERVED_SHEETS}
-    for sec in sections:
+    # a part with a sheet_name is a sheet of its own in the board pack (reports/excel_pack.py)
+    for sec in [s for top in sections for s in (top,) + tuple(p for p in top.parts if p.sheet_name)]:
         sheet = sec.sheet
         if len(sheet) > 31 or _BAD_SHEET.search(sheet) or not sheet.strip() or sheet.startswith("'"):
             raise SpecError(f"section {sec.key}: {sheet!r} cannot be an Excel sheet name "

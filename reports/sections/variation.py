@@ -92,6 +92,7 @@ def _provider_denominator(v: Mapping[str, Any]) -> str:
 PROVIDER_BENCHMARKING = Section(
     key="provider-benchmarking",
     title="Provider benchmarking: the alliance's trusts",
+    sheet_name="Provider benchmarking",   # the board pack's sheet of its own (the site: a part of the Variation page)
     source="rpt_variation",
     mode=DETAIL,
     where=("grouping = 'provider'",),
@@ -146,8 +147,8 @@ VARIATION = Section(
                  "apportioned); coverage is the share of the measure's spend coded to a place. Flags rest on "
                  "placed spend: a service coded to one place but serving more (e.g. a trust-wide unit) shows "
                  "as that place above its peers. Decile 10 is the highest-spending tenth. Spend is net of "
-                 "payments between partners. Below the places and their funnel plot, the trusts of the provider "
-                 "alliance are compared with each other."),
+                 "payments between partners. The trusts of the provider alliance are compared with each other "
+                 "below the places and their funnel plot (in the board pack, on the sheet after this one)."),
     dims=(Dim("measure_name", "Measure"), Dim("unit_name", "Place"), ICS, Dim("flag", "Position", "code")),
     values=(Measure("numerator", "Spend", "numerator", scope=FY),
             Measure("denominator", "Weighted population", "denominator", scope=FY, fmt="int"),

@@ -15,7 +15,10 @@ from reports.section_figures import section_table
 from reports.excel_pack import build_board_pack
 from tests.reports.formulas import computed
 
-SHEETS = ["Cover", "Summary"] + [sec.sheet for sec in sections.SECTIONS] + ["Submissions", "Transactions", "Explain"]
+# each section's sheet, then the sheets of its parts that have one of their own (the alliance's trusts after Variation)
+SHEETS = (["Cover", "Summary"] + [s for sec in sections.SECTIONS for s in [sec.sheet] + [p.sheet for p in sec.parts
+                                                                                          if p.sheet_name]]
+          + ["Submissions", "Transactions", "Explain"])
 
 
 def money(text) -> float:

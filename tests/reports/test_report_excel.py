@@ -17,7 +17,7 @@ from reports.excel_pack import build_board_pack
 # data quality, and the submissions the figures rest on.
 SHEETS = ["Cover", "Summary", "Open book", "System by payer", "Payer view by service line", "Agreement of balances",
           "Plan against actual", "System position",
-          "MH budget", "MHIS", "Variation", "Funding consistency", "Sector by recipient", "Sector by partner", "Contracts",
+          "MH budget", "MHIS", "Variation", "Provider benchmarking", "Funding consistency", "Sector by recipient", "Sector by partner", "Contracts",
           "Lead provider", "Agency spend",
           "Spend by partner", "Spend by service line", "Flag register", "Data quality", "Rows set aside", "Failed checks",
           "Submissions", "Transactions", "Explain"]
@@ -251,19 +251,52 @@ def test_freeze_filter_and_print_setup(wb):
         ps = ws.page_setup
         # A4; A3 for a sheet too wide to read on A4 (test_no_sheet_prints_its_text_too_small_to_read)
         assert ps.orientation == "landscape" and int(ps.paperSize) in (9, 8), name
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth in (1, 2), name
+        if name != "Summary":                   # two pages at a set scale (test_summary_prints_on_two_readable_pages)
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth in (1, 2), name
         assert ws.oddFooter.center.text == "Page &P of &N", name
         assert ws.oddHeader.center.text == "Mental health open book — June 2025", name
         assert ws.print_area, name
     for name in SHEETS[2:-1]:             # the Explain sheet, a working per figure, has no filter
         ws = wb[name]
         assert ws.freeze_panes == "A6", name
+        if name == "Provider benchmarking":     # the fixture has no alliance rows: the sheet says so, no filter
+            assert ws["A6"].value == "No figures for June 2025." and ws.auto_filter.ref is None
+            continue
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A5:"), name
         # the header row repeats on each printed page only when the table runs over a page (it
         # would otherwise print above the charts and figures that follow a short table)
-        assert ws.print_title_rows is None, name
-    assert wb["Summary"].page_setup.fitToHeight == 1            # one page
+        last = 6
+        while ws.cell(row=last + 1, column=1).value is not None:
+            last += 1                                      # the table's last row: the first blank row ends it
+        height = sum(ws.row_dimensions[r].height or 12.75 for r in range(1, last + 1))
+        page = {9: 487.0, 8: 734.0}[int(ws.page_setup.paperSize)] / _printed_scale(ws)   # inside the margins
+        if ws.print_title_rows is None:
+            assert height <= page, (name, height, page)
+        else:
+            assert ws.print_title_rows == "$5:$5" and height > 0.9 * page, (name, ws.print_title_rows, height, page)
     assert wb["Summary"].freeze_panes == "A5"
+
+
+def test_summary_prints_on_two_readable_pages(wb):
+    """On one page with its chart the summary printed at 55%: the open book, the standard and the flags on page
+    one, the gross spend and its chart on page two, each fitting an A4 page (487 pt tall, 770 pt wide inside
+    the margins) at the scale set, 75% or more."""
+    from openpyxl.utils import get_column_letter, range_boundaries
+    ws = wb["Summary"]
+    split = next(c.row for c in ws["A"] if c.value == "Gross spend by system")
+    assert [b.id for b in ws.row_breaks.brk] == [split - 1]
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage
+    scale = ws.page_setup.scale / 100
+    assert scale >= 0.75, scale
+    _, _, last_col, last_row = range_boundaries(ws.print_area.split("!")[-1].replace("$", ""))
+    chart_pt = ws._charts[0].height / 2.54 * 72
+    assert ws._charts[0].anchor._from.row + 1 > split                       # the chart is on page two
+    tall = [sum(ws.row_dimensions[r].height or 12.75 for r in rows) for rows in (range(1, split),
+                                                                                 range(split, last_row + 1))]
+    assert tall[0] * scale <= 487 and max(tall[1], (ws._charts[0].anchor._from.row + 1 - split) * 12.75
+                                           + chart_pt) * scale <= 487, (tall, scale)
+    wide = sum(((ws.column_dimensions[get_column_letter(j)].width or 8.43) * 7 + 5) * 0.75 for j in range(1, last_col + 1))
+    assert wide * scale <= 770, (wide, scale)
 
 
 def _printed_scale(ws) -> float:
@@ -282,13 +315,16 @@ def _printed_scale(ws) -> float:
 
 
 def test_no_sheet_prints_its_text_too_small_to_read(wb):
-    """Fitted to one A4 page's width the Variation sheet's text printed at a third of its size: a sheet that
-    would print under 0.55 of it on A4 prints on A3 (and two A3 pages across only where one would not do)."""
+    """Fitted to one A4 page's width the Variation sheet's text printed at a third of its size, and most sheets
+    at 55-62%: a sheet prints on A4 at 0.75 of its size or more, else on A3 (and two A3 pages across only
+    where one would print under 0.55)."""
     for ws in wb:
         assert _printed_scale(ws) >= 0.55, (ws.title, _printed_scale(ws))
+        if int(ws.page_setup.paperSize) == 9:                     # A4
+            assert _printed_scale(ws) >= 0.75, (ws.title, _printed_scale(ws))
         if int(ws.page_setup.paperSize) == 8:                     # A3
             ws.page_setup.paperSize = ws.PAPERSIZE_A4
-            assert _printed_scale(ws) < 0.55, ws.title         # A3 only where A4 would not do
+            assert _printed_scale(ws) < 0.75, ws.title         # A3 only where A4 would not do
             ws.page_setup.paperSize = ws.PAPERSIZE_A3
         if ws.page_setup.fitToWidth == 2:
             assert ws.print_title_cols and ws.page_setup.pageOrder == "overThenDown", ws.title

@@ -1,5 +1,5 @@
-"""The provider measures in the board pack and the site (issue 17): a part of the Variation sheet and
-page of their own, every trust of the alliance in every pack (the alliance spans both systems), each row
+"""The provider measures in the board pack and the site (issue 17): a sheet of their own in the board pack
+(after the Variation sheet, so the two tables do not share column widths) and a part of the Variation page, every trust of the alliance in every pack (the alliance spans both systems), each row
 stating the measure's definition, numerator, denominator and unit; ranked, never flagged; and no trust
 among the places. Rendered from hand-made rpt_variation rows (tests/reports/conftest.py plus the rows
 below), so the figures expected are the ones written here."""
@@ -17,6 +17,7 @@ from reports.html_site import build_html_site
 from tests.reports.formulas import computed
 
 TITLE = "Provider benchmarking: the alliance's trusts"
+SHEET = "Provider benchmarking"
 # (unit_id, name, ics, numerator, denominator, rate, rank, distance from the median): cost per occupied bed day
 TRUSTS = [("rvmh", "Rivermead Mental Health NHS Trust", "south_fen", "20100717.68", "26738", "751.7659", 1, "205.3345"),
           ("wfmh", "Weald and Fen Mental Health NHS Foundation Trust", "north_weald", "32489479.34", "61159",
@@ -55,7 +56,7 @@ def with_trusts(con, fx):
 
 
 def _rows_below(ws, title):
-    top = next(r[0].row for r in ws.iter_rows() if r[0].value == title)
+    top = next(r[0].row for r in ws.iter_rows() if str(r[0].value).split(" — ")[0] == title)
     header_row = next(r for r in range(top + 1, top + 6) if ws.cell(row=r, column=1).value == "Measure")
     header = [c.value for c in ws[header_row] if c.value is not None]
     rows, r = [], header_row + 1
@@ -65,10 +66,10 @@ def _rows_below(ws, title):
     return header, rows
 
 
-def test_the_trusts_have_a_part_of_the_variation_sheet_with_definition_unit_and_denominator(with_trusts, tmp_path, fx):
+def test_the_trusts_have_a_sheet_after_variation_with_definition_unit_and_denominator(with_trusts, tmp_path, fx):
     wb = computed(openpyxl.load_workbook(build_board_pack(with_trusts, fx.PERIOD, tmp_path / "pack.xlsx", run_id="r")))
-    ws = wb["Variation"]
-    header, rows = _rows_below(ws, TITLE)
+    assert wb.sheetnames.index(SHEET) == wb.sheetnames.index("Variation") + 1
+    header, rows = _rows_below(wb[SHEET], TITLE)
     assert header == ["Measure", "Trust", "System", "Numerator", "Denominator", "Rate", "Unit", "Rank", "Median rate",
                       "From median", "Other trusts' rate", "Decile", "Definition"]
     by = {(r["Measure"], r["Trust"]): r for r in rows}
@@ -83,6 +84,8 @@ def test_the_trusts_have_a_part_of_the_variation_sheet_with_definition_unit_and_
     assert ec["Unit"] == "out-of-area placements per 100,000 weighted population served" and ec["Rate"] == 30.92
     # ranked, never flagged: no position or flag column; and no trust among the places above
     assert "Flag" not in header and "Position" not in header
+    ws = wb["Variation"]
+    assert not any(str(c.value).startswith(TITLE) for row in ws.iter_rows() for c in row)   # not on the places' sheet
     r = 6                                                   # the places' table: header on row 5
     while ws.cell(row=r, column=1).value is not None:
         assert "NHS" not in str(ws.cell(row=r, column=2).value), ws.cell(row=r, column=2).value
@@ -91,7 +94,7 @@ def test_the_trusts_have_a_part_of_the_variation_sheet_with_definition_unit_and_
 
 def test_every_system_pack_shows_the_whole_alliance(with_trusts, tmp_path, fx):
     path = build_board_pack(with_trusts, fx.PERIOD, tmp_path / "nw.xlsx", run_id="r", ics_id="north_weald")
-    _, rows = _rows_below(computed(openpyxl.load_workbook(path))["Variation"], TITLE)
+    _, rows = _rows_below(computed(openpyxl.load_workbook(path))[SHEET], TITLE)
     assert {r["Trust"] for r in rows} == {t[1] for t in TRUSTS + OOA}       # South Fen's Rivermead too
 
 
