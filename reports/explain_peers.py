@@ -11,6 +11,8 @@ from reports import formatting as f
 from reports.explain_working import (At, Explanation, Listing, Source, Term, field_of, figure, half_up, in_sentence,
                                      page_identity, ref_rows, row_keys)
 from reports.figure_lines import Condition, flag_condition
+from reports.query import ReportContext
+from reports.section_figures import section_table
 from reports.sections.variation import MEASURES_DIR, _measure, measure_filters, unplaced_lines
 from reports.tables import Row
 from warehouse import periods
@@ -28,10 +30,20 @@ def _variation_definition(at: At, scale: int) -> str:
             "compared); a place's peers are every other place of the year (it never sets its own centre).")
 
 
+def _every_system(at: At) -> list[Row]:
+    """The section's rows for every system. A one-system pack's table holds its own system's rows only, but a
+    place's peers are every other place of the year and a contract's like contracts any system's: a working
+    made from that table's rows would not give the figure the warehouse holds. Read once per set."""
+    if at.period is None:
+        return at.table.rows
+    return at.once(("every system", at.section.key, at.period),
+                   lambda: section_table(at.con, at.section, ReportContext(at.period)).rows)
+
+
 def _units(at: At) -> list[Row]:
     """The rows of the same measure and year: every unit compared."""
     k = at.facts
-    return [r for r in at.table.rows if r.role == "detail" and all(
+    return [r for r in _every_system(at) if r.role == "detail" and all(
         r.facts.get(x) == k.get(x) for x in ("measure_id", "fy", "grouping"))]
 
 
@@ -237,7 +249,7 @@ def _like(at: At) -> list[Row]:
         "SELECT b.contract_id FROM rpt_funding_consistency a JOIN rpt_funding_consistency b USING "
         "(fy, service_line, capacity_unit, provider_kind) WHERE a.contract_id = ? AND a.fy = ?",
         [at.facts["contract_id"], at.facts["fy"]]).fetchall()}
-    return [r for r in at.table.rows if r.role == "detail" and r.facts.get("contract_id") in ids
+    return [r for r in _every_system(at) if r.role == "detail" and r.facts.get("contract_id") in ids
             and r.facts.get("fy") == at.facts["fy"]]
 
 

@@ -198,8 +198,11 @@ def figure(at: At, key: str, sign: int = 1) -> Term:
 
 
 def subtotal_below(at: At) -> Row | None:
-    """The first subtotal below a detail row: the group (a system) it adds up into."""
+    """The first subtotal below a detail row: the group (a system) it adds up into. A one-system pack's table has
+    no System column and so no system subtotals: its total is the system's."""
     rows = at.table.rows
+    if not any(r.role == "subtotal" for r in rows):
+        return next((r for r in rows if r.role == "total"), None)
     return next((r for r in rows[rows.index(at.row) + 1:] if r.role == "subtotal" and r.level == 0), None)
 
 

@@ -23,15 +23,28 @@ from reports.section_figures import section_table
 _FACTORS = re.compile(r"(?:× (£?[\d,.]+) )?÷ (£?[\d,.]+), rounded half up to (the penny|(\d+) decimal places?)$")
 
 
-@pytest.fixture(scope="module")
-def pack(demo_home, tmp_path_factory):
+def _pack(demo_home, tmp_path_factory, one_system: bool):
     con = duckdb.connect(str(demo_home / "warehouse" / "openbook.duckdb"), read_only=True)
     try:
         (period,) = con.execute("SELECT max(period) FROM fct_ledger").fetchone()
-        path = build_board_pack(con, period, tmp_path_factory.mktemp("pack") / "pack.xlsx", run_id="t")
+        ics_id = con.execute("SELECT min(ics_id) FROM rpt_variation").fetchone()[0] if one_system else None
+        path = build_board_pack(con, period, tmp_path_factory.mktemp("pack") / "pack.xlsx", ics_id=ics_id,
+                                run_id="t")
     finally:
         con.close()
     return openpyxl.load_workbook(path)
+
+
+@pytest.fixture(scope="module")
+def pack(demo_home, tmp_path_factory):
+    return _pack(demo_home, tmp_path_factory, one_system=False)
+
+
+@pytest.fixture(scope="module")
+def system_pack(demo_home, tmp_path_factory):
+    """One system's pack: its tables hold its own places and contracts, while a place's peers and a contract's
+    like contracts are every system's."""
+    return _pack(demo_home, tmp_path_factory, one_system=True)
 
 
 def _number(text: str) -> Decimal:
@@ -82,7 +95,9 @@ def _redo(w: dict) -> Decimal:
     return max(value, w["floor"]) if "floor" in w else value
 
 
-def test_each_key_figure_links_to_a_working_that_makes_it_to_the_penny(pack):
+@pytest.mark.parametrize("which", ["pack", "system_pack"])
+def test_each_key_figure_links_to_a_working_that_makes_it_to_the_penny(which, request):
+    pack = request.getfixturevalue(which)
     ws = pack["Explain"]
     assert ws.auto_filter.ref is None                   # no filter: no total can sit inside one
     workings = _workings(ws)
@@ -105,6 +120,8 @@ def test_each_key_figure_links_to_a_working_that_makes_it_to_the_penny(pack):
                 assert w["reconciles"] == "Yes"
                 linked[name] += 1
     assert all(n > 0 for n in linked.values()), linked
+    # every working on the sheet, a term's own working too, gives the figure it explains
+    assert [w for w in workings.values() if w["reconciles"] != "Yes"] == []
     for c in ws["B"][4:]:
         if isinstance(c.value, (int, float)) or c.value is not None and not isinstance(c.value, str):
             # pounds, a percentage, or a count (a contract's capacity) as the sheets show it
