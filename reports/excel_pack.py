@@ -874,28 +874,44 @@ def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int,
     paper, across = layout
     content_pt = _page_pt(ws, ncols, across)
     scale = min(1.0, paper.width_pt / max(content_pt, 1.0))
-    page = paper.height_pt * PAGE_SAFETY / scale
+    page_full = paper.height_pt / scale                     # a printed page, points at full size
+    page = page_full * PAGE_SAFETY
     used = sum(_row_pt(ws, row) for row in range(1, main_last + 1))
     long_table = used > page
     fold = 0
     if long_table and not blocks:
-        printed = used / (paper.height_pt / scale)          # pages as printed (no safety margin)
+        printed = used / page_full                           # pages as printed (no safety margin)
         whole = math.floor(printed)
         if whole >= 1 and printed - whole < ORPHAN_PAGE:
             fold = whole
         elif printed - whole >= ORPHAN_PAGE:
             fold = whole + 1                                 # as many pages as it takes: no scaling
-    used = used % page if long_table else used
+    if long_table:
+        used = _last_page_pt(ws, main_last, page_full)
     prev_end = main_last
-    for first, last in blocks:
+    for i, (first, last) in enumerate(blocks):
         height = sum(_row_pt(ws, row) for row in range(prev_end + 1, last + 1))
-        if used + height > page and used > 0:
+        # a main table that runs a little over a page by the estimate may end at the foot of the page before
+        # as printed: the first block's title and header would then be left there without their rows
+        unsure = i == 0 and long_table and used < page_full * (1 - PAGE_SAFETY)
+        if (used + height > page or unsure) and used > 0:
             ws.row_breaks.append(Break(id=first - 1))
             height = sum(_row_pt(ws, row) for row in range(first, last + 1))
             used = 0.0
         used = (used + height) % page if used + height > page else used + height
         prev_end = last
     return long_table, fold
+
+
+def _last_page_pt(ws: Worksheet, last: int, page_pt: float) -> float:
+    """How much of its last page rows 1 to ``last`` fill, points at full size: the applications start a page
+    at the row that would not fit on the one before (not at a fraction of the rows' total height), and repeat
+    the header row at its top."""
+    used = 0.0
+    for row in range(1, last + 1):
+        h = _row_pt(ws, row)
+        used = _row_pt(ws, HEADER_ROW) + h if used + h > page_pt and used > 0 else used + h
+    return used
 
 
 def _axis_format(fmt: str, peak: float) -> str:
