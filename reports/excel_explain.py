@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import excel_transactions, figure_lines
 from reports import formatting as f
+from reports.excel_text import wrapped_lines
 from reports.explain_working import Explanation, Term, rounded_to
 from reports.figure_explain import ExplainPage, ExplainSet
 from reports.query import ReportContext
@@ -37,9 +38,7 @@ KEY_SECTIONS = ("mhis", "sector-by-recipient", "variation", "funding-consistency
 _BLUE = "005EB8"
 _GREY = "4C6272"
 _WIDTHS = {"A": 78, "B": 20, "C": 46, "D": 16}
-# Arial 10 characters a wrapped line of the column holds, with room (italic and bold text, long words: LibreOffice
-# wrapped a 100-character count's text onto one line more than it counted)
-_CHARS_PER_LINE = {"A": 86, "C": 48}
+_INDENT = 1.5           # a cell indented one level loses about this much of its width (Excel width units)
 # a term that is one of these figures of its row is the sum of the month's ledger lines
 _MONTH_FIGURES = {"net_month": "Net spend", "gross_month": "Gross spend", "month": "Gross spend"}
 
@@ -236,8 +235,7 @@ def _wrapped(ws: Worksheet, r: int, col: str, text: str, **font) -> None:
     c.data_type = "s"
     c.font = _font(**font)
     c.alignment = Alignment(wrap_text=True, vertical="top", indent=1 if col == "C" else 0)
-    per_line = int(_CHARS_PER_LINE.get(col, 80) / (1.1 if font.get("bold") else 1))   # bold is about a tenth wider
-    lines = max(1, -(-len(text) // per_line))
+    lines = wrapped_lines(text, _WIDTHS[col] - (_INDENT if col == "C" else 0), bold=bool(font.get("bold")))
     current = ws.row_dimensions[r].height or 12.75
     ws.row_dimensions[r].height = max(current, 12.75 * lines + 1)
 

@@ -43,7 +43,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import excel_explain, excel_flag_links, excel_transactions
-from reports.excel_text import FONT, ROW_PT, text_width
+from reports.excel_text import FONT, ROW_PT, text_width, wrapped_lines
 from reports.flag_links import FlagLinks
 from reports import formatting as f
 from reports import sections
@@ -464,20 +464,8 @@ def _fit_rows(ws: Worksheet, first: int, last: int, ncols: int, capped: set[int]
                                                   vertical="center" if r == first else "top",
                                                   wrap_text=wrap or a.wrap_text))
             if (wrap or a.wrap_text) and isinstance(cell.value, str) and cell.value:
-                # the cell's width in '0' widths less its padding (a column is width x 7 + 5 px)
-                avail = max((ws.column_dimensions[get_column_letter(j)].width or 10) - 0.3, 1)
-                bold = bool(cell.font and cell.font.b)
-                space = text_width(" ", bold=bold)
-                n = 0
-                for para in cell.value.split("\n"):
-                    n, used = n + 1, 0.0
-                    for w in para.split(" "):          # greedy word wrap, as the apps do
-                        ww = text_width(w, bold=bold)
-                        if used and used + space + ww > avail:
-                            n, used = n + 1, ww
-                        else:
-                            used += (space if used else 0.0) + ww
-                lines = max(lines, n)
+                width = ws.column_dimensions[get_column_letter(j)].width or 10
+                lines = max(lines, wrapped_lines(cell.value, width, bold=bool(cell.font and cell.font.b)))
         if lines > 1:
             ws.row_dimensions[r].height = 12.75 * lines + 2
 

@@ -24,3 +24,25 @@ def text_width(text: str, *, bold: bool = False, size: float = 10) -> float:
         em += w * (1.08 if bold and not ch.isdigit() else 1.0)
     px = em / 1000 * size * 96 / 72
     return px / 7
+
+
+def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
+    """Lines ``text`` takes wrapped in a column ``width`` wide (Excel width units), as the applications wrap:
+    greedily, at a space or after a hyphen ("mental-" ends a line, "health" starts the next). The room is the
+    width less a little padding, on the narrow side of LibreOffice's and Excel's (LibreOffice's columns print
+    about 7% wider), so a row given this many lines never cuts its text off."""
+    room = max(width - 0.3, 1.0)
+    space = text_width(" ", bold=bold)
+    n = 0
+    for para in str(text).split("\n"):
+        n, used = n + 1, 0.0
+        for word in para.split(" "):
+            parts = word.replace("-", "-\0").split("\0")         # a line may break after a hyphen
+            for k, part in enumerate(parts):
+                w = text_width(part, bold=bold)
+                gap = space if used and k == 0 else 0.0
+                if used and used + gap + w > room:
+                    n, used = n + 1, w
+                else:
+                    used += gap + w
+    return n
