@@ -117,8 +117,9 @@ def _write_once(ws: Worksheet, page: ExplainPage, pages: dict[str, ExplainPage],
     back = f"'{sheet_name}'!{cells[page.slug].coordinate}"
     last = _write_working(ws, next_row[0], page, back, sheet_name, ctx, at_row)
     # folded under its title row, which shows the figure, its sheet and whether it reconciles: printed, the
-    # sheet is a list of the figures (the workings were most of the pack's pages); on screen, + opens one
-    ws.row_dimensions.group(next_row[0] + 1, last, outline_level=1, hidden=True)
+    # sheet is a list of the figures (the workings were most of the pack's pages); on screen, + opens one.
+    # The blank row after it folds with it: opened, it sets the working apart; folded, the list has no gaps
+    ws.row_dimensions.group(next_row[0] + 1, last + 1, outline_level=1, hidden=True)
     ws.row_dimensions[next_row[0]].collapsed = True
     written[_content(page)] = (page.slug, last)
     next_row[0] = last + 2                         # a blank row between
