@@ -473,3 +473,30 @@ def test_a_last_page_of_a_few_rows_is_folded_into_the_pages_before():
     assert _paginate(ws, 1, 80, []) == (True, 2)
     assert _paginate(ws, 1, 96, []) == (True, 3)
     assert _paginate(ws, 1, 20, []) == (False, 0)
+
+
+def test_a_table_after_a_main_table_that_only_just_fills_its_page_starts_the_next_page():
+    """A4 landscape holds 487 pt: 36 rows of 12.75 pt (459 pt) fill a page, over its 90% safety margin but
+    within it as printed. A 5-row table after them must not start on that page (its title and header would be
+    left at the foot, its rows on the next): a break before it. After 20 rows (255 pt) it fits: no break."""
+    from openpyxl import Workbook
+    from reports.excel_pack import _paginate
+    ws = Workbook().active
+    ws.column_dimensions["A"].width = 60           # narrower than the page: printed at full size
+    assert _paginate(ws, 1, 36, [(38, 42)]) == (True, 0)
+    assert [b.id for b in ws.row_breaks.brk] == [37]
+    ws = Workbook().active
+    ws.column_dimensions["A"].width = 60
+    assert _paginate(ws, 1, 20, [(22, 26)]) == (False, 0)
+    assert not ws.row_breaks.brk
+
+
+def test_a_wrapped_line_breaks_after_a_hyphen_as_libreoffice_wraps_it():
+    """LibreOffice printed the Variation sheet's measure "Children and young people's mental-health spend per
+    weighted head" on two lines of its 32-wide Measure column, "mental-" ending the first: two lines, not three.
+    Text with no room to spare wraps on a new line at each newline and each word that would overrun."""
+    from reports.excel_text import wrapped_lines
+    assert wrapped_lines("Children and young people's mental-health spend per weighted head", 32) == 2
+    assert wrapped_lines("Crisis spend per weighted head", 32) == 1
+    assert wrapped_lines("one\ntwo", 32) == 2
+    assert wrapped_lines("MMMMM MMMMM", 8) == 2       # 'MMMMM' is 5 x 0.833 em of 13.3 px: 7.9 widths, a line each
