@@ -127,8 +127,12 @@ class _Cells(HTMLParser):
 
 
 def _tables(path: Path) -> list[dict]:
+    return _tables_of(path.read_text(encoding="utf-8"))
+
+
+def _tables_of(html: str) -> list[dict]:
     p = _Cells()
-    p.feed(path.read_text(encoding="utf-8"))
+    p.feed(html)
     return p.tables
 
 
@@ -137,9 +141,14 @@ def _money(cell: dict) -> Decimal:
 
 
 def _drill_sums(page: Path) -> dict:
+    return drill_sums(page.read_text(encoding="utf-8"))
+
+
+def drill_sums(html: str) -> dict:
     """A drill page's own numbers: the figure it states, the sum it says the lines make, each
-    breakdown's rows and total, and the lines listed plus those not shown."""
-    tables = _tables(page)
+    breakdown's rows and total, and the lines listed plus those not shown (also read by the browser test
+    that clicks a figure of each page, from the page as Chromium drew it)."""
+    tables = _tables_of(html)
     recon = next(t for t in tables if t["class"] == "reconcile")
     role = {c["attrs"].get("data-role"): _money(c) for r in recon["rows"] for c in r["cells"]
             if c["attrs"].get("data-role")}
@@ -159,6 +168,16 @@ def _drill_sums(page: Path) -> dict:
         listed = sum(_money(r["cells"][amount]) for r in lines[0]["rows"] if "total" not in r["class"])
     out["listed"] = listed
     return out
+
+
+def assert_adds_up(d: dict, figure: Decimal, where: str) -> None:
+    """Every level of a drill page (drill_sums) equals the figure that links to it, to the penny."""
+    assert d["figure"] == figure, f"{where}: page states {d['figure']}, the link's figure is {figure}"
+    assert d["lines_total"] == figure, f"{where}: lines add up to {d['lines_total']}, not {figure}"
+    assert d["listed"] + d["not_shown"] == figure, f"{where}: lines listed + not shown != {figure}"
+    assert set(d["breakdowns"]) == {"partner", "service_line", "counterparty", "period"}, where
+    for by, (rows, total) in d["breakdowns"].items():
+        assert rows == total == figure, f"{where}: by {by} adds up to {rows} (total row {total})"
 
 
 @pytest.fixture(scope="module")
@@ -207,12 +226,7 @@ def test_every_linked_figure_equals_its_breakdowns_and_its_lines_to_the_penny(si
             sums[target] = _drill_sums(target)
         d = sums[target]
         where = f"{page.relative_to(site)} -> {href}"
-        assert d["figure"] == figure, f"{where}: page states {d['figure']}, the link's figure is {figure}"
-        assert d["lines_total"] == figure, f"{where}: lines add up to {d['lines_total']}, not {figure}"
-        assert d["listed"] + d["not_shown"] == figure, f"{where}: lines listed + not shown != {figure}"
-        assert set(d["breakdowns"]) == {"partner", "service_line", "counterparty", "period"}, where
-        for by, (rows, total) in d["breakdowns"].items():
-            assert rows == total == figure, f"{where}: by {by} adds up to {rows} (total row {total})"
+        assert_adds_up(d, figure, where)
         checked += 1
         per_page[str(page.relative_to(site))] += 1
     # every MHIS figure (the standard's table, its categories, the summary's block) is linked, so the loop
