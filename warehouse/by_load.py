@@ -116,14 +116,20 @@ def _by_load(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
 
 
 def _why_full(con: duckdb.DuckDBPyConnection, inputs: str) -> str | None:
-    state = con.execute(f"SELECT inputs, row_count FROM {STATE} WHERE model = $m", {"m": MODEL}).fetchone()
+    return why_full(con, MODEL, inputs, "its SQL or reference data changed")
+
+
+def why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str, changed: str) -> str | None:
+    """Why a model kept by key (its state in model_state) must be built whole: no build kept, its inputs
+    not as at that build (``changed`` says which), or the table not as that build left it; else None."""
+    state = con.execute(f"SELECT inputs, row_count FROM {STATE} WHERE model = $m", {"m": model}).fetchone()
     if state is None:
         return "first build"
     if state[0] != inputs:
-        return "its SQL or reference data changed"
+        return changed
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
-                         " AND schema_name = current_schema() AND table_name = $t", {"t": MODEL}).fetchone()[0]
-    if not exists or con.execute(f"SELECT count(*) FROM {MODEL}").fetchone()[0] != state[1]:
+                         " AND schema_name = current_schema() AND table_name = $t", {"t": model}).fetchone()[0]
+    if not exists or con.execute(f"SELECT count(*) FROM {model}").fetchone()[0] != state[1]:
         return "the table is not as its last build left it"
     return None
 

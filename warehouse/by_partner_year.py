@@ -134,17 +134,11 @@ def _why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str,
     """(why the model is built whole, or None; the partner-years reached)."""
     if now is None:
         return "the ledgers' change markers cannot be trusted", set()
-    state = con.execute(f"SELECT inputs, row_count, loads FROM {by_load.STATE} WHERE model = $m",
-                        {"m": model}).fetchone()
-    if state is None:
-        return "first build", set()
-    if state[0] != inputs:
-        return "its SQL, the months reported or a table it reads changed", set()
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
-                         " AND schema_name = current_schema() AND table_name = $t", {"t": model}).fetchone()[0]
-    if not exists or con.execute(f"SELECT count(*) FROM {model}").fetchone()[0] != state[1]:
-        return "the table is not as its last build left it", set()
-    was = {row["load_id"]: (row["lines"], row["content"]) for row in state[2]}
+    why = by_load.why_full(con, model, inputs, "its SQL, the months reported or a table it reads changed")
+    if why:
+        return why, set()
+    (loads,) = con.execute(f"SELECT loads FROM {by_load.STATE} WHERE model = $m", {"m": model}).fetchone()
+    was = {row["load_id"]: (row["lines"], row["content"]) for row in loads}
     changed = {key for key in was.keys() | now.keys() if was.get(key) != now.get(key)}
     return None, {tuple(key.split("|", 1)) for key in changed}
 
