@@ -3,7 +3,8 @@ whether the reference data or the rules changed.
 
 A period's inputs are its inbox files (path, size, modification time); the rules are the
 source configs and the quality settings; the reference is every file in reference/ (and the inbox folder names). Each is
-fingerprinted from file metadata only (no file is read), and the fingerprint is recorded
+fingerprinted from file metadata only (no file is read; paths as seen from the data home, so a
+home moved or restored elsewhere with its files' times kept reruns nothing), and the fingerprint is recorded
 in the warehouse's `run_inputs` table when the work that depends on it succeeded. So a
 late file costs its own period's ingest, a failed or blocked period is tried again on the
 next run, and a changed reference or rule re-stages and re-checks every period.
@@ -34,11 +35,19 @@ def file_stamp(path: Path) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}"
 
 
-def _fingerprint(paths: list[Path]) -> str:
+def _fingerprint(paths: list[Path], home: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths):
-        digest.update(f"{path}\0{file_stamp(path)}\n".encode("utf-8", "backslashreplace"))
+        digest.update(f"{_seen_from(home, path)}\0{file_stamp(path)}\n".encode("utf-8", "backslashreplace"))
     return digest.hexdigest()
+
+
+def _seen_from(home: Path, path: Path) -> str:
+    """A path relative to the data home (where the home's files are), else as given."""
+    try:
+        return path.relative_to(home).as_posix()
+    except ValueError:
+        return str(path)
 
 
 @dataclass(frozen=True)
@@ -59,15 +68,15 @@ class Inputs:
         for item in inbox.files:
             for period in file_periods(item) or (UNDATED,):
                 by_period[period].append(item.path)
-        fingerprints = {f"period {period}": _fingerprint(files) for period, files in by_period.items()}
+        fingerprints = {f"period {period}": _fingerprint(files, paths.home) for period, files in by_period.items()}
         # Every reference file (CSV, workbook, sources.yaml) and the inbox's partner folders:
         # a new partner folder must be checked against partners before its money is used.
         # (Folder names only: a folder's own stamp changes with every file dropped in it.)
         folders = sorted(p.name for p in paths.inbox.iterdir() if p.is_dir()) if paths.inbox.is_dir() else []
-        reference = _fingerprint(source_files(paths.reference))
+        reference = _fingerprint(source_files(paths.reference), paths.home)
         fingerprints[REFERENCE] = hashlib.sha256("\0".join([reference, *folders]).encode()).hexdigest()
         rules = list(paths.source_configs.glob("*.y*ml"))
-        fingerprints[RULES] = _fingerprint(rules + [paths.quality_settings])
+        fingerprints[RULES] = _fingerprint(rules + [paths.quality_settings], paths.home)
         return cls(fingerprints, inbox.periods, inbox.refused)
 
 

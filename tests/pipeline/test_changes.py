@@ -1,5 +1,9 @@
 """Which jobs `openbook run` plans from the recorded fingerprints (pipelines/changes.py)."""
+import os
+import shutil
+
 from pipelines.changes import REFERENCE, RULES, UNDATED, Inputs, plan
+from warehouse.settings import Paths
 
 PERIODS = ["2025-04", "2025-05", "2025-06"]
 
@@ -59,3 +63,19 @@ def test_a_period_never_recorded_runs_again():
     # what a failed or blocked run leaves: its period's fingerprint was not recorded
     recorded = {k: v for k, v in RECORDED.items() if k != "period 2025-04"}
     assert plan(inputs(), recorded).periods == ["2025-04"]
+
+
+def test_a_home_moved_elsewhere_with_its_files_times_kept_plans_nothing_but_a_touched_file_plans_its_period(
+        tmp_path, demo_files):
+    home, moved = tmp_path / "home", tmp_path / "elsewhere" / "home"
+    demo_files(home)
+    before = Inputs.scan(Paths(home))
+    shutil.copytree(home, moved, copy_function=shutil.copy2)  # a move or a restore from backup
+    after = Inputs.scan(Paths(moved))
+    assert plan(after, before.fingerprints) == plan(before, before.fingerprints)
+    assert plan(after, before.fingerprints).periods == [] and not plan(after, before.fingerprints).reference
+
+    late = next(p for p in sorted((moved / "inbox").rglob("*.csv")) if "2025-06" in p.name)
+    os.utime(late, ns=(late.stat().st_atime_ns, late.stat().st_mtime_ns + 1_000_000_000))
+    todo = plan(Inputs.scan(Paths(moved)), before.fingerprints)
+    assert todo.periods == ["2025-06"] and not todo.reference
