@@ -44,15 +44,19 @@ def test_the_open_book_run_published_the_warehouse_and_stamped_it(published_home
     assert published == tables | {"publish_info"}
 
 
+def published(home) -> tuple[Decimal, str]:
+    """(total spend, run id) of the published copy, as a new analyst's session sees them."""
+    con = analyst.connect(home)
+    try:
+        return total_spend(con), analyst.publish_info(con)["run_id"]
+    finally:
+        con.close()
+
+
 def test_publish_copies_and_stamps_the_warehouse(small_warehouse):
     info = pub.publish(Paths(small_warehouse), run_id="run-1")
     assert info.run_id == "run-1"
-    con = analyst.connect(small_warehouse)
-    try:
-        assert total_spend(con) == Decimal("2000000.00")
-        assert analyst.publish_info(con)["run_id"] == "run-1"
-    finally:
-        con.close()
+    assert published(small_warehouse) == (Decimal("2000000.00"), "run-1")
     leftovers = [p.name for p in Paths(small_warehouse).published.parent.iterdir()
                  if p.name not in ("openbook.duckdb", pub.INFO_JSON)]
     assert leftovers == []
@@ -123,12 +127,7 @@ def test_the_copy_before_the_last_is_brought_up_to_date_in_place_unless_a_sessio
     assert (info.from_spare, info.replaced) == (True, ["rpt_spend"])
     assert paths.published.stat().st_ino == spare
     assert oct(paths.published.stat().st_mode & 0o777) == oct(pub.READ_ONLY_MODE)
-    con = analyst.connect(small_warehouse)
-    try:
-        assert total_spend(con) == Decimal("8000000.00")
-        assert analyst.publish_info(con)["run_id"] == "run-4"
-    finally:
-        con.close()
+    assert published(small_warehouse) == (Decimal("8000000.00"), "run-4")
 
 
 def _fail_half_way(src, dst):
