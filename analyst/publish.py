@@ -38,6 +38,19 @@ Anything else (no published copy, one from an older version, a table, view, macr
 added, dropped or changed, the inbox moved, a lake) publishes the whole warehouse as before;
 both give the same copy.
 
+Copying the last published file costs as much as the file is large, however little changed. So
+the copy a publish replaces is kept as the spare (`spare_path`: a second name for the same file,
+beside the warehouse, nothing copied), and the next publish brings the spare up to date in place
+instead: it is moved to the temporary name, the tables that changed since *its* fingerprints
+(two runs' changes) are replaced in it, and it is stamped and moved over the published copy as any
+temporary file is. It is used only when no one can be reading it: an analyst's session opened
+before the last publish keeps reading the file it opened, which is the spare. DuckDB takes a lock
+on a database file for each connection (a shared one to read), so a write lock that cannot be
+had means another process reads it; a descriptor of it in this process's /proc/self/fd means a
+session here does. Then the spare is dropped (its readers keep their file) and the last published
+copy is copied as before. No reader can open the spare afresh: it has not been at the published
+path since the last publish. A failed publish removes the spare with its temporary file.
+
 The data dictionary (`<home>/reports/dictionary.md` and `.html`) is generated from the
 published copy itself: table and column comments (set from each model's SQL header by
 warehouse/sql_docs.py), grain and keys, row counts and an example query per table.
@@ -45,6 +58,7 @@ warehouse/sql_docs.py), grain and keys, row counts and an example query per tabl
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import html
 import json
 import os
@@ -90,6 +104,8 @@ class PublishInfo:
     tables: int
     # the tables replaced in the last copy (in part: their changed loads); None: a whole copy
     replaced: list[str] | None = None
+    # True: not a copy of the last copy, but the one before it (the spare) brought up to date in place
+    from_spare: bool = False
 
 
 def wal_path(db: Path) -> Path:
@@ -205,10 +221,13 @@ def _copy_file(source: Path, tmp: Path) -> int:
     return size
 
 
-def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: bool) -> tuple[int, str, dict | None]:
+def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: bool,
+                    spare: Path) -> tuple[int, str, dict | None, bool]:
     """Under the writer lock: the warehouse checkpointed and fingerprinted, then either copied
-    whole, or the last published copy copied and the tables that changed since replaced in it.
-    Returns (warehouse bytes, fingerprints as JSON, what was replaced or None for a whole copy)."""
+    whole, or an earlier published copy (the spare no one reads, else a copy of the last published
+    one) made into tmp and the tables that changed since replaced in it. Returns (warehouse bytes,
+    fingerprints as JSON, what changed since the last published copy or None for a whole copy,
+    whether the spare was used)."""
     with exclusive_lock(lock_path(source)):
         _checkpoint(source)
         # Opened as the pipeline opens it: a run's process may hold it open already, and DuckDB
@@ -219,18 +238,79 @@ def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: b
             now = {"catalog": fingerprints.catalog(con, database), "inbox": _prefix(inbox),
                    "tables": fingerprints.tables(con, database, change_markers.known(con, database))}
             changed = None if whole else _changed_since(target, now)
+            since_spare = None
             if changed is None:
                 _copy_file(source, tmp)
             else:
-                _copy_file(target, tmp)
-                os.chmod(tmp, 0o644)  # the published copy is read-only (0444): its copy must be written to
-                _replace_tables(con, database, tmp, changed, _prefix(inbox))
+                since_spare = _take_spare(spare, target, tmp, now)
+                if since_spare is None:
+                    _copy_file(target, tmp)
+                os.chmod(tmp, 0o644)  # a published copy is read-only (0444): this one must be written to
+                _replace_tables(con, database, tmp, changed if since_spare is None else since_spare, _prefix(inbox))
         finally:
             con.close()
         size = source.stat().st_size
     if changed is None:
         _relative_source_files(tmp, inbox)
-    return size, json.dumps(now, sort_keys=True), changed
+    return size, json.dumps(now, sort_keys=True), changed, since_spare is not None
+
+
+def spare_path(paths: Paths) -> Path:
+    """The published copy before the last one, kept beside the warehouse (not in the analysts' folder)
+    to be brought up to date in place by the next publish instead of copying the last one whole."""
+    return paths.warehouse.with_name("published-spare.duckdb")
+
+
+def _take_spare(spare: Path, published: Path, tmp: Path, now: dict) -> dict[str, list[str] | None] | None:
+    """The spare moved to `tmp`, and what changed since it was published (as `_changed_since`), when
+    it can be written: it exists, is not the published copy itself (which a reader may open at any
+    moment), no one has it open (an analyst's session opened before the last publish may still be
+    reading it) and its fingerprints are comparable. Else None, and no spare (one still read is only
+    unlinked: its readers keep their file)."""
+    try:
+        if os.path.samefile(spare, published):
+            return None
+        os.replace(spare, tmp)
+    except OSError:  # none kept, or another file system
+        return None
+    os.chmod(tmp, 0o644)  # a published copy is read-only (0444): this one is to be written to
+    if _open_anywhere(tmp):
+        tmp.unlink()
+        return None
+    changed = _changed_since(tmp, now)
+    if changed is None:
+        tmp.unlink()
+    return changed
+
+
+def _open_anywhere(path: Path) -> bool:
+    """Whether any process may have `path` open: this one, holding a descriptor of it (/proc/self/fd;
+    where there is none we cannot tell, so it may be); another, with a DuckDB connection, which holds
+    a lock on it (a reader a shared one) that a write lock of ours conflicts with. This process's own
+    descriptors are looked at first: closing ours would release its DuckDB connections' locks too."""
+    this = path.stat()
+    try:
+        mine = os.listdir("/proc/self/fd")
+    except OSError:
+        return True
+    for name in mine:
+        try:
+            held = os.stat(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if (held.st_dev, held.st_ino) == (this.st_dev, this.st_ino):
+            return True
+    try:
+        fd = os.open(path, os.O_RDWR)  # a write lock needs a descriptor open for writing
+    except OSError:
+        return True
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # releases our lock
+    return False
 
 
 def _changed_since(published: Path, now: dict) -> dict[str, list[str] | None] | None:
@@ -323,10 +403,11 @@ def publish(paths: Paths, run_id: str | None = None, whole: bool = False) -> Pub
     published_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     try:
         if lake:
-            size, prints, replaced = _copy_from_lake(lake, tmp), None, None
+            size, prints, replaced, from_spare = _copy_from_lake(lake, tmp), None, None, False
             _relative_source_files(tmp, paths.inbox)
         else:
-            size, prints, replaced = _copy_warehouse(source, target, tmp, paths.inbox, whole)
+            size, prints, replaced, from_spare = _copy_warehouse(source, target, tmp, paths.inbox, whole,
+                                                                 spare_path(paths))
         facts = {"published_at": published_at.isoformat(timespec="seconds"), "run_id": run_id,
                  "source": str(source), "bytes": size, "fingerprints": prints}
         tables = _stamp(tmp, facts)
@@ -336,6 +417,8 @@ def publish(paths: Paths, run_id: str | None = None, whole: bool = False) -> Pub
         # A WAL left beside the published name (only if someone opened it for writing)
         # would be replayed into the new file: it never belongs to the new copy.
         wal_path(target).unlink(missing_ok=True)
+        if lake is None:
+            _keep_as_spare(target, spare_path(paths))
         os.replace(tmp, target)
         fsync_dir(target.parent)
     except BaseException:
@@ -343,9 +426,20 @@ def publish(paths: Paths, run_id: str | None = None, whole: bool = False) -> Pub
         wal_path(tmp).unlink(missing_ok=True)
         raise
     info = PublishInfo(facts["published_at"], run_id, str(source), str(target), size, tables,
-                       None if replaced is None else sorted(replaced))
+                       None if replaced is None else sorted(replaced), from_spare)
     write_text_atomically(target.with_name(INFO_JSON), json.dumps(asdict(info), indent=2) + "\n")
     return info
+
+
+def _keep_as_spare(published: Path, spare: Path) -> None:
+    """The copy about to be replaced kept (a second name for the same file, nothing copied) as the
+    next publish's spare. Where a second name cannot be made (another file system), none is kept."""
+    spare.unlink(missing_ok=True)
+    if published.is_file():
+        try:
+            os.link(published, spare)
+        except OSError:
+            pass
 
 
 # ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The models a SQL file alone cannot build, each with a builder of its own: the counterparty
-register (classified in Python by the functions the review command uses live), fct_mh_ledger
-(its own SQL file, kept up to date by load rather than rebuilt: warehouse/by_load.py), rpt_variation
+register (classified in Python by the functions the review command uses live), fct_mh_ledger and
+dq_repeat_payments (their own SQL files, kept up to date by load rather than rebuilt: warehouse/by_load.py), rpt_variation
 (every measure in sql/measures/ through one template), the flag decisions (from the oversight
 group's YAML), the flag register (dated today), and the rpt_ tables kept by partner-year rather than
 rebuilt (their own SQL files: warehouse/by_partner_year.py). Every other model is its SQL file, run by
@@ -51,13 +51,17 @@ def build_counterparties(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     return {"rows": dg.MetadataValue.int(rows), "sql": "sql/marts/dim_counterparty.sql"}
 
 
-def build_mh_ledger(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
-    built = by_load.build(con)
-    if built.how != "by load":  # a table made anew has lost its comments
-        apply_comments(con, parse_model_doc(sql_text(by_load.SQL)))
-    return {"rows": _rows(con, by_load.MODEL), "sql": f"sql/{by_load.SQL}.sql", "build": built.how,
-            "loads_deleted": dg.MetadataValue.int(built.deleted),
-            "loads_inserted": dg.MetadataValue.int(built.inserted)}
+def build_by_load(model: str) -> Builder:
+    """A builder of a model kept by load (warehouse/by_load.py): its own SQL file, run whole or on
+    the loads new or changed."""
+    def build(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
+        built = by_load.build(con, model)
+        if built.how != "by load":  # a table made anew has lost its comments
+            apply_comments(con, parse_model_doc(sql_text(by_load.KEPT_BY_LOAD[model])))
+        return {"rows": _rows(con, model), "sql": f"sql/{by_load.KEPT_BY_LOAD[model]}.sql", "build": built.how,
+                "loads_deleted": dg.MetadataValue.int(built.deleted),
+                "loads_inserted": dg.MetadataValue.int(built.inserted)}
+    return build
 
 
 def build_by_partner_year(model: str) -> Builder:
@@ -105,10 +109,10 @@ def build_flag_register(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
 
 BUILDERS: dict[str, Builder] = {
     "dim_counterparty": build_counterparties,
-    "fct_mh_ledger": build_mh_ledger,
     "rpt_variation": build_measures,
     "rpt_flag_decisions": build_flag_decisions,
     "rpt_flag_register": build_flag_register,
+    **{model: build_by_load(model) for model in sorted(by_load.KEPT_BY_LOAD)},
     **{model: build_by_partner_year(model) for model in sorted(by_partner_year.PARTNER_YEAR_MODELS)},
 }
 # Tables a builder's Python reads besides what its SQL names: rpt_variation checks the

@@ -54,8 +54,10 @@ def build_publish_assets(assets: Iterable[dg.AssetsDefinition]) -> list[dg.Asset
             "published_at": info.published_at,
             "bytes": dg.MetadataValue.int(info.bytes),
             "tables": dg.MetadataValue.int(info.tables),
-            "copied": dg.MetadataValue.text("the whole warehouse" if info.replaced is None else
-                                            f"the last copy, with changes in: {', '.join(info.replaced) or 'none'}"),
+            "copied": dg.MetadataValue.text(
+                "the whole warehouse" if info.replaced is None else
+                f"{'the copy before the last, brought up to date in place' if info.from_spare else 'the last copy'}"
+                f", with changes since the last in: {', '.join(info.replaced) or 'none'}"),
         })
 
     @dg.asset(name="data_dictionary", group_name=GROUP, deps=[*upstream, published_warehouse],

@@ -1,8 +1,11 @@
-"""fct_mh_ledger kept up to date by load (dbt's delete+insert incremental strategy).
+"""Models kept up to date by load (dbt's delete+insert incremental strategy): fct_mh_ledger and
+dq_repeat_payments (KEPT_BY_LOAD).
 
 fct_mh_ledger is one row per mental-health line of fct_ledger, and a line's row depends only on
-the line itself and on small tables (dim_service_line, dim_partner, ref_places). Rebuilding it
-reads every line of the ledger, yet after one late partner-month only one load is new. So:
+the line itself and on small tables (dim_service_line, dim_partner, ref_places); dq_repeat_payments
+groups lines within one load (its GROUP BY holds load_id), so a load's groups are made from its own
+lines only. Rebuilding either reads every line of the ledger, yet after one late partner-month only
+one load is new. So:
 
 - the loads in fct_ledger (stg_ledger's lines of the loads dq_load_status passes) are listed,
   each with its line count and a hash of its staged lines: a load's lines can change under the
@@ -12,8 +15,10 @@ reads every line of the ledger, yet after one late partner-month only one load i
   so no staged line is read; a warehouse whose markers cannot be trusted has them made from
   its lines first (the same figures, read from every line once);
 - that list is compared with the one kept in `model_state` at the last build: the rows of
-  loads gone or changed (superseded, blocked, rejected, restaged) are deleted, and the lines of
-  loads new or changed inserted, by the model's own SQL with a load filter on its query;
+  loads gone or changed (superseded, blocked, rejected, restaged) are deleted, and the rows of
+  loads new or changed inserted, by the model's own SQL run on fct_ledger narrowed to those loads
+  (a CTE of that name in front of its query, so a first pass over lines inside the query is
+  narrowed too);
 - the model is rebuilt whole when anything else it is made from may have changed: the SQL of
   the model and of what it reads through (fct_ledger, stg_ledger), or the content of any other
   table those files read (dim_service_line, dim_partner, ref_places, ref_partners, the
@@ -23,6 +28,7 @@ reads every line of the ledger, yet after one late partner-month only one load i
 
 Deleting and inserting in one transaction with the new state and fct_mh_ledger's own change
 markers (for the next publish), a failed build leaves the table and its state as they were.
+dq_repeat_payments keeps no markers: it has a few hundred rows, which a publish hashes whole.
 """
 from __future__ import annotations
 
@@ -34,12 +40,14 @@ from functools import lru_cache
 import duckdb
 
 from warehouse import change_markers, fingerprints
-from warehouse.model_graph import query_part, tables_read
+from warehouse.model_graph import query_part, tables_read, with_ctes
 from warehouse.sql_files import execute, sql_text, statements, transaction
 
 STATE = "model_state"
 MODEL = "fct_mh_ledger"
 SQL = "marts/fct_mh_ledger"
+# Each model kept by load, with its SQL file.
+KEPT_BY_LOAD = {MODEL: SQL, "dq_repeat_payments": "marts/dq_repeat_payments"}
 # The files fct_mh_ledger's lines come through: the fct_ledger view, and the staging that
 # writes stg_ledger from raw_ledger with the mapping tables.
 THROUGH = ("marts/fct_ledger", "staging/stg_ledger")
@@ -63,60 +71,59 @@ class Built:
     inserted: int     # loads whose rows were inserted (by load)
 
 
-def build(con: duckdb.DuckDBPyConnection) -> Built:
-    """Bring fct_mh_ledger up to date, by load where it can (see the module docstring)."""
+def build(con: duckdb.DuckDBPyConnection, model: str = MODEL) -> Built:
+    """Bring `model` (one of KEPT_BY_LOAD) up to date, by load where it can (see the module docstring)."""
     create_state(con)
-    inputs = inputs_fingerprint(con)
+    inputs = inputs_fingerprint(con, model)
     change_markers.settle(con)  # what staging and the held submissions put back wrote (or, untrusted, every load)
     con.execute(f"CREATE OR REPLACE TEMP TABLE by_load_now AS {LOADS if change_markers.kept(con) else LOADS_FROM_LINES}")
-    why = _why_full(con, inputs)
+    why = why_full(con, model, inputs, "its SQL or reference data changed")
     how = f"full: {why}" if why else "by load"
-    with transaction(con), change_markers.writing(con, MODEL) as touched:
+    marked = [model] if model in change_markers.MARKED else []
+    with transaction(con), change_markers.writing(con, *marked) as touched:
         if why:
-            run_query(con, f"CREATE OR REPLACE TABLE {MODEL} AS ")
+            run_query(con, model, f"CREATE OR REPLACE TABLE {model} AS ")
             touched.all()
             gone, new = [], []
         else:
-            gone, new = _by_load(con)
+            gone, new = _by_load(con, model)
             touched.loads(gone + new)
-        con.execute(f"DELETE FROM {STATE} WHERE model = $m", {"m": MODEL})
-        con.execute(f"""INSERT INTO {STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {MODEL}),
+        con.execute(f"DELETE FROM {STATE} WHERE model = $m", {"m": model})
+        con.execute(f"""INSERT INTO {STATE} SELECT $m, $how, $inputs, (SELECT count(*) FROM {model}),
                         (SELECT coalesce(list({{'load_id': load_id, 'lines': lines, 'content': content}}
                                               ORDER BY load_id), []) FROM by_load_now)""",
-                    {"m": MODEL, "how": how, "inputs": inputs})
+                    {"m": model, "how": how, "inputs": inputs})
     con.execute("DROP TABLE by_load_now")
-    change_markers.settle(con, [MODEL])
+    if marked:
+        change_markers.settle(con, marked)
     return Built(how, len(gone), len(new))
 
 
-def run_query(con: duckdb.DuckDBPyConnection, prefix: str, loads: list[str] | None = None) -> None:
-    """The model's query (its file's one CREATE ... AS statement) after `prefix`, on every
-    line or, given `loads`, only on those loads' lines: one SQL file serves both builds."""
-    (statement,) = statements(sql_text(SQL))
+def run_query(con: duckdb.DuckDBPyConnection, model: str, prefix: str, loads: list[str] | None = None) -> None:
+    """The model's query (its file's one CREATE ... AS statement) after `prefix`, on every line or,
+    given `loads`, on fct_ledger narrowed to those loads' lines: one SQL file serves both builds."""
+    (statement,) = statements(sql_text(KEPT_BY_LOAD[model]))
     query = query_part(statement)
     if loads is None:
         execute(con, prefix + query)
-    else:  # a filter on load_id, which the query passes through from fct_ledger unchanged
-        execute(con, f"{prefix}SELECT * FROM ({query}) WHERE list_contains($loads, load_id)", {"loads": loads})
+    else:  # a load's rows are made from its own lines and small tables (the module docstring)
+        execute(con, prefix + with_ctes(query, "fct_ledger AS (SELECT * FROM main.fct_ledger"
+                                               " WHERE list_contains($loads, load_id))"), {"loads": loads})
 
 
-def _by_load(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+def _by_load(con: duckdb.DuckDBPyConnection, model: str) -> tuple[list[str], list[str]]:
     """Delete the rows of the loads gone or changed since the last build, insert those of the
     loads new or changed; returns (gone, new)."""
     was = f"SELECT unnest(loads, recursive := true) FROM {STATE} WHERE model = $m"
     gone = [r[0] for r in con.execute(f"SELECT load_id FROM ({was} EXCEPT SELECT * FROM by_load_now)",
-                                      {"m": MODEL}).fetchall()]
+                                      {"m": model}).fetchall()]
     new = [r[0] for r in con.execute(f"SELECT load_id FROM (SELECT * FROM by_load_now EXCEPT {was})",
-                                     {"m": MODEL}).fetchall()]
+                                     {"m": model}).fetchall()]
     if gone:
-        con.execute(f"DELETE FROM {MODEL} WHERE list_contains($loads, load_id)", {"loads": gone})
+        con.execute(f"DELETE FROM {model} WHERE list_contains($loads, load_id)", {"loads": gone})
     if new:
-        run_query(con, f"INSERT INTO {MODEL} ", sorted(new))
+        run_query(con, model, f"INSERT INTO {model} ", sorted(new))
     return gone, new
-
-
-def _why_full(con: duckdb.DuckDBPyConnection, inputs: str) -> str | None:
-    return why_full(con, MODEL, inputs, "its SQL or reference data changed")
 
 
 def why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str, changed: str) -> str | None:
@@ -135,22 +142,22 @@ def why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str, changed: s
 
 
 @lru_cache(maxsize=None)
-def reference_tables() -> tuple[str, ...]:
+def reference_tables(model: str = MODEL) -> tuple[str, ...]:
     """The tables other than the ledger that the model's SQL and the files it reads through read
     (once per process: the SQL files ship with the code)."""
     found: set[str] = set()
-    for name in (SQL, *THROUGH):
+    for name in (KEPT_BY_LOAD[model], *THROUGH):
         text = sql_text(name)
         found |= tables_read(text, f"sql/{name}.sql") - set(_CREATES.findall(text))
-    return tuple(sorted(found - BY_LOAD - {MODEL}))
+    return tuple(sorted(found - BY_LOAD - {model}))
 
 
-def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: str = MODEL) -> str:
     """sha256 of the SQL texts and of each reference table's fingerprint (columns, rows, hash sum)."""
     digest = hashlib.sha256()
-    for name in (SQL, *THROUGH):
+    for name in (KEPT_BY_LOAD[model], *THROUGH):
         digest.update(sql_text(name).encode("utf-8"))
-    for table in reference_tables():
+    for table in reference_tables(model):
         digest.update(f"{table}|{fingerprints.table(con, table)}".encode("utf-8"))
     return digest.hexdigest()
 

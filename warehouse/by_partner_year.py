@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import duckdb
 
 from warehouse import by_load, change_markers, fingerprints
-from warehouse.model_graph import model_graph, query_part
+from warehouse.model_graph import model_graph, query_part, with_ctes
 from warehouse.sql_files import execute, sql_text, statements, transaction
 
 PARTNER_YEAR_MODELS = frozenset({"rpt_open_book", "rpt_mh_spend", "rpt_mh_budget"})
@@ -101,10 +101,7 @@ def _narrowed(query: str) -> str:
     lines = (f"{LINES} AS (SELECT * FROM main.{LINES} WHERE list_contains($partners, partner_id)"
              " AND list_contains($years, fy)), fct_ledger AS (SELECT period, fy_of(period) AS fy,"
              " fy_month_of(period) AS fy_month FROM unnest(CAST($months AS VARCHAR[])) AS m(period))")
-    head = query.lstrip()
-    if head[:4].upper() == "WITH":
-        return f"WITH {lines},{head[4:]}"
-    return f"WITH {lines} {head}"
+    return with_ctes(query, lines)
 
 
 def _partner_years(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]] | None:

@@ -158,6 +158,15 @@ def parse_tree(con: duckdb.DuckDBPyConnection, query: str, where: str = "SQL") -
     return tree
 
 
+def with_ctes(query: str, ctes: str) -> str:
+    """`query` with the common table expressions `ctes` ("name AS (...), ...") in front of its own: a CTE
+    named as a table stands for that table in the query, so a model's own SQL runs on a narrowed input."""
+    head = query.lstrip()
+    if head[:4].upper() == "WITH":
+        return f"WITH {ctes},{head[4:]}"
+    return f"WITH {ctes} {head}"
+
+
 def query_part(statement: str) -> str | None:
     """The query inside a statement: all of a SELECT, the `AS ...` of CREATE TABLE/VIEW, the
     source of an INSERT. None for statements that read nothing (CREATE TABLE (columns),

@@ -26,9 +26,8 @@
 --     unclassified lines of that submission;
 --   repeat_payment REPEAT-<partner>-<period>: in one submission, more than one expenditure line paying the
 --     same named counterparty (not REDACTED) the same amount on the same day, on the same cost centre and
---     expense type, under different references (transaction numbers, or else descriptions). No load check
---     warns on these (the references differ, as on legitimate split lines, and a payroll split in equal
---     parts matches too), but a repeated payment on a flag's money is what a reviewer asks about first.
+--     expense type, under different references (dq_repeat_payments: no load check warns on these), but a
+--     repeated payment on a flag's money is what a reviewer asks about first.
 -- Dates outside the month (posting_date_in_range) are not linked: a late-dated line is still the money.
 -- Each link is listed from the flag's side (a link between two flags is two rows, one each way).
 -- shared_amount: flag and flag - the sum of the shared lines as booked; flag and a duplicate or repeat -
@@ -146,33 +145,9 @@ duplicate_groups AS (
              coalesce(l.transaction_id, concat_ws(' | ', l.cost_centre, l.expense_type, l.description))
     HAVING count(*) > 1
 ),
-repeat_candidates AS (
-    -- the same payee, amount, day, cost centre and expense type on more than one line of a load, found by a hash
-    -- of the six: a cheap first pass over the whole ledger (a collision only adds a candidate, which the exact
-    -- grouping below drops), so the references are compared (a distinct count per group) on these few groups only
-    SELECT hash(l.load_id, l.counterparty, l.amount, l.posting_date, l.cost_centre, l.expense_type) AS payment_key
-    FROM fct_ledger l
-    WHERE l.line_type = 'expenditure' AND l.counterparty IS NOT NULL AND upper(trim(l.counterparty)) <> 'REDACTED'
-    GROUP BY payment_key
-    HAVING count(*) > 1
-),
-repeat_groups AS (
-    SELECT 'REPEAT-' || any_value(l.partner_id) || '-' || any_value(l.period) AS related_id,
-           'repeat_payment' AS related_kind,
-           any_value(l.partner_name) AS partner_name, any_value(l.period) AS period,
-           l.load_id, l.counterparty, l.amount, l.posting_date, count(*) AS lines,
-           list(l.source_row ORDER BY l.source_row) AS rows
-    FROM fct_ledger l
-    SEMI JOIN repeat_candidates c
-        ON c.payment_key = hash(l.load_id, l.counterparty, l.amount, l.posting_date, l.cost_centre, l.expense_type)
-    WHERE l.line_type = 'expenditure' AND l.counterparty IS NOT NULL AND upper(trim(l.counterparty)) <> 'REDACTED'
-    GROUP BY l.load_id, l.counterparty, l.amount, l.posting_date, l.cost_centre, l.expense_type
-    HAVING count(*) > 1
-       AND count(DISTINCT coalesce(l.transaction_id, concat_ws(' | ', l.cost_centre, l.expense_type, l.description)))
-           > 1
-),
 payment_groups AS (
-    SELECT * FROM duplicate_groups UNION ALL BY NAME SELECT * FROM repeat_groups
+    -- repeat payments are found load by load (dq_repeat_payments), so a late file finds only its own
+    SELECT * FROM duplicate_groups UNION ALL BY NAME SELECT * EXCLUDE (cost_centre, expense_type) FROM dq_repeat_payments
 ),
 group_lines AS (
     SELECT related_id, related_kind, partner_name, period, counterparty, amount, posting_date, lines, load_id,

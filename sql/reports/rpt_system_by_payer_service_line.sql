@@ -36,12 +36,18 @@ WITH months AS (
 systems AS (
     SELECT DISTINCT ics_id, ics_name FROM fct_mh_ledger WHERE ics_id IS NOT NULL
 ),
-spend AS (
-    SELECT mo.period, mo.fy, mo.fy_month, l.partner_id, l.service_line, l.ics_id, l.place_id IS NOT NULL AS placed,
-           sum(l.net_spend) AS net_spend
-    FROM months mo
-    JOIN fct_mh_ledger l ON l.fy = mo.fy AND l.period <= mo.period
+monthly AS (
+    -- each month's sums first, so the year to date below adds up a few rows a month rather than every line
+    -- once for each later month of its year (exact: DECIMAL sums)
+    SELECT l.period, l.fy, l.partner_id, l.service_line, l.ics_id, l.place_id IS NOT NULL AS placed, sum(l.net_spend) AS net_spend
+    FROM fct_mh_ledger l
     WHERE l.line_type = 'expenditure' AND NOT l.is_eliminated
+    GROUP BY ALL
+),
+spend AS (
+    SELECT mo.period, mo.fy, mo.fy_month, m.partner_id, m.service_line, m.ics_id, m.placed, sum(m.net_spend) AS net_spend
+    FROM months mo
+    JOIN monthly m ON m.fy = mo.fy AND m.period <= mo.period
     GROUP BY ALL
 ),
 unplaced AS (

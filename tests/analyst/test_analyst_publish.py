@@ -44,15 +44,19 @@ def test_the_open_book_run_published_the_warehouse_and_stamped_it(published_home
     assert published == tables | {"publish_info"}
 
 
+def published(home) -> tuple[Decimal, str]:
+    """(total spend, run id) of the published copy, as a new analyst's session sees them."""
+    con = analyst.connect(home)
+    try:
+        return total_spend(con), analyst.publish_info(con)["run_id"]
+    finally:
+        con.close()
+
+
 def test_publish_copies_and_stamps_the_warehouse(small_warehouse):
     info = pub.publish(Paths(small_warehouse), run_id="run-1")
     assert info.run_id == "run-1"
-    con = analyst.connect(small_warehouse)
-    try:
-        assert total_spend(con) == Decimal("2000000.00")
-        assert analyst.publish_info(con)["run_id"] == "run-1"
-    finally:
-        con.close()
+    assert published(small_warehouse) == (Decimal("2000000.00"), "run-1")
     leftovers = [p.name for p in Paths(small_warehouse).published.parent.iterdir()
                  if p.name not in ("openbook.duckdb", pub.INFO_JSON)]
     assert leftovers == []
@@ -84,7 +88,46 @@ def test_open_session_keeps_the_old_copy_and_new_connections_see_the_new(small_w
                          cwd=REPO, check=True).stdout.strip()
     assert out == "5000000.00"
     assert total_spend(reader) == Decimal("2000000.00")
+
+    # The session's copy is now the spare (the copy before the last): the next publish sees the session
+    # holding it in this process and leaves it to the session.
+    set_spend(small_warehouse, "300.00")
+    assert pub.publish(paths, run_id="run-3").from_spare is False
+    assert total_spend(reader) == Decimal("2000000.00"), "the open session must keep its figures"
+    assert analyst.publish_info(reader)["run_id"] == "run-1"
     reader.close()
+
+
+def test_the_copy_before_the_last_is_brought_up_to_date_in_place_unless_a_session_still_reads_it(small_warehouse):
+    paths = Paths(small_warehouse)
+    pub.publish(paths, run_id="run-1")
+    assert not pub.spare_path(paths).exists()  # nothing was published before it
+    # another analyst's session, in a process of its own, opens run-1's copy and keeps it open
+    code = ("import sys; from analyst import access; c = access.connect(sys.argv[1]); sql = 'SELECT sum(spend) FROM rpt_spend'\n"
+            "for line in sys.stdin: print(c.execute(sql).fetchone()[0], flush=True)")
+    session = subprocess.Popen([sys.executable, "-c", code, str(small_warehouse)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        session.stdin.write("\n"); session.stdin.flush()
+        assert session.stdout.readline().strip() == "2000000.00"
+        set_spend(small_warehouse, "250.00")
+        assert pub.publish(paths, run_id="run-2").from_spare is False  # run-1's copy is kept as the spare
+        set_spend(small_warehouse, "300.00")
+        info = pub.publish(paths, run_id="run-3")  # the spare is run-1's copy, which the session holds
+        assert (info.from_spare, info.replaced) == (False, ["rpt_spend"])
+        session.stdin.write("\n"); session.stdin.flush()
+        assert session.stdout.readline().strip() == "2000000.00", "the session must keep its figures"
+    finally:
+        session.stdin.close()
+        session.wait(timeout=60)
+    # the spare now is run-2's copy, which no one opened: brought up to date in place, it is the new copy
+    spare = pub.spare_path(paths).stat().st_ino
+    set_spend(small_warehouse, "400.00")
+    info = pub.publish(paths, run_id="run-4")
+    assert (info.from_spare, info.replaced) == (True, ["rpt_spend"])
+    assert paths.published.stat().st_ino == spare
+    assert oct(paths.published.stat().st_mode & 0o777) == oct(pub.READ_ONLY_MODE)
+    assert published(small_warehouse) == (Decimal("8000000.00"), "run-4")
 
 
 def _fail_half_way(src, dst):

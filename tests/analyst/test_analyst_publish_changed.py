@@ -90,6 +90,25 @@ def test_only_the_tables_that_changed_are_copied_and_the_copy_equals_a_whole_pub
     assert pub.publish(paths, run_id="same").replaced == []  # nothing changed: only the stamp is new
 
 
+def test_the_spare_brought_up_to_date_in_place_equals_a_whole_publish(tmp_path):
+    """The copy before the last (the spare) holds two runs' changes: both are replaced in it."""
+    paths = _warehouse(tmp_path / "home")
+    pub.publish(paths, run_id="first")
+    set_spend(paths.home, "250.00")
+    assert pub.publish(paths, run_id="spend").from_spare is False  # the first copy becomes the spare
+    _write(paths, "INSERT INTO stg_lines VALUES ($f, 3)", {"f": str(paths.inbox / "la_ashby" / "june.csv")})
+    info = pub.publish(paths, run_id="lines")
+    assert (info.from_spare, info.replaced) == (True, ["stg_lines"])  # changes since the last copy
+    assert _same_as_a_whole_publish(paths, tmp_path) == []  # the spare's rpt_spend was brought up too
+    con = duckdb.connect(str(paths.published), read_only=True)
+    try:
+        assert con.execute("SELECT source_file, n2 FROM fct_lines ORDER BY n").fetchall() == [
+            ("haven/2025-06.csv", 2), ("/elsewhere/scenario.yaml", 4), ("la_ashby/june.csv", 6)]
+        assert con.execute("SELECT DISTINCT spend FROM rpt_spend").fetchall() == [(Decimal("250.00"),)]
+    finally:
+        con.close()
+
+
 def test_a_changed_catalog_publishes_the_whole_warehouse(tmp_path):
     paths = _warehouse(tmp_path / "home")
     pub.publish(paths, run_id="first")

@@ -111,7 +111,7 @@ def test_the_register_says_see_also_with_the_shared_money(demo_db):
 
 
 def _links_over_restated(demo_home, warned: bool) -> dict[tuple[str, str], dict]:
-    """rpt_flag_links rebuilt in a scratch database over the demo, with December's second payment to PeerLink
+    """rpt_flag_links (and the repeat payments it reads) rebuilt in a scratch database over the demo, with December's second payment to PeerLink
     exported under the first one's transaction number (a payment exported twice), and the load check's
     likely_duplicate_payment warning recorded on that submission or not."""
     from warehouse.sql_files import run_sql
@@ -130,6 +130,7 @@ def _links_over_restated(demo_home, warned: bool) -> dict[tuple[str, str], dict]
         con.execute("INSERT INTO dq_results SELECT partner_id, period, load_id, suite, 'likely_duplicate_payment', "
                     "NULL, 'possible duplicates', 'WARN', false, 2, element_count, '[]', checked_at "
                     "FROM base.main.dq_results WHERE load_id = $l LIMIT 1", {"l": load_id})
+    run_sql(con, "marts/dq_repeat_payments")  # the repeat payments rpt_flag_links reads, found on the restated lines
     run_sql(con, "reports/rpt_flag_links")
     return _links(con)
 

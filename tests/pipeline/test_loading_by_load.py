@@ -2,7 +2,7 @@
 its SQL, row for row, after each change a run can bring: a late file, a resubmission replacing a
 load, a blocked resubmission, a change of reference data (every period staged again), and a
 warehouse without change markers. So do the rpt_ tables kept by partner-year (warehouse/
-by_partner_year.py) equal their SQL files run whole. After each, the ledgers' change markers (warehouse/
+by_partner_year.py) and dq_repeat_payments, kept by load too, equal their SQL files run whole. After each, the ledgers' change markers (warehouse/
 change_markers.py) equal what their rows say, and the published copy equals the warehouse."""
 import shutil
 from contextlib import contextmanager
@@ -12,7 +12,7 @@ import pytest
 
 from tests.pipeline import loading_helpers as h
 from tests.pipeline.conftest import query
-from warehouse import by_partner_year, change_markers, fingerprints, keys_by_load
+from warehouse import by_load, by_partner_year, change_markers, fingerprints, keys_by_load
 from warehouse.report_settings import report_params
 from warehouse.settings import Paths
 from warehouse.sql_files import run_sql
@@ -53,14 +53,20 @@ def full_rebuild_differences(home, tmp_path) -> tuple[int, int, int]:
     return only_kept, only_full, rows
 
 
-def partner_years_unlike_whole(home, tmp_path) -> list[str]:
-    """The rpt_ tables kept by partner-year (warehouse/by_partner_year.py) that differ, row for row
-    either way, from their SQL file run whole on a copy of the warehouse: the independent reference."""
+# The other tables kept by key, with their SQL files: by partner-year (warehouse/by_partner_year.py) and
+# by load besides fct_mh_ledger (warehouse/by_load.py; fct_mh_ledger is full_rebuild_differences').
+KEPT_BY_KEY = {**{model: f"reports/{model}" for model in by_partner_year.PARTNER_YEAR_MODELS},
+               **{model: sql for model, sql in by_load.KEPT_BY_LOAD.items() if model != by_load.MODEL}}
+
+
+def kept_unlike_whole(home, tmp_path) -> list[str]:
+    """The other tables kept by key (KEPT_BY_KEY) that differ, row for row either way, from their SQL
+    file run whole on a copy of the warehouse: the independent reference."""
     differ = []
     with warehouse_copy(home, tmp_path) as con:
-        for model in sorted(by_partner_year.PARTNER_YEAR_MODELS):
+        for model, sql in sorted(KEPT_BY_KEY.items()):
             con.execute(f"CREATE TABLE kept AS SELECT * FROM {model}")
-            run_sql(con, f"reports/{model}", report_params())
+            run_sql(con, sql, report_params())
             for a, b in (("kept", model), (model, "kept")):
                 if con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0]:
                     differ.append(f"{model}: rows only in {a}")
@@ -139,7 +145,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert last_build(small_home) == "full: first build"
     only_kept, only_full, rows = full_rebuild_differences(small_home, tmp_path)
     assert (only_kept, only_full) == (0, 0) and rows > 0
-    assert partner_years_unlike_whole(small_home, tmp_path) == []
+    assert kept_unlike_whole(small_home, tmp_path) == []
     before = mh_loads(small_home)
 
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
@@ -147,8 +153,8 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     # A late partner-month: its load's lines are inserted, nothing else is touched; no ledger-sized
     # table is read whole to find that out (neither by publish nor by the by-load build).
     read_whole = []
-    by_load, read, store = fingerprints.by_load, change_markers._read, change_markers._store
-    monkeypatch.setattr(fingerprints, "by_load", lambda con, name, database: read_whole.append(name) or by_load(
+    hash_by_load, read, store = fingerprints.by_load, change_markers._read, change_markers._store
+    monkeypatch.setattr(fingerprints, "by_load", lambda con, name, database: read_whole.append(name) or hash_by_load(
         con, name, database))
     monkeypatch.setattr(change_markers, "_read", lambda con, table, database, loads: (
         read_whole.append(table) if loads is None else None) or read(con, table, database, loads))
@@ -159,13 +165,14 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     monkeypatch.undo()
     assert set(read_whole) & set(change_markers.MARKED) == set()
     assert last_build(small_home) == "by load"
+    assert query(small_home, "SELECT how FROM model_state WHERE model = 'dq_repeat_payments'") == [("by load",)]
     assert partner_years_built(small_home) == {"by partner-year"}
     # fct_mh_ledger_by_recipient reads dim_counterparty, whose ledger totals any file changes
     assert keys_checked(small_home) == {model: "every row" if model == "fct_mh_ledger_by_recipient" else "by load"
                                         for model in keys_by_load.LINE_MODELS}
     assert len(mh_loads(small_home) - before) == 1 and before <= mh_loads(small_home)
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
-    assert partner_years_unlike_whole(small_home, tmp_path) == []
+    assert kept_unlike_whole(small_home, tmp_path) == []
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # A resubmission replaces la_ashby's June: the old load's rows go, the new one's come in.
@@ -176,7 +183,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert last_build(small_home) == "by load"
     assert len(replaced - mh_loads(small_home)) == 1 and len(mh_loads(small_home) - replaced) == 1
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
-    assert partner_years_unlike_whole(small_home, tmp_path) == []
+    assert kept_unlike_whole(small_home, tmp_path) == []
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # A blocked resubmission is rejected: the month keeps its last good load.
@@ -187,7 +194,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert last_build(small_home) == "by load"
     assert mh_loads(small_home) == kept
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
-    assert partner_years_unlike_whole(small_home, tmp_path) == []
+    assert kept_unlike_whole(small_home, tmp_path) == []
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # Reference data changes (a place renamed): the model is rebuilt whole.
@@ -198,7 +205,7 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     assert set(keys_checked(small_home).values()) == {"every row"}  # ref_places is on the way to every line model
     assert query(small_home, "SELECT count(*) FROM fct_mh_ledger WHERE place_name = 'Ashby and District'")[0][0] > 0
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
-    assert partner_years_unlike_whole(small_home, tmp_path) == []
+    assert kept_unlike_whole(small_home, tmp_path) == []
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []
 
     # A warehouse without change markers (made before them): the next run makes them from the rows,
@@ -209,5 +216,5 @@ def test_kept_by_load_it_equals_a_full_rebuild_after_every_change(small_home, ru
     h.send(small_home, "Spend_over_500_2025-06_v4.csv", source[:-5], 3)
     assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
     assert full_rebuild_differences(small_home, tmp_path)[:2] == (0, 0)
-    assert partner_years_unlike_whole(small_home, tmp_path) == []
+    assert kept_unlike_whole(small_home, tmp_path) == []
     assert markers_unlike_rows(small_home) == [] and published_unlike_warehouse(small_home) == []

@@ -2,7 +2,7 @@
 warehouse: after each change fct_mh_ledger can bring (a load withdrawn, a late load, a resubmitted
 load, reference data changed, a month gone) only the partner-years it reaches are computed again,
 and each table equals its SQL file run whole into a table of its own (the independent reference),
-row for row both ways."""
+row for row both ways. So does dq_repeat_payments, kept by load (warehouse/by_load.py) for rpt_flag_links."""
 from __future__ import annotations
 
 import shutil
@@ -110,3 +110,79 @@ def test_kept_by_partner_year_equals_a_whole_build_after_each_change(con):
     con.execute(f"DELETE FROM {MODELS[0]} WHERE partner_id = $p", {"p": partner})
     assert by_partner_year.build(con, MODELS[0], report_params()).how == "full: the table is not as its last build left it"
     assert differences(con, MODELS[0])[:2] == (0, 0)
+
+
+REPEATS = "dq_repeat_payments"
+
+
+def repeats_unlike_whole(con) -> tuple[int, int]:
+    """(rows only in the kept dq_repeat_payments, rows only in its SQL file run whole)."""
+    for statement in statements(sql_text(by_load.KEPT_BY_LOAD[REPEATS])):
+        execute(con, statement.replace(f"CREATE OR REPLACE TABLE {REPEATS} AS", "CREATE OR REPLACE TEMP TABLE whole AS"))
+    (only_kept,) = con.execute(f"SELECT count(*) FROM (FROM {REPEATS} EXCEPT ALL FROM whole)").fetchone()
+    (only_whole,) = con.execute(f"SELECT count(*) FROM (FROM whole EXCEPT ALL FROM {REPEATS})").fetchone()
+    return only_kept, only_whole
+
+
+def build_repeats(con) -> tuple[str, int, int]:
+    built = by_load.build(con, REPEATS)
+    assert repeats_unlike_whole(con) == (0, 0)
+    return built.how, built.deleted, built.inserted
+
+
+def repeats_of(con, load: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {REPEATS} WHERE load_id = $l", {"l": load}).fetchone()[0]
+
+
+def test_repeat_payments_kept_by_load_equal_a_whole_build_after_each_change(con):
+    """dq_repeat_payments (kept by load like fct_mh_ledger, for rpt_flag_links) after each change a run can
+    bring: only the loads reached are grouped again, and the table equals its SQL file run whole."""
+    periods = [r[0] for r in con.execute("SELECT DISTINCT period FROM fct_ledger ORDER BY 1").fetchall()]
+    load, partner = mh_load(con, periods[-2])
+    con.execute(f"DELETE FROM {by_load.STATE} WHERE model = $m", {"m": REPEATS})
+    assert build_repeats(con) == ("full: first build", 0, 0)
+    assert build_repeats(con) == ("by load", 0, 0)  # nothing changed
+
+    # A resubmission under the same load: one line made a repeat of another (same payee, amount, day,
+    # cost centre and expense type, another reference), so the load gains a group; that load only.
+    assert repeats_of(con, load) == 0
+    with transaction(con), change_markers.writing(con, "stg_ledger") as touched:
+        con.execute("""UPDATE stg_ledger s SET counterparty = a.counterparty, amount = a.amount,
+                           posting_date = a.posting_date, cost_centre = a.cost_centre, expense_type = a.expense_type,
+                           transaction_id = coalesce(a.transaction_id, 'ref') || '-again'
+                       FROM (SELECT * FROM stg_ledger WHERE load_id = $l AND line_type = 'expenditure'
+                             AND counterparty IS NOT NULL AND upper(trim(counterparty)) <> 'REDACTED'
+                             ORDER BY source_row LIMIT 1) a
+                       WHERE s.load_id = $l AND s.line_type = 'expenditure' AND s.source_row = (
+                           SELECT min(source_row) FROM stg_ledger WHERE load_id = $l AND line_type = 'expenditure'
+                             AND source_row > a.source_row)""", {"l": load})
+        touched.loads([load])
+    change_markers.settle(con, ["stg_ledger"])
+    assert build_repeats(con) == ("by load", 1, 1)
+    assert repeats_of(con, load) == 1
+
+    # The load withdrawn, then late again: its groups go, then come back.
+    con.execute("UPDATE dq_load_status SET status = 'blocked' WHERE load_id = $l", {"l": load})
+    assert build_repeats(con) == ("by load", 1, 0)
+    assert repeats_of(con, load) == 0
+    con.execute("UPDATE dq_load_status SET status = 'passed' WHERE load_id = $l", {"l": load})
+    assert build_repeats(con) == ("by load", 0, 1)
+    assert repeats_of(con, load) == 1
+
+    # Reference data fct_ledger reads (the partner's name): built whole, and the name follows.
+    con.execute("UPDATE ref_partners SET name = name || ' (renamed)' WHERE partner_id = $p",
+                {"p": partner})
+    assert build_repeats(con)[0] == "full: its SQL or reference data changed"
+    assert con.execute(f"SELECT partner_name FROM {REPEATS} WHERE load_id = $l", {"l": load}).fetchone()[0].endswith(
+        " (renamed)")
+
+    # The last month withdrawn whole: its loads' groups go, no other.
+    last = [r[0] for r in con.execute("SELECT load_id FROM dq_load_status WHERE period = $p AND status = 'passed'",
+                                      {"p": periods[-1]}).fetchall()]
+    con.execute("UPDATE dq_load_status SET status = 'blocked' WHERE list_contains($l, load_id)", {"l": last})
+    assert build_repeats(con) == ("by load", len(last), 0)
+
+    # Something else wrote the table: built whole.
+    con.execute(f"DELETE FROM {REPEATS} WHERE load_id = $l", {"l": load})
+    assert build_repeats(con) == ("full: the table is not as its last build left it", 0, 0)
+    assert repeats_of(con, load) == 1
