@@ -8,6 +8,10 @@ ONE_WORKER = {
     "tests/pipeline/test_loading_changes.py": "loaded-home",
     "tests/pipeline/test_loading_checks.py": "loaded-home",
     "tests/pipeline/test_loading_resubmission.py": "loaded-home",
+    # tests/browser/conftest.py `visits`: each page both files read, loaded once in Chromium (a worker's
+    # session fixture, so the two files on one worker).
+    "tests/browser/test_html_in_chromium.py": "page-visits",
+    "tests/browser/test_table_widths_in_chromium.py": "page-visits",
 }
 
 

@@ -1,5 +1,6 @@
-"""The site the browser tests open (the demo home's latest reports) and, for the tests that drive
-Chromium over its DevTools protocol, one headless Chromium per test module."""
+"""The site the browser tests open (the demo home's latest reports), for the tests that drive Chromium
+over its DevTools protocol one headless Chromium per test module, and the run's one visit of each page
+the charts test and the table-width test read."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,14 +8,19 @@ from pathlib import Path
 import pytest
 
 from headless_chromium import Chromium
-from tests.browser.test_html_in_chromium import chromium
+from tests.browser.test_html_in_chromium import Visit, chart_pages, chromium, visit
+from tests.browser.test_table_widths_in_chromium import TABLE_WIDTHS, width_pages
+
+
+def latest_site(demo_home: Path) -> Path:
+    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert folders, "the demo run wrote no reports"
+    return folders[-1] / "html"
 
 
 @pytest.fixture(scope="module")
 def site(demo_home) -> Path:
-    folders = sorted(p for p in (demo_home / "reports").iterdir() if p.is_dir() and not p.name.startswith("."))
-    assert folders, "the demo run wrote no reports"
-    return folders[-1] / "html"
+    return latest_site(demo_home)
 
 
 @pytest.fixture(scope="module")
@@ -22,3 +28,18 @@ def browser(tmp_path_factory):
     b = Chromium(tmp_path_factory.mktemp("chromium"), chromium())
     yield b
     b.close()
+
+
+@pytest.fixture(scope="session")
+def visits(demo_home, tmp_path_factory) -> dict[Path, Visit]:
+    """Each page of chart_pages and width_pages loaded once in one Chromium (1400 × 1000 pixels): its DOM,
+    its console messages and its tables' widths (TABLE_WIDTHS). Loading a page is nearly all of both tests'
+    time and most pages are in both sets; test_html_in_chromium.py and test_table_widths_in_chromium.py go
+    to one parallel worker (tests/worker_units.py), so each page is loaded once a run, not once per test."""
+    site = latest_site(demo_home)
+    browser = Chromium(tmp_path_factory.mktemp("chromium-visits"), chromium())
+    try:
+        return {page: visit(browser, page, measure=TABLE_WIDTHS)
+                for page in dict.fromkeys(chart_pages(site) + width_pages(site))}
+    finally:
+        browser.close()

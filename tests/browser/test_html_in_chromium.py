@@ -3,6 +3,7 @@ every chart renders, no page logs a console message (errors included), and every
 between pages resolves."""
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,30 +22,54 @@ def chromium() -> str:
     return found
 
 
-def render(browser: Chromium, page: Path, fragment: str = "") -> tuple[str, list[str]]:
-    """The DOM after scripts ran, and the console messages the page logged, in the module's one
-    Chromium (a browser started per page cost more than the pages); ``fragment`` is added to the
-    page's address after "#" (where the site's filters keep their state). The page is left for a
-    blank one before returning, so what it logs until then is its own, and the next address,
-    even the same page with another fragment, is a new load."""
+@dataclass(frozen=True)
+class Visit:
+    dom: str              # the DOM after scripts ran
+    console: list[str]    # the console messages the page logged
+    measured: object      # the value of the visit's `measure` script
+
+
+def visit(browser: Chromium, page: Path, fragment: str = "", measure: str = "null") -> Visit:
+    """One load of a page in the module's one Chromium (a browser started per page cost more than the
+    pages); ``fragment`` is added to the page's address after "#" (where the site's filters keep their
+    state) and ``measure``, a script, is evaluated once the page loaded. The page is left for
+    a blank one before returning, so what it logs until then is its own, and the next address, even the
+    same page with another fragment, is a new load."""
     browser.console.clear()
     browser.open(page.resolve().as_uri() + (f"#{fragment}" if fragment else ""))
+    measured = browser.evaluate(measure)
     dom = browser.evaluate("document.documentElement.outerHTML")
     browser.open("about:blank")
-    return dom, list(browser.console)
+    return Visit(dom, list(browser.console), measured)
 
 
-def test_every_page_renders_its_charts_without_console_messages(site, browser):
+def render(browser: Chromium, page: Path, fragment: str = "") -> tuple[str, list[str]]:
+    """The DOM after scripts ran, and the console messages the page logged (`visit`)."""
+    seen = visit(browser, page, fragment)
+    return seen.dom, seen.console
+
+
+def chart_pages(site: Path) -> list[Path]:
     """Every page, partner pages included, and the drill-down pages of the flags and of one figure of
     each section: the hundreds of other drill-down pages are the same template (no charts) over other
     lines, which tests/reports/test_figure_drill.py reads every one of."""
     flagged = {h for p in site.glob("*.html") for h in re.findall(r'<a class="drill" href="(drill/[^"]+)"',
                                                                    p.read_text(encoding="utf-8"))}
-    one_per_section = {}
-    for p in sorted(site.glob("drill/*.html")):
-        one_per_section.setdefault(p.name.rsplit("-", 1)[0], p)
-    drill = sorted({site / h for h in flagged} | set(one_per_section.values()))
-    pages = sorted(site.glob("*.html")) + drill + sorted(site.glob("partners/*.html"))
+    drill = sorted({site / h for h in flagged} | set(one_per_section(site.glob("drill/*.html"))))
+    return sorted(site.glob("*.html")) + drill + sorted(site.glob("partners/*.html"))
+
+
+def one_per_section(pages) -> list[Path]:
+    """The first page of each section's explain or drill pages (named <kind>-<section>-<hash>.html)."""
+    first = {}
+    for p in sorted(pages):
+        first.setdefault(p.name.rsplit("-", 1)[0], p)
+    return list(first.values())
+
+
+def test_every_page_renders_its_charts_without_console_messages(site, visits):
+    """Each page of chart_pages, as the run's one visit of it found it (tests/browser/conftest.py)."""
+    pages = chart_pages(site)
     names = {p.name for p in pages}
     assert {"index.html", "open-book.html", "eliminations.html", "plan-vs-actual.html", "system-position.html",
             "mhis.html", "variation.html", "funding-consistency.html", "sector-share.html", "contracts.html",
@@ -53,9 +78,9 @@ def test_every_page_renders_its_charts_without_console_messages(site, browser):
     for page in pages:
         source = page.read_text(encoding="utf-8")
         expected_charts = source.count("Plotly.newPlot(")
-        dom, console = render(browser, page)
-        assert console == [], f"{page.name} logged: {console}"
-        rendered = len(re.findall(r'class="plotly-graph-div[^"]*"[^>]*>\s*<div class="plot-container', dom))
+        seen = visits[page]
+        assert seen.console == [], f"{page.name} logged: {seen.console}"
+        rendered = len(re.findall(r'class="plotly-graph-div[^"]*"[^>]*>\s*<div class="plot-container', seen.dom))
         assert rendered == expected_charts, f"{page.name}: {rendered} of {expected_charts} charts rendered"
 
 

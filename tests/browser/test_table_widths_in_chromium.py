@@ -5,33 +5,36 @@ page of each section (the others are the same templates over other figures)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from tests.browser.test_html_in_chromium import one_per_section
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-_WIDE = """JSON.stringify([window.innerWidth, document.querySelectorAll('.table-wrap').length,
+
+def width_pages(site: Path) -> list[Path]:
+    """Every top-level page and partner page, and one explain and one drill page of each section (the others
+    are the same templates over other figures)."""
+    return (sorted(site.glob("*.html")) + sorted(site.glob("partners/*.html"))
+            + one_per_section(site.glob("explain/*.html")) + one_per_section(site.glob("drill/*.html")))
+
+
+# Each table's scroll container (.table-wrap) that is wider inside than it shows, with the window's width.
+TABLE_WIDTHS = """JSON.stringify([window.innerWidth, document.querySelectorAll('.table-wrap').length,
   Array.from(document.querySelectorAll('.table-wrap')).filter(function (w) { return w.scrollWidth > w.clientWidth; })
     .map(function (w) { var c = w.querySelector('caption');
                         return [c ? c.textContent : '', w.scrollWidth, w.clientWidth]; })])"""
 
 
-def _one_per_section(pages):
-    """The first page of each section's explain or drill pages (named <kind>-<section>-<hash>.html)."""
-    first = {}
-    for p in sorted(pages):
-        first.setdefault(p.name.rsplit("-", 1)[0], p)
-    return list(first.values())
-
-
-def test_no_table_of_any_page_is_wider_than_its_container_at_1400_pixels(site, browser):
-    pages = (sorted(site.glob("*.html")) + sorted(site.glob("partners/*.html"))
-             + _one_per_section(site.glob("explain/*.html")) + _one_per_section(site.glob("drill/*.html")))
+def test_no_table_of_any_page_is_wider_than_its_container_at_1400_pixels(site, visits):
+    """Each page of width_pages, as the run's one visit of it measured it (tests/browser/conftest.py)."""
+    pages = width_pages(site)
     assert len(pages) > 40
     wide, tables = [], 0
     for page in pages:
-        browser.open(page.resolve().as_uri())
-        width, count, over = json.loads(browser.evaluate(_WIDE))
+        width, count, over = json.loads(visits[page].measured)
         assert width == 1400, f"{page.name}: the window is {width} pixels wide, not 1400"
         tables += count
         wide += [(str(page.relative_to(site)), caption, f"{inner} px in {shown} px") for caption, inner, shown in over]
