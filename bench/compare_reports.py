@@ -6,7 +6,9 @@ Each directory is a period's reports (the folder `reports/<period>` points at, o
 bench/report_profile.py's DIR/reports/<period>). A workbook is compared member by member of its
 zip (the zip's own entry times differ between any two saves); every other file as it is. The
 only differences allowed are the produced-at stamps: the workbook's created/modified properties
-(docProps/core.xml) and the cover's "Produced" time. The version's record of what it was made
+(docProps/core.xml) and the cover's "Produced" time. A workbook's XML parts are compared in canonical
+form (C14N 2.0), so the same XML written through lxml or et_xmlfile compares equal; bench/compare_packs.py
+compares two packs cell by cell instead. The version's record of what it was made
 from (.inputs.json) holds the report code's hash, so it differs whenever the code does: it is
 left out. Prints every file that differs beyond those, and exits 1 when there is one.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -28,8 +31,16 @@ _STAMPS = (re.compile(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>"),
 def _members(path: Path) -> dict[str, bytes]:
     if path.suffix == ".xlsx":
         with zipfile.ZipFile(path) as z:
-            return {f"{path.name}!{n}": z.read(n) for n in z.namelist()}
+            return {f"{path.name}!{n}": _canonical(n, z.read(n)) for n in z.namelist()}
     return {path.name: path.read_bytes()}
+
+
+def _canonical(name: str, data: bytes) -> bytes:
+    """A workbook's XML part in canonical form (C14N 2.0): openpyxl writes the same XML through lxml or
+    et_xmlfile with different quoting and declarations, which are not differences of the workbook."""
+    if not name.endswith((".xml", ".rels")):
+        return data
+    return ET.canonicalize(data.decode("utf-8")).encode("utf-8")
 
 
 def _files(folder: Path) -> dict[str, Path]:

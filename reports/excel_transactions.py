@@ -41,6 +41,7 @@ _COLUMNS = (
 )
 _WIDTHS = {"money": 18, "int": 8}      # figures: as wide as the largest; every other column fits its text
 _WIDEST = 40        # a text column wider than this (a long description, a file's path) wraps within it: a service line fits
+_CELL_MOST = 32767     # characters a cell holds
 _width = functools.lru_cache(maxsize=1 << 16)(text_width)  # names repeat on thousands of lines
 
 
@@ -78,9 +79,16 @@ class _Styles:
         key = (kind, wrapped, top)
         if key not in self._made:
             self._made[key] = self._style(*key)
-        c = Cell(self.ws, value=value, style_array=self._made[key])
+        # the value and type set as openpyxl's value setter leaves them, without its checks, already made: a figure
+        # is a Decimal or an int (type "n"), text went through _text_shown (formatting.excel_text, cut to a cell's
+        # length) and is text, never a formula. The setter's checks were a third of the sheet's time.
+        c = Cell(self.ws)
+        style = self._made[key]
+        if style is not None:
+            c._style = StyleArray(style)    # a copy each, as Cell(style_array=) makes
+        c._value = value
         if kind not in ("money", "int"):
-            c.data_type = "s"           # text, never a formula (formatting.excel_text)
+            c.data_type = "s"
         return c
 
     def _style(self, kind: str, wrapped: bool, top: bool) -> StyleArray | None:
@@ -95,6 +103,35 @@ class _Styles:
         elif indent:
             probe.alignment = Alignment(indent=indent)
         return probe._style if probe.has_style else None
+
+
+def _shown(kind: str, v: Any) -> tuple[Any, float | None, bool, int]:
+    """A line's value as its cell holds it, its width (None: not measured), whether it wraps and the lines it
+    takes. A figure is a number, never text or a float; text is worked out once per distinct value (names,
+    files and codes repeat on thousands of lines)."""
+    if kind == "money":
+        return None if v is None else Decimal(v), None, False, 1
+    if kind == "int":
+        return v, None, False, 1
+    return _text_shown(kind, v)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _text_shown(kind: str, v: Any) -> tuple[str | None, float | None, bool, int]:
+    """(text, width, wrapped, lines) of a text cell: measured whole, held cut to the most a cell holds (as
+    openpyxl's value setter cuts it)."""
+    if kind == "file":
+        text = f.excel_text(_file_name(v))
+        width = _width(text) + 1
+        wrapped = width + 2.5 > _WIDEST        # off the figures beside it, wrapped when too long
+        return text[:_CELL_MOST], width, wrapped, _lines(text, 1) if wrapped else 1
+    shown = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
+    text = None if shown is None else f.excel_text(str(shown))
+    if not text:
+        return text, None, False, 1
+    width = _width(text)
+    wrapped = width + 2.5 > _WIDEST
+    return text[:_CELL_MOST], width, wrapped, _lines(text, 0) if wrapped else 1
 
 
 def _present(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
@@ -146,31 +183,17 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
     first_of: dict[Any, int] = {}
     has_system = "ics_id" in {k for k, _, _ in cols}
     styles = _Styles(ws)
+    kinds = [kind for _, _, kind in cols]
     for r, rec in enumerate(recs, start=HEADER_ROW + 1):
-        values, wraps, lines = [], [], 1
-        for j, ((_, _, kind), v) in enumerate(zip(cols, rec)):
-            wrapped = False
-            if kind == "money":
-                v = None if v is None else Decimal(v)        # a number, never text or a float
-            elif kind == "file":
-                v = f.excel_text(_file_name(v))
-                width = _width(v) + 1
+        shown = [_shown(kind, v) for kind, v in zip(kinds, rec)]
+        lines = 1
+        for j, (_, width, _, n) in enumerate(shown):
+            if width is not None:
                 widest[j] = max(widest[j], width)
-                wrapped = width + 2.5 > _WIDEST        # off the figures beside it, wrapped when too long
-                lines = max(lines, _lines(v, 1)) if wrapped else lines
-            elif kind != "int":
-                text = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
-                v = None if text is None else f.excel_text(str(text))
-                if v:
-                    width = _width(v)
-                    widest[j] = max(widest[j], width)
-                    wrapped = width + 2.5 > _WIDEST
-                    lines = max(lines, _lines(v, 0)) if wrapped else lines
-            values.append(v)
-            wraps.append(wrapped)
+                lines = max(lines, n)
         # row r (the sheet's rows so far end at the one before it); a wrapped row's figures sit at the top
         # beside its wrapped text, not at the foot of the row
-        ws.append([styles.cell(kind, v, wrapped, lines > 1) for (_, _, kind), v, wrapped in zip(cols, values, wraps)])
+        ws.append([styles.cell(kind, v, wrapped, lines > 1) for kind, (v, _, wrapped, _) in zip(kinds, shown)])
         if lines > 1:           # LibreOffice does not fit a row to wrapped text on opening: its height, set
             ws.row_dimensions[r].height = ROW_PT * lines
         if has_system:

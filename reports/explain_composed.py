@@ -31,7 +31,8 @@ def contract_type_value(at: At):
         "SELECT contract_id FROM rpt_contracts WHERE ics_id IS NOT DISTINCT FROM ? AND fy = ? AND contract_type = ? "
         "AND contract_level <> 'delegated_budget' ORDER BY contract_id",
         [at.facts["ics_id"], periods.fy_of(at.period), at.facts["contract_type"]]).fetchall()]
-    rows = ref_rows(at.con, "ref_contracts", _CONTRACT_FIELDS, "list_contains(?, contract_id)", [ids], "rowid")
+    rows = ref_rows(at.con, "ref_contracts", _CONTRACT_FIELDS, "list_contains(?, contract_id)", [ids], "rowid",
+                    shared=at.shared)
     if not rows or len(rows) != len(ids):
         return None                       # a contract without its one reference row: nothing sure to show
     terms = [Term(f"{field_of(r, 'contract_id')}: {field_of(r, 'commissioner_id')} to {field_of(r, 'provider_id')}",

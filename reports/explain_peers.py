@@ -225,7 +225,7 @@ FUNDING_DEFINITION = ("A contract's annual value (reference/contracts.csv) per u
 def _contract_row(at: At):
     rows = ref_rows(at.con, "ref_contracts", ("contract_id", "commissioner_id", "provider_id", "annual_value",
                                               "capacity", "capacity_unit"),
-                    "contract_id = ?", [at.facts["contract_id"]], "rowid")
+                    "contract_id = ?", [at.facts["contract_id"]], "rowid", shared=at.shared)
     return rows[0] if len(rows) == 1 else None
 
 
@@ -447,7 +447,8 @@ def _trust_returns(at: At, unit: str, fy: str, measure_id: str, side: str) -> tu
         num = doc.get("numerator") or {}
         if num.get("source") == "provider_activity":
             column = num["activity"]
-            rows = ref_rows(at.con, "ref_alliance_activity", ("period", "provider_id", column), *months, "period")
+            rows = ref_rows(at.con, "ref_alliance_activity", ("period", "provider_id", column), *months, "period",
+                            shared=at.shared)
             return rows, column, column.replace("_", " ")
         where, params = months
         for key, col in (("service_lines", "service_line"), ("service_hours", "service_hours")):
@@ -455,19 +456,19 @@ def _trust_returns(at: At, unit: str, fy: str, measure_id: str, side: str) -> tu
                 where += f" AND list_contains(?, {col})"
                 params = params + [list(num[key])]
         rows = ref_rows(at.con, "ref_alliance_finance", ("period", "provider_id", "service_line", "service_hours",
-                                                          "spend"), where, params, "period, rowid")
+                                                          "spend"), where, params, "period, rowid", shared=at.shared)
         return rows, "spend", _spend_on(at, num)
     name = doc.get("denominator")
     if name == "weighted_population_served":
         rows = ref_rows(at.con, "ref_alliance_populations", ("fy", "provider_id", "weighted_population_served"),
-                        "provider_id = ? AND fy = ?", [unit, fy], "rowid")
+                        "provider_id = ? AND fy = ?", [unit, fy], "rowid", shared=at.shared)
         return rows, "weighted_population_served", "weighted population served"
     if name == "occupied_bed_days":
         rows = ref_rows(at.con, "ref_alliance_activity", ("period", "provider_id", "occupied_bed_days"), *months,
-                        "period")
+                        "period", shared=at.shared)
         return rows, "occupied_bed_days", "occupied bed days"
     rows = ref_rows(at.con, "ref_alliance_finance", ("period", "provider_id", "service_line", "service_hours",
-                                                      "spend"), *months, "period, rowid")
+                                                      "spend"), *months, "period, rowid", shared=at.shared)
     return rows, "spend", "all its spend"
 
 

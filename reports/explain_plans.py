@@ -42,7 +42,7 @@ def _allocations(at: At) -> dict[str, Term]:
     """The ICB's allocation rows for the row's year and the year before, as terms citing their rows."""
     fy, icb = at.facts["fy"], at.facts["icb_id"]
     rows = ref_rows(at.con, "ref_allocations", ("icb_id", "fy", "programme_allocation"), "icb_id = ? AND fy IN (?, ?)",
-                    [icb, fy, _prior_fy(fy)], "fy")
+                    [icb, fy, _prior_fy(fy)], "fy", shared=at.shared)
     return {field_of(r, "fy"): Term(f"Programme allocation {field_of(r, 'fy')}",
                                     Decimal(field_of(r, "programme_allocation")), source=r) for r in rows}
 

@@ -69,7 +69,8 @@ def _plan(whole_year: bool) -> Explainer:
         last = periods.fy_end(period) if whole_year else period
         rows = ref_rows(con, "ref_investment_plans", ("icb_id", "scheme_id", "period", "planned_amount"),
                          "icb_id = ? AND scheme_id = ? AND period BETWEEN ? AND ?",
-                         [facts["icb_id"], facts["scheme_id"], periods.fy_start(period), last], "period")
+                         [facts["icb_id"], facts["scheme_id"], periods.fy_start(period), last], "period",
+                         shared=at.shared)
         terms = [Term(f"Planned for {f.month_label(field_of(s, 'period'))}", Decimal(field_of(s, "planned_amount")),
                       source=s) for s in rows]
         return Explanation(f"the scheme's planned amounts for the months of {fy}"
@@ -94,7 +95,7 @@ def _one_ref(table: str, fields: tuple[str, ...], keys: tuple[tuple[str, str], .
     """A value read from one reference row: ``keys`` (table column, the row's fact) pick it."""
     def explain(at: At):
         rows = ref_rows(at.con, table, fields, " AND ".join(f"{col} = ?" for col, _ in keys),
-                         [at.facts.get(k) for _, k in keys], "rowid")
+                         [at.facts.get(k) for _, k in keys], "rowid", shared=at.shared)
         if len(rows) != 1:
             return None              # none, or several the SQL adds up: not one row to show
         key = value_key(at.section, value)
@@ -141,7 +142,7 @@ def _phased_budget(at: At):
         [facts["partner_id"], facts["service_line"], facts["fy"], period]).fetchall()
     budget = ref_rows(con, "ref_budgets", ("partner_id", "fy", "service_line", "annual_budget"),
                        "partner_id = ? AND fy = ? AND service_line = ?",
-                       [facts["partner_id"], facts["fy"], facts["service_line"]], "rowid")
+                       [facts["partner_id"], facts["fy"], facts["service_line"]], "rowid", shared=at.shared)
     terms = [Term(f"Budget for {f.month_label(p)}: {f.money2_text(budget[0].fields[3][1]) if budget else 'the annual budget'}"
                   f" × {share} ({profile})", Decimal(b)) for p, b, share, profile in months]
     if budget and terms:
@@ -174,7 +175,7 @@ def _required(at: At):
     fy, icb = at.facts["fy"], at.facts["icb_id"]
     prior_fy = f"{int(fy[:4]) - 1}-{fy[2:4]}"
     rows = ref_rows(at.con, "ref_allocations", ("icb_id", "fy", "programme_allocation"),
-                     "icb_id = ? AND fy IN (?, ?)", [icb, fy, prior_fy], "fy")
+                     "icb_id = ? AND fy IN (?, ?)", [icb, fy, prior_fy], "fy", shared=at.shared)
     alloc = {field_of(r, "fy"): Decimal(field_of(r, "programme_allocation")) for r in rows}
     prior = at.con.execute("SELECT prior_year_spend FROM rpt_mhis WHERE icb_id = ? AND fy = ?", [icb, fy]).fetchone()
     if fy not in alloc or prior_fy not in alloc or not prior or prior[0] is None:
@@ -282,7 +283,8 @@ def _delegated_terms(at: At, months: list[str]) -> list[Term] | None:
     if lp is None:
         return None
     contracts = ref_rows(at.con, "ref_contracts", ("contract_id", "commissioner_id", "provider_id", "annual_value",
-                                                  "start_date", "end_date"), "provider_id = ?", [lp], "rowid")
+                                                  "start_date", "end_date"), "provider_id = ?", [lp], "rowid",
+                         shared=at.shared)
     terms = []
     for c in contracts:
         start, end = str(field_of(c, "start_date"))[:7], str(field_of(c, "end_date"))
@@ -364,7 +366,8 @@ def _activity(column: str, by_subcontractor: bool) -> Explainer:
                                                         period])
         else:
             where, params = "period = ?", [period]
-        rows = ref_rows(at.con, "ref_lp_activity", ("period", "provider_id", column), where, params, "period, rowid")
+        rows = ref_rows(at.con, "ref_lp_activity", ("period", "provider_id", column), where, params, "period, rowid",
+                        shared=at.shared)
         if not rows:
             return None
         what = in_sentence(label_of(at.section, value_key(at.section, column)))
