@@ -304,13 +304,15 @@ def no_lines_message(path: Path, parsed: ParsedSubmission, month: str | None = N
 def _is_current(con, item: InboxFile, period: str, sha: str) -> bool:
     """The file's bytes, read with the same source config, are already this partner-month's
     submission, or were rejected for it (assets/ingest/last_good.py): either way loading them
-    again would change nothing. A changed config re-reads the same bytes."""
+    again would change nothing. A changed config re-reads the same bytes. The file is known by its
+    folder and name, not its whole path: a data home moved or restored elsewhere holds the same
+    submissions (the rest of the match, partner, month, bytes and config, is exact)."""
     row = con.execute(
         "SELECT count(*) FROM load_log JOIN load_configs USING (load_id)"
         " WHERE partner_id = $p AND period = $m AND status IN ('current', 'rejected')"
-        " AND sha256 = $sha AND source_file = $f AND config_sha256 = $config",
+        " AND sha256 = $sha AND (source_file = $f OR ends_with(source_file, $tail)) AND config_sha256 = $config",
         {"p": item.partner_id, "m": period, "sha": sha, "f": display_path(item.path),
-         "config": config_sha256(item.config)},
+         "tail": "/" + display_path(Path(*item.path.parts[-2:])), "config": config_sha256(item.config)},
     ).fetchone()
     return row[0] > 0
 

@@ -7,6 +7,7 @@ Every expected figure is worked out by hand from the tiny files written here."""
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -269,6 +270,25 @@ def test_the_same_files_again_change_nothing(warehouse, tmp_path: Path) -> None:
     assert month_totals(warehouse) == totals == {
         "2023-04": ("q1.csv", Decimal("1.00")), "2023-05": ("may.csv", Decimal("20.00")),
         "2023-06": ("q1.csv", Decimal("4.00"))}
+
+
+def test_the_same_files_in_an_inbox_moved_elsewhere_change_nothing(warehouse, tmp_path: Path) -> None:
+    """A data home moved or restored to another path: its files are the submissions already loaded."""
+    inbox = tmp_path / "inbox"
+    write(inbox / "trust", "q1.csv", QUARTER, mtime=1_700_000_000)
+    load_everything(warehouse, inbox, BY_PAYMENT_DATE, "run1")
+    before = warehouse.execute("SELECT * EXCLUDE (loaded_at) FROM load_log ORDER BY load_id").fetchall()
+    moved = tmp_path / "elsewhere" / "inbox"
+    shutil.copytree(inbox, moved, copy_function=shutil.copy2)
+    outcomes = load_everything(warehouse, moved, BY_PAYMENT_DATE, "run2")
+    assert [o.status for o in outcomes] == ["unchanged"] * 3
+    assert warehouse.execute("SELECT * EXCLUDE (loaded_at) FROM load_log ORDER BY load_id").fetchall() == before
+    # changed bytes under the same name are a new submission of each month they cover, wherever the inbox is
+    write(moved / "trust", "q1.csv", QUARTER.replace("C,4.00", "C,5.00"), mtime=1_700_000_100)
+    outcomes = load_everything(warehouse, moved, BY_PAYMENT_DATE, "run3")
+    assert [o.status for o in outcomes] == ["loaded"] * 3
+    assert month_totals(warehouse) == {"2023-04": ("q1.csv", Decimal("1.00")), "2023-05": ("q1.csv", Decimal("2.00")),
+                                       "2023-06": ("q1.csv", Decimal("5.00"))}
 
 
 def test_a_changed_config_rereads_its_partners_files_and_only_theirs(warehouse, tmp_path: Path) -> None:
