@@ -57,8 +57,8 @@ def build_by_load(model: str) -> Builder:
     def build(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
         built = by_load.build(con, model)
         if built.how != "by load":  # a table made anew has lost its comments
-            apply_comments(con, parse_model_doc(sql_text(by_load.KEPT_BY_LOAD[model])))
-        return {"rows": _rows(con, model), "sql": f"sql/{by_load.KEPT_BY_LOAD[model]}.sql", "build": built.how,
+            apply_comments(con, parse_model_doc(sql_text(by_load.sql_name(model))))
+        return {"rows": _rows(con, model), "sql": f"sql/{by_load.sql_name(model)}.sql", "build": built.how,
                 "loads_deleted": dg.MetadataValue.int(built.deleted),
                 "loads_inserted": dg.MetadataValue.int(built.inserted)}
     return build

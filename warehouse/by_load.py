@@ -40,14 +40,13 @@ from functools import lru_cache
 import duckdb
 
 from warehouse import change_markers, fingerprints
-from warehouse.model_graph import query_part, tables_read, with_ctes
+from warehouse.model_graph import model_graph, query_part, tables_read, with_ctes
 from warehouse.sql_files import execute, sql_text, statements, transaction
 
 STATE = "model_state"
 MODEL = "fct_mh_ledger"
-SQL = "marts/fct_mh_ledger"
-# Each model kept by load, with its SQL file.
-KEPT_BY_LOAD = {MODEL: SQL, "dq_repeat_payments": "marts/dq_repeat_payments"}
+# The models kept by load, each its own SQL file (sql_name: where the model graph found it).
+KEPT_BY_LOAD = frozenset({MODEL, "dq_repeat_payments"})
 # The files fct_mh_ledger's lines come through: the fct_ledger view, and the staging that
 # writes stg_ledger from raw_ledger with the mapping tables.
 THROUGH = ("marts/fct_ledger", "staging/stg_ledger")
@@ -99,10 +98,15 @@ def build(con: duckdb.DuckDBPyConnection, model: str = MODEL) -> Built:
     return Built(how, len(gone), len(new))
 
 
+def sql_name(model: str) -> str:
+    """The SQL file of a model kept by load, as sql_text names it (e.g. "marts/fct_mh_ledger")."""
+    return model_graph().models[model].sql_name
+
+
 def run_query(con: duckdb.DuckDBPyConnection, model: str, prefix: str, loads: list[str] | None = None) -> None:
     """The model's query (its file's one CREATE ... AS statement) after `prefix`, on every line or,
     given `loads`, on fct_ledger narrowed to those loads' lines: one SQL file serves both builds."""
-    (statement,) = statements(sql_text(KEPT_BY_LOAD[model]))
+    (statement,) = statements(sql_text(sql_name(model)))
     query = query_part(statement)
     if loads is None:
         execute(con, prefix + query)
@@ -146,7 +150,7 @@ def reference_tables(model: str = MODEL) -> tuple[str, ...]:
     """The tables other than the ledger that the model's SQL and the files it reads through read
     (once per process: the SQL files ship with the code)."""
     found: set[str] = set()
-    for name in (KEPT_BY_LOAD[model], *THROUGH):
+    for name in (sql_name(model), *THROUGH):
         text = sql_text(name)
         found |= tables_read(text, f"sql/{name}.sql") - set(_CREATES.findall(text))
     return tuple(sorted(found - BY_LOAD - {model}))
@@ -155,7 +159,7 @@ def reference_tables(model: str = MODEL) -> tuple[str, ...]:
 def inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: str = MODEL) -> str:
     """sha256 of the SQL texts and of each reference table's fingerprint (columns, rows, hash sum)."""
     digest = hashlib.sha256()
-    for name in (KEPT_BY_LOAD[model], *THROUGH):
+    for name in (sql_name(model), *THROUGH):
         digest.update(sql_text(name).encode("utf-8"))
     for table in reference_tables(model):
         digest.update(f"{table}|{fingerprints.table(con, table)}".encode("utf-8"))

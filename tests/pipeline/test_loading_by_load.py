@@ -56,7 +56,7 @@ def full_rebuild_differences(home, tmp_path) -> tuple[int, int, int]:
 # The other tables kept by key, with their SQL files: by partner-year (warehouse/by_partner_year.py) and
 # by load besides fct_mh_ledger (warehouse/by_load.py; fct_mh_ledger is full_rebuild_differences').
 KEPT_BY_KEY = {**{model: f"reports/{model}" for model in by_partner_year.PARTNER_YEAR_MODELS},
-               **{model: sql for model, sql in by_load.KEPT_BY_LOAD.items() if model != by_load.MODEL}}
+               **{model: by_load.sql_name(model) for model in by_load.KEPT_BY_LOAD - {by_load.MODEL}}}
 
 
 def kept_unlike_whole(home, tmp_path) -> list[str]:

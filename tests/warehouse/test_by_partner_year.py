@@ -117,7 +117,7 @@ REPEATS = "dq_repeat_payments"
 
 def repeats_unlike_whole(con) -> tuple[int, int]:
     """(rows only in the kept dq_repeat_payments, rows only in its SQL file run whole)."""
-    for statement in statements(sql_text(by_load.KEPT_BY_LOAD[REPEATS])):
+    for statement in statements(sql_text(by_load.sql_name(REPEATS))):
         execute(con, statement.replace(f"CREATE OR REPLACE TABLE {REPEATS} AS", "CREATE OR REPLACE TEMP TABLE whole AS"))
     (only_kept,) = con.execute(f"SELECT count(*) FROM (FROM {REPEATS} EXCEPT ALL FROM whole)").fetchone()
     (only_whole,) = con.execute(f"SELECT count(*) FROM (FROM whole EXCEPT ALL FROM {REPEATS})").fetchone()
