@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from reports import formatting as f
-from reports.explain_working import At, Explanation, Term, beside, field_of, figure, ref_rows, subtotal_below
+from reports.explain_working import At, Explanation, Term, beside, field_of, figure, subtotal_below
 from reports.figure_lines import Condition
 from reports.sections.open_book import PAYEE_SIDE
 from warehouse import periods
@@ -31,8 +31,7 @@ def contract_type_value(at: At):
         "SELECT contract_id FROM rpt_contracts WHERE ics_id IS NOT DISTINCT FROM ? AND fy = ? AND contract_type = ? "
         "AND contract_level <> 'delegated_budget' ORDER BY contract_id",
         [at.facts["ics_id"], periods.fy_of(at.period), at.facts["contract_type"]]).fetchall()]
-    rows = ref_rows(at.con, "ref_contracts", _CONTRACT_FIELDS, "list_contains(?, contract_id)", [ids], "rowid",
-                    shared=at.shared)
+    rows = at.ref_rows("ref_contracts", _CONTRACT_FIELDS, "list_contains(?, contract_id)", [ids], "rowid")
     if not rows or len(rows) != len(ids):
         return None                       # a contract without its one reference row: nothing sure to show
     terms = [Term(f"{field_of(r, 'contract_id')}: {field_of(r, 'commissioner_id')} to {field_of(r, 'provider_id')}",

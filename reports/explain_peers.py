@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from reports import formatting as f
 from reports.explain_working import (At, Explanation, Listing, Source, Term, field_of, figure, half_up, in_sentence,
-                                     page_identity, ref_rows, row_keys)
+                                     page_identity, row_keys)
 from reports.figure_lines import Condition, flag_condition
 from reports.query import ReportContext
 from reports.section_figures import section_table
@@ -223,9 +223,9 @@ FUNDING_DEFINITION = ("A contract's annual value (reference/contracts.csv) per u
 
 
 def _contract_row(at: At):
-    rows = ref_rows(at.con, "ref_contracts", ("contract_id", "commissioner_id", "provider_id", "annual_value",
-                                              "capacity", "capacity_unit"),
-                    "contract_id = ?", [at.facts["contract_id"]], "rowid", shared=at.shared)
+    rows = at.ref_rows("ref_contracts", ("contract_id", "commissioner_id", "provider_id", "annual_value",
+                                         "capacity", "capacity_unit"),
+                       "contract_id = ?", [at.facts["contract_id"]], "rowid")
     return rows[0] if len(rows) == 1 else None
 
 
@@ -447,28 +447,27 @@ def _trust_returns(at: At, unit: str, fy: str, measure_id: str, side: str) -> tu
         num = doc.get("numerator") or {}
         if num.get("source") == "provider_activity":
             column = num["activity"]
-            rows = ref_rows(at.con, "ref_alliance_activity", ("period", "provider_id", column), *months, "period",
-                            shared=at.shared)
+            rows = at.ref_rows("ref_alliance_activity", ("period", "provider_id", column), *months, "period")
             return rows, column, column.replace("_", " ")
         where, params = months
         for key, col in (("service_lines", "service_line"), ("service_hours", "service_hours")):
             if num.get(key):
                 where += f" AND list_contains(?, {col})"
                 params = params + [list(num[key])]
-        rows = ref_rows(at.con, "ref_alliance_finance", ("period", "provider_id", "service_line", "service_hours",
-                                                          "spend"), where, params, "period, rowid", shared=at.shared)
+        rows = at.ref_rows("ref_alliance_finance", ("period", "provider_id", "service_line", "service_hours",
+                                                     "spend"), where, params, "period, rowid")
         return rows, "spend", _spend_on(at, num)
     name = doc.get("denominator")
     if name == "weighted_population_served":
-        rows = ref_rows(at.con, "ref_alliance_populations", ("fy", "provider_id", "weighted_population_served"),
-                        "provider_id = ? AND fy = ?", [unit, fy], "rowid", shared=at.shared)
+        rows = at.ref_rows("ref_alliance_populations", ("fy", "provider_id", "weighted_population_served"),
+                           "provider_id = ? AND fy = ?", [unit, fy], "rowid")
         return rows, "weighted_population_served", "weighted population served"
     if name == "occupied_bed_days":
-        rows = ref_rows(at.con, "ref_alliance_activity", ("period", "provider_id", "occupied_bed_days"), *months,
-                        "period", shared=at.shared)
+        rows = at.ref_rows("ref_alliance_activity", ("period", "provider_id", "occupied_bed_days"), *months,
+                           "period")
         return rows, "occupied_bed_days", "occupied bed days"
-    rows = ref_rows(at.con, "ref_alliance_finance", ("period", "provider_id", "service_line", "service_hours",
-                                                      "spend"), *months, "period, rowid", shared=at.shared)
+    rows = at.ref_rows("ref_alliance_finance", ("period", "provider_id", "service_line", "service_hours",
+                                                 "spend"), *months, "period, rowid")
     return rows, "spend", "all its spend"
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from reports import formatting as f
 from reports.explain_working import (At, Explainer, Explanation, Term, beside, field_of, figure, in_sentence,
-                                     label_of, ref_rows)
+                                     label_of)
 from reports.figure_lines import flag_condition
 from reports.sections.plans_and_budgets import PLAN_VS_ACTUAL
 from reports.tables import Row
@@ -41,8 +41,8 @@ def _prior_fy(fy: str) -> str:
 def _allocations(at: At) -> dict[str, Term]:
     """The ICB's allocation rows for the row's year and the year before, as terms citing their rows."""
     fy, icb = at.facts["fy"], at.facts["icb_id"]
-    rows = ref_rows(at.con, "ref_allocations", ("icb_id", "fy", "programme_allocation"), "icb_id = ? AND fy IN (?, ?)",
-                    [icb, fy, _prior_fy(fy)], "fy", shared=at.shared)
+    rows = at.ref_rows("ref_allocations", ("icb_id", "fy", "programme_allocation"), "icb_id = ? AND fy IN (?, ?)",
+                       [icb, fy, _prior_fy(fy)], "fy")
     return {field_of(r, "fy"): Term(f"Programme allocation {field_of(r, 'fy')}",
                                     Decimal(field_of(r, "programme_allocation")), source=r) for r in rows}
 

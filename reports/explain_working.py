@@ -136,6 +136,13 @@ class At:
             self.shared[key] = read()
         return self.shared[key]
 
+    def ref_rows(self, table: str, fields: tuple[str, ...], where: str, params: list[Any],
+                 order: str) -> list[Source]:
+        """ref_rows on this figure's connection, the table's file looked up once in the set (the workings of a
+        build cite a few reference tables hundreds of times)."""
+        return ref_rows(self.con, table, fields, where, params, order,
+                        loaded_from=self.once(("ref_file", table), lambda: ref_file(self.con, table)))
+
 
 Explainer = Callable[[At], "Explanation | None"]
 
@@ -160,17 +167,11 @@ def ref_file(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str | None, st
 
 
 def ref_rows(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str, ...], where: str,
-             params: list[Any], order: str, shared: dict | None = None) -> list[Source]:
+             params: list[Any], order: str, loaded_from: tuple | None = None) -> list[Source]:
     """Reference rows with where they came from. A CSV file is loaded in file order, so a row's place in
     the table is its line in the file (after the header); a workbook's rows are at the sheet rows the load
-    recorded; else the line is not known. ``shared``: an explain set's reads (At.shared), in which each
-    table's file is looked up once (the workings of a build cite a few tables hundreds of times)."""
-    if shared is None:
-        file, sheet, rows_at = ref_file(con, table)
-    else:
-        if ("ref_file", table) not in shared:
-            shared[("ref_file", table)] = ref_file(con, table)
-        file, sheet, rows_at = shared[("ref_file", table)]
+    recorded; else the line is not known. ``loaded_from``: the table's ref_file, when already read."""
+    file, sheet, rows_at = loaded_from if loaded_from is not None else ref_file(con, table)
     csv = bool(file) and file.lower().endswith(".csv")
     recs = con.execute(f"SELECT rowid, {', '.join(fields)} FROM {table} WHERE {where} ORDER BY {order}",
                        params).fetchall()

@@ -39,7 +39,7 @@ import duckdb
 from reports import explain_composed, explain_funnel, explain_lead_provider, explain_payer, explain_peers, explain_plans
 from reports import formatting as f
 from reports.explain_working import (At, Explainer, Explanation, Term, beside, field_of, figure, in_sentence, label_of,
-                                     page_identity, ref_rows, row_keys, subtotal_below, value_key)
+                                     page_identity, row_keys, subtotal_below, value_key)
 from reports.figure_lines import MONEY_FMTS, Condition, _rows_under
 from reports.spec import Derived, Section
 from reports.tables import Column, Row, Table
@@ -64,13 +64,12 @@ def _difference(a: str, b: str) -> Explainer:
 def _plan(whole_year: bool) -> Explainer:
     """A scheme's plan rows of reference/investment_plans.csv, month by month, for the year or to date."""
     def explain(at: At):
-        con, facts = at.con, at.facts
+        facts = at.facts
         fy, period = facts["fy"], facts["period"]
         last = periods.fy_end(period) if whole_year else period
-        rows = ref_rows(con, "ref_investment_plans", ("icb_id", "scheme_id", "period", "planned_amount"),
-                         "icb_id = ? AND scheme_id = ? AND period BETWEEN ? AND ?",
-                         [facts["icb_id"], facts["scheme_id"], periods.fy_start(period), last], "period",
-                         shared=at.shared)
+        rows = at.ref_rows("ref_investment_plans", ("icb_id", "scheme_id", "period", "planned_amount"),
+                           "icb_id = ? AND scheme_id = ? AND period BETWEEN ? AND ?",
+                           [facts["icb_id"], facts["scheme_id"], periods.fy_start(period), last], "period")
         terms = [Term(f"Planned for {f.month_label(field_of(s, 'period'))}", Decimal(field_of(s, "planned_amount")),
                       source=s) for s in rows]
         return Explanation(f"the scheme's planned amounts for the months of {fy}"
@@ -94,8 +93,8 @@ def _one_ref(table: str, fields: tuple[str, ...], keys: tuple[tuple[str, str], .
              what: str, definition: str = "") -> Explainer:
     """A value read from one reference row: ``keys`` (table column, the row's fact) pick it."""
     def explain(at: At):
-        rows = ref_rows(at.con, table, fields, " AND ".join(f"{col} = ?" for col, _ in keys),
-                         [at.facts.get(k) for _, k in keys], "rowid", shared=at.shared)
+        rows = at.ref_rows(table, fields, " AND ".join(f"{col} = ?" for col, _ in keys),
+                           [at.facts.get(k) for _, k in keys], "rowid")
         if len(rows) != 1:
             return None              # none, or several the SQL adds up: not one row to show
         key = value_key(at.section, value)
@@ -140,9 +139,9 @@ def _phased_budget(at: At):
         "SELECT period, budget, month_share, phasing_profile FROM rpt_mh_budget WHERE partner_id = ? "
         "AND service_line = ? AND fy = ? AND period <= ? ORDER BY period",
         [facts["partner_id"], facts["service_line"], facts["fy"], period]).fetchall()
-    budget = ref_rows(con, "ref_budgets", ("partner_id", "fy", "service_line", "annual_budget"),
-                       "partner_id = ? AND fy = ? AND service_line = ?",
-                       [facts["partner_id"], facts["fy"], facts["service_line"]], "rowid", shared=at.shared)
+    budget = at.ref_rows("ref_budgets", ("partner_id", "fy", "service_line", "annual_budget"),
+                         "partner_id = ? AND fy = ? AND service_line = ?",
+                         [facts["partner_id"], facts["fy"], facts["service_line"]], "rowid")
     terms = [Term(f"Budget for {f.month_label(p)}: {f.money2_text(budget[0].fields[3][1]) if budget else 'the annual budget'}"
                   f" × {share} ({profile})", Decimal(b)) for p, b, share, profile in months]
     if budget and terms:
@@ -174,8 +173,8 @@ def _required(at: At):
     (reference/allocations.csv)."""
     fy, icb = at.facts["fy"], at.facts["icb_id"]
     prior_fy = f"{int(fy[:4]) - 1}-{fy[2:4]}"
-    rows = ref_rows(at.con, "ref_allocations", ("icb_id", "fy", "programme_allocation"),
-                     "icb_id = ? AND fy IN (?, ?)", [icb, fy, prior_fy], "fy", shared=at.shared)
+    rows = at.ref_rows("ref_allocations", ("icb_id", "fy", "programme_allocation"),
+                       "icb_id = ? AND fy IN (?, ?)", [icb, fy, prior_fy], "fy")
     alloc = {field_of(r, "fy"): Decimal(field_of(r, "programme_allocation")) for r in rows}
     prior = at.con.execute("SELECT prior_year_spend FROM rpt_mhis WHERE icb_id = ? AND fy = ?", [icb, fy]).fetchone()
     if fy not in alloc or prior_fy not in alloc or not prior or prior[0] is None:
@@ -282,9 +281,8 @@ def _delegated_terms(at: At, months: list[str]) -> list[Term] | None:
     lp = _lead_provider(at)
     if lp is None:
         return None
-    contracts = ref_rows(at.con, "ref_contracts", ("contract_id", "commissioner_id", "provider_id", "annual_value",
-                                                  "start_date", "end_date"), "provider_id = ?", [lp], "rowid",
-                         shared=at.shared)
+    contracts = at.ref_rows("ref_contracts", ("contract_id", "commissioner_id", "provider_id", "annual_value",
+                                              "start_date", "end_date"), "provider_id = ?", [lp], "rowid")
     terms = []
     for c in contracts:
         start, end = str(field_of(c, "start_date"))[:7], str(field_of(c, "end_date"))
@@ -366,8 +364,7 @@ def _activity(column: str, by_subcontractor: bool) -> Explainer:
                                                         period])
         else:
             where, params = "period = ?", [period]
-        rows = ref_rows(at.con, "ref_lp_activity", ("period", "provider_id", column), where, params, "period, rowid",
-                        shared=at.shared)
+        rows = at.ref_rows("ref_lp_activity", ("period", "provider_id", column), where, params, "period, rowid")
         if not rows:
             return None
         what = in_sentence(label_of(at.section, value_key(at.section, column)))
