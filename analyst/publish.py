@@ -245,7 +245,7 @@ def _copy_warehouse(source: Path, target: Path, tmp: Path, inbox: Path, whole: b
                 since_spare = _take_spare(spare, target, tmp, now)
                 if since_spare is None:
                     _copy_file(target, tmp)
-                os.chmod(tmp, 0o644)  # a published copy is read-only (0444): this one must be written to
+                    os.chmod(tmp, 0o644)  # a published copy is read-only (0444): this one must be written to
                 _replace_tables(con, database, tmp, changed if since_spare is None else since_spare, _prefix(inbox))
         finally:
             con.close()

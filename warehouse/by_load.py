@@ -32,7 +32,6 @@ dq_repeat_payments keeps no markers: it has a few hundred rows, which a publish 
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -158,12 +157,8 @@ def reference_tables(model: str = MODEL) -> tuple[str, ...]:
 
 def inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: str = MODEL) -> str:
     """sha256 of the SQL texts and of each reference table's fingerprint (columns, rows, hash sum)."""
-    digest = hashlib.sha256()
-    for name in (sql_name(model), *THROUGH):
-        digest.update(sql_text(name).encode("utf-8"))
-    for table in reference_tables(model):
-        digest.update(f"{table}|{fingerprints.table(con, table)}".encode("utf-8"))
-    return digest.hexdigest()
+    return fingerprints.inputs(con, [sql_text(name) for name in (sql_name(model), *THROUGH)],
+                               list(reference_tables(model)))
 
 
 def create_state(con: duckdb.DuckDBPyConnection) -> None:

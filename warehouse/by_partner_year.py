@@ -29,7 +29,6 @@ its state as they were.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import duckdb
@@ -143,8 +142,5 @@ def _why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str,
 def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: str, months: list[str] | None) -> str:
     """sha256 of the model's SQL, the months fct_ledger reports and every other table it reads."""
     graph = model_graph().models[model]
-    digest = hashlib.sha256(graph.path.read_text(encoding="utf-8").encode("utf-8"))
-    digest.update(repr(months).encode("utf-8"))
-    for table in sorted(graph.reads - _NOT_HASHED - {model}):
-        digest.update(f"{table}|{fingerprints.table(con, table)}".encode("utf-8"))
-    return digest.hexdigest()
+    return fingerprints.inputs(con, [graph.path.read_text(encoding="utf-8"), repr(months)],
+                               sorted(graph.reads - _NOT_HASHED - {model}))

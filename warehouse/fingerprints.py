@@ -33,6 +33,19 @@ def table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None
     return f"{columns}|{rows}|{content}"
 
 
+def inputs(con: duckdb.DuckDBPyConnection, texts: list[str], tables: list[str]) -> str:
+    """sha256 of what a model is built from: `texts` (its SQL and anything else it depends on, in a
+    fixed order) and the fingerprint of each of `tables`, in the order given. The one way a kept
+    model tells whether it must be rebuilt whole (warehouse/by_load.py, by_partner_year.py,
+    keys_by_load.py)."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(f"{len(text)}:{text}".encode("utf-8"))  # the length keeps "ab"+"c" apart from "a"+"bc"
+    for name in tables:
+        digest.update(f"{name}|{table(con, name)}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
 def by_load(con: duckdb.DuckDBPyConnection, name: str, database: str) -> dict[str, str]:
     """A ledger-shaped table's fingerprint per load_id ('' for lines without one)."""
     rows = con.execute(f"SELECT coalesce(load_id, ''), count(*), sum(hash(t)::HUGEINT) "

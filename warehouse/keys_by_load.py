@@ -25,7 +25,6 @@ beside the by-load build's own.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import duckdb
@@ -98,12 +97,7 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: str) -> str:
                 todo.append(table)
             elif table not in LEDGER:
                 tables.add(table)
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(f"{name}\n{files[name]}\n".encode("utf-8"))
-    for table in sorted(tables):
-        digest.update(f"{table}|{fingerprints.table(con, table)}\n".encode("utf-8"))
-    return digest.hexdigest()
+    return fingerprints.inputs(con, [f"{name}\n{files[name]}" for name in sorted(files)], sorted(tables))
 
 
 def _state_name(model: str) -> str:
