@@ -80,7 +80,7 @@ from warehouse.lake import LAKE, LakeSetting, lake_setting
 from warehouse.memory import COPY_MEMORY_LIMIT, bound_memory
 from warehouse.model_graph import model_graph
 from warehouse.sql_docs import apply_comments, parse_model_doc
-from warehouse.sql_files import execute, quote_ident, sql_text, statements
+from warehouse.sql_files import execute, quote_ident, sql_text, statements, transaction
 
 CHUNK = 4 * 1024 * 1024
 INFO_JSON = "publish_info.json"
@@ -377,9 +377,11 @@ def _copy_from_lake(lake: LakeSetting, tmp: Path) -> int:
             for statement in statements(sql_text("staging/create_tables")):
                 if re.search(r"(?i)\bcreate\s+or\s+replace\s+macro\b", statement):
                     con.execute(statement)
-            for model in model_graph().models.values():  # the views' column comments, which a lake cannot keep
-                if model.name in _views(con):
-                    apply_comments(con, parse_model_doc(sql_text(f"{model.layer}/{model.path.stem}")))
+            views = _views(con)
+            with transaction(con):  # the views' column comments, which a lake cannot keep
+                for model in model_graph().models.values():
+                    if model.name in views:
+                        apply_comments(con, parse_model_doc(sql_text(f"{model.layer}/{model.path.stem}")))
             con.execute(f"USE {LAKE}")
         finally:
             con.execute("DETACH publishing")

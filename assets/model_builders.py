@@ -23,7 +23,7 @@ from warehouse.measures import build_variation
 from warehouse.report_settings import report_params
 from warehouse.settings import Paths
 from warehouse.sql_docs import apply_comments, parse_model_doc
-from warehouse.sql_files import run_sql, sql_text
+from warehouse.sql_files import run_sql, sql_text, transaction
 from workbench.counterparties import CounterpartyError, build_dim_counterparty
 from workbench.flags import FlagError, decision_columns, decisions_path, load_decisions
 
@@ -43,11 +43,12 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> dg.MetadataValue:
 
 def build_counterparties(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     try:
-        rows = build_dim_counterparty(con, paths.reference / "counterparties.csv",
-                                      paths.home / "config" / COUNTERPARTY_DECISIONS)
+        with transaction(con):  # all or nothing, and one commit
+            rows = build_dim_counterparty(con, paths.reference / "counterparties.csv",
+                                          paths.home / "config" / COUNTERPARTY_DECISIONS)
+            apply_comments(con, parse_model_doc(sql_text("marts/dim_counterparty")))
     except CounterpartyError as error:
         raise ModelInputError(str(error)) from None
-    apply_comments(con, parse_model_doc(sql_text("marts/dim_counterparty")))
     return {"rows": dg.MetadataValue.int(rows), "sql": "sql/marts/dim_counterparty.sql"}
 
 
@@ -57,7 +58,8 @@ def build_by_load(model: str) -> Builder:
     def build(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
         built = by_load.build(con, model)
         if built.how != "by load":  # a table made anew has lost its comments
-            apply_comments(con, parse_model_doc(sql_text(by_load.sql_name(model))))
+            with transaction(con):
+                apply_comments(con, parse_model_doc(sql_text(by_load.sql_name(model))))
         return {"rows": _rows(con, model), "sql": f"sql/{by_load.sql_name(model)}.sql", "build": built.how,
                 "loads_deleted": dg.MetadataValue.int(built.deleted),
                 "loads_inserted": dg.MetadataValue.int(built.inserted)}
@@ -69,7 +71,8 @@ def build_by_partner_year(model: str) -> Builder:
     run whole or on the partner-years whose lines changed."""
     def build(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
         built = by_partner_year.build(con, model, report_params())
-        apply_comments(con, parse_model_doc(sql_text(f"reports/{model}")))  # a table made anew has none
+        with transaction(con):
+            apply_comments(con, parse_model_doc(sql_text(f"reports/{model}")))  # a table made anew has none
         return {"rows": _rows(con, model), "sql": f"sql/reports/{model}.sql", "build": built.how,
                 "partner_years_built": dg.MetadataValue.int(built.partner_years)}
     return build
@@ -85,8 +88,9 @@ def build_flag_decisions(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
         doc = load_decisions(path)
     except FlagError as error:
         raise ModelInputError(str(error)) from None
-    run_sql(con, "reports/rpt_flag_decisions", decision_columns(doc))
-    apply_comments(con, parse_model_doc(sql_text("reports/rpt_flag_decisions")))
+    with transaction(con):
+        run_sql(con, "reports/rpt_flag_decisions", decision_columns(doc))
+        apply_comments(con, parse_model_doc(sql_text("reports/rpt_flag_decisions")))
     return {"rows": _rows(con, "rpt_flag_decisions"), "source": str(path),
             "flags_decided": dg.MetadataValue.int(len(doc.flags))}
 
@@ -99,8 +103,9 @@ def judged_on() -> dt.date:
 
 def build_flag_register(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     today = judged_on()
-    run_sql(con, "reports/rpt_flag_register", {"today": today})
-    apply_comments(con, parse_model_doc(sql_text("reports/rpt_flag_register")))
+    with transaction(con):
+        run_sql(con, "reports/rpt_flag_register", {"today": today})
+        apply_comments(con, parse_model_doc(sql_text("reports/rpt_flag_register")))
     counts = dict(con.execute("SELECT status, count(*) FROM rpt_flag_register GROUP BY ALL").fetchall())
     return {"rows": dg.MetadataValue.int(sum(counts.values())), "as_of": today.isoformat(),
             **{f"status_{status}": dg.MetadataValue.int(n) for status, n in sorted(counts.items())},

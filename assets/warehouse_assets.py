@@ -26,7 +26,7 @@ from warehouse.connection import Warehouse
 from warehouse.model_graph import Model, model_graph
 from warehouse.report_settings import report_params
 from warehouse.sql_docs import apply_comments, parse_model_doc
-from warehouse.sql_files import run_sql
+from warehouse.sql_files import run_sql, transaction
 
 GROUPS = {"marts": "marts", "reports": "analytics"}
 
@@ -73,8 +73,9 @@ def build_order(names) -> list[str]:
 
 def _build_sql_model(con, model: Model) -> dict:
     prepared = BEFORE[model.name](con) if model.name in BEFORE else {}
-    run_sql(con, model.sql_name, report_params() if model.params else None)
-    apply_comments(con, DOCS[model.name])
+    with transaction(con):  # one commit: on a lake each statement alone is a snapshot of its own
+        run_sql(con, model.sql_name, report_params() if model.params else None)
+        apply_comments(con, DOCS[model.name])
     (rows,) = con.execute(f'SELECT count(*) FROM "{model.name}"').fetchone()
     return {"rows": dg.MetadataValue.int(rows), "sql": f"sql/{model.sql_name}.sql", **prepared}
 

@@ -84,6 +84,9 @@ def _literal(text: str) -> str:
 
 
 def apply_comments(con: duckdb.DuckDBPyConnection, doc: ModelDoc) -> None:
+    """The model's table (or view) and column comments. Run it inside a transaction (with the
+    model's build where it can be): each COMMENT is a commit of its own otherwise, a WAL sync
+    on the DuckDB file and a snapshot on a lake (29 columns: 2.7 s on a lake, 0.1 s in one)."""
     if not _IDENT.match(doc.table):
         raise ValueError(f"not a table name: {doc.table!r}")
     view = con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = current_database()"
