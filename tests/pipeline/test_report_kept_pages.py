@@ -7,6 +7,7 @@ and the peers' median, the variation flags of North Weald's places, whose drill 
 Weald's lines. A page kept from the last build when its inputs changed would be the last build's and
 differ from the build from scratch; a page nothing reached is kept (the last build's file, same inode).
 """
+import csv
 import json
 import os
 import shutil
@@ -28,9 +29,8 @@ MORE = Decimal("250000.00")
 
 
 def _partners(home: Path, ics_id: str) -> list[str]:
-    rows = (home / "reference" / "partners.csv").read_text(encoding="utf-8").splitlines()
-    header = rows[0].split(",")
-    return [dict(zip(header, r.split(",")))["name"] for r in rows[1:] if r.split(",")[header.index("ics_id")] == ics_id]
+    with open(home / "reference" / "partners.csv", encoding="utf-8", newline="") as f:
+        return [row["name"] for row in csv.DictReader(f) if row["ics_id"] == ics_id]
 
 
 def _one_payment_larger(path: Path) -> None:
