@@ -1,10 +1,14 @@
 """One period's report build, timed and profiled in this process.
 
     .venv/bin/python bench/report_profile.py --home DATA_HOME --period YYYY-MM --out DIR [--profile FILE]
+        [--before BEFORE_HOME]
 
 Builds every report of the period (the board packs and the HTML site, as the report job's
 `write_reports` with rebuild) from a copy of the home's warehouse into DIR/reports, with a fixed
-run id, so two builds can be compared file by file (bench/compare_reports.py). Prints wall and
+run id, so two builds can be compared file by file (bench/compare_reports.py). With --before, the
+build timed is the report job after a late file: BEFORE_HOME's warehouse (the one before the file
+came) is built first, untimed, then the home's beside it as the job builds it (not rebuild: what did
+not change is kept from the first build). Prints wall and
 CPU seconds, and with --profile writes the cProfile stats and prints where the time went (wall
 seconds under the profiler, parts overlapping: the drill pages' reading is queries too): the
 warehouse's queries, the workbooks, the site's pages by kind, and the files' writing.
@@ -36,9 +40,13 @@ PARTS = (
     ("board packs: build_board_pack", ("excel_pack.py", "build_board_pack")),
     ("  Transactions sheet", ("excel_transactions.py", "write_transactions")),
     ("  openpyxl save", ("workbook.py", "save")),
+    ("  Explain sheets", ("excel_explain.py", None)),
+    ("section tables (both packs and site)", ("section_figures.py", "section_table")),
     ("HTML site: build_html_site", ("html_site.py", "build_html_site")),
     ("  drill pages read (DrillSet passes)", ("drill_pass.py", None)),
-    ("  explain pages", ("html_site.py", "_explain_body")),
+    ("  explain workings (ExplainSet.link)", ("figure_explain.py", "link")),
+    ("  which drill pages to keep (drill_reuse.plan)", ("drill_reuse.py", "plan")),
+    ("  explain pages rendered", ("html_site.py", "_explain_body")),
     ("  drill pages rendered", ("html_site.py", "_drill_body")),
     ("  section pages rendered", ("html_site.py", "_section_body")),
     ("  plotly figures", ("plotly/", None)),
@@ -65,11 +73,18 @@ def main() -> int:
     parser.add_argument("--period", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--profile")
+    parser.add_argument("--before", help="a home whose warehouse is built first: the time is then a late file's")
     args = parser.parse_args()
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     with tempfile.TemporaryDirectory(dir=out) as scratch:
+        if args.before:
+            db = Path(scratch) / "before.duckdb"
+            shutil.copyfile(Paths(Path(args.before)).warehouse, db)
+            with duckdb.connect(str(db)) as con:
+                write_reports(con, args.period, out / "reports", run_id="report-profile", rebuild=True)
+            db.unlink()
         db = Path(scratch) / "openbook.duckdb"
         shutil.copyfile(Paths(Path(args.home)).warehouse, db)   # the home is only read
         con = duckdb.connect(str(db))
@@ -77,7 +92,8 @@ def main() -> int:
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
-        written = write_reports(con, args.period, out / "reports", run_id="report-profile", rebuild=True)
+        written = write_reports(con, args.period, out / "reports", run_id="report-profile",
+                                rebuild=not args.before)
         if profiler:
             profiler.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

@@ -11,7 +11,9 @@ loads. A parameter with the same value on every page stays a bound parameter, so
 filters on it (the period, the financial year).
 
 ``read_one`` is the per-page reading (two queries) and the reference the grouped pass is tested
-against (tests/reports/test_drill_pass.py); a template used by one page only is read with it.
+against (tests/reports/test_drill_pass.py); a template used by one page only is read with it. A view
+over fct_ledger (WHOLE_SCANS) is scanned whole whatever the condition, so its page's matching lines
+are kept once in a temporary table (ONE_PAGE_LINES) for the two queries: one scan of the ledger, not two.
 """
 from __future__ import annotations
 
@@ -42,6 +44,11 @@ PAGE_LIMIT = "drill_page_limit"
 DRILL_LINES = "drill_lines"              # the temporary table of one pass's matching lines
 CHANGED_LOADS = "drill_changed_loads"    # the loads `matching` asks about
 CHANGED_LINES = "drill_changed_lines"    # the temporary table of their lines in one source
+ONE_PAGE_LINES = "drill_one_page_lines"  # the temporary table of one page's lines, read_one over a WHOLE_SCANS view
+# Views over fct_ledger, which works out each line's financial year (fy_of(period)) before any condition: no
+# filter reaches the ledger's scan, so each query of such a view reads the whole ledger (docs/scaling.md). A
+# stored table (fct_mh_ledger) and the views over it filter in the scan: read twice, they cost less than a copy.
+WHOLE_SCANS = ("fct_ledger", "fct_contract_payment_lines")
 
 
 @dataclass
@@ -73,19 +80,28 @@ class LinesRead:
 def read_one(con: duckdb.DuckDBPyConnection, cond: Condition, limit: int, service_line: str) -> LinesRead:
     """One page's lines, by two queries with the condition's parameters bound."""
     _check_source(cond.source)
-    amount, bound = cond.amount, _json_safe(cond.bound())
+    source, where, amount, bound = cond.source, cond.where, cond.amount, _json_safe(cond.bound())
     keys = _keys(service_line)
+    if source in WHOLE_SCANS:        # the matching lines kept once: one scan of the whole ledger instead of two
+        columns = ", ".join(dict.fromkeys(keys.split(", ") + [c for c in LINE_COLUMNS if c != "amount"]))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {ONE_PAGE_LINES} AS SELECT {columns}, {amount} AS amount "
+                    f"FROM {source} WHERE {where}", bound)
+        source, where, amount, bound = ONE_PAGE_LINES, "TRUE", "amount", {}
     read = LinesRead()
-    for *values, g, n, v, loads in con.execute(
-            f"SELECT {keys}, grouping({keys}) AS g, count(*), coalesce(sum({amount}), 0), "
-            f"CASE WHEN grouping({keys}) = {_ALL_ROLLED_UP} THEN list(DISTINCT load_id ORDER BY load_id) END "
-            f"FROM {cond.source} WHERE {cond.where} "
-            f"GROUP BY GROUPING SETS ({', '.join(f'({k})' for k in keys.split(', '))}, ())", bound).fetchall():
-        read.add_group(tuple(values), g, n, v)
-        read.loads = loads if loads is not None else read.loads
-    read.lines = con.execute(
-        f"SELECT {_line_columns(amount)} FROM {cond.source} WHERE {cond.where} "
-        f"ORDER BY abs({amount}) DESC, load_id, source_row LIMIT {int(limit)}", bound).fetchall()
+    try:
+        for *values, g, n, v, loads in con.execute(
+                f"SELECT {keys}, grouping({keys}) AS g, count(*), coalesce(sum({amount}), 0), "
+                f"CASE WHEN grouping({keys}) = {_ALL_ROLLED_UP} THEN list(DISTINCT load_id ORDER BY load_id) END "
+                f"FROM {source} WHERE {where} "
+                f"GROUP BY GROUPING SETS ({', '.join(f'({k})' for k in keys.split(', '))}, ())", bound).fetchall():
+            read.add_group(tuple(values), g, n, v)
+            read.loads = loads if loads is not None else read.loads
+        read.lines = con.execute(
+            f"SELECT {_line_columns(amount)} FROM {source} WHERE {where} "
+            f"ORDER BY abs({amount}) DESC, load_id, source_row LIMIT {int(limit)}", bound).fetchall()
+    finally:
+        if source == ONE_PAGE_LINES:
+            con.execute(f"DROP TABLE IF EXISTS {ONE_PAGE_LINES}")
     return read.in_key_order()
 
 

@@ -16,6 +16,7 @@ import duckdb
 from reports import formatting as f
 from reports.spec import _PARAMS, FY, MONTH, PREV_MONTH, YTD, Dim, Section, SpecError
 from warehouse import periods
+from warehouse.sql_files import quote_ident
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,13 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]):
 
 
 def _columns_of(con, table: str) -> set[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-    ).fetchall()
-    if not rows:
-        raise SpecError(f"table {table} does not exist in the warehouse")
-    return {r[0] for r in rows}
+    # the columns of the table's own binding (a query of no rows): information_schema.columns lists every
+    # column of the catalog to find them, about 10 ms a call, and a build asks about 230 times
+    try:
+        described = con.execute(f"SELECT * FROM {quote_ident(table)} LIMIT 0").description
+    except duckdb.CatalogException:
+        raise SpecError(f"table {table} does not exist in the warehouse") from None
+    return {column[0] for column in described}
 
 
 def _scope_sql(scope: str, period_col: str | None, fy_col: str | None) -> str:
