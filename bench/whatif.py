@@ -30,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+STARTED = time.perf_counter()  # imports are a part of the floor too
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -40,12 +41,14 @@ def ephemeral(runner) -> None:
     runner.instance = dg.DagsterInstance.ephemeral()
 
 
-def no_dagster(home: Path) -> list[str]:
+def no_dagster(home: Path, parts: dict | None = None) -> list[str]:
     """The data work of `openbook run` but the reports, by the functions its assets call, in
     the order its jobs run them, with no Dagster run, event or check result: what each asset
     adds for Dagster only (materialisation metadata queries such as stg_ledger's counts per
     period, check results folded per period, events) is left out, everything that changes
-    the warehouse or the published copy is done."""
+    the warehouse or the published copy is done. `parts` gets wall and CPU seconds of each
+    part, the first (imports) since this script started."""
+    lap = Laps(parts if parts is not None else {})
     from contextlib import ExitStack
 
     from analyst import access as analyst
@@ -68,6 +71,7 @@ def no_dagster(home: Path) -> list[str]:
     from warehouse.settings import Paths
     from warehouse.sql_files import run_sql, transaction
 
+    lap("imports")
     paths = Paths(home.resolve())
     held = ExitStack()  # the warehouse as a run holds it: one connection, same settings
     con = held.enter_context(home_writer(paths))
@@ -78,6 +82,7 @@ def no_dagster(home: Path) -> list[str]:
             sql_runner.validate_relation(con, table, EXPECTATIONS_DIR / f"{table}.json")
     for _, rule in CROSS_CHECKS.values():
         rule(con, paths)
+    lap("reference tables, their suites and rules")
     # ingest_job over every period: raw_ledger, stg_ledger, then their checks
     inbox = scan(paths)
     failed = []
@@ -85,6 +90,7 @@ def no_dagster(home: Path) -> list[str]:
         files = [f for f in inbox.files if period in file_periods(f) or not file_periods(f)]
         failed += [o.source_file for o in load_period(con, files, period, "no-dagster") if o.status == "failed"]
     change_markers.settle(con)
+    lap("raw_ledger: every file loaded, change markers settled")
     configs = load_source_configs(paths.source_configs)
     write_source_checks(con, configs)
     for period in inbox.periods:
@@ -92,12 +98,14 @@ def no_dagster(home: Path) -> list[str]:
             run_sql(con, "staging/stg_ledger", {"period": period})
             touched.loads(submission_loads(con, period))
     change_markers.settle(con)
+    lap("stg_ledger per period, source checks, change markers settled")
     settings = load_quality_settings(paths.quality_settings)
     loads = current_loads(con, inbox.periods)
     check_submissions(con, loads, EXPECTATIONS_DIR / "stg_ledger.json")
     check_control_totals(con, loads, configs, settings.control_total_tolerance)
     check_movements(con, inbox.periods, settings.movement_factor)
     check_staging(con, loads, configs)
+    lap("checks: stg_ledger suite, control totals, movement, staging")
     # open_book_job: every model in build order with its checks, then publish and the dictionary
     rows = {}
     for name in build_order(MODELS):
@@ -105,15 +113,30 @@ def no_dagster(home: Path) -> list[str]:
         rows[name] = getattr(metadata["rows"], "value", metadata["rows"])
         if not all(check.evaluate(con, name, DOCS[name])[0] for check in CHECKS[name]):
             failed.append(f"{name} checks")
+    lap("every model with its builder and checks")
     publish(paths, run_id="no-dagster")
+    lap("publish")
     reader = analyst.connect(paths.home)
     try:
-        analyst.missing_descriptions(reader)
         write_dictionary(reader, paths.reports, {k: v for k, v in rows.items() if analyst.is_public(k)})
     finally:
         reader.close()
+    lap("data dictionary")
     held.close()
+    lap("closing the warehouse (checkpoint)")
     return failed
+
+
+class Laps:
+    """parts[name] = wall and CPU seconds since the previous lap (the first: since the process started)."""
+
+    def __init__(self, parts: dict):
+        self.parts, self.wall, self.cpu = parts, STARTED, 0.0
+
+    def __call__(self, name: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.parts[name] = {"wall": round(wall - self.wall, 2), "cpu": round(cpu - self.cpu, 2)}
+        self.wall, self.cpu = wall, cpu
 
 
 VARIANTS = ("as_is", "ephemeral", "no_dagster")
@@ -163,9 +186,10 @@ def main(argv=None) -> int:
         parser.error("--home and --variant (or --pristine)")
     started = time.perf_counter()
     if args.variant == "no_dagster":
-        failed = no_dagster(args.home)
+        parts: dict = {}
+        failed = no_dagster(args.home, parts)
         print(json.dumps({"variant": args.variant, "seconds": round(time.perf_counter() - started, 2),
-                          "failed": failed}))
+                          "parts": parts, "failed": failed}))
         return 0 if not failed else 1
     from pipelines.runner import Runner
     from warehouse.settings import Paths
