@@ -19,7 +19,8 @@ variants
                   mart and rpt_ model with its builder and its checks, the published copy and
                   the data dictionary (the floor the orchestration sits on; reports apart)
 
-Prints one JSON line: the variant, seconds, and runs that failed.
+Prints one JSON line: the variant, seconds, and runs that failed (no_dagster: what failed, and
+wall and CPU seconds of each part).
 """
 from __future__ import annotations
 
