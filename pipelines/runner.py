@@ -79,10 +79,8 @@ class Runner:
         os.environ["OPENBOOK_HOME"] = str(paths.home)
         os.environ["DAGSTER_HOME"] = str(dagster_home(paths))
         from pipelines.definitions import defs  # imported late: Dagster import is slow
-        from pipelines.event_log_sync import commit_events_without_fsync
 
         self.defs = defs
-        commit_events_without_fsync()
         self.instance = dg.DagsterInstance.get()
         self.summary = RunSummary()
         self.run_group = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
