@@ -109,8 +109,9 @@ def period_checks(name: str, specs: list[dg.AssetCheckSpec],
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
         run = run_periods(context.op_execution_context)
         results = evaluate(warehouse, run)
+        targets = _materializations(context.instance, run)
         for period in run:
-            target = _materialization(context.instance, period)
+            target = targets.get(period)
             for result in results.get(period, ()):
                 spec = by_name[result.check_name]
                 yield dg.AssetCheckEvaluation(
@@ -123,15 +124,23 @@ def period_checks(name: str, specs: list[dg.AssetCheckSpec],
     return _checks
 
 
-def _materialization(instance: dg.DagsterInstance, period: str):
-    """The period's latest stg_ledger materialisation, which its check evaluation is of (what
-    Dagster looks up itself for an AssetCheckResult), so the UI can tell a current result."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey("stg_ledger"), asset_partitions=[period]), limit=1).records
-    if not records:
-        return None
-    return TargetMaterializationData(
-        storage_id=records[0].storage_id, run_id=records[0].run_id, timestamp=records[0].timestamp)
+def _materializations(instance: dg.DagsterInstance, run: list[str]) -> dict:
+    """Each period's latest stg_ledger materialisation, which its check evaluations are of (what
+    Dagster looks up itself for an AssetCheckResult), so the UI can tell a current result. One
+    query for the run's periods, newest first (their step has just made one each), not one
+    per period and check step; read on until every period is found or none is left."""
+    found: dict = {}
+    cursor = None
+    while True:
+        page = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("stg_ledger"), asset_partitions=run),
+            limit=len(run), cursor=cursor)
+        for record in page.records:
+            found.setdefault(record.partition_key, TargetMaterializationData(
+                storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp))
+        if len(found) == len(run) or not page.has_more:
+            return found
+        cursor = page.cursor
 
 
 def ledger_suite_checks(suite_path: Path) -> dg.AssetChecksDefinition:

@@ -119,23 +119,30 @@ with partitioned_check_specs():
 def movements(warehouse: Warehouse, run: list[str]):
     """Each current submission's expenditure against the partner's previous month."""
     factor = load_quality_settings(warehouse.paths.quality_settings).movement_factor
-    results = {}
     with warehouse.writer() as con:
-        for period in run:
-            rows = run_sql(con, "staging/submission_movement",
-                           {"period": period, "previous_period": previous_period(period)}).fetchall()
-            outcomes = []
-            for load_id, partner_id, spend, previous, movement, pct in rows:
-                failed = moved_too_far(spend, previous, factor)
-                sample = [{"expenditure": str(spend), "previous_month": str(previous), "movement": str(movement),
-                           "movement_pct": str(pct), "factor": str(factor)}] if failed else []
-                outcome = _outcome(MOVEMENT, f"Expenditure is within {factor}x of the previous month's", failed, sample)
-                outcomes.append((partner_id, period, load_id, outcome))
-            results[period] = outcomes
-        record_results(con, [(partner_id, period, load_id, SuiteOutcome(SUITE + "_movement", [outcome]))
-                             for outcomes in results.values() for partner_id, period, load_id, outcome in outcomes])
+        results = check_movements(con, run, factor)
     return {period: [fold_result("stg_ledger", MOVEMENT, [(load_id, o) for _, _, load_id, o in outcomes])]
             for period, outcomes in results.items()}
+
+
+def check_movements(con, run: list[str], factor: Decimal) -> dict[str, list[tuple]]:
+    """The movement check of every current submission of the periods, recorded in one write:
+    period -> [(partner_id, period, load_id, outcome)]."""
+    results = {}
+    for period in run:
+        rows = run_sql(con, "staging/submission_movement",
+                       {"period": period, "previous_period": previous_period(period)}).fetchall()
+        outcomes = []
+        for load_id, partner_id, spend, previous, movement, pct in rows:
+            failed = moved_too_far(spend, previous, factor)
+            sample = [{"expenditure": str(spend), "previous_month": str(previous), "movement": str(movement),
+                       "movement_pct": str(pct), "factor": str(factor)}] if failed else []
+            outcome = _outcome(MOVEMENT, f"Expenditure is within {factor}x of the previous month's", failed, sample)
+            outcomes.append((partner_id, period, load_id, outcome))
+        results[period] = outcomes
+    record_results(con, [(partner_id, period, load_id, SuiteOutcome(SUITE + "_movement", [outcome]))
+                         for outcomes in results.values() for partner_id, period, load_id, outcome in outcomes])
+    return results
 
 
 with partitioned_check_specs():

@@ -71,7 +71,7 @@ def build_order(names) -> list[str]:
     return list(sorter.static_order())
 
 
-def _build_sql_model(con, model: Model) -> dict:
+def build_sql_model(con, model: Model) -> dict:
     prepared = BEFORE[model.name](con) if model.name in BEFORE else {}
     with transaction(con):  # one commit: on a lake each statement alone is a snapshot of its own
         run_sql(con, model.sql_name, report_params() if model.params else None)
@@ -102,7 +102,7 @@ def open_book_models(context: dg.AssetExecutionContext, warehouse: Warehouse):
                 continue
             model = MODELS[name]
             try:
-                metadata = BUILDERS[name](con, warehouse.paths) if name in BUILDERS else _build_sql_model(con, model)
+                metadata = BUILDERS[name](con, warehouse.paths) if name in BUILDERS else build_sql_model(con, model)
             except ModelInputError as problem:
                 stopped[name] = "failed"
                 problems.append(str(problem))

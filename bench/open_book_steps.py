@@ -64,7 +64,7 @@ def main(argv=None) -> int:
                 if name in wa.BUILDERS:
                     metadata = clock.time(f"{name} build", wa.BUILDERS[name], con, paths)
                 else:
-                    metadata = clock.time(f"{name} build", wa._build_sql_model, con, model)
+                    metadata = clock.time(f"{name} build", wa.build_sql_model, con, model)
                 rows[name] = metadata["rows"].value
                 for check in wa.CHECKS[name]:
                     result = clock.time(f"{name} {check.name}", check.result, con, name, wa.DOCS[name])

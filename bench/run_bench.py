@@ -306,7 +306,9 @@ def judge(sizes: list[dict]) -> list[dict]:
         reports = by_name(size, "reports alone")
         if full and bare and reports and bare["ok"]:
             # the full run less the same data work without Dagster (bench/whatif.py no_dagster:
-            # load, stage, check, every model) and less writing the reports (measured alone)
+            # load, stage, check, every model with its checks, publish) and less writing the
+            # reports (measured alone, in a process of its own: its start, imports and Dagster run
+            # are subtracted too)
             share = max(0.0, full["wall"] - bare["wall"] - reports["wall"]) / full["wall"]
             verdicts.append({"target": f"orchestration under {TARGETS['orchestration_share']:.0%} of the full run "
                                        f"({size['rows']:,} lines)",

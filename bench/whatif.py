@@ -12,12 +12,15 @@ variants
   as_is           Runner.run_all unchanged (the control)
   ephemeral       Dagster's instance in memory: no SQLite run and event storage (what a
                   PostgreSQL-backed instance, or fewer events, would save)
-  no_dagster      the same asset functions' work with no Dagster at all: load_file for every
-                  file, sql/staging/stg_ledger.sql per period, the stg_ledger suite in one
-                  grouped pass over every submission through the SQL runner, then every mart and rpt_ model (the
-                  floor the orchestration sits on)
+  no_dagster      the same data work with no Dagster run, event or check result, by the
+                  functions the assets call: every reference table loaded and checked, every
+                  file loaded, stg_ledger per period, the stg_ledger suite and the submission
+                  checks (control totals, movement, staging) in one grouped pass each, every
+                  mart and rpt_ model with its builder and its checks, the published copy and
+                  the data dictionary (the floor the orchestration sits on; reports apart)
 
-Prints one JSON line: the variant, seconds, and runs that failed.
+Prints one JSON line: the variant, seconds, and runs that failed (no_dagster: what failed, and
+wall and CPU seconds of each part).
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import sys
 import time
 from pathlib import Path
 
+STARTED = time.perf_counter()  # imports are a part of the floor too
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -38,40 +42,102 @@ def ephemeral(runner) -> None:
     runner.instance = dg.DagsterInstance.ephemeral()
 
 
-def no_dagster(home: Path) -> list[str]:
+def no_dagster(home: Path, parts: dict | None = None) -> list[str]:
+    """The data work of `openbook run` but the reports, by the functions its assets call, in
+    the order its jobs run them, with no Dagster run, event or check result: what each asset
+    adds for Dagster only (materialisation metadata queries such as stg_ledger's counts per
+    period, check results folded per period, events) is left out, everything that changes
+    the warehouse or the published copy is done. `parts` gets wall and CPU seconds of each
+    part, the first (imports) since this script started."""
+    lap = Laps(parts if parts is not None else {})
     from contextlib import ExitStack
 
+    from analyst import access as analyst
+    from analyst.publish import publish, write_dictionary
     from assets.checks import EXPECTATIONS_DIR, check_submissions, current_loads
-    from assets.ingest.dagster_assets import REFERENCE_TABLES
-    from assets.ingest.reference_files import reference_file
+    from assets.ingest.dagster_assets import CROSS_CHECKS, SUITES, TABLES
+    from assets.ingest.last_good import submission_loads
+    from assets.ingest.reference_integrity import load_reference
     from assets.ingest.source_config import load_source_configs
-    from assets.ingest.submissions import inbox_periods, load_period, scan_inbox
-    from warehouse.report_settings import report_params
-    from warehouse.model_graph import model_graph
+    from assets.ingest.submissions import load_period
+    from assets.partitions import file_periods, scan
+    from assets.quality import sql_runner
+    from assets.quality.staging_policy import write_source_checks
+    from assets.submission_checks import check_control_totals, check_movements, check_staging
+    from assets.warehouse_assets import CHECKS, DOCS, MODELS, build_order, build_sql_model
+    from assets.model_builders import BUILDERS
+    from warehouse import change_markers
+    from warehouse.connection import home_writer
+    from warehouse.quality_settings import load_quality_settings
     from warehouse.settings import Paths
-    from warehouse.sql_files import run_sql
-    from warehouse.connection import open_writer
+    from warehouse.sql_files import run_sql, transaction
 
+    lap("imports")
     paths = Paths(home.resolve())
     held = ExitStack()  # the warehouse as a run holds it: one connection, same settings
-    con = held.enter_context(open_writer(paths.warehouse))
-    for name in REFERENCE_TABLES:
-        run_sql(con, f"staging/ref_{name}", {"path": str(reference_file(paths.reference, name))})
-    files = scan_inbox(paths.inbox, load_source_configs(paths.source_configs))
+    con = held.enter_context(home_writer(paths))
+    # reference_job: each table loaded and checked, its suite, the rules across tables
+    for table in TABLES:
+        load_reference(con, paths.reference, table.removeprefix("ref_"), paths.inbox)
+        if SUITES[table]:
+            sql_runner.validate_relation(con, table, EXPECTATIONS_DIR / f"{table}.json")
+    for _, rule in CROSS_CHECKS.values():
+        rule(con, paths)
+    lap("reference tables, their suites and rules")
+    # ingest_job over every period: raw_ledger, stg_ledger, then their checks
+    inbox = scan(paths)
     failed = []
-    periods = inbox_periods(files)
-    for period in periods:
-        for outcome in load_period(con, files, period, "no-dagster"):
-            if outcome.status == "failed":
-                failed.append(outcome.source_file)
-        run_sql(con, "staging/stg_ledger", {"period": period})
-    # the suite in one grouped pass over every submission, as one ingest run does
-    check_submissions(con, current_loads(con, periods), EXPECTATIONS_DIR / "stg_ledger.json")
-    params = report_params()
-    for layer, name in [(m.layer, m.path.stem) for m in model_graph().self_contained()]:
-        run_sql(con, f"{layer}/{name}", params)
+    for period in inbox.periods:
+        files = [f for f in inbox.files if period in file_periods(f) or not file_periods(f)]
+        failed += [o.source_file for o in load_period(con, files, period, "no-dagster") if o.status == "failed"]
+    change_markers.settle(con)
+    lap("raw_ledger: every file loaded, change markers settled")
+    configs = load_source_configs(paths.source_configs)
+    write_source_checks(con, configs)
+    for period in inbox.periods:
+        with transaction(con), change_markers.writing(con, "stg_ledger") as touched:
+            run_sql(con, "staging/stg_ledger", {"period": period})
+            touched.loads(submission_loads(con, period))
+    change_markers.settle(con)
+    lap("stg_ledger per period, source checks, change markers settled")
+    settings = load_quality_settings(paths.quality_settings)
+    loads = current_loads(con, inbox.periods)
+    check_submissions(con, loads, EXPECTATIONS_DIR / "stg_ledger.json")
+    check_control_totals(con, loads, configs, settings.control_total_tolerance)
+    check_movements(con, inbox.periods, settings.movement_factor)
+    check_staging(con, loads, configs)
+    lap("checks: stg_ledger suite, control totals, movement, staging")
+    # open_book_job: every model in build order with its checks, then publish and the dictionary
+    rows = {}
+    for name in build_order(MODELS):
+        metadata = BUILDERS[name](con, paths) if name in BUILDERS else build_sql_model(con, MODELS[name])
+        rows[name] = getattr(metadata["rows"], "value", metadata["rows"])
+        if not all(check.evaluate(con, name, DOCS[name])[0] for check in CHECKS[name]):
+            failed.append(f"{name} checks")
+    lap("every model with its builder and checks")
+    publish(paths, run_id="no-dagster")
+    lap("publish")
+    reader = analyst.connect(paths.home)
+    try:
+        write_dictionary(reader, paths.reports, {k: v for k, v in rows.items() if analyst.is_public(k)})
+    finally:
+        reader.close()
+    lap("data dictionary")
     held.close()
+    lap("closing the warehouse (checkpoint)")
     return failed
+
+
+class Laps:
+    """parts[name] = wall and CPU seconds since the previous lap (the first: since the process started)."""
+
+    def __init__(self, parts: dict):
+        self.parts, self.wall, self.cpu = parts, STARTED, 0.0
+
+    def __call__(self, name: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.parts[name] = {"wall": round(wall - self.wall, 2), "cpu": round(cpu - self.cpu, 2)}
+        self.wall, self.cpu = wall, cpu
 
 
 VARIANTS = ("as_is", "ephemeral", "no_dagster")
@@ -121,9 +187,10 @@ def main(argv=None) -> int:
         parser.error("--home and --variant (or --pristine)")
     started = time.perf_counter()
     if args.variant == "no_dagster":
-        failed = no_dagster(args.home)
+        parts: dict = {}
+        failed = no_dagster(args.home, parts)
         print(json.dumps({"variant": args.variant, "seconds": round(time.perf_counter() - started, 2),
-                          "failed": failed}))
+                          "parts": parts, "failed": failed}))
         return 0 if not failed else 1
     from pipelines.runner import Runner
     from warehouse.settings import Paths

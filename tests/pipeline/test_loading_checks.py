@@ -2,6 +2,7 @@
 import csv
 from decimal import Decimal
 
+import dagster as dg
 import pytest
 
 from tests.pipeline import loading_helpers as h
@@ -125,3 +126,21 @@ def test_a_blocked_period_is_tried_again_on_the_next_run(small_home, runner):
     h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
     h.run_once(runner, reports=False)
     assert h.run_once(runner, reports=False) == [("ingest_job", "2025-06"), ("open_book_job", "")]
+
+
+def test_each_periods_check_evaluations_are_of_that_periods_own_staging(runner):
+    # One ingest run covers both months: every evaluation of a stg_ledger check names the
+    # materialisation of its own month made by that run (what the UI reads to call a result current).
+    assert runner.run_all(progress=lambda _: None, reports=False).ok
+    ingest = {o.run_id for o in runner.summary.outcomes if o.job == "ingest_job"}
+    assert len(ingest) == 1
+    (run_id,) = ingest
+    staged = {record.partition_key: record.storage_id for record in runner.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("stg_ledger")), limit=100).records if record.run_id == run_id}
+    assert sorted(staged) == ["2025-05", "2025-06"]
+    evaluations = [entry.dagster_event.event_specific_data for entry in runner.instance.all_logs(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+    of_staging = [e for e in evaluations if e.asset_key == dg.AssetKey("stg_ledger")]
+    assert sorted({e.partition for e in of_staging}) == ["2025-05", "2025-06"]
+    assert len(of_staging) == 2 * len({e.check_name for e in of_staging}) > 2
+    assert all(e.target_materialization_data.storage_id == staged[e.partition] for e in of_staging)
