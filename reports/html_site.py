@@ -209,7 +209,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     # the register's amounts open the page of the same figure where the flag is raised (linked just above)
     flag_amounts.link_amounts([(part, t) for sec, table in zip(sections.SECTIONS, tables)
                                for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))], links)
-    reuse = drill_reuse.plan(con, drill_set.registered, last, frame=_page(ctx, cover, "", pages, "", "", root="../")) \
+    reuse = drill_reuse.plan(con, drill_set.registered, last, frame=_page(ctx, cover, "", pages, "", "", root="../", dated=False)) \
         if last is not None else None
     if reuse is not None:
         drill_set.keep(reuse.kept)
@@ -226,7 +226,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
             continue
         written = downloads.write_before(out_dir / DRILL / f"{page.slug}.html",
                                          _page(ctx, cover, "", pages, f"Ledger lines: {page.title}",
-                                               _drill_body(ctx, page, downloads), root="../"))
+                                               _drill_body(ctx, page, downloads), root="../", dated=False))
         if reuse is not None:
             reuse.written(page, written)
         drill_set.let_go(page)
@@ -235,7 +235,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     for page in explain_set.pages:
         downloads.write_before(out_dir / EXPLAIN / f"{page.slug}.html",
                                _page(ctx, cover, "", pages, f"How it is made: {page.title}",
-                                     _explain_body(page), root="../"))
+                                     _explain_body(page), root="../", dated=False))
     for sec, table in zip(sections.SECTIONS, tables):
         body = _section_body(ctx, sec, table, charts[sec.key], lines_behind, downloads)
         downloads.write_before(out_dir / f"{sec.key}.html",
@@ -328,7 +328,10 @@ _FILTERS = ('<form id="filters" class="filters" hidden aria-label="Filters" onsu
 
 
 def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, str]],
-          heading: str, body: str, root: str = "", filters: bool = False) -> str:
+          heading: str, body: str, root: str = "", filters: bool = False, dated: bool = True) -> str:
+    """A page of the site. `dated`: the heading ends with the pack's month; a figure's page (its
+    ledger lines, its working) is not, as its own title may end with a month ("· Oct 2025 — March
+    2026" reads as a range), and the line under the heading names the pack's month anyway."""
     nav = "".join(
         f'<li><a href="{f.html_text(root + href)}"'
         + (' aria-current="page"' if href == name else "")
@@ -343,7 +346,7 @@ def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, st
     template = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
     return template.substitute(
         title=f.html_text(f"{heading} — {ctx.title}"),
-        heading=f.html_text(f"{heading} — {ctx.month}"),
+        heading=f.html_text(f"{heading} — {ctx.month}" if dated else heading),
         meta=meta, nav=nav, body=body, footer=footer, root=f.html_text(root),
         filters=_FILTERS if filters else "",
         stamp=f.css_string(f"{heading} · {f.systems_label(cover.systems)} · {ctx.month} (month {ctx.fy_month} "
