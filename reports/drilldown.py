@@ -93,12 +93,15 @@ class DrillPage:
     see_also: list = field(default_factory=list)   # flag_links.Link: other flags and warnings on the same lines
     loads: list[str] = field(default_factory=list)  # every load with a line behind the figure (reports/drill_reuse.py)
 
-    def fill(self, read: drill_pass.LinesRead) -> None:
-        """The page's lines as read: count, sum, breakdowns (none when no line) and those listed."""
+    def fill(self, read: drill_pass.LinesRead, service_line_names: dict[str, str] | None = None) -> None:
+        """The page's lines as read: count, sum, breakdowns (none when no line) and those listed.
+        `service_line_names`: each code's name, where the source carries only the code."""
         self.lines = [DrillLine(*r) for r in read.lines]
         self.line_count, self.line_total = read.count, read.total
         self.loads = read.loads
-        self.breakdowns = [_breakdown(key, label, read.groups[i], chronological=(key == "period"))
+        self.breakdowns = [_breakdown(key, label, _named(read.groups[i], service_line_names)
+                                      if key == "service_line" and service_line_names else read.groups[i],
+                                      chronological=(key == "period"))
                            for i, (key, label) in enumerate(BREAKDOWNS)] if read.count else []
 
     @property
@@ -160,13 +163,30 @@ def lines_page(con: duckdb.DuckDBPyConnection, cond: Condition, *, name: str, ti
 def _read_alone(con: duckdb.DuckDBPyConnection, page: DrillPage, columns: set[str] | None = None) -> DrillPage:
     """The page with its lines read by its own two queries (reports/drill_pass.read_one)."""
     columns = columns if columns is not None else _columns(con, page.condition.source)
-    page.fill(drill_pass.read_one(con, page.condition, page.limit, _service_line(columns)))
+    column = _service_line(columns)
+    page.fill(drill_pass.read_one(con, page.condition, page.limit, column),
+              service_line_names(con) if column == "service_line" else None)
     return page
 
 
 def _service_line(columns: set[str]) -> str:
     """The column a source's service-line breakdown groups by: the line's name where it carries one."""
     return "service_line_name" if "service_line_name" in columns else "service_line"
+
+
+def service_line_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each service line's name by its code (dim_service_line): a breakdown over a source that
+    carries only the code (fct_ledger) shows the names, as every other table of the reports does.
+    None known where the warehouse has no such table (a test's few tables)."""
+    try:
+        return dict(con.execute("SELECT service_line, service_line_name FROM dim_service_line").fetchall())
+    except duckdb.CatalogException:
+        return {}
+
+
+def _named(groups: list[tuple[Any, int, Decimal]], names: dict[str, str]) -> list[tuple[Any, int, Decimal]]:
+    """A service-line breakdown's codes as their names (a code with none kept as it is)."""
+    return [(names.get(value, value), lines, total) for value, lines, total in groups]
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
@@ -206,6 +226,12 @@ class DrillSet:
         self._by_key: dict[tuple, DrillPage] = {}
         self._used: set[str] = set()
         self._cols: dict[str, set[str]] = {}
+        self._names: dict[str, str] | None = None   # service lines' names, read once when first needed
+
+    def _service_line_names(self) -> dict[str, str]:
+        if self._names is None:
+            self._names = service_line_names(self.con)
+        return self._names
 
     @property
     def pages(self) -> list[DrillPage]:
@@ -228,8 +254,9 @@ class DrillSet:
                                          lambda source: _service_line(self._columns(source)))
             read = {id(p) for p in pages}
             self._unread = [p for p in self._unread if id(p) not in read]
+            named = _service_line(self._columns(pages[0].condition.source)) == "service_line"
             for page, lines in zip(pages, reads):
-                page.fill(lines)
+                page.fill(lines, self._service_line_names() if named else None)
             del reads
             yield from pages
 

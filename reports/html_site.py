@@ -209,8 +209,11 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     # the register's amounts open the page of the same figure where the flag is raised (linked just above)
     flag_amounts.link_amounts([(part, t) for sec, table in zip(sections.SECTIONS, tables)
                                for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))], links)
-    reuse = drill_reuse.plan(con, drill_set.registered, last, frame=_page(ctx, cover, "", pages, "", "", root="../", dated=False)) \
-        if last is not None else None
+    # what shapes every drill page beside its own lines: the page around it, and the service lines'
+    # names its breakdown shows (dim_service_line is not behind fct_ledger, so no source's inputs hold it)
+    frame = _page(ctx, cover, "", pages, "", "", root="../", dated=False) \
+        + repr(sorted(drilldown.service_line_names(con).items()))
+    reuse = drill_reuse.plan(con, drill_set.registered, last, frame=frame) if last is not None else None
     if reuse is not None:
         drill_set.keep(reuse.kept)
     _link_partner_names(tables, partners)

@@ -174,3 +174,27 @@ def test_a_page_whose_figure_moved_though_its_lines_did_not_is_built_again(ledge
     assert drill_reuse.plan(ledger, [page("351.00")], last, frame="f").kept == set()           # its figure moved
     assert drill_reuse.plan(ledger, [page("350.00")], drill_reuse.last(Reading(ledger), site, "v2"),
                             frame="f").kept == set()                                        # other code
+
+
+def test_a_ledger_pages_service_line_breakdown_names_each_service_line(ledger):
+    """fct_ledger carries the service line's code only: its pages' breakdown shows each code's name from
+    dim_service_line, read alone or in a grouped pass; a code with no name, and a warehouse without the table,
+    keep the code."""
+    from reports import sections
+
+    cond = _cond("partner_id IS NOT DISTINCT FROM $k_partner AND fy = $fy", k_partner="a", fy="2025/26")
+    args = dict(name="partner-a", title="Partner a", section=sections.SECTIONS[0], figure_label="Spend",
+                figure=Decimal("350.00"), fmt="money")
+    codes = drilldown.lines_page(ledger, cond, **args)
+    assert sorted(codes.breakdowns[1].rows) == [("crisis", 2, Decimal("-150.00")), ("eating", 2, Decimal("500.00"))]
+
+    ledger.execute("CREATE TABLE dim_service_line AS SELECT * FROM (VALUES ('crisis', 'Crisis resolution'))"
+                   " t(service_line, service_line_name)")          # 'eating' has no name here
+    expected = [("Crisis resolution", 2, Decimal("-150.00")), ("eating", 2, Decimal("500.00"))]   # by hand, _LINES
+    assert sorted(drilldown.lines_page(ledger, cond, **args).breakdowns[1].rows) == expected
+    grouped = drilldown.DrillSet(ledger)
+    page = grouped.point(cond, sections.SECTIONS[0], "Partner a", "Spend", Decimal("350.00"), "money",
+                         ("index.html", "Summary"))
+    assert [sorted(p.breakdowns[1].rows) for p in grouped.pages] == [expected] and page in grouped.pages
+    # the other breakdowns are as they were: partners and months are not service lines
+    assert sorted(drilldown.lines_page(ledger, cond, **args).breakdowns[0].rows) == sorted(codes.breakdowns[0].rows)
