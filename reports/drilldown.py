@@ -228,7 +228,9 @@ class DrillSet:
         self._cols: dict[str, set[str]] = {}
         self._names: dict[str, str] | None = None   # service lines' names, read once when first needed
 
-    def _service_line_names(self) -> dict[str, str]:
+    @property
+    def service_line_names(self) -> dict[str, str]:
+        """Each service line's name by its code, as this set's pages show them (read once)."""
         if self._names is None:
             self._names = service_line_names(self.con)
         return self._names
@@ -256,7 +258,7 @@ class DrillSet:
             self._unread = [p for p in self._unread if id(p) not in read]
             named = _service_line(self._columns(pages[0].condition.source)) == "service_line"
             for page, lines in zip(pages, reads):
-                page.fill(lines, self._service_line_names() if named else None)
+                page.fill(lines, self.service_line_names if named else None)
             del reads
             yield from pages
 

@@ -212,7 +212,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     # what shapes every drill page beside its own lines: the page around it, and the service lines'
     # names its breakdown shows (dim_service_line is not behind fct_ledger, so no source's inputs hold it)
     frame = _page(ctx, cover, "", pages, "", "", root="../", dated=False) \
-        + repr(sorted(drilldown.service_line_names(con).items()))
+        + repr(sorted(drill_set.service_line_names.items()))
     reuse = drill_reuse.plan(con, drill_set.registered, last, frame=frame) if last is not None else None
     if reuse is not None:
         drill_set.keep(reuse.kept)
