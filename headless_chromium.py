@@ -1,4 +1,4 @@
-"""Headless Chromium driven over its DevTools protocol: open a page, wait for its load event,
+"""Headless Chromium driven over its DevTools protocol: open a page, wait for its own load event,
 evaluate script in it, collect its console messages, let a click download into a folder.
 
 The browser tests (tests/browser) and the site bench (bench/site_bench.py) both drive Chromium
@@ -24,6 +24,15 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
          "--disable-component-update", "--disable-sync"]
 
 
+# Chromium's answers when the document a command ran in was left (a navigation committed, or the tab closed)
+_LEFT = ("Inspected target navigated or closed", "Execution context was destroyed", "Cannot find context with specified id")
+
+
+class NavigatedAway(RuntimeError):
+    """The page a command ran in was left before it answered: a navigation (a click's, or a script's)
+    committed while it ran."""
+
+
 def find_chromium() -> str | None:
     """The Chromium on the PATH (Debian's package is `chromium`), or None."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
@@ -33,10 +42,11 @@ class Chromium:
     """One headless Chromium with one page, over two websockets: the page's and the browser's
     (downloads are the browser's to allow)."""
 
-    def __init__(self, profile: Path, binary: str):
+    def __init__(self, profile: Path, binary: str, flags: tuple[str, ...] = ()):
+        """``flags``: switches added to FLAGS for this browser."""
         profile.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
-            [binary, *FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1400,1000",
+            [binary, *FLAGS, *flags, "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1400,1000",
              "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -72,7 +82,8 @@ class Chromium:
             message = json.loads(ws.recv(timeout=TIMEOUT_S))
             if message.get("id") == self.next_id:
                 if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
+                    left = any(text in str(message["error"]) for text in _LEFT)
+                    raise (NavigatedAway if left else RuntimeError)(f"{method}: {message['error']}")
                 return message.get("result", {})
             self._event(message)
 
@@ -88,17 +99,46 @@ class Chromium:
             self.events.append(message)
 
     def open(self, url: str) -> None:
-        """Navigate to ``url`` and wait for its load event (the site's charts are drawn before it)."""
+        """Navigate to ``url`` and wait for its load event (the site's charts are drawn before it). On a busy
+        machine a navigation still in flight (a click's page loading) can overtake this one; it is tried once
+        more, and a second failure raises naming the page. A page Chromium cannot open raises at once."""
+        try:
+            self._navigate(url)
+        except NavigatedAway as first:
+            try:
+                self._navigate(url)
+            except NavigatedAway as second:
+                raise RuntimeError(f"{url} did not load, twice: {first}; then {second}") from second
+
+    def _navigate(self, url: str) -> None:
+        """One navigation to ``url``, waited for until the load event of the document it committed: not
+        a load event of the page before (one still loading when Page.navigate was sent fires its own)."""
         self.events.clear()
-        self.call("Page.navigate", url=url)
+        result = self.call("Page.navigate", url=url)
+        if result.get("errorText"):
+            raise RuntimeError(f"{url} did not open: {result['errorText']}")
+        if "loaderId" not in result:
+            raise ValueError(f"{url} differs from the page open only after '#': no new load (open about:blank first)")
+        committed, seen = False, 0
         deadline = time.monotonic() + TIMEOUT_S
-        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
+        while True:
+            for event in self.events[seen:]:
+                method, params = event.get("method"), event.get("params", {})
+                if method == "Page.frameNavigated" and not params["frame"].get("parentId"):
+                    if params["frame"]["loaderId"] == result["loaderId"]:
+                        committed = True
+                    elif committed:
+                        raise NavigatedAway(f"{url} was left for {params['frame'].get('url')} while it loaded")
+                elif method == "Page.loadEventFired" and committed:
+                    return
+            seen = len(self.events)
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{url} did not load in {TIMEOUT_S} s")
             self._event(json.loads(self.ws.recv(timeout=TIMEOUT_S)))
 
     def evaluate(self, expression: str):
-        """The value of ``expression`` in the page (a promise is awaited), as JSON gives it back."""
+        """The value of ``expression`` in the page (a promise is awaited), as JSON gives it back; NavigatedAway
+        when the page was left while it ran."""
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression[:80]}: {result['exceptionDetails']}")

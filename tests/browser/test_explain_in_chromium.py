@@ -13,6 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+from headless_chromium import NavigatedAway
+
 pytestmark = pytest.mark.browser
 
 _REQUIRED_CELL = """(() => {
@@ -38,10 +40,13 @@ _WORKING = """JSON.stringify({url: location.pathname, rows: Array.from(document.
 
 
 def _wait_for(browser, expression: str, timeout_s: float = 20.0):
-    import time
+    """The value of ``expression`` once it is true, asked again while a click's page replaces the one it ran in."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        value = browser.evaluate(expression)
+        try:
+            value = browser.evaluate(expression)
+        except NavigatedAway:                            # asked of the page being left
+            value = None
         if value:
             return value
         time.sleep(0.2)
@@ -143,7 +148,7 @@ def _landed(browser, timeout_s: float = 20.0) -> str:
     while time.monotonic() < deadline:
         try:
             where = browser.evaluate("location.pathname")
-        except RuntimeError:                             # the page was navigating away
+        except NavigatedAway:                            # asked of the page being left
             where = ""
         if "/drill/" in where or "/explain/" in where:
             return where
