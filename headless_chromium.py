@@ -119,21 +119,34 @@ class Chromium:
             raise RuntimeError(f"{url} did not open: {result['errorText']}")
         if "loaderId" not in result:
             raise ValueError(f"{url} differs from the page open only after '#': no new load (open about:blank first)")
-        committed, seen = False, 0
+        self._loaded(url, result["loaderId"])
+
+    def expect_page(self) -> None:
+        """Before an action that opens a page (a click): the events until then are not that page's."""
+        self.events.clear()
+
+    def opened_page(self) -> str:
+        """After expect_page and the action: the address of the page it opened, once its load event fired."""
+        return self._loaded("the page a click opened", None)
+
+    def _loaded(self, what: str, loader: str | None) -> str:
+        """Wait for the next document committed in the tab (the one of ``loader`` when given) to fire its load
+        event; its address. Another document committed before then raises NavigatedAway."""
+        committed, seen = None, 0
         deadline = time.monotonic() + TIMEOUT_S
         while True:
             for event in self.events[seen:]:
                 method, params = event.get("method"), event.get("params", {})
                 if method == "Page.frameNavigated" and not params["frame"].get("parentId"):
-                    if params["frame"]["loaderId"] == result["loaderId"]:
-                        committed = True
-                    elif committed:
-                        raise NavigatedAway(f"{url} was left for {params['frame'].get('url')} while it loaded")
-                elif method == "Page.loadEventFired" and committed:
-                    return
+                    if committed is None and loader in (None, params["frame"]["loaderId"]):
+                        committed = params["frame"]["url"]
+                    elif committed is not None:
+                        raise NavigatedAway(f"{what} was left for {params['frame']['url']} while it loaded")
+                elif method == "Page.loadEventFired" and committed is not None:
+                    return committed
             seen = len(self.events)
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} did not load in {TIMEOUT_S} s")
+                raise TimeoutError(f"{what} did not load in {TIMEOUT_S} s")
             self._event(json.loads(self.ws.recv(timeout=TIMEOUT_S)))
 
     def evaluate(self, expression: str):

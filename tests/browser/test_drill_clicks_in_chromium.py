@@ -7,23 +7,24 @@ as a reader does."""
 from __future__ import annotations
 
 import json
-import time
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.test_explain_in_chromium import _landed
 from tests.reports.test_figure_drill import _tables, assert_adds_up, drill_sums
 
 pytestmark = pytest.mark.browser
 
-# the first figure made of ledger lines a reader sees (a cell linking to a drill page, not £0), brought into view
-_FIRST_FIGURE = """(() => {
+# the first figure made of ledger lines a reader sees (a cell linking to a drill page, not £0), brought into view and
+# drawn there (two animation frames) before the pointer goes to it
+_FIRST_FIGURE = """(async () => {
   const a = Array.from(document.querySelectorAll('td.num a[href*="drill/"]')).find(a => {
       const td = a.closest('td'); return a.getClientRects().length > 0 && td.dataset.v && Number(td.dataset.v) !== 0; });
   if (!a) return null;
   a.scrollIntoView({block: 'center'});
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
   const r = a.getBoundingClientRect(), td = a.closest('td');
   return JSON.stringify({x: r.left + r.width / 2, y: r.top + r.height / 2, v: td.dataset.v,
                          href: a.getAttribute('href'), text: td.textContent.trim()}); })()"""
@@ -49,15 +50,12 @@ def test_a_click_on_a_figure_of_each_page_opens_lines_that_add_up_to_it(site, br
         found = browser.evaluate(_FIRST_FIGURE)
         assert found, f"{where}: no figure linking to its lines is visible"
         figure = json.loads(found)
-        time.sleep(0.2)                                  # scrolled into view before the pointer goes there
+        browser.expect_page()
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             browser.call("Input.dispatchMouseEvent", type=kind, x=figure["x"], y=figure["y"], button="left",
                          clickCount=1)
-        landed = _landed(browser)
+        landed = urlsplit(browser.opened_page()).path     # once its load event fired
         assert landed.endswith("/" + figure["href"].rsplit("/", 1)[-1]), (where, figure["href"], landed)
-        deadline = time.monotonic() + 20
-        while browser.evaluate("document.readyState") != "complete" and time.monotonic() < deadline:
-            time.sleep(0.1)
         drawn = browser.evaluate("document.documentElement.outerHTML")
         assert_adds_up(drill_sums(drawn), Decimal(figure["v"]), f"{where} ({figure['text']}) -> {landed}")
     print(f"\nclicked a figure on each of {len(pages)} pages; each drill page added up to it")

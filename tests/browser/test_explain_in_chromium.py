@@ -10,10 +10,9 @@ import json
 import re
 import time
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlsplit
 
 import pytest
-
-from headless_chromium import NavigatedAway
 
 pytestmark = pytest.mark.browser
 
@@ -39,25 +38,12 @@ _WORKING = """JSON.stringify({url: location.pathname, rows: Array.from(document.
       Array.from(r.cells).map(c => c.textContent.trim()))})"""
 
 
-def _wait_for(browser, expression: str, timeout_s: float = 20.0):
-    """The value of ``expression`` once it is true, asked again while a click's page replaces the one it ran in."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            value = browser.evaluate(expression)
-        except NavigatedAway:                            # asked of the page being left
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    raise TimeoutError(expression)
-
-
 def test_the_mhis_standard_opens_its_working_which_reproduces_it_from_the_allocations(site, demo_home, browser):
     browser.open((site / "mhis.html").resolve().as_uri())
     cell = json.loads(browser.evaluate(_REQUIRED_CELL))
+    browser.expect_page()
     browser.evaluate(_CLICK)
-    _wait_for(browser, "location.pathname.includes('/explain/') && document.readyState === 'complete'")
+    assert "/explain/" in browser.opened_page()
     page = json.loads(browser.evaluate(_WORKING))
     role = {r["role"]: r for r in page["rows"]}
     assert "/explain/explain-mhis-" in page["url"]
@@ -135,22 +121,9 @@ def test_a_click_on_each_bar_of_the_open_books_waterfall_opens_the_page_its_figu
     for (x, y), href in zip(drawn["bars"], drawn["links"]):
         browser.open(page)
         browser.evaluate(_WATERFALL)                     # drawn again, at the same place
+        browser.expect_page()
         browser.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
         time.sleep(0.5)                                  # plotly clicks the point its hover found
         for kind in ("mousePressed", "mouseReleased"):
             browser.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
-        assert _landed(browser).endswith("/" + href), href
-
-
-def _landed(browser, timeout_s: float = 20.0) -> str:
-    """The page a click went to, once it is there (asked again while the old page is being left)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            where = browser.evaluate("location.pathname")
-        except NavigatedAway:                            # asked of the page being left
-            where = ""
-        if "/drill/" in where or "/explain/" in where:
-            return where
-        time.sleep(0.2)
-    raise TimeoutError("the click opened no page")
+        assert urlsplit(browser.opened_page()).path.endswith("/" + href), href
