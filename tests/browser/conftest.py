@@ -31,18 +31,28 @@ COMPILE_ONCE = ("--disable-features=ScriptStreaming",)
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory):
+def worker_chromium(tmp_path_factory):
     """One Chromium for the worker's browser tests (a start, and plotly's first compile, once a worker)."""
     b = Chromium(tmp_path_factory.mktemp("chromium"), chromium(), flags=COMPILE_ONCE)
     yield b
     b.close()
 
 
+@pytest.fixture(scope="module")
+def browser(worker_chromium):
+    """The worker's Chromium on a blank page, its console cleared, for each test file: as a Chromium of the file's
+    own would start (a file's first address is a new load even when the file before ended on that page)."""
+    worker_chromium.open("about:blank")
+    worker_chromium.console.clear()
+    return worker_chromium
+
+
 @pytest.fixture(scope="session")
-def visits(demo_home, browser) -> dict[Path, Visit]:
+def visits(demo_home, worker_chromium) -> dict[Path, Visit]:
     """Each page of chart_pages and width_pages loaded once in one Chromium (1400 × 1000 pixels): its DOM,
     its console messages and its tables' widths (TABLE_WIDTHS). Loading a page is nearly all of both tests'
     time and most pages are in both sets; test_html_in_chromium.py and test_table_widths_in_chromium.py go
     to one parallel worker (tests/worker_units.py), so each page is loaded once a run, not once per test."""
     site = latest_site(demo_home)
-    return {page: visit(browser, page, measure=TABLE_WIDTHS) for page in dict.fromkeys(chart_pages(site) + width_pages(site))}
+    return {page: visit(worker_chromium, page, measure=TABLE_WIDTHS)
+            for page in dict.fromkeys(chart_pages(site) + width_pages(site))}

@@ -30,7 +30,7 @@ class Visit:
 
 
 def visit(browser: Chromium, page: Path, fragment: str = "", measure: str = "null") -> Visit:
-    """One load of a page in the module's one Chromium (a browser started per page cost more than the
+    """One load of a page in the worker's one Chromium (a browser started per page cost more than the
     pages); ``fragment`` is added to the page's address after "#" (where the site's filters keep their
     state) and ``measure``, a script, is evaluated once the page loaded. The page is left for
     a blank one before returning, so what it logs until then is its own, and the next address, even the
