@@ -92,8 +92,10 @@ def markers_unlike_rows(home) -> list[str]:
 
 
 def published_unlike_warehouse(home) -> list[str]:
-    """Each table of the warehouse against the published copy's, rows both ways (EXCEPT ALL), with
-    source_file as the copy writes it (inside the inbox: relative to it)."""
+    """Each table of the warehouse against the published copy's, rows both ways (as EXCEPT ALL would
+    count them), with source_file as the copy writes it (inside the inbox: relative to it). Each table's
+    rows are read once: both sides' rows together, counted +1 in the warehouse and -1 in the copy, so a
+    row whose count is not 0 is in one more often than in the other."""
     paths = Paths(home)
     inbox = str(paths.inbox).rstrip("/") + "/"
     con = duckdb.connect(str(paths.published), read_only=True)
@@ -105,16 +107,17 @@ def published_unlike_warehouse(home) -> list[str]:
                                                "current_database()").fetchall()} - {"publish_info"}
         problems = [f"tables only in the warehouse or the copy: {sorted(names ^ published)}"] if names ^ published else []
         for name in sorted(names & published):
-            columns = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = 'wh'"
-                                                 " AND table_name = $t", {"t": name}).fetchall()}
+            columns = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = 'wh'"
+                                                 " AND table_name = $t ORDER BY column_index", {"t": name}).fetchall()]
             select = "* REPLACE (replace(source_file, $inbox, '') AS source_file)" if "source_file" in columns else "*"
-            for a, b in ((f"wh.{name}", name), (name, f"wh.{name}")):
-                a_rows = f"SELECT {select} FROM {a}" if a.startswith("wh.") else f"SELECT * FROM {a}"
-                b_rows = f"SELECT {select} FROM {b}" if b.startswith("wh.") else f"SELECT * FROM {b}"
-                params = {"inbox": inbox} if select != "*" else {}
-                (n,) = con.execute(f"SELECT count(*) FROM ({a_rows} EXCEPT ALL {b_rows})", params).fetchone()
-                if n:
-                    problems.append(f"{name}: {n} rows only in {a}")
+            params = {"inbox": inbox} if select != "*" else {}
+            row = ", ".join(f'"{c}"' for c in columns)
+            only_warehouse, only_copy = con.execute(
+                "SELECT coalesce(sum(greatest(n, 0)), 0), coalesce(sum(greatest(-n, 0)), 0) FROM ("
+                f" SELECT sum(_copies) AS n FROM (SELECT {select}, 1 AS _copies FROM wh.{name}"
+                f" UNION ALL SELECT *, -1 FROM {name}) GROUP BY {row})", params).fetchone()
+            problems += [f"{name}: {n} rows only in {where}" for n, where in (
+                (only_warehouse, f"wh.{name}"), (only_copy, name)) if n]
     finally:
         con.close()
     return problems
