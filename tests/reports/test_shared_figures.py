@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from reports import sections
+from reports import sections, shared_figures
 from reports.chart_figures import charts_data
 from reports.cover import cover as read_cover
 from reports.query import ReportContext
@@ -71,3 +71,19 @@ def test_charts_and_cover_are_the_engines_read_once(con, fx):
     first[i][0].links[(0, 0)] = "drill/x.html"          # the site links a point
     assert second[i][0].links.get((0, 0)) != "drill/x.html"
     assert shared.charts(*charted[i], ctx) == charts_data(con, *charted[i], ctx)
+
+
+def test_writers_share_within_a_build_and_read_their_own_outside_one(con, fx):
+    counting = _Counting(con)
+    ctx = ReportContext(fx.PERIOD)
+    shared_figures.of(counting).table(sections.SECTIONS[0], ctx)
+    alone = counting.statements
+    shared_figures.of(counting).table(sections.SECTIONS[0], ctx)
+    assert counting.statements == 2 * alone                 # outside a build, each writer reads its own
+    with shared_figures.read_once(counting) as shared:
+        assert shared_figures.of(counting) is shared
+        assert shared_figures.of(con) is not shared          # another connection is another warehouse
+        shared_figures.of(counting).table(sections.SECTIONS[0], ctx)
+        shared_figures.of(counting).table(sections.SECTIONS[0], ctx)
+        assert counting.statements == 3 * alone
+    assert shared_figures.of(counting) is not shared         # the build over: nothing kept
