@@ -15,15 +15,17 @@ filter, so no total sits inside one.
 """
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import duckdb
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import excel_transactions, figure_lines
 from reports import formatting as f
+from reports.excel_styles import alignment, set_style
 from reports.excel_text import wrapped_lines
 from reports.explain_working import Explanation, Term, rounded_to
 from reports.figure_explain import ExplainPage, ExplainSet
@@ -49,7 +51,7 @@ def write_explain(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportCont
     each figure's cell to its working; return how many cells were linked."""
     explain = ExplainSet(con, ctx.period)
     ws["A1"] = f"How the key figures are made — {ctx.month}"
-    ws["A1"].font = _font(bold=True, size=14, color=_BLUE)
+    set_style(ws["A1"], font=_font(bold=True, size=14, color=_BLUE))
     _wrapped(ws, 2, "A", "Each figure below is not a sum of ledger lines but made by arithmetic from reference rows "
                          "and other figures: its terms (with the reference file and line they come from), what they "
                          "are multiplied and divided by, the rounding, and whether the working reproduces the figure "
@@ -61,9 +63,8 @@ def write_explain(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportCont
         ws.column_dimensions[col].width = width
     for j, head in enumerate(("Figure and its working", "Amount", "Source", "Reconciles"), start=1):
         c = ws.cell(row=4, column=j, value=head)
-        c.font = _font(bold=True, color="FFFFFF")
-        c.fill = PatternFill("solid", fgColor=_BLUE)
-        c.alignment = Alignment(horizontal="right" if j == 2 else "left", indent=1 if j == 3 else 0)
+        set_style(c, font=_font(bold=True, color="FFFFFF"), fill=PatternFill("solid", fgColor=_BLUE),
+                  alignment=alignment(horizontal="right" if j == 2 else "left", indent=1 if j == 3 else 0))
     ws.freeze_panes = "A5"
     ws.sheet_properties.outlinePr.summaryBelow = False     # a working's + sits on its figure's row, above it
     at_row, linked, next_row = {}, 0, [5]
@@ -140,9 +141,9 @@ def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_na
     _wrapped(ws, r, "A", page.title, bold=True, color=_BLUE)     # a long title (a measure and a place) wraps
     _amount(ws.cell(row=r, column=2), page.figure, page.fmt, bold=True)
     _link(ws.cell(row=r, column=3, value=f"on the {sheet_name} sheet"), back, f"Back to the {sheet_name} sheet")
-    ws.cell(row=r, column=4, value="Yes" if page.reconciles else "No").font = _font(bold=True)
+    set_style(ws.cell(row=r, column=4, value="Yes" if page.reconciles else "No"), font=_font(bold=True))
     for col in (3, 4):                       # beside a title on two lines: level with its first
-        ws.cell(row=r, column=col).alignment = Alignment(vertical="top")
+        set_style(ws.cell(row=r, column=col), alignment=alignment(vertical="top"))
     r += 1
     _wrapped(ws, r, "A", f"How: {how.rule}.", italic=True, color=_GREY)
     if how.definition:
@@ -169,7 +170,7 @@ def _write_working(ws: Worksheet, r: int, page: ExplainPage, back: str, sheet_na
         r += 1
         ws.cell(row=r, column=1, value=f"Or {f.money2_text(how.floor)} if that is less")
     r += 1
-    ws.cell(row=r, column=1, value=f.excel_text(f"Result: {page.figure_label}")).font = _font(bold=True)
+    set_style(ws.cell(row=r, column=1, value=f.excel_text(f"Result: {page.figure_label}")), font=_font(bold=True))
     _amount(ws.cell(row=r, column=2), how.result, page.fmt, bold=True)
     ws.cell(row=r, column=4, value="Yes" if page.reconciles else
             f"No: differs by {f.money2_text(how.result - page.figure)}")
@@ -225,8 +226,7 @@ def _amount(c, value: Decimal, fmt: str, bold: bool = False) -> None:
         c.value = Decimal(value)
         c.number_format = f.EXCEL_FORMATS["money2"] if places <= 2 else \
             f.EXCEL_FORMATS["money2"].replace("0.00", "0." + "0" * places)
-    c.font = _font(bold=bold)
-    c.alignment = Alignment(horizontal="right", vertical="top")
+    set_style(c, font=_font(bold=bold), alignment=alignment(horizontal="right", vertical="top"))
 
 
 def _wrapped(ws: Worksheet, r: int, col: str, text: str, **font) -> None:
@@ -234,8 +234,7 @@ def _wrapped(ws: Worksheet, r: int, col: str, text: str, **font) -> None:
     c = ws[f"{col}{r}"]
     c.value = f.excel_text(text)
     c.data_type = "s"
-    c.font = _font(**font)
-    c.alignment = Alignment(wrap_text=True, vertical="top", indent=1 if col == "C" else 0)
+    set_style(c, font=_font(**font), alignment=alignment(wrap_text=True, vertical="top", indent=1 if col == "C" else 0))
     lines = wrapped_lines(text, _WIDTHS[col] - (_INDENT if col == "C" else 0), bold=bool(font.get("bold")))
     current = ws.row_dimensions[r].height or 12.75
     ws.row_dimensions[r].height = max(current, 12.75 * lines + 1)
@@ -243,10 +242,12 @@ def _wrapped(ws: Worksheet, r: int, col: str, text: str, **font) -> None:
 
 def _link(c, location: str, tooltip: str) -> None:
     c.hyperlink = Hyperlink(ref=c.coordinate, location=location, tooltip=tooltip)
-    c.font = _font(bold=c.font.b, color=_BLUE, underline="single")
+    set_style(c, font=_font(bold=c.font.b, color=_BLUE, underline="single"))
 
 
 
-def _font(**style) -> Font:
-    """The pack's font (Arial 10: the widths and row heights are counted in it)."""
-    return Font(name="Arial", size=style.pop("size", 10), **style)
+@functools.lru_cache(maxsize=None)
+def _font(size: float = 10, **style) -> Font:
+    """The pack's font (Arial 10: the widths and row heights are counted in it), made once per set of
+    arguments and set through excel_styles.set_style."""
+    return Font(name="Arial", size=size, **style)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-import weakref
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -36,23 +35,24 @@ from openpyxl.chart.title import Title
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 from openpyxl.drawing.text import Font as DrawingFont
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import excel_explain, excel_flag_links, excel_transactions
+from reports.excel_styles import alignment, set_style
 from reports.excel_text import FONT, ROW_PT, text_width, wrapped_lines
 from reports.flag_links import FlagLinks
 from reports import formatting as f
 from reports import sections
-from reports.chart_figures import ChartData, FunnelData, charts_data
-from reports.cover import Cover, cover as read_cover, submissions_table
+from reports.chart_figures import ChartData, FunnelData
+from reports.cover import Cover, submissions_table
 from reports.coverage import add_coverage_notes
 from reports.key_messages import AMBER, TOLERANCES, Message, key_messages
 from reports.query import ReportContext
-from reports.section_figures import flag_counts, section_table
+from reports.section_figures import flag_counts
+from reports import shared_figures
 from reports.spec import Chart, Derived, check_sections
 from reports.tables import Column, Row, Table
 from warehouse.files import save_atomically
@@ -82,11 +82,12 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     """
     ctx = ReportContext(period, ics_id, run_id)
     check_sections(sections.SECTIONS)
-    cover = read_cover(con, ctx)
-    summary_tables = [section_table(con, b, ctx) for b in sections.SUMMARY.blocks]
-    section_tables = [section_table(con, sec, ctx) for sec in sections.SECTIONS]
+    shared = shared_figures.of(con)       # read once a build for every writer (reports/shared_figures.py)
+    cover = shared.cover(ctx)
+    summary_tables = [shared.table(b, ctx) for b in sections.SUMMARY.blocks]
+    section_tables = [shared.table(sec, ctx) for sec in sections.SECTIONS]
     add_coverage_notes(section_tables, cover.submissions)
-    section_charts = [{ch.key: charts_data(con, part, ch, ctx)
+    section_charts = [{ch.key: shared.charts(part, ch, ctx)
                        for part in (sec,) + sec.parts for ch in part.charts if _in_excel(ch)}
                       for sec in sections.SECTIONS]
     flags = flag_counts(list(zip(sections.SECTIONS, section_tables)))
@@ -214,16 +215,11 @@ class _Widths:
         return {col for col in width if width[col] < natural[col]}
 
 
-# Setting cell.font (fill, border, alignment) makes openpyxl hash the style object, every field and
-# sub-object, to find it in the workbook's list: 28,000 times in a small pack, a third of its time.
-# So the styles the tables set cell by cell are made once per set of arguments (the cached makers
-# below) and each workbook looks each one up once (_set_style); the cells get the same indexes.
+# The styles the tables set cell by cell are made once per set of arguments (the cached makers
+# below) and set through reports/excel_styles.set_style.
 @functools.lru_cache(maxsize=None)
 def _font(bold=False, size=10, color=DARK, italic=False) -> Font:
     return Font(name=FONT, size=size, bold=bold, color=color, italic=italic)
-
-
-_alignment = functools.lru_cache(maxsize=None)(Alignment)
 
 
 @functools.lru_cache(maxsize=None)
@@ -237,32 +233,12 @@ def _border(kind: str) -> Border:
             "detail": Border(bottom=Side(style="hair", color=MID_GREY))}[kind]
 
 
-_STYLE_IDS = {"font": "fontId", "fill": "fillId", "border": "borderId", "alignment": "alignmentId"}
-_known_styles: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # workbook -> {(attr, id): (index, style)}
-
-
-def _set_style(cell, **styles) -> None:
-    """``cell.font = ...`` (fill, border, alignment) as openpyxl does it, but a style object this
-    workbook has seen is not hashed again: its index is remembered (with the object, so its id stays
-    its own). Pays only for objects made once, as the cached makers above make them."""
-    known = _known_styles.setdefault(cell.parent.parent, {})
-    for attr, style in styles.items():
-        seen = known.get((attr, id(style)))
-        if seen is None:
-            setattr(cell, attr, style)
-            known[(attr, id(style))] = (getattr(cell._style, _STYLE_IDS[attr]), style)
-        else:
-            if not cell._style:
-                cell._style = StyleArray()
-            setattr(cell._style, _STYLE_IDS[attr], seen[0])
-
-
 def _put_text(ws: Worksheet, row: int, col: int, text: Any, **font) -> Any:
     """Text that Excel must never evaluate: neutralised and forced to the string type."""
     cell = ws.cell(row=row, column=col)
     cell.value = f.excel_text(text)
     cell.data_type = "s"
-    _set_style(cell, font=_font(**font))
+    set_style(cell, font=_font(**font))
     return cell
 
 
@@ -287,7 +263,7 @@ def _put_value(ws: Worksheet, row: int, col: int, value: Any, fmt: str, **font):
         cell.number_format = f.DATETIME_FORMAT
     else:
         raise ValueError(fmt)
-    _set_style(cell, font=_font(**font), alignment=_alignment(horizontal="right"))
+    set_style(cell, font=_font(**font), alignment=alignment(horizontal="right"))
     return cell
 
 
@@ -352,8 +328,8 @@ def _write_table(ws: Worksheet, table: Table, top: int, widths: _Widths, *,
     indent = [j > 0 and right[j - 1] and not right[j] for j in range(len(table.columns))]
     for j, col in enumerate(table.columns, start=1):
         c = _put_text(ws, top, j, col.label, bold=True, color="FFFFFF")
-        _set_style(c, fill=_fill(NHS_BLUE),
-                   alignment=_alignment(horizontal="right" if right[j - 1] else "left",
+        set_style(c, fill=_fill(NHS_BLUE),
+                   alignment=alignment(horizontal="right" if right[j - 1] else "left",
                                         vertical="center", wrap_text=True, indent=1 if indent[j - 1] else 0))
         if col.prose:
             widths.floor[j] = 44
@@ -382,9 +358,9 @@ def _write_table(ws: Worksheet, table: Table, top: int, widths: _Widths, *,
                 text = row.text(col)
                 c = _put_text(ws, r, j, text, bold=bold)
                 if indent[j - 1]:
-                    _set_style(c, alignment=_alignment(horizontal="left", indent=1))
+                    set_style(c, alignment=alignment(horizontal="left", indent=1))
                 if "\n" in text:                    # lines of their own (a check's failing records)
-                    _set_style(c, alignment=_alignment(horizontal="left", indent=c.alignment.indent, wrap_text=True))
+                    set_style(c, alignment=alignment(horizontal="left", indent=c.alignment.indent, wrap_text=True))
                 if col.fmt == "sample":
                     widths.floor[j] = 44
                 widths.see(j, f.excel_text(text) + ("   " if indent[j - 1] else ""), bold=bold)
@@ -393,8 +369,8 @@ def _write_table(ws: Worksheet, table: Table, top: int, widths: _Widths, *,
                 if formula:
                     c.value = formula             # our own formula over the sheet's figures, no text
             if fill is not None:
-                _set_style(c, fill=fill)
-            _set_style(c, border=_border(row.role if row.role in ("total", "subtotal") else "detail"))
+                set_style(c, fill=fill)
+            set_style(c, border=_border(row.role if row.role in ("total", "subtotal") else "detail"))
         written.append((r, row))
         if row.role == "subtotal":
             level = table_levels.index(row.level) if row.level in table_levels else 0
@@ -460,7 +436,7 @@ def _fit_rows(ws: Worksheet, first: int, last: int, ncols: int, capped: set[int]
             cell = ws.cell(row=r, column=j)
             a = cell.alignment
             wrap = r == first or (j in capped and isinstance(cell.value, str))
-            _set_style(cell, alignment=_alignment(horizontal=a.horizontal, indent=a.indent,
+            set_style(cell, alignment=alignment(horizontal=a.horizontal, indent=a.indent,
                                                   vertical="center" if r == first else "top",
                                                   wrap_text=wrap or a.wrap_text))
             if (wrap or a.wrap_text) and isinstance(cell.value, str) and cell.value:

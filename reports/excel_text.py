@@ -4,6 +4,8 @@ Apart from reports/excel_pack.py so that every sheet's writer (reports/excel_tra
 the pack imports) sets its cells in the one font and sizes its columns by the one measure."""
 from __future__ import annotations
 
+import functools
+
 FONT = "Arial"
 ROW_PT = 12.75      # a row's height in points: a line of the pack's 10-point type
 
@@ -16,6 +18,9 @@ _ARIAL = {c: w for chars, w in (
     for c in chars}
 
 
+# Both measures are pure and asked again and again of the same text (a partner's name on every sheet, the
+# same working in every pack): each is worked out once per text.
+@functools.lru_cache(maxsize=1 << 16)
 def text_width(text: str, *, bold: bool = False, size: float = 10) -> float:
     """Width of text in Excel column-width units (the '0' of the default font, ~7 px)."""
     em = 0.0
@@ -26,6 +31,7 @@ def text_width(text: str, *, bold: bool = False, size: float = 10) -> float:
     return px / 7
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
     """Lines ``text`` takes wrapped in a column ``width`` wide (Excel width units), as the applications wrap:
     greedily, at a space or after a hyphen ("mental-" ends a line, "health" starts the next). The room is the

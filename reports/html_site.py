@@ -35,12 +35,13 @@ from reports import formatting as f
 from reports import sections
 from reports.chart_axes import (GRID, MONEY_TICKS_JS, MUTED, PLOT_LOCALE, all_zero, axis_title, top, value_axis, zero_axis,
                                  zero_note)
-from reports.chart_figures import ChartData, FunnelData, charts_data
-from reports.cover import Cover, Submission, cover as read_cover, submissions_table
+from reports.chart_figures import ChartData, FunnelData
+from reports.cover import Cover, Submission, submissions_table
 from reports.coverage import add_coverage_notes
 from reports.key_messages import TOLERANCES, Message, key_messages
 from reports.query import ReportContext
-from reports.section_figures import flag_counts, section_table
+from reports.section_figures import flag_counts
+from reports import shared_figures
 from reports.site_filters import FILTER_DIMS, HBAR_HEIGHT, chart_spec, figures_dims
 from reports.spec import Measure, Section, check_sections
 from reports.table_csv import csv_lines, series_csv_lines, table_csv
@@ -144,7 +145,8 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     """
     ctx = ReportContext(period, None, run_id)
     check_sections(sections.SECTIONS)
-    cover = read_cover(con, ctx)
+    shared = shared_figures.of(con)       # read once a build for every writer (reports/shared_figures.py)
+    cover = shared.cover(ctx)
     out_dir = Path(out_dir)
     downloads = Downloads(out_dir, last.site if last is not None else None)
     (out_dir / ASSETS).mkdir(parents=True, exist_ok=True)
@@ -153,9 +155,9 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
 
     pages = ([(INDEX, sections.SUMMARY.title)] + [(f"{sec.key}.html", sec.sheet) for sec in sections.SECTIONS]
              + [(partner_pages.INDEX, "Partners")])
-    tables = [section_table(con, sec, ctx) for sec in sections.SECTIONS]
+    tables = [shared.table(sec, ctx) for sec in sections.SECTIONS]
     add_coverage_notes(tables, cover.submissions)
-    summary_tables = [section_table(con, b, ctx) for b in sections.SUMMARY.blocks]
+    summary_tables = [shared.table(b, ctx) for b in sections.SUMMARY.blocks]
     drill_set = drilldown.DrillSet(con)
     links = flag_links.FlagLinks(con)
     lines_behind: dict[int, drilldown.DrillPage] = {}       # id(row) -> its flag's drill-down page
@@ -175,10 +177,10 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         (f"{sec.key}.html", sec.sheet, part, t)
         for sec, table in zip(sections.SECTIONS, tables) for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))
     ] + [(INDEX, sections.SUMMARY.title, b, t) for b, t in zip(sections.SUMMARY.blocks, summary_tables)], DRILL)
-    charts = {sec.key: {ch.key: charts_data(con, part, ch, ctx) for part in (sec,) + sec.parts for ch in part.charts}
+    charts = {sec.key: {ch.key: shared.charts(part, ch, ctx) for part in (sec,) + sec.parts for ch in part.charts}
               for sec in sections.SECTIONS}
     blocks = {b.key: b for b in sections.SUMMARY.blocks}
-    summary_charts = [(blocks[key], d) for key, ch in sections.SUMMARY.charts for d in charts_data(con, blocks[key], ch, ctx)]
+    summary_charts = [(blocks[key], d) for key, ch in sections.SUMMARY.charts for d in shared.charts(blocks[key], ch, ctx)]
     chart_links.link_points(drill_set, ctx, [
         (f"{sec.key}.html", sec.sheet, part, d)
         for sec in sections.SECTIONS for part in (sec,) + sec.parts for ch in part.charts for d in charts[sec.key][ch.key]
@@ -187,7 +189,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     own: dict[str, list[tuple[Section, Table]]] = {}
     for p in partners:
         pctx = ReportContext(ctx.period, None, ctx.run_id, partner_id=p.partner_id)
-        own[p.partner_id] = [(sec, section_table(con, sec, pctx)) for sec in partner_pages.SECTIONS]
+        own[p.partner_id] = [(sec, shared.table(sec, pctx)) for sec in partner_pages.SECTIONS]
         figure_links.link_figures(drill_set, pctx, [(p.href, p.name, sec, table) for sec, table in own[p.partner_id]],
                                   DRILL, root="../")
     explain_set = figure_explain.ExplainSet(con, ctx.period, drill_set, statistics=True)
