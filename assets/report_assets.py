@@ -33,7 +33,7 @@ from reports.excel_pack import build_board_pack
 from reports import drill_reuse
 from reports.warehouse_reading import Reading
 from reports.html_site import build_html_site
-from reports import shared_figures
+from reports.shared_figures import SharedFigures
 
 
 # Tables the reports read beside their sections' sources:
@@ -115,13 +115,13 @@ def write_reports(con, period: str, reports_home: Path, run_id: str, rebuild: bo
         systems = [r[0] for r in recording.execute(
             "SELECT DISTINCT ics_id FROM rpt_mh_spend WHERE ics_id IS NOT NULL ORDER BY 1").fetchall()]
         # the all-systems pack and the site read the same tables, charts and cover: computed once, copied to each
-        with shared_figures.read_once(recording):
-            build_board_pack(recording, period, version / f"openbook-board-pack-{period}-all-systems.xlsx",
-                             run_id=run_id)
-            for ics_id in systems:
-                build_board_pack(recording, period, version / f"openbook-board-pack-{period}-{ics_id}.xlsx",
-                                 ics_id=ics_id, run_id=run_id)
-            build_html_site(recording, period, version / "html", run_id=run_id, last=last)
+        shared = SharedFigures(recording)
+        build_board_pack(recording, period, version / f"openbook-board-pack-{period}-all-systems.xlsx",
+                         run_id=run_id, shared=shared)
+        for ics_id in systems:
+            build_board_pack(recording, period, version / f"openbook-board-pack-{period}-{ics_id}.xlsx",
+                             ics_id=ics_id, run_id=run_id, shared=shared)
+        build_html_site(recording, period, version / "html", run_id=run_id, last=last, shared=shared)
         report_inputs.keep(version, report_inputs.fingerprint(reading, recording.tables))
         _fsync_tree(version)  # on disk before it goes live, so a power cut cannot expose empty files
     except BaseException:

@@ -52,7 +52,7 @@ from reports.coverage import add_coverage_notes
 from reports.key_messages import AMBER, TOLERANCES, Message, key_messages
 from reports.query import ReportContext
 from reports.section_figures import flag_counts
-from reports import shared_figures
+from reports.shared_figures import SharedFigures
 from reports.spec import Chart, Derived, check_sections
 from reports.tables import Column, Row, Table
 from warehouse.files import save_atomically
@@ -73,16 +73,17 @@ SUBMISSIONS_SHEET = "Submissions"
 
 
 def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path, *,
-                     ics_id: str | None = None, run_id: str = "") -> Path:
+                     ics_id: str | None = None, run_id: str = "", shared: SharedFigures | None = None) -> Path:
     """Write the board pack for ``period`` (YYYY-MM) to ``out_path``; return the path.
 
     ``ics_id=None`` is the combined pack for every system. The workbook is saved to a
     temporary file beside ``out_path`` and moved into place, so a crash never leaves a
-    half-written pack.
+    half-written pack. ``shared``: the build's figures, read once for every writer
+    (reports/shared_figures.py); alone, the pack reads its own.
     """
     ctx = ReportContext(period, ics_id, run_id)
     check_sections(sections.SECTIONS)
-    shared = shared_figures.of(con)       # read once a build for every writer (reports/shared_figures.py)
+    shared = shared if shared is not None else SharedFigures(con)
     cover = shared.cover(ctx)
     summary_tables = [shared.table(b, ctx) for b in sections.SUMMARY.blocks]
     section_tables = [shared.table(sec, ctx) for sec in sections.SECTIONS]

@@ -41,7 +41,7 @@ from reports.coverage import add_coverage_notes
 from reports.key_messages import TOLERANCES, Message, key_messages
 from reports.query import ReportContext
 from reports.section_figures import flag_counts
-from reports import shared_figures
+from reports.shared_figures import SharedFigures
 from reports.site_filters import FILTER_DIMS, HBAR_HEIGHT, chart_spec, figures_dims
 from reports.spec import Measure, Section, check_sections
 from reports.table_csv import csv_lines, series_csv_lines, table_csv
@@ -134,7 +134,8 @@ def _script_json(value: Any) -> str:
 
 
 def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, *,
-                    run_id: str = "", last: drill_reuse.Last | None = None) -> Path:
+                    run_id: str = "", last: drill_reuse.Last | None = None,
+                    shared: SharedFigures | None = None) -> Path:
     """Write the site for ``period`` (YYYY-MM, both systems) under ``out_dir``; return index.html.
 
     Every file is written to a temporary file and moved into place: drill-down pages first,
@@ -142,10 +143,12 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
     page that is not there yet. ``last``: the last build (reports/drill_reuse.last): its drill
     pages that nothing changed are kept, any file this build would write with the same bytes is
     linked from it, and the site records what its drill pages were made from for the next build.
+    ``shared``: the build's figures, read once for every writer (reports/shared_figures.py); alone, the
+    site reads its own.
     """
     ctx = ReportContext(period, None, run_id)
     check_sections(sections.SECTIONS)
-    shared = shared_figures.of(con)       # read once a build for every writer (reports/shared_figures.py)
+    shared = shared if shared is not None else SharedFigures(con)
     cover = shared.cover(ctx)
     out_dir = Path(out_dir)
     downloads = Downloads(out_dir, last.site if last is not None else None)

@@ -2,18 +2,17 @@
 
 The pack of every system and the site ask the same questions of the same warehouse: each section's and
 summary block's table, each chart's figures and the cover, for the month and every system. A build
-(assets/report_assets.write_reports) reads them once for every writer given its connection
-(``read_once``; each writer finds them with ``of``), so each of those is computed once (for each month,
-system and partner asked for) and each writer gets a copy of its own: the writers add to what they are
-given (the site its links, the packs their notes), so neither may see the other's. The specs a copy
+(assets/report_assets.write_reports) hands one ``SharedFigures`` to every writer, so each of those is
+computed once (for each month, system and partner asked for) and each writer gets a copy of its own:
+the writers add to what they are given (the site its links, the packs their notes), so neither may see
+the other's. The specs a copy
 refers to (its section, its chart) are shared, not copied: they are read-only, and the writers tell
-sections apart by identity. A writer called on its own (not within ``read_once``) reads its own.
+sections apart by identity. A writer called on its own reads its own.
 """
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import duckdb
 
@@ -58,21 +57,3 @@ def _sections_of(table: Table) -> list[Section]:
         found += _sections_of(part)
     return found
 
-
-# the builds under way: their connection's id -> what its writers share (a writer's signature stays the same)
-_building: dict[int, SharedFigures] = {}
-
-
-@contextmanager
-def read_once(con) -> Iterator[SharedFigures]:
-    """Within it, every writer given ``con`` shares one ``SharedFigures`` (the warehouse must not change)."""
-    _building[id(con)] = shared = SharedFigures(con)
-    try:
-        yield shared
-    finally:
-        del _building[id(con)]
-
-
-def of(con) -> SharedFigures:
-    """The figures a writer given ``con`` reads: the build's when within ``read_once(con)``, else its own."""
-    return _building.get(id(con)) or SharedFigures(con)

@@ -36,10 +36,10 @@ def con():
 
 @pytest.fixture(autouse=True)
 def stub_builders(monkeypatch):
-    def board_pack(con, period, path, *, ics_id=None, run_id=""):
+    def board_pack(con, period, path, *, ics_id=None, run_id="", shared=None):
         path.write_text(run_id)
 
-    def html_site(con, period, out_dir, *, run_id="", last=None):
+    def html_site(con, period, out_dir, *, run_id="", last=None, shared=None):
         out_dir.mkdir()
         (out_dir / "index.html").write_text(run_id)
 
@@ -113,7 +113,7 @@ def test_a_failed_build_keeps_the_old_set_and_leaves_nothing_behind(con, tmp_pat
     reports = tmp_path / "reports"
     report_assets.write_reports(con, PERIOD, reports, "old")
 
-    def broken(con, period, out_dir, *, run_id="", last=None):
+    def broken(con, period, out_dir, *, run_id="", last=None, shared=None):
         raise RuntimeError("a chart failed")
 
     monkeypatch.setattr(report_assets, "build_html_site", broken)

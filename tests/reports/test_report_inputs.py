@@ -25,7 +25,7 @@ def con():
     connection.close()
 
 
-def _site_reading_the_book(con, period, out_dir, *, run_id="", last=None):
+def _site_reading_the_book(con, period, out_dir, *, run_id="", last=None, shared=None):
     """The site's stand-in: a page of the book's net to date, read through a view."""
     total = con.execute("SELECT sum(net) FROM v_book WHERE period <= $p", {"p": period}).fetchone()[0]
     out_dir.mkdir()

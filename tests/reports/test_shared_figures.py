@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from reports import sections, shared_figures
+from assets import report_assets
+from reports import sections
 from reports.chart_figures import charts_data
 from reports.cover import cover as read_cover
 from reports.query import ReportContext
@@ -73,17 +74,22 @@ def test_charts_and_cover_are_the_engines_read_once(con, fx):
     assert shared.charts(*charted[i], ctx) == charts_data(con, *charted[i], ctx)
 
 
-def test_writers_share_within_a_build_and_read_their_own_outside_one(con, fx):
-    counting = _Counting(con)
-    ctx = ReportContext(fx.PERIOD)
-    shared_figures.of(counting).table(sections.SECTIONS[0], ctx)
-    alone = counting.statements
-    shared_figures.of(counting).table(sections.SECTIONS[0], ctx)
-    assert counting.statements == 2 * alone                 # outside a build, each writer reads its own
-    with shared_figures.read_once(counting) as shared:
-        assert shared_figures.of(counting) is shared
-        assert shared_figures.of(con) is not shared          # another connection is another warehouse
-        shared_figures.of(counting).table(sections.SECTIONS[0], ctx)
-        shared_figures.of(counting).table(sections.SECTIONS[0], ctx)
-        assert counting.statements == 3 * alone
-    assert shared_figures.of(counting) is not shared         # the build over: nothing kept
+def test_a_build_hands_every_writer_the_same_figures(con, fx, tmp_path, monkeypatch):
+    """write_reports gives the site and every pack one SharedFigures; a writer called alone reads its own."""
+    given = []
+
+    def board_pack(con, period, path, *, ics_id=None, run_id="", shared=None):
+        given.append(shared)
+        path.write_text("pack")
+
+    def html_site(con, period, out_dir, *, run_id="", last=None, shared=None):
+        given.append(shared)
+        out_dir.mkdir()
+        (out_dir / "index.html").write_text("site")
+
+    monkeypatch.setattr(report_assets, "build_board_pack", board_pack)
+    monkeypatch.setattr(report_assets, "build_html_site", html_site)
+    report_assets.write_reports(con, fx.PERIOD, tmp_path / "reports", "r")
+    systems = con.execute("SELECT count(DISTINCT ics_id) FROM rpt_mh_spend WHERE ics_id IS NOT NULL").fetchone()[0]
+    assert len(given) == systems + 2                        # the all-systems pack, one a system, the site
+    assert isinstance(given[0], SharedFigures) and all(g is given[0] for g in given)
