@@ -42,7 +42,6 @@ _COLUMNS = (
 _WIDTHS = {"money": 18, "int": 8}      # figures: as wide as the largest; every other column fits its text
 _WIDEST = 40        # a text column wider than this (a long description, a file's path) wraps within it: a service line fits
 _CELL_MOST = 32767     # characters a cell holds
-_width = functools.lru_cache(maxsize=1 << 16)(text_width)  # names repeat on thousands of lines
 
 
 def _font(**style) -> Font:
@@ -55,11 +54,11 @@ def _lines(text: str, indent: int) -> int:
     room = _WIDEST - 2.5 - indent * 1.5
     n, used = 1, 0.0
     for word in text.split(" "):
-        w = _width(word)
-        if used and used + _width(" ") + w > room:
+        w = text_width(word)
+        if used and used + text_width(" ") + w > room:
             n, used = n + 1, w
         else:
-            used += (_width(" ") if used else 0) + w
+            used += (text_width(" ") if used else 0) + w
         n += int(w // room) if w > room else 0       # a path with no spaces breaks anywhere
     return n
 
@@ -122,14 +121,14 @@ def _text_shown(kind: str, v: Any) -> tuple[str | None, float | None, bool, int]
     openpyxl's value setter cuts it)."""
     if kind == "file":
         text = f.excel_text(_file_name(v))
-        width = _width(text) + 1
+        width = text_width(text) + 1
         wrapped = width + 2.5 > _WIDEST        # off the figures beside it, wrapped when too long
         return text[:_CELL_MOST], width, wrapped, _lines(text, 1) if wrapped else 1
     shown = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
     text = None if shown is None else f.excel_text(str(shown))
     if not text:
         return text, None, False, 1
-    width = _width(text)
+    width = text_width(text)
     wrapped = width + 2.5 > _WIDEST
     return text[:_CELL_MOST], width, wrapped, _lines(text, 0) if wrapped else 1
 
