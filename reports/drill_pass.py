@@ -15,7 +15,7 @@ against (tests/reports/test_drill_pass.py); a template used by one page only is 
 over fct_ledger (WHOLE_SCANS) is scanned whole whatever the condition, so the lines that any of its
 templates of one page match are kept once in a temporary table (ONE_PAGE_LINES), and each of those
 pages' two queries reads that: one scan of the ledger for all of them, not one or two per page (at 10M
-lines a page of fct_contract_payment_lines cost 3.5 CPU s, almost all of it the view's scan).
+lines a page of fct_contract_payment_lines cost 2.7 CPU s, almost all of it the view's scan).
 """
 from __future__ import annotations
 
