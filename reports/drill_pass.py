@@ -12,16 +12,20 @@ filters on it (the period, the financial year).
 
 ``read_one`` is the per-page reading (two queries) and the reference the grouped pass is tested
 against (tests/reports/test_drill_pass.py); a template used by one page only is read with it. A view
-over fct_ledger (WHOLE_SCANS) is scanned whole whatever the condition, so its page's matching lines
-are kept once in a temporary table (ONE_PAGE_LINES) for the two queries: one scan of the ledger, not two.
+over fct_ledger (WHOLE_SCANS) is scanned whole whatever the condition, so the lines that any of its
+templates of one page match are kept once in a temporary table (ONE_PAGE_LINES), and each of those
+pages' two queries reads that: one scan of the ledger for all of them, not one or two per page (at 10M
+lines a page of fct_contract_payment_lines cost 2.7 CPU s, almost all of it the view's scan).
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import groupby
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import duckdb
 
@@ -44,7 +48,7 @@ PAGE_LIMIT = "drill_page_limit"
 DRILL_LINES = "drill_lines"              # the temporary table of one pass's matching lines
 CHANGED_LOADS = "drill_changed_loads"    # the loads `matching` asks about
 CHANGED_LINES = "drill_changed_lines"    # the temporary table of their lines in one source
-ONE_PAGE_LINES = "drill_one_page_lines"  # the temporary table of one page's lines, read_one over a WHOLE_SCANS view
+ONE_PAGE_LINES = "drill_one_page_lines"  # the temporary table of the lines of a WHOLE_SCANS view's pages read alone
 # Views over fct_ledger, which works out each line's financial year (fy_of(period)) before any condition: no
 # filter reaches the ledger's scan, so each query of such a view reads the whole ledger (docs/scaling.md). A
 # stored table (fct_mh_ledger) and the views over it filter in the scan: read twice, they cost less than a copy.
@@ -77,50 +81,81 @@ class LinesRead:
         return self
 
 
-def read_one(con: duckdb.DuckDBPyConnection, cond: Condition, limit: int, service_line: str) -> LinesRead:
-    """One page's lines, by two queries with the condition's parameters bound."""
+def read_one(con: duckdb.DuckDBPyConnection, cond: Condition, limit: int, service_line: str,
+             lines: str | None = None) -> LinesRead:
+    """One page's lines, by two queries with the condition's parameters bound: over ``lines``, a table
+    holding at least every line of the source the condition matches (``_alone_lines``), else the source."""
     _check_source(cond.source)
-    source, where, amount, bound = cond.source, cond.where, cond.amount, _json_safe(cond.bound())
+    if lines is None and cond.source in WHOLE_SCANS:     # the matching lines kept once: one scan, not two
+        with _alone_lines(con, cond.source, [cond]) as kept:
+            return read_one(con, cond, limit, service_line, kept)
+    source, where, amount, bound = lines or cond.source, cond.where, cond.amount, _json_safe(cond.bound())
     keys = _keys(service_line)
-    if source in WHOLE_SCANS:        # the matching lines kept once: one scan of the whole ledger instead of two
-        columns = ", ".join(dict.fromkeys(keys.split(", ") + [c for c in LINE_COLUMNS if c != "amount"]))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {ONE_PAGE_LINES} AS SELECT {columns}, {amount} AS amount "
-                    f"FROM {source} WHERE {where}", bound)
-        source, where, amount, bound = ONE_PAGE_LINES, "TRUE", "amount", {}
     read = LinesRead()
-    try:
-        for *values, g, n, v, loads in con.execute(
-                f"SELECT {keys}, grouping({keys}) AS g, count(*), coalesce(sum({amount}), 0), "
-                f"CASE WHEN grouping({keys}) = {_ALL_ROLLED_UP} THEN list(DISTINCT load_id ORDER BY load_id) END "
-                f"FROM {source} WHERE {where} "
-                f"GROUP BY GROUPING SETS ({', '.join(f'({k})' for k in keys.split(', '))}, ())", bound).fetchall():
-            read.add_group(tuple(values), g, n, v)
-            read.loads = loads if loads is not None else read.loads
-        read.lines = con.execute(
-            f"SELECT {_line_columns(amount)} FROM {source} WHERE {where} "
-            f"ORDER BY abs({amount}) DESC, load_id, source_row LIMIT {int(limit)}", bound).fetchall()
-    finally:
-        if source == ONE_PAGE_LINES:
-            con.execute(f"DROP TABLE IF EXISTS {ONE_PAGE_LINES}")
+    for *values, g, n, v, loads in con.execute(
+            f"SELECT {keys}, grouping({keys}) AS g, count(*), coalesce(sum({amount}), 0), "
+            f"CASE WHEN grouping({keys}) = {_ALL_ROLLED_UP} THEN list(DISTINCT load_id ORDER BY load_id) END "
+            f"FROM {source} WHERE {where} "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({k})' for k in keys.split(', '))}, ())", bound).fetchall():
+        read.add_group(tuple(values), g, n, v)
+        read.loads = loads if loads is not None else read.loads
+    read.lines = con.execute(
+        f"SELECT {_line_columns(amount)} FROM {source} WHERE {where} "
+        f"ORDER BY abs({amount}) DESC, load_id, source_row LIMIT {int(limit)}", bound).fetchall()
     return read.in_key_order()
 
 
 def read_many(con: duckdb.DuckDBPyConnection, asks: list[tuple[Condition, int]],
               service_line_of: Callable[[str], str]) -> list[LinesRead]:
     """Every asked page's lines (condition, lines to list), in the order asked: one grouped pass per
-    template (source, amount, WHERE) shared by several pages, ``read_one`` for a template of one."""
+    template (source, amount, WHERE) shared by several pages, ``read_one`` for a template of one (those of
+    a WHOLE_SCANS view over the lines all of them match, kept after one scan)."""
     out: list[LinesRead | None] = [None] * len(asks)
     order = sorted(range(len(asks)), key=lambda i: template_of(asks[i][0]))
+    alone: list[int] = []
     for template, members in groupby(order, key=lambda i: template_of(asks[i][0])):
         members = list(members)
-        sl = service_line_of(template[0])
         if len(members) == 1:
-            cond, limit = asks[members[0]]
-            out[members[0]] = read_one(con, cond, limit, sl)
+            alone.append(members[0])
             continue
-        for i, read in zip(members, _read_group(con, template, [asks[i] for i in members], sl)):
+        for i, read in zip(members, _read_group(con, template, [asks[i] for i in members],
+                                                service_line_of(template[0]))):
             out[i] = read
+    for source, members in groupby(alone, key=lambda i: asks[i][0].source):   # `alone` is in source order
+        members = list(members)
+        with _alone_lines(con, source, [asks[i][0] for i in members]) as lines:
+            for i in members:
+                cond, limit = asks[i]
+                out[i] = read_one(con, cond, limit, service_line_of(source), lines)
     return out
+
+
+def batch_of(conds: list[Condition]) -> list[tuple]:
+    """What each condition's page is read with by one ``read_many`` call: its template's other pages; a
+    page alone in its template over a WHOLE_SCANS view, with every such page of its view (one scan for all)."""
+    count = Counter(template_of(c) for c in conds)
+    return [(c.source,) if c.source in WHOLE_SCANS and count[template_of(c)] == 1 else template_of(c) for c in conds]
+
+
+@contextmanager
+def _alone_lines(con: duckdb.DuckDBPyConnection, source: str, conds: list[Condition]) -> Iterator[str | None]:
+    """A WHOLE_SCANS view's lines matching any of ``conds`` kept in a temporary table (ONE_PAGE_LINES), every
+    column as the view has it, so each condition reads there what it reads in the view; None for another source
+    (a stored table, whose scan the condition reaches: read twice, it costs less than a copy)."""
+    if source not in WHOLE_SCANS:
+        yield None
+        return
+    _check_source(source)
+    wheres, bound = [], {}
+    for n, cond in enumerate(conds):     # each condition's parameters named apart: $name -> $drill_<n>_name
+        wheres.append(_PARAM_REF.sub(lambda m: f"$drill_{n}_{m.group(1)}", cond.where))
+        bound |= {f"drill_{n}_{k}": v for k, v in _json_safe(cond.bound()).items()}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {ONE_PAGE_LINES} AS SELECT * FROM {source} "
+                f"WHERE {' OR '.join(f'({w})' for w in wheres)}", bound)
+    try:
+        yield ONE_PAGE_LINES
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {ONE_PAGE_LINES}")
 
 
 def _read_group(con: duckdb.DuckDBPyConnection, template: tuple[str, str, str],

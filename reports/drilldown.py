@@ -244,13 +244,15 @@ class DrillSet:
 
     def in_turn(self) -> Iterator[DrillPage]:
         """Every page, those not read yet read one template at a time (the pages one grouped pass
-        reads, reports/drill_pass.py): a caller that lets go of each page once it is written
+        reads, reports/drill_pass.py; the pages alone in their template over a view scanned whole, all of
+        that view's at once: drill_pass.batch_of): a caller that lets go of each page once it is written
         (``let_go``) holds one template's lines at a time, not every page's
         (docs/scaling.md, "Memory: the report job")."""
         unread = {id(p) for p in self._unread}
         yield from (p for p in self._pages if id(p) not in unread)
-        in_order = sorted(self._unread, key=lambda p: drill_pass.template_of(p.condition))
-        for _, pages in groupby(in_order, key=lambda p: drill_pass.template_of(p.condition)):
+        batch = dict(zip((id(p) for p in self._unread), drill_pass.batch_of([p.condition for p in self._unread])))
+        in_order = sorted(self._unread, key=lambda p: batch[id(p)])
+        for _, pages in groupby(in_order, key=lambda p: batch[id(p)]):
             pages = list(pages)
             reads = drill_pass.read_many(self.con, [(p.condition, p.limit) for p in pages],
                                          lambda source: _service_line(self._columns(source)))

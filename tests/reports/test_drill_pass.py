@@ -198,3 +198,40 @@ def test_a_ledger_pages_service_line_breakdown_names_each_service_line(ledger):
     assert [sorted(p.breakdowns[1].rows) for p in grouped.pages] == [expected] and page in grouped.pages
     # the other breakdowns are as they were: partners and months are not service lines
     assert sorted(drilldown.lines_page(ledger, cond, **args).breakdowns[0].rows) == sorted(codes.breakdowns[0].rows)
+
+
+class _Counted:
+    """A connection that counts the statements reading the ledger itself (not a table of lines kept from it)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con, self.ledger_scans = con, 0
+
+    def execute(self, sql: str, *args):
+        self.ledger_scans += "FROM fct_ledger " in f"{sql} "
+        return self.con.execute(sql, *args)
+
+
+def test_the_pages_alone_in_their_template_over_a_whole_scan_view_are_read_after_one_scan(ledger):
+    """fct_ledger is a view scanned whole whatever the condition (drill_pass.WHOLE_SCANS; a table here): the
+    pages alone in their template read it once between them, not once each, through DrillSet as the site reads
+    them, and each still gets its own lines (by hand from _LINES), parameters of the same name kept apart."""
+    from reports import sections
+
+    section = sections.SECTIONS[0]
+    conds = [_cond("partner_id = $p", p="b"),                                       # row 5
+             _cond("partner_id = $p AND period = $period", p="a", period="2025-05"),  # rows 2, 3, 7
+             _cond("service_line = $p AND fy = $fy", p="crisis", fy="2025/26")]       # rows 1, 2, 4
+    counted = _Counted(ledger)
+    pages = drilldown.DrillSet(counted)
+    for n, cond in enumerate(conds):
+        pages.point(cond, section, f"Page {n}", "Spend", None, "money", ("index.html", "Summary"))
+    read = pages.pages
+    assert counted.ledger_scans == 1
+    assert [(p.line_count, p.line_total, p.loads) for p in read] == [
+        (1, Decimal("999.99"), ["L3"]), (3, Decimal("250.00"), ["L0", "L1"]), (3, Decimal("-109.50"), ["L1", "L2"])]
+    assert [(x.amount, x.load_id, x.source_row) for x in read[1].lines] == [
+        (Decimal("250.00"), "L0", 7), (Decimal("-250.00"), "L1", 2), (Decimal("250.00"), "L1", 3)]
+    for page in read:                                                   # each as the page read alone
+        alone = drilldown.lines_page(ledger, page.condition, name=page.slug, title=page.title, section=section,
+                                     figure_label="Spend", figure=None, fmt="money", limit=page.limit)
+        assert (page.lines, page.breakdowns) == (alone.lines, alone.breakdowns)
