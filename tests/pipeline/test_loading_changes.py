@@ -34,7 +34,12 @@ def test_a_late_file_reruns_its_own_period_only_and_gives_the_from_scratch_figur
 
 def test_nothing_new_means_no_ingest_and_changed_reference_means_every_period(loaded_home, loaded_runner):
     small_home, runner = loaded_home, loaded_runner  # after one run
+    before = query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL")
+    loads_before = query(small_home, "SELECT load_id, status FROM load_log ORDER BY 1")
     assert h.run_once(runner, reports=False) == [("open_book_job", "")]
+    # rerun on the same inputs, it changes nothing
+    assert query(small_home, "SELECT * FROM rpt_mh_spend ORDER BY ALL") == before
+    assert query(small_home, "SELECT load_id, status FROM load_log ORDER BY 1") == loads_before
     partners = small_home / "reference" / "partners.csv"
     later = partners.stat().st_mtime + 60
     os.utime(partners, (later, later))  # the same rows in a newer file
