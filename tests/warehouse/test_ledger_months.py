@@ -20,11 +20,9 @@ MODELS = sorted(ledger_months.MONTHS_READERS)
 
 @pytest.fixture
 def con(demo_home, tmp_path):
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(demo_home / "warehouse" / "openbook.duckdb", copy)
-    con = duckdb.connect(str(copy))
-    yield con
-    con.close()
+    """A copy of the demo warehouse (the tests change it)."""
+    with duckdb.connect(shutil.copy(demo_home / "warehouse" / "openbook.duckdb", tmp_path)) as connection:
+        yield connection
 
 
 def view_months(con) -> list[str]:
