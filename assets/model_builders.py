@@ -2,8 +2,9 @@
 register (classified in Python by the functions the review command uses live), fct_mh_ledger and
 dq_repeat_payments (their own SQL files, kept up to date by load rather than rebuilt: warehouse/by_load.py), rpt_variation
 (every measure in sql/measures/ through one template), the flag decisions (from the oversight
-group's YAML), the flag register (dated today), and the rpt_ tables kept by partner-year rather than
-rebuilt (their own SQL files: warehouse/by_partner_year.py). Every other model is its SQL file, run by
+group's YAML), the flag register (dated today), the rpt_ tables kept by partner-year rather than
+rebuilt (their own SQL files: warehouse/by_partner_year.py), and the models reading only fct_ledger's
+months, which take them from the change markers (their own SQL files: warehouse/ledger_months.py). Every other model is its SQL file, run by
 assets/warehouse_assets.py.
 
 A builder takes the run's warehouse connection and the data home's paths, builds its table and
@@ -18,8 +19,9 @@ from typing import Callable
 import dagster as dg
 import duckdb
 
-from warehouse import by_load, by_partner_year
+from warehouse import by_load, by_partner_year, ledger_months
 from warehouse.measures import build_variation
+from warehouse.model_graph import model_graph
 from warehouse.report_settings import report_params
 from warehouse.settings import Paths
 from warehouse.sql_docs import apply_comments, parse_model_doc
@@ -78,6 +80,18 @@ def build_by_partner_year(model: str) -> Builder:
     return build
 
 
+def build_on_months(model: str) -> Builder:
+    """A builder of a model reading only fct_ledger's months (warehouse/ledger_months.py): its own SQL
+    file, on the months the change markers give where they can be trusted."""
+    def build(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
+        sql_name = model_graph().models[model].sql_name
+        with transaction(con):
+            months_from = ledger_months.build(con, model, report_params())
+            apply_comments(con, parse_model_doc(sql_text(sql_name)))
+        return {"rows": _rows(con, model), "sql": f"sql/{sql_name}.sql", "months_from": months_from}
+    return build
+
+
 def build_measures(con: duckdb.DuckDBPyConnection, paths: Paths) -> dict:
     return {"rows": dg.MetadataValue.int(build_variation(con)), "sql": "sql/reports/measure_template.sql"}
 
@@ -119,6 +133,7 @@ BUILDERS: dict[str, Builder] = {
     "rpt_flag_register": build_flag_register,
     **{model: build_by_load(model) for model in sorted(by_load.KEPT_BY_LOAD)},
     **{model: build_by_partner_year(model) for model in sorted(by_partner_year.PARTNER_YEAR_MODELS)},
+    **{model: build_on_months(model) for model in sorted(ledger_months.MONTHS_READERS)},
 }
 # Tables a builder's Python reads besides what its SQL names: rpt_variation checks the
 # measures' service lines against dim_service_line first (warehouse/measures.py); the

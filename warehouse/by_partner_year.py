@@ -17,8 +17,8 @@ when its lines do, or the months, the small tables or the model's SQL.
   gone or changed are the ones reached. The rows of their partners' and years' every combination
   are deleted and the model's own query inserts them again, run on fct_mh_ledger narrowed to those
   partners and years (a CTE of that name in front of the query; another gives fct_ledger's months,
-  all these models read of it, from load_log and the change markers) and kept to those partners and
-  years (a budget of another partner comes out of the narrowed query without its spend): each
+  all these models read of it, from load_log and the change markers: warehouse/ledger_months.py) and
+  kept to those partners and years (a budget of another partner comes out of the narrowed query without its spend): each
   partner-year inside the narrowed lines is whole, so its rows are those of a whole build;
 - the model is built whole when anything else may have changed: its SQL, the months of
   fct_ledger, any other table it reads (hashed), the table not as its last build left it, or
@@ -33,17 +33,12 @@ from dataclasses import dataclass
 
 import duckdb
 
-from warehouse import by_load, change_markers, fingerprints
+from warehouse import by_load, change_markers, fingerprints, ledger_months
 from warehouse.model_graph import model_graph, query_part, with_ctes
 from warehouse.sql_files import execute, sql_text, statements, transaction
 
 PARTNER_YEAR_MODELS = frozenset({"rpt_open_book", "rpt_mh_spend", "rpt_mh_budget"})
 LINES = "fct_mh_ledger"
-# The months fct_ledger reports (all these models read of it), without reading a line: the periods of
-# the loads dq_load_status passes that staged a line (each staged line carries its load's period).
-MONTHS = f"""SELECT coalesce(list(DISTINCT l.period ORDER BY l.period), []) FROM load_log l
-JOIN dq_load_status d ON d.load_id = l.load_id AND d.status = 'passed'
-JOIN {change_markers.TABLE} m ON m.table_name = 'stg_ledger' AND m.load_id = l.load_id AND m.row_count > 0"""
 _NOT_HASHED = frozenset({LINES, "fct_ledger"})
 
 
@@ -60,8 +55,8 @@ def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None
     for statement in before:  # the file's macros
         execute(con, statement, params)
     now = _partner_years(con)
-    trusted = now is not None and change_markers.loads(con, "stg_ledger") is not None
-    months = con.execute(MONTHS).fetchone()[0] if trusted else None
+    months = ledger_months.months(con) if now is not None else None
+    trusted = months is not None
     inputs = _inputs_fingerprint(con, model, months)
     why, reached = _why_full(con, model, inputs, now if trusted else None)
     with transaction(con):
@@ -98,9 +93,8 @@ def _narrowed(query: str) -> str:
     """`query` with fct_mh_ledger narrowed to the bound $partners' lines in the bound $years, and
     fct_ledger to its months (the bound $months: a model reading more of it fails to bind)."""
     lines = (f"{LINES} AS (SELECT * FROM main.{LINES} WHERE list_contains($partners, partner_id)"
-             " AND list_contains($years, fy)), fct_ledger AS (SELECT period, fy_of(period) AS fy,"
-             " fy_month_of(period) AS fy_month FROM unnest(CAST($months AS VARCHAR[])) AS m(period))")
-    return with_ctes(query, lines)
+             " AND list_contains($years, fy))")
+    return with_ctes(query, f"{lines}, {ledger_months.CTE}")
 
 
 def _partner_years(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]] | None:

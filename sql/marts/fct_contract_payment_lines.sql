@@ -34,10 +34,12 @@ SELECT c.contract_id, c.contract_type, c.contract_level, c.ics_id, c.commissione
        l.load_id, l.source_file, l.source_row, l.partner_id, l.partner_name, l.period, l.fy, l.cost_centre,
        l.counterparty, l.description, l.service_line, s.service_line_name, l.place_id, l.funding_stream,
        l.line_type, l.amount
-FROM fct_contract_years c
+-- The year matched as the range of its months, not by the lines' fy (fy_first_period in
+-- sql/staging/create_tables.sql: that fy cost most of a read of this view)
+FROM (SELECT *, fy_first_period(fy) AS first_period, fy_last_period(fy) AS last_period FROM fct_contract_years) c
 JOIN fct_ledger l
   ON l.partner_id = c.commissioner_id AND l.counterparty_partner_id = c.provider_id
- AND l.fy = c.fy AND l.funding_stream = c.funding_stream
+ AND l.period BETWEEN c.first_period AND c.last_period AND l.funding_stream = c.funding_stream
  AND (c.service_line IS NULL OR l.service_line = c.service_line)
  AND (c.place_id IS NULL OR l.place_id = c.place_id)
 LEFT JOIN dim_service_line s ON s.service_line = l.service_line

@@ -25,7 +25,9 @@
 --   months_elapsed: months of the year reported so far while the contract was in force
 CREATE OR REPLACE TABLE fct_contract_years AS
 WITH months_reported AS (
-    SELECT DISTINCT period, fy, CAST(period || '-01' AS DATE) AS month_start FROM fct_ledger
+    -- The months' years worked out per month, not per line (the view's fy columns are computed for each line read).
+    SELECT period, fy_of(period) AS fy, CAST(period || '-01' AS DATE) AS month_start
+    FROM (SELECT DISTINCT period FROM fct_ledger)
 ),
 in_force AS (
     SELECT c.contract_id, c.commissioner_id, c.provider_id, c.parent_contract_id, c.service_line, c.place_id,

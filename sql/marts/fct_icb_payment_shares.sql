@@ -20,7 +20,8 @@
 CREATE OR REPLACE TABLE fct_icb_payment_shares AS
 WITH payments AS (
     SELECT mo.period, mo.fy, l.counterparty_partner_id AS partner_id, l.ics_id, sum(l.amount) AS icb_paid
-    FROM (SELECT DISTINCT period, fy FROM fct_ledger) mo
+    -- The months' years worked out per month, not per line (the view's fy columns are computed for each line read).
+    FROM (SELECT period, fy_of(period) AS fy FROM (SELECT DISTINCT period FROM fct_ledger)) mo
     JOIN fct_mh_ledger l ON l.fy = mo.fy AND l.period <= mo.period
     WHERE l.line_type = 'expenditure' AND l.partner_kind = 'icb' AND l.counterparty_partner_id IS NOT NULL
       AND l.counterparty_partner_id <> l.partner_id

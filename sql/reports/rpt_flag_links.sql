@@ -91,9 +91,11 @@ ledger_scopes AS (
 ),
 scoped_lines AS MATERIALIZED (
     SELECT s.flag_id, s.narrowed_by, l.load_id, l.source_row, l.amount, l.counterparty
-    FROM ledger_scopes s
+    -- a scope's year matched as the range of its months, not by the lines' fy (fy_first_period in
+    -- sql/staging/create_tables.sql: that fy, built for each line of the scope's partner, cost more)
+    FROM (SELECT *, fy_first_period(fy) AS first_period, fy_last_period(fy) AS last_period FROM ledger_scopes) s
     JOIN fct_ledger l ON l.partner_id = s.partner_id AND l.line_type = s.line_type
-        AND (s.fy IS NULL OR l.fy = s.fy) AND (s.period IS NULL OR l.period = s.period)
+        AND (s.fy IS NULL OR l.period BETWEEN s.first_period AND s.last_period) AND (s.period IS NULL OR l.period = s.period)
         AND (s.up_to_period IS NULL OR l.period <= s.up_to_period)
         AND CASE s.narrowed_by
                 WHEN 'contract' THEN l.counterparty_partner_id = s.counterparty_partner_id

@@ -60,9 +60,13 @@ WITH contracts_with_capacity AS (
 ),
 provider_expenditure AS (
     -- each provider's expenditure summed to the keys a contract can name, before the join
-    SELECT partner_id, fy, service_line, place_id, sum(amount) AS amount
-    FROM fct_ledger
-    WHERE line_type = 'expenditure'
+    -- (by month first, its fy worked out per month: exact, DECIMAL sums of the same type; the view's fy,
+    -- built as text for every line read, cost more than the grouping)
+    SELECT partner_id, fy_of(period) AS fy, service_line, place_id, sum(amount) AS amount
+    FROM (SELECT partner_id, period, service_line, place_id, sum(amount) AS amount
+          FROM fct_ledger
+          WHERE line_type = 'expenditure'
+          GROUP BY ALL)
     GROUP BY ALL
 ),
 provider_spend AS (

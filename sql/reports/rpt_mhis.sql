@@ -44,14 +44,15 @@ CREATE OR REPLACE TABLE rpt_mhis AS
 WITH mhis_funding_streams AS (
     SELECT unnest($mhis_funding_streams) AS funding_stream
 ),
+-- Grouped by month first and each month's year worked out after: the view's fy, built as text for
+-- every line read, cost more than the grouping (a month's lines are all of its year, so the same rows).
 icb_years AS (
-    SELECT DISTINCT partner_id AS icb_id, fy, CAST(substr(fy, 1, 4) AS INTEGER) AS fy_start
-    FROM fct_ledger
-    WHERE partner_kind = 'icb'
+    SELECT icb_id, fy_of(period) AS fy, CAST(substr(fy_of(period), 1, 4) AS INTEGER) AS fy_start
+    FROM (SELECT DISTINCT partner_id AS icb_id, period FROM fct_ledger WHERE partner_kind = 'icb')
+    GROUP BY ALL
 ),
-icb_spend AS (
-    SELECT l.partner_id AS icb_id, CAST(substr(l.fy, 1, 4) AS INTEGER) AS fy_start,
-           count(DISTINCT l.period) AS months_reported,
+icb_spend_by_month AS (
+    SELECT l.partner_id AS icb_id, l.period,
            sum(l.amount) FILTER (WHERE s.in_mhis
                                  AND l.funding_stream IN (SELECT funding_stream FROM mhis_funding_streams))
                AS mhis_spend,
@@ -59,6 +60,12 @@ icb_spend AS (
     FROM fct_ledger l
     JOIN dim_service_line s ON s.service_line = l.service_line
     WHERE l.partner_kind = 'icb' AND l.line_type = 'expenditure'
+    GROUP BY ALL
+),
+icb_spend AS (
+    SELECT icb_id, CAST(substr(fy_of(period), 1, 4) AS INTEGER) AS fy_start,
+           count(*) AS months_reported, sum(mhis_spend) AS mhis_spend, sum(mh_spend) AS mh_spend
+    FROM icb_spend_by_month
     GROUP BY ALL
 ),
 allocations AS (

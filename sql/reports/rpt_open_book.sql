@@ -40,7 +40,8 @@ CREATE OR REPLACE TEMP MACRO money_ratio(amount, numerator, denominator) AS
 
 CREATE OR REPLACE TABLE rpt_open_book AS
 WITH months_reported AS (
-    SELECT DISTINCT period, fy, fy_month FROM fct_ledger
+    -- The months' years worked out per month, not per line (the view's fy columns are computed for each line read).
+    SELECT period, fy_of(period) AS fy, fy_month_of(period) AS fy_month FROM (SELECT DISTINCT period FROM fct_ledger)
 ),
 monthly AS (
     SELECT ics_id, place_id, partner_id, service_line, funding_stream, period,

@@ -39,7 +39,8 @@ sectors AS (
     SELECT DISTINCT sector, sector_name FROM fct_mh_ledger WHERE sector IS NOT NULL
 ),
 months AS (
-    SELECT DISTINCT period, fy, fy_month FROM fct_ledger
+    -- The months' years worked out per month, not per line (the view's fy columns are computed for each line read).
+    SELECT period, fy_of(period) AS fy, fy_month_of(period) AS fy_month FROM (SELECT DISTINCT period FROM fct_ledger)
 ),
 geographies AS (
     SELECT DISTINCT geography_level, ics_id, ics_name, place_id, place_name FROM by_geography

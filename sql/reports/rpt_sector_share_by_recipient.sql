@@ -39,7 +39,9 @@ lines AS (
 months AS (
     SELECT DISTINCT s.ics_id, s.ics_name, m.period, m.fy, m.fy_month
     FROM (SELECT DISTINCT ics_id, ics_name, fy FROM lines) s
-    JOIN (SELECT DISTINCT period, fy, fy_month FROM fct_ledger) m ON m.fy = s.fy
+    -- The months' years worked out per month, not per line (the view's fy columns are computed for each line read).
+    JOIN (SELECT period, fy_of(period) AS fy, fy_month_of(period) AS fy_month
+          FROM (SELECT DISTINCT period FROM fct_ledger)) m ON m.fy = s.fy
 ),
 by_month AS (
     SELECT m.ics_id, m.ics_name, m.period, m.fy, m.fy_month, n.sector, n.sector_name,

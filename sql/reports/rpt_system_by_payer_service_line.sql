@@ -31,7 +31,8 @@
 --   apportioned_net_spend: the part of payer_net_spend shared out by ICB payments, pounds
 CREATE OR REPLACE TABLE rpt_system_by_payer_service_line AS
 WITH months AS (
-    SELECT DISTINCT period, fy, fy_month FROM fct_ledger
+    -- The months' years worked out per month, not per line (the view's fy columns are computed for each line read).
+    SELECT period, fy_of(period) AS fy, fy_month_of(period) AS fy_month FROM (SELECT DISTINCT period FROM fct_ledger)
 ),
 systems AS (
     SELECT DISTINCT ics_id, ics_name FROM fct_mh_ledger WHERE ics_id IS NOT NULL

@@ -147,6 +147,11 @@ CREATE OR REPLACE MACRO fy_of(period) AS
          THEN substr(period, 1, 4) || '-' || lpad(CAST((CAST(substr(period, 1, 4) AS INTEGER) + 1) % 100 AS VARCHAR), 2, '0')
          ELSE CAST(CAST(substr(period, 1, 4) AS INTEGER) - 1 AS VARCHAR) || '-' || substr(period, 3, 2)
     END;
+-- A financial year's first and last months: '2024-25' runs from '2024-04' to '2025-03'. Lines are matched
+-- to a year by `period BETWEEN` these: the lines' fy_of, built as text for each line read, costs more than
+-- the rest of such a match (periods are YYYY-MM partition keys, so the two agree).
+CREATE OR REPLACE MACRO fy_first_period(fy) AS substr(fy, 1, 4) || '-04';
+CREATE OR REPLACE MACRO fy_last_period(fy) AS CAST(CAST(substr(fy, 1, 4) AS INTEGER) + 1 AS VARCHAR) || '-03';
 -- Month number within the financial year: April is 1, March is 12.
 CREATE OR REPLACE MACRO fy_month_of(period) AS
     ((CAST(substr(period, 6, 2) AS INTEGER) + 8) % 12) + 1;

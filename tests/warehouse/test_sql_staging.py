@@ -4,6 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from assets.ingest.reference_files import reference_file
+from warehouse import periods
 from warehouse.sql_files import run_sql, statements
 
 
@@ -15,6 +16,23 @@ def test_financial_year_macros(con):
         ("2024-04", "2024-25", 1), ("2024-12", "2024-25", 9), ("2025-03", "2024-25", 12),
         ("2025-04", "2025-26", 1), ("2026-01", "2025-26", 10),
     ]
+
+
+def test_financial_year_range_macros(con):
+    rows = con.execute("SELECT fy, fy_first_period(fy), fy_last_period(fy) FROM (VALUES ('2024-25'), ('2099-00')) t(fy)").fetchall()
+    assert rows == [("2024-25", "2024-04", "2025-03"), ("2099-00", "2099-04", "2100-03")]
+
+
+def test_a_year_range_holds_exactly_the_months_of_that_year(con):
+    # models match lines to a year by `period BETWEEN fy_first_period(fy) AND fy_last_period(fy)` instead
+    # of fy_of(period) = fy: the same lines for every month a deployment can hold (2010-01 on), each
+    # month's year taken from warehouse/periods.py, not from the SQL macros
+    months = [f"{y}-{m:02d}" for y in range(2010, 2100) for m in range(1, 13)]
+    years = sorted({periods.fy_of(p) for p in months})
+    matched = set(con.execute("""SELECT p, fy FROM unnest($months) m(p), unnest($years) y(fy)
+                                 WHERE p BETWEEN fy_first_period(fy) AND fy_last_period(fy)""",
+                              {"months": months, "years": years}).fetchall())
+    assert matched == {(p, periods.fy_of(p)) for p in months}
 
 
 def test_statement_splitter_keeps_semicolons_inside_lines():
