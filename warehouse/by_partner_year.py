@@ -35,7 +35,7 @@ import duckdb
 
 from warehouse import by_load, change_markers, fingerprints, ledger_months
 from warehouse.model_graph import model_graph, query_part, with_ctes
-from warehouse.sql_files import execute, sql_text, statements, transaction
+from warehouse.sql_files import execute, run_macros, transaction
 
 PARTNER_YEAR_MODELS = frozenset({"rpt_open_book", "rpt_mh_spend", "rpt_mh_budget"})
 LINES = "fct_mh_ledger"
@@ -51,9 +51,7 @@ class Built:
 def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None) -> Built:
     """Bring `model` up to date, by partner-year where it can (see the module docstring)."""
     by_load.create_state(con)
-    before, create = _statements(model)
-    for statement in before:  # the file's macros
-        execute(con, statement, params)
+    create = run_macros(con, model_graph().models[model].sql_name, params)
     now = _partner_years(con)
     months = ledger_months.months(con) if now is not None else None
     trusted = months is not None
@@ -81,12 +79,6 @@ def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None
                          "keys": keys, "lines": [now[k][0] for k in keys],
                          "contents": [str(now[k][1]) for k in keys]})
     return Built(f"full: {why}" if why else "by partner-year", 0 if why else len(reached))
-
-
-def _statements(model: str) -> tuple[list[str], str]:
-    """The file's statements before its CREATE TABLE (macros), and that statement."""
-    *before, create = statements(sql_text(model_graph().models[model].sql_name))
-    return before, create
 
 
 def _narrowed(query: str) -> str:

@@ -17,7 +17,7 @@ import duckdb
 
 from warehouse import change_markers
 from warehouse.model_graph import model_graph, query_part, with_ctes
-from warehouse.sql_files import execute, sql_text, statements
+from warehouse.sql_files import execute, run_macros
 
 MONTHS_READERS = frozenset({"fct_contract_years", "fct_icb_payment_shares", "rpt_sector_share",
                             "rpt_sector_share_by_recipient", "rpt_system_by_payer",
@@ -43,9 +43,7 @@ def months(con: duckdb.DuckDBPyConnection) -> list[str] | None:
 def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None) -> str:
     """Build `model` (one of MONTHS_READERS) from its SQL file; returns where its months came from.
     Run inside the caller's transaction."""
-    *before, create = statements(sql_text(model_graph().models[model].sql_name))
-    for statement in before:  # the file's macros
-        execute(con, statement, params)
+    create = run_macros(con, model_graph().models[model].sql_name, params)
     found = months(con)
     if found is None:
         execute(con, create, params)

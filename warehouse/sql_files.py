@@ -52,6 +52,15 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = Non
     return result
 
 
+def run_macros(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> str:
+    """Run the statements of sql/<name>.sql before its last (a model file's macros) and return the last (its
+    CREATE), for a builder that runs that one its own way (narrowed, or on other CTEs)."""
+    *before, create = statements(sql_text(name))
+    for statement in before:
+        execute(con, statement, params)
+    return create
+
+
 def execute(con: duckdb.DuckDBPyConnection, statement: str, params: dict | None = None):
     if needs_rewrite(statement) and on_lake(con):  # the one place the SQL meets DuckLake's dialect
         statement = lake_statement(statement)
