@@ -30,6 +30,7 @@ import duckdb
 from analyst import access as analyst
 from reports.formatting import _FORMULA_TRIGGERS, NEUTRALISER, excel_text
 from warehouse.files import save_atomically, write_text_atomically
+from warehouse.pounds import pounds
 
 FORMATS = ("table", "csv", "parquet", "xlsx", "json", "md")
 BINARY_FORMATS = ("parquet", "xlsx")
@@ -64,19 +65,11 @@ def is_numeric(type_name: str) -> bool:
     return type_name.split("(")[0] in _NUMERIC
 
 
-def money_text(value: Decimal | None) -> str:
-    """£1,234,567.89 and -£1,234.50: pounds to the penny (an analyst reconciles pennies)."""
-    if value is None:
-        return "NULL"
-    sign = "-" if value < 0 else ""
-    return f"{sign}£{abs(value):,.2f}"
-
-
 def cell_text(value: Any, money: bool = False) -> str:
     if value is None:
         return "NULL"
     if money and isinstance(value, (Decimal, int, float)):
-        return money_text(Decimal(str(value)))
+        return pounds(value)  # to the penny: an analyst reconciles pennies
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.pounds import pounds
 from warehouse.settings import Paths
 
 EXIT_USAGE = 2
@@ -89,7 +90,7 @@ def _table(keys: list[dict], key: tuple[str, ...], limit: int) -> str:
     if len(keys) > limit:
         rest = keys[limit:]
         out.append(f"... and {len(rest)} more keys: {sum(k['lines'] for k in rest)} lines, "
-                   f"£{sum((k['amount'] for k in rest), Decimal(0)):,.2f} (--limit to see more)")
+                   f"{pounds(sum((k['amount'] for k in rest), Decimal(0)))} (--limit to see more)")
     return "\n".join(out)
 
 
@@ -131,7 +132,7 @@ def cmd_mapping_unmapped(args) -> int:
         return 0
     total = sum((k["amount"] for k in keys), Decimal(0))
     print(f"Unmapped lines (service line 'unclassified'), {scope}: {len(keys)} keys, "
-          f"{sum(k['lines'] for k in keys)} lines, £{total:,.2f}. Largest first; add rules to "
+          f"{sum(k['lines'] for k in keys)} lines, {pounds(total)}. Largest first; add rules to "
           "reference/mapping_rules.csv (--rules prints them ready to fill in).")
     print(_table(keys, key, args.limit))
     return 0

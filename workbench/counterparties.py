@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from warehouse.files import write_text_atomically
+from warehouse.pounds import pounds
 
 CLASSES = {
     "nhs_body": "NHS body",
@@ -221,10 +222,10 @@ def review_lines(rows: list[dict], limit: int, include_rules: bool) -> list[str]
     wanted = [r for r in rows if r["basis"] == "none" or (include_rules and r["basis"] == "name_rule")]
     total = sum((r["gross_paid"] for r in rows if r["gross_paid"] > 0), Decimal(0))
     open_money = sum((r["gross_paid"] for r in wanted), Decimal(0))
-    lines = [f"{len(wanted)} counterparties to review, £{open_money:,.2f} paid "
-             f"({(100 * open_money / total if total else 0):.1f}% of £{total:,.2f} paid to all counterparties)"]
+    lines = [f"{len(wanted)} counterparties to review, {pounds(open_money)} paid "
+             f"({(100 * open_money / total if total else 0):.1f}% of {pounds(total)} paid to all counterparties)"]
     for r in wanted[:limit]:
         proposal = f"  proposed: {r['proposed_class']} ({r['rule']})" if r["basis"] == "name_rule" else ""
-        lines.append(f"  £{r['gross_paid']:>16,.2f}  {r['counterparty']}  [{r['lines']} lines, "
+        lines.append(f"  {pounds(r['gross_paid']):>17}  {r['counterparty']}  [{r['lines']} lines, "
                      f"{r['ledgers']} ledgers]{proposal}")
     return lines

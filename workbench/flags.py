@@ -49,6 +49,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConst
                       field_validator)
 
 from warehouse.files import write_text_atomically
+from warehouse.pounds import pounds
 from warehouse.settings import Paths
 from warehouse.sql_files import run_sql
 from warehouse.yaml_files import read_yaml, validation_problems
@@ -407,7 +408,7 @@ def flag_details(row: dict) -> str:
              f"  system:      {row['ics_name'] or 'both systems'}",
              f"  seen:        first {row['first_seen_period']} ({row['first_seen_fy']}), "
              f"latest {row['last_seen_period']}",
-             f"  amount:      £{money(row['amount'])}",
+             f"  amount:      {pounds(row['amount']) if row['amount'] is not None else ''}",
              f"  source:      {row['source_table']} ({row['source_keys']})",
              f"  finding:     {row['summary']}"]
     if row["action_owner"]:

@@ -53,6 +53,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, 
 from warehouse import model_graph as models
 from warehouse.measures import build_variation
 from warehouse.periods import fy_end, fy_of
+from warehouse.pounds import pounds
 from warehouse.report_settings import report_params
 from warehouse.settings import Paths
 from warehouse.sql_files import execute, run_sql
@@ -310,13 +311,13 @@ def _apply_move(con, number: int, move: Move, where: str) -> Applied:
         "to_scheme": move.to_scheme, "to_service_line": move.to_service_line, "to_place": move.to_place,
         "funding_stream": move.funding_stream})
     target = move.to_scheme or (move.to_service_line + (f" at {move.to_place}" if move.to_place else " (system-wide)"))
-    applied = Applied(number, "move", f"move £{move.amount:,.2f} from scheme {move.from_scheme} to {target}", months)
+    applied = Applied(number, "move", f"move {pounds(move.amount)} from scheme {move.from_scheme} to {target}", months)
     applied.lines = _one(con, "SELECT count(*) FROM scenario_change_lines") - before
     actual = _one(con, "SELECT coalesce(sum(amount), 0) FROM base.main.fct_ledger WHERE scheme_id = $s "
                        "AND line_type = 'expenditure' AND period BETWEEN $a AND $b",
                   {"s": move.from_scheme, "a": months[0], "b": months[-1]})
     if actual < move.amount:
-        applied.notes.append(f"{move.from_scheme} spent only £{actual:,.2f} in those months: its actual goes "
+        applied.notes.append(f"{move.from_scheme} spent only {pounds(actual)} in those months: its actual goes "
                              "below zero in the scenario")
     return applied
 
@@ -337,7 +338,7 @@ def _apply_fund_like(con, number: int, change: FundLikeServices, where: str) -> 
                              "WHERE change_no = $n AND note LIKE 'block payment%' ORDER BY 1", {"n": number})
     applied = Applied(number, "fund_like_services",
                       f"fund every {change.service_line} contract ({', '.join(contracts) or 'none in force'}) as a "
-                      f"{change.funding_stream} block at £{change.annual_price_per_unit:,.2f} a "
+                      f"{change.funding_stream} block at {pounds(change.annual_price_per_unit)} a "
                       f"{change.capacity_unit.rstrip('s')} a year", months)
     applied.lines = _one(con, "SELECT count(*) FROM scenario_change_lines") - before
     return applied
@@ -352,13 +353,13 @@ def _apply_hand_back(con, number: int, change: HandBack, where: str) -> Applied:
                    {"s": change.scheme, "a": first, "b": last}).fetchall()
     planned = sum((p[1] for p in plan), Decimal(0))
     if change.amount > planned:
-        raise ScenarioError(f"{where}: £{change.amount:,.2f} is more than the £{planned:,.2f} planned for "
+        raise ScenarioError(f"{where}: {pounds(change.amount)} is more than the {pounds(planned)} planned for "
                             f"{change.scheme} from {first} to {last}")
     months = [p[0] for p in plan]
     shares = split_pro_rata(change.amount, [p[1] for p in plan])
     run_sql(con, "reports/scenario_hand_back", {"change_no": number, "scheme": change.scheme, "periods": months,
                                                 "amounts": [-s for s in shares]})
-    applied = Applied(number, "hand_back", f"hand back £{change.amount:,.2f} of {change.scheme}'s plan to its ICB",
+    applied = Applied(number, "hand_back", f"hand back {pounds(change.amount)} of {change.scheme}'s plan to its ICB",
                       months, plan_changes=len(months))
     return applied
 

@@ -15,6 +15,7 @@ from assets.ingest.source_config import SourceConfig, StagingChecks
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome
 from assets.quality.sql_runner import values_list
 from assets.quality.submission_suite import period_bounds
+from warehouse.pounds import pounds
 from warehouse.sql_files import insert_rows, transaction
 
 SUITE = "staging_checks"
@@ -31,10 +32,6 @@ def write_source_checks(con, configs: dict[str, SourceConfig]) -> None:
     with transaction(con):
         con.execute("DELETE FROM source_checks")
         insert_rows(con, "source_checks", rows)
-
-
-def pounds(amount) -> str:
-    return f"£{Decimal(amount or 0):,.2f}"
 
 
 def date_window(period: str, checks: StagingChecks) -> tuple[date, date]:

@@ -76,7 +76,7 @@ def test_staging_checks_of_all_submissions_at_once(warehouse):
             assert len(dates.unexpected_sample) == 1 + min(outside, 20)
         assert (duplicates.element_count, duplicates.unexpected_count) == (lines, dup_lines), load_id
         assert (unmapped.element_count, unmapped.unexpected_count) == (lines, n_unmapped), load_id
-        assert f"£{pounds_unmapped:,.2f}" in unmapped.description if n_unmapped else unmapped.success
+        assert f"{'-' if pounds_unmapped < 0 else ''}£{abs(pounds_unmapped):,.2f}" in unmapped.description if n_unmapped else unmapped.success
     found = sorted(load_id for load_id, o in outcomes.items() if not o.outcomes[0].success)
     assert set(planted) <= set(found)
     assert all(not outcomes[load_id].outcomes[1].success for load_id in planted)
