@@ -30,7 +30,7 @@ import duckdb
 from analyst import access as analyst
 from reports.formatting import _FORMULA_TRIGGERS, NEUTRALISER, excel_text
 from warehouse.files import save_atomically, write_text_atomically
-from warehouse.pounds import pounds
+from warehouse.plain_text import pounds
 
 FORMATS = ("table", "csv", "parquet", "xlsx", "json", "md")
 BINARY_FORMATS = ("parquet", "xlsx")

@@ -49,7 +49,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConst
                       field_validator)
 
 from warehouse.files import write_text_atomically
-from warehouse.pounds import pounds
+from warehouse.plain_text import pounds
 from warehouse.settings import Paths
 from warehouse.sql_files import run_sql
 from warehouse.yaml_files import read_yaml, validation_problems

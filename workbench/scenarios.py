@@ -53,7 +53,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, 
 from warehouse import model_graph as models
 from warehouse.measures import build_variation
 from warehouse.periods import fy_end, fy_of
-from warehouse.pounds import pounds
+from warehouse.plain_text import pounds
 from warehouse.report_settings import report_params
 from warehouse.settings import Paths
 from warehouse.sql_files import execute, run_sql

@@ -73,7 +73,7 @@ def test_the_preview_shows_mapping_coverage_duplicates_and_dates(home, capsys):
         "    largest unclassified (cost centre / expense type / supplier): write rules for these in"
         " reference/mapping_rules.csv",
         "      ZZ1 / Misc / Acme: 2 lines, £70.00",
-        "  dates outside 2020-04-01 to 2020-04-30: 1 lines, £20.00 (1 before, 0 after; WARN: kept and counted;"
+        "  dates outside 2020-04-01 to 2020-04-30: 1 line, £20.00 (1 before, 0 after; WARN: kept and counted;"
         " checks.date_tolerance_days widens the window)",
         "      row 5: 2020-03-31, £20.00",
         "  possible duplicate payments (same supplier, amount, date and reference; all kept, WARN): 2 lines",
@@ -89,7 +89,7 @@ def test_a_date_policy_of_error_blocks_and_a_tolerance_lets_the_date_through(hom
     assert status == 1
     assert "  WOULD BE BLOCKED (kept out of every figure until corrected) by:" in out
     assert any(line.startswith("    - Every posting date falls inside the submitted period, 2020-04-01 to 2020-04-30:"
-                               " 1 lines, £20.00, are outside") for line in out)
+                               " 1 line, £20.00, are outside") for line in out)
     status, out = _check(home, capsys, "checks: {dates_outside_period: error, date_tolerance_days: 1}\n")
     assert status == 0
     assert "  dates: every posting date is inside 2020-03-31 to 2020-05-01" in out

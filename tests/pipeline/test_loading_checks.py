@@ -27,7 +27,7 @@ def test_a_date_outside_the_period_is_kept_and_reported_by_default(small_home, r
                                " WHERE NOT passed AND partner_id = 'la_ashby' AND period = '2025-06'"
                                " AND expectation = 'posting_date_in_range'")
     assert [(e, sev, n) for e, sev, n, _ in warned] == [("posting_date_in_range", "WARN", 1)]
-    assert f"1 lines, £{amount:,.2f}, are outside (0 before, 1 after; kept and counted)" in warned[0][3]
+    assert f"1 line, £{amount:,.2f}, are outside (0 before, 1 after; kept and counted)" in warned[0][3]
     moved = query(small_home, "SELECT count(*) FROM fct_ledger WHERE partner_id = 'la_ashby' AND period = '2025-06'"
                               " AND posting_date = DATE '2025-07-02'")
     assert moved == [(1,)]

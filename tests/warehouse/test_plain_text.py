@@ -1,9 +1,9 @@
-"""Money as text on the command line and in check descriptions: the sign before the pound sign."""
+"""Money and counts as text on the command line and in check descriptions."""
 from decimal import Decimal
 
 import pytest
 
-from warehouse.pounds import pounds
+from warehouse.plain_text import n_lines, pounds
 
 
 @pytest.mark.parametrize("amount, text", [
@@ -16,3 +16,8 @@ from warehouse.pounds import pounds
 ])
 def test_pounds(amount, text):
     assert pounds(amount) == text
+
+
+@pytest.mark.parametrize("count, text", [(0, "0 lines"), (1, "1 line"), (2, "2 lines"), (1000, "1000 lines")])
+def test_n_lines(count, text):
+    assert n_lines(count) == text
