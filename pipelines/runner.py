@@ -21,6 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from warehouse.plain_text import plural
 from warehouse.settings import Paths
 
 # What a run came to. A blocked ingest is a partner's data problem (that partner-month stays
@@ -308,4 +309,4 @@ def _loaded_detail(result, partition: str) -> str:
     meta = {k: getattr(v, "value", v) for k, v in (events[-1].metadata or {}).items()}
     statuses = ", ".join(f"{meta[k]} {k.removeprefix('files_')}" for k in sorted(meta) if k.startswith("files_"))
     rows = meta.get("rows_read", 0)
-    return f"{meta.get('files', 0)} files ({statuses or 'none'}), {rows:,} rows read"
+    return f"{plural(meta.get('files', 0), 'file')} ({statuses or 'none'}), {plural(rows, 'row')} read"

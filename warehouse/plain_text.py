@@ -14,6 +14,6 @@ def pounds(amount) -> str:
     return f"{'-' if value < 0 else ''}£{abs(value):,.2f}"
 
 
-def n_lines(count: int) -> str:
-    """'1 line', '2 lines', '0 lines'."""
-    return f"{count} line" if count == 1 else f"{count} lines"
+def plural(count: int, noun: str) -> str:
+    """plural(1, "line") is '1 line'; 0 or 2 of them are '0 lines', '2 lines'."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.plain_text import n_lines, pounds
+from warehouse.plain_text import plural, pounds
 from warehouse.settings import Paths
 
 EXIT_USAGE = 2
@@ -89,7 +89,7 @@ def _table(keys: list[dict], key: tuple[str, ...], limit: int) -> str:
     out = [line(titles), line(["-" * w for w in widths]), *(line(r) for r in cells)]
     if len(keys) > limit:
         rest = keys[limit:]
-        out.append(f"... and {len(rest)} more keys: {n_lines(sum(k['lines'] for k in rest))}, "
+        out.append(f"... and {len(rest)} more keys: {plural(sum(k['lines'] for k in rest), 'line')}, "
                    f"{pounds(sum((k['amount'] for k in rest), Decimal(0)))} (--limit to see more)")
     return "\n".join(out)
 
@@ -132,7 +132,7 @@ def cmd_mapping_unmapped(args) -> int:
         return 0
     total = sum((k["amount"] for k in keys), Decimal(0))
     print(f"Unmapped lines (service line 'unclassified'), {scope}: {len(keys)} keys, "
-          f"{n_lines(sum(k['lines'] for k in keys))}, {pounds(total)}. Largest first; add rules to "
+          f"{plural(sum(k['lines'] for k in keys), 'line')}, {pounds(total)}. Largest first; add rules to "
           "reference/mapping_rules.csv (--rules prints them ready to fill in).")
     print(_table(keys, key, args.limit))
     return 0

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from warehouse.files import write_text_atomically
-from warehouse.plain_text import n_lines, pounds
+from warehouse.plain_text import plural, pounds
 
 CLASSES = {
     "nhs_body": "NHS body",
@@ -226,6 +226,6 @@ def review_lines(rows: list[dict], limit: int, include_rules: bool) -> list[str]
              f"({(100 * open_money / total if total else 0):.1f}% of {pounds(total)} paid to all counterparties)"]
     for r in wanted[:limit]:
         proposal = f"  proposed: {r['proposed_class']} ({r['rule']})" if r["basis"] == "name_rule" else ""
-        lines.append(f"  {pounds(r['gross_paid']):>17}  {r['counterparty']}  [{n_lines(r['lines'])}, "
+        lines.append(f"  {pounds(r['gross_paid']):>17}  {r['counterparty']}  [{plural(r['lines'], 'line')}, "
                      f"{r['ledgers']} ledgers]{proposal}")
     return lines

@@ -14,7 +14,7 @@ from assets.ingest.source_config import load_source_configs
 from assets.ingest.last_good import submission_loads
 from assets.ingest.submissions import load_period
 from assets.quality.staging_policy import write_source_checks
-from warehouse.plain_text import n_lines, pounds
+from warehouse.plain_text import plural, pounds
 from warehouse.sql_docs import parse_model_doc
 from assets.partitions import file_periods, periods, run_periods
 from assets.partitions import scan as inbox_scan
@@ -144,6 +144,6 @@ def stg_ledger(context: dg.AssetExecutionContext, warehouse: Warehouse) -> None:
                 {"m": period}).fetchall()
             context.add_asset_metadata(partition_key=period, metadata={
                 "rows": rows, **{f"quarantined_{reason}": n for reason, n in reasons},
-                **{f"mapped_by_{by}": dg.MetadataValue.text(f"{n_lines(n)}, {pounds(total)}") for by, n, total in mapped},
+                **{f"mapped_by_{by}": dg.MetadataValue.text(f"{plural(n, 'line')}, {pounds(total)}") for by, n, total in mapped},
             })
         change_markers.settle(con)  # the loads staged above, in one pass

@@ -15,7 +15,7 @@ from assets.ingest.errors import SourceConfigError, SubmissionError
 from assets.ingest.header import key_path
 from assets.ingest.parse import ParsedSubmission, parse_submission
 from assets.ingest.source_config import SourceConfig, load_source_config
-from warehouse.plain_text import n_lines
+from warehouse.plain_text import plural
 
 MESSAGES_SHOWN = 5
 
@@ -109,7 +109,7 @@ def _months(parsed: ParsedSubmission) -> str:
     if len(parsed.periods) <= 1:
         return parsed.period or "none"
     counts = dict(parsed.stored_lines.group_by("period").len().iter_rows())
-    shown = ", ".join(f"{p} ({n_lines(counts.get(p, 0))})" for p in parsed.periods)
+    shown = ", ".join(f"{p} ({plural(counts.get(p, 0), 'line')})" for p in parsed.periods)
     return f"{len(parsed.periods)} months: {shown}"
 
 

@@ -18,7 +18,7 @@ from assets.ingest.submissions import RAW_LEDGER_COLUMNS, RAW_LEDGER_SELECT
 from assets.ingest.source_config import SourceConfig
 from assets.quality.staging_policy import date_window, validate_staging, write_source_checks
 from assets.quality.submission_suite import validate_submission
-from warehouse.plain_text import n_lines, pounds
+from warehouse.plain_text import plural, pounds
 from warehouse.sql_files import run_sql
 
 # The reference tables staging reads, and the suite's service lines.
@@ -86,10 +86,10 @@ def _stage(con, parsed: ParsedSubmission, config: SourceConfig, reference_dir: P
         out.lines.append("  WOULD NOT LOAD: no line of this file would reach the ledger")
     elif failures:
         out.lines.append("  WOULD BE BLOCKED (kept out of every figure until corrected) by:")
-        out.lines += [f"    - {o.description}" + (f" ({n_lines(o.unexpected_count)})" if o.unexpected_count else "")
+        out.lines += [f"    - {o.description}" + (f" ({plural(o.unexpected_count, 'line')})" if o.unexpected_count else "")
                       for o in failures]
     else:
-        out.lines.append(f"  would load: {n_lines(out.rows_staged)}")
+        out.lines.append(f"  would load: {plural(out.rows_staged, 'line')}")
     return out
 
 
@@ -107,7 +107,7 @@ def _mapping(con) -> list[str]:
     if unmapped:
         lines.append("    largest unclassified (cost centre / expense type / supplier): write rules for these"
                      " in reference/mapping_rules.csv")
-        lines += [f"      {cc or '-'} / {et or '-'} / {who or '-'}: {n_lines(n)}, {pounds(total)}"
+        lines += [f"      {cc or '-'} / {et or '-'} / {who or '-'}: {plural(n, 'line')}, {pounds(total)}"
                   for cc, et, who, n, total in unmapped]
     return lines
 
@@ -117,7 +117,7 @@ def _dates(outcome, start, end) -> list[str]:
         return [f"  dates: every posting date is inside {start} to {end}"]
     summary = outcome.unexpected_sample[0]
     verdict = "ERROR: blocks the month" if outcome.severity == "ERROR" else "WARN: kept and counted"
-    lines = [f"  dates outside {start} to {end}: {n_lines(summary['lines_outside'])}, {pounds(summary['amount_outside'])}"
+    lines = [f"  dates outside {start} to {end}: {plural(summary['lines_outside'], 'line')}, {pounds(summary['amount_outside'])}"
              f" ({summary['before']} before, {summary['after']} after; {verdict};"
              " checks.date_tolerance_days widens the window)"]
     lines += [f"      row {s['row']}: {s['posting_date']}, {pounds(s['amount'])}"
@@ -129,7 +129,7 @@ def _duplicates(outcome) -> list[str]:
     if outcome.success:
         return ["  possible duplicate payments: none"]
     lines = [f"  possible duplicate payments (same supplier, amount, date and reference; all kept, WARN):"
-             f" {n_lines(outcome.unexpected_count)}"]
+             f" {plural(outcome.unexpected_count, 'line')}"]
     lines += [f"      rows {', '.join(map(str, s['rows']))}: {s['supplier']}, {pounds(s['amount'])} on {s['posting_date']}"
               f" (reference {s['reference'] or 'none'})" for s in outcome.unexpected_sample[:EXAMPLES]]
     return lines

@@ -15,7 +15,7 @@ from assets.ingest.source_config import SourceConfig, StagingChecks
 from assets.quality.gx_runner import ExpectationOutcome, SuiteOutcome
 from assets.quality.sql_runner import values_list
 from assets.quality.submission_suite import period_bounds
-from warehouse.plain_text import n_lines, pounds
+from warehouse.plain_text import plural, pounds
 from warehouse.sql_files import insert_rows, transaction
 
 SUITE = "staging_checks"
@@ -93,7 +93,7 @@ def _dates_outcome(period: str, checks: StagingChecks, lines: int, outside: int,
     description = f"Every posting date falls inside the submitted period, {window}"
     sample: list = []
     if outside:
-        description += f": {n_lines(outside)}, {pounds(amount)}, are outside ({before} before, {after} after; {consequence})"
+        description += f": {plural(outside, 'line')}, {pounds(amount)}, are outside ({before} before, {after} after; {consequence})"
         sample = [{"lines_outside": outside, "amount_outside": str(amount), "before": before, "after": after,
                    "window": [str(start), str(end)]}] + lines_outside
     return _outcome(DATES, "posting_date", description, severity, lines, outside, sample)
@@ -148,7 +148,7 @@ def _duplicates_outcome(lines: int, groups: list[tuple]) -> ExpectationOutcome:
     description = ("No payment appears twice: the same supplier, amount, date and reference (the transaction number,"
                    " or else cost centre, expense type and description) on more than one line")
     if groups:
-        description += (f": {len(groups)} possible duplicates, {n_lines(in_groups)}, {pounds(repeated)} in the repeats"
+        description += (f": {len(groups)} possible duplicates, {plural(in_groups, 'line')}, {pounds(repeated)} in the repeats"
                         " (all kept and counted; please check them)")
     sample = [{"supplier": who, "amount": str(amount), "posting_date": str(day), "reference": ref,
                "lines": n, "rows": rows[:10], "repeated_amount": str(extra)}
@@ -184,7 +184,7 @@ def _unmapped_outcome(lines: int, unmapped: int, amount, sample: list[dict]) -> 
     description = ("Every line is mapped to a service line (by the cost-centre map, a mapping rule or the"
                    " partner's default rule)")
     if unmapped:
-        description += (f": {n_lines(unmapped)}, {pounds(amount)}, are unclassified (kept and counted; not"
+        description += (f": {plural(unmapped, 'line')}, {pounds(amount)}, are unclassified (kept and counted; not"
                          " mental-health spend until mapped; `openbook mapping unmapped` lists them)")
     return _outcome(UNMAPPED, "service_line", description, "WARN", lines, unmapped, sample)
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from warehouse.plain_text import n_lines, pounds
+from warehouse.plain_text import plural, pounds
 
 
 @pytest.mark.parametrize("amount, text", [
@@ -18,6 +18,8 @@ def test_pounds(amount, text):
     assert pounds(amount) == text
 
 
-@pytest.mark.parametrize("count, text", [(0, "0 lines"), (1, "1 line"), (2, "2 lines"), (1000, "1000 lines")])
-def test_n_lines(count, text):
-    assert n_lines(count) == text
+@pytest.mark.parametrize("count, noun, text", [
+    (0, "line", "0 lines"), (1, "line", "1 line"), (2, "line", "2 lines"), (1000, "row", "1,000 rows"), (1, "file", "1 file"),
+])
+def test_plural(count, noun, text):
+    assert plural(count, noun) == text
