@@ -3,7 +3,8 @@
 Sheets, in order: Cover, Summary, one sheet per section of ``sections.SECTIONS``, and
 Submissions (every submission the year-to-date figures rest on), then Transactions (the month's
 ledger lines under an autofilter, which the summary's month figures link to:
-reports/excel_transactions.py). Detail figures are values
+reports/excel_transactions.py; its lines are written into the sheet when the pack is saved,
+reports/excel_streamed.py). Detail figures are values
 (money is Decimal until openpyxl writes it; percentages are fractions under a percent format).
 Subtotal and total rows are the pack's own formulas - =SUBTOTAL(109, ...) over the rows above,
 and the derived cells' arithmetic from the cells beside them - so a filtered sheet shows the
