@@ -17,7 +17,7 @@ import functools
 import weakref
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Hashable, Sequence
+from typing import Any, Hashable, Iterator, Sequence
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from lxml import etree
@@ -33,6 +33,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _END_OF_ROWS = b"</sheetData>"
+_PIECE = 50_000             # XML fragments joined and written at a time: a few thousand rows
 _streamed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()     # worksheet -> its StreamedRows
 
 
@@ -87,9 +88,10 @@ class StreamedRows:
         last_column = max(ws.max_column, self.columns)
         return f"{get_column_letter(ws.min_column)}{ws.min_row}:{get_column_letter(last_column)}{self.last_row}"
 
-    def xml(self, cell_styles) -> bytes:
-        """The rows' XML; each style's index is looked up in the workbook's list (``cell_styles``, adding it when
-        new) at its first cell, where openpyxl's writer would look it up."""
+    def xml(self, cell_styles) -> Iterator[bytes]:
+        """The rows' XML, a few thousand rows at a time (a large month's sheet is tens of megabytes); each style's
+        index is looked up in the workbook's list (``cell_styles``, adding it when new) at its first cell, where
+        openpyxl's writer would look it up."""
         style_attr: dict[Hashable, str] = {}
         out = []
         for r, (height, cells) in enumerate(self._rows, start=self.first_row):
@@ -102,7 +104,10 @@ class StreamedRows:
                     attr = style_attr[key] = "" if style is None else f' s="{cell_styles.add(style)}"'
                 out.append(f'<c r="{letter}{row}"{attr}{value}')
             out.append("</row>")
-        return "".join(out).encode("ascii")
+            if len(out) >= _PIECE:
+                yield "".join(out).encode("ascii")
+                out = []
+        yield "".join(out).encode("ascii")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -150,7 +155,7 @@ class _SheetWriter(WorksheetWriter):
             raise ValueError(f"no rows element in sheet {self.ws.title!r}")
         with open(self.out, "wb") as f:
             f.write(head)
-            f.write(self.streamed.xml(self.ws.parent._cell_styles))
+            f.writelines(self.streamed.xml(self.ws.parent._cell_styles))
             f.write(end)
             f.write(tail)
 

@@ -83,7 +83,8 @@ def _streamed(path) -> None:
     excel_streamed.save(wb, path)
 
 
-def test_streamed_rows_make_the_file_openpyxl_makes(tmp_path):
+def test_streamed_rows_make_the_file_openpyxl_makes(tmp_path, monkeypatch):
+    monkeypatch.setattr(excel_streamed, "_PIECE", 3)        # the rows written in several pieces
     _as_cells(tmp_path / "cells.xlsx")
     _streamed(tmp_path / "streamed.xlsx")
     a, b = zipfile.ZipFile(tmp_path / "cells.xlsx"), zipfile.ZipFile(tmp_path / "streamed.xlsx")
