@@ -189,7 +189,8 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
                 widest[j] = max(widest[j], width)
                 lines = max(lines, n)
         # row r; a wrapped row's figures sit at the top beside its wrapped text, not at the foot of the row.
-        # LibreOffice does not fit a row to wrapped text on opening: a wrapped row's height is set
+        # LibreOffice does not fit a row to wrapped text on opening: a wrapped row's height is set. A figure is a
+        # Decimal or an int; text went through _text_shown (formatting.excel_text) and is written as text, never a formula
         rows.append([(styles.key(kind, wrapped, lines > 1), v, kind not in _FIGURES)
                      for kind, (v, _, wrapped, _) in zip(kinds, shown)], ROW_PT * lines if lines > 1 else None)
         if has_system:
