@@ -39,7 +39,7 @@ PARTS = (
     ("  parsing them for the tables they read", ("model_graph.py", "tables_read")),
     ("board packs: build_board_pack", ("excel_pack.py", "build_board_pack")),
     ("  Transactions sheet", ("excel_transactions.py", "write_transactions")),
-    ("  openpyxl save", ("workbook.py", "save")),
+    ("  save (excel_streamed.save)", ("excel_streamed.py", "save")),
     ("  Explain sheets", ("excel_explain.py", None)),
     ("section tables (both packs and site)", ("section_figures.py", "section_table")),
     ("HTML site: build_html_site", ("html_site.py", "build_html_site")),

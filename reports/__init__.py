@@ -15,8 +15,8 @@ What lives here: the spec vocabulary (spec.py); the sections, declared by subjec
 (sections/, listed in report order in sections/__init__.py); the query layer that turns
 them into figures (query.py: the report's context and the SQL pieces; section_figures.py,
 chart_figures.py and cover.py; tables.py: the figures as both writers draw them); and the
-writers (excel_pack.py with excel_transactions.py, html_site.py with its drill-down and
-partner pages). The vocabulary and the sections import no query code; the query layer no
+writers (excel_pack.py with excel_transactions.py, whose lines excel_streamed.py writes into the
+saved sheet, html_site.py with its drill-down and partner pages). The vocabulary and the sections import no query code; the query layer no
 writer. The package imports only warehouse/.
 """
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Sheets, in order: Cover, Summary, one sheet per section of ``sections.SECTIONS``, and
 Submissions (every submission the year-to-date figures rest on), then Transactions (the month's
 ledger lines under an autofilter, which the summary's month figures link to:
-reports/excel_transactions.py). Detail figures are values
+reports/excel_transactions.py; its lines are written into the sheet when the pack is saved,
+reports/excel_streamed.py). Detail figures are values
 (money is Decimal until openpyxl writes it; percentages are fractions under a percent format).
 Subtotal and total rows are the pack's own formulas - =SUBTOTAL(109, ...) over the rows above,
 and the derived cells' arithmetic from the cells beside them - so a filtered sheet shows the
@@ -25,7 +26,7 @@ import functools
 import math
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import duckdb
 from openpyxl import Workbook
@@ -40,7 +41,7 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports import excel_explain, excel_flag_links, excel_transactions
+from reports import excel_explain, excel_flag_links, excel_streamed, excel_transactions
 from reports.excel_styles import alignment, set_style
 from reports.excel_text import FONT, ROW_PT, text_width, wrapped_lines
 from reports.flag_links import FlagLinks
@@ -119,11 +120,11 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     _write_submissions(wb.create_sheet(SUBMISSIONS_SHEET), ctx, cover)
     # the month's lines, and the summary's month figures linked to them (reports/excel_transactions.py)
     tx = wb.create_sheet(excel_transactions.SHEET)
-    first_of = excel_transactions.write_transactions(tx, con, ctx)
+    first_of, lines = excel_transactions.write_transactions(tx, con, ctx)
     # the pack's page set-up, header and footer; the header row on every page when the lines run over one
-    tx.print_area = f"A1:{get_column_letter(tx.max_column)}{tx.max_row}"
+    tx.print_area = f"A1:{get_column_letter(tx.max_column)}{lines.last_row}"
     layout = _print_layout(tx, tx.max_column, TITLE_COLUMNS)
-    long_table, pages = _paginate(tx, tx.max_column, tx.max_row, [], layout)
+    long_table, pages = _paginate(tx, tx.max_column, lines.last_row, [], layout, _streamed_row_pt(tx, lines))
     header = excel_transactions.HEADER_ROW
     _print_setup(tx, ctx, title_rows=f"{header}:{header}" if long_table else None, layout=layout)
     if pages:
@@ -138,7 +139,8 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
         if sec.key in excel_explain.KEY_SECTIONS and table.rows])
     _print_setup(ex, ctx, title_rows="4:4")
 
-    save_atomically(Path(out_path), wb.save)  # shared: 0644, like every pack
+    # shared: 0644, like every pack; the Transactions sheet's lines written by excel_streamed.save
+    save_atomically(Path(out_path), functools.partial(excel_streamed.save, wb))
     return out_path
 
 
@@ -828,20 +830,27 @@ def _row_pt(ws: Worksheet, row: int) -> float:
     return ws.row_dimensions[row].height or ROW_PT
 
 
+def _streamed_row_pt(ws: Worksheet, rows: excel_streamed.StreamedRows) -> Callable[[int], float]:
+    """A row's height, points: a streamed row's as set, any other's from the sheet (_row_pt)."""
+    return lambda row: (rows.height(row) or ROW_PT) if rows.is_streamed(row) else _row_pt(ws, row)
+
+
 def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int, int]],
-              layout: PrintLayout = PrintLayout(A4, 1)) -> tuple[bool, int]:
+              layout: PrintLayout = PrintLayout(A4, 1),
+              row_pt: Callable[[int], float] | None = None) -> tuple[bool, int]:
     """Page breaks so that no chart or extra table is split across pages (a block that would
     not fit on what is left of a page starts a new one); returns whether the main table itself
     runs over more than one page, and the number of pages to fit the sheet to when its last page
     would hold only a few rows (the last totals, say) - else 0. Pages are estimated as the
     applications print them: landscape on the layout's paper, scaled to fit the width of the widest
-    table (``layout.across`` pages wide)."""
+    table (``layout.across`` pages wide). ``row_pt``: a row's height (default: the sheet's, _row_pt)."""
+    row_pt = row_pt or functools.partial(_row_pt, ws)
     paper, across = layout
     content_pt = _page_pt(ws, ncols, across)
     scale = min(1.0, paper.width_pt / max(content_pt, 1.0))
     page_full = paper.height_pt / scale                     # a printed page, points at full size
     page = page_full * PAGE_SAFETY
-    used = sum(_row_pt(ws, row) for row in range(1, main_last + 1))
+    used = sum(row_pt(row) for row in range(1, main_last + 1))
     long_table = used > page
     fold = 0
     if long_table and not blocks:
@@ -852,30 +861,30 @@ def _paginate(ws: Worksheet, ncols: int, main_last: int, blocks: list[tuple[int,
         elif printed - whole >= ORPHAN_PAGE:
             fold = whole + 1                                 # as many pages as it takes: no scaling
     if long_table:
-        used = _last_page_pt(ws, main_last, page_full)
+        used = _last_page_pt(row_pt, main_last, page_full)
     prev_end = main_last
     for i, (first, last) in enumerate(blocks):
-        height = sum(_row_pt(ws, row) for row in range(prev_end + 1, last + 1))
+        height = sum(row_pt(row) for row in range(prev_end + 1, last + 1))
         # a main table that runs a little over a page by the estimate may end at the foot of the page before
         # as printed: the first block's title and header would then be left there without their rows
         unsure = i == 0 and long_table and used < page_full * (1 - PAGE_SAFETY)
         if (used + height > page or unsure) and used > 0:
             ws.row_breaks.append(Break(id=first - 1))
-            height = sum(_row_pt(ws, row) for row in range(first, last + 1))
+            height = sum(row_pt(row) for row in range(first, last + 1))
             used = 0.0
         used = (used + height) % page if used + height > page else used + height
         prev_end = last
     return long_table, fold
 
 
-def _last_page_pt(ws: Worksheet, last: int, page_pt: float) -> float:
+def _last_page_pt(row_pt: Callable[[int], float], last: int, page_pt: float) -> float:
     """How much of its last page rows 1 to ``last`` fill, points at full size: the applications start a page
     at the row that would not fit on the one before (not at a fraction of the rows' total height), and repeat
     the header row at its top."""
     used = 0.0
     for row in range(1, last + 1):
-        h = _row_pt(ws, row)
-        used = _row_pt(ws, HEADER_ROW) + h if used + h > page_pt and used > 0 else used + h
+        h = row_pt(row)
+        used = row_pt(HEADER_ROW) + h if used + h > page_pt and used > 0 else used + h
     return used
 
 

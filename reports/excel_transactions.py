@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from decimal import Decimal
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 from openpyxl.cell.cell import Cell
@@ -24,6 +24,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports import formatting as f
+from reports.excel_streamed import StreamedRows
 from reports.excel_text import FONT, ROW_PT, text_width
 from reports.query import ReportContext
 from reports.tables import Table
@@ -39,6 +40,7 @@ _COLUMNS = (
     ("amount", "Amount", "money"), ("gross_spend", "Gross spend", "money"), ("net_spend", "Net spend", "money"),
     ("source_file", "Source file", "file"), ("source_row", "Row", "int"),
 )
+_FIGURES = ("money", "int")          # the kinds whose cells hold numbers; every other kind's hold text
 _WIDTHS = {"money": 18, "int": 8}      # figures: as wide as the largest; every other column fits its text
 _WIDEST = 40        # a text column wider than this (a long description, a file's path) wraps within it: a service line fits
 _CELL_MOST = 32767     # characters a cell holds
@@ -64,31 +66,20 @@ def _lines(text: str, indent: int) -> int:
 
 
 class _Styles:
-    """The lines' cells, each made with its style whole: a style set attribute by attribute is looked up in the
-    workbook's list of styles by hashing and comparing every field of it, which for the tens of thousands of lines of
-    a large month was most of the sheet's time. Each style is looked up once per sheet here and copied to its cells
-    (openpyxl's own way of giving a cell another cell's style), so every cell's style is what it was."""
+    """The lines' cell styles, one per kind of cell (money, row number, file, text; wrapped or not; at the top or
+    not), each made once per sheet at its first cell, as openpyxl registers a style's parts when a cell first gets
+    it, and handed to the sheet's streamed rows (reports/excel_streamed.py) by its key."""
 
-    def __init__(self, ws: Worksheet):
+    def __init__(self, ws: Worksheet, rows: StreamedRows):
         self.ws = ws
-        self._made: dict[tuple[str, bool, bool], StyleArray | None] = {}
+        self.rows = rows
         self._money2 = f.EXCEL_FORMATS["money2"]
 
-    def cell(self, kind: str, value: Any, wrapped: bool, top: bool) -> Cell:
+    def key(self, kind: str, wrapped: bool, top: bool) -> tuple[str, bool, bool]:
         key = (kind, wrapped, top)
-        if key not in self._made:
-            self._made[key] = self._style(*key)
-        # the value and type set as openpyxl's value setter leaves them, without its checks, already made: a figure
-        # is a Decimal or an int (type "n"), text went through _text_shown (formatting.excel_text, cut to a cell's
-        # length) and is text, never a formula. The setter's checks were a third of the sheet's time.
-        c = Cell(self.ws)
-        style = self._made[key]
-        if style is not None:
-            c._style = StyleArray(style)    # a copy each, as Cell(style_array=) makes
-        c._value = value
-        if kind not in ("money", "int"):
-            c.data_type = "s"
-        return c
+        if not self.rows.has_style(key):
+            self.rows.style(key, self._style(*key))
+        return key
 
     def _style(self, kind: str, wrapped: bool, top: bool) -> StyleArray | None:
         probe = Cell(self.ws)
@@ -148,8 +139,14 @@ def _file_name(path: Any) -> str:
     return text.split("/inbox/", 1)[1] if "/inbox/" in text else PurePosixPath(text).name
 
 
-def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> dict[Any, int]:
-    """Write the sheet; return the first row of each system's lines (the summary links there)."""
+class Written(NamedTuple):
+    first_of: dict[Any, int]        # the first row of each system's lines (the summary links there)
+    lines: StreamedRows             # the lines' rows, written when the pack is saved by excel_streamed.save
+
+
+def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> Written:
+    """Write the sheet: its title and header as cells, its lines as rows streamed into it when the workbook is
+    saved by reports/excel_streamed.save (tens of thousands of lines in a large month)."""
     cols = _present(con)
     order = [c for c in ("ics_id", "partner_name", "service_line_name", "source_file", "source_row")
              if c in {k for k, _, _ in cols}]
@@ -181,7 +178,8 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
     widest = [text_width(label, bold=True) + 2 for _, label, _ in cols]     # the header's, with its filter button
     first_of: dict[Any, int] = {}
     has_system = "ics_id" in {k for k, _, _ in cols}
-    styles = _Styles(ws)
+    rows = StreamedRows(ws, HEADER_ROW + 1)
+    styles = _Styles(ws, rows)
     kinds = [kind for _, _, kind in cols]
     for r, rec in enumerate(recs, start=HEADER_ROW + 1):
         shown = [_shown(kind, v) for kind, v in zip(kinds, rec)]
@@ -190,11 +188,11 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
             if width is not None:
                 widest[j] = max(widest[j], width)
                 lines = max(lines, n)
-        # row r (the sheet's rows so far end at the one before it); a wrapped row's figures sit at the top
-        # beside its wrapped text, not at the foot of the row
-        ws.append([styles.cell(kind, v, wrapped, lines > 1) for kind, (v, _, wrapped, _) in zip(kinds, shown)])
-        if lines > 1:           # LibreOffice does not fit a row to wrapped text on opening: its height, set
-            ws.row_dimensions[r].height = ROW_PT * lines
+        # row r; a wrapped row's figures sit at the top beside its wrapped text, not at the foot of the row.
+        # LibreOffice does not fit a row to wrapped text on opening: a wrapped row's height is set. A figure is a
+        # Decimal or an int; text went through _text_shown (formatting.excel_text) and is written as text, never a formula
+        rows.append([(styles.key(kind, wrapped, lines > 1), v, kind not in _FIGURES)
+                     for kind, (v, _, wrapped, _) in zip(kinds, shown)], ROW_PT * lines if lines > 1 else None)
         if has_system:
             first_of.setdefault(rec[0], r)
     for j, (_, _, kind) in enumerate(cols, start=1):
@@ -204,7 +202,7 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     if not recs:
         ws.cell(row=HEADER_ROW + 1, column=1, value=f"No ledger lines for {ctx.month}.").font = _font(italic=True)
-    return first_of
+    return Written(first_of, rows)
 
 
 # The summary's figures that are sums of the month's lines, by block: value key -> the

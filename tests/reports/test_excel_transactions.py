@@ -6,7 +6,7 @@ import duckdb
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from reports import excel_transactions
+from reports import excel_streamed, excel_transactions
 from reports.query import ReportContext
 
 LONG = "word " * 8000           # 40,000 characters: more than a cell holds
@@ -25,7 +25,7 @@ def test_line_cells_hold_safe_text_and_numbers(tmp_path):
                     [ics, partner, description, amount, row])
     wb = openpyxl.Workbook()
     excel_transactions.write_transactions(wb.active, con, ReportContext("2025-06", None, "test"))
-    wb.save(tmp_path / "t.xlsx")
+    excel_streamed.save(wb, tmp_path / "t.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx").active
     header = [c.value for c in ws[excel_transactions.HEADER_ROW]]
     got = {r[header.index("Row")]: r for r in ws.iter_rows(min_row=excel_transactions.HEADER_ROW + 1,

@@ -7,6 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from reports import excel_streamed
 from reports import formatting as f
 from tests.reports.formulas import computed, is_pack_formula
 from reports.excel_pack import build_board_pack
@@ -59,11 +60,11 @@ def test_written_atomically_and_readable(pack):
 def test_a_crash_leaves_the_previous_pack(con, pack, monkeypatch, fx):
     before = pack.read_bytes()
 
-    def boom(self, filename):
+    def boom(wb, filename):
         Path(filename).write_bytes(b"half a workbook")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", boom)
+    monkeypatch.setattr(excel_streamed, "save", boom)      # the pack's save (its streamed rows with the rest)
     with pytest.raises(RuntimeError):
         build_board_pack(con, fx.PERIOD, pack)
     assert pack.read_bytes() == before
