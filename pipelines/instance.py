@@ -1,0 +1,92 @@
+"""The Dagster instance a run uses: the one the data home's dagster.yaml describes, with one
+change where that is Dagster's default SQLite storage.
+
+Dagster's SQLite event log makes a new SQLAlchemy engine for every transaction (every event,
+and an asset or check event two or three times: the run's database and the index) and closes its
+SQLite connection after it. A new engine sets its dialect up again on its first connection and
+starts with an empty cache of compiled statements, so each event compiled its INSERT anew; and
+closing the last connection to a database in WAL mode checkpoints the log into the file (a sync)
+every time. In a small `openbook run` (about 770 events) that was most of the event log's cost.
+Here each database file keeps one engine and its connection for the life of the instance
+(SQLAlchemy's default pool for a SQLite file), and commits as before: the same files, tables and
+rows, which `make ui` reads with Dagster's own class, and another process sees each event as
+soon as it is committed, as before (WAL mode: an idle connection holds no lock).
+
+Any other storage the home configures (PostgreSQL, the tests' event log in memory) is used as
+configured.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
+from dagster._serdes import ConfigurableClassData
+from sqlalchemy import create_engine
+
+
+class SqliteEventLogKeptOpen(SqliteEventLogStorage):
+    """Dagster's SQLite event log, each database file's engine and connection kept."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        self._engines = {}
+        super().__init__(base_dir, inst_data)
+
+    @contextmanager
+    def _connect(self, shard: str):
+        # SqliteEventLogStorage._connect, but the engine is made once per shard and kept.
+        with self._db_lock:
+            engine = self._engines.get(shard)
+            if engine is None:
+                engine = create_engine(self.conn_string_for_shard(shard),
+                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                if shard not in self._initialized_dbs:
+                    self._initdb(engine)
+                    self._initialized_dbs.add(shard)
+                self._engines[shard] = engine
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def _close_engines(self) -> None:
+        with self._db_lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+    def wipe(self) -> None:
+        self._close_engines()  # before the run databases' files are deleted
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._close_engines()
+        super().dispose()
+
+
+class SqliteStorageKeptOpen(DagsterSqliteStorage):
+    """Dagster's default SQLite storage (runs, event log and schedules under one folder), its
+    event log SqliteEventLogKeptOpen."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        super().__init__(base_dir, inst_data)
+        self._event_log_storage = SqliteEventLogKeptOpen(_event_logs_directory(base_dir))
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData, config_value: dict):
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+
+_DAGSTER_DEFAULT = ("dagster._core.storage.sqlite_storage", "DagsterSqliteStorage")
+
+
+def home_instance(dagster_home: Path) -> dg.DagsterInstance:
+    """The instance `dagster_home`'s dagster.yaml describes, as DagsterInstance.get() makes it, but
+    for Dagster's default SQLite storage: SqliteStorageKeptOpen on the same folder."""
+    ref = InstanceRef.from_dir(str(dagster_home))
+    storage = ref.storage_data
+    if storage is not None and (storage.module_name, storage.class_name) == _DAGSTER_DEFAULT:
+        ref = ref._replace(storage_data=ConfigurableClassData(
+            __name__, SqliteStorageKeptOpen.__name__, storage.config_yaml))
+    return dg.DagsterInstance.from_ref(ref)
