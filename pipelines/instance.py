@@ -6,7 +6,9 @@ and an asset or check event two or three times: the run's database and the index
 SQLite connection after it. A new engine sets its dialect up again on its first connection and
 starts with an empty cache of compiled statements, so each event compiled its INSERT anew; and
 closing the last connection to a database in WAL mode checkpoints the log into the file (a sync)
-every time. In a small `openbook run` (about 770 events) that was most of the event log's cost.
+every time; and it asks whether the index has a table (several times for every asset event)
+through yet another engine. In a small `openbook run` (about 770 events) that was most of the
+event log's cost.
 Here each database file keeps one engine and its connection for the life of the instance
 (SQLAlchemy's default pool for a SQLite file), and commits as before: the same files, tables and
 rows, which `make ui` reads with Dagster's own class, and another process sees each event as
@@ -22,7 +24,8 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME, SQLITE_BUSY_TIMEOUT_SECONDS, SqliteEventLogStorage)
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine
@@ -35,20 +38,30 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
         self._engines = {}
         super().__init__(base_dir, inst_data)
 
+    def _engine(self, shard: str):
+        engine = self._engines.get(shard)
+        if engine is None:
+            engine = create_engine(self.conn_string_for_shard(shard),
+                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            self._engines[shard] = engine
+        return engine
+
     @contextmanager
     def _connect(self, shard: str):
-        # SqliteEventLogStorage._connect, but the engine is made once per shard and kept.
+        # SqliteEventLogStorage._connect, but the shard's engine is made once and kept.
         with self._db_lock:
-            engine = self._engines.get(shard)
-            if engine is None:
-                engine = create_engine(self.conn_string_for_shard(shard),
-                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-                if shard not in self._initialized_dbs:
-                    self._initdb(engine)
-                    self._initialized_dbs.add(shard)
-                self._engines[shard] = engine
-            with engine.connect() as conn, conn.begin():
+            with self._engine(shard).connect() as conn, conn.begin():
                 yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        # Dagster's makes an engine of its own for each question (several for every asset event).
+        # Like Dagster's, it reads on a connection of its own, outside the lock: it is asked inside
+        # an index transaction.
+        with self._engine(INDEX_SHARD_NAME).connect() as conn:
+            return bool(conn.dialect.has_table(conn, table_name))
 
     def _close_engines(self) -> None:
         with self._db_lock:
