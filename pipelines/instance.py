@@ -1,18 +1,20 @@
 """The Dagster instance a run uses: the one the data home's dagster.yaml describes, with one
 change where that is Dagster's default SQLite storage.
 
-Dagster's SQLite event log makes a new SQLAlchemy engine for every transaction (every event,
-and an asset or check event two or three times: the run's database and the index) and closes its
-SQLite connection after it. A new engine sets its dialect up again on its first connection and
-starts with an empty cache of compiled statements, so each event compiled its INSERT anew; and
-closing the last connection to a database in WAL mode checkpoints the log into the file (a sync)
-every time; and it asks whether the index has a table (several times for every asset event)
-through yet another engine. In a small `openbook run` (about 770 events) that was most of the
-event log's cost.
-Here each database file keeps one engine and its connection for the life of the instance
-(SQLAlchemy's default pool for a SQLite file), and commits as before: the same files, tables and
-rows, which `make ui` reads with Dagster's own class, and another process sees each event as
-soon as it is committed, as before (WAL mode: an idle connection holds no lock).
+Dagster's SQLite event log makes a new SQLAlchemy engine for every transaction (every event; an
+asset or check event writes the run's database and then the index) and for every question whether
+the index has a table (several for each asset event). A new engine sets its dialect up on its first
+connection and starts with an empty cache of compiled statements, so each event compiled its
+INSERT anew; and each transaction closed its connection, which in WAL mode checkpoints the log into
+the file (a sync). In a small `openbook run` (about 770 events) that was most of the event log's cost.
+
+Here each database file keeps one engine for the life of the instance, and the index (written by
+every asset and check event, by no one watched) keeps its connection too (SQLAlchemy's default pool
+for a SQLite file). A run's own database is still closed after each transaction, as Dagster does:
+the UI follows a run live by watching that file change, which in WAL mode only the checkpoint on
+close does. The files, tables and rows are the same, and `make ui` reads them with Dagster's own
+class; another process sees each event once it is committed, as before (WAL mode: an idle
+connection holds no lock).
 
 Any other storage the home configures (PostgreSQL, the tests' event log in memory) is used as
 configured.
@@ -29,10 +31,11 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 
 class SqliteEventLogKeptOpen(SqliteEventLogStorage):
-    """Dagster's SQLite event log, each database file's engine and connection kept."""
+    """Dagster's SQLite event log, each database file's engine kept, and the index's connection."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines = {}
@@ -41,8 +44,11 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
     def _engine(self, shard: str):
         engine = self._engines.get(shard)
         if engine is None:
+            # A run's own database is closed after each event as Dagster's is: the UI follows a run
+            # live by watching that file change, which in WAL mode only the checkpoint on close does.
+            pool = {} if shard == INDEX_SHARD_NAME else {"poolclass": NullPool}
             engine = create_engine(self.conn_string_for_shard(shard),
-                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **pool)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)

@@ -43,6 +43,9 @@ def test_each_event_log_database_gets_one_engine_and_dagster_reads_every_event(t
         assert isinstance(instance.event_log_storage, SqliteEventLogKeptOpen)
         runs = _run_toy(instance, 3)
         kept = {run: instance.all_logs(run) for run in runs}
+        # Each run's own database is closed after each event, as Dagster's is: closing checkpoints
+        # its log into the file (and deletes the log), the change the UI watches to follow a run live.
+        assert not [run for run in runs if (tmp_path / "history" / "runs" / f"{run}.db-wal").exists()]
         # Read while the kept connections are still open: what other processes see.
         with dg.DagsterInstance.from_config(str(tmp_path)) as dagsters:
             assert type(dagsters.event_log_storage).__name__ == "SqliteEventLogStorage"
