@@ -78,11 +78,13 @@ class Runner:
         # terminal from Dagster: the outcome lines say what happened, the run's log says how.
         self.run_config = {"loggers": {"console": {"config": {"log_level": "CRITICAL" if quiet else "INFO"}}}}
         os.environ["OPENBOOK_HOME"] = str(paths.home)
-        os.environ["DAGSTER_HOME"] = str(dagster_home(paths))
+        instance_home = dagster_home(paths)
+        os.environ["DAGSTER_HOME"] = str(instance_home)
         from pipelines.definitions import defs  # imported late: Dagster import is slow
+        from pipelines.instance import home_instance
 
         self.defs = defs
-        self.instance = dg.DagsterInstance.get()
+        self.instance = home_instance(instance_home)
         self.summary = RunSummary()
         self.run_group = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.tags = {"openbook/run_group": self.run_group, "openbook/trigger": trigger}
