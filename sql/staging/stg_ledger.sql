@@ -8,9 +8,9 @@
 -- mapped each line. Every line is kept; only where the partner's config declares its
 -- transaction ids unique (source_checks) does a repeated id go to quarantine
 -- (DUPLICATE_TRANSACTION, the first row kept).
--- raw_cells stays out of the candidates (it is most of a raw row's bytes) and is joined
--- back for the few quarantined lines; staged rows are written in load order so that the
--- checks' per-submission scans skip the other submissions' row groups.
+-- The lines are mapped and written in one pass, without raw_cells (most of a raw row's bytes),
+-- which is read only for the few quarantined lines; staged rows are written in load order so
+-- that the checks' per-submission scans skip the other submissions' row groups.
 DELETE FROM stg_ledger WHERE period = $period;
 DELETE FROM quarantine WHERE period = $period AND stage = 'staging';
 
@@ -52,21 +52,37 @@ FROM line_values l
 JOIN value_hits h USING (partner_id, field, value)
 GROUP BY ALL;
 
-CREATE OR REPLACE TEMP TABLE stg_candidates AS
-WITH unique_id_partners AS (
-    SELECT partner_id FROM source_checks WHERE transaction_ids_unique
-),
-repeated AS (
-    -- transaction ids that occur more than once in a submission, with their first row, for
-    -- the partners that declare their ids unique
+-- The lines whose transaction id repeats an earlier row's in their submission, for the partners
+-- that declare their ids unique: few, so they are kept narrow and the lines are staged in one
+-- pass with them left out, rather than every line materialised first.
+CREATE OR REPLACE TEMP TABLE stg_repeats AS
+WITH repeated AS (
+    -- transaction ids that occur more than once in a submission, with their first row
     SELECT load_id, transaction_id, min(source_row) AS first_row
     FROM raw_ledger
     WHERE period = $period AND transaction_id IS NOT NULL
-      AND partner_id IN (SELECT partner_id FROM unique_id_partners)
+      AND partner_id IN (SELECT partner_id FROM source_checks WHERE transaction_ids_unique)
     GROUP BY ALL
     HAVING count(*) > 1
-),
-defaults AS (
+)
+SELECT r.load_id, r.source_row, d.first_row
+FROM raw_ledger r
+JOIN repeated d ON d.load_id = r.load_id AND d.transaction_id = r.transaction_id
+WHERE r.period = $period AND r.source_row > d.first_row;
+
+INSERT INTO quarantine
+SELECT r.load_id, r.partner_id, r.period, r.source_file, r.source_row, 'staging', 'transaction_id',
+       'DUPLICATE_TRANSACTION',
+       format('{} row {}, field transaction_id: "{}" repeats row {} (amount {})',
+              parse_filename(r.source_file), r.source_row, r.transaction_id, d.first_row,
+              CAST(r.amount AS VARCHAR)),
+       r.raw_cells
+FROM stg_repeats d
+JOIN raw_ledger r ON r.load_id = d.load_id AND r.source_row = d.source_row
+WHERE r.period = $period;
+
+INSERT INTO stg_ledger
+WITH defaults AS (
     SELECT partner_id, arg_min(file_line, [priority, file_line]) AS file_line
     FROM ref_mapping_rules
     WHERE match = 'default'
@@ -74,8 +90,6 @@ defaults AS (
 ),
 mapped AS (
     SELECT r.* EXCLUDE (raw_cells),
-           coalesce(r.source_row > d.first_row, false) AS is_repeat,
-           d.first_row,
            CASE WHEN m.cost_centre IS NOT NULL THEN
                     {'by': 'cost_centre_map', 'rule': 'cost_centre_map ' || m.cost_centre,
                      'service_line': m.service_line::VARCHAR, 'place_id': m.place_id::VARCHAR, 'line_type': m.line_type::VARCHAR,
@@ -95,8 +109,6 @@ mapped AS (
            END AS map,
            a.partner_id AS counterparty_partner_id
     FROM raw_ledger r
-    LEFT JOIN repeated d
-           ON d.load_id = r.load_id AND d.transaction_id = r.transaction_id
     LEFT JOIN ref_cost_centre_map m
            ON m.partner_id = r.partner_id AND m.cost_centre = r.cost_centre
     LEFT JOIN stg_rule_pick p
@@ -110,33 +122,15 @@ mapped AS (
     LEFT JOIN (SELECT DISTINCT upper(trim(alias)) AS alias_key, partner_id FROM ref_partner_aliases) a
            ON a.alias_key = upper(trim(r.counterparty))
     WHERE r.period = $period
+      AND NOT EXISTS (SELECT 1 FROM stg_repeats d WHERE d.load_id = r.load_id AND d.source_row = r.source_row)
 )
-SELECT * EXCLUDE (map),
-       map.service_line, map.place_id, map.line_type, map.scheme_id,
-       -- the ledger's own funding stream wins over the mapping's, as before rules
-       coalesce(funding_stream, map.funding_stream) AS mapped_funding_stream,
-       map.by AS mapped_by, map.rule AS mapping_rule
-FROM mapped;
-
-INSERT INTO quarantine
-SELECT c.load_id, c.partner_id, c.period, c.source_file, c.source_row, 'staging', 'transaction_id',
-       'DUPLICATE_TRANSACTION',
-       format('{} row {}, field transaction_id: "{}" repeats row {} (amount {})',
-              parse_filename(c.source_file), c.source_row, c.transaction_id, c.first_row,
-              CAST(c.amount AS VARCHAR)),
-       r.raw_cells
-FROM stg_candidates c
-JOIN raw_ledger r ON r.load_id = c.load_id AND r.source_row = c.source_row
-WHERE c.is_repeat;
-
-INSERT INTO stg_ledger
 SELECT load_id, partner_id, period, source_file, source_row, posting_date, cost_centre,
-       expense_type, counterparty, counterparty_partner_id, description, transaction_id,
-       amount, mapped_funding_stream, service_line, place_id, line_type, scheme_id,
-       mapped_by, mapping_rule, extra
-FROM stg_candidates
-WHERE NOT is_repeat
+       expense_type, counterparty, counterparty_partner_id, description, transaction_id, amount,
+       -- the ledger's own funding stream wins over the mapping's, as before rules
+       coalesce(funding_stream, map.funding_stream), map.service_line, map.place_id, map.line_type,
+       map.scheme_id, map.by, map.rule, extra
+FROM mapped
 ORDER BY load_id, source_row;
 
-DROP TABLE stg_candidates;
+DROP TABLE stg_repeats;
 DROP TABLE stg_rule_pick;
