@@ -42,7 +42,8 @@ _COLUMNS = (
 )
 _FIGURES = ("money", "int")          # the kinds whose cells hold numbers; every other kind's hold text
 _WIDTHS = {"money": 18, "int": 8}      # figures: as wide as the largest; every other column fits its text
-_WIDEST = 40        # a text column wider than this (a long description, a file's path) wraps within it: a service line fits
+_WIDEST = 40        # a text column wider than this (a long description) wraps within it: a service line fits
+_WIDEST_FILE = 60   # a file's column: a partner's folder and a real file name (often 40 to 55 wide) kept on one line
 _CELL_MOST = 32767     # characters a cell holds
 
 
@@ -51,9 +52,13 @@ def _font(**style) -> Font:
     return Font(name=FONT, **style)
 
 
-def _lines(text: str, indent: int) -> int:
-    """The lines a wrapped cell's text takes in a column _WIDEST wide (greedy word wrap, as the apps do)."""
-    room = _WIDEST - 2.5 - indent * 1.5
+def _widest(kind: str) -> float:
+    return _WIDEST_FILE if kind == "file" else _WIDEST
+
+
+def _lines(text: str, indent: int, widest: float) -> int:
+    """The lines a wrapped cell's text takes in a column ``widest`` wide (greedy word wrap, as the apps do)."""
+    room = widest - 2.5 - indent * 1.5
     n, used = 1, 0.0
     for word in text.split(" "):
         w = text_width(word)
@@ -113,15 +118,15 @@ def _text_shown(kind: str, v: Any) -> tuple[str | None, float | None, bool, int]
     if kind == "file":
         text = f.excel_text(_file_name(v))
         width = text_width(text) + 1
-        wrapped = width + 2.5 > _WIDEST        # off the figures beside it, wrapped when too long
-        return text[:_CELL_MOST], width, wrapped, _lines(text, 1) if wrapped else 1
+        wrapped = width + 2.5 > _WIDEST_FILE        # off the figures beside it, wrapped when too long
+        return text[:_CELL_MOST], width, wrapped, _lines(text, 1, _WIDEST_FILE) if wrapped else 1
     shown = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
     text = None if shown is None else f.excel_text(str(shown))
     if not text:
         return text, None, False, 1
     width = text_width(text)
     wrapped = width + 2.5 > _WIDEST
-    return text[:_CELL_MOST], width, wrapped, _lines(text, 0) if wrapped else 1
+    return text[:_CELL_MOST], width, wrapped, _lines(text, 0, _WIDEST) if wrapped else 1
 
 
 def _present(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
@@ -196,7 +201,7 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
         if has_system:
             first_of.setdefault(rec[0], r)
     for j, (_, _, kind) in enumerate(cols, start=1):
-        fitted = round(min(widest[j - 1] + 2.5, _WIDEST), 1)     # padding and margin, as the other sheets
+        fitted = round(min(widest[j - 1] + 2.5, _widest(kind)), 1)     # padding and margin, as the other sheets
         ws.column_dimensions[get_column_letter(j)].width = _WIDTHS.get(kind, fitted)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(cols))}{max(last, HEADER_ROW + 1)}"
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
