@@ -43,7 +43,8 @@ _COLUMNS = (
 _FIGURES = ("money", "int")          # the kinds whose cells hold numbers; every other kind's hold text
 _WIDTHS = {"money": 18, "int": 8}      # figures: as wide as the largest; every other column fits its text
 _WIDEST = 40        # a text column wider than this (a long description) wraps within it: a service line fits
-_WIDEST_FILE = 60   # a file's column: a partner's folder and a real file name (often 40 to 55 wide) kept on one line
+_WIDEST_FILE = 75   # a file's column: a partner's folder and a real file name (often 40 to 70 wide) kept on one line
+_FILE_INDENT = 2    # the file set off the net spend figure beside it (at 1 they read as one cell)
 _CELL_MOST = 32767     # characters a cell holds
 
 
@@ -90,7 +91,7 @@ class _Styles:
         probe = Cell(self.ws)
         if kind == "money":
             probe.number_format = self._money2
-        indent = 1 if kind == "file" else 0     # the file off the figures beside it
+        indent = _FILE_INDENT if kind == "file" else 0
         if wrapped:
             probe.alignment = Alignment(indent=indent, wrap_text=True, vertical="top")
         elif top:
@@ -117,9 +118,9 @@ def _text_shown(kind: str, v: Any) -> tuple[str | None, float | None, bool, int]
     openpyxl's value setter cuts it)."""
     if kind == "file":
         text = f.excel_text(_file_name(v))
-        width = text_width(text) + 1
-        wrapped = width + 2.5 > _WIDEST_FILE        # off the figures beside it, wrapped when too long
-        return text[:_CELL_MOST], width, wrapped, _lines(text, 1, _WIDEST_FILE) if wrapped else 1
+        width = text_width(text) + _FILE_INDENT
+        wrapped = width + 2.5 > _WIDEST_FILE        # wrapped only when too long
+        return text[:_CELL_MOST], width, wrapped, _lines(text, _FILE_INDENT, _WIDEST_FILE) if wrapped else 1
     shown = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
     text = None if shown is None else f.excel_text(str(shown))
     if not text:

@@ -42,14 +42,15 @@ def test_line_cells_hold_safe_text_and_numbers(tmp_path):
 
 
 def test_a_real_file_name_stays_on_one_line_and_only_a_very_long_path_wraps(tmp_path):
-    """A partner folder and a published file's own name (here 41 and 47 characters) fit the Source file
+    """A partner folder and a published file's own name (here 41, 47 and 62 characters) fit the Source file
     column on one line at the default row height; a 100-character path wraps, its row made taller."""
     con = duckdb.connect()
     con.execute("CREATE TABLE fct_mh_ledger (ics_id VARCHAR, period VARCHAR, amount DECIMAL(18, 2), "
                 "source_file VARCHAR, source_row INTEGER)")
     files = {2: "/h/inbox/la_brookcarrow/Spend_over_500_2026-03.csv",
              3: "/h/inbox/rw_hill/HILL 00-03 - Nov 2019 to June 2020.xlsx",
-             4: "/h/inbox/p/" + "x" * 98 + ".csv"}
+             4: "/h/inbox/p/" + "x" * 98 + ".csv",
+             5: "/h/inbox/haven/Haven Crisis Houses management accounts M12 2025-26.xlsx"}
     for row, path in files.items():
         con.execute("INSERT INTO fct_mh_ledger VALUES ('north_weald', '2025-06', 1.00, ?, ?)", [path, row])
     wb = openpyxl.Workbook()
@@ -60,7 +61,7 @@ def test_a_real_file_name_stays_on_one_line_and_only_a_very_long_path_wraps(tmp_
     by_row = {r[header.index("Row")].row: r for r in ws.iter_rows(min_row=excel_transactions.HEADER_ROW + 1)}
     file_cells = {source_row: r[header.index("Source file")] for source_row, r in
                   ((r[header.index("Row")].value, r) for r in by_row.values())}
-    for source_row in (2, 3):
+    for source_row in (2, 3, 5):
         cell = file_cells[source_row]
         assert not cell.alignment.wrap_text and ws.row_dimensions[cell.row].height is None, cell.value
     long_cell = file_cells[4]
