@@ -91,13 +91,14 @@ class _Styles:
         probe = Cell(self.ws)
         if kind == "money":
             probe.number_format = self._money2
-        indent = _FILE_INDENT if kind == "file" else 0
+        # an indent shows only on left-aligned text (LibreOffice ignores it under General alignment)
+        indent = {"horizontal": "left", "indent": _FILE_INDENT} if kind == "file" else {}
         if wrapped:
-            probe.alignment = Alignment(indent=indent, wrap_text=True, vertical="top")
+            probe.alignment = Alignment(**indent, wrap_text=True, vertical="top")
         elif top:
-            probe.alignment = Alignment(indent=indent, vertical="top")
+            probe.alignment = Alignment(**indent, vertical="top")
         elif indent:
-            probe.alignment = Alignment(indent=indent)
+            probe.alignment = Alignment(**indent)
         return probe._style if probe.has_style else None
 
 
@@ -173,7 +174,8 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
         c = ws.cell(row=HEADER_ROW, column=j, value=label)
         c.font = _font(bold=True, color="FFFFFF")
         c.fill = PatternFill("solid", fgColor=blue)
-        c.alignment = Alignment(horizontal="right" if kind in ("money", "int") else "left")
+        c.alignment = Alignment(horizontal="right" if kind in ("money", "int") else "left",
+                                indent=_FILE_INDENT if kind == "file" else 0)      # over its indented files
         if kind == "money":
             letter = get_column_letter(j)
             # SUBTOTAL(109, ...) ignores rows the filter hides (the pack's one total formula): the sum of what the reader sees
