@@ -120,15 +120,15 @@ def _text_shown(kind: str, v: Any) -> tuple[str | None, float | None, bool, int]
     if kind == "file":
         text = f.excel_text(_file_name(v))
         width = text_width(text) + _FILE_INDENT
-        wrapped = width + 2.5 > _WIDEST_FILE        # wrapped only when too long
-        return text[:_CELL_MOST], width, wrapped, _lines(text, _FILE_INDENT, _WIDEST_FILE) if wrapped else 1
+        wrapped = width + 2.5 > _widest(kind)        # wrapped only when too long
+        return text[:_CELL_MOST], width, wrapped, _lines(text, _FILE_INDENT, _widest(kind)) if wrapped else 1
     shown = f.label(v, kind) if kind in ("ics", "funding_stream", "code") and v is not None else v
     text = None if shown is None else f.excel_text(str(shown))
     if not text:
         return text, None, False, 1
     width = text_width(text)
-    wrapped = width + 2.5 > _WIDEST
-    return text[:_CELL_MOST], width, wrapped, _lines(text, 0, _WIDEST) if wrapped else 1
+    wrapped = width + 2.5 > _widest(kind)
+    return text[:_CELL_MOST], width, wrapped, _lines(text, 0, _widest(kind)) if wrapped else 1
 
 
 def _present(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
@@ -174,7 +174,7 @@ def write_transactions(ws: Worksheet, con: duckdb.DuckDBPyConnection, ctx: Repor
         c = ws.cell(row=HEADER_ROW, column=j, value=label)
         c.font = _font(bold=True, color="FFFFFF")
         c.fill = PatternFill("solid", fgColor=blue)
-        c.alignment = Alignment(horizontal="right" if kind in ("money", "int") else "left",
+        c.alignment = Alignment(horizontal="right" if kind in _FIGURES else "left",
                                 indent=_FILE_INDENT if kind == "file" else 0)      # over its indented files
         if kind == "money":
             letter = get_column_letter(j)
