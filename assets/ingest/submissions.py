@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 from collections import OrderedDict
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -174,18 +175,36 @@ def load_period(con: duckdb.DuckDBPyConnection, files: list[InboxFile], period: 
     """Load one month: each file covering it (oldest first, per partner) loads its rows
     of that month; files whose month cannot be told are logged (once per content).
     When the newest file covering a partner-month is already its current load, nothing
-    of that partner-month is reloaded."""
+    of that partner-month is reloaded.
+
+    Once the month's partner-months hold a row group of lines between them they are written
+    in one transaction, committed at the end (PeriodWrites). Anything failing in it rolls the
+    whole transaction back and the month is loaded again one transaction a partner-month, so
+    a failure costs what it always did: its own partner-month (the ones before it committed,
+    the ones after it not loaded, the error raised)."""
     chosen = [item for item in files if item.covers(period) or not item.periods]
     newest: dict[str, InboxFile] = {}
     for item in in_load_order([f for f in chosen if f.periods]):
         newest[item.partner_id] = item
     settled = {partner for partner, item in newest.items() if _is_current(con, item, period, _fingerprint(item.path)[0])}
+    try:
+        with ExitStack() as period_transaction:
+            writes = PeriodWrites(con, run_id, begin=lambda: period_transaction.enter_context(transaction(con)))
+            outcomes = _load_in_order(con, chosen, settled, period, run_id, writes)
+            writes.finish()
+        return outcomes
+    except Exception:
+        return _load_in_order(con, chosen, settled, period, run_id, PeriodWrites(con, run_id))
+
+
+def _load_in_order(con: duckdb.DuckDBPyConnection, chosen: list[InboxFile], settled: set[str], period: str,
+                   run_id: str | None, writes: PeriodWrites) -> list[LoadOutcome]:
     outcomes = []
     for item in in_load_order(chosen):
         if item.periods and item.partner_id in settled:
             outcomes.append(LoadOutcome(display_path(item.path), item.partner_id, period, "unchanged"))
             continue
-        outcomes.append(load_file(con, item, run_id, period if item.periods else None))
+        outcomes.append(load_file(con, item, run_id, period if item.periods else None, writes))
     return outcomes
 
 
@@ -232,10 +251,13 @@ class LoadOutcome:
 
 
 def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | None,
-              period: str | None = None) -> LoadOutcome:
+              period: str | None = None, writes: PeriodWrites | None = None) -> LoadOutcome:
     """Load a file's rows of `period` (a month it covers) as that partner-month's
     submission; with no period, every month it covers, one load each (the outcome then
-    adds them up: status loaded when any month loaded, period None when several)."""
+    adds them up: status loaded when any month loaded, period None when several).
+    Each partner-month is written in a transaction of its own unless `writes` (a month's
+    load) gathers them."""
+    writes = writes or PeriodWrites(con, run_id)
     source = display_path(item.path)
     fingerprint = _fingerprint(item.path)
     sha = fingerprint[0]
@@ -243,6 +265,7 @@ def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | Non
     shown_period = months[0] if len(months) == 1 else None
 
     def refuse(message: str, status: str = "failed", rows: tuple[int, int, int, int] = (0, 0, 0, 0)) -> LoadOutcome:
+        writes.before_logging(item.partner_id, shown_period)
         _log_problem(con, item, shown_period, fingerprint, status, message, run_id)
         return LoadOutcome(source, item.partner_id, shown_period, status, *rows, message=message)
 
@@ -268,10 +291,11 @@ def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | Non
         if part.stored_lines.height == 0:
             # Loading it would replace the partner-period's last good submission with nothing.
             message = no_lines_message(item.path, part, month if len(parsed.periods) > 1 else None)
+            writes.before_logging(item.partner_id, month)
             _log_problem(con, item, month, fingerprint, "failed", message, run_id)
             outcomes.append(LoadOutcome(source, item.partner_id, month, "failed", *rows, message=message))
             continue
-        _replace_partition(con, item, part, month, fingerprint, run_id)
+        writes.replace(item, part, month, fingerprint)
         outcomes.append(LoadOutcome(source, item.partner_id, month, "loaded", *rows))
     if len(outcomes) == 1 and len(months) == 1:
         return outcomes[0]
@@ -357,12 +381,73 @@ def _log_problem(con, item: InboxFile, period: str | None, fingerprint: tuple, s
     )
 
 
+# DuckDB writes a transaction's rows of a table straight into the database file, compressed, when
+# they add up to at least a row group (122,880 rows); fewer go through the WAL at COMMIT and are
+# compressed again at the next checkpoint. A partner-month averages 34,000 lines at 10M, so a
+# month's partner-months are written in one transaction once they hold three row groups between
+# them: with fewer, the month's last, partly filled row group lies close enough to the next month's
+# for the checkpoint to merge them, rewriting both, and that cost more than the WAL saved
+# (docs/scaling.md, "raw_ledger at 10M: a month's submissions in one transaction").
+ROW_GROUP = 122_880
+GROUPED_LINES = 3 * ROW_GROUP
+class PeriodWrites:
+    """How a month's partner-months are written (each one: its rows swapped for the
+    submission's, _replace_partition). Without `begin`, each in a transaction of its own. With
+    it, they wait, parsed, in load order, until they hold GROUPED_LINES lines between them;
+    then `begin` opens the month's transaction, they are written in it, and so is every later
+    partner-month of the month (the caller commits it). A month that never holds that many
+    lines is written one transaction a partner-month (`finish`): its rows go through the WAL
+    either way, and a small home's partner-months commit one by one as they always did."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str | None, begin=None) -> None:
+        self.con, self.run_id, self.begin = con, run_id, begin
+        self.waiting: list[tuple[InboxFile, ParsedSubmission, str, tuple]] = []
+        self.lines = 0
+        self.in_transaction = False
+
+    def replace(self, item: InboxFile, part: ParsedSubmission, period: str, fingerprint: tuple) -> None:
+        write = (item, part, period, fingerprint)
+        if self.in_transaction:
+            _replace_partition(self.con, *write, self.run_id)
+        elif self.begin is None:
+            self._alone(write)
+        else:
+            self.waiting.append(write)
+            self.lines += part.stored_lines.height
+            if self.lines >= GROUPED_LINES:
+                self._open()
+
+    def before_logging(self, partner_id: str | None, period: str | None) -> None:
+        """A refused file's load_log row goes after the waiting writes of its partner-month, as
+        when each was written at once: a load's id counts the partner-month's rows before it."""
+        if any(item.partner_id == partner_id and month == period for item, _, month, _ in self.waiting):
+            self._open()
+
+    def finish(self) -> None:
+        """The month's end: writes still waiting (fewer than GROUPED_LINES lines) go one transaction each."""
+        waiting, self.waiting = self.waiting, []
+        for write in waiting:
+            self._alone(write)
+
+    def _open(self) -> None:
+        self.begin()
+        self.in_transaction = True
+        waiting, self.waiting = self.waiting, []
+        for write in waiting:
+            _replace_partition(self.con, *write, self.run_id)
+
+    def _alone(self, write: tuple) -> None:
+        with transaction(self.con):
+            _replace_partition(self.con, *write, self.run_id)
+
+
 def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: str, fingerprint: tuple,
                        run_id: str | None) -> None:
-    """Swap the partner-period's rows for this submission's (its rows of `period`) in one transaction."""
+    """Swap the partner-period's rows for this submission's (its rows of `period`), inside the
+    caller's transaction (PeriodWrites)."""
     key = {"p": parsed.partner_id, "m": period}
     try:
-        with transaction(con), change_markers.writing(con, *MARKED_TABLES) as touched:
+        with change_markers.writing(con, *MARKED_TABLES) as touched:
             load_id = _new_load_id(con, parsed.partner_id, period, parsed.sha256)
             hold_or_supersede_current(con, parsed.partner_id, period)  # last good submission kept in reserve
             for table in SUBMISSION_TABLES:
