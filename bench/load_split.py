@@ -1,5 +1,5 @@
-"""Where raw_ledger's CPU goes: parse_bench's `--load` (scan, parse, one transaction per
-partner-month) with the CPU seconds (time.process_time: every thread of the process) of each
+"""Where raw_ledger's CPU goes: parse_bench's `--load` (scan, parse, and each month written as
+load_period writes it) with the CPU seconds (time.process_time: every thread of the process) of each
 DuckDB statement added up by its first three words, and of the parse's pieces.
 
     .venv/bin/python bench/load_split.py --home H

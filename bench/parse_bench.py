@@ -4,7 +4,7 @@
 
 `parse`: parse_submission of every inbox file, one after the other (no cache between
 repeats). `--load`: load_period of every period into a fresh DuckDB file, which is what the
-raw_ledger asset does (scan, parse, one transaction per partner-period). Prints seconds of
+raw_ledger asset does (scan, parse, write each month as load_period does). Prints seconds of
 each repeat and the median, as JSON.
 """
 from __future__ import annotations

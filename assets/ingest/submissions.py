@@ -15,6 +15,12 @@ earlier ones are superseded, and the load log keeps every version's metadata. So
     partner-month is not reloaded, and when the newest file covering a month is its
     current load, older files covering it are not reloaded either.
 
+Each partner-month's rows are swapped in one transaction, so none is ever half written. A
+month whose partner-months hold three row groups of lines between them (a 10M home's) is written
+in one transaction, committed at the month's end (PeriodWrites): a crash rolls the whole month
+back, a refused file is logged and written nothing as ever, and a write that fails rolls the
+month back and loads it again one transaction a partner-month, with the outcome that always had.
+
 A resubmission becomes the month's figures only once it passes its blocking checks: until
 then the previous good submission is held in reserve, and put back if the resubmission is
 blocked (assets/ingest/last_good.py).
