@@ -18,7 +18,7 @@ earlier ones are superseded, and the load log keeps every version's metadata. So
 Each partner-month's rows are swapped in one transaction, so none is ever half written. A
 month whose partner-months hold three row groups of lines between them (a 10M home's) is written
 in one transaction, committed at the month's end (PeriodWrites): a crash rolls the whole month
-back, a refused file is logged and written nothing as ever, and a write that fails rolls the
+back, a refused file is logged and writes nothing, as ever, and a write that fails rolls the
 month back and loads it again one transaction a partner-month, with the outcome that always had.
 
 A resubmission becomes the month's figures only once it passes its blocking checks: until
@@ -183,7 +183,7 @@ def load_period(con: duckdb.DuckDBPyConnection, files: list[InboxFile], period: 
     When the newest file covering a partner-month is already its current load, nothing
     of that partner-month is reloaded.
 
-    Once the month's partner-months hold a row group of lines between them they are written
+    Once the month's partner-months hold GROUPED_LINES lines between them they are written
     in one transaction, committed at the end (PeriodWrites). Anything failing in it rolls the
     whole transaction back and the month is loaded again one transaction a partner-month, so
     a failure costs what it always did: its own partner-month (the ones before it committed,
@@ -396,6 +396,8 @@ def _log_problem(con, item: InboxFile, period: str | None, fingerprint: tuple, s
 # (docs/scaling.md, "raw_ledger at 10M: a month's submissions in one transaction").
 ROW_GROUP = 122_880
 GROUPED_LINES = 3 * ROW_GROUP
+
+
 class PeriodWrites:
     """How a month's partner-months are written (each one: its rows swapped for the
     submission's, _replace_partition). Without `begin`, each in a transaction of its own. With
