@@ -16,8 +16,8 @@ earlier ones are superseded, and the load log keeps every version's metadata. So
     current load, older files covering it are not reloaded either.
 
 Each partner-month's rows are swapped in one transaction, so none is ever half written. A
-month whose partner-months hold three row groups of lines between them (a 10M home's) is written
-in one transaction, committed at the month's end (PeriodWrites): a crash rolls the whole month
+month expected to hold three row groups of lines (a 10M home's: load_log says what it, or the month
+before it, held) is written in one transaction, committed at the month's end (PeriodWrites): a crash rolls the whole month
 back, a refused file is logged and writes nothing, as ever, and a write that fails rolls the
 month back and loads it again one transaction a partner-month, with the outcome that always had.
 
@@ -36,7 +36,6 @@ import hashlib
 import json
 import os
 from collections import OrderedDict
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -183,22 +182,21 @@ def load_period(con: duckdb.DuckDBPyConnection, files: list[InboxFile], period: 
     When the newest file covering a partner-month is already its current load, nothing
     of that partner-month is reloaded.
 
-    Once the month's partner-months hold GROUPED_LINES lines between them they are written
-    in one transaction, committed at the end (PeriodWrites). Anything failing in it rolls the
-    whole transaction back and the month is loaded again one transaction a partner-month, so
-    a failure costs what it always did: its own partner-month (the ones before it committed,
+    A month expected to hold GROUPED_LINES lines (_expected_lines) is written in one
+    transaction, committed at the end (PeriodWrites). Anything failing in it rolls the whole
+    transaction back and the month is loaded again one transaction a partner-month, so a
+    failure costs what it always did: its own partner-month (the ones before it committed,
     the ones after it not loaded, the error raised)."""
     chosen = [item for item in files if item.covers(period) or not item.periods]
     newest: dict[str, InboxFile] = {}
     for item in in_load_order([f for f in chosen if f.periods]):
         newest[item.partner_id] = item
     settled = {partner for partner, item in newest.items() if _is_current(con, item, period, _fingerprint(item.path)[0])}
+    if _expected_lines(con, period) < GROUPED_LINES:
+        return _load_in_order(con, chosen, settled, period, run_id, PeriodWrites(con, run_id))
     try:
-        with ExitStack() as period_transaction:
-            writes = PeriodWrites(con, run_id, begin=lambda: period_transaction.enter_context(transaction(con)))
-            outcomes = _load_in_order(con, chosen, settled, period, run_id, writes)
-            writes.finish()
-        return outcomes
+        with transaction(con):
+            return _load_in_order(con, chosen, settled, period, run_id, PeriodWrites(con, run_id, gathered=True))
     except Exception:
         return _load_in_order(con, chosen, settled, period, run_id, PeriodWrites(con, run_id))
 
@@ -271,7 +269,6 @@ def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | Non
     shown_period = months[0] if len(months) == 1 else None
 
     def refuse(message: str, status: str = "failed", rows: tuple[int, int, int, int] = (0, 0, 0, 0)) -> LoadOutcome:
-        writes.before_logging(item.partner_id, shown_period)
         _log_problem(con, item, shown_period, fingerprint, status, message, run_id)
         return LoadOutcome(source, item.partner_id, shown_period, status, *rows, message=message)
 
@@ -297,7 +294,6 @@ def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | Non
         if part.stored_lines.height == 0:
             # Loading it would replace the partner-period's last good submission with nothing.
             message = no_lines_message(item.path, part, month if len(parsed.periods) > 1 else None)
-            writes.before_logging(item.partner_id, month)
             _log_problem(con, item, month, fingerprint, "failed", message, run_id)
             outcomes.append(LoadOutcome(source, item.partner_id, month, "failed", *rows, message=message))
             continue
@@ -390,63 +386,40 @@ def _log_problem(con, item: InboxFile, period: str | None, fingerprint: tuple, s
 # DuckDB writes a transaction's rows of a table straight into the database file, compressed, when
 # they add up to at least a row group (122,880 rows); fewer go through the WAL at COMMIT and are
 # compressed again at the next checkpoint. A partner-month averages 34,000 lines at 10M, so a
-# month's partner-months are written in one transaction once they hold three row groups between
-# them: with fewer, the month's last, partly filled row group lies close enough to the next month's
-# for the checkpoint to merge them, rewriting both, and that cost more than the WAL saved
-# (docs/scaling.md, "raw_ledger at 10M: a month's submissions in one transaction").
+# month expected to hold three row groups is written in one transaction: with fewer, the month's
+# last, partly filled row group lies close enough to the next month's for the checkpoint to merge
+# them, rewriting both, and that cost more than the WAL saved (docs/scaling.md, "raw_ledger at 10M:
+# a month's submissions in one transaction"). The expectation comes from load_log, not from the
+# parsed files, so no partner-month waits in memory for it.
 ROW_GROUP = 122_880
 GROUPED_LINES = 3 * ROW_GROUP
 
 
+def _expected_lines(con: duckdb.DuckDBPyConnection, period: str) -> int:
+    """The lines a month's current loads hold, else those of the nearest month before it that has
+    any (a month's size is known before its files are parsed, so nothing waits parsed in memory
+    for the decision); 0 for a first load's first month, which is written one transaction a
+    partner-month."""
+    (lines,) = con.execute(
+        "SELECT coalesce(sum(rows_loaded), 0) FROM load_log WHERE status = 'current' AND period = ("
+        " SELECT max(period) FROM load_log WHERE status = 'current' AND period <= $m)", {"m": period}).fetchone()
+    return int(lines)
+
+
 class PeriodWrites:
     """How a month's partner-months are written (each one: its rows swapped for the
-    submission's, _replace_partition). Without `begin`, each in a transaction of its own. With
-    it, they wait, parsed, in load order, until they hold GROUPED_LINES lines between them;
-    then `begin` opens the month's transaction, they are written in it, and so is every later
-    partner-month of the month (the caller commits it). A month that never holds that many
-    lines is written one transaction a partner-month (`finish`): its rows go through the WAL
-    either way, and a small home's partner-months commit one by one as they always did."""
+    submission's, _replace_partition): each in a transaction of its own, or, `gathered`, straight
+    into the month's transaction, which the caller opened and commits."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str | None, begin=None) -> None:
-        self.con, self.run_id, self.begin = con, run_id, begin
-        self.waiting: list[tuple[InboxFile, ParsedSubmission, str, tuple]] = []
-        self.lines = 0
-        self.in_transaction = False
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str | None, gathered: bool = False) -> None:
+        self.con, self.run_id, self.gathered = con, run_id, gathered
 
     def replace(self, item: InboxFile, part: ParsedSubmission, period: str, fingerprint: tuple) -> None:
-        write = (item, part, period, fingerprint)
-        if self.in_transaction:
-            _replace_partition(self.con, *write, self.run_id)
-        elif self.begin is None:
-            self._alone(write)
-        else:
-            self.waiting.append(write)
-            self.lines += part.stored_lines.height
-            if self.lines >= GROUPED_LINES:
-                self._open()
-
-    def before_logging(self, partner_id: str | None, period: str | None) -> None:
-        """A refused file's load_log row goes after the waiting writes of its partner-month, as
-        when each was written at once: a load's id counts the partner-month's rows before it."""
-        if any(item.partner_id == partner_id and month == period for item, _, month, _ in self.waiting):
-            self._open()
-
-    def finish(self) -> None:
-        """The month's end: writes still waiting (fewer than GROUPED_LINES lines) go one transaction each."""
-        waiting, self.waiting = self.waiting, []
-        for write in waiting:
-            self._alone(write)
-
-    def _open(self) -> None:
-        self.begin()
-        self.in_transaction = True
-        waiting, self.waiting = self.waiting, []
-        for write in waiting:
-            _replace_partition(self.con, *write, self.run_id)
-
-    def _alone(self, write: tuple) -> None:
+        if self.gathered:
+            _replace_partition(self.con, item, part, period, fingerprint, self.run_id)
+            return
         with transaction(self.con):
-            _replace_partition(self.con, *write, self.run_id)
+            _replace_partition(self.con, item, part, period, fingerprint, self.run_id)
 
 
 def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: str, fingerprint: tuple,

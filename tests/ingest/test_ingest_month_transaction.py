@@ -3,11 +3,13 @@ refused file, a failing write and a crash half way through such a month leave be
 
 Three partners each sent a first submission for June, loaded and committed; then each sends a
 second. GROUPED_LINES is lowered so that these few-line files are gathered as a 10M home's are:
-the first partner's write waits, the second's opens the month's transaction, the third is
-written straight into it. The faults are injected through the ingest's own seams: the write of a
-partner-month (`_replace_partition`) and the clock it reads for its load_log row (`_now`, called
-after its rows are deleted and inserted), the same seams tests/reliability/faulty_openbook.py
-pauses at. Every expected figure is written out by hand from the files below."""
+the first round has no earlier load to go by and writes one transaction a partner-month; the
+second finds June's current loads holding more than the threshold (load_log) and writes the three
+partner-months in the month's transaction. The faults are injected through the ingest's own seams:
+the write of a partner-month (`_replace_partition`) and the clock it reads for its load_log row
+(`_now`, called after its rows are deleted and inserted), the same seams
+tests/reliability/faulty_openbook.py pauses at. Every expected figure is written out by hand from
+the files below."""
 
 from __future__ import annotations
 
@@ -160,7 +162,7 @@ ALL_SECOND = sorted([(p, "june_v1.csv", "superseded") for p in PARTNERS] + [(p, 
 
 @pytest.fixture
 def grouped(monkeypatch):
-    """Three lines a partner-month: the first waits, the second opens the month's transaction."""
+    """Three lines a partner-month, nine in June's first round: the second round is gathered."""
     monkeypatch.setattr(submissions, "GROUPED_LINES", 5)
 
 
@@ -271,3 +273,17 @@ def test_a_crash_half_way_through_a_month_leaves_it_as_before_and_the_rerun_comp
         ("pa", "loaded"), ("pb", "loaded"), ("pc", "loaded")]
     assert month(con) == {"current": SECOND_MONTH, "statuses": ALL_SECOND}
     assert half_written(con) == []
+
+
+def test_a_months_expected_lines_are_its_current_loads_else_the_nearest_month_befores(tmp_path) -> None:
+    """What load_log says a month holds decides, before any file is parsed, whether it is gathered."""
+    con = warehouse(tmp_path)
+    for load_id, period, rows, status in [("a1", "2025-04", 100, "current"), ("b1", "2025-04", 20, "current"),
+                                          ("a0", "2025-04", 999, "superseded"), ("a2", "2025-06", 7, "current"),
+                                          ("c2", "2025-06", 5, "held"), ("f2", "2025-06", None, "failed")]:
+        con.execute("INSERT INTO load_log (load_id, partner_id, period, source_file, sha256, rows_loaded, status,"
+                    " loaded_at) VALUES ($id, 'p', $m, 'f.csv', 'x', $rows, $status, now())",
+                    {"id": load_id, "m": period, "rows": rows, "status": status})
+    expected = {month: submissions._expected_lines(con, month)
+                for month in ("2025-03", "2025-04", "2025-05", "2025-06", "2025-09")}
+    assert expected == {"2025-03": 0, "2025-04": 120, "2025-05": 120, "2025-06": 7, "2025-09": 7}
