@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.duckdb_threads import one_thread_per_connection
 from tests.worker_units import unit_of
 from warehouse.sql_files import run_sql
 
@@ -32,6 +33,7 @@ def pytest_configure(config):
             and shutil.disk_usage(RAM_DISK).free > RAM_DISK_NEEDED):
         tempfile.tempdir = str(RAM_DISK)
         os.environ["TMPDIR"] = str(RAM_DISK)
+    one_thread_per_connection()  # the workers already keep every core busy (tests/duckdb_threads.py)
 
 
 def pytest_collection_modifyitems(config, items):
