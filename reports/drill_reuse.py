@@ -120,18 +120,26 @@ def page_key(page: DrillPage, frame: str, inputs: Inputs) -> str:
 
 def read_inputs(reading: Reading, sources: list[str]) -> Inputs:
     """Each load's fingerprint in every table with a load_id the sources read (from the change markers
-    where they can be trusted), and each source's fingerprint of the other tables it reads."""
+    where they can be trusted), and each source's fingerprint of the other tables it reads: of the columns
+    it reads of them where DuckDB's plan says which (a register's totals it does not read can move without
+    moving its lines), else of all their content."""
     behind = {source: reading.behind([source]) & reading.base for source in sources}
     read = set().union(*behind.values()) if behind else set()
     loads: dict[str, list[str]] = {}
     for table in sorted(read & reading.per_load):
         for load, fingerprint in reading.loads(table).items():
             loads.setdefault(load, []).append(f"{table}={fingerprint}")
-    whole = {table: reading.content(table) for table in sorted(read - reading.per_load)}
     return Inputs(loads={load: ";".join(parts) for load, parts in loads.items()},
-                  sources={source: hashlib.sha256(repr([(t, whole[t]) for t in sorted(tables - reading.per_load)])
-                                                  .encode("utf-8")).hexdigest()
+                  sources={source: _whole_tables(reading, source, tables - reading.per_load)
                            for source, tables in behind.items()})
+
+
+def _whole_tables(reading: Reading, source: str, tables: set[str]) -> str:
+    """A source's fingerprint of the tables it reads whole (not by load)."""
+    read = reading.read_by(source, tables) if tables else {}
+    parts = [(t, reading.content(t) if read.get(t) is None else (sorted(read[t]), reading.columns(t, read[t])))
+             for t in sorted(tables)]
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
 def _record(previous: Path | None) -> dict[str, Any] | None:

@@ -132,7 +132,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, period: str, out_path: Path
     excel_transactions.link_summary(summary, placed, first_of)
     # the key figures' workings, each figure linked to its own (reports/excel_explain.py)
     ex = wb.create_sheet(excel_explain.SHEET)
-    excel_explain.write_explain(ex, con, ctx, [
+    excel_explain.write_explain(ex, shared.reads, ctx, [
         (summary, placed[b.key][0], b, placed[b.key][2]) for b in sections.SUMMARY.blocks
         if b.key in excel_explain.KEY_BLOCKS and b.key in placed] + [
         (sheets[sec.key], HEADER_ROW, sec, table) for sec, table in zip(sections.SECTIONS, section_tables)

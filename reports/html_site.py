@@ -195,7 +195,7 @@ def build_html_site(con: duckdb.DuckDBPyConnection, period: str, out_dir: Path, 
         own[p.partner_id] = [(sec, shared.table(sec, pctx)) for sec in partner_pages.SECTIONS]
         figure_links.link_figures(drill_set, pctx, [(p.href, p.name, sec, table) for sec, table in own[p.partner_id]],
                                   DRILL, root="../")
-    explain_set = figure_explain.ExplainSet(con, ctx.period, drill_set, statistics=True)
+    explain_set = figure_explain.ExplainSet(shared.reads, ctx.period, drill_set, statistics=True)
     explain_set.link([(f"{sec.key}.html", sec.sheet, part, t) for sec, table in zip(sections.SECTIONS, tables)
                       for part, t in [(sec, table)] + list(zip(sec.parts, table.parts))]
                      + [(INDEX, sections.SUMMARY.title, b, t) for b, t in zip(sections.SUMMARY.blocks, summary_tables)],

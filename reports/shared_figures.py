@@ -5,7 +5,8 @@ summary block's table, each chart's figures and the cover, for the month and eve
 (assets/report_assets.write_reports) hands one ``SharedFigures`` to every writer, so each of those is
 computed once (for each month, system and partner asked for) and each writer gets a copy of its own:
 the writers add to what they are given (the site its links, the packs their notes), so neither may see
-the other's. The specs a copy
+the other's. The explain workings of the site and of every pack's Explain sheet ask their questions through
+``reads`` (reports/read_once.py): each answered once a build. The specs a copy
 refers to (its section, its chart) are shared, not copied: they are read-only, and the writers tell
 sections apart by identity. A writer called on its own reads its own.
 """
@@ -19,6 +20,7 @@ import duckdb
 from reports.chart_figures import ChartData, FunnelData, charts_data
 from reports.cover import Cover, cover as read_cover
 from reports.query import ReportContext
+from reports.read_once import ReadOnce
 from reports.section_figures import section_table
 from reports.spec import Chart, Section
 from reports.tables import Table
@@ -28,6 +30,8 @@ class SharedFigures:
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self._made: dict[tuple, Any] = {}
+        # the explain workings' questions, asked alike by the site's pages and every pack's Explain sheet
+        self.reads = ReadOnce(con)
 
     def table(self, section: Section, ctx: ReportContext) -> Table:
         """reports/section_figures.section_table's table of ``section`` for ``ctx``."""

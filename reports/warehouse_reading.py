@@ -15,7 +15,9 @@ from typing import Iterable
 import duckdb
 
 from warehouse import change_markers, fingerprints
+from warehouse.columns_read import columns_read
 from warehouse.model_graph import tables_behind
+from warehouse.sql_files import quote_ident
 
 
 class Reading:
@@ -26,6 +28,7 @@ class Reading:
         self.database: str = con.execute("SELECT current_database()").fetchone()[0]
         self._content: dict[str, str] = {}
         self._loads: dict[str, dict[str, str]] = {}
+        self._columns: dict[tuple[str, frozenset[str]], str] = {}
 
     @cached_property
     def base(self) -> set[str]:
@@ -61,3 +64,24 @@ class Reading:
             self._loads[table] = ({load: f"{n}|{content}" for load, (n, content) in marked.items()}
                                   if marked is not None else fingerprints.by_load(self.con, table, self.database))
         return self._loads[table]
+
+    def read_by(self, relation: str, tables: set[str]) -> dict[str, frozenset[str] | None]:
+        """The columns of each of ``tables`` that ``relation`` (a view) reads, None where not known
+        (warehouse/columns_read.py)."""
+        columns_of: dict[str, set[str]] = {}
+        for table, column in self.con.execute(
+                "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = $d "
+                "AND schema_name = 'main' AND list_contains($t, table_name)",
+                {"d": self.database, "t": sorted(tables)}).fetchall():
+            columns_of.setdefault(table, set()).add(column)
+        try:
+            return columns_read(self.con, f"SELECT * FROM {quote_ident(relation)}", tables, columns_of)
+        except duckdb.Error:          # a view that does not bind (a cut-down warehouse): every table whole
+            return dict.fromkeys(tables)
+
+    def columns(self, table: str, columns: frozenset[str]) -> str:
+        """What those columns of a base table hold (its rows counted, the columns' values hashed)."""
+        key = (table, columns)
+        if key not in self._columns:
+            self._columns[key] = fingerprints.table(self.con, table, self.database, only=columns)
+        return self._columns[key]

@@ -23,12 +23,17 @@ def base_tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
                                       "AND schema_name = 'main'", {"d": database}).fetchall()}
 
 
-def table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None) -> str:
+def table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None,
+          only: frozenset[str] | None = None) -> str:
+    """The table's fingerprint; ``only``: of those of its columns only (what a view reads of it,
+    warehouse/columns_read.py), its row count still counted."""
     database = database or con.execute("SELECT current_database()").fetchone()[0]
     columns = con.execute("SELECT list(column_name || ' ' || data_type ORDER BY column_index) FROM duckdb_columns()"
-                          " WHERE database_name = $d AND schema_name = 'main' AND table_name = $t",
-                          {"d": database, "t": name}).fetchone()[0]
-    rows, content = con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {quote_ident(database)}.main."
+                          " WHERE database_name = $d AND schema_name = 'main' AND table_name = $t"
+                          " AND ($all OR list_contains($only, column_name))",
+                          {"d": database, "t": name, "all": only is None, "only": sorted(only or ())}).fetchone()[0]
+    hashed = "t" if only is None else "row(NULL, " + ", ".join(f"t.{quote_ident(c)}" for c in sorted(only)) + ")"
+    rows, content = con.execute(f"SELECT count(*), sum(hash({hashed})::HUGEINT) FROM {quote_ident(database)}.main."
                                 f"{quote_ident(name)} t").fetchone()
     return f"{columns}|{rows}|{content}"
 
