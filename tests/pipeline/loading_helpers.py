@@ -1,5 +1,8 @@
 """What the loading tests share: the council file they edit and small readers of the warehouse."""
+import json
 import os
+import shutil
+from decimal import Decimal
 
 from tests.dagster_events import events_kept_in_memory
 from tests.pipeline.conftest import query
@@ -10,6 +13,28 @@ LA_FILE = "inbox/la_ashby/Spend_over_500_2025-06.csv"
 def rewrite_csv(path, transform, encoding="utf-8"):
     lines = path.read_text(encoding=encoding).splitlines(keepends=True)
     path.write_text("".join(transform(lines)), encoding=encoding)
+
+
+def demo_copy_and_month_before(demo_home, tmp_path, partner):
+    """A copy of the demo home, its latest period, and `partner`'s file (its path in the home) for the month
+    before it, the one a corrected file replaces."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home, symlinks=True, copy_function=shutil.copy2)
+    truth = json.loads((home / "demo_truth.json").read_text(encoding="utf-8"))
+    period = max(f["period"] for f in truth["files"])
+    month_before = max(f["period"] for f in truth["files"] if f["period"] < period)
+    (changed,) = [f["path"] for f in truth["files"] if f["partner_id"] == partner and f["period"] == month_before
+                  and not f["superseded"]]
+    return home, period, changed
+
+
+def one_payment_larger(path, more):
+    """A council's file (its amount the last column) with its first payment `more` larger."""
+    def larger(lines):
+        cells = lines[1].rstrip("\n").split(",")
+        cells[-1] = f"{Decimal(cells[-1]) + more:.2f}"
+        return [lines[0], ",".join(cells) + "\n", *lines[2:]]
+    rewrite_csv(path, larger)
 
 
 def spend(home, partner, period):

@@ -8,7 +8,6 @@ Weald's lines. A page kept from the last build when its inputs changed would be 
 differ from the build from scratch; a page nothing reached is kept (the last build's file, same inode).
 """
 import csv
-import json
 import os
 import shutil
 from decimal import Decimal
@@ -33,29 +32,14 @@ def _partners(home: Path, ics_id: str) -> list[str]:
         return [row["name"] for row in csv.DictReader(f) if row["ics_id"] == ics_id]
 
 
-def _one_payment_larger(path: Path) -> None:
-    """The file's first payment made MORE larger (the council's file: the amount is the last column)."""
-    def larger(lines):
-        cells = lines[1].rstrip("\n").split(",")
-        cells[-1] = f"{Decimal(cells[-1]) + MORE:.2f}"
-        return [lines[0], ",".join(cells) + "\n", *lines[2:]]
-    h.rewrite_csv(path, larger)
-
-
 def test_a_changed_month_rewrites_every_page_it_reaches_and_keeps_the_others(demo_home, tmp_path):
-    home = tmp_path / "home"
-    shutil.copytree(demo_home, home, symlinks=True, copy_function=shutil.copy2)
-    truth = json.loads((home / "demo_truth.json").read_text(encoding="utf-8"))
-    period = max(f["period"] for f in truth["files"])
-    month_before = max(f["period"] for f in truth["files"] if f["period"] < period)
-    (changed,) = [f["path"] for f in truth["files"] if f["partner_id"] == PARTNER and f["period"] == month_before
-                  and not f["superseded"]]
+    home, period, changed = h.demo_copy_and_month_before(demo_home, tmp_path, PARTNER)
     # The last build is the demo home's own run's (by this code: the demo home is built from this tree),
     # copied with the home; building it again here would cost a whole demo site and board packs.
     site = home / "reports" / period / "html"
     before = {name: (os.stat(path).st_ino, path.read_bytes()) for name, path in _files(site).items()}
 
-    _one_payment_larger(home / changed)
+    h.one_payment_larger(home / changed, MORE)
     for runner in _runner_on(home):
         assert ("report_job", period) in h.run_once(runner)
 

@@ -9,48 +9,30 @@ and sector-by-recipient pages whose lines the file does not reach were neither r
 counterparty's class changes (as a reviewer's decision would change it) and no load with it: the pages listing
 its lines change sector, are rewritten, and again equal a build from scratch.
 """
-import json
 import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import openpyxl
 import pytest
 
 from assets.report_assets import write_reports
 from reports import html_site
 from tests.pipeline import loading_helpers as h
+from tests.pipeline.test_report_late_file import STAMP, _cells, _files
 
 pytestmark = pytest.mark.slow  # a run of the demo home's corrected month and two builds from scratch
 
 PARTNER = "la_dunmere"
-STAMP = "assets/build-stamp.css"     # the one file two builds of the same data differ in
 SECTOR_PAGES = "drill/sector-by-recipient-"
-
-
-def _files(site: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
-
-
-def _cells(pack: Path) -> dict[str, list[tuple]]:
-    """Every sheet's cells (value, number format, link), but the cover's stamps (time produced, run id)."""
-    out = {}
-    for ws in openpyxl.load_workbook(pack).worksheets:
-        out[ws.title] = [tuple((c.coordinate, None if ws.title == "Cover" and row[0].value in ("Produced", "Run id")
-                                and c.column > 1 else c.value, c.number_format,
-                                c.hyperlink.target or c.hyperlink.location if c.hyperlink else None) for c in row)
-                         for row in ws.iter_rows()]
-    return out
-
-
 def _same_as_from_scratch(home: Path, period: str, scratch: Path) -> dict[str, bytes]:
     """The home's reports against every report built anew on a copy of its warehouse; the site's files."""
     db = scratch.parent / f"{scratch.name}.duckdb"
     shutil.copyfile(home / "warehouse" / "openbook.duckdb", db)
     with duckdb.connect(str(db)) as con:
         fresh_folder = write_reports(con, period, scratch, run_id="scratch", rebuild=True).folder
-    site, fresh = _files(home / "reports" / period / "html"), _files(fresh_folder / "html")
+    site = {n: p.read_bytes() for n, p in _files(home / "reports" / period / "html").items()}
+    fresh = {n: p.read_bytes() for n, p in _files(fresh_folder / "html").items()}
     assert site.keys() == fresh.keys()
     assert [n for n in site if n != STAMP and site[n] != fresh[n]] == []
     packs = sorted(p.name for p in (home / "reports" / period).glob("*.xlsx"))
@@ -68,15 +50,6 @@ def _run(home: Path) -> list[tuple[str, str]]:
         return h.run_once(Runner(Paths(home)))
 
 
-def _one_payment_a_pound_larger(path: Path) -> None:
-    """The council's file's first payment £1 larger (its amount is the last column)."""
-    def larger(lines):
-        cells = lines[1].rstrip("\n").split(",")
-        cells[-1] = f"{Decimal(cells[-1]) + 1:.2f}"
-        return [lines[0], ",".join(cells) + "\n", *lines[2:]]
-    h.rewrite_csv(path, larger)
-
-
 def _register(home: Path) -> dict[str, tuple]:
     with duckdb.connect(str(home / "warehouse" / "openbook.duckdb"), read_only=True) as con:
         return {r[0]: r[1:] for r in con.execute(
@@ -85,13 +58,7 @@ def _register(home: Path) -> dict[str, tuple]:
 
 def test_a_register_total_moved_keeps_the_sector_pages_and_a_class_changed_rewrites_them(demo_home, tmp_path,
                                                                                           monkeypatch):
-    home = tmp_path / "home"
-    shutil.copytree(demo_home, home, symlinks=True, copy_function=shutil.copy2)
-    truth = json.loads((home / "demo_truth.json").read_text(encoding="utf-8"))
-    period = max(f["period"] for f in truth["files"])
-    month_before = max(f["period"] for f in truth["files"] if f["period"] < period)
-    (changed,) = [f["path"] for f in truth["files"] if f["partner_id"] == PARTNER and f["period"] == month_before
-                  and not f["superseded"]]
+    home, period, changed = h.demo_copy_and_month_before(demo_home, tmp_path, PARTNER)
     register = _register(home)
     rendered: list[str] = []
     body = html_site._drill_body
@@ -99,7 +66,7 @@ def test_a_register_total_moved_keeps_the_sector_pages_and_a_class_changed_rewri
                         lambda ctx, page, d=None: rendered.append(page.slug) or body(ctx, page, d))
 
     # a corrected file: the register's totals move, its classes do not
-    _one_payment_a_pound_larger(home / changed)
+    h.one_payment_larger(home / changed, Decimal("1.00"))
     assert ("report_job", period) in _run(home)
     late = set(rendered)                  # the report job's (the builds from scratch below render every page)
     moved = _register(home)
