@@ -49,9 +49,12 @@ class ReadOnce:
 
     def execute(self, sql: str, parameters: Any = None) -> Answer | Any:
         if not sql.lstrip().lower().startswith(_QUERIES):
-            return self._con.execute(sql, parameters) if parameters is not None else self._con.execute(sql)
+            return self._run(sql, parameters)
         key = (sql, repr(parameters))
         if key not in self._kept:
-            result = self._con.execute(sql, parameters) if parameters is not None else self._con.execute(sql)
+            result = self._run(sql, parameters)
             self._kept[key] = (result.description, result.fetchall())
         return Answer(*self._kept[key])
+
+    def _run(self, sql: str, parameters: Any):
+        return self._con.execute(sql, parameters) if parameters is not None else self._con.execute(sql)

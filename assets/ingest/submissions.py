@@ -17,7 +17,7 @@ earlier ones are superseded, and the load log keeps every version's metadata. So
 
 Each partner-month's rows are swapped in one transaction, so none is ever half written. A
 month expected to hold three row groups of lines (a 10M home's: load_log says what it, or the month
-before it, held) is written in one transaction, committed at the month's end (PeriodWrites): a crash rolls the whole month
+before it, held) is written in one transaction, committed at the month's end (load_period): a crash rolls the whole month
 back, a refused file is logged and writes nothing, as ever, and a write that fails rolls the
 month back and loads it again one transaction a partner-month, with the outcome that always had.
 
@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -183,7 +184,7 @@ def load_period(con: duckdb.DuckDBPyConnection, files: list[InboxFile], period: 
     of that partner-month is reloaded.
 
     A month expected to hold GROUPED_LINES lines (_expected_lines) is written in one
-    transaction, committed at the end (PeriodWrites). Anything failing in it rolls the whole
+    transaction, committed at the end. Anything failing in it rolls the whole
     transaction back and the month is loaded again one transaction a partner-month, so a
     failure costs what it always did: its own partner-month (the ones before it committed,
     the ones after it not loaded, the error raised)."""
@@ -193,22 +194,22 @@ def load_period(con: duckdb.DuckDBPyConnection, files: list[InboxFile], period: 
         newest[item.partner_id] = item
     settled = {partner for partner, item in newest.items() if _is_current(con, item, period, _fingerprint(item.path)[0])}
     if _expected_lines(con, period) < GROUPED_LINES:
-        return _load_in_order(con, chosen, settled, period, run_id, PeriodWrites(con, run_id))
+        return _load_in_order(con, chosen, settled, period, run_id)
     try:
         with transaction(con):
-            return _load_in_order(con, chosen, settled, period, run_id, PeriodWrites(con, run_id, gathered=True))
+            return _load_in_order(con, chosen, settled, period, run_id, gathered=True)
     except Exception:
-        return _load_in_order(con, chosen, settled, period, run_id, PeriodWrites(con, run_id))
+        return _load_in_order(con, chosen, settled, period, run_id)
 
 
 def _load_in_order(con: duckdb.DuckDBPyConnection, chosen: list[InboxFile], settled: set[str], period: str,
-                   run_id: str | None, writes: PeriodWrites) -> list[LoadOutcome]:
+                   run_id: str | None, gathered: bool = False) -> list[LoadOutcome]:
     outcomes = []
     for item in in_load_order(chosen):
         if item.periods and item.partner_id in settled:
             outcomes.append(LoadOutcome(display_path(item.path), item.partner_id, period, "unchanged"))
             continue
-        outcomes.append(load_file(con, item, run_id, period if item.periods else None, writes))
+        outcomes.append(load_file(con, item, run_id, period if item.periods else None, gathered))
     return outcomes
 
 
@@ -255,13 +256,12 @@ class LoadOutcome:
 
 
 def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | None,
-              period: str | None = None, writes: PeriodWrites | None = None) -> LoadOutcome:
+              period: str | None = None, gathered: bool = False) -> LoadOutcome:
     """Load a file's rows of `period` (a month it covers) as that partner-month's
     submission; with no period, every month it covers, one load each (the outcome then
     adds them up: status loaded when any month loaded, period None when several).
-    Each partner-month is written in a transaction of its own unless `writes` (a month's
-    load) gathers them."""
-    writes = writes or PeriodWrites(con, run_id)
+    Each partner-month is written in a transaction of its own unless `gathered`: into the
+    month's transaction, which load_period opened and commits."""
     source = display_path(item.path)
     fingerprint = _fingerprint(item.path)
     sha = fingerprint[0]
@@ -297,7 +297,8 @@ def load_file(con: duckdb.DuckDBPyConnection, item: InboxFile, run_id: str | Non
             _log_problem(con, item, month, fingerprint, "failed", message, run_id)
             outcomes.append(LoadOutcome(source, item.partner_id, month, "failed", *rows, message=message))
             continue
-        writes.replace(item, part, month, fingerprint)
+        with nullcontext() if gathered else transaction(con):
+            _replace_partition(con, item, part, month, fingerprint, run_id)
         outcomes.append(LoadOutcome(source, item.partner_id, month, "loaded", *rows))
     if len(outcomes) == 1 and len(months) == 1:
         return outcomes[0]
@@ -406,26 +407,10 @@ def _expected_lines(con: duckdb.DuckDBPyConnection, period: str) -> int:
     return int(lines)
 
 
-class PeriodWrites:
-    """How a month's partner-months are written (each one: its rows swapped for the
-    submission's, _replace_partition): each in a transaction of its own, or, `gathered`, straight
-    into the month's transaction, which the caller opened and commits."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str | None, gathered: bool = False) -> None:
-        self.con, self.run_id, self.gathered = con, run_id, gathered
-
-    def replace(self, item: InboxFile, part: ParsedSubmission, period: str, fingerprint: tuple) -> None:
-        if self.gathered:
-            _replace_partition(self.con, item, part, period, fingerprint, self.run_id)
-            return
-        with transaction(self.con):
-            _replace_partition(self.con, item, part, period, fingerprint, self.run_id)
-
-
 def _replace_partition(con, item: InboxFile, parsed: ParsedSubmission, period: str, fingerprint: tuple,
                        run_id: str | None) -> None:
     """Swap the partner-period's rows for this submission's (its rows of `period`), inside the
-    caller's transaction (PeriodWrites)."""
+    caller's transaction (load_file)."""
     key = {"p": parsed.partner_id, "m": period}
     try:
         with change_markers.writing(con, *MARKED_TABLES) as touched:

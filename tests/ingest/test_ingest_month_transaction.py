@@ -1,4 +1,4 @@
-"""A month's partner-months written in one transaction (submissions.PeriodWrites), and what a
+"""A month's partner-months written in one transaction (submissions.load_period), and what a
 refused file, a failing write and a crash half way through such a month leave behind.
 
 Three partners each sent a first submission for June, loaded and committed; then each sends a
