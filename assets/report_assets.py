@@ -29,11 +29,8 @@ from assets import report_inputs
 from assets.partitions import periods
 from warehouse.files import fsync_dir
 from warehouse.connection import Warehouse
-from reports.excel_pack import build_board_pack
 from reports import drill_reuse
 from reports.warehouse_reading import Reading
-from reports.html_site import build_html_site
-from reports.shared_figures import SharedFigures
 
 
 # Tables the reports read beside their sections' sources:
@@ -106,6 +103,12 @@ def write_reports(con, period: str, reports_home: Path, run_id: str, rebuild: bo
     reading = Reading(con)      # what the warehouse holds, read once for everything below
     if not rebuild and report_inputs.unchanged(reading, before):
         return Written(final, kept=True)
+    # Imported here, not with the asset: a run that keeps its reports (or builds none) never loads
+    # openpyxl, plotly and the writers (about half a second of every such process).
+    from reports.excel_pack import build_board_pack
+    from reports.html_site import build_html_site
+    from reports.shared_figures import SharedFigures
+
     # the drill pages nothing changed are kept from the current site (`rebuild`: every page built anew)
     last = drill_reuse.last(reading, before / "html" if before is not None and not rebuild else None,
                             report_inputs.build_version(reading))

@@ -16,12 +16,22 @@ close does. The files, tables and rows are the same, and `make ui` reads them wi
 class; another process sees each event once it is committed, as before (WAL mode: an idle
 connection holds no lock).
 
+Dagster hands some events over in batches: the events a run plans (each asset it will materialise
+and each check it will evaluate, all written as the run is created: about a third of a small run's
+events) and a range run's materialisations of one asset. It does so only when DAGSTER_EVENT_BATCH_SIZE
+is set (Dagster's switch for batched writes, off by default), which `home_instance` sets where it uses
+this storage. A batch is written here in one transaction per database instead of one per event (and
+two more for each check's): the same rows in the same order, committed together, so another process
+sees the run's plan whole rather than event by event.
+
 Any other storage the home configures (PostgreSQL, the tests' event log in memory) is used as
 configured.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+import os
+import threading
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -39,6 +49,7 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines = {}
+        self._batch: _Batch | None = None  # while store_event_batch writes
         super().__init__(base_dir, inst_data)
 
     def _engine(self, shard: str):
@@ -57,10 +68,26 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
 
     @contextmanager
     def _connect(self, shard: str):
-        # SqliteEventLogStorage._connect, but the shard's engine is made once and kept.
+        # SqliteEventLogStorage._connect, but the shard's engine is made once and kept; within a batch,
+        # the batch's transaction on that database.
+        batch = self._batch
+        if batch is not None and batch.thread == threading.get_ident():
+            yield batch.connection(shard)
+            return
         with self._db_lock:
             with self._engine(shard).connect() as conn, conn.begin():
                 yield conn
+
+    def store_event_batch(self, events) -> None:
+        """Each event as store_event writes it, all in one transaction per database, committed at the
+        end (if one fails, none is stored: Dagster then stores them one by one)."""
+        with self._db_lock, ExitStack() as stack:
+            self._batch = _Batch(threading.get_ident(), stack, self._engine)
+            try:
+                for event in events:
+                    self.store_event(event)
+            finally:
+                self._batch = None
 
     def has_table(self, table_name: str) -> bool:
         # Dagster's makes an engine of its own for each question (several for every asset event).
@@ -84,6 +111,22 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
         super().dispose()
 
 
+class _Batch:
+    """The transactions of one store_event_batch: one per database, opened as the batch first writes it."""
+
+    def __init__(self, thread: int, stack: ExitStack, engine):
+        self.thread, self._stack, self._engine = thread, stack, engine
+        self._connections = {}
+
+    def connection(self, shard: str):
+        conn = self._connections.get(shard)
+        if conn is None:
+            conn = self._stack.enter_context(self._engine(shard).connect())
+            self._stack.enter_context(conn.begin())
+            self._connections[shard] = conn
+        return conn
+
+
 class SqliteStorageKeptOpen(DagsterSqliteStorage):
     """Dagster's default SQLite storage (runs, event log and schedules under one folder), its
     event log SqliteEventLogKeptOpen."""
@@ -99,13 +142,20 @@ class SqliteStorageKeptOpen(DagsterSqliteStorage):
 
 _DAGSTER_DEFAULT = ("dagster._core.storage.sqlite_storage", "DagsterSqliteStorage")
 
+# Dagster's switch for batched event writes (dagster/_core/instance/utils.py), read as each event is
+# handled: events that come in a batch are held until its last one, at most this many at a time.
+EVENT_BATCH_SIZE = "DAGSTER_EVENT_BATCH_SIZE"
+BATCH_SIZE = "1000"
+
 
 def home_instance(dagster_home: Path) -> dg.DagsterInstance:
     """The instance `dagster_home`'s dagster.yaml describes, as DagsterInstance.get() makes it, but
-    for Dagster's default SQLite storage: SqliteStorageKeptOpen on the same folder."""
+    for Dagster's default SQLite storage: SqliteStorageKeptOpen on the same folder, and Dagster's
+    batched writes switched on for this process (unless the environment says otherwise)."""
     ref = InstanceRef.from_dir(str(dagster_home))
     storage = ref.storage_data
     if storage is not None and (storage.module_name, storage.class_name) == _DAGSTER_DEFAULT:
         ref = ref._replace(storage_data=ConfigurableClassData(
             __name__, SqliteStorageKeptOpen.__name__, storage.config_yaml))
+        os.environ.setdefault(EVENT_BATCH_SIZE, BATCH_SIZE)
     return dg.DagsterInstance.from_ref(ref)

@@ -61,3 +61,17 @@ def test_the_monthly_schedule_and_the_ingest_are_partitioned_by_period():
     assert defs.resolve_job_def("ingest_job").partitions_def == periods
     (schedule,) = defs.schedules
     assert schedule.job_name == "report_job"
+
+
+def test_loading_the_definitions_leaves_the_report_writers_and_their_libraries_unloaded():
+    # A process that builds no report (`openbook run --no-reports`, a run that keeps its reports, the
+    # sensors) does not pay for openpyxl, plotly and the writers: assets/report_assets.py imports them
+    # only to build.
+    import subprocess
+    import sys
+
+    code = ("import sys, pipelines.definitions; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('openpyxl', 'plotly') or m in ('reports.excel_pack', 'reports.html_site', 'reports.shared_figures')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[2]).stdout.strip()
+    assert loaded == "[]"

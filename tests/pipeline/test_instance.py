@@ -2,6 +2,8 @@
 it stores is what Dagster's own instance (the one `make ui` opens) reads from the same folder."""
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 import pytest
 import sqlalchemy
@@ -67,3 +69,69 @@ def test_a_home_configured_otherwise_keeps_its_storage(tmp_path):
     home = events_in_memory(tmp_path)
     with home_instance(home / "dagster") as instance:
         assert type(instance.event_log_storage).__name__ == "InMemoryEventLogStorage"
+
+
+PLANNED = (dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+
+
+@pytest.fixture
+def batch_size_unset(monkeypatch):
+    """No DAGSTER_EVENT_BATCH_SIZE in the environment, and none left behind by home_instance."""
+    monkeypatch.setenv(run_instance.EVENT_BATCH_SIZE, "0")  # recorded, so restored after the test
+    monkeypatch.delenv(run_instance.EVENT_BATCH_SIZE)
+
+
+def test_a_runs_plan_is_written_in_one_transaction_per_database_and_reads_as_dagsters_own(
+        tmp_path, batch_size_unset, monkeypatch):
+    batches, commits = [], []
+    store_event_batch = SqliteEventLogKeptOpen.store_event_batch
+
+    def watched(storage, events):
+        before = len(commits)
+        store_event_batch(storage, events)
+        batches.append(([e.dagster_event_type for e in events], [c.rsplit("/", 1)[-1] for c in commits[before:]]))
+
+    def committed(conn):
+        commits.append(conn.engine.url.database)
+
+    monkeypatch.setattr(SqliteEventLogKeptOpen, "store_event_batch", watched)
+    home, plain = tmp_path / "home", tmp_path / "plain"
+    home.mkdir(), plain.mkdir()
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "commit", committed)
+    try:
+        with home_instance(home) as instance:
+            (run,) = _run_toy(instance, 1)
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "commit", committed)
+    # Dagster hands the run's plan (the asset and its three checks) over as one batch once the switch
+    # is on. Written one by one, that is 4 commits on the run's database and 7 on the index (a check's
+    # planned event is written there twice); here one on each, beside the two that create the run's
+    # database (Dagster's schema, then its version stamp).
+    ((types, committed),) = batches
+    assert sorted(types) == sorted([PLANNED[0], *[PLANNED[1]] * len(CHECKS)])
+    assert sorted(committed) == sorted([f"{run}.db"] * 3 + ["index.db"])
+    # The same events, in the same order, with the same check history as Dagster's own storage writes
+    # one by one (no batches: the switch is off in a plain instance's process).
+    monkeypatch.delenv(run_instance.EVENT_BATCH_SIZE)
+    with dg.DagsterInstance.from_config(str(plain)) as dagsters:
+        (plain_run,) = _run_toy(dagsters, 1)
+        expected = [e.dagster_event_type for e in dagsters.all_logs(plain_run)]
+        expected_history = _check_history(dagsters)
+    with dg.DagsterInstance.from_config(str(home)) as dagsters:
+        assert [e.dagster_event_type for e in dagsters.all_logs(run)] == expected
+        assert _check_history(dagsters) == expected_history
+
+
+def _check_history(instance: dg.DagsterInstance) -> list[tuple[str, str]]:
+    return [(name, record.status.value) for name in CHECKS
+            for record in instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(dg.AssetKey("toy"), name), limit=10)]
+
+
+def test_the_batch_switch_is_set_only_for_the_storage_that_writes_batches_in_one_transaction(
+        tmp_path, batch_size_unset):
+    with home_instance(events_in_memory(tmp_path / "memory") / "dagster"):
+        assert run_instance.EVENT_BATCH_SIZE not in os.environ
+    (tmp_path / "sqlite").mkdir()
+    with home_instance(tmp_path / "sqlite"):
+        assert os.environ[run_instance.EVENT_BATCH_SIZE] == run_instance.BATCH_SIZE
