@@ -112,12 +112,12 @@ def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None
 def _narrowed(query: str, lines: str, keys: list[str], now: PartnerYears, months: list[str]) -> tuple[str, dict]:
     """`query` on the lines of the partner-years `keys` (see the module docstring), with its bound values."""
     if lines == MH_LINES:  # fct_ledger as its months: a model reading more of it fails to bind
-        narrowed = (f"{MH_LINES} AS (SELECT * FROM main.{MH_LINES} WHERE list_contains($partners, partner_id)"
+        narrowed = (f"{MH_LINES} AS NOT MATERIALIZED (SELECT * FROM main.{MH_LINES} WHERE list_contains($partners, partner_id)"
                     f" AND list_contains($years, fy)), {ledger_months.CTE}")
         return with_ctes(query, narrowed), {"partners": sorted({k.split("|", 1)[0] for k in keys}),
                                             "years": sorted({k.split("|", 1)[1] for k in keys}), "months": months}
     loads = {load for key in keys for load in now.loads.get(key, [])} | set(now.months.values())
-    narrowed = f"{LEDGER} AS (SELECT * FROM main.{LEDGER} WHERE list_contains($loads, load_id))"
+    narrowed = f"{LEDGER} AS NOT MATERIALIZED (SELECT * FROM main.{LEDGER} WHERE list_contains($loads, load_id))"
     return with_ctes(query, narrowed), {"loads": sorted(loads)}
 
 
