@@ -115,13 +115,12 @@ def test_kept_by_partner_year_equals_a_whole_build_after_each_change(con):
     assert differences(con, MODELS[0])[:2] == (0, 0)
 
 
-def restage(con, load: str, where: str, params: dict) -> None:
-    """A resubmission under the same load: the first expenditure line of `load` matching `where` (on
-    fct_ledger's columns) paid 100 more; the markers follow, as staging keeps them."""
+def restage(con, load: str, source_row: int, change: str, params: dict) -> None:
+    """A resubmission under the same load: one line of `load` staged again with `change` (a SET clause);
+    the markers follow, as staging keeps them."""
     with transaction(con), change_markers.writing(con, "stg_ledger") as touched:
-        con.execute(f"""UPDATE stg_ledger SET amount = amount + 100 WHERE load_id = $l AND source_row = (
-                            SELECT min(source_row) FROM fct_ledger l WHERE l.load_id = $l
-                            AND l.line_type = 'expenditure' AND {where})""", {"l": load, **params})
+        con.execute(f"UPDATE stg_ledger SET {change} WHERE load_id = $l AND source_row = $r",
+                    {"l": load, "r": source_row, **params})
         touched.loads([load])
     change_markers.settle(con, ["stg_ledger"])
 
@@ -130,33 +129,41 @@ def figure(con, sql: str, params: dict):
     return con.execute(sql, params).fetchone()[0]
 
 
+# An expenditure line fct_mh_ledger does not hold (a service line outside mental health): a change to it
+# reaches the tables made from fct_ledger's lines only.
+NOT_MH = ("l.line_type = 'expenditure' AND NOT EXISTS (SELECT 1 FROM fct_mh_ledger m WHERE m.load_id = l.load_id"
+          " AND m.source_row = l.source_row)")
+AGENCY = "lower(trim(regexp_replace(l.counterparty, '\\s+', ' ', 'g'))) IN (SELECT name_key FROM ref_agency_suppliers)"
+
+
 def test_kept_on_fct_ledger_lines_equal_a_whole_build_after_each_change(con):
-    """The tables made from fct_ledger's lines (an agency's spend, a scheme's), after a change to the lines
-    they sum: the partner-year reached is computed again on its own loads and the smallest load of each month,
-    and each table equals its SQL file run whole; a partner's latest month withdrawn while others still report
-    it keeps the partner's months running to the ledger's latest."""
+    """The tables made from fct_ledger's lines (an agency's spend, a scheme's), after a change to lines
+    fct_mh_ledger does not hold: the partner-years reached are computed again on their own loads and the
+    smallest load of each month, and each table equals its SQL file run whole; a partner's latest month
+    withdrawn while others still report it keeps the partner's months running to the ledger's latest."""
     periods = [r[0] for r in con.execute("SELECT DISTINCT period FROM fct_ledger ORDER BY 1").fetchall()]
-    agency = "lower(trim(regexp_replace(l.counterparty, '\\s+', ' ', 'g'))) IN (SELECT name_key FROM ref_agency_suppliers)"
-    agency_load, provider = con.execute(f"SELECT l.load_id, l.partner_id FROM fct_ledger l WHERE l.period = $p "
-                                        f"AND l.line_type = 'expenditure' AND {agency} ORDER BY 1 LIMIT 1",
-                                        {"p": periods[-2]}).fetchone()
-    scheme_load, scheme = con.execute("SELECT load_id, scheme_id FROM fct_ledger l WHERE period = $p AND "
-                                      "line_type = 'expenditure' AND scheme_id IS NOT NULL ORDER BY 1 LIMIT 1",
-                                      {"p": periods[-2]}).fetchone()
+    agency_load, agency_row, provider, agency_period = con.execute(
+        f"SELECT load_id, source_row, partner_id, period FROM fct_ledger l WHERE {NOT_MH} AND {AGENCY} "
+        "AND period < $p ORDER BY period DESC, load_id, source_row LIMIT 1", {"p": periods[-1]}).fetchone()
+    scheme, icb = con.execute("SELECT scheme_id, icb_id FROM rpt_plan_vs_actual WHERE period = $p ORDER BY 1 LIMIT 1",
+                              {"p": periods[-2]}).fetchone()
+    scheme_load, scheme_row, scheme_amount = con.execute(
+        f"SELECT load_id, source_row, amount FROM fct_ledger l WHERE {NOT_MH} AND partner_id = $i AND period = $p "
+        "AND scheme_id IS NULL AND amount <> 0 ORDER BY load_id, source_row LIMIT 1", {"i": icb, "p": periods[-2]}).fetchone()
     spend = "SELECT agency_spend FROM rpt_agency_spend WHERE partner_id = $p AND period = $m"
     actual = "SELECT actual FROM rpt_plan_vs_actual WHERE scheme_id = $s AND period = $m"
     assert build_all(con) == {m: ("full: first build", 0) for m in MODELS}
-    before = figure(con, spend, {"p": provider, "m": periods[-2]}), figure(con, actual, {"s": scheme, "m": periods[-2]})
+    before = figure(con, spend, {"p": provider, "m": agency_period}), figure(con, actual, {"s": scheme, "m": periods[-2]})
 
-    # A provider's agency payment and an ICB's scheme payment resubmitted larger: their partner-years only,
-    # on fct_ledger's lines (fct_mh_ledger's may not hold them).
-    restage(con, agency_load, agency, {})
-    restage(con, scheme_load, "l.scheme_id = $s", {"s": scheme})
-    by_load.build(con)
+    # A provider's agency payment resubmitted larger, an ICB's line tagged with one of its schemes: their
+    # partner-years only.
+    restage(con, agency_load, agency_row, "amount = amount + 100", {})
+    restage(con, scheme_load, scheme_row, "scheme_id = $s", {"s": scheme})
+    assert by_load.build(con).how == "by load"
     built = build_all(con)
     assert {m: built[m] for m in ON_LEDGER} == {m: ("by partner-year", 2) for m in ON_LEDGER}
-    assert (figure(con, spend, {"p": provider, "m": periods[-2]}) - before[0],
-            figure(con, actual, {"s": scheme, "m": periods[-2]}) - before[1]) == (100, 100)
+    assert (figure(con, spend, {"p": provider, "m": agency_period}) - before[0],
+            figure(con, actual, {"s": scheme, "m": periods[-2]}) - before[1]) == (100, scheme_amount)
 
     # The provider's load of the latest month withdrawn, others still reporting the month: its rows still
     # run to that month (agency spend 0 in it), as a whole build's do.
@@ -171,7 +178,6 @@ def test_kept_on_fct_ledger_lines_equal_a_whole_build_after_each_change(con):
     con.execute("UPDATE ref_partners SET name = name || ' (renamed)' WHERE partner_id = $p", {"p": provider})
     built = build_all(con)
     assert {m: built[m] for m in ON_LEDGER} == {m: (WHOLE, 0) for m in ON_LEDGER}
-
 
 REPEATS = "dq_repeat_payments"
 
