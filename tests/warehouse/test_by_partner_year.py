@@ -174,6 +174,28 @@ def test_kept_on_fct_ledger_lines_equal_a_whole_build_after_each_change(con):
     assert built["rpt_agency_spend"] == ("by partner-year", 1)
     assert figure(con, "SELECT max(period) FROM rpt_agency_spend WHERE partner_id = $p", {"p": provider}) == periods[-1]
 
+    # The provider's month of an earlier year resubmitted with one line: its load is now the smallest of its
+    # month, the one that carries the month into the narrowed lines. Then the provider's year above and another
+    # partner's earlier year reached together: only those two partner-years are kept from the narrowed query
+    # (the provider's earlier year, there, would be made from that one load).
+    (first_year,) = con.execute("SELECT fy_of($p)", {"p": periods[0]}).fetchone()
+    assert con.execute("SELECT fy_of($p)", {"p": agency_period}).fetchone()[0] != first_year
+    (small_load,) = con.execute("SELECT load_id FROM dq_load_status WHERE partner_id = $p AND period = $m AND "
+                                "status = 'passed'", {"p": provider, "m": periods[2]}).fetchone()
+    with transaction(con), change_markers.writing(con, "stg_ledger") as touched:
+        con.execute("DELETE FROM stg_ledger WHERE load_id = $l AND source_row > (SELECT min(source_row) FROM "
+                    "stg_ledger WHERE load_id = $l)", {"l": small_load})
+        touched.loads([small_load])
+    change_markers.settle(con, ["stg_ledger"])
+    assert build_all(con)["rpt_agency_spend"] == ("by partner-year", 1)
+    other_load, other_row = con.execute(
+        f"SELECT load_id, source_row FROM fct_ledger l WHERE {NOT_MH} AND partner_id <> $p AND period = $m "
+        "ORDER BY load_id, source_row LIMIT 1", {"p": provider, "m": periods[1]}).fetchone()
+    restage(con, agency_load, agency_row, "amount = amount + 100", {})
+    restage(con, other_load, other_row, "amount = amount + 100", {})
+    built = build_all(con)
+    assert {m: built[m] for m in ON_LEDGER} == {m: ("by partner-year", 2) for m in ON_LEDGER}
+
     # Reference data fct_ledger joins to the lines (a partner's name): built whole.
     con.execute("UPDATE ref_partners SET name = name || ' (renamed)' WHERE partner_id = $p", {"p": provider})
     built = build_all(con)
