@@ -58,7 +58,6 @@ PARTNER_YEAR_MODELS = {
     "rpt_open_book": Kept(MH_LINES), "rpt_mh_spend": Kept(MH_LINES), "rpt_mh_budget": Kept(MH_LINES),
     "rpt_agency_spend": Kept(LEDGER), "rpt_plan_vs_actual": Kept(LEDGER, partner="icb_id"),
 }
-_NOT_HASHED = frozenset({MH_LINES, LEDGER})
 
 
 @dataclass(frozen=True)
@@ -177,10 +176,13 @@ def _why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str,
 
 def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: str, months: list[str] | None) -> str:
     """sha256 of the model's SQL, the months fct_ledger reports and every other table it reads; for a
-    model of fct_ledger's lines, fct_ledger's SQL and the tables it joins to stg_ledger too."""
+    model of fct_ledger's lines, fct_ledger's SQL and the tables it joins to stg_ledger too. Not hashed:
+    its lines (followed by partner-year) and fct_ledger, of which the others read only the months (a
+    model of fct_ledger's lines reading fct_mh_ledger too has it hashed: built whole when it changes)."""
     graph = model_graph().models
+    lines = PARTNER_YEAR_MODELS[model].lines
     texts, tables = [graph[model].path.read_text(encoding="utf-8"), repr(months)], set(graph[model].reads)
-    if PARTNER_YEAR_MODELS[model].lines == LEDGER:
+    if lines == LEDGER:
         texts.append(graph[LEDGER].path.read_text(encoding="utf-8"))
         tables |= graph[LEDGER].reads - by_load.BY_LOAD
-    return fingerprints.inputs(con, texts, sorted(tables - _NOT_HASHED - {model}))
+    return fingerprints.inputs(con, texts, sorted(tables - {lines, LEDGER, model}))
