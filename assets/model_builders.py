@@ -3,7 +3,7 @@ register (classified in Python by the functions the review command uses live), f
 dq_repeat_payments (their own SQL files, kept up to date by load rather than rebuilt: warehouse/by_load.py), rpt_variation
 (every measure in sql/measures/ through one template), the flag decisions (from the oversight
 group's YAML), the flag register (dated today), the rpt_ tables kept by partner-year rather than
-rebuilt (their own SQL files: warehouse/by_partner_year.py), and the models reading only fct_ledger's
+rebuilt (their own SQL files, made from fct_mh_ledger's or fct_ledger's lines: warehouse/by_partner_year.py), and the models reading only fct_ledger's
 months, which take them from the change markers (their own SQL files: warehouse/ledger_months.py). Every other model is its SQL file, run by
 assets/warehouse_assets.py.
 
