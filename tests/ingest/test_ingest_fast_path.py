@@ -107,32 +107,87 @@ def loaded_tables(inbox: Path, configs: dict[str, SourceConfig], reference: bool
     return found
 
 
-def assert_same_load(inbox: Path, configs: dict[str, SourceConfig], monkeypatch) -> dict:
-    reference = loaded_tables(inbox, configs, True, monkeypatch)
-    fast = loaded_tables(inbox, configs, False, monkeypatch)
+def assert_same_tables(tables: dict) -> dict:
+    reference, fast = tables[True], tables[False]
     for table in TABLES:
         assert fast[table] == reference[table], table
     return reference
 
 
+def loads_by_both_paths(inbox: Path, configs: dict[str, SourceConfig], monkeypatch) -> dict:
+    """The inbox loaded by each path (loaded_tables), and every parse those loads made:
+    {"tables": {reference: tables}, "parses": {(path, config, reference): [outcome of each parse]}}.
+    A load parses each of its files by its path, exactly as parse_submission is called alone, so a test
+    of the parses reads these (assert_same_parses) instead of parsing each file by both paths again."""
+    parses: dict[tuple, list[dict]] = {}
+
+    def recorded(path: Path, config: SourceConfig) -> ParsedSubmission:
+        outcomes = parses.setdefault((str(path), config.model_dump_json(), fields.REFERENCE), [])
+        try:
+            parsed = parse_submission(path, config)
+        except SubmissionError as error:
+            outcomes.append({"refused": str(error)})
+            raise
+        outcomes.append(_outcome(parsed))
+        return parsed
+
+    monkeypatch.setattr(submissions, "parse_submission", recorded)
+    try:
+        tables = {reference: loaded_tables(inbox, configs, reference, monkeypatch) for reference in (True, False)}
+    finally:
+        monkeypatch.setattr(submissions, "parse_submission", parse_submission)
+    return {"tables": tables, "parses": parses}
+
+
+def assert_same_parses(path: Path, config: SourceConfig, parses: dict, monkeypatch) -> None:
+    """The file parses the same by both paths: as the loads of loads_by_both_paths parsed it (each parse
+    the same), or, where they did not parse it by both, parsed here."""
+    by_path = [parses.get((str(path), config.model_dump_json(), flag)) for flag in (True, False)]
+    if None in by_path:
+        assert_same_parse(path, config, monkeypatch)
+        return
+    reference = assert_same_outcome(path.name, by_path[0][0], by_path[1][0])
+    for again in by_path[0][1:] + by_path[1][1:]:  # a file parsed again by a load parses the same
+        assert_same_outcome(path.name, reference, again)
+
+
 # --------------------------------------------------------------------------- the corpora
 
 
-@pytest.mark.parametrize("config_path", sorted((REAL_WORLD / "configs").glob("*.yaml")), ids=lambda p: p.stem)
-def test_real_world_corpus_files_parse_the_same(config_path, monkeypatch):
-    config = load_source_config(config_path)
-    assert_same_parse(REAL_WORLD / "files" / config.file.pattern, config, monkeypatch)
-
-
-def test_real_world_corpus_loads_the_same(tmp_path, monkeypatch):
+def _loaded_inbox(tmp_path_factory, name: str, files: list[tuple[SourceConfig, Path]]) -> dict:
+    """loads_by_both_paths of an inbox holding each (config, file) under its partner, and the inbox:
+    {"inbox", "configs", "tables", "parses"}."""
+    inbox = tmp_path_factory.mktemp(name)
     configs = {}
-    for config_path in sorted((REAL_WORLD / "configs").glob("*.yaml")):
-        config = load_source_config(config_path)
+    for config, file in files:
         configs[config.partner_id] = config
-        (tmp_path / config.partner_id).mkdir()
+        (inbox / config.partner_id).mkdir()
         # copied, not linked: the temporary folder may be on another file system (a RAM disk)
-        shutil.copy2(REAL_WORLD / "files" / config.file.pattern, tmp_path / config.partner_id / config.file.pattern)
-    tables = assert_same_load(tmp_path, configs, monkeypatch)
+        shutil.copy2(file, inbox / config.partner_id / file.name)
+    with pytest.MonkeyPatch.context() as patch:
+        return {"inbox": inbox, "configs": configs, **loads_by_both_paths(inbox, configs, patch)}
+
+
+REAL_WORLD_CONFIGS = sorted((REAL_WORLD / "configs").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def real_world_corpus(tmp_path_factory) -> dict:
+    """The real-world corpus loaded by both paths, once for the tests of its parses and of its load."""
+    configs = [load_source_config(path) for path in REAL_WORLD_CONFIGS]
+    return _loaded_inbox(tmp_path_factory, "real-world-corpus",
+                         [(config, REAL_WORLD / "files" / config.file.pattern) for config in configs])
+
+
+@pytest.mark.parametrize("config_path", REAL_WORLD_CONFIGS, ids=lambda p: p.stem)
+def test_real_world_corpus_files_parse_the_same(config_path, real_world_corpus, monkeypatch):
+    config = real_world_corpus["configs"][load_source_config(config_path).partner_id]
+    assert_same_parses(real_world_corpus["inbox"] / config.partner_id / config.file.pattern, config,
+                       real_world_corpus["parses"], monkeypatch)
+
+
+def test_real_world_corpus_loads_the_same(real_world_corpus):
+    tables = assert_same_tables(real_world_corpus["tables"])
     assert len(tables["raw_ledger"]) > 10_000 and tables["quarantine"]  # the corpus has both
 
 
@@ -142,19 +197,23 @@ def _fixture_cases() -> list[tuple[str, str]]:
     return [(case.config, case.file) for case in CASES]
 
 
+@pytest.fixture(scope="module")
+def real_world_fixtures(tmp_path_factory) -> dict:
+    """The real-world fixture files loaded by both paths, each under its config's name as partner, once
+    for the tests of their parses and of their load."""
+    return _loaded_inbox(tmp_path_factory, "real-world-fixtures", [
+        (load_source_config(FIXTURES / f"{config_name}.yaml").model_copy(update={"partner_id": config_name}),
+         FIXTURES / file_name) for config_name, file_name in _fixture_cases()])
+
+
 @pytest.mark.parametrize("config_name, file_name", _fixture_cases(), ids=lambda value: value)
-def test_real_world_fixture_files_parse_the_same(config_name, file_name, monkeypatch):
-    assert_same_parse(FIXTURES / file_name, load_source_config(FIXTURES / f"{config_name}.yaml"), monkeypatch)
+def test_real_world_fixture_files_parse_the_same(config_name, file_name, real_world_fixtures, monkeypatch):
+    assert_same_parses(real_world_fixtures["inbox"] / config_name / file_name,
+                       real_world_fixtures["configs"][config_name], real_world_fixtures["parses"], monkeypatch)
 
 
-def test_real_world_fixtures_load_the_same(tmp_path, monkeypatch):
-    configs = {}
-    for config_name, file_name in _fixture_cases():
-        config = load_source_config(FIXTURES / f"{config_name}.yaml").model_copy(update={"partner_id": config_name})
-        configs[config_name] = config
-        (tmp_path / config_name).mkdir()
-        shutil.copy2(FIXTURES / file_name, tmp_path / config_name / file_name)
-    tables = assert_same_load(tmp_path, configs, monkeypatch)
+def test_real_world_fixtures_load_the_same(real_world_fixtures):
+    tables = assert_same_tables(real_world_fixtures["tables"])
     assert tables["raw_ledger"] and tables["skipped_rows"]
 
 
@@ -171,35 +230,19 @@ def test_bad_input_corpus_parses_and_loads_the_same(case, demo, tmp_path, monkey
     config = _case_config(case, demo)
     inbox = tmp_path / "inbox"
     path = materialise(case, inbox / config.partner_id, tmp_path / "outside")
+    loads = loads_by_both_paths(inbox, {config.partner_id: config}, monkeypatch)
     if path.is_file() and not path.is_symlink():
-        assert_same_parse(path, config, monkeypatch)
-    assert_same_load(inbox, {config.partner_id: config}, monkeypatch)
+        assert_same_parses(path, config, loads["parses"], monkeypatch)
+    assert_same_tables(loads["tables"])
 
 
 @pytest.fixture(scope="module")
 def demo_by_both_paths(demo) -> dict:
-    """The demo inbox loaded by each path (loaded_tables), and every parse those loads made:
-    {"tables": {reference: tables}, "parses": {(path, config, reference): [outcome of each parse]}}.
-    A load parses each of its files by its path, exactly as parse_submission is called alone, so the two
-    demo tests below share these: the demo is parsed twice, not four times (each parse of it by the
-    reference path costs several CPU seconds)."""
-    parses: dict[tuple, list[dict]] = {}
-
-    def recorded(path: Path, config: SourceConfig) -> ParsedSubmission:
-        outcomes = parses.setdefault((str(path), config.model_dump_json(), fields.REFERENCE), [])
-        try:
-            parsed = parse_submission(path, config)
-        except SubmissionError as error:
-            outcomes.append({"refused": str(error)})
-            raise
-        outcomes.append(_outcome(parsed))
-        return parsed
-
-    configs = load_source_configs(demo / "config" / "sources")
+    """The demo inbox loaded by both paths and the parses the loads made (loads_by_both_paths): the two demo
+    tests below share these, so the demo is parsed twice, not four times (each parse of it by the reference
+    path costs several CPU seconds)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(submissions, "parse_submission", recorded)
-        tables = {reference: loaded_tables(demo / "inbox", configs, reference, patch) for reference in (True, False)}
-    return {"tables": tables, "parses": parses}
+        return loads_by_both_paths(demo / "inbox", load_source_configs(demo / "config" / "sources"), patch)
 
 
 def test_demo_files_parse_the_same(demo, demo_by_both_paths, monkeypatch):
@@ -207,21 +250,12 @@ def test_demo_files_parse_the_same(demo, demo_by_both_paths, monkeypatch):
     inbox = demo / "inbox"
     files = [item for item in submissions.scan_inbox(inbox, configs) if item.config is not None]
     assert len(files) > 250
-    parses = demo_by_both_paths["parses"]
     for item in files:
-        by_path = [parses.get((str(item.path), item.config.model_dump_json(), flag)) for flag in (True, False)]
-        if None in by_path:  # a file the loads did not parse by both paths: parsed here
-            assert_same_parse(item.path, item.config, monkeypatch)
-            continue
-        reference = assert_same_outcome(item.path.name, by_path[0][0], by_path[1][0])
-        for again in by_path[0][1:] + by_path[1][1:]:  # a file parsed again by a load parses the same
-            assert_same_outcome(item.path.name, reference, again)
+        assert_same_parses(item.path, item.config, demo_by_both_paths["parses"], monkeypatch)
 
 
 def test_demo_loads_the_same(demo_by_both_paths):
-    reference, fast = (demo_by_both_paths["tables"][flag] for flag in (True, False))
-    for table in TABLES:
-        assert fast[table] == reference[table], table
+    reference = assert_same_tables(demo_by_both_paths["tables"])
     assert len(reference["raw_ledger"]) > 30_000 and reference["quarantine"] and reference["skipped_rows"]
 
 

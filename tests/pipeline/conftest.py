@@ -60,9 +60,7 @@ def _loaded_snapshot(_small_template, tmp_path_factory) -> tuple[Path, Path]:
     shutil.copytree(_small_template, where, copy_function=shutil.copy2)
     with environment_restored(*HOME_VARIABLES):
         assert main(["--home", str(where), "run", "--no-reports"]) == EXIT_OK
-    snapshot = tmp_path_factory.mktemp("loaded-snapshot") / "home"
-    shutil.copytree(where, snapshot, copy_function=shutil.copy2, symlinks=True)
-    return where, snapshot
+    return where, snapshot_of(where, tmp_path_factory, "loaded-snapshot")
 
 
 @pytest.fixture
@@ -71,16 +69,28 @@ def loaded_home(_loaded_snapshot, request) -> Path:
     (each test gets it as that run left it: one run per session instead of one per test)."""
     file = request.node.nodeid.split("::")[0]
     assert file in ONE_WORKER, f"{file} uses loaded_home: add it to tests/worker_units.py, to build it once a run"
-    where, snapshot = _loaded_snapshot
-    shutil.rmtree(where)
-    shutil.copytree(snapshot, where, copy_function=shutil.copy2, symlinks=True)  # copy2 keeps mtimes
-    return where
+    return put_back(*_loaded_snapshot)
 
 
 @pytest.fixture
 def loaded_runner(loaded_home):
     """A new Runner on loaded_home: its summary holds only the test's own runs."""
     yield from _runner_on(loaded_home)
+
+
+def snapshot_of(where: Path, tmp_path_factory, name: str) -> Path:
+    """A copy of the home at `where`, to put back there for each test that starts from it (put_back)."""
+    snapshot = tmp_path_factory.mktemp(name) / "home"
+    shutil.copytree(where, snapshot, copy_function=shutil.copy2, symlinks=True)
+    return snapshot
+
+
+def put_back(where: Path, snapshot: Path) -> Path:
+    """The home at `where` as it was when `snapshot` was taken of it: a home holds its absolute path (in the
+    warehouse, the recorded fingerprints, Dagster's storage), so a copy is the same home only at that path."""
+    shutil.rmtree(where, ignore_errors=True)
+    shutil.copytree(snapshot, where, copy_function=shutil.copy2, symlinks=True)  # copy2 keeps mtimes
+    return where
 
 
 def query(home: Path, sql: str, params: dict | None = None) -> list[tuple]:

@@ -1,16 +1,48 @@
 """Loading a submission its checks block: a blocked month stays out or keeps its last good submission, and is tried again."""
+import copy
 import csv
+import shutil
 from decimal import Decimal
 
 import dagster as dg
 import pytest
 
 from tests.pipeline import loading_helpers as h
-from tests.pipeline.conftest import query
+from tests.pipeline.conftest import _runner_on, put_back, query, snapshot_of
 
 pytestmark = pytest.mark.slow  # whole pipeline runs on a data home
 # Runs here leave the board packs and site out (reports=False): the tests read the warehouse, and the
 # report job is half a small home's run.
+
+
+def _blocked(home):
+    """Where the partner's config says so, a date outside the period is an ERROR that blocks the month."""
+    h.set_checks(home, "la_ashby", "{dates_outside_period: error}")
+    h.rewrite_csv(home / h.LA_FILE, h.next_month)
+
+
+@pytest.fixture(scope="module")
+def _blocked_snapshot(_small_template, tmp_path_factory):
+    """(where, snapshot, summary): the small home made _blocked, after one run_all(reports=False) (the run
+    that blocks 2025-06, its Dagster events in SQLite as production's: the check history is read back),
+    run at `where` and copied to `snapshot`, and that run's summary. Three tests start from this run:
+    made once here, put back at its path for each of them (tests/pipeline/conftest.py put_back)."""
+    where = tmp_path_factory.getbasetemp() / "blocked-home"
+    shutil.copytree(_small_template, where, copy_function=shutil.copy2)
+    _blocked(where)
+    for runner in _runner_on(where):
+        summary = runner.run_all(progress=lambda _: None, reports=False)
+    return where, snapshot_of(where, tmp_path_factory, "blocked-snapshot"), summary
+
+
+@pytest.fixture
+def blocked(_blocked_snapshot):
+    """(home, summary, runner): the home after the blocked run, the run's summary (a copy of its own for
+    each test) and a new Runner on the home."""
+    where, snapshot, summary = _blocked_snapshot
+    home = put_back(where, snapshot)
+    for runner in _runner_on(home):
+        yield home, copy.deepcopy(summary), runner
 
 
 @pytest.mark.events_in_memory
@@ -33,11 +65,8 @@ def test_a_date_outside_the_period_is_kept_and_reported_by_default(small_home, r
     assert moved == [(1,)]
 
 
-def test_a_blocked_submission_does_not_reach_the_reports(small_home, runner):
-    # Where the partner's config says so, a date outside the period is an ERROR that blocks the month.
-    h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
-    h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
-    summary = runner.run_all(progress=lambda _: None, reports=False)
+def test_a_blocked_submission_does_not_reach_the_reports(blocked):
+    small_home, summary, runner = blocked  # after the run of the home made _blocked
     failed = {(job, part) for job, part, _, ok in summary.steps if not ok}
     assert failed == {("ingest_job", "2025-05...2025-06")}  # both months in one run, which the block fails
     assert [(o.partition, o.status) for o in summary.outcomes if o.job == "ingest_job"] == [
@@ -105,13 +134,11 @@ def test_a_blocked_resubmission_is_rejected_and_the_month_keeps_its_good_figures
         assert query(small_home, f"SELECT count(*) FROM held_{table}") == [(0,)], table
 
 
-@pytest.mark.events_in_memory
-def test_a_first_submission_that_is_blocked_stays_out_and_the_next_good_one_goes_in(small_home, runner):
+def test_a_first_submission_that_is_blocked_stays_out_and_the_next_good_one_goes_in(_small_template, blocked):
     # With no earlier good submission there is nothing to keep: the month is out until a file passes.
-    h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
-    original = (small_home / h.LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
-    h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
-    assert not runner.run_all(progress=lambda _: None, reports=False).ok
+    small_home, summary, runner = blocked  # after the home's first run, made _blocked
+    original = (_small_template / h.LA_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    assert not summary.ok
     assert h.spend(small_home, "la_ashby", "2025-06") is None
     h.send(small_home, "Spend_over_500_2025-06_v2.csv", original, 1)
     assert h.fresh(runner).run_all(progress=lambda _: None, reports=False).ok
@@ -120,11 +147,8 @@ def test_a_first_submission_that_is_blocked_stays_out_and_the_next_good_one_goes
     assert h.spend(small_home, "la_ashby", "2025-06") is not None
 
 
-@pytest.mark.events_in_memory
-def test_a_blocked_period_is_tried_again_on_the_next_run(small_home, runner):
-    h.set_checks(small_home, "la_ashby", "{dates_outside_period: error}")
-    h.rewrite_csv(small_home / h.LA_FILE, h.next_month)
-    h.run_once(runner, reports=False)
+def test_a_blocked_period_is_tried_again_on_the_next_run(blocked):
+    _, _, runner = blocked  # after the home's first run, made _blocked
     assert h.run_once(runner, reports=False) == [("ingest_job", "2025-06"), ("open_book_job", "")]
 
 

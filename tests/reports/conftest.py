@@ -785,6 +785,44 @@ def con():
     c.close()
 
 
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory):
+    """The board pack and the HTML site a module's tests read, built once a module from a warehouse made as
+    `con` makes it, and copied (bytes and times) for each test that asks: a test may write to its copy, and
+    opens the pack itself (openpyxl adds a cell wherever a reader asks for one, so a workbook shared
+    between tests would let one test change what the next sees).
+    built_once.pack(run_id, to) and built_once.site(run_id, to) return the copy, at `to`."""
+    import shutil
+
+    from reports.excel_pack import build_board_pack
+    from reports.html_site import build_html_site
+
+    warehouse = duckdb.connect(":memory:")
+    make_warehouse(warehouse)
+    built: dict[tuple[str, str], object] = {}
+
+    class BuiltOnce:
+        @staticmethod
+        def pack(run_id: str, to):
+            if ("pack", run_id) not in built:
+                built["pack", run_id] = build_board_pack(
+                    warehouse, PERIOD, tmp_path_factory.mktemp("pack") / "pack.xlsx", run_id=run_id)
+            to.parent.mkdir(parents=True, exist_ok=True)
+            return shutil.copy2(built["pack", run_id], to)
+
+        @staticmethod
+        def site(run_id: str, to):
+            if ("site", run_id) not in built:
+                folder = tmp_path_factory.mktemp("site") / "site"
+                index = build_html_site(warehouse, PERIOD, folder, run_id=run_id)
+                assert index == folder / "index.html"
+                built["site", run_id] = folder
+            return shutil.copytree(built["site", run_id], to, copy_function=shutil.copy2)
+
+    yield BuiltOnce
+    warehouse.close()
+
+
 @pytest.fixture
 def fx():
     """The fixture's constants (PERIOD, EXPECTED, the hostile names ...) for the tests.

@@ -19,14 +19,13 @@ from reports.query import ReportContext
 from reports.section_figures import section_table
 from reports.spec import DETAIL, Chart, Drill, Flag, Section, SpecError
 from reports.excel_pack import build_board_pack
-from reports.html_site import build_html_site
 
 FLAG_FILL = "FCE8C8"
 
 
 @pytest.fixture
-def pack(con, tmp_path, fx) -> Path:
-    return build_board_pack(con, fx.PERIOD, tmp_path / "pack.xlsx", run_id="run-7")
+def pack(built_once, tmp_path) -> Path:
+    return built_once.pack("run-7", tmp_path / "pack.xlsx")  # the fixture warehouse's, as build_board_pack wrote it
 
 
 @pytest.fixture
@@ -35,8 +34,8 @@ def wb(pack):
 
 
 @pytest.fixture
-def site(con, tmp_path, fx) -> Path:
-    return build_html_site(con, fx.PERIOD, tmp_path / "site", run_id="run-7").parent
+def site(built_once, tmp_path) -> Path:
+    return built_once.site("run-7", tmp_path / "site")  # the fixture warehouse's, as build_html_site wrote it
 
 
 def _table(ws, header_row: int = 5) -> tuple[list, list[list]]:

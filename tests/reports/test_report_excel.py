@@ -27,8 +27,8 @@ MONEY_HEADERS = {"This month", "Last month", "Movement", "FY to date", "Total",
 
 
 @pytest.fixture
-def pack(con, tmp_path, fx) -> Path:
-    return build_board_pack(con, fx.PERIOD, tmp_path / "out" / "pack.xlsx", run_id="run-42")
+def pack(built_once, tmp_path) -> Path:
+    return built_once.pack("run-42", tmp_path / "out" / "pack.xlsx")  # the fixture warehouse's, as build_board_pack wrote it
 
 
 @pytest.fixture
