@@ -121,8 +121,24 @@ class ModelGraph:
         return [m for m in self.build_order() if m.name not in excluded]
 
 
+# What each text reads, kept for the process: the answer depends on the text alone (the parser binds
+# nothing), and a process asks again for the same texts, e.g. every report build's queries (about 400,
+# 2 ms each to parse). Bounded, so that a long-lived process (the Dagster daemon) cannot grow it forever.
+_READ: dict[str, frozenset[str]] = {}
+_READ_KEPT = 20_000
+
+
 def tables_read(sql: str, where: str = "SQL", con: duckdb.DuckDBPyConnection | None = None) -> frozenset[str]:
     """The tables the statements of `sql` read, by DuckDB's parser (nothing is bound or run)."""
+    known = _READ.get(sql)
+    if known is None:
+        known = _parsed_tables(sql, where, con)
+        if len(_READ) < _READ_KEPT:
+            _READ[sql] = known
+    return known
+
+
+def _parsed_tables(sql: str, where: str, con: duckdb.DuckDBPyConnection | None) -> frozenset[str]:
     own = con is None
     con = duckdb.connect() if own else con
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from warehouse import model_graph as graph_module
 from warehouse.model_graph import INGEST_SIDE_TABLES, ModelGraphError, model_graph, tables_read
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +68,23 @@ def test_a_cycle_and_an_unknown_table_are_named(sql_dir):
 def test_a_statement_duckdb_cannot_parse_names_its_file():
     with pytest.raises(ModelGraphError, match="sql/marts/broken.sql"):
         tables_read("CREATE TABLE t AS SELECT FROM WHERE ((;\n", "sql/marts/broken.sql")
+
+
+def test_a_text_is_parsed_once_a_process_and_each_text_for_itself(monkeypatch):
+    parsed = []
+    monkeypatch.setattr(graph_module, "parse_tree",
+                        lambda con, query, where, _parse=graph_module.parse_tree: parsed.append(query) or
+                        _parse(con, query, where))
+    monkeypatch.setattr(graph_module, "_READ", {})
+    first = "SELECT * FROM ref_a JOIN ref_b USING (k)"
+    assert tables_read(first) == {"ref_a", "ref_b"}
+    assert tables_read(first) == {"ref_a", "ref_b"} and len(parsed) == 1   # the same text: not parsed again
+    assert tables_read(first + " WHERE k IN (SELECT k FROM dim_x)") == {"ref_a", "ref_b", "dim_x"}
+    assert len(parsed) == 2
+    with pytest.raises(ModelGraphError):                                    # a failure is not kept
+        tables_read("SELECT FROM WHERE ((")
+    with pytest.raises(ModelGraphError):
+        tables_read("SELECT FROM WHERE ((")
 
 
 def test_every_model_reads_only_tables_something_builds():
