@@ -111,8 +111,8 @@ def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | None = None
 def _narrowed(query: str, lines: str, keys: list[str], now: PartnerYears, months: list[str]) -> tuple[str, dict]:
     """`query` on the lines of the partner-years `keys` (see the module docstring), with its bound values."""
     if lines == MH_LINES:  # fct_ledger as its months: a model reading more of it fails to bind
-        narrowed = (f"{MH_LINES} AS NOT MATERIALIZED (SELECT * FROM main.{MH_LINES} WHERE list_contains($partners, partner_id)"
-                    f" AND list_contains($years, fy)), {ledger_months.CTE}")
+        narrowed = (f"{MH_LINES} AS NOT MATERIALIZED (SELECT * FROM main.{MH_LINES}"
+                    f" WHERE list_contains($partners, partner_id) AND list_contains($years, fy)), {ledger_months.CTE}")
         return with_ctes(query, narrowed), {"partners": sorted({k.split("|", 1)[0] for k in keys}),
                                             "years": sorted({k.split("|", 1)[1] for k in keys}), "months": months}
     loads = {load for key in keys for load in now.loads.get(key, [])} | set(now.months.values())
@@ -156,8 +156,9 @@ def _partner_years(con: duckdb.DuckDBPyConnection, lines: str) -> PartnerYears |
         rows, total = found.get(key, (0, 0))
         found[key] = (rows + n, total + content)
         loads.setdefault(key, []).append(load)
-        smallest[period] = min(smallest.get(period, (n, load)), (n, load))
-    months = {period: load for period, (_, load) in smallest.items()} if lines == LEDGER else {}
+        if lines == LEDGER:  # fct_ledger's models narrow its lines to keep each month (_narrowed)
+            smallest[period] = min(smallest.get(period, (n, load)), (n, load))
+    months = {period: load for period, (_, load) in smallest.items()}
     return PartnerYears(found, loads, months)
 
 
