@@ -257,10 +257,9 @@ def _trusted_count(con: duckdb.DuckDBPyConnection, table: str, database: str) ->
     return rows if rows == row[0] else None
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str, database: str) -> str:
-    return con.execute("SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY column_index)"
-                       " FROM duckdb_columns() WHERE database_name = $d AND schema_name = 'main' AND table_name = $t",
-                       {"d": database, "t": table}).fetchone()[0]
+def _columns(con: duckdb.DuckDBPyConnection, table: str, database: str) -> str | None:
+    found = fingerprints.columns(con, table, database)
+    return ", ".join(f"{column} {kind}" for column, kind in found) if found else None
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str, database: str) -> bool:

@@ -23,19 +23,28 @@ def base_tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
                                       "AND schema_name = 'main'", {"d": database}).fetchall()}
 
 
+def columns(con: duckdb.DuckDBPyConnection, name: str, database: str) -> list[tuple[str, str]] | None:
+    """The table's columns in order, each as (name, type) (duckdb_columns()'s column_name and data_type),
+    or None when there is no such table. Read by binding a query of the table, which runs nothing: a
+    question to duckdb_columns() lists every column of every table first (about 3 ms in a warehouse of
+    1,500 columns against 0.5 ms), and a run asks a few hundred times."""
+    try:
+        relation = con.sql(f"FROM {quote_ident(database)}.main.{quote_ident(name)}")
+    except duckdb.CatalogException:
+        return None
+    return [(column, str(kind)) for column, kind in zip(relation.columns, relation.types)]
+
+
 def table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None,
           only: frozenset[str] | None = None) -> str:
     """The table's fingerprint; ``only``: of those of its columns only (what a view reads of it,
     warehouse/columns_read.py), its row count still counted."""
     database = database or con.execute("SELECT current_database()").fetchone()[0]
-    columns = con.execute("SELECT list(column_name || ' ' || data_type ORDER BY column_index) FROM duckdb_columns()"
-                          " WHERE database_name = $d AND schema_name = 'main' AND table_name = $t"
-                          " AND ($all OR list_contains($only, column_name))",
-                          {"d": database, "t": name, "all": only is None, "only": sorted(only or ())}).fetchone()[0]
+    columns_of = [f"{c} {kind}" for c, kind in columns(con, name, database) or [] if only is None or c in only]
     hashed = "t" if only is None else "row(NULL, " + ", ".join(f"t.{quote_ident(c)}" for c in sorted(only)) + ")"
     rows, content = con.execute(f"SELECT count(*), sum(hash({hashed})::HUGEINT) FROM {quote_ident(database)}.main."
                                 f"{quote_ident(name)} t").fetchone()
-    return f"{columns}|{rows}|{content}"
+    return f"{columns_of or None}|{rows}|{content}"
 
 
 def inputs(con: duckdb.DuckDBPyConnection, texts: list[str], tables: list[str]) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from warehouse import fingerprints
 from warehouse.lake import on_lake
 
 _COLUMN = re.compile(r"^\s{2,}([A-Za-z_][A-Za-z0-9_]*):\s*(.+)$")
@@ -96,8 +97,8 @@ def apply_comments(con: duckdb.DuckDBPyConnection, doc: ModelDoc) -> None:
         # DuckLake keeps no comments on a view's columns; the analysts' copy published from a
         # lake gets them there (analyst/publish.py).
         return
-    existing = {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = $t", {"t": doc.table}).fetchall()}
+    (database,) = con.execute("SELECT current_database()").fetchone()
+    existing = {column for column, _ in fingerprints.columns(con, doc.table, database) or []}
     for column, text in doc.columns.items():
         if column in existing:
             con.execute(f'COMMENT ON COLUMN "{doc.table}"."{column}" IS {_literal(text)}')
