@@ -50,7 +50,7 @@ from typing import Iterable, Iterator
 
 import duckdb
 
-from warehouse import fingerprints
+from warehouse import catalog, fingerprints
 from warehouse.lake import on_lake
 from warehouse.sql_files import quote_ident
 
@@ -139,7 +139,7 @@ def settle(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = MARKED) -> No
     _create(con)
     database = _database(con)
     for table in tables:
-        if not _exists(con, table, database):
+        if not catalog.table_exists(con, table, database):
             continue
         dirty, whole = con.execute(
             f"SELECT list(load_id) FILTER (WHERE load_id IS NOT NULL AND row_count IS NULL),"
@@ -240,14 +240,14 @@ def _table_row(con: duckdb.DuckDBPyConnection, table: str, database: str, whole:
 
 
 def _create(con: duckdb.DuckDBPyConnection) -> None:
-    if not _exists(con, TABLE, _database(con)):
+    if not catalog.table_exists(con, TABLE, _database(con)):
         con.execute(_CREATE)
     con.execute(_COMMENT)
 
 
 def _trusted_count(con: duckdb.DuckDBPyConnection, table: str, database: str) -> int | None:
     """The table's row count when its markers can be trusted (see the module docstring), else None."""
-    if not _exists(con, TABLE, database) or not _exists(con, table, database):
+    if not catalog.table_exists(con, TABLE, database) or not catalog.table_exists(con, table, database):
         return None
     row = con.execute(f"SELECT row_count, columns FROM {_markers(database)} WHERE table_name = $t AND load_id IS NULL",
                       {"t": table}).fetchone()
@@ -258,13 +258,10 @@ def _trusted_count(con: duckdb.DuckDBPyConnection, table: str, database: str) ->
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str, database: str) -> str | None:
-    found = fingerprints.columns(con, table, database)
+    found = catalog.columns(con, table, database)
     return ", ".join(f"{column} {kind}" for column, kind in found) if found else None
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str, database: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = $d AND schema_name = 'main'"
-                       " AND table_name = $t", {"d": database, "t": table}).fetchone()[0] > 0
 
 
 def _markers(database: str) -> str:

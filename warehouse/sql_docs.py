@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from warehouse import fingerprints
+from warehouse import catalog
 from warehouse.lake import on_lake
 
 _COLUMN = re.compile(r"^\s{2,}([A-Za-z_][A-Za-z0-9_]*):\s*(.+)$")
@@ -98,7 +98,7 @@ def apply_comments(con: duckdb.DuckDBPyConnection, doc: ModelDoc) -> None:
         # lake gets them there (analyst/publish.py).
         return
     (database,) = con.execute("SELECT current_database()").fetchone()
-    existing = {column for column, _ in fingerprints.columns(con, doc.table, database) or []}
+    existing = {column for column, _ in catalog.columns(con, doc.table, database) or []}
     for column, text in doc.columns.items():
         if column in existing:
             con.execute(f'COMMENT ON COLUMN "{doc.table}"."{column}" IS {_literal(text)}')
