@@ -38,7 +38,7 @@ from functools import lru_cache
 
 import duckdb
 
-from warehouse import change_markers, fingerprints
+from warehouse import catalog, change_markers, fingerprints
 from warehouse.model_graph import model_graph, query_part, tables_read, with_ctes
 from warehouse.sql_files import execute, sql_text, statements, transaction
 
@@ -137,9 +137,8 @@ def why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str, changed: s
         return "first build"
     if state[0] != inputs:
         return changed
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
-                         " AND schema_name = current_schema() AND table_name = $t", {"t": model}).fetchone()[0]
-    if not exists or con.execute(f"SELECT count(*) FROM {model}").fetchone()[0] != state[1]:
+    (database,) = con.execute("SELECT current_database()").fetchone()
+    if not catalog.table_exists(con, model, database) or con.execute(f"SELECT count(*) FROM {model}").fetchone()[0] != state[1]:
         return "the table is not as its last build left it"
     return None
 

@@ -90,14 +90,13 @@ def apply_comments(con: duckdb.DuckDBPyConnection, doc: ModelDoc) -> None:
     on the DuckDB file and a snapshot on a lake (29 columns: 2.7 s on a lake, 0.1 s in one)."""
     if not _IDENT.match(doc.table):
         raise ValueError(f"not a table name: {doc.table!r}")
-    view = con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = current_database()"
-                       " AND view_name = $t", {"t": doc.table}).fetchone()[0] > 0
+    (database,) = con.execute("SELECT current_database()").fetchone()
+    view = not catalog.table_exists(con, doc.table, database)  # a model is a table or a view
     con.execute(f'COMMENT ON {"VIEW" if view else "TABLE"} "{doc.table}" IS {_literal(doc.table_comment)}')
     if view and on_lake(con):
         # DuckLake keeps no comments on a view's columns; the analysts' copy published from a
         # lake gets them there (analyst/publish.py).
         return
-    (database,) = con.execute("SELECT current_database()").fetchone()
     existing = {column for column, _ in catalog.columns(con, doc.table, database) or []}
     for column, text in doc.columns.items():
         if column in existing:
