@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, Callable
 
 import duckdb
 import plotly.graph_objects as go
@@ -365,32 +365,40 @@ def _num_cell(value: Any, fmt: str, href: str | None = None) -> str:
     if value is None:
         return '<td class="num" data-v=""></td>'
     text = f.html_text(f.number_text(value, fmt))
-    neg = " neg" if Decimal(str(value)) < 0 and text.startswith("(") else ""
+    # only a bracketed figure can be a negative one shown red: the sign is asked of those alone
+    neg = " neg" if text.startswith("(") and f.as_decimal(value) < 0 else ""
     if href:
         what = "How this figure is made" if href.startswith(f"{EXPLAIN}/") else "The ledger lines behind this figure"
         text = f'<a href="{f.html_text(href)}" title="{what}">{text}</a>'
     return f'<td class="num{neg}" data-v="{f.html_text(value)}">{text}</td>'
 
 
-def _text_cell(row: Row, col: Column) -> str:
-    raw = row.values.get(col.key)
-    attrs = ""
-    if col.fmt == "period" and isinstance(raw, str):
-        attrs = f' class="nowrap" data-v="{f.html_text(raw)}"'
-    elif col.fmt in ("partner_kind", "sector", "funding_stream") and isinstance(raw, str):
-        attrs = f' data-v="{f.sort_key(raw, col.fmt)[1]}"'
-    elif col.fmt == "sample":
-        attrs = ' class="prose lines"'          # a check's failing values: one line per record
-    elif col.prose:
-        attrs = ' class="prose"'
-    text = f.html_text(row.text(col))
-    href = row.links.get(col.key)
-    if href and col.key == "flag_text":
-        text += (f' <a class="drill" href="{f.html_text(href)}">The ledger lines behind it '
-                 '<span aria-hidden="true">→</span></a>')
-    elif href:
-        text = f'<a href="{f.html_text(href)}">{text}</a>'
-    return f"<td{attrs}>{text}</td>"
+def _text_attrs(col: Column) -> Callable[[Any], str]:
+    """The attributes of a label column's cells, by the cell's raw value: decided once per column."""
+    fixed = (' class="prose lines"' if col.fmt == "sample"      # a check's failing values: one line per record
+             else ' class="prose"' if col.prose else "")
+    if col.fmt == "period":
+        return lambda raw: f' class="nowrap" data-v="{f.html_text(raw)}"' if isinstance(raw, str) else fixed
+    if col.fmt in ("partner_kind", "sector", "funding_stream"):
+        fmt = col.fmt
+        return lambda raw: f' data-v="{f.sort_key(raw, fmt)[1]}"' if isinstance(raw, str) else fixed
+    return lambda raw: fixed
+
+
+def _text_cells(col: Column) -> Callable[[Row], str]:
+    """The renderer of a label column's cells (its text escaped, its link if the row has one)."""
+    key, attrs_of = col.key, _text_attrs(col)
+
+    def cell(row: Row) -> str:
+        text = f.html_text(row.text(col))
+        href = row.links.get(key)
+        if href and key == "flag_text":
+            text += (f' <a class="drill" href="{f.html_text(href)}">The ledger lines behind it '
+                     '<span aria-hidden="true">→</span></a>')
+        elif href:
+            text = f'<a href="{f.html_text(href)}">{text}</a>'
+        return f"<td{attrs_of(row.values.get(key))}>{text}</td>"
+    return cell
 
 
 def _datetime_cell(value: Any) -> str:
@@ -400,15 +408,20 @@ def _datetime_cell(value: Any) -> str:
             f"{f.html_text(f.datetime_text(value))}</td>")
 
 
-def _row_html(row: Row, columns: list[Column], outer_levels: set[int], index: int) -> str:
-    cells = []
-    for col in columns:
-        if col.fmt == "datetime":
-            cells.append(_datetime_cell(row.values.get(col.key)))
-        elif col.is_value:
-            cells.append(_num_cell(row.values.get(col.key), col.fmt, row.links.get(col.key)))
-        else:
-            cells.append(_text_cell(row, col))
+def _column_cells(col: Column) -> Callable[[Row], str]:
+    """The renderer of one column's cells, chosen once per table rather than once per cell (the site
+    renders some 130,000 rows: the format's branches, asked per cell, were a good part of their cost)."""
+    key = col.key
+    if col.fmt == "datetime":
+        return lambda row: _datetime_cell(row.values.get(key))
+    if col.is_value:
+        fmt = col.fmt
+        return lambda row: _num_cell(row.values.get(key), fmt, row.links.get(key))
+    return _text_cells(col)
+
+
+def _row_html(row: Row, cells: list[Callable[[Row], str]], outer_levels: set[int], index: int) -> str:
+    """A row of a table; ``cells``: the renderers of its columns (_column_cells)."""
     cls = ""
     if row.role == "subtotal":
         cls = ' class="subtotal outer"' if row.level in outer_levels else ' class="subtotal"'
@@ -416,7 +429,7 @@ def _row_html(row: Row, columns: list[Column], outer_levels: set[int], index: in
         cls = ' class="total"'
     elif row.flagged:
         cls = ' class="flagged"'
-    return f'<tr{cls} data-i="{index}">{"".join(cells)}</tr>'
+    return f'<tr{cls} data-i="{index}">{"".join([cell(row) for cell in cells])}</tr>'
 
 
 def _sentences(table: Table, col: Column) -> bool:
@@ -453,12 +466,13 @@ def table_html(table: Table, *, caption: str = "", sortable: bool = True,
         heads.append(f'<th scope="col"{num_cls}{sort_attr}>{inner}</th>')
     levels = sorted({r.level for r in table.rows if r.role == "subtotal"})
     outer = set(levels[:-1])
+    cells = [_column_cells(col) for col in table.columns]
     bodies, current, footer = [], [], []
     for i, row in enumerate(table.rows):
         if row.role == "total":
-            footer.append(_row_html(row, table.columns, outer, i))
+            footer.append(_row_html(row, cells, outer, i))
             continue
-        current.append(_row_html(row, table.columns, outer, i))
+        current.append(_row_html(row, cells, outer, i))
         nxt = table.rows[i + 1] if i + 1 < len(table.rows) else None
         if row.role == "subtotal" and (nxt is None or nxt.role == "detail"):
             bodies.append(current)
