@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 from datetime import datetime, timezone
-from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from string import Template
 from typing import Any, Callable
@@ -335,6 +335,13 @@ _FILTERS = ('<form id="filters" class="filters" hidden aria-label="Filters" onsu
             '<p class="filter-notice" role="status"></p></form>\n')
 
 
+@lru_cache(maxsize=1)
+def _page_template() -> Template:
+    """templates/page.html, read once by a process (a build writes some 3,700 pages): like the code, the
+    report templates are what the process first saw (report_inputs.code_version says the same of both)."""
+    return Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
+
+
 def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, str]],
           heading: str, body: str, root: str = "", filters: bool = False, dated: bool = True) -> str:
     """A page of the site. `dated`: the heading ends with the pack's month; a figure's page (its
@@ -351,8 +358,7 @@ def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, st
     footer = (f"{f.html_text(ctx.title)} · mental-health expenditure in £: gross as each partner "
               f"booked it, net of payments between partners that send their own ledgers"
               '<span class="stamp-build"></span>')
-    template = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
-    return template.substitute(
+    return _page_template().substitute(
         title=f.html_text(f"{heading} — {ctx.title}"),
         heading=f.html_text(f"{heading} — {ctx.month}" if dated else heading),
         meta=meta, nav=nav, body=body, footer=footer, root=f.html_text(root),
@@ -373,21 +379,23 @@ def _num_cell(value: Any, fmt: str, href: str | None = None) -> str:
     return f'<td class="num{neg}" data-v="{f.html_text(value)}">{text}</td>'
 
 
-def _text_attrs(col: Column) -> Callable[[Any], str]:
-    """The attributes of a label column's cells, by the cell's raw value: decided once per column."""
+def _text_attrs(col: Column) -> tuple[str, Callable[[Any], str] | None]:
+    """The attributes of a label column's cells: fixed, or (a month, a kind) made from each cell's raw
+    value by the function returned with them. Decided once per column."""
     fixed = (' class="prose lines"' if col.fmt == "sample"      # a check's failing values: one line per record
              else ' class="prose"' if col.prose else "")
     if col.fmt == "period":
-        return lambda raw: f' class="nowrap" data-v="{f.html_text(raw)}"' if isinstance(raw, str) else fixed
+        return fixed, lambda raw: f' class="nowrap" data-v="{f.html_text(raw)}"' if isinstance(raw, str) else fixed
     if col.fmt in ("partner_kind", "sector", "funding_stream"):
         fmt = col.fmt
-        return lambda raw: f' data-v="{f.sort_key(raw, fmt)[1]}"' if isinstance(raw, str) else fixed
-    return lambda raw: fixed
+        return fixed, lambda raw: f' data-v="{f.sort_key(raw, fmt)[1]}"' if isinstance(raw, str) else fixed
+    return fixed, None
 
 
 def _text_cells(col: Column) -> Callable[[Row], str]:
     """The renderer of a label column's cells (its text escaped, its link if the row has one)."""
-    key, attrs_of = col.key, _text_attrs(col)
+    key = col.key
+    fixed, attrs_of = _text_attrs(col)
 
     def cell(row: Row) -> str:
         text = f.html_text(row.text(col))
@@ -397,7 +405,7 @@ def _text_cells(col: Column) -> Callable[[Row], str]:
                      '<span aria-hidden="true">→</span></a>')
         elif href:
             text = f'<a href="{f.html_text(href)}">{text}</a>'
-        return f"<td{attrs_of(row.values.get(key))}>{text}</td>"
+        return f"<td{fixed if attrs_of is None else attrs_of(row.values.get(key))}>{text}</td>"
     return cell
 
 

@@ -41,13 +41,13 @@ def csv_lines(table: Table) -> list[str]:
     writer = csv.writer(out, lineterminator=LINE_END)
     columns = [c for c in table.columns if c.key != "flag_text" or any(r.flagged for r in table.rows)]
     cells = [_cells(c) for c in columns]
-    # every row into one buffer: writerow returns the length it wrote, which cuts the text into lines
-    lengths = [writer.writerow([f.excel_text(ROW_TYPE)] + [f.excel_text(_heading(c)) for c in columns])]
-    lengths += [writer.writerow([row.role] + [cell(row) for cell in cells]) for row in table.rows]
-    text, lines, start = out.getvalue(), [], 0
-    for length in lengths:
-        lines.append(text[start:start + length - len(LINE_END)])
-        start += length
+    lines = []
+    for row_cells in [[f.excel_text(ROW_TYPE)] + [f.excel_text(_heading(c)) for c in columns]] + [
+            [row.role] + [cell(row) for cell in cells] for row in table.rows]:
+        out.seek(0)
+        out.truncate()
+        writer.writerow(row_cells)
+        lines.append(out.getvalue()[:-len(LINE_END)])
     return lines
 
 
