@@ -277,13 +277,22 @@ def _write(path: Path, text: str | bytes) -> None:
     data = text.encode("utf-8") if isinstance(text, str) else text
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)             # mkstemp makes 0600; a published site must be readable
+        # on the descriptor, not through a file object and the path again: a site is some 5,600 files
+        try:
+            os.fchmod(fd, 0o644)         # mkstemp makes 0600; a published site must be readable
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:                          # os.write may write less than it is given
+        view = view[os.write(fd, view):]
 
 
 def _holds(path: Path, data: bytes) -> bool:
