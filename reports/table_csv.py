@@ -17,7 +17,7 @@ import dataclasses
 import io
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable, Collection
+from typing import Any, Collection
 
 from reports import formatting as f
 from reports.tables import Column, Row, Table
@@ -40,13 +40,12 @@ def csv_lines(table: Table) -> list[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator=LINE_END)
     columns = [c for c in table.columns if c.key != "flag_text" or any(r.flagged for r in table.rows)]
-    cells = [_cells(c) for c in columns]
     lines = []
-    for row_cells in [[f.excel_text(ROW_TYPE)] + [f.excel_text(_heading(c)) for c in columns]] + [
-            [row.role] + [cell(row) for cell in cells] for row in table.rows]:
+    for cells in [[f.excel_text(ROW_TYPE)] + [f.excel_text(_heading(c)) for c in columns]] + [
+            [row.role] + [_cell(row, c) for c in columns] for row in table.rows]:
         out.seek(0)
         out.truncate()
-        writer.writerow(row_cells)
+        writer.writerow(cells)
         lines.append(out.getvalue()[:-len(LINE_END)])
     return lines
 
@@ -73,21 +72,13 @@ def _heading(col: Column) -> str:
     return col.label
 
 
-def _cells(col: Column) -> Callable[[Row], Any]:
-    """The writer of one column's cells, chosen once per table rather than once per cell."""
-    key = col.key
-    if col.is_value:
-        return lambda row: _number(row.values.get(key))
-
-    def label_cell(row: Row) -> str:
-        value = row.values.get(key)
+def _cell(row: Row, col: Column) -> Any:
+    if not col.is_value:
+        value = row.values.get(col.key)
         if isinstance(value, datetime):
             return value.isoformat(sep=" ", timespec="seconds")
         return f.excel_text(row.text(col))
-    return label_cell
-
-
-def _number(value: Any) -> Any:
+    value = row.values.get(col.key)
     if value is None:
         return ""
     if isinstance(value, Decimal):
