@@ -10,7 +10,9 @@ only differences allowed are the produced-at stamps: the workbook's created/modi
 form (C14N 2.0), so the same XML written through lxml or et_xmlfile compares equal; bench/compare_packs.py
 compares two packs cell by cell instead. The version's record of what it was made
 from (.inputs.json) holds the report code's hash, so it differs whenever the code does: it is
-left out. Prints every file that differs beyond those, and exits 1 when there is one.
+left out; so is that hash in the site's record of its drill pages (html/.drill-pages.json, its `version`:
+the code's hash, then the catalog's, which is compared). Prints every file that differs beyond those, and
+exits 1 when there is one.
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from assets.report_inputs import INPUTS  # noqa: E402
 
 # produced-at stamps: the workbook properties' times, and any "YYYY-MM-DD HH:MM" / ISO time text
 _STAMPS = (re.compile(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>"),
-           re.compile(rb"\d{1,2} \w+ \d{4},? \d{2}:\d{2}(:\d{2})?"))
+           re.compile(rb"\d{1,2} \w+ \d{4},? \d{2}:\d{2}(:\d{2})?"),
+           re.compile(rb'(?<="version":")[0-9a-f]{64}(?=:)'))     # the drill record's: the report code's hash
 
 
 def _members(path: Path) -> dict[str, bytes]:

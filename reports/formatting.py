@@ -238,8 +238,18 @@ def sort_key(value: Any, fmt: str) -> tuple:
 
 # ---------------------------------------------------------------------------
 # Numbers
+_ONE, _TENTH, _CENT = Decimal(1), Decimal("0.1"), Decimal("0.01")
+
+
+def as_decimal(value: Any) -> Decimal:
+    """``Decimal(str(value))``: a float as the digits it prints, not its binary value. A Decimal (most
+    figures) is returned as it is: its text reads back as the same Decimal, digits and exponent alike,
+    and the site formats a million of them."""
+    return value if type(value) is Decimal else Decimal(str(value))
+
+
 def _whole(d: Decimal) -> Decimal:
-    return d.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return d.quantize(_ONE, rounding=ROUND_HALF_UP)
 
 
 def money_text(value: Decimal | int | None) -> str:
@@ -254,9 +264,10 @@ def money_text(value: Decimal | int | None) -> str:
 def pct_text(value: Decimal | float | None) -> str:
     if value is None:
         return ""
-    d = abs(Decimal(str(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    exact = as_decimal(value)
+    d = abs(exact).quantize(_TENTH, rounding=ROUND_HALF_UP)
     s = f"{d:,.1f}%"
-    return f"({s})" if Decimal(str(value)) < 0 and d != 0 else s
+    return f"({s})" if exact < 0 and d != 0 else s
 
 
 def excel_pct(value: Decimal | float | None) -> Decimal | None:
@@ -270,13 +281,18 @@ def money2_text(value: Decimal | int | None) -> str:
     """£1,234.57 / (£1,234.57), as MONEY2_FORMAT shows it."""
     if value is None:
         return ""
-    d = abs(Decimal(str(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    exact = as_decimal(value)
+    d = abs(exact).quantize(_CENT, rounding=ROUND_HALF_UP)
     s = f"£{d:,.2f}"
-    return f"({s})" if Decimal(str(value)) < 0 and d != 0 else s
+    return f"({s})" if exact < 0 and d != 0 else s
 
 
 def int_text(value: int | None) -> str:
-    return "" if value is None else f"{int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)):,}"
+    if value is None:
+        return ""
+    if type(value) is int:          # a count (most are): already whole
+        return f"{value:,}"
+    return f"{int(Decimal(str(value)).quantize(_ONE, rounding=ROUND_HALF_UP)):,}"
 
 
 def dec_text(value: Any, places: int) -> str:

@@ -19,10 +19,10 @@ import os
 import re
 import tempfile
 from datetime import datetime, timezone
-from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, Callable
 
 import duckdb
 import plotly.graph_objects as go
@@ -277,13 +277,22 @@ def _write(path: Path, text: str | bytes) -> None:
     data = text.encode("utf-8") if isinstance(text, str) else text
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)             # mkstemp makes 0600; a published site must be readable
+        # on the descriptor, not through a file object and the path again: a site is some 5,600 files
+        try:
+            os.fchmod(fd, 0o644)         # mkstemp makes 0600; a published site must be readable
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:                          # os.write may write less than it is given
+        view = view[os.write(fd, view):]
 
 
 def _holds(path: Path, data: bytes) -> bool:
@@ -335,6 +344,13 @@ _FILTERS = ('<form id="filters" class="filters" hidden aria-label="Filters" onsu
             '<p class="filter-notice" role="status"></p></form>\n')
 
 
+@lru_cache(maxsize=1)
+def _page_template() -> Template:
+    """templates/page.html, read once by a process (a build writes some 3,700 pages): like the code, the
+    report templates are what the process first saw (report_inputs.code_version says the same of both)."""
+    return Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
+
+
 def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, str]],
           heading: str, body: str, root: str = "", filters: bool = False, dated: bool = True) -> str:
     """A page of the site. `dated`: the heading ends with the pack's month; a figure's page (its
@@ -351,8 +367,7 @@ def _page(ctx: ReportContext, cover: Cover, name: str, pages: list[tuple[str, st
     footer = (f"{f.html_text(ctx.title)} · mental-health expenditure in £: gross as each partner "
               f"booked it, net of payments between partners that send their own ledgers"
               '<span class="stamp-build"></span>')
-    template = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
-    return template.substitute(
+    return _page_template().substitute(
         title=f.html_text(f"{heading} — {ctx.title}"),
         heading=f.html_text(f"{heading} — {ctx.month}" if dated else heading),
         meta=meta, nav=nav, body=body, footer=footer, root=f.html_text(root),
@@ -365,32 +380,42 @@ def _num_cell(value: Any, fmt: str, href: str | None = None) -> str:
     if value is None:
         return '<td class="num" data-v=""></td>'
     text = f.html_text(f.number_text(value, fmt))
-    neg = " neg" if Decimal(str(value)) < 0 and text.startswith("(") else ""
+    # only a bracketed figure can be a negative one shown red: the sign is asked of those alone
+    neg = " neg" if text.startswith("(") and f.as_decimal(value) < 0 else ""
     if href:
         what = "How this figure is made" if href.startswith(f"{EXPLAIN}/") else "The ledger lines behind this figure"
         text = f'<a href="{f.html_text(href)}" title="{what}">{text}</a>'
     return f'<td class="num{neg}" data-v="{f.html_text(value)}">{text}</td>'
 
 
-def _text_cell(row: Row, col: Column) -> str:
-    raw = row.values.get(col.key)
-    attrs = ""
-    if col.fmt == "period" and isinstance(raw, str):
-        attrs = f' class="nowrap" data-v="{f.html_text(raw)}"'
-    elif col.fmt in ("partner_kind", "sector", "funding_stream") and isinstance(raw, str):
-        attrs = f' data-v="{f.sort_key(raw, col.fmt)[1]}"'
-    elif col.fmt == "sample":
-        attrs = ' class="prose lines"'          # a check's failing values: one line per record
-    elif col.prose:
-        attrs = ' class="prose"'
-    text = f.html_text(row.text(col))
-    href = row.links.get(col.key)
-    if href and col.key == "flag_text":
-        text += (f' <a class="drill" href="{f.html_text(href)}">The ledger lines behind it '
-                 '<span aria-hidden="true">→</span></a>')
-    elif href:
-        text = f'<a href="{f.html_text(href)}">{text}</a>'
-    return f"<td{attrs}>{text}</td>"
+def _text_attrs(col: Column) -> tuple[str, Callable[[Any], str] | None]:
+    """The attributes of a label column's cells: fixed, or (a month, a kind) made from each cell's raw
+    value by the function returned with them. Decided once per column."""
+    fixed = (' class="prose lines"' if col.fmt == "sample"      # a check's failing values: one line per record
+             else ' class="prose"' if col.prose else "")
+    if col.fmt == "period":
+        return fixed, lambda raw: f' class="nowrap" data-v="{f.html_text(raw)}"' if isinstance(raw, str) else fixed
+    if col.fmt in ("partner_kind", "sector", "funding_stream"):
+        fmt = col.fmt
+        return fixed, lambda raw: f' data-v="{f.sort_key(raw, fmt)[1]}"' if isinstance(raw, str) else fixed
+    return fixed, None
+
+
+def _text_cells(col: Column) -> Callable[[Row], str]:
+    """The renderer of a label column's cells (its text escaped, its link if the row has one)."""
+    key = col.key
+    fixed, attrs_of = _text_attrs(col)
+
+    def cell(row: Row) -> str:
+        text = f.html_text(row.text(col))
+        href = row.links.get(key)
+        if href and key == "flag_text":
+            text += (f' <a class="drill" href="{f.html_text(href)}">The ledger lines behind it '
+                     '<span aria-hidden="true">→</span></a>')
+        elif href:
+            text = f'<a href="{f.html_text(href)}">{text}</a>'
+        return f"<td{fixed if attrs_of is None else attrs_of(row.values.get(key))}>{text}</td>"
+    return cell
 
 
 def _datetime_cell(value: Any) -> str:
@@ -400,15 +425,20 @@ def _datetime_cell(value: Any) -> str:
             f"{f.html_text(f.datetime_text(value))}</td>")
 
 
-def _row_html(row: Row, columns: list[Column], outer_levels: set[int], index: int) -> str:
-    cells = []
-    for col in columns:
-        if col.fmt == "datetime":
-            cells.append(_datetime_cell(row.values.get(col.key)))
-        elif col.is_value:
-            cells.append(_num_cell(row.values.get(col.key), col.fmt, row.links.get(col.key)))
-        else:
-            cells.append(_text_cell(row, col))
+def _column_cells(col: Column) -> Callable[[Row], str]:
+    """The renderer of one column's cells, chosen once per table rather than once per cell (the site
+    renders some 130,000 rows: the format's branches, asked per cell, were a good part of their cost)."""
+    key = col.key
+    if col.fmt == "datetime":
+        return lambda row: _datetime_cell(row.values.get(key))
+    if col.is_value:
+        fmt = col.fmt
+        return lambda row: _num_cell(row.values.get(key), fmt, row.links.get(key))
+    return _text_cells(col)
+
+
+def _row_html(row: Row, cells: list[Callable[[Row], str]], outer_levels: set[int], index: int) -> str:
+    """A row of a table; ``cells``: the renderers of its columns (_column_cells)."""
     cls = ""
     if row.role == "subtotal":
         cls = ' class="subtotal outer"' if row.level in outer_levels else ' class="subtotal"'
@@ -416,7 +446,7 @@ def _row_html(row: Row, columns: list[Column], outer_levels: set[int], index: in
         cls = ' class="total"'
     elif row.flagged:
         cls = ' class="flagged"'
-    return f'<tr{cls} data-i="{index}">{"".join(cells)}</tr>'
+    return f'<tr{cls} data-i="{index}">{"".join([cell(row) for cell in cells])}</tr>'
 
 
 def _sentences(table: Table, col: Column) -> bool:
@@ -453,12 +483,13 @@ def table_html(table: Table, *, caption: str = "", sortable: bool = True,
         heads.append(f'<th scope="col"{num_cls}{sort_attr}>{inner}</th>')
     levels = sorted({r.level for r in table.rows if r.role == "subtotal"})
     outer = set(levels[:-1])
+    cells = [_column_cells(col) for col in table.columns]
     bodies, current, footer = [], [], []
     for i, row in enumerate(table.rows):
         if row.role == "total":
-            footer.append(_row_html(row, table.columns, outer, i))
+            footer.append(_row_html(row, cells, outer, i))
             continue
-        current.append(_row_html(row, table.columns, outer, i))
+        current.append(_row_html(row, cells, outer, i))
         nxt = table.rows[i + 1] if i + 1 < len(table.rows) else None
         if row.role == "subtotal" and (nxt is None or nxt.role == "detail"):
             bodies.append(current)

@@ -41,6 +41,8 @@ class Row:
     def text(self, col: Column) -> str:
         """Display text of a label column (the subtotal/total wording included)."""
         v = self.values.get(col.key)
+        if type(v) is str and col.fmt == "text":    # a name from the data (the commonest by far): as it is
+            return v
         if isinstance(v, _Label):
             return v.text
         if v is None:
