@@ -137,8 +137,8 @@ def why_full(con: duckdb.DuckDBPyConnection, model: str, inputs: str, changed: s
         return "first build"
     if state[0] != inputs:
         return changed
-    (database,) = con.execute("SELECT current_database()").fetchone()
-    if not catalog.table_exists(con, model, database) or con.execute(f"SELECT count(*) FROM {model}").fetchone()[0] != state[1]:
+    if (not catalog.table_exists(con, model, catalog.current_database(con))
+            or con.execute(f"SELECT count(*) FROM {model}").fetchone()[0] != state[1]):
         return "the table is not as its last build left it"
     return None
 

@@ -15,6 +15,11 @@ import duckdb
 from warehouse.sql_files import quote_ident
 
 
+def current_database(con: duckdb.DuckDBPyConnection) -> str:
+    """The name of the connection's current database (the file's stem, or the lake's alias)."""
+    return con.execute("SELECT current_database()").fetchone()[0]
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, table: str, database: str) -> bool:
     """Whether `database` has a base table (not a view, not a temporary table) `table` in its main schema."""
     if '"' in table + database:  # the client's name parser does not undo a quoted name's doubled quotes

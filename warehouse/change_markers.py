@@ -106,7 +106,7 @@ def writing(con: duckdb.DuckDBPyConnection, *tables: str) -> Iterator[Touched]:
         if touched.everything or not trusted:
             con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t", {"t": table})
             con.execute(f"INSERT INTO {TABLE} VALUES ($t, NULL, $n, NULL, $c, true)",  # every load read again
-                        {"t": table, "n": rows, "c": _columns(con, table, _database(con))})
+                        {"t": table, "n": rows, "c": _columns(con, table, catalog.current_database(con))})
             continue
         if ids:
             con.execute(f"DELETE FROM {TABLE} WHERE table_name = $t AND list_contains($l, load_id)",
@@ -137,7 +137,7 @@ def settle(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = MARKED) -> No
     if not kept(con):
         return
     _create(con)
-    database = _database(con)
+    database = catalog.current_database(con)
     for table in tables:
         if not catalog.table_exists(con, table, database):
             continue
@@ -159,7 +159,7 @@ def settle(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = MARKED) -> No
 def loads(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> dict[str, tuple[int, int]] | None:
     """The table's fingerprint per load, (row count, hash sum), from its markers (dirty loads read
     from their rows); None when they cannot be trusted (the reader then hashes the rows)."""
-    database = database or _database(con)
+    database = database or catalog.current_database(con)
     rows = _trusted_count(con, table, database)
     if rows is None:
         return None
@@ -193,7 +193,7 @@ def stamp(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> str:
     """A digest of what `tables` (base tables) hold: equal digests, taken at two times, mean
     none of them changed in between. A marked table with trusted markers costs a read of its
     markers; any other is hashed (cheap for all but the ledger-sized tables)."""
-    database = _database(con)
+    database = catalog.current_database(con)
     digest = hashlib.sha256()
     for table in sorted(set(tables)):
         digest.update(f"{table}:{content(con, table, database)}\n".encode("utf-8"))
@@ -203,7 +203,7 @@ def stamp(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> str:
 def content(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> str:
     """What one base table holds, as a string equal at two times when it did not change in between:
     a marked table with trusted markers from its markers, any other by hashing its rows."""
-    database = database or _database(con)
+    database = database or catalog.current_database(con)
     by_load = loads(con, table, database) if table in MARKED else None
     if by_load is None:
         return fingerprints.table(con, table, database)
@@ -240,7 +240,7 @@ def _table_row(con: duckdb.DuckDBPyConnection, table: str, database: str, whole:
 
 
 def _create(con: duckdb.DuckDBPyConnection) -> None:
-    if not catalog.table_exists(con, TABLE, _database(con)):
+    if not catalog.table_exists(con, TABLE, catalog.current_database(con)):
         con.execute(_CREATE)
     con.execute(_COMMENT)
 
@@ -262,11 +262,5 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str, database: str) -> str |
     return ", ".join(f"{column} {kind}" for column, kind in found) if found else None
 
 
-
-
 def _markers(database: str) -> str:
     return f"{quote_ident(database)}.main.{TABLE}"
-
-
-def _database(con: duckdb.DuckDBPyConnection) -> str:
-    return con.execute("SELECT current_database()").fetchone()[0]

@@ -14,7 +14,7 @@ import hashlib
 
 import duckdb
 
-from warehouse.catalog import columns
+from warehouse.catalog import columns, current_database
 from warehouse.sql_files import quote_ident
 
 
@@ -28,7 +28,7 @@ def table(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None
           only: frozenset[str] | None = None) -> str:
     """The table's fingerprint; ``only``: of those of its columns only (what a view reads of it,
     warehouse/columns_read.py), its row count still counted."""
-    database = database or con.execute("SELECT current_database()").fetchone()[0]
+    database = database or current_database(con)
     columns_of = [f"{c} {kind}" for c, kind in columns(con, name, database) or [] if only is None or c in only]
     hashed = "t" if only is None else "row(NULL, " + ", ".join(f"t.{quote_ident(c)}" for c in sorted(only)) + ")"
     rows, content = con.execute(f"SELECT count(*), sum(hash({hashed})::HUGEINT) FROM {quote_ident(database)}.main."

@@ -90,7 +90,7 @@ def apply_comments(con: duckdb.DuckDBPyConnection, doc: ModelDoc) -> None:
     on the DuckDB file and a snapshot on a lake (29 columns: 2.7 s on a lake, 0.1 s in one)."""
     if not _IDENT.match(doc.table):
         raise ValueError(f"not a table name: {doc.table!r}")
-    (database,) = con.execute("SELECT current_database()").fetchone()
+    database = catalog.current_database(con)
     view = not catalog.table_exists(con, doc.table, database)  # a model is a table or a view
     con.execute(f'COMMENT ON {"VIEW" if view else "TABLE"} "{doc.table}" IS {_literal(doc.table_comment)}')
     if view and on_lake(con):
